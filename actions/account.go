@@ -1,0 +1,90 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tetherflow/tether/engine"
+)
+
+// MinPasswordLength is the shortest password account.create accepts.
+const MinPasswordLength = 10
+
+func accountCreate(p Ports) engine.Action {
+	return &action{
+		spec: engine.Spec{
+			Name: "account.create",
+			Doc:  "Creates an account on the portal.",
+			Params: []engine.Param{
+				param("email", engine.String, "the new account's email address"),
+				secret("password", "the new account's password"),
+				param("region", engine.String, "the account holder's country, ISO 3166-1 alpha-2 (e.g. DE)"),
+			},
+			Outputs: []engine.Param{
+				output("account", engine.String, "the new account (created)"),
+				output("reason", engine.String, "what is wrong with the data (invalid)"),
+			},
+			Outcomes: []string{"created", "exists", "invalid"},
+		},
+		run: func(ctx context.Context, c *call) (engine.Result, error) {
+			if err := needPort(p.Accounts == nil, "Accounts"); err != nil {
+				return engine.Result{}, err
+			}
+			email := strings.TrimSpace(c.str("email", ""))
+			password := c.str("password", "")
+			region := strings.ToUpper(strings.TrimSpace(c.str("region", "")))
+			if reason := CheckNewAccount(email, password, region); reason != "" {
+				return result("invalid", "reason", reason), nil
+			}
+			a, err := p.Accounts.CreateAccount(ctx, NewAccount{Email: email, Password: password, Region: region})
+			if err != nil {
+				return engine.Result{}, fmt.Errorf("create account: %w", err)
+			}
+			switch a.Status {
+			case CreateOK:
+				return result("created", "account", a.Account), nil
+			case CreateExists:
+				return result("exists"), nil
+			}
+			reason := a.Reason
+			if reason == "" {
+				reason = "the portal refused the account"
+			}
+			return result("invalid", "reason", reason), nil
+		},
+	}
+}
+
+// CheckNewAccount returns why an account cannot be created with these
+// details, or "" when they are acceptable. The reason never quotes the
+// password. The rules: the email is a bare address with a dotted domain;
+// the password has at least MinPasswordLength characters, a letter and a
+// digit, and does not contain the email's local part; the region is an
+// assigned ISO 3166-1 alpha-2 code.
+func CheckNewAccount(email, password, region string) string {
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" {
+		return "the email address is malformed"
+	}
+	local, domain, _ := strings.Cut(email, "@")
+	if !strings.Contains(strings.Trim(domain, "."), ".") {
+		return "the email address is malformed"
+	}
+	if utf8.RuneCountInString(password) < MinPasswordLength {
+		return fmt.Sprintf("the password must be at least %d characters long", MinPasswordLength)
+	}
+	if !strings.ContainsFunc(password, unicode.IsLetter) || !strings.ContainsFunc(password, unicode.IsDigit) {
+		return "the password must contain at least a letter and a digit"
+	}
+	if len(local) >= 3 && strings.Contains(strings.ToLower(password), strings.ToLower(local)) {
+		return "the password must not contain the email address's name"
+	}
+	if !IsRegion(region) {
+		return "the region is not an ISO 3166-1 alpha-2 country code"
+	}
+	return ""
+}

@@ -1,0 +1,57 @@
+package actions
+
+import (
+	"time"
+
+	"github.com/tetherflow/tether/engine"
+)
+
+// DefaultApp is the application name Tether saves its connection under.
+const DefaultApp = "tether"
+
+// New returns every action of the library, using the ports in p. Actions
+// whose port is nil are returned all the same; running them fails with an
+// error wrapping ErrNoPort.
+func New(p Ports) []engine.Action {
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	return []engine.Action{
+		credentialsSignIn(p),
+		portalSignIn(p),
+		captchaNew(p),
+		captchaCheck(p),
+		smsSend(p),
+		smsCheck(p),
+		consentRecord(p),
+		portalConnect(p),
+		licenseList(p),
+		licenseActivate(p),
+		licenseActivateFree(p),
+		accountCreate(p),
+	}
+}
+
+// Registry returns a registry holding every action of the library.
+func Registry(p Ports) (*engine.Registry, error) {
+	return engine.NewRegistry(New(p)...)
+}
+
+// Shorthands for declaring parameters and outputs.
+
+func param(name string, k engine.Kind, doc string) engine.Param {
+	return engine.Param{Name: name, Kind: k, Required: true, Doc: doc}
+}
+
+func optional(name string, k engine.Kind, doc string) engine.Param {
+	return engine.Param{Name: name, Kind: k, Doc: doc}
+}
+
+func secret(name string, doc string) engine.Param {
+	return engine.Param{Name: name, Kind: engine.String, Required: true, Secret: true, Doc: doc}
+}
+
+func output(name string, k engine.Kind, doc string) engine.Param {
+	return engine.Param{Name: name, Kind: k, Doc: doc}
+}
+

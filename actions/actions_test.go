@@ -1,0 +1,595 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tetherflow/tether/engine"
+)
+
+var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+func clock() time.Time { return now }
+
+// runAction runs the named action built from p.
+func runAction(t *testing.T, p Ports, name string, args engine.Args) (engine.Result, error) {
+	t.Helper()
+	reg, err := Registry(p)
+	if err != nil {
+		t.Fatalf("Registry() error = %v", err)
+	}
+	a, ok := reg.Lookup(name)
+	if !ok {
+		t.Fatalf("Lookup(%q) found nothing", name)
+	}
+	return a.Run(context.Background(), args)
+}
+
+func mustRun(t *testing.T, p Ports, name string, args engine.Args) engine.Result {
+	t.Helper()
+	res, err := runAction(t, p, name, args)
+	if err != nil {
+		t.Fatalf("%s: Run() error = %v", name, err)
+	}
+	return res
+}
+
+func TestSpecs(t *testing.T) {
+	want := map[string][]string{
+		"credentials.sign_in":   {"ok", "none", "rejected"},
+		"portal.sign_in":        {"ok", "sms", "denied"},
+		"captcha.new":           {"ready"},
+		"captcha.check":         {"ok", "wrong"},
+		"sms.send":              {"sent", "too_soon", "limit"},
+		"sms.check":             {"ok", "wrong", "expired", "blocked"},
+		"consent.record":        {"recorded"},
+		"portal.connect":        {"connected", "failed"},
+		"license.list":          {"none", "one", "several"},
+		"license.activate":      {"activated", "unavailable"},
+		"license.activate_free": {"activated"},
+		"account.create":        {"created", "exists", "invalid"},
+	}
+	reg, err := Registry(Ports{})
+	if err != nil {
+		t.Fatalf("Registry() error = %v", err)
+	}
+	if got := len(reg.Names()); got != len(want) {
+		t.Errorf("len(Names()) = %d, want %d", got, len(want))
+	}
+	for name, outcomes := range want {
+		spec, ok := reg.Spec(name)
+		if !ok {
+			t.Errorf("Spec(%q) missing", name)
+			continue
+		}
+		if !slices.Equal(spec.Outcomes, outcomes) {
+			t.Errorf("%s outcomes = %v, want %v", name, spec.Outcomes, outcomes)
+		}
+		if spec.Doc == "" {
+			t.Errorf("%s has no Doc", name)
+		}
+	}
+	secrets := []struct{ action, param string }{
+		{"portal.sign_in", "password"},
+		{"sms.check", "code"},
+		{"account.create", "password"},
+	}
+	for _, s := range secrets {
+		spec, _ := reg.Spec(s.action)
+		p, ok := spec.Param(s.param)
+		if !ok || !p.Secret || !p.Required {
+			t.Errorf("%s param %s = %+v, want a required secret", s.action, s.param, p)
+		}
+	}
+	required := map[string][]string{
+		"portal.sign_in":   {"email", "password"},
+		"captcha.check":    {"captcha_id", "answer"},
+		"sms.send":         {"ticket"},
+		"sms.check":        {"ticket", "code"},
+		"consent.record":   {"account", "document", "version", "region", "accepted_at"},
+		"portal.connect":   {"ticket"},
+		"license.list":     {"account"},
+		"license.activate": {"account", "licence"},
+		"account.create":   {"email", "password", "region"},
+	}
+	for name, params := range required {
+		spec, _ := reg.Spec(name)
+		var got []string
+		for _, p := range spec.Params {
+			if p.Required {
+				got = append(got, p.Name)
+			}
+		}
+		if !slices.Equal(got, params) {
+			t.Errorf("%s required params = %v, want %v", name, got, params)
+		}
+	}
+}
+
+func TestArgsValidation(t *testing.T) {
+	p := Ports{Portal: &fakePortal{}, Now: clock}
+	tests := []struct {
+		name    string
+		action  string
+		args    engine.Args
+		wantMsg string
+	}{
+		{"missing", "portal.sign_in", engine.Args{"email": "a@b.cd"}, "parameter password is required"},
+		{"wrong kind", "portal.sign_in", engine.Args{"email": "a@b.cd", "password": 12345678}, "parameter password: got int, want string"},
+		{"unknown", "sms.send", engine.Args{"ticket": "t", "phone": "x"}, "unknown parameter phone"},
+		{"time as string", "consent.record", engine.Args{"account": "a", "document": "d", "version": "1", "region": "DE", "accepted_at": "2025-01-01"}, "parameter accepted_at: got string, want time"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := runAction(t, p, tt.action, tt.args)
+			if !errors.Is(err, ErrArgs) {
+				t.Fatalf("Run() error = %v, want ErrArgs", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantMsg) || !strings.HasPrefix(err.Error(), tt.action+": ") {
+				t.Errorf("Run() error = %q, want %q prefixed with the action", err, tt.wantMsg)
+			}
+			if strings.Contains(err.Error(), "12345678") {
+				t.Errorf("Run() error = %q quotes the value", err)
+			}
+		})
+	}
+}
+
+func TestNilPorts(t *testing.T) {
+	args := map[string]engine.Args{
+		"credentials.sign_in":   {},
+		"portal.sign_in":        {"email": "a@b.cd", "password": "pw"},
+		"captcha.new":           {},
+		"captcha.check":         {"captcha_id": "c", "answer": "1"},
+		"sms.send":              {"ticket": "t"},
+		"sms.check":             {"ticket": "t", "code": "1"},
+		"consent.record":        {"account": "a", "document": "d", "version": "1", "region": "DE", "accepted_at": now},
+		"portal.connect":        {"ticket": "t"},
+		"license.list":          {"account": "a"},
+		"license.activate":      {"account": "a", "licence": "l"},
+		"license.activate_free": {"account": "a"},
+		"account.create":        {"email": "new@example.com", "password": "s3cret-pass-word", "region": "DE"},
+	}
+	for name, a := range args {
+		t.Run(name, func(t *testing.T) {
+			_, err := runAction(t, Ports{}, name, a)
+			if !errors.Is(err, ErrNoPort) {
+				t.Errorf("Run() error = %v, want ErrNoPort", err)
+			}
+		})
+	}
+}
+
+func TestCredentialsSignIn(t *testing.T) {
+	older := Credential{App: "vendor-mail", Account: "old@example.com", Token: "tok-old", SavedAt: now.Add(-48 * time.Hour)}
+	newer := Credential{App: "vendor-photos", Account: "new@example.com", Token: "tok-new", SavedAt: now.Add(-time.Hour)}
+	okOld := map[string]SignIn{"tok-old": {Status: SignInOK, Account: "old@example.com", Ticket: "t-old"}}
+	okBoth := map[string]SignIn{
+		"tok-old": {Status: SignInOK, Account: "old@example.com", Ticket: "t-old"},
+		"tok-new": {Status: SignInOK, Account: "new@example.com", Ticket: "t-new"},
+	}
+	tests := []struct {
+		name        string
+		saved       []Credential
+		tokens      map[string]SignIn
+		args        engine.Args
+		wantOutcome string
+		wantAccount string
+		wantTicket  string
+		wantCalls   int
+	}{
+		{"empty store", nil, okBoth, engine.Args{}, "none", "", "", 0},
+		{"most recent first", []Credential{older, newer}, okBoth, engine.Args{}, "ok", "new@example.com", "t-new", 1},
+		{"falls back to an older valid token", []Credential{older, newer}, okOld, engine.Args{}, "ok", "old@example.com", "t-old", 2},
+		{"all rejected", []Credential{older, newer}, nil, engine.Args{}, "rejected", "new@example.com", "", 2},
+		{"app filter", []Credential{older, newer}, okBoth, engine.Args{"app": "vendor-mail"}, "ok", "old@example.com", "t-old", 1},
+		{"app filter matches nothing", []Credential{older}, okBoth, engine.Args{"app": "tether"}, "none", "", "", 0},
+		{"entry without token", []Credential{{App: "x", Account: "a"}}, okBoth, engine.Args{}, "none", "", "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			portal := &fakePortal{tokens: tt.tokens}
+			p := Ports{Portal: portal, Credentials: &fakeStore{entries: tt.saved}, Now: clock}
+			res := mustRun(t, p, "credentials.sign_in", tt.args)
+			if res.Outcome != tt.wantOutcome {
+				t.Errorf("Outcome = %q, want %q", res.Outcome, tt.wantOutcome)
+			}
+			if got := res.Outputs["account"]; got != tt.wantAccount {
+				t.Errorf("account = %q, want %q", got, tt.wantAccount)
+			}
+			if got := res.Outputs["ticket"]; got != tt.wantTicket {
+				t.Errorf("ticket = %q, want %q", got, tt.wantTicket)
+			}
+			if got := len(portal.calls); got != tt.wantCalls {
+				t.Errorf("portal calls = %v, want %d", portal.calls, tt.wantCalls)
+			}
+		})
+	}
+}
+
+func TestCredentialsSignInErrors(t *testing.T) {
+	saved := []Credential{{App: "vendor-mail", Account: "a@example.com", Token: "tok-1"}}
+	storeErr := errors.New("disk on fire")
+	_, err := runAction(t, Ports{Portal: &fakePortal{}, Credentials: &fakeStore{err: storeErr}}, "credentials.sign_in", engine.Args{})
+	if !errors.Is(err, storeErr) {
+		t.Errorf("store failure: error = %v, want it to wrap %v", err, storeErr)
+	}
+	portalErr := errors.New("portal unreachable")
+	_, err = runAction(t, Ports{Portal: &fakePortal{err: portalErr}, Credentials: &fakeStore{entries: saved}}, "credentials.sign_in", engine.Args{})
+	if !errors.Is(err, portalErr) || !strings.HasPrefix(err.Error(), "credentials.sign_in: ") {
+		t.Errorf("portal failure: error = %v, want it to wrap %v with the action's name", err, portalErr)
+	}
+}
+
+func TestPortalSignIn(t *testing.T) {
+	tests := []struct {
+		name    string
+		answer  SignIn
+		want    string
+		outputs map[string]any
+	}{
+		{"ok", SignIn{Status: SignInOK, Account: "a@example.com", Ticket: "t1"}, "ok",
+			map[string]any{"account": "a@example.com", "ticket": "t1", "phone_masked": ""}},
+		{"sms", SignIn{Status: SignInNeedsCode, Account: "a@example.com", Ticket: "t2", PhoneMasked: "+49 *** *** 12 34"}, "sms",
+			map[string]any{"account": "a@example.com", "ticket": "t2", "phone_masked": "+49 *** *** 12 34"}},
+		{"denied gives nothing away", SignIn{Status: SignInDenied, Account: "a@example.com", Ticket: "t3"}, "denied",
+			map[string]any{"account": "", "ticket": "", "phone_masked": ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			portal := &fakePortal{signIn: tt.answer}
+			res := mustRun(t, Ports{Portal: portal}, "portal.sign_in", engine.Args{"email": "a@example.com", "password": "pw-123"})
+			if res.Outcome != tt.want {
+				t.Errorf("Outcome = %q, want %q", res.Outcome, tt.want)
+			}
+			for k, v := range tt.outputs {
+				if res.Outputs[k] != v {
+					t.Errorf("output %s = %v, want %v", k, res.Outputs[k], v)
+				}
+			}
+			if want := []string{"PasswordSignIn a@example.com pw-123"}; !slices.Equal(portal.calls, want) {
+				t.Errorf("portal calls = %q, want %q", portal.calls, want)
+			}
+		})
+	}
+}
+
+func TestCaptcha(t *testing.T) {
+	p := Ports{Captcha: &fakeCaptcha{}}
+	res := mustRun(t, p, "captcha.new", engine.Args{})
+	if res.Outcome != "ready" || res.Outputs["captcha_id"] != "c1" || res.Outputs["challenge"] != "What is 7 plus 5?" {
+		t.Errorf("captcha.new = %+v, want ready c1 with its challenge", res)
+	}
+	tests := []struct{ answer, want string }{{"12", "ok"}, {"12", "wrong"}}
+	for _, tt := range tests {
+		res := mustRun(t, p, "captcha.check", engine.Args{"captcha_id": "c1", "answer": tt.answer})
+		if res.Outcome != tt.want {
+			t.Errorf("captcha.check(%q) = %q, want %q", tt.answer, res.Outcome, tt.want)
+		}
+	}
+	res = mustRun(t, Ports{Captcha: &fakeCaptcha{}}, "captcha.check", engine.Args{"captcha_id": "c1", "answer": "13"})
+	if res.Outcome != "wrong" {
+		t.Errorf("captcha.check(wrong answer) = %q, want wrong", res.Outcome)
+	}
+}
+
+func TestSMSSend(t *testing.T) {
+	tests := []struct {
+		answer  CodeDelivery
+		want    string
+		outputs map[string]any
+	}{
+		{CodeDelivery{Status: SendSent, PhoneMasked: "+49 *** *** 12 34", ExpiresIn: 5 * time.Minute}, "sent",
+			map[string]any{"phone_masked": "+49 *** *** 12 34", "expires_in": 5 * time.Minute, "wait": time.Duration(0)}},
+		{CodeDelivery{Status: SendTooSoon, Wait: 20 * time.Second}, "too_soon", map[string]any{"wait": 20 * time.Second}},
+		{CodeDelivery{Status: SendLimit}, "limit", map[string]any{"wait": time.Duration(0)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			portal := &fakePortal{send: tt.answer}
+			res := mustRun(t, Ports{Portal: portal}, "sms.send", engine.Args{"ticket": "t1"})
+			if res.Outcome != tt.want {
+				t.Errorf("Outcome = %q, want %q", res.Outcome, tt.want)
+			}
+			for k, v := range tt.outputs {
+				if res.Outputs[k] != v {
+					t.Errorf("output %s = %v, want %v", k, res.Outputs[k], v)
+				}
+			}
+			if want := []string{"SendCode t1"}; !slices.Equal(portal.calls, want) {
+				t.Errorf("portal calls = %q, want %q", portal.calls, want)
+			}
+		})
+	}
+}
+
+func TestSMSCheck(t *testing.T) {
+	tests := []struct {
+		answer       CodeCheck
+		want         string
+		attemptsLeft int
+	}{
+		{CodeCheck{Status: CheckOK}, "ok", 0},
+		{CodeCheck{Status: CheckWrong, AttemptsLeft: 2}, "wrong", 2},
+		{CodeCheck{Status: CheckExpired}, "expired", 0},
+		{CodeCheck{Status: CheckBlocked}, "blocked", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			portal := &fakePortal{check: tt.answer}
+			res := mustRun(t, Ports{Portal: portal}, "sms.check", engine.Args{"ticket": "t1", "code": "123456"})
+			if res.Outcome != tt.want {
+				t.Errorf("Outcome = %q, want %q", res.Outcome, tt.want)
+			}
+			if got := res.Outputs["attempts_left"]; got != tt.attemptsLeft {
+				t.Errorf("attempts_left = %v, want %d", got, tt.attemptsLeft)
+			}
+			if want := []string{"CheckCode t1 123456"}; !slices.Equal(portal.calls, want) {
+				t.Errorf("portal calls = %q, want %q", portal.calls, want)
+			}
+		})
+	}
+}
+
+func TestConsentRecord(t *testing.T) {
+	portal := &fakePortal{}
+	args := engine.Args{"account": "a@example.com", "document": "data-provisioning", "version": "2024-03", "region": "DE", "accepted_at": now}
+	res := mustRun(t, Ports{Consent: portal}, "consent.record", args)
+	if res.Outcome != "recorded" || res.Outputs["consent_id"] != "consent-1" {
+		t.Errorf("consent.record = %+v, want recorded consent-1", res)
+	}
+	want := Consent{Account: "a@example.com", Document: "data-provisioning", Version: "2024-03", Region: "DE", AcceptedAt: now}
+	if len(portal.got) != 1 || portal.got[0] != want {
+		t.Errorf("recorded %v, want [%v]", portal.got, want)
+	}
+	args["version"] = ""
+	if _, err := runAction(t, Ports{Consent: &fakePortal{}}, "consent.record", args); !errors.Is(err, ErrArgs) {
+		t.Errorf("empty version: error = %v, want ErrArgs", err)
+	}
+}
+
+func TestPortalConnect(t *testing.T) {
+	conn := Connection{Connected: true, Account: "a@example.com", Region: "DE", Token: "tok-secret"}
+	tests := []struct {
+		name    string
+		args    engine.Args
+		conn    Connection
+		want    string
+		reason  string
+		saveApp string
+	}{
+		{"default app", engine.Args{"ticket": "t1"}, conn, "connected", "", "tether"},
+		{"other app", engine.Args{"ticket": "t1", "app": "tether-beta"}, conn, "connected", "", "tether-beta"},
+		{"failed", engine.Args{"ticket": "t1"}, Connection{Reason: "the ticket is not authorised"}, "failed", "the ticket is not authorised", ""},
+		{"failed without reason", engine.Args{"ticket": "t1"}, Connection{}, "failed", "the portal refused the connection", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := &fakeStore{}
+			res := mustRun(t, Ports{Portal: &fakePortal{conn: tt.conn}, Credentials: store, Now: clock}, "portal.connect", tt.args)
+			if res.Outcome != tt.want || res.Outputs["reason"] != tt.reason {
+				t.Errorf("Result = %+v, want %s with reason %q", res, tt.want, tt.reason)
+			}
+			if tt.saveApp == "" {
+				if len(store.entries) != 0 {
+					t.Errorf("saved %v, want nothing", store.entries)
+				}
+				return
+			}
+			if res.Outputs["account"] != "a@example.com" {
+				t.Errorf("account = %v, want a@example.com", res.Outputs["account"])
+			}
+			want := Credential{App: tt.saveApp, Account: "a@example.com", Token: "tok-secret", Region: "DE", SavedAt: now}
+			if got, _ := store.entry(tt.saveApp); got != want {
+				t.Errorf("saved %+v, want %+v", got, want)
+			}
+		})
+	}
+	saveErr := errors.New("read-only file system")
+	_, err := runAction(t, Ports{Portal: &fakePortal{conn: conn}, Credentials: &fakeStore{saveErr: saveErr}}, "portal.connect", engine.Args{"ticket": "t1"})
+	if !errors.Is(err, saveErr) {
+		t.Errorf("save failure: error = %v, want it to wrap %v", err, saveErr)
+	}
+}
+
+func TestLicenseList(t *testing.T) {
+	personal := Licence{ID: "L-1", Plan: "Personal", Name: "Personal", Expires: now.Add(24 * time.Hour)}
+	family := Licence{ID: "L-2", Plan: "Family", Name: "Family of 5", Expires: now.Add(365 * 24 * time.Hour)}
+	expired := Licence{ID: "L-0", Plan: "Personal", Name: "Old", Expires: now.Add(-time.Second)}
+	endsNow := Licence{ID: "L-9", Plan: "Personal", Name: "Ends now", Expires: now}
+	tests := []struct {
+		name     string
+		licences []Licence
+		want     string
+		wantIDs  []string
+		licence  string
+		plan     string
+	}{
+		{"no licences", nil, "none", nil, "", ""},
+		{"only expired", []Licence{expired, endsNow}, "none", nil, "", ""},
+		{"one active among expired", []Licence{expired, family}, "one", []string{"L-2"}, "L-2", "Family"},
+		{"several", []Licence{personal, expired, family}, "several", []string{"L-1", "L-2"}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			portal := &fakePortal{licence: tt.licences}
+			res := mustRun(t, Ports{Licences: portal, Now: clock}, "license.list", engine.Args{"account": "a@example.com"})
+			if res.Outcome != tt.want {
+				t.Errorf("Outcome = %q, want %q", res.Outcome, tt.want)
+			}
+			list, _ := res.Outputs["licences"].([]any)
+			var ids []string
+			for _, l := range list {
+				m := l.(map[string]any)
+				ids = append(ids, m["id"].(string))
+				if _, ok := m["expires"].(time.Time); !ok {
+					t.Errorf("licence %v: expires = %T, want time.Time", m["id"], m["expires"])
+				}
+			}
+			if !slices.Equal(ids, tt.wantIDs) {
+				t.Errorf("licences = %v, want %v", ids, tt.wantIDs)
+			}
+			if got := res.Outputs["count"]; got != len(tt.wantIDs) {
+				t.Errorf("count = %v, want %d", got, len(tt.wantIDs))
+			}
+			if res.Outputs["licence"] != tt.licence || res.Outputs["plan"] != tt.plan {
+				t.Errorf("licence, plan = %v, %v, want %q, %q", res.Outputs["licence"], res.Outputs["plan"], tt.licence, tt.plan)
+			}
+			if want := []string{"Licences a@example.com"}; !slices.Equal(portal.calls, want) {
+				t.Errorf("portal calls = %q, want %q", portal.calls, want)
+			}
+		})
+	}
+}
+
+func TestLicenseActivate(t *testing.T) {
+	licences := []Licence{
+		{ID: "L-1", Plan: "Personal", Expires: now.Add(24 * time.Hour)},
+		{ID: "L-0", Plan: "Family", Expires: now.Add(-24 * time.Hour)},
+	}
+	tests := []struct {
+		name        string
+		licence     string
+		want        string
+		wantPlan    string
+		wantLicence string
+	}{
+		{"active", "L-1", "activated", "Personal", "L-1"},
+		{"expired", "L-0", "unavailable", "", ""},
+		{"not the account's", "L-7", "unavailable", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := &fakeStore{entries: []Credential{
+				{App: "tether", Account: "a@example.com", Token: "tok"},
+				{App: "vendor-mail", Account: "a@example.com", Token: "tok2"},
+			}}
+			p := Ports{Licences: &fakePortal{licence: licences}, Credentials: store, Now: clock}
+			res := mustRun(t, p, "license.activate", engine.Args{"account": "a@example.com", "licence": tt.licence})
+			if res.Outcome != tt.want || res.Outputs["plan"] != tt.wantPlan || res.Outputs["licence"] != tt.wantLicence {
+				t.Errorf("Result = %+v, want %s %q %q", res, tt.want, tt.wantPlan, tt.wantLicence)
+			}
+			got, _ := store.entry("tether")
+			if got.Plan != tt.wantPlan || got.Licence != tt.wantLicence || got.Token != "tok" {
+				t.Errorf("saved %+v, want plan %q licence %q and the token kept", got, tt.wantPlan, tt.wantLicence)
+			}
+			if other, _ := store.entry("vendor-mail"); other.Plan != "" {
+				t.Errorf("vendor-mail entry changed: %+v", other)
+			}
+		})
+	}
+}
+
+func TestLicenseActivateNeedsConnection(t *testing.T) {
+	licences := []Licence{{ID: "L-1", Plan: "Personal", Expires: now.Add(time.Hour)}}
+	tests := []struct {
+		name  string
+		saved []Credential
+		want  string
+	}{
+		{"not connected", []Credential{{App: "vendor-mail", Account: "a@example.com", Token: "tok"}}, "tether has no saved connection"},
+		{"other account", []Credential{{App: "tether", Account: "b@example.com", Token: "tok"}}, "tether is connected to b@example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Ports{Licences: &fakePortal{licence: licences}, Credentials: &fakeStore{entries: tt.saved}, Now: clock}
+			_, err := runAction(t, p, "license.activate", engine.Args{"account": "a@example.com", "licence": "L-1"})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLicenseActivateFree(t *testing.T) {
+	store := &fakeStore{entries: []Credential{{App: "tether", Account: "a@example.com", Token: "tok", Plan: "Personal", Licence: "L-1"}}}
+	res := mustRun(t, Ports{Credentials: store, Now: clock}, "license.activate_free", engine.Args{"account": "a@example.com"})
+	if res.Outcome != "activated" || res.Outputs["plan"] != "Free" || res.Outputs["licence"] != "" {
+		t.Errorf("Result = %+v, want activated Free", res)
+	}
+	if got, _ := store.entry("tether"); got.Plan != "Free" || got.Licence != "" {
+		t.Errorf("saved %+v, want plan Free and no licence", got)
+	}
+}
+
+func TestAccountCreate(t *testing.T) {
+	tests := []struct {
+		name     string
+		email    string
+		password string
+		region   string
+		portal   AccountCreation
+		want     string
+		reason   string
+	}{
+		{"created", "new@example.com", "tr0ubadour-horse", "de", AccountCreation{Status: CreateOK, Account: "new@example.com"}, "created", ""},
+		{"exists", "anna@example.com", "tr0ubadour-horse", "DE", AccountCreation{Status: CreateExists}, "exists", ""},
+		{"portal refuses", "new@example.com", "tr0ubadour-horse", "DE", AccountCreation{Reason: "email domain not allowed"}, "invalid", "email domain not allowed"},
+		{"malformed email", "new.example.com", "tr0ubadour-horse", "DE", AccountCreation{Status: CreateOK}, "invalid", "the email address is malformed"},
+		{"display name", "New <new@example.com>", "tr0ubadour-horse", "DE", AccountCreation{Status: CreateOK}, "invalid", "the email address is malformed"},
+		{"no dotted domain", "new@localhost", "tr0ubadour-horse", "DE", AccountCreation{Status: CreateOK}, "invalid", "the email address is malformed"},
+		{"short password", "new@example.com", "sh0rt-pw", "DE", AccountCreation{Status: CreateOK}, "invalid", "the password must be at least 10 characters long"},
+		{"no digit", "new@example.com", "only-letters-here", "DE", AccountCreation{Status: CreateOK}, "invalid", "the password must contain at least a letter and a digit"},
+		{"no letter", "new@example.com", "1234567890-", "DE", AccountCreation{Status: CreateOK}, "invalid", "the password must contain at least a letter and a digit"},
+		{"contains local part", "jonathan@example.com", "JONATHAN-2025", "DE", AccountCreation{Status: CreateOK}, "invalid", "the password must not contain the email address's name"},
+		{"unknown region", "new@example.com", "tr0ubadour-horse", "XX", AccountCreation{Status: CreateOK}, "invalid", "the region is not an ISO 3166-1 alpha-2 country code"},
+		{"region name", "new@example.com", "tr0ubadour-horse", "Germany", AccountCreation{Status: CreateOK}, "invalid", "the region is not an ISO 3166-1 alpha-2 country code"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			portal := &fakePortal{created: tt.portal}
+			res := mustRun(t, Ports{Accounts: portal}, "account.create", engine.Args{"email": tt.email, "password": tt.password, "region": tt.region})
+			if res.Outcome != tt.want || res.Outputs["reason"] != tt.reason {
+				t.Errorf("Result = %+v, want %s with reason %q", res, tt.want, tt.reason)
+			}
+			if tt.want == "created" && res.Outputs["account"] != "new@example.com" {
+				t.Errorf("account = %v, want new@example.com", res.Outputs["account"])
+			}
+			if tt.want == "invalid" && tt.portal.Status == CreateOK && len(portal.got) != 0 {
+				t.Errorf("the portal was asked to create %v, want the action to refuse first", portal.got)
+			}
+			if tt.name == "created" {
+				want := NewAccount{Email: "new@example.com", Password: "tr0ubadour-horse", Region: "DE"}
+				if len(portal.got) != 1 || portal.got[0] != want {
+					t.Errorf("portal got %v, want [%v]", portal.got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestIsRegion(t *testing.T) {
+	tests := []struct {
+		code string
+		want bool
+	}{
+		{"DE", true}, {"BR", true}, {"US", true}, {"ZW", true}, {"AD", true},
+		{"de", false}, {"XX", false}, {"UK", false}, {"D", false}, {"DEU", false}, {"E ", false}, {"", false},
+	}
+	for _, tt := range tests {
+		if got := IsRegion(tt.code); got != tt.want {
+			t.Errorf("IsRegion(%q) = %v, want %v", tt.code, got, tt.want)
+		}
+	}
+}
+
+func TestMaskPhone(t *testing.T) {
+	tests := []struct{ phone, want string }{
+		{"+49 151 2345 1234", "+49 *** *** 12 34"},
+		{"+55 11 98765 4321", "+55 *** *** 43 21"},
+		{"+1 (415) 555-0199", "+1 *** *** 01 99"},
+		{"0151 23451234", "*** *** 12 34"},
+		{"+4915123451234", "*** *** 12 34"},
+		{"123", "***"},
+		{"", "***"},
+	}
+	for _, tt := range tests {
+		if got := MaskPhone(tt.phone); got != tt.want {
+			t.Errorf("MaskPhone(%q) = %q, want %q", tt.phone, got, tt.want)
+		}
+	}
+}

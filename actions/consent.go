@@ -1,0 +1,53 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tetherflow/tether/engine"
+)
+
+func consentRecord(p Ports) engine.Action {
+	return &action{
+		spec: engine.Spec{
+			Name: "consent.record",
+			Doc:  "Records that the account holder accepted a document in a given version.",
+			Params: []engine.Param{
+				param("account", engine.String, "the account accepting"),
+				param("document", engine.String, "the document accepted, e.g. data-provisioning"),
+				param("version", engine.String, "the version of the document shown"),
+				param("region", engine.String, "the region whose rules required it"),
+				param("accepted_at", engine.Time, "when the person accepted"),
+			},
+			Outputs: []engine.Param{
+				output("consent_id", engine.String, "identifies the recorded acceptance"),
+			},
+			Outcomes: []string{"recorded"},
+		},
+		run: func(ctx context.Context, c *call) (engine.Result, error) {
+			if err := needPort(p.Consent == nil, "ConsentLog"); err != nil {
+				return engine.Result{}, err
+			}
+			cs := Consent{
+				Account:    c.str("account", ""),
+				Document:   c.str("document", ""),
+				Version:    c.str("version", ""),
+				Region:     c.str("region", ""),
+				AcceptedAt: c.time("accepted_at"),
+			}
+			for _, name := range []string{"account", "document", "version", "region"} {
+				if c.str(name, "") == "" {
+					return engine.Result{}, fmt.Errorf("%w: parameter %s is empty", ErrArgs, name)
+				}
+			}
+			if cs.AcceptedAt.IsZero() {
+				return engine.Result{}, fmt.Errorf("%w: parameter accepted_at is the zero time", ErrArgs)
+			}
+			id, err := p.Consent.RecordConsent(ctx, cs)
+			if err != nil {
+				return engine.Result{}, fmt.Errorf("record consent to %s %s: %w", cs.Document, cs.Version, err)
+			}
+			return result("recorded", "consent_id", id), nil
+		},
+	}
+}

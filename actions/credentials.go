@@ -1,0 +1,68 @@
+package actions
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/tetherflow/tether/engine"
+)
+
+func credentialsSignIn(p Ports) engine.Action {
+	return &action{
+		spec: engine.Spec{
+			Name: "credentials.sign_in",
+			Doc:  "Signs in with a token another of the vendor's applications saved on this device.",
+			Params: []engine.Param{
+				optional("app", engine.String, "only use the token this application saved"),
+			},
+			Outputs: []engine.Param{
+				output("account", engine.String, "the account signed in to (ok) or whose token was refused (rejected)"),
+				output("ticket", engine.String, "authorised ticket for portal.connect (ok)"),
+			},
+			Outcomes: []string{"ok", "none", "rejected"},
+		},
+		run: func(ctx context.Context, c *call) (engine.Result, error) {
+			if err := needPort(p.Credentials == nil, "CredentialStore"); err != nil {
+				return engine.Result{}, err
+			}
+			if err := needPort(p.Portal == nil, "Portal"); err != nil {
+				return engine.Result{}, err
+			}
+			saved, err := p.Credentials.Credentials(ctx)
+			if err != nil {
+				return engine.Result{}, fmt.Errorf("read saved credentials: %w", err)
+			}
+			app := c.str("app", "")
+			var cands []Credential
+			for _, cr := range saved {
+				if cr.Token == "" || (app != "" && cr.App != app) {
+					continue
+				}
+				c.secret(cr.Token)
+				cands = append(cands, cr)
+			}
+			if len(cands) == 0 {
+				return result("none"), nil
+			}
+			// Most recently saved first: it is the likeliest to be valid.
+			slices.SortStableFunc(cands, func(a, b Credential) int {
+				if d := b.SavedAt.Compare(a.SavedAt); d != 0 {
+					return d
+				}
+				return cmp.Compare(a.App, b.App)
+			})
+			for _, cr := range cands {
+				s, err := p.Portal.TokenSignIn(ctx, cr.Token)
+				if err != nil {
+					return engine.Result{}, fmt.Errorf("sign in with the token saved by %s: %w", cr.App, err)
+				}
+				if s.Status == SignInOK {
+					return result("ok", "account", s.Account, "ticket", s.Ticket), nil
+				}
+			}
+			return result("rejected", "account", cands[0].Account), nil
+		},
+	}
+}

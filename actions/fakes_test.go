@@ -1,0 +1,173 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// fakePortal answers with canned results and records what it was asked.
+type fakePortal struct {
+	tokens  map[string]SignIn // token -> answer; missing means denied
+	signIn  SignIn
+	send    CodeDelivery
+	check   CodeCheck
+	conn    Connection
+	err     error
+	calls   []string
+	licence []Licence
+	created AccountCreation
+	got     []any
+}
+
+func (f *fakePortal) TokenSignIn(ctx context.Context, token string) (SignIn, error) {
+	f.calls = append(f.calls, "TokenSignIn "+token)
+	if f.err != nil {
+		return SignIn{}, f.err
+	}
+	return f.tokens[token], nil
+}
+
+func (f *fakePortal) PasswordSignIn(ctx context.Context, email, password string) (SignIn, error) {
+	f.calls = append(f.calls, "PasswordSignIn "+email+" "+password)
+	return f.signIn, f.err
+}
+
+func (f *fakePortal) SendCode(ctx context.Context, ticket string) (CodeDelivery, error) {
+	f.calls = append(f.calls, "SendCode "+ticket)
+	return f.send, f.err
+}
+
+func (f *fakePortal) CheckCode(ctx context.Context, ticket, code string) (CodeCheck, error) {
+	f.calls = append(f.calls, "CheckCode "+ticket+" "+code)
+	return f.check, f.err
+}
+
+func (f *fakePortal) Connect(ctx context.Context, ticket string) (Connection, error) {
+	f.calls = append(f.calls, "Connect "+ticket)
+	return f.conn, f.err
+}
+
+func (f *fakePortal) Licences(ctx context.Context, account string) ([]Licence, error) {
+	f.calls = append(f.calls, "Licences "+account)
+	return f.licence, f.err
+}
+
+func (f *fakePortal) CreateAccount(ctx context.Context, a NewAccount) (AccountCreation, error) {
+	f.got = append(f.got, a)
+	return f.created, f.err
+}
+
+func (f *fakePortal) RecordConsent(ctx context.Context, c Consent) (string, error) {
+	f.got = append(f.got, c)
+	if f.err != nil {
+		return "", f.err
+	}
+	return "consent-1", nil
+}
+
+// fakeStore is an in-memory CredentialStore.
+type fakeStore struct {
+	entries []Credential
+	err     error // returned by every call
+	saveErr error // returned by Save
+}
+
+func (s *fakeStore) Credentials(ctx context.Context) ([]Credential, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	return slices.Clone(s.entries), nil
+}
+
+func (s *fakeStore) Save(ctx context.Context, c Credential) error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.saveErr != nil {
+		return s.saveErr
+	}
+	for i := range s.entries {
+		if s.entries[i].App == c.App {
+			s.entries[i] = c
+			return nil
+		}
+	}
+	s.entries = append(s.entries, c)
+	return nil
+}
+
+func (s *fakeStore) entry(app string) (Credential, bool) {
+	for _, c := range s.entries {
+		if c.App == app {
+			return c, true
+		}
+	}
+	return Credential{}, false
+}
+
+// fakeCaptcha has one challenge, "c1", whose answer is "12".
+type fakeCaptcha struct {
+	used bool
+	err  error
+}
+
+func (f *fakeCaptcha) NewChallenge(ctx context.Context) (Challenge, error) {
+	return Challenge{ID: "c1", Text: "What is 7 plus 5?"}, f.err
+}
+
+func (f *fakeCaptcha) CheckAnswer(ctx context.Context, id, answer string) (bool, error) {
+	if f.err != nil {
+		return false, f.err
+	}
+	ok := !f.used && id == "c1" && answer == "12"
+	f.used = true
+	return ok, nil
+}
+
+// leaky is a port that puts everything it is given into its errors and its
+// answers, to prove the actions redact secrets.
+type leaky struct {
+	fail bool
+	sign SignInStatus
+}
+
+func (l *leaky) out(args ...string) (string, error) {
+	s := fmt.Sprint(args)
+	if l.fail {
+		return s, fmt.Errorf("portal said no to %s", s)
+	}
+	return s, nil
+}
+
+func (l *leaky) TokenSignIn(ctx context.Context, token string) (SignIn, error) {
+	s, err := l.out(token)
+	return SignIn{Status: l.sign, Account: s, Ticket: s, PhoneMasked: s}, err
+}
+
+func (l *leaky) PasswordSignIn(ctx context.Context, email, password string) (SignIn, error) {
+	s, err := l.out(email, password)
+	return SignIn{Status: l.sign, Account: s, Ticket: s, PhoneMasked: s}, err
+}
+
+func (l *leaky) SendCode(ctx context.Context, ticket string) (CodeDelivery, error) {
+	s, err := l.out(ticket)
+	return CodeDelivery{Status: SendSent, PhoneMasked: s}, err
+}
+
+func (l *leaky) CheckCode(ctx context.Context, ticket, code string) (CodeCheck, error) {
+	_, err := l.out(ticket, code)
+	return CodeCheck{Status: CheckWrong}, err
+}
+
+func (l *leaky) Connect(ctx context.Context, ticket string) (Connection, error) {
+	// The token leaks into the reason and the account.
+	s, err := l.out(ticket, "tok-LEAKED-1")
+	return Connection{Connected: !l.fail, Account: s, Token: "tok-LEAKED-1", Reason: s}, err
+}
+
+func (l *leaky) CreateAccount(ctx context.Context, a NewAccount) (AccountCreation, error) {
+	s, err := l.out(a.Email, a.Password)
+	return AccountCreation{Status: CreateInvalid, Reason: s}, err
+}
+
