@@ -1,0 +1,183 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Kind is the static type of a value a flow handles: a variable, a policy
+// value, an action parameter or output, or a prompt field.
+type Kind uint8
+
+// The kinds of value a flow can hold. Lists and maps hold values of any of
+// these kinds.
+const (
+	Any Kind = iota
+	Int
+	Float
+	Bool
+	String
+	Duration
+	Time
+	List
+	Map
+)
+
+var kindNames = [...]string{"any", "int", "float", "bool", "string", "duration", "time", "list", "map"}
+
+// String returns the kind's name as flows spell it.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+// Param describes one parameter or one output of an action.
+type Param struct {
+	Name     string
+	Kind     Kind
+	Required bool   // parameters only: the flow must pass it
+	Secret   bool   // the value is never logged, snapshotted or assigned to a variable
+	Doc      string // one line, shown by `tether actions`
+}
+
+// Spec declares what an action takes, what it gives back and which outcomes
+// it can return. The checker holds every flow to it, and the runner holds
+// every action to it: an outcome the spec does not declare is a runtime error.
+type Spec struct {
+	Name     string // dotted, e.g. "portal.sign_in"
+	Doc      string
+	Params   []Param
+	Outputs  []Param
+	Outcomes []string
+	// Timeout bounds one run of the action; zero means the runner's default.
+	Timeout time.Duration
+}
+
+// Param returns the parameter named name.
+func (s *Spec) Param(name string) (Param, bool) { return findParam(s.Params, name) }
+
+// Output returns the output named name.
+func (s *Spec) Output(name string) (Param, bool) { return findParam(s.Outputs, name) }
+
+// HasOutcome reports whether the spec declares outcome.
+func (s *Spec) HasOutcome(outcome string) bool {
+	for _, o := range s.Outcomes {
+		if o == outcome {
+			return true
+		}
+	}
+	return false
+}
+
+func findParam(ps []Param, name string) (Param, bool) {
+	for _, p := range ps {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// Args are the parameters an action is called with, by name, each of the
+// kind its spec declares (int, float64, bool, string, time.Duration,
+// time.Time, []any, map[string]any). Optional parameters the flow did not
+// pass are absent.
+type Args map[string]any
+
+// Result is what one run of an action returns: one of its declared outcomes
+// and its outputs by name.
+type Result struct {
+	Outcome string
+	Outputs map[string]any
+}
+
+// Action is one step a flow can run with `run: NAME`.
+type Action interface {
+	// Spec describes the action. It must return the same value every time.
+	Spec() Spec
+	// Run performs the action. It returns an error only when the action could
+	// not be carried out at all (a portal that cannot be reached, say); every
+	// expected answer, including refusals, is an outcome.
+	Run(ctx context.Context, args Args) (Result, error)
+}
+
+// Func adapts a function to an Action with the given spec.
+func Func(spec Spec, run func(ctx context.Context, args Args) (Result, error)) Action {
+	return funcAction{spec: spec, run: run}
+}
+
+type funcAction struct {
+	spec Spec
+	run  func(context.Context, Args) (Result, error)
+}
+
+func (a funcAction) Spec() Spec                                         { return a.spec }
+func (a funcAction) Run(ctx context.Context, args Args) (Result, error) { return a.run(ctx, args) }
+
+// Registry holds the actions flows may run, by name. The zero value is empty
+// and ready to use; a Registry is not safe for concurrent Register calls but
+// is safe to share once built.
+type Registry struct {
+	actions map[string]Action
+	specs   map[string]*Spec
+}
+
+// NewRegistry returns a registry holding the given actions. It fails on a
+// duplicate or unnamed action.
+func NewRegistry(actions ...Action) (*Registry, error) {
+	r := &Registry{}
+	for _, a := range actions {
+		if err := r.Register(a); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Register adds an action. It fails when the name is empty or already taken,
+// or when the spec declares no outcome.
+func (r *Registry) Register(a Action) error {
+	spec := a.Spec()
+	if spec.Name == "" {
+		return fmt.Errorf("register action: empty name")
+	}
+	if len(spec.Outcomes) == 0 {
+		return fmt.Errorf("register action %s: no outcomes declared", spec.Name)
+	}
+	if _, dup := r.actions[spec.Name]; dup {
+		return fmt.Errorf("register action %s: already registered", spec.Name)
+	}
+	if r.actions == nil {
+		r.actions = make(map[string]Action)
+		r.specs = make(map[string]*Spec)
+	}
+	r.actions[spec.Name] = a
+	r.specs[spec.Name] = &spec
+	return nil
+}
+
+// Lookup returns the action registered under name.
+func (r *Registry) Lookup(name string) (Action, bool) {
+	a, ok := r.actions[name]
+	return a, ok
+}
+
+// Spec returns the spec of the action registered under name.
+func (r *Registry) Spec(name string) (*Spec, bool) {
+	s, ok := r.specs[name]
+	return s, ok
+}
+
+// Names returns the registered action names, sorted.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.actions))
+	for n := range r.actions {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

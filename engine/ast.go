@@ -1,0 +1,199 @@
+package engine
+
+// The syntax tree of a flow file, as loaded: every element keeps its
+// position so that the checker can point at it.
+
+// File is one loaded flow file.
+type File struct {
+	Path   string // as given to Load; positions use it
+	Source []byte
+	Flow   Ident
+	Title  string
+	Start  Ident
+	Vars   []*ValueDecl
+	Policy []*ValueDecl
+	States []*StateDecl
+}
+
+// Ident is a name at a position.
+type Ident struct {
+	Name string
+	Pos  Pos
+}
+
+// ValueDecl declares a variable or a policy value, typed by its value.
+type ValueDecl struct {
+	Name  string
+	Pos   Pos // of the name
+	Kind  Kind
+	Value any
+	VPos  Pos // of the value
+}
+
+// StateKind says what a state does.
+type StateKind uint8
+
+// The kinds of state.
+const (
+	RunState StateKind = iota + 1
+	AskState
+	FinalState
+)
+
+func (k StateKind) String() string {
+	switch k {
+	case RunState:
+		return "run"
+	case AskState:
+		return "ask"
+	case FinalState:
+		return "final"
+	}
+	return "?"
+}
+
+// StateDecl is one state of a flow.
+type StateDecl struct {
+	Name string
+	Pos  Pos
+	Kind StateKind
+
+	// run
+	Run  Ident     // action name, or "flow:NAME"
+	With []*Assign // parameters
+
+	// ask
+	Ask *AskDecl
+
+	// final
+	Outcome Ident
+	Success bool
+	Message *Text
+	Output  []*Assign
+
+	On    []*Handler
+	After []*Timer
+}
+
+// Subflow returns the name of the flow a `run: flow:NAME` state runs.
+func (s *StateDecl) Subflow() (string, bool) {
+	const p = "flow:"
+	if s.Kind == RunState && len(s.Run.Name) > len(p) && s.Run.Name[:len(p)] == p {
+		return s.Run.Name[len(p):], true
+	}
+	return "", false
+}
+
+// AskDecl is a prompt.
+type AskDecl struct {
+	Text    *Text
+	Help    *Text
+	Fields  []*FieldDecl
+	Choices []*ChoiceDecl
+	Pos     Pos
+}
+
+// FieldType is the type of a prompt field.
+type FieldType string
+
+// The field types a prompt may ask for.
+const (
+	TextField    FieldType = "text"
+	EmailField   FieldType = "email"
+	SecretField  FieldType = "secret"
+	CodeField    FieldType = "code"
+	ChoiceField  FieldType = "choice"
+	CaptchaField FieldType = "captcha"
+	ConsentField FieldType = "consent"
+	NumberField  FieldType = "number"
+)
+
+var fieldTypes = []FieldType{TextField, EmailField, SecretField, CodeField, ChoiceField, CaptchaField, ConsentField, NumberField}
+
+// Kind returns the kind of value the field gives in input.*.
+func (t FieldType) Kind() Kind {
+	switch t {
+	case ConsentField:
+		return Bool
+	case NumberField:
+		return Int
+	}
+	return String
+}
+
+// FieldDecl is one field of a prompt.
+type FieldDecl struct {
+	Name     string
+	Pos      Pos
+	Type     FieldType
+	TypePos  Pos
+	Label    string
+	If       *Expr
+	Optional bool
+	Options  []string // choice fields
+	Length   int      // code fields: exact number of digits, 0 for any
+}
+
+// ChoiceDecl is one choice a prompt offers: the event the answer sends.
+type ChoiceDecl struct {
+	Name     string
+	Pos      Pos
+	Label    string
+	Fields   []string // the fields this choice takes; nil means all
+	NoFields bool     // `fields: []`: the choice takes none
+}
+
+// Text is prompt or message text; `{{ expr }}` parts are interpolated.
+type Text struct {
+	Raw   string
+	Pos   Pos
+	Parts []TextPart
+}
+
+// TextPart is literal text or an expression to interpolate.
+type TextPart struct {
+	Lit  string
+	Expr *Expr
+}
+
+// Expr is an expression's source and where it starts in the file.
+type Expr struct {
+	Src string
+	Pos Pos
+	// Quote is 1 for a quoted scalar (the source starts one column after
+	// Pos), 0 for a plain one; Block is set for a block scalar (the source
+	// starts on the line after Pos).
+	Quote int
+	Block bool
+}
+
+// Assign is `name: expr` in with:, set: or output:.
+type Assign struct {
+	Name string
+	Pos  Pos
+	Expr *Expr
+}
+
+// Handler maps an event to its branches.
+type Handler struct {
+	Event    string
+	Pos      Pos
+	Branches []*Branch
+}
+
+// Branch is one alternative of a handler: taken when If holds (or has no
+// If), it assigns Set and goes to Go (stays when Go is empty).
+type Branch struct {
+	Pos Pos
+	If  *Expr
+	Set []*Assign
+	Go  Ident
+}
+
+// Timer fires Branches when the state has waited for Delay.
+type Timer struct {
+	Key      string // as written: "5m" or "policy.code_lifetime"
+	Pos      Pos
+	Delay    *Expr // a duration literal is compiled as an expression too
+	Branches []*Branch
+}

@@ -1,0 +1,73 @@
+package engine
+
+// Graph checks over a flow's states: what the start can reach, and what can
+// reach an end.
+
+// successors returns the states s can move to, including through timers.
+func (s *state) successors() []*state {
+	var out []*state
+	add := func(h *handler) {
+		for _, b := range h.branches {
+			if b.target != nil {
+				out = append(out, b.target)
+			}
+		}
+	}
+	for _, ev := range sortedKeys(s.on) {
+		add(s.on[ev])
+	}
+	for _, t := range s.timers {
+		add(t.handler)
+	}
+	return out
+}
+
+func (c *compiler) graphChecks(fl *Flow) {
+	reach := map[*state]bool{}
+	var walk func(s *state)
+	walk = func(s *state) {
+		if reach[s] {
+			return
+		}
+		reach[s] = true
+		for _, n := range s.successors() {
+			walk(n)
+		}
+	}
+	walk(fl.start)
+	for _, s := range fl.states {
+		if !reach[s] {
+			c.errs.Add(s.decl.Pos, "state %s is unreachable from %s", s.name, fl.start.name)
+		}
+	}
+	// A non-final state from which no final state can be reached traps the
+	// session forever. Work backwards from the final states.
+	ends := map[*state]bool{}
+	for changed := true; changed; {
+		changed = false
+		for _, s := range fl.states {
+			if ends[s] {
+				continue
+			}
+			if s.kind == FinalState {
+				ends[s], changed = true, true
+				continue
+			}
+			for _, n := range s.successors() {
+				if ends[n] {
+					ends[s], changed = true, true
+					break
+				}
+			}
+		}
+	}
+	for _, s := range fl.states {
+		if !ends[s] && reach[s] {
+			if len(s.successors()) == 0 {
+				c.errs.Add(s.decl.Pos, "state %s has no way out: it is not final and goes nowhere", s.name)
+			} else {
+				c.errs.Add(s.decl.Pos, "state %s has no way out: no final state can be reached from it", s.name)
+			}
+		}
+	}
+}

@@ -1,0 +1,819 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/types"
+	"github.com/expr-lang/expr/vm"
+	"github.com/looplab/fsm"
+)
+
+// DefaultActionTimeout bounds an action whose spec sets no timeout.
+const DefaultActionTimeout = 30 * time.Second
+
+type config struct {
+	resolve func(name string) (*File, error)
+	timeout time.Duration
+}
+
+// Option configures Compile.
+type Option func(*config)
+
+// WithSubflows sets how `run: flow:NAME` finds the flow NAME.
+func WithSubflows(resolve func(name string) (*File, error)) Option {
+	return func(c *config) { c.resolve = resolve }
+}
+
+// SubflowsFromDir resolves `run: flow:NAME` to the file NAME.yaml in dir.
+func SubflowsFromDir(dir string) Option {
+	return WithSubflows(func(name string) (*File, error) {
+		path := filepath.Join(dir, name+".yaml")
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no flow %s (looked for %s)", name, path)
+		}
+		return LoadFile(path)
+	})
+}
+
+// WithActionTimeout sets the timeout of actions whose spec sets none.
+func WithActionTimeout(d time.Duration) Option {
+	return func(c *config) { c.timeout = d }
+}
+
+// CompileFile loads the flow at path and compiles it, resolving subflows in
+// the same directory unless an option says otherwise.
+func CompileFile(path string, reg *Registry, opts ...Option) (*Flow, error) {
+	f, err := LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	opts = append([]Option{SubflowsFromDir(filepath.Dir(path))}, opts...)
+	return Compile(f, reg, opts...)
+}
+
+// Compile checks a loaded flow against the actions in reg and compiles it.
+// It reports every problem it finds, sorted, as an ErrorList.
+func Compile(f *File, reg *Registry, opts ...Option) (*Flow, error) {
+	cfg := config{timeout: DefaultActionTimeout}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if reg == nil {
+		reg = &Registry{}
+	}
+	c := &compiler{cfg: cfg, reg: reg, flows: map[string]*Flow{}}
+	fl := c.flow(f)
+	c.errs.Sort()
+	if err := c.errs.Err(); err != nil {
+		return nil, err
+	}
+	return fl, nil
+}
+
+type compiler struct {
+	cfg    config
+	reg    *Registry
+	errs   ErrorList
+	flows  map[string]*Flow // compiled subflows by name
+	active []string         // flows being compiled, for cycle detection
+}
+
+var reserved = []string{"policy", "input", "result", "now"}
+
+func (c *compiler) flow(f *File) *Flow {
+	fl := &Flow{
+		name: f.Flow.Name, title: f.Title, file: f,
+		byName: map[string]*state{}, varIdx: map[string]int{},
+		policy: map[string]any{}, pkinds: map[string]Kind{}, psource: map[string]Pos{},
+		timeout: c.cfg.timeout,
+	}
+	sum := sha256.Sum256(f.Source)
+	fl.srcSum = hex.EncodeToString(sum[:])
+	c.active = append(c.active, fl.name)
+	defer func() { c.active = c.active[:len(c.active)-1] }()
+
+	for _, v := range f.Vars {
+		if contains(reserved, v.Name) {
+			c.errs.Add(v.Pos, "variable %s: %q is reserved (%s)", v.Name, v.Name, strings.Join(reserved, ", "))
+			continue
+		}
+		fl.varIdx[v.Name] = len(fl.vars)
+		fl.vars = append(fl.vars, varInfo{name: v.Name, kind: v.Kind, init: v.Value, pos: v.Pos})
+	}
+	for _, p := range f.Policy {
+		fl.policy[p.Name], fl.pkinds[p.Name], fl.psource[p.Name] = p.Value, p.Kind, p.VPos
+	}
+	for i, d := range f.States {
+		s := &state{id: i, decl: d, name: d.Name, kind: d.Kind, flow: fl, on: map[string]*handler{}}
+		fl.states = append(fl.states, s)
+		fl.byName[d.Name] = s
+	}
+	if s, ok := fl.byName[f.Start.Name]; ok {
+		fl.start = s
+	} else if f.Start.Name != "" {
+		c.errs.Add(f.Start.Pos, "start: unknown state %s%s", f.Start.Name, suggest(f.Start.Name, fl.States()))
+	}
+	outcomes := map[string]bool{}
+	for _, s := range fl.states {
+		if s.kind == FinalState {
+			outcomes[s.decl.Outcome.Name] = true
+		}
+	}
+	for o := range outcomes {
+		fl.outcomes = append(fl.outcomes, o)
+	}
+	sort.Strings(fl.outcomes)
+	if len(fl.outcomes) == 0 && len(fl.states) > 0 {
+		c.errs.Add(f.Flow.Pos, "flow %s has no final state", fl.name)
+	}
+
+	// Resolve what each state runs and which events it can receive.
+	for _, s := range fl.states {
+		c.resolveRun(fl, s)
+	}
+	// Resolve handlers and branch targets.
+	for _, s := range fl.states {
+		c.handlers(fl, s)
+	}
+	inputs := c.inputTypes(fl)
+	policyType := types.Map{}
+	for k, kind := range fl.pkinds {
+		policyType[k] = kind.exprType()
+	}
+	for _, s := range fl.states {
+		c.compileState(fl, s, inputs[s], policyType)
+	}
+	if fl.start != nil {
+		c.graphChecks(fl)
+	}
+	c.buildFSM(fl)
+	fl.hash = flowHash(fl)
+	return fl
+}
+
+// resolveRun finds the action or subflow of a run state.
+func (c *compiler) resolveRun(fl *Flow, s *state) {
+	d := s.decl
+	switch s.kind {
+	case AskState:
+		s.choices = d.Ask.Choices
+		for _, ch := range s.choices {
+			s.events = append(s.events, ch.Name)
+		}
+	case RunState:
+		if name, ok := d.Subflow(); ok {
+			s.sub = c.subflow(name, d.Run.Pos)
+			if s.sub != nil {
+				s.events = append(s.events, s.sub.outcomes...)
+			}
+			return
+		}
+		spec, ok := c.reg.Spec(d.Run.Name)
+		if !ok {
+			c.errs.Add(d.Run.Pos, "unknown action %s%s", d.Run.Name, suggest(d.Run.Name, c.reg.Names()))
+			return
+		}
+		s.spec = spec
+		s.events = append(s.events, spec.Outcomes...)
+	}
+}
+
+func (c *compiler) subflow(name string, pos Pos) *Flow {
+	if contains(c.active, name) {
+		c.errs.Add(pos, "subflow cycle: %s runs %s", strings.Join(c.active, " runs "), name)
+		return nil
+	}
+	if fl, ok := c.flows[name]; ok {
+		return fl
+	}
+	if c.cfg.resolve == nil {
+		c.errs.Add(pos, "unknown flow %s (no subflows are available)", name)
+		return nil
+	}
+	f, err := c.cfg.resolve(name)
+	if err != nil {
+		var list ErrorList
+		if errors.As(err, &list) {
+			c.errs = append(c.errs, list...)
+			c.errs.Add(pos, "flow %s has errors", name)
+			return nil
+		}
+		c.errs.Add(pos, "unknown flow %s: %v", name, err)
+		return nil
+	}
+	if f.Flow.Name != name {
+		c.errs.Add(pos, "flow:%s names a file whose flow is %q", name, f.Flow.Name)
+		return nil
+	}
+	n := len(c.errs)
+	fl := c.flow(f)
+	if len(c.errs) > n {
+		return nil
+	}
+	c.flows[name] = fl
+	return fl
+}
+
+// handlers resolves the on: and after: of a state and checks that it
+// handles exactly the events it can receive.
+func (c *compiler) handlers(fl *Flow, s *state) {
+	d := s.decl
+	known := s.kind != RunState || s.spec != nil || s.sub != nil
+	for _, h := range d.On {
+		if known && !contains(s.events, h.Event) {
+			c.errs.Add(h.Pos, "state %s never receives %s%s", s.name, h.Event, c.receives(s))
+		}
+		s.on[h.Event] = c.branches(fl, s, h.Event, h.Pos, h.Branches)
+	}
+	if known {
+		for _, ev := range s.events {
+			if _, ok := s.on[ev]; !ok {
+				c.errs.Add(d.Pos, "state %s does not handle %s", s.name, c.eventDesc(s, ev))
+			}
+		}
+	}
+	for _, t := range d.After {
+		if s.kind == RunState && s.sub == nil {
+			c.errs.Add(t.Pos, "timer in state %s: a run state does not wait, so its timers never fire (timers belong to ask states and subflow states)", s.name)
+		}
+		s.timers = append(s.timers, &ctimer{decl: t, key: t.Key, pos: t.Pos, handler: c.branches(fl, s, "after "+t.Key, t.Pos, t.Branches)})
+	}
+}
+
+func (c *compiler) receives(s *state) string {
+	if len(s.events) == 0 {
+		return ""
+	}
+	what := "choices"
+	if s.kind == RunState {
+		what = "outcomes"
+	}
+	return fmt.Sprintf(" (its %s: %s)", what, strings.Join(s.events, ", "))
+}
+
+func (c *compiler) eventDesc(s *state, ev string) string {
+	switch {
+	case s.kind == AskState:
+		return "choice " + ev
+	case s.sub != nil:
+		return fmt.Sprintf("outcome %s of flow %s", ev, s.sub.name)
+	case s.spec != nil:
+		return fmt.Sprintf("outcome %s of action %s", ev, s.spec.Name)
+	}
+	return ev
+}
+
+func (c *compiler) branches(fl *Flow, s *state, event string, pos Pos, bs []*Branch) *handler {
+	h := &handler{event: event, pos: pos}
+	for i, b := range bs {
+		cb := &branch{idx: i, pos: b.Pos}
+		if b.If != nil {
+			cb.condSrc = b.If.Src
+		}
+		if i > 0 && bs[i-1].If == nil {
+			c.errs.Add(b.Pos, "branch %d of %s in state %s is never tried: the branch before it has no if", i+1, event, s.name)
+		}
+		if b.Go.Name != "" {
+			t, ok := fl.byName[b.Go.Name]
+			if !ok {
+				c.errs.Add(b.Go.Pos, "unknown state %s%s", b.Go.Name, suggest(b.Go.Name, fl.States()))
+			}
+			cb.target = t
+		} else if s.kind == RunState {
+			c.errs.Add(b.Pos, "branch of %s in run state %s must say where to go (a run state cannot stay)", event, s.name)
+		}
+		h.branches = append(h.branches, cb)
+	}
+	return h
+}
+
+// inputTypes works out, for every state, which prompt fields input.* holds
+// there: the fields common to every prompt whose answer can reach the state
+// through run states alone. Ask states see their own fields; a state that
+// can be reached without an answer (from the start, a timer or a subflow's
+// end) sees none.
+func (c *compiler) inputTypes(fl *Flow) map[*state]types.Map {
+	type fieldKind struct {
+		kind   Kind
+		secret bool
+	}
+	sets := map[*state]map[string]fieldKind{}
+	var visit func(s *state, src map[string]fieldKind)
+	meet := func(s *state, src map[string]fieldKind) bool {
+		cur, seen := sets[s]
+		if !seen {
+			cp := make(map[string]fieldKind, len(src))
+			for k, v := range src {
+				cp[k] = v
+			}
+			sets[s] = cp
+			return true
+		}
+		changed := false
+		for k, v := range cur {
+			if w, ok := src[k]; !ok || w != v {
+				delete(cur, k)
+				changed = true
+			}
+		}
+		return changed
+	}
+	visit = func(s *state, src map[string]fieldKind) {
+		if s == nil || s.kind != RunState {
+			return
+		}
+		if !meet(s, src) {
+			return
+		}
+		next := sets[s]
+		if s.sub != nil {
+			next = nil // the subflow's prompts replace the answer
+		}
+		for _, h := range s.on {
+			for _, b := range h.branches {
+				visit(b.target, next)
+			}
+		}
+	}
+	visit(fl.start, nil)
+	for _, s := range fl.states {
+		if s.kind != AskState {
+			continue
+		}
+		own := map[string]fieldKind{}
+		for _, f := range s.decl.Ask.Fields {
+			own[f.Name] = fieldKind{f.Type.Kind(), f.Type == SecretField}
+		}
+		sets[s] = own
+		for _, h := range s.on {
+			for _, b := range h.branches {
+				visit(b.target, own)
+			}
+		}
+		for _, t := range s.timers {
+			for _, b := range t.handler.branches {
+				visit(b.target, nil)
+			}
+		}
+	}
+	out := map[*state]types.Map{}
+	for s, fields := range sets {
+		m := types.Map{}
+		for k, v := range fields {
+			m[k] = v.kind.exprType()
+		}
+		out[s] = m
+	}
+	return out
+}
+
+// scope is what an expression may refer to.
+type scope struct {
+	env          types.Map
+	secretInput  map[string]bool
+	secretResult map[string]bool
+}
+
+func (c *compiler) scope(fl *Flow, policy, input, result types.Map, secretIn, secretRes map[string]bool) *scope {
+	env := types.Map{"policy": policy, "now": nowFuncType}
+	for _, v := range fl.vars {
+		env[v.name] = v.kind.exprType()
+	}
+	if input == nil {
+		input = types.Map{}
+	}
+	if result == nil {
+		result = types.Map{}
+	}
+	env["input"], env["result"] = input, result
+	return &scope{env: env, secretInput: secretIn, secretResult: secretRes}
+}
+
+func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy types.Map) {
+	d := s.decl
+	secretIn := map[string]bool{}
+	if s.kind == AskState {
+		input = types.Map{}
+		for _, f := range d.Ask.Fields {
+			input[f.Name] = f.Type.Kind().exprType()
+			if f.Type == SecretField {
+				secretIn[f.Name] = true
+			}
+		}
+	}
+	// Secret inputs reaching a run state: any field of a secret type among
+	// the prompts that feed it is secret, judged by name.
+	if s.kind == RunState {
+		for _, o := range fl.states {
+			if o.kind == AskState {
+				for _, f := range o.decl.Ask.Fields {
+					if f.Type == SecretField {
+						if _, ok := input[f.Name]; ok {
+							secretIn[f.Name] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	plain := c.scope(fl, policy, nil, nil, nil, nil)
+	withIn := c.scope(fl, policy, input, nil, secretIn, nil)
+
+	switch s.kind {
+	case RunState:
+		c.compileWith(fl, s, withIn)
+	case AskState:
+		s.text = c.text(d.Ask.Text, plain, "prompt text")
+		s.help = c.text(d.Ask.Help, plain, "prompt help")
+		for _, f := range d.Ask.Fields {
+			cf := &cfield{decl: f}
+			if f.If != nil {
+				cf.cond, _ = c.compile(f.If, plain, Bool, "if")
+			}
+			s.fields = append(s.fields, cf)
+		}
+		for _, ch := range s.choices {
+			for _, fname := range ch.Fields {
+				if _, ok := input[fname]; !ok {
+					c.errs.Add(ch.Pos, "choice %s takes field %s, which the prompt does not have", ch.Name, fname)
+				}
+			}
+		}
+	case FinalState:
+		s.message = c.text(d.Message, plain, "message")
+		for _, a := range d.Output {
+			p, _ := c.compile(a.Expr, plain, Any, "output "+a.Name)
+			c.noSecrets(a.Expr, p, plain, "output "+a.Name)
+			s.output = append(s.output, &cassign{name: a.Name, pos: a.Pos, kind: Any, prog: p})
+		}
+	}
+
+	for ev, h := range s.on {
+		result, secretRes := c.resultType(s, ev)
+		h.secretResult = secretRes
+		in := input
+		if s.sub != nil {
+			in = nil
+		}
+		sc := c.scope(fl, policy, in, result, secretIn, secretRes)
+		c.compileHandler(fl, s, h, sc)
+	}
+	for _, t := range s.timers {
+		sc := c.scope(fl, policy, nil, nil, nil, nil)
+		delay := t.decl.Delay
+		if durationRE.MatchString(t.key) {
+			delay = &Expr{Src: fmt.Sprintf("duration(%q)", t.key), Pos: t.pos}
+		}
+		t.delay, _ = c.compile(delay, sc, Duration, "timer delay")
+		c.compileHandler(fl, s, t.handler, sc)
+	}
+}
+
+func (c *compiler) compileWith(fl *Flow, s *state, sc *scope) {
+	d := s.decl
+	var params []Param
+	what := ""
+	switch {
+	case s.spec != nil:
+		params, what = s.spec.Params, "action "+s.spec.Name
+	case s.sub != nil:
+		for _, v := range s.sub.vars {
+			params = append(params, Param{Name: v.name, Kind: v.kind})
+		}
+		what = "flow " + s.sub.name
+	default:
+		return
+	}
+	given := map[string]bool{}
+	for _, a := range d.With {
+		given[a.Name] = true
+		p, ok := findParam(params, a.Name)
+		if !ok {
+			names := make([]string, len(params))
+			for i, p := range params {
+				names[i] = p.Name
+			}
+			c.errs.Add(a.Pos, "%s has no parameter %s%s", what, a.Name, suggest(a.Name, names))
+			continue
+		}
+		prog, _ := c.compile(a.Expr, sc, p.Kind, "parameter "+a.Name)
+		secret := c.refsSecret(prog, sc)
+		if secret != "" && !p.Secret {
+			c.errs.Add(a.Expr.Pos, "secret %s passed to parameter %s of %s, which is not secret", secret, a.Name, what)
+		}
+		s.with = append(s.with, &cassign{name: a.Name, pos: a.Pos, kind: p.Kind, prog: prog, secret: p.Secret || secret != ""})
+	}
+	for _, p := range params {
+		if p.Required && !given[p.Name] {
+			c.errs.Add(d.Run.Pos, "%s needs parameter %s (with: {%s: ...})", what, p.Name, p.Name)
+		}
+	}
+}
+
+// resultType is the type of result.* in the handler of event ev.
+func (c *compiler) resultType(s *state, ev string) (types.Map, map[string]bool) {
+	m, secret := types.Map{}, map[string]bool{}
+	switch {
+	case s.spec != nil:
+		for _, o := range s.spec.Outputs {
+			m[o.Name] = o.Kind.exprType()
+			if o.Secret {
+				secret[o.Name] = true
+			}
+		}
+	case s.sub != nil:
+		first := true
+		for _, fs := range s.sub.states {
+			if fs.kind != FinalState || fs.decl.Outcome.Name != ev {
+				continue
+			}
+			names := map[string]bool{}
+			for _, o := range fs.output {
+				names[o.name] = true
+				if first {
+					m[o.name] = o.outKind().exprType()
+				}
+			}
+			if !first {
+				for k := range m {
+					if !names[k] {
+						delete(m, k)
+					}
+				}
+			}
+			first = false
+		}
+	}
+	return m, secret
+}
+
+func (a *cassign) outKind() Kind {
+	if a.prog == nil {
+		return Any
+	}
+	return kindOf(a.prog.Node().Type())
+}
+
+func (c *compiler) compileHandler(fl *Flow, s *state, h *handler, sc *scope) {
+	d := s.decl
+	var src []*Branch
+	for _, hd := range d.On {
+		if hd.Event == h.event {
+			src = hd.Branches
+		}
+	}
+	for _, t := range d.After {
+		if "after "+t.Key == h.event {
+			src = t.Branches
+		}
+	}
+	for i, b := range h.branches {
+		if i >= len(src) {
+			break
+		}
+		if src[i].If != nil {
+			b.cond, _ = c.compile(src[i].If, sc, Bool, "if")
+		}
+		seen := map[string]bool{}
+		for _, a := range src[i].Set {
+			if seen[a.Name] {
+				c.errs.Add(a.Pos, "variable %s is set twice in one branch", a.Name)
+				continue
+			}
+			seen[a.Name] = true
+			idx, ok := fl.varIdx[a.Name]
+			if !ok {
+				names := make([]string, len(fl.vars))
+				for i, v := range fl.vars {
+					names[i] = v.name
+				}
+				c.errs.Add(a.Pos, "set: unknown variable %s%s", a.Name, suggest(a.Name, names))
+				continue
+			}
+			kind := fl.vars[idx].kind
+			prog, _ := c.compile(a.Expr, sc, kind, "variable "+a.Name)
+			c.noSecrets(a.Expr, prog, sc, "variable "+a.Name)
+			b.set = append(b.set, &cassign{name: a.Name, pos: a.Pos, kind: kind, prog: prog, varIdx: idx})
+		}
+	}
+}
+
+func (c *compiler) text(t *Text, sc *scope, what string) *ctext {
+	if t == nil {
+		return nil
+	}
+	ct := &ctext{}
+	for _, p := range t.Parts {
+		if p.Expr == nil {
+			ct.parts = append(ct.parts, ctextPart{lit: p.Lit})
+			continue
+		}
+		prog, _ := c.compile(p.Expr, sc, Any, what)
+		c.noSecrets(p.Expr, prog, sc, what)
+		ct.parts = append(ct.parts, ctextPart{prog: prog})
+	}
+	return ct
+}
+
+// compile compiles e in scope sc and checks that its type fits want.
+func (c *compiler) compile(e *Expr, sc *scope, want Kind, what string) (*vm.Program, Kind) {
+	opts := []expr.Option{expr.Env(sc.env), expr.DisableBuiltin("now")}
+	if want == Bool {
+		opts = append(opts, expr.AsBool())
+	}
+	prog, err := expr.Compile(e.Src, opts...)
+	if err != nil {
+		c.exprError(e, err)
+		return nil, Any
+	}
+	got := kindOf(prog.Node().Type())
+	if !assignable(want, got) {
+		c.errs.Add(e.Pos, "%s: expression %q is a %s, want a %s", what, strings.TrimSpace(e.Src), got, want)
+		return nil, got
+	}
+	return prog, got
+}
+
+// exprError maps an expr error's line and column into the flow file.
+func (c *compiler) exprError(e *Expr, err error) {
+	var fe *file.Error
+	if !errors.As(err, &fe) {
+		c.errs.Add(e.Pos, "%v", err)
+		return
+	}
+	pos := e.Pos
+	switch {
+	case e.Block:
+		pos.Line += fe.Line
+		pos.Col = 0
+	case fe.Line <= 1:
+		pos.Col += e.Quote + fe.Column
+	default:
+		pos.Line += fe.Line - 1
+		pos.Col = 0
+	}
+	msg := fe.Message
+	if fe.Snippet == "" {
+		c.errs = append(c.errs, &Error{Pos: pos, Msg: msg})
+		return
+	}
+	c.errs = append(c.errs, &Error{Pos: pos, Msg: msg, Snippet: fe.Snippet})
+}
+
+// noSecrets reports an expression whose value would carry a secret into a
+// place that is logged or kept.
+func (c *compiler) noSecrets(e *Expr, prog *vm.Program, sc *scope, what string) {
+	if ref := c.refsSecret(prog, sc); ref != "" {
+		c.errs.Add(e.Pos, "secret %s flows into %s; secrets live only for the step that uses them", ref, what)
+	}
+}
+
+// refsSecret returns the first secret the expression reads (input.x of a
+// secret field, result.y of a secret output), or "".
+func (c *compiler) refsSecret(prog *vm.Program, sc *scope) string {
+	if prog == nil || (len(sc.secretInput) == 0 && len(sc.secretResult) == 0) {
+		return ""
+	}
+	v := &secretVisitor{sc: sc}
+	node := prog.Node()
+	ast.Walk(&node, v)
+	if v.found == "" && (v.idents["input"] > v.members["input"] && len(sc.secretInput) > 0) {
+		v.found = "input"
+	}
+	if v.found == "" && (v.idents["result"] > v.members["result"] && len(sc.secretResult) > 0) {
+		v.found = "result"
+	}
+	return v.found
+}
+
+type secretVisitor struct {
+	sc      *scope
+	found   string
+	idents  map[string]int
+	members map[string]int
+}
+
+func (v *secretVisitor) Visit(node *ast.Node) {
+	if v.idents == nil {
+		v.idents, v.members = map[string]int{}, map[string]int{}
+	}
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		v.idents[n.Value]++
+	case *ast.MemberNode:
+		id, ok := n.Node.(*ast.IdentifierNode)
+		if !ok {
+			return
+		}
+		prop, ok := n.Property.(*ast.StringNode)
+		if !ok {
+			return // input[x]: counted as a whole use of input
+		}
+		v.members[id.Value]++
+		if v.found != "" {
+			return
+		}
+		if id.Value == "input" && v.sc.secretInput[prop.Value] {
+			v.found = "input." + prop.Value
+		}
+		if id.Value == "result" && v.sc.secretResult[prop.Value] {
+			v.found = "result." + prop.Value
+		}
+	}
+}
+
+// buildFSM builds the looplab/fsm event table: one event per branch,
+// "EVENT#i", from the state to the branch's target (to itself when the
+// branch stays).
+func (c *compiler) buildFSM(fl *Flow) {
+	for _, s := range fl.states {
+		add := func(h *handler) {
+			for _, b := range h.branches {
+				dst := s.name
+				if b.target != nil {
+					dst = b.target.name
+				}
+				b.fsmEvent = fmt.Sprintf("%s#%d", h.event, b.idx)
+				fl.events = append(fl.events, fsm.EventDesc{Name: b.fsmEvent, Src: []string{s.name}, Dst: dst})
+			}
+		}
+		for _, ev := range sortedKeys(s.on) {
+			add(s.on[ev])
+		}
+		for _, t := range s.timers {
+			add(t.handler)
+		}
+	}
+	if fl.start != nil {
+		fl.fsms = &sync.Pool{New: fl.newFSM}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func flowHash(fl *Flow) string {
+	h := sha256.New()
+	h.Write([]byte(fl.srcSum))
+	for _, k := range sortedKeys(fl.policy) {
+		fmt.Fprintf(h, "\x00%s=%#v", k, fl.policy[k])
+	}
+	for _, s := range fl.states {
+		if s.sub != nil {
+			fmt.Fprintf(h, "\x00sub %s=%s", s.sub.name, s.sub.hash)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// suggest returns ` (did you mean X?)` for the closest name, if close.
+func suggest(name string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := editDistance(name, n); d < bestD || (d == bestD && best == "" && d < 3) {
+			best, bestD = n, d
+		}
+	}
+	if best == "" || best == name {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,198 @@
+package engine
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/looplab/fsm"
+)
+
+// Flow is a checked and compiled flow: every expression compiled, the
+// looplab/fsm event table built. A Flow is immutable and safe to share
+// between any number of sessions.
+type Flow struct {
+	name   string
+	title  string
+	file   *File
+	hash   string // of the source and the effective policy
+	srcSum string // of the source alone
+
+	states []*state
+	byName map[string]*state
+	start  *state
+
+	vars    []varInfo
+	varIdx  map[string]int
+	policy  map[string]any
+	pkinds  map[string]Kind
+	psource map[string]Pos // where each effective policy value was set
+
+	outcomes []string // final outcomes, sorted
+
+	events []fsm.EventDesc
+	fsms   *sync.Pool // of *fsm.FSM over events; shared by WithPolicy copies
+
+	timeout time.Duration
+}
+
+type varInfo struct {
+	name string
+	kind Kind
+	init any
+	pos  Pos
+}
+
+type state struct {
+	id   int
+	decl *StateDecl
+	name string
+	kind StateKind
+	flow *Flow // owning flow
+
+	// run
+	spec *Spec
+	sub  *Flow
+	with []*cassign
+
+	// ask
+	text    *ctext
+	help    *ctext
+	fields  []*cfield
+	choices []*ChoiceDecl
+
+	// final
+	message *ctext
+	output  []*cassign
+
+	on     map[string]*handler
+	events []string // receivable events in declaration order (choices, outcomes)
+	timers []*ctimer
+}
+
+type cassign struct {
+	name   string
+	pos    Pos
+	kind   Kind // declared kind of the target
+	prog   *vm.Program
+	secret bool // the value is secret (params only)
+	varIdx int  // set: index into vars
+}
+
+type cfield struct {
+	decl *FieldDecl
+	cond *vm.Program
+}
+
+type ctext struct {
+	parts []ctextPart
+}
+
+type ctextPart struct {
+	lit  string
+	prog *vm.Program
+}
+
+type handler struct {
+	event    string
+	pos      Pos
+	branches []*branch
+	// result kinds in this handler, for logging secrets masked
+	secretResult map[string]bool
+}
+
+type branch struct {
+	idx      int
+	pos      Pos
+	cond     *vm.Program
+	condSrc  string
+	set      []*cassign
+	target   *state // nil: stay
+	fsmEvent string
+}
+
+type ctimer struct {
+	decl    *Timer
+	key     string
+	pos     Pos
+	delay   *vm.Program
+	handler *handler
+}
+
+// Name returns the flow's name.
+func (f *Flow) Name() string { return f.name }
+
+// Title returns the flow's title.
+func (f *Flow) Title() string { return f.title }
+
+// File returns the syntax tree the flow was compiled from.
+func (f *Flow) File() *File { return f.file }
+
+// Hash identifies the flow's content and its effective policy; snapshots
+// carry it so that a session is never resumed against a different flow.
+func (f *Flow) Hash() string { return f.hash }
+
+// Start returns the name of the first state.
+func (f *Flow) StartState() string { return f.start.name }
+
+// States returns the state names in declaration order.
+func (f *Flow) States() []string {
+	out := make([]string, len(f.states))
+	for i, s := range f.states {
+		out[i] = s.name
+	}
+	return out
+}
+
+// Outcomes returns the flow's final outcomes, sorted.
+func (f *Flow) Outcomes() []string { return append([]string(nil), f.outcomes...) }
+
+// Policy returns the effective policy values (a copy).
+func (f *Flow) Policy() map[string]any {
+	out := make(map[string]any, len(f.policy))
+	for k, v := range f.policy {
+		out[k] = v
+	}
+	return out
+}
+
+// PolicyKinds returns the kind of every policy key the flow declares.
+func (f *Flow) PolicyKinds() map[string]Kind {
+	out := make(map[string]Kind, len(f.pkinds))
+	for k, v := range f.pkinds {
+		out[k] = v
+	}
+	return out
+}
+
+// PolicySource returns where the effective value of a policy key was set.
+func (f *Flow) PolicySource(key string) (Pos, bool) {
+	p, ok := f.psource[key]
+	return p, ok
+}
+
+// PolicyKeys returns the policy keys, sorted.
+func (f *Flow) PolicyKeys() []string {
+	keys := make([]string, 0, len(f.pkinds))
+	for k := range f.pkinds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Subflows returns the flows this flow runs with `run: flow:NAME`, by name.
+func (f *Flow) Subflows() map[string]*Flow {
+	out := map[string]*Flow{}
+	for _, s := range f.states {
+		if s.sub != nil {
+			out[s.sub.name] = s.sub
+		}
+	}
+	return out
+}
+
+func (f *Flow) newFSM() any {
+	return fsm.NewFSM(f.start.name, f.events, nil)
+}

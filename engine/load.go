@@ -1,0 +1,735 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// LoadFile reads and loads the flow file at path.
+func LoadFile(path string) (*File, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	return Load(path, src)
+}
+
+// Load parses a flow file. It reports every syntax problem it finds (unknown
+// or duplicate keys, values of the wrong shape) as an ErrorList; it never
+// panics, whatever the input.
+func Load(path string, src []byte) (*File, error) {
+	l := &loader{path: path}
+	f := &File{Path: path, Source: src}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			l.errs.Add(Pos{File: path, Line: 1, Col: 1}, "empty flow file")
+			return nil, l.errs
+		}
+		l.errs = append(l.errs, yamlError(path, err))
+		return nil, l.errs
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		l.errs.Add(l.pos(&extra), "a flow file holds one YAML document")
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	l.file(root, f)
+	l.errs.Sort()
+	if err := l.errs.Err(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlError turns yaml.v3's "yaml: line N: msg" into a positioned error.
+func yamlError(path string, err error) *Error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{Pos: Pos{File: path, Line: line, Col: 1}, Msg: m[2]}
+	}
+	return &Error{Pos: Pos{File: path, Line: 1, Col: 1}, Msg: strings.TrimPrefix(msg, "yaml: ")}
+}
+
+type loader struct {
+	path string
+	errs ErrorList
+}
+
+func (l *loader) pos(n *yaml.Node) Pos { return Pos{File: l.path, Line: n.Line, Col: n.Column} }
+
+func (l *loader) errorf(n *yaml.Node, format string, args ...any) {
+	l.errs.Add(l.pos(n), format, args...)
+}
+
+// pairs walks a mapping node's key/value pairs, reporting duplicate keys and
+// keys outside known (when known is non-nil). It returns false when n is not
+// a mapping.
+func (l *loader) pairs(n *yaml.Node, what string, known []string, fn func(k, v *yaml.Node)) bool {
+	n = l.resolve(n)
+	if n.Kind != yaml.MappingNode {
+		l.errorf(n, "%s must be a mapping, not %s", what, describe(n))
+		return false
+	}
+	seen := make(map[string]*yaml.Node, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			l.errorf(k, "%s: keys must be plain names", what)
+			continue
+		}
+		if prev, dup := seen[k.Value]; dup {
+			l.errorf(k, "duplicate key %q in %s (first at line %d)", k.Value, what, prev.Line)
+			continue
+		}
+		seen[k.Value] = k
+		if known != nil && !contains(known, k.Value) {
+			l.errorf(k, "unknown key %q in %s (want one of: %s)", k.Value, what, strings.Join(known, ", "))
+			continue
+		}
+		fn(k, l.resolve(v))
+	}
+	return true
+}
+
+// resolve follows aliases, so that anchors work but positions stay those of
+// the anchored node.
+func (l *loader) resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "empty"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "an alias"
+}
+
+func contains[T comparable](list []T, x T) bool {
+	for _, y := range list {
+		if x == y {
+			return true
+		}
+	}
+	return false
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// name reads a scalar that must be an identifier.
+func (l *loader) name(n *yaml.Node, what string) (Ident, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		l.errorf(n, "%s must be a name, not %s", what, describe(n))
+		return Ident{}, false
+	}
+	if !nameRE.MatchString(n.Value) {
+		l.errorf(n, "%s %q is not a valid name (letters, digits and _, not starting with a digit)", what, n.Value)
+		return Ident{}, false
+	}
+	return Ident{Name: n.Value, Pos: l.pos(n)}, true
+}
+
+func (l *loader) str(n *yaml.Node, what string) (string, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		l.errorf(n, "%s must be text, not %s", what, describe(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (l *loader) boolean(n *yaml.Node, what string) bool {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		l.errorf(n, "%s must be true or false, not %s", what, describe(n))
+		return false
+	}
+	b, _ := strconv.ParseBool(n.Value)
+	return b
+}
+
+func (l *loader) expr(n *yaml.Node, what string) *Expr {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || strings.TrimSpace(n.Value) == "" {
+		l.errorf(n, "%s must be an expression, not %s", what, describe(n))
+		return nil
+	}
+	e := &Expr{Src: n.Value, Pos: l.pos(n)}
+	switch n.Style {
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		e.Quote = 1
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		e.Block = true
+	}
+	return e
+}
+
+func (l *loader) file(n *yaml.Node, f *File) {
+	var states *yaml.Node
+	ok := l.pairs(n, "flow file", []string{"flow", "title", "start", "vars", "policy", "states"}, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "flow":
+			f.Flow, _ = l.name(v, "flow")
+		case "title":
+			f.Title, _ = l.str(v, "title")
+		case "start":
+			f.Start, _ = l.name(v, "start")
+		case "vars":
+			f.Vars = l.values(v, "vars")
+		case "policy":
+			f.Policy = l.values(v, "policy")
+		case "states":
+			states = v
+		}
+	})
+	if !ok {
+		return
+	}
+	top := Pos{File: l.path, Line: n.Line, Col: n.Column}
+	if f.Flow.Name == "" && !l.has(n, "flow") {
+		l.errs.Add(top, "missing key \"flow\" (the flow's name)")
+	}
+	if f.Start.Name == "" && !l.has(n, "start") {
+		l.errs.Add(top, "missing key \"start\" (the first state)")
+	}
+	if states == nil {
+		l.errs.Add(top, "missing key \"states\"")
+		return
+	}
+	l.pairs(states, "states", nil, func(k, v *yaml.Node) {
+		id, ok := l.name(k, "state name")
+		if !ok {
+			return
+		}
+		if s := l.state(id, v); s != nil {
+			f.States = append(f.States, s)
+		}
+	})
+}
+
+func (l *loader) has(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+// values reads vars: or policy:, each typed by its value.
+func (l *loader) values(n *yaml.Node, what string) []*ValueDecl {
+	var out []*ValueDecl
+	l.pairs(n, what, nil, func(k, v *yaml.Node) {
+		id, ok := l.name(k, what+" name")
+		if !ok {
+			return
+		}
+		val, kind, ok := l.value(v, what+"."+id.Name)
+		if !ok {
+			return
+		}
+		out = append(out, &ValueDecl{Name: id.Name, Pos: id.Pos, Kind: kind, Value: val, VPos: l.pos(v)})
+	})
+	return out
+}
+
+// durationRE matches what time.ParseDuration takes, with at least one unit,
+// so that a plain `30s` is a duration and a plain `30` an int.
+var durationRE = regexp.MustCompile(`^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$`)
+
+// value decodes a YAML value into a typed flow value. Unquoted durations
+// (30s, 5m, 1h30m) are durations and unquoted timestamps are times; quote
+// them to get strings.
+func (l *loader) value(n *yaml.Node, what string) (any, Kind, bool) {
+	return ParseValue(l.path, n, &l.errs, what)
+}
+
+// ParseValue decodes a YAML node into a typed flow value (see the flow
+// language docs for the rules), reporting problems to errs. It is exported
+// for policy overlays, which hold values of the same language.
+func ParseValue(path string, n *yaml.Node, errs *ErrorList, what string) (any, Kind, bool) {
+	pos := Pos{File: path, Line: n.Line, Col: n.Column}
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		plain := n.Style == 0 || n.Style == yaml.TaggedStyle
+		switch n.ShortTag() {
+		case "!!int":
+			v, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
+			if err != nil {
+				errs.Add(pos, "%s: %q is not an integer that fits in 64 bits", what, n.Value)
+				return nil, 0, false
+			}
+			return int(v), Int, true
+		case "!!float":
+			var v float64
+			if err := n.Decode(&v); err != nil {
+				errs.Add(pos, "%s: %q is not a number", what, n.Value)
+				return nil, 0, false
+			}
+			return v, Float, true
+		case "!!bool":
+			var v bool
+			if err := n.Decode(&v); err != nil {
+				errs.Add(pos, "%s: %q is not true or false", what, n.Value)
+				return nil, 0, false
+			}
+			return v, Bool, true
+		case "!!timestamp":
+			var v time.Time
+			if err := n.Decode(&v); err != nil {
+				errs.Add(pos, "%s: %q is not a time", what, n.Value)
+				return nil, 0, false
+			}
+			return v, Time, true
+		case "!!null":
+			errs.Add(pos, "%s has no value: give an initial value, which sets its type", what)
+			return nil, 0, false
+		case "!!str":
+			if plain && durationRE.MatchString(n.Value) {
+				d, err := time.ParseDuration(n.Value)
+				if err != nil {
+					errs.Add(pos, "%s: %q is not a valid duration: %v", what, n.Value, err)
+					return nil, 0, false
+				}
+				return d, Duration, true
+			}
+			return n.Value, String, true
+		}
+		errs.Add(pos, "%s: unsupported value tag %s", what, n.ShortTag())
+		return nil, 0, false
+	case yaml.SequenceNode:
+		list := make([]any, 0, len(n.Content))
+		ok := true
+		for i, c := range n.Content {
+			v, _, vok := ParseValue(path, c, errs, fmt.Sprintf("%s[%d]", what, i))
+			ok = ok && vok
+			list = append(list, v)
+		}
+		return list, List, ok
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		ok := true
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if _, dup := m[k.Value]; dup {
+				errs.Add(Pos{File: path, Line: k.Line, Col: k.Column}, "duplicate key %q in %s", k.Value, what)
+				ok = false
+				continue
+			}
+			v, _, vok := ParseValue(path, n.Content[i+1], errs, what+"."+k.Value)
+			ok = ok && vok
+			m[k.Value] = v
+		}
+		return m, Map, ok
+	}
+	errs.Add(pos, "%s: unsupported value", what)
+	return nil, 0, false
+}
+
+var stateKeys = []string{"run", "with", "ask", "final", "success", "message", "output", "on", "after"}
+
+func (l *loader) state(id Ident, n *yaml.Node) *StateDecl {
+	s := &StateDecl{Name: id.Name, Pos: id.Pos}
+	var kinds []string
+	var hasSuccess bool
+	var withNode, successNode, messageNode, outputNode *yaml.Node
+	l.pairs(n, "state "+id.Name, stateKeys, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "run":
+			kinds = append(kinds, "run")
+			s.Kind = RunState
+			if name, ok := l.str(v, "run"); ok {
+				s.Run = Ident{Name: name, Pos: l.pos(v)}
+			}
+		case "with":
+			withNode = k
+			s.With = l.assigns(v, "with")
+		case "ask":
+			kinds = append(kinds, "ask")
+			s.Kind = AskState
+			s.Ask = l.ask(v)
+		case "final":
+			kinds = append(kinds, "final")
+			s.Kind = FinalState
+			s.Outcome, _ = l.name(v, "final outcome")
+		case "success":
+			hasSuccess, successNode = true, k
+			s.Success = l.boolean(v, "success")
+		case "message":
+			messageNode = k
+			if t, ok := l.str(v, "message"); ok {
+				s.Message = l.text(t, v)
+			}
+		case "output":
+			outputNode = k
+			s.Output = l.assigns(v, "output")
+		case "on":
+			s.On = l.handlers(v)
+		case "after":
+			s.After = l.timers(v)
+		}
+	})
+	switch len(kinds) {
+	case 0:
+		l.errs.Add(id.Pos, "state %s must have one of run, ask or final", id.Name)
+		return nil
+	case 1:
+	default:
+		l.errs.Add(id.Pos, "state %s has %s: a state does exactly one of run, ask or final", id.Name, strings.Join(kinds, " and "))
+		return nil
+	}
+	if withNode != nil && s.Kind != RunState {
+		l.errorf(withNode, "with: belongs to a run state")
+	}
+	for _, extra := range []*yaml.Node{successNode, messageNode, outputNode} {
+		if extra != nil && s.Kind != FinalState {
+			l.errorf(extra, "%s: belongs to a final state", extra.Value)
+		}
+	}
+	if s.Kind == FinalState {
+		if len(s.On) > 0 {
+			l.errs.Add(s.On[0].Pos, "final state %s cannot handle events", id.Name)
+		}
+		if len(s.After) > 0 {
+			l.errs.Add(s.After[0].Pos, "final state %s cannot have timers", id.Name)
+		}
+		if !hasSuccess {
+			s.Success = false
+		}
+	}
+	return s
+}
+
+func (l *loader) assigns(n *yaml.Node, what string) []*Assign {
+	var out []*Assign
+	l.pairs(n, what, nil, func(k, v *yaml.Node) {
+		id, ok := l.name(k, what+" name")
+		if !ok {
+			return
+		}
+		if e := l.expr(v, what+"."+id.Name); e != nil {
+			out = append(out, &Assign{Name: id.Name, Pos: id.Pos, Expr: e})
+		}
+	})
+	return out
+}
+
+var (
+	askKeys    = []string{"text", "help", "fields", "choices"}
+	fieldKeys  = []string{"type", "label", "if", "optional", "options", "length"}
+	choiceKeys = []string{"label", "fields"}
+	branchKeys = []string{"if", "set", "go"}
+)
+
+func (l *loader) ask(n *yaml.Node) *AskDecl {
+	a := &AskDecl{Pos: l.pos(n)}
+	l.pairs(n, "ask", askKeys, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "text":
+			if t, ok := l.str(v, "text"); ok {
+				a.Text = l.text(t, v)
+			}
+		case "help":
+			if t, ok := l.str(v, "help"); ok {
+				a.Help = l.text(t, v)
+			}
+		case "fields":
+			l.pairs(v, "fields", nil, func(k, v *yaml.Node) {
+				if id, ok := l.name(k, "field name"); ok {
+					if f := l.field(id, v); f != nil {
+						a.Fields = append(a.Fields, f)
+					}
+				}
+			})
+		case "choices":
+			a.Choices = l.choices(v)
+		}
+	})
+	if len(a.Choices) == 0 {
+		a.Choices = []*ChoiceDecl{{Name: "continue", Pos: a.Pos}}
+	}
+	return a
+}
+
+func (l *loader) field(id Ident, n *yaml.Node) *FieldDecl {
+	f := &FieldDecl{Name: id.Name, Pos: id.Pos}
+	ok := l.pairs(n, "field "+id.Name, fieldKeys, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "type":
+			t, ok := l.str(v, "type")
+			if !ok {
+				return
+			}
+			f.Type, f.TypePos = FieldType(t), l.pos(v)
+			if !contains(fieldTypes, f.Type) {
+				names := make([]string, len(fieldTypes))
+				for i, ft := range fieldTypes {
+					names[i] = string(ft)
+				}
+				l.errorf(v, "unknown field type %q (want one of: %s)", t, strings.Join(names, ", "))
+			}
+		case "label":
+			f.Label, _ = l.str(v, "label")
+		case "if":
+			f.If = l.expr(v, "if")
+		case "optional":
+			f.Optional = l.boolean(v, "optional")
+		case "options":
+			if v.Kind != yaml.SequenceNode {
+				l.errorf(v, "options must be a list of names")
+				return
+			}
+			for _, o := range v.Content {
+				if s, ok := l.str(o, "option"); ok {
+					f.Options = append(f.Options, s)
+				}
+			}
+		case "length":
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!int" {
+				l.errorf(v, "length must be a whole number")
+				return
+			}
+			f.Length, _ = strconv.Atoi(v.Value)
+			if f.Length <= 0 || f.Length > 64 {
+				l.errorf(v, "length must be between 1 and 64")
+			}
+		}
+	})
+	if !ok {
+		return nil
+	}
+	if f.Type == "" {
+		l.errs.Add(id.Pos, "field %s has no type", id.Name)
+		return nil
+	}
+	if f.Type == ChoiceField && len(f.Options) == 0 {
+		l.errs.Add(id.Pos, "choice field %s needs options", id.Name)
+	}
+	if f.Type != ChoiceField && f.Options != nil {
+		l.errs.Add(id.Pos, "options: only choice fields have options")
+	}
+	if f.Length != 0 && f.Type != CodeField {
+		l.errs.Add(id.Pos, "length: only code fields have a length")
+	}
+	if f.Label == "" {
+		f.Label = strings.ReplaceAll(f.Name, "_", " ")
+	}
+	return f
+}
+
+// choices reads `[a, b]` or `[{a: Label}, {b: {label: L, fields: [x]}}]`.
+func (l *loader) choices(n *yaml.Node) []*ChoiceDecl {
+	if n.Kind != yaml.SequenceNode {
+		l.errorf(n, "choices must be a list")
+		return nil
+	}
+	var out []*ChoiceDecl
+	seen := map[string]bool{}
+	for _, c := range n.Content {
+		c = l.resolve(c)
+		var ch *ChoiceDecl
+		switch c.Kind {
+		case yaml.ScalarNode:
+			if id, ok := l.name(c, "choice"); ok {
+				ch = &ChoiceDecl{Name: id.Name, Pos: id.Pos}
+			}
+		case yaml.MappingNode:
+			if len(c.Content) != 2 {
+				l.errorf(c, "a choice is a name, or one name mapped to its label or details")
+				continue
+			}
+			id, ok := l.name(c.Content[0], "choice")
+			if !ok {
+				continue
+			}
+			ch = &ChoiceDecl{Name: id.Name, Pos: id.Pos}
+			v := l.resolve(c.Content[1])
+			if v.Kind == yaml.ScalarNode {
+				ch.Label, _ = l.str(v, "choice label")
+				break
+			}
+			l.pairs(v, "choice "+id.Name, choiceKeys, func(k, v *yaml.Node) {
+				switch k.Value {
+				case "label":
+					ch.Label, _ = l.str(v, "label")
+				case "fields":
+					if v.Kind != yaml.SequenceNode {
+						l.errorf(v, "fields must be a list of field names")
+						return
+					}
+					ch.NoFields = len(v.Content) == 0
+					ch.Fields = []string{}
+					for _, fn := range v.Content {
+						if s, ok := l.name(fn, "field"); ok {
+							ch.Fields = append(ch.Fields, s.Name)
+						}
+					}
+				}
+			})
+		default:
+			l.errorf(c, "a choice is a name, or one name mapped to its label or details")
+		}
+		if ch == nil {
+			continue
+		}
+		if seen[ch.Name] {
+			l.errs.Add(ch.Pos, "duplicate choice %q", ch.Name)
+			continue
+		}
+		seen[ch.Name] = true
+		if ch.Label == "" {
+			ch.Label = strings.ReplaceAll(ch.Name, "_", " ")
+		}
+		out = append(out, ch)
+	}
+	return out
+}
+
+func (l *loader) handlers(n *yaml.Node) []*Handler {
+	var out []*Handler
+	l.pairs(n, "on", nil, func(k, v *yaml.Node) {
+		id, ok := l.name(k, "event")
+		if !ok {
+			return
+		}
+		out = append(out, &Handler{Event: id.Name, Pos: id.Pos, Branches: l.branches(v)})
+	})
+	return out
+}
+
+func (l *loader) timers(n *yaml.Node) []*Timer {
+	var out []*Timer
+	l.pairs(n, "after", nil, func(k, v *yaml.Node) {
+		t := &Timer{Key: k.Value, Pos: l.pos(k), Branches: l.branches(v)}
+		if durationRE.MatchString(k.Value) {
+			if _, err := time.ParseDuration(k.Value); err != nil {
+				l.errorf(k, "timer %q: %v", k.Value, err)
+				return
+			}
+		}
+		t.Delay = l.expr(k, "timer delay")
+		if t.Delay != nil {
+			out = append(out, t)
+		}
+	})
+	return out
+}
+
+// branches reads a handler's right-hand side: a target name, one branch
+// mapping, or a list of branches.
+func (l *loader) branches(n *yaml.Node) []*Branch {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if id, ok := l.name(n, "target state"); ok {
+			return []*Branch{{Pos: id.Pos, Go: id}}
+		}
+		return nil
+	case yaml.MappingNode:
+		if b := l.branch(n); b != nil {
+			return []*Branch{b}
+		}
+		return nil
+	case yaml.SequenceNode:
+		var out []*Branch
+		for _, c := range n.Content {
+			c = l.resolve(c)
+			if c.Kind == yaml.ScalarNode {
+				if id, ok := l.name(c, "target state"); ok {
+					out = append(out, &Branch{Pos: id.Pos, Go: id})
+				}
+				continue
+			}
+			if b := l.branch(c); b != nil {
+				out = append(out, b)
+			}
+		}
+		if len(out) == 0 {
+			l.errorf(n, "an empty list of branches")
+		}
+		return out
+	}
+	l.errorf(n, "a handler is a target state, a branch {if, set, go} or a list of branches")
+	return nil
+}
+
+func (l *loader) branch(n *yaml.Node) *Branch {
+	b := &Branch{Pos: l.pos(n)}
+	ok := l.pairs(n, "branch", branchKeys, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "if":
+			b.If = l.expr(v, "if")
+		case "set":
+			b.Set = l.assigns(v, "set")
+		case "go":
+			b.Go, _ = l.name(v, "go")
+		}
+	})
+	if !ok {
+		return nil
+	}
+	return b
+}
+
+var interp = regexp.MustCompile(`\{\{(.*?)\}\}`)
+
+// text splits `Code sent to {{ phone }}` into literal and expression parts.
+func (l *loader) text(s string, n *yaml.Node) *Text {
+	t := &Text{Raw: s, Pos: l.pos(n)}
+	last := 0
+	for _, m := range interp.FindAllStringSubmatchIndex(s, -1) {
+		if m[0] > last {
+			t.Parts = append(t.Parts, TextPart{Lit: s[last:m[0]]})
+		}
+		src := s[m[2]:m[3]]
+		e := &Expr{Src: src, Pos: t.Pos}
+		if strings.TrimSpace(src) == "" {
+			l.errorf(n, "empty {{ }} in text")
+		} else {
+			// Point at the expression inside the text when it is on the
+			// scalar's first line.
+			if !strings.Contains(s[:m[2]], "\n") {
+				q := 0
+				if n.Style == yaml.DoubleQuotedStyle || n.Style == yaml.SingleQuotedStyle {
+					q = 1
+				}
+				e.Pos.Col += q + len([]rune(s[:m[2]]))
+			}
+			if n.Style == yaml.LiteralStyle || n.Style == yaml.FoldedStyle {
+				e.Block = true
+			}
+			t.Parts = append(t.Parts, TextPart{Expr: e})
+		}
+		last = m[1]
+	}
+	if last < len(s) {
+		t.Parts = append(t.Parts, TextPart{Lit: s[last:]})
+	}
+	return t
+}

@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// EntryKind says what an event log entry records.
+type EntryKind string
+
+// The kinds of log entry.
+const (
+	EntryStart      EntryKind = "start"      // a session or subflow began
+	EntryPrompt     EntryKind = "prompt"     // a prompt was shown
+	EntryAnswer     EntryKind = "answer"     // an answer was accepted
+	EntryReject     EntryKind = "reject"     // an answer was refused; nothing changed
+	EntryAction     EntryKind = "action"     // an action ran
+	EntryTimer      EntryKind = "timer"      // a timer fired
+	EntryTransition EntryKind = "transition" // a branch was taken
+	EntryFinal      EntryKind = "final"      // a final state was reached
+	EntryError      EntryKind = "error"      // the session failed
+)
+
+// Masked is what a secret value is replaced with wherever it is recorded.
+const Masked = "***"
+
+// Entry is one record of a session's event log. Secrets never reach an
+// entry: secret inputs, arguments and outputs are recorded as Masked.
+type Entry struct {
+	Seq     int       `json:"seq"`
+	Time    time.Time `json:"time"`
+	Kind    EntryKind `json:"kind"`
+	Flow    string    `json:"flow"`
+	State   string    `json:"state"`
+	Event   string    `json:"event,omitempty"`
+	Branch  int       `json:"branch,omitempty"` // 1-based index of the branch taken
+	Guard   string    `json:"guard,omitempty"`  // the taken branch's if
+	To      string    `json:"to,omitempty"`     // target state; empty when staying
+	Action  string    `json:"action,omitempty"`
+	Args    []Value   `json:"args,omitempty"`    // action arguments, answer input
+	Outputs []Value   `json:"outputs,omitempty"` // action outputs
+	Changes []Change  `json:"set,omitempty"`
+	Prompt  *Prompt   `json:"prompt,omitempty"`
+	Outcome *Outcome  `json:"outcome,omitempty"`
+	Error   string    `json:"error,omitempty"`
+}
+
+// Value is a named value in an entry. Secret values are not kept.
+type Value struct {
+	Name   string
+	Value  any
+	Secret bool
+}
+
+// MarshalJSON writes {"name": ..., "value": ...}, masking secrets and
+// writing durations and times as text.
+func (v Value) MarshalJSON() ([]byte, error) {
+	val := v.Value
+	if v.Secret {
+		val = Masked
+	}
+	return json.Marshal(struct {
+		Name  string `json:"name"`
+		Value any    `json:"value"`
+	}{v.Name, jsonValue(val)})
+}
+
+// Change is one variable assignment.
+type Change struct {
+	Var  string
+	From any
+	To   any
+}
+
+// MarshalJSON writes {"var": ..., "from": ..., "to": ...}.
+func (c Change) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Var  string `json:"var"`
+		From any    `json:"from"`
+		To   any    `json:"to"`
+	}{c.Var, jsonValue(c.From), jsonValue(c.To)})
+}
+
+func jsonValue(v any) any {
+	switch x := v.(type) {
+	case time.Duration:
+		return x.String()
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = jsonValue(x[i])
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = jsonValue(e)
+		}
+		return out
+	}
+	return v
+}

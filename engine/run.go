@@ -1,0 +1,797 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/looplab/fsm"
+)
+
+// maxRunSteps bounds how many states a session passes through between two
+// prompts, so that a loop of run states is an error rather than a hang.
+const maxRunSteps = 10000
+
+// Session is one run of a flow. It suspends at every prompt; Send answers
+// it, Tick fires due timers, Snapshot saves it. A Session is not safe for
+// concurrent use; a server serialises requests per session.
+type Session struct {
+	id     string
+	root   *Flow
+	ports  Ports
+	frames []*frame
+	seq    int
+	log    []Entry
+	done   *Outcome
+	err    error   // a run error ends the session
+	prompt *Prompt // the active prompt, computed on entry
+	input  map[string]any
+}
+
+// frame is one flow on the session's stack: the root flow, and a subflow
+// above it while one runs.
+type frame struct {
+	flow   *Flow
+	state  *state
+	env    map[string]any // vars by name, plus policy, now, input, result
+	timers []armed
+}
+
+type armed struct {
+	t   *ctimer
+	due time.Time
+}
+
+// Start begins a session of the flow at its start state and runs it to its
+// first prompt or to its end.
+func (f *Flow) Start(ctx context.Context, p Ports) (*Session, error) {
+	p = p.withDefaults()
+	s := &Session{root: f, ports: p}
+	s.id = newID(p.Rand)
+	s.push(f, nil).state = f.start
+	s.entry(Entry{Kind: EntryStart, To: f.start.name})
+	if err := s.enter(ctx, f.start); err != nil {
+		return s, err
+	}
+	return s, s.advance(ctx)
+}
+
+// ID returns the session's identifier.
+func (s *Session) ID() string { return s.id }
+
+// Flow returns the session's (root) flow.
+func (s *Session) Flow() *Flow { return s.root }
+
+// Log returns the event log entries recorded by this Session value (since
+// Start or Restore).
+func (s *Session) Log() []Entry { return s.log }
+
+// Seq returns the sequence number of the last log entry.
+func (s *Session) Seq() int { return s.seq }
+
+// Done reports whether the session has ended, with an outcome or an error.
+func (s *Session) Done() bool { return s.done != nil || s.err != nil }
+
+// Err returns the run error that ended the session, if one did.
+func (s *Session) Err() error { return s.err }
+
+// Current returns where the session stands.
+func (s *Session) Current() Step {
+	fr := s.top()
+	st := Step{Flow: fr.flow.name, State: fr.state.name, Prompt: s.prompt, Outcome: s.done}
+	if s.done != nil {
+		st.Prompt = nil
+	}
+	return st
+}
+
+// NextDeadline returns when the next timer of the waiting session is due.
+func (s *Session) NextDeadline() (time.Time, bool) {
+	var next time.Time
+	for _, fr := range s.frames {
+		for _, a := range fr.timers {
+			if next.IsZero() || a.due.Before(next) {
+				next = a.due
+			}
+		}
+	}
+	return next, !next.IsZero() && !s.Done()
+}
+
+// ErrPromptGone is returned by Send when a timer fired before the answer
+// was applied: the prompt the answer was for is no longer shown.
+var ErrPromptGone = errors.New("the prompt timed out before the answer arrived")
+
+// Send answers the waiting prompt with one of its choices and the values
+// of its fields. Bad input (an unknown choice, a malformed email, a missing
+// field) returns an *InputError and leaves the session as it was, waiting
+// at the same prompt. Due timers fire first; if one did, Send returns
+// ErrPromptGone without applying the answer.
+func (s *Session) Send(ctx context.Context, choice string, input map[string]any) error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.done != nil {
+		return ErrFinished
+	}
+	fired, err := s.Tick(ctx)
+	if err != nil {
+		return err
+	}
+	if fired {
+		return ErrPromptGone
+	}
+	fr := s.top()
+	st := fr.state
+	if st.kind != AskState {
+		return fmt.Errorf("session is not waiting at a prompt (state %s)", st.name)
+	}
+	clean, ierr := s.validate(st, choice, input)
+	if ierr != nil {
+		s.entry(Entry{Kind: EntryReject, Event: choice, Error: ierr.Error()})
+		return ierr
+	}
+	h := st.on[choice]
+	b, err := s.choose(fr, h)
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		fr.env["input"] = emptyMap
+		e := &InputError{Msg: fmt.Sprintf("%s is not possible now", choice)}
+		s.entry(Entry{Kind: EntryReject, Event: choice, Error: e.Msg})
+		return e
+	}
+	s.entry(Entry{Kind: EntryAnswer, Event: choice, Args: s.maskInput(st, choice, clean)})
+	if err := s.take(ctx, fr, h, b); err != nil {
+		return s.fail(fr, err)
+	}
+	return s.advance(ctx)
+}
+
+var emptyMap = map[string]any{}
+
+// Tick fires every timer that is due on the session clock and runs the
+// session to its next prompt. It reports whether a timer fired.
+func (s *Session) Tick(ctx context.Context) (bool, error) {
+	fired := false
+	for !s.Done() {
+		now := s.ports.Now()
+		fi, ti := -1, -1
+		for i, fr := range s.frames {
+			for j, a := range fr.timers {
+				if !a.due.After(now) && (fi < 0 || a.due.Before(s.frames[fi].timers[ti].due)) {
+					fi, ti = i, j
+				}
+			}
+		}
+		if fi < 0 {
+			return fired, nil
+		}
+		fired = true
+		fr := s.frames[fi]
+		t := fr.timers[ti].t
+		fr.timers = append(fr.timers[:ti:ti], fr.timers[ti+1:]...)
+		if fi < len(s.frames)-1 {
+			// A parent's timer abandons the subflows above it.
+			s.frames = s.frames[:fi+1]
+		}
+		s.entry(Entry{Kind: EntryTimer, Event: t.handler.event})
+		fr.env["input"] = emptyMap
+		b, err := s.choose(fr, t.handler)
+		if err != nil {
+			return fired, err
+		}
+		if b == nil {
+			continue // no branch holds: the timer lapses
+		}
+		if err := s.take(ctx, fr, t.handler, b); err != nil {
+			return fired, s.fail(fr, err)
+		}
+		if err := s.advance(ctx); err != nil {
+			return fired, err
+		}
+	}
+	return fired, nil
+}
+
+func (s *Session) top() *frame { return s.frames[len(s.frames)-1] }
+
+func (s *Session) push(f *Flow, vars map[string]any) *frame {
+	env := make(map[string]any, len(f.vars)+5)
+	for _, v := range f.vars {
+		env[v.name] = copyValue(v.init)
+	}
+	for k, v := range vars {
+		env[k] = v
+	}
+	env["policy"] = f.policy
+	env["now"] = s.ports.Now
+	env["input"] = emptyMap
+	env["result"] = emptyMap
+	fr := &frame{flow: f, env: env}
+	s.frames = append(s.frames, fr)
+	return fr
+}
+
+// copyValue copies lists and maps so that sessions never share them.
+func copyValue(v any) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = copyValue(x[i])
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = copyValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+func (s *Session) entry(e Entry) {
+	s.seq++
+	e.Seq = s.seq
+	e.Time = s.ports.Now()
+	if len(s.frames) > 0 {
+		fr := s.top()
+		e.Flow = fr.flow.name
+		if e.State == "" {
+			e.State = fr.state.name
+		}
+	}
+	s.log = append(s.log, e)
+}
+
+// enter moves the top frame to st and arms st's timers.
+func (s *Session) enter(ctx context.Context, st *state) error {
+	fr := s.top()
+	fr.state = st
+	fr.timers = fr.timers[:0]
+	if len(st.timers) == 0 {
+		return nil
+	}
+	now := s.ports.Now()
+	for _, t := range st.timers {
+		v, err := s.eval(fr, t.delay)
+		if err != nil {
+			return s.fail(fr, fmt.Errorf("timer %s: %w", t.key, err))
+		}
+		fr.timers = append(fr.timers, armed{t: t, due: now.Add(v.(time.Duration))})
+	}
+	return nil
+}
+
+// advance runs the session until it waits at a prompt or ends.
+func (s *Session) advance(ctx context.Context) error {
+	for range maxRunSteps {
+		fr := s.top()
+		st := fr.state
+		switch st.kind {
+		case AskState:
+			p, err := s.makePrompt(fr, st)
+			if err != nil {
+				return s.fail(fr, err)
+			}
+			s.prompt = p
+			fr.env["input"], fr.env["result"] = emptyMap, emptyMap
+			s.entry(Entry{Kind: EntryPrompt, Prompt: p})
+			return nil
+		case FinalState:
+			out, err := s.finish(fr, st)
+			if err != nil {
+				return s.fail(fr, err)
+			}
+			s.entry(Entry{Kind: EntryFinal, Outcome: out})
+			if len(s.frames) == 1 {
+				s.done, s.prompt = out, nil
+				fr.env["input"], fr.env["result"] = emptyMap, emptyMap
+				return nil
+			}
+			s.frames = s.frames[:len(s.frames)-1]
+			parent := s.top()
+			if err := s.handle(ctx, parent, parent.state.on[out.Name], out.Output); err != nil {
+				return s.fail(parent, err)
+			}
+		case RunState:
+			if st.sub != nil {
+				vars, err := s.args(fr, st)
+				if err != nil {
+					return s.fail(fr, err)
+				}
+				child := s.push(st.sub, vars)
+				child.state = st.sub.start
+				s.entry(Entry{Kind: EntryStart, To: st.sub.start.name, Args: maskArgs(st, vars)})
+				if err := s.enter(ctx, child.flow.start); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := s.runAction(ctx, fr, st); err != nil {
+				return s.fail(fr, err)
+			}
+		}
+	}
+	return s.fail(s.top(), fmt.Errorf("more than %d states passed without a prompt: a loop of run states?", maxRunSteps))
+}
+
+func (s *Session) fail(fr *frame, err error) error {
+	if s.err != nil {
+		return s.err
+	}
+	var re *RunError
+	if !errors.As(err, &re) {
+		re = &RunError{Pos: fr.state.decl.Pos, Flow: fr.flow.name, State: fr.state.name, Msg: "failed", Err: err}
+	}
+	s.err = re
+	s.prompt = nil
+	for _, f := range s.frames {
+		f.env["input"], f.env["result"] = emptyMap, emptyMap
+	}
+	s.entry(Entry{Kind: EntryError, Error: re.Error()})
+	return re
+}
+
+func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
+	runErr := func(msg string, err error) error {
+		return &RunError{Pos: st.decl.Run.Pos, Flow: fr.flow.name, State: st.name, Msg: msg, Err: err}
+	}
+	act, ok := s.ports.Actions.Lookup(st.spec.Name)
+	if !ok {
+		return runErr("action "+st.spec.Name+" is not available to this session", nil)
+	}
+	args, err := s.args(fr, st)
+	if err != nil {
+		return err
+	}
+	timeout := st.spec.Timeout
+	if timeout <= 0 {
+		timeout = fr.flow.timeout
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	res, err := act.Run(actx, args)
+	cancel()
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return runErr(fmt.Sprintf("action %s timed out after %s", st.spec.Name, timeout), err)
+		}
+		return runErr("action "+st.spec.Name, err)
+	}
+	if !st.spec.HasOutcome(res.Outcome) {
+		return runErr(fmt.Sprintf("action %s returned outcome %q, which it does not declare (it declares: %s)",
+			st.spec.Name, res.Outcome, strings.Join(st.spec.Outcomes, ", ")), nil)
+	}
+	outputs := make(map[string]any, len(st.spec.Outputs))
+	for _, o := range st.spec.Outputs {
+		v, ok := res.Outputs[o.Name]
+		if !ok || v == nil {
+			outputs[o.Name] = o.Kind.zero()
+			continue
+		}
+		cv, err := Coerce(o.Kind, v)
+		if err != nil {
+			return runErr(fmt.Sprintf("action %s: output %s: %v", st.spec.Name, o.Name, err), nil)
+		}
+		outputs[o.Name] = cv
+	}
+	for name := range res.Outputs {
+		if _, ok := st.spec.Output(name); !ok {
+			return runErr(fmt.Sprintf("action %s returned output %s, which it does not declare", st.spec.Name, name), nil)
+		}
+	}
+	s.entry(Entry{Kind: EntryAction, Action: st.spec.Name, Event: res.Outcome, Args: maskArgs(st, args), Outputs: maskOutputs(st.spec, outputs)})
+	return s.handle(ctx, fr, st.on[res.Outcome], outputs)
+}
+
+// handle takes the first branch of h that holds, with result.* set to
+// result.
+func (s *Session) handle(ctx context.Context, fr *frame, h *handler, result map[string]any) error {
+	if result == nil {
+		result = emptyMap
+	}
+	fr.env["result"] = result
+	b, err := s.choose(fr, h)
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		return &RunError{Pos: h.pos, Flow: fr.flow.name, State: fr.state.name,
+			Msg: fmt.Sprintf("no branch of %s holds", h.event)}
+	}
+	return s.take(ctx, fr, h, b)
+}
+
+// choose returns the first branch of h whose if holds, or nil.
+func (s *Session) choose(fr *frame, h *handler) (*branch, error) {
+	for _, b := range h.branches {
+		if b.cond == nil {
+			return b, nil
+		}
+		v, err := s.eval(fr, b.cond)
+		if err != nil {
+			return nil, &RunError{Pos: b.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "if " + b.condSrc, Err: err}
+		}
+		if v.(bool) {
+			return b, nil
+		}
+	}
+	return nil, nil
+}
+
+// take applies branch b: it evaluates every assignment against the values
+// before any of them, moves the state machine, then assigns and enters the
+// target.
+func (s *Session) take(ctx context.Context, fr *frame, h *handler, b *branch) error {
+	var changes []Change
+	if len(b.set) > 0 {
+		vals := make([]any, len(b.set))
+		for i, a := range b.set {
+			v, err := s.eval(fr, a.prog)
+			if err != nil {
+				return &RunError{Pos: a.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "set " + a.name, Err: err}
+			}
+			if vals[i], err = Coerce(a.kind, v); err != nil {
+				return &RunError{Pos: a.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "set " + a.name, Err: err}
+			}
+		}
+		changes = make([]Change, len(b.set))
+		for i, a := range b.set {
+			changes[i] = Change{Var: a.name, From: fr.env[a.name], To: vals[i]}
+		}
+	}
+	from := fr.state
+	next, err := s.fire(ctx, fr, b)
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		fr.env[c.Var] = c.To
+	}
+	e := Entry{Kind: EntryTransition, State: from.name, Event: h.event, Branch: b.idx + 1, Guard: b.condSrc, Changes: changes}
+	if b.target != nil {
+		e.To = next.name
+	}
+	s.entry(e)
+	if b.target == nil {
+		return nil
+	}
+	return s.enter(ctx, next)
+}
+
+// fire moves the flow's looplab/fsm machine along the branch's event and
+// returns the state it lands in. Machines are pooled per flow: a session
+// holds only its state's name, so restoring one costs no machine building.
+func (s *Session) fire(ctx context.Context, fr *frame, b *branch) (*state, error) {
+	m := fr.flow.fsms.Get().(*fsm.FSM)
+	defer fr.flow.fsms.Put(m)
+	m.SetState(fr.state.name)
+	if err := m.Event(ctx, b.fsmEvent); err != nil {
+		var nt fsm.NoTransitionError
+		if !errors.As(err, &nt) || nt.Err != nil {
+			return nil, &RunError{Pos: b.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "state machine", Err: err}
+		}
+	}
+	next, ok := fr.flow.byName[m.Current()]
+	if !ok {
+		return nil, &RunError{Pos: b.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "state machine moved to unknown state " + m.Current()}
+	}
+	return next, nil
+}
+
+var vmPool = sync.Pool{New: func() any { return new(vm.VM) }}
+
+func (s *Session) eval(fr *frame, p *vm.Program) (any, error) {
+	m := vmPool.Get().(*vm.VM)
+	v, err := m.Run(p, fr.env)
+	vmPool.Put(m)
+	return v, err
+}
+
+// args evaluates a run state's with: parameters.
+func (s *Session) args(fr *frame, st *state) (map[string]any, error) {
+	args := make(map[string]any, len(st.with))
+	for _, a := range st.with {
+		v, err := s.eval(fr, a.prog)
+		if err != nil {
+			return nil, &RunError{Pos: a.pos, Flow: fr.flow.name, State: st.name, Msg: "parameter " + a.name, Err: err}
+		}
+		if args[a.name], err = Coerce(a.kind, v); err != nil {
+			return nil, &RunError{Pos: a.pos, Flow: fr.flow.name, State: st.name, Msg: "parameter " + a.name, Err: err}
+		}
+	}
+	return args, nil
+}
+
+func maskArgs(st *state, args map[string]any) []Value {
+	if len(args) == 0 {
+		return nil
+	}
+	out := make([]Value, 0, len(args))
+	for _, a := range st.with {
+		v, ok := args[a.name]
+		if !ok {
+			continue
+		}
+		if a.secret {
+			v = nil
+		}
+		out = append(out, Value{Name: a.name, Value: v, Secret: a.secret})
+	}
+	return out
+}
+
+func maskOutputs(spec *Spec, outputs map[string]any) []Value {
+	if len(outputs) == 0 {
+		return nil
+	}
+	out := make([]Value, 0, len(outputs))
+	for _, o := range spec.Outputs {
+		v := outputs[o.Name]
+		if o.Secret {
+			v = nil
+		}
+		out = append(out, Value{Name: o.Name, Value: v, Secret: o.Secret})
+	}
+	return out
+}
+
+func (s *Session) maskInput(st *state, choice string, input map[string]any) []Value {
+	ch, _ := s.prompt.Choice(choice)
+	if len(ch.Fields) == 0 {
+		return nil
+	}
+	out := make([]Value, 0, len(ch.Fields))
+	for _, f := range st.fields {
+		v, ok := input[f.decl.Name]
+		if !ok || !contains(ch.Fields, f.decl.Name) {
+			continue
+		}
+		secret := f.decl.Type == SecretField
+		if secret {
+			v = nil
+		}
+		out = append(out, Value{Name: f.decl.Name, Value: v, Secret: secret})
+	}
+	return out
+}
+
+func (s *Session) makePrompt(fr *frame, st *state) (*Prompt, error) {
+	p := &Prompt{}
+	var err error
+	if p.Text, err = s.render(fr, st.text); err != nil {
+		return nil, err
+	}
+	if p.Help, err = s.render(fr, st.help); err != nil {
+		return nil, err
+	}
+	for _, f := range st.fields {
+		if f.cond != nil {
+			v, err := s.eval(fr, f.cond)
+			if err != nil {
+				return nil, &RunError{Pos: f.decl.Pos, Flow: fr.flow.name, State: st.name, Msg: "if of field " + f.decl.Name, Err: err}
+			}
+			if !v.(bool) {
+				continue
+			}
+		}
+		d := f.decl
+		p.Fields = append(p.Fields, Field{Name: d.Name, Label: d.Label, Type: d.Type, Optional: d.Optional, Options: d.Options, Length: d.Length})
+	}
+	for _, c := range st.choices {
+		ch := Choice{Name: c.Name, Label: c.Label}
+		for _, f := range p.Fields {
+			if c.Fields == nil || contains(c.Fields, f.Name) {
+				ch.Fields = append(ch.Fields, f.Name)
+			}
+		}
+		p.Choices = append(p.Choices, ch)
+	}
+	return p, nil
+}
+
+func (s *Session) render(fr *frame, t *ctext) (string, error) {
+	if t == nil {
+		return "", nil
+	}
+	if len(t.parts) == 1 && t.parts[0].prog == nil {
+		return t.parts[0].lit, nil
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.prog == nil {
+			b.WriteString(p.lit)
+			continue
+		}
+		v, err := s.eval(fr, p.prog)
+		if err != nil {
+			return "", &RunError{Pos: fr.state.decl.Pos, Flow: fr.flow.name, State: fr.state.name, Msg: "text", Err: err}
+		}
+		b.WriteString(FormatValue(v))
+	}
+	return b.String(), nil
+}
+
+// FormatValue formats a flow value for people: durations as 30s, times in
+// RFC 3339, lists and maps in brackets.
+func FormatValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case time.Duration:
+		return x.String()
+	case time.Time:
+		return x.Format(time.RFC3339)
+	case []any:
+		parts := make([]string, len(x))
+		for i := range x {
+			parts[i] = FormatValue(x[i])
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := sortedKeys(x)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + ": " + FormatValue(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return fmt.Sprint(v)
+}
+
+func (s *Session) finish(fr *frame, st *state) (*Outcome, error) {
+	out := &Outcome{Name: st.decl.Outcome.Name, Success: st.decl.Success, State: st.name}
+	var err error
+	if out.Message, err = s.render(fr, st.message); err != nil {
+		return nil, err
+	}
+	if len(st.output) > 0 {
+		out.Output = make(map[string]any, len(st.output))
+		for _, a := range st.output {
+			v, err := s.eval(fr, a.prog)
+			if err != nil {
+				return nil, &RunError{Pos: a.pos, Flow: fr.flow.name, State: st.name, Msg: "output " + a.name, Err: err}
+			}
+			out.Output[a.name] = v
+		}
+	}
+	return out, nil
+}
+
+// validate checks an answer against the prompt and returns the input the
+// handlers will see: every field of the prompt present (those not shown or
+// not taken by the choice hold their zero value).
+func (s *Session) validate(st *state, choice string, input map[string]any) (map[string]any, *InputError) {
+	p := s.prompt
+	ch, ok := p.Choice(choice)
+	if !ok {
+		names := make([]string, len(p.Choices))
+		for i, c := range p.Choices {
+			names[i] = c.Name
+		}
+		return nil, &InputError{Msg: fmt.Sprintf("unknown choice %q (choose one of: %s)", choice, strings.Join(names, ", "))}
+	}
+	for name := range input {
+		if _, shown := p.Field(name); !shown {
+			known := false
+			for _, f := range st.fields {
+				known = known || f.decl.Name == name
+			}
+			if !known {
+				return nil, &InputError{Field: name, Msg: "no such field in this prompt"}
+			}
+		}
+	}
+	clean := make(map[string]any, len(st.fields))
+	for _, f := range st.fields {
+		clean[f.decl.Name] = f.decl.Type.Kind().zero()
+	}
+	for _, name := range ch.Fields {
+		f, _ := p.Field(name)
+		v, err := checkField(f, input[name])
+		if err != nil {
+			return nil, err
+		}
+		clean[name] = v
+	}
+	s.top().env["input"] = clean
+	return clean, nil
+}
+
+// checkField validates one field's value.
+func checkField(f Field, v any) (any, *InputError) {
+	bad := func(format string, args ...any) (any, *InputError) {
+		return nil, &InputError{Field: f.Name, Msg: fmt.Sprintf(format, args...)}
+	}
+	if f.Type == ConsentField {
+		switch x := v.(type) {
+		case bool:
+			return x, nil
+		case nil:
+			if f.Optional {
+				return false, nil
+			}
+			return bad("answer yes or no")
+		case string:
+			switch strings.ToLower(strings.TrimSpace(x)) {
+			case "yes", "y", "true":
+				return true, nil
+			case "no", "n", "false", "":
+				return false, nil
+			}
+		}
+		return bad("answer yes or no")
+	}
+	if f.Type == NumberField {
+		switch x := v.(type) {
+		case int:
+			return x, nil
+		case float64:
+			if x == float64(int(x)) {
+				return int(x), nil
+			}
+		case string:
+			var n int
+			if _, err := fmt.Sscan(strings.TrimSpace(x), &n); err == nil {
+				return n, nil
+			}
+		case nil:
+			if f.Optional {
+				return 0, nil
+			}
+			return bad("a number is required")
+		}
+		return bad("must be a whole number")
+	}
+	var str string
+	switch x := v.(type) {
+	case nil:
+	case string:
+		str = x
+	default:
+		return bad("must be text")
+	}
+	if f.Type != SecretField {
+		str = strings.TrimSpace(str)
+	}
+	if str == "" {
+		if f.Optional {
+			return "", nil
+		}
+		return bad("is required")
+	}
+	switch f.Type {
+	case EmailField:
+		a, err := mail.ParseAddress(str)
+		if err != nil || a.Address != str || !strings.Contains(str[strings.LastIndexByte(str, '@')+1:], ".") {
+			return bad("%q is not an email address", str)
+		}
+	case CodeField:
+		for _, r := range str {
+			if r < '0' || r > '9' {
+				return bad("the code is digits only")
+			}
+		}
+		if f.Length > 0 && len(str) != f.Length {
+			return bad("the code has %d digits", f.Length)
+		}
+	case ChoiceField:
+		if !contains(f.Options, str) {
+			opts := append([]string(nil), f.Options...)
+			sort.Strings(opts)
+			return bad("%q is not one of: %s", str, strings.Join(opts, ", "))
+		}
+	}
+	return str, nil
+}

@@ -1,0 +1,150 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Snapshot is the compact, serialisable state of a session: enough to
+// resume it in this process or another, and nothing secret. Prompt input
+// and action results live only for the step that used them and are never
+// part of it. It marshals to JSON as it is.
+type Snapshot struct {
+	ID     string          `json:"id"`
+	Flow   string          `json:"flow"`
+	Hash   string          `json:"hash"`
+	Seq    int             `json:"seq"`
+	Frames []FrameSnapshot `json:"frames"`
+	Done   *Outcome        `json:"done,omitempty"`
+	Error  string          `json:"error,omitempty"`
+}
+
+// FrameSnapshot is one flow on the session's stack.
+type FrameSnapshot struct {
+	Flow   string          `json:"flow"`
+	Hash   string          `json:"hash"`
+	State  string          `json:"state"`
+	Vars   map[string]any  `json:"vars,omitempty"`
+	Timers []TimerSnapshot `json:"timers,omitempty"`
+}
+
+// TimerSnapshot is an armed timer: its key as written in the flow and when
+// it is due.
+type TimerSnapshot struct {
+	Key string    `json:"after"`
+	Due time.Time `json:"due"`
+}
+
+// Snapshot captures the session's state.
+func (s *Session) Snapshot() *Snapshot {
+	snap := &Snapshot{ID: s.id, Flow: s.root.name, Hash: s.root.hash, Seq: s.seq, Done: s.done}
+	if s.err != nil {
+		snap.Error = s.err.Error()
+	}
+	snap.Frames = make([]FrameSnapshot, len(s.frames))
+	for i, fr := range s.frames {
+		fs := FrameSnapshot{Flow: fr.flow.name, Hash: fr.flow.hash, State: fr.state.name}
+		if len(fr.flow.vars) > 0 {
+			fs.Vars = make(map[string]any, len(fr.flow.vars))
+			for _, v := range fr.flow.vars {
+				fs.Vars[v.name] = jsonValue(fr.env[v.name])
+			}
+		}
+		for _, a := range fr.timers {
+			fs.Timers = append(fs.Timers, TimerSnapshot{Key: a.t.key, Due: a.due})
+		}
+		snap.Frames[i] = fs
+	}
+	return snap
+}
+
+// Restore resumes a session from a snapshot taken of this flow. It refuses,
+// with an error wrapping ErrFlowChanged, a snapshot of a flow whose content
+// or effective policy has changed since, and rejects snapshots that do not
+// fit the flow. Restoring runs nothing: the session waits where it was.
+func (f *Flow) Restore(ctx context.Context, snap *Snapshot, p Ports) (*Session, error) {
+	if snap == nil || len(snap.Frames) == 0 {
+		return nil, fmt.Errorf("restore: empty snapshot")
+	}
+	if snap.Flow != f.name {
+		return nil, fmt.Errorf("restore: snapshot is of flow %q, not %q", snap.Flow, f.name)
+	}
+	if snap.Hash != f.hash {
+		return nil, fmt.Errorf("restore session %s of flow %s: %w (snapshot %s, flow now %s)", snap.ID, f.name, ErrFlowChanged, snap.Hash, f.hash)
+	}
+	p = p.withDefaults()
+	s := &Session{id: snap.ID, root: f, ports: p, seq: snap.Seq, done: snap.Done}
+	fl := f
+	for i, fs := range snap.Frames {
+		if i > 0 {
+			fl = findSubflow(fl, fs.Flow)
+			if fl == nil {
+				return nil, fmt.Errorf("restore: frame %d: flow %s is not a subflow of %s", i, fs.Flow, snap.Frames[i-1].Flow)
+			}
+			if fs.Hash != fl.hash {
+				return nil, fmt.Errorf("restore session %s: subflow %s: %w", snap.ID, fl.name, ErrFlowChanged)
+			}
+		}
+		st, ok := fl.byName[fs.State]
+		if !ok {
+			return nil, fmt.Errorf("restore: flow %s has no state %s", fl.name, fs.State)
+		}
+		vars := make(map[string]any, len(fl.vars))
+		for _, v := range fl.vars {
+			raw, ok := fs.Vars[v.name]
+			if !ok {
+				return nil, fmt.Errorf("restore: flow %s: variable %s missing", fl.name, v.name)
+			}
+			val, err := Coerce(v.kind, raw)
+			if err != nil {
+				return nil, fmt.Errorf("restore: flow %s: variable %s: %w", fl.name, v.name, err)
+			}
+			vars[v.name] = val
+		}
+		for name := range fs.Vars {
+			if _, ok := fl.varIdx[name]; !ok {
+				return nil, fmt.Errorf("restore: flow %s has no variable %s", fl.name, name)
+			}
+		}
+		fr := s.push(fl, vars)
+		fr.state = st
+		for _, ts := range fs.Timers {
+			var t *ctimer
+			for _, c := range st.timers {
+				if c.key == ts.Key {
+					t = c
+				}
+			}
+			if t == nil {
+				return nil, fmt.Errorf("restore: state %s has no timer %q", st.name, ts.Key)
+			}
+			fr.timers = append(fr.timers, armed{t: t, due: ts.Due})
+		}
+	}
+	if snap.Error != "" {
+		s.err = &RunError{Flow: f.name, State: s.top().state.name, Msg: snap.Error}
+		return s, nil
+	}
+	if s.done == nil {
+		fr := s.top()
+		if fr.state.kind != AskState {
+			return nil, fmt.Errorf("restore: session is in state %s, which does not wait", fr.state.name)
+		}
+		prompt, err := s.makePrompt(fr, fr.state)
+		if err != nil {
+			return nil, err
+		}
+		s.prompt = prompt
+	}
+	return s, nil
+}
+
+func findSubflow(f *Flow, name string) *Flow {
+	for _, st := range f.states {
+		if st.sub != nil && st.sub.name == name {
+			return st.sub
+		}
+	}
+	return nil
+}
