@@ -1,0 +1,275 @@
+// Package credstore is the device credential store: a JSON file, readable by
+// its owner only, holding one entry per application of the vendor — the
+// portal's device token, the account, and the plan activated on this device.
+// It never holds a password.
+//
+//	store := credstore.New(filepath.Join(configDir, "tether", "credentials.json"))
+//	entry, ok, err := store.Load(ctx, "tether")
+//
+// Writes are atomic: a temporary file in the same directory is written,
+// synced and renamed over the store. A missing file holds no credentials. A
+// file that cannot be parsed is reported with the file's name and what is
+// wrong with it, never its content, and is never overwritten: Save and
+// Delete fail until someone repairs or removes it.
+package credstore
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tetherflow/tether/actions"
+)
+
+// ErrCorrupt is wrapped by the error returned for a store file that cannot
+// be parsed or holds invalid entries.
+var ErrCorrupt = errors.New("credential store is corrupt")
+
+// Mode is the permission the store file is written with.
+const Mode fs.FileMode = 0o600
+
+// formatVersion is the version of the file format written.
+const formatVersion = 1
+
+// Store is a credential store kept in one file. A Store is safe for
+// concurrent use by one process; it does not lock against other processes.
+type Store struct {
+	path string
+	mu   sync.Mutex
+}
+
+// New returns the store kept in the file at path. The file and its directory
+// are created by the first Save.
+func New(path string) *Store {
+	return &Store{path: path}
+}
+
+// Path returns the file the store is kept in.
+func (s *Store) Path() string { return s.path }
+
+// Status is what `tether status` reports about one application's
+// connection. It holds no token.
+type Status struct {
+	App     string
+	Account string
+	Plan    string
+	Licence string
+	Region  string
+	SavedAt time.Time
+}
+
+type file struct {
+	Version int     `json:"version"`
+	Entries []entry `json:"entries"`
+}
+
+type entry struct {
+	App     string    `json:"app"`
+	Account string    `json:"account"`
+	Token   string    `json:"token"`
+	Plan    string    `json:"plan,omitempty"`
+	Licence string    `json:"licence,omitempty"`
+	Region  string    `json:"region,omitempty"`
+	SavedAt time.Time `json:"saved_at"`
+}
+
+// Credentials returns every saved entry, sorted by application. A missing
+// file gives none. It returns an error wrapping ErrCorrupt for a file that
+// cannot be parsed.
+func (s *Store) Credentials(ctx context.Context) ([]actions.Credential, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]actions.Credential, len(f.Entries))
+	for i, e := range f.Entries {
+		out[i] = actions.Credential(e)
+	}
+	return out, nil
+}
+
+// Load returns the entry saved by app, or, when app is empty, the most
+// recently saved entry of any application. ok is false when there is none.
+func (s *Store) Load(ctx context.Context, app string) (c actions.Credential, ok bool, err error) {
+	all, err := s.Credentials(ctx)
+	if err != nil {
+		return actions.Credential{}, false, err
+	}
+	for _, e := range all {
+		if app == "" && (!ok || e.SavedAt.After(c.SavedAt)) || app != "" && e.App == app {
+			c, ok = e, true
+		}
+	}
+	return c, ok, nil
+}
+
+// Status returns the connection status of app (the token left out); ok is
+// false when app has saved no connection.
+func (s *Store) Status(ctx context.Context, app string) (st Status, ok bool, err error) {
+	c, ok, err := s.Load(ctx, app)
+	if err != nil || !ok {
+		return Status{}, false, err
+	}
+	return Status{App: c.App, Account: c.Account, Plan: c.Plan, Licence: c.Licence, Region: c.Region, SavedAt: c.SavedAt}, true, nil
+}
+
+// Save stores c as app c.App's entry, replacing any previous one. It fails
+// when c has no App or no Token, and, without touching the file, when the
+// file cannot be parsed.
+func (s *Store) Save(ctx context.Context, c actions.Credential) error {
+	if c.App == "" {
+		return fmt.Errorf("save credentials to %s: the entry has no application", s.path)
+	}
+	if c.Token == "" {
+		return fmt.Errorf("save credentials of %s to %s: the entry has no token", c.App, s.path)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return fmt.Errorf("save credentials of %s: %w", c.App, err)
+	}
+	e := entry(c)
+	if i := slices.IndexFunc(f.Entries, func(x entry) bool { return x.App == c.App }); i >= 0 {
+		f.Entries[i] = e
+	} else {
+		f.Entries = append(f.Entries, e)
+	}
+	if err := s.write(ctx, f); err != nil {
+		return fmt.Errorf("save credentials of %s: %w", c.App, err)
+	}
+	return nil
+}
+
+// Delete removes app's entry, reporting whether there was one. The file is
+// kept, emptied of that entry, so other applications' entries survive.
+func (s *Store) Delete(ctx context.Context, app string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.read()
+	if err != nil {
+		return false, fmt.Errorf("delete credentials of %s: %w", app, err)
+	}
+	n := len(f.Entries)
+	f.Entries = slices.DeleteFunc(f.Entries, func(x entry) bool { return x.App == app })
+	if len(f.Entries) == n {
+		return false, nil
+	}
+	if err := s.write(ctx, f); err != nil {
+		return false, fmt.Errorf("delete credentials of %s: %w", app, err)
+	}
+	return true, nil
+}
+
+// read parses the file. Its errors name the file and what is wrong, never
+// any of its content: the content holds tokens.
+func (s *Store) read() (file, error) {
+	data, err := os.ReadFile(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return file{Version: formatVersion}, nil
+	}
+	if err != nil {
+		// *PathError messages hold the path and the cause only.
+		return file{}, fmt.Errorf("read credential store: %w", err)
+	}
+	var f file
+	if err := json.Unmarshal(data, &f); err != nil {
+		return file{}, fmt.Errorf("%w: %s: %s", ErrCorrupt, s.path, describe(err))
+	}
+	if f.Version != formatVersion {
+		return file{}, fmt.Errorf("%w: %s: unsupported format version %d (want %d)", ErrCorrupt, s.path, f.Version, formatVersion)
+	}
+	seen := make(map[string]bool, len(f.Entries))
+	for i, e := range f.Entries {
+		switch {
+		case e.App == "":
+			return file{}, fmt.Errorf("%w: %s: entry %d has no app", ErrCorrupt, s.path, i+1)
+		case seen[e.App]:
+			return file{}, fmt.Errorf("%w: %s: entry %d repeats app %q", ErrCorrupt, s.path, i+1, e.App)
+		case e.Token == "":
+			return file{}, fmt.Errorf("%w: %s: entry %d (%s) has no token", ErrCorrupt, s.path, i+1, e.App)
+		}
+		seen[e.App] = true
+	}
+	slices.SortFunc(f.Entries, func(a, b entry) int { return cmp.Compare(a.App, b.App) })
+	return f, nil
+}
+
+// describe says what is wrong with a file json could not parse, without
+// quoting it: json's own messages may quote a character of a token.
+func describe(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("malformed JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q holds a JSON %s, want %s", typ.Field, typ.Value, typ.Type)
+	}
+	var terr *time.ParseError
+	if errors.As(err, &terr) {
+		return "a saved_at is not an RFC 3339 time"
+	}
+	return "not a credential store"
+}
+
+// write replaces the file atomically with f.
+func (s *Store) write(ctx context.Context, f file) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f.Version = formatVersion
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode credential store: %w", err)
+	}
+	data = append(data, '\n')
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create credential store directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("create temporary credential store: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(Mode); err != nil {
+		return fmt.Errorf("restrict temporary credential store: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("write temporary credential store: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("sync temporary credential store: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close temporary credential store: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), s.path); err != nil {
+		return fmt.Errorf("replace credential store: %w", err)
+	}
+	done = true
+	// Make the rename itself durable; not every system can sync a
+	// directory, and the data is already safe, so failures are ignored.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
