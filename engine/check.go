@@ -23,6 +23,21 @@ func (s *state) successors() []*state {
 }
 
 func (c *compiler) graphChecks(fl *Flow) {
+	// A branch to an unknown state is already an error; the graph without it
+	// is not the one the author meant, and reporting states as unreachable or
+	// trapped would only repeat that error in other words.
+	for _, s := range fl.states {
+		for _, h := range s.decl.On {
+			if hasUnknownTarget(fl, h.Branches) {
+				return
+			}
+		}
+		for _, t := range s.decl.After {
+			if hasUnknownTarget(fl, t.Branches) {
+				return
+			}
+		}
+	}
 	reach := map[*state]bool{}
 	var walk func(s *state)
 	walk = func(s *state) {
@@ -70,4 +85,13 @@ func (c *compiler) graphChecks(fl *Flow) {
 			}
 		}
 	}
+}
+
+func hasUnknownTarget(fl *Flow, bs []*Branch) bool {
+	for _, b := range bs {
+		if _, ok := fl.byName[b.Go.Name]; b.Go.Name != "" && !ok {
+			return true
+		}
+	}
+	return false
 }
