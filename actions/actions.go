@@ -54,4 +54,3 @@ func secret(name string, doc string) engine.Param {
 func output(name string, k engine.Kind, doc string) engine.Param {
 	return engine.Param{Name: name, Kind: k, Doc: doc}
 }
-

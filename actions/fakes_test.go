@@ -170,4 +170,3 @@ func (l *leaky) CreateAccount(ctx context.Context, a NewAccount) (AccountCreatio
 	s, err := l.out(a.Email, a.Password)
 	return AccountCreation{Status: CreateInvalid, Reason: s}, err
 }
-

@@ -1,0 +1,228 @@
+package demoportal
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tetherflow/tether/actions"
+)
+
+// Fixture is the content of a demo portal fixture file: the portal's
+// settings, its accounts and the device tokens it has already issued. The
+// format is documented in docs/portal-fixture.md.
+type Fixture struct {
+	Name     string    `yaml:"-"` // the file it was read from, for messages
+	Portal   Settings  `yaml:"portal"`
+	Accounts []Account `yaml:"accounts"`
+	Tokens   []Token   `yaml:"tokens"`
+}
+
+// Settings are the portal's rules. A zero value means the default given in
+// DefaultSettings.
+type Settings struct {
+	LockoutAfter    int           `yaml:"lockout_after"`     // failed passwords in a row that lock an account
+	LockoutFor      time.Duration `yaml:"lockout_for"`       // how long a lockout lasts
+	CodeLength      int           `yaml:"code_length"`       // digits in an SMS code
+	CodeTTL         time.Duration `yaml:"code_ttl"`          // how long a code is valid
+	ResendCooldown  time.Duration `yaml:"resend_cooldown"`   // minimum time between two codes for a ticket
+	MaxCodes        int           `yaml:"max_codes"`         // codes a ticket may be sent
+	MaxCodeAttempts int           `yaml:"max_code_attempts"` // wrong codes that block a ticket
+	TicketTTL       time.Duration `yaml:"ticket_ttl"`        // how long a sign-in ticket lives
+	TokenTTL        time.Duration `yaml:"token_ttl"`         // how long an issued device token lives
+}
+
+// DefaultSettings returns the settings a fixture gets for the values it
+// leaves out.
+func DefaultSettings() Settings {
+	return Settings{
+		LockoutAfter:    5,
+		LockoutFor:      15 * time.Minute,
+		CodeLength:      6,
+		CodeTTL:         5 * time.Minute,
+		ResendCooldown:  30 * time.Second,
+		MaxCodes:        3,
+		MaxCodeAttempts: 3,
+		TicketTTL:       15 * time.Minute,
+		TokenTTL:        90 * 24 * time.Hour,
+	}
+}
+
+// Account is an account of the demo portal.
+type Account struct {
+	Email    string    `yaml:"email"`
+	Password string    `yaml:"password"` // plain text in the fixture; only its hash is kept
+	Region   string    `yaml:"region"`   // ISO 3166-1 alpha-2
+	Phone    string    `yaml:"phone"`    // optional; set means SMS authorisation
+	Licences []Licence `yaml:"licences"`
+	// Failures are failed sign-ins already counted against the account.
+	Failures int `yaml:"failures"`
+	// Locked locks the account from the moment the portal starts, for the
+	// lockout duration.
+	Locked bool `yaml:"locked"`
+	Pos    Pos  `yaml:"-"`
+}
+
+// Licence is a subscription registered to an account.
+type Licence struct {
+	ID      string    `yaml:"id"`
+	Plan    string    `yaml:"plan"`
+	Name    string    `yaml:"name"`
+	Expires time.Time `yaml:"expires"`
+}
+
+// Token is a device token the portal issued before it started, saved on the
+// device by the application App.
+type Token struct {
+	Token   string    `yaml:"token"`
+	Account string    `yaml:"account"`
+	App     string    `yaml:"app"`
+	Expires time.Time `yaml:"expires"`
+	SavedAt time.Time `yaml:"saved_at"` // optional: when App saved it on the device
+	Pos     Pos       `yaml:"-"`
+}
+
+// Pos is a position in a fixture file; the zero value means unknown.
+type Pos struct{ Line, Column int }
+
+// UnmarshalYAML decodes an account and notes where it is.
+func (a *Account) UnmarshalYAML(n *yaml.Node) error {
+	type plain Account
+	if err := n.Decode((*plain)(a)); err != nil {
+		return err
+	}
+	a.Pos = Pos{n.Line, n.Column}
+	return nil
+}
+
+// UnmarshalYAML decodes a token and notes where it is.
+func (t *Token) UnmarshalYAML(n *yaml.Node) error {
+	type plain Token
+	if err := n.Decode((*plain)(t)); err != nil {
+		return err
+	}
+	t.Pos = Pos{n.Line, n.Column}
+	return nil
+}
+
+// LoadFixture reads and parses the fixture file at path.
+func LoadFixture(path string) (Fixture, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Fixture{}, fmt.Errorf("load portal fixture: %w", err)
+	}
+	return ParseFixture(path, data)
+}
+
+// ParseFixture parses a fixture; name is used in messages. Unknown keys are
+// errors, all reported at once as name:line:col: message. The fixture's
+// content is checked further by New.
+func ParseFixture(name string, data []byte) (Fixture, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		return Fixture{}, fmt.Errorf("%s: %w", name, err)
+	}
+	var errs []error
+	checkKeys(name, &doc, reflect.TypeFor[Fixture](), &errs)
+	if len(errs) > 0 {
+		return Fixture{}, errors.Join(errs...)
+	}
+	var fx Fixture
+	if err := doc.Decode(&fx); err != nil {
+		return Fixture{}, fmt.Errorf("%s: %w", name, err)
+	}
+	fx.Name = name
+	return fx, nil
+}
+
+// checkKeys reports every mapping key in n that the struct type t it
+// decodes into has no field for, and every time that does not parse.
+func checkKeys(name string, n *yaml.Node, t reflect.Type, errs *[]error) {
+	for n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode {
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+		} else if len(n.Content) > 0 {
+			n = n.Content[0]
+		} else {
+			return
+		}
+	}
+	switch {
+	case t == reflect.TypeFor[time.Time]() && n.Kind == yaml.ScalarNode:
+		// yaml.v3 reports a bad time without its position.
+		var tm time.Time
+		if n.Decode(&tm) != nil {
+			*errs = append(*errs, fmt.Errorf("%s:%d:%d: %q is not a time (want e.g. 2030-01-31 or 2030-01-31T12:00:00Z)",
+				name, n.Line, n.Column, n.Value))
+		}
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for _, e := range n.Content {
+			checkKeys(name, e, t.Elem(), errs)
+		}
+	case t.Kind() == reflect.Struct && t != reflect.TypeFor[time.Time]() && n.Kind == yaml.MappingNode:
+		fields := make(map[string]reflect.Type)
+		var known []string
+		for f := range t.Fields() {
+			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if tag == "" || tag == "-" {
+				continue
+			}
+			fields[tag] = f.Type
+			known = append(known, tag)
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			if !ok {
+				slices.Sort(known)
+				*errs = append(*errs, fmt.Errorf("%s:%d:%d: unknown key %q (want one of %s)",
+					name, k.Line, k.Column, k.Value, strings.Join(known, ", ")))
+				continue
+			}
+			checkKeys(name, v, ft, errs)
+		}
+	}
+}
+
+// where names an item of the fixture for messages.
+func (fx *Fixture) where(p Pos, what string) string {
+	name := fx.Name
+	if name == "" {
+		name = "fixture"
+	}
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d:%d: %s", name, p.Line, p.Column, what)
+	}
+	return fmt.Sprintf("%s: %s", name, what)
+}
+
+// DeviceCredentials returns the fixture's tokens as the entries the
+// applications that saved them would hold in the device credential store,
+// so that a demo or test can seed the store.
+func (fx *Fixture) DeviceCredentials() []actions.Credential {
+	region := make(map[string]string, len(fx.Accounts))
+	for _, a := range fx.Accounts {
+		region[normEmail(a.Email)] = a.Region
+	}
+	out := make([]actions.Credential, 0, len(fx.Tokens))
+	for _, t := range fx.Tokens {
+		out = append(out, actions.Credential{
+			App:     t.App,
+			Account: normEmail(t.Account),
+			Token:   t.Token,
+			Region:  region[normEmail(t.Account)],
+			SavedAt: t.SavedAt,
+		})
+	}
+	return out
+}
+
+func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

@@ -1,0 +1,205 @@
+package demoportal
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tetherflow/tether/actions"
+)
+
+func TestParseFixtureUnknownKeys(t *testing.T) {
+	const data = `portal:
+  lockout_after: 3
+  lockout_fro: 10m
+accounts:
+  - email: a@example.com
+    password: pw
+    region: DE
+    licences:
+      - {id: L1, plan: Personal, expiry: 2030-01-01T00:00:00Z}
+    phnoe: "+49 1"
+tokens:
+  - token: t
+    acount: a@example.com
+extra: 1
+`
+	_, err := ParseFixture("fx.yaml", []byte(data))
+	if err == nil {
+		t.Fatal("ParseFixture() error = nil, want unknown keys")
+	}
+	want := []string{
+		`fx.yaml:3:3: unknown key "lockout_fro"`,
+		`fx.yaml:9:34: unknown key "expiry"`,
+		`fx.yaml:10:5: unknown key "phnoe"`,
+		`fx.yaml:13:5: unknown key "acount"`,
+		`fx.yaml:14:1: unknown key "extra" (want one of accounts, portal, tokens)`,
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("ParseFixture() error =\n%v\nwant it to contain %q", err, w)
+		}
+	}
+}
+
+func TestParseFixtureBadValues(t *testing.T) {
+	tests := []struct{ name, data, want string }{
+		{"duration", "portal:\n  code_ttl: soon\n", "fx.yaml: yaml: unmarshal errors:\n  line 2:"},
+		{"int", "portal:\n  max_codes: many\n", "line 2"},
+		{"time", "accounts:\n  - licences:\n      - {id: L, expires: someday}\n", `fx.yaml:3:26: "someday" is not a time`},
+		{"syntax", "portal: [\n", "fx.yaml: yaml:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseFixture("fx.yaml", []byte(tt.data))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ParseFixture() error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewChecksFixture(t *testing.T) {
+	const data = `portal:
+  code_length: 2
+  code_ttl: -1m
+accounts:
+  - email: a@example.com
+    password: pw
+    region: DE
+  - email: A@example.com
+    password: pw
+    region: DE
+  - email: b@example.com
+    password: pw
+    region: Germany
+    licences:
+      - {id: L1, plan: Personal, expires: 2030-01-01T00:00:00Z}
+      - {id: L1, plan: Family, expires: 2030-01-01T00:00:00Z}
+      - {id: L2, plan: Family}
+  - email: c@example.com
+    region: DE
+    phone: "12"
+tokens:
+  - {token: t1, account: nobody@example.com, app: mail, expires: 2030-01-01T00:00:00Z}
+  - {token: t2, account: a@example.com, expires: 2030-01-01T00:00:00Z}
+  - {token: t3, account: a@example.com, app: mail}
+`
+	fx, err := ParseFixture("fx.yaml", []byte(data))
+	if err != nil {
+		t.Fatalf("ParseFixture() error = %v", err)
+	}
+	_, err = New(fx, newClock().Now, newRand(1), &fakeSMS{})
+	if err == nil {
+		t.Fatal("New() error = nil, want the fixture's problems")
+	}
+	want := []string{
+		"fx.yaml: portal.code_ttl is negative",
+		"fx.yaml: portal.code_length must be between 4 and 12",
+		"fx.yaml:8:5: account 2 (A@example.com): email repeats an earlier account",
+		`fx.yaml:11:5: account 3 (b@example.com): region "Germany" is not an ISO 3166-1 alpha-2 code`,
+		"account 3 (b@example.com): licence 2 repeats id L1",
+		"account 3 (b@example.com): licence L2 has no expires",
+		"fx.yaml:18:5: account 4 (c@example.com): password is empty",
+		`account 4 (c@example.com): phone "12" has too few digits`,
+		`fx.yaml:22:5: token 1: account "nobody@example.com" is not in the fixture`,
+		"fx.yaml:23:5: token 2: app is empty",
+		"fx.yaml:24:5: token 3: expires is missing",
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("New() error =\n%v\nwant it to contain %q", err, w)
+		}
+	}
+	if strings.Contains(err.Error(), "pw") {
+		t.Errorf("New() error quotes a password:\n%v", err)
+	}
+}
+
+func TestNewDefaults(t *testing.T) {
+	p, err := New(Fixture{}, newClock().Now, newRand(1), &fakeSMS{})
+	if err != nil {
+		t.Fatalf("New(empty fixture) error = %v", err)
+	}
+	if got, want := p.Settings(), DefaultSettings(); got != want {
+		t.Errorf("Settings() = %+v, want the defaults %+v", got, want)
+	}
+	if _, err := New(Fixture{}, nil, newRand(1), &fakeSMS{}); err == nil {
+		t.Errorf("New() without a clock error = nil, want one")
+	}
+}
+
+// TestShippedFixture checks that flows/demo/portal.yaml covers every path
+// of the connect flow.
+func TestShippedFixture(t *testing.T) {
+	fx, err := LoadFixture("../../flows/demo/portal.yaml")
+	if err != nil {
+		t.Fatalf("LoadFixture() error = %v", err)
+	}
+	clock, sms := newClock(), &fakeSMS{}
+	p, err := New(fx, clock.Now, newRand(1), sms)
+	if err != nil {
+		t.Fatalf("New() error = %v", err)
+	}
+	ctx := context.Background()
+	active := func(account string) int {
+		ls, err := p.Licences(ctx, account)
+		if err != nil {
+			t.Fatalf("Licences(%s) error = %v", account, err)
+		}
+		n := 0
+		for _, l := range ls {
+			if clock.Now().Before(l.Expires) {
+				n++
+			}
+		}
+		return n
+	}
+	tests := []struct {
+		email, password string
+		want            actions.SignInStatus
+		phone           string
+		region          string
+		licences        int
+	}{
+		{"solo@example.com", "Solo-pass-2024", actions.SignInOK, "", "FR", 1},
+		{"family@example.com", "Family-pass-2024", actions.SignInNeedsCode, "+49 *** *** 12 34", "DE", 2},
+		{"free@example.com", "Free-pass-2024", actions.SignInOK, "", "US", 0},
+		{"lapsed@example.com", "Lapsed-pass-2024", actions.SignInOK, "", "JP", 0},
+		{"brasil@example.com", "Brasil-pass-2024", actions.SignInNeedsCode, "+55 *** *** 43 21", "BR", 1},
+		{"locked@example.com", "Locked-pass-2024", actions.SignInDenied, "", "DE", 0},
+	}
+	for _, tt := range tests {
+		s, err := p.PasswordSignIn(ctx, tt.email, tt.password)
+		if err != nil || s.Status != tt.want || s.PhoneMasked != tt.phone {
+			t.Errorf("PasswordSignIn(%s) = %+v, %v, want status %d phone %q", tt.email, s, err, tt.want, tt.phone)
+		}
+		if info, _ := p.Account(ctx, tt.email); info.Region != tt.region {
+			t.Errorf("Account(%s).Region = %q, want %q", tt.email, info.Region, tt.region)
+		}
+		if got := active(tt.email); got != tt.licences {
+			t.Errorf("%s has %d active licences, want %d", tt.email, got, tt.licences)
+		}
+	}
+	// almost@example.com locks on the next wrong password.
+	p.PasswordSignIn(ctx, "almost@example.com", "wrong")
+	if s, _ := p.PasswordSignIn(ctx, "almost@example.com", "Almost-pass-2024"); s.Status != actions.SignInDenied {
+		t.Errorf("almost@example.com after one wrong password: status = %d, want denied (locked)", s.Status)
+	}
+	creds := fx.DeviceCredentials()
+	if len(creds) != 2 {
+		t.Fatalf("DeviceCredentials() = %d entries, want 2", len(creds))
+	}
+	wantTokens := map[string]actions.SignInStatus{"vendor-mail": actions.SignInOK, "vendor-photos": actions.SignInDenied}
+	for _, c := range creds {
+		s, _ := p.TokenSignIn(ctx, c.Token)
+		if s.Status != wantTokens[c.App] {
+			t.Errorf("TokenSignIn(token saved by %s) = %d, want %d", c.App, s.Status, wantTokens[c.App])
+		}
+		if c.Region == "" || c.SavedAt.IsZero() || c.Account == "" {
+			t.Errorf("DeviceCredentials() entry %+v lacks account, region or saved_at", c)
+		}
+	}
+	clock.Advance(time.Hour)
+}

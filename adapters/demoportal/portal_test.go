@@ -1,0 +1,507 @@
+package demoportal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tetherflow/tether/actions"
+)
+
+var (
+	_ actions.Portal     = (*Portal)(nil)
+	_ actions.Licences   = (*Portal)(nil)
+	_ actions.Accounts   = (*Portal)(nil)
+	_ actions.ConsentLog = (*Portal)(nil)
+)
+
+var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) Now() time.Time          { return c.t }
+func (c *fakeClock) Advance(d time.Duration) { c.t = c.t.Add(d) }
+func (c *fakeClock) Set(t time.Time)         { c.t = t }
+func newClock() *fakeClock                   { return &fakeClock{t: t0} }
+func newRand(seed uint64) *rand.Rand         { return rand.New(rand.NewPCG(seed, seed)) }
+func (s *fakeSMS) last() string              { return s.codes[len(s.codes)-1] }
+func (s *fakeSMS) Send(ctx context.Context, phone, text string) error {
+	if s.err != nil {
+		return s.err
+	}
+	s.phones = append(s.phones, phone)
+	s.codes = append(s.codes, text[strings.LastIndexByte(text, ' ')+1:])
+	return nil
+}
+
+// fakeSMS records the codes it is asked to send.
+type fakeSMS struct {
+	phones []string
+	codes  []string
+	err    error
+}
+
+const testFixture = `
+portal:
+  lockout_after: 3
+  lockout_for: 10m
+  code_length: 6
+  code_ttl: 5m
+  resend_cooldown: 30s
+  max_codes: 3
+  max_code_attempts: 3
+  ticket_ttl: 15m
+  token_ttl: 24h
+accounts:
+  - email: plain@example.com
+    password: plain-pw-1
+    region: FR
+    licences:
+      - {id: L-OLD, plan: Personal, name: Old, expires: 2025-01-01T00:00:00Z}
+      - {id: L-1, plan: Personal, name: Personal, expires: 2026-01-01T00:00:00Z}
+  - email: sms@example.com
+    password: sms-pw-1
+    region: DE
+    phone: "+49 151 2345 1234"
+  - email: locked@example.com
+    password: locked-pw-1
+    region: DE
+    locked: true
+tokens:
+  - {token: tok-valid, account: sms@example.com, app: vendor-mail, expires: 2025-07-01T00:00:00Z}
+  - {token: tok-expired, account: plain@example.com, app: vendor-photos, expires: 2025-05-01T00:00:00Z}
+`
+
+func newPortal(t *testing.T) (*Portal, *fakeClock, *fakeSMS) {
+	t.Helper()
+	fx, err := ParseFixture("test.yaml", []byte(testFixture))
+	if err != nil {
+		t.Fatalf("ParseFixture() error = %v", err)
+	}
+	clock, sms := newClock(), &fakeSMS{}
+	p, err := New(fx, clock.Now, newRand(1), sms)
+	if err != nil {
+		t.Fatalf("New() error = %v", err)
+	}
+	return p, clock, sms
+}
+
+// smsTicket signs sms@example.com in and sends a code.
+func smsTicket(t *testing.T, p *Portal) string {
+	t.Helper()
+	ctx := context.Background()
+	s, err := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1")
+	if err != nil || s.Status != actions.SignInNeedsCode {
+		t.Fatalf("PasswordSignIn(sms) = %+v, %v, want SignInNeedsCode", s, err)
+	}
+	d, err := p.SendCode(ctx, s.Ticket)
+	if err != nil || d.Status != actions.SendSent {
+		t.Fatalf("SendCode() = %+v, %v, want SendSent", d, err)
+	}
+	return s.Ticket
+}
+
+func TestPasswordSignIn(t *testing.T) {
+	p, _, _ := newPortal(t)
+	ctx := context.Background()
+	tests := []struct {
+		email, password string
+		want            actions.SignInStatus
+		wantPhone       string
+	}{
+		{"plain@example.com", "plain-pw-1", actions.SignInOK, ""},
+		{"  Plain@Example.com ", "plain-pw-1", actions.SignInOK, ""},
+		{"sms@example.com", "sms-pw-1", actions.SignInNeedsCode, "+49 *** *** 12 34"},
+		{"plain@example.com", "Plain-pw-1", actions.SignInDenied, ""},
+		{"nobody@example.com", "plain-pw-1", actions.SignInDenied, ""},
+		{"locked@example.com", "locked-pw-1", actions.SignInDenied, ""},
+	}
+	for _, tt := range tests {
+		got, err := p.PasswordSignIn(ctx, tt.email, tt.password)
+		if err != nil {
+			t.Fatalf("PasswordSignIn(%q) error = %v", tt.email, err)
+		}
+		if got.Status != tt.want || got.PhoneMasked != tt.wantPhone {
+			t.Errorf("PasswordSignIn(%q, %q) = %+v, want status %d phone %q", tt.email, tt.password, got, tt.want, tt.wantPhone)
+		}
+		if tt.want == actions.SignInDenied && (got.Ticket != "" || got.Account != "") {
+			t.Errorf("denied PasswordSignIn(%q) = %+v, want no ticket or account", tt.email, got)
+		}
+		if tt.want != actions.SignInDenied && (got.Ticket == "" || got.Account != strings.ToLower(strings.TrimSpace(tt.email))) {
+			t.Errorf("PasswordSignIn(%q) = %+v, want a ticket and the normalised account", tt.email, got)
+		}
+	}
+}
+
+func TestPasswordsAreHashed(t *testing.T) {
+	p, _, _ := newPortal(t)
+	for email, a := range p.accounts {
+		dump := fmt.Sprintf("%+v %s", *a, a.hash)
+		if strings.Contains(dump, "-pw-1") {
+			t.Errorf("account %s keeps its password in memory: %s", email, dump)
+		}
+		if !strings.HasPrefix(string(a.hash), "$2a$") {
+			t.Errorf("account %s hash = %q, want a bcrypt hash", email, a.hash)
+		}
+	}
+	for h := range p.tokens {
+		if strings.Contains(string(h[:]), "tok-") {
+			t.Errorf("token kept in clear")
+		}
+	}
+}
+
+func TestLockout(t *testing.T) {
+	ctx := context.Background()
+	signIn := func(p *Portal, pw string) actions.SignInStatus {
+		s, err := p.PasswordSignIn(ctx, "plain@example.com", pw)
+		if err != nil {
+			t.Fatalf("PasswordSignIn() error = %v", err)
+		}
+		return s.Status
+	}
+	type step struct {
+		advance  time.Duration
+		password string
+		want     actions.SignInStatus
+	}
+	const right, wrong = "plain-pw-1", "nope"
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"below the threshold", []step{
+			{0, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied}, {0, right, actions.SignInOK},
+		}},
+		{"success resets the count", []step{
+			{0, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied}, {0, right, actions.SignInOK},
+			{0, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied}, {0, right, actions.SignInOK},
+		}},
+		{"locked at the threshold until lockout_for passes", []step{
+			{0, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied},
+			{0, right, actions.SignInDenied},
+			{10*time.Minute - time.Second, right, actions.SignInDenied},
+			{time.Second, right, actions.SignInOK},
+		}},
+		{"wrong passwords while locked do not extend it", []step{
+			{0, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied},
+			{5 * time.Minute, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied},
+			{5 * time.Minute, right, actions.SignInOK},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, clock, _ := newPortal(t)
+			for i, s := range tt.steps {
+				clock.Advance(s.advance)
+				if got := signIn(p, s.password); got != s.want {
+					t.Fatalf("step %d (%s after %v): status = %d, want %d", i+1, s.password, s.advance, got, s.want)
+				}
+			}
+		})
+	}
+}
+
+func TestLockedInFixture(t *testing.T) {
+	p, clock, _ := newPortal(t)
+	ctx := context.Background()
+	if s, _ := p.PasswordSignIn(ctx, "locked@example.com", "locked-pw-1"); s.Status != actions.SignInDenied {
+		t.Errorf("locked account at start: status = %d, want denied", s.Status)
+	}
+	clock.Advance(10 * time.Minute)
+	if s, _ := p.PasswordSignIn(ctx, "locked@example.com", "locked-pw-1"); s.Status != actions.SignInOK {
+		t.Errorf("locked account after lockout_for: status = %d, want ok", s.Status)
+	}
+}
+
+func TestCodeExpiry(t *testing.T) {
+	tests := []struct {
+		wait time.Duration
+		want actions.CheckStatus
+	}{
+		{5*time.Minute - time.Second, actions.CheckOK},
+		{5 * time.Minute, actions.CheckExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.wait.String(), func(t *testing.T) {
+			p, clock, sms := newPortal(t)
+			tkt := smsTicket(t, p)
+			clock.Advance(tt.wait)
+			got, err := p.CheckCode(context.Background(), tkt, sms.last())
+			if err != nil || got.Status != tt.want {
+				t.Errorf("CheckCode() after %v = %+v, %v, want status %d", tt.wait, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCodeSingleUse(t *testing.T) {
+	p, _, sms := newPortal(t)
+	ctx := context.Background()
+	tkt := smsTicket(t, p)
+	if c, err := p.Connect(ctx, tkt); err != nil || c.Connected {
+		t.Errorf("Connect() before the code = %+v, %v, want not connected", c, err)
+	}
+	if got, _ := p.CheckCode(ctx, tkt, sms.last()); got.Status != actions.CheckOK {
+		t.Fatalf("CheckCode(right) = %+v, want ok", got)
+	}
+	if got, _ := p.CheckCode(ctx, tkt, sms.last()); got.Status != actions.CheckExpired {
+		t.Errorf("CheckCode(same code again) = %+v, want expired", got)
+	}
+	if got, _ := p.SendCode(ctx, tkt); got.Status != actions.SendLimit {
+		t.Errorf("SendCode() on an authorised ticket = %+v, want limit", got)
+	}
+	c, err := p.Connect(ctx, tkt)
+	if err != nil || !c.Connected || c.Account != "sms@example.com" || c.Region != "DE" || c.Token == "" {
+		t.Fatalf("Connect() = %+v, %v, want connected with a token", c, err)
+	}
+	if c2, _ := p.Connect(ctx, tkt); c2.Connected || c2.Reason != "the sign-in was already used" {
+		t.Errorf("Connect() twice = %+v, want refused as already used", c2)
+	}
+}
+
+func TestWrongCodeLimit(t *testing.T) {
+	p, _, sms := newPortal(t)
+	ctx := context.Background()
+	tkt := smsTicket(t, p)
+	right := sms.last()
+	wrong := "000000"
+	if right == wrong {
+		wrong = "111111"
+	}
+	want := []actions.CodeCheck{
+		{Status: actions.CheckWrong, AttemptsLeft: 2},
+		{Status: actions.CheckWrong, AttemptsLeft: 1},
+		{Status: actions.CheckBlocked},
+	}
+	for i, w := range want {
+		if got, _ := p.CheckCode(ctx, tkt, wrong); got != w {
+			t.Errorf("wrong code %d: CheckCode() = %+v, want %+v", i+1, got, w)
+		}
+	}
+	if got, _ := p.CheckCode(ctx, tkt, right); got.Status != actions.CheckBlocked {
+		t.Errorf("right code on a blocked ticket: CheckCode() = %+v, want blocked", got)
+	}
+	if got, _ := p.SendCode(ctx, tkt); got.Status != actions.SendLimit {
+		t.Errorf("SendCode() on a blocked ticket = %+v, want limit", got)
+	}
+	if c, _ := p.Connect(ctx, tkt); c.Connected {
+		t.Errorf("Connect() on a blocked ticket connected")
+	}
+}
+
+func TestResend(t *testing.T) {
+	p, clock, sms := newPortal(t)
+	ctx := context.Background()
+	tkt := smsTicket(t, p) // code 1 at t0
+	first := sms.last()
+	steps := []struct {
+		advance time.Duration
+		want    actions.CodeDelivery
+	}{
+		{0, actions.CodeDelivery{Status: actions.SendTooSoon, Wait: 30 * time.Second}},
+		{10 * time.Second, actions.CodeDelivery{Status: actions.SendTooSoon, Wait: 20 * time.Second}},
+		{20 * time.Second, actions.CodeDelivery{Status: actions.SendSent, PhoneMasked: "+49 *** *** 12 34", ExpiresIn: 5 * time.Minute}}, // code 2
+		{time.Minute, actions.CodeDelivery{Status: actions.SendSent, PhoneMasked: "+49 *** *** 12 34", ExpiresIn: 5 * time.Minute}},      // code 3
+		{time.Minute, actions.CodeDelivery{Status: actions.SendLimit}},
+		{0, actions.CodeDelivery{Status: actions.SendLimit}},
+	}
+	for i, s := range steps {
+		clock.Advance(s.advance)
+		got, err := p.SendCode(ctx, tkt)
+		if err != nil || got != s.want {
+			t.Errorf("step %d: SendCode() = %+v, %v, want %+v", i+1, got, err, s.want)
+		}
+	}
+	if len(sms.codes) != 3 {
+		t.Fatalf("sent %d codes, want 3", len(sms.codes))
+	}
+	// A new code replaces the previous one.
+	if first != sms.last() {
+		if got, _ := p.CheckCode(ctx, tkt, first); got.Status != actions.CheckWrong {
+			t.Errorf("CheckCode(replaced code) = %+v, want wrong", got)
+		}
+	}
+	if got, _ := p.CheckCode(ctx, tkt, sms.last()); got.Status != actions.CheckOK {
+		t.Errorf("CheckCode(latest code) = %+v, want ok", got)
+	}
+}
+
+func TestNoCodeSent(t *testing.T) {
+	p, _, _ := newPortal(t)
+	ctx := context.Background()
+	s, _ := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1")
+	if got, _ := p.CheckCode(ctx, s.Ticket, "123456"); got.Status != actions.CheckExpired {
+		t.Errorf("CheckCode() before any code = %+v, want expired", got)
+	}
+}
+
+func TestSMSFailureLeavesTicket(t *testing.T) {
+	p, clock, sms := newPortal(t)
+	ctx := context.Background()
+	s, _ := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1")
+	sms.err = errors.New("gateway down")
+	if _, err := p.SendCode(ctx, s.Ticket); !errors.Is(err, sms.err) {
+		t.Fatalf("SendCode() error = %v, want it to wrap %v", err, sms.err)
+	}
+	sms.err = nil
+	// Neither the cooldown nor the cap counted the failed send.
+	for i := range 3 {
+		if i > 0 {
+			clock.Advance(time.Minute)
+		}
+		if got, _ := p.SendCode(ctx, s.Ticket); got.Status != actions.SendSent {
+			t.Errorf("send %d after a failure: SendCode() = %+v, want sent", i+1, got)
+		}
+	}
+}
+
+func TestTicketExpiry(t *testing.T) {
+	p, clock, sms := newPortal(t)
+	ctx := context.Background()
+	tkt := smsTicket(t, p)
+	clock.Advance(15 * time.Minute)
+	if got, _ := p.CheckCode(ctx, tkt, sms.last()); got.Status != actions.CheckBlocked {
+		t.Errorf("CheckCode() on an expired ticket = %+v, want blocked", got)
+	}
+	if got, _ := p.SendCode(ctx, tkt); got.Status != actions.SendLimit {
+		t.Errorf("SendCode() on an expired ticket = %+v, want limit", got)
+	}
+	s, _ := p.PasswordSignIn(ctx, "plain@example.com", "plain-pw-1")
+	clock.Advance(15 * time.Minute)
+	if c, _ := p.Connect(ctx, s.Ticket); c.Connected || c.Reason != "the sign-in has expired" {
+		t.Errorf("Connect() on an expired ticket = %+v, want refused as expired", c)
+	}
+	if c, _ := p.Connect(ctx, "tkt-made-up"); c.Connected || c.Reason != "the sign-in is unknown" {
+		t.Errorf("Connect(unknown ticket) = %+v, want refused as unknown", c)
+	}
+}
+
+func TestTokens(t *testing.T) {
+	p, clock, _ := newPortal(t)
+	ctx := context.Background()
+	tests := []struct {
+		token string
+		want  actions.SignInStatus
+	}{
+		{"tok-valid", actions.SignInOK},
+		{"tok-expired", actions.SignInDenied},
+		{"tok-unknown", actions.SignInDenied},
+		{"", actions.SignInDenied},
+	}
+	for _, tt := range tests {
+		s, err := p.TokenSignIn(ctx, tt.token)
+		if err != nil || s.Status != tt.want {
+			t.Errorf("TokenSignIn(%q) = %+v, %v, want status %d", tt.token, s, err, tt.want)
+		}
+	}
+	// A token sign-in needs no code, even for an account with a phone.
+	s, _ := p.TokenSignIn(ctx, "tok-valid")
+	c, err := p.Connect(ctx, s.Ticket)
+	if err != nil || !c.Connected || c.Account != "sms@example.com" {
+		t.Fatalf("Connect() after TokenSignIn = %+v, %v, want connected to sms@example.com", c, err)
+	}
+	// The issued token works until token_ttl has passed.
+	clock.Advance(24*time.Hour - time.Second)
+	if acc, ok, _ := p.CheckToken(ctx, c.Token); !ok || acc != "sms@example.com" {
+		t.Errorf("CheckToken(new token) just before expiry = %q, %v, want sms@example.com, true", acc, ok)
+	}
+	if s, _ := p.TokenSignIn(ctx, c.Token); s.Status != actions.SignInOK {
+		t.Errorf("TokenSignIn(new token) just before expiry = %+v, want ok", s)
+	}
+	clock.Advance(time.Second)
+	if s, _ := p.TokenSignIn(ctx, c.Token); s.Status != actions.SignInDenied {
+		t.Errorf("TokenSignIn(new token) at expiry = %+v, want denied", s)
+	}
+	if _, ok, _ := p.CheckToken(ctx, c.Token); ok {
+		t.Errorf("CheckToken(expired token) = true, want false")
+	}
+	// The fixture's token expires on 2025-07-01.
+	clock.Set(time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC))
+	if s, _ := p.TokenSignIn(ctx, "tok-valid"); s.Status != actions.SignInDenied {
+		t.Errorf("TokenSignIn(tok-valid) on its expiry = %+v, want denied", s)
+	}
+}
+
+func TestDeterministicCodes(t *testing.T) {
+	run := func() []string {
+		p, clock, sms := newPortal(t)
+		for range 3 {
+			smsTicket(t, p)
+			clock.Advance(time.Minute)
+		}
+		return sms.codes
+	}
+	a, b := run(), run()
+	if strings.Join(a, ",") != strings.Join(b, ",") {
+		t.Errorf("codes with the same seed = %v and %v, want equal", a, b)
+	}
+	for _, c := range a {
+		if len(c) != 6 || strings.Trim(c, "0123456789") != "" {
+			t.Errorf("code %q, want 6 digits", c)
+		}
+	}
+}
+
+func TestLicences(t *testing.T) {
+	p, _, _ := newPortal(t)
+	ctx := context.Background()
+	got, err := p.Licences(ctx, "plain@example.com")
+	if err != nil || len(got) != 2 || got[0].ID != "L-OLD" || got[1].ID != "L-1" {
+		t.Errorf("Licences(plain) = %+v, %v, want L-OLD and L-1", got, err)
+	}
+	if _, err := p.Licences(ctx, "nobody@example.com"); !errors.Is(err, ErrUnknownAccount) {
+		t.Errorf("Licences(unknown) error = %v, want ErrUnknownAccount", err)
+	}
+}
+
+func TestCreateAccount(t *testing.T) {
+	p, _, _ := newPortal(t)
+	ctx := context.Background()
+	tests := []struct {
+		a    actions.NewAccount
+		want actions.CreateStatus
+	}{
+		{actions.NewAccount{Email: "New@Example.com", Password: "n3w-password", Region: "BR"}, actions.CreateOK},
+		{actions.NewAccount{Email: "new@example.com", Password: "other-pass-1", Region: "BR"}, actions.CreateExists},
+		{actions.NewAccount{Email: "plain@example.com", Password: "other-pass-1", Region: "FR"}, actions.CreateExists},
+		{actions.NewAccount{Email: "bad", Password: "other-pass-1", Region: "FR"}, actions.CreateInvalid},
+		{actions.NewAccount{Email: "x@example.com", Password: "other-pass-1", Region: "ZZ"}, actions.CreateInvalid},
+	}
+	for _, tt := range tests {
+		got, err := p.CreateAccount(ctx, tt.a)
+		if err != nil || got.Status != tt.want {
+			t.Errorf("CreateAccount(%s) = %+v, %v, want status %d", tt.a.Email, got, err, tt.want)
+		}
+	}
+	s, _ := p.PasswordSignIn(ctx, "new@example.com", "n3w-password")
+	if s.Status != actions.SignInOK {
+		t.Errorf("PasswordSignIn(new account) = %+v, want ok", s)
+	}
+	if l, err := p.Licences(ctx, "new@example.com"); err != nil || len(l) != 0 {
+		t.Errorf("Licences(new account) = %v, %v, want none", l, err)
+	}
+}
+
+func TestRecordConsent(t *testing.T) {
+	p, _, _ := newPortal(t)
+	ctx := context.Background()
+	c := actions.Consent{Account: "plain@example.com", Document: "data-provisioning", Version: "2024-03", Region: "FR", AcceptedAt: t0}
+	for i := 1; i <= 2; i++ {
+		id, err := p.RecordConsent(ctx, c)
+		if want := fmt.Sprintf("consent-%d", i); err != nil || id != want {
+			t.Errorf("RecordConsent() = %q, %v, want %q", id, err, want)
+		}
+	}
+	if got := p.Consents(); len(got) != 2 || got[0] != c {
+		t.Errorf("Consents() = %+v, want two copies of %+v", got, c)
+	}
+	c.Account = "nobody@example.com"
+	if _, err := p.RecordConsent(ctx, c); !errors.Is(err, ErrUnknownAccount) {
+		t.Errorf("RecordConsent(unknown) error = %v, want ErrUnknownAccount", err)
+	}
+}
