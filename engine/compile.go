@@ -437,12 +437,17 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 	case AskState:
 		s.text = c.text(d.Ask.Text, plain, "prompt text")
 		s.help = c.text(d.Ask.Help, plain, "prompt help")
+		s.zeroInput = make(map[string]any, len(d.Ask.Fields))
 		for _, f := range d.Ask.Fields {
+			s.zeroInput[f.Name] = f.Type.Kind().zero()
 			cf := &cfield{decl: f}
 			if f.If != nil {
 				cf.cond, _ = c.compile(f.If, plain, Bool, "if")
 			}
 			s.fields = append(s.fields, cf)
+		}
+		if c.errs == nil || len(c.errs) == 0 {
+			s.static = staticPrompt(s)
 		}
 		for _, ch := range s.choices {
 			for _, fname := range ch.Fields {
@@ -816,4 +821,25 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// staticPrompt builds an ask state's prompt at compile time when nothing in
+// it depends on the session, or returns nil.
+func staticPrompt(s *state) *Prompt {
+	for _, t := range []*ctext{s.text, s.help} {
+		if t != nil && (len(t.parts) > 1 || (len(t.parts) == 1 && t.parts[0].prog != nil)) {
+			return nil
+		}
+	}
+	for _, f := range s.fields {
+		if f.decl.If != nil {
+			return nil
+		}
+	}
+	var sess Session
+	p, err := sess.makePrompt(nil, s)
+	if err != nil {
+		return nil
+	}
+	return p
 }

@@ -61,6 +61,10 @@ type state struct {
 	help    *ctext
 	fields  []*cfield
 	choices []*ChoiceDecl
+	static  *Prompt // the prompt, when it depends on nothing at run time
+	// zeroInput is input.* for an answer that fills in no field: every
+	// field at its zero value. Shared and never written.
+	zeroInput map[string]any
 
 	// final
 	message *ctext

@@ -11,8 +11,7 @@ type EntryKind string
 // The kinds of log entry.
 const (
 	EntryStart      EntryKind = "start"      // a session or subflow began
-	EntryPrompt     EntryKind = "prompt"     // a prompt was shown
-	EntryAnswer     EntryKind = "answer"     // an answer was accepted
+	EntryAnswer     EntryKind = "answer"     // a prompt was answered
 	EntryReject     EntryKind = "reject"     // an answer was refused; nothing changed
 	EntryAction     EntryKind = "action"     // an action ran
 	EntryTimer      EntryKind = "timer"      // a timer fired
@@ -26,6 +25,12 @@ const Masked = "***"
 
 // Entry is one record of a session's event log. Secrets never reach an
 // entry: secret inputs, arguments and outputs are recorded as Masked.
+//
+// A prompt is recorded with what ended it (an answer, a rejected answer, a
+// timer) rather than when it is shown; the prompt a session waits at is
+// Session.Current's. Entries that chose a branch (answer, action, timer,
+// transition back from a subflow) carry the branch taken, its guard, the
+// target state (empty when staying) and the variables it set.
 type Entry struct {
 	Seq     int       `json:"seq"`
 	Time    time.Time `json:"time"`

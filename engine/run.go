@@ -18,6 +18,10 @@ import (
 // prompts, so that a loop of run states is an error rather than a hang.
 const maxRunSteps = 10000
 
+// initialLogCap is the event log's starting capacity: enough for a short
+// connect session without regrowing.
+const initialLogCap = 32
+
 // Session is one run of a flow. It suspends at every prompt; Send answers
 // it, Tick fires due timers, Snapshot saves it. A Session is not safe for
 // concurrent use; a server serialises requests per session.
@@ -52,7 +56,7 @@ type armed struct {
 // first prompt or to its end.
 func (f *Flow) Start(ctx context.Context, p Ports) (*Session, error) {
 	p = p.withDefaults()
-	s := &Session{root: f, ports: p}
+	s := &Session{root: f, ports: p, log: make([]Entry, 0, initialLogCap)}
 	s.id = newID(p.Rand)
 	s.push(f, nil).state = f.start
 	s.entry(Entry{Kind: EntryStart, To: f.start.name})
@@ -134,7 +138,7 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 	}
 	clean, ierr := s.validate(st, choice, input)
 	if ierr != nil {
-		s.entry(Entry{Kind: EntryReject, Event: choice, Error: ierr.Error()})
+		s.entry(Entry{Kind: EntryReject, Event: choice, Prompt: s.prompt, Error: ierr.Error()})
 		return ierr
 	}
 	h := st.on[choice]
@@ -145,11 +149,11 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 	if b == nil {
 		fr.env["input"] = emptyMap
 		e := &InputError{Msg: fmt.Sprintf("%s is not possible now", choice)}
-		s.entry(Entry{Kind: EntryReject, Event: choice, Error: e.Msg})
+		s.entry(Entry{Kind: EntryReject, Event: choice, Prompt: s.prompt, Error: e.Msg})
 		return e
 	}
-	s.entry(Entry{Kind: EntryAnswer, Event: choice, Args: s.maskInput(st, choice, clean)})
-	if err := s.take(ctx, fr, h, b); err != nil {
+	e := Entry{Kind: EntryAnswer, Event: choice, Prompt: s.prompt, Args: s.maskInput(st, choice, clean)}
+	if err := s.take(ctx, fr, b, e); err != nil {
 		return s.fail(fr, err)
 	}
 	return s.advance(ctx)
@@ -182,16 +186,20 @@ func (s *Session) Tick(ctx context.Context) (bool, error) {
 			// A parent's timer abandons the subflows above it.
 			s.frames = s.frames[:fi+1]
 		}
-		s.entry(Entry{Kind: EntryTimer, Event: t.handler.event})
 		fr.env["input"] = emptyMap
 		b, err := s.choose(fr, t.handler)
 		if err != nil {
-			return fired, err
+			return fired, s.fail(fr, err)
+		}
+		e := Entry{Kind: EntryTimer, Event: t.handler.event}
+		if fi == len(s.frames)-1 && fr.state.kind == AskState {
+			e.Prompt = s.prompt
 		}
 		if b == nil {
-			continue // no branch holds: the timer lapses
+			s.entry(e) // no branch holds: the timer lapses
+			continue
 		}
-		if err := s.take(ctx, fr, t.handler, b); err != nil {
+		if err := s.take(ctx, fr, b, e); err != nil {
 			return fired, s.fail(fr, err)
 		}
 		if err := s.advance(ctx); err != nil {
@@ -203,14 +211,21 @@ func (s *Session) Tick(ctx context.Context) (bool, error) {
 
 func (s *Session) top() *frame { return s.frames[len(s.frames)-1] }
 
+// push starts a frame of flow f with its variables at their initial values,
+// overridden by vars.
 func (s *Session) push(f *Flow, vars map[string]any) *frame {
-	env := make(map[string]any, len(f.vars)+5)
+	env := make(map[string]any, len(f.vars)+4)
 	for _, v := range f.vars {
 		env[v.name] = copyValue(v.init)
 	}
 	for k, v := range vars {
 		env[k] = v
 	}
+	return s.pushEnv(f, env)
+}
+
+// pushEnv starts a frame of flow f over env, which holds its variables.
+func (s *Session) pushEnv(f *Flow, env map[string]any) *frame {
 	env["policy"] = f.policy
 	env["now"] = s.ports.Now
 	env["input"] = emptyMap
@@ -283,9 +298,10 @@ func (s *Session) advance(ctx context.Context) error {
 			if err != nil {
 				return s.fail(fr, err)
 			}
+			// The prompt is logged with whatever ends it: the answer, a
+			// rejected answer or a timer. Current shows it meanwhile.
 			s.prompt = p
 			fr.env["input"], fr.env["result"] = emptyMap, emptyMap
-			s.entry(Entry{Kind: EntryPrompt, Prompt: p})
 			return nil
 		case FinalState:
 			out, err := s.finish(fr, st)
@@ -300,7 +316,8 @@ func (s *Session) advance(ctx context.Context) error {
 			}
 			s.frames = s.frames[:len(s.frames)-1]
 			parent := s.top()
-			if err := s.handle(ctx, parent, parent.state.on[out.Name], out.Output); err != nil {
+			e := Entry{Kind: EntryTransition, Flow: parent.flow.name, Event: out.Name}
+			if err := s.handle(ctx, parent, parent.state.on[out.Name], out.Output, e); err != nil {
 				return s.fail(parent, err)
 			}
 		case RunState:
@@ -389,13 +406,13 @@ func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
 			return runErr(fmt.Sprintf("action %s returned output %s, which it does not declare", st.spec.Name, name), nil)
 		}
 	}
-	s.entry(Entry{Kind: EntryAction, Action: st.spec.Name, Event: res.Outcome, Args: maskArgs(st, args), Outputs: maskOutputs(st.spec, outputs)})
-	return s.handle(ctx, fr, st.on[res.Outcome], outputs)
+	e := Entry{Kind: EntryAction, Action: st.spec.Name, Event: res.Outcome, Args: maskArgs(st, args), Outputs: maskOutputs(st.spec, outputs)}
+	return s.handle(ctx, fr, st.on[res.Outcome], outputs, e)
 }
 
 // handle takes the first branch of h that holds, with result.* set to
-// result.
-func (s *Session) handle(ctx context.Context, fr *frame, h *handler, result map[string]any) error {
+// result, and logs e with the branch taken.
+func (s *Session) handle(ctx context.Context, fr *frame, h *handler, result map[string]any, e Entry) error {
 	if result == nil {
 		result = emptyMap
 	}
@@ -405,10 +422,11 @@ func (s *Session) handle(ctx context.Context, fr *frame, h *handler, result map[
 		return err
 	}
 	if b == nil {
+		s.entry(e)
 		return &RunError{Pos: h.pos, Flow: fr.flow.name, State: fr.state.name,
 			Msg: fmt.Sprintf("no branch of %s holds", h.event)}
 	}
-	return s.take(ctx, fr, h, b)
+	return s.take(ctx, fr, b, e)
 }
 
 // choose returns the first branch of h whose if holds, or nil.
@@ -429,35 +447,33 @@ func (s *Session) choose(fr *frame, h *handler) (*branch, error) {
 }
 
 // take applies branch b: it evaluates every assignment against the values
-// before any of them, moves the state machine, then assigns and enters the
-// target.
-func (s *Session) take(ctx context.Context, fr *frame, h *handler, b *branch) error {
+// before any of them, moves the state machine, assigns, logs e (the answer,
+// action outcome or timer that chose the branch) with the branch taken, and
+// enters the target.
+func (s *Session) take(ctx context.Context, fr *frame, b *branch, e Entry) error {
 	var changes []Change
 	if len(b.set) > 0 {
-		vals := make([]any, len(b.set))
+		changes = make([]Change, len(b.set))
 		for i, a := range b.set {
 			v, err := s.eval(fr, a.prog)
+			if err == nil {
+				v, err = Coerce(a.kind, v)
+			}
 			if err != nil {
 				return &RunError{Pos: a.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "set " + a.name, Err: err}
 			}
-			if vals[i], err = Coerce(a.kind, v); err != nil {
-				return &RunError{Pos: a.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "set " + a.name, Err: err}
-			}
-		}
-		changes = make([]Change, len(b.set))
-		for i, a := range b.set {
-			changes[i] = Change{Var: a.name, From: fr.env[a.name], To: vals[i]}
+			changes[i] = Change{Var: a.name, From: fr.env[a.name], To: v}
 		}
 	}
-	from := fr.state
 	next, err := s.fire(ctx, fr, b)
 	if err != nil {
+		s.entry(e)
 		return err
 	}
 	for _, c := range changes {
 		fr.env[c.Var] = c.To
 	}
-	e := Entry{Kind: EntryTransition, State: from.name, Event: h.event, Branch: b.idx + 1, Guard: b.condSrc, Changes: changes}
+	e.Branch, e.Guard, e.Changes = b.idx+1, b.condSrc, changes
 	if b.target != nil {
 		e.To = next.name
 	}
@@ -565,7 +581,13 @@ func (s *Session) maskInput(st *state, choice string, input map[string]any) []Va
 	return out
 }
 
+// makePrompt returns the prompt of ask state st. A prompt that depends on
+// nothing (no {{ }} in its text, no field with an if) is built once at
+// compile time and shared; prompts are never modified after they are made.
 func (s *Session) makePrompt(fr *frame, st *state) (*Prompt, error) {
+	if st.static != nil {
+		return st.static, nil
+	}
 	p := &Prompt{}
 	var err error
 	if p.Text, err = s.render(fr, st.text); err != nil {
@@ -692,6 +714,11 @@ func (s *Session) validate(st *state, choice string, input map[string]any) (map[
 				return nil, &InputError{Field: name, Msg: "no such field in this prompt"}
 			}
 		}
+	}
+	if len(ch.Fields) == 0 {
+		// Nothing to fill in: share the state's all-zero input.
+		s.top().env["input"] = st.zeroInput
+		return st.zeroInput, nil
 	}
 	clean := make(map[string]any, len(st.fields))
 	for _, f := range st.fields {

@@ -90,7 +90,7 @@ func (f *Flow) Restore(ctx context.Context, snap *Snapshot, p Ports) (*Session, 
 		if !ok {
 			return nil, fmt.Errorf("restore: flow %s has no state %s", fl.name, fs.State)
 		}
-		vars := make(map[string]any, len(fl.vars))
+		vars := make(map[string]any, len(fl.vars)+4)
 		for _, v := range fl.vars {
 			raw, ok := fs.Vars[v.name]
 			if !ok {
@@ -107,7 +107,7 @@ func (f *Flow) Restore(ctx context.Context, snap *Snapshot, p Ports) (*Session, 
 				return nil, fmt.Errorf("restore: flow %s has no variable %s", fl.name, name)
 			}
 		}
-		fr := s.push(fl, vars)
+		fr := s.pushEnv(fl, vars)
 		fr.state = st
 		for _, ts := range fs.Timers {
 			var t *ctimer
