@@ -1,0 +1,73 @@
+package actions_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/adapters/captcha"
+	"github.com/tetherflow/tether/adapters/credstore"
+	"github.com/tetherflow/tether/adapters/demoportal"
+	"github.com/tetherflow/tether/adapters/smsoutbox"
+	"github.com/tetherflow/tether/engine"
+)
+
+// TestWithDemoAdapters walks the SMS path of the connect procedure through
+// the actions, on the shipped demo fixture and the real adapters.
+func TestWithDemoAdapters(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	fx, err := demoportal.LoadFixture("../flows/demo/portal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sms strings.Builder
+	outbox := smsoutbox.New(&sms)
+	portal, err := demoportal.New(fx, clock, rand.New(rand.NewPCG(1, 2)), outbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := credstore.New(filepath.Join(t.TempDir(), "credentials.json"))
+	reg, err := actions.Registry(actions.Ports{
+		Portal: portal, Licences: portal, Accounts: portal, Consent: portal,
+		Captcha: captcha.New(rand.New(rand.NewPCG(3, 4))), Credentials: store, Now: clock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, args engine.Args, want string) map[string]any {
+		t.Helper()
+		a, _ := reg.Lookup(name)
+		res, err := a.Run(ctx, args)
+		if err != nil || res.Outcome != want {
+			t.Fatalf("%s = %+v, %v, want %s", name, res, err, want)
+		}
+		return res.Outputs
+	}
+	run("credentials.sign_in", engine.Args{}, "none")
+	out := run("portal.sign_in", engine.Args{"email": "family@example.com", "password": "Family-pass-2024"}, "sms")
+	ticket := out["ticket"].(string)
+	run("sms.send", engine.Args{"ticket": ticket}, "sent")
+	if !strings.Contains(sms.String(), "demo SMS to +49 *** *** 12 34: Your account portal code is "+outbox.LastCode()) {
+		t.Errorf("outbox printed %q", sms.String())
+	}
+	run("sms.check", engine.Args{"ticket": ticket, "code": outbox.LastCode()}, "ok")
+	run("consent.record", engine.Args{"account": "family@example.com", "document": "data-provisioning", "version": "2024-03", "region": "DE", "accepted_at": now}, "recorded")
+	run("portal.connect", engine.Args{"ticket": ticket}, "connected")
+	out = run("license.list", engine.Args{"account": "family@example.com"}, "several")
+	if out["count"] != 2 {
+		t.Errorf("count = %v, want 2", out["count"])
+	}
+	run("license.activate", engine.Args{"account": "family@example.com", "licence": "LIC-FAM-F"}, "activated")
+	st, ok, err := store.Status(ctx, "tether")
+	if err != nil || !ok || st.Account != "family@example.com" || st.Plan != "Family" || st.Licence != "LIC-FAM-F" || st.Region != "DE" {
+		t.Errorf("Status(tether) = %+v, %v, %v, want family@example.com on Family LIC-FAM-F in DE", st, ok, err)
+	}
+	// The device is now connected: Tether's own token signs in.
+	run("credentials.sign_in", engine.Args{"app": "tether"}, "ok")
+}
