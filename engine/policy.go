@@ -1,0 +1,194 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// PolicyValue is an overriding policy value and where it was set.
+type PolicyValue struct {
+	Value any
+	Pos   Pos
+}
+
+// WithPolicy returns a copy of the flow whose policy values are overridden
+// by values, for example by a regional overlay. Every key must be one the
+// flow declares, with a value of the declared kind (ints widen to floats).
+// The copy shares the compiled states and has its own hash, so snapshots of
+// one region's sessions do not restore under another's policy.
+func (f *Flow) WithPolicy(values map[string]PolicyValue) (*Flow, error) {
+	var errs ErrorList
+	cp := *f
+	cp.policy = make(map[string]any, len(f.policy))
+	cp.psource = make(map[string]Pos, len(f.psource))
+	for k, v := range f.policy {
+		cp.policy[k] = v
+	}
+	for k, v := range f.psource {
+		cp.psource[k] = v
+	}
+	for _, k := range sortedKeys(values) {
+		pv := values[k]
+		kind, ok := f.pkinds[k]
+		if !ok {
+			errs.Add(pv.Pos, "unknown policy key %s for flow %s%s", k, f.name, suggest(k, f.PolicyKeys()))
+			continue
+		}
+		v, err := Coerce(kind, pv.Value)
+		if err != nil || !strictKind(kind, pv.Value) {
+			errs.Add(pv.Pos, "policy %s of flow %s is a %s, not %s", k, f.name, kind, describeValue(pv.Value))
+			continue
+		}
+		cp.policy[k] = v
+		cp.psource[k] = pv.Pos
+	}
+	errs.Sort()
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	cp.hash = flowHash(&cp)
+	return &cp, nil
+}
+
+// strictKind reports whether v, as decoded from YAML, is of kind k (or an
+// int where a float is wanted), so that `captcha_after_failures: "3"` is an
+// error rather than silently converted.
+func strictKind(k Kind, v any) bool {
+	got, ok := KindOfValue(v)
+	if !ok {
+		return false
+	}
+	return got == k || k == Any || (k == Float && got == Int)
+}
+
+// PolicyReachable returns the states that can be reached from the start
+// when every branch whose if reads nothing but policy values and constants
+// is decided by this flow's policy. Other guards are taken as possibly true.
+func (f *Flow) PolicyReachable() []string {
+	seen := map[*state]bool{}
+	var walk func(s *state)
+	walk = func(s *state) {
+		if seen[s] {
+			return
+		}
+		seen[s] = true
+		hs := make([]*handler, 0, len(s.on)+len(s.timers))
+		for _, ev := range sortedKeys(s.on) {
+			hs = append(hs, s.on[ev])
+		}
+		for _, t := range s.timers {
+			hs = append(hs, t.handler)
+		}
+		for _, h := range hs {
+			for _, b := range h.branches {
+				holds, decided := f.policyGuard(b)
+				if decided && !holds {
+					continue
+				}
+				if b.target != nil {
+					walk(b.target)
+				}
+				if decided && holds {
+					break // later branches are never tried
+				}
+				if b.cond == nil {
+					break
+				}
+			}
+		}
+	}
+	if f.start != nil {
+		walk(f.start)
+	}
+	var out []string
+	for _, s := range f.states {
+		if seen[s] {
+			out = append(out, s.name)
+		}
+	}
+	return out
+}
+
+// policyGuard evaluates b's if when it reads only policy.* and constants.
+func (f *Flow) policyGuard(b *branch) (holds, decided bool) {
+	if b.cond == nil {
+		return true, true
+	}
+	if !policyOnly(b.condSrc, f) {
+		return false, false
+	}
+	env := map[string]any{"policy": f.policy, "input": emptyMap, "result": emptyMap}
+	for _, v := range f.vars {
+		env[v.name] = v.kind.zero()
+	}
+	var s Session
+	v, err := s.eval(&frame{env: env}, b.cond)
+	if err != nil {
+		return false, false
+	}
+	ok, isBool := v.(bool)
+	return ok, isBool
+}
+
+// policyOnly reports whether the expression reads no variable, input,
+// result or clock: only policy.* and literals.
+func policyOnly(src string, f *Flow) bool {
+	names := identifiers(src)
+	for _, n := range names {
+		if n != "policy" && (n == "input" || n == "result" || n == "now" || f.varIdx != nil && hasVar(f, n)) {
+			return false
+		}
+	}
+	return strings.Contains(src, "policy.")
+}
+
+func hasVar(f *Flow, name string) bool {
+	_, ok := f.varIdx[name]
+	return ok
+}
+
+// identifiers returns the identifiers in an expression that are not
+// member names (after a dot) or inside string literals.
+func identifiers(src string) []string {
+	var out []string
+	inStr := byte(0)
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if inStr != 0 {
+			if c == '\\' {
+				i++
+			} else if c == inStr {
+				inStr = 0
+			}
+			continue
+		}
+		if c == '"' || c == '\'' || c == '`' {
+			inStr = c
+			continue
+		}
+		if isIdentStart(c) {
+			j := i
+			for j < len(src) && (isIdentStart(src[j]) || src[j] >= '0' && src[j] <= '9') {
+				j++
+			}
+			if i == 0 || src[i-1] != '.' {
+				out = append(out, src[i:j])
+			}
+			i = j - 1
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isIdentStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// PolicyString formats a policy value as an overlay file would spell it.
+func PolicyString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", x)
+	}
+	return FormatValue(v)
+}
