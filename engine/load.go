@@ -272,9 +272,36 @@ func (l *loader) value(n *yaml.Node, what string) (any, Kind, bool) {
 // language docs for the rules), reporting problems to errs. It is exported
 // for policy overlays, which hold values of the same language.
 func ParseValue(path string, n *yaml.Node, errs *ErrorList, what string) (any, Kind, bool) {
+	p := &valueParser{path: path, errs: errs, active: map[*yaml.Node]bool{}, budget: maxValueNodes}
+	return p.parse(n, what)
+}
+
+// maxValueNodes bounds the nodes one value may expand to through aliases,
+// so that a "billion laughs" document is an error rather than a hang.
+const maxValueNodes = 100000
+
+type valueParser struct {
+	path   string
+	errs   *ErrorList
+	active map[*yaml.Node]bool // lists and maps being parsed: an alias to one is a cycle
+	budget int
+}
+
+func (p *valueParser) parse(n *yaml.Node, what string) (any, Kind, bool) {
+	path, errs := p.path, p.errs
 	pos := Pos{File: path, Line: n.Line, Col: n.Column}
 	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
 		n = n.Alias
+	}
+	if p.active[n] {
+		errs.Add(pos, "%s: an alias to a value that contains it", what)
+		return nil, 0, false
+	}
+	if p.budget--; p.budget < 0 {
+		if p.budget == -1 {
+			errs.Add(pos, "%s: more than %d values once aliases are expanded", what, maxValueNodes)
+		}
+		return nil, 0, false
 	}
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -325,15 +352,19 @@ func ParseValue(path string, n *yaml.Node, errs *ErrorList, what string) (any, K
 		errs.Add(pos, "%s: unsupported value tag %s", what, n.ShortTag())
 		return nil, 0, false
 	case yaml.SequenceNode:
+		p.active[n] = true
+		defer delete(p.active, n)
 		list := make([]any, 0, len(n.Content))
 		ok := true
 		for i, c := range n.Content {
-			v, _, vok := ParseValue(path, c, errs, fmt.Sprintf("%s[%d]", what, i))
+			v, _, vok := p.parse(c, fmt.Sprintf("%s[%d]", what, i))
 			ok = ok && vok
 			list = append(list, v)
 		}
 		return list, List, ok
 	case yaml.MappingNode:
+		p.active[n] = true
+		defer delete(p.active, n)
 		m := make(map[string]any, len(n.Content)/2)
 		ok := true
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -343,7 +374,7 @@ func ParseValue(path string, n *yaml.Node, errs *ErrorList, what string) (any, K
 				ok = false
 				continue
 			}
-			v, _, vok := ParseValue(path, n.Content[i+1], errs, what+"."+k.Value)
+			v, _, vok := p.parse(n.Content[i+1], what+"."+k.Value)
 			ok = ok && vok
 			m[k.Value] = v
 		}
