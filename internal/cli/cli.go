@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Exit codes Main returns.
+const (
+	exitOK    = 0 // the command did what was asked
+	exitFail  = 1 // it could not: a flow with errors, a failed run
+	exitUsage = 2 // it was asked wrongly: unknown command or flag, bad arguments
+)
+
+// Command is one tether subcommand, as data: the go command's base.Command
+// with the flag set made per run instead of kept in a global.
+type Command struct {
+	// Name selects the command: tether NAME.
+	Name string
+	// Args is the rest of the usage line, e.g. "[-format mermaid|dot] FILE".
+	Args string
+	// Short is the one-line summary `tether help` lists.
+	Short string
+	// Long is what `tether help NAME` prints under the usage line.
+	Long string
+	// Flags declares the command's flags on fs and returns the function that
+	// runs it once fs has parsed them, with the remaining arguments.
+	Flags func(fs *flag.FlagSet) RunFunc
+}
+
+// RunFunc runs a command with its positional arguments. It returns a
+// usageError (from usagef) when the arguments are wrong, errReported when
+// it has already written its diagnostics to env.Stderr, and any other error
+// for Main to print.
+type RunFunc func(ctx context.Context, env *Env, args []string) error
+
+// Env is what a command runs with: the streams it reads and writes, never
+// the process's own.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+
+	commands []*Command // the command table, for help
+}
+
+// Main runs the tether command line args (without the program name) and
+// returns the exit code: 0 ok, 1 failure, 2 usage.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, commands: commands}
+	return env.main(context.Background(), args)
+}
+
+func (env *Env) main(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		env.usage(env.Stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch {
+	case isHelpFlag(name):
+		env.usage(env.Stdout)
+		return exitOK
+	case strings.HasPrefix(name, "-"):
+		fmt.Fprintf(env.Stderr, "tether: unknown flag %s\n\n", name)
+		env.usage(env.Stderr)
+		return exitUsage
+	}
+	cmd := env.lookup(name)
+	if cmd == nil {
+		fmt.Fprintf(env.Stderr, "tether: unknown command %q\n\n", name)
+		env.usage(env.Stderr)
+		return exitUsage
+	}
+	return env.run(ctx, cmd, args[1:])
+}
+
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "--h":
+		return true
+	}
+	return false
+}
+
+func (env *Env) lookup(name string) *Command {
+	for _, c := range env.commands {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// run parses the command's flags, runs it and turns what it returns into
+// an exit code and, where it has not been written yet, a diagnostic.
+func (env *Env) run(ctx context.Context, cmd *Command, args []string) int {
+	fs := newFlagSet(cmd)
+	run := cmd.Flags(fs)
+	pos, err := parseArgs(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		cmd.help(env.Stdout)
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "tether %s: %v\n", cmd.Name, err)
+		cmd.briefUsage(env.Stderr)
+		return exitUsage
+	}
+	err = run(ctx, env, pos)
+	var uerr *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &uerr):
+		fmt.Fprintf(env.Stderr, "tether %s: %v\n", cmd.Name, err)
+		cmd.briefUsage(env.Stderr)
+		return exitUsage
+	case errors.Is(err, errReported):
+		return exitFail
+	}
+	fmt.Fprintf(env.Stderr, "tether %s: %v\n", cmd.Name, err)
+	return exitFail
+}
+
+func newFlagSet(cmd *Command) *flag.FlagSet {
+	fs := flag.NewFlagSet("tether "+cmd.Name, flag.ContinueOnError)
+	// Parse errors are reported by run, with the command's usage.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseArgs parses flags wherever they are among args, so that
+// `tether graph FILE -format dot` works as well as the flags-first form.
+// After "--" everything is an argument.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// usageError is a command used wrongly: exit 2, with the usage line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// usagef returns a usageError, for a RunFunc to return.
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// errReported is returned by a RunFunc that has already written its
+// diagnostics to stderr: Main exits 1 without adding to them.
+var errReported = errors.New("failed; diagnostics already written")
+
+func (c *Command) usageLine() string {
+	return strings.TrimSpace("tether " + c.Name + " " + c.Args)
+}
+
+// help writes the command's full help: usage line, description, flags.
+func (c *Command) help(w io.Writer) {
+	fmt.Fprintf(w, "usage: %s\n", c.usageLine())
+	if c.Long != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.Long))
+	}
+	fs := newFlagSet(c)
+	c.Flags(fs)
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		fmt.Fprintf(w, "\nFlags (-name or --name, before or after the arguments):\n")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+}
+
+// briefUsage is what follows a usage error on stderr.
+func (c *Command) briefUsage(w io.Writer) {
+	fmt.Fprintf(w, "usage: %s\nRun 'tether help %s' for details.\n", c.usageLine(), c.Name)
+}
+
+// usage writes the top-level usage: what tether is and its commands.
+func (env *Env) usage(w io.Writer) {
+	fmt.Fprintf(w, "Tether checks, draws and runs declarative connect flows.\n\nUsage:\n\n\ttether <command> [arguments]\n\nThe commands are:\n\n")
+	width := 0
+	for _, c := range env.commands {
+		width = max(width, len(c.Name))
+	}
+	for _, c := range env.commands {
+		fmt.Fprintf(w, "\t%-*s  %s\n", width, c.Name, c.Short)
+	}
+	fmt.Fprintf(w, "\nUse \"tether help <command>\" for more information about a command.\n")
+}

@@ -1,0 +1,10 @@
+package cli
+
+// commands is every tether subcommand, in the order `tether help` lists
+// them. A new command is a *Command in its own file, added here.
+var commands = []*Command{
+	validateCommand,
+	graphCommand,
+	versionCommand,
+	helpCommand,
+}
