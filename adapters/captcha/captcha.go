@@ -33,6 +33,7 @@ type Captcha struct {
 	rng     *rand.Rand
 	pending map[string]string // id -> answer
 	order   []string          // ids, oldest first
+	last    string            // the answer to the newest challenge
 }
 
 // New returns a captcha drawing challenges from rng.
@@ -53,12 +54,22 @@ func (c *Captcha) NewChallenge(ctx context.Context) (actions.Challenge, error) {
 	}
 	text, answer := c.draw()
 	c.pending[id] = answer
+	c.last = answer
 	c.order = append(c.order, id)
 	if len(c.order) > MaxPending {
 		delete(c.pending, c.order[0])
 		c.order = c.order[1:]
 	}
 	return actions.Challenge{ID: id, Text: text}, nil
+}
+
+// LastAnswer returns the answer to the newest challenge handed out, for
+// scripted demo runs (an answers file's {{captcha}}), as the demo SMS
+// outbox gives its last code. A real captcha has no such method.
+func (c *Captcha) LastAnswer() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
 }
 
 // draw returns a challenge's text and its answer.

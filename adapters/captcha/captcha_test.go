@@ -131,3 +131,17 @@ func TestPendingBounded(t *testing.T) {
 		t.Errorf("CheckAnswer(evicted challenge) = true, want false")
 	}
 }
+
+func TestLastAnswerSolvesNewestChallenge(t *testing.T) {
+	c := New(rand.New(rand.NewPCG(7, 7)))
+	ctx := context.Background()
+	first, _ := c.NewChallenge(ctx)
+	firstAnswer := c.LastAnswer()
+	second, _ := c.NewChallenge(ctx)
+	if ok, _ := c.CheckAnswer(ctx, second.ID, c.LastAnswer()); !ok {
+		t.Errorf("LastAnswer() does not solve the newest challenge %q", second.Text)
+	}
+	if ok, _ := c.CheckAnswer(ctx, first.ID, firstAnswer); !ok {
+		t.Errorf("the answer LastAnswer() gave for %q does not solve it", first.Text)
+	}
+}

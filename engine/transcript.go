@@ -1,0 +1,200 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// WriteTranscript renders log entries for people: prompts, answers (secrets
+// masked), actions and their outcomes, branches taken and variables set,
+// timers and the final outcome. It is deterministic for a deterministic log.
+func WriteTranscript(w io.Writer, entries []Entry) error {
+	for i := range entries {
+		if err := WriteTranscriptEntry(w, &entries[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const transcriptIndent = "                  " // under the time and the tag
+
+// WriteTranscriptEntry renders one log entry as WriteTranscript does.
+func WriteTranscriptEntry(w io.Writer, e *Entry) error {
+	var b strings.Builder
+	line := func(tag, format string, args ...any) {
+		if tag == "" {
+			b.WriteString(transcriptIndent)
+		} else {
+			fmt.Fprintf(&b, "%s %-9s", e.Time.UTC().Format(time.TimeOnly), tag)
+		}
+		fmt.Fprintf(&b, format, args...)
+		b.WriteByte('\n')
+	}
+	if e.Prompt != nil && e.Kind != EntryReject {
+		writePrompt(&b, e, line)
+	}
+	switch e.Kind {
+	case EntryStart:
+		if len(e.Args) > 0 {
+			line("start", "%s at %s (%s)", e.Flow, e.To, formatValues(e.Args))
+		} else {
+			line("start", "%s at %s", e.Flow, e.To)
+		}
+	case EntryAnswer:
+		if len(e.Args) > 0 {
+			line("answer", "%s %s", e.Event, formatValues(e.Args))
+		} else {
+			line("answer", "%s", e.Event)
+		}
+	case EntryReject:
+		line("rejected", "%s: %s", e.Event, e.Error)
+	case EntryAction:
+		line("run", "%s(%s) -> %s", e.Action, formatValues(e.Args), e.Event)
+		if out := formatValues(nonEmpty(e.Outputs)); out != "" {
+			line("", "%s", out)
+		}
+	case EntryTimer:
+		line("timer", "%s", e.Event)
+	case EntryTransition:
+		line("return", "%s -> %s", e.Flow, e.Event)
+	case EntryFinal:
+		o := e.Outcome
+		verdict := "not a success"
+		if o.Success {
+			verdict = "success"
+		}
+		if o.Message != "" {
+			line("final", "%s (%s): %s", o.Name, verdict, o.Message)
+		} else {
+			line("final", "%s (%s)", o.Name, verdict)
+		}
+	case EntryError:
+		line("error", "%s", e.Error)
+	}
+	if e.Branch > 0 || e.To != "" {
+		writeBranch(&b, e, line)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writePrompt(b *strings.Builder, e *Entry, line func(tag, format string, args ...any)) {
+	p := e.Prompt
+	text := strings.Split(strings.TrimRight(p.Text, "\n"), "\n")
+	line("ask", "%s: %s", e.State, text[0])
+	for _, t := range text[1:] {
+		line("", "%s", t)
+	}
+	if p.Help != "" {
+		for _, h := range strings.Split(strings.TrimRight(p.Help, "\n"), "\n") {
+			line("", "| %s", h)
+		}
+	}
+	if len(p.Fields) > 0 {
+		names := make([]string, len(p.Fields))
+		for i, f := range p.Fields {
+			names[i] = f.Name + " (" + string(f.Type) + ")"
+		}
+		line("", "fields: %s", strings.Join(names, ", "))
+	}
+	names := make([]string, len(p.Choices))
+	for i, c := range p.Choices {
+		names[i] = c.Name
+	}
+	line("", "choices: %s", strings.Join(names, ", "))
+}
+
+func writeBranch(b *strings.Builder, e *Entry, line func(tag, format string, args ...any)) {
+	var parts []string
+	if e.Guard != "" {
+		parts = append(parts, "if "+e.Guard)
+	}
+	if e.To != "" {
+		parts = append(parts, "=> "+e.To)
+	} else if e.Kind != EntryFinal && e.Kind != EntryStart {
+		parts = append(parts, "=> (stay)")
+	}
+	line("", "%s", strings.Join(parts, " "))
+	for _, c := range e.Changes {
+		line("", "  set %s = %s (was %s)", c.Var, quoteValue(c.To), quoteValue(c.From))
+	}
+}
+
+func nonEmpty(vs []Value) []Value {
+	var out []Value
+	for _, v := range vs {
+		if v.Secret || !isZero(v.Value) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func isZero(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case int:
+		return x == 0
+	case float64:
+		return x == 0
+	case bool:
+		return !x
+	case time.Duration:
+		return x == 0
+	case time.Time:
+		return x.IsZero()
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
+}
+
+func formatValues(vs []Value) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		if v.Secret {
+			parts[i] = v.Name + "=" + Masked
+			continue
+		}
+		parts[i] = v.Name + "=" + quoteValue(v.Value)
+	}
+	return strings.Join(parts, " ")
+}
+
+func quoteValue(v any) string {
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	return FormatValue(v)
+}
+
+// WriteJSONLines writes each entry as one JSON object per line.
+func WriteJSONLines(w io.Writer, entries []Entry) error {
+	enc := json.NewEncoder(w)
+	for i := range entries {
+		if err := enc.Encode(&entries[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MarshalJSON writes the outcome with its output values as text where they
+// are durations or times.
+func (o Outcome) MarshalJSON() ([]byte, error) {
+	type plain Outcome
+	p := plain(o)
+	if o.Output != nil {
+		p.Output = jsonValue(o.Output).(map[string]any)
+	}
+	return json.Marshal(p)
+}
