@@ -1,0 +1,273 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tetherflow/tether/engine"
+)
+
+const snapFlow = `flow: t
+start: ask1
+vars: {n: 0, when: 2024-01-01T00:00:00Z, wait: 30s, ratio: 0.5, tags: [a], meta: {k: 1}}
+policy: {limit: 2m}
+states:
+  ask1:
+    ask:
+      fields: {x: {type: number}}
+    on:
+      continue: {set: {n: input.x, when: now(), wait: policy.limit, tags: '["b", 2]'}, go: ask2}
+  ask2:
+    ask:
+      text: "n={{ n }} since {{ when }} wait {{ wait }}"
+      choices: [more, stop]
+    on:
+      more: {set: {n: n + 1}}
+      stop: done
+    after:
+      policy.limit: late
+  late: {final: late, output: {n: n, when: when, wait: wait, tags: tags, meta: meta}}
+  done: {final: ok, success: true, output: {n: n, when: when, wait: wait, tags: tags, meta: meta}}
+`
+
+// roundTrip marshals a snapshot to JSON and back, as a store would.
+func roundTrip(t *testing.T, snap *engine.Snapshot) *engine.Snapshot {
+	t.Helper()
+	b, err := json.Marshal(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out engine.Snapshot
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return &out
+}
+
+func TestSnapshotRoundTrip(t *testing.T) {
+	fl := mustCompile(t, snapFlow, nil, nil)
+	type step struct {
+		advance time.Duration
+		choice  string // "" to Tick
+		input   map[string]any
+	}
+	tests := []struct {
+		name      string
+		before    []step // before the snapshot
+		after     []step // after it
+		wantFinal string
+	}{
+		{"answer after restore", []step{{0, "continue", map[string]any{"x": 3}}, {30 * time.Second, "more", nil}},
+			[]step{{10 * time.Second, "more", nil}, {0, "stop", nil}}, "ok"},
+		{"timer armed before the snapshot fires after it", []step{{time.Second, "continue", map[string]any{"x": 3}}, {time.Minute, "more", nil}},
+			[]step{{59 * time.Second, "", nil}, {time.Second, "", nil}}, "late"},
+		{"snapshot at the first prompt", nil,
+			[]step{{0, "continue", map[string]any{"x": 1}}, {0, "stop", nil}}, "ok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := func(restore bool) (string, string) {
+				c := newClock()
+				s := start(t, fl, c.ports(nil))
+				do := func(steps []step) {
+					for _, st := range steps {
+						c.add(st.advance)
+						if st.choice == "" {
+							if _, err := s.Tick(context.Background()); err != nil {
+								t.Fatal(err)
+							}
+							continue
+						}
+						send(t, s, st.choice, st.input)
+					}
+				}
+				do(tt.before)
+				prompt := s.Current().Prompt
+				if restore {
+					snap := roundTrip(t, s.Snapshot())
+					var err error
+					s, err = fl.Restore(context.Background(), snap, c.ports(nil))
+					if err != nil {
+						t.Fatalf("Restore: %v", err)
+					}
+					if got := s.Current().Prompt; got == nil || got.Text != prompt.Text {
+						t.Errorf("restored prompt = %+v, want text %q", got, prompt.Text)
+					}
+					if got, want := s.Snapshot(), roundTrip(t, s.Snapshot()); !sameJSON(t, got, want) {
+						t.Errorf("restored snapshot changes on a second round trip")
+					}
+				}
+				do(tt.after)
+				out := s.Current().Outcome
+				if out == nil {
+					t.Fatalf("session did not finish: %+v", s.Current())
+				}
+				b, err := json.Marshal(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out.Name, string(b)
+			}
+			name, direct := run(false)
+			rname, restored := run(true)
+			if name != tt.wantFinal {
+				t.Errorf("outcome = %s, want %s", name, tt.wantFinal)
+			}
+			if rname != name || restored != direct {
+				t.Errorf("with restore: %s\nwithout:      %s", restored, direct)
+			}
+		})
+	}
+}
+
+func sameJSON(t *testing.T, a, b any) bool {
+	t.Helper()
+	ja, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jb, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Equal(ja, jb)
+}
+
+func TestSnapshotKeepsTypes(t *testing.T) {
+	fl := mustCompile(t, snapFlow, nil, nil)
+	c := newClock()
+	s := start(t, fl, c.ports(nil))
+	send(t, s, "continue", map[string]any{"x": 3})
+	r, err := fl.Restore(context.Background(), roundTrip(t, s.Snapshot()), c.ports(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.Snapshot()
+	if due, want := got.Frames[0].Timers[0].Due, c.Now().Add(2*time.Minute); !due.Equal(want) {
+		t.Errorf("timer due = %v, want %v", due, want)
+	}
+	want := map[string]any{"n": 3, "when": c.Now().Format(time.RFC3339Nano), "wait": "2m0s", "ratio": 0.5,
+		"tags": []any{"b", 2}, "meta": map[string]any{"k": 1}}
+	if !sameJSON(t, got.Frames[0].Vars, want) {
+		t.Errorf("restored vars = %v, want %v", got.Frames[0].Vars, want)
+	}
+	if got, want := r.Current().Prompt.Text, "n=3 since 2026-01-02T03:04:05Z wait 2m0s"; got != want {
+		t.Errorf("prompt = %q, want %q", got, want)
+	}
+}
+
+func TestRestoreRefusesChangedFlow(t *testing.T) {
+	fl := mustCompile(t, snapFlow, nil, nil)
+	s := start(t, fl, newClock().ports(nil))
+	snap := roundTrip(t, s.Snapshot())
+	tests := []struct {
+		name    string
+		src     string
+		changed bool
+	}{
+		{"same source", snapFlow, false},
+		{"a comment added", "# v2\n" + snapFlow, true},
+		{"a policy value changed", strings.Replace(snapFlow, "limit: 2m", "limit: 3m", 1), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fl2 := mustCompile(t, tt.src, nil, nil)
+			_, err := fl2.Restore(context.Background(), snap, engine.Ports{})
+			if got := errors.Is(err, engine.ErrFlowChanged); got != tt.changed {
+				t.Errorf("Restore error = %v; errors.Is ErrFlowChanged = %v, want %v", err, got, tt.changed)
+			}
+			if !tt.changed && err != nil {
+				t.Errorf("Restore = %v, want nil", err)
+			}
+		})
+	}
+}
+
+// TestSecretsNeverRecorded sends a secret in a secret field and has an
+// action return one as a secret output, then looks for it in every log
+// entry and every snapshot taken along the way.
+func TestSecretsNeverRecorded(t *testing.T) {
+	const secret = "hunter2-SECRET"
+	var gotPassword string
+	reg := testRegistry(t, map[string]func(context.Context, engine.Args) (engine.Result, error){
+		"svc.check": func(_ context.Context, args engine.Args) (engine.Result, error) {
+			gotPassword, _ = args["password"].(string)
+			if args["email"] == "bad@example.com" {
+				return engine.Result{Outcome: "wrong", Outputs: map[string]any{"token": secret}}, nil
+			}
+			return engine.Result{Outcome: "ok", Outputs: map[string]any{"token": secret, "count": 1, "name": "Ann"}}, nil
+		},
+	})
+	fl := mustCompile(t, `flow: t
+start: sign_in
+vars: {failures: 0, who: ""}
+states:
+  sign_in:
+    ask:
+      text: "Sign in ({{ failures }} failures)"
+      fields:
+        email: {type: email}
+        password: {type: secret}
+    on:
+      continue: check
+  check:
+    run: svc.check
+    with: {email: input.email, password: input.password}
+    on:
+      ok:
+        if: result.token != ""
+        set: {who: result.name}
+        go: done
+      wrong: {set: {failures: failures + 1}, go: sign_in}
+  done: {final: ok, output: {who: who}}
+`, reg, nil)
+	s := start(t, fl, newClock().ports(reg))
+	var snaps [][]byte
+	keep := func() {
+		b, err := json.Marshal(s.Snapshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		snaps = append(snaps, b)
+	}
+	keep()
+	if err := s.Send(context.Background(), "continue", map[string]any{"email": "not an email", "password": secret}); err == nil {
+		t.Fatal("Send with a bad email = nil, want an InputError")
+	}
+	keep()
+	send(t, s, "continue", map[string]any{"email": "bad@example.com", "password": secret})
+	keep()
+	send(t, s, "continue", map[string]any{"email": "ann@example.com", "password": secret})
+	keep()
+	if gotPassword != secret {
+		t.Errorf("action got password %q, want %q", gotPassword, secret)
+	}
+	if out := s.Current().Outcome; out == nil || out.Output["who"] != "Ann" {
+		t.Fatalf("outcome = %+v, want ok with who Ann", out)
+	}
+	masked := 0
+	for _, e := range s.Log() {
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("hunter2")) {
+			t.Errorf("log entry holds the secret: %s", b)
+		}
+		masked += bytes.Count(b, []byte(`"value":"`+engine.Masked+`"`))
+	}
+	// Two answers and two action runs, each with a password; two tokens.
+	if want := 6; masked != want {
+		t.Errorf("log masks %d values, want %d", masked, want)
+	}
+	for i, b := range snaps {
+		if bytes.Contains(b, []byte("hunter2")) {
+			t.Errorf("snapshot %d holds the secret: %s", i, b)
+		}
+	}
+}
