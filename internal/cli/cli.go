@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -38,20 +39,23 @@ type Command struct {
 // for Main to print.
 type RunFunc func(ctx context.Context, env *Env, args []string) error
 
-// Env is what a command runs with: the streams it reads and writes, never
-// the process's own.
+// Env is what a command runs with: the streams it reads and writes and the
+// environment variables it sees, never the process's own.
 type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Getenv looks up an environment variable ("" when unset).
+	Getenv func(key string) string
 
 	commands []*Command // the command table, for help
 }
 
 // Main runs the tether command line args (without the program name) and
-// returns the exit code: 0 ok, 1 failure, 2 usage.
+// returns the exit code: 0 ok, 1 failure, 2 usage. Commands see the
+// process's environment through Env.Getenv.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, commands: commands}
+	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, commands: commands}
 	return env.main(context.Background(), args)
 }
 
@@ -123,6 +127,13 @@ func (env *Env) run(ctx context.Context, cmd *Command, args []string) int {
 	case errors.Is(err, errReported):
 		return exitFail
 	}
+	var xerr *exitError
+	if errors.As(err, &xerr) {
+		if xerr.err != nil {
+			fmt.Fprintf(env.Stderr, "tether %s: %v\n", cmd.Name, xerr.err)
+		}
+		return xerr.code
+	}
 	fmt.Fprintf(env.Stderr, "tether %s: %v\n", cmd.Name, err)
 	return exitFail
 }
@@ -164,6 +175,19 @@ func (e *usageError) Error() string { return e.msg }
 // usagef returns a usageError, for a RunFunc to return.
 func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// exitError makes Main exit with code after printing err (when not nil).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
 }
 
 // errReported is returned by a RunFunc that has already written its
