@@ -110,6 +110,10 @@ const (
 
 var fieldTypes = []FieldType{TextField, EmailField, SecretField, CodeField, ChoiceField, CaptchaField, ConsentField, NumberField}
 
+// Secret reports whether values of the field are secrets: passwords and
+// one-time codes are masked in logs and may not be kept in variables.
+func (t FieldType) Secret() bool { return t == SecretField || t == CodeField }
+
 // Kind returns the kind of value the field gives in input.*.
 func (t FieldType) Kind() Kind {
 	switch t {

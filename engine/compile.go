@@ -354,7 +354,7 @@ func (c *compiler) inputTypes(fl *Flow) map[*state]types.Map {
 		}
 		own := map[string]fieldKind{}
 		for _, f := range s.decl.Ask.Fields {
-			own[f.Name] = fieldKind{f.Type.Kind(), f.Type == SecretField}
+			own[f.Name] = fieldKind{f.Type.Kind(), f.Type.Secret()}
 		}
 		sets[s] = own
 		for _, h := range s.on {
@@ -408,7 +408,7 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 		input = types.Map{}
 		for _, f := range d.Ask.Fields {
 			input[f.Name] = f.Type.Kind().exprType()
-			if f.Type == SecretField {
+			if f.Type.Secret() {
 				secretIn[f.Name] = true
 			}
 		}
@@ -419,7 +419,7 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 		for _, o := range fl.states {
 			if o.kind == AskState {
 				for _, f := range o.decl.Ask.Fields {
-					if f.Type == SecretField {
+					if f.Type.Secret() {
 						if _, ok := input[f.Name]; ok {
 							secretIn[f.Name] = true
 						}

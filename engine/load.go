@@ -728,7 +728,7 @@ func (l *loader) branch(n *yaml.Node) *Branch {
 	return b
 }
 
-var interp = regexp.MustCompile(`\{\{(.*?)\}\}`)
+var interp = regexp.MustCompile(`(?s)\{\{(.*?)\}\}`)
 
 // text splits `Code sent to {{ phone }}` into literal and expression parts.
 func (l *loader) text(s string, n *yaml.Node) *Text {

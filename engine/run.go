@@ -572,7 +572,7 @@ func (s *Session) maskInput(st *state, choice string, input map[string]any) []Va
 		if !ok || !contains(ch.Fields, f.decl.Name) {
 			continue
 		}
-		secret := f.decl.Type == SecretField
+		secret := f.decl.Type.Secret()
 		if secret {
 			v = nil
 		}

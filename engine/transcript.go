@@ -75,8 +75,11 @@ func WriteTranscriptEntry(w io.Writer, e *Entry) error {
 	case EntryError:
 		line("error", "%s", e.Error)
 	}
-	if e.Branch > 0 || e.To != "" {
-		writeBranch(&b, e, line)
+	switch e.Kind {
+	case EntryAnswer, EntryAction, EntryTimer, EntryTransition:
+		if e.Branch > 0 {
+			writeBranch(&b, e, line)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -3,6 +3,9 @@ package cli
 // commands is every tether subcommand, in the order `tether help` lists
 // them. A new command is a *Command in its own file, added here.
 var commands = []*Command{
+	runCommand,
+	statusCommand,
+	disconnectCommand,
 	validateCommand,
 	graphCommand,
 	versionCommand,
