@@ -4,14 +4,14 @@
 // An answers file is a YAML list; each item answers the next prompt or
 // advances the clock:
 //
-//	- state: sign_in              # optional: the prompt this answer is for
-//	  choice: continue
-//	  fields:
-//	    email: family@example.com
-//	    password: Family-pass-2024
-//	- wait: 31s                   # let 31 seconds pass (timers may fire)
-//	- choice: continue
-//	  fields: {code: "{{sms}}"}   # the code the demo SMS gateway last sent
+//   - state: sign_in              # optional: the prompt this answer is for
+//     choice: continue
+//     fields:
+//     email: family@example.com
+//     password: Family-pass-2024
+//   - wait: 31s                   # let 31 seconds pass (timers may fire)
+//   - choice: continue
+//     fields: {code: "{{sms}}"}   # the code the demo SMS gateway last sent
 //
 // Field values are text; `{{NAME}}` is replaced by what the driver's lookup
 // gives for NAME (the run command provides `sms`, the last demo SMS code,
