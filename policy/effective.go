@@ -1,0 +1,85 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/tetherflow/tether/engine"
+)
+
+// ErrCountry is returned by Effective for a country code that is not an
+// assigned ISO 3166-1 alpha-2 code in upper case; a command reports it as a
+// usage error.
+var ErrCountry = errors.New("bad country code")
+
+// Check holds every overlay to the flows it sets values for: the flow must
+// be one of flows (by name), each key one the flow's policy declares, each
+// value of the declared kind. Every problem is reported, as an
+// engine.ErrorList.
+func (s *Set) Check(flows map[string]*engine.Flow) error {
+	var errs engine.ErrorList
+	names := make([]string, 0, len(flows))
+	for n := range flows {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, r := range s.regions {
+		for _, name := range r.flowNames {
+			fo := r.flows[name]
+			fl := flows[name]
+			if fl == nil {
+				errs.Add(fo.pos, "region %s sets policy for unknown flow %s%s", r.Name, name, suggest(name, names))
+				continue
+			}
+			if _, err := fl.WithPolicy(fo.values); err != nil {
+				errs = append(errs, listOf(err)...)
+			}
+		}
+	}
+	errs.Sort()
+	return errs.Err()
+}
+
+// Merged returns the values the region and its ancestors set for flow,
+// each child's overriding its parent's, with the position it was set at.
+func (r *Region) Merged(flow string) map[string]engine.PolicyValue {
+	out := map[string]engine.PolicyValue{}
+	line := r.Lineage()
+	for i := len(line) - 1; i >= 0; i-- {
+		if fo := line[i].flows[flow]; fo != nil {
+			for k, v := range fo.values {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// Effective returns fl with the policy that applies in country, and the
+// region that applied (the default region, with no files, when no overlay
+// lists the country). The returned flow's PolicySource tells, per key,
+// which file and line its value comes from. The error wraps ErrCountry for
+// a malformed country code, and is an engine.ErrorList when a value the
+// region sets does not fit the flow (which Check reports beforehand).
+func (s *Set) Effective(fl *engine.Flow, country string) (*engine.Flow, *Region, error) {
+	if !ValidCountry(country) {
+		return nil, nil, fmt.Errorf("%w %q: want an ISO 3166-1 alpha-2 code in upper case, e.g. DE", ErrCountry, country)
+	}
+	r := s.ForCountry(country)
+	eff, err := fl.WithPolicy(r.Merged(fl.Name()))
+	if err != nil {
+		return nil, r, err
+	}
+	return eff, r, nil
+}
+
+// listOf returns err's positioned errors, or err as one error without a
+// position.
+func listOf(err error) engine.ErrorList {
+	var l engine.ErrorList
+	if errors.As(err, &l) {
+		return l
+	}
+	return engine.ErrorList{{Msg: err.Error()}}
+}
