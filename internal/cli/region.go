@@ -1,13 +1,45 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/policy"
 )
 
 // regionalFlow replaces *fl with the flow under country's regional policy
-// and describes the region and its sources.
+// (overlays in regionsDir, by default regions/ next to the flow file) and
+// describes the region and the files its values come from, for the
+// transcript's header.
 func regionalFlow(fl **engine.Flow, path, regionsDir, country string) (string, error) {
-	return "", fmt.Errorf("--region %s: regional policy is not available yet", country)
+	if regionsDir == "" {
+		regionsDir = filepath.Join(filepath.Dir(path), "regions")
+	}
+	set, err := policy.Load(regionsDir)
+	if err != nil {
+		return "", err
+	}
+	flows := map[string]*engine.Flow{(*fl).Name(): *fl}
+	for name, sub := range (*fl).Subflows() {
+		flows[name] = sub
+	}
+	if err := set.Check(flows); err != nil {
+		return "", err
+	}
+	eff, region, err := set.Effective(*fl, country)
+	if err != nil {
+		if errors.Is(err, policy.ErrCountry) {
+			return "", usagef("--region: %v", err)
+		}
+		return "", err
+	}
+	*fl = eff
+	files := region.Files()
+	if len(files) == 0 {
+		return fmt.Sprintf("%s for %s (flow defaults: %s)", region.Name, country, path), nil
+	}
+	return fmt.Sprintf("%s for %s (policy: %s over %s)", region.Name, country, strings.Join(files, ", "), path), nil
 }

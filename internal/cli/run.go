@@ -127,7 +127,11 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		return &exitError{code: exitUsage}
 	}
 	region, err := o.applyRegion(&fl, path)
-	if err != nil {
+	var uerr *usageError
+	switch {
+	case errors.As(err, &uerr):
+		return err
+	case err != nil:
 		printErrors(env.Stderr, flowErrors(path, err))
 		return &exitError{code: exitUsage}
 	}
