@@ -1,8 +1,10 @@
 package engine_test
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tetherflow/tether/engine"
@@ -11,7 +13,13 @@ import (
 // FuzzLoadCheck feeds arbitrary bytes to Load and Compile: a flow file is
 // user data, so neither may panic, and a failure must be an error list.
 func FuzzLoadCheck(f *testing.F) {
-	paths, err := filepath.Glob("testdata/*.yaml")
+	var paths []string
+	err := filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".yaml") {
+			paths = append(paths, path)
+		}
+		return err
+	})
 	if err != nil {
 		f.Fatal(err)
 	}
