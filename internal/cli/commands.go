@@ -8,6 +8,7 @@ var commands = []*Command{
 	disconnectCommand,
 	validateCommand,
 	graphCommand,
+	policyCommand,
 	versionCommand,
 	helpCommand,
 }
