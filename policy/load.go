@@ -87,7 +87,8 @@ func (r *Region) Overrides(flow string) map[string]engine.PolicyValue {
 }
 
 // Set is every overlay of a regions directory, checked for consistency
-// among themselves.
+// among themselves. The zero Set has no regions: every country gets the
+// default region.
 type Set struct {
 	regions   []*Region          // sorted by name
 	byName    map[string]*Region //
@@ -129,9 +130,12 @@ func (s *Set) FlowNames() []string {
 // Load reads every overlay (*.yaml, *.yml) in dir and checks what can be
 // checked without the flows: the overlay's keys, region names, country
 // codes, countries claimed twice, and extends. Problems in the overlays are
-// returned together as an engine.ErrorList; a directory that cannot be read
-// is an error wrapping the os one (fs.ErrNotExist when it is missing). A
-// directory with no overlays is an empty set: every country is default.
+// returned together as an engine.ErrorList, with the set of what could be
+// read, so that Check can report the problems of its values too (as
+// go/parser returns a partial file with its errors). A directory that
+// cannot be read is a nil set and an error wrapping the os one
+// (fs.ErrNotExist when it is missing). A directory with no overlays is an
+// empty set: every country is default.
 func Load(dir string) (*Set, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -156,10 +160,7 @@ func Load(dir string) (*Set, error) {
 	}
 	s := link(regions, &errs)
 	errs.Sort()
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return s, errs.Err()
 }
 
 var (
