@@ -375,7 +375,7 @@ states:
 			name: "expression of the wrong type",
 			want: []string{
 				"t.yaml:12:15: expected bool, but got int",
-				"t.yaml:14:20: variable n: expression \"label\" is a string, want a int",
+				"t.yaml:14:20: variable n: expression \"label\" is a string, want an int",
 			},
 			src: `flow: t
 start: a

@@ -645,7 +645,7 @@ func (c *compiler) compile(e *Expr, sc *scope, want Kind, what string) (*vm.Prog
 	}
 	got := kindOf(prog.Node().Type())
 	if !assignable(want, got) {
-		c.errs.Add(e.Pos, "%s: expression %q is a %s, want a %s", what, strings.TrimSpace(e.Src), got, want)
+		c.errs.Add(e.Pos, "%s: expression %q is %s, want %s", what, strings.TrimSpace(e.Src), got.article(), want.article())
 		return nil, got
 	}
 	return prog, got

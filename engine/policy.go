@@ -37,7 +37,7 @@ func (f *Flow) WithPolicy(values map[string]PolicyValue) (*Flow, error) {
 		}
 		v, err := Coerce(kind, pv.Value)
 		if err != nil || !strictKind(kind, pv.Value) {
-			errs.Add(pv.Pos, "policy %s of flow %s is a %s, not %s", k, f.name, kind, describeValue(pv.Value))
+			errs.Add(pv.Pos, "policy %s of flow %s is %s, not %s", k, f.name, kind.article(), describeValue(pv.Value))
 			continue
 		}
 		cp.policy[k] = v

@@ -456,7 +456,7 @@ func TestActionFailures(t *testing.T) {
 			check: func(context.Context, engine.Args) (engine.Result, error) {
 				return engine.Result{Outcome: "ok", Outputs: map[string]any{"count": "three"}}, nil
 			},
-			want: `t.yaml:5:10: state a: action svc.check: output count: a string is not a int`,
+			want: `t.yaml:5:10: state a: action svc.check: output count: a string is not an int`,
 		},
 		{
 			name: "action error",

@@ -182,7 +182,7 @@ func Coerce(k Kind, v any) (any, error) {
 			return map[string]any{}, nil
 		}
 	}
-	return nil, fmt.Errorf("%s is not a %s", describeValue(v), k)
+	return nil, fmt.Errorf("%s is not %s", describeValue(v), k.article())
 }
 
 // normalise turns JSON numbers that are whole into ints inside lists and
@@ -213,7 +213,7 @@ func describeValue(v any) string {
 	if !ok {
 		return fmt.Sprintf("a value of Go type %T", v)
 	}
-	return "a " + k.String()
+	return k.article()
 }
 
 // zero returns the zero value of kind k as flows hold it.
@@ -237,4 +237,14 @@ func (k Kind) zero() any {
 		return map[string]any{}
 	}
 	return nil
+}
+
+// article returns the kind's name with its indefinite article: "an int",
+// "a string".
+func (k Kind) article() string {
+	switch k {
+	case Int, Any:
+		return "an " + k.String()
+	}
+	return "a " + k.String()
 }
