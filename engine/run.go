@@ -115,8 +115,9 @@ var ErrPromptGone = errors.New("the prompt timed out before the answer arrived")
 // Send answers the waiting prompt with one of its choices and the values
 // of its fields. Bad input (an unknown choice, a malformed email, a missing
 // field) returns an *InputError and leaves the session as it was, waiting
-// at the same prompt. Due timers fire first; if one did, Send returns
-// ErrPromptGone without applying the answer.
+// at the same prompt. Due timers fire first; if one moved the session to
+// another state, Send returns ErrPromptGone without applying the answer (a
+// timer whose branch stays, a reminder say, leaves the answer valid).
 func (s *Session) Send(ctx context.Context, choice string, input map[string]any) error {
 	if s.err != nil {
 		return s.err
@@ -124,11 +125,12 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 	if s.done != nil {
 		return ErrFinished
 	}
+	before, depth := s.top().state, len(s.frames)
 	fired, err := s.Tick(ctx)
 	if err != nil {
 		return err
 	}
-	if fired {
+	if fired && (s.Done() || len(s.frames) != depth || s.top().state != before) {
 		return ErrPromptGone
 	}
 	fr := s.top()
