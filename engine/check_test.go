@@ -374,7 +374,7 @@ states:
 		{
 			name: "expression of the wrong type",
 			want: []string{
-				"t.yaml:12:15: expected bool, but got int",
+				`t.yaml:12:15: if: expression "n + 1" is an int, want a bool`,
 				"t.yaml:14:20: variable n: expression \"label\" is a string, want an int",
 			},
 			src: `flow: t

@@ -635,15 +635,19 @@ func (c *compiler) text(t *Text, sc *scope, what string) *ctext {
 // compile compiles e in scope sc and checks that its type fits want.
 func (c *compiler) compile(e *Expr, sc *scope, want Kind, what string) (*vm.Program, Kind) {
 	opts := []expr.Option{expr.Env(sc.env), expr.DisableBuiltin("now")}
-	if want == Bool {
-		opts = append(opts, expr.AsBool())
-	}
 	prog, err := expr.Compile(e.Src, opts...)
 	if err != nil {
 		c.exprError(e, err)
 		return nil, Any
 	}
 	got := kindOf(prog.Node().Type())
+	if want == Bool && got == Any {
+		// Only known at run time: have expr check that it is a bool.
+		if prog, err = expr.Compile(e.Src, append(opts, expr.AsBool())...); err != nil {
+			c.exprError(e, err)
+			return nil, Any
+		}
+	}
 	if !assignable(want, got) {
 		c.errs.Add(e.Pos, "%s: expression %q is %s, want %s", what, strings.TrimSpace(e.Src), got.article(), want.article())
 		return nil, got
