@@ -283,8 +283,8 @@ flows:
 `,
 			want: []string{
 				"regions/a.yaml:5:5: unknown policy key attempt for flow door (did you mean attempts?)",
-				`regions/a.yaml:6:5: policy attempts of flow door is a int, not a string`,
-				"regions/a.yaml:7:5: policy wait of flow door is a duration, not a int",
+				`regions/a.yaml:6:5: policy attempts of flow door is an int, not a string`,
+				"regions/a.yaml:7:5: policy wait of flow door is a duration, not an int",
 				`regions/a.yaml:8:5: policy consent of flow door is a bool, not a string`,
 				"regions/a.yaml:9:5: policy document of flow door is a string, not a float",
 				"regions/a.yaml:10:5: policy ratio of flow door is a float, not a duration",
