@@ -494,8 +494,10 @@ func (s *Session) fire(ctx context.Context, fr *frame, b *branch) (*state, error
 	defer fr.flow.fsms.Put(m)
 	m.SetState(fr.state.name)
 	if err := m.Event(ctx, b.fsmEvent); err != nil {
-		var nt fsm.NoTransitionError
-		if !errors.As(err, &nt) || nt.Err != nil {
+		// A branch that stays (or goes to its own state) is a transition
+		// to the same state, which looplab/fsm reports as NoTransitionError.
+		// A type assertion, not errors.As: this is the hot path.
+		if nt, ok := err.(fsm.NoTransitionError); !ok || nt.Err != nil {
 			return nil, &RunError{Pos: b.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "state machine", Err: err}
 		}
 	}

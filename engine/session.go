@@ -16,6 +16,10 @@ type Ports struct {
 	Rand    io.Reader
 }
 
+// noActions is the registry of a session started without one. It is never
+// registered into.
+var noActions = &Registry{}
+
 func (p Ports) withDefaults() Ports {
 	if p.Now == nil {
 		p.Now = time.Now
@@ -24,7 +28,7 @@ func (p Ports) withDefaults() Ports {
 		p.Rand = rand.Reader
 	}
 	if p.Actions == nil {
-		p.Actions = &Registry{}
+		p.Actions = noActions
 	}
 	return p
 }

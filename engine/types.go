@@ -102,6 +102,34 @@ func KindOfValue(v any) (Kind, bool) {
 // strings or nanoseconds) and Go's other integer types. It is how runtime
 // values and restored snapshots are held to their declared kinds.
 func Coerce(k Kind, v any) (any, error) {
+	// Already of the kind: hand back the same interface value, so that
+	// nothing is boxed again.
+	switch v.(type) {
+	case int:
+		if k == Int {
+			return v, nil
+		}
+	case bool:
+		if k == Bool {
+			return v, nil
+		}
+	case string:
+		if k == String {
+			return v, nil
+		}
+	case time.Duration:
+		if k == Duration {
+			return v, nil
+		}
+	case time.Time:
+		if k == Time {
+			return v, nil
+		}
+	case float64:
+		if k == Float {
+			return v, nil
+		}
+	}
 	switch k {
 	case Any:
 		return normalise(v), nil
