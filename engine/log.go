@@ -46,8 +46,10 @@ type Entry struct {
 	Outputs []Value   `json:"outputs,omitempty"` // action outputs
 	Changes []Change  `json:"set,omitempty"`
 	Prompt  *Prompt   `json:"prompt,omitempty"`
-	Outcome *Outcome  `json:"outcome,omitempty"`
-	Error   string    `json:"error,omitempty"`
+	// PromptAt is when Prompt was shown (Time is when it was answered).
+	PromptAt time.Time `json:"prompt_at,omitzero"`
+	Outcome  *Outcome  `json:"outcome,omitempty"`
+	Error    string    `json:"error,omitempty"`
 }
 
 // Value is a named value in an entry. Secret values are not kept.

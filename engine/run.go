@@ -35,6 +35,7 @@ type Session struct {
 	done   *Outcome
 	err    error   // a run error ends the session
 	prompt *Prompt // the active prompt, computed on entry
+	shown  time.Time
 	input  map[string]any
 }
 
@@ -140,7 +141,7 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 	}
 	clean, ierr := s.validate(st, choice, input)
 	if ierr != nil {
-		s.entry(Entry{Kind: EntryReject, Event: choice, Prompt: s.prompt, Error: ierr.Error()})
+		s.entry(Entry{Kind: EntryReject, Event: choice, Prompt: s.prompt, PromptAt: s.shown, Error: ierr.Error()})
 		return ierr
 	}
 	h := st.on[choice]
@@ -151,10 +152,10 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 	if b == nil {
 		fr.env["input"] = emptyMap
 		e := &InputError{Msg: fmt.Sprintf("%s is not possible now", choice)}
-		s.entry(Entry{Kind: EntryReject, Event: choice, Prompt: s.prompt, Error: e.Msg})
+		s.entry(Entry{Kind: EntryReject, Event: choice, Prompt: s.prompt, PromptAt: s.shown, Error: e.Msg})
 		return e
 	}
-	e := Entry{Kind: EntryAnswer, Event: choice, Prompt: s.prompt, Args: s.maskInput(st, choice, clean)}
+	e := Entry{Kind: EntryAnswer, Event: choice, Prompt: s.prompt, PromptAt: s.shown, Args: s.maskInput(st, choice, clean)}
 	if err := s.take(ctx, fr, b, e); err != nil {
 		return s.fail(fr, err)
 	}
@@ -182,7 +183,7 @@ func (s *Session) Tick(ctx context.Context) (bool, error) {
 		}
 		fired = true
 		fr := s.frames[fi]
-		t := fr.timers[ti].t
+		t, due := fr.timers[ti].t, fr.timers[ti].due
 		fr.timers = append(fr.timers[:ti:ti], fr.timers[ti+1:]...)
 		if fi < len(s.frames)-1 {
 			// A parent's timer abandons the subflows above it.
@@ -193,9 +194,11 @@ func (s *Session) Tick(ctx context.Context) (bool, error) {
 		if err != nil {
 			return fired, s.fail(fr, err)
 		}
-		e := Entry{Kind: EntryTimer, Event: t.handler.event}
+		// The timer is logged at the time it was due, whenever the clock
+		// was looked at.
+		e := Entry{Kind: EntryTimer, Time: due, Event: t.handler.event}
 		if fi == len(s.frames)-1 && fr.state.kind == AskState {
-			e.Prompt = s.prompt
+			e.Prompt, e.PromptAt = s.prompt, s.shown
 		}
 		if b == nil {
 			s.entry(e) // no branch holds: the timer lapses
@@ -259,7 +262,9 @@ func copyValue(v any) any {
 func (s *Session) entry(e Entry) {
 	s.seq++
 	e.Seq = s.seq
-	e.Time = s.ports.Now()
+	if e.Time.IsZero() {
+		e.Time = s.ports.Now()
+	}
 	if len(s.frames) > 0 {
 		fr := s.top()
 		e.Flow = fr.flow.name
@@ -302,7 +307,7 @@ func (s *Session) advance(ctx context.Context) error {
 			}
 			// The prompt is logged with whatever ends it: the answer, a
 			// rejected answer or a timer. Current shows it meanwhile.
-			s.prompt = p
+			s.prompt, s.shown = p, s.ports.Now()
 			fr.env["input"], fr.env["result"] = emptyMap, emptyMap
 			return nil
 		case FinalState:
@@ -806,7 +811,7 @@ func checkField(f Field, v any) (any, *InputError) {
 	case EmailField:
 		a, err := mail.ParseAddress(str)
 		if err != nil || a.Address != str || !strings.Contains(str[strings.LastIndexByte(str, '@')+1:], ".") {
-			return bad("%q is not an email address", str)
+			return bad("not an email address") // the value is not echoed: it may be a mistyped password
 		}
 	case CodeField:
 		for _, r := range str {

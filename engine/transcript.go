@@ -25,17 +25,22 @@ const transcriptIndent = "                  " // under the time and the tag
 // WriteTranscriptEntry renders one log entry as WriteTranscript does.
 func WriteTranscriptEntry(w io.Writer, e *Entry) error {
 	var b strings.Builder
+	at := e.Time
 	line := func(tag, format string, args ...any) {
 		if tag == "" {
 			b.WriteString(transcriptIndent)
 		} else {
-			fmt.Fprintf(&b, "%s %-9s", e.Time.UTC().Format(time.TimeOnly), tag)
+			fmt.Fprintf(&b, "%s %-9s", at.UTC().Format(time.TimeOnly), tag)
 		}
 		fmt.Fprintf(&b, format, args...)
 		b.WriteByte('\n')
 	}
 	if e.Prompt != nil && e.Kind != EntryReject {
+		if !e.PromptAt.IsZero() {
+			at = e.PromptAt
+		}
 		writePrompt(&b, e, line)
+		at = e.Time
 	}
 	switch e.Kind {
 	case EntryStart:

@@ -138,6 +138,7 @@ func (t *Terminal) line() (string, error) {
 	s, err := t.in.ReadString('\n')
 	if err != nil && (s == "" || !errors.Is(err, io.EOF)) {
 		if errors.Is(err, io.EOF) {
+			fmt.Fprintln(t.out) // end the prompt's line
 			return "", ErrEndOfInput
 		}
 		return "", err

@@ -168,7 +168,11 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	store := credstore.New(o.credentials)
 	if o.otherApp != "" {
 		if err := saveOtherApp(ctx, store, fx, o.otherApp); err != nil {
-			return &exitError{code: exitUsage, err: err}
+			code := exitUnfinished // the store could not be written
+			if errors.Is(err, errNoSuchApp) {
+				code = exitUsage
+			}
+			return &exitError{code: code, err: err}
 		}
 	}
 	reg, err := actions.Registry(actions.Ports{
@@ -342,8 +346,10 @@ func saveOtherApp(ctx context.Context, store *credstore.Store, fx demoportal.Fix
 		}
 		apps = append(apps, c.App)
 	}
-	return fmt.Errorf("--other-app: the fixture has no token saved by %q (it has: %s)", app, strings.Join(apps, ", "))
+	return fmt.Errorf("--other-app: %w %q (it has: %s)", errNoSuchApp, app, strings.Join(apps, ", "))
 }
+
+var errNoSuchApp = errors.New("the fixture has no token saved by")
 
 // applyRegion replaces *fl with the flow under the regional policy of
 // --region and says which region applied.
