@@ -45,7 +45,20 @@ type frame struct {
 	flow   *Flow
 	state  *state
 	env    map[string]any // vars by name, plus policy, now, input, result
+	ioSet  bool           // input or result may be non-empty in env
 	timers []armed
+}
+
+// clearIO empties input.* and result.*, skipping the map writes when they
+// are empty already.
+func (fr *frame) clearIO() {
+	if fr.ioSet {
+		fr.env["input"], fr.env["result"], fr.ioSet = emptyMap, emptyMap, false
+	}
+}
+
+func (fr *frame) setInput(m map[string]any) {
+	fr.env["input"], fr.ioSet = m, true
 }
 
 type armed struct {
@@ -150,7 +163,7 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 		return err
 	}
 	if b == nil {
-		fr.env["input"] = emptyMap
+		fr.clearIO()
 		e := &InputError{Msg: fmt.Sprintf("%s is not possible now", choice)}
 		s.entry(Entry{Kind: EntryReject, Event: choice, Prompt: s.prompt, PromptAt: s.shown, Error: e.Msg})
 		return e
@@ -189,7 +202,7 @@ func (s *Session) Tick(ctx context.Context) (bool, error) {
 			// A parent's timer abandons the subflows above it.
 			s.frames = s.frames[:fi+1]
 		}
-		fr.env["input"] = emptyMap
+		fr.clearIO()
 		b, err := s.choose(fr, t.handler)
 		if err != nil {
 			return fired, s.fail(fr, err)
@@ -308,7 +321,7 @@ func (s *Session) advance(ctx context.Context) error {
 			// The prompt is logged with whatever ends it: the answer, a
 			// rejected answer or a timer. Current shows it meanwhile.
 			s.prompt, s.shown = p, s.ports.Now()
-			fr.env["input"], fr.env["result"] = emptyMap, emptyMap
+			fr.clearIO()
 			return nil
 		case FinalState:
 			out, err := s.finish(fr, st)
@@ -318,7 +331,7 @@ func (s *Session) advance(ctx context.Context) error {
 			s.entry(Entry{Kind: EntryFinal, Outcome: out})
 			if len(s.frames) == 1 {
 				s.done, s.prompt = out, nil
-				fr.env["input"], fr.env["result"] = emptyMap, emptyMap
+				fr.clearIO()
 				return nil
 			}
 			s.frames = s.frames[:len(s.frames)-1]
@@ -360,7 +373,7 @@ func (s *Session) fail(fr *frame, err error) error {
 	s.err = re
 	s.prompt = nil
 	for _, f := range s.frames {
-		f.env["input"], f.env["result"] = emptyMap, emptyMap
+		f.clearIO()
 	}
 	s.entry(Entry{Kind: EntryError, Error: re.Error()})
 	return re
@@ -423,7 +436,9 @@ func (s *Session) handle(ctx context.Context, fr *frame, h *handler, result map[
 	if result == nil {
 		result = emptyMap
 	}
-	fr.env["result"] = result
+	if len(result) > 0 || fr.ioSet {
+		fr.env["result"], fr.ioSet = result, true
+	}
 	b, err := s.choose(fr, h)
 	if err != nil {
 		return err
@@ -495,6 +510,11 @@ func (s *Session) take(ctx context.Context, fr *frame, b *branch, e Entry) error
 // returns the state it lands in. Machines are pooled per flow: a session
 // holds only its state's name, so restoring one costs no machine building.
 func (s *Session) fire(ctx context.Context, fr *frame, b *branch) (*state, error) {
+	if b.target == nil {
+		// Staying is not a transition: looplab/fsm would answer
+		// NoTransitionError and change nothing, so it is not asked.
+		return fr.state, nil
+	}
 	m := fr.flow.fsms.Get().(*fsm.FSM)
 	defer fr.flow.fsms.Put(m)
 	m.SetState(fr.state.name)
@@ -726,7 +746,7 @@ func (s *Session) validate(st *state, choice string, input map[string]any) (map[
 	}
 	if len(ch.Fields) == 0 {
 		// Nothing to fill in: share the state's all-zero input.
-		s.top().env["input"] = st.zeroInput
+		s.top().setInput(st.zeroInput)
 		return st.zeroInput, nil
 	}
 	clean := make(map[string]any, len(st.fields))
@@ -741,7 +761,7 @@ func (s *Session) validate(st *state, choice string, input map[string]any) (map[
 		}
 		clean[name] = v
 	}
-	s.top().env["input"] = clean
+	s.top().setInput(clean)
 	return clean, nil
 }
 
