@@ -40,7 +40,9 @@ var runCommand = &Command{
 Run checks the flow FILE and runs it as a client application would, against
 the demo portal embedded in tether (accounts, licences and tokens from the
 fixture flows/demo/portal.yaml), asking its prompts at the terminal or
-answering them from an answers file (see docs/answers.md).
+answering them from an answers file (see docs/answers.md). On a terminal
+the prompts are forms (menus, masked passwords and codes); with --plain, or
+when stdin is not a terminal, they are plain line prompts.
 
 The demo SMS gateway prints the codes it "sends" on stderr, as the phone
 would show them; they never reach stdout, the transcript or the JSON log.
@@ -64,6 +66,7 @@ portal failed, the answers ran out, input ended).`,
 		fs.BoolVar(&o.json, "json", false, "print the event log as JSON lines, the last one the result")
 		fs.StringVar(&o.transcript, "transcript", "", "also write the transcript to `file`")
 		fs.StringVar(&o.otherApp, "other-app", "", "first save the fixture's token of this vendor `app` on the device, as if it had signed in here")
+		fs.BoolVar(&o.plain, "plain", false, "ask with plain line prompts even on a terminal (no forms)")
 		return o.run
 	},
 }
@@ -75,6 +78,7 @@ type runOptions struct {
 	json                                           bool
 	transcript                                     string
 	otherApp                                       string
+	plain                                          bool
 }
 
 // fakeClock is the session clock of a scripted run: it moves only when the
@@ -323,6 +327,13 @@ func (o *runOptions) driver(env *Env, outbox *smsoutbox.Outbox, captchas *captch
 	}
 	var opts []terminal.Option
 	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if out, ok := env.Stdout.(*os.File); ok && term.IsTerminal(int(out.Fd())) && !o.plain {
+			form := terminal.NewForm(env.Stdin, env.Stdout)
+			return func(step engine.Step, problem error) (reply, error) {
+				r, err := form.Next(step, problem)
+				return reply{choice: r.Choice, input: r.Input}, err
+			}, nil
+		}
 		fd := int(f.Fd())
 		opts = append(opts, terminal.WithSecretReader(func() (string, error) {
 			b, err := term.ReadPassword(fd)

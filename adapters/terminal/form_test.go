@@ -1,0 +1,76 @@
+package terminal
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tetherflow/tether/engine"
+)
+
+// keys drives a form the way a person types, one key press at a time with
+// a pause between them, so that each lands in the field that has the focus
+// by then (Enter is \r, the down arrow ESC [ B).
+const down = "\x1b[B"
+
+type keys struct{ presses []string }
+
+func typing(presses ...string) *keys { return &keys{presses: presses} }
+
+func (k *keys) Read(p []byte) (int, error) {
+	if len(k.presses) == 0 {
+		time.Sleep(50 * time.Millisecond)
+		return 0, errors.New("no more keys")
+	}
+	time.Sleep(20 * time.Millisecond)
+	n := copy(p, k.presses[0])
+	k.presses = k.presses[1:]
+	return n, nil
+}
+
+// text returns the key presses that type s.
+func text(s string) []string {
+	out := make([]string, 0, len(s))
+	for _, r := range s {
+		out = append(out, string(r))
+	}
+	return out
+}
+
+func TestFormSignIn(t *testing.T) {
+	var out strings.Builder
+	presses := append([]string{"\r"}, text("a@example.com")...)
+	presses = append(append(append(presses, "\r"), text("hunter2")...), "\r")
+	f := NewForm(typing(presses...), &out)
+	r, err := f.Next(engine.Step{State: "sign_in", Prompt: signIn}, nil)
+	if err != nil {
+		t.Fatalf("Next: %v", err)
+	}
+	if r.Choice != "continue" || r.Input["email"] != "a@example.com" || r.Input["password"] != "hunter2" {
+		t.Errorf("reply = %+v, want continue with email and password", r)
+	}
+	if strings.Contains(out.String(), "hunter2") {
+		t.Error("the password was drawn on the screen")
+	}
+}
+
+func TestFormChoiceWithoutFields(t *testing.T) {
+	var out strings.Builder
+	f := NewForm(typing(down, "\r"), &out)
+	r, err := f.Next(engine.Step{Prompt: signIn}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Choice != "cancel" || len(r.Input) != 0 {
+		t.Errorf("reply = %+v, want cancel without input", r)
+	}
+}
+
+func TestFormAbort(t *testing.T) {
+	var out strings.Builder
+	f := NewForm(typing("\x03"), &out) // Ctrl-C
+	if _, err := f.Next(engine.Step{Prompt: signIn}, nil); !errors.Is(err, ErrEndOfInput) {
+		t.Errorf("error = %v, want ErrEndOfInput", err)
+	}
+}
