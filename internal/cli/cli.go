@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/tetherflow/tether/engine"
 )
 
 // Exit codes Main returns.
@@ -49,6 +52,21 @@ type Env struct {
 	Getenv func(key string) string
 
 	commands []*Command // the command table, for help
+
+	// dir, when set, is the directory relative paths are taken from
+	// (cover runs a script's commands in the script's own directory).
+	dir string
+	// observe, when set, is given every session's event log when the
+	// session stops, with the region it ran under (cover collects them).
+	observe func(region string, fl *engine.Flow, log []engine.Entry)
+}
+
+// path resolves a path given on the command line.
+func (env *Env) path(p string) string {
+	if env.dir == "" || p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(env.dir, p)
 }
 
 // Main runs the tether command line args (without the program name) and

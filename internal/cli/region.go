@@ -15,31 +15,37 @@ import (
 // describes the region and the files its values come from, for the
 // transcript's header.
 func regionalFlow(fl **engine.Flow, path, regionsDir, country string) (string, error) {
+	desc, _, err := regionalFlowNamed(fl, path, regionsDir, country)
+	return desc, err
+}
+
+// regionalFlowNamed is regionalFlow that also returns the region's name.
+func regionalFlowNamed(fl **engine.Flow, path, regionsDir, country string) (string, string, error) {
 	if regionsDir == "" {
 		regionsDir = filepath.Join(filepath.Dir(path), "regions")
 	}
 	set, err := policy.Load(regionsDir)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	flows := map[string]*engine.Flow{(*fl).Name(): *fl}
 	for name, sub := range (*fl).Subflows() {
 		flows[name] = sub
 	}
 	if err := set.Check(flows); err != nil {
-		return "", err
+		return "", "", err
 	}
 	eff, region, err := set.Effective(*fl, country)
 	if err != nil {
 		if errors.Is(err, policy.ErrCountry) {
-			return "", usagef("--region: %v", err)
+			return "", "", usagef("--region: %v", err)
 		}
-		return "", err
+		return "", "", err
 	}
 	*fl = eff
 	files := region.Files()
 	if len(files) == 0 {
-		return fmt.Sprintf("%s for %s (flow defaults: %s)", region.Name, country, path), nil
+		return fmt.Sprintf("%s for %s (flow defaults: %s)", region.Name, country, path), region.Name, nil
 	}
-	return fmt.Sprintf("%s for %s (policy: %s over %s)", region.Name, country, strings.Join(files, ", "), path), nil
+	return fmt.Sprintf("%s for %s (policy: %s over %s)", region.Name, country, strings.Join(files, ", "), path), region.Name, nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/tetherflow/tether/adapters/smsoutbox"
 	"github.com/tetherflow/tether/adapters/terminal"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/policy"
 )
 
 // Exit codes of tether run beyond Main's.
@@ -121,7 +122,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	if len(args) != 1 {
 		return usagef("run takes one flow file")
 	}
-	path := args[0]
+	path := env.path(args[0])
 	if o.json && o.answers == "" {
 		return usagef("--json needs --answers: prompts and JSON cannot share stdout")
 	}
@@ -130,7 +131,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		printErrors(env.Stderr, flowErrors(path, err))
 		return &exitError{code: exitUsage}
 	}
-	region, err := o.applyRegion(&fl, path)
+	region, regionName, err := o.applyRegion(&fl, path, env)
 	var uerr *usageError
 	switch {
 	case errors.As(err, &uerr):
@@ -159,6 +160,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	if fixturePath == "" {
 		fixturePath = filepath.Join(filepath.Dir(path), "demo", "portal.yaml")
 	}
+	fixturePath = env.path(fixturePath)
 	fx, err := demoportal.LoadFixture(fixturePath)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -169,7 +171,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 	captchas := captcha.New(rand.New(rand.NewPCG(seed, 2)))
-	store := credstore.New(o.credentials)
+	store := credstore.New(env.path(o.credentials))
 	if o.otherApp != "" {
 		if err := saveOtherApp(ctx, store, fx, o.otherApp); err != nil {
 			code := exitUnfinished // the store could not be written
@@ -215,8 +217,11 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		engine.WriteTranscript(&transcript, entries)
 	}
 	finish := func(err error) error {
+		if env.observe != nil && sess != nil {
+			env.observe(regionName, fl, sess.Log())
+		}
 		if o.transcript != "" {
-			if werr := os.WriteFile(o.transcript, []byte(transcript.String()), 0o644); werr != nil && err == nil {
+			if werr := os.WriteFile(env.path(o.transcript), []byte(transcript.String()), 0o644); werr != nil && err == nil {
 				err = werr
 			}
 		}
@@ -305,7 +310,7 @@ func resultLine(o *engine.Outcome) string {
 // the person at the terminal.
 func (o *runOptions) driver(env *Env, outbox *smsoutbox.Outbox, captchas *captcha.Captcha) (func(engine.Step, error) (reply, error), error) {
 	if o.answers != "" {
-		list, err := answers.Load(o.answers)
+		list, err := answers.Load(env.path(o.answers))
 		if err != nil {
 			return nil, err
 		}
@@ -363,10 +368,11 @@ func saveOtherApp(ctx context.Context, store *credstore.Store, fx demoportal.Fix
 var errNoSuchApp = errors.New("the fixture has no token saved by")
 
 // applyRegion replaces *fl with the flow under the regional policy of
-// --region and says which region applied.
-func (o *runOptions) applyRegion(fl **engine.Flow, path string) (string, error) {
+// --region and says which region applied: a description for the header,
+// and its name.
+func (o *runOptions) applyRegion(fl **engine.Flow, path string, env *Env) (string, string, error) {
 	if o.region == "" {
-		return "default (flow defaults: " + path + ")", nil
+		return "default (flow defaults: " + path + ")", policy.DefaultRegion, nil
 	}
-	return regionalFlow(fl, path, o.regions, o.region)
+	return regionalFlowNamed(fl, path, env.path(o.regions), o.region)
 }
