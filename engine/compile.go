@@ -793,7 +793,10 @@ func flowHash(fl *Flow) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// suggest returns ` (did you mean X?)` for the closest name, if close.
+// Suggest returns " (did you mean X?)" for the name in names closest to
+// name, when one is close enough to be a likely typo, and "" otherwise.
+func Suggest(name string, names []string) string { return suggest(name, names) }
+
 func suggest(name string, names []string) string {
 	best, bestD := "", 3
 	for _, n := range names {

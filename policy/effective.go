@@ -29,7 +29,7 @@ func (s *Set) Check(flows map[string]*engine.Flow) error {
 			fo := r.flows[name]
 			fl := flows[name]
 			if fl == nil {
-				errs.Add(fo.pos, "region %s sets policy for unknown flow %s%s", r.Name, name, suggest(name, names))
+				errs.Add(fo.pos, "region %s sets policy for unknown flow %s%s", r.Name, name, engine.Suggest(name, names))
 				continue
 			}
 			if _, err := fl.WithPolicy(fo.values); err != nil {

@@ -43,7 +43,7 @@ func link(regions []*Region, errs *engine.ErrorList) *Set {
 		}
 		parent := s.byName[r.Extends]
 		if parent == nil {
-			errs.Add(r.extendsPos, "region %s extends unknown region %s%s", r.Name, r.Extends, suggest(r.Extends, names))
+			errs.Add(r.extendsPos, "region %s extends unknown region %s%s", r.Name, r.Extends, engine.Suggest(r.Extends, names))
 			continue
 		}
 		r.Parent = parent
@@ -86,40 +86,4 @@ func cycleFrom(r *Region) []string {
 		seen[p] = true
 	}
 	return nil
-}
-
-// suggest returns " (did you mean X?)" for the known name closest to name,
-// when one is close enough to be a likely typo.
-func suggest(name string, known []string) string {
-	best, bestD := "", len(name)/2+1
-	for _, k := range known {
-		if d := distance(name, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return " (did you mean " + best + "?)"
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -480,7 +480,7 @@ func TestShipped(t *testing.T) {
 		{"DE", "eu-de", map[string]any{"data_provisioning_consent": true, "consent_document": "gdpr-data-provisioning-de", "region": "eu-de"}},
 		{"BR", "brazil", map[string]any{"data_provisioning_consent": true, "consent_document": "lgpd-data-provisioning", "region": "brazil"}},
 		{"SG", "strict", map[string]any{"captcha_after_failures": 2, "lockout_after_failures": 4, "region": "strict"}},
-		{"IN", "sms-short", map[string]any{"code_lifetime": 2 * time.Minute, "resend_cooldown": time.Minute, "max_resends": 2, "region": "sms-short"}},
+		{"IN", "sms-short", map[string]any{"code_lifetime": 2 * time.Minute, "resend_cooldown": time.Minute, "max_resends": 1, "region": "sms-short"}},
 	}
 	for _, tt := range tests {
 		eff, r, err := s.Effective(fl, tt.country)
