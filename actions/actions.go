@@ -54,3 +54,11 @@ func secret(name string, doc string) engine.Param {
 func output(name string, k engine.Kind, doc string) engine.Param {
 	return engine.Param{Name: name, Kind: k, Doc: doc}
 }
+
+// ticket is the portal's sign-in ticket, as an output or a parameter. A
+// ticket is not a credential by itself, but an authorised one can be
+// exchanged for a device token while it lives, so it is sensitive: kept
+// in the session's variables, masked in every log and transcript.
+func ticket(doc string, isParam bool) engine.Param {
+	return engine.Param{Name: "ticket", Kind: engine.String, Required: isParam, Sensitive: true, Doc: doc}
+}

@@ -19,7 +19,7 @@ func credentialsSignIn(p Ports) engine.Action {
 			},
 			Outputs: []engine.Param{
 				output("account", engine.String, "the account signed in to (ok) or whose token was refused (rejected)"),
-				output("ticket", engine.String, "authorised ticket for portal.connect (ok)"),
+				ticket("authorised ticket for portal.connect (ok)", false),
 			},
 			Outcomes: []string{"ok", "none", "rejected"},
 		},

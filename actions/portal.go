@@ -18,7 +18,7 @@ func portalSignIn(p Ports) engine.Action {
 			},
 			Outputs: []engine.Param{
 				output("account", engine.String, "the account signed in to (ok, sms)"),
-				output("ticket", engine.String, "the sign-in ticket (ok: authorised; sms: needs a code)"),
+				ticket("the sign-in ticket (ok: authorised; sms: needs a code)", false),
 				output("phone_masked", engine.String, "the phone codes go to, masked (sms)"),
 			},
 			Outcomes: []string{"ok", "sms", "denied"},
@@ -49,7 +49,7 @@ func portalConnect(p Ports) engine.Action {
 			Name: "portal.connect",
 			Doc:  "Exchanges an authorised ticket for a device token and saves it on this device.",
 			Params: []engine.Param{
-				param("ticket", engine.String, "an authorised ticket"),
+				ticket("an authorised ticket", true),
 				optional("app", engine.String, `the application to save the token for (default "tether")`),
 			},
 			Outputs: []engine.Param{

@@ -13,7 +13,7 @@ func smsSend(p Ports) engine.Action {
 			Name: "sms.send",
 			Doc:  "Has the portal send a new code to the account's phone, replacing any previous code.",
 			Params: []engine.Param{
-				param("ticket", engine.String, "the sign-in ticket, from portal.sign_in"),
+				ticket("the sign-in ticket, from portal.sign_in", true),
 			},
 			Outputs: []engine.Param{
 				output("phone_masked", engine.String, "the phone the code went to, masked (sent)"),
@@ -49,7 +49,7 @@ func smsCheck(p Ports) engine.Action {
 			Name: "sms.check",
 			Doc:  "Checks a code sent by SMS; a right code authorises the ticket.",
 			Params: []engine.Param{
-				param("ticket", engine.String, "the sign-in ticket, from portal.sign_in"),
+				ticket("the sign-in ticket, from portal.sign_in", true),
 				secret("code", "the code the person entered"),
 			},
 			Outputs: []engine.Param{

@@ -155,6 +155,7 @@ func (c *compiler) flow(f *File) *Flow {
 	for _, s := range fl.states {
 		c.compileState(fl, s, inputs[s], policyType)
 	}
+	c.sensitivity(fl)
 	if fl.start != nil {
 		c.graphChecks(fl)
 	}
@@ -518,7 +519,7 @@ func (c *compiler) compileWith(fl *Flow, s *state, sc *scope) {
 		if secret != "" && !p.Secret {
 			c.errs.Add(a.Expr.Pos, "secret %s passed to parameter %s of %s, which is not secret", secret, a.Name, what)
 		}
-		s.with = append(s.with, &cassign{name: a.Name, pos: a.Pos, kind: p.Kind, prog: prog, secret: p.Secret || secret != ""})
+		s.with = append(s.with, &cassign{name: a.Name, pos: a.Pos, kind: p.Kind, prog: prog, secret: p.Secret || p.Sensitive || secret != ""})
 	}
 	for _, p := range params {
 		if p.Required && !given[p.Name] {
@@ -850,3 +851,108 @@ func staticPrompt(s *state) *Prompt {
 	}
 	return p
 }
+
+// sensitivity finds the variables that hold sensitive values: those a
+// branch assigns from a Sensitive action output or from another sensitive
+// variable. Their assignments are masked in the log, as are action
+// parameters computed from them; showing one in a prompt, a message or a
+// final output is an error.
+func (c *compiler) sensitivity(fl *Flow) {
+	fl.sensitive = map[string]bool{}
+	for changed := true; changed; {
+		changed = false
+		for _, s := range fl.states {
+			handlers := make([]*handler, 0, len(s.on)+len(s.timers))
+			for _, ev := range sortedKeys(s.on) {
+				handlers = append(handlers, s.on[ev])
+			}
+			for _, t := range s.timers {
+				handlers = append(handlers, t.handler)
+			}
+			for _, h := range handlers {
+				for _, b := range h.branches {
+					for _, a := range b.set {
+						if !fl.sensitive[a.name] && c.readsSensitive(fl, s, a.prog) {
+							fl.sensitive[a.name], changed = true, true
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(fl.sensitive) == 0 {
+		return
+	}
+	for _, s := range fl.states {
+		for _, a := range s.with {
+			if c.readsSensitive(fl, s, a.prog) {
+				a.secret = true
+			}
+		}
+		for _, t := range []*ctext{s.text, s.help, s.message} {
+			if t == nil {
+				continue
+			}
+			for _, p := range t.parts {
+				if name := sensitiveVar(fl, p.prog); name != "" {
+					c.errs.Add(s.decl.Pos, "state %s shows sensitive variable %s; it may be kept, not shown", s.name, name)
+				}
+			}
+		}
+		for _, a := range s.output {
+			if name := sensitiveVar(fl, a.prog); name != "" {
+				c.errs.Add(a.pos, "output %s reads sensitive variable %s; it may be kept, not shown", a.name, name)
+			}
+		}
+	}
+}
+
+// readsSensitive reports whether prog, in a handler of state s, reads a
+// sensitive variable or a Sensitive output of s's action.
+func (c *compiler) readsSensitive(fl *Flow, s *state, prog *vm.Program) bool {
+	if prog == nil {
+		return false
+	}
+	if sensitiveVar(fl, prog) != "" {
+		return true
+	}
+	if s.spec == nil {
+		return false
+	}
+	found := false
+	node := prog.Node()
+	ast.Walk(&node, visitFunc(func(n ast.Node) {
+		m, ok := n.(*ast.MemberNode)
+		if !ok {
+			return
+		}
+		id, ok := m.Node.(*ast.IdentifierNode)
+		prop, ok2 := m.Property.(*ast.StringNode)
+		if ok && ok2 && id.Value == "result" {
+			if o, ok := s.spec.Output(prop.Value); ok && o.Sensitive {
+				found = true
+			}
+		}
+	}))
+	return found
+}
+
+// sensitiveVar returns a sensitive variable prog reads, or "".
+func sensitiveVar(fl *Flow, prog *vm.Program) string {
+	if prog == nil {
+		return ""
+	}
+	name := ""
+	node := prog.Node()
+	ast.Walk(&node, visitFunc(func(n ast.Node) {
+		if id, ok := n.(*ast.IdentifierNode); ok && fl.sensitive[id.Value] && name == "" {
+			name = id.Value
+		}
+	}))
+	return name
+}
+
+// visitFunc adapts a function to expr's ast.Visitor.
+type visitFunc func(ast.Node)
+
+func (f visitFunc) Visit(n *ast.Node) { f(*n) }

@@ -25,6 +25,9 @@ type Flow struct {
 
 	vars    []varInfo
 	varIdx  map[string]int
+	// sensitive names the variables that hold sensitive values (assigned
+	// from a Sensitive output, or from another sensitive variable).
+	sensitive map[string]bool
 	policy  map[string]any
 	pkinds  map[string]Kind
 	psource map[string]Pos // where each effective policy value was set
@@ -80,7 +83,7 @@ type cassign struct {
 	pos    Pos
 	kind   Kind // declared kind of the target
 	prog   *vm.Program
-	secret bool // the value is secret (params only)
+	secret bool // the value is secret or sensitive: masked in the log (params)
 	varIdx int  // set: index into vars
 }
 

@@ -72,20 +72,26 @@ func (v Value) MarshalJSON() ([]byte, error) {
 	}{v.Name, jsonValue(val)})
 }
 
-// Change is one variable assignment.
+// Change is one variable assignment. The values of a sensitive variable
+// are not kept: Masked is set instead.
 type Change struct {
-	Var  string
-	From any
-	To   any
+	Var    string
+	From   any
+	To     any
+	Masked bool
 }
 
 // MarshalJSON writes {"var": ..., "from": ..., "to": ...}.
 func (c Change) MarshalJSON() ([]byte, error) {
+	from, to := jsonValue(c.From), jsonValue(c.To)
+	if c.Masked {
+		from, to = Masked, Masked
+	}
 	return json.Marshal(struct {
 		Var  string `json:"var"`
 		From any    `json:"from"`
 		To   any    `json:"to"`
-	}{c.Var, jsonValue(c.From), jsonValue(c.To)})
+	}{c.Var, from, to})
 }
 
 func jsonValue(v any) any {

@@ -492,8 +492,11 @@ func (s *Session) take(ctx context.Context, fr *frame, b *branch, e Entry) error
 		s.entry(e)
 		return err
 	}
-	for _, c := range changes {
-		fr.env[c.Var] = c.To
+	for i := range changes {
+		fr.env[changes[i].Var] = changes[i].To
+		if fr.flow.sensitive[changes[i].Var] {
+			changes[i] = Change{Var: changes[i].Var, Masked: true}
+		}
 	}
 	e.Branch, e.Guard, e.Changes = b.idx+1, b.condSrc, changes
 	if b.target != nil {
@@ -582,10 +585,13 @@ func maskOutputs(spec *Spec, outputs map[string]any) []Value {
 	out := make([]Value, 0, len(outputs))
 	for _, o := range spec.Outputs {
 		v := outputs[o.Name]
-		if o.Secret {
+		// An empty output has nothing to hide, and showing it as empty
+		// (left out of the transcript) says which outcome had no ticket.
+		masked := (o.Secret || o.Sensitive) && !isZero(v)
+		if masked {
 			v = nil
 		}
-		out = append(out, Value{Name: o.Name, Value: v, Secret: o.Secret})
+		out = append(out, Value{Name: o.Name, Value: v, Secret: masked})
 	}
 	return out
 }

@@ -128,6 +128,10 @@ func writeBranch(b *strings.Builder, e *Entry, line func(tag, format string, arg
 	}
 	line("", "%s", strings.Join(parts, " "))
 	for _, c := range e.Changes {
+		if c.Masked {
+			line("", "  set %s = %s", c.Var, Masked)
+			continue
+		}
 		line("", "  set %s = %s (was %s)", c.Var, quoteValue(c.To), quoteValue(c.From))
 	}
 }
