@@ -39,14 +39,14 @@ func (k Kind) String() string {
 type Param struct {
 	Name     string
 	Kind     Kind
-	Required bool   // parameters only: the flow must pass it
-	Secret   bool   // the value is never logged, snapshotted or assigned to a variable
+	Required bool // parameters only: the flow must pass it
+	Secret   bool // the value is never logged, snapshotted or assigned to a variable
 	// Sensitive values are masked in the event log and transcripts but may
 	// be kept in variables, and so in snapshots: a portal's sign-in ticket,
 	// which the next states need but a shared transcript must not show.
 	// A variable assigned a sensitive value is itself sensitive.
 	Sensitive bool
-	Doc      string // one line, shown by `tether actions`
+	Doc       string // one line, shown by `tether actions`
 }
 
 // Spec declares what an action takes, what it gives back and which outcomes

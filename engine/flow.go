@@ -23,14 +23,14 @@ type Flow struct {
 	byName map[string]*state
 	start  *state
 
-	vars    []varInfo
-	varIdx  map[string]int
+	vars   []varInfo
+	varIdx map[string]int
 	// sensitive names the variables that hold sensitive values (assigned
 	// from a Sensitive output, or from another sensitive variable).
 	sensitive map[string]bool
-	policy  map[string]any
-	pkinds  map[string]Kind
-	psource map[string]Pos // where each effective policy value was set
+	policy    map[string]any
+	pkinds    map[string]Kind
+	psource   map[string]Pos // where each effective policy value was set
 
 	outcomes []string // final outcomes, sorted
 
