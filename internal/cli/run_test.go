@@ -213,6 +213,13 @@ func TestRunKeepsSecrets(t *testing.T) {
 						}
 					}
 				}
+				// Sign-in tickets (the demo portal's start "tkt-") are
+				// sensitive: the session keeps them, no output shows them.
+				for _, out := range outputs {
+					if strings.Contains(out.text, "tkt-") {
+						t.Errorf("%s shows a sign-in ticket:\n%s", out.name, out.text)
+					}
+				}
 				// stderr carries the texted codes (the phone's screen), never
 				// a password or a token.
 				for _, s := range slices.Concat(tt.typed, r.tokens, fixtureTokens) {
