@@ -9,6 +9,8 @@ var commands = []*Command{
 	coverCommand,
 	validateCommand,
 	graphCommand,
+	pathsCommand,
+	replayCommand,
 	policyCommand,
 	versionCommand,
 	helpCommand,

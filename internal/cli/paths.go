@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tetherflow/tether/engine"
+)
+
+var pathsCommand = &Command{
+	Name:  "paths",
+	Args:  "FLOW [flags]",
+	Short: "list the distinct paths through a flow",
+	Long: `
+Paths lists the distinct paths through the flow FILE: every outcome each
+action declares, every choice each prompt offers, and a prompt's earliest
+timer firing, each explored in turn. The flow really runs, on actions that
+return the outcome the path dictates, so guards choose branches as they
+would for real. With --region the country's regional policy applies, so a
+region where consent is required has paths through the consent prompt.
+
+Each line is a path: its number, its decisions (state:outcome,
+state:choice, state:(timer); subflow states as flow/state) and how it
+ends. Loops are bounded: a path that would decide at one state more than
+--max-visits times is cut there and listed as cut; --max-paths stops the
+search. The last line says how many paths the bounds cut short.
+
+With --write DIR, paths also writes, for every path that ends, a
+testscript replay-FLOW-REGION-NNN.txtar into DIR that replays it with
+tether replay and compares the transcript with the golden copy it holds.
+Run it from the directory the scripts will run in (the repository root,
+whose flows/ the testscripts copy), so that the flow's path in the
+scripts is the one given here. See docs/paths.md.`,
+	Flags: func(fs *flag.FlagSet) RunFunc {
+		o := &pathsOptions{}
+		fs.StringVar(&o.region, "region", "", "country (ISO 3166-1 alpha-2) whose regional policy applies")
+		fs.StringVar(&o.regions, "regions", "", "directory of regional policy overlays (default: regions/ next to the flow)")
+		fs.IntVar(&o.maxVisits, "max-visits", engine.DefaultMaxVisits, "cut a path that would decide at one state more than `N` times")
+		fs.IntVar(&o.maxPaths, "max-paths", engine.DefaultMaxPaths, "stop after `N` paths")
+		fs.StringVar(&o.write, "write", "", "write a replay testscript for every path that ends into `dir`")
+		return o.run
+	},
+}
+
+type pathsOptions struct {
+	region, regions     string
+	maxVisits, maxPaths int
+	write               string
+}
+
+func (o *pathsOptions) run(ctx context.Context, env *Env, args []string) error {
+	if len(args) != 1 {
+		return usagef("paths takes one flow file")
+	}
+	if o.maxVisits < 1 || o.maxPaths < 1 {
+		return usagef("--max-visits and --max-paths must be at least 1")
+	}
+	path := args[0]
+	fl, region, err := loadRegional(env, path, o.region, o.regions)
+	if err != nil {
+		return err
+	}
+	set, err := fl.Paths(ctx, engine.PathOptions{MaxVisits: o.maxVisits, MaxPaths: o.maxPaths})
+	if err != nil {
+		return err
+	}
+	width := len(fmt.Sprint(len(set.Paths)))
+	for i, p := range set.Paths {
+		fmt.Fprintf(env.Stdout, "%*d  %s\n", width, i+1, pathLine(fl.Name(), &p))
+	}
+	fmt.Fprintf(env.Stdout, "%d paths (%d back where they had been), %d cut by --max-visits, %d by --max-paths\n", len(set.Paths), set.Loops, set.CutByVisits, set.CutByPaths)
+	if o.write == "" {
+		return nil
+	}
+	return o.writeScripts(ctx, env, path, fl, region, set)
+}
+
+// pathLine is a path's decisions, joined, and how it ends.
+func pathLine(root string, p *engine.Path) string {
+	parts := make([]string, 0, len(p.Steps)+2)
+	for _, st := range p.Steps {
+		parts = append(parts, st.Format(root))
+	}
+	return strings.Join(append(parts, "->", pathEnd(root, p)), " ")
+}
+
+func pathEnd(root string, p *engine.Path) string {
+	at := strings.TrimSuffix(engine.PathStep{Flow: p.Flow, State: p.State}.Format(root), ":")
+	switch p.End {
+	case engine.EndCut:
+		return "cut at " + at + " (--max-visits)"
+	case engine.EndLoop:
+		return "back at " + at
+	case engine.EndError:
+		return "error: " + p.Err.Error()
+	}
+	return p.Outcome.Name
+}
+
+// writeScripts writes one replay testscript per path that ends, each with
+// its path file and its golden transcript, produced by the same code as
+// tether replay.
+func (o *pathsOptions) writeScripts(ctx context.Context, env *Env, path string, fl *engine.Flow, region string, set *engine.PathSet) error {
+	if err := os.MkdirAll(o.write, 0o777); err != nil {
+		return err
+	}
+	start, err := time.Parse(time.RFC3339, engine.DefaultPathStart)
+	if err != nil {
+		return err
+	}
+	flowArg := filepath.ToSlash(path)
+	tag, regionArgs := "default", ""
+	if o.region != "" {
+		tag, regionArgs = strings.ToLower(o.region), " --region "+o.region
+	}
+	if o.regions != "" {
+		regionArgs += " --regions " + filepath.ToSlash(o.regions)
+	}
+	width := max(3, len(fmt.Sprint(len(set.Paths))))
+	written := 0
+	for i, p := range set.Paths {
+		if p.End == engine.EndCut && !p.Waiting {
+			continue // cut inside a step: a replay cannot stop there
+		}
+		var transcript bytes.Buffer
+		pf := &pathFile{steps: p.Steps}
+		if p.Waiting {
+			pf.wait = &engine.PathStep{Flow: p.Flow, State: p.State}
+		}
+		if err := replayPath(ctx, &transcript, fl, region, pf, start); err != nil {
+			return fmt.Errorf("path %d does not replay: %w", i+1, err)
+		}
+		comment := fmt.Sprintf(`# Path %d of %s, region %s:
+# %s
+#
+# Generated by tether paths; do not edit. To regenerate, see docs/testing.md.
+
+exec tether replay %s --path path.yaml%s --clock %s
+cmp stdout transcript
+`, i+1, fl.Name(), regionName(o.region), pathLine(fl.Name(), &p), flowArg, regionArgs, engine.DefaultPathStart)
+		var ar bytes.Buffer
+		ar.WriteString(comment)
+		fmt.Fprintf(&ar, "\n-- path.yaml --\n%s-- transcript --\n%s", formatPath(fl.Name(), &p), transcript.Bytes())
+		name := fmt.Sprintf("replay-%s-%s-%0*d.txtar", fl.Name(), tag, width, i+1)
+		if err := os.WriteFile(filepath.Join(o.write, name), ar.Bytes(), 0o666); err != nil {
+			return err
+		}
+		written++
+	}
+	fmt.Fprintf(env.Stderr, "wrote %d replay scripts to %s\n", written, o.write)
+	return nil
+}
+
+func regionName(country string) string {
+	if country == "" {
+		return "default"
+	}
+	return country
+}
