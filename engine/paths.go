@@ -18,6 +18,11 @@ const (
 	StepOutcome StepKind = "outcome" // an action returned one of its declared outcomes
 	StepChoice  StepKind = "choice"  // a prompt was answered with one of its choices
 	StepTimer   StepKind = "timer"   // the waiting session's earliest timer fired
+	// StepPause lets time pass at a prompt without its timer firing: half
+	// the time left to the timer (Name says how long). Offered only at
+	// prompts whose guards read the clock, once per visit, so that
+	// branches like "a new code only after the cooldown" are explored.
+	StepPause StepKind = "pause"
 )
 
 // PathStep is one decision of a path: at State of Flow (a subflow's name
@@ -38,8 +43,11 @@ func (s PathStep) Format(root string) string {
 	if s.Flow != "" && s.Flow != root {
 		at = s.Flow + "/" + s.State
 	}
-	if s.Kind == StepTimer {
+	switch s.Kind {
+	case StepTimer:
 		return at + ":(timer)"
+	case StepPause:
+		return at + ":(pause " + s.Name + ")"
 	}
 	return at + ":" + s.Name
 }
@@ -100,6 +108,14 @@ type PathOptions struct {
 	// Start is the session clock's time at the start of every path. Zero
 	// means DefaultPathStart.
 	Start time.Time
+	// Dedup ends a path at a prompt where any earlier path already was in
+	// the same configuration (states, variables, timers), not only an
+	// earlier point of the same path: every way on from there has been
+	// explored from that earlier visit. The search then takes every option
+	// of every reachable configuration exactly once, so loops that count
+	// up to a policy value (a CAPTCHA after 3 failures) are explored in
+	// full without a path per way of getting there; MaxVisits can be high.
+	Dedup bool
 }
 
 // Defaults of PathOptions.
@@ -155,7 +171,7 @@ func (f *Flow) Paths(ctx context.Context, opts PathOptions) (*PathSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &explorer{max: opts.MaxVisits, root: f, vars: map[string][]string{}}
+	x := &explorer{max: opts.MaxVisits, root: f, vars: map[string][]string{}, dedup: opts.Dedup}
 	r := newScripted(f, start, x.choose)
 	r.known = x.known
 	x.slack = opts.MaxVisits*countDecisionStates(f, map[*Flow]bool{}) + 1
@@ -226,6 +242,7 @@ var (
 // snapshotted.
 type explorer struct {
 	max    int // MaxVisits
+	dedup  bool
 	slack  int // more decisions than this in one path means some state was visited too often
 	prefix []int
 	width  []int
@@ -251,7 +268,9 @@ func (x *explorer) resume(r *scripted) *checkpoint {
 		x.visits, x.seen = map[[2]string]int{}, map[string]bool{}
 	}
 	clear(x.visits)
-	clear(x.seen)
+	if !x.dedup {
+		clear(x.seen)
+	}
 	branch := len(x.prefix) - 1
 	n := len(x.cps)
 	for n > 0 && x.cps[n-1].at > branch {
@@ -273,8 +292,11 @@ func (x *explorer) resume(r *scripted) *checkpoint {
 
 // config returns a key for the session's whole state: the flow and state,
 // variables and timers of each frame.
-func (x *explorer) config(snap *Snapshot) string {
+func (x *explorer) config(snap *Snapshot, now time.Time) string {
 	x.key.Reset()
+	// The clock is part of the configuration: guards may read it.
+	x.key.WriteString(now.UTC().Format(time.RFC3339Nano))
+	x.key.WriteByte('\n')
 	for _, fr := range snap.Frames {
 		x.key.WriteString(fr.Flow)
 		x.key.WriteByte('/')
@@ -345,7 +367,7 @@ func (x *explorer) choose(r *scripted, d *decision, options []string) (int, erro
 	if d.kind != StepOutcome {
 		if n := len(x.cps); n == 0 || x.cps[n-1].at != i { // not resumed here
 			snap := r.s.Snapshot()
-			key := x.config(snap)
+			key := x.config(snap, r.now)
 			if x.seen[key] {
 				x.cutAt, x.cutFlow, x.cutState, x.cutEnd, x.cutWaiting = i, d.flow, d.state, EndLoop, true
 				return 0, errCut
@@ -357,6 +379,17 @@ func (x *explorer) choose(r *scripted, d *decision, options []string) (int, erro
 			x.cutAt, x.cutFlow, x.cutState, x.cutWaiting = i, d.flow, d.state, true
 			return 0, errCut
 		}
+	}
+	if d.kind == StepOutcome && x.dedup && i >= len(x.prefix) {
+		// A loop of run states has no prompt to stop at: with Dedup, an
+		// action decision in a configuration a path has decided in before
+		// ends the path too (it cannot be replayed, stopping mid-step).
+		key := "run " + x.config(r.s.Snapshot(), r.now)
+		if x.seen[key] {
+			x.cutAt, x.cutFlow, x.cutState, x.cutEnd, x.cutWaiting = i, d.flow, d.state, EndLoop, false
+			return 0, errCut
+		}
+		x.seen[key] = true
 	}
 	if i >= x.slack {
 		return 0, errCut // the visits counted after the run tell where
@@ -585,15 +618,20 @@ func (rp *replayer) choose(r *scripted, d *decision, options []string) (int, err
 	case want.Kind == StepOutcome:
 		return 0, rp.diverge(r, k, where)
 	case want.Kind == StepTimer:
-		if options[len(options)-1] != timerOption {
-			return 0, rp.diverge(r, k, where+", where no timer is armed")
+		if i := slices.Index(options, timerOption); i >= 0 {
+			return i, nil
 		}
-		return len(options) - 1, nil
+		return 0, rp.diverge(r, k, where+", where no timer is armed")
+	case want.Kind == StepPause:
+		if i := slices.Index(options, pauseOption); i >= 0 {
+			return i, nil
+		}
+		return 0, rp.diverge(r, k, where+", where time cannot pass")
 	case want.State != d.state || (want.Flow != "" && want.Flow != d.flow):
 		return 0, rp.diverge(r, k, where)
 	}
 	for i, o := range options {
-		if o == want.Name && o != timerOption {
+		if o == want.Name && o != timerOption && o != pauseOption {
 			return i, nil
 		}
 	}
@@ -615,8 +653,25 @@ func (rp *replayer) check(r *scripted, k int) error {
 	return rp.diverge(r, k, "the session waits at "+d.at(rp.root))
 }
 
-// timerOption is the option "the earliest timer fires" at an ask state.
-const timerOption = "(timer)"
+// timerOption is the option "the earliest timer fires" at an ask state;
+// pauseOption, "time passes, half way to it".
+const (
+	timerOption = "(timer)"
+	pauseOption = "(pause)"
+)
+
+// readsClock reports whether a guard of one of s's handlers reads now():
+// then how much time has passed can decide a branch.
+func (s *state) readsClock() bool {
+	for _, h := range s.on {
+		for _, b := range h.branches {
+			if strings.Contains(b.condSrc, "now()") {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // decision is one decision a scripted run made. The state of an action's
 // decision is known only once the session logs the action; until then
@@ -711,7 +766,7 @@ func (r *scripted) register(f *Flow, seen map[*Flow]bool) {
 func (r *scripted) clock() time.Time { return r.now }
 
 func (r *scripted) ports() Ports {
-	return Ports{Actions: r.reg, Now: r.clock, Rand: pathRand{}}
+	return Ports{Actions: r.reg, Now: r.clock, Rand: pathRand{}, started: func(s *Session) { r.s = s }}
 }
 
 // run runs one session, from the start or resumed from cp, until it ends
@@ -750,6 +805,11 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 		}
 		if timer {
 			options = append(options, timerOption)
+			last := len(r.made) - 1
+			if st := r.f.stateNamed(cur.Flow, cur.State); st != nil && st.readsClock() && due.After(r.now) &&
+				(last < 0 || r.made[last].kind != StepPause) {
+				options = append(options, pauseOption)
+			}
 		}
 		d := decision{kind: StepChoice, flow: cur.Flow, state: cur.State, logAt: len(r.full)}
 		i, cerr := r.choose(r, &d, options)
@@ -757,6 +817,14 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 			return cerr
 		}
 		k := len(r.made)
+		if options[i] == pauseOption {
+			d.kind = StepPause
+			d.name = (due.Sub(r.now) / 2).Round(time.Second).String()
+			r.made = append(r.made, d)
+			step, _ := time.ParseDuration(d.name)
+			r.now = r.now.Add(step)
+			continue
+		}
 		if options[i] == timerOption {
 			d.kind, d.state = StepTimer, ""
 			r.made = append(r.made, d)
@@ -884,4 +952,20 @@ type pathRand struct{}
 func (pathRand) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// stateNamed returns the state named state of the flow named flow: f or
+// one of its subflows.
+func (f *Flow) stateNamed(flow, state string) *state {
+	if flow == "" || flow == f.name {
+		return f.byName[state]
+	}
+	for _, st := range f.states {
+		if st.sub != nil {
+			if s := st.sub.stateNamed(flow, state); s != nil {
+				return s
+			}
+		}
+	}
+	return nil
 }

@@ -18,16 +18,19 @@ import (
 const generatedDir = "generated"
 
 // generatedSets are the tether paths runs whose scripts generatedDir holds:
-// the flow's defaults and one country of every shipped region. Paths are
-// bounded by --max-visits 1 to keep the set to a few hundred scripts; the
-// paths command lists the rest.
+// the flow's defaults and one country of every shipped region. Each
+// explores every reachable configuration (--dedup: no path per way of
+// getting somewhere, so the visit bound can be high) and writes the paths
+// that together take every branch (--cover): every state, outcome, branch
+// and timer of the flow, per region, pinned by a golden transcript, in a
+// few dozen scripts. tether cover checks that they do (see .ci/run).
 var generatedSets = [][]string{
-	{"paths", "flows/connect.yaml", "--max-visits", "1"},
-	{"paths", "flows/connect.yaml", "--max-visits", "1", "--region", "FR"},
-	{"paths", "flows/connect.yaml", "--max-visits", "1", "--region", "DE"},
-	{"paths", "flows/connect.yaml", "--max-visits", "1", "--region", "BR"},
-	{"paths", "flows/connect.yaml", "--max-visits", "1", "--region", "SG"},
-	{"paths", "flows/connect.yaml", "--max-visits", "1", "--region", "IN"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--cover"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--cover", "--region", "FR"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--cover", "--region", "DE"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--cover", "--region", "BR"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--cover", "--region", "SG"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--cover", "--region", "IN"},
 }
 
 const regenerate = "TESTSCRIPT_UPDATE=1 go test ./testscripts -run TestGeneratedFresh"

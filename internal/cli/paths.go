@@ -44,6 +44,8 @@ scripts is the one given here. See docs/paths.md.`,
 		fs.IntVar(&o.maxVisits, "max-visits", engine.DefaultMaxVisits, "cut a path that would decide at one state more than `N` times")
 		fs.IntVar(&o.maxPaths, "max-paths", engine.DefaultMaxPaths, "stop after `N` paths")
 		fs.StringVar(&o.write, "write", "", "write a replay testscript for every path that ends into `dir`")
+		fs.BoolVar(&o.dedup, "dedup", false, "end a path where an earlier path already was in the same configuration (then loops need no tight --max-visits)")
+		fs.BoolVar(&o.cover, "cover", false, "with --write, write only paths that together take every branch the listed paths take")
 		return o.run
 	},
 }
@@ -52,6 +54,7 @@ type pathsOptions struct {
 	region, regions     string
 	maxVisits, maxPaths int
 	write               string
+	dedup, cover        bool
 }
 
 func (o *pathsOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -62,11 +65,11 @@ func (o *pathsOptions) run(ctx context.Context, env *Env, args []string) error {
 		return usagef("--max-visits and --max-paths must be at least 1")
 	}
 	path := args[0]
-	fl, region, err := loadRegional(env, path, o.region, o.regions)
+	fl, region, _, err := loadRegional(env, path, o.region, o.regions)
 	if err != nil {
 		return err
 	}
-	set, err := fl.Paths(ctx, engine.PathOptions{MaxVisits: o.maxVisits, MaxPaths: o.maxPaths})
+	set, err := fl.Paths(ctx, engine.PathOptions{MaxVisits: o.maxVisits, MaxPaths: o.maxPaths, Dedup: o.dedup})
 	if err != nil {
 		return err
 	}
@@ -124,16 +127,29 @@ func (o *pathsOptions) writeScripts(ctx context.Context, env *Env, path string, 
 	}
 	width := max(3, len(fmt.Sprint(len(set.Paths))))
 	written := 0
+	var replayable []engine.Path
+	var index []int
 	for i, p := range set.Paths {
-		if p.End == engine.EndCut && !p.Waiting {
-			continue // cut inside a step: a replay cannot stop there
+		if (p.End == engine.EndCut || p.End == engine.EndLoop) && !p.Waiting {
+			continue // stopped inside a step: a replay cannot stop there
 		}
+		replayable, index = append(replayable, p), append(index, i)
+	}
+	if o.cover {
+		var picked []int
+		for _, k := range engine.CoveringPaths(replayable) {
+			picked = append(picked, index[k])
+		}
+		index = picked
+	}
+	for _, i := range index {
+		p := set.Paths[i]
 		var transcript bytes.Buffer
 		pf := &pathFile{steps: p.Steps}
 		if p.Waiting {
 			pf.wait = &engine.PathStep{Flow: p.Flow, State: p.State}
 		}
-		if err := replayPath(ctx, &transcript, fl, region, pf, start); err != nil {
+		if err := replayPath(ctx, &Env{Stdout: &transcript}, fl, region, "", pf, start); err != nil {
 			return fmt.Errorf("path %d does not replay: %w", i+1, err)
 		}
 		comment := fmt.Sprintf(`# Path %d of %s, region %s:

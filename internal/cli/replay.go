@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/policy"
 )
 
 var replayCommand = &Command{
@@ -33,6 +34,7 @@ The path file is a YAML list of decisions, in order:
 	- {state: saved_credentials, outcome: none}
 	- {state: sign_in, choice: continue}
 	- {flow: signup, state: details, choice: cancel}
+	- {state: enter_code, pause: 2m30s}
 	- {state: enter_code, timer: 5m}
 
 flow: is needed only for the states of a subflow.
@@ -66,7 +68,7 @@ func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error 
 	if err != nil {
 		return usagef("--clock: %q is not an RFC 3339 time (like %s)", o.clock, engine.DefaultPathStart)
 	}
-	data, err := os.ReadFile(o.path)
+	data, err := os.ReadFile(env.path(o.path))
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -74,46 +76,51 @@ func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error 
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	fl, region, err := loadRegional(env, args[0], o.region, o.regions)
+	fl, region, name, err := loadRegional(env, env.path(args[0]), o.region, env.path(o.regions))
 	if err != nil {
 		return err
 	}
-	return replayPath(ctx, env.Stdout, fl, region, pf, start)
+	return replayPath(ctx, env, fl, region, name, pf, start)
 }
 
 // loadRegional compiles the flow at path and applies the regional policy
-// of country (none when empty), reporting problems as run does.
-func loadRegional(env *Env, path, country, regions string) (*engine.Flow, string, error) {
+// of country (none when empty), reporting problems as run does. It returns
+// the flow, the header's description of the region and the region's name.
+func loadRegional(env *Env, path, country, regions string) (*engine.Flow, string, string, error) {
 	fl, err := compileFlow(path)
 	if err != nil {
 		printErrors(env.Stderr, flowErrors(path, err))
-		return nil, "", &exitError{code: exitUsage}
+		return nil, "", "", &exitError{code: exitUsage}
 	}
 	if country == "" {
-		return fl, "default (flow defaults: " + path + ")", nil
+		return fl, "default (flow defaults: " + path + ")", policy.DefaultRegion, nil
 	}
-	region, err := regionalFlow(&fl, path, regions, country)
+	region, name, err := regionalFlowNamed(&fl, path, regions, country)
 	var uerr *usageError
 	switch {
 	case errors.As(err, &uerr):
-		return nil, "", err
+		return nil, "", "", err
 	case err != nil:
 		printErrors(env.Stderr, flowErrors(path, err))
-		return nil, "", &exitError{code: exitUsage}
+		return nil, "", "", &exitError{code: exitUsage}
 	}
-	return fl, region, nil
+	return fl, region, name, nil
 }
 
 // replayPath replays steps and writes the transcript, with run's header,
-// and the result line to w. A path that does not fit is an exitError 1,
-// after the transcript as far as it fitted.
-func replayPath(ctx context.Context, w io.Writer, fl *engine.Flow, region string, pf *pathFile, start time.Time) error {
+// and the result line to env.Stdout. A path that does not fit is an
+// exitError 1, after the transcript as far as it fitted.
+func replayPath(ctx context.Context, env *Env, fl *engine.Flow, region, regionName string, pf *pathFile, start time.Time) error {
+	w := env.Stdout
 	fmt.Fprintf(w, "# flow %s: %s\n# region %s\n", fl.Name(), fl.Title(), region)
 	s, err := fl.Replay(ctx, pf.steps, start)
 	if s == nil {
 		return err
 	}
 	log := s.Log()
+	if env.observe != nil {
+		env.observe(regionName, fl, log)
+	}
 	var div *engine.DivergedError
 	if errors.As(err, &div) {
 		engine.WriteTranscript(w, log[:div.LogLen])
@@ -151,6 +158,7 @@ type pathItem struct {
 	Outcome *string `yaml:"outcome,omitempty"`
 	Choice  *string `yaml:"choice,omitempty"`
 	Timer   *string `yaml:"timer,omitempty"`
+	Pause   *string `yaml:"pause,omitempty"`
 	Wait    bool    `yaml:"wait,omitempty"`
 }
 
@@ -173,7 +181,7 @@ func parsePath(name string, data []byte) (*pathFile, error) {
 	pf := &pathFile{}
 	if n := len(items); n > 0 && items[n-1].Wait {
 		last := items[n-1]
-		if last.Outcome != nil || last.Choice != nil || last.Timer != nil || last.State == "" {
+		if last.Outcome != nil || last.Choice != nil || last.Timer != nil || last.Pause != nil || last.State == "" {
 			return nil, fmt.Errorf("%s: step %d: want {state: NAME, wait: true} alone", name, n)
 		}
 		pf.wait = &engine.PathStep{Flow: last.Flow, State: last.State}
@@ -186,14 +194,14 @@ func parsePath(name string, data []byte) (*pathFile, error) {
 		for _, k := range []struct {
 			kind engine.StepKind
 			name *string
-		}{{engine.StepOutcome, it.Outcome}, {engine.StepChoice, it.Choice}, {engine.StepTimer, it.Timer}} {
+		}{{engine.StepOutcome, it.Outcome}, {engine.StepChoice, it.Choice}, {engine.StepTimer, it.Timer}, {engine.StepPause, it.Pause}} {
 			if k.name != nil {
 				st.Kind, st.Name = k.kind, *k.name
 				n++
 			}
 		}
 		if it.State == "" || n != 1 || it.Wait {
-			return nil, fmt.Errorf("%s: step %d: want {state: NAME} with one of outcome:, choice: or timer: (or wait: true, last)", name, i+1)
+			return nil, fmt.Errorf("%s: step %d: want {state: NAME} with one of outcome:, choice:, timer: or pause: (or wait: true, last)", name, i+1)
 		}
 		steps[i] = st
 	}
