@@ -1,0 +1,265 @@
+package testscripts_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/txtar"
+	"gopkg.in/yaml.v3"
+
+	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/internal/cli"
+)
+
+// replayScript is one generated replay: its tether arguments, path file
+// and golden transcript.
+type replayScript struct {
+	name       string
+	args       []string
+	path, want []byte
+}
+
+func loadReplays(t *testing.T) []replayScript {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(generatedDir, "replay-*.txtar"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no generated replays in %s: %v", generatedDir, err)
+	}
+	var out []replayScript
+	for _, n := range names {
+		ar, err := txtar.ParseFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs := replayScript{name: filepath.Base(n)}
+		for _, line := range strings.Split(string(ar.Comment), "\n") {
+			if rest, ok := strings.CutPrefix(line, "exec tether "); ok {
+				rs.args = strings.Fields(rest)
+			}
+		}
+		for _, f := range ar.Files {
+			switch f.Name {
+			case "path.yaml":
+				rs.path = f.Data
+			case "transcript":
+				rs.want = f.Data
+			}
+		}
+		if rs.args == nil || rs.path == nil || rs.want == nil {
+			t.Fatalf("%s is not a generated replay", n)
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+// mutant is connect.yaml with one change to its transitions.
+type mutant struct {
+	desc string
+	src  []byte
+}
+
+// mutants returns connect.yaml re-encoded unchanged, and a mutant per
+// transition (its target replaced by the first state after it, in
+// declaration order, that leaves a flow the checker accepts, so that the
+// replays rather than the checker must notice; the next state when none
+// does) and per branch of a handler with several (that branch dropped). A
+// handler's only branch is dropped by dropping the handler, which the
+// checker must refuse.
+func mutants(t *testing.T, src []byte, valid func([]byte) bool) (base []byte, out []mutant) {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		t.Fatal(err)
+	}
+	encode := func() []byte {
+		b, err := yaml.Marshal(&doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	states := mapValue(doc.Content[0], "states")
+	var names []string
+	for i := 0; i < len(states.Content); i += 2 {
+		names = append(names, states.Content[i].Value)
+	}
+	next := func(name string) string {
+		i := slices.Index(names, name)
+		return names[(i+1)%len(names)]
+	}
+	retarget := func(where string, n *yaml.Node) {
+		old := n.Value
+		n.Value = next(old)
+		m := encode()
+		for cand := n.Value; ; {
+			n.Value = cand
+			if b := encode(); valid(b) {
+				m = b
+				break
+			}
+			if cand = next(cand); cand == old {
+				n.Value = next(old)
+				break
+			}
+		}
+		out = append(out, mutant{fmt.Sprintf("%s: go %s instead of %s", where, n.Value, old), m})
+		n.Value = old
+	}
+	for i := 0; i < len(states.Content); i += 2 {
+		state, body := states.Content[i].Value, states.Content[i+1]
+		for _, key := range []string{"on", "after"} {
+			handlers := mapValue(body, key)
+			if handlers == nil {
+				continue
+			}
+			for j := 0; j < len(handlers.Content); j += 2 {
+				event, h := handlers.Content[j].Value, handlers.Content[j+1]
+				where := fmt.Sprintf("%s %s %s", state, key, event)
+				branches := []*yaml.Node{h}
+				if h.Kind == yaml.SequenceNode {
+					branches = slices.Clone(h.Content)
+				}
+				for k, b := range branches {
+					bw := fmt.Sprintf("%s branch %d", where, k+1)
+					switch {
+					case b.Kind == yaml.ScalarNode:
+						retarget(bw, b)
+					case mapValue(b, "go") != nil:
+						retarget(bw, mapValue(b, "go"))
+					}
+					if h.Kind == yaml.SequenceNode && len(h.Content) > 1 {
+						saved := slices.Clone(h.Content)
+						h.Content = slices.Delete(h.Content, k, k+1)
+						out = append(out, mutant{bw + " dropped", encode()})
+						h.Content = saved
+					}
+				}
+				if h.Kind != yaml.SequenceNode || len(h.Content) == 1 {
+					saved := slices.Clone(handlers.Content)
+					handlers.Content = slices.Delete(handlers.Content, j, j+2)
+					out = append(out, mutant{where + " dropped", encode()})
+					handlers.Content = saved
+				}
+			}
+		}
+	}
+	return encode(), out
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// TestMutationsAreCaught holds the generated replays to their purpose:
+// retargeting any single transition of flows/connect.yaml, or dropping any
+// branch, must make at least one of them fail (a transcript that differs,
+// a path that no longer fits, or a flow the checker refuses).
+func TestMutationsAreCaught(t *testing.T) {
+	src, err := os.ReadFile("../flows/connect.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scripts := loadReplays(t)
+	reg, err := actions.Registry(actions.Ports{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := func(src []byte) bool {
+		f, err := engine.Load("connect.yaml", src)
+		if err == nil {
+			_, err = engine.Compile(f, reg, engine.SubflowsFromDir("../flows"))
+		}
+		return err == nil
+	}
+	base, ms := mutants(t, src, valid)
+
+	work := t.TempDir()
+	if err := copyTree("../flows", filepath.Join(work, "flows")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(work) // the replays name flows/connect.yaml, relative
+	flowPath := filepath.Join("flows", "connect.yaml")
+	// failing returns the first replay that fails against the flow src,
+	// and why, or "" when all pass.
+	failing := func(src []byte) (string, string) {
+		if err := os.WriteFile(flowPath, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, rs := range scripts {
+			if err := os.WriteFile("path.yaml", rs.path, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			code := cli.Main(rs.args, nil, &stdout, &stderr)
+			switch {
+			case code == 2:
+				return rs.name, "the checker refused it: " + firstLine(stderr.String())
+			case code != 0:
+				return rs.name, "the path no longer fits: " + firstLine(stderr.String())
+			case !bytes.Equal(stdout.Bytes(), rs.want):
+				return rs.name, "the transcript differs"
+			}
+		}
+		return "", ""
+	}
+	// The unmutated flow, re-encoded as the mutants are, passes every
+	// replay: otherwise every mutant would be "caught" for nothing.
+	if name, why := failing(base); name != "" {
+		t.Fatalf("the re-encoded flow fails %s: %s", name, why)
+	}
+	caught, byChecker := 0, 0
+	for _, m := range ms {
+		name, why := failing(m.src)
+		if name == "" {
+			t.Errorf("mutant not caught by any of %d replays: %s", len(scripts), m.desc)
+			continue
+		}
+		caught++
+		if strings.HasPrefix(why, "the checker") {
+			byChecker++
+		}
+	}
+	t.Logf("mutation score: %d/%d mutants caught (%d of them by the checker, %d by a replay), %d replays",
+		caught, len(ms), byChecker, caught-byChecker, len(scripts))
+	if len(ms) < 50 {
+		t.Errorf("only %d mutants: the mutation walk missed the flow's transitions", len(ms))
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+}
