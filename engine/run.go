@@ -600,6 +600,9 @@ func maskOutputs(spec *Spec, outputs map[string]any) []Value {
 }
 
 func (s *Session) maskInput(st *state, choice string, input map[string]any) []Value {
+	if len(input) == 0 {
+		return nil
+	}
 	ch, _ := s.prompt.Choice(choice)
 	if len(ch.Fields) == 0 {
 		return nil
@@ -754,8 +757,11 @@ func (s *Session) validate(st *state, choice string, input map[string]any) (map[
 		}
 	}
 	if len(ch.Fields) == 0 {
-		// Nothing to fill in: share the state's all-zero input.
-		s.top().setInput(st.zeroInput)
+		// Nothing to fill in: share the state's all-zero input (no map
+		// write when the prompt has no fields and input.* is empty).
+		if fr := s.top(); len(st.zeroInput) > 0 || fr.ioSet {
+			fr.setInput(st.zeroInput)
+		}
 		return st.zeroInput, nil
 	}
 	clean := make(map[string]any, len(st.fields))
