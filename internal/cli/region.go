@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 
@@ -21,11 +22,17 @@ func regionalFlow(fl **engine.Flow, path, regionsDir, country string) (string, e
 
 // regionalFlowNamed is regionalFlow that also returns the region's name.
 func regionalFlowNamed(fl **engine.Flow, path, regionsDir, country string) (string, string, error) {
-	if regionsDir == "" {
+	defaulted := regionsDir == ""
+	if defaulted {
 		regionsDir = filepath.Join(filepath.Dir(path), "regions")
 	}
 	set, err := policy.Load(regionsDir)
-	if err != nil {
+	switch {
+	case defaulted && errors.Is(err, fs.ErrNotExist):
+		// A flow with no regions/ beside it has only its defaults, as
+		// tether policy sees it.
+		set, err = &policy.Set{}, nil
+	case err != nil:
 		return "", "", err
 	}
 	flows := map[string]*engine.Flow{(*fl).Name(): *fl}
