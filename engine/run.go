@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
 	"sort"
 	"strings"
@@ -532,11 +533,11 @@ func (s *Session) fire(ctx context.Context, fr *frame, b *branch) (*state, error
 			return nil, &RunError{Pos: b.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "state machine", Err: err}
 		}
 	}
-	next, ok := fr.flow.byName[m.Current()]
-	if !ok {
-		return nil, &RunError{Pos: b.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "state machine moved to unknown state " + m.Current()}
+	if cur := m.Current(); cur != b.target.name {
+		return nil, &RunError{Pos: b.pos, Flow: fr.flow.name, State: fr.state.name,
+			Msg: fmt.Sprintf("state machine moved to %s, not %s", cur, b.target.name)}
 	}
-	return next, nil
+	return b.target, nil
 }
 
 var vmPool = sync.Pool{New: func() any { return new(vm.VM) }}
@@ -764,10 +765,7 @@ func (s *Session) validate(st *state, choice string, input map[string]any) (map[
 		}
 		return st.zeroInput, nil
 	}
-	clean := make(map[string]any, len(st.fields))
-	for _, f := range st.fields {
-		clean[f.decl.Name] = f.decl.Type.Kind().zero()
-	}
+	clean := maps.Clone(st.zeroInput)
 	for _, name := range ch.Fields {
 		f, _ := p.Field(name)
 		v, err := checkField(f, input[name])
