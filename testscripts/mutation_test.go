@@ -189,7 +189,7 @@ func TestMutationsAreCaught(t *testing.T) {
 	base, ms := mutants(t, src, valid)
 
 	work := t.TempDir()
-	if err := copyTree("../flows", filepath.Join(work, "flows")); err != nil {
+	if err := os.CopyFS(filepath.Join(work, "flows"), os.DirFS("../flows")); err != nil {
 		t.Fatal(err)
 	}
 	t.Chdir(work) // the replays name flows/connect.yaml, relative
@@ -244,22 +244,4 @@ func TestMutationsAreCaught(t *testing.T) {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
-}
-
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
 }

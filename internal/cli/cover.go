@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -175,7 +174,7 @@ func runArchive(ctx context.Context, env *Env, path, flowsDir string) ([]coverLo
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	if err := copyDir(flowsDir, filepath.Join(dir, "flows")); err != nil {
+	if err := os.CopyFS(filepath.Join(dir, "flows"), os.DirFS(flowsDir)); err != nil {
 		return nil, err
 	}
 	for _, f := range ar.Files {
@@ -260,26 +259,4 @@ func scriptWords(line string) []string {
 		words = append(words, cur.String())
 	}
 	return words
-}
-
-// copyDir copies the regular files under src to dst.
-func copyDir(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
 }
