@@ -165,15 +165,12 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	outbox := smsoutbox.New(env.Stderr)
-	portal, err := demoportal.New(fx, now, rand.New(rand.NewPCG(seed, 1)), outbox)
+	world, err := newDemo(fx, now, seed, env.Stderr, env.path(o.credentials))
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	captchas := captcha.New(rand.New(rand.NewPCG(seed, 2)))
-	store := credstore.New(env.path(o.credentials))
 	if o.otherApp != "" {
-		if err := saveOtherApp(ctx, store, fx, o.otherApp); err != nil {
+		if err := saveOtherApp(ctx, world.store, fx, o.otherApp); err != nil {
 			code := exitUnfinished // the store could not be written
 			if errors.Is(err, errNoSuchApp) {
 				code = exitUsage
@@ -181,15 +178,9 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 			return &exitError{code: code, err: err}
 		}
 	}
-	reg, err := actions.Registry(actions.Ports{
-		Portal: portal, Licences: portal, Accounts: portal, Consent: portal,
-		Captcha: captchas, Credentials: store, Now: now,
-	})
-	if err != nil {
-		return err
-	}
+	reg := world.reg
 
-	next, err := o.driver(env, outbox, captchas)
+	next, err := o.driver(env, world.outbox, world.captchas)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -289,6 +280,32 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		return &exitError{code: exitFail}
 	}
 	return nil
+}
+
+// demo is the world a run connects in: the demo portal, its SMS outbox
+// (codes shown on sms) and CAPTCHA, the device's credential store, and
+// the action library over them.
+type demo struct {
+	portal   *demoportal.Portal
+	outbox   *smsoutbox.Outbox
+	captchas *captcha.Captcha
+	store    *credstore.Store
+	reg      *engine.Registry
+}
+
+// newDemo builds the demo world from a portal fixture, on the clock now,
+// with codes, tickets and CAPTCHAs drawn from seed.
+func newDemo(fx demoportal.Fixture, now func() time.Time, seed uint64, sms io.Writer, credentials string) (*demo, error) {
+	d := &demo{outbox: smsoutbox.New(sms), captchas: captcha.New(rand.New(rand.NewPCG(seed, 2))), store: credstore.New(credentials)}
+	var err error
+	if d.portal, err = demoportal.New(fx, now, rand.New(rand.NewPCG(seed, 1)), d.outbox); err != nil {
+		return nil, err
+	}
+	d.reg, err = actions.Registry(actions.Ports{
+		Portal: d.portal, Licences: d.portal, Accounts: d.portal, Consent: d.portal,
+		Captcha: d.captchas, Credentials: d.store, Now: now,
+	})
+	return d, err
 }
 
 // resultLine is the run's last line: "connected: ..." for a success,

@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/adapters/demoportal"
+	"github.com/tetherflow/tether/engine"
+)
+
+// TestConnectSurvivesRestore suspends a real connect session at the SMS
+// code prompt, carries it over as JSON (as a server's session store would)
+// and resumes it with a new Session value: the person enters the code and
+// connects, and the snapshot held no password, no code, but the ticket the
+// session needs.
+func TestConnectSurvivesRestore(t *testing.T) {
+	ctx := t.Context()
+	fx, err := demoportal.LoadFixture("../../flows/demo/portal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time { return start }
+	world, err := newDemo(fx, now, 1, io.Discard, filepath.Join(t.TempDir(), "credentials.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := engine.CompileFile("../../flows/connect.yaml", world.reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports := engine.Ports{Actions: world.reg, Now: now}
+	s, err := fl.Start(ctx, ports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const password = "Family-pass-2024"
+	if err := s.Send(ctx, "continue", map[string]any{"email": "family@example.com", "password": password}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Current().State; got != "enter_code" {
+		t.Fatalf("state after sign-in = %s, want enter_code", got)
+	}
+	data, err := json.Marshal(s.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := world.outbox.LastCode()
+	for _, secret := range []string{password, code} {
+		if strings.Contains(string(data), secret) {
+			t.Errorf("the snapshot holds the secret %q: %s", secret, data)
+		}
+	}
+	if !strings.Contains(string(data), `"ticket":"tkt-`) {
+		t.Errorf("the snapshot lacks the ticket the session needs: %s", data)
+	}
+
+	var snap engine.Snapshot
+	if err := json.Unmarshal(data, &snap); err != nil {
+		t.Fatal(err)
+	}
+	r, err := fl.Restore(ctx, &snap, ports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Current().Prompt.Text; got != "Enter the code we sent to +49 *** *** 12 34" {
+		t.Errorf("restored prompt = %q", got)
+	}
+	if err := r.Send(ctx, "continue", map[string]any{"code": code}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Send(ctx, "select", map[string]any{"licence": "LIC-FAM-F"}); err != nil {
+		t.Fatal(err)
+	}
+	out := r.Current().Outcome
+	if out == nil || out.Name != "connected" || out.Output["plan"] != "Family" {
+		t.Fatalf("outcome = %+v, want connected on the Family plan", out)
+	}
+	st, ok, err := world.store.Status(ctx, actions.DefaultApp)
+	if err != nil || !ok || st.Licence != "LIC-FAM-F" {
+		t.Errorf("credential store status = %+v, %v, %v; want the Family licence saved", st, ok, err)
+	}
+	if r.Seq() <= s.Seq() {
+		t.Errorf("restored sequence %d does not continue after %d", r.Seq(), s.Seq())
+	}
+}
