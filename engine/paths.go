@@ -20,8 +20,8 @@ const (
 	StepTimer   StepKind = "timer"   // the waiting session's earliest timer fired
 	// StepPause lets time pass at a prompt without its timer firing: half
 	// the time left to the timer (Name says how long). Offered only at
-	// prompts whose guards read the clock, once per visit, so that
-	// branches like "a new code only after the cooldown" are explored.
+	// prompts whose guards read the clock, once per state and path, so
+	// that branches like "a new code only after the cooldown" are explored.
 	StepPause StepKind = "pause"
 )
 
@@ -805,9 +805,8 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 		}
 		if timer {
 			options = append(options, timerOption)
-			last := len(r.made) - 1
 			if st := r.f.stateNamed(cur.Flow, cur.State); st != nil && st.readsClock() && due.After(r.now) &&
-				(last < 0 || r.made[last].kind != StepPause) {
+				!r.paused(cur.Flow, cur.State) {
 				options = append(options, pauseOption)
 			}
 		}
@@ -968,4 +967,16 @@ func (f *Flow) stateNamed(flow, state string) *state {
 		}
 	}
 	return nil
+}
+
+// paused reports whether the path has paused at the state before: one
+// pause per state and path is enough to pass a cooldown, and keeps pauses
+// from multiplying the paths through a loop.
+func (r *scripted) paused(flow, state string) bool {
+	for i := range r.made {
+		if d := &r.made[i]; d.kind == StepPause && d.state == state && d.flow == flow {
+			return true
+		}
+	}
+	return false
 }
