@@ -3,21 +3,28 @@ package engine
 // Graph checks over a flow's states: what the start can reach, and what can
 // reach an end.
 
+// handlers returns s's handlers in a fixed order: its events sorted by
+// name, then its timers as declared.
+func (s *state) handlers() []*handler {
+	hs := make([]*handler, 0, len(s.on)+len(s.timers))
+	for _, ev := range sortedKeys(s.on) {
+		hs = append(hs, s.on[ev])
+	}
+	for _, t := range s.timers {
+		hs = append(hs, t.handler)
+	}
+	return hs
+}
+
 // successors returns the states s can move to, including through timers.
 func (s *state) successors() []*state {
 	var out []*state
-	add := func(h *handler) {
+	for _, h := range s.handlers() {
 		for _, b := range h.branches {
 			if b.target != nil {
 				out = append(out, b.target)
 			}
 		}
-	}
-	for _, ev := range sortedKeys(s.on) {
-		add(s.on[ev])
-	}
-	for _, t := range s.timers {
-		add(t.handler)
 	}
 	return out
 }

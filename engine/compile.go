@@ -749,7 +749,7 @@ func (v *secretVisitor) Visit(node *ast.Node) {
 // branch stays).
 func (c *compiler) buildFSM(fl *Flow) {
 	for _, s := range fl.states {
-		add := func(h *handler) {
+		for _, h := range s.handlers() {
 			for _, b := range h.branches {
 				dst := s.name
 				if b.target != nil {
@@ -758,12 +758,6 @@ func (c *compiler) buildFSM(fl *Flow) {
 				b.fsmEvent = fmt.Sprintf("%s#%d", h.event, b.idx)
 				fl.events = append(fl.events, fsm.EventDesc{Name: b.fsmEvent, Src: []string{s.name}, Dst: dst})
 			}
-		}
-		for _, ev := range sortedKeys(s.on) {
-			add(s.on[ev])
-		}
-		for _, t := range s.timers {
-			add(t.handler)
 		}
 	}
 	if fl.start != nil {
@@ -862,14 +856,7 @@ func (c *compiler) sensitivity(fl *Flow) {
 	for changed := true; changed; {
 		changed = false
 		for _, s := range fl.states {
-			handlers := make([]*handler, 0, len(s.on)+len(s.timers))
-			for _, ev := range sortedKeys(s.on) {
-				handlers = append(handlers, s.on[ev])
-			}
-			for _, t := range s.timers {
-				handlers = append(handlers, t.handler)
-			}
-			for _, h := range handlers {
+			for _, h := range s.handlers() {
 				for _, b := range h.branches {
 					for _, a := range b.set {
 						if !fl.sensitive[a.name] && c.readsSensitive(fl, s, a.prog) {

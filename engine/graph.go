@@ -99,7 +99,7 @@ func (f *Flow) graph() *graphModel {
 		g.start = f.start.id
 	}
 	for _, s := range f.states {
-		add := func(h *handler) {
+		for _, h := range s.handlers() {
 			for _, b := range h.branches {
 				to := s.id
 				if b.target != nil {
@@ -107,12 +107,6 @@ func (f *Flow) graph() *graphModel {
 				}
 				g.edges = append(g.edges, graphEdge{from: s.id, to: to, label: edgeLabel(h.event, b)})
 			}
-		}
-		for _, ev := range sortedKeys(s.on) {
-			add(s.on[ev])
-		}
-		for _, t := range s.timers {
-			add(t.handler)
 		}
 	}
 	return g

@@ -73,14 +73,7 @@ func (f *Flow) PolicyReachable() []string {
 			return
 		}
 		seen[s] = true
-		hs := make([]*handler, 0, len(s.on)+len(s.timers))
-		for _, ev := range sortedKeys(s.on) {
-			hs = append(hs, s.on[ev])
-		}
-		for _, t := range s.timers {
-			hs = append(hs, t.handler)
-		}
-		for _, h := range hs {
+		for _, h := range s.handlers() {
 			for _, b := range h.branches {
 				holds, decided := f.policyGuard(b)
 				if decided && !holds {
