@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -160,6 +162,12 @@ type PathSet struct {
 // path that hits the bound is kept, marked Cut. The order is deterministic.
 //
 // Paths returns an error only when ctx ends.
+//
+// Without Dedup the search is split into the subtrees under its first two
+// decisions, explored in parallel (one goroutine per CPU) and merged in
+// order: the result is the same as a sequential search's. With Dedup it is
+// sequential, since which path reaches a configuration first decides the
+// result.
 func (f *Flow) Paths(ctx context.Context, opts PathOptions) (*PathSet, error) {
 	if opts.MaxVisits <= 0 {
 		opts.MaxVisits = DefaultMaxVisits
@@ -171,10 +179,108 @@ func (f *Flow) Paths(ctx context.Context, opts PathOptions) (*PathSet, error) {
 	if err != nil {
 		return nil, err
 	}
+	workers := runtime.GOMAXPROCS(0)
+	if opts.Dedup || workers < 2 {
+		return f.explore(ctx, opts, start, nil)
+	}
+	jobs, err := f.splitPaths(ctx, opts, start)
+	if err != nil {
+		return nil, err
+	}
+	if len(jobs) < 2 {
+		return f.explore(ctx, opts, start, nil)
+	}
+	sets := make([]*PathSet, len(jobs))
+	errs := make([]error, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				sets[i], errs[i] = f.explore(ctx, opts, start, jobs[i])
+			}
+		}()
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	set := &PathSet{Flow: f.name, MaxVisits: opts.MaxVisits, MaxPaths: opts.MaxPaths}
+	for i, sub := range sets {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		set.Paths = append(set.Paths, sub.Paths...)
+		set.Loops += sub.Loops
+		set.CutByVisits += sub.CutByVisits
+		if sub.CutByPaths > 0 || len(set.Paths) > opts.MaxPaths {
+			// MaxPaths bites: where a sequential search stops, and what it
+			// leaves pending, is its own; search again that way.
+			return f.explore(ctx, opts, start, nil)
+		}
+	}
+	return set, nil
+}
+
+// splitPaths returns the prefixes of the subtrees under the search's first
+// two decisions, in the order a sequential search visits them: one probe
+// run per first option finds how many options the second decision has.
+func (f *Flow) splitPaths(ctx context.Context, opts PathOptions, start time.Time) ([][]int, error) {
+	widths, err := f.probePath(ctx, opts, start, nil)
+	if err != nil || len(widths) == 0 {
+		return nil, err
+	}
+	var jobs [][]int
+	for k := range widths[0] {
+		w, err := f.probePath(ctx, opts, start, []int{k})
+		if err != nil {
+			return nil, err
+		}
+		if len(w) < 2 {
+			jobs = append(jobs, []int{k})
+			continue
+		}
+		for j := range w[1] {
+			jobs = append(jobs, []int{k, j})
+		}
+	}
+	return jobs, nil
+}
+
+// probePath runs the first path under prefix and returns the number of
+// options at each of its decisions.
+func (f *Flow) probePath(ctx context.Context, opts PathOptions, start time.Time, prefix []int) ([]int, error) {
+	x, r := f.explorer(opts, start, prefix)
+	err := r.run(ctx, x.resume(r))
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, cerr
+	}
+	x.path(r, err)
+	return x.width, nil
+}
+
+// explorer returns an explorer whose search is held to the subtree under
+// prefix (the options taken at the first decisions), and its scripted
+// runner.
+func (f *Flow) explorer(opts PathOptions, start time.Time, prefix []int) (*explorer, *scripted) {
 	x := &explorer{max: opts.MaxVisits, root: f, vars: map[string][]string{}, dedup: opts.Dedup}
+	for _, k := range prefix {
+		// One option wide: backtracking never leaves the subtree.
+		x.prefix, x.width = append(x.prefix, k), append(x.width, k+1)
+	}
 	r := newScripted(f, start, x.choose)
 	r.known = x.known
 	x.slack = opts.MaxVisits*countDecisionStates(f, map[*Flow]bool{}) + 1
+	return x, r
+}
+
+// explore searches the subtree under prefix (all of it for nil) depth
+// first.
+func (f *Flow) explore(ctx context.Context, opts PathOptions, start time.Time, prefix []int) (*PathSet, error) {
+	x, r := f.explorer(opts, start, prefix)
 	set := &PathSet{Flow: f.name, MaxVisits: opts.MaxVisits, MaxPaths: opts.MaxPaths}
 	for {
 		if err := ctx.Err(); err != nil {

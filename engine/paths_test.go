@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -368,4 +369,46 @@ func TestReplayDiverged(t *testing.T) {
 			t.Errorf("Replay(%v) = %v, want %s", tt.steps, err, tt.want)
 		}
 	}
+}
+
+// TestPathsParallelIsSequential holds the parallel search to the
+// sequential one: the same paths, in the same order, with the same counts.
+func TestPathsParallelIsSequential(t *testing.T) {
+	fl := shippedConnect(t, "FR")
+	ctx := context.Background()
+	parallel, err := fl.Paths(ctx, engine.PathOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := runtime.GOMAXPROCS(1)
+	sequential, err := fl.Paths(ctx, engine.PathOptions{})
+	runtime.GOMAXPROCS(prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prev < 2 {
+		t.Log("one CPU: both searches were sequential")
+	}
+	got, want := pathLines(parallel), pathLines(sequential)
+	if !slices.Equal(got, want) {
+		t.Fatalf("parallel search found %d paths, sequential %d; first difference at %d", len(got), len(want), firstDiff(got, want))
+	}
+	if parallel.Loops != sequential.Loops || parallel.CutByVisits != sequential.CutByVisits || parallel.CutByPaths != sequential.CutByPaths {
+		t.Errorf("counts (loops, cut by visits, by paths) = %d, %d, %d; sequential %d, %d, %d",
+			parallel.Loops, parallel.CutByVisits, parallel.CutByPaths, sequential.Loops, sequential.CutByVisits, sequential.CutByPaths)
+	}
+	for i := range parallel.Paths {
+		if !slices.Equal(parallel.Paths[i].Branches, sequential.Paths[i].Branches) {
+			t.Fatalf("path %d: branches differ", i+1)
+		}
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i + 1
+		}
+	}
+	return min(len(a), len(b)) + 1
 }
