@@ -14,7 +14,10 @@ import (
 // by then (Enter is \r, the down arrow ESC [ B).
 const down = "\x1b[B"
 
-type keys struct{ presses []string }
+type keys struct {
+	presses []string
+	enter   bool // the last key was Enter: the focus moves, give it time
+}
 
 func typing(presses ...string) *keys { return &keys{presses: presses} }
 
@@ -23,8 +26,13 @@ func (k *keys) Read(p []byte) (int, error) {
 		time.Sleep(50 * time.Millisecond)
 		return 0, errors.New("no more keys")
 	}
-	time.Sleep(20 * time.Millisecond)
+	pause := 30 * time.Millisecond
+	if k.enter {
+		pause = 250 * time.Millisecond
+	}
+	time.Sleep(pause)
 	n := copy(p, k.presses[0])
+	k.enter = k.presses[0] == "\r"
 	k.presses = k.presses[1:]
 	return n, nil
 }
