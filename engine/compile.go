@@ -350,6 +350,14 @@ func (c *compiler) inputTypes(fl *Flow) map[*state]types.Map {
 	}
 	visit(fl.start, nil)
 	for _, s := range fl.states {
+		if s.kind == RunState {
+			// A subflow state's timers move on with no answer at all.
+			for _, t := range s.timers {
+				for _, b := range t.handler.branches {
+					visit(b.target, nil)
+				}
+			}
+		}
 		if s.kind != AskState {
 			continue
 		}
@@ -545,16 +553,18 @@ func (c *compiler) resultType(s *state, ev string) (types.Map, map[string]bool) 
 			if fs.kind != FinalState || fs.decl.Outcome.Name != ev {
 				continue
 			}
-			names := map[string]bool{}
+			// result.* holds the outputs every final state of this outcome
+			// gives, with the same kind.
+			kinds := map[string]Kind{}
 			for _, o := range fs.output {
-				names[o.name] = true
+				kinds[o.name] = o.outKind()
 				if first {
 					m[o.name] = o.outKind().exprType()
 				}
 			}
 			if !first {
-				for k := range m {
-					if !names[k] {
+				for k, t := range m {
+					if kind, ok := kinds[k]; !ok || !kind.exprType().Equal(t) {
 						delete(m, k)
 					}
 				}
@@ -874,6 +884,9 @@ func (c *compiler) sensitivity(fl *Flow) {
 		for _, a := range s.with {
 			if c.readsSensitive(fl, s, a.prog) {
 				a.secret = true
+				if s.sub != nil {
+					c.errs.Add(a.pos, "sensitive value passed to variable %s of flow %s; a subflow would keep it unmasked", a.name, s.sub.name)
+				}
 			}
 		}
 		for _, t := range []*ctext{s.text, s.help, s.message} {
@@ -906,9 +919,12 @@ func (c *compiler) readsSensitive(fl *Flow, s *state, prog *vm.Program) bool {
 	if s.spec == nil {
 		return false
 	}
-	found := false
+	found, whole, members := false, 0, 0
 	node := prog.Node()
 	ast.Walk(&node, visitFunc(func(n ast.Node) {
+		if id, ok := n.(*ast.IdentifierNode); ok && id.Value == "result" {
+			whole++
+		}
 		m, ok := n.(*ast.MemberNode)
 		if !ok {
 			return
@@ -916,11 +932,17 @@ func (c *compiler) readsSensitive(fl *Flow, s *state, prog *vm.Program) bool {
 		id, ok := m.Node.(*ast.IdentifierNode)
 		prop, ok2 := m.Property.(*ast.StringNode)
 		if ok && ok2 && id.Value == "result" {
+			members++
 			if o, ok := s.spec.Output(prop.Value); ok && o.Sensitive {
 				found = true
 			}
 		}
 	}))
+	if whole > members { // result used as a whole, or indexed by an expression
+		for _, o := range s.spec.Outputs {
+			found = found || o.Sensitive
+		}
+	}
 	return found
 }
 

@@ -305,7 +305,7 @@ func (p *valueParser) parse(n *yaml.Node, what string) (any, Kind, bool) {
 	}
 	switch n.Kind {
 	case yaml.ScalarNode:
-		plain := n.Style == 0 || n.Style == yaml.TaggedStyle
+		plain := n.Style == 0 // !!str 30s, like "30s", is a string
 		switch n.ShortTag() {
 		case "!!int":
 			v, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"maps"
 	"net/mail"
+	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -134,8 +136,9 @@ var ErrPromptGone = errors.New("the prompt timed out before the answer arrived")
 // of its fields. Bad input (an unknown choice, a malformed email, a missing
 // field) returns an *InputError and leaves the session as it was, waiting
 // at the same prompt. Due timers fire first; if one moved the session to
-// another state, Send returns ErrPromptGone without applying the answer (a
-// timer whose branch stays, a reminder say, leaves the answer valid).
+// another state or changed the prompt, Send returns ErrPromptGone without
+// applying the answer (a timer whose branch stays and leaves the prompt as
+// it was leaves the answer valid).
 func (s *Session) Send(ctx context.Context, choice string, input map[string]any) error {
 	if s.err != nil {
 		return s.err
@@ -143,12 +146,13 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 	if s.done != nil {
 		return ErrFinished
 	}
-	before, depth := s.top().state, len(s.frames)
+	before, depth, shown := s.top().state, len(s.frames), s.prompt
 	fired, err := s.Tick(ctx)
 	if err != nil {
 		return err
 	}
-	if fired && (s.Done() || len(s.frames) != depth || s.top().state != before) {
+	if fired && (s.Done() || len(s.frames) != depth || s.top().state != before ||
+		(s.prompt != shown && !reflect.DeepEqual(s.prompt, shown))) {
 		return ErrPromptGone
 	}
 	fr := s.top()
@@ -164,7 +168,7 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 	h := st.on[choice]
 	b, err := s.choose(fr, h)
 	if err != nil {
-		return err
+		return s.fail(fr, err)
 	}
 	if b == nil {
 		fr.clearIO()
@@ -185,7 +189,10 @@ var emptyMap = map[string]any{}
 // session to its next prompt. It reports whether a timer fired.
 func (s *Session) Tick(ctx context.Context) (bool, error) {
 	fired := false
-	for !s.Done() {
+	for n := 0; !s.Done(); n++ {
+		if n == maxRunSteps {
+			return fired, s.fail(s.top(), fmt.Errorf("more than %d timers fired at once: a timer that re-arms itself with no delay?", maxRunSteps))
+		}
 		now := s.ports.Now()
 		fi, ti := -1, -1
 		for i, fr := range s.frames {
@@ -202,24 +209,29 @@ func (s *Session) Tick(ctx context.Context) (bool, error) {
 		fr := s.frames[fi]
 		t, due := fr.timers[ti].t, fr.timers[ti].due
 		fr.timers = append(fr.timers[:ti:ti], fr.timers[ti+1:]...)
-		if fi < len(s.frames)-1 {
-			// A parent's timer abandons the subflows above it.
-			s.frames = s.frames[:fi+1]
-		}
 		fr.clearIO()
 		b, err := s.choose(fr, t.handler)
 		if err != nil {
 			return fired, s.fail(fr, err)
 		}
 		// The timer is logged at the time it was due, whenever the clock
-		// was looked at.
-		e := Entry{Kind: EntryTimer, Time: due, Event: t.handler.event}
+		// was looked at, but never before what the log already holds.
+		at := due
+		if n := len(s.log); n > 0 && s.log[n-1].Time.After(at) {
+			at = s.log[n-1].Time
+		}
+		e := Entry{Kind: EntryTimer, Time: at, Event: t.handler.event}
 		if fi == len(s.frames)-1 && fr.state.kind == AskState {
 			e.Prompt, e.PromptAt = s.prompt, s.shown
 		}
 		if b == nil {
-			s.entry(e) // no branch holds: the timer lapses
+			s.entry(e) // no branch holds: the timer lapses, subflows go on
 			continue
+		}
+		if fi < len(s.frames)-1 {
+			// A parent's timer that takes a branch abandons the subflows
+			// above it.
+			s.frames = s.frames[:fi+1]
 		}
 		if err := s.take(ctx, fr, b, e); err != nil {
 			return fired, s.fail(fr, err)
@@ -796,8 +808,12 @@ func checkField(f Field, v any) (any, *InputError) {
 			switch strings.ToLower(strings.TrimSpace(x)) {
 			case "yes", "y", "true":
 				return true, nil
-			case "no", "n", "false", "":
+			case "no", "n", "false":
 				return false, nil
+			case "":
+				if f.Optional {
+					return false, nil
+				}
 			}
 		}
 		return bad("answer yes or no")
@@ -811,8 +827,7 @@ func checkField(f Field, v any) (any, *InputError) {
 				return int(x), nil
 			}
 		case string:
-			var n int
-			if _, err := fmt.Sscan(strings.TrimSpace(x), &n); err == nil {
+			if n, err := strconv.Atoi(strings.TrimSpace(x)); err == nil {
 				return n, nil
 			}
 		case nil:

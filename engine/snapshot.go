@@ -18,6 +18,8 @@ type Snapshot struct {
 	Frames []FrameSnapshot `json:"frames"`
 	Done   *Outcome        `json:"done,omitempty"`
 	Error  string          `json:"error,omitempty"`
+	// Shown is when the waiting prompt was shown.
+	Shown time.Time `json:"shown,omitzero"`
 }
 
 // FrameSnapshot is one flow on the session's stack.
@@ -38,7 +40,7 @@ type TimerSnapshot struct {
 
 // Snapshot captures the session's state.
 func (s *Session) Snapshot() *Snapshot {
-	snap := &Snapshot{ID: s.id, Flow: s.root.name, Hash: s.root.hash, Seq: s.seq, Done: s.done}
+	snap := &Snapshot{ID: s.id, Flow: s.root.name, Hash: s.root.hash, Seq: s.seq, Done: s.done, Shown: s.shown}
 	if s.err != nil {
 		snap.Error = s.err.Error()
 	}
@@ -48,7 +50,12 @@ func (s *Session) Snapshot() *Snapshot {
 		if len(fr.flow.vars) > 0 {
 			fs.Vars = make(map[string]any, len(fr.flow.vars))
 			for _, v := range fr.flow.vars {
-				fs.Vars[v.name] = jsonValue(fr.env[v.name])
+				val := fr.env[v.name]
+				if v.kind == List || v.kind == Map || v.kind == Any {
+					fs.Vars[v.name] = tag(val) // keep the kinds inside
+				} else {
+					fs.Vars[v.name] = jsonValue(val)
+				}
 			}
 		}
 		for _, a := range fr.timers {
@@ -78,10 +85,11 @@ func (f *Flow) Restore(ctx context.Context, snap *Snapshot, p Ports) (*Session, 
 	fl := f
 	for i, fs := range snap.Frames {
 		if i > 0 {
-			fl = findSubflow(fl, fs.Flow)
-			if fl == nil {
-				return nil, fmt.Errorf("restore: frame %d: flow %s is not a subflow of %s", i, fs.Flow, snap.Frames[i-1].Flow)
+			parent := s.top().state
+			if parent.sub == nil || parent.sub.name != fs.Flow {
+				return nil, fmt.Errorf("restore: frame %d: flow %s does not run in state %s of %s", i, fs.Flow, parent.name, snap.Frames[i-1].Flow)
 			}
+			fl = parent.sub
 			if fs.Hash != fl.hash {
 				return nil, fmt.Errorf("restore session %s: subflow %s: %w", snap.ID, fl.name, ErrFlowChanged)
 			}
@@ -135,7 +143,7 @@ func (f *Flow) Restore(ctx context.Context, snap *Snapshot, p Ports) (*Session, 
 		if err != nil {
 			return nil, err
 		}
-		s.prompt = prompt
+		s.prompt, s.shown = prompt, snap.Shown
 	}
 	return s, nil
 }
