@@ -22,6 +22,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -59,6 +60,9 @@ func Load(path string) ([]Answer, error) {
 func Parse(name string, data []byte) ([]Answer, error) {
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: the answers file is empty; it is a list of answers", name)
+		}
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	root := &doc
@@ -130,6 +134,7 @@ func Parse(name string, data []byte) ([]Answer, error) {
 		}
 		out = append(out, a)
 	}
+	errs.Sort()
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}

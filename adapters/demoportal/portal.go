@@ -435,3 +435,20 @@ func (p *Portal) CheckToken(ctx context.Context, tok string) (account string, ok
 	}
 	return t.account, true, nil
 }
+
+// Remember takes a token this portal issued in an earlier run as issued:
+// valid for the token lifetime from when the device saved it. A real
+// portal keeps the tokens it issues; the demo portal lives for one run, so
+// the run command hands it the device's own saved connection to bring it
+// up to date. A token for an account the fixture does not have, or one
+// already known, is left alone.
+func (p *Portal) Remember(c actions.Credential) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	acc := normEmail(c.Account)
+	h := sha256.Sum256([]byte(c.Token))
+	if c.Token == "" || p.accounts[acc] == nil || p.tokens[h] != nil {
+		return
+	}
+	p.tokens[h] = &token{account: acc, app: c.App, expires: c.SavedAt.Add(p.set.TokenTTL)}
+}

@@ -505,3 +505,33 @@ func TestRecordConsent(t *testing.T) {
 		t.Errorf("RecordConsent(unknown) error = %v, want ErrUnknownAccount", err)
 	}
 }
+
+func TestRememberATokenFromAnEarlierRun(t *testing.T) {
+	ctx := context.Background()
+	fx, err := LoadFixture("../../flows/demo/portal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	p, err := New(fx, func() time.Time { return now }, rand.New(rand.NewPCG(1, 1)), &fakeSMS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := actions.Credential{App: "tether", Account: "solo@example.com", Token: "tok-earlier-run", SavedAt: now.Add(-time.Hour)}
+	if s, _ := p.TokenSignIn(ctx, saved.Token); s.Status == actions.SignInOK {
+		t.Fatal("an unknown token signed in")
+	}
+	p.Remember(saved)
+	if s, err := p.TokenSignIn(ctx, saved.Token); err != nil || s.Status != actions.SignInOK || s.Account != "solo@example.com" {
+		t.Errorf("TokenSignIn of a remembered token = %+v, %v; want solo signed in", s, err)
+	}
+	old := actions.Credential{App: "tether", Account: "solo@example.com", Token: "tok-long-ago", SavedAt: now.Add(-p.Settings().TokenTTL - time.Hour)}
+	p.Remember(old)
+	if s, _ := p.TokenSignIn(ctx, old.Token); s.Status == actions.SignInOK {
+		t.Error("a token saved longer ago than its lifetime signed in")
+	}
+	p.Remember(actions.Credential{App: "tether", Account: "nobody@example.com", Token: "tok-stranger", SavedAt: now})
+	if s, _ := p.TokenSignIn(ctx, "tok-stranger"); s.Status == actions.SignInOK {
+		t.Error("a token of an account the portal does not have signed in")
+	}
+}

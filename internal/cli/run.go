@@ -169,6 +169,21 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	reg := world.reg
+	next, err := o.driver(env, world.outbox, world.captchas)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	// The transcript file is created before anything runs, so that a path
+	// that cannot be written stops the run before the device is connected.
+	var transcriptFile *os.File
+	if o.transcript != "" {
+		if transcriptFile, err = os.Create(env.path(o.transcript)); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		defer transcriptFile.Close()
+	}
+	// Only once everything checked out does the run write to the device.
 	if o.otherApp != "" {
 		if err := saveOtherApp(ctx, world.store, fx, o.otherApp); err != nil {
 			code := exitUnfinished // the store could not be written
@@ -177,12 +192,6 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 			}
 			return &exitError{code: code, err: err}
 		}
-	}
-	reg := world.reg
-
-	next, err := o.driver(env, world.outbox, world.captchas)
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
 	}
 	var out io.Writer = io.Discard
 	if o.answers != "" {
@@ -211,8 +220,8 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		if env.observe != nil && sess != nil {
 			env.observe(regionName, fl, sess.Log())
 		}
-		if o.transcript != "" {
-			if werr := os.WriteFile(env.path(o.transcript), []byte(transcript.String()), 0o644); werr != nil && err == nil {
+		if transcriptFile != nil {
+			if _, werr := transcriptFile.WriteString(transcript.String()); werr != nil && err == nil {
 				err = werr
 			}
 		}
@@ -254,9 +263,11 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		flush()
 		var ierr *engine.InputError
 		switch {
-		case err == nil, errors.Is(err, engine.ErrPromptGone):
+		case err == nil:
 			problem = nil
-		case errors.As(err, &ierr):
+		case errors.As(err, &ierr), errors.Is(err, engine.ErrPromptGone):
+			// The answer was refused, or came too late for its prompt: the
+			// person sees why and the prompt now shown; a script stops.
 			problem = err
 		default:
 			return finish(&exitError{code: exitUnfinished, err: err})
@@ -300,6 +311,11 @@ func newDemo(fx demoportal.Fixture, now func() time.Time, seed uint64, sms io.Wr
 	var err error
 	if d.portal, err = demoportal.New(fx, now, rand.New(rand.NewPCG(seed, 1)), d.outbox); err != nil {
 		return nil, err
+	}
+	// The demo portal lives for one run; the device's own connection,
+	// saved by an earlier run, is a token it issued then.
+	if saved, ok, err := d.store.Load(context.Background(), actions.DefaultApp); err == nil && ok {
+		d.portal.Remember(saved)
 	}
 	d.reg, err = actions.Registry(actions.Ports{
 		Portal: d.portal, Licences: d.portal, Accounts: d.portal, Consent: d.portal,
