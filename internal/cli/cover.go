@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/rogpeppe/go-internal/txtar"
@@ -178,6 +179,9 @@ func runArchive(ctx context.Context, env *Env, path, flowsDir string) ([]coverLo
 		return nil, err
 	}
 	for _, f := range ar.Files {
+		if !filepath.IsLocal(filepath.FromSlash(f.Name)) {
+			return nil, fmt.Errorf("file %q of the archive is outside its directory", f.Name)
+		}
 		p := filepath.Join(dir, filepath.FromSlash(f.Name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return nil, err
@@ -194,10 +198,11 @@ func runArchive(ctx context.Context, env *Env, path, flowsDir string) ([]coverLo
 		},
 	}
 	stdin := ""
-	for _, line := range strings.Split(string(ar.Comment), "\n") {
+	for n, line := range strings.Split(string(ar.Comment), "\n") {
 		words := scriptWords(line)
+		want := 0 // the exit status the script expects; -1: any but 0
 		if len(words) > 0 && words[0] == "!" {
-			words = words[1:]
+			words, want = words[1:], -1
 		}
 		switch {
 		case len(words) == 0:
@@ -206,7 +211,11 @@ func runArchive(ctx context.Context, env *Env, path, flowsDir string) ([]coverLo
 			stdin = words[1]
 			continue
 		case words[0] == "exec-status" && len(words) > 1:
-			words = append([]string{"exec"}, words[2:]...)
+			status, err := strconv.Atoi(words[1])
+			if err != nil {
+				return nil, fmt.Errorf("line %d: exec-status %q is not an exit status", n+1, words[1])
+			}
+			words, want = append([]string{"exec"}, words[2:]...), status
 		}
 		if len(words) < 3 || words[0] != "exec" || words[1] != "tether" || (words[2] != "run" && words[2] != "replay") {
 			if len(words) > 0 && strings.HasPrefix(words[0], "exec") {
@@ -227,7 +236,15 @@ func runArchive(ctx context.Context, env *Env, path, flowsDir string) ([]coverLo
 		for i, a := range argv {
 			argv[i] = strings.ReplaceAll(a, "$WORK", dir)
 		}
-		sub.main(ctx, argv)
+		// A command that does not do what its script expects says the
+		// archive is broken: its logs would measure the wrong thing.
+		if got := sub.main(ctx, argv); (want >= 0 && got != want) || (want < 0 && got == 0) {
+			expect := fmt.Sprint(want)
+			if want < 0 {
+				expect = "a failure"
+			}
+			return nil, fmt.Errorf("line %d: tether %s exited %d, the script expects %s", n+1, strings.Join(words[2:], " "), got, expect)
+		}
 	}
 	return logs, nil
 }

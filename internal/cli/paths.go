@@ -31,7 +31,8 @@ ends. Loops are bounded: a path that would decide at one state more than
 --max-visits times is cut there and listed as cut; --max-paths stops the
 search. The last line says how many paths the bounds cut short.
 
-With --write DIR, paths also writes, for every path that ends, a
+With --write DIR, paths also writes (replacing the scripts an earlier
+write left there for the same flow and region), for every path that ends, a
 testscript replay-FLOW-REGION-NNN.txtar into DIR that replays it with
 tether replay and compares the transcript with the golden copy it holds.
 Run it from the directory the scripts will run in (the repository root,
@@ -124,6 +125,17 @@ func (o *pathsOptions) writeScripts(ctx context.Context, env *Env, path string, 
 	}
 	if o.regions != "" {
 		regionArgs += " --regions " + filepath.ToSlash(o.regions)
+	}
+	// The scripts of an earlier write for this flow and region go: the
+	// directory holds what this write found, not a mix.
+	stale, err := filepath.Glob(filepath.Join(o.write, fmt.Sprintf("replay-%s-%s-*.txtar", fl.Name(), tag)))
+	if err != nil {
+		return err
+	}
+	for _, name := range stale {
+		if err := os.Remove(name); err != nil {
+			return err
+		}
 	}
 	width := max(3, len(fmt.Sprint(len(set.Paths))))
 	written := 0
