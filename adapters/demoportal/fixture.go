@@ -132,12 +132,29 @@ func ParseFixture(name string, data []byte) (Fixture, error) {
 	}
 	var errs []error
 	checkKeys(name, &doc, reflect.TypeFor[Fixture](), &errs)
-	if len(errs) > 0 {
-		return Fixture{}, errors.Join(errs...)
-	}
 	var fx Fixture
 	if err := doc.Decode(&fx); err != nil {
-		return Fixture{}, fmt.Errorf("%s: %w", name, err)
+		// yaml.v3 says "line N: cannot unmarshal ..." per value: give each
+		// its file, as the other errors have it, and report them together.
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			if len(errs) > 0 { // a bad time, say, which checkKeys placed
+				return Fixture{}, errors.Join(errs...)
+			}
+			return Fixture{}, fmt.Errorf("%s: %w", name, err)
+		}
+		for _, m := range te.Errors {
+			if rest, ok := strings.CutPrefix(m, "line "); ok {
+				if line, msg, ok := strings.Cut(rest, ": "); ok {
+					errs = append(errs, fmt.Errorf("%s:%s: %s", name, line, msg))
+					continue
+				}
+			}
+			errs = append(errs, fmt.Errorf("%s: %s", name, m))
+		}
+	}
+	if len(errs) > 0 {
+		return Fixture{}, errors.Join(errs...)
 	}
 	fx.Name = name
 	return fx, nil

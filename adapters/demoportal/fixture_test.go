@@ -203,3 +203,15 @@ func TestShippedFixture(t *testing.T) {
 	}
 	clock.Advance(time.Hour)
 }
+
+func TestFixtureValueErrorsHavePositions(t *testing.T) {
+	_, err := ParseFixture("fx.yaml", []byte("portal:\n  lockout_for: 15x\n  colour: red\n"))
+	if err == nil {
+		t.Fatal("a bad duration and an unknown key were accepted")
+	}
+	for _, want := range []string{"fx.yaml:3:3: unknown key \"colour\"", "fx.yaml:2: cannot unmarshal"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
