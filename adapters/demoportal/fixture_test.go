@@ -45,8 +45,8 @@ extra: 1
 
 func TestParseFixtureBadValues(t *testing.T) {
 	tests := []struct{ name, data, want string }{
-		{"duration", "portal:\n  code_ttl: soon\n", "fx.yaml: yaml: unmarshal errors:\n  line 2:"},
-		{"int", "portal:\n  max_codes: many\n", "line 2"},
+		{"duration", "portal:\n  code_ttl: soon\n", "fx.yaml:2: cannot unmarshal !!str `soon` into time.Duration"},
+		{"int", "portal:\n  max_codes: many\n", "fx.yaml:2: cannot unmarshal !!str `many` into int"},
 		{"time", "accounts:\n  - licences:\n      - {id: L, expires: someday}\n", `fx.yaml:3:26: "someday" is not a time`},
 		{"syntax", "portal: [\n", "fx.yaml: yaml:"},
 	}
