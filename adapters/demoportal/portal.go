@@ -195,47 +195,43 @@ func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender) (*Port
 func settings(fx *Fixture) (Settings, []error) {
 	s, d := fx.Portal, DefaultSettings()
 	var errs []error
-	ints := []struct {
-		name string
-		v    *int
-		def  int
-	}{
+	defaults(fx, &errs, []setting[int]{
 		{"lockout_after", &s.LockoutAfter, d.LockoutAfter},
 		{"code_length", &s.CodeLength, d.CodeLength},
 		{"max_codes", &s.MaxCodes, d.MaxCodes},
 		{"max_code_attempts", &s.MaxCodeAttempts, d.MaxCodeAttempts},
-	}
-	for _, f := range ints {
-		if *f.v < 0 {
-			errs = append(errs, errors.New(fx.where(Pos{}, "portal."+f.name+" is negative")))
-		}
-		if *f.v == 0 {
-			*f.v = f.def
-		}
-	}
+	})
 	if s.CodeLength < 4 || s.CodeLength > 12 {
 		errs = append(errs, errors.New(fx.where(Pos{}, "portal.code_length must be between 4 and 12")))
 	}
-	durs := []struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-	}{
+	defaults(fx, &errs, []setting[time.Duration]{
 		{"lockout_for", &s.LockoutFor, d.LockoutFor},
 		{"code_ttl", &s.CodeTTL, d.CodeTTL},
 		{"resend_cooldown", &s.ResendCooldown, d.ResendCooldown},
 		{"ticket_ttl", &s.TicketTTL, d.TicketTTL},
 		{"token_ttl", &s.TokenTTL, d.TokenTTL},
-	}
-	for _, f := range durs {
+	})
+	return s, errs
+}
+
+// setting is one portal setting: its name, where it is and its default.
+type setting[T int | time.Duration] struct {
+	name string
+	v    *T
+	def  T
+}
+
+// defaults refuses negative settings and gives the unset ones (zero) their
+// default.
+func defaults[T int | time.Duration](fx *Fixture, errs *[]error, settings []setting[T]) {
+	for _, f := range settings {
 		if *f.v < 0 {
-			errs = append(errs, errors.New(fx.where(Pos{}, "portal."+f.name+" is negative")))
+			*errs = append(*errs, errors.New(fx.where(Pos{}, "portal."+f.name+" is negative")))
 		}
 		if *f.v == 0 {
 			*f.v = f.def
 		}
 	}
-	return s, errs
 }
 
 // Settings returns the rules the portal enforces, defaults filled in.
