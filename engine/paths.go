@@ -699,6 +699,13 @@ func (rp *replayer) diverge(r *scripted, k int, msg string) error {
 }
 
 func (rp *replayer) choose(r *scripted, d *decision, options []string) (int, error) {
+	// The decisions made inside this step so far are held to their steps
+	// first, so that a path that went wrong is reported where it did.
+	if r.s != nil {
+		if err := r.sync(); err != nil {
+			return 0, err
+		}
+	}
 	k := len(r.made)
 	where := "the session waits at " + d.at(rp.root)
 	if d.kind == StepOutcome {
