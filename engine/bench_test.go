@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 )
@@ -87,8 +88,8 @@ func TestCanonicalWorkload(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s2.Send(context.Background(), "resend", map[string]any{"now": 1010}); err == nil {
-		t.Fatal("resend within the cooldown was accepted")
+	if err := s2.Send(context.Background(), "resend", map[string]any{"now": 1010}); !errors.Is(err, ErrRejected) {
+		t.Fatalf("resend within the cooldown: Send = %v, want it rejected", err)
 	}
 	if got := s2.Snapshot().Frames[0].Vars["last_sent"]; got != 1000 {
 		t.Errorf("last_sent after a rejected resend = %v, want 1000", got)

@@ -312,3 +312,44 @@ states:
 		}
 	}
 }
+
+// A timer is logged at its due time, but never before the entries the log
+// already holds: a timer armed already overdue keeps the log in order.
+func TestTimerEntriesKeepTheLogInOrder(t *testing.T) {
+	fl := mustCompile(t, `flow: t
+start: a
+policy: {late: -1m}
+states:
+  a:
+    ask: {text: hi}
+    on: {continue: b}
+  b:
+    ask: {text: overdue}
+    on: {continue: end}
+    after: {policy.late: end}
+  end: {final: done}
+`, nil, nil)
+	c := &tclock{now: time.Unix(0, 0)}
+	s, err := fl.Start(context.Background(), engine.Ports{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At 30s the answer enters b, whose timer is due at -30s.
+	c.now = c.now.Add(30 * time.Second)
+	if err := s.Send(context.Background(), "continue", nil); err != nil {
+		t.Fatal(err)
+	}
+	if fired, err := s.Tick(context.Background()); !fired || err != nil {
+		t.Fatalf("Tick = %v, %v; want the overdue timer fired", fired, err)
+	}
+	log := s.Log()
+	for i := 1; i < len(log); i++ {
+		if log[i].Time.Before(log[i-1].Time) {
+			t.Errorf("entry %d (%s) at %v is before entry %d at %v", i+1, log[i].Kind, log[i].Time, i, log[i-1].Time)
+		}
+	}
+	timer := log[len(log)-2]
+	if timer.Kind != engine.EntryTimer || !timer.Time.Equal(time.Unix(30, 0)) {
+		t.Errorf("timer entry = %s at %v, want the timer at 30s, the time of the entry before it", timer.Kind, timer.Time)
+	}
+}

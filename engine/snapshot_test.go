@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -264,6 +265,11 @@ states:
 	// Two answers and two action runs, each with a password; two tokens.
 	if want := 6; masked != want {
 		t.Errorf("log masks %d values, want %d", masked, want)
+	}
+	// Not only the renderings: the entries in memory hold no secret, so no
+	// future sink (fmt, a debugger, another encoder) can show one.
+	if dump := fmt.Sprintf("%+v %#v", s.Log(), s.Log()); strings.Contains(dump, "hunter2") {
+		t.Errorf("the log in memory holds the secret: %s", dump)
 	}
 	for i, b := range snaps {
 		if bytes.Contains(b, []byte("hunter2")) {

@@ -111,8 +111,10 @@ func TestFileModeAndNoLeftovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := fi.Mode().Perm(); got != Mode {
-		t.Errorf("file mode = %v, want %v", got, Mode)
+	// Literally 0600, not the package's constant: a token file any user can
+	// read must fail this test.
+	if got := fi.Mode().Perm(); got != 0o600 {
+		t.Errorf("file mode = %v, want -rw-------", got)
 	}
 	entries, err := os.ReadDir(filepath.Dir(s.Path()))
 	if err != nil {
@@ -224,5 +226,20 @@ func TestSaveRefusesIncompleteEntries(t *testing.T) {
 	}
 	if _, err := os.Stat(s.Path()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Stat() error = %v, want the file not created", err)
+	}
+}
+
+func TestSaveCreatesAPrivateDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "tether")
+	s := New(filepath.Join(dir, "credentials.json"))
+	if err := s.Save(context.Background(), actions.Credential{App: "tether", Account: "a@example.com", Token: "tok", SavedAt: time.Unix(0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != 0o700 {
+		t.Errorf("directory mode = %v, want drwx------", got)
 	}
 }

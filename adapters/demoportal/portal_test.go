@@ -187,6 +187,10 @@ func TestLockout(t *testing.T) {
 			{10*time.Minute - time.Second, right, actions.SignInDenied},
 			{time.Second, right, actions.SignInOK},
 		}},
+		{"an expired lock starts the count again", []step{
+			{0, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied},
+			{10 * time.Minute, wrong, actions.SignInDenied}, {0, right, actions.SignInOK},
+		}},
 		{"wrong passwords while locked do not extend it", []step{
 			{0, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied},
 			{5 * time.Minute, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied}, {0, wrong, actions.SignInDenied},
@@ -305,7 +309,8 @@ func TestResend(t *testing.T) {
 	}{
 		{0, actions.CodeDelivery{Status: actions.SendTooSoon, Wait: 30 * time.Second}},
 		{10 * time.Second, actions.CodeDelivery{Status: actions.SendTooSoon, Wait: 20 * time.Second}},
-		{20 * time.Second, actions.CodeDelivery{Status: actions.SendSent, PhoneMasked: "+49 *** *** 12 34", ExpiresIn: 5 * time.Minute}}, // code 2
+		{20*time.Second - time.Millisecond, actions.CodeDelivery{Status: actions.SendTooSoon, Wait: time.Millisecond}},                   // the boundary
+		{time.Millisecond, actions.CodeDelivery{Status: actions.SendSent, PhoneMasked: "+49 *** *** 12 34", ExpiresIn: 5 * time.Minute}}, // code 2
 		{time.Minute, actions.CodeDelivery{Status: actions.SendSent, PhoneMasked: "+49 *** *** 12 34", ExpiresIn: 5 * time.Minute}},      // code 3
 		{time.Minute, actions.CodeDelivery{Status: actions.SendLimit}},
 		{0, actions.CodeDelivery{Status: actions.SendLimit}},
