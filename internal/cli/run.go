@@ -174,6 +174,9 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	if o.answers == "" {
+		fmt.Fprintf(env.Stderr, "demo portal: its accounts and their passwords are in %s (see docs/portal-fixture.md); SMS codes appear here\n", fixturePath)
+	}
 	// The transcript file is created before anything runs, so that a path
 	// that cannot be written stops the run before the device is connected.
 	var transcriptFile *os.File
