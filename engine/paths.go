@@ -436,24 +436,7 @@ func (x *explorer) varNames(flow string) []string {
 	return names
 }
 
-func (x *explorer) flowNamed(name string) *Flow {
-	var find func(f *Flow, seen map[*Flow]bool) *Flow
-	find = func(f *Flow, seen map[*Flow]bool) *Flow {
-		if f.name == name {
-			return f
-		}
-		seen[f] = true
-		for _, st := range f.states {
-			if st.sub != nil && !seen[st.sub] {
-				if fl := find(st.sub, seen); fl != nil {
-					return fl
-				}
-			}
-		}
-		return nil
-	}
-	return find(x.root, map[*Flow]bool{})
-}
+func (x *explorer) flowNamed(name string) *Flow { return x.root.flowNamed(name) }
 
 func writeKeyValue(b *strings.Builder, v any) {
 	switch x := v.(type) {
@@ -1066,18 +1049,30 @@ func (pathRand) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// stateNamed returns the state named state of the flow named flow: f or
-// one of its subflows.
-func (f *Flow) stateNamed(flow, state string) *state {
-	if flow == "" || flow == f.name {
-		return f.byName[state]
+// flowNamed returns the flow named name: f or one of its subflows, at any
+// depth.
+func (f *Flow) flowNamed(name string) *Flow {
+	if f.name == name {
+		return f
 	}
 	for _, st := range f.states {
 		if st.sub != nil {
-			if s := st.sub.stateNamed(flow, state); s != nil {
-				return s
+			if fl := st.sub.flowNamed(name); fl != nil {
+				return fl
 			}
 		}
+	}
+	return nil
+}
+
+// stateNamed returns the state named state of the flow named flow ("" for
+// f itself), or nil.
+func (f *Flow) stateNamed(flow, state string) *state {
+	if flow == "" {
+		return f.byName[state]
+	}
+	if fl := f.flowNamed(flow); fl != nil {
+		return fl.byName[state]
 	}
 	return nil
 }

@@ -147,12 +147,3 @@ func (f *Flow) Restore(ctx context.Context, snap *Snapshot, p Ports) (*Session, 
 	}
 	return s, nil
 }
-
-func findSubflow(f *Flow, name string) *Flow {
-	for _, st := range f.states {
-		if st.sub != nil && st.sub.name == name {
-			return st.sub
-		}
-	}
-	return nil
-}
