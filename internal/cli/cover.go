@@ -100,7 +100,7 @@ func (o *coverOptions) run(ctx context.Context, env *Env, args []string) error {
 		for _, reg := range regionsOf(env.path(o.regions), env.path(path)) {
 			eff := fl
 			if reg.country != "" {
-				if _, err := regionalFlow(&eff, env.path(path), env.path(o.regions), reg.country); err != nil {
+				if _, _, err := regionalFlow(&eff, env.path(path), env.path(o.regions), reg.country); err != nil {
 					printErrors(env.Stderr, flowErrors(path, err))
 					return errReported
 				}

@@ -12,16 +12,10 @@ import (
 )
 
 // regionalFlow replaces *fl with the flow under country's regional policy
-// (overlays in regionsDir, by default regions/ next to the flow file) and
+// (overlays in regionsDir, by default regions/ next to the flow file). It
 // describes the region and the files its values come from, for the
-// transcript's header.
-func regionalFlow(fl **engine.Flow, path, regionsDir, country string) (string, error) {
-	desc, _, err := regionalFlowNamed(fl, path, regionsDir, country)
-	return desc, err
-}
-
-// regionalFlowNamed is regionalFlow that also returns the region's name.
-func regionalFlowNamed(fl **engine.Flow, path, regionsDir, country string) (string, string, error) {
+// transcript's header, and returns the region's name.
+func regionalFlow(fl **engine.Flow, path, regionsDir, country string) (string, string, error) {
 	defaulted := regionsDir == ""
 	if defaulted {
 		regionsDir = filepath.Join(filepath.Dir(path), "regions")

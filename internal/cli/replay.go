@@ -95,7 +95,7 @@ func loadRegional(env *Env, path, country, regions string) (*engine.Flow, string
 	if country == "" {
 		return fl, "default (flow defaults: " + path + ")", policy.DefaultRegion, nil
 	}
-	region, name, err := regionalFlowNamed(&fl, path, regions, country)
+	region, name, err := regionalFlow(&fl, path, regions, country)
 	var uerr *usageError
 	switch {
 	case errors.As(err, &uerr):

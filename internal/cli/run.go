@@ -23,7 +23,6 @@ import (
 	"github.com/tetherflow/tether/adapters/smsoutbox"
 	"github.com/tetherflow/tether/adapters/terminal"
 	"github.com/tetherflow/tether/engine"
-	"github.com/tetherflow/tether/policy"
 )
 
 // Exit codes of tether run beyond Main's.
@@ -126,19 +125,9 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	if o.json && o.answers == "" {
 		return usagef("--json needs --answers: prompts and JSON cannot share stdout")
 	}
-	fl, err := compileFlow(path)
+	fl, region, regionName, err := loadRegional(env, path, o.region, env.path(o.regions))
 	if err != nil {
-		printErrors(env.Stderr, flowErrors(path, err))
-		return &exitError{code: exitUsage}
-	}
-	region, regionName, err := o.applyRegion(&fl, path, env)
-	var uerr *usageError
-	switch {
-	case errors.As(err, &uerr):
 		return err
-	case err != nil:
-		printErrors(env.Stderr, flowErrors(path, err))
-		return &exitError{code: exitUsage}
 	}
 
 	now := time.Now
@@ -402,13 +391,3 @@ func saveOtherApp(ctx context.Context, store *credstore.Store, fx demoportal.Fix
 }
 
 var errNoSuchApp = errors.New("the fixture has no token saved by")
-
-// applyRegion replaces *fl with the flow under the regional policy of
-// --region and says which region applied: a description for the header,
-// and its name.
-func (o *runOptions) applyRegion(fl **engine.Flow, path string, env *Env) (string, string, error) {
-	if o.region == "" {
-		return "default (flow defaults: " + path + ")", policy.DefaultRegion, nil
-	}
-	return regionalFlowNamed(fl, path, env.path(o.regions), o.region)
-}
