@@ -20,6 +20,7 @@ package answers
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/host"
 )
 
 // Answer is one item of an answers file.
@@ -141,14 +143,6 @@ func Parse(name string, data []byte) ([]Answer, error) {
 	return out, nil
 }
 
-// Reply is what the driver answers: a wait, or a choice with its input.
-type Reply struct {
-	Wait   time.Duration
-	Choice string
-	Input  map[string]any
-	Line   int // the answer's line in the file
-}
-
 // Driver hands out a file's answers in order.
 type Driver struct {
 	name    string
@@ -171,23 +165,23 @@ var placeholder = regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}`)
 // Next returns the reply to the prompt at step. problem is the error the
 // previous reply got (an *engine.InputError, say): a scripted run cannot
 // correct itself, so Next fails with it rather than answer again.
-func (d *Driver) Next(step engine.Step, problem error) (Reply, error) {
+func (d *Driver) Next(ctx context.Context, step engine.Step, problem error) (host.Reply, error) {
 	if problem != nil {
 		prev := d.answers[d.next-1]
-		return Reply{}, fmt.Errorf("%s:%d: answer rejected: %w", d.name, prev.Line, problem)
+		return host.Reply{}, fmt.Errorf("%s:%d: answer rejected: %w", d.name, prev.Line, problem)
 	}
 	if d.next >= len(d.answers) {
-		return Reply{}, fmt.Errorf("%s: %w at state %s", d.name, ErrExhausted, step.State)
+		return host.Reply{}, fmt.Errorf("%s: %w at state %s", d.name, ErrExhausted, step.State)
 	}
 	a := d.answers[d.next]
 	d.next++
 	if a.Wait > 0 {
-		return Reply{Wait: a.Wait, Line: a.Line}, nil
+		return host.Reply{Wait: a.Wait, Line: a.Line}, nil
 	}
 	if a.State != "" && a.State != step.State {
-		return Reply{}, fmt.Errorf("%s:%d: this answer is for state %s, but the session waits at %s", d.name, a.Line, a.State, step.State)
+		return host.Reply{}, fmt.Errorf("%s:%d: this answer is for state %s, but the session waits at %s", d.name, a.Line, a.State, step.State)
 	}
-	r := Reply{Choice: a.Choice, Line: a.Line}
+	r := host.Reply{Choice: a.Choice, Line: a.Line}
 	if len(a.Fields) > 0 {
 		r.Input = make(map[string]any, len(a.Fields))
 		for k, v := range a.Fields {
@@ -201,7 +195,7 @@ func (d *Driver) Next(step engine.Step, problem error) (Reply, error) {
 				return val
 			})
 			if missing != "" {
-				return Reply{}, fmt.Errorf("%s:%d: field %s: nothing is known as {{%s}}", d.name, a.Line, k, missing)
+				return host.Reply{}, fmt.Errorf("%s:%d: field %s: nothing is known as {{%s}}", d.name, a.Line, k, missing)
 			}
 		}
 	}

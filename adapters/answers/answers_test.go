@@ -1,6 +1,7 @@
 package answers
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -22,22 +23,22 @@ func TestParseAndReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := New("a.yaml", as, func(name string) (string, bool) { return "s3cret", name == "secret" })
-	r, err := d.Next(engine.Step{State: "sign_in"}, nil)
+	r, err := d.Next(context.Background(), engine.Step{State: "sign_in"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Choice != "continue" || r.Input["password"] != "s3cret" || r.Input["email"] != "a@example.com" {
 		t.Errorf("first reply = %+v, want continue with the looked-up password", r)
 	}
-	r, _ = d.Next(engine.Step{State: "enter_code"}, nil)
+	r, _ = d.Next(context.Background(), engine.Step{State: "enter_code"}, nil)
 	if r.Wait != 31*time.Second {
 		t.Errorf("second reply wait = %v, want 31s", r.Wait)
 	}
-	r, _ = d.Next(engine.Step{State: "enter_code"}, nil)
+	r, _ = d.Next(context.Background(), engine.Step{State: "enter_code"}, nil)
 	if r.Choice != "resend" {
 		t.Errorf("third reply = %+v, want resend", r)
 	}
-	if _, err := d.Next(engine.Step{State: "enter_code"}, nil); !errors.Is(err, ErrExhausted) {
+	if _, err := d.Next(context.Background(), engine.Step{State: "enter_code"}, nil); !errors.Is(err, ErrExhausted) {
 		t.Errorf("fourth Next error = %v, want ErrExhausted", err)
 	}
 }
@@ -45,15 +46,15 @@ func TestParseAndReplay(t *testing.T) {
 func TestStateMismatchAndRejection(t *testing.T) {
 	as, _ := Parse("a.yaml", []byte("- state: sign_in\n  choice: continue\n- choice: x\n"))
 	d := New("a.yaml", as, nil)
-	if _, err := d.Next(engine.Step{State: "enter_code"}, nil); err == nil || !strings.Contains(err.Error(), "a.yaml:1: this answer is for state sign_in, but the session waits at enter_code") {
+	if _, err := d.Next(context.Background(), engine.Step{State: "enter_code"}, nil); err == nil || !strings.Contains(err.Error(), "a.yaml:1: this answer is for state sign_in, but the session waits at enter_code") {
 		t.Errorf("mismatch error = %v", err)
 	}
-	_, err := d.Next(engine.Step{State: "s"}, nil)
+	_, err := d.Next(context.Background(), engine.Step{State: "s"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	problem := &engine.InputError{Field: "code", Msg: "the code is digits only"}
-	if _, err := d.Next(engine.Step{State: "s"}, problem); !errors.Is(err, engine.ErrRejected) || !strings.Contains(err.Error(), "a.yaml:3: answer rejected") {
+	if _, err := d.Next(context.Background(), engine.Step{State: "s"}, problem); !errors.Is(err, engine.ErrRejected) || !strings.Contains(err.Error(), "a.yaml:3: answer rejected") {
 		t.Errorf("rejection error = %v, want it to wrap the InputError at a.yaml:3", err)
 	}
 }
@@ -78,7 +79,7 @@ func TestUnknownPlaceholder(t *testing.T) {
 	as, _ := Parse("a.yaml", []byte(`- choice: c
   fields: {code: "{{sms}}"}`))
 	d := New("a.yaml", as, nil)
-	if _, err := d.Next(engine.Step{}, nil); err == nil || !strings.Contains(err.Error(), "nothing is known as {{sms}}") {
+	if _, err := d.Next(context.Background(), engine.Step{}, nil); err == nil || !strings.Contains(err.Error(), "nothing is known as {{sms}}") {
 		t.Errorf("error = %v, want the unknown placeholder named", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/huh"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/host"
 )
 
 // Form asks prompts with github.com/charmbracelet/huh forms, for a person
@@ -42,10 +43,10 @@ func NewForm(in io.Reader, out io.Writer, opts ...FormOption) *Form {
 // Next shows the prompt at step (with the problem of the previous answer)
 // and returns the person's answer. Ctrl-C or the end of input returns an
 // error wrapping ErrEndOfInput.
-func (f *Form) Next(step engine.Step, problem error) (Reply, error) {
+func (f *Form) Next(ctx context.Context, step engine.Step, problem error) (host.Reply, error) {
 	p := step.Prompt
 	if p == nil {
-		return Reply{}, fmt.Errorf("state %s has no prompt", step.State)
+		return host.Reply{}, fmt.Errorf("state %s has no prompt", step.State)
 	}
 	desc := p.Help
 	if problem != nil {
@@ -87,9 +88,9 @@ func (f *Form) Next(step engine.Step, problem error) (Reply, error) {
 		groups = append(groups, huh.NewGroup(huh.NewNote().Title(p.Text).Description(desc)))
 	}
 	if err := f.run(groups...); err != nil {
-		return Reply{}, err
+		return host.Reply{}, err
 	}
-	r := Reply{Choice: name}
+	r := host.Reply{Choice: name}
 	for fname, v := range values[name] {
 		if fd, _ := p.Field(fname); *v == "" && fd.Optional {
 			continue

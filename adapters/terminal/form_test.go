@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -51,7 +52,7 @@ func TestFormSignIn(t *testing.T) {
 	presses := append([]string{"\r"}, text("a@example.com")...)
 	presses = append(append(append(presses, "\r"), text("hunter2")...), "\r")
 	f := NewForm(typing(presses...), &out)
-	r, err := f.Next(engine.Step{State: "sign_in", Prompt: signIn}, nil)
+	r, err := f.Next(context.Background(), engine.Step{State: "sign_in", Prompt: signIn}, nil)
 	if err != nil {
 		t.Fatalf("Next: %v", err)
 	}
@@ -66,7 +67,7 @@ func TestFormSignIn(t *testing.T) {
 func TestFormChoiceWithoutFields(t *testing.T) {
 	var out strings.Builder
 	f := NewForm(typing(down, "\r"), &out)
-	r, err := f.Next(engine.Step{Prompt: signIn}, nil)
+	r, err := f.Next(context.Background(), engine.Step{Prompt: signIn}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestFormChoiceWithoutFields(t *testing.T) {
 func TestFormAbort(t *testing.T) {
 	var out strings.Builder
 	f := NewForm(typing("\x03"), &out) // Ctrl-C
-	if _, err := f.Next(engine.Step{Prompt: signIn}, nil); !errors.Is(err, ErrEndOfInput) {
+	if _, err := f.Next(context.Background(), engine.Step{Prompt: signIn}, nil); !errors.Is(err, ErrEndOfInput) {
 		t.Errorf("error = %v, want ErrEndOfInput", err)
 	}
 }

@@ -6,6 +6,7 @@ package terminal
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,13 +14,8 @@ import (
 	"strings"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/host"
 )
-
-// Reply is a person's answer to a prompt.
-type Reply struct {
-	Choice string
-	Input  map[string]any
-}
 
 // Terminal asks prompts on out and reads answers from in.
 type Terminal struct {
@@ -51,10 +47,10 @@ var ErrEndOfInput = errors.New("input ended")
 
 // Next shows the prompt at step (and the problem with the previous answer,
 // if any) and reads an answer.
-func (t *Terminal) Next(step engine.Step, problem error) (Reply, error) {
+func (t *Terminal) Next(ctx context.Context, step engine.Step, problem error) (host.Reply, error) {
 	p := step.Prompt
 	if p == nil {
-		return Reply{}, fmt.Errorf("state %s has no prompt", step.State)
+		return host.Reply{}, fmt.Errorf("state %s has no prompt", step.State)
 	}
 	if problem != nil {
 		fmt.Fprintf(t.out, "! %v\n", problem)
@@ -68,14 +64,14 @@ func (t *Terminal) Next(step engine.Step, problem error) (Reply, error) {
 	}
 	choice, err := t.choose(p)
 	if err != nil {
-		return Reply{}, err
+		return host.Reply{}, err
 	}
-	r := Reply{Choice: choice.Name}
+	r := host.Reply{Choice: choice.Name}
 	for _, name := range choice.Fields {
 		f, _ := p.Field(name)
 		v, err := t.field(f)
 		if err != nil {
-			return Reply{}, err
+			return host.Reply{}, err
 		}
 		if v == "" && f.Optional {
 			continue

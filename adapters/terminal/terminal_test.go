@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -24,7 +25,7 @@ var signIn = &engine.Prompt{
 func TestMenuAndFields(t *testing.T) {
 	var out strings.Builder
 	term := New(strings.NewReader("3\n1\na@example.com\nhunter2\n"), &out)
-	r, err := term.Next(engine.Step{State: "sign_in", Prompt: signIn}, nil)
+	r, err := term.Next(context.Background(), engine.Step{State: "sign_in", Prompt: signIn}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func TestMenuAndFields(t *testing.T) {
 func TestSecretReaderAndChoiceByName(t *testing.T) {
 	var out strings.Builder
 	term := New(strings.NewReader("Sign in\na@example.com\n"), &out, WithSecretReader(func() (string, error) { return "from-tty", nil }))
-	r, err := term.Next(engine.Step{Prompt: signIn}, nil)
+	r, err := term.Next(context.Background(), engine.Step{Prompt: signIn}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestSecretReaderAndChoiceByName(t *testing.T) {
 func TestEndOfInputAndProblem(t *testing.T) {
 	var out strings.Builder
 	term := New(strings.NewReader("1\n"), &out)
-	_, err := term.Next(engine.Step{Prompt: signIn}, &engine.InputError{Field: "email", Msg: `"x" is not an email address`})
+	_, err := term.Next(context.Background(), engine.Step{Prompt: signIn}, &engine.InputError{Field: "email", Msg: `"x" is not an email address`})
 	if !errors.Is(err, ErrEndOfInput) {
 		t.Errorf("error = %v, want ErrEndOfInput", err)
 	}

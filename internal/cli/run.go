@@ -23,6 +23,7 @@ import (
 	"github.com/tetherflow/tether/adapters/smsoutbox"
 	"github.com/tetherflow/tether/adapters/terminal"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/host"
 )
 
 // Exit codes of tether run beyond Main's.
@@ -108,13 +109,6 @@ func (r randReader) Read(p []byte) (int, error) {
 		p[i] = byte(r.r.Uint32())
 	}
 	return len(p), nil
-}
-
-// reply is a driver's answer: a wait, or a choice with its input.
-type reply struct {
-	wait   time.Duration
-	choice string
-	input  map[string]any
 }
 
 func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -229,16 +223,16 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 
 	var problem error
 	for !sess.Done() {
-		r, err := next(sess.Current(), problem)
+		r, err := next.Next(ctx, sess.Current(), problem)
 		if err != nil {
 			return finish(&exitError{code: exitUnfinished, err: err})
 		}
-		if r.wait > 0 {
+		if r.Wait > 0 {
 			if clock != nil {
-				clock.Advance(r.wait)
+				clock.Advance(r.Wait)
 			} else {
 				select {
-				case <-time.After(r.wait):
+				case <-time.After(r.Wait):
 				case <-ctx.Done():
 					return finish(&exitError{code: exitUnfinished, err: ctx.Err()})
 				}
@@ -251,7 +245,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 			problem = nil
 			continue
 		}
-		err = sess.Send(ctx, r.choice, r.input)
+		err = sess.Send(ctx, r.Choice, r.Input)
 		flush()
 		var ierr *engine.InputError
 		switch {
@@ -333,13 +327,13 @@ func resultLine(o *engine.Outcome) string {
 
 // driver returns how prompts get answered: from the answers file, or from
 // the person at the terminal.
-func (o *runOptions) driver(env *Env, outbox *smsoutbox.Outbox, captchas *captcha.Captcha) (func(engine.Step, error) (reply, error), error) {
+func (o *runOptions) driver(env *Env, outbox *smsoutbox.Outbox, captchas *captcha.Captcha) (host.Driver, error) {
 	if o.answers != "" {
 		list, err := answers.Load(env.path(o.answers))
 		if err != nil {
 			return nil, err
 		}
-		d := answers.New(o.answers, list, func(name string) (string, bool) {
+		return answers.New(o.answers, list, func(name string) (string, bool) {
 			switch name {
 			case "sms":
 				c := outbox.LastCode()
@@ -349,20 +343,12 @@ func (o *runOptions) driver(env *Env, outbox *smsoutbox.Outbox, captchas *captch
 				return c, c != ""
 			}
 			return "", false
-		})
-		return func(step engine.Step, problem error) (reply, error) {
-			r, err := d.Next(step, problem)
-			return reply{wait: r.Wait, choice: r.Choice, input: r.Input}, err
-		}, nil
+		}), nil
 	}
 	var opts []terminal.Option
 	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		if out, ok := env.Stdout.(*os.File); ok && term.IsTerminal(int(out.Fd())) && !o.plain {
-			form := terminal.NewForm(env.Stdin, env.Stdout)
-			return func(step engine.Step, problem error) (reply, error) {
-				r, err := form.Next(step, problem)
-				return reply{choice: r.Choice, input: r.Input}, err
-			}, nil
+			return terminal.NewForm(env.Stdin, env.Stdout), nil
 		}
 		fd := int(f.Fd())
 		opts = append(opts, terminal.WithSecretReader(func() (string, error) {
@@ -370,11 +356,7 @@ func (o *runOptions) driver(env *Env, outbox *smsoutbox.Outbox, captchas *captch
 			return string(b), err
 		}))
 	}
-	t := terminal.New(env.Stdin, env.Stdout, opts...)
-	return func(step engine.Step, problem error) (reply, error) {
-		r, err := t.Next(step, problem)
-		return reply{choice: r.Choice, input: r.Input}, err
-	}, nil
+	return terminal.New(env.Stdin, env.Stdout, opts...), nil
 }
 
 // saveOtherApp saves the fixture's token of the vendor application app in
