@@ -160,6 +160,10 @@ func (c *compiler) flow(f *File) *Flow {
 		c.graphChecks(fl)
 	}
 	c.buildFSM(fl)
+	fl.subs = make([]*Flow, len(fl.states))
+	for _, s := range fl.states {
+		fl.subs[s.id] = s.sub
+	}
 	fl.hash = flowHash(fl)
 	return fl
 }
@@ -790,9 +794,9 @@ func flowHash(fl *Flow) string {
 	for _, k := range sortedKeys(fl.policy) {
 		fmt.Fprintf(h, "\x00%s=%#v", k, fl.policy[k])
 	}
-	for _, s := range fl.states {
-		if s.sub != nil {
-			fmt.Fprintf(h, "\x00sub %s=%s", s.sub.name, s.sub.hash)
+	for _, sub := range fl.subs {
+		if sub != nil {
+			fmt.Fprintf(h, "\x00sub %s=%s", sub.name, sub.hash)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]

@@ -22,6 +22,10 @@ type Flow struct {
 	states []*state
 	byName map[string]*state
 	start  *state
+	// subs holds, by state id, the flow a `run: flow:NAME` state runs:
+	// the subflow under this flow's regional policy (see WithPolicies).
+	// States are shared by every policy copy of a flow; this table is not.
+	subs []*Flow
 
 	vars   []varInfo
 	varIdx map[string]int
@@ -189,16 +193,20 @@ func (f *Flow) PolicyKeys() []string {
 	return keys
 }
 
-// Subflows returns the flows this flow runs with `run: flow:NAME`, by name.
+// Subflows returns the flows this flow runs with `run: flow:NAME`, by name,
+// each under the policy this flow was given for it.
 func (f *Flow) Subflows() map[string]*Flow {
 	out := map[string]*Flow{}
-	for _, s := range f.states {
-		if s.sub != nil {
-			out[s.sub.name] = s.sub
+	for _, sub := range f.subs {
+		if sub != nil {
+			out[sub.name] = sub
 		}
 	}
 	return out
 }
+
+// subflow returns the flow state s of f runs, or nil when s runs none.
+func (f *Flow) subflow(s *state) *Flow { return f.subs[s.id] }
 
 func (f *Flow) newFSM() any {
 	return fsm.NewFSM(f.start.name, f.events, nil)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 )
@@ -16,18 +17,36 @@ type PolicyValue struct {
 // by values, for example by a regional overlay. Every key must be one the
 // flow declares, with a value of the declared kind (ints widen to floats).
 // The copy shares the compiled states and has its own hash, so snapshots of
-// one region's sessions do not restore under another's policy.
+// one region's sessions do not restore under another's policy. Subflows
+// keep the policy they had; WithPolicies sets theirs too.
 func (f *Flow) WithPolicy(values map[string]PolicyValue) (*Flow, error) {
+	return f.WithPolicies(map[string]map[string]PolicyValue{f.name: values})
+}
+
+// WithPolicies returns a copy of the flow and of every subflow it runs, at
+// any depth, each with the values byFlow holds under its name overriding
+// its policy, as WithPolicy does for one flow: a regional overlay's values
+// for a subflow apply wherever the subflow runs. Flows byFlow does not
+// name keep their policy. Every problem is reported, as an ErrorList.
+func (f *Flow) WithPolicies(byFlow map[string]map[string]PolicyValue) (*Flow, error) {
 	var errs ErrorList
+	done := map[*Flow]*Flow{}
+	cp := f.withPolicies(byFlow, done, &errs)
+	errs.Sort()
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
+
+func (f *Flow) withPolicies(byFlow map[string]map[string]PolicyValue, done map[*Flow]*Flow, errs *ErrorList) *Flow {
+	if cp, ok := done[f]; ok {
+		return cp
+	}
 	cp := *f
-	cp.policy = make(map[string]any, len(f.policy))
-	cp.psource = make(map[string]Pos, len(f.psource))
-	for k, v := range f.policy {
-		cp.policy[k] = v
-	}
-	for k, v := range f.psource {
-		cp.psource[k] = v
-	}
+	cp.policy = maps.Clone(f.policy)
+	cp.psource = maps.Clone(f.psource)
+	values := byFlow[f.name]
 	for _, k := range sortedKeys(values) {
 		pv := values[k]
 		kind, ok := f.pkinds[k]
@@ -43,12 +62,15 @@ func (f *Flow) WithPolicy(values map[string]PolicyValue) (*Flow, error) {
 		cp.policy[k] = v
 		cp.psource[k] = pv.Pos
 	}
-	errs.Sort()
-	if err := errs.Err(); err != nil {
-		return nil, err
+	cp.subs = make([]*Flow, len(f.subs))
+	for i, sub := range f.subs {
+		if sub != nil {
+			cp.subs[i] = sub.withPolicies(byFlow, done, errs)
+		}
 	}
 	cp.hash = flowHash(&cp)
-	return &cp, nil
+	done[f] = &cp
+	return &cp
 }
 
 // strictKind reports whether v, as decoded from YAML, is of kind k (or an

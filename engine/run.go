@@ -357,14 +357,14 @@ func (s *Session) advance(ctx context.Context) error {
 				return s.fail(parent, err)
 			}
 		case RunState:
-			if st.sub != nil {
+			if sub := fr.flow.subflow(st); sub != nil {
 				vars, err := s.args(fr, st)
 				if err != nil {
 					return s.fail(fr, err)
 				}
-				child := s.push(st.sub, vars)
-				child.state = st.sub.start
-				s.entry(Entry{Kind: EntryStart, To: st.sub.start.name, Args: maskArgs(st, vars)})
+				child := s.push(sub, vars)
+				child.state = sub.start
+				s.entry(Entry{Kind: EntryStart, To: sub.start.name, Args: maskArgs(st, vars)})
 				if err := s.enter(ctx, child.flow.start); err != nil {
 					return err
 				}

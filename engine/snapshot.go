@@ -86,10 +86,11 @@ func (f *Flow) Restore(ctx context.Context, snap *Snapshot, p Ports) (*Session, 
 	for i, fs := range snap.Frames {
 		if i > 0 {
 			parent := s.top().state
-			if parent.sub == nil || parent.sub.name != fs.Flow {
+			sub := fl.subflow(parent)
+			if sub == nil || sub.name != fs.Flow {
 				return nil, fmt.Errorf("restore: frame %d: flow %s does not run in state %s of %s", i, fs.Flow, parent.name, snap.Frames[i-1].Flow)
 			}
-			fl = parent.sub
+			fl = sub
 			if fs.Hash != fl.hash {
 				return nil, fmt.Errorf("restore session %s: subflow %s: %w", snap.ID, fl.name, ErrFlowChanged)
 			}

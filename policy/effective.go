@@ -56,7 +56,8 @@ func (r *Region) Merged(flow string) map[string]engine.PolicyValue {
 	return out
 }
 
-// Effective returns fl with the policy that applies in country, and the
+// Effective returns fl with the policy that applies in country (and its
+// subflows with theirs, wherever they run), and the
 // region that applied (the default region, with no files, when no overlay
 // lists the country). The returned flow's PolicySource tells, per key,
 // which file and line its value comes from. The error wraps ErrCountry for
@@ -67,7 +68,13 @@ func (s *Set) Effective(fl *engine.Flow, country string) (*engine.Flow, *Region,
 		return nil, nil, fmt.Errorf("%w %q: want an ISO 3166-1 alpha-2 code in upper case, e.g. DE", ErrCountry, country)
 	}
 	r := s.ForCountry(country)
-	eff, err := fl.WithPolicy(r.Merged(fl.Name()))
+	byFlow := map[string]map[string]engine.PolicyValue{}
+	for _, line := range r.Lineage() {
+		for _, name := range line.flowNames {
+			byFlow[name] = r.Merged(name)
+		}
+	}
+	eff, err := fl.WithPolicies(byFlow)
 	if err != nil {
 		return nil, r, err
 	}
