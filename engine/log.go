@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"encoding/json"
-	"time"
-)
+import "time"
 
 // EntryKind says what an event log entry records.
 type EntryKind string
@@ -59,19 +56,6 @@ type Value struct {
 	Secret bool
 }
 
-// MarshalJSON writes {"name": ..., "value": ...}, masking secrets and
-// writing durations and times as text.
-func (v Value) MarshalJSON() ([]byte, error) {
-	val := v.Value
-	if v.Secret {
-		val = Masked
-	}
-	return json.Marshal(struct {
-		Name  string `json:"name"`
-		Value any    `json:"value"`
-	}{v.Name, jsonValue(val)})
-}
-
 // Change is one variable assignment. The values of a sensitive variable
 // are not kept: Masked is set instead.
 type Change struct {
@@ -79,39 +63,4 @@ type Change struct {
 	From   any
 	To     any
 	Masked bool
-}
-
-// MarshalJSON writes {"var": ..., "from": ..., "to": ...}.
-func (c Change) MarshalJSON() ([]byte, error) {
-	from, to := jsonValue(c.From), jsonValue(c.To)
-	if c.Masked {
-		from, to = Masked, Masked
-	}
-	return json.Marshal(struct {
-		Var  string `json:"var"`
-		From any    `json:"from"`
-		To   any    `json:"to"`
-	}{c.Var, from, to})
-}
-
-func jsonValue(v any) any {
-	switch x := v.(type) {
-	case time.Duration:
-		return x.String()
-	case time.Time:
-		return x.Format(time.RFC3339Nano)
-	case []any:
-		out := make([]any, len(x))
-		for i := range x {
-			out[i] = jsonValue(x[i])
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = jsonValue(e)
-		}
-		return out
-	}
-	return v
 }

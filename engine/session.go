@@ -47,28 +47,28 @@ type Step struct {
 
 // Prompt is what an ask state shows and the answers it takes.
 type Prompt struct {
-	Text    string
-	Help    string
-	Fields  []Field // the fields whose `if` holds
-	Choices []Choice
+	Text    string   `json:"text"`
+	Help    string   `json:"help,omitempty"`
+	Fields  []Field  `json:"fields,omitempty"` // the fields whose `if` holds
+	Choices []Choice `json:"choices"`
 }
 
 // Field is one input a prompt asks for.
 type Field struct {
-	Name     string
-	Label    string
-	Type     FieldType
-	Optional bool
-	Options  []string
-	Length   int
+	Name     string    `json:"name"`
+	Label    string    `json:"label,omitempty"`
+	Type     FieldType `json:"type"`
+	Optional bool      `json:"optional,omitempty"`
+	Options  []string  `json:"options,omitempty"`
+	Length   int       `json:"length,omitempty"`
 }
 
 // Choice is one answer a prompt offers. Fields lists the fields the choice
 // takes; a choice with no fields (like "Didn't receive the code") needs none.
 type Choice struct {
-	Name   string
-	Label  string
-	Fields []string
+	Name   string   `json:"name"`
+	Label  string   `json:"label,omitempty"`
+	Fields []string `json:"fields,omitempty"`
 }
 
 // Field returns the prompt field named name.

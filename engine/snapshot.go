@@ -9,7 +9,8 @@ import (
 // Snapshot is the compact, serialisable state of a session: enough to
 // resume it in this process or another, and nothing secret. Prompt input
 // and action results live only for the step that used them and are never
-// part of it. It marshals to JSON as it is.
+// part of it. It marshals to JSON with the value codec (codec.go), and
+// reads back as it was.
 type Snapshot struct {
 	ID     string          `json:"id"`
 	Flow   string          `json:"flow"`
@@ -50,12 +51,7 @@ func (s *Session) Snapshot() *Snapshot {
 		if len(fr.flow.vars) > 0 {
 			fs.Vars = make(map[string]any, len(fr.flow.vars))
 			for _, v := range fr.flow.vars {
-				val := fr.env[v.name]
-				if v.kind == List || v.kind == Map || v.kind == Any {
-					fs.Vars[v.name] = tag(val) // keep the kinds inside
-				} else {
-					fs.Vars[v.name] = jsonValue(val)
-				}
+				fs.Vars[v.name] = fr.env[v.name] // never written into: set replaces
 			}
 		}
 		for _, a := range fr.timers {

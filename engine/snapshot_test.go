@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -152,9 +153,11 @@ func TestSnapshotKeepsTypes(t *testing.T) {
 	if due, want := got.Frames[0].Timers[0].Due, c.Now().Add(2*time.Minute); !due.Equal(want) {
 		t.Errorf("timer due = %v, want %v", due, want)
 	}
-	want := map[string]any{"n": 3, "when": c.Now().Format(time.RFC3339Nano), "wait": "2m0s", "ratio": 0.5,
+	// The variables read back with their kinds: a time, a duration, a
+	// float, and a list and a map holding what they held.
+	want := map[string]any{"n": 3, "when": c.Now().UTC(), "wait": 2 * time.Minute, "ratio": 0.5,
 		"tags": []any{"b", 2}, "meta": map[string]any{"k": 1}}
-	if !sameJSON(t, got.Frames[0].Vars, want) {
+	if !reflect.DeepEqual(got.Frames[0].Vars, want) {
 		t.Errorf("restored vars = %v, want %v", got.Frames[0].Vars, want)
 	}
 	if got, want := r.Current().Prompt.Text, "n=3 since 2026-01-02T03:04:05Z wait 2m0s"; got != want {

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -187,26 +186,4 @@ func quoteValue(v any) string {
 		return fmt.Sprintf("%q", s)
 	}
 	return FormatValue(v)
-}
-
-// WriteJSONLines writes each entry as one JSON object per line.
-func WriteJSONLines(w io.Writer, entries []Entry) error {
-	enc := json.NewEncoder(w)
-	for i := range entries {
-		if err := enc.Encode(&entries[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// MarshalJSON writes the outcome with its output values as text where they
-// are durations or times.
-func (o Outcome) MarshalJSON() ([]byte, error) {
-	type plain Outcome
-	p := plain(o)
-	if o.Output != nil {
-		p.Output = jsonValue(o.Output).(map[string]any)
-	}
-	return json.Marshal(p)
 }

@@ -213,11 +213,9 @@ func Coerce(k Kind, v any) (any, error) {
 	return nil, fmt.Errorf("%s is not %s", describeValue(v), k.article())
 }
 
-// normalise returns a copy of v in which the values a snapshot wrote
-// tagged ({"$duration": "2s"}, {"$time": ...}, {"$float": 1}) are typed
-// again and JSON numbers that are whole are ints, so that lists and maps
-// restored from snapshots hold what they held before. It never writes into
-// v, which may be shared.
+// normalise returns a copy of v in which numbers that are whole are ints,
+// as the value codec reads them. It never writes into v, which may be
+// shared.
 func normalise(v any) any {
 	switch x := v.(type) {
 	case float64:
@@ -231,9 +229,6 @@ func normalise(v any) any {
 		}
 		return out
 	case map[string]any:
-		if t, ok := untag(x); ok {
-			return t
-		}
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			out[k] = normalise(e)
@@ -241,54 +236,6 @@ func normalise(v any) any {
 		return out
 	}
 	return v
-}
-
-// tag writes the values JSON cannot tell apart (durations, times, floats
-// that are whole) inside lists and maps as one-key maps, for snapshots.
-func tag(v any) any {
-	switch x := v.(type) {
-	case time.Duration:
-		return map[string]any{"$duration": x.String()}
-	case time.Time:
-		return map[string]any{"$time": x.Format(time.RFC3339Nano)}
-	case float64:
-		if x == math.Trunc(x) {
-			return map[string]any{"$float": x}
-		}
-	case []any:
-		out := make([]any, len(x))
-		for i := range x {
-			out[i] = tag(x[i])
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = tag(e)
-		}
-		return out
-	}
-	return v
-}
-
-func untag(m map[string]any) (any, bool) {
-	if len(m) != 1 {
-		return nil, false
-	}
-	if s, ok := m["$duration"].(string); ok {
-		if d, err := time.ParseDuration(s); err == nil {
-			return d, true
-		}
-	}
-	if s, ok := m["$time"].(string); ok {
-		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-			return t, true
-		}
-	}
-	if f, ok := m["$float"].(float64); ok {
-		return f, true
-	}
-	return nil, false
 }
 
 func describeValue(v any) string {
