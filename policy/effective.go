@@ -14,7 +14,7 @@ import (
 var ErrCountry = errors.New("bad country code")
 
 // Check holds every overlay to the flows it sets values for: the flow must
-// be one of flows (by name), each key one the flow's policy declares, each
+// be one of flows (by name; a nil flow exists but is not checked against), each key one the flow's policy declares, each
 // value of the declared kind. Every problem is reported, as an
 // engine.ErrorList.
 func (s *Set) Check(flows map[string]*engine.Flow) error {
@@ -27,10 +27,13 @@ func (s *Set) Check(flows map[string]*engine.Flow) error {
 	for _, r := range s.regions {
 		for _, name := range r.flowNames {
 			fo := r.flows[name]
-			fl := flows[name]
-			if fl == nil {
+			fl, exists := flows[name]
+			if !exists {
 				errs.Add(fo.pos, "region %s sets policy for unknown flow %s%s", r.Name, name, engine.Suggest(name, names))
 				continue
+			}
+			if fl == nil {
+				continue // the flow has problems of its own, reported with it
 			}
 			if _, err := fl.WithPolicy(fo.values); err != nil {
 				errs = append(errs, listOf(err)...)

@@ -1,0 +1,438 @@
+// Package catalog loads a flows directory once — its flows, its regional
+// policy overlays (regions/) and its demo portal fixture — checks them
+// together with one rule, and hands out compiled flows by (flow, region),
+// each with its content hash. Every front end (the CLI, the HTTP API, the
+// web pages) gets its flows here, so that they agree on what a flow and a
+// region are.
+//
+//	cat, err := catalog.Load("flows", catalog.Options{Registry: reg})
+//	if err != nil { ... }            // the directory could not be read
+//	if err := cat.Err(); err != nil { // every problem, file:line:col
+//		...
+//	}
+//	c, err := cat.Compiled("connect", "DE")
+//	s, err := c.Flow.Start(ctx, ports)
+//
+// Which files are flows: every *.yaml and *.yml directly in the directory
+// whose document is a mapping with a flow: or states: key (answers and
+// path files, which are lists, are not), and any file named in
+// Options.Files. A file that is not valid YAML is taken for a flow, so
+// that its error is not lost.
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/policy"
+)
+
+// Options configures Load. Registry is required.
+type Options struct {
+	// Registry holds the actions flows are checked against.
+	Registry *engine.Registry
+	// Regions is the directory of regional overlays; empty means regions/
+	// in the flows directory, where a missing directory means no regions.
+	Regions string
+	// Fixture is the demo portal fixture; empty means demo/portal.yaml in
+	// the flows directory when it exists.
+	Fixture string
+	// CheckFixture, when set, checks the fixture (when there is one); its
+	// problems are the catalog's.
+	CheckFixture func(path string) error
+	// Files are files to load as flows whatever they hold: the flows a
+	// command was given.
+	Files []string
+}
+
+// Catalog is a loaded flows directory. It is safe for concurrent use.
+type Catalog struct {
+	dir     string
+	fixture string
+	regions *policy.Set
+	flows   map[string]*entry // by flow name
+	byPath  map[string]*entry // by cleaned path
+	shared  engine.ErrorList  // problems of the overlays and the fixture: they stop every flow
+	errs    engine.ErrorList  // every problem
+
+	mu       sync.Mutex
+	compiled map[compiledKey]*Compiled
+	versions map[string]*engine.Flow // every flow handed out, by hash
+}
+
+// entry is one flow file.
+type entry struct {
+	name string // the flow's name; empty when the file could not be loaded
+	path string
+	flow *engine.Flow // nil when it has problems
+	errs engine.ErrorList
+}
+
+type compiledKey struct{ flow, region string }
+
+// Compiled is a flow under one region's policy, ready to run.
+type Compiled struct {
+	// Flow is the compiled flow, its subflows under the same region.
+	Flow *engine.Flow
+	// Name and Path are the flow's name and file.
+	Name, Path string
+	// Region is the region whose policy applies (policy.DefaultRegion,
+	// with no files, when none does).
+	Region *policy.Region
+	// Country is the country the flow was asked for; empty for the
+	// flow's defaults.
+	Country string
+}
+
+// Hash identifies the compiled flow: its content, its subflows' and the
+// effective policy of all of them.
+func (c *Compiled) Hash() string { return c.Flow.Hash() }
+
+// ErrNoFlow is wrapped by the errors for a flow the catalog does not hold.
+var ErrNoFlow = errors.New("no such flow")
+
+// ErrCountry is wrapped by the errors for a country code that is not an
+// assigned ISO 3166-1 alpha-2 code.
+var ErrCountry = policy.ErrCountry
+
+// Load reads the flows directory dir. It fails only when dir cannot be
+// read; problems in the files are collected, and Err returns them all.
+func Load(dir string, opts Options) (*Catalog, error) {
+	if opts.Registry == nil {
+		return nil, errors.New("catalog: no action registry")
+	}
+	c := &Catalog{
+		dir: dir, flows: map[string]*entry{}, byPath: map[string]*entry{},
+		compiled: map[compiledKey]*Compiled{}, versions: map[string]*engine.Flow{},
+	}
+	files, err := c.flowFiles(opts.Files)
+	if err != nil {
+		return nil, err
+	}
+	sources := map[string]*engine.File{}
+	var entries []*entry
+	for _, path := range files {
+		e := &entry{path: path}
+		entries = append(entries, e)
+		c.byPath[filepath.Clean(path)] = e
+		f, err := engine.LoadFile(path)
+		if err != nil {
+			e.errs = fileErrors(path, err)
+			continue
+		}
+		e.name = f.Flow.Name
+		if first, dup := c.flows[e.name]; dup {
+			e.errs.Add(f.Flow.Pos, "flow %s is also defined in %s", e.name, first.path)
+			continue
+		}
+		c.flows[e.name] = e
+		sources[e.name] = f
+	}
+	names := sortedNames(sources)
+	resolve := func(name string) (*engine.File, error) {
+		if f, ok := sources[name]; ok {
+			return f, nil
+		}
+		return nil, fmt.Errorf("no flow %s in %s%s", name, dir, engine.Suggest(name, names))
+	}
+	for _, e := range entries {
+		if e.name == "" || len(e.errs) > 0 {
+			continue
+		}
+		fl, err := engine.Compile(sources[e.name], opts.Registry, engine.WithSubflows(resolve))
+		if err != nil {
+			e.errs = fileErrors(e.path, err)
+			continue
+		}
+		e.flow = fl
+	}
+	c.loadRegions(opts.Regions, entries)
+	c.loadFixture(opts)
+	for _, e := range entries {
+		c.errs = append(c.errs, e.errs...)
+	}
+	c.errs = append(c.errs, c.shared...)
+	c.errs = dedup(c.errs)
+	return c, nil
+}
+
+// flowFiles lists the directory's flow files and the explicit ones.
+func (c *Catalog) flowFiles(explicit []string) ([]string, error) {
+	ents, err := os.ReadDir(c.dir)
+	if err != nil {
+		return nil, fmt.Errorf("load flows: %w", err)
+	}
+	seen := map[string]bool{}
+	var out []string
+	add := func(p string) {
+		if k := filepath.Clean(p); !seen[k] {
+			seen[k] = true
+			out = append(out, p)
+		}
+	}
+	for _, p := range explicit {
+		add(p)
+	}
+	for _, de := range ents {
+		ext := filepath.Ext(de.Name())
+		if de.IsDir() || ext != ".yaml" && ext != ".yml" {
+			continue
+		}
+		p := filepath.Join(c.dir, de.Name())
+		if isFlowFile(p) {
+			add(p)
+		}
+	}
+	return out, nil
+}
+
+// isFlowFile reports whether the file at path looks like a flow: a mapping
+// with flow: or states:, or YAML that does not parse.
+func isFlowFile(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return true // reported when it is loaded
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return true
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return false
+	}
+	top := doc.Content[0]
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		if k := top.Content[i].Value; k == "flow" || k == "states" {
+			return true
+		}
+	}
+	return false
+}
+
+// loadRegions loads the overlays and holds them to every flow: each flow
+// an overlay names must be in the catalog, each value must fit it.
+func (c *Catalog) loadRegions(dir string, entries []*entry) {
+	defaulted := dir == ""
+	if defaulted {
+		dir = filepath.Join(c.dir, "regions")
+	}
+	set, err := policy.Load(dir)
+	switch {
+	case defaulted && errors.Is(err, fs.ErrNotExist):
+		set, err = &policy.Set{}, nil
+	case set == nil:
+		c.shared = append(c.shared, engine.ErrorList{{Pos: engine.Pos{File: dir}, Msg: err.Error()}}...)
+		set = &policy.Set{}
+	case err != nil:
+		c.shared = append(c.shared, fileErrors(dir, err)...)
+	}
+	c.regions = set
+	flows := map[string]*engine.Flow{}
+	for _, e := range entries {
+		if e.name != "" {
+			if _, seen := flows[e.name]; !seen {
+				flows[e.name] = e.flow // nil for a flow with problems: it exists
+			}
+		}
+	}
+	if err := set.Check(flows); err != nil {
+		c.shared = append(c.shared, fileErrors(dir, err)...)
+	}
+}
+
+func (c *Catalog) loadFixture(opts Options) {
+	c.fixture = opts.Fixture
+	if c.fixture == "" {
+		p := filepath.Join(c.dir, "demo", "portal.yaml")
+		if _, err := os.Stat(p); err != nil {
+			return
+		}
+		c.fixture = p
+	}
+	if opts.CheckFixture == nil {
+		return
+	}
+	if err := opts.CheckFixture(c.fixture); err != nil {
+		c.shared = append(c.shared, fileErrors(c.fixture, err)...)
+	}
+}
+
+// Dir returns the flows directory.
+func (c *Catalog) Dir() string { return c.dir }
+
+// Fixture returns the demo portal fixture's path, or "" when there is none.
+func (c *Catalog) Fixture() string { return c.fixture }
+
+// Regions returns the regional overlays.
+func (c *Catalog) Regions() *policy.Set { return c.regions }
+
+// Names returns the names of the flows, sorted.
+func (c *Catalog) Names() []string {
+	names := make([]string, 0, len(c.flows))
+	for n := range c.flows {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Err returns every problem of the catalog, sorted, as an
+// engine.ErrorList, or nil.
+func (c *Catalog) Err() error {
+	errs := append(engine.ErrorList(nil), c.errs...)
+	errs.Sort()
+	return errs.Err()
+}
+
+// FileErr returns the problems that stop the flow in the file at path:
+// its own and its subflows' (which compiling it reports), and those of the
+// overlays and the fixture, which every flow shares. It is nil when the
+// flow can run.
+func (c *Catalog) FileErr(path string) error {
+	e := c.byPath[filepath.Clean(path)]
+	if e == nil {
+		return fmt.Errorf("%s: %w in %s (is it a flow file?)", path, ErrNoFlow, c.dir)
+	}
+	errs := append(append(engine.ErrorList(nil), e.errs...), c.shared...)
+	errs = dedup(errs)
+	errs.Sort()
+	return errs.Err()
+}
+
+// NameOf returns the name of the flow in the file at path.
+func (c *Catalog) NameOf(path string) (string, error) {
+	e := c.byPath[filepath.Clean(path)]
+	if e == nil || e.name == "" {
+		if err := c.FileErr(path); err != nil {
+			return "", err
+		}
+		return "", fmt.Errorf("%s: %w", path, ErrNoFlow)
+	}
+	return e.name, nil
+}
+
+// Compiled returns the flow named name under the policy of country (its
+// defaults when country is empty). The error is an engine.ErrorList when
+// the flow, a subflow, an overlay or the fixture has problems, and wraps
+// ErrCountry for a bad country code and ErrNoFlow for an unknown flow.
+func (c *Catalog) Compiled(name, country string) (*Compiled, error) {
+	e := c.flows[name]
+	if e == nil {
+		return nil, fmt.Errorf("%w %s in %s%s", ErrNoFlow, name, c.dir, engine.Suggest(name, c.Names()))
+	}
+	if err := c.FileErr(e.path); err != nil {
+		return nil, err
+	}
+	region := &policy.Region{Name: policy.DefaultRegion}
+	if country != "" {
+		if err := CheckCountry(country); err != nil {
+			return nil, err
+		}
+		region = c.regions.ForCountry(country)
+	}
+	key := compiledKey{name, region.Name}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cached := c.compiled[key]; cached != nil {
+		cp := *cached
+		cp.Country = country
+		return &cp, nil
+	}
+	fl := e.flow
+	if country != "" {
+		eff, _, err := c.regions.Effective(e.flow, country)
+		if err != nil {
+			return nil, err // Check reported it already; kept for safety
+		}
+		fl = eff
+	}
+	out := &Compiled{Flow: fl, Name: name, Path: e.path, Region: region, Country: country}
+	c.compiled[key] = out
+	c.versions[fl.Hash()] = fl
+	cp := *out
+	return &cp, nil
+}
+
+// CompiledFile is Compiled for the flow in the file at path.
+func (c *Catalog) CompiledFile(path, country string) (*Compiled, error) {
+	name, err := c.NameOf(path)
+	if err != nil {
+		return nil, err
+	}
+	return c.Compiled(name, country)
+}
+
+// Version returns the compiled flow with the given hash, if the catalog
+// handed it out: the version a session started on.
+func (c *Catalog) Version(hash string) (*engine.Flow, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fl, ok := c.versions[hash]
+	return fl, ok
+}
+
+// CheckCountry returns nil for an assigned ISO 3166-1 alpha-2 code in
+// upper case, and otherwise an error wrapping ErrCountry that says what is
+// wrong and suggests the code meant: DE for de, GB for UK.
+func CheckCountry(code string) error {
+	if policy.ValidCountry(code) {
+		return nil
+	}
+	up := strings.ToUpper(strings.TrimSpace(code))
+	switch {
+	case up == "UK":
+		return fmt.Errorf("%w: %s is not an assigned ISO 3166-1 alpha-2 code; the United Kingdom is GB", ErrCountry, code)
+	case up != code && policy.ValidCountry(up):
+		return fmt.Errorf("%w: %q is not upper case; did you mean %s?", ErrCountry, code, up)
+	case len(up) != 2 || up[0] < 'A' || up[0] > 'Z' || up[1] < 'A' || up[1] > 'Z':
+		return fmt.Errorf("%w: %q is not a country code; want two letters (ISO 3166-1 alpha-2), e.g. DE", ErrCountry, code)
+	}
+	return fmt.Errorf("%w: %s is not an assigned ISO 3166-1 alpha-2 code", ErrCountry, up)
+}
+
+// fileErrors turns an error about path into positioned errors: an
+// ErrorList's own, or one error at the file.
+func fileErrors(path string, err error) engine.ErrorList {
+	var list engine.ErrorList
+	if errors.As(err, &list) {
+		return list
+	}
+	msg := err.Error()
+	if perr, ok := errors.AsType[*fs.PathError](err); ok && perr.Path == path {
+		msg = perr.Err.Error()
+	}
+	return engine.ErrorList{{Pos: engine.Pos{File: path}, Msg: msg}}
+}
+
+// dedup drops repeated errors: a subflow's problems are reported by every
+// flow that runs it.
+func dedup(errs engine.ErrorList) engine.ErrorList {
+	seen := map[string]bool{}
+	out := errs[:0:0]
+	for _, e := range errs {
+		k := e.Error()
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
