@@ -15,6 +15,7 @@ const (
 	EntryTransition EntryKind = "transition" // a branch was taken
 	EntryFinal      EntryKind = "final"      // a final state was reached
 	EntryError      EntryKind = "error"      // the session failed
+	EntryCancel     EntryKind = "cancel"     // the session was cancelled from outside
 )
 
 // Masked is what a secret value is replaced with wherever it is recorded.

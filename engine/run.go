@@ -183,6 +183,32 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 	return s.advance(ctx)
 }
 
+// OutcomeCancelled is the outcome of a session ended by Cancel.
+const OutcomeCancelled = "cancelled"
+
+// Cancel ends the session from outside (a person pressed Ctrl-C, a client
+// gave up): it is logged, with the prompt it was waiting at, and the
+// session ends with the outcome OutcomeCancelled, not a success, whose
+// message is reason. Timers are disarmed. A session that has ended returns
+// ErrFinished, or its run error.
+func (s *Session) Cancel(reason string) error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.done != nil {
+		return ErrFinished
+	}
+	fr := s.top()
+	out := &Outcome{Name: OutcomeCancelled, State: fr.state.name, Message: reason}
+	s.entry(Entry{Kind: EntryCancel, Prompt: s.prompt, PromptAt: s.shown, Outcome: out})
+	s.done, s.prompt = out, nil
+	for _, f := range s.frames {
+		f.timers = nil
+		f.clearIO()
+	}
+	return nil
+}
+
 var emptyMap = map[string]any{}
 
 // Tick fires every timer that is due on the session clock and runs the

@@ -101,8 +101,9 @@ type Outcome struct {
 	Output  map[string]any `json:"output,omitempty"`
 }
 
+// newID returns a session id of 128 random bits.
 func newID(r io.Reader) string {
-	var b [8]byte
+	var b [16]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
 		return "session"
 	}

@@ -280,3 +280,41 @@ states:
 		}
 	}
 }
+
+func TestCancel(t *testing.T) {
+	fl := mustCompile(t, snapFlow, nil, nil)
+	c := newClock()
+	s := start(t, fl, c.ports(nil))
+	send(t, s, "continue", map[string]any{"x": 3}) // now at ask2, with a timer armed
+	if err := s.Cancel("the person pressed Ctrl-C"); err != nil {
+		t.Fatalf("Cancel: %v", err)
+	}
+	out := s.Current().Outcome
+	if !s.Done() || out == nil || out.Name != engine.OutcomeCancelled || out.Success || out.State != "ask2" {
+		t.Fatalf("after Cancel: done %v, outcome %+v; want cancelled at ask2, not a success", s.Done(), out)
+	}
+	last := s.Log()[len(s.Log())-1]
+	if last.Kind != engine.EntryCancel || last.Prompt == nil || last.Outcome.Message != "the person pressed Ctrl-C" {
+		t.Errorf("last entry = %+v, want a cancel entry with the prompt and the reason", last)
+	}
+	if _, ok := s.NextDeadline(); ok {
+		t.Errorf("a cancelled session still has a timer armed")
+	}
+	if err := s.Send(context.Background(), "stop", nil); !errors.Is(err, engine.ErrFinished) {
+		t.Errorf("Send after Cancel = %v, want ErrFinished", err)
+	}
+	if err := s.Cancel("again"); !errors.Is(err, engine.ErrFinished) {
+		t.Errorf("second Cancel = %v, want ErrFinished", err)
+	}
+	c.add(time.Hour)
+	if fired, err := s.Tick(context.Background()); fired || err != nil {
+		t.Errorf("Tick after Cancel = %v, %v; want nothing fired", fired, err)
+	}
+	r, err := fl.Restore(context.Background(), roundTrip(t, s.Snapshot()), c.ports(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Current().Outcome; got == nil || got.Name != engine.OutcomeCancelled {
+		t.Errorf("restored outcome = %+v, want cancelled", got)
+	}
+}

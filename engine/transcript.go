@@ -78,6 +78,12 @@ func WriteTranscriptEntry(w io.Writer, e *Entry) error {
 		}
 	case EntryError:
 		line("error", "%s", e.Error)
+	case EntryCancel:
+		if e.Outcome != nil && e.Outcome.Message != "" {
+			line("cancel", "%s", e.Outcome.Message)
+		} else {
+			line("cancel", "cancelled")
+		}
 	}
 	switch e.Kind {
 	case EntryAnswer, EntryAction, EntryTimer, EntryTransition:
