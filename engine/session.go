@@ -39,10 +39,10 @@ func (p Ports) withDefaults() Ports {
 
 // Step is where a session stands: waiting at a prompt, or finished.
 type Step struct {
-	Flow    string // the flow of the active state (a subflow's name inside one)
-	State   string
-	Prompt  *Prompt  // nil when finished
-	Outcome *Outcome // nil until finished
+	Flow    string   `json:"flow"` // the flow of the active state (a subflow's name inside one)
+	State   string   `json:"state"`
+	Prompt  *Prompt  `json:"prompt,omitempty"`  // nil when finished
+	Outcome *Outcome `json:"outcome,omitempty"` // nil until finished
 }
 
 // Prompt is what an ask state shows and the answers it takes.

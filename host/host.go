@@ -1,0 +1,310 @@
+package host
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/tetherflow/tether/catalog"
+	"github.com/tetherflow/tether/engine"
+)
+
+// Config is what a Host runs with. Catalog, Store and Actions are
+// required.
+type Config struct {
+	// Catalog holds the flows sessions run.
+	Catalog *catalog.Catalog
+	// Store keeps sessions between steps.
+	Store Store
+	// Actions returns the actions a session of device runs, bound to that
+	// device's ports (its credential store, say). It is called for every
+	// step.
+	Actions func(ctx context.Context, device string) (*engine.Registry, error)
+	// Now is the session clock; nil means time.Now.
+	Now func() time.Time
+	// Rand is where session ids come from; nil means crypto/rand.
+	Rand io.Reader
+	// IdleTimeout is how long a session lives without a step; zero means
+	// for ever. Every step extends it.
+	IdleTimeout time.Duration
+}
+
+// Host takes the steps of flow sessions: the one place a step is taken,
+// whatever front end asked for it. It is safe for concurrent use; two
+// steps on one session race on the store's version check, and the loser
+// gets ErrConflict.
+type Host struct {
+	cfg Config
+}
+
+// New returns a host.
+func New(cfg Config) (*Host, error) {
+	if cfg.Catalog == nil || cfg.Store == nil || cfg.Actions == nil {
+		return nil, errors.New("host: Catalog, Store and Actions are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	return &Host{cfg: cfg}, nil
+}
+
+// StartRequest says which session to start.
+type StartRequest struct {
+	// Flow is the flow's name in the catalog.
+	Flow string
+	// Country picks the regional policy (ISO 3166-1 alpha-2); empty means
+	// the flow's defaults.
+	Country string
+	// Device identifies the device the session connects; it selects the
+	// ports the actions use.
+	Device string
+}
+
+// Answer is an answer to the prompt a session waits at.
+type Answer struct {
+	// Version is the session version the answer was made for; a session
+	// at another version refuses it with ErrConflict. Zero skips the
+	// check.
+	Version int
+	Choice  string
+	Input   map[string]any
+	// Key, when set, is the request's idempotency key: the same key again
+	// gets the first answer's view instead of a second step (with a store
+	// that remembers requests, a ServerStore).
+	Key string
+}
+
+// ErrStale is wrapped by Answer's error when Answer.Version is not the
+// session's version: the answer was made for a prompt that is gone.
+// It also wraps ErrConflict.
+var ErrStale = fmt.Errorf("%w: the answer is for an earlier version", ErrConflict)
+
+// Start starts a session and runs it to its first prompt or its end.
+func (h *Host) Start(ctx context.Context, req StartRequest) (*View, error) {
+	c, err := h.cfg.Catalog.Compiled(req.Flow, req.Country)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := h.cfg.Actions(ctx, req.Device)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", req.Flow, err)
+	}
+	s, err := c.Flow.Start(ctx, h.ports(reg))
+	if s == nil {
+		return nil, err
+	}
+	// A run error ends the session; it is saved like any other end.
+	m := meta{Country: req.Country, Device: req.Device, Region: c.Region.Name}
+	return h.commit(ctx, s, m, 0, nil, nil)
+}
+
+// Answer answers the prompt session id waits at. Bad input returns an
+// *engine.InputError and the view of the session still waiting (the
+// refusal is logged); an answer that came after a timer moved the session
+// returns engine.ErrPromptGone with the view of where it is now.
+func (h *Host) Answer(ctx context.Context, id string, a Answer) (*View, error) {
+	if a.Key != "" {
+		if v, ok, err := h.remembered(ctx, id, a.Key); ok || err != nil {
+			return v, err
+		}
+	}
+	s, m, rec, err := h.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Version != 0 && a.Version != rec.Version {
+		return nil, fmt.Errorf("session %s is at version %d, not %d: %w", id, rec.Version, a.Version, ErrStale)
+	}
+	serr := s.Send(ctx, a.Choice, a.Input)
+	var problem error
+	var ierr *engine.InputError
+	switch {
+	case serr == nil:
+	case errors.As(serr, &ierr), errors.Is(serr, engine.ErrPromptGone), errors.Is(serr, engine.ErrFinished):
+		problem = serr
+	case s.Err() == nil:
+		return nil, serr // not a step: nothing to save
+	}
+	if s.Seq() == rec.Version {
+		// Nothing happened (the session had ended): nothing to save.
+		v := h.view(s, m, rec.Version, rec.Expires)
+		v.Problem = problemOf(problem)
+		return v, problem
+	}
+	var req *Request
+	if a.Key != "" {
+		req = &Request{Key: a.Key}
+	}
+	v, err := h.commit(ctx, s, m, rec.Version, req, problemOf(problem))
+	if err != nil {
+		return nil, err
+	}
+	return v, problem
+}
+
+// Tick fires the session's due timers, if any, and returns where it
+// stands.
+func (h *Host) Tick(ctx context.Context, id string) (*View, error) {
+	s, m, rec, err := h.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	before := s.Seq()
+	if _, err := s.Tick(ctx); err != nil && s.Err() == nil {
+		return nil, err
+	}
+	if s.Seq() == before {
+		return h.view(s, m, rec.Version, rec.Expires), nil
+	}
+	return h.commit(ctx, s, m, rec.Version, nil, nil)
+}
+
+// Get returns where the session stands, taking no step.
+func (h *Host) Get(ctx context.Context, id string) (*View, error) {
+	s, m, rec, err := h.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return h.view(s, m, rec.Version, rec.Expires), nil
+}
+
+// Cancel ends the session with the outcome cancelled. A session that has
+// ended already returns engine.ErrFinished with its view.
+func (h *Host) Cancel(ctx context.Context, id, reason string) (*View, error) {
+	s, m, rec, err := h.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Cancel(reason); err != nil {
+		return h.view(s, m, rec.Version, rec.Expires), engine.ErrFinished
+	}
+	return h.commit(ctx, s, m, rec.Version, nil, nil)
+}
+
+func (h *Host) ports(reg *engine.Registry) engine.Ports {
+	return engine.Ports{Actions: reg, Now: h.cfg.Now, Rand: h.cfg.Rand}
+}
+
+// meta is what the host keeps with a session beyond its snapshot.
+type meta struct {
+	Country string `json:"country,omitempty"`
+	Device  string `json:"device,omitempty"`
+	Region  string `json:"region"`
+}
+
+// data is a Record's Data.
+type data struct {
+	meta
+	Snapshot *engine.Snapshot `json:"snapshot"`
+}
+
+// load restores session id on the compiled flow it started on.
+func (h *Host) load(ctx context.Context, id string) (*engine.Session, meta, *Record, error) {
+	rec, err := h.cfg.Store.Load(ctx, id)
+	if err != nil {
+		return nil, meta{}, nil, err
+	}
+	var d data
+	if err := json.Unmarshal(rec.Data, &d); err != nil {
+		return nil, meta{}, nil, fmt.Errorf("session %s: stored data: %w", id, err)
+	}
+	fl, ok := h.cfg.Catalog.Version(rec.Hash)
+	if !ok {
+		c, err := h.cfg.Catalog.Compiled(rec.Flow, d.Country)
+		if err != nil {
+			return nil, meta{}, nil, fmt.Errorf("session %s: %w", id, err)
+		}
+		fl = c.Flow
+	}
+	reg, err := h.cfg.Actions(ctx, d.Device)
+	if err != nil {
+		return nil, meta{}, nil, fmt.Errorf("session %s: %w", id, err)
+	}
+	s, err := fl.Restore(ctx, d.Snapshot, h.ports(reg))
+	if err != nil {
+		return nil, meta{}, nil, fmt.Errorf("session %s: %w", id, err)
+	}
+	return s, d.meta, rec, nil
+}
+
+// commit saves the session as the step left it, with the entries the step
+// appended, from version prev.
+func (h *Host) commit(ctx context.Context, s *engine.Session, m meta, prev int, req *Request, problem *Problem) (*View, error) {
+	now := h.cfg.Now()
+	var expires time.Time
+	if h.cfg.IdleTimeout > 0 {
+		expires = now.Add(h.cfg.IdleTimeout)
+	}
+	v := h.view(s, m, s.Seq(), expires)
+	v.Entries, v.Problem = s.Log(), problem
+	raw, err := json.Marshal(data{meta: m, Snapshot: s.Snapshot()})
+	if err != nil {
+		return nil, fmt.Errorf("session %s: %w", s.ID(), err)
+	}
+	c := &Commit{
+		Record: Record{
+			ID: s.ID(), Version: s.Seq(), Flow: s.Flow().Name(), Region: m.Region, Hash: s.Flow().Hash(),
+			Done: s.Done(), Expires: expires, Updated: now, Data: raw,
+		},
+		Prev: prev,
+	}
+	if due, ok := s.NextDeadline(); ok {
+		c.Record.Due = due
+	}
+	for i := range v.Entries {
+		e, err := json.Marshal(&v.Entries[i])
+		if err != nil {
+			return nil, fmt.Errorf("session %s: log: %w", s.ID(), err)
+		}
+		c.Entries = append(c.Entries, LogEntry{Seq: v.Entries[i].Seq, Data: e})
+	}
+	if req != nil {
+		req.Response, err = json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		c.Request = req
+	}
+	if err := h.cfg.Store.Save(ctx, c); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// remembered returns the view a request with this key got before.
+func (h *Host) remembered(ctx context.Context, id, key string) (*View, bool, error) {
+	ss, ok := h.cfg.Store.(ServerStore)
+	if !ok {
+		return nil, false, nil
+	}
+	raw, ok, err := ss.Response(ctx, id, key)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	var v View
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, false, fmt.Errorf("session %s: remembered response: %w", id, err)
+	}
+	v.Replayed = true
+	return &v, true, v.Problem.Err()
+}
+
+func (h *Host) view(s *engine.Session, m meta, version int, expires time.Time) *View {
+	cur := s.Current()
+	v := &View{
+		ID: s.ID(), Flow: s.Flow().Name(), Hash: s.Flow().Hash(), Region: m.Region, Country: m.Country,
+		Version: version, Expires: expires, Done: s.Done(),
+		Step: cur,
+	}
+	if err := s.Err(); err != nil {
+		v.Error = err.Error()
+	}
+	return v
+}

@@ -1,0 +1,67 @@
+package host
+
+import (
+	"errors"
+	"time"
+
+	"github.com/tetherflow/tether/engine"
+)
+
+// View is where a session stands after a call: what a front end shows.
+type View struct {
+	ID   string `json:"id"`
+	Flow string `json:"flow"`
+	// Hash is the compiled version of the flow the session runs on.
+	Hash    string `json:"hash"`
+	Region  string `json:"region"`
+	Country string `json:"country,omitempty"`
+	// Version is the session's version: answers carry it.
+	Version int       `json:"version"`
+	Expires time.Time `json:"expires,omitzero"`
+	Done    bool      `json:"done"`
+	// Step is the state, the prompt waited at or the outcome.
+	Step engine.Step `json:"step"`
+	// Error is the run error that ended the session, if one did.
+	Error string `json:"error,omitempty"`
+	// Problem is why the answer that made this view was refused, if it
+	// was.
+	Problem *Problem `json:"problem,omitempty"`
+	// Entries are the log entries the call appended; Get appends none.
+	Entries []engine.Entry `json:"-"`
+	// Replayed is set when the view is the remembered response to a
+	// repeated request.
+	Replayed bool `json:"-"`
+}
+
+// Problem is a refused answer: an input error, or an answer that came
+// after a timer moved the session.
+type Problem struct {
+	// Kind is "input" (Field and Message say what is wrong) or
+	// "prompt_gone".
+	Kind    string `json:"kind"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// problemOf describes err for a view; nil when err is not a refusal.
+func problemOf(err error) *Problem {
+	var ierr *engine.InputError
+	switch {
+	case errors.As(err, &ierr):
+		return &Problem{Kind: "input", Field: ierr.Field, Message: ierr.Msg}
+	case errors.Is(err, engine.ErrPromptGone):
+		return &Problem{Kind: "prompt_gone", Message: err.Error()}
+	}
+	return nil
+}
+
+// Err returns the refusal the view records as the error Answer returned.
+func (p *Problem) Err() error {
+	if p == nil {
+		return nil
+	}
+	if p.Kind == "prompt_gone" {
+		return engine.ErrPromptGone
+	}
+	return &engine.InputError{Field: p.Field, Msg: p.Message}
+}
