@@ -230,7 +230,11 @@ func (c *Catalog) loadRegions(dir string, entries []*entry) {
 	case defaulted && errors.Is(err, fs.ErrNotExist):
 		set, err = &policy.Set{}, nil
 	case set == nil:
-		c.shared = append(c.shared, engine.ErrorList{{Pos: engine.Pos{File: dir}, Msg: err.Error()}}...)
+		msg := err.Error()
+		if perr, ok := errors.AsType[*fs.PathError](err); ok {
+			msg = perr.Err.Error()
+		}
+		c.shared = append(c.shared, &engine.Error{Pos: engine.Pos{File: dir}, Msg: "regions directory: " + msg})
 		set = &policy.Set{}
 	case err != nil:
 		c.shared = append(c.shared, fileErrors(dir, err)...)

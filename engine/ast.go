@@ -136,6 +136,9 @@ type FieldDecl struct {
 	Optional bool
 	Options  []string // choice fields
 	Length   int      // code fields: exact number of digits, 0 for any
+	// Suggest (text fields) lists values to offer, computed when the
+	// prompt is shown: a list of strings, or of {value, label} maps.
+	Suggest *Expr
 }
 
 // ChoiceDecl is one choice a prompt offers: the event the answer sends.

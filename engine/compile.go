@@ -457,6 +457,10 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 			if f.If != nil {
 				cf.cond, _ = c.compile(f.If, plain, Bool, "if")
 			}
+			if f.Suggest != nil {
+				cf.suggest, _ = c.compile(f.Suggest, plain, List, "suggest")
+				c.noSecrets(f.Suggest, cf.suggest, plain, "suggest")
+			}
 			s.fields = append(s.fields, cf)
 		}
 		if c.errs == nil || len(c.errs) == 0 {
@@ -848,7 +852,7 @@ func staticPrompt(s *state) *Prompt {
 		}
 	}
 	for _, f := range s.fields {
-		if f.decl.If != nil {
+		if f.decl.If != nil || f.decl.Suggest != nil {
 			return nil
 		}
 	}

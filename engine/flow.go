@@ -92,8 +92,9 @@ type cassign struct {
 }
 
 type cfield struct {
-	decl *FieldDecl
-	cond *vm.Program
+	decl    *FieldDecl
+	cond    *vm.Program
+	suggest *vm.Program // a list
 }
 
 type ctext struct {

@@ -474,7 +474,7 @@ func (l *loader) assigns(n *yaml.Node, what string) []*Assign {
 
 var (
 	askKeys    = []string{"text", "help", "fields", "choices"}
-	fieldKeys  = []string{"type", "label", "if", "optional", "options", "length"}
+	fieldKeys  = []string{"type", "label", "if", "optional", "options", "length", "suggest"}
 	choiceKeys = []string{"label", "fields"}
 	branchKeys = []string{"if", "set", "go"}
 )
@@ -542,6 +542,8 @@ func (l *loader) field(id Ident, n *yaml.Node) *FieldDecl {
 					f.Options = append(f.Options, s)
 				}
 			}
+		case "suggest":
+			f.Suggest = l.expr(v, "suggest")
 		case "length":
 			if v.Kind != yaml.ScalarNode || v.Tag != "!!int" {
 				l.errorf(v, "length must be a whole number")
@@ -565,6 +567,9 @@ func (l *loader) field(id Ident, n *yaml.Node) *FieldDecl {
 	}
 	if f.Type != ChoiceField && f.Options != nil {
 		l.errs.Add(id.Pos, "options: only choice fields have options")
+	}
+	if f.Suggest != nil && f.Type != TextField {
+		l.errs.Add(id.Pos, "suggest: only text fields take suggestions")
 	}
 	if f.Length != 0 && f.Type != CodeField {
 		l.errs.Add(id.Pos, "length: only code fields have a length")

@@ -687,7 +687,17 @@ func (s *Session) makePrompt(fr *frame, st *state) (*Prompt, error) {
 			}
 		}
 		d := f.decl
-		p.Fields = append(p.Fields, Field{Name: d.Name, Label: d.Label, Type: d.Type, Optional: d.Optional, Options: d.Options, Length: d.Length})
+		field := Field{Name: d.Name, Label: d.Label, Type: d.Type, Optional: d.Optional, Options: d.Options, Length: d.Length}
+		if f.suggest != nil {
+			v, err := s.eval(fr, f.suggest)
+			if err == nil {
+				field.Suggest, err = suggestions(v)
+			}
+			if err != nil {
+				return nil, &RunError{Pos: d.Suggest.Pos, Flow: fr.flow.name, State: st.name, Msg: "suggest of field " + d.Name, Err: err}
+			}
+		}
+		p.Fields = append(p.Fields, field)
 	}
 	for _, c := range st.choices {
 		ch := Choice{Name: c.Name, Label: c.Label}
@@ -699,6 +709,35 @@ func (s *Session) makePrompt(fr *frame, st *state) (*Prompt, error) {
 		p.Choices = append(p.Choices, ch)
 	}
 	return p, nil
+}
+
+// suggestions reads a suggest: list: strings, or maps with a string value
+// and an optional label.
+func suggestions(v any) ([]Suggestion, error) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("want a list, got %s", describeValue(v))
+	}
+	out := make([]Suggestion, 0, len(list))
+	for i, e := range list {
+		switch x := e.(type) {
+		case string:
+			out = append(out, Suggestion{Value: x, Label: x})
+		case map[string]any:
+			val, ok := x["value"].(string)
+			if !ok {
+				return nil, fmt.Errorf("item %d: want a string value", i+1)
+			}
+			label, _ := x["label"].(string)
+			if label == "" {
+				label = val
+			}
+			out = append(out, Suggestion{Value: val, Label: label})
+		default:
+			return nil, fmt.Errorf("item %d: want a string or a {value, label} map, got %s", i+1, describeValue(e))
+		}
+	}
+	return out, nil
 }
 
 func (s *Session) render(fr *frame, t *ctext) (string, error) {

@@ -61,6 +61,15 @@ type Field struct {
 	Optional bool      `json:"optional,omitempty"`
 	Options  []string  `json:"options,omitempty"`
 	Length   int       `json:"length,omitempty"`
+	// Suggest are values a text field offers, to pick from a menu; the
+	// answer may still be any text.
+	Suggest []Suggestion `json:"suggest,omitempty"`
+}
+
+// Suggestion is a value offered with the label to show for it.
+type Suggestion struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
 }
 
 // Choice is one answer a prompt offers. Fields lists the fields the choice

@@ -1,7 +1,8 @@
 // Package terminal drives a flow's prompts for a person at a terminal with
 // plain line prompts: the prompt's text and help, a numbered menu when it
-// offers several choices, then one line per field. Secret fields are read
-// without echo when a secret reader is given (golang.org/x/term on a TTY).
+// offers several choices, then one line per field. Secret fields
+// (passwords and codes) are read without echo when a secret reader is
+// given (golang.org/x/term on a TTY).
 package terminal
 
 import (
@@ -22,6 +23,13 @@ type Terminal struct {
 	in     *bufio.Reader
 	out    io.Writer
 	secret func() (string, error)
+	piped  bool
+	lines  chan lineRead // filled by the reader goroutine, once started
+}
+
+type lineRead struct {
+	s   string
+	err error
 }
 
 // Option configures a Terminal.
@@ -31,6 +39,13 @@ type Option func(*Terminal)
 // instead of a plain line from in.
 func WithSecretReader(read func() (string, error)) Option {
 	return func(t *Terminal) { t.secret = read }
+}
+
+// Piped says that in is not a terminal: nothing echoes what is read, so
+// the driver ends each prompt's line itself, and whatever is printed next
+// (a refusal, the result) starts a line of its own.
+func Piped() Option {
+	return func(t *Terminal) { t.piped = true }
 }
 
 // New returns a terminal driver reading in and writing out.
@@ -45,8 +60,12 @@ func New(in io.Reader, out io.Writer, opts ...Option) *Terminal {
 // ErrEndOfInput is returned when input ends before a prompt is answered.
 var ErrEndOfInput = errors.New("input ended")
 
+// ErrInterrupted is returned when the person interrupts the prompt
+// (Ctrl-C in a form).
+var ErrInterrupted = errors.New("interrupted")
+
 // Next shows the prompt at step (and the problem with the previous answer,
-// if any) and reads an answer.
+// if any) and reads an answer. It returns ctx's error as soon as ctx ends.
 func (t *Terminal) Next(ctx context.Context, step engine.Step, problem error) (host.Reply, error) {
 	p := step.Prompt
 	if p == nil {
@@ -62,14 +81,14 @@ func (t *Terminal) Next(ctx context.Context, step engine.Step, problem error) (h
 			}
 		}
 	}
-	choice, err := t.choose(p)
+	choice, err := t.choose(ctx, p)
 	if err != nil {
 		return host.Reply{}, err
 	}
 	r := host.Reply{Choice: choice.Name}
 	for _, name := range choice.Fields {
 		f, _ := p.Field(name)
-		v, err := t.field(f)
+		v, err := t.field(ctx, f)
 		if err != nil {
 			return host.Reply{}, err
 		}
@@ -84,7 +103,7 @@ func (t *Terminal) Next(ctx context.Context, step engine.Step, problem error) (h
 	return r, nil
 }
 
-func (t *Terminal) choose(p *engine.Prompt) (engine.Choice, error) {
+func (t *Terminal) choose(ctx context.Context, p *engine.Prompt) (engine.Choice, error) {
 	if len(p.Choices) == 1 {
 		return p.Choices[0], nil
 	}
@@ -93,7 +112,7 @@ func (t *Terminal) choose(p *engine.Prompt) (engine.Choice, error) {
 	}
 	for {
 		fmt.Fprintf(t.out, "Choose 1-%d: ", len(p.Choices))
-		line, err := t.line()
+		line, err := t.line(ctx)
 		if err != nil {
 			return engine.Choice{}, err
 		}
@@ -109,7 +128,7 @@ func (t *Terminal) choose(p *engine.Prompt) (engine.Choice, error) {
 	}
 }
 
-func (t *Terminal) field(f engine.Field) (string, error) {
+func (t *Terminal) field(ctx context.Context, f engine.Field) (string, error) {
 	label := f.Label
 	switch f.Type {
 	case engine.ConsentField:
@@ -117,27 +136,81 @@ func (t *Terminal) field(f engine.Field) (string, error) {
 	case engine.ChoiceField:
 		label += " [" + strings.Join(f.Options, "/") + "]"
 	}
+	for i, s := range f.Suggest {
+		fmt.Fprintf(t.out, "  %d) %s\n", i+1, s.Label)
+	}
+	if len(f.Suggest) > 0 {
+		label += fmt.Sprintf(" (1-%d)", len(f.Suggest))
+	}
 	fmt.Fprintf(t.out, "%s: ", label)
-	if f.Type == engine.SecretField && t.secret != nil {
-		s, err := t.secret()
+	if f.Type.Secret() && t.secret != nil {
+		s, err := t.readSecret(ctx)
 		fmt.Fprintln(t.out)
 		if err != nil {
 			return "", fmt.Errorf("read %s: %w", f.Name, err)
 		}
 		return s, nil
 	}
-	return t.line()
+	line, err := t.line(ctx)
+	if n, nerr := strconv.Atoi(line); err == nil && nerr == nil && n >= 1 && n <= len(f.Suggest) {
+		return f.Suggest[n-1].Value, nil
+	}
+	return line, err
 }
 
-// line reads one line, without its line ending.
-func (t *Terminal) line() (string, error) {
-	s, err := t.in.ReadString('\n')
-	if err != nil && (s == "" || !errors.Is(err, io.EOF)) {
-		if errors.Is(err, io.EOF) {
+// readSecret reads with the secret reader, giving up when ctx ends (the
+// reader is left to the process's end; the caller restores the terminal).
+func (t *Terminal) readSecret(ctx context.Context) (string, error) {
+	done := make(chan lineRead, 1)
+	go func() {
+		s, err := t.secret()
+		done <- lineRead{s, err}
+	}()
+	select {
+	case r := <-done:
+		return r.s, r.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// line reads one line, without its line ending, giving up when ctx ends.
+// Lines are read by one goroutine, started at the first read, so that a
+// read that gives up loses nothing.
+func (t *Terminal) line(ctx context.Context) (string, error) {
+	if t.lines == nil {
+		t.lines = make(chan lineRead)
+		go t.readLines()
+	}
+	select {
+	case r, ok := <-t.lines:
+		if !ok {
 			fmt.Fprintln(t.out) // end the prompt's line
 			return "", ErrEndOfInput
 		}
-		return "", err
+		if r.err != nil {
+			return "", r.err
+		}
+		if t.piped {
+			fmt.Fprintln(t.out)
+		}
+		return r.s, nil
+	case <-ctx.Done():
+		fmt.Fprintln(t.out)
+		return "", ctx.Err()
 	}
-	return strings.TrimRight(s, "\r\n"), nil
+}
+
+func (t *Terminal) readLines() {
+	defer close(t.lines)
+	for {
+		s, err := t.in.ReadString('\n')
+		if err != nil && (s == "" || !errors.Is(err, io.EOF)) {
+			if !errors.Is(err, io.EOF) {
+				t.lines <- lineRead{err: err}
+			}
+			return
+		}
+		t.lines <- lineRead{s: strings.TrimRight(s, "\r\n")}
+	}
 }

@@ -68,6 +68,11 @@ func (o *coverOptions) run(ctx context.Context, env *Env, args []string) error {
 	if len(o.scripts) == 0 {
 		return usagef("--scripts is required")
 	}
+	for _, path := range args {
+		if _, err := os.Stat(env.path(path)); err != nil {
+			return missingFlow(path, err)
+		}
+	}
 	var archives []string
 	for _, dir := range o.scripts {
 		found, err := filepath.Glob(filepath.Join(env.path(dir), "*.txtar"))
@@ -92,18 +97,20 @@ func (o *coverOptions) run(ctx context.Context, env *Env, args []string) error {
 	below := false
 	var missing []string
 	for _, path := range args {
-		fl, err := compileFlow(env.path(path))
+		base, cat, err := compiledFlow(env, env.path(path), "", flowSource{regions: o.regions}, exitFail)
 		if err != nil {
-			printErrors(env.Stderr, flowErrors(path, err))
-			return errReported
+			return err
 		}
-		for _, reg := range regionsOf(env.path(o.regions), env.path(path)) {
+		fl := base.Flow
+		for _, reg := range regionsOf(cat.Regions()) {
 			eff := fl
 			if reg.country != "" {
-				if _, _, err := regionalFlow(&eff, env.path(path), env.path(o.regions), reg.country); err != nil {
-					printErrors(env.Stderr, flowErrors(path, err))
+				c, err := cat.Compiled(base.Name, reg.country)
+				if err != nil {
+					printErrors(env.Stderr, listOf(path, err))
 					return errReported
 				}
+				eff = c.Flow
 			}
 			var covered []engine.CoverItem
 			for _, l := range logs {
@@ -145,15 +152,8 @@ type coverRegion struct{ name, country string }
 
 // regionsOf returns the default region and every region of the overlays
 // that lists a country (one country stands for the region).
-func regionsOf(dir, flowPath string) []coverRegion {
-	if dir == "" {
-		dir = filepath.Join(filepath.Dir(flowPath), "regions")
-	}
+func regionsOf(set *policy.Set) []coverRegion {
 	out := []coverRegion{{name: policy.DefaultRegion}}
-	set, err := policy.Load(dir)
-	if err != nil || set == nil {
-		return out
-	}
 	for _, r := range set.Regions() {
 		if len(r.Countries) > 0 {
 			out = append(out, coverRegion{name: r.Name, country: r.Countries[0]})

@@ -5,10 +5,27 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
 )
+
+// flowSource says where a command's flows come from: the catalog of the
+// flow file's directory, with its overlays (regions/ there, or --regions)
+// and, for the commands that use it, its demo portal fixture.
+type flowSource struct {
+	regions string
+	// fixture, when set, loads and checks the demo portal fixture (the
+	// file --portal-fixture names, or demo/portal.yaml next to the flows).
+	fixture      func(path string) error
+	fixturePath  string
+	extraFlows   []string // more files to load as flows (validate's arguments)
+	missingUsage bool     // a missing flow file is a usage error (exit 2)
+}
 
 // flowRegistry returns the actions flows are checked against. Checking and
 // drawing never run an action, so no ports are needed.
@@ -16,29 +33,80 @@ func flowRegistry() (*engine.Registry, error) {
 	return actions.Registry(actions.Ports{})
 }
 
-// compileFlow loads, checks and compiles the flow at path against the
-// action library. Its error is an engine.ErrorList for problems in the flow.
-func compileFlow(path string) (*engine.Flow, error) {
+// loadCatalog loads the catalog holding the flow file path. A flow file
+// that does not exist is a usage error (exit 2) for every command.
+func loadCatalog(env *Env, path string, src flowSource) (*catalog.Catalog, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, missingFlow(path, err)
+	}
 	reg, err := flowRegistry()
 	if err != nil {
 		return nil, fmt.Errorf("action library: %w", err)
 	}
-	return engine.CompileFile(path, reg)
+	cat, err := catalog.Load(filepath.Dir(path), catalog.Options{
+		Registry: reg, Regions: env.path(src.regions), Fixture: env.path(src.fixturePath),
+		CheckFixture: src.fixture, Files: append([]string{path}, src.extraFlows...),
+	})
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return cat, nil
 }
 
-// flowErrors turns what compiling path returned into positioned errors: an
-// ErrorList's own, or one error at the file for anything else (a file that
-// cannot be read, say).
-func flowErrors(path string, err error) engine.ErrorList {
+// missingFlow is the error for a flow file that cannot be read: exit 2.
+func missingFlow(path string, err error) error {
+	if perr, ok := errors.AsType[*fs.PathError](err); ok {
+		err = perr.Err
+	}
+	return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", path, err)}
+}
+
+// compiledFlow returns the flow in the file path under country's policy
+// (its defaults for ""), with the catalog it came from. Problems are
+// printed, all at once, and returned as an exitError with code failCode;
+// a bad country is a usage error.
+func compiledFlow(env *Env, path, country string, src flowSource, failCode int) (*catalog.Compiled, *catalog.Catalog, error) {
+	cat, err := loadCatalog(env, path, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cat.FileErr(path); err != nil {
+		printErrors(env.Stderr, listOf(path, err))
+		return nil, nil, &exitError{code: failCode}
+	}
+	if country != "" {
+		if err := catalog.CheckCountry(country); err != nil {
+			return nil, nil, usagef("--region: %v", err)
+		}
+	}
+	c, err := cat.CompiledFile(path, country)
+	if err != nil {
+		printErrors(env.Stderr, listOf(path, err))
+		return nil, nil, &exitError{code: failCode}
+	}
+	return c, cat, nil
+}
+
+// regionHeader describes the region a compiled flow runs under and the
+// files its policy comes from, for a transcript's header.
+func regionHeader(c *catalog.Compiled) string {
+	if c.Country == "" {
+		return "default (flow defaults: " + c.Path + ")"
+	}
+	files := c.Region.Files()
+	if len(files) == 0 {
+		return fmt.Sprintf("%s for %s (flow defaults: %s)", c.Region.Name, c.Country, c.Path)
+	}
+	return fmt.Sprintf("%s for %s (policy: %s over %s)", c.Region.Name, c.Country, strings.Join(files, ", "), c.Path)
+}
+
+// listOf returns err's positioned errors, or err as one error at path.
+func listOf(path string, err error) engine.ErrorList {
 	var list engine.ErrorList
 	if errors.As(err, &list) {
 		return list
 	}
-	msg := err.Error()
-	if perr, ok := errors.AsType[*fs.PathError](err); ok && perr.Path == path {
-		msg = perr.Err.Error()
-	}
-	return engine.ErrorList{{Pos: engine.Pos{File: path}, Msg: msg}}
+	return engine.ErrorList{{Pos: engine.Pos{File: path}, Msg: err.Error()}}
 }
 
 // printErrors writes errs sorted, one `file:line:col: message` each, with

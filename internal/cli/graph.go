@@ -40,10 +40,9 @@ func runGraph(env *Env, format engine.GraphFormat, args []string) error {
 		return usagef("want one flow file, got %d", len(args))
 	}
 	path := args[0]
-	fl, err := compileFlow(path)
+	c, _, err := compiledFlow(env, env.path(path), "", flowSource{}, exitFail)
 	if err != nil {
-		printErrors(env.Stderr, flowErrors(path, err))
-		return errReported
+		return err
 	}
-	return fl.Graph(env.Stdout, format)
+	return c.Flow.Graph(env.Stdout, format)
 }

@@ -66,10 +66,11 @@ func (o *pathsOptions) run(ctx context.Context, env *Env, args []string) error {
 		return usagef("--max-visits and --max-paths must be at least 1")
 	}
 	path := args[0]
-	fl, region, _, err := loadRegional(env, path, o.region, o.regions)
+	c, _, err := compiledFlow(env, env.path(path), o.region, flowSource{regions: o.regions}, exitUsage)
 	if err != nil {
 		return err
 	}
+	fl, region := c.Flow, regionHeader(c)
 	set, err := fl.Paths(ctx, engine.PathOptions{MaxVisits: o.maxVisits, MaxPaths: o.maxPaths, Dedup: o.dedup})
 	if err != nil {
 		return err

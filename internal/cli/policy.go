@@ -2,17 +2,15 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/policy"
 )
@@ -88,144 +86,40 @@ func runPolicy(env *Env, o *policyOptions, args []string) error {
 		countries = []string{o.region}
 	}
 	for _, cc := range countries {
-		if !policy.ValidCountry(cc) {
-			return usagef("bad country %q: want an ISO 3166-1 alpha-2 code in upper case, e.g. DE", cc)
+		if err := catalog.CheckCountry(cc); err != nil {
+			return usagef("%v", err)
 		}
 	}
-	path := args[0]
-	fl, set, err := loadPolicy(path, o.regions)
+	path := env.path(args[0])
+	base, cat, err := compiledFlow(env, path, "", flowSource{regions: o.regions}, exitFail)
 	if err != nil {
-		var list engine.ErrorList
-		if errors.As(err, &list) {
-			printErrors(env.Stderr, list)
-			return errReported
-		}
 		return err
 	}
 	switch sub {
 	case "show":
-		return policyShow(env.Stdout, path, fl, set, o.region)
+		return policyShow(env.Stdout, cat, base, o.region)
 	case "diff":
-		return policyDiff(env.Stdout, fl, set, countries[0], countries[1])
+		return policyDiff(env.Stdout, cat, base, countries[0], countries[1])
 	}
-	return policyList(env.Stdout, path, set)
+	return policyList(env.Stdout, path, cat.Regions())
 }
 
-// regionsDir is where the overlays for the flow at path are: dir when
-// given, regions/ next to the flow otherwise.
-func regionsDir(path, dir string) string {
-	if dir != "" {
-		return dir
-	}
-	return filepath.Join(filepath.Dir(path), "regions")
-}
-
-// loadPolicy compiles the flow at path and loads and checks its overlays
-// (see loadRegions). Problems in the flow and in the overlays come back
-// together as an engine.ErrorList.
-func loadPolicy(path, dir string) (*engine.Flow, *policy.Set, error) {
-	fl, err := compileFlow(path)
-	if err != nil {
-		errs := flowErrors(path, err)
-		rdir := regionsDir(path, dir)
-		if _, rerr := policy.Load(rdir); rerr != nil && !(dir == "" && errors.Is(rerr, fs.ErrNotExist)) {
-			errs = append(errs, regionErrors(rdir, rerr)...)
-		}
-		errs.Sort()
-		return nil, nil, errs
-	}
-	set, err := loadRegions(fl, path, dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	return fl, set, nil
-}
-
-// loadRegions loads the overlays for fl, compiled from path, from dir (see
-// regionsDir) and checks them against fl, its subflows and any other flow
-// they name that is found next to it. A missing default regions directory
-// is an empty set; a missing --regions directory is an error. Problems in
-// the overlays are an engine.ErrorList.
-func loadRegions(fl *engine.Flow, path, dir string) (*policy.Set, error) {
-	rdir := regionsDir(path, dir)
-	set, err := policy.Load(rdir)
-	switch {
-	case set == nil && dir == "" && errors.Is(err, fs.ErrNotExist):
-		return &policy.Set{}, nil
-	case set == nil:
-		return nil, regionErrors(rdir, err)
-	}
-	var errs engine.ErrorList
-	if err != nil {
-		errs = append(errs, regionErrors(rdir, err)...)
-	}
-	if err := set.Check(knownFlows(path, fl, set)); err != nil {
-		errs = append(errs, regionErrors(rdir, err)...)
-	}
-	if len(errs) > 0 {
-		errs.Sort()
-		return nil, errs
-	}
-	return set, nil
-}
-
-// regionErrors turns what loading the overlays in dir returned into
-// positioned errors, as flowErrors does for a flow.
-func regionErrors(dir string, err error) engine.ErrorList {
-	var list engine.ErrorList
-	if errors.As(err, &list) {
-		return list
-	}
-	msg := err.Error()
-	if perr, ok := errors.AsType[*fs.PathError](err); ok {
-		msg = perr.Err.Error()
-	}
-	return engine.ErrorList{{Pos: engine.Pos{File: dir}, Msg: "regions directory: " + msg}}
-}
-
-// knownFlows returns the flows overlays may set values for: fl, its
-// subflows, and NAME.yaml next to fl for any other flow an overlay names,
-// when it compiles to a flow of that name.
-func knownFlows(path string, fl *engine.Flow, set *policy.Set) map[string]*engine.Flow {
-	flows := map[string]*engine.Flow{}
-	var add func(f *engine.Flow)
-	add = func(f *engine.Flow) {
-		if flows[f.Name()] != nil {
-			return
-		}
-		flows[f.Name()] = f
-		for _, sub := range f.Subflows() {
-			add(sub)
-		}
-	}
-	add(fl)
-	for _, name := range set.FlowNames() {
-		if flows[name] != nil {
-			continue
-		}
-		if other, err := compileFlow(filepath.Join(filepath.Dir(path), name+".yaml")); err == nil && other.Name() == name {
-			add(other)
-		}
-	}
-	return flows
-}
-
-func policyShow(w io.Writer, path string, fl *engine.Flow, set *policy.Set, country string) error {
-	eff, r := fl, set.ForCountry("")
+func policyShow(w io.Writer, cat *catalog.Catalog, base *catalog.Compiled, country string) error {
+	eff := base
 	if country != "" {
 		var err error
-		if eff, r, err = set.Effective(fl, country); err != nil {
+		if eff, err = cat.Compiled(base.Name, country); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "flow %s (%s), country %s: region %s\n", fl.Name(), path, country, regionLine(r))
+		fmt.Fprintf(w, "flow %s (%s), country %s: region %s\n", base.Name, base.Path, country, regionLine(eff.Region))
 	} else {
-		fmt.Fprintf(w, "flow %s (%s): defaults\n", fl.Name(), path)
+		fmt.Fprintf(w, "flow %s (%s): defaults\n", base.Name, base.Path)
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	pol := eff.Policy()
-	for _, k := range eff.PolicyKeys() {
-		pos, _ := eff.PolicySource(k)
+	pol := eff.Flow.Policy()
+	for _, k := range eff.Flow.PolicyKeys() {
+		pos, _ := eff.Flow.PolicySource(k)
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", k, engine.PolicyString(pol[k]), source(pos))
 	}
 	return tw.Flush()
@@ -253,16 +147,17 @@ func source(p engine.Pos) string {
 	return fmt.Sprintf("%s:%d", p.File, p.Line)
 }
 
-func policyDiff(w io.Writer, fl *engine.Flow, set *policy.Set, a, b string) error {
-	effA, ra, err := set.Effective(fl, a)
+func policyDiff(w io.Writer, cat *catalog.Catalog, base *catalog.Compiled, a, b string) error {
+	ca, err := cat.Compiled(base.Name, a)
 	if err != nil {
 		return err
 	}
-	effB, rb, err := set.Effective(fl, b)
+	cb, err := cat.Compiled(base.Name, b)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "flow %s: %s (region %s) -> %s (region %s)\n", fl.Name(), a, ra.Name, b, rb.Name)
+	fl, effA, effB := base.Flow, ca.Flow, cb.Flow
+	fmt.Fprintf(w, "flow %s: %s (region %s) -> %s (region %s)\n", fl.Name(), a, ca.Region.Name, b, cb.Region.Name)
 	polA, polB := effA.Policy(), effB.Policy()
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	n := 0

@@ -14,7 +14,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tetherflow/tether/engine"
-	"github.com/tetherflow/tether/policy"
 )
 
 var replayCommand = &Command{
@@ -76,35 +75,11 @@ func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error 
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	fl, region, name, err := loadRegional(env, env.path(args[0]), o.region, env.path(o.regions))
+	c, _, err := compiledFlow(env, env.path(args[0]), o.region, flowSource{regions: o.regions}, exitUsage)
 	if err != nil {
 		return err
 	}
-	return replayPath(ctx, env, fl, region, name, pf, start)
-}
-
-// loadRegional compiles the flow at path and applies the regional policy
-// of country (none when empty), reporting problems as run does. It returns
-// the flow, the header's description of the region and the region's name.
-func loadRegional(env *Env, path, country, regions string) (*engine.Flow, string, string, error) {
-	fl, err := compileFlow(path)
-	if err != nil {
-		printErrors(env.Stderr, flowErrors(path, err))
-		return nil, "", "", &exitError{code: exitUsage}
-	}
-	if country == "" {
-		return fl, "default (flow defaults: " + path + ")", policy.DefaultRegion, nil
-	}
-	region, name, err := regionalFlow(&fl, path, regions, country)
-	var uerr *usageError
-	switch {
-	case errors.As(err, &uerr):
-		return nil, "", "", err
-	case err != nil:
-		printErrors(env.Stderr, flowErrors(path, err))
-		return nil, "", "", &exitError{code: exitUsage}
-	}
-	return fl, region, name, nil
+	return replayPath(ctx, env, c.Flow, regionHeader(c), c.Region.Name, pf, start)
 }
 
 // replayPath replays steps and writes the transcript, with run's header,

@@ -35,18 +35,24 @@ then prints "not connected" and exits 1.`,
 				fmt.Fprintln(env.Stdout, "not connected")
 				return &exitError{code: exitFail}
 			}
-			plan := st.Plan
-			if plan == "" {
-				plan = "none activated"
-			}
-			line := fmt.Sprintf("connected: %s, plan %s", st.Account, plan)
-			if st.Licence != "" {
-				line += ", licence " + st.Licence
-			}
-			fmt.Fprintln(env.Stdout, line)
+			fmt.Fprintln(env.Stdout, "connected: "+statusLine(st))
 			return nil
 		}
 	},
+}
+
+// statusLine describes a saved connection: "family@example.com, plan
+// Family, licence LIC-FAM-F".
+func statusLine(st credstore.Status) string {
+	plan := st.Plan
+	if plan == "" {
+		plan = "none activated"
+	}
+	line := fmt.Sprintf("%s, plan %s", st.Account, plan)
+	if st.Licence != "" {
+		line += ", licence " + st.Licence
+	}
+	return line
 }
 
 var disconnectCommand = &Command{

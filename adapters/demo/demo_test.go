@@ -1,4 +1,4 @@
-package cli
+package demo_test
 
 import (
 	"encoding/json"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/adapters/credstore"
+	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/engine"
 )
@@ -26,15 +28,20 @@ func TestConnectSurvivesRestore(t *testing.T) {
 	}
 	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	now := func() time.Time { return start }
-	world, err := newDemo(fx, now, 1, io.Discard, filepath.Join(t.TempDir(), "credentials.json"))
+	device := filepath.Join(t.TempDir(), "credentials.json")
+	world, err := demo.New(fx, demo.Options{Now: now, Seed: 1, SMS: io.Discard, Store: credstore.New})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl, err := engine.CompileFile("../../flows/connect.yaml", world.reg)
+	reg, err := world.Actions(ctx, device)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ports := engine.Ports{Actions: world.reg, Now: now}
+	fl, err := engine.CompileFile("../../flows/connect.yaml", reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports := engine.Ports{Actions: reg, Now: now}
 	s, err := fl.Start(ctx, ports)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +57,7 @@ func TestConnectSurvivesRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code := world.outbox.LastCode()
+	code := world.LastCode()
 	for _, secret := range []string{password, code} {
 		if strings.Contains(string(data), secret) {
 			t.Errorf("the snapshot holds the secret %q: %s", secret, data)
@@ -81,7 +88,7 @@ func TestConnectSurvivesRestore(t *testing.T) {
 	if out == nil || out.Name != "connected" || out.Output["plan"] != "Family" {
 		t.Fatalf("outcome = %+v, want connected on the Family plan", out)
 	}
-	st, ok, err := world.store.Status(ctx, actions.DefaultApp)
+	st, ok, err := credstore.New(device).Status(ctx, actions.DefaultApp)
 	if err != nil || !ok || st.Licence != "LIC-FAM-F" {
 		t.Errorf("credential store status = %+v, %v, %v; want the Family licence saved", st, ok, err)
 	}

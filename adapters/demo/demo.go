@@ -1,0 +1,150 @@
+// Package demo is the world a flow connects in when no real portal is
+// given: the demo portal loaded from a fixture, its SMS gateway (which
+// shows the codes it sends) and CAPTCHA, and the devices' credential
+// stores. Actions are bound per session, to the session's device:
+//
+//	w, err := demo.New(fx, demo.Options{Now: clock, Seed: 1, SMS: os.Stderr,
+//		Store: func(device string) *credstore.Store { return credstore.New(device) }})
+//	reg, err := w.Actions(ctx, ".tether/credentials.json")
+//
+// The world lives as long as its process: accounts created, codes sent and
+// tokens issued are forgotten when it ends.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/adapters/captcha"
+	"github.com/tetherflow/tether/adapters/credstore"
+	"github.com/tetherflow/tether/adapters/demoportal"
+	"github.com/tetherflow/tether/adapters/smsoutbox"
+	"github.com/tetherflow/tether/engine"
+)
+
+// Options configures a World. Store is required.
+type Options struct {
+	// Now is the clock of the portal and the actions; nil means time.Now.
+	Now func() time.Time
+	// Seed seeds the codes, tickets and CAPTCHAs (a demo's are predictable
+	// by design).
+	Seed uint64
+	// SMS is where the SMS gateway shows the texts it sends; nil discards.
+	SMS io.Writer
+	// Store returns the credential store of a device.
+	Store func(device string) *credstore.Store
+}
+
+// World is the demo portal and what surrounds it. It is safe for
+// concurrent use.
+type World struct {
+	fx       demoportal.Fixture
+	now      func() time.Time
+	portal   *demoportal.Portal
+	outbox   *smsoutbox.Outbox
+	captchas *captcha.Captcha
+	store    func(device string) *credstore.Store
+
+	mu    sync.Mutex
+	known map[string]bool // devices whose own connection the portal knows
+}
+
+// New builds the world from a portal fixture.
+func New(fx demoportal.Fixture, opts Options) (*World, error) {
+	if opts.Store == nil {
+		return nil, errors.New("demo: no credential store")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.SMS == nil {
+		opts.SMS = io.Discard
+	}
+	w := &World{
+		fx: fx, now: opts.Now, store: opts.Store, known: map[string]bool{},
+		outbox:   smsoutbox.New(opts.SMS),
+		captchas: captcha.New(rand.New(rand.NewPCG(opts.Seed, 2))),
+	}
+	var err error
+	if w.portal, err = demoportal.New(fx, opts.Now, rand.New(rand.NewPCG(opts.Seed, 1)), w.outbox); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Actions returns the action library bound to device: its credential
+// store, and the world's portal, CAPTCHA and clock.
+func (w *World) Actions(ctx context.Context, device string) (*engine.Registry, error) {
+	store := w.store(device)
+	if err := w.remember(ctx, device, store); err != nil {
+		return nil, err
+	}
+	return actions.Registry(actions.Ports{
+		Portal: w.portal, Licences: w.portal, Accounts: w.portal, Consent: w.portal,
+		Captcha: w.captchas, Credentials: store, Now: w.now,
+	})
+}
+
+// remember tells the portal, once per device, of the device's own saved
+// connection: a token an earlier run's portal issued, which this one takes
+// as its own.
+func (w *World) remember(ctx context.Context, device string, store *credstore.Store) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.known[device] {
+		return nil
+	}
+	saved, ok, err := store.Load(ctx, actions.DefaultApp)
+	if err != nil {
+		return err
+	}
+	if ok {
+		w.portal.Remember(saved)
+	}
+	w.known[device] = true
+	return nil
+}
+
+// Portal returns the demo portal.
+func (w *World) Portal() *demoportal.Portal { return w.portal }
+
+// LastCode returns the last SMS code the gateway sent, or "".
+func (w *World) LastCode() string { return w.outbox.LastCode() }
+
+// Lookup resolves the placeholders answers files use: {{sms}}, the last
+// SMS code sent, and {{captcha}}, the answer to the last CAPTCHA.
+func (w *World) Lookup(name string) (string, bool) {
+	var v string
+	switch name {
+	case "sms":
+		v = w.outbox.LastCode()
+	case "captcha":
+		v = w.captchas.LastAnswer()
+	}
+	return v, v != ""
+}
+
+// ErrNoSuchApp is wrapped by SaveOtherApp's error for an application the
+// fixture saved no token for.
+var ErrNoSuchApp = errors.New("the fixture has no token saved by")
+
+// SaveOtherApp saves the fixture's token of the vendor application app in
+// device's credential store, as that application would have when it
+// signed in there.
+func (w *World) SaveOtherApp(ctx context.Context, device, app string) error {
+	var apps []string
+	for _, c := range w.fx.DeviceCredentials() {
+		if c.App == app {
+			return w.store(device).Save(ctx, c)
+		}
+		apps = append(apps, c.App)
+	}
+	return fmt.Errorf("%w %q (it has: %s)", ErrNoSuchApp, app, strings.Join(apps, ", "))
+}
