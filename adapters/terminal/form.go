@@ -41,8 +41,9 @@ func NewForm(in io.Reader, out io.Writer, opts ...FormOption) *Form {
 }
 
 // Next shows the prompt at step (with the problem of the previous answer)
-// and returns the person's answer. Ctrl-C or the end of input returns an
-// error wrapping ErrEndOfInput.
+// and returns the person's answer. Ctrl-C returns an error wrapping
+// ErrInterrupted, the end of input one wrapping ErrEndOfInput, and the end
+// of ctx ctx's error.
 func (f *Form) Next(ctx context.Context, step engine.Step, problem error) (host.Reply, error) {
 	p := step.Prompt
 	if p == nil {
@@ -87,7 +88,7 @@ func (f *Form) Next(ctx context.Context, step engine.Step, problem error) (host.
 	if len(groups) == 0 { // one choice, no fields: just show the text
 		groups = append(groups, huh.NewGroup(huh.NewNote().Title(p.Text).Description(desc)))
 	}
-	if err := f.run(groups...); err != nil {
+	if err := f.run(ctx, groups...); err != nil {
 		return host.Reply{}, err
 	}
 	r := host.Reply{Choice: name}
@@ -126,6 +127,17 @@ func (f *Form) field(fd engine.Field, values map[string]*string, consents map[st
 		}
 		return huh.NewSelect[string]().Title(fd.Label).Options(opts...).Value(s)
 	}
+	if len(fd.Suggest) > 0 {
+		// A menu of what the flow suggests (the licences to choose
+		// from), rather than a value to type.
+		s := new(string)
+		values[fd.Name] = s
+		opts := make([]huh.Option[string], len(fd.Suggest))
+		for i, o := range fd.Suggest {
+			opts[i] = huh.NewOption(o.Label, o.Value)
+		}
+		return huh.NewSelect[string]().Title(fd.Label).Options(opts...).Value(s)
+	}
 	s := new(string)
 	values[fd.Name] = s
 	in := huh.NewInput().Title(fd.Label).Value(s)
@@ -138,13 +150,17 @@ func (f *Form) field(fd engine.Field, values map[string]*string, consents map[st
 	return in
 }
 
-func (f *Form) run(groups ...*huh.Group) error {
+func (f *Form) run(ctx context.Context, groups ...*huh.Group) error {
 	form := huh.NewForm(groups...).WithInput(f.in).WithOutput(f.out).WithAccessible(f.accessible).WithShowHelp(!f.accessible)
-	err := form.RunWithContext(context.Background())
+	err := form.RunWithContext(ctx)
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, huh.ErrUserAborted), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, huh.ErrUserAborted):
+		return fmt.Errorf("%w: %v", ErrInterrupted, err)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: %v", ErrEndOfInput, err)
 	}
 	return err

@@ -79,7 +79,26 @@ func TestFormChoiceWithoutFields(t *testing.T) {
 func TestFormAbort(t *testing.T) {
 	var out strings.Builder
 	f := NewForm(typing("\x03"), &out) // Ctrl-C
-	if _, err := f.Next(context.Background(), engine.Step{Prompt: signIn}, nil); !errors.Is(err, ErrEndOfInput) {
-		t.Errorf("error = %v, want ErrEndOfInput", err)
+	if _, err := f.Next(context.Background(), engine.Step{Prompt: signIn}, nil); !errors.Is(err, ErrInterrupted) {
+		t.Errorf("error = %v, want ErrInterrupted", err)
+	}
+}
+
+// A text field with suggestions is a menu: the licences to choose from.
+func TestFormSuggestions(t *testing.T) {
+	var out strings.Builder
+	p := &engine.Prompt{
+		Text: "Choose subscription",
+		Fields: []engine.Field{{Name: "licence", Label: "Licence", Type: engine.TextField,
+			Suggest: []engine.Suggestion{{Value: "LIC-P", Label: "Personal"}, {Value: "LIC-F", Label: "Family"}}}},
+		Choices: []engine.Choice{{Name: "select", Label: "Select", Fields: []string{"licence"}}},
+	}
+	f := NewForm(typing("j", "\r"), &out) // down to the second, Enter
+	r, err := f.Next(context.Background(), engine.Step{Prompt: p}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Choice != "select" || r.Input["licence"] != "LIC-F" {
+		t.Errorf("reply = %+v, want select with licence LIC-F", r)
 	}
 }

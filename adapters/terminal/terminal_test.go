@@ -3,6 +3,7 @@ package terminal
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -63,5 +64,73 @@ func TestEndOfInputAndProblem(t *testing.T) {
 	}
 	if !strings.HasPrefix(out.String(), `! email: "x" is not an email address`) {
 		t.Errorf("the problem is not shown first:\n%s", out.String())
+	}
+}
+
+// Codes are secrets too: read with the secret reader, never echoed.
+func TestCodeReadAsSecret(t *testing.T) {
+	var out strings.Builder
+	p := &engine.Prompt{Text: "Enter the code", Fields: []engine.Field{{Name: "code", Label: "Code", Type: engine.CodeField}},
+		Choices: []engine.Choice{{Name: "continue", Fields: []string{"code"}}}}
+	term := New(strings.NewReader(""), &out, WithSecretReader(func() (string, error) { return "523934", nil }))
+	r, err := term.Next(context.Background(), engine.Step{Prompt: p}, nil)
+	if err != nil || r.Input["code"] != "523934" {
+		t.Fatalf("reply = %+v, %v; want the code from the secret reader", r, err)
+	}
+	if strings.Contains(out.String(), "523934") {
+		t.Errorf("the code was echoed:\n%s", out.String())
+	}
+}
+
+// Piped input does not echo: each prompt's line is ended by the driver, so
+// that what comes next starts a line of its own.
+func TestPipedEndsLines(t *testing.T) {
+	var out strings.Builder
+	term := New(strings.NewReader("1\na@example.com\nhunter2\n"), &out, Piped())
+	if _, err := term.Next(context.Background(), engine.Step{Prompt: signIn}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\nChoose 1-2: \n", "\nEmail address: \n", "\nPassword: \n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// Suggestions are numbered; a number picks one, other text is taken as is.
+func TestSuggestionsByNumber(t *testing.T) {
+	p := &engine.Prompt{
+		Text: "Choose subscription",
+		Fields: []engine.Field{{Name: "licence", Label: "Licence", Type: engine.TextField,
+			Suggest: []engine.Suggestion{{Value: "LIC-P", Label: "Personal"}, {Value: "LIC-F", Label: "Family"}}}},
+		Choices: []engine.Choice{{Name: "select", Fields: []string{"licence"}}},
+	}
+	for in, want := range map[string]string{"2\n": "LIC-F", "LIC-X\n": "LIC-X", "3\n": "3"} {
+		var out strings.Builder
+		r, err := New(strings.NewReader(in), &out).Next(context.Background(), engine.Step{Prompt: p}, nil)
+		if err != nil || r.Input["licence"] != want {
+			t.Errorf("typing %q: reply %+v, %v; want licence %s", in, r, err, want)
+		}
+		if !strings.Contains(out.String(), "  2) Family\n") {
+			t.Errorf("the suggestions are not listed:\n%s", out.String())
+		}
+	}
+}
+
+// A cancelled context ends the wait for input at once.
+func TestCancelWhileWaiting(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	var out strings.Builder
+	term := New(pr, &out)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := term.Next(ctx, engine.Step{Prompt: signIn}, nil)
+		done <- err
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("error = %v, want context.Canceled", err)
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/tetherflow/tether/engine"
 )
@@ -72,9 +74,15 @@ func (env *Env) path(p string) string {
 // Main runs the tether command line args (without the program name) and
 // returns the exit code: 0 ok, 1 failure, 2 usage. Commands see the
 // process's environment through Env.Getenv.
+//
+// SIGINT (Ctrl-C) and SIGTERM cancel the context commands run with: a
+// command ends what it is doing cleanly (run cancels its session, saying
+// so, and exits 130) instead of dying half-way.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, commands: commands}
-	return env.main(context.Background(), args)
+	return env.main(ctx, args)
 }
 
 func (env *Env) main(ctx context.Context, args []string) int {

@@ -125,10 +125,11 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
-	driver, err := o.driver(env, world)
+	driver, restore, err := o.driver(env, world)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	defer restore()
 	if o.answers == "" {
 		fmt.Fprintf(env.Stderr, "demo portal: its accounts and their passwords are in %s (see docs/portal-fixture.md); SMS codes appear here\n", cat.Fixture())
 	}
@@ -187,27 +188,33 @@ func alreadyConnected(ctx context.Context, env *Env, device string) (bool, error
 }
 
 // driver returns how prompts get answered: from the answers file, or from
-// the person at the terminal.
-func (o *runOptions) driver(env *Env, world *demo.World) (host.Driver, error) {
+// the person at the terminal. restore puts the terminal back as it was
+// (echo on), however the run ends: Ctrl-C may come while a password is
+// read without echo.
+func (o *runOptions) driver(env *Env, world *demo.World) (d host.Driver, restore func(), err error) {
+	restore = func() {}
 	if o.answers != "" {
 		list, err := answers.Load(env.path(o.answers))
 		if err != nil {
-			return nil, err
+			return nil, restore, err
 		}
-		return answers.New(o.answers, list, world.Lookup), nil
+		return answers.New(o.answers, list, world.Lookup), restore, nil
 	}
 	in, isFile := env.Stdin.(*os.File)
 	if !isFile || !term.IsTerminal(int(in.Fd())) {
-		return terminal.New(env.Stdin, env.Stdout, terminal.Piped()), nil
-	}
-	if out, ok := env.Stdout.(*os.File); ok && term.IsTerminal(int(out.Fd())) && !o.plain {
-		return terminal.NewForm(env.Stdin, env.Stdout), nil
+		return terminal.New(env.Stdin, env.Stdout, terminal.Piped()), restore, nil
 	}
 	fd := int(in.Fd())
+	if state, err := term.GetState(fd); err == nil {
+		restore = func() { term.Restore(fd, state) }
+	}
+	if out, ok := env.Stdout.(*os.File); ok && term.IsTerminal(int(out.Fd())) && !o.plain {
+		return terminal.NewForm(env.Stdin, env.Stdout), restore, nil
+	}
 	return terminal.New(env.Stdin, env.Stdout, terminal.WithSecretReader(func() (string, error) {
 		b, err := term.ReadPassword(fd)
 		return string(b), err
-	})), nil
+	})), restore, nil
 }
 
 // fakeClock is the session clock of a scripted run.
