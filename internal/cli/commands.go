@@ -12,6 +12,8 @@ var commands = []*Command{
 	pathsCommand,
 	replayCommand,
 	policyCommand,
+	actionsCommand,
+	transcriptCommand,
 	versionCommand,
 	helpCommand,
 }
