@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
+	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/internal/cli"
+	"github.com/tetherflow/tether/policy"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -45,6 +50,63 @@ func TestActionsDoc(t *testing.T) {
 	for _, name := range []string{"portal.sign_in", "sms.send", "license.activate"} {
 		if !strings.Contains(got, "`"+name+"`") {
 			t.Errorf("%s does not list %s", path, name)
+		}
+	}
+}
+
+// TestPolicyDoc holds the table of shipped regions in docs/policy.md to the
+// overlays: each `key: value` a row says its region sets is what the
+// region's own file sets for connect, and the row names every key the file
+// sets (region, the name echoed into the flow, aside).
+func TestPolicyDoc(t *testing.T) {
+	data, err := os.ReadFile("../../docs/policy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := policy.Load("../../flows/regions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `([a-z0-9_-]+)` +\\|[^|]*\\|([^|]*)\\|")
+	pair := regexp.MustCompile("`([a-z_]+): ([^`]+)`")
+	rows := row.FindAllStringSubmatch(string(data), -1)
+	seen := map[string]bool{}
+	for _, r := range rows {
+		region := set.Region(r[1])
+		if region == nil {
+			continue // the overlay format's own table
+		}
+		seen[r[1]] = true
+		sets := region.Overrides("connect")
+		doc := map[string]string{}
+		for _, p := range pair.FindAllStringSubmatch(r[2], -1) {
+			doc[p[1]] = p[2]
+		}
+		for k, v := range doc {
+			pv, ok := sets[k]
+			if !ok {
+				t.Errorf("docs/policy.md: region %s: says it sets %s, but %s does not", r[1], k, region.File)
+				continue
+			}
+			var raw any
+			if err := yaml.Unmarshal([]byte(v), &raw); err != nil {
+				t.Errorf("docs/policy.md: region %s: %s: %v", r[1], k, err)
+				continue
+			}
+			kind, _ := engine.KindOfValue(pv.Value)
+			if got, err := engine.Coerce(kind, raw); err != nil || got != pv.Value {
+				t.Errorf("docs/policy.md: region %s: %s is %s in the docs, %s in %s", r[1], k, v, engine.PolicyString(pv.Value), region.File)
+			}
+		}
+		for k := range sets {
+			if _, ok := doc[k]; !ok && k != "region" {
+				t.Errorf("docs/policy.md: region %s: the row does not say it sets %s", r[1], k)
+			}
+		}
+	}
+	for _, r := range set.Regions() {
+		if !seen[r.Name] {
+			t.Errorf("docs/policy.md has no row for region %s", r.Name)
 		}
 	}
 }
