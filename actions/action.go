@@ -35,22 +35,24 @@ func (a *action) Spec() engine.Spec {
 	return s
 }
 
-// Run validates args, runs the action and redacts every secret it handled
-// from the error and from the outputs not declared Secret.
+// Run runs the action and redacts every secret it handled from the error
+// and from the outputs not declared Secret. The engine holds actions to
+// their specs, on both sides: it passes the parameters the spec declares,
+// of their kinds, and checks the outcome and the outputs that come back
+// (an undeclared one, or one of the wrong kind, is a run error). Actions do
+// not check kinds again.
 func (a *action) Run(ctx context.Context, args engine.Args) (engine.Result, error) {
 	c := &call{spec: &a.spec, args: args}
-	if err := c.validate(); err != nil {
-		return engine.Result{}, c.redactErr(fmt.Errorf("%s: %w", a.spec.Name, err))
+	for _, p := range a.spec.Params {
+		if s, ok := args[p.Name].(string); ok && p.Secret {
+			c.secret(s)
+		}
 	}
 	res, err := a.run(ctx, c)
 	if err != nil {
 		return engine.Result{}, c.redactErr(fmt.Errorf("%s: %w", a.spec.Name, err))
 	}
-	res, err = c.complete(res)
-	if err != nil {
-		return engine.Result{}, c.redactErr(fmt.Errorf("%s: %w", a.spec.Name, err))
-	}
-	return res, nil
+	return c.redactOutputs(res), nil
 }
 
 // call is one run of an action: its arguments and the secrets it handled.
@@ -58,34 +60,6 @@ type call struct {
 	spec    *engine.Spec
 	args    engine.Args
 	secrets []string
-}
-
-// validate checks the arguments against the spec and notes the secret ones.
-func (c *call) validate() error {
-	for _, p := range c.spec.Params {
-		v, ok := c.args[p.Name]
-		if !ok {
-			if p.Required {
-				return fmt.Errorf("%w: parameter %s is required", ErrArgs, p.Name)
-			}
-			continue
-		}
-		if p.Secret {
-			if s, isStr := v.(string); isStr {
-				c.secret(s)
-			}
-		}
-		if !hasKind(v, p.Kind) {
-			// Never print the value: it may be a secret.
-			return fmt.Errorf("%w: parameter %s: got %s, want %s", ErrArgs, p.Name, kindOf(v), p.Kind)
-		}
-	}
-	for name := range c.args {
-		if _, ok := c.spec.Param(name); !ok {
-			return fmt.Errorf("%w: unknown parameter %s", ErrArgs, name)
-		}
-	}
-	return nil
 }
 
 // secret notes a value the action handled that must not leak.
@@ -109,33 +83,20 @@ func (c *call) time(name string) time.Time {
 	return v
 }
 
-// complete checks the result against the spec, fills in the outputs the
-// outcome does not define with zero values and redacts secrets from the
-// non-secret outputs.
-func (c *call) complete(res engine.Result) (engine.Result, error) {
-	if !c.spec.HasOutcome(res.Outcome) {
-		return engine.Result{}, fmt.Errorf("undeclared outcome %q", res.Outcome)
+// redactOutputs redacts the secrets the action handled from the outputs
+// not declared Secret.
+func (c *call) redactOutputs(res engine.Result) engine.Result {
+	if len(c.secrets) == 0 || len(res.Outputs) == 0 {
+		return res
 	}
-	out := make(map[string]any, len(c.spec.Outputs))
+	out := make(map[string]any, len(res.Outputs))
 	for name, v := range res.Outputs {
-		p, ok := c.spec.Output(name)
-		if !ok {
-			return engine.Result{}, fmt.Errorf("undeclared output %s", name)
-		}
-		if !hasKind(v, p.Kind) {
-			return engine.Result{}, fmt.Errorf("output %s: got %s, want %s", name, kindOf(v), p.Kind)
-		}
-		if !p.Secret {
+		if p, ok := c.spec.Output(name); !ok || !p.Secret {
 			v = c.redactValue(v)
 		}
 		out[name] = v
 	}
-	for _, p := range c.spec.Outputs {
-		if _, ok := out[p.Name]; !ok {
-			out[p.Name] = zero(p.Kind)
-		}
-	}
-	return engine.Result{Outcome: res.Outcome, Outputs: out}, nil
+	return engine.Result{Outcome: res.Outcome, Outputs: out}
 }
 
 // redact replaces every secret in s.
@@ -189,70 +150,6 @@ func (e *redactedError) Unwrap() error { return e.err }
 func needPort(missing bool, name string) error {
 	if missing {
 		return fmt.Errorf("%w: %s", ErrNoPort, name)
-	}
-	return nil
-}
-
-func hasKind(v any, k engine.Kind) bool {
-	switch k {
-	case engine.Any:
-		return true
-	case engine.Int:
-		_, ok := v.(int)
-		return ok
-	case engine.Float:
-		_, ok := v.(float64)
-		return ok
-	case engine.Bool:
-		_, ok := v.(bool)
-		return ok
-	case engine.String:
-		_, ok := v.(string)
-		return ok
-	case engine.Duration:
-		_, ok := v.(time.Duration)
-		return ok
-	case engine.Time:
-		_, ok := v.(time.Time)
-		return ok
-	case engine.List:
-		_, ok := v.([]any)
-		return ok
-	case engine.Map:
-		_, ok := v.(map[string]any)
-		return ok
-	}
-	return false
-}
-
-// kindOf names the kind of v, or its Go type when it has none.
-func kindOf(v any) string {
-	for k := engine.Int; k <= engine.Map; k++ {
-		if hasKind(v, k) {
-			return k.String()
-		}
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-func zero(k engine.Kind) any {
-	switch k {
-	case engine.Int:
-		return 0
-	case engine.Float:
-		return 0.0
-	case engine.Bool:
-		return false
-	case engine.String:
-		return ""
-	case engine.Duration:
-		return time.Duration(0)
-	case engine.Time:
-		return time.Time{}
-	case engine.List:
-		return []any{}
-	case engine.Map:
-		return map[string]any{}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -76,6 +77,37 @@ func (s *Spec) HasOutcome(outcome string) bool {
 		}
 	}
 	return false
+}
+
+// CheckResult holds an action's result to the spec: the outcome must be
+// one the spec declares, every output one it declares, of the declared
+// kind (as Coerce converts it). It returns the outputs with every declared
+// output present, those the action left out at their kind's zero value.
+// This is the runner's check, the one place the action contract is
+// enforced; the error never quotes a value.
+func (s *Spec) CheckResult(res Result) (map[string]any, error) {
+	if !s.HasOutcome(res.Outcome) {
+		return nil, fmt.Errorf("returned outcome %q, which it does not declare (it declares: %s)", res.Outcome, strings.Join(s.Outcomes, ", "))
+	}
+	outputs := make(map[string]any, len(s.Outputs))
+	for _, o := range s.Outputs {
+		v, ok := res.Outputs[o.Name]
+		if !ok || v == nil {
+			outputs[o.Name] = o.Kind.zero()
+			continue
+		}
+		cv, err := Coerce(o.Kind, v)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: %v", o.Name, err)
+		}
+		outputs[o.Name] = cv
+	}
+	for name := range res.Outputs {
+		if _, ok := s.Output(name); !ok {
+			return nil, fmt.Errorf("returned output %s, which it does not declare", name)
+		}
+	}
+	return outputs, nil
 }
 
 func findParam(ps []Param, name string) (Param, bool) {

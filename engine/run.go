@@ -446,27 +446,9 @@ func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
 		}
 		return runErr("action "+st.spec.Name, err)
 	}
-	if !st.spec.HasOutcome(res.Outcome) {
-		return runErr(fmt.Sprintf("action %s returned outcome %q, which it does not declare (it declares: %s)",
-			st.spec.Name, res.Outcome, strings.Join(st.spec.Outcomes, ", ")), nil)
-	}
-	outputs := make(map[string]any, len(st.spec.Outputs))
-	for _, o := range st.spec.Outputs {
-		v, ok := res.Outputs[o.Name]
-		if !ok || v == nil {
-			outputs[o.Name] = o.Kind.zero()
-			continue
-		}
-		cv, err := Coerce(o.Kind, v)
-		if err != nil {
-			return runErr(fmt.Sprintf("action %s: output %s: %v", st.spec.Name, o.Name, err), nil)
-		}
-		outputs[o.Name] = cv
-	}
-	for name := range res.Outputs {
-		if _, ok := st.spec.Output(name); !ok {
-			return runErr(fmt.Sprintf("action %s returned output %s, which it does not declare", st.spec.Name, name), nil)
-		}
+	outputs, err := st.spec.CheckResult(res)
+	if err != nil {
+		return runErr("action "+st.spec.Name, err)
 	}
 	e := Entry{Kind: EntryAction, Action: st.spec.Name, Event: res.Outcome, Args: maskArgs(st, args), Outputs: maskOutputs(st.spec, outputs)}
 	return s.handle(ctx, fr, st.on[res.Outcome], outputs, e)

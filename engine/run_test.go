@@ -442,14 +442,14 @@ func TestActionFailures(t *testing.T) {
 			check: func(context.Context, engine.Args) (engine.Result, error) {
 				return engine.Result{Outcome: "maybe"}, nil
 			},
-			want: `t.yaml:5:10: state a: action svc.check returned outcome "maybe", which it does not declare (it declares: ok, wrong)`,
+			want: `t.yaml:5:10: state a: action svc.check: returned outcome "maybe", which it does not declare (it declares: ok, wrong)`,
 		},
 		{
 			name: "undeclared output",
 			check: func(context.Context, engine.Args) (engine.Result, error) {
 				return engine.Result{Outcome: "ok", Outputs: map[string]any{"tokn": "x"}}, nil
 			},
-			want: `t.yaml:5:10: state a: action svc.check returned output tokn, which it does not declare`,
+			want: `t.yaml:5:10: state a: action svc.check: returned output tokn, which it does not declare`,
 		},
 		{
 			name: "output of the wrong kind",
