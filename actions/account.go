@@ -17,8 +17,9 @@ const MinPasswordLength = 10
 func accountCreate(p Ports) engine.Action {
 	return &action{
 		spec: engine.Spec{
-			Name: "account.create",
-			Doc:  "Creates an account on the portal.",
+			Name:   "account.create",
+			Doc:    "Creates an account on the portal.",
+			Remote: true,
 			Params: []engine.Param{
 				param("email", engine.String, "the new account's email address"),
 				secret("password", "the new account's password"),

@@ -20,7 +20,6 @@ func New(p Ports) []engine.Action {
 		credentialsSignIn(p),
 		portalSignIn(p),
 		captchaNew(p),
-		captchaCheck(p),
 		smsSend(p),
 		smsCheck(p),
 		consentRecord(p),

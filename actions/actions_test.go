@@ -50,19 +50,19 @@ func mustRun(t *testing.T, p Ports, name string, args engine.Args) engine.Result
 }
 
 func TestSpecs(t *testing.T) {
+	// Every action reaches the portal, so the registry adds unavailable.
 	want := map[string][]string{
-		"credentials.sign_in":   {"ok", "none", "rejected"},
-		"portal.sign_in":        {"ok", "sms", "denied"},
-		"captcha.new":           {"ready"},
-		"captcha.check":         {"ok", "wrong"},
-		"sms.send":              {"sent", "too_soon", "limit"},
-		"sms.check":             {"ok", "wrong", "expired", "blocked"},
-		"consent.record":        {"recorded"},
-		"portal.connect":        {"connected", "failed"},
-		"license.list":          {"none", "one", "several"},
-		"license.activate":      {"activated", "unavailable"},
-		"license.activate_free": {"activated"},
-		"account.create":        {"created", "exists", "invalid"},
+		"credentials.sign_in":   {"ok", "none", "rejected", "unavailable"},
+		"portal.sign_in":        {"ok", "sms", "denied", "captcha", "unavailable"},
+		"captcha.new":           {"ready", "unavailable"},
+		"sms.send":              {"sent", "too_soon", "limit", "unavailable"},
+		"sms.check":             {"ok", "wrong", "expired", "blocked", "unavailable"},
+		"consent.record":        {"recorded", "refused", "unavailable"},
+		"portal.connect":        {"connected", "failed", "unavailable"},
+		"license.list":          {"none", "one", "several", "unavailable"},
+		"license.activate":      {"activated", "inactive", "unavailable"},
+		"license.activate_free": {"activated", "unavailable"},
+		"account.create":        {"created", "exists", "invalid", "unavailable"},
 	}
 	reg, err := Registry(Ports{})
 	if err != nil {
@@ -98,10 +98,9 @@ func TestSpecs(t *testing.T) {
 	}
 	required := map[string][]string{
 		"portal.sign_in":   {"email", "password"},
-		"captcha.check":    {"captcha_id", "answer"},
 		"sms.send":         {"ticket"},
 		"sms.check":        {"ticket", "code"},
-		"consent.record":   {"account", "document", "version", "region", "accepted_at"},
+		"consent.record":   {"ticket", "account", "document", "version", "region", "accepted_at"},
 		"portal.connect":   {"ticket"},
 		"license.list":     {"account"},
 		"license.activate": {"account", "licence"},
@@ -129,19 +128,18 @@ func TestFlowsHeldToSpecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signIn := "\n    on: {ok: done, sms: done, denied: done}"
-	tests := []struct{ name, state, want string }{
-		{"missing", "run: portal.sign_in\n    with: {email: '\"a@b.cd\"'}" + signIn,
-			"action portal.sign_in needs parameter password"},
-		{"wrong kind", "run: portal.sign_in\n    with: {email: '\"a@b.cd\"', password: '12345678'}" + signIn,
+	tests := []struct{ name, action, with, want string }{
+		{"missing", "portal.sign_in", `{email: '"a@b.cd"'}`, "action portal.sign_in needs parameter password"},
+		{"wrong kind", "portal.sign_in", `{email: '"a@b.cd"', password: '12345678'}`,
 			`parameter password: expression "12345678" is an int, want a string`},
-		{"unknown", "run: sms.send\n    with: {ticket: '\"t\"', phone: '\"x\"'}\n    on: {sent: done, too_soon: done, limit: done}",
-			"phone"},
-		{"time as string", "run: consent.record\n    with: {account: '\"a\"', document: '\"d\"', version: '\"1\"', region: '\"DE\"', accepted_at: '\"2025-01-01\"'}\n    on: {recorded: done}",
+		{"unknown", "sms.send", `{ticket: '"t"', phone: '"x"'}`, "phone"},
+		{"time as string", "consent.record", `{ticket: '"t"', account: '"a"', document: '"d"', version: '"1"', region: '"DE"', accepted_at: '"2025-01-01"'}`,
 			"parameter accepted_at: expression"},
 	}
 	for _, tt := range tests {
-		src := "flow: t\nstart: a\nstates:\n  a:\n    " + tt.state + "\n  done: {final: done}\n"
+		spec, _ := reg.Spec(tt.action)
+		on := strings.Join(spec.Outcomes, ": done, ") + ": done"
+		src := "flow: t\nstart: a\nstates:\n  a:\n    run: " + tt.action + "\n    with: " + tt.with + "\n    on: {" + on + "}\n  done: {final: done}\n"
 		f, err := engine.Load("t.yaml", []byte(src))
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
@@ -158,10 +156,9 @@ func TestNilPorts(t *testing.T) {
 		"credentials.sign_in":   {},
 		"portal.sign_in":        {"email": "a@b.cd", "password": "pw"},
 		"captcha.new":           {},
-		"captcha.check":         {"captcha_id": "c", "answer": "1"},
 		"sms.send":              {"ticket": "t"},
 		"sms.check":             {"ticket": "t", "code": "1"},
-		"consent.record":        {"account": "a", "document": "d", "version": "1", "region": "DE", "accepted_at": now},
+		"consent.record":        {"ticket": "t", "account": "a", "document": "d", "version": "1", "region": "DE", "accepted_at": now},
 		"portal.connect":        {"ticket": "t"},
 		"license.list":          {"account": "a"},
 		"license.activate":      {"account": "a", "licence": "l"},
@@ -278,16 +275,30 @@ func TestCaptcha(t *testing.T) {
 	if res.Outcome != "ready" || res.Outputs["captcha_id"] != "c1" || res.Outputs["challenge"] != "What is 7 plus 5?" {
 		t.Errorf("captcha.new = %+v, want ready c1 with its challenge", res)
 	}
-	tests := []struct{ answer, want string }{{"12", "ok"}, {"12", "wrong"}}
-	for _, tt := range tests {
-		res := mustRun(t, p, "captcha.check", engine.Args{"captcha_id": "c1", "answer": tt.answer})
-		if res.Outcome != tt.want {
-			t.Errorf("captcha.check(%q) = %q, want %q", tt.answer, res.Outcome, tt.want)
-		}
+}
+
+// TestSignInCaptcha: the answer goes to the portal with the password, and
+// the portal's verdict is the outcome.
+func TestSignInCaptcha(t *testing.T) {
+	portal := &fakePortal{signIn: SignIn{Status: SignInCaptcha, CaptchaWrong: true}}
+	res := mustRun(t, Ports{Portal: portal}, "portal.sign_in", engine.Args{"email": "a@b.cd", "password": "pw", "captcha_id": "c1", "captcha": "12"})
+	if res.Outcome != "captcha" || res.Outputs["captcha_wrong"] != true {
+		t.Errorf("portal.sign_in = %+v, want captcha with captcha_wrong", res)
 	}
-	res = mustRun(t, Ports{Captcha: &fakeCaptcha{}}, "captcha.check", engine.Args{"captcha_id": "c1", "answer": "13"})
-	if res.Outcome != "wrong" {
-		t.Errorf("captcha.check(wrong answer) = %q, want wrong", res.Outcome)
+	if want := []string{"PasswordSignIn a@b.cd pw", "captcha c1 12"}; !slices.Equal(portal.calls, want) {
+		t.Errorf("calls = %q, want %q", portal.calls, want)
+	}
+	// No answer: no CAPTCHA sent, even with a challenge id.
+	portal = &fakePortal{signIn: SignIn{Status: SignInDenied, CaptchaRequired: true}}
+	res = mustRun(t, Ports{Portal: portal}, "portal.sign_in", engine.Args{"email": "a@b.cd", "password": "pw", "captcha_id": "c1", "captcha": ""})
+	if res.Outcome != "denied" || res.Outputs["captcha_required"] != true || len(portal.calls) != 1 {
+		t.Errorf("portal.sign_in = %+v (calls %q), want denied with captcha_required and no answer sent", res, portal.calls)
+	}
+	// The account's jurisdiction comes out of a sign-in.
+	portal = &fakePortal{signIn: SignIn{Status: SignInOK, Account: "a@b.cd", Ticket: "t", Jurisdiction: Jurisdiction{Country: "DE", Region: "eu-de", ConsentRequired: true, Document: "gdpr-de", Version: "2"}}}
+	res = mustRun(t, Ports{Portal: portal}, "portal.sign_in", engine.Args{"email": "a@b.cd", "password": "pw"})
+	if res.Outputs["country"] != "DE" || res.Outputs["consent_required"] != true || res.Outputs["consent_document"] != "gdpr-de" || res.Outputs["consent_version"] != "2" || res.Outputs["consent_region"] != "eu-de" {
+		t.Errorf("portal.sign_in outputs = %v, want the account's jurisdiction", res.Outputs)
 	}
 }
 
@@ -351,7 +362,7 @@ func TestSMSCheck(t *testing.T) {
 
 func TestConsentRecord(t *testing.T) {
 	portal := &fakePortal{}
-	args := engine.Args{"account": "a@example.com", "document": "data-provisioning", "version": "2024-03", "region": "DE", "accepted_at": now}
+	args := engine.Args{"ticket": "t1", "account": "a@example.com", "document": "data-provisioning", "version": "2024-03", "region": "DE", "accepted_at": now}
 	res := mustRun(t, Ports{Consent: portal}, "consent.record", args)
 	if res.Outcome != "recorded" || res.Outputs["consent_id"] != "consent-1" {
 		t.Errorf("consent.record = %+v, want recorded consent-1", res)
@@ -360,6 +371,14 @@ func TestConsentRecord(t *testing.T) {
 	if len(portal.got) != 1 || portal.got[0] != want {
 		t.Errorf("recorded %v, want [%v]", portal.got, want)
 	}
+	if want := []string{"RecordConsent t1"}; !slices.Equal(portal.calls, want) {
+		t.Errorf("calls = %q, want %q: the consent goes with its ticket", portal.calls, want)
+	}
+	args["ticket"] = ""
+	res = mustRun(t, Ports{Consent: &fakePortal{}}, "consent.record", args)
+	if res.Outcome != "refused" || res.Outputs["reason"] != "the sign-in is unknown" {
+		t.Errorf("consent.record without a live ticket = %+v, want refused with the portal's reason", res)
+	}
 	args["version"] = ""
 	if _, err := runAction(t, Ports{Consent: &fakePortal{}}, "consent.record", args); !errors.Is(err, ErrArgs) {
 		t.Errorf("empty version: error = %v, want ErrArgs", err)
@@ -367,7 +386,7 @@ func TestConsentRecord(t *testing.T) {
 }
 
 func TestPortalConnect(t *testing.T) {
-	conn := Connection{Connected: true, Account: "a@example.com", Region: "DE", Token: "tok-secret"}
+	conn := Connection{Connected: true, Account: "a@example.com", Country: "DE", Token: "tok-secret"}
 	tests := []struct {
 		name    string
 		args    engine.Args
@@ -376,8 +395,8 @@ func TestPortalConnect(t *testing.T) {
 		reason  string
 		saveApp string
 	}{
-		{"default app", engine.Args{"ticket": "t1"}, conn, "connected", "", "tether"},
-		{"other app", engine.Args{"ticket": "t1", "app": "tether-beta"}, conn, "connected", "", "tether-beta"},
+		{"default app", engine.Args{"ticket": "t1", "region": "eu-de"}, conn, "connected", "", "tether"},
+		{"other app", engine.Args{"ticket": "t1", "app": "tether-beta", "region": ""}, conn, "connected", "", "tether-beta"},
 		{"failed", engine.Args{"ticket": "t1"}, Connection{Reason: "the ticket is not authorised"}, "failed", "the ticket is not authorised", ""},
 		{"failed without reason", engine.Args{"ticket": "t1"}, Connection{}, "failed", "the portal refused the connection", ""},
 	}
@@ -397,7 +416,7 @@ func TestPortalConnect(t *testing.T) {
 			if res.Outputs["account"] != "a@example.com" {
 				t.Errorf("account = %v, want a@example.com", res.Outputs["account"])
 			}
-			want := Credential{App: tt.saveApp, Account: "a@example.com", Token: "tok-secret", Region: "DE", SavedAt: now}
+			want := Credential{App: tt.saveApp, Account: "a@example.com", Token: "tok-secret", Region: tt.args["region"].(string), Country: "DE", SavedAt: now}
 			if got, _ := store.entry(tt.saveApp); got != want {
 				t.Errorf("saved %+v, want %+v", got, want)
 			}
@@ -431,7 +450,8 @@ func TestLicenseList(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			portal := &fakePortal{licence: tt.licences}
-			res := mustRun(t, Ports{Licences: portal, Now: clock}, "license.list", engine.Args{"account": "a@example.com"})
+			store := &fakeStore{entries: []Credential{{App: "tether", Account: "a@example.com", Token: "tok-1"}}}
+			res := mustRun(t, Ports{Licences: portal, Credentials: store, Now: clock}, "license.list", engine.Args{"account": "a@example.com"})
 			if res.Outcome != tt.want {
 				t.Errorf("Outcome = %q, want %q", res.Outcome, tt.want)
 			}
@@ -453,7 +473,8 @@ func TestLicenseList(t *testing.T) {
 			if res.Outputs["licence"] != tt.licence || res.Outputs["plan"] != tt.plan {
 				t.Errorf("licence, plan = %v, %v, want %q, %q", res.Outputs["licence"], res.Outputs["plan"], tt.licence, tt.plan)
 			}
-			if want := []string{"Licences a@example.com"}; !slices.Equal(portal.calls, want) {
+			// The device's token, not the account's name, asks the portal.
+			if want := []string{"Licences tok-1"}; !slices.Equal(portal.calls, want) {
 				t.Errorf("portal calls = %q, want %q", portal.calls, want)
 			}
 		})
@@ -473,8 +494,8 @@ func TestLicenseActivate(t *testing.T) {
 		wantLicence string
 	}{
 		{"active", "L-1", "activated", "Personal", "L-1"},
-		{"expired", "L-0", "unavailable", "", ""},
-		{"not the account's", "L-7", "unavailable", "", ""},
+		{"expired", "L-0", "inactive", "", ""},
+		{"not the account's", "L-7", "inactive", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -521,7 +542,11 @@ func TestLicenseActivateNeedsConnection(t *testing.T) {
 
 func TestLicenseActivateFree(t *testing.T) {
 	store := &fakeStore{entries: []Credential{{App: "tether", Account: "a@example.com", Token: "tok", Plan: "Personal", Licence: "L-1"}}}
-	res := mustRun(t, Ports{Credentials: store, Now: clock}, "license.activate_free", engine.Args{"account": "a@example.com"})
+	portal := &fakePortal{}
+	res := mustRun(t, Ports{Licences: portal, Credentials: store, Now: clock}, "license.activate_free", engine.Args{"account": "a@example.com"})
+	if want := []string{"Activate tok "}; !slices.Equal(portal.calls, want) {
+		t.Errorf("calls = %q, want %q: the portal activates Free on the device token", portal.calls, want)
+	}
 	if res.Outcome != "activated" || res.Outputs["plan"] != "Free" || res.Outputs["licence"] != "" {
 		t.Errorf("Result = %+v, want activated Free", res)
 	}

@@ -10,9 +10,11 @@ import (
 func consentRecord(p Ports) engine.Action {
 	return &action{
 		spec: engine.Spec{
-			Name: "consent.record",
-			Doc:  "Records that the account holder accepted a document in a given version.",
+			Name:   "consent.record",
+			Doc:    "Records, on the sign-in ticket, that the account holder accepted a document in a given version.",
+			Remote: true,
 			Params: []engine.Param{
+				ticket("the sign-in ticket the acceptance was given in", true),
 				param("account", engine.String, "the account accepting"),
 				param("document", engine.String, "the document accepted, e.g. data-provisioning"),
 				param("version", engine.String, "the version of the document shown"),
@@ -20,9 +22,12 @@ func consentRecord(p Ports) engine.Action {
 				param("accepted_at", engine.Time, "when the person accepted"),
 			},
 			Outputs: []engine.Param{
-				output("consent_id", engine.String, "identifies the recorded acceptance"),
+				output("consent_id", engine.String, "identifies the recorded acceptance (recorded)"),
+				output("reason", engine.String, "why the portal refused it (refused)"),
 			},
-			Outcomes: []string{"recorded"},
+			// refused: the sign-in ticket expired, was used, or is not the
+			// account's.
+			Outcomes: []string{"recorded", "refused"},
 		},
 		run: func(ctx context.Context, c *call) (engine.Result, error) {
 			if err := needPort(p.Consent == nil, "ConsentLog"); err != nil {
@@ -43,11 +48,18 @@ func consentRecord(p Ports) engine.Action {
 			if cs.AcceptedAt.IsZero() {
 				return engine.Result{}, fmt.Errorf("%w: parameter accepted_at is the zero time", ErrArgs)
 			}
-			id, err := p.Consent.RecordConsent(ctx, cs)
+			rec, err := p.Consent.RecordConsent(ctx, c.str("ticket", ""), cs)
 			if err != nil {
 				return engine.Result{}, fmt.Errorf("record consent to %s %s: %w", cs.Document, cs.Version, err)
 			}
-			return result("recorded", "consent_id", id), nil
+			if !rec.Recorded {
+				reason := rec.Reason
+				if reason == "" {
+					reason = "the portal refused the consent"
+				}
+				return result("refused", "reason", reason), nil
+			}
+			return result("recorded", "consent_id", rec.ID), nil
 		},
 	}
 }

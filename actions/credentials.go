@@ -12,15 +12,16 @@ import (
 func credentialsSignIn(p Ports) engine.Action {
 	return &action{
 		spec: engine.Spec{
-			Name: "credentials.sign_in",
-			Doc:  "Signs in with a token another of the vendor's applications saved on this device.",
+			Name:   "credentials.sign_in",
+			Doc:    "Signs in with a token another of the vendor's applications saved on this device.",
+			Remote: true,
 			Params: []engine.Param{
 				optional("app", engine.String, "only use the token this application saved"),
 			},
-			Outputs: []engine.Param{
+			Outputs: append([]engine.Param{
 				output("account", engine.String, "the account signed in to (ok) or whose token was refused (rejected)"),
 				ticket("authorised ticket for portal.connect (ok)", false),
-			},
+			}, jurisdictionOutputs()...),
 			Outcomes: []string{"ok", "none", "rejected"},
 		},
 		run: func(ctx context.Context, c *call) (engine.Result, error) {
@@ -59,7 +60,7 @@ func credentialsSignIn(p Ports) engine.Action {
 					return engine.Result{}, fmt.Errorf("sign in with the token saved by %s: %w", cr.App, err)
 				}
 				if s.Status == SignInOK {
-					return result("ok", "account", s.Account, "ticket", s.Ticket), nil
+					return result("ok", jurisdiction(s.Jurisdiction, "account", s.Account, "ticket", s.Ticket)...), nil
 				}
 			}
 			return result("rejected", "account", cands[0].Account), nil

@@ -28,8 +28,11 @@ func (f *fakePortal) TokenSignIn(ctx context.Context, token string) (SignIn, err
 	return f.tokens[token], nil
 }
 
-func (f *fakePortal) PasswordSignIn(ctx context.Context, email, password string) (SignIn, error) {
+func (f *fakePortal) PasswordSignIn(ctx context.Context, email, password string, answer CaptchaAnswer) (SignIn, error) {
 	f.calls = append(f.calls, "PasswordSignIn "+email+" "+password)
+	if answer != (CaptchaAnswer{}) {
+		f.calls = append(f.calls, "captcha "+answer.ID+" "+answer.Answer)
+	}
 	return f.signIn, f.err
 }
 
@@ -48,9 +51,27 @@ func (f *fakePortal) Connect(ctx context.Context, ticket string) (Connection, er
 	return f.conn, f.err
 }
 
-func (f *fakePortal) Licences(ctx context.Context, account string) ([]Licence, error) {
-	f.calls = append(f.calls, "Licences "+account)
+func (f *fakePortal) Licences(ctx context.Context, token string) ([]Licence, error) {
+	f.calls = append(f.calls, "Licences "+token)
 	return f.licence, f.err
+}
+
+// Activate activates a licence of f.licence that has not expired at the
+// tests' now, or Free for "".
+func (f *fakePortal) Activate(ctx context.Context, token, licence string) (Activation, error) {
+	f.calls = append(f.calls, "Activate "+token+" "+licence)
+	if f.err != nil {
+		return Activation{}, f.err
+	}
+	if licence == "" {
+		return Activation{Status: ActivateActivated, Plan: FreePlan}, nil
+	}
+	for _, l := range f.licence {
+		if l.ID == licence && (l.Expires.IsZero() || l.Expires.After(now)) {
+			return Activation{Status: ActivateActivated, Plan: l.Plan, Licence: l.ID}, nil
+		}
+	}
+	return Activation{}, nil
 }
 
 func (f *fakePortal) CreateAccount(ctx context.Context, a NewAccount) (AccountCreation, error) {
@@ -58,12 +79,16 @@ func (f *fakePortal) CreateAccount(ctx context.Context, a NewAccount) (AccountCr
 	return f.created, f.err
 }
 
-func (f *fakePortal) RecordConsent(ctx context.Context, c Consent) (string, error) {
+func (f *fakePortal) RecordConsent(ctx context.Context, ticket string, c Consent) (ConsentRecord, error) {
 	f.got = append(f.got, c)
+	f.calls = append(f.calls, "RecordConsent "+ticket)
 	if f.err != nil {
-		return "", f.err
+		return ConsentRecord{}, f.err
 	}
-	return "consent-1", nil
+	if ticket == "" {
+		return ConsentRecord{Reason: "the sign-in is unknown"}, nil
+	}
+	return ConsentRecord{Recorded: true, ID: "consent-1"}, nil
 }
 
 // fakeStore is an in-memory CredentialStore.
@@ -116,15 +141,6 @@ func (f *fakeCaptcha) NewChallenge(ctx context.Context) (Challenge, error) {
 	return Challenge{ID: "c1", Text: "What is 7 plus 5?"}, f.err
 }
 
-func (f *fakeCaptcha) CheckAnswer(ctx context.Context, id, answer string) (bool, error) {
-	if f.err != nil {
-		return false, f.err
-	}
-	ok := !f.used && id == "c1" && answer == "12"
-	f.used = true
-	return ok, nil
-}
-
 // leaky is a port that puts everything it is given into its errors and its
 // answers, to prove the actions redact secrets.
 type leaky struct {
@@ -145,7 +161,7 @@ func (l *leaky) TokenSignIn(ctx context.Context, token string) (SignIn, error) {
 	return SignIn{Status: l.sign, Account: s, Ticket: s, PhoneMasked: s}, err
 }
 
-func (l *leaky) PasswordSignIn(ctx context.Context, email, password string) (SignIn, error) {
+func (l *leaky) PasswordSignIn(ctx context.Context, email, password string, _ CaptchaAnswer) (SignIn, error) {
 	s, err := l.out(email, password)
 	return SignIn{Status: l.sign, Account: s, Ticket: s, PhoneMasked: s}, err
 }

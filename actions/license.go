@@ -13,10 +13,12 @@ const FreePlan = "Free"
 func licenseList(p Ports) engine.Action {
 	return &action{
 		spec: engine.Spec{
-			Name: "license.list",
-			Doc:  "Lists the account's active licences (expired ones are left out).",
+			Name:   "license.list",
+			Doc:    "Lists the account's active licences (expired ones are left out), as the portal tells this device's connection.",
+			Remote: true,
 			Params: []engine.Param{
 				param("account", engine.String, "the account"),
+				optional("app", engine.String, `the application whose saved connection asks (default "tether")`),
 			},
 			Outputs: []engine.Param{
 				output("licences", engine.List, "the active licences, each a map {id, plan, name, expires}"),
@@ -27,7 +29,12 @@ func licenseList(p Ports) engine.Action {
 			Outcomes: []string{"none", "one", "several"},
 		},
 		run: func(ctx context.Context, c *call) (engine.Result, error) {
-			active, err := activeLicences(ctx, p, c.str("account", ""))
+			account := c.str("account", "")
+			tok, err := connection(ctx, p, c, c.str("app", DefaultApp), account)
+			if err != nil {
+				return engine.Result{}, err
+			}
+			active, err := activeLicences(ctx, p, tok.Token, account)
 			if err != nil {
 				return engine.Result{}, err
 			}
@@ -49,8 +56,9 @@ func licenseList(p Ports) engine.Action {
 func licenseActivate(p Ports) engine.Action {
 	return &action{
 		spec: engine.Spec{
-			Name: "license.activate",
-			Doc:  "Activates one of the account's active licences on this device.",
+			Name:   "license.activate",
+			Doc:    "Activates one of the account's active licences on this device.",
+			Remote: true,
 			Params: []engine.Param{
 				param("account", engine.String, "the account"),
 				param("licence", engine.String, "the licence's id"),
@@ -60,23 +68,12 @@ func licenseActivate(p Ports) engine.Action {
 				output("plan", engine.String, "the activated plan (activated)"),
 				output("licence", engine.String, "the activated licence's id (activated)"),
 			},
-			Outcomes: []string{"activated", "unavailable"},
+			// inactive: not one of the account's licences, or its term is
+			// over.
+			Outcomes: []string{"activated", "inactive"},
 		},
 		run: func(ctx context.Context, c *call) (engine.Result, error) {
-			account, id := c.str("account", ""), c.str("licence", "")
-			active, err := activeLicences(ctx, p, account)
-			if err != nil {
-				return engine.Result{}, err
-			}
-			for _, l := range active {
-				if l.ID == id {
-					if err := recordPlan(ctx, p, c, c.str("app", DefaultApp), account, l.Plan, l.ID); err != nil {
-						return engine.Result{}, err
-					}
-					return result("activated", "plan", l.Plan, "licence", l.ID), nil
-				}
-			}
-			return result("unavailable"), nil
+			return activate(ctx, p, c, c.str("licence", ""))
 		},
 	}
 }
@@ -84,8 +81,9 @@ func licenseActivate(p Ports) engine.Action {
 func licenseActivateFree(p Ports) engine.Action {
 	return &action{
 		spec: engine.Spec{
-			Name: "license.activate_free",
-			Doc:  "Activates the Free plan on this device.",
+			Name:   "license.activate_free",
+			Doc:    "Activates the Free plan on this device.",
+			Remote: true,
 			Params: []engine.Param{
 				param("account", engine.String, "the account"),
 				optional("app", engine.String, `the application whose saved connection records it (default "tether")`),
@@ -97,21 +95,48 @@ func licenseActivateFree(p Ports) engine.Action {
 			Outcomes: []string{"activated"},
 		},
 		run: func(ctx context.Context, c *call) (engine.Result, error) {
-			if err := recordPlan(ctx, p, c, c.str("app", DefaultApp), c.str("account", ""), FreePlan, ""); err != nil {
-				return engine.Result{}, err
+			res, err := activate(ctx, p, c, "")
+			if err == nil && res.Outcome != "activated" {
+				return engine.Result{}, fmt.Errorf("the portal refused the Free plan")
 			}
-			return result("activated", "plan", FreePlan, "licence", ""), nil
+			return res, err
 		},
 	}
 }
 
+// activate has the portal activate licence ("" for the Free plan) on the
+// device's connection to the account, and records the plan with it.
+func activate(ctx context.Context, p Ports, c *call, licence string) (engine.Result, error) {
+	if err := needPort(p.Licences == nil, "Licences"); err != nil {
+		return engine.Result{}, err
+	}
+	app, account := c.str("app", DefaultApp), c.str("account", "")
+	cr, err := connection(ctx, p, c, app, account)
+	if err != nil {
+		return engine.Result{}, err
+	}
+	a, err := p.Licences.Activate(ctx, cr.Token, licence)
+	if err != nil {
+		return engine.Result{}, fmt.Errorf("activate on the connection of %s: %w", app, err)
+	}
+	if a.Status != ActivateActivated {
+		return result("inactive"), nil
+	}
+	cr.Plan, cr.Licence = a.Plan, a.Licence
+	if err := p.Credentials.Save(ctx, cr); err != nil {
+		return engine.Result{}, fmt.Errorf("record plan with the connection of %s: %w", app, err)
+	}
+	return result("activated", "plan", a.Plan, "licence", a.Licence), nil
+}
+
 // activeLicences returns the account's licences that have not expired on
-// p.Now; a zero expiry never expires.
-func activeLicences(ctx context.Context, p Ports, account string) ([]Licence, error) {
+// p.Now, as the portal lists them to the device token tok; a zero expiry
+// never expires.
+func activeLicences(ctx context.Context, p Ports, tok, account string) ([]Licence, error) {
 	if err := needPort(p.Licences == nil, "Licences"); err != nil {
 		return nil, err
 	}
-	all, err := p.Licences.Licences(ctx, account)
+	all, err := p.Licences.Licences(ctx, tok)
 	if err != nil {
 		return nil, fmt.Errorf("list licences of %s: %w", account, err)
 	}
@@ -125,15 +150,15 @@ func activeLicences(ctx context.Context, p Ports, account string) ([]Licence, er
 	return active, nil
 }
 
-// recordPlan records the activated plan with app's saved connection to
-// account.
-func recordPlan(ctx context.Context, p Ports, c *call, app, account, plan, licence string) error {
+// connection returns app's saved connection to account, whose token
+// authorises what the device asks of the portal about the account.
+func connection(ctx context.Context, p Ports, c *call, app, account string) (Credential, error) {
 	if err := needPort(p.Credentials == nil, "CredentialStore"); err != nil {
-		return err
+		return Credential{}, err
 	}
 	saved, err := p.Credentials.Credentials(ctx)
 	if err != nil {
-		return fmt.Errorf("read saved credentials: %w", err)
+		return Credential{}, fmt.Errorf("read saved credentials: %w", err)
 	}
 	for _, cr := range saved {
 		c.secret(cr.Token)
@@ -143,13 +168,9 @@ func recordPlan(ctx context.Context, p Ports, c *call, app, account, plan, licen
 			continue
 		}
 		if cr.Account != account {
-			return fmt.Errorf("record plan: %s is connected to %s, not %s", app, cr.Account, account)
+			return Credential{}, fmt.Errorf("%s is connected to %s, not %s", app, cr.Account, account)
 		}
-		cr.Plan, cr.Licence = plan, licence
-		if err := p.Credentials.Save(ctx, cr); err != nil {
-			return fmt.Errorf("record plan with the connection of %s: %w", app, err)
-		}
-		return nil
+		return cr, nil
 	}
-	return fmt.Errorf("record plan: %s has no saved connection (run portal.connect first)", app)
+	return Credential{}, fmt.Errorf("%s has no saved connection (run portal.connect first)", app)
 }

@@ -7,38 +7,73 @@ import (
 	"github.com/tetherflow/tether/engine"
 )
 
+// jurisdictionOutputs are the outputs that tell a flow what the portal
+// knows of the signed-in account's rules.
+func jurisdictionOutputs() []engine.Param {
+	return []engine.Param{
+		output("country", engine.String, "the account's country, ISO 3166-1 alpha-2 (ok, sms)"),
+		output("consent_required", engine.Bool, "the portal requires the regulation on data provisioning to be accepted before connecting (ok, sms)"),
+		output("consent_document", engine.String, "the regulation's document, when required (ok, sms)"),
+		output("consent_version", engine.String, "the regulation's version, when required (ok, sms)"),
+		output("consent_region", engine.String, "the regional policy the portal applies to the account (ok, sms)"),
+	}
+}
+
+// jurisdiction appends the jurisdiction outputs of j to kv.
+func jurisdiction(j Jurisdiction, kv ...any) []any {
+	return append(kv,
+		"country", j.Country,
+		"consent_required", j.ConsentRequired,
+		"consent_document", j.Document,
+		"consent_version", j.Version,
+		"consent_region", j.Region)
+}
+
 func portalSignIn(p Ports) engine.Action {
 	return &action{
 		spec: engine.Spec{
-			Name: "portal.sign_in",
-			Doc:  "Signs in to the portal with an email address and password.",
+			Name:   "portal.sign_in",
+			Doc:    "Signs in to the portal with an email address and password, and a CAPTCHA answer when the portal asked for one.",
+			Remote: true,
 			Params: []engine.Param{
 				param("email", engine.String, "the account's email address"),
 				secret("password", "the account's password"),
+				optional("captcha_id", engine.String, "the CAPTCHA challenge answered, from captcha.new"),
+				optional("captcha", engine.String, "the answer to the CAPTCHA challenge"),
 			},
-			Outputs: []engine.Param{
+			Outputs: append([]engine.Param{
 				output("account", engine.String, "the account signed in to (ok, sms)"),
 				ticket("the sign-in ticket (ok: authorised; sms: needs a code)", false),
 				output("phone_masked", engine.String, "the phone codes go to, masked (sms)"),
-			},
-			Outcomes: []string{"ok", "sms", "denied"},
+				output("captcha_required", engine.Bool, "the next sign-in needs a CAPTCHA answer (denied)"),
+				output("captcha_wrong", engine.Bool, "the CAPTCHA answer given was not right, rather than missing (captcha)"),
+			}, jurisdictionOutputs()...),
+			// captcha: the portal wants a CAPTCHA answer first and did not
+			// look at the password.
+			Outcomes: []string{"ok", "sms", "denied", "captcha"},
 		},
 		run: func(ctx context.Context, c *call) (engine.Result, error) {
 			if err := needPort(p.Portal == nil, "Portal"); err != nil {
 				return engine.Result{}, err
 			}
-			s, err := p.Portal.PasswordSignIn(ctx, c.str("email", ""), c.str("password", ""))
+			answer := CaptchaAnswer{ID: c.str("captcha_id", ""), Answer: c.str("captcha", "")}
+			if answer.Answer == "" {
+				answer = CaptchaAnswer{}
+			}
+			s, err := p.Portal.PasswordSignIn(ctx, c.str("email", ""), c.str("password", ""), answer)
 			if err != nil {
 				return engine.Result{}, fmt.Errorf("sign in: %w", err)
 			}
 			switch s.Status {
 			case SignInOK:
-				return result("ok", "account", s.Account, "ticket", s.Ticket), nil
+				return result("ok", jurisdiction(s.Jurisdiction, "account", s.Account, "ticket", s.Ticket)...), nil
 			case SignInNeedsCode:
-				return result("sms", "account", s.Account, "ticket", s.Ticket, "phone_masked", s.PhoneMasked), nil
+				return result("sms", jurisdiction(s.Jurisdiction, "account", s.Account, "ticket", s.Ticket, "phone_masked", s.PhoneMasked)...), nil
+			case SignInCaptcha:
+				return result("captcha", "captcha_wrong", s.CaptchaWrong), nil
 			}
 			// Unknown email, wrong password and locked account look alike.
-			return result("denied"), nil
+			return result("denied", "captcha_required", s.CaptchaRequired), nil
 		},
 	}
 }
@@ -46,11 +81,13 @@ func portalSignIn(p Ports) engine.Action {
 func portalConnect(p Ports) engine.Action {
 	return &action{
 		spec: engine.Spec{
-			Name: "portal.connect",
-			Doc:  "Exchanges an authorised ticket for a device token and saves it on this device.",
+			Name:   "portal.connect",
+			Doc:    "Exchanges an authorised ticket for a device token and saves it on this device.",
+			Remote: true,
 			Params: []engine.Param{
 				ticket("an authorised ticket", true),
 				optional("app", engine.String, `the application to save the token for (default "tether")`),
+				optional("region", engine.String, "the regional policy this device runs under, saved with the connection"),
 			},
 			Outputs: []engine.Param{
 				output("account", engine.String, "the connected account (connected)"),
@@ -88,7 +125,8 @@ func portalConnect(p Ports) engine.Action {
 				App:     app,
 				Account: conn.Account,
 				Token:   conn.Token,
-				Region:  conn.Region,
+				Region:  c.str("region", ""),
+				Country: conn.Country,
 				SavedAt: p.Now(),
 			})
 			if err != nil {

@@ -2,7 +2,10 @@ package actions
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"github.com/tetherflow/tether/engine"
 )
 
 // Ports are the adapters the actions need. A nil port is allowed: the
@@ -21,18 +24,24 @@ type Ports struct {
 
 // Portal is the vendor's account portal as far as signing in and connecting
 // a device go. Refusals are reported in the returned values; an error means
-// the portal could not answer (unreachable, say). Implementations must not
-// put a password, code or token into an error.
+// the portal could not answer: an error wrapping ErrUnavailable when it
+// could not be reached or did not answer in time, which trying again later
+// may cure. Implementations must not put a password, code or token into an
+// error.
 type Portal interface {
 	// TokenSignIn signs in with a device token saved by one of the vendor's
 	// applications. An unknown, revoked or expired token gives
 	// Status SignInDenied. On SignInOK the ticket is already authorised.
 	TokenSignIn(ctx context.Context, token string) (SignIn, error)
-	// PasswordSignIn signs in with an email address and password. An unknown
-	// email, a wrong password and a locked account all give SignInDenied.
-	// An account with SMS authorisation gives SignInNeedsCode and a ticket
-	// that SendCode and CheckCode must authorise.
-	PasswordSignIn(ctx context.Context, email, password string) (SignIn, error)
+	// PasswordSignIn signs in with an email address and password, and the
+	// answer to a CAPTCHA challenge when the portal asked for one (the zero
+	// CaptchaAnswer otherwise). When the portal requires a CAPTCHA answer
+	// for the account and none, or a wrong one, was given, it gives
+	// SignInCaptcha without looking at the password. An unknown email, a
+	// wrong password and a locked account all give SignInDenied. An account
+	// with SMS authorisation gives SignInNeedsCode and a ticket that
+	// SendCode and CheckCode must authorise.
+	PasswordSignIn(ctx context.Context, email, password string, captcha CaptchaAnswer) (SignIn, error)
 	// SendCode sends a new code to the phone of the ticket's account,
 	// replacing any previous one.
 	SendCode(ctx context.Context, ticket string) (CodeDelivery, error)
@@ -44,11 +53,29 @@ type Portal interface {
 	Connect(ctx context.Context, ticket string) (Connection, error)
 }
 
-// Licences lists the licences registered to an account.
+// ErrTokenRejected is wrapped by the errors of calls authorised by a device
+// token that the portal does not accept (unknown, expired or revoked).
+var ErrTokenRejected = errors.New("the portal does not accept the device token")
+
+// ErrUnavailable is wrapped by the error a port returns when the system
+// behind it could not be reached or did not answer in time; the engine
+// turns it into the outcome unavailable of the action (see
+// engine.ErrUnavailable, which it is).
+var ErrUnavailable = engine.ErrUnavailable
+
+// Licences lists the licences registered to the account a device token
+// belongs to, and activates one of them on that device.
 type Licences interface {
-	// Licences returns every licence of the account, expired ones included.
-	// It returns an error for an account the portal does not know.
-	Licences(ctx context.Context, account string) ([]Licence, error)
+	// Licences returns every licence of the token's account, expired ones
+	// included. It returns an error wrapping ErrTokenRejected for a token
+	// the portal does not accept.
+	Licences(ctx context.Context, token string) ([]Licence, error)
+	// Activate activates the licence with this id on the token's device;
+	// the empty id activates the Free plan. A licence the account does not
+	// have, or whose term is over, gives Status ActivateInactive. It returns
+	// an error wrapping ErrTokenRejected for a token the portal does not
+	// accept.
+	Activate(ctx context.Context, token, licence string) (Activation, error)
 }
 
 // Accounts creates accounts on the portal.
@@ -61,19 +88,34 @@ type Accounts interface {
 
 // ConsentLog records that a person accepted a document.
 type ConsentLog interface {
-	// RecordConsent records an acceptance and returns its identifier. It
-	// returns an error for an account the log does not know.
-	RecordConsent(ctx context.Context, c Consent) (id string, err error)
+	// RecordConsent records an acceptance made during the sign-in ticket
+	// and returns its identifier. A ticket that is unknown, expired or used,
+	// or that belongs to another account than c.Account, gives Recorded
+	// false with the reason: a consent is tied to the sign-in it was given
+	// in.
+	RecordConsent(ctx context.Context, ticket string, c Consent) (ConsentRecord, error)
 }
 
-// Captcha hands out challenges a person can solve and checks answers.
+// ConsentRecord is the portal's answer to a consent.
+type ConsentRecord struct {
+	Recorded bool
+	ID       string // Recorded: identifies the acceptance
+	Reason   string // not Recorded: why, in words that hold no secret
+}
+
+// Captcha hands out the challenges the portal asks a person to solve before
+// it checks a password again. The answer goes with the sign-in
+// (Portal.PasswordSignIn): the portal, not the device, judges it.
 type Captcha interface {
 	// NewChallenge returns a new challenge.
 	NewChallenge(ctx context.Context) (Challenge, error)
-	// CheckAnswer reports whether answer solves the challenge id. A
-	// challenge can be checked once: afterwards, and for an unknown id, it
-	// reports false.
-	CheckAnswer(ctx context.Context, id, answer string) (bool, error)
+}
+
+// CaptchaAnswer is a person's answer to a CAPTCHA challenge. The zero value
+// is no answer.
+type CaptchaAnswer struct {
+	ID     string // the challenge's ID
+	Answer string
 }
 
 // CredentialStore holds the device tokens the vendor's applications saved on
@@ -97,6 +139,7 @@ const (
 	SignInDenied    SignInStatus = iota // unknown email, wrong password, locked account, bad token
 	SignInOK                            // signed in; the ticket is authorised
 	SignInNeedsCode                     // signed in; the ticket needs an SMS code
+	SignInCaptcha                       // refused unchecked: a CAPTCHA answer is required and was missing or wrong
 )
 
 // SignIn is the result of a sign-in.
@@ -105,6 +148,28 @@ type SignIn struct {
 	Account     string // the account signed in to, when not denied
 	Ticket      string // identifies this sign-in to SendCode, CheckCode and Connect
 	PhoneMasked string // SignInNeedsCode: the phone the code goes to, masked
+	// CaptchaRequired is set on SignInDenied when the next password
+	// sign-in to this email needs a CAPTCHA answer.
+	CaptchaRequired bool
+	// CaptchaWrong is set on SignInCaptcha when an answer was given and
+	// was not right (rather than missing).
+	CaptchaWrong bool
+	// Jurisdiction is the account's, on SignInOK and SignInNeedsCode.
+	Jurisdiction Jurisdiction
+}
+
+// Jurisdiction is what the portal knows of the rules an account falls
+// under: its country, the regional policy that covers it, and whether the
+// regulation on data provisioning must be accepted before a device is
+// connected to it.
+type Jurisdiction struct {
+	Country string // ISO 3166-1 alpha-2
+	Region  string // the regional policy's name, e.g. "eu-de"; "default" when none
+	// ConsentRequired: the regulation Document, in Version, must be
+	// accepted (ConsentLog.RecordConsent) during the sign-in before Connect.
+	ConsentRequired bool
+	Document        string
+	Version         string
 }
 
 // SendStatus is the portal's answer to a request for a code. The zero value
@@ -158,9 +223,38 @@ type CodeCheck struct {
 type Connection struct {
 	Connected bool
 	Account   string
-	Region    string // the account's ISO 3166-1 alpha-2 country
+	Country   string // the account's ISO 3166-1 alpha-2 country
 	Token     string // the device token; secret
 	Reason    string // not Connected: why, in words that hold no secret
+}
+
+// ActivateStatus is the portal's answer to an activation. The zero value is
+// a refusal.
+type ActivateStatus int
+
+// The answers to an activation.
+const (
+	ActivateInactive  ActivateStatus = iota // not a licence of the account, or its term is over
+	ActivateActivated                       // the plan is active on the device
+)
+
+// Activation is the result of activating a licence (or the Free plan) on a
+// device.
+type Activation struct {
+	Status  ActivateStatus
+	Plan    string // ActivateActivated: the plan, "Free" for the Free plan
+	Licence string // ActivateActivated: the licence's id; empty for the Free plan
+}
+
+// TokenCheck is what the portal says of a device token without signing in
+// with it: whether it accepts it, and the connection it stands for.
+type TokenCheck struct {
+	Valid   bool
+	Account string // Valid: the account
+	Country string // Valid: the account's country
+	Plan    string // Valid: the plan activated on the device, if any
+	Licence string // Valid: the licence activated, if any
+	Expires time.Time
 }
 
 // Licence is a subscription registered to an account.
@@ -218,6 +312,11 @@ type Credential struct {
 	Token   string // the portal's device token; secret
 	Plan    string // the activated plan, empty until one is activated
 	Licence string // the activated licence's id; empty for the Free plan
+	// Region is the regional policy the device ran the connection under
+	// (e.g. "eu-de", "default"); Country is the account's country, as the
+	// portal told it. They differ for a German account connected from a
+	// device in Brazil.
 	Region  string
+	Country string
 	SavedAt time.Time
 }

@@ -79,7 +79,7 @@ func TestNoSecretLeaks(t *testing.T) {
 // TestLeakyPortProvesRedaction makes sure the leaky port really does leak,
 // so that TestNoSecretLeaks can fail.
 func TestLeakyPortProvesRedaction(t *testing.T) {
-	_, err := (&leaky{fail: true}).PasswordSignIn(t.Context(), "a@example.com", "pw-SECRET-1")
+	_, err := (&leaky{fail: true}).PasswordSignIn(t.Context(), "a@example.com", "pw-SECRET-1", CaptchaAnswer{})
 	if err == nil || !strings.Contains(err.Error(), "pw-SECRET-1") {
 		t.Fatalf("leaky.PasswordSignIn error = %v, want one quoting the password", err)
 	}

@@ -10,8 +10,9 @@ import (
 func smsSend(p Ports) engine.Action {
 	return &action{
 		spec: engine.Spec{
-			Name: "sms.send",
-			Doc:  "Has the portal send a new code to the account's phone, replacing any previous code.",
+			Name:   "sms.send",
+			Doc:    "Has the portal send a new code to the account's phone, replacing any previous code.",
+			Remote: true,
 			Params: []engine.Param{
 				ticket("the sign-in ticket, from portal.sign_in", true),
 			},
@@ -46,8 +47,9 @@ func smsSend(p Ports) engine.Action {
 func smsCheck(p Ports) engine.Action {
 	return &action{
 		spec: engine.Spec{
-			Name: "sms.check",
-			Doc:  "Checks a code sent by SMS; a right code authorises the ticket.",
+			Name:   "sms.check",
+			Doc:    "Checks a code sent by SMS; a right code authorises the ticket.",
+			Remote: true,
 			Params: []engine.Param{
 				ticket("the sign-in ticket, from portal.sign_in", true),
 				secret("code", "the code the person entered"),

@@ -57,16 +57,22 @@ func TestWithDemoAdapters(t *testing.T) {
 		t.Errorf("outbox printed %q", sms.String())
 	}
 	run("sms.check", engine.Args{"ticket": ticket, "code": outbox.LastCode()}, "ok")
-	run("consent.record", engine.Args{"account": "family@example.com", "document": "data-provisioning", "version": "2024-03", "region": "DE", "accepted_at": now}, "recorded")
-	run("portal.connect", engine.Args{"ticket": ticket}, "connected")
+	// A German account: the portal wants its regulation, and says which.
+	if out["consent_required"] != true || out["consent_document"] != "gdpr-data-provisioning-de" || out["consent_version"] != "2025.1-de" || out["country"] != "DE" {
+		t.Errorf("sign-in jurisdiction = %v, want DE with gdpr-data-provisioning-de 2025.1-de", out)
+	}
+	run("portal.connect", engine.Args{"ticket": ticket}, "failed") // not yet accepted: the ticket stays usable
+	consent := engine.Args{"ticket": ticket, "account": "family@example.com", "document": "gdpr-data-provisioning-de", "version": "2025.1-de", "region": "eu-de", "accepted_at": now}
+	run("consent.record", consent, "recorded")
+	run("portal.connect", engine.Args{"ticket": ticket, "region": "default"}, "connected")
 	out = run("license.list", engine.Args{"account": "family@example.com"}, "several")
 	if out["count"] != 2 {
 		t.Errorf("count = %v, want 2", out["count"])
 	}
 	run("license.activate", engine.Args{"account": "family@example.com", "licence": "LIC-FAM-F"}, "activated")
 	st, ok, err := store.Status(ctx, "tether")
-	if err != nil || !ok || st.Account != "family@example.com" || st.Plan != "Family" || st.Licence != "LIC-FAM-F" || st.Region != "DE" {
-		t.Errorf("Status(tether) = %+v, %v, %v, want family@example.com on Family LIC-FAM-F in DE", st, ok, err)
+	if err != nil || !ok || st.Account != "family@example.com" || st.Plan != "Family" || st.Licence != "LIC-FAM-F" || st.Region != "default" || st.Country != "DE" {
+		t.Errorf("Status(tether) = %+v, %v, %v, want family@example.com on Family LIC-FAM-F, region default, country DE", st, ok, err)
 	}
 	// The device is now connected: Tether's own token signs in.
 	run("credentials.sign_in", engine.Args{"app": "tether"}, "ok")

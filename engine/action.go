@@ -2,11 +2,24 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 )
+
+// OutcomeUnavailable is the outcome the runner gives a run of a Remote
+// action whose remote system could not be reached: every attempt its state
+// allows (retry:) failed with an error wrapping ErrUnavailable or ran out of
+// time (timeout:). Flows must handle it wherever they run a Remote action.
+const OutcomeUnavailable = "unavailable"
+
+// ErrUnavailable is wrapped by the error an action returns when the system
+// it reaches could not be reached or did not answer in time (a connection
+// refused or reset, a 5xx, a timeout): a failure that trying again later
+// may cure. Any other error ends the session.
+var ErrUnavailable = errors.New("unavailable")
 
 // Kind is the static type of a value a flow handles: a variable, a policy
 // value, an action parameter or output, or a prompt field.
@@ -61,6 +74,10 @@ type Spec struct {
 	Outcomes []string
 	// Timeout bounds one run of the action; zero means the runner's default.
 	Timeout time.Duration
+	// Remote says the action reaches a system outside the device (the
+	// account portal): the registry adds OutcomeUnavailable to its outcomes,
+	// and the runner turns transport failures into that outcome.
+	Remote bool
 }
 
 // Param returns the parameter named name.
@@ -176,9 +193,13 @@ func NewRegistry(actions ...Action) (*Registry, error) {
 }
 
 // Register adds an action. It fails when the name is empty or already taken,
-// or when the spec declares no outcome.
+// or when the spec declares no outcome. A Remote action's spec gets
+// OutcomeUnavailable among its outcomes (once, when it declares it itself).
 func (r *Registry) Register(a Action) error {
 	spec := a.Spec()
+	if spec.Remote && !spec.HasOutcome(OutcomeUnavailable) {
+		spec.Outcomes = append(append([]string(nil), spec.Outcomes...), OutcomeUnavailable)
+	}
 	if spec.Name == "" {
 		return fmt.Errorf("register action: empty name")
 	}

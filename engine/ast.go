@@ -1,5 +1,7 @@
 package engine
 
+import "time"
+
 // The syntax tree of a flow file, as loaded: every element keeps its
 // position so that the checker can point at it.
 
@@ -59,8 +61,10 @@ type StateDecl struct {
 	Kind StateKind
 
 	// run
-	Run  Ident     // action name, or "flow:NAME"
-	With []*Assign // parameters
+	Run     Ident         // action name, or "flow:NAME"
+	With    []*Assign     // parameters
+	Timeout time.Duration // bounds each attempt at the action; 0: the action's own
+	Retry   *Retry        // how a Remote action's transport failures are retried; nil: not
 
 	// ask
 	Ask *AskDecl
@@ -82,6 +86,26 @@ func (s *StateDecl) Subflow() (string, bool) {
 		return s.Run.Name[len(p):], true
 	}
 	return "", false
+}
+
+// Retry is a run state's retry: policy for transport failures, modelled on
+// AWS Step Functions' Retry. Attempts counts every try, the first
+// included; the wait before try n+1 is Backoff doubled n-1 times, at most
+// MaxDelay.
+type Retry struct {
+	Pos      Pos
+	Attempts int
+	Backoff  time.Duration
+	MaxDelay time.Duration
+}
+
+// Delay returns the wait after the failed try n (1-based).
+func (r *Retry) Delay(n int) time.Duration {
+	d := r.Backoff
+	for i := 1; i < n && d < r.MaxDelay; i++ {
+		d *= 2
+	}
+	return min(d, r.MaxDelay)
 }
 
 // AskDecl is a prompt.

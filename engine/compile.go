@@ -179,6 +179,9 @@ func (c *compiler) resolveRun(fl *Flow, s *state) {
 		}
 	case RunState:
 		if name, ok := d.Subflow(); ok {
+			if d.Timeout > 0 || d.Retry != nil {
+				c.errs.Add(d.Run.Pos, "state %s runs flow %s: timeout and retry belong to states that run an action", s.name, name)
+			}
 			s.sub = c.subflow(name, d.Run.Pos)
 			if s.sub != nil {
 				s.events = append(s.events, s.sub.outcomes...)
@@ -192,6 +195,9 @@ func (c *compiler) resolveRun(fl *Flow, s *state) {
 		}
 		s.spec = spec
 		s.events = append(s.events, spec.Outcomes...)
+		if d.Retry != nil && !spec.Remote {
+			c.errs.Add(d.Retry.Pos, "retry: action %s does not reach a remote system, so none of its failures is retried", spec.Name)
+		}
 	}
 }
 

@@ -384,13 +384,13 @@ func (p *valueParser) parse(n *yaml.Node, what string) (any, Kind, bool) {
 	return nil, 0, false
 }
 
-var stateKeys = []string{"run", "with", "ask", "final", "success", "message", "output", "on", "after"}
+var stateKeys = []string{"run", "with", "timeout", "retry", "ask", "final", "success", "message", "output", "on", "after"}
 
 func (l *loader) state(id Ident, n *yaml.Node) *StateDecl {
 	s := &StateDecl{Name: id.Name, Pos: id.Pos}
 	var kinds []string
 	var hasSuccess bool
-	var withNode, successNode, messageNode, outputNode *yaml.Node
+	var withNode, timeoutNode, retryNode, successNode, messageNode, outputNode *yaml.Node
 	l.pairs(n, "state "+id.Name, stateKeys, func(k, v *yaml.Node) {
 		switch k.Value {
 		case "run":
@@ -402,6 +402,17 @@ func (l *loader) state(id Ident, n *yaml.Node) *StateDecl {
 		case "with":
 			withNode = k
 			s.With = l.assigns(v, "with")
+		case "timeout":
+			timeoutNode = k
+			if d, ok := l.duration(v, "timeout"); ok {
+				if d <= 0 {
+					l.errorf(v, "timeout must be positive")
+				}
+				s.Timeout = d
+			}
+		case "retry":
+			retryNode = k
+			s.Retry = l.retry(v)
 		case "ask":
 			kinds = append(kinds, "ask")
 			s.Kind = AskState
@@ -436,8 +447,10 @@ func (l *loader) state(id Ident, n *yaml.Node) *StateDecl {
 		l.errs.Add(id.Pos, "state %s has %s: a state does exactly one of run, ask or final", id.Name, strings.Join(kinds, " and "))
 		return nil
 	}
-	if withNode != nil && s.Kind != RunState {
-		l.errorf(withNode, "with: belongs to a run state")
+	for _, runOnly := range []*yaml.Node{withNode, timeoutNode, retryNode} {
+		if runOnly != nil && s.Kind != RunState {
+			l.errorf(runOnly, "%s: belongs to a run state", runOnly.Value)
+		}
 	}
 	for _, extra := range []*yaml.Node{successNode, messageNode, outputNode} {
 		if extra != nil && s.Kind != FinalState {
@@ -456,6 +469,68 @@ func (l *loader) state(id Ident, n *yaml.Node) *StateDecl {
 		}
 	}
 	return s
+}
+
+// duration reads a Go duration literal such as 30s or 1m30s.
+func (l *loader) duration(n *yaml.Node, what string) (time.Duration, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		l.errorf(n, "%s must be a duration such as 5s, not %s", what, describe(n))
+		return 0, false
+	}
+	d, err := time.ParseDuration(n.Value)
+	if err != nil {
+		l.errorf(n, "%s must be a duration such as 5s, not %q", what, n.Value)
+		return 0, false
+	}
+	return d, true
+}
+
+var retryKeys = []string{"attempts", "backoff", "max_delay"}
+
+// maxRetryAttempts bounds retry.attempts: a flow that wants more is
+// waiting for an outage, which a prompt does better.
+const maxRetryAttempts = 10
+
+// retry reads `retry: {attempts: 3, backoff: 1s, max_delay: 10s}`.
+// attempts is required; backoff defaults to 1s, max_delay to 30s.
+func (l *loader) retry(n *yaml.Node) *Retry {
+	r := &Retry{Pos: l.pos(n), Backoff: time.Second, MaxDelay: 30 * time.Second}
+	var hasAttempts bool
+	var maxNode *yaml.Node
+	ok := l.pairs(n, "retry", retryKeys, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "attempts":
+			hasAttempts = true
+			a, err := strconv.Atoi(v.Value)
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || err != nil || a < 1 || a > maxRetryAttempts {
+				l.errorf(v, "retry.attempts must be a whole number from 1 to %d, not %s", maxRetryAttempts, describe(v))
+				return
+			}
+			r.Attempts = a
+		case "backoff":
+			if d, ok := l.duration(v, "retry.backoff"); ok {
+				if d < 0 {
+					l.errorf(v, "retry.backoff must not be negative")
+				}
+				r.Backoff = d
+			}
+		case "max_delay":
+			maxNode = v
+			if d, ok := l.duration(v, "retry.max_delay"); ok {
+				r.MaxDelay = d
+			}
+		}
+	})
+	if !ok {
+		return nil
+	}
+	if !hasAttempts {
+		l.errorf(n, "retry needs attempts (how many tries in all, the first included)")
+	}
+	if maxNode != nil && r.MaxDelay < r.Backoff {
+		l.errorf(maxNode, "retry.max_delay (%s) is shorter than retry.backoff (%s)", r.MaxDelay, r.Backoff)
+	}
+	return r
 }
 
 func (l *loader) assigns(n *yaml.Node, what string) []*Assign {

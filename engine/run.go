@@ -433,17 +433,15 @@ func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
 	if err != nil {
 		return err
 	}
-	timeout := st.spec.Timeout
-	if timeout <= 0 {
-		timeout = fr.flow.timeout
-	}
-	actx, cancel := context.WithTimeout(ctx, timeout)
-	res, err := act.Run(actx, args)
-	cancel()
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return runErr(fmt.Sprintf("action %s timed out after %s", st.spec.Name, timeout), err)
-		}
+	res, err := s.tryAction(ctx, st, act, args)
+	switch {
+	case err == nil:
+	case st.spec.Remote && transient(ctx, err):
+		// Every try the state allows failed to reach the remote system.
+		res = Result{Outcome: OutcomeUnavailable}
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return runErr(fmt.Sprintf("action %s timed out after %s", st.spec.Name, s.timeout(fr, st)), err)
+	default:
 		return runErr("action "+st.spec.Name, err)
 	}
 	outputs, err := st.spec.CheckResult(res)
@@ -452,6 +450,52 @@ func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
 	}
 	e := Entry{Kind: EntryAction, Action: st.spec.Name, Event: res.Outcome, Args: maskArgs(st, args), Outputs: maskOutputs(st.spec, outputs)}
 	return s.handle(ctx, fr, st.on[res.Outcome], outputs, e)
+}
+
+// timeout is how long one try of st's action may take: the state's
+// timeout:, else the action's own, else the flow's default.
+func (s *Session) timeout(fr *frame, st *state) time.Duration {
+	switch {
+	case st.decl.Timeout > 0:
+		return st.decl.Timeout
+	case st.spec.Timeout > 0:
+		return st.spec.Timeout
+	}
+	return fr.flow.timeout
+}
+
+// tryAction runs act as st's retry: allows, each try bounded by st's
+// timeout and given the step's call keys (the same for every try), sleeping
+// between tries on the session's Sleep. Only a Remote action's transient
+// failures are tried again.
+func (s *Session) tryAction(ctx context.Context, st *state, act Action, args Args) (Result, error) {
+	fr := s.top()
+	timeout := s.timeout(fr, st)
+	attempts := 1
+	if r := st.decl.Retry; r != nil && st.spec.Remote {
+		attempts = r.Attempts
+	}
+	for n := 1; ; n++ {
+		actx, cancel := context.WithTimeout(withCallKeys(ctx, s.id, s.seq+1), timeout)
+		res, err := act.Run(actx, args)
+		cancel()
+		if err == nil || n >= attempts || !transient(ctx, err) {
+			return res, err
+		}
+		if serr := s.ports.Sleep(ctx, st.decl.Retry.Delay(n)); serr != nil {
+			return Result{}, serr
+		}
+	}
+}
+
+// transient reports whether err, from a try of an action run under ctx, is
+// a failure that trying again may cure: the remote system could not be
+// reached, or the try ran out of its own time (not ctx's).
+func transient(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // handle takes the first branch of h that holds, with result.* set to

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"io"
@@ -8,12 +9,16 @@ import (
 )
 
 // Ports are what a session needs from the outside world: the actions it
-// runs, its clock and its source of randomness. The zero value of Now and
-// Rand means the system clock and crypto/rand; transcripts pass fixed ones.
+// runs, its clock, its source of randomness and how it waits between two
+// tries of an action. The zero value of Now, Rand and Sleep means the
+// system clock, crypto/rand and a timer; transcripts pass fixed ones (a
+// Sleep that moves a fake clock).
 type Ports struct {
 	Actions *Registry
 	Now     func() time.Time
 	Rand    io.Reader
+	// Sleep waits d, or until ctx is done (it then returns ctx's error).
+	Sleep func(ctx context.Context, d time.Duration) error
 
 	// started, when set, is told of a session Start creates before it runs
 	// anything (path exploration reads it from inside its actions).
@@ -34,7 +39,22 @@ func (p Ports) withDefaults() Ports {
 	if p.Actions == nil {
 		p.Actions = noActions
 	}
+	if p.Sleep == nil {
+		p.Sleep = sleep
+	}
 	return p
+}
+
+// sleep waits d on the system clock, or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Step is where a session stands: waiting at a prompt, or finished.

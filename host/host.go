@@ -28,6 +28,9 @@ type Config struct {
 	Now func() time.Time
 	// Rand is where session ids come from; nil means crypto/rand.
 	Rand io.Reader
+	// Sleep waits between the tries of an action (retry:); nil means a
+	// real wait. A fake clock's Sleep moves the clock instead.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// IdleTimeout is how long a session lives without a step; zero means
 	// for ever. Every step extends it.
 	IdleTimeout time.Duration
@@ -189,7 +192,7 @@ func (h *Host) Cancel(ctx context.Context, id, reason string) (*View, error) {
 }
 
 func (h *Host) ports(reg *engine.Registry) engine.Ports {
-	return engine.Ports{Actions: reg, Now: h.cfg.Now, Rand: h.cfg.Rand}
+	return engine.Ports{Actions: reg, Now: h.cfg.Now, Rand: h.cfg.Rand, Sleep: h.cfg.Sleep}
 }
 
 // meta is what the host keeps with a session beyond its snapshot.

@@ -25,12 +25,12 @@ const generatedDir = "generated"
 // and timer of the flow, per region, pinned by a golden transcript, in a
 // few dozen scripts. tether cover checks that they do (see .ci/run).
 var generatedSets = [][]string{
-	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--cover"},
-	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--cover", "--region", "FR"},
-	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--cover", "--region", "DE"},
-	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--cover", "--region", "BR"},
-	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--cover", "--region", "SG"},
-	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--cover", "--region", "IN"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--region", "FR"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--region", "DE"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--region", "BR"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--region", "SG"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--region", "IN"},
 }
 
 const regenerate = "TESTSCRIPT_UPDATE=1 go test ./testscripts -run TestGeneratedFresh"

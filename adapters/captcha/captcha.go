@@ -3,13 +3,22 @@
 // come from an injected random source, so a seeded source gives the same
 // challenges every run, and each can be answered once.
 //
+// A challenge's ID is signed: it carries an HMAC of the answer under a key
+// the issuer shares with the portal, so the portal checks an answer sent
+// with a sign-in without asking the issuer (as a site checks a CAPTCHA
+// provider's token), and keeps the IDs it has accepted so that each is
+// used once.
+//
 //	c := captcha.New(rand.New(rand.NewPCG(1, 2)))
 //	ch, _ := c.NewChallenge(ctx)     // ch.Text: "What is 7 plus 5?"
-//	ok, _ := c.CheckAnswer(ctx, ch.ID, "12")
+//	ok := captcha.Verify([]byte(captcha.DemoKey), ch.ID, "12")
 package captcha
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -27,18 +36,58 @@ const MaxPending = 1024
 const words = "garden river window bottle candle forest orange pocket silver tunnel " +
 	"basket rocket meadow lantern harbor pepper violin marble island butter"
 
+// DemoKey is the key challenges are signed with unless WithKey gives
+// another: the demo portal's default. It is public, so a demo CAPTCHA
+// stops nobody; a deployment sets its own.
+const DemoKey = "tether-demo-captcha-key"
+
 // Captcha is a store of pending challenges. It is safe for concurrent use.
 type Captcha struct {
 	mu      sync.Mutex
 	rng     *rand.Rand
+	key     []byte
 	pending map[string]string // id -> answer
 	order   []string          // ids, oldest first
 	last    string            // the answer to the newest challenge
 }
 
+// Option configures New.
+type Option func(*Captcha)
+
+// WithKey signs challenges with key instead of DemoKey.
+func WithKey(key []byte) Option {
+	return func(c *Captcha) { c.key = key }
+}
+
 // New returns a captcha drawing challenges from rng.
-func New(rng *rand.Rand) *Captcha {
-	return &Captcha{rng: rng, pending: make(map[string]string)}
+func New(rng *rand.Rand, opts ...Option) *Captcha {
+	c := &Captcha{rng: rng, key: []byte(DemoKey), pending: make(map[string]string)}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// normAnswer is an answer as it is signed and compared: surrounding space
+// and letter case do not count.
+func normAnswer(a string) string { return strings.ToLower(strings.TrimSpace(a)) }
+
+// sign returns the signature of answer for the challenge nonce.
+func sign(key []byte, nonce, answer string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(nonce + "\x00" + normAnswer(answer)))
+	return hex.EncodeToString(m.Sum(nil)[:12])
+}
+
+// Verify reports whether answer solves the challenge id signed with key.
+// It keeps no state: the caller keeps the IDs it accepted, so that each
+// is used once.
+func Verify(key []byte, id, answer string) bool {
+	nonce, sig, ok := strings.Cut(id, ".")
+	if !ok || answer == "" {
+		return false
+	}
+	return hmac.Equal([]byte(sig), []byte(sign(key, nonce, answer)))
 }
 
 // NewChallenge returns a new challenge. It fails only when ctx is done.
@@ -53,6 +102,7 @@ func (c *Captcha) NewChallenge(ctx context.Context) (actions.Challenge, error) {
 		id = fmt.Sprintf("cap-%08x", c.rng.Uint32())
 	}
 	text, answer := c.draw()
+	id += "." + sign(c.key, id, answer)
 	c.pending[id] = answer
 	c.last = answer
 	c.order = append(c.order, id)
@@ -115,5 +165,5 @@ func (c *Captcha) CheckAnswer(ctx context.Context, id, answer string) (bool, err
 			break
 		}
 	}
-	return strings.EqualFold(strings.TrimSpace(answer), want), nil
+	return normAnswer(answer) == want, nil
 }

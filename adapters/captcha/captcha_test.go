@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tetherflow/tether/actions"
@@ -143,5 +144,40 @@ func TestLastAnswerSolvesNewestChallenge(t *testing.T) {
 	}
 	if ok, _ := c.CheckAnswer(ctx, first.ID, firstAnswer); !ok {
 		t.Errorf("the answer LastAnswer() gave for %q does not solve it", first.Text)
+	}
+}
+
+func TestVerifySignedChallenges(t *testing.T) {
+	ctx := context.Background()
+	c := New(rand.New(rand.NewPCG(1, 2)))
+	ch, err := c.NewChallenge(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := []byte(DemoKey)
+	answer := c.LastAnswer()
+	if !Verify(key, ch.ID, answer) {
+		t.Errorf("Verify(%s, the right answer) = false", ch.ID)
+	}
+	if !Verify(key, ch.ID, "  "+strings.ToUpper(answer)+" ") {
+		t.Errorf("Verify with case and space changed = false")
+	}
+	for _, bad := range []struct{ id, answer string }{
+		{ch.ID, answer + "1"},
+		{ch.ID, ""},
+		{strings.Split(ch.ID, ".")[0], answer}, // unsigned
+		{"cap-00000000." + strings.Split(ch.ID, ".")[1], answer}, // another nonce
+	} {
+		if Verify(key, bad.id, bad.answer) {
+			t.Errorf("Verify(%q, %q) = true, want false", bad.id, bad.answer)
+		}
+	}
+	if Verify([]byte("another key"), ch.ID, answer) {
+		t.Error("Verify under another key = true")
+	}
+	other := New(rand.New(rand.NewPCG(1, 2)), WithKey([]byte("site key")))
+	ch2, _ := other.NewChallenge(ctx)
+	if Verify(key, ch2.ID, other.LastAnswer()) || !Verify([]byte("site key"), ch2.ID, other.LastAnswer()) {
+		t.Error("WithKey: the challenge is not signed with the given key")
 	}
 }

@@ -62,7 +62,8 @@ type Status struct {
 	Account string
 	Plan    string
 	Licence string
-	Region  string
+	Region  string // the regional policy the device connected under
+	Country string // the account's country
 	SavedAt time.Time
 }
 
@@ -77,7 +78,8 @@ type entry struct {
 	Token   string    `json:"token"`
 	Plan    string    `json:"plan,omitempty"`
 	Licence string    `json:"licence,omitempty"`
-	Region  string    `json:"region,omitempty"`
+	Region  string    `json:"region,omitempty"`  // the device's regional policy
+	Country string    `json:"country,omitempty"` // the account's country
 	SavedAt time.Time `json:"saved_at"`
 }
 
@@ -120,7 +122,7 @@ func (s *Store) Status(ctx context.Context, app string) (st Status, ok bool, err
 	if err != nil || !ok {
 		return Status{}, false, err
 	}
-	return Status{App: c.App, Account: c.Account, Plan: c.Plan, Licence: c.Licence, Region: c.Region, SavedAt: c.SavedAt}, true, nil
+	return Status{App: c.App, Account: c.Account, Plan: c.Plan, Licence: c.Licence, Region: c.Region, Country: c.Country, SavedAt: c.SavedAt}, true, nil
 }
 
 // Save stores c as app c.App's entry, replacing any previous one. It fails

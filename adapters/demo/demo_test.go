@@ -81,6 +81,10 @@ func TestConnectSurvivesRestore(t *testing.T) {
 	if err := r.Send(ctx, "continue", map[string]any{"code": code}); err != nil {
 		t.Fatal(err)
 	}
+	// A German account: the portal asks for its regulation.
+	if err := r.Send(ctx, "accept", nil); err != nil {
+		t.Fatal(err)
+	}
 	if err := r.Send(ctx, "select", map[string]any{"licence": "LIC-FAM-F"}); err != nil {
 		t.Fatal(err)
 	}

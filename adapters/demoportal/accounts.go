@@ -11,30 +11,68 @@ import (
 	"github.com/tetherflow/tether/actions"
 )
 
-// Licences returns every licence of the account, expired ones included. It
-// returns an error wrapping ErrUnknownAccount for an account it does not
-// have.
-func (p *Portal) Licences(ctx context.Context, account string) ([]actions.Licence, error) {
-	if err := ctx.Err(); err != nil {
+// Licences returns every licence of the token's account, expired ones
+// included. It returns an error wrapping actions.ErrTokenRejected for a
+// token the portal does not accept.
+func (p *Portal) Licences(ctx context.Context, tok string) ([]actions.Licence, error) {
+	var out []actions.Licence
+	err := p.update(ctx, "listLicences", func(tx Tx) error {
+		_, acc, ok, err := p.liveToken(tx, tok)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return actions.ErrTokenRejected
+		}
+		out = slices.Clone(acc.Licences)
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("licences: %w", err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	acc := p.accounts[normEmail(account)]
-	if acc == nil {
-		return nil, fmt.Errorf("licences of %s: %w", account, ErrUnknownAccount)
+	return out, nil
+}
+
+// Activate activates the licence with this id on the token's device, or
+// the Free plan for the empty id, and remembers it with the token. A
+// licence the account does not have, or whose term is over, gives
+// ActivateInactive. It returns an error wrapping actions.ErrTokenRejected
+// for a token the portal does not accept.
+func (p *Portal) Activate(ctx context.Context, tok, licence string) (actions.Activation, error) {
+	var out actions.Activation
+	err := p.update(ctx, "activate", func(tx Tx) error {
+		t, acc, ok, err := p.liveToken(tx, tok)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return actions.ErrTokenRejected
+		}
+		if licence == "" {
+			out = actions.Activation{Status: actions.ActivateActivated, Plan: actions.FreePlan}
+		}
+		for _, l := range acc.Licences {
+			if l.ID == licence && p.now().Before(l.Expires) {
+				out = actions.Activation{Status: actions.ActivateActivated, Plan: l.Plan, Licence: l.ID}
+			}
+		}
+		if out.Status != actions.ActivateActivated {
+			return nil
+		}
+		t.Plan, t.Licence = out.Plan, out.Licence
+		return tx.PutToken(t)
+	})
+	if err != nil {
+		return actions.Activation{}, fmt.Errorf("activate: %w", err)
 	}
-	return slices.Clone(acc.licences), nil
+	return out, nil
 }
 
 // CreateAccount creates an account without SMS authorisation or licences.
 // An email already registered gives CreateExists; an email without "@", an
 // empty password or an unknown region gives CreateInvalid. It fails only
-// when ctx is done or the password cannot be hashed.
+// when ctx is done or the state cannot be written.
 func (p *Portal) CreateAccount(ctx context.Context, a actions.NewAccount) (actions.AccountCreation, error) {
-	if err := ctx.Err(); err != nil {
-		return actions.AccountCreation{}, fmt.Errorf("create account: %w", err)
-	}
 	email := normEmail(a.Email)
 	switch {
 	case !strings.Contains(email, "@"):
@@ -48,36 +86,54 @@ func (p *Portal) CreateAccount(ctx context.Context, a actions.NewAccount) (actio
 	if err != nil {
 		return actions.AccountCreation{Reason: "the password cannot be used"}, nil
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.accounts[email] != nil {
-		return actions.AccountCreation{Status: actions.CreateExists}, nil
+	var out actions.AccountCreation
+	err = p.update(ctx, "createAccount", func(tx Tx) error {
+		_, exists, err := tx.Account(email)
+		if err != nil || exists {
+			out.Status = actions.CreateExists
+			return err
+		}
+		out = actions.AccountCreation{Status: actions.CreateOK, Account: email}
+		return tx.PutAccount(AccountRecord{Email: email, Country: a.Region, Hash: hash})
+	})
+	if err != nil {
+		return actions.AccountCreation{}, fmt.Errorf("create account: %w", err)
 	}
-	p.accounts[email] = &account{email: email, region: a.Region, hash: hash}
-	return actions.AccountCreation{Status: actions.CreateOK, Account: email}, nil
+	return out, nil
 }
 
-// RecordConsent records an acceptance and returns its identifier,
-// "consent-1", "consent-2", ... It returns an error wrapping
-// ErrUnknownAccount for an account it does not have.
-func (p *Portal) RecordConsent(ctx context.Context, c actions.Consent) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("record consent: %w", err)
+// RecordConsent records an acceptance given during the sign-in ticket and
+// returns its identifier, "consent-1", "consent-2", ... The ticket must be
+// live, authorised and c.Account's: a consent is refused, with the reason,
+// for a ticket that is unknown, expired, used, blocked, not yet authorised
+// or another account's.
+func (p *Portal) RecordConsent(ctx context.Context, ticket string, c actions.Consent) (actions.ConsentRecord, error) {
+	var out actions.ConsentRecord
+	err := p.update(ctx, "recordConsent", func(tx Tx) error {
+		t, ok, err := tx.Ticket(hashOf(ticket))
+		if err != nil {
+			return err
+		}
+		if out.Reason = p.ticketRefusal(t, ok && ticket != ""); out.Reason != "" {
+			return nil
+		}
+		if t.Account != normEmail(c.Account) {
+			out.Reason = "the sign-in is not this account's"
+			return nil
+		}
+		c.Account = t.Account
+		n, err := tx.AddConsent(ConsentRecord{Consent: c, Ticket: t.Hash})
+		if err != nil {
+			return err
+		}
+		t.Consent = c.Document + "@" + c.Version
+		out = actions.ConsentRecord{Recorded: true, ID: fmt.Sprintf("consent-%d", n)}
+		return tx.PutTicket(t)
+	})
+	if err != nil {
+		return actions.ConsentRecord{}, fmt.Errorf("record consent: %w", err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.accounts[normEmail(c.Account)] == nil {
-		return "", fmt.Errorf("record consent of %s: %w", c.Account, ErrUnknownAccount)
-	}
-	p.consents = append(p.consents, c)
-	return fmt.Sprintf("consent-%d", len(p.consents)), nil
-}
-
-// Consents returns the acceptances recorded so far, oldest first.
-func (p *Portal) Consents() []actions.Consent {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.consents)
+	return out, nil
 }
 
 // AccountInfo is what the portal shows about an account; it holds no
@@ -87,20 +143,24 @@ type AccountInfo struct {
 	Region      string
 	PhoneMasked string // "" without SMS authorisation
 	Licences    []actions.Licence
+	Guard       Guard
 }
 
 // Account returns what the portal shows about an account; ok is false for
 // an account it does not have.
-func (p *Portal) Account(ctx context.Context, email string) (info AccountInfo, ok bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	acc := p.accounts[normEmail(email)]
-	if acc == nil {
-		return AccountInfo{}, false
-	}
-	info = AccountInfo{Email: acc.email, Region: acc.region, Licences: slices.Clone(acc.licences)}
-	if acc.phone != "" {
-		info.PhoneMasked = actions.MaskPhone(acc.phone)
-	}
-	return info, true
+func (p *Portal) Account(ctx context.Context, email string) (info AccountInfo, ok bool, err error) {
+	err = p.update(ctx, "", func(tx Tx) error {
+		acc, found, err := tx.Account(normEmail(email))
+		if err != nil || !found {
+			return err
+		}
+		g, _, err := tx.Guard(acc.Email)
+		ok = true
+		info = AccountInfo{Email: acc.Email, Region: acc.Country, Licences: slices.Clone(acc.Licences), Guard: g}
+		if acc.Phone != "" {
+			info.PhoneMasked = actions.MaskPhone(acc.Phone)
+		}
+		return err
+	})
+	return info, ok, err
 }

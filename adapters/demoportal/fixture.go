@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -23,6 +24,12 @@ type Fixture struct {
 	Portal   Settings  `yaml:"portal"`
 	Accounts []Account `yaml:"accounts"`
 	Tokens   []Token   `yaml:"tokens"`
+	// Outages make the in-process portal fail calls as an unreachable
+	// one would, for transcripts of what a client does then.
+	Outages []Outage `yaml:"outages"`
+	// Regional is the policy named by Portal.Policy, read by LoadFixture;
+	// nil when the fixture names none.
+	Regional *Regional `yaml:"-"`
 }
 
 // Settings are the portal's rules. A zero value means the default given in
@@ -37,6 +44,19 @@ type Settings struct {
 	MaxCodeAttempts int           `yaml:"max_code_attempts"` // wrong codes that block a ticket
 	TicketTTL       time.Duration `yaml:"ticket_ttl"`        // how long a sign-in ticket lives
 	TokenTTL        time.Duration `yaml:"token_ttl"`         // how long an issued device token lives
+	CaptchaAfter    int           `yaml:"captcha_after"`     // failed passwords after which a CAPTCHA answer is required
+	MaxWrongCodes   int           `yaml:"max_wrong_codes"`   // wrong codes, every sign-in together, that lock an account
+	SMSPerHour      int           `yaml:"sms_per_hour"`      // codes sent in an hour, per phone and per account
+	// Policy is a flow file, relative to the fixture, whose policy (with
+	// the regional overlays in regions/ next to it) gives each account the
+	// thresholds of its country, overriding lockout_after, captcha_after,
+	// code_ttl, resend_cooldown and max_codes.
+	Policy string `yaml:"policy"`
+	// Secret keys the MACs of the device tokens the portal issues and the
+	// fingerprints of remembered requests; CaptchaKey is the key shared
+	// with the CAPTCHA issuer. Both default to public demo keys.
+	Secret     string `yaml:"secret"`
+	CaptchaKey string `yaml:"captcha_key"`
 }
 
 // DefaultSettings returns the settings a fixture gets for the values it
@@ -52,6 +72,9 @@ func DefaultSettings() Settings {
 		MaxCodeAttempts: 3,
 		TicketTTL:       15 * time.Minute,
 		TokenTTL:        90 * 24 * time.Hour,
+		CaptchaAfter:    3,
+		MaxWrongCodes:   10,
+		SMSPerHour:      5,
 	}
 }
 
@@ -89,6 +112,17 @@ type Token struct {
 	Pos     Pos       `yaml:"-"`
 }
 
+// Outage makes the first Times calls of the operation Op fail with an
+// error wrapping actions.ErrUnavailable, as if the portal could not be
+// reached. Op is an operation of the portal protocol (docs/portal-
+// protocol.md): signInPassword, signInToken, newCaptcha, sendCode,
+// checkCode, recordConsent, connect, listLicences, activate,
+// createAccount, checkToken.
+type Outage struct {
+	Op    string `yaml:"op"`
+	Times int    `yaml:"times"`
+}
+
 // Pos is a position in a fixture file; the zero value means unknown.
 type Pos struct{ Line, Column int }
 
@@ -118,7 +152,18 @@ func LoadFixture(path string) (Fixture, error) {
 	if err != nil {
 		return Fixture{}, fmt.Errorf("load portal fixture: %w", err)
 	}
-	return ParseFixture(path, data)
+	fx, err := ParseFixture(path, data)
+	if err != nil || fx.Portal.Policy == "" {
+		return fx, err
+	}
+	flow := fx.Portal.Policy
+	if !filepath.IsAbs(flow) {
+		flow = filepath.Join(filepath.Dir(path), flow)
+	}
+	if fx.Regional, err = LoadRegional(flow); err != nil {
+		return Fixture{}, fmt.Errorf("%s: portal.policy: %w", path, err)
+	}
+	return fx, nil
 }
 
 // ParseFixture parses a fixture; name is used in messages. Unknown keys are
@@ -235,7 +280,7 @@ func (fx *Fixture) DeviceCredentials() []actions.Credential {
 			App:     t.App,
 			Account: normEmail(t.Account),
 			Token:   t.Token,
-			Region:  region[normEmail(t.Account)],
+			Country: region[normEmail(t.Account)],
 			SavedAt: t.SavedAt,
 		})
 	}

@@ -34,7 +34,7 @@ extra: 1
 		`fx.yaml:9:34: unknown key "expiry"`,
 		`fx.yaml:10:5: unknown key "phnoe"`,
 		`fx.yaml:13:5: unknown key "acount"`,
-		`fx.yaml:14:1: unknown key "extra" (want one of accounts, portal, tokens)`,
+		`fx.yaml:14:1: unknown key "extra" (want one of accounts, outages, portal, tokens)`,
 	}
 	for _, w := range want {
 		if !strings.Contains(err.Error(), w) {
@@ -144,10 +144,11 @@ func TestShippedFixture(t *testing.T) {
 	}
 	ctx := context.Background()
 	active := func(account string) int {
-		ls, err := p.Licences(ctx, account)
+		info, _, err := p.Account(ctx, account)
 		if err != nil {
-			t.Fatalf("Licences(%s) error = %v", account, err)
+			t.Fatalf("Account(%s) error = %v", account, err)
 		}
+		ls := info.Licences
 		n := 0
 		for _, l := range ls {
 			if clock.Now().Before(l.Expires) {
@@ -171,20 +172,28 @@ func TestShippedFixture(t *testing.T) {
 		{"locked@example.com", "Locked-pass-2024", actions.SignInDenied, "", "DE", 0},
 	}
 	for _, tt := range tests {
-		s, err := p.PasswordSignIn(ctx, tt.email, tt.password)
+		s, err := p.PasswordSignIn(ctx, tt.email, tt.password, actions.CaptchaAnswer{})
 		if err != nil || s.Status != tt.want || s.PhoneMasked != tt.phone {
 			t.Errorf("PasswordSignIn(%s) = %+v, %v, want status %d phone %q", tt.email, s, err, tt.want, tt.phone)
 		}
-		if info, _ := p.Account(ctx, tt.email); info.Region != tt.region {
+		if info, _, _ := p.Account(ctx, tt.email); info.Region != tt.region {
 			t.Errorf("Account(%s).Region = %q, want %q", tt.email, info.Region, tt.region)
 		}
 		if got := active(tt.email); got != tt.licences {
 			t.Errorf("%s has %d active licences, want %d", tt.email, got, tt.licences)
 		}
 	}
-	// almost@example.com locks on the next wrong password.
-	p.PasswordSignIn(ctx, "almost@example.com", "wrong")
-	if s, _ := p.PasswordSignIn(ctx, "almost@example.com", "Almost-pass-2024"); s.Status != actions.SignInDenied {
+	// almost@example.com has failed four times: the portal wants a
+	// CAPTCHA answer first, and locks on the next wrong password.
+	if s, _ := p.PasswordSignIn(ctx, "almost@example.com", "Almost-pass-2024", actions.CaptchaAnswer{}); s.Status != actions.SignInCaptcha {
+		t.Errorf("almost@example.com without a CAPTCHA answer: status = %d, want captcha", s.Status)
+	}
+	ch, _ := p.NewChallenge(ctx)
+	answer := func(id string) actions.CaptchaAnswer {
+		return actions.CaptchaAnswer{ID: id, Answer: p.captchas.LastAnswer()}
+	}
+	p.PasswordSignIn(ctx, "almost@example.com", "wrong", answer(ch.ID))
+	if s, _ := p.PasswordSignIn(ctx, "almost@example.com", "Almost-pass-2024", actions.CaptchaAnswer{}); s.Status != actions.SignInDenied {
 		t.Errorf("almost@example.com after one wrong password: status = %d, want denied (locked)", s.Status)
 	}
 	creds := fx.DeviceCredentials()
@@ -197,8 +206,8 @@ func TestShippedFixture(t *testing.T) {
 		if s.Status != wantTokens[c.App] {
 			t.Errorf("TokenSignIn(token saved by %s) = %d, want %d", c.App, s.Status, wantTokens[c.App])
 		}
-		if c.Region == "" || c.SavedAt.IsZero() || c.Account == "" {
-			t.Errorf("DeviceCredentials() entry %+v lacks account, region or saved_at", c)
+		if c.Country == "" || c.SavedAt.IsZero() || c.Account == "" {
+			t.Errorf("DeviceCredentials() entry %+v lacks account, country or saved_at", c)
 		}
 	}
 	clock.Advance(time.Hour)

@@ -1,27 +1,40 @@
-// Package demoportal is an in-process account portal for demos and tests,
-// loaded from a YAML fixture (docs/portal-fixture.md). It enforces the
-// rules a real portal would — lockout after failed passwords, single-use
-// SMS codes that expire, a wrong-code limit, a resend cooldown and cap,
-// ticket states and token expiry — on an injected clock and random source,
-// so that a run is reproducible.
+// Package demoportal is the demo account portal, loaded from a YAML fixture
+// (docs/portal-fixture.md): in process, the zero-setup default of tether
+// run, and behind tether portal serve over HTTP. It enforces what a device
+// must not be trusted with (docs/portal-protocol.md) — failure counting and
+// lockout per email, a CAPTCHA answer after repeated failures, code
+// lifetime, resend cooldown and cap, a wrong-code limit across sign-ins, an
+// SMS rate limit per phone and per account, consent tied to the sign-in
+// ticket, device tokens checked on every use — with the thresholds of the
+// account's country (Rules), on an injected clock and random source, so
+// that a run is reproducible.
+//
+// The rules are one implementation over a State: in memory by default,
+// SQLite (package demoportal/sqlite) for a portal whose state survives
+// restarts.
 //
 //	fx, err := demoportal.LoadFixture("flows/demo/portal.yaml")
 //	portal, err := demoportal.New(fx, clock.Now, rand.New(rand.NewPCG(1, 2)), outbox)
 //	reg, err := actions.Registry(actions.Ports{Portal: portal, Licences: portal,
-//		Accounts: portal, Consent: portal, ...})
+//		Accounts: portal, Consent: portal, Captcha: portal, ...})
 //
 // Passwords are hashed when the portal is built and only the hashes are
-// kept; so are device tokens. The random source is math/rand: codes,
-// tickets and tokens are predictable by design, for a demo only.
+// kept; so are device tokens, tickets and codes. The random source is
+// math/rand: codes, tickets and tokens are predictable by design, for a
+// demo only.
 package demoportal
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,11 +42,16 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/adapters/captcha"
 )
 
 // ErrUnknownAccount is wrapped by the errors of calls naming an account the
 // portal does not have.
 var ErrUnknownAccount = errors.New("unknown account")
+
+// DemoSecret keys the demo portal's token MACs unless the fixture's
+// portal.secret gives another. It is public: demo only.
+const DemoSecret = "tether-demo-portal-secret"
 
 // SMSSender delivers text messages.
 type SMSSender interface {
@@ -41,51 +59,35 @@ type SMSSender interface {
 	Send(ctx context.Context, phone, text string) error
 }
 
-// Portal is the demo portal. It is safe for concurrent use.
+// Portal is the demo portal: the rules, over a State. It is safe for
+// concurrent use; it takes one call at a time.
 type Portal struct {
 	mu        sync.Mutex
 	now       func() time.Time
 	rng       *rand.Rand
 	sms       SMSSender
 	set       Settings
-	accounts  map[string]*account
-	tokens    map[[sha256.Size]byte]*token
-	tickets   map[string]*ticket
-	consents  []actions.Consent
-	dummyHash []byte // compared against for unknown emails, so they take as long
+	regional  *Regional
+	state     State
+	secret    []byte
+	captchaK  []byte
+	captchas  *captcha.Captcha
+	notice    func(id, answer string)
+	outages   map[string]int // operation -> calls still to fail
+	dummyHash []byte         // compared against for unknown emails, so they take as long
 }
 
-type account struct {
-	email, region, phone string
-	hash                 []byte
-	licences             []actions.Licence
-	failures             int
-	lockedUntil          time.Time
-}
+// Option configures New.
+type Option func(*Portal)
 
-type token struct {
-	account, app string
-	expires      time.Time
-}
+// WithState keeps the portal's state in st instead of a new MemoryState.
+func WithState(st State) Option { return func(p *Portal) { p.state = st } }
 
-type ticketState int
-
-const (
-	needsCode ticketState = iota
-	authorised
-	connected
-	blocked
-)
-
-type ticket struct {
-	account     string
-	state       ticketState
-	expires     time.Time
-	code        string // the valid code, "" when none
-	codeExpires time.Time
-	codesSent   int
-	lastSent    time.Time
-	wrong       int
+// WithCaptchaNotice has the portal tell notice the answer of every
+// CAPTCHA challenge it hands out, as the demo SMS gateway shows codes: for
+// scripted runs against a portal in another process. Demo only.
+func WithCaptchaNotice(notice func(id, answer string)) Option {
+	return func(p *Portal) { p.notice = notice }
 }
 
 // bcryptCost is low on purpose: the fixture's passwords are not secret, and
@@ -94,22 +96,39 @@ const bcryptCost = bcrypt.MinCost
 
 // New builds a portal from fx, checking it: every problem is reported at
 // once. now is the portal's clock, rng its source of codes, tickets and
-// tokens, sms where codes go.
-func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender) (*Portal, error) {
+// tokens, sms where codes go. The fixture's accounts and tokens are put in
+// the state; an account's failures and lock from the fixture only when the
+// state has no counters for it yet, so that a restarted portal keeps what
+// happened since.
+func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender, opts ...Option) (*Portal, error) {
 	if now == nil || rng == nil || sms == nil {
 		return nil, errors.New("demo portal: a clock, a random source and an SMS sender are required")
 	}
 	set, errs := settings(&fx)
-	p := &Portal{
-		now:      now,
-		rng:      rng,
-		sms:      sms,
-		set:      set,
-		accounts: make(map[string]*account),
-		tokens:   make(map[[sha256.Size]byte]*token),
-		tickets:  make(map[string]*ticket),
+	outages := map[string]int{}
+	for _, o := range fx.Outages {
+		if !slices.Contains(Operations, o.Op) || o.Times < 1 {
+			errs = append(errs, errors.New(fx.where(Pos{}, fmt.Sprintf("outages: %q %d: want an operation (%s) and times >= 1", o.Op, o.Times, strings.Join(Operations, ", ")))))
+		}
+		outages[o.Op] += o.Times
+	}
+	p := &Portal{now: now, rng: rng, sms: sms, set: set, regional: fx.Regional, secret: []byte(DemoSecret), captchaK: []byte(captcha.DemoKey), outages: outages}
+	for _, o := range opts {
+		o(p)
+	}
+	if p.state == nil {
+		p.state = NewMemoryState()
+	}
+	if set.Secret != "" {
+		p.secret = []byte(set.Secret)
+	}
+	if set.CaptchaKey != "" {
+		p.captchaK = []byte(set.CaptchaKey)
 	}
 	start := now()
+	var accounts []AccountRecord
+	var guards []Guard
+	seen := map[string]bool{}
 	for i, a := range fx.Accounts {
 		what := func(msg string, args ...any) error {
 			return errors.New(fx.where(a.Pos, fmt.Sprintf("account %d (%s): ", i+1, a.Email)+fmt.Sprintf(msg, args...)))
@@ -119,7 +138,7 @@ func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender) (*Port
 		case !strings.Contains(email, "@"):
 			errs = append(errs, what("email is not an email address"))
 			continue
-		case p.accounts[email] != nil:
+		case seen[email]:
 			errs = append(errs, what("email repeats an earlier account"))
 			continue
 		case a.Password == "":
@@ -129,6 +148,7 @@ func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender) (*Port
 		case a.Failures < 0:
 			errs = append(errs, what("failures is negative"))
 		}
+		seen[email] = true
 		if a.Phone != "" && actions.MaskPhone(a.Phone) == "***" {
 			errs = append(errs, what("phone %q has too few digits", a.Phone))
 		}
@@ -137,9 +157,10 @@ func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender) (*Port
 			// bcrypt refuses passwords over 72 bytes; it never quotes them.
 			errs = append(errs, what("password: %v", err))
 		}
-		acc := &account{email: email, region: a.Region, phone: a.Phone, hash: hash, failures: a.Failures}
+		acc := AccountRecord{Email: email, Country: a.Region, Phone: a.Phone, Hash: hash}
+		g := Guard{Failures: a.Failures}
 		if a.Locked {
-			acc.lockedUntil = start.Add(set.LockoutFor)
+			g.LockedUntil = start.Add(set.LockoutFor)
 		}
 		ids := make(map[string]bool)
 		for j, l := range a.Licences {
@@ -156,29 +177,32 @@ func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender) (*Port
 			if name == "" {
 				name = l.Plan
 			}
-			acc.licences = append(acc.licences, actions.Licence{ID: l.ID, Plan: l.Plan, Name: name, Expires: l.Expires})
+			acc.Licences = append(acc.Licences, actions.Licence{ID: l.ID, Plan: l.Plan, Name: name, Expires: l.Expires})
 		}
-		p.accounts[email] = acc
+		accounts, guards = append(accounts, acc), append(guards, g)
 	}
+	var tokens []TokenRecord
+	seenTok := map[string]bool{}
 	for i, t := range fx.Tokens {
 		what := func(msg string, args ...any) error {
 			return errors.New(fx.where(t.Pos, fmt.Sprintf("token %d: ", i+1)+fmt.Sprintf(msg, args...)))
 		}
-		h := sha256.Sum256([]byte(t.Token))
+		h := hashOf(t.Token)
 		switch {
 		case t.Token == "":
 			errs = append(errs, what("token is empty"))
-		case p.tokens[h] != nil:
+		case seenTok[h]:
 			errs = append(errs, what("token repeats an earlier one"))
-		case p.accounts[normEmail(t.Account)] == nil:
+		case !seen[normEmail(t.Account)]:
 			errs = append(errs, what("account %q is not in the fixture", t.Account))
 		case t.App == "":
 			errs = append(errs, what("app is empty"))
 		case t.Expires.IsZero():
 			errs = append(errs, what("expires is missing"))
 		default:
-			p.tokens[h] = &token{account: normEmail(t.Account), app: t.App, expires: t.Expires}
+			tokens = append(tokens, TokenRecord{Hash: h, Account: normEmail(t.Account), App: t.App, Expires: t.Expires})
 		}
+		seenTok[h] = true
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("demo portal: %w", errors.Join(errs...))
@@ -187,6 +211,33 @@ func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender) (*Port
 	p.dummyHash, err = bcrypt.GenerateFromPassword([]byte("no such account"), bcryptCost)
 	if err != nil {
 		return nil, fmt.Errorf("demo portal: %w", err)
+	}
+	err = p.state.Update(context.Background(), func(tx Tx) error {
+		for i, a := range accounts {
+			if err := tx.PutAccount(a); err != nil {
+				return err
+			}
+			if _, ok, err := tx.Guard(a.Email); err != nil {
+				return err
+			} else if !ok {
+				if err := tx.PutGuard(a.Email, guards[i]); err != nil {
+					return err
+				}
+			}
+		}
+		for _, t := range tokens {
+			if _, ok, err := tx.Token(t.Hash); err != nil {
+				return err
+			} else if !ok {
+				if err := tx.PutToken(t); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo portal: seed the state: %w", err)
 	}
 	return p, nil
 }
@@ -200,6 +251,9 @@ func settings(fx *Fixture) (Settings, []error) {
 		{"code_length", &s.CodeLength, d.CodeLength},
 		{"max_codes", &s.MaxCodes, d.MaxCodes},
 		{"max_code_attempts", &s.MaxCodeAttempts, d.MaxCodeAttempts},
+		{"captcha_after", &s.CaptchaAfter, d.CaptchaAfter},
+		{"max_wrong_codes", &s.MaxWrongCodes, d.MaxWrongCodes},
+		{"sms_per_hour", &s.SMSPerHour, d.SMSPerHour},
 	})
 	if s.CodeLength < 4 || s.CodeLength > 12 {
 		errs = append(errs, errors.New(fx.where(Pos{}, "portal.code_length must be between 4 and 12")))
@@ -234,8 +288,47 @@ func defaults[T int | time.Duration](fx *Fixture, errs *[]error, settings []sett
 	}
 }
 
-// Settings returns the rules the portal enforces, defaults filled in.
+// Settings returns the settings the fixture gave, defaults filled in.
 func (p *Portal) Settings() Settings { return p.set }
+
+// RulesFor returns the thresholds the portal holds an account of country
+// to.
+func (p *Portal) RulesFor(country string) Rules {
+	base := Rules{
+		Region:         "default",
+		CaptchaAfter:   p.set.CaptchaAfter,
+		LockoutAfter:   p.set.LockoutAfter,
+		CodeTTL:        p.set.CodeTTL,
+		ResendCooldown: p.set.ResendCooldown,
+		MaxCodes:       p.set.MaxCodes,
+	}
+	return p.regional.rules(base, country)
+}
+
+// Operations are the portal's operations, as the protocol names them
+// (api/portal.openapi.yaml's operationIds).
+var Operations = []string{"signInPassword", "signInToken", "newCaptcha", "sendCode", "checkCode",
+	"recordConsent", "connect", "listLicences", "activate", "createAccount", "checkToken"}
+
+// update runs fn on the state for the operation op, one call at a time
+// (the random source is not safe for concurrent use, and counters must not
+// race).
+func (p *Portal) update(ctx context.Context, op string, fn func(Tx) error) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.outages[op] > 0 {
+		p.outages[op]--
+		return fmt.Errorf("the portal is down (fixture outage): %w", actions.ErrUnavailable)
+	}
+	return p.state.Update(ctx, fn)
+}
+
+// hashOf is how the portal keys what it must not keep in clear: tokens,
+// tickets, codes.
+func hashOf(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
 
 // newID returns prefix followed by n random bytes in hex.
 func (p *Portal) newID(prefix string, n int) string {
@@ -247,204 +340,400 @@ func (p *Portal) newID(prefix string, n int) string {
 	return b.String()
 }
 
-// newTicket opens a ticket for account in state st.
-func (p *Portal) newTicket(acc string, st ticketState) string {
+// newTicket opens a ticket for account in state st and returns its id.
+func (p *Portal) newTicket(tx Tx, acc string, st TicketState) (string, error) {
 	id := p.newID("tkt-", 8)
-	for p.tickets[id] != nil {
-		id = p.newID("tkt-", 8)
-	}
-	p.tickets[id] = &ticket{account: acc, state: st, expires: p.now().Add(p.set.TicketTTL)}
-	return id
+	return id, tx.PutTicket(TicketRecord{Hash: hashOf(id), Account: acc, State: st, Expires: p.now().Add(p.set.TicketTTL)})
 }
 
-// liveTicket returns the ticket id when it exists and has not expired.
-func (p *Portal) liveTicket(id string) *ticket {
-	t := p.tickets[id]
-	if t == nil || !p.now().Before(t.expires) {
-		return nil
+// jurisdiction is what a sign-in tells of the account's rules.
+func (p *Portal) jurisdiction(acc AccountRecord) actions.Jurisdiction {
+	r := p.RulesFor(acc.Country)
+	j := actions.Jurisdiction{Country: acc.Country, Region: r.Region, ConsentRequired: r.ConsentRequired}
+	if r.ConsentRequired {
+		j.Document, j.Version = r.Document, r.Version
 	}
-	return t
+	return j
+}
+
+// tokenMAC is the MAC that makes a token the portal issued verifiable
+// without its state (Remember).
+func (p *Portal) tokenMAC(body, account string) string {
+	m := hmac.New(sha256.New, p.secret)
+	m.Write([]byte(body + "\x00" + account))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// issueToken returns a new device token for account, issued now:
+// tok-<random>-<issued, base 36>-<MAC>.
+func (p *Portal) issueToken(account string, now time.Time) string {
+	body := p.newID("tok-", 12) + "-" + strconv.FormatInt(now.Unix(), 36)
+	return body + "-" + p.tokenMAC(body, account)
+}
+
+// issuedAt returns when the portal issued tok to account, and false when tok
+// is not a token it issued to account.
+func (p *Portal) issuedAt(tok, account string) (time.Time, bool) {
+	i := strings.LastIndexByte(tok, '-')
+	if i < 0 || !hmac.Equal([]byte(tok[i+1:]), []byte(p.tokenMAC(tok[:i], account))) {
+		return time.Time{}, false
+	}
+	j := strings.LastIndexByte(tok[:i], '-')
+	sec, err := strconv.ParseInt(tok[j+1:i], 36, 64)
+	if j < 0 || err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(sec, 0).UTC(), true
+}
+
+// liveToken returns the token's record when the portal accepts it now.
+func (p *Portal) liveToken(tx Tx, tok string) (TokenRecord, AccountRecord, bool, error) {
+	t, ok, err := tx.Token(hashOf(tok))
+	if err != nil || !ok || tok == "" || !p.now().Before(t.Expires) {
+		return TokenRecord{}, AccountRecord{}, false, err
+	}
+	acc, ok, err := tx.Account(t.Account)
+	return t, acc, ok, err
 }
 
 // TokenSignIn signs in with a device token. An unknown or expired token is
 // denied. The ticket it opens is authorised: the token stands for a device
 // that was authorised before.
 func (p *Portal) TokenSignIn(ctx context.Context, tok string) (actions.SignIn, error) {
-	if err := ctx.Err(); err != nil {
+	var out actions.SignIn
+	err := p.update(ctx, "signInToken", func(tx Tx) error {
+		_, acc, ok, err := p.liveToken(tx, tok)
+		if err != nil || !ok {
+			return err
+		}
+		id, err := p.newTicket(tx, acc.Email, TicketAuthorised)
+		out = actions.SignIn{Status: actions.SignInOK, Account: acc.Email, Ticket: id, Jurisdiction: p.jurisdiction(acc)}
+		return err
+	})
+	if err != nil {
 		return actions.SignIn{}, fmt.Errorf("token sign-in: %w", err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t := p.tokens[sha256.Sum256([]byte(tok))]
-	if t == nil || !p.now().Before(t.expires) {
-		return actions.SignIn{Status: actions.SignInDenied}, nil
-	}
-	return actions.SignIn{Status: actions.SignInOK, Account: t.account, Ticket: p.newTicket(t.account, authorised)}, nil
+	return out, nil
 }
 
-// PasswordSignIn signs in with an email address and password. Unknown
-// emails, wrong passwords and locked accounts are all denied, and take
-// about as long. LockoutAfter wrong passwords in a row lock the account for
-// LockoutFor; while locked, even the right password is denied.
-func (p *Portal) PasswordSignIn(ctx context.Context, email, password string) (actions.SignIn, error) {
-	if err := ctx.Err(); err != nil {
+// PasswordSignIn signs in with an email address and password. Failures
+// are counted per email, known or not, across every client: once an
+// email has CaptchaAfter of them, a sign-in without a right, unused answer
+// to one of the portal's CAPTCHA challenges gets SignInCaptcha and the
+// password is not looked at. Unknown emails, wrong passwords and locked
+// accounts are all denied, and take about as long. LockoutAfter wrong
+// passwords in a row lock the account for LockoutFor; while locked, even
+// the right password is denied. The thresholds are those of the account's
+// country.
+func (p *Portal) PasswordSignIn(ctx context.Context, email, password string, answer actions.CaptchaAnswer) (actions.SignIn, error) {
+	var out actions.SignIn
+	err := p.update(ctx, "signInPassword", func(tx Tx) error {
+		email := normEmail(email)
+		acc, known, err := tx.Account(email)
+		if err != nil {
+			return err
+		}
+		g, _, err := tx.Guard(email)
+		if err != nil {
+			return err
+		}
+		rules := p.RulesFor(acc.Country)
+		now := p.now()
+		if g.Failures >= rules.CaptchaAfter {
+			if answer.ID == "" {
+				out = actions.SignIn{Status: actions.SignInCaptcha}
+				return nil
+			}
+			fresh := false
+			if captcha.Verify(p.captchaK, answer.ID, answer.Answer) {
+				if fresh, err = tx.UseCaptcha(answer.ID, now); err != nil {
+					return err
+				}
+			}
+			if !fresh {
+				out = actions.SignIn{Status: actions.SignInCaptcha, CaptchaWrong: true}
+				return nil
+			}
+		}
+		hash := p.dummyHash
+		if known {
+			hash = acc.Hash
+		}
+		match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil && known
+		switch {
+		case now.Before(g.LockedUntil):
+			out = actions.SignIn{Status: actions.SignInDenied}
+			return nil
+		case !match:
+			g.Failures++
+			if g.Failures >= rules.LockoutAfter {
+				g.Failures, g.LockedUntil = 0, now.Add(p.set.LockoutFor)
+			}
+			out = actions.SignIn{Status: actions.SignInDenied, CaptchaRequired: g.Failures >= rules.CaptchaAfter}
+			return tx.PutGuard(email, g)
+		}
+		g.Failures = 0
+		if err := tx.PutGuard(email, g); err != nil {
+			return err
+		}
+		st, status := TicketAuthorised, actions.SignInOK
+		if acc.Phone != "" {
+			st, status = TicketNeedsCode, actions.SignInNeedsCode
+		}
+		id, err := p.newTicket(tx, email, st)
+		out = actions.SignIn{Status: status, Account: email, Ticket: id, Jurisdiction: p.jurisdiction(acc)}
+		if acc.Phone != "" {
+			out.PhoneMasked = actions.MaskPhone(acc.Phone)
+		}
+		return err
+	})
+	if err != nil {
 		return actions.SignIn{}, fmt.Errorf("password sign-in: %w", err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	denied := actions.SignIn{Status: actions.SignInDenied}
-	acc := p.accounts[normEmail(email)]
-	if acc == nil {
-		bcrypt.CompareHashAndPassword(p.dummyHash, []byte(password))
-		return denied, nil
+	return out, nil
+}
+
+// liveTicket returns the ticket with this id when it exists and has not
+// expired.
+func (p *Portal) liveTicket(tx Tx, id string) (TicketRecord, bool, error) {
+	t, ok, err := tx.Ticket(hashOf(id))
+	if err != nil || !ok || id == "" || !p.now().Before(t.Expires) {
+		return TicketRecord{}, false, err
 	}
-	now := p.now()
-	match := bcrypt.CompareHashAndPassword(acc.hash, []byte(password)) == nil
-	if now.Before(acc.lockedUntil) {
-		return denied, nil
-	}
-	if !match {
-		acc.failures++
-		if acc.failures >= p.set.LockoutAfter {
-			acc.failures = 0
-			acc.lockedUntil = now.Add(p.set.LockoutFor)
-		}
-		return denied, nil
-	}
-	acc.failures = 0
-	if acc.phone == "" {
-		return actions.SignIn{Status: actions.SignInOK, Account: acc.email, Ticket: p.newTicket(acc.email, authorised)}, nil
-	}
-	return actions.SignIn{
-		Status:      actions.SignInNeedsCode,
-		Account:     acc.email,
-		Ticket:      p.newTicket(acc.email, needsCode),
-		PhoneMasked: actions.MaskPhone(acc.phone),
-	}, nil
+	return t, true, nil
 }
 
 // SendCode sends a new code to the phone of the ticket's account; the
 // previous code, if any, is void. A ticket gets at most MaxCodes codes, no
-// two within ResendCooldown. A ticket that is unknown, expired or not
-// waiting for a code gets SendLimit. An error means the SMS could not be
-// sent; the ticket is then unchanged.
+// two within ResendCooldown; a phone and an account get at most SMSPerHour
+// codes in any hour, whatever the ticket (SendTooSoon, with the wait). A
+// ticket that is unknown, expired or not waiting for a code gets
+// SendLimit. An error means the SMS could not be sent; nothing is then
+// changed.
 func (p *Portal) SendCode(ctx context.Context, id string) (actions.CodeDelivery, error) {
-	if err := ctx.Err(); err != nil {
+	var out actions.CodeDelivery
+	err := p.update(ctx, "sendCode", func(tx Tx) error {
+		t, ok, err := p.liveTicket(tx, id)
+		if err != nil || !ok || t.State != TicketNeedsCode {
+			return err
+		}
+		acc, _, err := tx.Account(t.Account)
+		if err != nil {
+			return err
+		}
+		rules := p.RulesFor(acc.Country)
+		if t.CodesSent >= rules.MaxCodes {
+			return nil
+		}
+		now := p.now()
+		if next := t.LastSent.Add(rules.ResendCooldown); t.CodesSent > 0 && now.Before(next) {
+			out = actions.CodeDelivery{Status: actions.SendTooSoon, Wait: next.Sub(now)}
+			return nil
+		}
+		keys := []string{"phone:" + acc.Phone, "account:" + acc.Email}
+		var wait time.Duration
+		for _, k := range keys {
+			sent, err := tx.SMSSent(k, now.Add(-time.Hour))
+			if err != nil {
+				return err
+			}
+			if n := len(sent); n >= p.set.SMSPerHour {
+				wait = max(wait, sent[n-p.set.SMSPerHour].Add(time.Hour).Sub(now))
+			}
+		}
+		if wait > 0 {
+			out = actions.CodeDelivery{Status: actions.SendTooSoon, Wait: wait}
+			return nil
+		}
+		digits := make([]byte, p.set.CodeLength)
+		for i := range digits {
+			digits[i] = byte('0' + p.rng.IntN(10))
+		}
+		code := string(digits)
+		if err := p.sms.Send(ctx, acc.Phone, "Your account portal code is "+code); err != nil {
+			return fmt.Errorf("send code to %s: %w", actions.MaskPhone(acc.Phone), err)
+		}
+		t.CodeHash, t.CodeExpires = hashOf(t.Hash+code), now.Add(rules.CodeTTL)
+		t.CodesSent++
+		t.LastSent = now
+		out = actions.CodeDelivery{Status: actions.SendSent, PhoneMasked: actions.MaskPhone(acc.Phone), ExpiresIn: rules.CodeTTL}
+		if err := tx.AddSMS(keys, now); err != nil {
+			return err
+		}
+		return tx.PutTicket(t)
+	})
+	if err != nil {
 		return actions.CodeDelivery{}, fmt.Errorf("send code: %w", err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	limit := actions.CodeDelivery{Status: actions.SendLimit}
-	t := p.liveTicket(id)
-	if t == nil || t.state != needsCode || t.codesSent >= p.set.MaxCodes {
-		return limit, nil
-	}
-	now := p.now()
-	if next := t.lastSent.Add(p.set.ResendCooldown); t.codesSent > 0 && now.Before(next) {
-		return actions.CodeDelivery{Status: actions.SendTooSoon, Wait: next.Sub(now)}, nil
-	}
-	digits := make([]byte, p.set.CodeLength)
-	for i := range digits {
-		digits[i] = byte('0' + p.rng.IntN(10))
-	}
-	code := string(digits)
-	phone := p.accounts[t.account].phone
-	if err := p.sms.Send(ctx, phone, "Your account portal code is "+code); err != nil {
-		return actions.CodeDelivery{}, fmt.Errorf("send code to %s: %w", actions.MaskPhone(phone), err)
-	}
-	t.code, t.codeExpires = code, now.Add(p.set.CodeTTL)
-	t.codesSent++
-	t.lastSent = now
-	return actions.CodeDelivery{Status: actions.SendSent, PhoneMasked: actions.MaskPhone(phone), ExpiresIn: p.set.CodeTTL}, nil
+	return out, nil
 }
 
 // CheckCode checks a code for the ticket. The right code authorises the
 // ticket and is used up. MaxCodeAttempts wrong codes block the ticket for
-// good. An expired, used or never sent code gives CheckExpired; an unknown,
-// expired or blocked ticket gives CheckBlocked.
+// good; MaxWrongCodes wrong codes for one account, every ticket together,
+// lock the account for LockoutFor. An expired, used or never sent code
+// gives CheckExpired; an unknown, expired or blocked ticket, or a locked
+// account, gives CheckBlocked.
 func (p *Portal) CheckCode(ctx context.Context, id, code string) (actions.CodeCheck, error) {
-	if err := ctx.Err(); err != nil {
+	out := actions.CodeCheck{Status: actions.CheckBlocked}
+	err := p.update(ctx, "checkCode", func(tx Tx) error {
+		t, ok, err := p.liveTicket(tx, id)
+		if err != nil || !ok || t.State == TicketBlocked {
+			return err
+		}
+		g, _, err := tx.Guard(t.Account)
+		now := p.now()
+		if err != nil || now.Before(g.LockedUntil) {
+			return err
+		}
+		if t.State != TicketNeedsCode || t.CodeHash == "" || !now.Before(t.CodeExpires) {
+			out = actions.CodeCheck{Status: actions.CheckExpired}
+			return nil
+		}
+		if subtle.ConstantTimeCompare([]byte(hashOf(t.Hash+code)), []byte(t.CodeHash)) == 1 {
+			t.State, t.CodeHash, g.WrongCodes = TicketAuthorised, "", 0
+			out = actions.CodeCheck{Status: actions.CheckOK}
+		} else {
+			t.Wrong++
+			g.WrongCodes++
+			switch {
+			case g.WrongCodes >= p.set.MaxWrongCodes:
+				g.WrongCodes, g.LockedUntil = 0, now.Add(p.set.LockoutFor)
+				t.State, t.CodeHash = TicketBlocked, ""
+			case t.Wrong >= p.set.MaxCodeAttempts:
+				t.State, t.CodeHash = TicketBlocked, ""
+			default:
+				left := min(p.set.MaxCodeAttempts-t.Wrong, p.set.MaxWrongCodes-g.WrongCodes)
+				out = actions.CodeCheck{Status: actions.CheckWrong, AttemptsLeft: left}
+			}
+		}
+		if err := tx.PutGuard(t.Account, g); err != nil {
+			return err
+		}
+		return tx.PutTicket(t)
+	})
+	if err != nil {
 		return actions.CodeCheck{}, fmt.Errorf("check code: %w", err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t := p.liveTicket(id)
+	return out, nil
+}
+
+// ticketRefusal says why a ticket cannot be used for what needs an
+// authorised one, or "" when it can.
+func (p *Portal) ticketRefusal(t TicketRecord, ok bool) string {
 	switch {
-	case t == nil || t.state == blocked:
-		return actions.CodeCheck{Status: actions.CheckBlocked}, nil
-	case t.state != needsCode || t.code == "" || !p.now().Before(t.codeExpires):
-		return actions.CodeCheck{Status: actions.CheckExpired}, nil
+	case !ok:
+		return "the sign-in is unknown"
+	case !p.now().Before(t.Expires):
+		return "the sign-in has expired"
+	case t.State == TicketNeedsCode:
+		return "the sign-in is not authorised yet"
+	case t.State == TicketBlocked:
+		return "the sign-in was blocked"
+	case t.State == TicketConnected:
+		return "the sign-in was already used"
 	}
-	if subtle.ConstantTimeCompare([]byte(code), []byte(t.code)) == 1 {
-		t.state, t.code = authorised, ""
-		return actions.CodeCheck{Status: actions.CheckOK}, nil
-	}
-	t.wrong++
-	if t.wrong >= p.set.MaxCodeAttempts {
-		t.state, t.code = blocked, ""
-		return actions.CodeCheck{Status: actions.CheckBlocked}, nil
-	}
-	return actions.CodeCheck{Status: actions.CheckWrong, AttemptsLeft: p.set.MaxCodeAttempts - t.wrong}, nil
+	return ""
 }
 
 // Connect exchanges an authorised ticket for a new device token valid for
-// TokenTTL. The ticket is used up. Any other ticket gives a Connection that
-// is not Connected, with the reason.
+// TokenTTL. The ticket is used up. When the account's rules require the
+// regulation on data provisioning, it must have been accepted during this
+// sign-in (RecordConsent). Any other ticket gives a Connection that is not
+// Connected, with the reason.
 func (p *Portal) Connect(ctx context.Context, id string) (actions.Connection, error) {
-	if err := ctx.Err(); err != nil {
+	var out actions.Connection
+	err := p.update(ctx, "connect", func(tx Tx) error {
+		t, ok, err := tx.Ticket(hashOf(id))
+		if err != nil {
+			return err
+		}
+		if out.Reason = p.ticketRefusal(t, ok && id != ""); out.Reason != "" {
+			return nil
+		}
+		acc, _, err := tx.Account(t.Account)
+		if err != nil {
+			return err
+		}
+		if r := p.RulesFor(acc.Country); r.ConsentRequired && t.Consent != r.Document+"@"+r.Version {
+			out.Reason = fmt.Sprintf("the regulation on data provisioning (%s, version %s) was not accepted during this sign-in", r.Document, r.Version)
+			return nil
+		}
+		now := p.now()
+		tok := p.issueToken(acc.Email, now)
+		t.State = TicketConnected
+		if err := tx.PutTicket(t); err != nil {
+			return err
+		}
+		out = actions.Connection{Connected: true, Account: acc.Email, Country: acc.Country, Token: tok}
+		return tx.PutToken(TokenRecord{Hash: hashOf(tok), Account: acc.Email, Expires: now.Add(p.set.TokenTTL)})
+	})
+	if err != nil {
 		return actions.Connection{}, fmt.Errorf("connect: %w", err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t := p.tickets[id]
-	switch {
-	case t == nil:
-		return actions.Connection{Reason: "the sign-in is unknown"}, nil
-	case !p.now().Before(t.expires):
-		return actions.Connection{Reason: "the sign-in has expired"}, nil
-	case t.state == needsCode:
-		return actions.Connection{Reason: "the sign-in is not authorised yet"}, nil
-	case t.state == blocked:
-		return actions.Connection{Reason: "the sign-in was blocked"}, nil
-	case t.state == connected:
-		return actions.Connection{Reason: "the sign-in was already used"}, nil
-	}
-	t.state = connected
-	tok := p.newID("tok-", 16)
-	p.tokens[sha256.Sum256([]byte(tok))] = &token{account: t.account, app: "", expires: p.now().Add(p.set.TokenTTL)}
-	acc := p.accounts[t.account]
-	return actions.Connection{Connected: true, Account: acc.email, Region: acc.region, Token: tok}, nil
+	return out, nil
 }
 
-// CheckToken reports, without signing in, whether the portal accepts tok and
-// for which account — what `tether status` needs to tell a live connection
-// from a stale one.
-func (p *Portal) CheckToken(ctx context.Context, tok string) (account string, ok bool, err error) {
-	if err := ctx.Err(); err != nil {
-		return "", false, fmt.Errorf("check token: %w", err)
+// CheckToken reports, without signing in, whether the portal accepts tok,
+// for which account and with which plan activated — what `tether status`
+// needs to tell a live connection from a stale or forged one.
+func (p *Portal) CheckToken(ctx context.Context, tok string) (actions.TokenCheck, error) {
+	var out actions.TokenCheck
+	err := p.update(ctx, "checkToken", func(tx Tx) error {
+		t, acc, ok, err := p.liveToken(tx, tok)
+		if ok {
+			out = actions.TokenCheck{Valid: true, Account: acc.Email, Country: acc.Country, Plan: t.Plan, Licence: t.Licence, Expires: t.Expires}
+		}
+		return err
+	})
+	if err != nil {
+		return actions.TokenCheck{}, fmt.Errorf("check token: %w", err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t := p.tokens[sha256.Sum256([]byte(tok))]
-	if t == nil || !p.now().Before(t.expires) {
-		return "", false, nil
-	}
-	return t.account, true, nil
+	return out, nil
 }
 
-// Remember takes a token this portal issued in an earlier run as issued:
-// valid for the token lifetime from when the device saved it. A real
-// portal keeps the tokens it issues; the demo portal lives for one run, so
-// the run command hands it the device's own saved connection to bring it
-// up to date. A token for an account the fixture does not have, or one
-// already known, is left alone.
+// Remember takes a token this portal issued in an earlier run as issued,
+// valid for the token lifetime from when it was issued. The in-process
+// portal lives for one run; the run command hands it the device's saved
+// connection. Only a token whose MAC shows that a portal with this
+// portal's secret issued it to c.Account is taken: a token made up and
+// written into the device's store is not. A token already known, or for
+// an account the portal does not have, is left alone.
 func (p *Portal) Remember(c actions.Credential) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	acc := normEmail(c.Account)
-	h := sha256.Sum256([]byte(c.Token))
-	if c.Token == "" || p.accounts[acc] == nil || p.tokens[h] != nil {
+	issued, ok := p.issuedAt(c.Token, acc)
+	if !ok {
 		return
 	}
-	p.tokens[h] = &token{account: acc, app: c.App, expires: c.SavedAt.Add(p.set.TokenTTL)}
+	p.update(context.Background(), "", func(tx Tx) error {
+		h := hashOf(c.Token)
+		if _, known, err := tx.Token(h); err != nil || known {
+			return err
+		}
+		if _, ok, err := tx.Account(acc); err != nil || !ok {
+			return err
+		}
+		return tx.PutToken(TokenRecord{Hash: h, Account: acc, App: c.App, Expires: issued.Add(p.set.TokenTTL), Plan: c.Plan, Licence: c.Licence})
+	})
+}
+
+// NewChallenge hands out a CAPTCHA challenge signed with the portal's
+// CAPTCHA key, for clients that reach the portal over the network.
+func (p *Portal) NewChallenge(ctx context.Context) (actions.Challenge, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.outages["newCaptcha"] > 0 {
+		p.outages["newCaptcha"]--
+		return actions.Challenge{}, fmt.Errorf("the portal is down (fixture outage): %w", actions.ErrUnavailable)
+	}
+	if p.captchas == nil {
+		// Made at the first challenge, so that a portal that hands out
+		// none (the in-process one) draws its codes as it always did.
+		p.captchas = captcha.New(rand.New(rand.NewPCG(p.rng.Uint64(), p.rng.Uint64())), captcha.WithKey(p.captchaK))
+	}
+	ch, err := p.captchas.NewChallenge(ctx)
+	if err == nil && p.notice != nil {
+		p.notice(ch.ID, p.captchas.LastAnswer())
+	}
+	return ch, err
 }

@@ -94,7 +94,7 @@ func newPortal(t *testing.T) (*Portal, *fakeClock, *fakeSMS) {
 func smsTicket(t *testing.T, p *Portal) string {
 	t.Helper()
 	ctx := context.Background()
-	s, err := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1")
+	s, err := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1", actions.CaptchaAnswer{})
 	if err != nil || s.Status != actions.SignInNeedsCode {
 		t.Fatalf("PasswordSignIn(sms) = %+v, %v, want SignInNeedsCode", s, err)
 	}
@@ -121,7 +121,7 @@ func TestPasswordSignIn(t *testing.T) {
 		{"locked@example.com", "locked-pw-1", actions.SignInDenied, ""},
 	}
 	for _, tt := range tests {
-		got, err := p.PasswordSignIn(ctx, tt.email, tt.password)
+		got, err := p.PasswordSignIn(ctx, tt.email, tt.password, actions.CaptchaAnswer{})
 		if err != nil {
 			t.Fatalf("PasswordSignIn(%q) error = %v", tt.email, err)
 		}
@@ -139,17 +139,18 @@ func TestPasswordSignIn(t *testing.T) {
 
 func TestPasswordsAreHashed(t *testing.T) {
 	p, _, _ := newPortal(t)
-	for email, a := range p.accounts {
-		dump := fmt.Sprintf("%+v %s", *a, a.hash)
+	m := p.state.(*MemoryState).m
+	for email, a := range m.accounts {
+		dump := fmt.Sprintf("%+v %s", a, a.Hash)
 		if strings.Contains(dump, "-pw-1") {
 			t.Errorf("account %s keeps its password in memory: %s", email, dump)
 		}
-		if !strings.HasPrefix(string(a.hash), "$2a$") {
-			t.Errorf("account %s hash = %q, want a bcrypt hash", email, a.hash)
+		if !strings.HasPrefix(string(a.Hash), "$2a$") {
+			t.Errorf("account %s hash = %q, want a bcrypt hash", email, a.Hash)
 		}
 	}
-	for h := range p.tokens {
-		if strings.Contains(string(h[:]), "tok-") {
+	for h, tok := range m.tokens {
+		if strings.Contains(fmt.Sprintf("%s %+v", h, tok), "tok-") {
 			t.Errorf("token kept in clear")
 		}
 	}
@@ -158,7 +159,7 @@ func TestPasswordsAreHashed(t *testing.T) {
 func TestLockout(t *testing.T) {
 	ctx := context.Background()
 	signIn := func(p *Portal, pw string) actions.SignInStatus {
-		s, err := p.PasswordSignIn(ctx, "plain@example.com", pw)
+		s, err := p.PasswordSignIn(ctx, "plain@example.com", pw, actions.CaptchaAnswer{})
 		if err != nil {
 			t.Fatalf("PasswordSignIn() error = %v", err)
 		}
@@ -213,11 +214,11 @@ func TestLockout(t *testing.T) {
 func TestLockedInFixture(t *testing.T) {
 	p, clock, _ := newPortal(t)
 	ctx := context.Background()
-	if s, _ := p.PasswordSignIn(ctx, "locked@example.com", "locked-pw-1"); s.Status != actions.SignInDenied {
+	if s, _ := p.PasswordSignIn(ctx, "locked@example.com", "locked-pw-1", actions.CaptchaAnswer{}); s.Status != actions.SignInDenied {
 		t.Errorf("locked account at start: status = %d, want denied", s.Status)
 	}
 	clock.Advance(10 * time.Minute)
-	if s, _ := p.PasswordSignIn(ctx, "locked@example.com", "locked-pw-1"); s.Status != actions.SignInOK {
+	if s, _ := p.PasswordSignIn(ctx, "locked@example.com", "locked-pw-1", actions.CaptchaAnswer{}); s.Status != actions.SignInOK {
 		t.Errorf("locked account after lockout_for: status = %d, want ok", s.Status)
 	}
 }
@@ -260,7 +261,7 @@ func TestCodeSingleUse(t *testing.T) {
 		t.Errorf("SendCode() on an authorised ticket = %+v, want limit", got)
 	}
 	c, err := p.Connect(ctx, tkt)
-	if err != nil || !c.Connected || c.Account != "sms@example.com" || c.Region != "DE" || c.Token == "" {
+	if err != nil || !c.Connected || c.Account != "sms@example.com" || c.Country != "DE" || c.Token == "" {
 		t.Fatalf("Connect() = %+v, %v, want connected with a token", c, err)
 	}
 	if c2, _ := p.Connect(ctx, tkt); c2.Connected || c2.Reason != "the sign-in was already used" {
@@ -339,7 +340,7 @@ func TestResend(t *testing.T) {
 func TestNoCodeSent(t *testing.T) {
 	p, _, _ := newPortal(t)
 	ctx := context.Background()
-	s, _ := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1")
+	s, _ := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1", actions.CaptchaAnswer{})
 	if got, _ := p.CheckCode(ctx, s.Ticket, "123456"); got.Status != actions.CheckExpired {
 		t.Errorf("CheckCode() before any code = %+v, want expired", got)
 	}
@@ -348,7 +349,7 @@ func TestNoCodeSent(t *testing.T) {
 func TestSMSFailureLeavesTicket(t *testing.T) {
 	p, clock, sms := newPortal(t)
 	ctx := context.Background()
-	s, _ := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1")
+	s, _ := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1", actions.CaptchaAnswer{})
 	sms.err = errors.New("gateway down")
 	if _, err := p.SendCode(ctx, s.Ticket); !errors.Is(err, sms.err) {
 		t.Fatalf("SendCode() error = %v, want it to wrap %v", err, sms.err)
@@ -376,7 +377,7 @@ func TestTicketExpiry(t *testing.T) {
 	if got, _ := p.SendCode(ctx, tkt); got.Status != actions.SendLimit {
 		t.Errorf("SendCode() on an expired ticket = %+v, want limit", got)
 	}
-	s, _ := p.PasswordSignIn(ctx, "plain@example.com", "plain-pw-1")
+	s, _ := p.PasswordSignIn(ctx, "plain@example.com", "plain-pw-1", actions.CaptchaAnswer{})
 	clock.Advance(15 * time.Minute)
 	if c, _ := p.Connect(ctx, s.Ticket); c.Connected || c.Reason != "the sign-in has expired" {
 		t.Errorf("Connect() on an expired ticket = %+v, want refused as expired", c)
@@ -412,8 +413,8 @@ func TestTokens(t *testing.T) {
 	}
 	// The issued token works until token_ttl has passed.
 	clock.Advance(24*time.Hour - time.Second)
-	if acc, ok, _ := p.CheckToken(ctx, c.Token); !ok || acc != "sms@example.com" {
-		t.Errorf("CheckToken(new token) just before expiry = %q, %v, want sms@example.com, true", acc, ok)
+	if chk, _ := p.CheckToken(ctx, c.Token); !chk.Valid || chk.Account != "sms@example.com" {
+		t.Errorf("CheckToken(new token) just before expiry = %+v, want sms@example.com, valid", chk)
 	}
 	if s, _ := p.TokenSignIn(ctx, c.Token); s.Status != actions.SignInOK {
 		t.Errorf("TokenSignIn(new token) just before expiry = %+v, want ok", s)
@@ -422,7 +423,7 @@ func TestTokens(t *testing.T) {
 	if s, _ := p.TokenSignIn(ctx, c.Token); s.Status != actions.SignInDenied {
 		t.Errorf("TokenSignIn(new token) at expiry = %+v, want denied", s)
 	}
-	if _, ok, _ := p.CheckToken(ctx, c.Token); ok {
+	if chk, _ := p.CheckToken(ctx, c.Token); chk.Valid {
 		t.Errorf("CheckToken(expired token) = true, want false")
 	}
 	// The fixture's token expires on 2025-07-01.
@@ -452,15 +453,46 @@ func TestDeterministicCodes(t *testing.T) {
 	}
 }
 
+// connected signs in to an account without SMS authorisation and returns
+// the device token it connects with.
+func connected(t *testing.T, p *Portal, email, password string) string {
+	t.Helper()
+	ctx := context.Background()
+	s, err := p.PasswordSignIn(ctx, email, password, actions.CaptchaAnswer{})
+	if err != nil || s.Status != actions.SignInOK {
+		t.Fatalf("PasswordSignIn(%s) = %+v, %v", email, s, err)
+	}
+	c, err := p.Connect(ctx, s.Ticket)
+	if err != nil || !c.Connected {
+		t.Fatalf("Connect = %+v, %v", c, err)
+	}
+	return c.Token
+}
+
 func TestLicences(t *testing.T) {
 	p, _, _ := newPortal(t)
 	ctx := context.Background()
-	got, err := p.Licences(ctx, "plain@example.com")
+	tok := connected(t, p, "plain@example.com", "plain-pw-1")
+	got, err := p.Licences(ctx, tok)
 	if err != nil || len(got) != 2 || got[0].ID != "L-OLD" || got[1].ID != "L-1" {
-		t.Errorf("Licences(plain) = %+v, %v, want L-OLD and L-1", got, err)
+		t.Errorf("Licences(plain's token) = %+v, %v, want L-OLD and L-1", got, err)
 	}
-	if _, err := p.Licences(ctx, "nobody@example.com"); !errors.Is(err, ErrUnknownAccount) {
-		t.Errorf("Licences(unknown) error = %v, want ErrUnknownAccount", err)
+	if _, err := p.Licences(ctx, "tok-made-up"); !errors.Is(err, actions.ErrTokenRejected) {
+		t.Errorf("Licences(made-up token) error = %v, want ErrTokenRejected", err)
+	}
+	a, err := p.Activate(ctx, tok, "L-OLD")
+	if err != nil || a.Status != actions.ActivateInactive {
+		t.Errorf("Activate(expired licence) = %+v, %v, want inactive", a, err)
+	}
+	a, err = p.Activate(ctx, tok, "L-1")
+	if err != nil || a.Status != actions.ActivateActivated || a.Plan == "" || a.Licence != "L-1" {
+		t.Errorf("Activate(L-1) = %+v, %v, want activated", a, err)
+	}
+	if chk, _ := p.CheckToken(ctx, tok); chk.Licence != "L-1" || chk.Plan != a.Plan {
+		t.Errorf("CheckToken after activation = %+v, want licence L-1", chk)
+	}
+	if _, err := p.Activate(ctx, "tok-made-up", ""); !errors.Is(err, actions.ErrTokenRejected) {
+		t.Errorf("Activate(made-up token) error = %v, want ErrTokenRejected", err)
 	}
 }
 
@@ -483,11 +515,12 @@ func TestCreateAccount(t *testing.T) {
 			t.Errorf("CreateAccount(%s) = %+v, %v, want status %d", tt.a.Email, got, err, tt.want)
 		}
 	}
-	s, _ := p.PasswordSignIn(ctx, "new@example.com", "n3w-password")
+	s, _ := p.PasswordSignIn(ctx, "new@example.com", "n3w-password", actions.CaptchaAnswer{})
 	if s.Status != actions.SignInOK {
 		t.Errorf("PasswordSignIn(new account) = %+v, want ok", s)
 	}
-	if l, err := p.Licences(ctx, "new@example.com"); err != nil || len(l) != 0 {
+	c, _ := p.Connect(ctx, s.Ticket)
+	if l, err := p.Licences(ctx, c.Token); err != nil || len(l) != 0 {
 		t.Errorf("Licences(new account) = %v, %v, want none", l, err)
 	}
 }
@@ -495,19 +528,28 @@ func TestCreateAccount(t *testing.T) {
 func TestRecordConsent(t *testing.T) {
 	p, _, _ := newPortal(t)
 	ctx := context.Background()
+	s, _ := p.PasswordSignIn(ctx, "plain@example.com", "plain-pw-1", actions.CaptchaAnswer{})
 	c := actions.Consent{Account: "plain@example.com", Document: "data-provisioning", Version: "2024-03", Region: "FR", AcceptedAt: t0}
 	for i := 1; i <= 2; i++ {
-		id, err := p.RecordConsent(ctx, c)
-		if want := fmt.Sprintf("consent-%d", i); err != nil || id != want {
-			t.Errorf("RecordConsent() = %q, %v, want %q", id, err, want)
+		rec, err := p.RecordConsent(ctx, s.Ticket, c)
+		if want := fmt.Sprintf("consent-%d", i); err != nil || !rec.Recorded || rec.ID != want {
+			t.Errorf("RecordConsent() = %+v, %v, want %q", rec, err, want)
 		}
 	}
-	if got := p.Consents(); len(got) != 2 || got[0] != c {
+	if got := p.state.(*MemoryState).Consents(); len(got) != 2 || got[0].Consent != c {
 		t.Errorf("Consents() = %+v, want two copies of %+v", got, c)
 	}
-	c.Account = "nobody@example.com"
-	if _, err := p.RecordConsent(ctx, c); !errors.Is(err, ErrUnknownAccount) {
-		t.Errorf("RecordConsent(unknown) error = %v, want ErrUnknownAccount", err)
+	// A consent is tied to a live sign-in of its own account.
+	for _, tt := range []struct{ ticket, account, want string }{
+		{"tkt-forged", "plain@example.com", "the sign-in is unknown"},
+		{"", "plain@example.com", "the sign-in is unknown"},
+		{s.Ticket, "sms@example.com", "the sign-in is not this account's"},
+	} {
+		c.Account = tt.account
+		rec, err := p.RecordConsent(ctx, tt.ticket, c)
+		if err != nil || rec.Recorded || rec.Reason != tt.want {
+			t.Errorf("RecordConsent(%q, %s) = %+v, %v, want refused: %s", tt.ticket, tt.account, rec, err, tt.want)
+		}
 	}
 }
 
@@ -518,25 +560,41 @@ func TestRememberATokenFromAnEarlierRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
-	p, err := New(fx, func() time.Time { return now }, rand.New(rand.NewPCG(1, 1)), &fakeSMS{})
+	clock := func() time.Time { return now }
+	earlier, err := New(fx, clock, rand.New(rand.NewPCG(1, 1)), &fakeSMS{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	saved := actions.Credential{App: "tether", Account: "solo@example.com", Token: "tok-earlier-run", SavedAt: now.Add(-time.Hour)}
+	tok := connected(t, earlier, "free@example.com", "Free-pass-2024")
+	p, err := New(fx, clock, rand.New(rand.NewPCG(2, 2)), &fakeSMS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := actions.Credential{App: "tether", Account: "free@example.com", Token: tok, SavedAt: now}
 	if s, _ := p.TokenSignIn(ctx, saved.Token); s.Status == actions.SignInOK {
-		t.Fatal("an unknown token signed in")
+		t.Fatal("a token of another portal instance signed in before it was remembered")
 	}
 	p.Remember(saved)
-	if s, err := p.TokenSignIn(ctx, saved.Token); err != nil || s.Status != actions.SignInOK || s.Account != "solo@example.com" {
-		t.Errorf("TokenSignIn of a remembered token = %+v, %v; want solo signed in", s, err)
+	if s, err := p.TokenSignIn(ctx, saved.Token); err != nil || s.Status != actions.SignInOK || s.Account != "free@example.com" {
+		t.Errorf("TokenSignIn of a remembered token = %+v, %v; want free signed in", s, err)
 	}
-	old := actions.Credential{App: "tether", Account: "solo@example.com", Token: "tok-long-ago", SavedAt: now.Add(-p.Settings().TokenTTL - time.Hour)}
-	p.Remember(old)
-	if s, _ := p.TokenSignIn(ctx, old.Token); s.Status == actions.SignInOK {
-		t.Error("a token saved longer ago than its lifetime signed in")
+	// Made up, or moved to another account, or altered: not taken.
+	for _, c := range []actions.Credential{
+		{App: "tether", Account: "solo@example.com", Token: "tok-made-up-0001", SavedAt: now},
+		{App: "tether", Account: "solo@example.com", Token: tok, SavedAt: now},
+		{App: "tether", Account: "free@example.com", Token: tok[:len(tok)-1] + "0", SavedAt: now},
+	} {
+		p.Remember(c)
+		if s, _ := p.TokenSignIn(ctx, c.Token); s.Status == actions.SignInOK && s.Account == c.Account {
+			t.Errorf("a forged token for %s signed in", c.Account)
+		}
 	}
-	p.Remember(actions.Credential{App: "tether", Account: "nobody@example.com", Token: "tok-stranger", SavedAt: now})
-	if s, _ := p.TokenSignIn(ctx, "tok-stranger"); s.Status == actions.SignInOK {
-		t.Error("a token of an account the portal does not have signed in")
+	// The lifetime counts from when the token was issued, not from the
+	// saved_at the device claims.
+	later := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC).Add(p.Settings().TokenTTL + time.Hour)
+	late, _ := New(fx, func() time.Time { return later }, rand.New(rand.NewPCG(3, 3)), &fakeSMS{})
+	late.Remember(actions.Credential{App: "tether", Account: "free@example.com", Token: tok, SavedAt: later})
+	if s, _ := late.TokenSignIn(ctx, tok); s.Status == actions.SignInOK {
+		t.Error("a token older than its lifetime signed in")
 	}
 }

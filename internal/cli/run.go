@@ -148,10 +148,14 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 			return &exitError{code: code, err: fmt.Errorf("--other-app: %w", err)}
 		}
 	}
-	h, err := host.New(host.Config{
+	cfg := host.Config{
 		Catalog: cat, Store: memory.New(), Actions: world.Actions, Now: now,
 		Rand: seededRand{rand.New(rand.NewPCG(seed, 3))},
-	})
+	}
+	if clock != nil {
+		cfg.Sleep = clock.Sleep
+	}
+	h, err := host.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -233,6 +237,16 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
+}
+
+// Sleep lets d pass on the fake clock at once: a scripted run's retries
+// wait no real time.
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.Advance(d)
+	return nil
 }
 
 // seededRand reads bytes from a seeded generator, for session ids.

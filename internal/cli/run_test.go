@@ -90,6 +90,7 @@ func TestRunKeepsSecrets(t *testing.T) {
 			answers: `
 - {state: sign_in, choice: continue, fields: {email: family@example.com, password: Family-pass-2024}}
 - {state: enter_code, choice: continue, fields: {code: "{{sms}}"}}
+- {state: consent, choice: accept}
 - {state: choose_subscription, choice: select, fields: {licence: LIC-FAM-F}}
 `,
 			typed:  []string{"Family-pass-2024"},
@@ -104,6 +105,7 @@ func TestRunKeepsSecrets(t *testing.T) {
 - wait: 30s
 - {state: enter_code, choice: resend}
 - {state: enter_code, choice: continue, fields: {code: "{{sms}}"}}
+- {state: consent, choice: accept}
 - {state: choose_subscription, choice: select, fields: {licence: LIC-FAM-P}}
 `,
 			typed:  []string{"Family-pass-2024", "918273"},
@@ -117,6 +119,7 @@ func TestRunKeepsSecrets(t *testing.T) {
 - {state: sign_in, choice: continue, fields: {email: nobody@example.com, password: Wrong-guess-0002}}
 - {state: sign_in, choice: continue, fields: {email: solo@example.com, password: Wrong-guess-0003}}
 - {state: sign_in, choice: continue, fields: {email: solo@example.com, password: Solo-pass-2024, captcha: "{{captcha}}"}}
+- {state: consent, choice: accept}
 `,
 			typed:  []string{"Wrong-guess-0001", "Wrong-guess-0002", "Wrong-guess-0003", "Solo-pass-2024"},
 			result: "connected: solo@example.com, plan Personal, licence LIC-SOLO-1",
@@ -128,6 +131,7 @@ func TestRunKeepsSecrets(t *testing.T) {
 - {state: details, choice: create, fields: {email: newcomer@example.com, password: sh0rt-pw, country: DE}}
 - {state: details, choice: create, fields: {email: newcomer@example.com, password: Tr0ubadour-horse, country: DE}}
 - {state: sign_in, choice: continue, fields: {email: newcomer@example.com, password: Tr0ubadour-horse}}
+- {state: consent, choice: accept}
 `,
 			typed:  []string{"sh0rt-pw", "Tr0ubadour-horse"},
 			result: "connected: newcomer@example.com, plan Free",
@@ -135,6 +139,7 @@ func TestRunKeepsSecrets(t *testing.T) {
 		{
 			name: "saved token",
 			answers: `
+- {state: consent, choice: accept}
 - {state: choose_subscription, choice: select, fields: {licence: LIC-FAM-F}}
 `,
 			flags:  []string{"--other-app", "vendor-mail"},

@@ -1,0 +1,123 @@
+package demoportal
+
+import (
+	"context"
+	"maps"
+	"sync"
+	"time"
+)
+
+// MemoryState is a State in memory: the in-process portal's, which lives
+// for one run. It is safe for concurrent use.
+type MemoryState struct {
+	mu sync.Mutex
+	m  memTables
+}
+
+type memTables struct {
+	accounts map[string]AccountRecord
+	guards   map[string]Guard
+	tickets  map[string]TicketRecord
+	tokens   map[string]TokenRecord
+	sms      map[string][]time.Time
+	captchas map[string]time.Time
+	consents []ConsentRecord
+}
+
+// NewMemoryState returns an empty state.
+func NewMemoryState() *MemoryState {
+	return &MemoryState{m: memTables{
+		accounts: map[string]AccountRecord{}, guards: map[string]Guard{},
+		tickets: map[string]TicketRecord{}, tokens: map[string]TokenRecord{},
+		sms: map[string][]time.Time{}, captchas: map[string]time.Time{},
+	}}
+}
+
+// Update runs fn on a copy of the tables and keeps the copy when fn
+// succeeds. Copying is cheap at a demo's size.
+func (s *MemoryState) Update(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx := &memTx{memTables{
+		accounts: maps.Clone(s.m.accounts), guards: maps.Clone(s.m.guards),
+		tickets: maps.Clone(s.m.tickets), tokens: maps.Clone(s.m.tokens),
+		sms: maps.Clone(s.m.sms), captchas: maps.Clone(s.m.captchas),
+		consents: s.m.consents[:len(s.m.consents):len(s.m.consents)],
+	}}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	s.m = tx.memTables
+	return nil
+}
+
+// Consents returns the acceptances recorded, oldest first.
+func (s *MemoryState) Consents() []ConsentRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]ConsentRecord(nil), s.m.consents...)
+}
+
+type memTx struct{ memTables }
+
+func (t *memTx) Account(email string) (AccountRecord, bool, error) {
+	a, ok := t.accounts[email]
+	return a, ok, nil
+}
+
+func (t *memTx) PutAccount(a AccountRecord) error { t.accounts[a.Email] = a; return nil }
+
+func (t *memTx) Guard(email string) (Guard, bool, error) {
+	g, ok := t.guards[email]
+	return g, ok, nil
+}
+
+func (t *memTx) PutGuard(email string, g Guard) error { t.guards[email] = g; return nil }
+
+func (t *memTx) Ticket(hash string) (TicketRecord, bool, error) {
+	r, ok := t.tickets[hash]
+	return r, ok, nil
+}
+
+func (t *memTx) PutTicket(r TicketRecord) error { t.tickets[r.Hash] = r; return nil }
+
+func (t *memTx) Token(hash string) (TokenRecord, bool, error) {
+	r, ok := t.tokens[hash]
+	return r, ok, nil
+}
+
+func (t *memTx) PutToken(r TokenRecord) error { t.tokens[r.Hash] = r; return nil }
+
+func (t *memTx) SMSSent(key string, since time.Time) ([]time.Time, error) {
+	var out []time.Time
+	for _, at := range t.sms[key] {
+		if !at.Before(since) {
+			out = append(out, at)
+		}
+	}
+	return out, nil
+}
+
+func (t *memTx) AddSMS(keys []string, at time.Time) error {
+	for _, k := range keys {
+		// A new slice: the committed tables may share the old one's array.
+		t.sms[k] = append(t.sms[k][:len(t.sms[k]):len(t.sms[k])], at)
+	}
+	return nil
+}
+
+func (t *memTx) AddConsent(c ConsentRecord) (int, error) {
+	t.consents = append(t.consents, c)
+	return len(t.consents), nil
+}
+
+func (t *memTx) UseCaptcha(id string, at time.Time) (bool, error) {
+	if _, used := t.captchas[id]; used {
+		return false, nil
+	}
+	t.captchas[id] = at
+	return true, nil
+}

@@ -1,0 +1,118 @@
+package demoportal
+
+import (
+	"context"
+	"time"
+
+	"github.com/tetherflow/tether/actions"
+)
+
+// State is where the portal keeps what it must remember: accounts,
+// per-email guards (failures, locks), sign-in tickets, device tokens,
+// codes sent, consents and the CAPTCHA challenges already used. The rules
+// (Portal) are the same whatever keeps it: NewMemoryState for the
+// in-process portal, package demoportal/sqlite for the server, whose state
+// survives restarts.
+type State interface {
+	// Update runs fn in a transaction: its writes are kept when fn returns
+	// nil and dropped otherwise. The portal runs one Update at a time.
+	Update(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx reads and writes a State inside Update. Records go in and out by
+// value. Every method returns an error only when the state cannot be read
+// or written.
+type Tx interface {
+	// Account returns the account of this (normalised) email.
+	Account(email string) (AccountRecord, bool, error)
+	// PutAccount creates or replaces an account.
+	PutAccount(a AccountRecord) error
+	// Guard returns the failure counters of an email, known account or
+	// not; ok is false when none was ever written.
+	Guard(email string) (g Guard, ok bool, err error)
+	// PutGuard replaces the failure counters of an email.
+	PutGuard(email string, g Guard) error
+	// Ticket returns the ticket whose id hashes to hash.
+	Ticket(hash string) (TicketRecord, bool, error)
+	// PutTicket creates or replaces a ticket.
+	PutTicket(t TicketRecord) error
+	// Token returns the device token whose value hashes to hash.
+	Token(hash string) (TokenRecord, bool, error)
+	// PutToken creates or replaces a device token.
+	PutToken(t TokenRecord) error
+	// SMSSent returns when codes were sent to the rate-limit key (a phone
+	// or an account) at or after since, oldest first.
+	SMSSent(key string, since time.Time) ([]time.Time, error)
+	// AddSMS notes a code sent at at, under every key.
+	AddSMS(keys []string, at time.Time) error
+	// AddConsent records an acceptance and returns its sequence number
+	// (1, 2, ...).
+	AddConsent(c ConsentRecord) (int, error)
+	// UseCaptcha notes that the CAPTCHA challenge id was accepted at at;
+	// fresh is false when it had been before.
+	UseCaptcha(id string, at time.Time) (fresh bool, err error)
+}
+
+// AccountRecord is an account: from the fixture, or created through the
+// portal.
+type AccountRecord struct {
+	Email    string            `json:"email"` // normalised: trimmed, lower case
+	Country  string            `json:"country"`
+	Phone    string            `json:"phone,omitempty"` // set: SMS authorisation
+	Hash     []byte            `json:"hash"`            // bcrypt of the password
+	Licences []actions.Licence `json:"licences,omitempty"`
+}
+
+// Guard counts what an email got wrong: passwords, and codes across every
+// sign-in. A lock holds until LockedUntil.
+type Guard struct {
+	Failures    int       `json:"failures"`    // wrong passwords since the last right one
+	WrongCodes  int       `json:"wrong_codes"` // wrong codes since the last right one, every ticket
+	LockedUntil time.Time `json:"locked_until"`
+}
+
+// TicketState is where a sign-in ticket stands.
+type TicketState int
+
+// The states of a ticket.
+const (
+	TicketNeedsCode TicketState = iota
+	TicketAuthorised
+	TicketConnected
+	TicketBlocked
+)
+
+// TicketRecord is a sign-in. Only the hash of its id, and of its code, is
+// kept.
+type TicketRecord struct {
+	Hash        string      `json:"hash"`
+	Account     string      `json:"account"`
+	State       TicketState `json:"state"`
+	Expires     time.Time   `json:"expires"`
+	CodeHash    string      `json:"code_hash,omitempty"` // "" when no code is valid
+	CodeExpires time.Time   `json:"code_expires"`
+	CodesSent   int         `json:"codes_sent"`
+	LastSent    time.Time   `json:"last_sent"`
+	Wrong       int         `json:"wrong"`
+	// Consent is the document and version accepted during this sign-in,
+	// "document@version"; "" when none was.
+	Consent string `json:"consent,omitempty"`
+}
+
+// TokenRecord is a device token the portal issued, by the hash of its
+// value, with the plan activated on the device.
+type TokenRecord struct {
+	Hash    string    `json:"hash"`
+	Account string    `json:"account"`
+	App     string    `json:"app,omitempty"`
+	Expires time.Time `json:"expires"`
+	Plan    string    `json:"plan,omitempty"`
+	Licence string    `json:"licence,omitempty"`
+}
+
+// ConsentRecord is an acceptance, with the hash of the ticket it was given
+// in.
+type ConsentRecord struct {
+	actions.Consent
+	Ticket string `json:"ticket"`
+}
