@@ -34,7 +34,8 @@ type Store struct {
 	w *sql.DB
 	// r are the readers: in WAL mode they read the last commit without
 	// waiting for a writer.
-	r *sql.DB
+	r     *sql.DB
+	stmts saveStmts
 }
 
 var _ host.ServerStore = (*Store)(nil)
@@ -136,6 +137,9 @@ func Open(ctx context.Context, storeURL string) (*Store, error) {
 		return nil, errors.Join(err, s.Close())
 	}
 	if err := sqlstore.Migrate(ctx, w, goose.DialectSQLite3, fsys, nil); err != nil {
+		return nil, errors.Join(fmt.Errorf("open %s: %w", o.path, err), s.Close())
+	}
+	if err := s.stmts.prepare(ctx, w); err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s: %w", o.path, err), s.Close())
 	}
 	s.r, err = sql.Open("sqlite", o.dsn(false))

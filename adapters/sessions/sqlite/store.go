@@ -23,6 +23,35 @@ func (s *Store) Load(ctx context.Context, id string) (*host.Record, error) {
 	return r, nil
 }
 
+// saveStmts are the statements of a Save, prepared once on the writer.
+type saveStmts struct {
+	create, update, entry, effect, request *sql.Stmt
+}
+
+func (p *saveStmts) prepare(ctx context.Context, db *sql.DB) error {
+	for _, st := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&p.create, `INSERT INTO sessions (` + sqlstore.Columns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`},
+		{&p.update, `UPDATE sessions
+			SET version = ?2, flow = ?3, region = ?4, hash = ?5, done = ?6, due = ?7, expires = ?8, updated = ?9, data = ?10,
+				claimed_until = NULL
+			WHERE id = ?1 AND version = ?11`},
+		{&p.entry, `INSERT INTO session_log (session_id, seq, data) VALUES (?, ?, ?)`},
+		{&p.effect, `INSERT INTO session_effects (session_id, effect_key, kind, data) VALUES (?, ?, ?, ?)`},
+		{&p.request, `INSERT INTO session_requests (session_id, request_key, response) VALUES (?, ?, ?)
+			ON CONFLICT DO NOTHING`},
+	} {
+		var err error
+		if *st.stmt, err = db.PrepareContext(ctx, st.query); err != nil {
+			return fmt.Errorf("prepare %q: %w", st.query, err)
+		}
+	}
+	return nil
+}
+
 // Save writes c in one transaction when the stored version is c.Prev.
 func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 	if err := sqlstore.CheckCommit(c); err != nil {
@@ -38,15 +67,14 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 		return fmt.Errorf("save session %s: %w", id, err)
 	}
 	defer tx.Rollback()
+	exec := func(stmt *sql.Stmt, args ...any) (sql.Result, error) {
+		return tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	}
 	var res sql.Result
 	if c.Prev == 0 {
-		res, err = tx.ExecContext(ctx, `INSERT INTO sessions (`+sqlstore.Columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO NOTHING`, args...)
+		res, err = exec(s.stmts.create, args...)
 	} else {
-		res, err = tx.ExecContext(ctx, `UPDATE sessions
-			SET version = ?2, flow = ?3, region = ?4, hash = ?5, done = ?6, due = ?7, expires = ?8, updated = ?9, data = ?10,
-				claimed_until = NULL
-			WHERE id = ?1 AND version = ?11`, append(args, c.Prev)...)
+		res, err = exec(s.stmts.update, append(args, c.Prev)...)
 	}
 	if err := changed(res, err); err != nil {
 		if errors.Is(err, errUnchanged) {
@@ -55,19 +83,17 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 		return fmt.Errorf("save session %s: %w", id, err)
 	}
 	for _, e := range c.Entries {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO session_log (session_id, seq, data) VALUES (?, ?, ?)`, id, e.Seq, sqlstore.Bytes(e.Data)); err != nil {
+		if _, err := exec(s.stmts.entry, id, e.Seq, sqlstore.Bytes(e.Data)); err != nil {
 			return fmt.Errorf("save session %s: log entry %d: %w", id, e.Seq, err)
 		}
 	}
 	for _, e := range c.Effects {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO session_effects (session_id, effect_key, kind, data) VALUES (?, ?, ?, ?)`,
-			id, e.Key, e.Kind, sqlstore.Bytes(e.Data)); err != nil {
+		if _, err := exec(s.stmts.effect, id, e.Key, e.Kind, sqlstore.Bytes(e.Data)); err != nil {
 			return fmt.Errorf("save session %s: effect %s: %w", id, e.Key, err)
 		}
 	}
 	if r := c.Request; r != nil {
-		res, err := tx.ExecContext(ctx, `INSERT INTO session_requests (session_id, request_key, response) VALUES (?, ?, ?)
-			ON CONFLICT DO NOTHING`, id, r.Key, sqlstore.Bytes(r.Response))
+		res, err := exec(s.stmts.request, id, r.Key, sqlstore.Bytes(r.Response))
 		if err := changed(res, err); err != nil {
 			if errors.Is(err, errUnchanged) {
 				return sqlstore.DuplicateRequest(c)
