@@ -125,7 +125,6 @@ func Open(ctx context.Context, storeURL string) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", o.path, err)
 	}
 	w.SetMaxOpenConns(1)
-	w.SetConnMaxIdleTime(0)
 	s := &Store{w: w}
 	// The writer connects first: it creates the file and turns on WAL,
 	// which the query-only readers could not.
