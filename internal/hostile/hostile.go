@@ -1,0 +1,100 @@
+// Package hostile generates the big inputs of the loaders' hostile
+// corpora: alias bombs, deep nesting, oversized files, many documents.
+// They are generated rather than committed, so that the repository holds
+// kilobytes, not megabytes; each loader's tests wrap them in the shape of
+// its own files (a flow's states, an overlay's policy, a fixture's
+// accounts, an answers list) and assert the error and the memory taken.
+//
+//	src := "vars:\n" + hostile.Laughs("  ", "l", 9, 9) + hostile.Aliases("  ", "v", "l8", 2000)
+//	alloc := hostile.Alloc(func() { engine.Load("f.yaml", []byte(src)) })
+package hostile
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+)
+
+// MaxAlloc is what loading any hostile input may allocate in all: the
+// issue's 256 MB. Allocation counts every byte the load asks for, garbage
+// included, so it bounds the peak memory from above.
+const MaxAlloc = 256 << 20
+
+// Laughs returns the "billion laughs": block mapping entries, each line
+// starting with indent, that define anchors name0 to name<levels-1>;
+// name0 is a list of width scalars and each next one a list of width
+// aliases to the one before, so the last expands to width^levels scalars.
+func Laughs(indent, name string, levels, width int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s%s0: &%s0 [%s]\n", indent, name, name, strings.TrimSuffix(strings.Repeat("lol, ", width), ", "))
+	for l := 1; l < levels; l++ {
+		ref := fmt.Sprintf("*%s%d", name, l-1)
+		fmt.Fprintf(&b, "%s%s%d: &%s%d [%s]\n", indent, name, l, name, l, strings.TrimSuffix(strings.Repeat(ref+", ", width), ", "))
+	}
+	return b.String()
+}
+
+// Aliases returns n block mapping entries, prefix0 to prefix<n-1>, each an
+// alias to anchor.
+func Aliases(indent, prefix, anchor string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "%s%s%d: *%s\n", indent, prefix, i, anchor)
+	}
+	return b.String()
+}
+
+// ListAliases returns n block list items, each an alias to anchor.
+func ListAliases(indent, anchor string, n int) string {
+	return strings.Repeat(indent+"- *"+anchor+"\n", n)
+}
+
+// NestedLists returns a flow-style scalar inside depth nested lists:
+// [[[x]]] for depth 3.
+func NestedLists(depth int) string {
+	return strings.Repeat("[", depth) + "x" + strings.Repeat("]", depth)
+}
+
+// NestedMaps returns block mappings nested depth deep, the first key
+// indented by indent: `a:\n  a:\n    a: x` for depth 3.
+func NestedMaps(indent string, depth int) string {
+	var b strings.Builder
+	for i := range depth {
+		b.WriteString(indent + strings.Repeat("  ", i) + "a:")
+		if i == depth-1 {
+			b.WriteString(" x")
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// DenseList returns a flow list of n one-digit scalars, two bytes each:
+// the most YAML nodes a file of its size can hold.
+func DenseList(n int) string {
+	return "[" + strings.TrimSuffix(strings.Repeat("1,", n), ",") + "]"
+}
+
+// Comments returns comment lines adding up to at least size bytes: a file
+// that is big without holding any node.
+func Comments(size int) string {
+	const line = "# a comment that makes the file big without a node in it\n"
+	return strings.Repeat(line, size/len(line)+1)
+}
+
+// Documents returns n YAML documents, each doc after a --- line.
+func Documents(doc string, n int) string {
+	return strings.Repeat("---\n"+doc, n)
+}
+
+// Alloc returns how many bytes f allocates on the heap, garbage included
+// (runtime.MemStats.TotalAlloc). The caller must not run other tests in
+// parallel, whose allocations would count too.
+func Alloc(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
