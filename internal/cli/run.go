@@ -146,7 +146,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	fixturePath = env.path(fixturePath)
 	fx, err := demoportal.LoadFixture(fixturePath)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return fileErrors(env, err)
 	}
 	world, err := newDemo(fx, now, seed, env.Stderr, env.path(o.credentials))
 	if err != nil {
@@ -155,7 +155,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	reg := world.reg
 	next, err := o.driver(env, world.outbox, world.captchas)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return fileErrors(env, err)
 	}
 	if o.answers == "" {
 		fmt.Fprintf(env.Stderr, "demo portal: its accounts and their passwords are in %s (see docs/portal-fixture.md); SMS codes appear here\n", fixturePath)

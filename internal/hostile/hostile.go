@@ -11,8 +11,11 @@ package hostile
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"testing"
 )
 
 // MaxAlloc is what loading any hostile input may allocate in all: the
@@ -97,4 +100,69 @@ func Alloc(f func()) uint64 {
 	f()
 	runtime.ReadMemStats(&after)
 	return after.TotalAlloc - before.TotalAlloc
+}
+
+// Case is one input of a hostile corpus and the errors loading it must
+// give: all of them, and no others.
+type Case struct {
+	Name string
+	Path string // the file's name in errors; "f.yaml" when empty
+	Src  string
+	Want []string
+}
+
+// File returns the name the case's input is loaded under.
+func (c Case) File() string {
+	if c.Path == "" {
+		return "f.yaml"
+	}
+	return c.Path
+}
+
+// Corpus reads the committed cases in dir: every file is one, loaded
+// under its own name, and its `# want: ERROR` lines are the errors it must
+// give. A file without one is a mistake in the corpus, reported on t.
+func Corpus(t testing.TB, dir string) []Case {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Case
+	for _, e := range entries {
+		src, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := Case{Name: e.Name(), Path: e.Name(), Src: string(src)}
+		for _, line := range strings.Split(c.Src, "\n") {
+			if w, ok := strings.CutPrefix(line, "# want: "); ok {
+				c.Want = append(c.Want, w)
+			}
+		}
+		if len(c.Want) == 0 {
+			t.Fatalf("%s: no # want: line", filepath.Join(dir, e.Name()))
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Check loads c with load, which returns the load's error, and reports on
+// t when the errors are not exactly c.Want or the load allocated more
+// than MaxAlloc.
+func Check(t *testing.T, c Case, load func(name string, src []byte) error) {
+	t.Helper()
+	var err error
+	alloc := Alloc(func() { err = load(c.File(), []byte(c.Src)) })
+	var got []string
+	if err != nil {
+		got = strings.Split(err.Error(), "\n")
+	}
+	if strings.Join(got, "\n") != strings.Join(c.Want, "\n") {
+		t.Errorf("errors =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.Want, "\n"))
+	}
+	if alloc > MaxAlloc {
+		t.Errorf("loading allocated %d MB, want at most %d MB", alloc>>20, MaxAlloc>>20)
+	}
 }
