@@ -379,6 +379,21 @@ func (b *budget) tooMany(n *yaml.Node, before int) *yaml.Node {
 	return n
 }
 
+// NodeShape names the shape of a YAML node for an error message — "a
+// mapping", "a list", "empty" or "a single value" — and never its content,
+// for the files whose values may be secrets (answers, fixtures).
+func NodeShape(n *yaml.Node) string {
+	switch {
+	case n.Kind == yaml.MappingNode:
+		return "a mapping"
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	case n.Kind == yaml.ScalarNode && (n.Tag == "!!null" || n.Value == ""):
+		return "empty"
+	}
+	return "a single value"
+}
+
 // dropDuplicateKeys reports every mapping key that repeats an earlier key
 // of its mapping, and removes the repeated pair. Each node is visited once,
 // however many aliases refer to it.

@@ -88,14 +88,14 @@ func Parse(name string, data []byte) ([]Answer, error) {
 	}
 	pos := func(n *yaml.Node) engine.Pos { return engine.Pos{File: name, Line: n.Line, Col: n.Column} }
 	if root = resolve(root); root.Kind != yaml.SequenceNode {
-		errs.Add(pos(root), "an answers file is a list of answers, not %s", describe(root))
+		errs.Add(pos(root), "an answers file is a list of answers, not %s", engine.NodeShape(root))
 		return nil, errs
 	}
 	var out []Answer
 	for _, item := range root.Content {
 		item = resolve(item)
 		if item.Kind != yaml.MappingNode {
-			errs.Add(pos(item), "an answer is a mapping with choice and fields, or wait, not %s", describe(item))
+			errs.Add(pos(item), "an answer is a mapping with choice and fields, or wait, not %s", engine.NodeShape(item))
 			continue
 		}
 		a := Answer{Line: item.Line}
@@ -104,7 +104,7 @@ func Parse(name string, data []byte) ([]Answer, error) {
 			switch k.Value {
 			case "flow", "state", "choice":
 				if v.Kind != yaml.ScalarNode || v.Value == "" {
-					errs.Add(pos(v), "%s must be a name, not %s", k.Value, describe(v))
+					errs.Add(pos(v), "%s must be a name, not %s", k.Value, engine.NodeShape(v))
 					continue
 				}
 				switch k.Value {
@@ -118,7 +118,7 @@ func Parse(name string, data []byte) ([]Answer, error) {
 			case "wait":
 				d, err := time.ParseDuration(v.Value)
 				if v.Kind != yaml.ScalarNode || err != nil || d <= 0 {
-					what := describe(v)
+					what := engine.NodeShape(v)
 					if v.Kind == yaml.ScalarNode {
 						what = strconv.Quote(v.Value) // a wait is no secret
 					}
@@ -150,7 +150,7 @@ func Parse(name string, data []byte) ([]Answer, error) {
 // fields reads an answer's fields: names mapped to text.
 func fields(n *yaml.Node, pos func(*yaml.Node) engine.Pos, errs *engine.ErrorList) map[string]string {
 	if n.Kind != yaml.MappingNode {
-		errs.Add(pos(n), "fields must be a mapping of field names to values, not %s", describe(n))
+		errs.Add(pos(n), "fields must be a mapping of field names to values, not %s", engine.NodeShape(n))
 		return nil
 	}
 	out := make(map[string]string, len(n.Content)/2)
@@ -158,9 +158,9 @@ func fields(n *yaml.Node, pos func(*yaml.Node) engine.Pos, errs *engine.ErrorLis
 		k, v := resolve(n.Content[j]), resolve(n.Content[j+1])
 		switch {
 		case k.Kind != yaml.ScalarNode || k.Value == "":
-			errs.Add(pos(k), "a field's name must be a name, not %s", describe(k))
+			errs.Add(pos(k), "a field's name must be a name, not %s", engine.NodeShape(k))
 		case v.Kind != yaml.ScalarNode:
-			errs.Add(pos(v), "field %s must be a single value, not %s", k.Value, describe(v))
+			errs.Add(pos(v), "field %s must be a single value, not %s", k.Value, engine.NodeShape(v))
 		case v.Tag == "!!null":
 			errs.Add(pos(v), "field %s has no value (write \"\" for an empty one)", k.Value)
 		default:
@@ -186,20 +186,6 @@ func hasKey(n *yaml.Node, key string) bool {
 		}
 	}
 	return false
-}
-
-// describe names a node's shape for a message, never its value: a
-// scalar in an answers file may be a password.
-func describe(n *yaml.Node) string {
-	switch {
-	case n.Kind == yaml.MappingNode:
-		return "a mapping"
-	case n.Kind == yaml.SequenceNode:
-		return "a list"
-	case n.Tag == "!!null" || n.Value == "":
-		return "empty"
-	}
-	return "text"
 }
 
 // Driver hands out a file's answers in order.

@@ -78,7 +78,7 @@ func TestParseErrors(t *testing.T) {
 		{"- {choice: x, fields: {a: {b: c}}}", "a.yaml:1:27: field a must be a single value, not a mapping"},
 		{"- {choice: x, fields: {a: }}", `a.yaml:1:27: field a has no value (write "" for an empty one)`},
 		{"- {choice: x, fields: {[a]: b}}", "a.yaml:1:24: a field's name must be a name, not a list"},
-		{"- choice", "a.yaml:1:3: an answer is a mapping with choice and fields, or wait, not text"},
+		{"- choice", "a.yaml:1:3: an answer is a mapping with choice and fields, or wait, not a single value"},
 		// YAML itself: line and column, a second document, repeated keys.
 		{"- choice: x\n  fields: {a: b\n", "a.yaml:2:15: did not find expected ',' or '}'"},
 		{"- choice: x\n - choice: y\n", "a.yaml:2:2: did not find expected '-' indicator"},

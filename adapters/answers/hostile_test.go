@@ -1,7 +1,6 @@
 package answers
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -90,15 +89,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src []byte) {
 		as, err := Parse("a.yaml", src)
 		if err != nil {
-			var list engine.ErrorList
-			if !errors.As(err, &list) || len(list) == 0 {
-				t.Fatalf("Parse() error %v is not an ErrorList", err)
-			}
-			for _, e := range list {
-				if e.Pos.File != "a.yaml" || e.Pos.Line < 1 || e.Pos.Col < 1 {
-					t.Fatalf("error %q is not positioned in a.yaml", e)
-				}
-			}
+			hostile.Positioned(t, err, "a.yaml")
 			return
 		}
 		d := New("a.yaml", as, func(string) (string, bool) { return "x", true })

@@ -10,12 +10,15 @@
 package hostile
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/tetherflow/tether/engine"
 )
 
 // MaxAlloc is what loading any hostile input may allocate in all: the
@@ -164,5 +167,21 @@ func Check(t *testing.T, c Case, load func(name string, src []byte) error) {
 	}
 	if alloc > MaxAlloc {
 		t.Errorf("loading allocated %d MB, want at most %d MB", alloc>>20, MaxAlloc>>20)
+	}
+}
+
+// Positioned reports on t unless err is a non-empty engine.ErrorList whose
+// every error is at a line and column of file: what a loader's fuzz
+// target holds every failure to.
+func Positioned(t *testing.T, err error, file string) {
+	t.Helper()
+	var list engine.ErrorList
+	if !errors.As(err, &list) || len(list) == 0 {
+		t.Fatalf("error %v is not an engine.ErrorList", err)
+	}
+	for _, e := range list {
+		if e.Pos.File != file || e.Pos.Line < 1 || e.Pos.Col < 1 {
+			t.Fatalf("error %q is not positioned in %s", e, file)
+		}
 	}
 }
