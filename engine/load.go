@@ -175,7 +175,7 @@ func (l *loader) expr(n *yaml.Node, what string) *Expr {
 
 func (l *loader) file(n *yaml.Node, f *File) {
 	var states *yaml.Node
-	ok := l.pairs(n, "flow file", []string{"flow", "title", "start", "vars", "policy", "states"}, func(k, v *yaml.Node) {
+	ok := l.pairs(n, "flow file", []string{"flow", "title", "start", "vars", "policy", "policy_rules", "states"}, func(k, v *yaml.Node) {
 		switch k.Value {
 		case "flow":
 			f.Flow, _ = l.name(v, "flow")
@@ -187,6 +187,8 @@ func (l *loader) file(n *yaml.Node, f *File) {
 			f.Vars = l.values(v, "vars")
 		case "policy":
 			f.Policy = l.values(v, "policy")
+		case "policy_rules":
+			f.PolicyRules = l.policyRules(v)
 		case "states":
 			states = v
 		}

@@ -14,7 +14,8 @@ type PolicyValue struct {
 
 // WithPolicy returns a copy of the flow whose policy values are overridden
 // by values, for example by a regional overlay. Every key must be one the
-// flow declares, with a value of the declared kind (ints widen to floats).
+// flow declares, with a value of the declared kind (ints widen to floats),
+// and the values must meet the flow's policy_rules.
 // The copy shares the compiled states and has its own hash, so snapshots of
 // one region's sessions do not restore under another's policy.
 func (f *Flow) WithPolicy(values map[string]PolicyValue) (*Flow, error) {
@@ -42,6 +43,9 @@ func (f *Flow) WithPolicy(values map[string]PolicyValue) (*Flow, error) {
 		}
 		cp.policy[k] = v
 		cp.psource[k] = pv.Pos
+	}
+	if len(errs) == 0 {
+		errs = cp.brokenRules(func(k string) bool { _, ok := values[k]; return ok })
 	}
 	errs.Sort()
 	if err := errs.Err(); err != nil {

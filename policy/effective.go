@@ -15,8 +15,9 @@ var ErrCountry = errors.New("bad country code")
 
 // Check holds every overlay to the flows it sets values for: the flow must
 // be one of flows (by name), each key one the flow's policy declares, each
-// value of the declared kind. Every problem is reported, as an
-// engine.ErrorList.
+// value of the declared kind, and the region's effective values (its
+// ancestors' included) must meet the flow's policy_rules. Every problem is
+// reported, as an engine.ErrorList.
 func (s *Set) Check(flows map[string]*engine.Flow) error {
 	var errs engine.ErrorList
 	names := make([]string, 0, len(flows))
@@ -32,7 +33,7 @@ func (s *Set) Check(flows map[string]*engine.Flow) error {
 				errs.Add(fo.pos, "region %s sets policy for unknown flow %s%s", r.Name, name, engine.Suggest(name, names))
 				continue
 			}
-			if _, err := fl.WithPolicy(fo.values); err != nil {
+			if _, err := fl.WithPolicy(r.Merged(name)); err != nil {
 				errs = append(errs, listOf(err)...)
 			}
 		}
