@@ -30,8 +30,8 @@ import (
 const exitUnfinished = 3 // the run could not finish: portal failure, answers exhausted
 
 // defaultCredentials is where the device credential store lives unless
-// --credentials says otherwise.
-const defaultCredentials = ".tether/credentials.json"
+// --credentials says otherwise (docs/credentials.md).
+const defaultCredentials = credstore.DefaultPath
 
 var runCommand = &Command{
 	Name:  "run",
@@ -299,8 +299,14 @@ func newDemo(fx demoportal.Fixture, now func() time.Time, seed uint64, sms io.Wr
 		return nil, err
 	}
 	// The demo portal lives for one run; the device's own connection,
-	// saved by an earlier run, is a token it issued then.
-	if saved, ok, err := d.store.Load(context.Background(), actions.DefaultApp); err == nil && ok {
+	// saved by an earlier run, is a token it issued then. A store that
+	// cannot be used (corrupt, or open to others) stops the run before it
+	// starts rather than at its first save.
+	saved, ok, err := d.store.Load(context.Background(), actions.DefaultApp)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
 		d.portal.Remember(saved)
 	}
 	d.reg, err = actions.Registry(actions.Ports{
