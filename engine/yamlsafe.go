@@ -112,8 +112,8 @@ func byteSize(n int) string {
 // comments), for the caller to say what it expected.
 //
 // Every problem is an ErrorList of file:line:col messages: a YAML syntax
-// error (yaml.v3 reports its line only, so the column is 1), a file over a
-// budget (at the point where the budget runs out), an alias to a node that
+// error (at the line and column where parsing fails, see syntaxError), a
+// file over a budget (at the point where the budget runs out), an alias to a node that
 // contains it, a second document, and duplicate mapping keys (at the
 // second, naming the first). Duplicate keys are the only problems that
 // still give a tree: the repeated pairs are dropped from it, so a loader
@@ -293,8 +293,15 @@ func target(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// of returns the measure of n, which measureAll has measured.
-func (b *budget) of(n *yaml.Node) measure { return b.sizes[target(n)] }
+// of returns the measure of n, which measureAll has measured. Scalars are
+// not kept: they are most of a file, and all alike.
+func (b *budget) of(n *yaml.Node) measure {
+	t := target(n)
+	if t.Kind != yaml.MappingNode && t.Kind != yaml.SequenceNode {
+		return measure{nodes: 1}
+	}
+	return b.sizes[t]
+}
 
 // measureAll measures every node reachable from root, following aliases,
 // each node once: the work is linear in the file however its aliases
@@ -334,6 +341,10 @@ func (b *budget) measureAll(root *yaml.Node) *yaml.Node {
 		c := top.n.Content[top.i]
 		top.i++
 		t := target(c)
+		if t.Kind != yaml.MappingNode && t.Kind != yaml.SequenceNode {
+			top.m = capped(measure{nodes: top.m.nodes + 1, depth: top.m.depth})
+			continue
+		}
 		if m, ok := b.sizes[t]; ok {
 			top.m = capped(measure{nodes: top.m.nodes + m.nodes, depth: max(top.m.depth, m.depth+1)})
 			continue

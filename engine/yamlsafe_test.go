@@ -240,3 +240,27 @@ func addCorpus(f *testing.F, dir string) {
 		f.Add(src)
 	}
 }
+
+// BenchmarkDecodeYAML times the worst inputs within reach of the budgets:
+// a file of the most nodes its size allows (refused at the node budget
+// after yaml.v3 has parsed it all), an alias bomb, and a syntax error at
+// the end of the largest file whose errors are located.
+func BenchmarkDecodeYAML(b *testing.B) {
+	dense := "v: " + hostile.DenseList(engine.DefaultMaxYAMLBytes/2)
+	located := strings.Repeat("a: b\n", (32<<10)/5-2) + "x: y: z\n"
+	for _, bm := range []struct{ name, src string }{
+		{"dense", dense[:engine.DefaultMaxYAMLBytes-2] + "]\n"},
+		{"laughs", "l:\n" + hostile.Laughs("  ", "l", 9, 9)},
+		{"located syntax error", located},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			src := []byte(bm.src)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := engine.DecodeYAML("f.yaml", src, engine.YAMLLimits{}); err == nil {
+					b.Fatal("DecodeYAML accepted a hostile input")
+				}
+			}
+		})
+	}
+}
