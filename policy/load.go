@@ -149,6 +149,11 @@ func Load(dir string) (*Set, error) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
+		// Opening a named pipe would wait for a writer forever.
+		if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+			errs.Add(engine.Pos{File: path}, "not a regular file (%s): an overlay is a YAML file", fi.Mode().Type())
+			continue
+		}
 		data, err := engine.ReadYAMLFile(path, engine.YAMLLimits{})
 		var list engine.ErrorList
 		if errors.As(err, &list) {
