@@ -4,6 +4,8 @@
 // kilobytes, not megabytes; each loader's tests wrap them in the shape of
 // its own files (a flow's states, an overlay's policy, a fixture's
 // accounts, an answers list) and assert the error and the memory taken.
+// Corpus reads a loader's committed small cases, and Check holds a loader
+// to a case: exactly its errors, within MaxAlloc.
 //
 //	src := "vars:\n" + hostile.Laughs("  ", "l", 9, 9) + hostile.Aliases("  ", "v", "l8", 2000)
 //	alloc := hostile.Alloc(func() { engine.Load("f.yaml", []byte(src)) })
