@@ -14,7 +14,9 @@ type File struct {
 	Start  Ident
 	Vars   []*ValueDecl
 	Policy []*ValueDecl
-	States []*StateDecl
+	// PolicyRules bound the policy's values (see policyrules.go).
+	PolicyRules []*PolicyRule
+	States      []*StateDecl
 }
 
 // Ident is a name at a position.

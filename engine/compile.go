@@ -152,6 +152,7 @@ func (c *compiler) flow(f *File) *Flow {
 	for k, kind := range fl.pkinds {
 		policyType[k] = kind.exprType()
 	}
+	c.policyRules(fl, f.PolicyRules, policyType)
 	for _, s := range fl.states {
 		c.compileState(fl, s, inputs[s], policyType)
 	}
@@ -681,11 +682,15 @@ func (c *compiler) compile(e *Expr, sc *scope, want Kind, what string) (*vm.Prog
 }
 
 // exprError maps an expr error's line and column into the flow file.
-func (c *compiler) exprError(e *Expr, err error) {
+func (c *compiler) exprError(e *Expr, err error) { c.errs = append(c.errs, exprErrorAt(e, err, "")) }
+
+// exprErrorAt positions an error expr returned for e (compiling or running
+// it) in the flow file, keeping expr's caret snippet; prefix goes before
+// expr's message.
+func exprErrorAt(e *Expr, err error, prefix string) *Error {
 	var fe *file.Error
 	if !errors.As(err, &fe) {
-		c.errs.Add(e.Pos, "%v", err)
-		return
+		return &Error{Pos: e.Pos, Msg: prefix + err.Error()}
 	}
 	pos := e.Pos
 	switch {
@@ -698,12 +703,7 @@ func (c *compiler) exprError(e *Expr, err error) {
 		pos.Line += fe.Line - 1
 		pos.Col = 0
 	}
-	msg := fe.Message
-	if fe.Snippet == "" {
-		c.errs = append(c.errs, &Error{Pos: pos, Msg: msg})
-		return
-	}
-	c.errs = append(c.errs, &Error{Pos: pos, Msg: msg, Snippet: fe.Snippet})
+	return &Error{Pos: pos, Msg: prefix + fe.Message, Snippet: fe.Snippet}
 }
 
 // noSecrets reports an expression whose value would carry a secret into a

@@ -35,6 +35,7 @@ type Flow struct {
 	policy    map[string]any
 	pkinds    map[string]Kind
 	psource   map[string]Pos // where each effective policy value was set
+	rules     []*prule       // policy_rules, compiled
 
 	outcomes []string // final outcomes, sorted
 

@@ -1,11 +1,8 @@
 package engine
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,38 +11,38 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// LoadFile reads and loads the flow file at path.
+// LoadFile reads and loads the flow file at path, within the YAML budgets
+// (see DecodeYAML): a file over the size budget is not read past it.
 func LoadFile(path string) (*File, error) {
-	src, err := os.ReadFile(path)
+	src, err := ReadYAMLFile(path, YAMLLimits{})
 	if err != nil {
+		var list ErrorList
+		if errors.As(err, &list) {
+			return nil, list
+		}
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	return Load(path, src)
 }
 
 // Load parses a flow file. It reports every syntax problem it finds (unknown
-// or duplicate keys, values of the wrong shape) as an ErrorList; it never
-// panics, whatever the input.
+// or duplicate keys, values of the wrong shape, a file over the YAML
+// budgets of DecodeYAML) as an ErrorList; it never panics, whatever the
+// input.
 func Load(path string, src []byte) (*File, error) {
 	l := &loader{path: path}
 	f := &File{Path: path, Source: src}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			l.errs.Add(Pos{File: path, Line: 1, Col: 1}, "empty flow file")
-			return nil, l.errs
+	root, err := DecodeYAML(path, src, YAMLLimits{})
+	if root == nil {
+		if err != nil {
+			return nil, err
 		}
-		l.errs = append(l.errs, yamlError(path, err))
+		l.errs.Add(Pos{File: path, Line: 1, Col: 1}, "empty flow file")
 		return nil, l.errs
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		l.errs.Add(l.pos(&extra), "a flow file holds one YAML document")
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
+	var dups ErrorList // duplicate keys: the tree holds the first of each
+	if errors.As(err, &dups) {
+		l.errs = append(l.errs, dups...)
 	}
 	l.file(root, f)
 	l.errs.Sort()
@@ -53,18 +50,6 @@ func Load(path string, src []byte) (*File, error) {
 		return nil, err
 	}
 	return f, nil
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// yamlError turns yaml.v3's "yaml: line N: msg" into a positioned error.
-func yamlError(path string, err error) *Error {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{Pos: Pos{File: path, Line: line, Col: 1}, Msg: m[2]}
-	}
-	return &Error{Pos: Pos{File: path, Line: 1, Col: 1}, Msg: strings.TrimPrefix(msg, "yaml: ")}
 }
 
 type loader struct {
@@ -190,7 +175,7 @@ func (l *loader) expr(n *yaml.Node, what string) *Expr {
 
 func (l *loader) file(n *yaml.Node, f *File) {
 	var states *yaml.Node
-	ok := l.pairs(n, "flow file", []string{"flow", "title", "start", "vars", "policy", "states"}, func(k, v *yaml.Node) {
+	ok := l.pairs(n, "flow file", []string{"flow", "title", "start", "vars", "policy", "policy_rules", "states"}, func(k, v *yaml.Node) {
 		switch k.Value {
 		case "flow":
 			f.Flow, _ = l.name(v, "flow")
@@ -202,6 +187,8 @@ func (l *loader) file(n *yaml.Node, f *File) {
 			f.Vars = l.values(v, "vars")
 		case "policy":
 			f.Policy = l.values(v, "policy")
+		case "policy_rules":
+			f.PolicyRules = l.policyRules(v)
 		case "states":
 			states = v
 		}

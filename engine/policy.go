@@ -15,7 +15,8 @@ type PolicyValue struct {
 
 // WithPolicy returns a copy of the flow whose policy values are overridden
 // by values, for example by a regional overlay. Every key must be one the
-// flow declares, with a value of the declared kind (ints widen to floats).
+// flow declares, with a value of the declared kind (ints widen to floats),
+// and the values must meet the flow's policy_rules.
 // The copy shares the compiled states and has its own hash, so snapshots of
 // one region's sessions do not restore under another's policy. Subflows
 // keep the policy they had; WithPolicies sets theirs too.
@@ -47,6 +48,7 @@ func (f *Flow) withPolicies(byFlow map[string]map[string]PolicyValue, done map[*
 	cp.policy = maps.Clone(f.policy)
 	cp.psource = maps.Clone(f.psource)
 	values := byFlow[f.name]
+	before := len(*errs)
 	for _, k := range sortedKeys(values) {
 		pv := values[k]
 		kind, ok := f.pkinds[k]
@@ -61,6 +63,9 @@ func (f *Flow) withPolicies(byFlow map[string]map[string]PolicyValue, done map[*
 		}
 		cp.policy[k] = v
 		cp.psource[k] = pv.Pos
+	}
+	if len(*errs) == before {
+		*errs = append(*errs, cp.brokenRules(func(k string) bool { _, ok := values[k]; return ok })...)
 	}
 	cp.subs = make([]*Flow, len(f.subs))
 	for i, sub := range f.subs {

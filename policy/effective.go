@@ -14,9 +14,11 @@ import (
 var ErrCountry = errors.New("bad country code")
 
 // Check holds every overlay to the flows it sets values for: the flow must
-// be one of flows (by name; a nil flow exists but is not checked against), each key one the flow's policy declares, each
-// value of the declared kind. Every problem is reported, as an
-// engine.ErrorList.
+// be one of flows (by name; a nil flow exists but is not checked against:
+// it has problems of its own), each key one the flow's policy declares,
+// each value of the declared kind, and the region's effective values (its
+// ancestors' included) must meet the flow's policy_rules. Every problem is
+// reported, as an engine.ErrorList.
 func (s *Set) Check(flows map[string]*engine.Flow) error {
 	var errs engine.ErrorList
 	names := make([]string, 0, len(flows))
@@ -35,7 +37,7 @@ func (s *Set) Check(flows map[string]*engine.Flow) error {
 			if fl == nil {
 				continue // the flow has problems of its own, reported with it
 			}
-			if _, err := fl.WithPolicy(fo.values); err != nil {
+			if _, err := fl.WithPolicy(r.Merged(name)); err != nil {
 				errs = append(errs, listOf(err)...)
 			}
 		}

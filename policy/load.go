@@ -1,12 +1,12 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -149,7 +149,17 @@ func Load(dir string) (*Set, error) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
-		data, err := os.ReadFile(path)
+		// Opening a named pipe would wait for a writer forever.
+		if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+			errs.Add(engine.Pos{File: path}, "not a regular file (%s): an overlay is a YAML file", fi.Mode().Type())
+			continue
+		}
+		data, err := engine.ReadYAMLFile(path, engine.YAMLLimits{})
+		var list engine.ErrorList
+		if errors.As(err, &list) {
+			errs = append(errs, list...)
+			continue
+		}
 		if err != nil {
 			errs.Add(engine.Pos{File: path}, "%v", err)
 			continue
@@ -164,7 +174,6 @@ func Load(dir string) (*Set, error) {
 }
 
 var (
-	yamlLine   = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 	countryRE  = regexp.MustCompile(`^[A-Z]{2}$`)
 	regionRE   = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 	identRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -179,23 +188,17 @@ func ValidCountry(code string) bool { return actions.IsRegion(code) }
 // parse reads one overlay file. It returns nil when the file has no usable
 // region name, after reporting why.
 func parse(path string, data []byte, errs *engine.ErrorList) *Region {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		msg := err.Error()
-		pos := engine.Pos{File: path, Line: 1, Col: 1}
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			pos.Line, _ = strconv.Atoi(m[1])
-			msg = m[2]
+	top, err := engine.DecodeYAML(path, data, engine.YAMLLimits{})
+	var list engine.ErrorList
+	errors.As(err, &list) // repeated keys: the tree holds the first of each
+	*errs = append(*errs, list...)
+	if top == nil {
+		if err == nil {
+			errs.Add(engine.Pos{File: path, Line: 1, Col: 1}, "empty overlay: want %s", topKeyList)
 		}
-		errs.Add(pos, "%s", strings.TrimPrefix(msg, "yaml: "))
-		return nil
-	}
-	if len(doc.Content) == 0 {
-		errs.Add(engine.Pos{File: path, Line: 1, Col: 1}, "empty overlay: want %s", topKeyList)
 		return nil
 	}
 	p := &parser{path: path, errs: errs}
-	top := doc.Content[0]
 	r := &Region{File: path, countryPos: map[string]engine.Pos{}, flows: map[string]*flowOverlay{}}
 	named := false
 	ok := p.pairs(top, "overlay", func(k, v *yaml.Node) {
@@ -250,28 +253,32 @@ func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 }
 
 // pairs calls fn for each key and value of a mapping, reporting keys that
-// are not plain scalars or that repeat. It reports false when n is not a
-// mapping.
+// are not plain scalars (engine.DecodeYAML has reported and dropped
+// repeated ones). It reports false when n is not a mapping.
 func (p *parser) pairs(n *yaml.Node, what string, fn func(k, v *yaml.Node)) bool {
+	n = resolve(n)
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, "%s must be a mapping, not %s", what, describe(n))
 		return false
 	}
-	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
+		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
 			p.errorf(k, "%s: keys must be plain names", what)
 			continue
 		}
-		if first, dup := seen[k.Value]; dup {
-			p.errorf(k, "%s: duplicate key %s (first at line %d)", what, k.Value, first.Line)
-			continue
-		}
-		seen[k.Value] = k
 		fn(k, v)
 	}
 	return true
+}
+
+// resolve follows an alias to the node it stands for; engine.DecodeYAML
+// has held aliases to the file's budgets and refused cycles.
+func resolve(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return n.Alias
+	}
+	return n
 }
 
 func (p *parser) str(n *yaml.Node, what string) (string, bool) {

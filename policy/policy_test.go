@@ -102,7 +102,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:  "syntax error",
 			files: map[string]string{"regions/a.yaml": "region: a\ncountries: [DE\n"},
-			want:  []string{"regions/a.yaml:1:1: did not find expected ',' or ']'"},
+			want:  []string{"regions/a.yaml:2:13: did not find expected ',' or ']'"},
 		},
 		{
 			name:  "empty file",
@@ -210,7 +210,7 @@ flows:
 `},
 			want: []string{
 				"regions/a.yaml:5:14: policy attempts of flow door has no value",
-				"regions/a.yaml:7:5: flows.door: duplicate key attempts (first at line 5)",
+				`regions/a.yaml:7:5: duplicate key "attempts" (first at regions/a.yaml:5:5)`,
 				`regions/a.yaml:8:3: flow name "door-2" is not a name`,
 				"regions/a.yaml:9:9: flows.hall must be a mapping, not a list",
 			},

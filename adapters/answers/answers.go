@@ -4,28 +4,33 @@
 // An answers file is a YAML list; each item answers the next prompt or
 // advances the clock:
 //
-//   - state: sign_in              # optional: the prompt this answer is for
-//     choice: continue
-//     fields:
-//     email: family@example.com
-//     password: Family-pass-2024
-//   - wait: 31s                   # let 31 seconds pass (timers may fire)
-//   - choice: continue
-//     fields: {code: "{{sms}}"}   # the code the demo SMS gateway last sent
+//	# answers.yaml
+//	- state: sign_in              # optional: the prompt this answer is for
+//	  choice: continue
+//	  fields:
+//	    email: family@example.com
+//	    password: Family-pass-2024
+//	- wait: 31s                   # let 31 seconds pass (timers may fire)
+//	- flow: signup                # optional: a subflow's prompt
+//	  state: details
+//	  choice: cancel
+//	- choice: continue
+//	  fields: {code: "{{sms}}"}   # the code the demo SMS gateway last sent
 //
 // Field values are text; `{{NAME}}` is replaced by what the driver's lookup
 // gives for NAME (the run command provides `sms`, the last demo SMS code,
 // and `captcha`, the answer to the last demo CAPTCHA).
+//
+// The file is user data: it is read within the YAML budgets of
+// engine.DecodeYAML, and every problem in it is reported at once.
 package answers
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,8 +42,9 @@ import (
 
 // Answer is one item of an answers file.
 type Answer struct {
-	Line   int // where it starts in the file
-	State  string
+	Line   int    // where it starts in the file
+	Flow   string // the flow whose prompt it answers (a subflow's name); empty: any
+	State  string // the state whose prompt it answers; empty: any
 	Choice string
 	Fields map[string]string
 	Wait   time.Duration
@@ -48,90 +54,88 @@ type Answer struct {
 // file holds.
 var ErrExhausted = errors.New("answers file exhausted")
 
-// Load reads an answers file.
+// Load reads an answers file, within the YAML budgets of
+// engine.DecodeYAML.
 func Load(path string) ([]Answer, error) {
-	data, err := os.ReadFile(path)
+	data, err := engine.ReadYAMLFile(path, engine.YAMLLimits{})
+	var list engine.ErrorList
+	if errors.As(err, &list) {
+		return nil, list
+	}
 	if err != nil {
 		return nil, fmt.Errorf("answers: %w", err)
 	}
 	return Parse(path, data)
 }
 
-// Parse parses an answers file's contents; name is used in error messages,
-// which carry file:line:col.
+const answerKeys = "flow, state, choice, fields or wait"
+
+// Parse parses an answers file's contents; name is used in error messages.
+// Every problem is reported, as an engine.ErrorList of name:line:col
+// messages: YAML syntax errors, the budgets of engine.DecodeYAML, a second
+// document, repeated keys, and answers that are malformed. No message
+// quotes a field's value, which may be a password.
 func Parse(name string, data []byte) ([]Answer, error) {
-	var doc yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: the answers file is empty; it is a list of answers", name)
-		}
-		return nil, fmt.Errorf("%s: %v", name, err)
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
-	}
+	root, err := engine.DecodeYAML(name, data, engine.YAMLLimits{})
 	var errs engine.ErrorList
+	errors.As(err, &errs) // repeated keys: the tree holds the first of each
+	if root == nil {
+		if err != nil {
+			return nil, err
+		}
+		errs.Add(engine.Pos{File: name, Line: 1, Col: 1}, "the answers file is empty; it is a list of answers")
+		return nil, errs
+	}
 	pos := func(n *yaml.Node) engine.Pos { return engine.Pos{File: name, Line: n.Line, Col: n.Column} }
-	if root.Kind != yaml.SequenceNode {
-		errs.Add(pos(root), "an answers file is a list of answers")
+	if root = resolve(root); root.Kind != yaml.SequenceNode {
+		errs.Add(pos(root), "an answers file is a list of answers, not %s", engine.NodeShape(root))
 		return nil, errs
 	}
 	var out []Answer
 	for _, item := range root.Content {
+		item = resolve(item)
 		if item.Kind != yaml.MappingNode {
-			errs.Add(pos(item), "an answer is a mapping with choice and fields, or wait")
+			errs.Add(pos(item), "an answer is a mapping with choice and fields, or wait, not %s", engine.NodeShape(item))
 			continue
 		}
 		a := Answer{Line: item.Line}
-		seen := map[string]bool{}
 		for i := 0; i+1 < len(item.Content); i += 2 {
-			k, v := item.Content[i], item.Content[i+1]
-			if seen[k.Value] {
-				errs.Add(pos(k), "duplicate key %q", k.Value)
-				continue
-			}
-			seen[k.Value] = true
+			k, v := item.Content[i], resolve(item.Content[i+1])
 			switch k.Value {
-			case "state", "choice":
+			case "flow", "state", "choice":
 				if v.Kind != yaml.ScalarNode || v.Value == "" {
-					errs.Add(pos(v), "%s must be a name", k.Value)
+					errs.Add(pos(v), "%s must be a name, not %s", k.Value, engine.NodeShape(v))
 					continue
 				}
-				if k.Value == "state" {
+				switch k.Value {
+				case "flow":
+					a.Flow = v.Value
+				case "state":
 					a.State = v.Value
-				} else {
+				default:
 					a.Choice = v.Value
 				}
 			case "wait":
 				d, err := time.ParseDuration(v.Value)
-				if err != nil || d <= 0 {
-					errs.Add(pos(v), "wait must be a positive duration such as 30s, not %q", v.Value)
+				if v.Kind != yaml.ScalarNode || err != nil || d <= 0 {
+					what := engine.NodeShape(v)
+					if v.Kind == yaml.ScalarNode {
+						what = strconv.Quote(v.Value) // a wait is no secret
+					}
+					errs.Add(pos(v), "wait must be a positive duration such as 30s, not %s", what)
 					continue
 				}
 				a.Wait = d
 			case "fields":
-				if v.Kind != yaml.MappingNode {
-					errs.Add(pos(v), "fields must be a mapping of field names to values")
-					continue
-				}
-				a.Fields = map[string]string{}
-				for j := 0; j+1 < len(v.Content); j += 2 {
-					fk, fv := v.Content[j], v.Content[j+1]
-					if fv.Kind != yaml.ScalarNode {
-						errs.Add(pos(fv), "field %s must be a single value", fk.Value)
-						continue
-					}
-					a.Fields[fk.Value] = fv.Value
-				}
+				a.Fields = fields(v, pos, &errs)
 			default:
-				errs.Add(pos(k), "unknown key %q (want state, choice, fields or wait)", k.Value)
+				errs.Add(pos(k), "unknown key %q (want %s)", k.Value, answerKeys)
 			}
 		}
 		switch {
-		case a.Wait > 0 && (a.Choice != "" || a.Fields != nil || a.State != ""):
+		case hasKey(item, "wait") && (hasKey(item, "choice") || hasKey(item, "fields") || hasKey(item, "state") || hasKey(item, "flow")):
 			errs.Add(pos(item), "an answer either waits or answers, not both")
-		case a.Wait == 0 && a.Choice == "" && !seen["wait"]:
+		case !hasKey(item, "wait") && !hasKey(item, "choice"):
 			errs.Add(pos(item), "an answer needs a choice")
 		}
 		out = append(out, a)
@@ -141,6 +145,47 @@ func Parse(name string, data []byte) ([]Answer, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// fields reads an answer's fields: names mapped to text.
+func fields(n *yaml.Node, pos func(*yaml.Node) engine.Pos, errs *engine.ErrorList) map[string]string {
+	if n.Kind != yaml.MappingNode {
+		errs.Add(pos(n), "fields must be a mapping of field names to values, not %s", engine.NodeShape(n))
+		return nil
+	}
+	out := make(map[string]string, len(n.Content)/2)
+	for j := 0; j+1 < len(n.Content); j += 2 {
+		k, v := resolve(n.Content[j]), resolve(n.Content[j+1])
+		switch {
+		case k.Kind != yaml.ScalarNode || k.Value == "":
+			errs.Add(pos(k), "a field's name must be a name, not %s", engine.NodeShape(k))
+		case v.Kind != yaml.ScalarNode:
+			errs.Add(pos(v), "field %s must be a single value, not %s", k.Value, engine.NodeShape(v))
+		case v.Tag == "!!null":
+			errs.Add(pos(v), "field %s has no value (write \"\" for an empty one)", k.Value)
+		default:
+			out[k.Value] = v.Value
+		}
+	}
+	return out
+}
+
+// resolve follows an alias to the node it stands for; engine.DecodeYAML
+// has already held aliases to the file's budgets and refused cycles.
+func resolve(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return n.Alias
+	}
+	return n
+}
+
+func hasKey(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
 }
 
 // Driver hands out a file's answers in order.
@@ -164,9 +209,14 @@ var placeholder = regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}`)
 
 // Next returns the reply to the prompt at step. problem is the error the
 // previous reply got (an *engine.InputError, say): a scripted run cannot
-// correct itself, so Next fails with it rather than answer again.
+// correct itself, so Next fails with it rather than answer again. An
+// answer that names a flow or a state the session is not at is an error
+// too, naming the answer's line.
 func (d *Driver) Next(ctx context.Context, step engine.Step, problem error) (host.Reply, error) {
 	if problem != nil {
+		if d.next == 0 {
+			return host.Reply{}, fmt.Errorf("%s: %w", d.name, problem)
+		}
 		prev := d.answers[d.next-1]
 		return host.Reply{}, fmt.Errorf("%s:%d: answer rejected: %w", d.name, prev.Line, problem)
 	}
@@ -178,8 +228,12 @@ func (d *Driver) Next(ctx context.Context, step engine.Step, problem error) (hos
 	if a.Wait > 0 {
 		return host.Reply{Wait: a.Wait, Line: a.Line}, nil
 	}
-	if a.State != "" && a.State != step.State {
-		return host.Reply{}, fmt.Errorf("%s:%d: this answer is for state %s, but the session waits at %s", d.name, a.Line, a.State, step.State)
+	if a.Flow != "" && a.Flow != step.Flow || a.State != "" && a.State != step.State {
+		at := step.State
+		if a.Flow != "" {
+			at = where(step.Flow, step.State)
+		}
+		return host.Reply{}, fmt.Errorf("%s:%d: this answer is for %s, but the session waits at %s", d.name, a.Line, where(a.Flow, a.State), at)
 	}
 	r := host.Reply{Choice: a.Choice, Line: a.Line}
 	if len(a.Fields) > 0 {
@@ -200,6 +254,18 @@ func (d *Driver) Next(ctx context.Context, step engine.Step, problem error) (hos
 		}
 	}
 	return r, nil
+}
+
+// where names the place an answer is for: "state S", "state S of flow F",
+// or "flow F" when the answer names no state.
+func where(flow, state string) string {
+	switch {
+	case flow == "":
+		return "state " + state
+	case state == "":
+		return "flow " + flow
+	}
+	return "state " + state + " of flow " + flow
 }
 
 // Remaining returns how many answers have not been used.

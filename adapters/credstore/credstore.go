@@ -1,16 +1,28 @@
 // Package credstore is the device credential store: a JSON file, readable by
 // its owner only, holding one entry per application of the vendor — the
 // portal's device token, the account, and the plan activated on this device.
-// It never holds a password.
+// It never holds a password. The CLI keeps it in .tether/credentials.json
+// (DefaultPath) unless told otherwise.
 //
 //	store := credstore.New(filepath.Join(configDir, "tether", "credentials.json"))
 //	entry, ok, err := store.Load(ctx, "tether")
 //
-// Writes are atomic: a temporary file in the same directory is written,
-// synced and renamed over the store. A missing file holds no credentials. A
-// file that cannot be parsed is reported with the file's name and what is
-// wrong with it, never its content, and is never overwritten: Save and
-// Delete fail until someone repairs or removes it.
+// Every read-modify-write (Save, Delete) holds an exclusive lock on
+// PATH.lock, across processes, so that two processes saving at once lose
+// nothing. Writes are atomic: a temporary file in the same directory is
+// written, synced and renamed over the store, so a crash leaves the old
+// store or the new one, never half of one. A missing file holds no
+// credentials. A file that cannot be parsed is reported with the file's
+// name and what is wrong with it, never its content, and is never
+// overwritten: Save and Delete fail until someone repairs or removes it.
+//
+// A store someone else could read or replace is refused, by every method,
+// with an error wrapping ErrInsecure that says how to fix it: a store that
+// is a symbolic link or not a regular file, one readable or writable by
+// group or others, one owned by another user, or one in a directory that
+// another user owns or can write to (unless the directory has the sticky
+// bit, as /tmp does, which stops others from replacing files they do not
+// own). See docs/credentials.md.
 package credstore
 
 import (
@@ -26,12 +38,26 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gofrs/flock"
+
 	"github.com/tetherflow/tether/actions"
 )
 
 // ErrCorrupt is wrapped by the error returned for a store file that cannot
 // be parsed or holds invalid entries.
 var ErrCorrupt = errors.New("credential store is corrupt")
+
+// ErrInsecure is wrapped by the error returned for a store that someone
+// other than its owner could read or replace; the error says how to fix it.
+var ErrInsecure = errors.New("insecure credential store")
+
+// DefaultPath is where the CLI keeps the store, relative to the working
+// directory.
+const DefaultPath = ".tether/credentials.json"
+
+// lockRetry is how often a Save or Delete waiting for another process's
+// lock tries again.
+const lockRetry = 5 * time.Millisecond
 
 // Mode is the permission the store file is written with.
 const Mode fs.FileMode = 0o600
@@ -40,7 +66,8 @@ const Mode fs.FileMode = 0o600
 const formatVersion = 1
 
 // Store is a credential store kept in one file. A Store is safe for
-// concurrent use by one process; it does not lock against other processes.
+// concurrent use, and its writes are safe against other processes using
+// the same file.
 type Store struct {
 	path string
 	mu   sync.Mutex
@@ -85,7 +112,8 @@ type entry struct {
 
 // Credentials returns every saved entry, sorted by application. A missing
 // file gives none. It returns an error wrapping ErrCorrupt for a file that
-// cannot be parsed.
+// cannot be parsed, and one wrapping ErrInsecure for a store others could
+// read or replace.
 func (s *Store) Credentials(ctx context.Context) ([]actions.Credential, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -127,7 +155,8 @@ func (s *Store) Status(ctx context.Context, app string) (st Status, ok bool, err
 
 // Save stores c as app c.App's entry, replacing any previous one. It fails
 // when c has no App or no Token, and, without touching the file, when the
-// file cannot be parsed.
+// file cannot be parsed or is insecure, or when ctx ends before another
+// process's save is done.
 func (s *Store) Save(ctx context.Context, c actions.Credential) error {
 	if c.App == "" {
 		return fmt.Errorf("save credentials to %s: the entry has no application", s.path)
@@ -135,19 +164,16 @@ func (s *Store) Save(ctx context.Context, c actions.Credential) error {
 	if c.Token == "" {
 		return fmt.Errorf("save credentials of %s to %s: the entry has no token", c.App, s.path)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.read()
+	err := s.update(ctx, true, func(f *file) bool {
+		e := entry(c)
+		if i := slices.IndexFunc(f.Entries, func(x entry) bool { return x.App == c.App }); i >= 0 {
+			f.Entries[i] = e
+		} else {
+			f.Entries = append(f.Entries, e)
+		}
+		return true
+	})
 	if err != nil {
-		return fmt.Errorf("save credentials of %s: %w", c.App, err)
-	}
-	e := entry(c)
-	if i := slices.IndexFunc(f.Entries, func(x entry) bool { return x.App == c.App }); i >= 0 {
-		f.Entries[i] = e
-	} else {
-		f.Entries = append(f.Entries, e)
-	}
-	if err := s.write(ctx, f); err != nil {
 		return fmt.Errorf("save credentials of %s: %w", c.App, err)
 	}
 	return nil
@@ -156,26 +182,113 @@ func (s *Store) Save(ctx context.Context, c actions.Credential) error {
 // Delete removes app's entry, reporting whether there was one. The file is
 // kept, emptied of that entry, so other applications' entries survive.
 func (s *Store) Delete(ctx context.Context, app string) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.read()
+	deleted := false
+	err := s.update(ctx, false, func(f *file) bool {
+		n := len(f.Entries)
+		f.Entries = slices.DeleteFunc(f.Entries, func(x entry) bool { return x.App == app })
+		deleted = len(f.Entries) < n
+		return deleted
+	})
 	if err != nil {
 		return false, fmt.Errorf("delete credentials of %s: %w", app, err)
 	}
-	n := len(f.Entries)
-	f.Entries = slices.DeleteFunc(f.Entries, func(x entry) bool { return x.App == app })
-	if len(f.Entries) == n {
-		return false, nil
+	return deleted, nil
+}
+
+// update reads the store, lets change modify it, and writes it back when
+// change says so, holding the store's lock across processes throughout.
+// create says whether a missing store is to be created (and its
+// directory); a Delete from a store that does not exist has nothing to do.
+func (s *Store) update(ctx context.Context, create bool, change func(*file) bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dir := filepath.Dir(s.path)
+	if err := s.secure(); err != nil {
+		return err
 	}
-	if err := s.write(ctx, f); err != nil {
-		return false, fmt.Errorf("delete credentials of %s: %w", app, err)
+	if !create {
+		if _, err := os.Lstat(s.path); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 	}
-	return true, nil
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create credential store directory: %w", err)
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	f, err := s.read()
+	if err != nil || !change(&f) {
+		return err
+	}
+	return s.write(ctx, f)
+}
+
+// lock takes the exclusive lock on PATH.lock, waiting for another process
+// to release it until ctx ends. The lock file is never removed: removing
+// it would let two processes lock two different files.
+func (s *Store) lock(ctx context.Context) (unlock func(), err error) {
+	path := s.path + ".lock"
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, fmt.Errorf("%w: its lock file %s is a symbolic link; remove it (rm %s)", ErrInsecure, path, path)
+	}
+	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR|noFollow), flock.SetPermissions(Mode))
+	ok, err := fl.TryLockContext(ctx, lockRetry)
+	if err != nil || !ok {
+		if err == nil {
+			err = ctx.Err()
+		}
+		return nil, fmt.Errorf("lock credential store: %w", err)
+	}
+	// Opened without following a link; it must be a file of ours, as the
+	// store itself must be.
+	fi, err := fl.Stat()
+	if err == nil {
+		err = checkFile(fl.Path(), fi)
+	}
+	if err != nil {
+		fl.Unlock()
+		return nil, err
+	}
+	return func() { fl.Unlock() }, nil
+}
+
+// secure refuses a store that someone other than its owner could read or
+// replace: see the package documentation. A store that does not exist yet
+// is secure when its directory is (or does not exist either: Save creates
+// it, owner-only).
+func (s *Store) secure() error {
+	dir := filepath.Dir(s.path)
+	switch fi, err := os.Stat(dir); {
+	case err == nil:
+		if err := checkDir(dir, fi); err != nil {
+			return err
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("read credential store: %w", err)
+	}
+	fi, err := os.Lstat(s.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("read credential store: %w", err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		target, _ := os.Readlink(s.path)
+		return fmt.Errorf("%w: %s is a symbolic link (to %s): a token saved through it would land wherever the link points; replace the link with the file itself (mv %s %s), or use the file's own path",
+			ErrInsecure, s.path, target, target, s.path)
+	}
+	return checkFile(s.path, fi)
 }
 
 // read parses the file. Its errors name the file and what is wrong, never
 // any of its content: the content holds tokens.
 func (s *Store) read() (file, error) {
+	if err := s.secure(); err != nil {
+		return file{}, err
+	}
 	data, err := os.ReadFile(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return file{Version: formatVersion}, nil
@@ -237,9 +350,6 @@ func (s *Store) write(ctx context.Context, f file) error {
 	}
 	data = append(data, '\n')
 	dir := filepath.Dir(s.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create credential store directory: %w", err)
-	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("create temporary credential store: %w", err)

@@ -95,37 +95,32 @@ func TestSaveLoadDelete(t *testing.T) {
 func TestFileModeAndNoLeftovers(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
-	// Even a pre-existing, too-open file ends up owner-only.
-	if err := os.MkdirAll(filepath.Dir(s.Path()), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(s.Path(), []byte(`{"version":1,"entries":[]}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	for i := range 3 {
 		if err := s.Save(ctx, actions.Credential{App: "tether", Account: "a@example.com", Token: "tok", SavedAt: t0.Add(time.Duration(i))}); err != nil {
 			t.Fatalf("Save() error = %v", err)
 		}
 	}
-	fi, err := os.Stat(s.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Literally 0600, not the package's constant: a token file any user can
 	// read must fail this test.
-	if got := fi.Mode().Perm(); got != 0o600 {
-		t.Errorf("file mode = %v, want -rw-------", got)
+	for _, path := range []string{s.Path(), s.Path() + ".lock"} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != 0o600 {
+			t.Errorf("%s mode = %v, want -rw-------", filepath.Base(path), got)
+		}
 	}
 	entries, err := os.ReadDir(filepath.Dir(s.Path()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 {
-		var names []string
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		t.Errorf("directory holds %v, want only the store (no temporary files)", names)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"credentials.json", "credentials.json.lock"}; strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("directory holds %v, want %v (no temporary files)", names, want)
 	}
 }
 

@@ -1,10 +1,8 @@
 package demoportal
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/engine"
 )
 
 // Fixture is the content of a demo portal fixture file: the portal's
@@ -146,9 +145,14 @@ func (t *Token) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// LoadFixture reads and parses the fixture file at path.
+// LoadFixture reads and parses the fixture file at path, within the YAML
+// budgets of engine.DecodeYAML.
 func LoadFixture(path string) (Fixture, error) {
-	data, err := os.ReadFile(path)
+	data, err := engine.ReadYAMLFile(path, engine.YAMLLimits{})
+	var list engine.ErrorList
+	if errors.As(err, &list) {
+		return Fixture{}, list
+	}
 	if err != nil {
 		return Fixture{}, fmt.Errorf("load portal fixture: %w", err)
 	}
@@ -166,92 +170,120 @@ func LoadFixture(path string) (Fixture, error) {
 	return fx, nil
 }
 
-// ParseFixture parses a fixture; name is used in messages. Unknown keys are
-// errors, all reported at once as name:line:col: message. The fixture's
-// content is checked further by New.
+// ParseFixture parses a fixture; name is used in messages. Every problem
+// is reported at once, as an engine.ErrorList of name:line:col messages:
+// YAML syntax, the budgets of engine.DecodeYAML, repeated keys, unknown
+// keys, and values that do not have their key's type (a duration, a
+// time, a number). The fixture's content is checked further by New.
 func ParseFixture(name string, data []byte) (Fixture, error) {
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		return Fixture{}, fmt.Errorf("%s: %w", name, err)
+	root, err := engine.DecodeYAML(name, data, engine.YAMLLimits{})
+	var errs engine.ErrorList
+	errors.As(err, &errs) // repeated keys: the tree holds the first of each
+	if root == nil {
+		if err != nil {
+			return Fixture{}, err
+		}
+		errs.Add(engine.Pos{File: name, Line: 1, Col: 1}, "the portal fixture is empty; it holds %s", strings.Join(keysOf(reflect.TypeFor[Fixture]()), ", "))
+		return Fixture{}, errs
 	}
-	var errs []error
-	checkKeys(name, &doc, reflect.TypeFor[Fixture](), &errs)
+	check(name, root, reflect.TypeFor[Fixture](), "fixture", &errs)
 	var fx Fixture
-	if err := doc.Decode(&fx); err != nil {
-		// yaml.v3 says "line N: cannot unmarshal ..." per value: give each
-		// its file, as the other errors have it, and report them together.
-		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			if len(errs) > 0 { // a bad time, say, which checkKeys placed
-				return Fixture{}, errors.Join(errs...)
-			}
-			return Fixture{}, fmt.Errorf("%s: %w", name, err)
-		}
-		for _, m := range te.Errors {
-			if rest, ok := strings.CutPrefix(m, "line "); ok {
-				if line, msg, ok := strings.Cut(rest, ": "); ok {
-					errs = append(errs, fmt.Errorf("%s:%s: %s", name, line, msg))
-					continue
-				}
-			}
-			errs = append(errs, fmt.Errorf("%s: %s", name, m))
+	if len(errs) == 0 {
+		// check has held every value to its type: what yaml.v3 could
+		// still refuse has no position of its own.
+		if err := root.Decode(&fx); err != nil {
+			errs.Add(engine.Pos{File: name, Line: root.Line, Col: root.Column}, "%v", err)
 		}
 	}
-	if len(errs) > 0 {
-		return Fixture{}, errors.Join(errs...)
+	errs.Sort()
+	if err := errs.Err(); err != nil {
+		return Fixture{}, err
 	}
 	fx.Name = name
 	return fx, nil
 }
 
-// checkKeys reports every mapping key in n that the struct type t it
-// decodes into has no field for, and every time that does not parse.
-func checkKeys(name string, n *yaml.Node, t reflect.Type, errs *[]error) {
-	for n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode {
-		if n.Kind == yaml.AliasNode {
-			n = n.Alias
-		} else if len(n.Content) > 0 {
-			n = n.Content[0]
-		} else {
-			return
-		}
+var (
+	timeType     = reflect.TypeFor[time.Time]()
+	durationType = reflect.TypeFor[time.Duration]()
+)
+
+// check reports, at its position, every node under n that the type t it
+// decodes into cannot take: a key t has no field for, a list or mapping
+// where a value belongs, a value that does not parse as t. what names n
+// for messages (its key). It never quotes a string value: the fixture
+// holds passwords.
+func check(name string, n *yaml.Node, t reflect.Type, what string, errs *engine.ErrorList) {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias // engine.DecodeYAML has refused cycles and bombs
+	}
+	pos := engine.Pos{File: name, Line: n.Line, Col: n.Column}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return // left out: the zero value
 	}
 	switch {
-	case t == reflect.TypeFor[time.Time]() && n.Kind == yaml.ScalarNode:
-		// yaml.v3 reports a bad time without its position.
-		var tm time.Time
-		if n.Decode(&tm) != nil {
-			*errs = append(*errs, fmt.Errorf("%s:%d:%d: %q is not a time (want e.g. 2030-01-31 or 2030-01-31T12:00:00Z)",
-				name, n.Line, n.Column, n.Value))
+	case t.Kind() == reflect.Struct && t != timeType:
+		if n.Kind != yaml.MappingNode {
+			errs.Add(pos, "%s must be a mapping, not %s", what, engine.NodeShape(n))
+			return
 		}
-	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
-		for _, e := range n.Content {
-			checkKeys(name, e, t.Elem(), errs)
-		}
-	case t.Kind() == reflect.Struct && t != reflect.TypeFor[time.Time]() && n.Kind == yaml.MappingNode:
-		fields := make(map[string]reflect.Type)
-		var known []string
+		fields := map[string]reflect.Type{}
 		for f := range t.Fields() {
-			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if tag == "" || tag == "-" {
-				continue
+			if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag != "" && tag != "-" {
+				fields[tag] = f.Type
 			}
-			fields[tag] = f.Type
-			known = append(known, tag)
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			ft, ok := fields[k.Value]
 			if !ok {
-				slices.Sort(known)
-				*errs = append(*errs, fmt.Errorf("%s:%d:%d: unknown key %q (want one of %s)",
-					name, k.Line, k.Column, k.Value, strings.Join(known, ", ")))
+				errs.Add(engine.Pos{File: name, Line: k.Line, Col: k.Column}, "unknown key %q (want one of %s)", k.Value, strings.Join(keysOf(t), ", "))
 				continue
 			}
-			checkKeys(name, v, ft, errs)
+			check(name, v, ft, k.Value, errs)
+		}
+	case t.Kind() == reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			errs.Add(pos, "%s must be a list, not %s", what, engine.NodeShape(n))
+			return
+		}
+		for _, e := range n.Content {
+			check(name, e, t.Elem(), "an item of "+what, errs)
+		}
+	case n.Kind != yaml.ScalarNode:
+		errs.Add(pos, "%s must be a single value, not %s", what, engine.NodeShape(n))
+	default:
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			errs.Add(pos, "%s: %s", what, badValue(n, t))
 		}
 	}
+}
+
+// badValue says what is wrong with a scalar that does not decode into t.
+func badValue(n *yaml.Node, t reflect.Type) string {
+	switch {
+	case t == timeType:
+		return fmt.Sprintf("%q is not a time (want e.g. 2030-01-31 or 2030-01-31T12:00:00Z)", n.Value)
+	case t == durationType:
+		return fmt.Sprintf("%q is not a duration (want e.g. 90s, 15m or 2h)", n.Value)
+	case t.Kind() == reflect.Int:
+		return fmt.Sprintf("%q is not a whole number", n.Value)
+	case t.Kind() == reflect.Bool:
+		return fmt.Sprintf("%q is not true or false", n.Value)
+	}
+	return fmt.Sprintf("not a %s", t)
+}
+
+// keysOf returns the YAML keys of struct type t, sorted.
+func keysOf(t reflect.Type) []string {
+	var keys []string
+	for f := range t.Fields() {
+		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag != "" && tag != "-" {
+			keys = append(keys, tag)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // where names an item of the fixture for messages.

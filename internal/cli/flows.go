@@ -109,6 +109,19 @@ func listOf(path string, err error) engine.ErrorList {
 	return engine.ErrorList{{Pos: engine.Pos{File: path}, Msg: err.Error()}}
 }
 
+// fileErrors reports what is wrong with a data file the command reads (an
+// answers file, a fixture): an ErrorList one problem a line, as
+// printErrors writes them, anything else as the command's error. Either
+// way the command exits 2.
+func fileErrors(env *Env, err error) error {
+	var list engine.ErrorList
+	if errors.As(err, &list) {
+		printErrors(env.Stderr, list)
+		return &exitError{code: exitUsage}
+	}
+	return &exitError{code: exitUsage, err: err}
+}
+
 // printErrors writes errs sorted, one `file:line:col: message` each, with
 // expr's caret snippet under the ones that have it.
 func printErrors(w io.Writer, errs engine.ErrorList) {

@@ -29,8 +29,8 @@ const (
 )
 
 // defaultCredentials is where the device credential store lives unless
-// --credentials says otherwise.
-const defaultCredentials = ".tether/credentials.json"
+// --credentials says otherwise (docs/credentials.md).
+const defaultCredentials = credstore.DefaultPath
 
 var runCommand = &Command{
 	Name:  "run",
@@ -120,14 +120,19 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	if !o.reconnect && o.otherApp == "" {
-		if done, err := alreadyConnected(ctx, env, device); done || err != nil {
-			return err
-		}
+	// A store that cannot be used (corrupt, or open to others) stops the
+	// run before it starts rather than at its first save.
+	st, connected, err := credstore.New(device).Status(ctx, actions.DefaultApp)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if connected && !o.reconnect && o.otherApp == "" {
+		fmt.Fprintf(env.Stdout, "already connected: %s (tether disconnect, or run --reconnect, to sign in again)\n", statusLine(st))
+		return nil
 	}
 	driver, restore, err := o.driver(env, world)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return fileErrors(env, err)
 	}
 	defer restore()
 	if o.answers == "" {
@@ -175,20 +180,6 @@ func (o *runOptions) sessionClock() (func() time.Time, *fakeClock, error) {
 	}
 	c := &fakeClock{now: start}
 	return c.Now, c, nil
-}
-
-// alreadyConnected reports (and says so on stdout) when the device holds
-// a connection of this application already.
-func alreadyConnected(ctx context.Context, env *Env, device string) (bool, error) {
-	st, ok, err := credstore.New(device).Status(ctx, actions.DefaultApp)
-	if err != nil {
-		return false, &exitError{code: exitUnfinished, err: err}
-	}
-	if !ok {
-		return false, nil
-	}
-	fmt.Fprintf(env.Stdout, "already connected: %s (tether disconnect, or run --reconnect, to sign in again)\n", statusLine(st))
-	return true, nil
 }
 
 // driver returns how prompts get answered: from the answers file, or from

@@ -1,0 +1,177 @@
+package engine
+
+// Policy rules: the bounds a flow puts on its own policy values, checked
+// against the flow's defaults when it is compiled and against every
+// overlay's effective values when WithPolicy applies them. A value of the
+// right kind can still be absurd (a lockout after a million failures, a
+// negative cooldown); which values are absurd depends on what the flow does
+// with them, so the flow says, and the engine holds every region to it.
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/types"
+	"github.com/expr-lang/expr/vm"
+	"gopkg.in/yaml.v3"
+)
+
+// PolicyRule is one item of a flow's policy_rules: a condition on policy.*
+// that the flow's effective policy must meet, in every region, and what to
+// tell whoever breaks it.
+type PolicyRule struct {
+	Pos     Pos   // the rule's item in the list
+	Check   *Expr // a boolean expression over policy.*
+	Message string
+}
+
+var policyRuleKeys = []string{"check", "message"}
+
+// policyRules reads `policy_rules:`, a list of {check, message}.
+func (l *loader) policyRules(n *yaml.Node) []*PolicyRule {
+	n = l.resolve(n)
+	if n.Kind != yaml.SequenceNode {
+		l.errorf(n, "policy_rules must be a list of {check, message}, not %s", describe(n))
+		return nil
+	}
+	var out []*PolicyRule
+	for _, item := range n.Content {
+		r := &PolicyRule{Pos: l.pos(item)}
+		if !l.pairs(item, "policy rule", policyRuleKeys, func(k, v *yaml.Node) {
+			switch k.Value {
+			case "check":
+				r.Check = l.expr(v, "check")
+			case "message":
+				r.Message, _ = l.str(v, "message")
+			}
+		}) {
+			continue
+		}
+		item = l.resolve(item)
+		for _, key := range policyRuleKeys {
+			if !l.has(item, key) {
+				l.errorf(item, "policy rule needs %s", key)
+			}
+		}
+		if r.Check != nil && r.Message != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// prule is a compiled policy rule.
+type prule struct {
+	decl *PolicyRule
+	prog *vm.Program
+	keys []string // the policy keys it reads, in order of first use
+}
+
+// policyRules compiles the flow's policy rules against the typed policy
+// and holds the flow's defaults to them.
+func (c *compiler) policyRules(fl *Flow, rules []*PolicyRule, policy types.Map) {
+	sc := &scope{env: types.Map{"policy": policy}}
+	for _, r := range rules {
+		prog, _ := c.compile(r.Check, sc, Bool, "policy rule")
+		if prog == nil {
+			continue
+		}
+		keys := policyKeysRead(prog, fl)
+		if len(keys) == 0 {
+			c.errs.Add(r.Check.Pos, "policy rule reads no policy value: it holds for every region or for none")
+			continue
+		}
+		fl.rules = append(fl.rules, &prule{decl: r, prog: prog, keys: keys})
+	}
+	c.errs = append(c.errs, fl.brokenRules(nil)...)
+}
+
+// policyKeysRead returns the policy keys prog reads, in order of first
+// use; all of them when it uses policy other than as policy.KEY (as
+// len(policy) or policy[k] do).
+func policyKeysRead(prog *vm.Program, fl *Flow) []string {
+	var keys []string
+	members, idents, whole := 0, 0, false
+	node := prog.Node()
+	ast.Walk(&node, visitFunc(func(n ast.Node) {
+		switch n := n.(type) {
+		case *ast.MemberNode:
+			id, ok := n.Node.(*ast.IdentifierNode)
+			if !ok || id.Value != "policy" {
+				return
+			}
+			members++
+			p, ok := n.Property.(*ast.StringNode)
+			if !ok {
+				whole = true
+				return
+			}
+			if !contains(keys, p.Value) {
+				keys = append(keys, p.Value)
+			}
+		case *ast.IdentifierNode:
+			if n.Value == "policy" {
+				idents++
+			}
+		}
+	}))
+	if whole || idents > members {
+		return fl.PolicyKeys()
+	}
+	return keys
+}
+
+// brokenRules evaluates the flow's rules against its effective policy and
+// reports each one that does not hold. A rule is reported at every value
+// it reads that an overlay set (overlaid says which; nil for none), each
+// naming the other values it read, as two regions claiming a country are
+// reported at both places; when every value it read is the flow's own
+// default, at the first of them.
+func (f *Flow) brokenRules(overlaid func(key string) bool) ErrorList {
+	var errs ErrorList
+	env := map[string]any{"policy": f.policy}
+	for _, r := range f.rules {
+		v, err := expr.Run(r.prog, env)
+		if err != nil {
+			errs = append(errs, exprErrorAt(r.decl.Check, err, fmt.Sprintf("policy rule cannot be evaluated for flow %s: ", f.name)))
+			continue
+		}
+		if ok, _ := v.(bool); ok {
+			continue
+		}
+		var at []string
+		if overlaid != nil {
+			for _, k := range r.keys {
+				if overlaid(k) {
+					at = append(at, k)
+				}
+			}
+		}
+		if len(at) == 0 {
+			at = r.keys[:1]
+		}
+		for _, k := range at {
+			errs.Add(f.psource[k], "policy %s of flow %s is %s%s: %s", k, f.name, PolicyString(f.policy[k]), f.others(r, k), r.decl.Message)
+		}
+	}
+	return errs
+}
+
+// others lists the other values rule r read than key's, each with where
+// it was set: ", with lockout_after_failures 5 (flows/connect.yaml:31:27)".
+func (f *Flow) others(r *prule, key string) string {
+	var parts []string
+	for _, k := range r.keys {
+		if k != key {
+			parts = append(parts, fmt.Sprintf("%s %s (%s)", k, PolicyString(f.policy[k]), f.psource[k]))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	sort.Strings(parts)
+	return ", with " + strings.Join(parts, ", ")
+}
