@@ -99,6 +99,26 @@ func (s *Store) Log(ctx context.Context, id string, after int) ([]host.LogEntry,
 	return out, nil
 }
 
+// Effects returns the effects the session's commits recorded, in the
+// order they were saved. It returns an error wrapping host.ErrNotFound
+// for an unknown session.
+func (s *Store) Effects(ctx context.Context, id string) ([]host.Effect, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("effects of session %s: %w", id, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.sessions[id]
+	if ss == nil {
+		return nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
+	}
+	out := make([]host.Effect, len(ss.effects))
+	for i, e := range ss.effects {
+		out[i] = host.Effect{Key: e.Key, Kind: e.Kind, Data: slices.Clone(e.Data)}
+	}
+	return out, nil
+}
+
 // Response returns the response remembered under key.
 func (s *Store) Response(ctx context.Context, id, key string) ([]byte, bool, error) {
 	s.mu.Lock()
