@@ -17,7 +17,10 @@ var ErrConflict = errors.New("the session was changed by another step")
 
 // Record is a session as a store keeps it: the fields a store queries on,
 // and the session itself as opaque bytes (the snapshot in engine's codec,
-// with the host's own metadata), which stores never interpret.
+// with the host's own metadata), which stores never interpret. Stores keep
+// its times to the nanosecond (a zero time stays zero) but not their
+// location: a loaded time is equal to the saved one (time.Time.Equal), in
+// UTC.
 type Record struct {
 	ID string
 	// Version is the session's sequence number: the Seq of its last log
@@ -86,8 +89,14 @@ type Store interface {
 	// ErrNotFound when the store does not hold it.
 	Load(ctx context.Context, id string) (*Record, error)
 	// Save writes c atomically when the stored version of the session is
-	// c.Prev (when no session of that id exists, for Prev 0). Otherwise it
-	// returns an error wrapping ErrConflict and writes nothing.
+	// c.Prev (when no session of that id exists, for Prev 0), and ends any
+	// claim ClaimDue holds on the session. Otherwise it returns an error
+	// wrapping ErrConflict and writes nothing; so it does when c.Request's
+	// key was already used by an earlier commit of the session. It
+	// returns another error, and writes nothing, when c.Record.Version is
+	// not above c.Prev: a save that left the version where it was would
+	// let two steps both save from it. When Save returns nil the commit is
+	// durable: it survives the process's death.
 	Save(ctx context.Context, c *Commit) error
 }
 
@@ -102,19 +111,29 @@ type LogStore interface {
 // ServerStore is what a server needs of a store beyond Load and Save:
 // logs, remembered requests, due timers shared between instances and the
 // reaping of abandoned sessions.
+//
+// Every method that takes a context returns an error wrapping ctx.Err()
+// when ctx is done before the method starts, and stops waiting (for a
+// lock, a connection, the database) when ctx is done. A Save that fails
+// that way, like any Save whose answer from the database was lost, may
+// or may not have been committed: the next Save from the same Prev, or a
+// Load, tells.
 type ServerStore interface {
 	LogStore
 	// Response returns the response remembered for the session's request
-	// key, and false when there is none.
+	// key, and false when there is none (also when the session is
+	// unknown).
 	Response(ctx context.Context, id, key string) ([]byte, bool, error)
-	// ClaimDue returns up to limit sessions, not done, whose Due is at or
-	// before now and that no other caller has claimed within lease, and
-	// claims them for lease. Two callers never get the same session
-	// within one lease (PostgreSQL: FOR UPDATE SKIP LOCKED).
+	// ClaimDue returns up to limit sessions, earliest Due first, not done,
+	// whose Due is at or before now and that are not claimed, and claims
+	// them until now+lease. A claim ends at that time or when the session
+	// is saved. Two callers never get the same session within one lease
+	// (PostgreSQL: FOR UPDATE SKIP LOCKED). A limit below 1 claims
+	// nothing.
 	ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]string, error)
 	// Reap deletes up to limit sessions whose Expires is set and at or
-	// before now, with their logs, effects and requests, and returns how
-	// many it deleted.
+	// before now, earliest first, with their logs, effects and requests,
+	// and returns how many it deleted. A limit below 1 deletes nothing.
 	Reap(ctx context.Context, now time.Time, limit int) (int, error)
 	// Close releases the store's resources.
 	Close() error

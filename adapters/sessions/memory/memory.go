@@ -3,10 +3,10 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -35,6 +35,9 @@ func New() *Store { return &Store{sessions: map[string]*session{}} }
 
 // Load returns a copy of the session's record.
 func (s *Store) Load(ctx context.Context, id string) (*host.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("load session %s: %w", id, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss := s.sessions[id]
@@ -48,21 +51,25 @@ func (s *Store) Load(ctx context.Context, id string) (*host.Record, error) {
 
 // Save writes c when the stored version is c.Prev.
 func (s *Store) Save(ctx context.Context, c *host.Commit) error {
+	id := c.Record.ID
 	if err := ctx.Err(); err != nil {
-		return err
+		return fmt.Errorf("save session %s: %w", id, err)
+	}
+	if c.Record.Version <= c.Prev {
+		return fmt.Errorf("save session %s: version %d does not follow %d", id, c.Record.Version, c.Prev)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := c.Record.ID
 	ss := s.sessions[id]
 	switch {
 	case ss == nil && c.Prev != 0:
 		return fmt.Errorf("session %s: %w (it no longer exists)", id, host.ErrConflict)
+	case ss != nil && c.Prev == 0:
+		return fmt.Errorf("session %s: %w (it exists already)", id, host.ErrConflict)
 	case ss != nil && ss.rec.Version != c.Prev:
 		return fmt.Errorf("session %s: %w (saved at version %d, not %d)", id, host.ErrConflict, ss.rec.Version, c.Prev)
 	case ss == nil:
 		ss = &session{requests: map[string][]byte{}}
-		s.sessions[id] = ss
 	}
 	if c.Request != nil {
 		if _, dup := ss.requests[c.Request.Key]; dup {
@@ -70,7 +77,11 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 		}
 		ss.requests[c.Request.Key] = slices.Clone(c.Request.Response)
 	}
+	s.sessions[id] = ss
 	ss.rec = c.Record
+	for _, t := range []*time.Time{&ss.rec.Due, &ss.rec.Expires, &ss.rec.Updated} {
+		*t = t.UTC()
+	}
 	ss.rec.Data = slices.Clone(c.Record.Data)
 	for _, e := range c.Entries {
 		ss.log = append(ss.log, host.LogEntry{Seq: e.Seq, Data: slices.Clone(e.Data)})
@@ -84,6 +95,9 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 
 // Log returns the session's entries after seq after.
 func (s *Store) Log(ctx context.Context, id string, after int) ([]host.LogEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("log of session %s: %w", id, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss := s.sessions[id]
@@ -121,6 +135,9 @@ func (s *Store) Effects(ctx context.Context, id string) ([]host.Effect, error) {
 
 // Response returns the response remembered under key.
 func (s *Store) Response(ctx context.Context, id, key string) ([]byte, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, fmt.Errorf("request %s of session %s: %w", key, id, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss := s.sessions[id]
@@ -133,54 +150,56 @@ func (s *Store) Response(ctx context.Context, id, key string) ([]byte, bool, err
 
 // ClaimDue claims sessions whose timers are due.
 func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("claim due sessions: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	type due struct {
-		id string
-		at time.Time
-	}
-	var all []due
+	var due []string
 	for id, ss := range s.sessions {
 		r := ss.rec
 		if !r.Done && !r.Due.IsZero() && !r.Due.After(now) && !ss.claimed.After(now) {
-			all = append(all, due{id, r.Due})
+			due = append(due, id)
 		}
 	}
-	sort.Slice(all, func(i, j int) bool {
-		if !all[i].at.Equal(all[j].at) {
-			return all[i].at.Before(all[j].at)
-		}
-		return all[i].id < all[j].id
-	})
-	var out []string
-	for _, d := range all {
-		if len(out) == limit {
-			break
-		}
-		s.sessions[d.id].claimed = now.Add(lease)
-		out = append(out, d.id)
+	s.earliest(due, func(r *host.Record) time.Time { return r.Due })
+	due = due[:min(len(due), max(limit, 0))]
+	for _, id := range due {
+		s.sessions[id].claimed = now.Add(lease)
 	}
-	return out, nil
+	return due, nil
 }
 
 // Reap deletes expired sessions.
 func (s *Store) Reap(ctx context.Context, now time.Time, limit int) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("reap sessions: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var ids []string
+	var expired []string
 	for id, ss := range s.sessions {
 		if e := ss.rec.Expires; !e.IsZero() && !e.After(now) {
-			ids = append(ids, id)
+			expired = append(expired, id)
 		}
 	}
-	sort.Strings(ids)
-	if len(ids) > limit {
-		ids = ids[:limit]
-	}
-	for _, id := range ids {
+	s.earliest(expired, func(r *host.Record) time.Time { return r.Expires })
+	expired = expired[:min(len(expired), max(limit, 0))]
+	for _, id := range expired {
 		delete(s.sessions, id)
 	}
-	return len(ids), nil
+	return len(expired), nil
+}
+
+// earliest sorts ids by the time at of their records, then by id, as the
+// databases' indexes order them.
+func (s *Store) earliest(ids []string, at func(*host.Record) time.Time) {
+	slices.SortFunc(ids, func(a, b string) int {
+		if c := at(&s.sessions[a].rec).Compare(at(&s.sessions[b].rec)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
 }
 
 // Close does nothing: memory needs no releasing.

@@ -1,0 +1,224 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/tetherflow/tether/adapters/sessions/internal/sqlstore"
+	"github.com/tetherflow/tether/host"
+)
+
+// Load returns the session's record.
+func (s *Store) Load(ctx context.Context, id string) (*host.Record, error) {
+	r, err := sqlstore.ScanRecord(s.pool.QueryRow(ctx, `SELECT `+sqlstore.Columns+` FROM sessions WHERE id = $1`, id).Scan)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load session %s: %w", id, cause(ctx, err))
+	}
+	return r, nil
+}
+
+// saveTail writes a commit's log entries, effects and request once the
+// statement's first part, s, has written the session's row. Each insert
+// selects from s: when s wrote nothing (a conflict) they write nothing
+// either. The whole is one statement, so one transaction and one round
+// trip.
+const saveTail = `,
+l AS (
+	INSERT INTO session_log (session_id, seq, data)
+	SELECT s.id, e.seq, e.data FROM s, unnest($11::bigint[], $12::bytea[]) AS e(seq, data)
+),
+f AS (
+	INSERT INTO session_effects (session_id, effect_key, kind, data)
+	SELECT s.id, e.key, e.kind, e.data
+	FROM s, unnest($13::text[], $14::text[], $15::bytea[]) WITH ORDINALITY AS e(key, kind, data, n)
+	ORDER BY e.n
+),
+r AS (
+	INSERT INTO session_requests (session_id, request_key, response)
+	SELECT s.id, $16, $17 FROM s WHERE $16::text IS NOT NULL
+)
+SELECT count(*) FROM s`
+
+const (
+	createSQL = `WITH s AS (
+	INSERT INTO sessions (` + sqlstore.Columns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+	ON CONFLICT (id) DO NOTHING
+	RETURNING id
+)` + saveTail
+	updateSQL = `WITH s AS (
+	UPDATE sessions
+	SET version = $2, flow = $3, region = $4, hash = $5, done = $6, due = $7, expires = $8, updated = $9, data = $10,
+		claimed_until = NULL
+	WHERE id = $1 AND version = $18
+	RETURNING id
+)` + saveTail
+)
+
+// Save writes c in one statement when the stored version is c.Prev.
+func (s *Store) Save(ctx context.Context, c *host.Commit) error {
+	if err := sqlstore.CheckCommit(c); err != nil {
+		return err
+	}
+	args, err := sqlstore.RecordArgs(&c.Record)
+	if err != nil {
+		return err
+	}
+	seqs := make([]int64, len(c.Entries))
+	entries := make([][]byte, len(c.Entries))
+	for i, e := range c.Entries {
+		seqs[i], entries[i] = int64(e.Seq), sqlstore.Bytes(e.Data)
+	}
+	keys := make([]string, len(c.Effects))
+	kinds := make([]string, len(c.Effects))
+	effects := make([][]byte, len(c.Effects))
+	for i, e := range c.Effects {
+		keys[i], kinds[i], effects[i] = e.Key, e.Kind, sqlstore.Bytes(e.Data)
+	}
+	var reqKey *string
+	var reqResponse []byte
+	if r := c.Request; r != nil {
+		reqKey, reqResponse = &r.Key, sqlstore.Bytes(r.Response)
+	}
+	args = append(args, seqs, entries, keys, kinds, effects, reqKey, reqResponse)
+	query := createSQL
+	if c.Prev != 0 {
+		query = updateSQL
+		args = append(args, c.Prev)
+	}
+	var n int
+	err = s.pool.QueryRow(ctx, query, args...).Scan(&n)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "session_requests_pkey":
+		return sqlstore.DuplicateRequest(c)
+	case err != nil:
+		return fmt.Errorf("save session %s: %w", c.Record.ID, cause(ctx, err))
+	case n == 0:
+		return sqlstore.Conflict(c)
+	}
+	return nil
+}
+
+// Log returns the session's entries after seq after.
+func (s *Store) Log(ctx context.Context, id string, after int) ([]host.LogEntry, error) {
+	return list(ctx, s, id, "log", func(e *host.LogEntry) []any { return []any{&e.Seq, &e.Data} },
+		`SELECT l.seq, l.data FROM sessions s LEFT JOIN session_log l ON l.session_id = s.id AND l.seq > $2
+		WHERE s.id = $1 ORDER BY l.seq`, id, after)
+}
+
+// Effects returns the effects the session's commits recorded, in the
+// order they were saved. It returns an error wrapping host.ErrNotFound
+// for an unknown session.
+func (s *Store) Effects(ctx context.Context, id string) ([]host.Effect, error) {
+	return list(ctx, s, id, "effects", func(e *host.Effect) []any { return []any{&e.Key, &e.Kind, &e.Data} },
+		`SELECT e.effect_key, e.kind, e.data FROM sessions s LEFT JOIN session_effects e ON e.session_id = s.id
+		WHERE s.id = $1 ORDER BY e.id`, id)
+}
+
+// list returns the rows query finds for session id, each read into a T
+// through the pointers fields gives, or an error wrapping host.ErrNotFound
+// when there is no such session. query joins the session's row to its
+// rows (LEFT JOIN, its own rows last): no row at all is no session, and
+// one of NULLs a session with none.
+func list[T any](ctx context.Context, s *Store, id, what string, fields func(*T) []any, query string, args ...any) ([]T, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s of session %s: %w", what, id, cause(ctx, err))
+	}
+	defer rows.Close()
+	var out []T
+	found := false
+	for rows.Next() {
+		found = true
+		if rows.RawValues()[0] == nil {
+			continue
+		}
+		var v T
+		if err := rows.Scan(fields(&v)...); err != nil {
+			return nil, fmt.Errorf("%s of session %s: %w", what, id, cause(ctx, err))
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s of session %s: %w", what, id, cause(ctx, err))
+	}
+	if !found {
+		return nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
+	}
+	return out, nil
+}
+
+// Response returns the response remembered under key.
+func (s *Store) Response(ctx context.Context, id, key string) ([]byte, bool, error) {
+	var r []byte
+	err := s.pool.QueryRow(ctx, `SELECT response FROM session_requests WHERE session_id = $1 AND request_key = $2`, id, key).Scan(&r)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("request %s of session %s: %w", key, id, cause(ctx, err))
+	}
+	return sqlstore.Bytes(r), true, nil
+}
+
+// ClaimDue claims sessions whose timers are due. Rows another
+// transaction holds (a claim, a save) are skipped, not waited for; a row
+// claimed by a transaction that committed after this one began is
+// checked again once locked, so it is not claimed twice.
+func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]string, error) {
+	at, until, err := sqlstore.ClaimArgs(ctx, now, lease, limit)
+	if err != nil || limit < 1 {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `WITH due AS (
+			SELECT id FROM sessions
+			WHERE NOT done AND due IS NOT NULL AND due <= $2 AND (claimed_until IS NULL OR claimed_until <= $2)
+			ORDER BY due, id LIMIT $3
+			FOR UPDATE SKIP LOCKED)
+		UPDATE sessions SET claimed_until = $1 FROM due WHERE sessions.id = due.id
+		RETURNING sessions.id, sessions.due`, until, at, limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim due sessions: %w", cause(ctx, err))
+	}
+	claims, err := pgx.CollectRows(rows, pgx.RowToStructByPos[sqlstore.Claim])
+	if err != nil {
+		return nil, fmt.Errorf("claim due sessions: %w", cause(ctx, err))
+	}
+	return sqlstore.ClaimedIDs(claims), nil
+}
+
+// Reap deletes expired sessions; their logs, effects and requests go with
+// them (ON DELETE CASCADE). Sessions another transaction holds are left
+// for the next Reap.
+func (s *Store) Reap(ctx context.Context, now time.Time, limit int) (int, error) {
+	at, err := sqlstore.ReapArgs(ctx, now, limit)
+	if err != nil || limit < 1 {
+		return 0, err
+	}
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE id IN (
+		SELECT id FROM sessions WHERE expires IS NOT NULL AND expires <= $1
+		ORDER BY expires, id LIMIT $2
+		FOR UPDATE SKIP LOCKED)`, at, limit)
+	if err != nil {
+		return 0, fmt.Errorf("reap sessions: %w", cause(ctx, err))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// cause is err, from a call made with ctx, wrapping ctx.Err() as well
+// when ctx has ended: the server reports a statement cancelled for it as
+// an error of its own (SQLSTATE 57014).
+func cause(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		return fmt.Errorf("%w (%w)", ctxErr, err)
+	}
+	return err
+}

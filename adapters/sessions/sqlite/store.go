@@ -1,0 +1,239 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tetherflow/tether/adapters/sessions/internal/sqlstore"
+	"github.com/tetherflow/tether/host"
+)
+
+// Load returns the session's record.
+func (s *Store) Load(ctx context.Context, id string) (*host.Record, error) {
+	r, err := sqlstore.ScanRecord(s.r.QueryRowContext(ctx, `SELECT `+sqlstore.Columns+` FROM sessions WHERE id = ?`, id).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load session %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// saveStmts are the statements of a Save, prepared once on the writer.
+type saveStmts struct {
+	create, update, entry, effect, request *sql.Stmt
+}
+
+func (p *saveStmts) prepare(ctx context.Context, db *sql.DB) error {
+	for _, st := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&p.create, `INSERT INTO sessions (` + sqlstore.Columns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`},
+		{&p.update, `UPDATE sessions
+			SET version = ?2, flow = ?3, region = ?4, hash = ?5, done = ?6, due = ?7, expires = ?8, updated = ?9, data = ?10,
+				claimed_until = NULL
+			WHERE id = ?1 AND version = ?11`},
+		{&p.entry, `INSERT INTO session_log (session_id, seq, data) VALUES (?, ?, ?)`},
+		{&p.effect, `INSERT INTO session_effects (session_id, effect_key, kind, data) VALUES (?, ?, ?, ?)`},
+		{&p.request, `INSERT INTO session_requests (session_id, request_key, response) VALUES (?, ?, ?)
+			ON CONFLICT DO NOTHING`},
+	} {
+		var err error
+		if *st.stmt, err = db.PrepareContext(ctx, st.query); err != nil {
+			return fmt.Errorf("prepare %q: %w", st.query, err)
+		}
+	}
+	return nil
+}
+
+// Save writes c in one transaction when the stored version is c.Prev.
+func (s *Store) Save(ctx context.Context, c *host.Commit) error {
+	if err := sqlstore.CheckCommit(c); err != nil {
+		return err
+	}
+	args, err := sqlstore.RecordArgs(&c.Record)
+	if err != nil {
+		return err
+	}
+	id := c.Record.ID
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save session %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	exec := func(stmt *sql.Stmt, args ...any) (sql.Result, error) {
+		return tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	}
+	var res sql.Result
+	if c.Prev == 0 {
+		res, err = exec(s.stmts.create, args...)
+	} else {
+		res, err = exec(s.stmts.update, append(args, c.Prev)...)
+	}
+	if err := changed(res, err); err != nil {
+		if errors.Is(err, errUnchanged) {
+			return sqlstore.Conflict(c)
+		}
+		return fmt.Errorf("save session %s: %w", id, err)
+	}
+	for _, e := range c.Entries {
+		if _, err := exec(s.stmts.entry, id, e.Seq, sqlstore.Bytes(e.Data)); err != nil {
+			return fmt.Errorf("save session %s: log entry %d: %w", id, e.Seq, err)
+		}
+	}
+	for _, e := range c.Effects {
+		if _, err := exec(s.stmts.effect, id, e.Key, e.Kind, sqlstore.Bytes(e.Data)); err != nil {
+			return fmt.Errorf("save session %s: effect %s: %w", id, e.Key, err)
+		}
+	}
+	if r := c.Request; r != nil {
+		res, err := exec(s.stmts.request, id, r.Key, sqlstore.Bytes(r.Response))
+		if err := changed(res, err); err != nil {
+			if errors.Is(err, errUnchanged) {
+				return sqlstore.DuplicateRequest(c)
+			}
+			return fmt.Errorf("save session %s: request %s: %w", id, r.Key, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save session %s: %w", id, err)
+	}
+	return nil
+}
+
+var errUnchanged = errors.New("no row changed")
+
+// changed returns err, or errUnchanged when res changed no row.
+func changed(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errUnchanged
+	}
+	return nil
+}
+
+// Log returns the session's entries after seq after.
+func (s *Store) Log(ctx context.Context, id string, after int) ([]host.LogEntry, error) {
+	return list(ctx, s, id, "log", func(e *host.LogEntry) []any { return []any{&e.Seq, &e.Data} },
+		`SELECT seq, data FROM session_log WHERE session_id = ? AND seq > ? ORDER BY seq`, id, after)
+}
+
+// Effects returns the effects the session's commits recorded, in the
+// order they were saved. It returns an error wrapping host.ErrNotFound
+// for an unknown session.
+func (s *Store) Effects(ctx context.Context, id string) ([]host.Effect, error) {
+	return list(ctx, s, id, "effects", func(e *host.Effect) []any { return []any{&e.Key, &e.Kind, &e.Data} },
+		`SELECT effect_key, kind, data FROM session_effects WHERE session_id = ? ORDER BY id`, id)
+}
+
+// list returns the rows query finds for session id, each read into a T
+// through the pointers fields gives, or an error wrapping host.ErrNotFound
+// when there is no such session. The two queries share one snapshot, so a
+// session reaped in between is not taken for one with no rows.
+func list[T any](ctx context.Context, s *Store, id, what string, fields func(*T) []any, query string, args ...any) ([]T, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("%s of session %s: %w", what, id, err)
+	}
+	defer tx.Rollback()
+	var one int
+	switch err := tx.QueryRowContext(ctx, `SELECT 1 FROM sessions WHERE id = ?`, id).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("%s of session %s: %w", what, id, err)
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s of session %s: %w", what, id, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(fields(&v)...); err != nil {
+			return nil, fmt.Errorf("%s of session %s: %w", what, id, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s of session %s: %w", what, id, err)
+	}
+	return out, nil
+}
+
+// Response returns the response remembered under key.
+func (s *Store) Response(ctx context.Context, id, key string) ([]byte, bool, error) {
+	var r []byte
+	err := s.r.QueryRowContext(ctx, `SELECT response FROM session_requests WHERE session_id = ? AND request_key = ?`, id, key).Scan(&r)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("request %s of session %s: %w", key, id, err)
+	}
+	return sqlstore.Bytes(r), true, nil
+}
+
+// ClaimDue claims sessions whose timers are due. The claim is one UPDATE
+// statement, which holds SQLite's write lock from start to end: no other
+// connection, in this process or another, claims in between.
+func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]string, error) {
+	at, until, err := sqlstore.ClaimArgs(ctx, now, lease, limit)
+	if err != nil || limit < 1 {
+		return nil, err
+	}
+	rows, err := s.w.QueryContext(ctx, `UPDATE sessions SET claimed_until = ?1
+		WHERE id IN (
+			SELECT id FROM sessions
+			WHERE NOT done AND due IS NOT NULL AND due <= ?2 AND (claimed_until IS NULL OR claimed_until <= ?2)
+			ORDER BY due, id LIMIT ?3)
+		RETURNING id, due`, until, at, limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim due sessions: %w", err)
+	}
+	defer rows.Close()
+	var got []sqlstore.Claim
+	for rows.Next() {
+		var c sqlstore.Claim
+		if err := rows.Scan(&c.ID, &c.Due); err != nil {
+			return nil, fmt.Errorf("claim due sessions: %w", err)
+		}
+		got = append(got, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim due sessions: %w", err)
+	}
+	return sqlstore.ClaimedIDs(got), nil
+}
+
+// Reap deletes expired sessions; their logs, effects and requests go with
+// them (ON DELETE CASCADE).
+func (s *Store) Reap(ctx context.Context, now time.Time, limit int) (int, error) {
+	at, err := sqlstore.ReapArgs(ctx, now, limit)
+	if err != nil || limit < 1 {
+		return 0, err
+	}
+	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE id IN (
+		SELECT id FROM sessions WHERE expires IS NOT NULL AND expires <= ? ORDER BY expires, id LIMIT ?)`, at, limit)
+	if err != nil {
+		return 0, fmt.Errorf("reap sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("reap sessions: %w", err)
+	}
+	return int(n), nil
+}

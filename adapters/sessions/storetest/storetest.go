@@ -1,0 +1,789 @@
+// Package storetest is the contract every session store keeps: one suite,
+// run against the memory, SQLite and PostgreSQL stores, so that the host
+// can count on the same behaviour from each.
+//
+//	func TestContract(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) host.ServerStore { return memory.New() })
+//	}
+//
+// It also holds what the stores' crash tests and benchmarks share: Crash
+// kills a process that is saving and checks what survived, and Workload
+// builds the commits of benchmark P3.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tetherflow/tether/host"
+)
+
+// EffectLister is what the suite needs of a store beyond host.ServerStore:
+// the effects a session's commits recorded, in the order they were saved,
+// or an error wrapping host.ErrNotFound for an unknown session. The port
+// has no reader of effects (the host only writes them), so a store shows
+// them to its tests through this method.
+type EffectLister interface {
+	Effects(ctx context.Context, id string) ([]host.Effect, error)
+}
+
+// Store is what the suite tests.
+type Store interface {
+	host.ServerStore
+	EffectLister
+}
+
+// Run runs the contract suite. newStore returns a new, empty store for
+// each subtest; Run closes it at the end of the subtest. A store that does
+// not implement EffectLister fails the suite.
+func Run(t *testing.T, newStore func(t *testing.T) host.ServerStore) {
+	open := func(t *testing.T) Store {
+		t.Helper()
+		s := newStore(t)
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close() = %v", err)
+			}
+		})
+		es, ok := s.(Store)
+		if !ok {
+			t.Fatalf("store %T has no Effects method (storetest.EffectLister): the suite cannot see what a commit wrote", s)
+		}
+		return es
+	}
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s Store)
+	}{
+		{"Unknown", testUnknown},
+		{"CreateLoad", testCreateLoad},
+		{"ZeroFields", testZeroFields},
+		{"Update", testUpdate},
+		{"CreateTwice", testCreateTwice},
+		{"VersionMoves", testVersionMoves},
+		{"StaleVersion", testStaleVersion},
+		{"RaceFromSamePrev", testRaceFromSamePrev},
+		{"LogAfter", testLogAfter},
+		{"Requests", testRequests},
+		{"ClaimDue", testClaimDue},
+		{"ClaimEndsOnSave", testClaimEndsOnSave},
+		{"ClaimConcurrent", testClaimConcurrent},
+		{"Reap", testReap},
+		{"Cancelled", testCancelled},
+		{"ManySavers", testManySavers},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, open(t)) })
+	}
+}
+
+// t0 is a time with nanoseconds, outside UTC, so that a store that drops
+// either is caught.
+var t0 = time.Date(2026, 3, 29, 9, 30, 15, 123456789, time.FixedZone("CEST", 2*60*60))
+
+// commit is a commit to id from prev to next: one log entry per version
+// in between, one effect and a request, all marked with tag so that whose
+// commit wrote what can be told apart.
+func commit(id string, prev, next int, tag string) *host.Commit {
+	c := &host.Commit{
+		Prev: prev,
+		Record: host.Record{
+			ID: id, Version: next,
+			Flow: "connect", Region: "DE", Hash: "h-" + tag,
+			Due:     t0.Add(time.Duration(next) * time.Minute),
+			Expires: t0.Add(time.Hour),
+			Updated: t0.Add(time.Duration(next) * time.Second),
+			Data:    fmt.Appendf(nil, "session %s v%d %s\x00\xff", id, next, tag),
+		},
+		Effects: []host.Effect{{Key: id + "/" + tag, Kind: "sms", Data: []byte("effect " + tag)}},
+		Request: &host.Request{Key: "req-" + tag, Response: []byte("response " + tag)},
+	}
+	for seq := prev + 1; seq <= next; seq++ {
+		c.Entries = append(c.Entries, host.LogEntry{Seq: seq, Data: fmt.Appendf(nil, `{"seq":%d,"tag":%q}`, seq, tag)})
+	}
+	return c
+}
+
+func save(t *testing.T, s host.Store, c *host.Commit) {
+	t.Helper()
+	if err := s.Save(context.Background(), c); err != nil {
+		t.Fatalf("Save(%s, prev %d) = %v", c.Record.ID, c.Prev, err)
+	}
+}
+
+func load(t *testing.T, s host.Store, id string) *host.Record {
+	t.Helper()
+	r, err := s.Load(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Load(%s) = %v", id, err)
+	}
+	return r
+}
+
+func logOf(t *testing.T, s host.LogStore, id string, after int) []host.LogEntry {
+	t.Helper()
+	l, err := s.Log(context.Background(), id, after)
+	if err != nil {
+		t.Fatalf("Log(%s, %d) = %v", id, after, err)
+	}
+	return l
+}
+
+func effectsOf(t *testing.T, s EffectLister, id string) []host.Effect {
+	t.Helper()
+	e, err := s.Effects(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Effects(%s) = %v", id, err)
+	}
+	return e
+}
+
+func response(t *testing.T, s host.ServerStore, id, key string) ([]byte, bool) {
+	t.Helper()
+	r, ok, err := s.Response(context.Background(), id, key)
+	if err != nil {
+		t.Fatalf("Response(%s, %s) = %v", id, key, err)
+	}
+	return r, ok
+}
+
+func claim(t *testing.T, s host.ServerStore, now time.Time, lease time.Duration, limit int) []string {
+	t.Helper()
+	ids, err := s.ClaimDue(context.Background(), now, lease, limit)
+	if err != nil {
+		t.Fatalf("ClaimDue(%v, %v, %d) = %v", now, lease, limit, err)
+	}
+	return ids
+}
+
+// sameRecord reports how got differs from want, "" when it does not.
+func sameRecord(got, want *host.Record) string {
+	var diffs []string
+	field := func(name string, g, w any) {
+		diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", name, g, w))
+	}
+	if got.ID != want.ID {
+		field("ID", got.ID, want.ID)
+	}
+	if got.Version != want.Version {
+		field("Version", got.Version, want.Version)
+	}
+	if got.Flow != want.Flow || got.Region != want.Region || got.Hash != want.Hash {
+		field("Flow, Region, Hash", []string{got.Flow, got.Region, got.Hash}, []string{want.Flow, want.Region, want.Hash})
+	}
+	if got.Done != want.Done {
+		field("Done", got.Done, want.Done)
+	}
+	for _, f := range []struct {
+		name      string
+		got, want time.Time
+	}{{"Due", got.Due, want.Due}, {"Expires", got.Expires, want.Expires}, {"Updated", got.Updated, want.Updated}} {
+		if !f.got.Equal(f.want) || f.got.IsZero() != f.want.IsZero() {
+			field(f.name, f.got, f.want)
+		}
+	}
+	if !bytes.Equal(got.Data, want.Data) {
+		field("Data", fmt.Sprintf("%q", got.Data), fmt.Sprintf("%q", want.Data))
+	}
+	return strings.Join(diffs, "; ")
+}
+
+func sameEntries(got, want []host.LogEntry) bool {
+	return slices.EqualFunc(got, want, func(a, b host.LogEntry) bool {
+		return a.Seq == b.Seq && bytes.Equal(a.Data, b.Data)
+	})
+}
+
+func sameEffects(got, want []host.Effect) bool {
+	return slices.EqualFunc(got, want, func(a, b host.Effect) bool {
+		return a.Key == b.Key && a.Kind == b.Kind && bytes.Equal(a.Data, b.Data)
+	})
+}
+
+func show(l []host.LogEntry) string {
+	var b strings.Builder
+	for _, e := range l {
+		fmt.Fprintf(&b, "%d:%q ", e.Seq, e.Data)
+	}
+	return "[" + strings.TrimSpace(b.String()) + "]"
+}
+
+func seqs(l []host.LogEntry) []int {
+	out := make([]int, len(l))
+	for i, e := range l {
+		out[i] = e.Seq
+	}
+	return out
+}
+
+func testUnknown(t *testing.T, s Store) {
+	ctx := context.Background()
+	if _, err := s.Load(ctx, "nobody"); !errors.Is(err, host.ErrNotFound) {
+		t.Errorf("Load(unknown) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Log(ctx, "nobody", 0); !errors.Is(err, host.ErrNotFound) {
+		t.Errorf("Log(unknown) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Effects(ctx, "nobody"); !errors.Is(err, host.ErrNotFound) {
+		t.Errorf("Effects(unknown) = %v, want ErrNotFound", err)
+	}
+	if r, ok, err := s.Response(ctx, "nobody", "k"); err != nil || ok || r != nil {
+		t.Errorf("Response(unknown) = %q, %v, %v, want nil, false, nil", r, ok, err)
+	}
+}
+
+func testCreateLoad(t *testing.T, s Store) {
+	c := commit("s1", 0, 3, "a")
+	c.Effects = append(c.Effects, host.Effect{Key: "s1/second", Kind: "consent", Data: []byte{0, 1, 2}})
+	save(t, s, c)
+	got := load(t, s, "s1")
+	if d := sameRecord(got, &c.Record); d != "" {
+		t.Errorf("Load after create: %s", d)
+	}
+	if l := logOf(t, s, "s1", 0); !sameEntries(l, c.Entries) {
+		t.Errorf("Log = %s, want %s", show(l), show(c.Entries))
+	}
+	if e := effectsOf(t, s, "s1"); !sameEffects(e, c.Effects) {
+		t.Errorf("Effects = %q, want %q", e, c.Effects)
+	}
+	if r, ok := response(t, s, "s1", "req-a"); !ok || string(r) != "response a" {
+		t.Errorf("Response(req-a) = %q, %v, want %q, true", r, ok, "response a")
+	}
+	// The record handed back is the caller's: changing it changes nothing
+	// stored, and neither does changing the commit after Save.
+	got.Data[0] = 'X'
+	c.Record.Data[1] = 'Y'
+	if again := load(t, s, "s1"); !bytes.HasPrefix(again.Data, []byte("session s1")) {
+		t.Errorf("Load after changing returned and saved bytes: Data = %q", again.Data)
+	}
+}
+
+func testZeroFields(t *testing.T, s Store) {
+	c := &host.Commit{Record: host.Record{ID: "z", Version: 1, Done: true}}
+	save(t, s, c)
+	got := load(t, s, "z")
+	if d := sameRecord(got, &c.Record); d != "" {
+		t.Errorf("Load: %s", d)
+	}
+	if len(got.Data) != 0 {
+		t.Errorf("Data = %q, want empty", got.Data)
+	}
+	if l := logOf(t, s, "z", 0); len(l) != 0 {
+		t.Errorf("Log = %v, want none", seqs(l))
+	}
+	if e := effectsOf(t, s, "z"); len(e) != 0 {
+		t.Errorf("Effects = %q, want none", e)
+	}
+}
+
+func testUpdate(t *testing.T, s Store) {
+	first := commit("s1", 0, 2, "a")
+	save(t, s, first)
+	second := commit("s1", 2, 5, "b")
+	second.Record.Flow, second.Record.Region, second.Record.Done = "signup", "BR", true
+	second.Record.Due, second.Record.Expires = time.Time{}, time.Time{}
+	save(t, s, second)
+	if d := sameRecord(load(t, s, "s1"), &second.Record); d != "" {
+		t.Errorf("Load after update: %s", d)
+	}
+	if l, want := logOf(t, s, "s1", 0), append(slices.Clone(first.Entries), second.Entries...); !sameEntries(l, want) {
+		t.Errorf("Log = %s, want %s", show(l), show(want))
+	}
+	if e, want := effectsOf(t, s, "s1"), append(slices.Clone(first.Effects), second.Effects...); !sameEffects(e, want) {
+		t.Errorf("Effects = %q, want %q", e, want)
+	}
+	for _, key := range []string{"req-a", "req-b"} {
+		if _, ok := response(t, s, "s1", key); !ok {
+			t.Errorf("Response(%s) missing after two commits", key)
+		}
+	}
+}
+
+// notWritten checks that nothing of c, a commit refused, is in s: its
+// entries, effects and request.
+func notWritten(t *testing.T, s Store, c *host.Commit) {
+	t.Helper()
+	id := c.Record.ID
+	tag := fmt.Appendf(nil, `"tag":%q`, strings.TrimPrefix(c.Record.Hash, "h-"))
+	if _, ok := response(t, s, id, c.Request.Key); ok {
+		t.Errorf("the refused commit's request %s was remembered", c.Request.Key)
+	}
+	l, err := s.Log(context.Background(), id, 0)
+	if err != nil && !errors.Is(err, host.ErrNotFound) {
+		t.Fatal(err)
+	}
+	for _, e := range l {
+		if bytes.Contains(e.Data, tag) {
+			t.Errorf("the refused commit's log entry %d was written: %s", e.Seq, e.Data)
+		}
+	}
+	effects, err := s.Effects(context.Background(), id)
+	if err != nil && !errors.Is(err, host.ErrNotFound) {
+		t.Fatal(err)
+	}
+	for _, e := range effects {
+		if e.Key == c.Effects[0].Key {
+			t.Errorf("the refused commit's effect %s was written", e.Key)
+		}
+	}
+}
+
+func testCreateTwice(t *testing.T, s Store) {
+	first := commit("s1", 0, 1, "a")
+	save(t, s, first)
+	second := commit("s1", 0, 1, "b")
+	if err := s.Save(context.Background(), second); !errors.Is(err, host.ErrConflict) {
+		t.Fatalf("second create = %v, want ErrConflict", err)
+	}
+	if d := sameRecord(load(t, s, "s1"), &first.Record); d != "" {
+		t.Errorf("the first record changed: %s", d)
+	}
+	notWritten(t, s, second)
+}
+
+// testVersionMoves checks that a commit must move the version forward:
+// were a save allowed to leave it where it was, two steps could both save
+// from it.
+func testVersionMoves(t *testing.T, s Store) {
+	save(t, s, commit("s1", 0, 2, "a"))
+	for _, c := range []*host.Commit{commit("s1", 2, 2, "same"), commit("s1", 2, 1, "back"), commit("new", 0, 0, "zero")} {
+		err := s.Save(context.Background(), c)
+		if err == nil || errors.Is(err, host.ErrConflict) {
+			t.Errorf("Save(%s) from %d to version %d = %v, want an error that is not ErrConflict", c.Record.ID, c.Prev, c.Record.Version, err)
+		}
+		notWritten(t, s, c)
+	}
+	if r := load(t, s, "s1"); r.Version != 2 || r.Hash != "h-a" {
+		t.Errorf("Load(s1) = version %d %s, want 2 h-a", r.Version, r.Hash)
+	}
+	if _, err := s.Load(context.Background(), "new"); !errors.Is(err, host.ErrNotFound) {
+		t.Errorf("Load(new) after a refused create at version 0 = %v, want ErrNotFound", err)
+	}
+}
+
+func testStaleVersion(t *testing.T, s Store) {
+	save(t, s, commit("s1", 0, 2, "a"))
+	save(t, s, commit("s1", 2, 4, "b"))
+	for _, prev := range []int{2, 3, 5} {
+		stale := commit("s1", prev, 6, fmt.Sprintf("stale%d", prev))
+		if err := s.Save(context.Background(), stale); !errors.Is(err, host.ErrConflict) {
+			t.Errorf("Save from version %d of a session at 4 = %v, want ErrConflict", prev, err)
+		}
+		notWritten(t, s, stale)
+	}
+	if r := load(t, s, "s1"); r.Version != 4 || r.Hash != "h-b" {
+		t.Errorf("Load = version %d %s, want 4 h-b", r.Version, r.Hash)
+	}
+	ghost := commit("ghost", 3, 4, "g")
+	if err := s.Save(context.Background(), ghost); !errors.Is(err, host.ErrConflict) {
+		t.Errorf("Save from version 3 of an unknown session = %v, want ErrConflict", err)
+	}
+	if _, err := s.Load(context.Background(), "ghost"); !errors.Is(err, host.ErrNotFound) {
+		t.Errorf("Load(ghost) after a refused save = %v, want ErrNotFound", err)
+	}
+}
+
+func testRaceFromSamePrev(t *testing.T, s Store) {
+	const rounds, savers = 10, 6
+	save(t, s, commit("s1", 0, 1, "start"))
+	for round := range rounds {
+		prev := 1 + round*2
+		commits := make([]*host.Commit, savers)
+		errs := make([]error, savers)
+		var wg sync.WaitGroup
+		for i := range savers {
+			commits[i] = commit("s1", prev, prev+2, fmt.Sprintf("r%dsaver%d", round, i))
+			wg.Go(func() { errs[i] = s.Save(context.Background(), commits[i]) })
+		}
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && winner >= 0:
+				t.Fatalf("round %d: savers %d and %d both saved from version %d", round, winner, i, prev)
+			case err == nil:
+				winner = i
+			case !errors.Is(err, host.ErrConflict):
+				t.Fatalf("round %d: saver %d: %v, want nil or ErrConflict", round, i, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: no saver won", round)
+		}
+		if d := sameRecord(load(t, s, "s1"), &commits[winner].Record); d != "" {
+			t.Errorf("round %d: stored record is not the winner's: %s", round, d)
+		}
+		if l := logOf(t, s, "s1", prev); !sameEntries(l, commits[winner].Entries) {
+			t.Errorf("round %d: Log after %d = %s, want the winner's %s", round, prev, show(l), show(commits[winner].Entries))
+		}
+		for i, c := range commits {
+			if i != winner {
+				notWritten(t, s, c)
+			}
+		}
+	}
+	if e := effectsOf(t, s, "s1"); len(e) != 1+rounds {
+		t.Errorf("%d effects, want %d: one per winning commit", len(e), 1+rounds)
+	}
+}
+
+func testLogAfter(t *testing.T, s Store) {
+	var all []host.LogEntry
+	for v := 0; v < 9; v += 3 {
+		c := commit("s1", v, v+3, fmt.Sprint(v))
+		save(t, s, c)
+		all = append(all, c.Entries...)
+	}
+	save(t, s, commit("other", 0, 4, "o"))
+	for after := -1; after <= 10; after++ {
+		want := all[min(max(after, 0), len(all)):]
+		if got := logOf(t, s, "s1", after); !sameEntries(got, want) {
+			t.Errorf("Log(after %d) = %v, want %v", after, seqs(got), seqs(want))
+		}
+	}
+}
+
+func testRequests(t *testing.T, s Store) {
+	first := commit("s1", 0, 1, "a")
+	save(t, s, first)
+	// The same key in another session is another request.
+	save(t, s, commit("s2", 0, 1, "a"))
+	dup := commit("s1", 1, 2, "b")
+	dup.Request = &host.Request{Key: "req-a", Response: []byte("second response")}
+	if err := s.Save(context.Background(), dup); !errors.Is(err, host.ErrConflict) {
+		t.Fatalf("Save with a used request key = %v, want ErrConflict", err)
+	}
+	if r, ok := response(t, s, "s1", "req-a"); !ok || string(r) != "response a" {
+		t.Errorf("Response(req-a) = %q, %v, want the first response", r, ok)
+	}
+	if v := load(t, s, "s1").Version; v != 1 {
+		t.Errorf("version = %d after a refused duplicate request, want 1", v)
+	}
+	if l := logOf(t, s, "s1", 1); len(l) != 0 {
+		t.Errorf("Log after 1 = %v, want nothing of the refused commit", seqs(l))
+	}
+	if e := effectsOf(t, s, "s1"); len(e) != 1 {
+		t.Errorf("%d effects, want 1: the refused commit's effect was written", len(e))
+	}
+	// A commit without a request remembers nothing and refuses nothing.
+	plain := commit("s1", 1, 2, "c")
+	plain.Request = nil
+	save(t, s, plain)
+	if _, ok := response(t, s, "s1", "req-c"); ok {
+		t.Error("a commit without a request remembered one")
+	}
+	empty := commit("s1", 2, 3, "d")
+	empty.Request.Response = nil
+	save(t, s, empty)
+	if r, ok := response(t, s, "s1", "req-d"); !ok || len(r) != 0 {
+		t.Errorf("Response(req-d) = %q, %v, want an empty response, true", r, ok)
+	}
+}
+
+// timers saves sessions whose Due is the given offset from t0 (nil: no
+// timer; done ones are done).
+func timers(t *testing.T, s host.Store, due map[string]time.Duration, done ...string) {
+	t.Helper()
+	for id, d := range due {
+		c := commit(id, 0, 1, id)
+		c.Record.Due = t0.Add(d)
+		c.Record.Done = slices.Contains(done, id)
+		save(t, s, c)
+	}
+}
+
+func testClaimDue(t *testing.T, s Store) {
+	now := t0.Add(10 * time.Minute)
+	timers(t, s, map[string]time.Duration{
+		"a":      5 * time.Minute,
+		"b":      9 * time.Minute,
+		"c":      10 * time.Minute, // due exactly now
+		"early":  -time.Hour,
+		"future": 10*time.Minute + time.Nanosecond,
+		"done":   -2 * time.Hour,
+	}, "done")
+	none := commit("none", 0, 1, "none")
+	none.Record.Due = time.Time{}
+	save(t, s, none)
+
+	if got := claim(t, s, now, time.Minute, 0); len(got) != 0 {
+		t.Errorf("ClaimDue(limit 0) = %v, want nothing", got)
+	}
+	if got, want := claim(t, s, now, time.Minute, 3), []string{"early", "a", "b"}; !slices.Equal(got, want) {
+		t.Errorf("ClaimDue(limit 3) = %v, want %v", got, want)
+	}
+	if got, want := claim(t, s, now, time.Minute, 10), []string{"c"}; !slices.Equal(got, want) {
+		t.Errorf("second ClaimDue = %v, want %v", got, want)
+	}
+	// Within the lease only "future", due meanwhile, is claimed.
+	if got, want := claim(t, s, now.Add(time.Minute-time.Nanosecond), time.Minute, 10), []string{"future"}; !slices.Equal(got, want) {
+		t.Errorf("ClaimDue within the lease = %v, want %v", got, want)
+	}
+	// The first lease over, those it claimed are claimable again; "future"
+	// is still within its own.
+	later := now.Add(time.Minute)
+	if got, want := claim(t, s, later, time.Minute, 10), []string{"early", "a", "b", "c"}; !slices.Equal(got, want) {
+		t.Errorf("ClaimDue after the lease = %v, want %v", got, want)
+	}
+	if got := claim(t, s, later, time.Minute, 10); len(got) != 0 {
+		t.Errorf("ClaimDue within the new lease = %v, want nothing", got)
+	}
+}
+
+func testClaimEndsOnSave(t *testing.T, s Store) {
+	now := t0.Add(10 * time.Minute)
+	timers(t, s, map[string]time.Duration{"a": time.Minute, "b": 2 * time.Minute})
+	if got := claim(t, s, now, time.Hour, 10); len(got) != 2 {
+		t.Fatalf("ClaimDue = %v, want a and b", got)
+	}
+	// The step the claim was for saves the session with its timer still
+	// due (it fired one of two): the session can be claimed again at once.
+	c := commit("a", 1, 2, "a2")
+	c.Record.Due = t0.Add(time.Minute)
+	save(t, s, c)
+	if got, want := claim(t, s, now, time.Hour, 10), []string{"a"}; !slices.Equal(got, want) {
+		t.Errorf("ClaimDue after saving a = %v, want %v", got, want)
+	}
+	// Done, it is never due again.
+	c = commit("a", 2, 3, "a3")
+	c.Record.Due, c.Record.Done = t0, true
+	save(t, s, c)
+	if got := claim(t, s, now.Add(2*time.Hour), time.Hour, 10); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("ClaimDue after a is done = %v, want [b]", got)
+	}
+}
+
+func testClaimConcurrent(t *testing.T, s Store) {
+	const sessions, claimers = 40, 8
+	due := map[string]time.Duration{}
+	for i := range sessions {
+		due[fmt.Sprintf("s%02d", i)] = time.Duration(i) * time.Second
+	}
+	timers(t, s, due)
+	now := t0.Add(time.Hour)
+	got := make([][]string, claimers)
+	errs := make([]error, claimers)
+	var wg sync.WaitGroup
+	for i := range claimers {
+		wg.Go(func() {
+			for {
+				ids, err := s.ClaimDue(context.Background(), now, time.Hour, 3)
+				if err != nil || len(ids) == 0 {
+					errs[i] = err
+					return
+				}
+				got[i] = append(got[i], ids...)
+			}
+		})
+	}
+	wg.Wait()
+	by := map[string]int{}
+	for i, ids := range got {
+		if errs[i] != nil {
+			t.Errorf("claimer %d: %v", i, errs[i])
+		}
+		for _, id := range ids {
+			if j, dup := by[id]; dup {
+				t.Errorf("claimers %d and %d both got %s within one lease", j, i, id)
+			}
+			by[id] = i
+		}
+	}
+	if len(by) != sessions {
+		t.Errorf("%d sessions claimed, want all %d", len(by), sessions)
+	}
+}
+
+func testReap(t *testing.T, s Store) {
+	now := t0.Add(24 * time.Hour)
+	expires := map[string]time.Duration{"old": -time.Hour, "older": -2 * time.Hour, "now": 0, "fresh": time.Nanosecond}
+	for id, d := range expires {
+		c := commit(id, 0, 2, id)
+		c.Record.Expires = now.Add(d)
+		save(t, s, c)
+	}
+	forever := commit("forever", 0, 2, "forever")
+	forever.Record.Expires = time.Time{}
+	save(t, s, forever)
+
+	ctx := context.Background()
+	if n, err := s.Reap(ctx, now, 0); err != nil || n != 0 {
+		t.Errorf("Reap(limit 0) = %d, %v, want 0, nil", n, err)
+	}
+	if n, err := s.Reap(ctx, now, 1); err != nil || n != 1 {
+		t.Fatalf("Reap(limit 1) = %d, %v, want 1, nil", n, err)
+	}
+	if _, err := s.Load(ctx, "older"); !errors.Is(err, host.ErrNotFound) {
+		t.Errorf("Load(older) after reaping one = %v, want ErrNotFound: the earliest expired goes first", err)
+	}
+	if n, err := s.Reap(ctx, now, 10); err != nil || n != 2 {
+		t.Errorf("Reap(limit 10) = %d, %v, want 2, nil", n, err)
+	}
+	for _, id := range []string{"older", "old", "now"} {
+		if _, err := s.Load(ctx, id); !errors.Is(err, host.ErrNotFound) {
+			t.Errorf("Load(%s) after Reap = %v, want ErrNotFound", id, err)
+		}
+		if _, err := s.Log(ctx, id, 0); !errors.Is(err, host.ErrNotFound) {
+			t.Errorf("Log(%s) after Reap = %v, want ErrNotFound", id, err)
+		}
+		// Created anew, the session starts empty: nothing of the reaped
+		// one was left behind.
+		save(t, s, &host.Commit{Record: host.Record{ID: id, Version: 1}})
+		if l := logOf(t, s, id, 0); len(l) != 0 {
+			t.Errorf("the reaped session %s left log entries %v", id, seqs(l))
+		}
+		if e := effectsOf(t, s, id); len(e) != 0 {
+			t.Errorf("the reaped session %s left effects %q", id, e)
+		}
+		if _, ok := response(t, s, id, "req-"+id); ok {
+			t.Errorf("the reaped session %s left its request", id)
+		}
+	}
+	for _, id := range []string{"fresh", "forever"} {
+		if r := load(t, s, id); r.Version != 2 {
+			t.Errorf("Load(%s) = version %d, want 2", id, r.Version)
+		}
+		if l := logOf(t, s, id, 0); len(l) != 2 {
+			t.Errorf("Log(%s) = %v, want 2 entries", id, seqs(l))
+		}
+		if e := effectsOf(t, s, id); len(e) != 1 {
+			t.Errorf("Effects(%s) = %q, want 1", id, e)
+		}
+		if _, ok := response(t, s, id, "req-"+id); !ok {
+			t.Errorf("the unexpired session %s lost its request", id)
+		}
+	}
+}
+
+func testCancelled(t *testing.T, s Store) {
+	save(t, s, commit("s1", 0, 1, "a"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	now := t0.Add(time.Hour)
+	c := commit("s1", 1, 2, "b")
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Save", func() error { return s.Save(ctx, c) }},
+		{"Save (create)", func() error { return s.Save(ctx, commit("s2", 0, 1, "c")) }},
+		{"Load", func() error { _, err := s.Load(ctx, "s1"); return err }},
+		{"Log", func() error { _, err := s.Log(ctx, "s1", 0); return err }},
+		{"Effects", func() error { _, err := s.Effects(ctx, "s1"); return err }},
+		{"Response", func() error { _, _, err := s.Response(ctx, "s1", "req-a"); return err }},
+		{"ClaimDue", func() error { _, err := s.ClaimDue(ctx, now, time.Minute, 10); return err }},
+		{"Reap", func() error { _, err := s.Reap(ctx, now.Add(time.Hour), 10); return err }},
+	}
+	for _, c := range calls {
+		if err := c.call(); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context = %v, want context.Canceled", c.name, err)
+		}
+	}
+	// Nothing was done: s1 is still at 1, unclaimed and not reaped; s2
+	// was not created.
+	if r := load(t, s, "s1"); r.Version != 1 {
+		t.Errorf("s1 at version %d after a cancelled Save, want 1", r.Version)
+	}
+	notWritten(t, s, c)
+	if _, err := s.Load(context.Background(), "s2"); !errors.Is(err, host.ErrNotFound) {
+		t.Errorf("Load(s2) after a cancelled create = %v, want ErrNotFound", err)
+	}
+	if got := claim(t, s, now, time.Minute, 10); !slices.Equal(got, []string{"s1"}) {
+		t.Errorf("ClaimDue = %v, want [s1]: the cancelled claim claimed it", got)
+	}
+}
+
+// testManySavers runs goroutines that each step their own sessions and
+// all step one shared session, retrying on conflict, while others read
+// and claim. No step may be lost: the shared session ends at the number of
+// steps taken, its log holding each exactly once.
+func testManySavers(t *testing.T, s Store) {
+	const workers, own, steps = 6, 3, 4
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	save(t, s, &host.Commit{Record: host.Record{ID: "shared", Version: 1, Due: t0}, Entries: []host.LogEntry{{Seq: 1}}})
+	var readers sync.WaitGroup
+	for range 2 {
+		readers.Go(func() {
+			for ctx.Err() == nil {
+				if _, err := s.Load(ctx, "shared"); err != nil && ctx.Err() == nil {
+					t.Errorf("Load(shared) = %v", err)
+				}
+				if _, err := s.Log(ctx, "shared", 0); err != nil && ctx.Err() == nil {
+					t.Errorf("Log(shared) = %v", err)
+				}
+				if _, err := s.ClaimDue(ctx, t0.Add(time.Hour), time.Millisecond, 5); err != nil && ctx.Err() == nil {
+					t.Errorf("ClaimDue = %v", err)
+				}
+			}
+		})
+	}
+	var workersDone sync.WaitGroup
+	for w := range workers {
+		workersDone.Go(func() {
+			for i := range own {
+				id := fmt.Sprintf("w%d-%d", w, i)
+				for v := range steps {
+					if err := s.Save(ctx, commit(id, v, v+1, fmt.Sprintf("%s-%d", id, v))); err != nil {
+						t.Errorf("Save(%s, prev %d) = %v", id, v, err)
+						return
+					}
+				}
+			}
+			for step := 0; step < steps; {
+				r, err := s.Load(ctx, "shared")
+				if err != nil {
+					t.Errorf("Load(shared) = %v", err)
+					return
+				}
+				c := commit("shared", r.Version, r.Version+1, fmt.Sprintf("w%d-%d", w, step))
+				switch err := s.Save(ctx, c); {
+				case errors.Is(err, host.ErrConflict):
+				case err != nil:
+					t.Errorf("Save(shared, prev %d) = %v", r.Version, err)
+					return
+				default:
+					step++
+				}
+			}
+		})
+	}
+	workersDone.Wait()
+	stop()
+	readers.Wait()
+	if t.Failed() {
+		return
+	}
+	for w := range workers {
+		for i := range own {
+			id := fmt.Sprintf("w%d-%d", w, i)
+			if r := load(t, s, id); r.Version != steps {
+				t.Errorf("%s at version %d, want %d", id, r.Version, steps)
+			}
+			if l := logOf(t, s, id, 0); len(l) != steps {
+				t.Errorf("%s has %d log entries, want %d", id, len(l), steps)
+			}
+		}
+	}
+	const total = 1 + workers*steps
+	if r := load(t, s, "shared"); r.Version != total {
+		t.Errorf("shared at version %d, want %d: steps were lost", r.Version, total)
+	}
+	want := make([]int, total)
+	for i := range want {
+		want[i] = i + 1
+	}
+	if got := seqs(logOf(t, s, "shared", 0)); !slices.Equal(got, want) {
+		t.Errorf("shared log = %v, want %v", got, want)
+	}
+	if e := effectsOf(t, s, "shared"); len(e) != total-1 {
+		t.Errorf("shared has %d effects, want %d", len(e), total-1)
+	}
+}
