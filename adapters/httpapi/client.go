@@ -31,6 +31,9 @@ type Client struct {
 	Backoff time.Duration
 }
 
+// maxBackoff bounds the wait between two tries.
+const maxBackoff = 5 * time.Second
+
 // NewClient returns a client of the server at base (http://host:port);
 // hc nil means a client with a 2-minute timeout.
 func NewClient(base string, hc *http.Client) (*Client, error) {
@@ -84,8 +87,8 @@ func (c *Client) Cancel(ctx context.Context, r Ref) (*Session, error) {
 	return c.do(ctx, http.MethodDelete, "/v1/sessions/"+url.PathEscape(r.ID), r, nil, nil, true)
 }
 
-// do sends a request, again on a transport failure or a 5xx when retry is
-// set (every request but a creation can be sent again safely), and
+// do sends a request, again on a transport failure, a 5xx or a 429 when
+// retry is set (every request but a creation can be sent again safely), and
 // decodes the session or the Problem.
 func (c *Client) do(ctx context.Context, method, path string, r Ref, body any, h http.Header, retry bool) (*Session, error) {
 	var data []byte
@@ -109,10 +112,11 @@ func (c *Client) do(ctx context.Context, method, path string, r Ref, body any, h
 	for n := range tries {
 		if n > 0 {
 			select {
-			case <-time.After(wait << (n - 1)):
+			case <-time.After(wait):
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			}
+			wait = min(2*wait, maxBackoff)
 		}
 		s, err, again := c.once(ctx, method, path, r, data, h)
 		if !again {
@@ -156,7 +160,7 @@ func (c *Client) once(ctx context.Context, method, path string, r Ref, data []by
 		if json.Unmarshal(raw, p) != nil || p.Code == "" {
 			p = problem(resp.StatusCode, CodeInternal, strings.TrimSpace(string(raw)))
 		}
-		return nil, p, resp.StatusCode >= 500
+		return nil, p, resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests
 	}
 	var out Session
 	if err := json.Unmarshal(raw, &out); err != nil {

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/credstore"
 	"github.com/tetherflow/tether/adapters/demo"
@@ -66,6 +68,8 @@ connection is taken, steps in flight are saved and answered, then it exits.`,
 		fs.DurationVar(&o.idle, "idle-timeout", 30*time.Minute, "how long a session lives without a step")
 		fs.DurationVar(&o.timers, "timer-interval", time.Second, "how often due timers are looked for")
 		fs.DurationVar(&o.grace, "shutdown-timeout", 30*time.Second, "how long steps in flight may take to finish at shutdown")
+		fs.Float64Var(&o.createRate, "create-rate", 1, "sessions a client address may create per second (bursts of 20); 0: no limit")
+		fs.Float64Var(&o.answerRate, "answer-rate", 10, "requests about sessions a client address may make per second (bursts of 50); 0: no limit")
 		return o.run
 	},
 }
@@ -73,6 +77,7 @@ connection is taken, steps in flight are saved and answered, then it exits.`,
 type serveOptions struct {
 	flows, store, portal, addr, data string
 	idle, timers, grace              time.Duration
+	createRate, answerRate           float64
 }
 
 func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -84,6 +89,9 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	}
 	if o.idle <= 0 || o.timers <= 0 || o.grace <= 0 {
 		return usagef("--idle-timeout, --timer-interval and --shutdown-timeout must be positive")
+	}
+	if o.createRate < 0 || o.answerRate < 0 {
+		return usagef("--create-rate and --answer-rate must not be negative")
 	}
 	log := httpapi.NewLogger(env.Stderr, slog.LevelInfo)
 	cat, fx, err := serveCatalog(env, env.path(o.flows))
@@ -114,13 +122,15 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := httpapi.New(httpapi.Config{Host: h, Log: log, Metrics: metrics, Ready: func(ctx context.Context) error {
-		_, err := store.Load(ctx, "readyz")
-		if errors.Is(err, host.ErrNotFound) {
-			return nil
-		}
-		return err
-	}})
+	srv, err := httpapi.New(httpapi.Config{Host: h, Log: log, Metrics: metrics,
+		CreateRate: limit(o.createRate), CreateBurst: 20, AnswerRate: limit(o.answerRate), AnswerBurst: 50,
+		Ready: func(ctx context.Context) error {
+			_, err := store.Load(ctx, "readyz")
+			if errors.Is(err, host.ErrNotFound) {
+				return nil
+			}
+			return err
+		}})
 	if err != nil {
 		return err
 	}
@@ -163,6 +173,14 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 		return &exitError{code: exitFail, err: serveErr}
 	}
 	return nil
+}
+
+// limit is a rate flag as a limit: 0 is none.
+func limit(perSecond float64) rate.Limit {
+	if perSecond == 0 {
+		return rate.Inf
+	}
+	return rate.Limit(perSecond)
 }
 
 // serveCatalog loads the flows directory and its demo portal fixture;
