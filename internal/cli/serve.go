@@ -67,6 +67,7 @@ connection is taken, steps in flight are saved and answered, then it exits.`,
 		fs.StringVar(&o.data, "data", ".tether-server", "`directory` of the devices' saved connections and the demo portal's state")
 		fs.DurationVar(&o.idle, "idle-timeout", 30*time.Minute, "how long a session lives without a step")
 		fs.DurationVar(&o.timers, "timer-interval", time.Second, "how often due timers are looked for")
+		fs.IntVar(&o.batch, "timer-batch", 100, "how many due sessions one instance claims at a time")
 		fs.DurationVar(&o.grace, "shutdown-timeout", 30*time.Second, "how long steps in flight may take to finish at shutdown")
 		fs.Float64Var(&o.createRate, "create-rate", 1, "sessions a client address may create per second (bursts of 20); 0: no limit")
 		fs.Float64Var(&o.answerRate, "answer-rate", 10, "requests about sessions a client address may make per second (bursts of 50); 0: no limit")
@@ -78,6 +79,7 @@ type serveOptions struct {
 	flows, store, portal, addr, data string
 	idle, timers, grace              time.Duration
 	createRate, answerRate           float64
+	batch                            int
 }
 
 func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -87,8 +89,8 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	if o.portal != "" {
 		return usagef("--portal: this build has no HTTP portal client yet; leave --portal out to use the embedded demo portal")
 	}
-	if o.idle <= 0 || o.timers <= 0 || o.grace <= 0 {
-		return usagef("--idle-timeout, --timer-interval and --shutdown-timeout must be positive")
+	if o.idle <= 0 || o.timers <= 0 || o.grace <= 0 || o.batch <= 0 {
+		return usagef("--idle-timeout, --timer-interval, --timer-batch and --shutdown-timeout must be positive")
 	}
 	if o.createRate < 0 || o.answerRate < 0 {
 		return usagef("--create-rate and --answer-rate must not be negative")
@@ -146,7 +148,7 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		h.Sweep(sweepCtx, host.SweepOptions{Every: o.timers, OnError: func(err error) {
+		h.Sweep(sweepCtx, host.SweepOptions{Every: o.timers, Batch: o.batch, OnError: func(err error) {
 			log.Error("timers", "err", err)
 		}})
 	})
