@@ -32,8 +32,18 @@ type Config struct {
 	// real wait. A fake clock's Sleep moves the clock instead.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// IdleTimeout is how long a session lives without a step; zero means
-	// for ever. Every step extends it.
+	// for ever. Every step extends it. An expired session is refused
+	// (ErrExpired) until ServerStore.Reap deletes it.
 	IdleTimeout time.Duration
+	// Secrets, when set, has Start issue every session a secret
+	// (View.Secret, in Start's view only; the session keeps its hash) that
+	// Authorize requires: what a server needs so that a session id alone
+	// opens nothing.
+	Secrets bool
+	// Observe, when set, is told of every step, conflict, late timer and
+	// retried action, for metrics. It must be quick and safe for
+	// concurrent use.
+	Observe func(Event)
 }
 
 // Host takes the steps of flow sessions: the one place a step is taken,
@@ -54,6 +64,9 @@ func New(cfg Config) (*Host, error) {
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
+	}
+	if cfg.Observe == nil {
+		cfg.Observe = func(Event) {}
 	}
 	return &Host{cfg: cfg}, nil
 }
@@ -89,8 +102,11 @@ type Answer struct {
 // It also wraps ErrConflict.
 var ErrStale = fmt.Errorf("%w: the answer is for an earlier version", ErrConflict)
 
-// Start starts a session and runs it to its first prompt or its end.
-func (h *Host) Start(ctx context.Context, req StartRequest) (*View, error) {
+// Start starts a session and runs it to its first prompt or its end. With
+// Config.Secrets, the view carries the session's secret.
+func (h *Host) Start(ctx context.Context, req StartRequest) (v *View, err error) {
+	defer h.observe(OpStart, h.cfg.Now(), &v, &err)
+	ctx, fx := withEffects(ctx)
 	c, err := h.cfg.Catalog.Compiled(req.Flow, req.Country)
 	if err != nil {
 		return nil, err
@@ -105,14 +121,26 @@ func (h *Host) Start(ctx context.Context, req StartRequest) (*View, error) {
 	}
 	// A run error ends the session; it is saved like any other end.
 	m := meta{Country: req.Country, Device: req.Device, Region: c.Region.Name}
-	return h.commit(ctx, s, m, 0, nil, nil)
+	var secret string
+	if h.cfg.Secrets {
+		if secret, m.Secret, err = newSecret(h.cfg.Rand); err != nil {
+			return nil, err
+		}
+	}
+	v, err = h.commit(ctx, s, m, 0, nil, nil, fx)
+	if v != nil {
+		v.Secret = secret
+	}
+	return v, err
 }
 
 // Answer answers the prompt session id waits at. Bad input returns an
 // *engine.InputError and the view of the session still waiting (the
 // refusal is logged); an answer that came after a timer moved the session
 // returns engine.ErrPromptGone with the view of where it is now.
-func (h *Host) Answer(ctx context.Context, id string, a Answer) (*View, error) {
+func (h *Host) Answer(ctx context.Context, id string, a Answer) (v *View, err error) {
+	defer h.observe(OpAnswer, h.cfg.Now(), &v, &err)
+	ctx, fx := withEffects(ctx)
 	if a.Key != "" {
 		if v, ok, err := h.remembered(ctx, id, a.Key); ok || err != nil {
 			return v, err
@@ -137,7 +165,7 @@ func (h *Host) Answer(ctx context.Context, id string, a Answer) (*View, error) {
 	}
 	if s.Seq() == rec.Version {
 		// Nothing happened (the session had ended): nothing to save.
-		v := h.view(s, m, rec.Version, rec.Expires)
+		v = h.view(s, m, rec.Version, rec.Expires)
 		v.Problem = problemOf(problem)
 		return v, problem
 	}
@@ -145,7 +173,7 @@ func (h *Host) Answer(ctx context.Context, id string, a Answer) (*View, error) {
 	if a.Key != "" {
 		req = &Request{Key: a.Key}
 	}
-	v, err := h.commit(ctx, s, m, rec.Version, req, problemOf(problem))
+	v, err = h.commit(ctx, s, m, rec.Version, req, problemOf(problem), fx)
 	if err != nil {
 		return nil, err
 	}
@@ -154,10 +182,16 @@ func (h *Host) Answer(ctx context.Context, id string, a Answer) (*View, error) {
 
 // Tick fires the session's due timers, if any, and returns where it
 // stands.
-func (h *Host) Tick(ctx context.Context, id string) (*View, error) {
+func (h *Host) Tick(ctx context.Context, id string) (v *View, err error) {
+	began := h.cfg.Now()
+	defer h.observe(OpTick, began, &v, &err)
+	ctx, fx := withEffects(ctx)
 	s, m, rec, err := h.load(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if !rec.Due.IsZero() && !rec.Due.After(began) {
+		h.cfg.Observe(Event{Op: OpTick, Kind: EventTimer, Lag: began.Sub(rec.Due)})
 	}
 	before := s.Seq()
 	if _, err := s.Tick(ctx); err != nil && s.Err() == nil {
@@ -166,7 +200,7 @@ func (h *Host) Tick(ctx context.Context, id string) (*View, error) {
 	if s.Seq() == before {
 		return h.view(s, m, rec.Version, rec.Expires), nil
 	}
-	return h.commit(ctx, s, m, rec.Version, nil, nil)
+	return h.commit(ctx, s, m, rec.Version, nil, nil, fx)
 }
 
 // Get returns where the session stands, taking no step.
@@ -180,7 +214,8 @@ func (h *Host) Get(ctx context.Context, id string) (*View, error) {
 
 // Cancel ends the session with the outcome cancelled. A session that has
 // ended already returns engine.ErrFinished with its view.
-func (h *Host) Cancel(ctx context.Context, id, reason string) (*View, error) {
+func (h *Host) Cancel(ctx context.Context, id, reason string) (v *View, err error) {
+	defer h.observe(OpCancel, h.cfg.Now(), &v, &err)
 	s, m, rec, err := h.load(ctx, id)
 	if err != nil {
 		return nil, err
@@ -188,11 +223,47 @@ func (h *Host) Cancel(ctx context.Context, id, reason string) (*View, error) {
 	if err := s.Cancel(reason); err != nil {
 		return h.view(s, m, rec.Version, rec.Expires), engine.ErrFinished
 	}
-	return h.commit(ctx, s, m, rec.Version, nil, nil)
+	return h.commit(ctx, s, m, rec.Version, nil, nil, nil)
 }
 
 func (h *Host) ports(reg *engine.Registry) engine.Ports {
-	return engine.Ports{Actions: reg, Now: h.cfg.Now, Rand: h.cfg.Rand, Sleep: h.cfg.Sleep}
+	return engine.Ports{Actions: reg, Now: h.cfg.Now, Rand: h.cfg.Rand, Sleep: h.sleep}
+}
+
+// sleep waits between two tries of an action, telling Observe that one is
+// tried again.
+func (h *Host) sleep(ctx context.Context, d time.Duration) error {
+	h.cfg.Observe(Event{Kind: EventRetry})
+	if h.cfg.Sleep != nil {
+		return h.cfg.Sleep(ctx, d)
+	}
+	select {
+	case <-time.After(d): // at most a retry's max_delay: nothing to stop early
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// observe tells Observe how the call op that began at began went: a
+// step saved (with the outcome it ended in) or a conflict. Calls that
+// saved nothing are not steps.
+func (h *Host) observe(op Op, began time.Time, v **View, err *error) {
+	d := h.cfg.Now().Sub(began)
+	switch {
+	case errors.Is(*err, ErrConflict):
+		h.cfg.Observe(Event{Op: op, Kind: EventConflict, Duration: d})
+	case *v == nil || (*v).Replayed || (*v).Entries == nil:
+	default:
+		e := Event{Op: op, Kind: EventStep, Duration: d, Flow: (*v).Flow}
+		if (*v).Done {
+			e.Outcome = "error"
+			if o := (*v).Step.Outcome; o != nil {
+				e.Outcome = o.Name
+			}
+		}
+		h.cfg.Observe(e)
+	}
 }
 
 // meta is what the host keeps with a session beyond its snapshot.
@@ -200,6 +271,8 @@ type meta struct {
 	Country string `json:"country,omitempty"`
 	Device  string `json:"device,omitempty"`
 	Region  string `json:"region"`
+	// Secret is the hash of the session's secret (Config.Secrets).
+	Secret string `json:"secret,omitempty"`
 }
 
 // data is a Record's Data.
@@ -208,16 +281,44 @@ type data struct {
 	Snapshot *engine.Snapshot `json:"snapshot"`
 }
 
-// load restores session id on the compiled flow it started on.
+// load restores session id on the compiled flow it started on. An
+// expired session is refused with ErrExpired.
 func (h *Host) load(ctx context.Context, id string) (*engine.Session, meta, *Record, error) {
-	rec, err := h.cfg.Store.Load(ctx, id)
+	rec, d, err := h.record(ctx, id)
 	if err != nil {
 		return nil, meta{}, nil, err
 	}
+	if err := h.expired(rec); err != nil {
+		return nil, meta{}, nil, err
+	}
+	return h.restore(ctx, rec, d)
+}
+
+// record loads session id's record and decodes its data.
+func (h *Host) record(ctx context.Context, id string) (*Record, *data, error) {
+	rec, err := h.cfg.Store.Load(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
 	var d data
 	if err := json.Unmarshal(rec.Data, &d); err != nil {
-		return nil, meta{}, nil, fmt.Errorf("session %s: stored data: %w", id, err)
+		return nil, nil, fmt.Errorf("session %s: stored data: %w", id, err)
 	}
+	return rec, &d, nil
+}
+
+// expired returns an error wrapping ErrExpired when rec's session has
+// been idle past its expiry.
+func (h *Host) expired(rec *Record) error {
+	if !rec.Expires.IsZero() && !h.cfg.Now().Before(rec.Expires) {
+		return fmt.Errorf("session %s: %w", rec.ID, ErrExpired)
+	}
+	return nil
+}
+
+// restore restores rec's session on the compiled flow it started on.
+func (h *Host) restore(ctx context.Context, rec *Record, d *data) (*engine.Session, meta, *Record, error) {
+	id := rec.ID
 	fl, ok := h.cfg.Catalog.Version(rec.Hash)
 	if !ok {
 		c, err := h.cfg.Catalog.Compiled(rec.Flow, d.Country)
@@ -239,7 +340,7 @@ func (h *Host) load(ctx context.Context, id string) (*engine.Session, meta, *Rec
 
 // commit saves the session as the step left it, with the entries the step
 // appended, from version prev.
-func (h *Host) commit(ctx context.Context, s *engine.Session, m meta, prev int, req *Request, problem *Problem) (*View, error) {
+func (h *Host) commit(ctx context.Context, s *engine.Session, m meta, prev int, req *Request, problem *Problem, fx *effects) (*View, error) {
 	now := h.cfg.Now()
 	var expires time.Time
 	if h.cfg.IdleTimeout > 0 {
@@ -256,7 +357,8 @@ func (h *Host) commit(ctx context.Context, s *engine.Session, m meta, prev int, 
 			ID: s.ID(), Version: s.Seq(), Flow: s.Flow().Name(), Region: m.Region, Hash: s.Flow().Hash(),
 			Done: s.Done(), Expires: expires, Updated: now, Data: raw,
 		},
-		Prev: prev,
+		Prev:    prev,
+		Effects: fx.taken(),
 	}
 	if due, ok := s.NextDeadline(); ok {
 		c.Record.Due = due
@@ -302,7 +404,7 @@ func (h *Host) remembered(ctx context.Context, id, key string) (*View, bool, err
 func (h *Host) view(s *engine.Session, m meta, version int, expires time.Time) *View {
 	cur := s.Current()
 	v := &View{
-		ID: s.ID(), Flow: s.Flow().Name(), Hash: s.Flow().Hash(), Region: m.Region, Country: m.Country,
+		ID: s.ID(), Flow: s.Flow().Name(), Hash: s.Flow().Hash(), Region: m.Region, Country: m.Country, Device: m.Device,
 		Version: version, Expires: expires, Done: s.Done(),
 		Step: cur,
 	}

@@ -98,6 +98,9 @@ type fixture struct {
 	clock   *clock
 	devices sync.Map
 	calls   atomic.Int64
+	cat     *catalog.Catalog
+	actions func(ctx context.Context, device string) (*engine.Registry, error)
+	onCall  func(ctx context.Context) // told of every test.check call
 }
 
 func newFixture(t testing.TB, overlay string) *fixture {
@@ -127,6 +130,9 @@ func newFixture(t testing.TB, overlay string) *fixture {
 		fx.devices.Store(device, true)
 		return engine.NewRegistry(engine.Func(spec, func(ctx context.Context, args engine.Args) (engine.Result, error) {
 			fx.calls.Add(1)
+			if fx.onCall != nil {
+				fx.onCall(ctx)
+			}
 			if args["password"] == "right" {
 				return engine.Result{Outcome: "ok"}, nil
 			}
@@ -145,7 +151,7 @@ func newFixture(t testing.TB, overlay string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx.host = h
+	fx.host, fx.cat, fx.actions = h, cat, actionsFor
 	if fx.second, err = host.New(host.Config{Catalog: cat, Store: fx.store, Actions: actionsFor, Now: fx.clock.Now}); err != nil {
 		t.Fatal(err)
 	}

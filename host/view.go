@@ -15,6 +15,8 @@ type View struct {
 	Hash    string `json:"hash"`
 	Region  string `json:"region"`
 	Country string `json:"country,omitempty"`
+	// Device is the device the session connects.
+	Device string `json:"device,omitempty"`
 	// Version is the session's version: answers carry it.
 	Version int       `json:"version"`
 	Expires time.Time `json:"expires,omitzero"`
@@ -31,6 +33,9 @@ type View struct {
 	// Replayed is set when the view is the remembered response to a
 	// repeated request.
 	Replayed bool `json:"-"`
+	// Secret is the session's secret (Config.Secrets), in Start's view
+	// only: the session keeps its hash, never the secret.
+	Secret string `json:"-"`
 }
 
 // Problem is a refused answer: an input error, or an answer that came

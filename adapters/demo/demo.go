@@ -13,6 +13,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ import (
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/smsoutbox"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/host"
 )
 
 // Options configures a World. Store is required.
@@ -40,6 +42,15 @@ type Options struct {
 	SMS io.Writer
 	// Store returns the credential store of a device.
 	Store func(device string) *credstore.Store
+	// State keeps the portal's state; nil means in memory, for the
+	// process's life. A state that outlives the process (a
+	// demoportal.FileState) lets a restarted server go on with the
+	// sign-ins its sessions are in.
+	State demoportal.State
+	// Gateway sends the portal's texts instead of the SMS outbox (which
+	// writes to SMS): a FileState's, which commits each text with the
+	// code it carries. Lookup and LastCode then know no code.
+	Gateway demoportal.SMSSender
 }
 
 // World is the demo portal and what surrounds it. It is safe for
@@ -72,11 +83,29 @@ func New(fx demoportal.Fixture, opts Options) (*World, error) {
 		outbox:   smsoutbox.New(opts.SMS),
 		captchas: captcha.New(rand.New(rand.NewPCG(opts.Seed, 2))),
 	}
+	var gateway demoportal.SMSSender = w.outbox
+	if opts.Gateway != nil {
+		gateway = opts.Gateway
+	}
+	popts := []demoportal.Option{demoportal.WithCallNotice(recordCall)}
+	if opts.State != nil {
+		popts = append(popts, demoportal.WithState(opts.State))
+	}
 	var err error
-	if w.portal, err = demoportal.New(fx, opts.Now, rand.New(rand.NewPCG(opts.Seed, 1)), w.outbox); err != nil {
+	if w.portal, err = demoportal.New(fx, opts.Now, rand.New(rand.NewPCG(opts.Seed, 1)), gateway, popts...); err != nil {
 		return nil, err
 	}
 	return w, nil
+}
+
+// recordCall records a portal call a session's step made, with the
+// idempotency key it carried, as one of the step's effects: the host
+// commits it with the step.
+func recordCall(ctx context.Context, c demoportal.Call) {
+	data, _ := json.Marshal(struct {
+		Replayed bool `json:"replayed,omitempty"`
+	}{c.Replayed})
+	host.RecordEffect(ctx, host.Effect{Key: c.Key, Kind: "portal." + c.Op, Data: data})
 }
 
 // Actions returns the action library bound to device: its credential

@@ -12,7 +12,10 @@ import (
 	"github.com/tetherflow/tether/adapters/credstore"
 	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/adapters/demoportal"
+	"github.com/tetherflow/tether/adapters/sessions/memory"
+	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/host"
 )
 
 // TestConnectSurvivesRestore suspends a real connect session at the SMS
@@ -98,5 +101,53 @@ func TestConnectSurvivesRestore(t *testing.T) {
 	}
 	if r.Seq() <= s.Seq() {
 		t.Errorf("restored sequence %d does not continue after %d", r.Seq(), s.Seq())
+	}
+}
+
+// The portal calls a host's step makes are committed with the step as its
+// effects, each under its idempotency key.
+func TestPortalCallsAreEffects(t *testing.T) {
+	ctx := t.Context()
+	fx, err := demoportal.LoadFixture("../../flows/demo/portal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	world, err := demo.New(fx, demo.Options{Seed: 1, Store: credstore.New})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := world.Actions(ctx, "")
+	cat, err := catalog.Load("../../flows", catalog.Options{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := memory.New()
+	h, err := host.New(host.Config{Catalog: cat, Store: store, Actions: world.Actions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	device := filepath.Join(t.TempDir(), "credentials.json")
+	v, err := h.Start(ctx, host.StartRequest{Flow: "connect", Device: device})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err = h.Answer(ctx, v.ID, host.Answer{Version: v.Version, Choice: "continue",
+		Input: map[string]any{"email": "family@example.com", "password": "Family-pass-2024"}})
+	if err != nil || v.Step.State != "enter_code" {
+		t.Fatalf("sign in: %+v, %v", v, err)
+	}
+	effects, err := store.Effects(ctx, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range effects {
+		kinds = append(kinds, e.Kind)
+		if !strings.HasPrefix(e.Key, v.ID+".") {
+			t.Errorf("effect %s has key %q, not one of the session's", e.Kind, e.Key)
+		}
+	}
+	if got, want := strings.Join(kinds, " "), "portal.signInPassword portal.sendCode"; got != want {
+		t.Errorf("effects = %s, want %s", got, want)
 	}
 }

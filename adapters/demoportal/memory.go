@@ -22,6 +22,7 @@ type memTables struct {
 	sms      map[string][]time.Time
 	captchas map[string]time.Time
 	consents []ConsentRecord
+	calls    map[string]CallRecord
 }
 
 // NewMemoryState returns an empty state.
@@ -30,6 +31,7 @@ func NewMemoryState() *MemoryState {
 		accounts: map[string]AccountRecord{}, guards: map[string]Guard{},
 		tickets: map[string]TicketRecord{}, tokens: map[string]TokenRecord{},
 		sms: map[string][]time.Time{}, captchas: map[string]time.Time{},
+		calls: map[string]CallRecord{},
 	}}
 }
 
@@ -46,6 +48,7 @@ func (s *MemoryState) Update(ctx context.Context, fn func(Tx) error) error {
 		tickets: maps.Clone(s.m.tickets), tokens: maps.Clone(s.m.tokens),
 		sms: maps.Clone(s.m.sms), captchas: maps.Clone(s.m.captchas),
 		consents: s.m.consents[:len(s.m.consents):len(s.m.consents)],
+		calls:    maps.Clone(s.m.calls),
 	}}
 	if err := fn(tx); err != nil {
 		return err
@@ -121,3 +124,10 @@ func (t *memTx) UseCaptcha(id string, at time.Time) (bool, error) {
 	t.captchas[id] = at
 	return true, nil
 }
+
+func (t *memTx) Call(key string) (CallRecord, bool, error) {
+	c, ok := t.calls[key]
+	return c, ok, nil
+}
+
+func (t *memTx) PutCall(c CallRecord) error { t.calls[c.Key] = c; return nil }

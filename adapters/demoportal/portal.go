@@ -43,6 +43,7 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/captcha"
+	"github.com/tetherflow/tether/engine"
 )
 
 // ErrUnknownAccount is wrapped by the errors of calls naming an account the
@@ -73,6 +74,7 @@ type Portal struct {
 	captchaK  []byte
 	captchas  *captcha.Captcha
 	notice    func(id, answer string)
+	onCall    func(ctx context.Context, c Call)
 	outages   map[string]int // operation -> calls still to fail
 	dummyHash []byte         // compared against for unknown emails, so they take as long
 }
@@ -310,17 +312,30 @@ func (p *Portal) RulesFor(country string) Rules {
 var Operations = []string{"signInPassword", "signInToken", "newCaptcha", "sendCode", "checkCode",
 	"recordConsent", "connect", "listLicences", "activate", "createAccount", "checkToken"}
 
-// update runs fn on the state for the operation op, one call at a time
-// (the random source is not safe for concurrent use, and counters must not
-// race).
-func (p *Portal) update(ctx context.Context, op string, fn func(Tx) error) error {
+// update runs fn on the state for the call c, one call at a time (the
+// random source is not safe for concurrent use, and counters must not
+// race). A call made under an idempotency key (engine.NextCallKey: a
+// session's step) is answered once: the same request again under the same
+// key gets the first answer, and fn does not run (calls.go).
+func (p *Portal) update(ctx context.Context, c call, fn func(Tx) error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.outages[op] > 0 {
-		p.outages[op]--
+	if p.outages[c.op] > 0 {
+		p.outages[c.op]--
 		return fmt.Errorf("the portal is down (fixture outage): %w", actions.ErrUnavailable)
 	}
-	return p.state.Update(ctx, fn)
+	if c.op == "" {
+		return p.state.Update(ctx, fn)
+	}
+	key, ok := engine.NextCallKey(ctx)
+	if !ok {
+		return p.state.Update(ctx, fn)
+	}
+	replayed, err := p.once(ctx, key, c, fn)
+	if err == nil && p.onCall != nil {
+		p.onCall(ctx, Call{Key: key, Op: c.op, Replayed: replayed})
+	}
+	return err
 }
 
 // hashOf is how the portal keys what it must not keep in clear: tokens,
@@ -401,7 +416,7 @@ func (p *Portal) liveToken(tx Tx, tok string) (TokenRecord, AccountRecord, bool,
 // that was authorised before.
 func (p *Portal) TokenSignIn(ctx context.Context, tok string) (actions.SignIn, error) {
 	var out actions.SignIn
-	err := p.update(ctx, "signInToken", func(tx Tx) error {
+	err := p.update(ctx, call{"signInToken", &out, []string{tok}}, func(tx Tx) error {
 		_, acc, ok, err := p.liveToken(tx, tok)
 		if err != nil || !ok {
 			return err
@@ -427,7 +442,7 @@ func (p *Portal) TokenSignIn(ctx context.Context, tok string) (actions.SignIn, e
 // country.
 func (p *Portal) PasswordSignIn(ctx context.Context, email, password string, answer actions.CaptchaAnswer) (actions.SignIn, error) {
 	var out actions.SignIn
-	err := p.update(ctx, "signInPassword", func(tx Tx) error {
+	err := p.update(ctx, call{"signInPassword", &out, []string{email, password, answer.ID, answer.Answer}}, func(tx Tx) error {
 		email := normEmail(email)
 		acc, known, err := tx.Account(email)
 		if err != nil {
@@ -512,7 +527,7 @@ func (p *Portal) liveTicket(tx Tx, id string) (TicketRecord, bool, error) {
 // changed.
 func (p *Portal) SendCode(ctx context.Context, id string) (actions.CodeDelivery, error) {
 	var out actions.CodeDelivery
-	err := p.update(ctx, "sendCode", func(tx Tx) error {
+	err := p.update(ctx, call{"sendCode", &out, []string{id}}, func(tx Tx) error {
 		t, ok, err := p.liveTicket(tx, id)
 		if err != nil || !ok || t.State != TicketNeedsCode {
 			return err
@@ -576,7 +591,7 @@ func (p *Portal) SendCode(ctx context.Context, id string) (actions.CodeDelivery,
 // account, gives CheckBlocked.
 func (p *Portal) CheckCode(ctx context.Context, id, code string) (actions.CodeCheck, error) {
 	out := actions.CodeCheck{Status: actions.CheckBlocked}
-	err := p.update(ctx, "checkCode", func(tx Tx) error {
+	err := p.update(ctx, call{"checkCode", &out, []string{id, code}}, func(tx Tx) error {
 		t, ok, err := p.liveTicket(tx, id)
 		if err != nil || !ok || t.State == TicketBlocked {
 			return err
@@ -643,7 +658,7 @@ func (p *Portal) ticketRefusal(t TicketRecord, ok bool) string {
 // Connected, with the reason.
 func (p *Portal) Connect(ctx context.Context, id string) (actions.Connection, error) {
 	var out actions.Connection
-	err := p.update(ctx, "connect", func(tx Tx) error {
+	err := p.update(ctx, call{"connect", &out, []string{id}}, func(tx Tx) error {
 		t, ok, err := tx.Ticket(hashOf(id))
 		if err != nil {
 			return err
@@ -679,7 +694,7 @@ func (p *Portal) Connect(ctx context.Context, id string) (actions.Connection, er
 // needs to tell a live connection from a stale or forged one.
 func (p *Portal) CheckToken(ctx context.Context, tok string) (actions.TokenCheck, error) {
 	var out actions.TokenCheck
-	err := p.update(ctx, "checkToken", func(tx Tx) error {
+	err := p.update(ctx, call{"checkToken", &out, []string{tok}}, func(tx Tx) error {
 		t, acc, ok, err := p.liveToken(tx, tok)
 		if ok {
 			out = actions.TokenCheck{Valid: true, Account: acc.Email, Country: acc.Country, Plan: t.Plan, Licence: t.Licence, Expires: t.Expires}
@@ -705,7 +720,7 @@ func (p *Portal) Remember(c actions.Credential) {
 	if !ok {
 		return
 	}
-	p.update(context.Background(), "", func(tx Tx) error {
+	p.update(context.Background(), call{}, func(tx Tx) error {
 		h := hashOf(c.Token)
 		if _, known, err := tx.Token(h); err != nil || known {
 			return err

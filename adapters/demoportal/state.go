@@ -51,6 +51,11 @@ type Tx interface {
 	// UseCaptcha notes that the CAPTCHA challenge id was accepted at at;
 	// fresh is false when it had been before.
 	UseCaptcha(id string, at time.Time) (fresh bool, err error)
+	// Call returns the call answered under the idempotency key whose hash
+	// is key.
+	Call(key string) (CallRecord, bool, error)
+	// PutCall records (or replaces) the call answered under c.Key.
+	PutCall(c CallRecord) error
 }
 
 // AccountRecord is an account: from the fixture, or created through the

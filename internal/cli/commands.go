@@ -4,6 +4,7 @@ package cli
 // them. A new command is a *Command in its own file, added here.
 var commands = []*Command{
 	runCommand,
+	serveCommand,
 	statusCommand,
 	disconnectCommand,
 	coverCommand,

@@ -73,6 +73,8 @@ input ended), 130 when it was interrupted.`,
 		fs.StringVar(&o.otherApp, "other-app", "", "first save the fixture's token of this vendor `app` on the device, as if it had signed in here")
 		fs.BoolVar(&o.plain, "plain", false, "ask with plain line prompts even on a terminal (no forms)")
 		fs.BoolVar(&o.reconnect, "reconnect", false, "run the flow even when this device is connected already")
+		fs.StringVar(&o.server, "server", "", "drive a session of the flow named FLOW on the tether serve at this `URL` (remote.go)")
+		fs.StringVar(&o.device, "device", "", "with --server: the device `id` to connect (default: one the server makes up)")
 		return o.run
 	},
 }
@@ -85,9 +87,13 @@ type runOptions struct {
 	transcript                                     string
 	otherApp                                       string
 	plain, reconnect                               bool
+	server, device                                 string
 }
 
 func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
+	if o.server != "" {
+		return o.runRemote(ctx, env, args)
+	}
 	if len(args) != 1 {
 		return usagef("run takes one flow file")
 	}

@@ -1,0 +1,201 @@
+package demoportal
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/engine"
+)
+
+// keyedFlow waits at a prompt, then runs portal.call, which calls the
+// portal under the step's idempotency keys.
+const keyedFlow = `
+flow: k
+start: wait
+states:
+  wait:
+    ask: {text: go, choices: [go]}
+    on: {go: call}
+  call:
+    run: portal.call
+    on: {ok: done, unavailable: done}
+  done: {final: done}
+`
+
+// stepTwice restores one snapshot twice and takes the same step from it,
+// as a server does when a step is run again after a crash: call runs in
+// both steps under the same keys.
+func stepTwice(t *testing.T, call func(ctx context.Context) error) {
+	t.Helper()
+	reg, err := engine.NewRegistry(engine.Func(engine.Spec{Name: "portal.call", Outcomes: []string{"ok"}, Remote: true},
+		func(ctx context.Context, _ engine.Args) (engine.Result, error) {
+			return engine.Result{Outcome: "ok"}, call(ctx)
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := engine.Load("k.yaml", []byte(keyedFlow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := engine.Compile(f, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := fl.Start(ctx, engine.Ports{Actions: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := s.Snapshot()
+	for range 2 {
+		r, err := fl.Restore(ctx, snap, engine.Ports{Actions: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Send(ctx, "go", nil); err != nil || r.Err() != nil {
+			t.Fatalf("step: %v %v", err, r.Err())
+		}
+	}
+}
+
+func TestKeyedCallAnsweredOnce(t *testing.T) {
+	p, _, sms := newPortal(t)
+	var notices []Call
+	p.onCall = func(ctx context.Context, c Call) { notices = append(notices, c) }
+	ctx := context.Background()
+	s, _ := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1", actions.CaptchaAnswer{})
+	var got []actions.CodeDelivery
+	stepTwice(t, func(ctx context.Context) error {
+		d, err := p.SendCode(ctx, s.Ticket)
+		got = append(got, d)
+		return err
+	})
+	if len(sms.codes) != 1 {
+		t.Errorf("the step run twice sent %d texts, want 1", len(sms.codes))
+	}
+	if len(got) != 2 || got[0] != got[1] || got[0].Status != actions.SendSent {
+		t.Errorf("answers = %+v, want the same SendSent twice", got)
+	}
+	if len(notices) != 2 || notices[0].Replayed || !notices[1].Replayed || notices[0].Key != notices[1].Key || notices[0].Op != "sendCode" {
+		t.Errorf("notices = %+v, want sendCode, then the same key replayed", notices)
+	}
+	// Without a key (a call outside a session), a second request is a
+	// second call: the cooldown refuses it.
+	if d, _ := p.SendCode(ctx, s.Ticket); d.Status != actions.SendTooSoon {
+		t.Errorf("an unkeyed second SendCode = %+v, want SendTooSoon", d)
+	}
+}
+
+// The same key with another request (two answers raced from one
+// version) is another call.
+func TestKeyedCallOtherRequest(t *testing.T) {
+	p, _, _ := newPortal(t)
+	var statuses []actions.SignInStatus
+	n := 0
+	stepTwice(t, func(ctx context.Context) error {
+		n++
+		pw := map[int]string{1: "wrong-pw", 2: "plain-pw-1"}[n]
+		s, err := p.PasswordSignIn(ctx, "plain@example.com", pw, actions.CaptchaAnswer{})
+		statuses = append(statuses, s.Status)
+		return err
+	})
+	if len(statuses) != 2 || statuses[0] != actions.SignInDenied || statuses[1] != actions.SignInOK {
+		t.Errorf("statuses = %v, want denied then ok", statuses)
+	}
+}
+
+// A connection's token is in the answer the portal remembers: the record
+// holds it sealed, never in clear.
+func TestKeyedCallSealed(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "portal.json")
+	st, err := OpenFileState(path, newClock().Now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx, _ := ParseFixture("test.yaml", []byte(testFixture))
+	p, err := New(fx, newClock().Now, newRand(1), &fakeSMS{}, WithState(st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, _ := p.PasswordSignIn(ctx, "plain@example.com", "plain-pw-1", actions.CaptchaAnswer{})
+	var conns []actions.Connection
+	stepTwice(t, func(ctx context.Context) error {
+		c, err := p.Connect(ctx, s.Ticket)
+		conns = append(conns, c)
+		return err
+	})
+	if len(conns) != 2 || !conns[0].Connected || conns[0] != conns[1] {
+		t.Fatalf("connections = %+v, want the same one twice", conns)
+	}
+	data, _ := os.ReadFile(path)
+	for _, secret := range []string{conns[0].Token, s.Ticket, "plain-pw-1"} {
+		if strings.Contains(string(data), secret) {
+			t.Errorf("the state file holds %q in clear", secret)
+		}
+	}
+}
+
+func TestFileState(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "portal.json")
+	var delivered []Message
+	open := func() *FileState {
+		st, err := OpenFileState(path, newClock().Now, func(m Message) { delivered = append(delivered, m) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	st := open()
+	fx, _ := ParseFixture("test.yaml", []byte(testFixture))
+	p, err := New(fx, newClock().Now, newRand(1), st.SMS(), WithState(st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, _ := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1", actions.CaptchaAnswer{})
+	if d, err := p.SendCode(ctx, s.Ticket); err != nil || d.Status != actions.SendSent {
+		t.Fatalf("SendCode = %+v, %v", d, err)
+	}
+	if len(delivered) != 1 || delivered[0].Phone != "+49 151 2345 1234" {
+		t.Fatalf("delivered = %+v, want the text to the account's phone", delivered)
+	}
+	// A failed update writes nothing and delivers nothing.
+	boom := os.ErrInvalid
+	if err := st.Update(ctx, func(tx Tx) error {
+		st.SMS().Send(ctx, "+1 555 0100", "lost")
+		tx.PutGuard("x@example.com", Guard{Failures: 9})
+		return boom
+	}); err != boom {
+		t.Fatalf("Update = %v, want the function's error", err)
+	}
+	if err := st.SMS().Send(ctx, "+1 555 0100", "outside"); err == nil {
+		t.Errorf("a text sent outside an update was taken")
+	}
+	// Reopened (a restarted process), the portal knows the ticket and its
+	// code, and the outbox holds the one text.
+	st2 := open()
+	p2, err := New(fx, newClock().Now, newRand(2), st2.SMS(), WithState(st2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := delivered[0].Text[strings.LastIndexByte(delivered[0].Text, ' ')+1:]
+	if c, err := p2.CheckCode(ctx, s.Ticket, code); err != nil || c.Status != actions.CheckOK {
+		t.Errorf("after reopening, CheckCode = %+v, %v; want ok", c, err)
+	}
+	box, err := ReadOutbox(path)
+	if err != nil || len(box) != 1 || len(delivered) != 1 {
+		t.Errorf("outbox %+v (%v), delivered %d; want the one text", box, err, len(delivered))
+	}
+	info, _, _ := p2.Account(ctx, "x@example.com")
+	if info.Guard.Failures != 0 {
+		t.Errorf("the failed update's write was kept")
+	}
+}

@@ -1,0 +1,118 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/adapters/sessions/memory"
+	"github.com/tetherflow/tether/adapters/sessions/sqlite"
+	"github.com/tetherflow/tether/catalog"
+	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/host"
+)
+
+// benchFlow: two prompts answered in turn, each answer one step.
+const benchFlow = `flow: loop
+start: a
+vars: {n: 0}
+states:
+  a:
+    ask: {text: "A {{ n }}", choices: [next, stop]}
+    after: {5m: a}
+    on: {next: {set: {n: n + 1}, go: b}, stop: done}
+  b:
+    ask: {text: "B {{ n }}", choices: [next]}
+    on: {next: {set: {n: n + 1}, go: a}}
+  done: {final: done}
+`
+
+// BenchmarkHTTPSteps measures steps per second over HTTP: clients answer
+// sessions of their own through the API (secret, If-Match, Idempotency-Key,
+// JSON both ways) on a loopback connection, the store memory or SQLite
+// (durable). Run it on the machine's cores (2 here):
+//
+//	go test -run '^$' -bench HTTPSteps -benchtime 2000x ./adapters/httpapi
+func BenchmarkHTTPSteps(b *testing.B) {
+	for _, name := range []string{"memory", "sqlite"} {
+		b.Run(fmt.Sprintf("store=%s/clients=8", name), func(b *testing.B) {
+			var store host.ServerStore = memory.New()
+			if name == "sqlite" {
+				s, err := sqlite.Open(context.Background(), "sqlite:"+filepath.Join(b.TempDir(), "s.db"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				store = s
+			}
+			benchHTTP(b, store, 8)
+		})
+	}
+}
+
+func benchHTTP(b *testing.B, store host.ServerStore, clients int) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	os.WriteFile(filepath.Join(dir, "loop.yaml"), []byte(benchFlow), 0o644)
+	reg, _ := engine.NewRegistry()
+	cat, err := catalog.Load(dir, catalog.Options{Registry: reg})
+	if err != nil || cat.Err() != nil {
+		b.Fatal(err, cat.Err())
+	}
+	h, err := host.New(host.Config{Catalog: cat, Store: store, IdleTimeout: time.Hour, Secrets: true,
+		Actions: func(context.Context, string) (*engine.Registry, error) { return reg, nil }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := httpapi.New(httpapi.Config{Host: h, CreateRate: rate.Inf, AnswerRate: rate.Inf})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	c, _ := httpapi.NewClient(ts.URL, hc)
+	refs := make([]httpapi.Ref, clients)
+	versions := make([]int, clients)
+	for i := range refs {
+		s, ref, err := c.Create(ctx, "loop", "", "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		refs[i], versions[i] = ref, s.Version
+	}
+	var left atomic.Int64
+	left.Store(int64(b.N))
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	b.ResetTimer()
+	began := time.Now()
+	for i := range clients {
+		wg.Go(func() {
+			for left.Add(-1) >= 0 {
+				s, err := c.Answer(ctx, refs[i], versions[i], "next", nil)
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				versions[i] = s.Version
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	if err := failed.Load(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(began).Seconds(), "steps/s")
+}

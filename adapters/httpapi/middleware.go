@@ -1,0 +1,189 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// requestIDHeader carries a request's id: the client's, when it sent a
+// sane one, else one the server makes up. Responses echo it.
+const requestIDHeader = "X-Request-Id"
+
+type requestIDKey struct{}
+
+// requestID returns the id of the request ctx belongs to.
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// middleware wraps the API: a request id, one log line per request,
+// metrics, rate limits, a bound on the body, and a Problem instead of a
+// crash.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		began := time.Now()
+		id := r.Header.Get(requestIDHeader)
+		if !saneID(id) {
+			id = s.newRequestID()
+		}
+		r.Header.Set(requestIDHeader, id)
+		w.Header().Set(requestIDHeader, id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		route := routeOf(r)
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.cfg.Log.ErrorContext(r.Context(), "panic", "request_id", id, "route", route, "panic", v)
+				if !rec.wrote {
+					writeProblem(rec, r, problem(http.StatusInternalServerError, CodeInternal, "the server could not do this; its logs have the request id"))
+				}
+			}
+			d := time.Since(began)
+			if s.cfg.Metrics != nil {
+				s.cfg.Metrics.request(route, rec.status, d)
+			}
+			s.cfg.Log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "route", route,
+				"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(d.Microseconds())/1000, "client", clientAddr(r))
+		}()
+		if lim := s.limits.forRoute(route); lim != nil {
+			if wait, ok := lim.allow(clientAddr(r), time.Now()); !ok {
+				if s.cfg.Metrics != nil {
+					s.cfg.Metrics.limited(route)
+				}
+				p := problem(http.StatusTooManyRequests, CodeRateLimited, "too many requests from this address; try again later")
+				p.RetryAfter = max(1, int((wait+time.Second-1)/time.Second))
+				writeProblem(rec, r, p)
+				return
+			}
+		}
+		if r.ContentLength > s.cfg.MaxBody {
+			writeProblem(rec, r, tooLarge(s.cfg.MaxBody))
+			return
+		}
+		r.Body = http.MaxBytesReader(rec, r.Body, s.cfg.MaxBody)
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// routeOf names r's route for logs, metrics and rate limits, without the
+// session id.
+func routeOf(r *http.Request) string {
+	p := r.URL.Path
+	switch {
+	case p == "/v1/sessions":
+		return r.Method + " /v1/sessions"
+	case strings.HasPrefix(p, "/v1/sessions/") && strings.HasSuffix(p, "/answers"):
+		return r.Method + " /v1/sessions/{id}/answers"
+	case strings.HasPrefix(p, "/v1/sessions/"):
+		return r.Method + " /v1/sessions/{id}"
+	case p == "/healthz", p == "/readyz", p == "/metrics", p == "/openapi.json", p == "/openapi.yaml":
+		return r.Method + " " + p
+	}
+	return "other"
+}
+
+// clientAddr is the address rate limits count by: the connection's peer
+// (behind a proxy, every client shares the proxy's: put the limits there).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// saneID reports whether a client's request id may be used as the
+// request's: 1 to 64 letters, digits, '-', '_' or '.'.
+func saneID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) newRequestID() string {
+	b := make([]byte, 8)
+	if _, err := io.ReadFull(s.cfg.Rand, b); err != nil {
+		return "unknown"
+	}
+	return hex.EncodeToString(b)
+}
+
+// recorder notes the status and size of a response.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// writeProblem writes p as application/problem+json.
+func writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
+	p.RequestID = r.Header.Get(requestIDHeader)
+	w.Header().Set("Content-Type", problemContentType)
+	if p.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))
+	}
+	w.WriteHeader(p.Status)
+	json.NewEncoder(w).Encode(p)
+}
+
+// NewLogger returns a JSON logger writing to w whose every line goes
+// through Redact.
+func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: Redact}))
+}
+
+// sensitive reports whether an attribute named key may hold a secret.
+func sensitive(key string) bool {
+	switch strings.ToLower(key) {
+	case "authorization", "secret", "password", "code", "token", "cookie", "set-cookie", "fields", "input", "body", "captcha":
+		return true
+	}
+	return false
+}
+
+// Redact is the one place secrets are kept out of the logs: an attribute
+// named like one (authorization, secret, password, code, token, cookie,
+// fields, input, body, captcha, in any case) is logged as "***",
+// whatever logs it. Use it as a slog.HandlerOptions.ReplaceAttr.
+func Redact(groups []string, a slog.Attr) slog.Attr {
+	if sensitive(a.Key) {
+		return slog.String(a.Key, "***")
+	}
+	return a
+}

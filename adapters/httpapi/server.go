@@ -1,0 +1,403 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"golang.org/x/time/rate"
+
+	"github.com/tetherflow/tether/host"
+)
+
+// Config is what a Server runs with. Host is required; the zero value of
+// every other field is a working default.
+type Config struct {
+	// Host takes the steps. It must issue session secrets
+	// (host.Config.Secrets): the server refuses to run otherwise.
+	Host *host.Host
+	// Log is where the server logs, one JSON line per request; nil
+	// discards. Wrap it with Redact (NewLogger does) so that no secret
+	// reaches it.
+	Log *slog.Logger
+	// Metrics, when set, collects the server's metrics and serves them at
+	// /metrics (the host's too, when host.Config.Observe is its Observe).
+	Metrics *Metrics
+	// Ready reports whether the server can take requests (the store can
+	// be reached); nil means it always can.
+	Ready func(ctx context.Context) error
+	// Rand is where device and request ids come from; nil means
+	// crypto/rand.
+	Rand io.Reader
+	// CreateRate and CreateBurst limit session creation per client
+	// address; zero means 1 a second, bursts of 20.
+	CreateRate  rate.Limit
+	CreateBurst int
+	// AnswerRate and AnswerBurst limit answers and cancellations per
+	// client address; zero means 10 a second, bursts of 50.
+	AnswerRate  rate.Limit
+	AnswerBurst int
+	// MaxBody bounds request bodies; zero means 16 KiB.
+	MaxBody int64
+	// StepTimeout bounds one step; zero means 2 minutes. A step runs to
+	// its end even when its client goes away.
+	StepTimeout time.Duration
+}
+
+// Server is the HTTP API over a session host.
+type Server struct {
+	cfg      Config
+	api      huma.API
+	handler  http.Handler
+	draining atomic.Bool
+	limits   *limits
+}
+
+// Version is the API's version, as the OpenAPI document states it.
+const Version = "1.0.0"
+
+// New returns the server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Host == nil {
+		return nil, errors.New("httpapi: a host is required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func(context.Context) error { return nil }
+	}
+	if cfg.CreateRate == 0 {
+		cfg.CreateRate, cfg.CreateBurst = 1, max(cfg.CreateBurst, 20)
+	}
+	if cfg.AnswerRate == 0 {
+		cfg.AnswerRate, cfg.AnswerBurst = 10, max(cfg.AnswerBurst, 50)
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 16 << 10
+	}
+	if cfg.StepTimeout <= 0 {
+		cfg.StepTimeout = 2 * time.Minute
+	}
+	s := &Server{cfg: cfg, limits: newLimits(cfg)}
+	mux := http.NewServeMux()
+	s.api = newAPI(mux)
+	s.register()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics.Handler())
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, problem(http.StatusNotFound, CodeNotFoundPath, "no such path: the API is under /v1 (see /openapi.json)"))
+	})
+	s.handler = s.middleware(mux)
+	return s, nil
+}
+
+// newAPI returns the huma API on mux: OpenAPI 3.1 at /openapi.json, no
+// documentation UI (nothing served but the API's own resources), errors
+// as Problems.
+func newAPI(mux *http.ServeMux) huma.API {
+	cfg := huma.DefaultConfig("Tether session API", Version)
+	cfg.Info.Description = "Drive Tether's connect flows from any client: create a session, show its prompt (a description of the screen), answer it, until it ends. See docs/api.md."
+	cfg.DocsPath, cfg.SchemasPath = "", ""
+	cfg.CreateHooks = nil // no $schema links in bodies
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"sessionSecret": {Type: "http", Scheme: "bearer", Description: "The session's secret, from the response that created it."},
+	}
+	cfg.Transformers = []huma.Transformer{func(ctx huma.Context, status string, v any) (any, error) {
+		if e, ok := v.(*huma.ErrorModel); ok {
+			p := fromHuma(e)
+			p.RequestID = ctx.Header(requestIDHeader)
+			return p, nil
+		}
+		if p, ok := v.(*Problem); ok {
+			p.RequestID = ctx.Header(requestIDHeader)
+		}
+		return v, nil
+	}}
+	return humago.New(mux, cfg)
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Drain makes /readyz answer 503, so that a load balancer sends no new
+// requests, before a graceful shutdown.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// OpenAPI returns the API's OpenAPI 3.1 document, as /openapi.json serves
+// it.
+func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeProblem(w, r, problem(http.StatusServiceUnavailable, CodeUnavailable, "shutting down"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.Ready(ctx); err != nil {
+		s.cfg.Log.ErrorContext(ctx, "not ready", "request_id", r.Header.Get(requestIDHeader), "err", err)
+		writeProblem(w, r, problem(http.StatusServiceUnavailable, CodeUnavailable, "the session store cannot be reached"))
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
+
+// The API's inputs and outputs.
+type (
+	createInput struct {
+		Body struct {
+			Flow   string `json:"flow" minLength:"1" maxLength:"64" example:"connect" doc:"The flow to run."`
+			Region string `json:"region,omitempty" maxLength:"8" example:"DE" doc:"The country (ISO 3166-1 alpha-2) whose regional policy applies; empty for the flow's defaults."`
+			Device string `json:"device,omitempty" maxLength:"128" example:"laptop-7f3a" doc:"The device to connect: an id the client keeps (letters, digits, '.', '_', ':', '-'; make it random). Sessions of one device share its saved connection. Empty: the server makes one up and returns it."`
+		}
+	}
+	sessionInput struct {
+		ID            string `path:"id" maxLength:"64" doc:"The session's id."`
+		Authorization string `header:"Authorization" hidden:"true"`
+	}
+	answerInput struct {
+		ID             string `path:"id" maxLength:"64" doc:"The session's id."`
+		Authorization  string `header:"Authorization" hidden:"true"`
+		IfMatch        string `header:"If-Match" doc:"The version the answer is for (the ETag of the response that showed the prompt). Required: an answer for an earlier version gets 409 stale_version and changes nothing." example:"\"4\""`
+		IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Names the request (1-255 visible ASCII characters; a UUID does). Required: the same request again gets the first response (with Idempotent-Replayed: true), not a second step." example:"8e0c6f8e-5a0b-4c1f-9a43-0d1c6f5e2b7a"`
+		Body           struct {
+			Choice string         `json:"choice" minLength:"1" maxLength:"64" example:"continue" doc:"The choice (button) that answers the prompt."`
+			Fields map[string]any `json:"fields,omitempty" maxProperties:"32" doc:"The values of the fields the choice sends, by name." example:"{\"email\": \"family@example.com\", \"password\": \"Family-pass-2024\"}"`
+		}
+	}
+	cancelInput struct {
+		ID            string `path:"id" maxLength:"64" doc:"The session's id."`
+		Authorization string `header:"Authorization" hidden:"true"`
+		IfMatch       string `header:"If-Match" doc:"When given, the version the cancellation is for: a stale one gets 409." example:"\"4\""`
+	}
+	sessionOutput struct {
+		ETag     string `header:"ETag" doc:"The session's version, quoted: what an answer's If-Match names."`
+		Replayed string `header:"Idempotent-Replayed" doc:"true when this is the remembered response to a repeated request."`
+		Body     *Session
+	}
+	createdOutput struct {
+		ETag     string `header:"ETag" doc:"The session's version, quoted."`
+		Location string `header:"Location" doc:"The session's URL."`
+		Body     *Session
+	}
+)
+
+// register declares the API's operations.
+func (s *Server) register() {
+	secured := []map[string][]string{{"sessionSecret": {}}}
+	huma.Register(s.api, s.op(huma.Operation{
+		OperationID: "createSession", Method: http.MethodPost, Path: "/v1/sessions", DefaultStatus: http.StatusCreated,
+		Summary:     "Start a session",
+		Description: "Starts a session of the flow for the device and runs it to its first prompt (or its end). The response carries the session's secret, once.",
+	}, 400, 413, 415, 422, 429), s.create)
+	huma.Register(s.api, s.op(huma.Operation{
+		OperationID: "getSession", Method: http.MethodGet, Path: "/v1/sessions/{id}", Security: secured,
+		Summary:     "Where a session stands",
+		Description: "Returns the prompt the session waits at, or how it ended. Takes no step; timers fire without it.",
+	}, 401, 404, 410, 429), s.get)
+	huma.Register(s.api, s.op(huma.Operation{
+		OperationID: "answerSession", Method: http.MethodPost, Path: "/v1/sessions/{id}/answers", Security: secured,
+		Summary:     "Answer the prompt",
+		Description: "Answers the prompt the session waits at with a choice and its fields, and runs the session to its next prompt or its end: one step, saved before the response.",
+	}, 400, 401, 404, 409, 410, 413, 415, 422, 428, 429), s.answer)
+	huma.Register(s.api, s.op(huma.Operation{
+		OperationID: "cancelSession", Method: http.MethodDelete, Path: "/v1/sessions/{id}", Security: secured,
+		Summary:     "Cancel a session",
+		Description: "Ends the session with the outcome cancelled. The session stays readable until it expires.",
+	}, 400, 401, 404, 409, 410, 429), s.cancel)
+	// defineErrors registered huma's own error schema; the API answers
+	// with Problems only.
+	schemas := s.api.OpenAPI().Components.Schemas.Map()
+	delete(schemas, "ErrorModel")
+	delete(schemas, "ErrorDetail")
+}
+
+// op declares op's error responses as Problems.
+func (s *Server) op(op huma.Operation, statuses ...int) huma.Operation {
+	reg := s.api.OpenAPI().Components.Schemas
+	schema := reg.Schema(reflect.TypeFor[Problem](), true, "Problem")
+	op.MaxBodyBytes = s.cfg.MaxBody
+	op.Responses = map[string]*huma.Response{}
+	for _, st := range append(statuses, http.StatusInternalServerError) {
+		op.Responses[strconv.Itoa(st)] = &huma.Response{
+			Description: http.StatusText(st),
+			Content:     map[string]*huma.MediaType{problemContentType: {Schema: schema}},
+		}
+	}
+	return op
+}
+
+// deviceRE is what a device id may be.
+var deviceRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+func (s *Server) create(ctx context.Context, in *createInput) (*createdOutput, error) {
+	device := in.Body.Device
+	switch {
+	case device == "":
+		b := make([]byte, 16)
+		if _, err := io.ReadFull(s.cfg.Rand, b); err != nil {
+			return nil, s.fail(ctx, err, nil)
+		}
+		device = "dev-" + hex.EncodeToString(b)
+	case !deviceRE.MatchString(device):
+		return nil, problem(http.StatusUnprocessableEntity, CodeInvalidDevice, "a device id is 1 to 128 letters, digits, '.', '_', ':' or '-'")
+	}
+	step, cancel := s.stepContext(ctx)
+	defer cancel()
+	v, err := s.cfg.Host.Start(step, host.StartRequest{Flow: in.Body.Flow, Country: in.Body.Region, Device: device})
+	if err != nil {
+		return nil, s.fail(ctx, err, nil)
+	}
+	out := sessionOf(v)
+	out.Secret = v.Secret
+	return &createdOutput{ETag: etag(v.Version), Location: "/v1/sessions/" + v.ID, Body: out}, nil
+}
+
+func (s *Server) get(ctx context.Context, in *sessionInput) (*sessionOutput, error) {
+	v, err := s.authorize(ctx, in.ID, in.Authorization)
+	if err != nil {
+		return nil, err
+	}
+	return &sessionOutput{ETag: etag(v.Version), Body: sessionOf(v)}, nil
+}
+
+func (s *Server) answer(ctx context.Context, in *answerInput) (*sessionOutput, error) {
+	version, err := ifMatch(in.IfMatch, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKey(in.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	if _, err := s.authorize(ctx, in.ID, in.Authorization); err != nil {
+		return nil, err
+	}
+	step, cancel := s.stepContext(ctx)
+	defer cancel()
+	a := host.Answer{Version: version, Choice: in.Body.Choice, Input: in.Body.Fields, Key: in.IdempotencyKey}
+	v, err := s.cfg.Host.Answer(step, in.ID, a)
+	if err != nil {
+		if v == nil && errors.Is(err, host.ErrConflict) {
+			v, _ = s.cfg.Host.Get(step, in.ID)
+		}
+		return nil, s.fail(ctx, err, v, replayedHeader(v))
+	}
+	return &sessionOutput{ETag: etag(v.Version), Replayed: replayedHeader(v).Get("Idempotent-Replayed"), Body: sessionOf(v)}, nil
+}
+
+func (s *Server) cancel(ctx context.Context, in *cancelInput) (*sessionOutput, error) {
+	version, err := ifMatch(in.IfMatch, false)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := s.authorize(ctx, in.ID, in.Authorization)
+	if err != nil {
+		return nil, err
+	}
+	if version != 0 && version != cur.Version {
+		return nil, s.fail(ctx, host.ErrStale, cur)
+	}
+	step, cancel := s.stepContext(ctx)
+	defer cancel()
+	v, err := s.cfg.Host.Cancel(step, in.ID, "cancelled by the client")
+	if err != nil {
+		return nil, s.fail(ctx, err, v)
+	}
+	return &sessionOutput{ETag: etag(v.Version), Body: sessionOf(v)}, nil
+}
+
+// stepContext is the context a step runs in: not cancelled when the
+// client goes away (a step half taken would leave the portal and the
+// session disagreeing), bounded by StepTimeout.
+func (s *Server) stepContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), s.cfg.StepTimeout)
+}
+
+// authorize checks the request's secret against session id's.
+func (s *Server) authorize(ctx context.Context, id, authorization string) (*host.View, error) {
+	scheme, secret, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+		p := problem(http.StatusUnauthorized, CodeSecretRequired, "present the session's secret: Authorization: Bearer SECRET")
+		return nil, huma.ErrorWithHeaders(p, http.Header{"WWW-Authenticate": {`Bearer realm="tether"`}})
+	}
+	v, err := s.cfg.Host.Authorize(ctx, id, strings.TrimSpace(secret))
+	if err != nil {
+		return nil, s.fail(ctx, err, nil)
+	}
+	return v, nil
+}
+
+// fail returns the Problem for err, logging the errors that are the
+// server's fault.
+func (s *Server) fail(ctx context.Context, err error, v *host.View, headers ...http.Header) error {
+	p := problemOf(err, v)
+	if p.Status >= 500 {
+		s.cfg.Log.ErrorContext(ctx, "request failed", "request_id", requestID(ctx), "err", err)
+	}
+	if len(headers) > 0 && headers[0] != nil {
+		return huma.ErrorWithHeaders(p, headers[0])
+	}
+	return p
+}
+
+// replayedHeader is the Idempotent-Replayed header of a response made
+// from v.
+func replayedHeader(v *host.View) http.Header {
+	if v == nil || !v.Replayed {
+		return nil
+	}
+	return http.Header{"Idempotent-Replayed": {"true"}}
+}
+
+// etag is the ETag of a session at version.
+func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// ifMatch parses an If-Match header naming a version: "4", 4 or W/"4".
+func ifMatch(h string, required bool) (int, error) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		if required {
+			return 0, problem(http.StatusPreconditionRequired, CodeVersionRequired, "an answer names the version it answers: If-Match: \"VERSION\" (the ETag of the response that showed the prompt)")
+		}
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(h, "W/"), `"`))
+	if err != nil || n < 1 {
+		return 0, problem(http.StatusBadRequest, CodeInvalidVersion, "If-Match is not a session version (a quoted positive number, as the ETag)")
+	}
+	return n, nil
+}
+
+// checkKey checks an Idempotency-Key.
+func checkKey(k string) error {
+	if k == "" {
+		return problem(http.StatusPreconditionRequired, CodeKeyRequired, "an answer names itself with an Idempotency-Key (a UUID, say), so that it can be sent again safely")
+	}
+	for _, r := range k {
+		if r < 0x21 || r > 0x7e {
+			return problem(http.StatusBadRequest, CodeInvalidKey, "Idempotency-Key is 1 to 255 visible ASCII characters")
+		}
+	}
+	return nil
+}

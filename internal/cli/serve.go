@@ -1,0 +1,265 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/adapters/credstore"
+	"github.com/tetherflow/tether/adapters/demo"
+	"github.com/tetherflow/tether/adapters/demoportal"
+	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/adapters/sessions/memory"
+	"github.com/tetherflow/tether/adapters/sessions/postgres"
+	"github.com/tetherflow/tether/adapters/sessions/sqlite"
+	"github.com/tetherflow/tether/catalog"
+	"github.com/tetherflow/tether/host"
+)
+
+var serveCommand = &Command{
+	Name:  "serve",
+	Args:  "[--flows DIR] [--store URL] [--addr ADDR] [flags]",
+	Short: "serve flow sessions over HTTP",
+	Long: `
+Serve hosts sessions of the flows in DIR for client applications over HTTP
+(docs/api.md; the OpenAPI document is at /openapi.json): POST /v1/sessions
+starts one, and its prompts are answered until it ends. Every step is saved
+in the session store before it is answered, with the portal calls it made;
+due timers fire without a client; sessions idle for --idle-timeout expire.
+
+--store is sqlite:PATH (the default, sqlite:tether.db), a postgres:// URL
+(several instances may share one database; docs/stores.md), or memory:
+(nothing survives the process).
+
+The portal is the embedded demo portal (accounts in DIR/demo/portal.yaml,
+docs/portal-fixture.md), its state kept in --data so that a restarted
+server goes on with its sessions' sign-ins. Its SMS gateway prints the
+texts it "sends" on stdout, as the phones would show them; the log (JSON
+lines, secrets redacted) goes to stderr.
+
+A device is what a client names in POST /v1/sessions: an id it keeps for
+the device it runs on. The server keeps each device's saved connection
+(the credential store the flow reads and writes) in --data/devices.
+
+SIGTERM or SIGINT stops the server gracefully: /readyz answers 503, no new
+connection is taken, steps in flight are saved and answered, then it exits.`,
+	Flags: func(fs *flag.FlagSet) RunFunc {
+		o := &serveOptions{}
+		fs.StringVar(&o.flows, "flows", "flows", "the flows `directory`")
+		fs.StringVar(&o.store, "store", "sqlite:tether.db", "the session store `URL`: sqlite:PATH, postgres://..., memory:")
+		fs.StringVar(&o.portal, "portal", "", "the account portal's `URL` (default: the embedded demo portal)")
+		fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "the `address` to listen on")
+		fs.StringVar(&o.data, "data", ".tether-server", "`directory` of the devices' saved connections and the demo portal's state")
+		fs.DurationVar(&o.idle, "idle-timeout", 30*time.Minute, "how long a session lives without a step")
+		fs.DurationVar(&o.timers, "timer-interval", time.Second, "how often due timers are looked for")
+		fs.IntVar(&o.batch, "timer-batch", 100, "how many due sessions one instance claims at a time")
+		fs.DurationVar(&o.grace, "shutdown-timeout", 30*time.Second, "how long steps in flight may take to finish at shutdown")
+		fs.Float64Var(&o.createRate, "create-rate", 1, "sessions a client address may create per second (bursts of 20); 0: no limit")
+		fs.Float64Var(&o.answerRate, "answer-rate", 10, "requests about sessions a client address may make per second (bursts of 50); 0: no limit")
+		return o.run
+	},
+}
+
+type serveOptions struct {
+	flows, store, portal, addr, data string
+	idle, timers, grace              time.Duration
+	createRate, answerRate           float64
+	batch                            int
+}
+
+func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
+	if len(args) != 0 {
+		return usagef("serve takes no arguments")
+	}
+	if o.portal != "" {
+		return usagef("--portal: this build has no HTTP portal client yet; leave --portal out to use the embedded demo portal")
+	}
+	if o.idle <= 0 || o.timers <= 0 || o.grace <= 0 || o.batch <= 0 {
+		return usagef("--idle-timeout, --timer-interval, --timer-batch and --shutdown-timeout must be positive")
+	}
+	if o.createRate < 0 || o.answerRate < 0 {
+		return usagef("--create-rate and --answer-rate must not be negative")
+	}
+	log := httpapi.NewLogger(env.Stderr, slog.LevelInfo)
+	cat, fx, err := serveCatalog(env, env.path(o.flows))
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, o.store, env)
+	if err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	defer store.Close()
+	data := env.path(o.data)
+	phone := &lockedWriter{w: env.Stdout}
+	state, err := demoportal.OpenFileState(filepath.Join(data, "portal.json"), time.Now, func(m demoportal.Message) {
+		fmt.Fprintf(phone, "demo SMS to %s: %s\n", actions.MaskPhone(m.Phone), m.Text)
+	})
+	if err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	// A seed of its own each start: a restarted portal must not hand out
+	// the tickets it handed out before.
+	world, err := demo.New(fx, demo.Options{Seed: rand.Uint64(), State: state, Gateway: state.SMS(), Store: deviceStores(filepath.Join(data, "devices"))})
+	if err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	metrics := httpapi.NewMetrics()
+	h, err := host.New(host.Config{Catalog: cat, Store: store, Actions: world.Actions, IdleTimeout: o.idle, Secrets: true, Observe: metrics.Observe})
+	if err != nil {
+		return err
+	}
+	srv, err := httpapi.New(httpapi.Config{Host: h, Log: log, Metrics: metrics,
+		CreateRate: limit(o.createRate), CreateBurst: 20, AnswerRate: limit(o.answerRate), AnswerBurst: 50,
+		Ready: func(ctx context.Context) error {
+			_, err := store.Load(ctx, "readyz")
+			if errors.Is(err, host.ErrNotFound) {
+				return nil
+			}
+			return err
+		}})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	hs := &http.Server{
+		Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		h.Sweep(sweepCtx, host.SweepOptions{Every: o.timers, Batch: o.batch, OnError: func(err error) {
+			log.Error("timers", "err", err)
+		}})
+	})
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "flows", cat.Dir(), "store", redactURL(o.store), "data", data)
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+	}
+	// Shut down: no new requests; steps in flight finish and are saved.
+	srv.Drain()
+	log.Info("shutting down")
+	grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.grace)
+	defer cancel()
+	if err := hs.Shutdown(grace); err != nil {
+		log.Error("shutdown", "err", err)
+	}
+	stopSweep()
+	wg.Wait()
+	log.Info("stopped")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return &exitError{code: exitFail, err: serveErr}
+	}
+	return nil
+}
+
+// limit is a rate flag as a limit: 0 is none.
+func limit(perSecond float64) rate.Limit {
+	if perSecond == 0 {
+		return rate.Inf
+	}
+	return rate.Limit(perSecond)
+}
+
+// serveCatalog loads the flows directory and its demo portal fixture;
+// every problem is printed.
+func serveCatalog(env *Env, dir string) (*catalog.Catalog, demoportal.Fixture, error) {
+	var fx demoportal.Fixture
+	reg, err := flowRegistry()
+	if err != nil {
+		return nil, fx, err
+	}
+	cat, err := catalog.Load(dir, catalog.Options{Registry: reg, CheckFixture: func(path string) (err error) {
+		fx, err = demoportal.LoadFixture(path)
+		return err
+	}})
+	if err != nil {
+		return nil, fx, &exitError{code: exitUsage, err: fmt.Errorf("--flows: %w", err)}
+	}
+	if err := cat.Err(); err != nil {
+		printErrors(env.Stderr, listOf(dir, err))
+		return nil, fx, &exitError{code: exitFail}
+	}
+	if cat.Fixture() == "" {
+		return nil, fx, &exitError{code: exitUsage, err: fmt.Errorf("no demo portal fixture: want %s", filepath.Join(dir, "demo", "portal.yaml"))}
+	}
+	return cat, fx, nil
+}
+
+// openStore opens the session store a URL names.
+func openStore(ctx context.Context, url string, env *Env) (host.ServerStore, error) {
+	switch {
+	case url == "memory:":
+		return memory.New(), nil
+	case strings.HasPrefix(url, "sqlite:"):
+		path, query, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//"), "?")
+		if query != "" {
+			query = "?" + query
+		}
+		return sqlite.Open(ctx, "sqlite:"+env.path(path)+query)
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return postgres.Open(ctx, url)
+	}
+	return nil, usagef("--store %q: want sqlite:PATH, postgres://... or memory:", redactURL(url))
+}
+
+// redactURL drops a URL's password, for logs and messages.
+func redactURL(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return u
+	}
+	auth, hostPart, ok := strings.Cut(rest, "@")
+	if !ok {
+		return u
+	}
+	if user, _, hasPw := strings.Cut(auth, ":"); hasPw {
+		return scheme + "://" + user + ":***@" + hostPart
+	}
+	return u
+}
+
+// deviceStores keeps each device's credential store in dir, in a file
+// named by a hash of the device id: the id comes from a client.
+func deviceStores(dir string) func(device string) *credstore.Store {
+	return func(device string) *credstore.Store {
+		h := sha256.Sum256([]byte(device))
+		return credstore.New(filepath.Join(dir, hex.EncodeToString(h[:16])+".json"))
+	}
+}
+
+// lockedWriter serialises writes: texts are delivered from many steps.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a buffer many goroutines write.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor polls f until it returns a non-empty string.
+func waitFor(t *testing.T, what string, f func() string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if s := f(); s != "" {
+			return s
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+	return ""
+}
+
+// startServe runs tether serve in this process until the test ends; it
+// returns the server's URL and its stdout (the demo phones) and stderr
+// (the log).
+func startServe(t *testing.T, args ...string) (string, *syncBuffer, *syncBuffer, func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errs := &syncBuffer{}, &syncBuffer{}
+	env := &Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands}
+	done := make(chan int, 1)
+	go func() {
+		done <- env.main(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--flows", "../../flows", "--data", t.TempDir()}, args...))
+	}()
+	var once sync.Once
+	code := -1
+	stop := func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(20 * time.Second):
+				t.Error("serve did not stop")
+			}
+		})
+		return code
+	}
+	t.Cleanup(func() { stop() })
+	addrRE := regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
+	addr := waitFor(t, "the server to listen", func() string {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d: %s", code, errs.String())
+		default:
+		}
+		if m := addrRE.FindStringSubmatch(errs.String()); m != nil {
+			return m[1]
+		}
+		return ""
+	})
+	return "http://" + addr, out, errs, stop
+}
+
+// run --server drives a session of a running tether serve with the same
+// prompts as run: sign in, the SMS code, consent, choose Family.
+func TestRunServer(t *testing.T) {
+	url, phone, log, stop := startServe(t, "--store", "memory:")
+	in, feed := io.Pipe()
+	out, errs := &syncBuffer{}, &syncBuffer{}
+	env := &Env{Stdin: in, Stdout: out, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands}
+	done := make(chan int, 1)
+	go func() {
+		done <- env.main(context.Background(), []string{"run", "--server", url, "flows/connect.yaml", "--region", "DE", "--device", "test-laptop"})
+	}()
+	fmt.Fprint(feed, "1\nfamily@example.com\nFamily-pass-2024\n")
+	codeRE := regexp.MustCompile(`demo SMS to \+49 \*\*\* \*\*\* 12 34: Your account portal code is (\d+)`)
+	code := waitFor(t, "the SMS", func() string {
+		if m := codeRE.FindStringSubmatch(phone.String()); m != nil {
+			return m[1]
+		}
+		return ""
+	})
+	waitFor(t, "the code prompt", func() string {
+		if strings.Contains(out.String(), "Enter the code we sent to") {
+			return "ok"
+		}
+		return ""
+	})
+	fmt.Fprintf(feed, "1\n%s\n1\n1\n2\n", code) // confirm the code, accept, select, licence 2
+	var exit int
+	select {
+	case exit = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("run --server did not end; stdout:\n%s", out.String())
+	}
+	feed.Close()
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if last := lines[len(lines)-1]; exit != 0 || last != "connected: family@example.com, plan Family, licence LIC-FAM-F" {
+		t.Fatalf("exit %d, last line %q\nstdout:\n%s\nstderr:\n%s", exit, last, out.String(), errs.String())
+	}
+	for _, want := range []string{"Sign in to your account", "Regulation on data provisioning", "Choose subscription", "Family (5 devices) (Family)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the prompts lack %q", want)
+		}
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("serve exited %d after the signal", code)
+	}
+	logs := log.String()
+	for _, secret := range []string{"Family-pass-2024", code} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the server's log holds %q", secret)
+		}
+	}
+	if !strings.Contains(logs, `"msg":"stopped"`) {
+		t.Errorf("the server did not stop gracefully: %s", logs)
+	}
+}
