@@ -1,0 +1,12 @@
+// Package explore is Tether's QA tooling over compiled flows: it draws a
+// flow as a state diagram.
+//
+// It reads a flow through the engine's read-only model (engine.Flow.Info)
+// and never reaches into the runtime.
+//
+//	fl, err := engine.CompileFile("flows/connect.yaml", reg)
+//	if err != nil {
+//		return err
+//	}
+//	return explore.Graph(os.Stdout, fl, explore.Mermaid)
+package explore
