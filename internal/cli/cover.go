@@ -14,6 +14,7 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/explore"
 	"github.com/tetherflow/tether/policy"
 )
 
@@ -105,13 +106,13 @@ func (o *coverOptions) run(ctx context.Context, env *Env, args []string) error {
 					return errReported
 				}
 			}
-			var covered []engine.CoverItem
+			var covered []explore.CoverItem
 			for _, l := range logs {
 				if l.region == reg.name && l.flow == fl.Name() {
-					covered = append(covered, engine.Covered(l.log)...)
+					covered = append(covered, explore.Covered(l.log)...)
 				}
 			}
-			cov := eff.Measure(covered)
+			cov := explore.Measure(eff, covered)
 			n := 0
 			for _, ok := range cov.Covered {
 				if ok {
