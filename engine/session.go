@@ -14,10 +14,6 @@ type Ports struct {
 	Actions *Registry
 	Now     func() time.Time
 	Rand    io.Reader
-
-	// started, when set, is told of a session Start creates before it runs
-	// anything (path exploration reads it from inside its actions).
-	started func(*Session)
 }
 
 // noActions is the registry of a session started without one. It is never

@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/explore"
 	"github.com/tetherflow/tether/policy"
 )
 
@@ -48,7 +49,7 @@ path file errors.`,
 		fs.StringVar(&o.path, "path", "", "the path `file` to replay (required)")
 		fs.StringVar(&o.region, "region", "", "country (ISO 3166-1 alpha-2) whose regional policy applies")
 		fs.StringVar(&o.regions, "regions", "", "directory of regional policy overlays (default: regions/ next to the flow)")
-		fs.StringVar(&o.clock, "clock", engine.DefaultPathStart, "the session clock's start, an RFC 3339 `time`")
+		fs.StringVar(&o.clock, "clock", explore.DefaultPathStart, "the session clock's start, an RFC 3339 `time`")
 		return o.run
 	},
 }
@@ -66,7 +67,7 @@ func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error 
 	}
 	start, err := time.Parse(time.RFC3339, o.clock)
 	if err != nil {
-		return usagef("--clock: %q is not an RFC 3339 time (like %s)", o.clock, engine.DefaultPathStart)
+		return usagef("--clock: %q is not an RFC 3339 time (like %s)", o.clock, explore.DefaultPathStart)
 	}
 	data, err := os.ReadFile(env.path(o.path))
 	if err != nil {
@@ -113,7 +114,7 @@ func loadRegional(env *Env, path, country, regions string) (*engine.Flow, string
 func replayPath(ctx context.Context, env *Env, fl *engine.Flow, region, regionName string, pf *pathFile, start time.Time) error {
 	w := env.Stdout
 	fmt.Fprintf(w, "# flow %s: %s\n# region %s\n", fl.Name(), fl.Title(), region)
-	s, err := fl.Replay(ctx, pf.steps, start)
+	s, err := explore.Replay(ctx, fl, pf.steps, start)
 	if s == nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func replayPath(ctx context.Context, env *Env, fl *engine.Flow, region, regionNa
 	if env.observe != nil {
 		env.observe(regionName, fl, log)
 	}
-	var div *engine.DivergedError
+	var div *explore.DivergedError
 	if errors.As(err, &div) {
 		engine.WriteTranscript(w, log[:div.LogLen])
 		return &exitError{code: exitFail, err: fmt.Errorf("%s: the path does not fit the flow: %w", fl.Name(), err)}
@@ -129,7 +130,7 @@ func replayPath(ctx context.Context, env *Env, fl *engine.Flow, region, regionNa
 	engine.WriteTranscript(w, log)
 	if err == nil && !s.Done() {
 		cur := s.Current()
-		at := engine.PathStep{Flow: cur.Flow, State: cur.State}
+		at := explore.PathStep{Flow: cur.Flow, State: cur.State}
 		if pf.wait == nil || pf.wait.State != cur.State || (pf.wait.Flow != "" && pf.wait.Flow != cur.Flow) {
 			return &exitError{code: exitFail, err: fmt.Errorf("%s: the path does not fit the flow: step %d: the path has no more steps but the session waits at %s",
 				fl.Name(), len(pf.steps)+1, strings.TrimSuffix(at.Format(fl.Name()), ":"))}
@@ -165,8 +166,8 @@ type pathItem struct {
 // pathFile is a parsed path file: its decisions, and the state the path
 // stops at with the session waiting (a loop or cut path), if it says so.
 type pathFile struct {
-	steps []engine.PathStep
-	wait  *engine.PathStep // Flow and State only
+	steps []explore.PathStep
+	wait  *explore.PathStep // Flow and State only
 }
 
 // parsePath reads a path file: a YAML list of {state, outcome|choice|timer},
@@ -184,17 +185,17 @@ func parsePath(name string, data []byte) (*pathFile, error) {
 		if last.Outcome != nil || last.Choice != nil || last.Timer != nil || last.Pause != nil || last.State == "" {
 			return nil, fmt.Errorf("%s: step %d: want {state: NAME, wait: true} alone", name, n)
 		}
-		pf.wait = &engine.PathStep{Flow: last.Flow, State: last.State}
+		pf.wait = &explore.PathStep{Flow: last.Flow, State: last.State}
 		items = items[:n-1]
 	}
-	steps := make([]engine.PathStep, len(items))
+	steps := make([]explore.PathStep, len(items))
 	for i, it := range items {
-		st := engine.PathStep{Flow: it.Flow, State: it.State}
+		st := explore.PathStep{Flow: it.Flow, State: it.State}
 		n := 0
 		for _, k := range []struct {
-			kind engine.StepKind
+			kind explore.StepKind
 			name *string
-		}{{engine.StepOutcome, it.Outcome}, {engine.StepChoice, it.Choice}, {engine.StepTimer, it.Timer}, {engine.StepPause, it.Pause}} {
+		}{{explore.StepOutcome, it.Outcome}, {explore.StepChoice, it.Choice}, {explore.StepTimer, it.Timer}, {explore.StepPause, it.Pause}} {
 			if k.name != nil {
 				st.Kind, st.Name = k.kind, *k.name
 				n++
@@ -210,7 +211,7 @@ func parsePath(name string, data []byte) (*pathFile, error) {
 }
 
 // formatPath writes a path as a path file, one flow-style mapping a line.
-func formatPath(root string, p *engine.Path) []byte {
+func formatPath(root string, p *explore.Path) []byte {
 	steps := p.Steps
 	var b strings.Builder
 	for _, st := range steps {
