@@ -119,8 +119,8 @@ func replayPath(ctx context.Context, env *Env, fl *engine.Flow, region, regionNa
 		return err
 	}
 	log := s.Log()
-	if env.observe != nil {
-		env.observe(regionName, fl, log)
+	if err := env.recordSession(regionName, fl, log); err != nil {
+		return err
 	}
 	var div *explore.DivergedError
 	if errors.As(err, &div) {

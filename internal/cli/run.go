@@ -203,8 +203,10 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		engine.WriteTranscript(&transcript, entries)
 	}
 	finish := func(err error) error {
-		if env.observe != nil && sess != nil {
-			env.observe(regionName, fl, sess.Log())
+		if sess != nil {
+			if rerr := env.recordSession(regionName, fl, sess.Log()); rerr != nil && err == nil {
+				err = rerr
+			}
 		}
 		if transcriptFile != nil {
 			if _, werr := transcriptFile.WriteString(transcript.String()); werr != nil && err == nil {
