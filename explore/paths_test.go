@@ -35,6 +35,31 @@ func BenchmarkPathsConnect(b *testing.B) {
 	}
 }
 
+// BenchmarkPathsConnectDedup explores every reachable configuration of the
+// shipped connect flow, per region, as the generated replays do
+// (testscripts/generated_test.go: --dedup --max-visits 50).
+func BenchmarkPathsConnectDedup(b *testing.B) {
+	for _, country := range []string{"", "FR", "DE", "BR", "SG", "IN"} {
+		name := country
+		if name == "" {
+			name = "default"
+		}
+		b.Run(name, func(b *testing.B) {
+			fl := shippedConnect(b, country)
+			ctx := context.Background()
+			var n int
+			for b.Loop() {
+				set, err := explore.Paths(ctx, fl, explore.PathOptions{Dedup: true, MaxVisits: 50})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(set.Paths)
+			}
+			b.ReportMetric(float64(n), "paths")
+		})
+	}
+}
+
 // pathLines formats each path as `tether paths` does: its steps, then how
 // it ends.
 func pathLines(set *explore.PathSet) []string {

@@ -40,6 +40,31 @@ func TestReplayPaths(t *testing.T) {
 	}
 }
 
+// BenchmarkReplayConnect replays every path of the shipped connect flow
+// under DE's policy that stops where a replay can (one visit per state).
+func BenchmarkReplayConnect(b *testing.B) {
+	fl := shippedConnect(b, "DE")
+	ctx := context.Background()
+	set, err := explore.Paths(ctx, fl, explore.PathOptions{MaxVisits: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var paths [][]explore.PathStep
+	for _, p := range set.Paths {
+		if p.Waiting || p.End == explore.EndOutcome || p.End == explore.EndError {
+			paths = append(paths, p.Steps)
+		}
+	}
+	for b.Loop() {
+		for _, steps := range paths {
+			if _, err := explore.Replay(ctx, fl, steps, time.Time{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(paths)), "paths")
+}
+
 func TestReplayDiverged(t *testing.T) {
 	fl := mustCompile(t, pathsFlow, nil)
 	tests := []struct {
