@@ -3,6 +3,7 @@ package explore
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,13 +69,17 @@ type scripted struct {
 	choose func(r *scripted, d *decision, options []string) (int, error)
 	known  func(r *scripted, k int) error
 
-	s        *engine.Session // between steps
-	made     []decision
-	full     []engine.Entry // the path's log: a restored session's Log starts at the restore
-	sessSeen int            // entries of s.Log() copied to full
-	logSeen  int            // entries of full matched to decisions
-	nextAct  int            // first outcome decision whose state is not known yet
-	filled   int            // decisions passed to known
+	s    *engine.Session // between steps
+	made []decision
+	full []engine.Entry // the path's log: a restored session's Log starts at the restore
+	// branches are the branches full shows taken, each once, in the order
+	// first taken; nbranch[i] is how many of them full[:i] shows.
+	branches []BranchKey
+	nbranch  []int
+	sessSeen int // entries of s.Log() copied to full
+	logSeen  int // entries of full matched to decisions
+	nextAct  int // first outcome decision whose state is not known yet
+	filled   int // decisions passed to known
 }
 
 // checkpoint is a session waiting at a prompt, saved so that a later run
@@ -127,10 +132,12 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 	r.s = nil // Start is a step: actions run inside it
 	if cp == nil {
 		r.made, r.full, r.now = r.made[:0], r.full[:0], r.start
+		r.branches, r.nbranch = r.branches[:0], append(r.nbranch[:0], 0)
 		r.logSeen, r.nextAct, r.filled, r.sessSeen = 0, 0, 0, 0
 		s, err = r.m.root.Start(ctx, r.ports()) // the session, even with an error
 	} else {
 		r.made, r.full, r.now = r.made[:cp.at], r.full[:cp.logLen], cp.now
+		r.branches, r.nbranch = r.branches[:r.nbranch[cp.logLen]], r.nbranch[:cp.logLen+1]
 		r.logSeen, r.nextAct, r.filled, r.sessSeen = cp.logLen, cp.at, cp.at, 0
 		if s, err = r.m.root.Restore(ctx, cp.snap, r.ports()); err != nil {
 			return err
@@ -203,11 +210,28 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 	return err
 }
 
-// copyLog appends what the session logged since the last copy to full.
+// copyLog appends what the session logged since the last copy to full,
+// and the branches it shows taken to branches.
 func (r *scripted) copyLog() {
 	log := r.s.Log()
+	for i := range log[r.sessSeen:] {
+		e := &log[r.sessSeen+i]
+		if e.Branch != 0 {
+			// A path takes a few dozen: a linear search beats a map.
+			if k := (BranchKey{Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch}); !slices.Contains(r.branches, k) {
+				r.branches = append(r.branches, k)
+			}
+		}
+		r.nbranch = append(r.nbranch, len(r.branches))
+	}
 	r.full = append(r.full, log[r.sessSeen:]...)
 	r.sessSeen = len(log)
+}
+
+// branchesUpTo returns the branches full[:n] shows taken, each once, in
+// the order first taken.
+func (r *scripted) branchesUpTo(n int) []BranchKey {
+	return slices.Clone(r.branches[:r.nbranch[n]])
 }
 
 // sync gives the actions decided since the last sync the states the log

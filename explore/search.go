@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tetherflow/tether/engine"
@@ -39,8 +37,8 @@ type explorer struct {
 	cutEnd            PathEnd // EndCut or EndLoop
 	cutWaiting        bool
 	seen              map[string]bool // configurations decided in: at the prompts of this run; with Dedup, of every run, and at actions too
-	key               strings.Builder
-	cps               []checkpoint // at the prompts of the last run, in order
+	key               []byte          // config's buffer
+	cps               []checkpoint    // at the prompts of the last run, in order
 	m                 *model
 	// peek is the new action decision a run stopped at to see its
 	// configuration, and its number of options; -1 none.
@@ -98,38 +96,38 @@ func (x *explorer) resume(r *scripted) *checkpoint {
 // config returns a key for the session's whole state: the flow and state,
 // variables and timers of each frame.
 func (x *explorer) config(snap *engine.Snapshot, now time.Time) string {
-	x.key.Reset()
+	k := x.key[:0]
 	// The clock is part of the configuration: guards may read it.
-	x.key.WriteString(now.UTC().Format(time.RFC3339Nano))
-	x.key.WriteByte('\n')
+	k = now.UTC().AppendFormat(k, time.RFC3339Nano)
+	k = append(k, '\n')
 	for _, fr := range snap.Frames {
-		x.key.WriteString(fr.Flow)
-		x.key.WriteByte('/')
-		x.key.WriteString(fr.State)
+		k = append(k, fr.Flow...)
+		k = append(k, '/')
+		k = append(k, fr.State...)
 		for _, name := range x.m.vars(fr.Flow) {
-			x.key.WriteByte(' ')
-			writeKeyValue(&x.key, fr.Vars[name])
+			k = append(k, ' ')
+			k = appendKeyValue(k, fr.Vars[name])
 		}
 		for _, t := range fr.Timers {
-			x.key.WriteByte(' ')
-			x.key.WriteString(t.Due.Format(time.RFC3339Nano))
+			k = append(k, ' ')
+			k = t.Due.AppendFormat(k, time.RFC3339Nano)
 		}
-		x.key.WriteByte('\n')
+		k = append(k, '\n')
 	}
-	return x.key.String()
+	x.key = k
+	return string(k)
 }
 
-func writeKeyValue(b *strings.Builder, v any) {
+func appendKeyValue(b []byte, v any) []byte {
 	switch x := v.(type) {
 	case string:
-		b.WriteString(strconv.Quote(x))
+		return strconv.AppendQuote(b, x)
 	case int:
-		b.WriteString(strconv.Itoa(x))
+		return strconv.AppendInt(b, int64(x), 10)
 	case bool:
-		b.WriteString(strconv.FormatBool(x))
-	default:
-		fmt.Fprintf(b, "%#v", v)
+		return strconv.AppendBool(b, x)
 	}
+	return fmt.Appendf(b, "%#v", v)
 }
 
 func (x *explorer) choose(r *scripted, d *decision, options []string) (int, error) {
@@ -222,7 +220,7 @@ func (x *explorer) known(r *scripted, k int) error {
 // path turns the run just made into a Path, cut where the bound says.
 func (x *explorer) path(r *scripted, err error) Path {
 	p := Path{}
-	log := r.full
+	logLen := len(r.full)
 	n := len(r.made)
 	if errors.Is(err, errCut) && x.cutAt < 0 {
 		// The slack ran out before the visits showed where: cut at the end.
@@ -230,15 +228,12 @@ func (x *explorer) path(r *scripted, err error) Path {
 		if re, ok := errors.AsType[*engine.RunError](err); ok {
 			x.cutFlow, x.cutState = re.Flow, re.State
 		}
-		if k := len(log) - 1; k >= 0 && log[k].Kind == engine.EntryError {
-			log = log[:k]
-		}
 	}
 	if x.cutAt >= 0 && x.cutAt <= n {
 		n = x.cutAt
 		p.End, p.Flow, p.State, p.Waiting = x.cutEnd, x.cutFlow, x.cutState, x.cutWaiting
 		if n < len(r.made) && r.made[n].logAt >= 0 {
-			log = log[:r.made[n].logAt]
+			logLen = r.made[n].logAt
 		}
 		// Nothing past the cut belongs to the path: do not branch there.
 		if len(x.prefix) > n {
@@ -259,7 +254,7 @@ func (x *explorer) path(r *scripted, err error) Path {
 			p.End, p.Outcome = EndOutcome, r.s.Current().Outcome
 		}
 	}
-	p.Branches = branchesOf(log)
+	p.Branches = r.branchesUpTo(logLen)
 	return p
 }
 
@@ -282,27 +277,4 @@ func (x *explorer) pending() int {
 		n += x.width[i] - 1 - x.prefix[i]
 	}
 	return n
-}
-
-// branchesOf returns the branches log shows taken, each once, in order.
-// A path takes a few dozen: a linear search beats a map.
-func branchesOf(log []engine.Entry) []BranchKey {
-	n := 0
-	for i := range log {
-		if log[i].Branch != 0 {
-			n++
-		}
-	}
-	out := make([]BranchKey, 0, n)
-	for i := range log {
-		e := &log[i]
-		if e.Branch == 0 {
-			continue
-		}
-		k := BranchKey{Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch}
-		if !slices.Contains(out, k) {
-			out = append(out, k)
-		}
-	}
-	return out
 }
