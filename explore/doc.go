@@ -8,7 +8,9 @@
 //     passing) on scripted actions and synthesized answers, bounded by
 //     PathOptions; Replay runs it along one path again, as tether replay
 //     does, and says where a path no longer fits (DivergedError).
-//     CoveringPaths picks paths that together take every branch.
+//     CoveringPaths picks paths that together take every branch; PathFile
+//     is a path as tether paths --write writes it and tether replay reads
+//     it.
 //   - CoverItems lists what transcripts should exercise under a flow's
 //     policy; Covered reads what a session's event log exercised; Measure
 //     holds one against the other, as tether cover does.

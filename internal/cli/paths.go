@@ -158,10 +158,7 @@ func (o *pathsOptions) writeScripts(ctx context.Context, env *Env, path string, 
 	for _, i := range index {
 		p := set.Paths[i]
 		var transcript bytes.Buffer
-		pf := &pathFile{steps: p.Steps}
-		if p.Waiting {
-			pf.wait = &explore.PathStep{Flow: p.Flow, State: p.State}
-		}
+		pf := p.File()
 		if err := replayPath(ctx, &Env{Stdout: &transcript}, fl, region, "", pf, start); err != nil {
 			return fmt.Errorf("path %d does not replay: %w", i+1, err)
 		}
@@ -175,7 +172,7 @@ cmp stdout transcript
 `, i+1, fl.Name(), regionName(o.region), pathLine(fl.Name(), &p), flowArg, regionArgs, explore.DefaultPathStart)
 		var ar bytes.Buffer
 		ar.WriteString(comment)
-		fmt.Fprintf(&ar, "\n-- path.yaml --\n%s-- transcript --\n%s", formatPath(fl.Name(), &p), transcript.Bytes())
+		fmt.Fprintf(&ar, "\n-- path.yaml --\n%s-- transcript --\n%s", pf.Format(fl.Name()), transcript.Bytes())
 		name := fmt.Sprintf("replay-%s-%s-%0*d.txtar", fl.Name(), tag, width, i+1)
 		if err := os.WriteFile(filepath.Join(o.write, name), ar.Bytes(), 0o666); err != nil {
 			return err
