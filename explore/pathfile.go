@@ -14,12 +14,13 @@ import (
 // next to every replay script, tether replay reads it. It is a YAML list of
 // decisions, one flow-style mapping a line:
 //
-//   - {state: saved_credentials, outcome: none}
-//   - {state: sign_in, choice: continue}
-//   - {flow: signup, state: details, choice: cancel}
-//   - {state: enter_code, pause: 2m30s}
-//   - {state: enter_code, timer: 5m}
-//   - {state: enter_code, wait: true}
+//	# path.yaml
+//	- {state: saved_credentials, outcome: none}
+//	- {state: sign_in, choice: continue}
+//	- {flow: signup, state: details, choice: cancel}
+//	- {state: enter_code, pause: 2m30s}
+//	- {state: enter_code, timer: 5m}
+//	- {state: enter_code, wait: true}
 //
 // flow: is needed only for a subflow's states; a last {state, wait: true}
 // says the path stops with the session waiting there.
