@@ -99,8 +99,9 @@ func (f *Flow) Info() *FlowInfo {
 	if f.start != nil {
 		info.Start = f.start.name
 	}
-	for _, v := range f.vars {
-		info.Vars = append(info.Vars, v.name)
+	info.Vars = make([]string, len(f.vars))
+	for i, v := range f.vars {
+		info.Vars[i] = v.name
 	}
 	for i, s := range f.states {
 		si := StateInfo{Name: s.name, Kind: s.kind, Pos: s.decl.Pos, Events: slices.Clone(s.events)}
@@ -116,11 +117,17 @@ func (f *Flow) Info() *FlowInfo {
 		case FinalState:
 			si.Outcome, si.Success = s.decl.Outcome.Name, s.decl.Success
 		}
-		for _, ev := range sortedKeys(s.on) {
-			si.Handlers = append(si.Handlers, f.handlerInfo(s.on[ev]))
+		if len(s.on) > 0 {
+			si.Handlers = make([]HandlerInfo, 0, len(s.on))
+			for _, ev := range sortedKeys(s.on) {
+				si.Handlers = append(si.Handlers, f.handlerInfo(s.on[ev]))
+			}
 		}
-		for _, t := range s.timers {
-			si.Timers = append(si.Timers, TimerInfo{Key: t.key, Pos: t.pos, Handler: f.handlerInfo(t.handler)})
+		if len(s.timers) > 0 {
+			si.Timers = make([]TimerInfo, len(s.timers))
+			for j, t := range s.timers {
+				si.Timers[j] = TimerInfo{Key: t.key, Pos: t.pos, Handler: f.handlerInfo(t.handler)}
+			}
 		}
 		info.States[i] = si
 	}
