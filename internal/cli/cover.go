@@ -22,12 +22,16 @@ var coverCommand = &Command{
 	Long: `
 Cover runs every testscript archive (*.txtar) in the --scripts directories
 as the test suite does, with this tether, and collects the event logs of
-the sessions their tether run and tether replay commands run. A script that
-fails is an error, at the line that failed: what it ran is not what it says. It then reports, for each FLOW and each region of
-its regional policy (regions/ next to the flow, or --regions), how many of
-the flow's items the transcripts exercise: every state, every outcome of
-every run state, every branch of every handler and every timer, of the flow
-and its subflows, less what the region's policy makes unreachable.
+the sessions their tether run and tether replay commands run. It then
+reports, for each FLOW and each region of its regional policy (regions/
+next to the flow, or --regions), how many of the flow's items the
+transcripts exercise: every state, every outcome of every run state, every
+branch of every handler and every timer, of the flow and its subflows, less
+what the region's policy makes unreachable.
+
+A script that fails is an error, reported at the line that failed with the
+script's log: what it ran is not what it says, so it would measure the
+wrong thing.
 
 Each item not exercised is listed as file:line:col: region: item. The exit
 status is 1 when any flow and region is below --min percent (default 0,
