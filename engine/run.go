@@ -75,9 +75,6 @@ func (f *Flow) Start(ctx context.Context, p Ports) (*Session, error) {
 	p = p.withDefaults()
 	s := &Session{root: f, ports: p, log: make([]Entry, 0, initialLogCap)}
 	s.id = newID(p.Rand)
-	if p.started != nil {
-		p.started(s)
-	}
 	s.push(f, nil).state = f.start
 	s.entry(Entry{Kind: EntryStart, To: f.start.name})
 	if err := s.enter(ctx, f.start); err != nil {
