@@ -42,7 +42,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tetherflow/tether/actions"
-	"github.com/tetherflow/tether/adapters/captcha"
+	"github.com/tetherflow/tether/adapters/demoportal/internal/captcha"
 )
 
 // ErrUnknownAccount is wrapped by the errors of calls naming an account the
@@ -71,7 +71,8 @@ type Portal struct {
 	state     State
 	secret    []byte
 	captchaK  []byte
-	captchas  *captcha.Captcha
+	captchas  *captcha.Issuer
+	captchaR  *rand.Rand // draws the challenges; nil: split off rng at the first
 	notice    func(id, answer string)
 	outages   map[string]int // operation -> calls still to fail
 	dummyHash []byte         // compared against for unknown emails, so they take as long
@@ -85,9 +86,17 @@ func WithState(st State) Option { return func(p *Portal) { p.state = st } }
 
 // WithCaptchaNotice has the portal tell notice the answer of every
 // CAPTCHA challenge it hands out, as the demo SMS gateway shows codes: for
-// scripted runs against a portal in another process. Demo only.
+// scripted runs (an answers file's {{captcha}}). Demo only.
 func WithCaptchaNotice(notice func(id, answer string)) Option {
 	return func(p *Portal) { p.notice = notice }
+}
+
+// WithCaptchaRand draws the CAPTCHA challenges from r. Without it they are
+// drawn from a source split off the portal's own at the first challenge.
+// A portal in another process, given the same seeds, then hands out the
+// same challenges as one in process.
+func WithCaptchaRand(r *rand.Rand) Option {
+	return func(p *Portal) { p.captchaR = r }
 }
 
 // bcryptCost is low on purpose: the fixture's passwords are not secret, and
@@ -718,22 +727,30 @@ func (p *Portal) Remember(c actions.Credential) {
 }
 
 // NewChallenge hands out a CAPTCHA challenge signed with the portal's
-// CAPTCHA key, for clients that reach the portal over the network.
+// CAPTCHA key; the answer goes with the next PasswordSignIn, which checks
+// the signature and that the challenge was not used before.
 func (p *Portal) NewChallenge(ctx context.Context) (actions.Challenge, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return actions.Challenge{}, fmt.Errorf("new captcha: %w", err)
+	}
 	if p.outages["newCaptcha"] > 0 {
 		p.outages["newCaptcha"]--
 		return actions.Challenge{}, fmt.Errorf("the portal is down (fixture outage): %w", actions.ErrUnavailable)
 	}
 	if p.captchas == nil {
-		// Made at the first challenge, so that a portal that hands out
-		// none (the in-process one) draws its codes as it always did.
-		p.captchas = captcha.New(rand.New(rand.NewPCG(p.rng.Uint64(), p.rng.Uint64())), captcha.WithKey(p.captchaK))
+		r := p.captchaR
+		if r == nil {
+			// Split off at the first challenge, so that a portal that
+			// hands out none draws its codes as it always did.
+			r = rand.New(rand.NewPCG(p.rng.Uint64(), p.rng.Uint64()))
+		}
+		p.captchas = captcha.New(r, p.captchaK)
 	}
-	ch, err := p.captchas.NewChallenge(ctx)
-	if err == nil && p.notice != nil {
-		p.notice(ch.ID, p.captchas.LastAnswer())
+	ch, answer := p.captchas.Draw()
+	if p.notice != nil {
+		p.notice(ch.ID, answer)
 	}
-	return ch, err
+	return ch, nil
 }
