@@ -70,11 +70,19 @@ func (c *call) secret(s string) {
 }
 
 // str returns the string parameter name, or def when it was not passed.
+// An optional parameter passed the empty string counts as not passed (the
+// event log leaves it out too).
 func (c *call) str(name, def string) string {
-	if v, ok := c.args[name].(string); ok {
+	if v, ok := c.args[name].(string); ok && (v != "" || c.required(name)) {
 		return v
 	}
 	return def
+}
+
+// required reports whether the spec declares name a required parameter.
+func (c *call) required(name string) bool {
+	p, _ := c.spec.Param(name)
+	return p.Required
 }
 
 // time returns the time parameter name.

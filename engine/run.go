@@ -628,6 +628,10 @@ func (s *Session) args(fr *frame, st *state) (map[string]any, error) {
 	return args, nil
 }
 
+// maskArgs returns the arguments of st's action as the log records them:
+// secrets masked, and optional parameters passed the empty string left
+// out, as not given (a sign-in without a CAPTCHA answer shows no empty
+// captcha_id and captcha).
 func maskArgs(st *state, args map[string]any) []Value {
 	if len(args) == 0 {
 		return nil
@@ -637,6 +641,11 @@ func maskArgs(st *state, args map[string]any) []Value {
 		v, ok := args[a.name]
 		if !ok {
 			continue
+		}
+		if v == "" && st.spec != nil {
+			if p, _ := st.spec.Param(a.name); !p.Required {
+				continue
+			}
 		}
 		if a.secret {
 			v = nil
