@@ -26,7 +26,7 @@ func (noSavedCredentials) Save(context.Context, actions.Credential) error { retu
 // through to whatever the last branch does.
 func TestTryAgainNeedsAKnownStep(t *testing.T) {
 	ctx := context.Background()
-	reg, err := actions.Registry(actions.Ports{Credentials: noSavedCredentials{}, })
+	reg, err := actions.Registry(actions.Ports{Credentials: noSavedCredentials{}})
 	if err != nil {
 		t.Fatal(err)
 	}
