@@ -22,6 +22,7 @@ type memTables struct {
 	sms      map[string][]time.Time
 	captchas map[string]time.Time
 	consents []ConsentRecord
+	keys     map[string]IdempotentRecord
 }
 
 // NewMemoryState returns an empty state.
@@ -30,6 +31,7 @@ func NewMemoryState() *MemoryState {
 		accounts: map[string]AccountRecord{}, guards: map[string]Guard{},
 		tickets: map[string]TicketRecord{}, tokens: map[string]TokenRecord{},
 		sms: map[string][]time.Time{}, captchas: map[string]time.Time{},
+		keys: map[string]IdempotentRecord{},
 	}}
 }
 
@@ -45,6 +47,7 @@ func (s *MemoryState) Update(ctx context.Context, fn func(Tx) error) error {
 		accounts: maps.Clone(s.m.accounts), guards: maps.Clone(s.m.guards),
 		tickets: maps.Clone(s.m.tickets), tokens: maps.Clone(s.m.tokens),
 		sms: maps.Clone(s.m.sms), captchas: maps.Clone(s.m.captchas),
+		keys:     maps.Clone(s.m.keys),
 		consents: s.m.consents[:len(s.m.consents):len(s.m.consents)],
 	}}
 	if err := fn(tx); err != nil {
@@ -120,4 +123,16 @@ func (t *memTx) UseCaptcha(id string, at time.Time) (bool, error) {
 	}
 	t.captchas[id] = at
 	return true, nil
+}
+
+func (t *memTx) Idempotent(keyHash string) (IdempotentRecord, bool, error) {
+	r, ok := t.keys[keyHash]
+	return r, ok, nil
+}
+
+func (t *memTx) PutIdempotent(r IdempotentRecord) error { t.keys[r.KeyHash] = r; return nil }
+
+func (t *memTx) ForgetIdempotent(before time.Time) error {
+	maps.DeleteFunc(t.keys, func(_ string, r IdempotentRecord) bool { return r.At.Before(before) })
+	return nil
 }

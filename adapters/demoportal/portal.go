@@ -33,7 +33,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +42,7 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/demoportal/internal/captcha"
+	"github.com/tetherflow/tether/api"
 )
 
 // ErrUnknownAccount is wrapped by the errors of calls naming an account the
@@ -63,7 +63,8 @@ type SMSSender interface {
 // concurrent use; it takes one call at a time.
 type Portal struct {
 	mu        sync.Mutex
-	now       func() time.Time
+	clock     func() time.Time
+	at        time.Time // the time of the call being made: its own or the clock's
 	rng       *rand.Rand
 	sms       SMSSender
 	set       Settings
@@ -116,12 +117,12 @@ func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender, opts .
 	set, errs := settings(&fx)
 	outages := map[string]int{}
 	for _, o := range fx.Outages {
-		if !slices.Contains(Operations, o.Op) || o.Times < 1 {
-			errs = append(errs, errors.New(fx.where(Pos{}, fmt.Sprintf("outages: %q %d: want an operation (%s) and times >= 1", o.Op, o.Times, strings.Join(Operations, ", ")))))
+		if _, ok := api.RouteOf(o.Op); !ok || o.Times < 1 {
+			errs = append(errs, errors.New(fx.where(Pos{}, fmt.Sprintf("outages: %q %d: want an operation (%s) and times >= 1", o.Op, o.Times, strings.Join(operations(), ", ")))))
 		}
 		outages[o.Op] += o.Times
 	}
-	p := &Portal{now: now, rng: rng, sms: sms, set: set, regional: fx.Regional, secret: []byte(DemoSecret), captchaK: []byte(captcha.DemoKey), outages: outages}
+	p := &Portal{clock: now, rng: rng, sms: sms, set: set, regional: fx.Regional, secret: []byte(DemoSecret), captchaK: []byte(captcha.DemoKey), outages: outages}
 	for _, o := range opts {
 		o(p)
 	}
@@ -314,23 +315,70 @@ func (p *Portal) RulesFor(country string) Rules {
 	return p.regional.rules(base, country)
 }
 
-// Operations are the portal's operations, as the protocol names them
-// (api/portal.openapi.yaml's operationIds).
-var Operations = []string{"signInPassword", "signInToken", "newCaptcha", "sendCode", "checkCode",
-	"recordConsent", "connect", "listLicences", "activate", "createAccount", "checkToken"}
+// operations returns the names of the protocol's operations.
+func operations() []string {
+	var ops []string
+	for _, r := range api.Routes() {
+		ops = append(ops, r.Op)
+	}
+	return ops
+}
+
+// KeyTTL is how long the portal remembers a call made with an idempotency
+// key, and so answers its repeats with the first answer.
+const KeyTTL = 24 * time.Hour
 
 // update runs fn on the state for the operation op, one call at a time
 // (the random source is not safe for concurrent use, and counters must not
-// race).
-func (p *Portal) update(ctx context.Context, op string, fn func(Tx) error) error {
+// race), judged at the call's time (api.WithTime) or the portal's clock.
+//
+// A call made with an idempotency key (api.WithIdempotencyKey) is done
+// once: fn's answer, which it leaves in out, is kept under the key in the
+// same transaction as what fn changed, and a repeat of the call — the same
+// operation with the same arguments req — gets it back without fn running
+// again. Another call under a used key fails with api.ErrKeyReused.
+func (p *Portal) update(ctx context.Context, op string, req []string, out any, fn func(Tx) error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.at = p.clock()
+	if t, ok := api.TimeOf(ctx); ok {
+		p.at = t
+	}
 	if p.outages[op] > 0 {
 		p.outages[op]--
 		return fmt.Errorf("the portal is down (fixture outage): %w", actions.ErrUnavailable)
 	}
-	return p.state.Update(ctx, fn)
+	key, keyed := api.IdempotencyKey(ctx)
+	if !keyed || op == "" {
+		return p.state.Update(ctx, fn)
+	}
+	return p.state.Update(ctx, func(tx Tx) error {
+		kh, fp := hashOf(key), p.fingerprint(op, req)
+		rec, seen, err := tx.Idempotent(kh)
+		switch {
+		case err != nil:
+			return err
+		case seen && (rec.Op != op || rec.Fingerprint != fp):
+			return api.ErrKeyReused
+		case seen:
+			return p.open(rec.Sealed, out)
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		sealed, err := p.seal(out)
+		if err != nil {
+			return err
+		}
+		if err := tx.ForgetIdempotent(p.at.Add(-KeyTTL)); err != nil {
+			return err
+		}
+		return tx.PutIdempotent(IdempotentRecord{KeyHash: kh, Op: op, Fingerprint: fp, Sealed: sealed, At: p.at})
+	})
 }
+
+// now is the time of the call being made.
+func (p *Portal) now() time.Time { return p.at }
 
 // hashOf is how the portal keys what it must not keep in clear: tokens,
 // tickets, codes.
@@ -410,7 +458,7 @@ func (p *Portal) liveToken(tx Tx, tok string) (TokenRecord, AccountRecord, bool,
 // that was authorised before.
 func (p *Portal) TokenSignIn(ctx context.Context, tok string) (actions.SignIn, error) {
 	var out actions.SignIn
-	err := p.update(ctx, "signInToken", func(tx Tx) error {
+	err := p.update(ctx, api.OpSignInToken, []string{tok}, &out, func(tx Tx) error {
 		_, acc, ok, err := p.liveToken(tx, tok)
 		if err != nil || !ok {
 			return err
@@ -436,7 +484,7 @@ func (p *Portal) TokenSignIn(ctx context.Context, tok string) (actions.SignIn, e
 // country.
 func (p *Portal) PasswordSignIn(ctx context.Context, email, password string, answer actions.CaptchaAnswer) (actions.SignIn, error) {
 	var out actions.SignIn
-	err := p.update(ctx, "signInPassword", func(tx Tx) error {
+	err := p.update(ctx, api.OpSignInPassword, []string{email, password, answer.ID, answer.Answer}, &out, func(tx Tx) error {
 		email := normEmail(email)
 		acc, known, err := tx.Account(email)
 		if err != nil {
@@ -521,7 +569,7 @@ func (p *Portal) liveTicket(tx Tx, id string) (TicketRecord, bool, error) {
 // changed.
 func (p *Portal) SendCode(ctx context.Context, id string) (actions.CodeDelivery, error) {
 	var out actions.CodeDelivery
-	err := p.update(ctx, "sendCode", func(tx Tx) error {
+	err := p.update(ctx, api.OpSendCode, []string{id}, &out, func(tx Tx) error {
 		t, ok, err := p.liveTicket(tx, id)
 		if err != nil || !ok || t.State != TicketNeedsCode {
 			return err
@@ -585,7 +633,7 @@ func (p *Portal) SendCode(ctx context.Context, id string) (actions.CodeDelivery,
 // account, gives CheckBlocked.
 func (p *Portal) CheckCode(ctx context.Context, id, code string) (actions.CodeCheck, error) {
 	out := actions.CodeCheck{Status: actions.CheckBlocked}
-	err := p.update(ctx, "checkCode", func(tx Tx) error {
+	err := p.update(ctx, api.OpCheckCode, []string{id, code}, &out, func(tx Tx) error {
 		t, ok, err := p.liveTicket(tx, id)
 		if err != nil || !ok || t.State == TicketBlocked {
 			return err
@@ -652,7 +700,7 @@ func (p *Portal) ticketRefusal(t TicketRecord, ok bool) string {
 // Connected, with the reason.
 func (p *Portal) Connect(ctx context.Context, id string) (actions.Connection, error) {
 	var out actions.Connection
-	err := p.update(ctx, "connect", func(tx Tx) error {
+	err := p.update(ctx, api.OpConnect, []string{id}, &out, func(tx Tx) error {
 		t, ok, err := tx.Ticket(hashOf(id))
 		if err != nil {
 			return err
@@ -688,7 +736,7 @@ func (p *Portal) Connect(ctx context.Context, id string) (actions.Connection, er
 // needs to tell a live connection from a stale or forged one.
 func (p *Portal) CheckToken(ctx context.Context, tok string) (actions.TokenCheck, error) {
 	var out actions.TokenCheck
-	err := p.update(ctx, "checkToken", func(tx Tx) error {
+	err := p.update(ctx, api.OpCheckToken, nil, nil, func(tx Tx) error {
 		t, acc, ok, err := p.liveToken(tx, tok)
 		if ok {
 			out = actions.TokenCheck{Valid: true, Account: acc.Email, Country: acc.Country, Plan: t.Plan, Licence: t.Licence, Expires: t.Expires}
@@ -714,7 +762,7 @@ func (p *Portal) Remember(c actions.Credential) {
 	if !ok {
 		return
 	}
-	p.update(context.Background(), "", func(tx Tx) error {
+	p.update(context.Background(), "", nil, nil, func(tx Tx) error {
 		h := hashOf(c.Token)
 		if _, known, err := tx.Token(h); err != nil || known {
 			return err
@@ -730,27 +778,26 @@ func (p *Portal) Remember(c actions.Credential) {
 // CAPTCHA key; the answer goes with the next PasswordSignIn, which checks
 // the signature and that the challenge was not used before.
 func (p *Portal) NewChallenge(ctx context.Context) (actions.Challenge, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := ctx.Err(); err != nil {
+	var out actions.Challenge
+	err := p.update(ctx, api.OpNewCaptcha, nil, &out, func(Tx) error {
+		if p.captchas == nil {
+			r := p.captchaR
+			if r == nil {
+				// Split off at the first challenge, so that a portal that
+				// hands out none draws its codes as it always did.
+				r = rand.New(rand.NewPCG(p.rng.Uint64(), p.rng.Uint64()))
+			}
+			p.captchas = captcha.New(r, p.captchaK)
+		}
+		var answer string
+		out, answer = p.captchas.Draw()
+		if p.notice != nil {
+			p.notice(out.ID, answer)
+		}
+		return nil
+	})
+	if err != nil {
 		return actions.Challenge{}, fmt.Errorf("new captcha: %w", err)
 	}
-	if p.outages["newCaptcha"] > 0 {
-		p.outages["newCaptcha"]--
-		return actions.Challenge{}, fmt.Errorf("the portal is down (fixture outage): %w", actions.ErrUnavailable)
-	}
-	if p.captchas == nil {
-		r := p.captchaR
-		if r == nil {
-			// Split off at the first challenge, so that a portal that
-			// hands out none draws its codes as it always did.
-			r = rand.New(rand.NewPCG(p.rng.Uint64(), p.rng.Uint64()))
-		}
-		p.captchas = captcha.New(r, p.captchaK)
-	}
-	ch, answer := p.captchas.Draw()
-	if p.notice != nil {
-		p.notice(ch.ID, answer)
-	}
-	return ch, nil
+	return out, nil
 }
