@@ -1,5 +1,25 @@
 package api
 
+import (
+	"context"
+
+	"github.com/tetherflow/tether/actions"
+)
+
+// Portal is what the protocol carries: every port through which the
+// actions reach the portal, and the token check tether status makes. The
+// server serves one; the client is one.
+type Portal interface {
+	actions.Portal
+	actions.Licences
+	actions.Accounts
+	actions.ConsentLog
+	actions.Captcha
+	// CheckToken reports whether the portal accepts a device token, and
+	// for which account and plan, without signing in with it.
+	CheckToken(ctx context.Context, token string) (actions.TokenCheck, error)
+}
+
 // The operations of the protocol, by their OpenAPI operationId.
 const (
 	OpSignInPassword = "signInPassword"
