@@ -150,10 +150,17 @@ var ErrNoSuchApp = errors.New("the fixture has no token saved by")
 // device's credential store, as that application would have when it
 // signed in there.
 func (w *World) SaveOtherApp(ctx context.Context, device, app string) error {
+	return SaveOtherApp(ctx, w.fx, w.store(device), app)
+}
+
+// SaveOtherApp saves fx's token of the vendor application app in store:
+// the demo's way of putting another application's sign-in on a device,
+// whichever portal the run then reaches.
+func SaveOtherApp(ctx context.Context, fx demoportal.Fixture, store actions.CredentialStore, app string) error {
 	var apps []string
-	for _, c := range w.fx.DeviceCredentials() {
+	for _, c := range fx.DeviceCredentials() {
 		if c.App == app {
-			return w.store(device).Save(ctx, c)
+			return store.Save(ctx, c)
 		}
 		apps = append(apps, c.App)
 	}

@@ -6,6 +6,7 @@ var commands = []*Command{
 	runCommand,
 	statusCommand,
 	disconnectCommand,
+	portalCommand,
 	coverCommand,
 	validateCommand,
 	graphCommand,

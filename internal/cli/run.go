@@ -35,12 +35,20 @@ const defaultCredentials = ".tether/credentials.json"
 var runCommand = &Command{
 	Name:  "run",
 	Args:  "FLOW [flags]",
-	Short: "run a flow on the embedded demo portal",
+	Short: "run a flow on the embedded demo portal, or a portal over HTTP",
 	Long: `
 Run checks the flow FILE and runs it as a client application would, against
 the demo portal embedded in tether (accounts, licences and tokens from the
 fixture flows/demo/portal.yaml), asking its prompts at the terminal or
-answering them from an answers file (see docs/answers.md). On a terminal
+answering them from an answers file (see docs/answers.md).
+
+With --portal URL it reaches the portal over HTTP instead (the protocol of
+docs/portal-protocol.md; tether portal serve runs the demo portal so):
+https:// with the system's roots, or --portal-ca FILE's; http:// only to
+this machine. An answers file's {{sms}} and {{captcha}} then come from the
+journal the portal keeps with --outbox FILE, which run reads with the same
+flag. When the portal cannot be reached, the flow says so and offers to try
+again. On a terminal
 the prompts are forms (menus, masked passwords and codes); with --plain, or
 when stdin is not a terminal, they are plain line prompts.
 
@@ -73,6 +81,9 @@ input ended), 130 when it was interrupted.`,
 		fs.StringVar(&o.otherApp, "other-app", "", "first save the fixture's token of this vendor `app` on the device, as if it had signed in here")
 		fs.BoolVar(&o.plain, "plain", false, "ask with plain line prompts even on a terminal (no forms)")
 		fs.BoolVar(&o.reconnect, "reconnect", false, "run the flow even when this device is connected already")
+		fs.StringVar(&o.portal, "portal", "", "reach the portal over HTTP at this `URL` instead of the embedded demo portal")
+		fs.StringVar(&o.portalCA, "portal-ca", "", "with --portal: trust only the CA certificates in this PEM `file`")
+		fs.StringVar(&o.outbox, "outbox", "", "with --portal: the portal's journal `file` (portal serve --outbox), for {{sms}} and {{captcha}}")
 		return o.run
 	},
 }
@@ -85,6 +96,7 @@ type runOptions struct {
 	transcript                                     string
 	otherApp                                       string
 	plain, reconnect                               bool
+	portal, portalCA, outbox                       string
 }
 
 func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -98,6 +110,9 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if (o.portalCA != "" || o.outbox != "") && o.portal == "" {
+		return usagef("--portal-ca and --outbox go with --portal")
+	}
 	var fx demoportal.Fixture
 	src := flowSource{regions: o.regions, fixturePath: o.fixture, fixture: func(path string) (err error) {
 		fx, err = demoportal.LoadFixture(path)
@@ -108,7 +123,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if cat.Fixture() == "" {
+	if cat.Fixture() == "" && (o.portal == "" || o.otherApp != "") {
 		return &exitError{code: exitUsage, err: fmt.Errorf("no demo portal fixture: want demo/portal.yaml next to %s, or --portal-fixture", path)}
 	}
 	seed := o.seed
@@ -116,7 +131,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		seed = rand.Uint64()
 	}
 	device := env.path(o.credentials)
-	world, err := demo.New(fx, demo.Options{Now: now, Seed: seed, SMS: env.Stderr, Store: credstore.New})
+	world, err := o.world(env, fx, now, clock, seed)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -130,7 +145,11 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 	defer restore()
-	if o.answers == "" {
+	switch {
+	case o.answers != "":
+	case o.portal != "":
+		fmt.Fprintf(env.Stderr, "portal: %s\n", o.portal)
+	default:
 		fmt.Fprintf(env.Stderr, "demo portal: its accounts and their passwords are in %s (see docs/portal-fixture.md); SMS codes appear here\n", cat.Fixture())
 	}
 	out, err := newRunOutput(env, o, c)
@@ -140,7 +159,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	defer out.close()
 	// Only once everything checked out does the run write to the device.
 	if o.otherApp != "" {
-		if err := world.SaveOtherApp(ctx, device, o.otherApp); err != nil {
+		if err := saveOtherApp(ctx, fx, device, o.otherApp); err != nil {
 			code := exitUnfinished // the store could not be written
 			if errors.Is(err, demo.ErrNoSuchApp) {
 				code = exitUsage
@@ -195,7 +214,7 @@ func alreadyConnected(ctx context.Context, env *Env, device string) (bool, error
 // the person at the terminal. restore puts the terminal back as it was
 // (echo on), however the run ends: Ctrl-C may come while a password is
 // read without echo.
-func (o *runOptions) driver(env *Env, world *demo.World) (d host.Driver, restore func(), err error) {
+func (o *runOptions) driver(env *Env, world runWorld) (d host.Driver, restore func(), err error) {
 	restore = func() {}
 	if o.answers != "" {
 		list, err := answers.Load(env.path(o.answers))
