@@ -25,7 +25,12 @@ import (
 // `exec tether ...`, which re-executes this binary as tether.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"tether": func() { os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"tether": func() {
+			if os.Getenv(overHTTPEnv) != "" {
+				os.Exit(tetherOverHTTP(os.Args[1:]))
+			}
+			os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		},
 	})
 }
 
@@ -43,9 +48,16 @@ func params() testscript.Params {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("TESTSCRIPT_UPDATE") == "1",
-		Setup:               setup,
+		Setup: func(env *testscript.Env) error {
+			if err := setup(env); err != nil {
+				return err
+			}
+			return portalSetup(env)
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exec-status": execStatus,
+			"exec-status":  execStatus,
+			"portal-serve": portalServe,
+			"portal-stop":  portalStop,
 		},
 	}
 }
