@@ -8,7 +8,11 @@ import (
 )
 
 // MemoryState is a State in memory: the in-process portal's, which lives
-// for one run. It is safe for concurrent use.
+// for one run. It is safe for concurrent use. Every Update copies the
+// tables, calls kept under idempotency keys included: cheap for a run,
+// whose calls carry no keys, but growing with every keyed call a
+// long-lived server would keep — which is why tether portal serve keeps
+// its state in demoportal/sqlite.
 type MemoryState struct {
 	mu sync.Mutex
 	m  memTables
