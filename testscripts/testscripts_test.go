@@ -14,7 +14,12 @@ import (
 // `exec tether ...`, which re-executes this binary as tether.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"tether": func() { os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"tether": func() {
+			if os.Getenv(overHTTPEnv) != "" {
+				os.Exit(tetherOverHTTP(os.Args[1:]))
+			}
+			os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		},
 	})
 }
 
@@ -28,6 +33,16 @@ func params() testscript.Params {
 	p := testscripts.Params(flowsDir)
 	p.Dir = "testdata"
 	p.UpdateScripts = os.Getenv("TESTSCRIPT_UPDATE") == "1"
+	// Scripts may start a portal simulator of their own (portal_test.go).
+	base := p.Setup
+	p.Setup = func(env *testscript.Env) error {
+		if err := base(env); err != nil {
+			return err
+		}
+		return portalSetup(env)
+	}
+	p.Cmds["portal-serve"] = portalServe
+	p.Cmds["portal-stop"] = portalStop
 	return p
 }
 
