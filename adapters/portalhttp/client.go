@@ -47,6 +47,7 @@ import (
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/api"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/host"
 )
 
 // Options configures a Client; the zero value is the defaults.
@@ -204,6 +205,11 @@ func (c *Client) do(ctx context.Context, r request) error {
 		return struct{}{}, err
 	}, backoff.WithBackOff(b), backoff.WithMaxTries(uint(c.opts.Attempts)), backoff.WithMaxElapsedTime(0))
 	if err == nil {
+		if key != "" {
+			// The step's effects: a session host commits the call, with
+			// its key, with the step that made it.
+			host.RecordEffect(ctx, host.Effect{Key: key, Kind: "portal." + r.op})
+		}
 		return nil
 	}
 	var retry *retryable
