@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -83,15 +82,7 @@ func waitingV1(t *testing.T, v1 *engine.Flow, clock *fakeNow) *engine.Snapshot {
 	if fired, err := s.Tick(ctx); err != nil || !fired {
 		t.Fatalf("Tick = %v, %v; want the reminder to fire", fired, err)
 	}
-	b, err := json.Marshal(s.Snapshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var snap engine.Snapshot
-	if err := json.Unmarshal(b, &snap); err != nil {
-		t.Fatal(err)
-	}
-	return &snap
+	return roundTrip(t, s.Snapshot())
 }
 
 func TestMigrateRenamesStatesAndVars(t *testing.T) {
