@@ -73,6 +73,7 @@ type Catalog struct {
 type entry struct {
 	name string // the flow's name; empty when the file could not be loaded
 	path string
+	file *engine.File // as loaded; nil when it could not be
 	flow *engine.Flow // nil when it has problems
 	errs engine.ErrorList
 }
@@ -129,7 +130,7 @@ func Load(dir string, opts Options) (*Catalog, error) {
 			e.errs = fileErrors(path, err)
 			continue
 		}
-		e.name = f.Flow.Name
+		e.name, e.file = f.Flow.Name, f
 		if first, dup := c.flows[e.name]; dup {
 			e.errs.Add(f.Flow.Pos, "flow %s is also defined in %s", e.name, first.path)
 			continue
@@ -287,6 +288,16 @@ func (c *Catalog) Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// File returns the syntax tree of the flow named name, as loaded, even
+// when the flow has problems that stop it from compiling.
+func (c *Catalog) File(name string) (*engine.File, bool) {
+	e := c.flows[name]
+	if e == nil || e.file == nil {
+		return nil, false
+	}
+	return e.file, true
 }
 
 // Err returns every problem of the catalog, sorted, as an

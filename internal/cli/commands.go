@@ -11,6 +11,7 @@ var commands = []*Command{
 	graphCommand,
 	pathsCommand,
 	replayCommand,
+	compatCommand,
 	policyCommand,
 	actionsCommand,
 	transcriptCommand,
