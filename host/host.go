@@ -103,8 +103,11 @@ func (h *Host) Start(ctx context.Context, req StartRequest) (*View, error) {
 	if s == nil {
 		return nil, err
 	}
+	if err := h.cfg.Catalog.Hold(ctx, c.Flow, s.ID()); err != nil {
+		return nil, fmt.Errorf("start %s: %w", req.Flow, err)
+	}
 	// A run error ends the session; it is saved like any other end.
-	m := meta{Country: req.Country, Device: req.Device, Region: c.Region.Name}
+	m := meta{Country: req.Country, Device: req.Device, Region: c.Region.Name, Versions: c.Flow.Labels()}
 	return h.commit(ctx, s, m, 0, nil, nil)
 }
 
@@ -200,6 +203,9 @@ type meta struct {
 	Country string `json:"country,omitempty"`
 	Device  string `json:"device,omitempty"`
 	Region  string `json:"region"`
+	// Versions are the version: labels of the flow and its subflows
+	// the session runs on (versions.go).
+	Versions map[string]string `json:"versions,omitempty"`
 }
 
 // data is a Record's Data.
@@ -218,13 +224,9 @@ func (h *Host) load(ctx context.Context, id string) (*engine.Session, meta, *Rec
 	if err := json.Unmarshal(rec.Data, &d); err != nil {
 		return nil, meta{}, nil, fmt.Errorf("session %s: stored data: %w", id, err)
 	}
-	fl, ok := h.cfg.Catalog.Version(rec.Hash)
-	if !ok {
-		c, err := h.cfg.Catalog.Compiled(rec.Flow, d.Country)
-		if err != nil {
-			return nil, meta{}, nil, fmt.Errorf("session %s: %w", id, err)
-		}
-		fl = c.Flow
+	fl, err := h.flowFor(ctx, rec, &d)
+	if err != nil {
+		return nil, meta{}, nil, fmt.Errorf("session %s: %w", id, err)
 	}
 	reg, err := h.cfg.Actions(ctx, d.Device)
 	if err != nil {
@@ -278,6 +280,7 @@ func (h *Host) commit(ctx context.Context, s *engine.Session, m meta, prev int, 
 	if err := h.cfg.Store.Save(ctx, c); err != nil {
 		return nil, err
 	}
+	h.saved(&c.Record)
 	return v, nil
 }
 
