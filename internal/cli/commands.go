@@ -15,6 +15,7 @@ var commands = []*Command{
 	policyCommand,
 	actionsCommand,
 	transcriptCommand,
+	schemaCommand,
 	versionCommand,
 	helpCommand,
 }
