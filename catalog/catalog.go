@@ -13,6 +13,12 @@
 //	c, err := cat.Compiled("connect", "DE")
 //	s, err := c.Flow.Start(ctx, ports)
 //
+// The catalog serves one set of flows at a time: Reload loads the directory
+// again and swaps the new set in, all or nothing, reporting what changed.
+// The versions sessions run on stay available to them until they end
+// (Hold, Release), and with an Archive after a restart too (LoadVersion):
+// versions.go, docs/flow-evolution.md.
+//
 // Which files are flows: every *.yaml and *.yml directly in the directory
 // whose document is a mapping with a flow: or states: key (answers and
 // path files, which are lists, are not), and any file named in

@@ -195,7 +195,7 @@ func (ch *Changes) Write(w io.Writer) error {
 		fmt.Fprintf(&b, "%s\n", e)
 	}
 	if len(ch.Dropped) > 0 {
-		fmt.Fprintf(&b, "dropped %d versions no session holds\n", len(ch.Dropped))
+		fmt.Fprintf(&b, "versions dropped, no session holding them: %d\n", len(ch.Dropped))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -645,13 +645,12 @@ func subflowPrefix(r *Report, f Finding) string {
 	return "subflow " + f.Flow + ": "
 }
 
-// describeVersion names a version: its file, label and source hash.
+// describeVersion names a version: its file, label and hashes (what a
+// migration's from: may name).
 func describeVersion(f *engine.Flow) string {
-	v := f.File().Path
-	if l := f.Version(); l != "" {
-		v += " (version " + l + ", source " + f.SourceHash() + ")"
-	} else {
-		v += " (no version label, source " + f.SourceHash() + ")"
+	l := "no version label"
+	if f.Version() != "" {
+		l = "version " + f.Version()
 	}
-	return v
+	return fmt.Sprintf("%s (%s, hash %s, source %s)", f.File().Path, l, f.Hash(), f.SourceHash())
 }
