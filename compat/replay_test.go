@@ -233,3 +233,43 @@ func TestReplayRefusesOtherLogs(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayMalformedLogs replays logs with an entry dropped, of another
+// kind, or stripped of its prompt, outcome or event: a log is data, and
+// Replay must answer with an error or a divergence, never a panic.
+func TestReplayMalformedLogs(t *testing.T) {
+	reg := replayRegistry(t)
+	log := recordSession(t, reg)
+	fl := compileWith(t, replayFlow, reg)
+	kinds := []engine.EntryKind{engine.EntryStart, engine.EntryAnswer, engine.EntryReject, engine.EntryAction,
+		engine.EntryTimer, engine.EntryTransition, engine.EntryFinal, engine.EntryError, engine.EntryCancel, "bogus"}
+	var variants [][]engine.Entry
+	for i := range log {
+		variants = append(variants, append(append([]engine.Entry(nil), log[:i]...), log[i+1:]...))
+		for _, k := range kinds {
+			v := append([]engine.Entry(nil), log...)
+			v[i].Kind = k
+			variants = append(variants, v)
+		}
+		v := append([]engine.Entry(nil), log...)
+		v[i].Prompt, v[i].Outcome, v[i].Event, v[i].Action, v[i].Args, v[i].Outputs = nil, nil, "", "", nil, nil
+		variants = append(variants, v)
+	}
+	diverged := 0
+	for n, v := range variants {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("variant %d: Replay panicked: %v", n, r)
+				}
+			}()
+			r, err := compat.Replay(context.Background(), fl, v, reg)
+			if err == nil && r.Divergence != nil {
+				diverged++
+			}
+		}()
+	}
+	if diverged == 0 {
+		t.Errorf("none of %d malformed logs diverges", len(variants))
+	}
+}

@@ -345,10 +345,13 @@ var ErrNoMigration = fmt.Errorf("%w, and declares no migration from the session'
 //     armed afresh at now, its delay evaluated against the moved
 //     variables.
 //
-// A session that has ended moves its state and variables only. Migrate
-// returns an error wrapping ErrNoMigration when a changed frame has no
-// migration, and a plain error when the migration does not fit the
-// session; Origin.Flow, when given, is first held to CheckMigration.
+// A session that has ended moves its state and variables only, and moves
+// as it is when its flow declares no migration from it (a variable whose
+// kind changed at its initial value): nothing of it runs again, only its
+// outcome is shown. Migrate returns an error wrapping ErrNoMigration when
+// a changed frame of a session still waiting has no migration, and a
+// plain error when the migration does not fit the session; Origin.Flow,
+// when given, is first held to CheckMigration.
 func (f *Flow) Migrate(snap *Snapshot, o Origin, now time.Time) (*Snapshot, error) {
 	if snap == nil || len(snap.Frames) == 0 {
 		return nil, errors.New("migrate: empty snapshot")
@@ -398,7 +401,7 @@ func (f *Flow) Migrate(snap *Snapshot, o Origin, now time.Time) (*Snapshot, erro
 		m, ok := fl.MigrationFrom(label, hashes...)
 		same := false // the file's version is the session's
 		if !ok {
-			if label == "" || label != fl.Version() {
+			if waiting && (label == "" || label != fl.Version()) {
 				v := fs.Hash
 				if label != "" {
 					v = label + " (" + fs.Hash + ")"
@@ -462,6 +465,9 @@ func migrateFrame(fs FrameSnapshot, m *Migration, fl, old *Flow, same, waiting, 
 		want := fl.vars[ni].kind
 		got, ok := KindOfValue(raw)
 		if !ok || !fits(want, got) {
+			if !waiting {
+				return nil // an ended session's: its initial value will do
+			}
 			if from == to {
 				return fmt.Errorf("variable %s was %s and is now %s: rename it or drop it (vars: {%s: ~})", from, got.article(), want.article(), from)
 			}

@@ -452,3 +452,34 @@ func TestCheckMigration(t *testing.T) {
 		t.Errorf("CheckMigration(v1, v1) = %v", err)
 	}
 }
+
+func TestMigrateEndedSession(t *testing.T) {
+	// A session that has ended moves as it is, for its view: no migration
+	// is needed, and a variable whose kind changed takes its initial value.
+	v1 := mustCompile(t, migrateV1, nil, nil)
+	clock := &fakeNow{t: t0}
+	s, err := v1.Start(context.Background(), engine.Ports{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(context.Background(), "continue", map[string]any{"code": "1234"}); err != nil || !s.Done() {
+		t.Fatalf("the session did not end: %v", err)
+	}
+	v3 := mustCompile(t, strings.NewReplacer(`version: "1"`, `version: "3"`, `note: ""`, `note: 0`, `note: '"reminder"'`, `note: 1`).Replace(migrateV1), nil, nil)
+	moved, err := v3.Migrate(s.Snapshot(), engine.Origin{Labels: v1.Labels()}, clock.t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := v3.Restore(context.Background(), moved, engine.Ports{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := r.Current().Outcome; o == nil || o.Name != "ok" || moved.Frames[0].Vars["note"] != 0 {
+		t.Errorf("the ended session restores as %+v with note %v, want ok and 0", o, moved.Frames[0].Vars["note"])
+	}
+	// Its state gone, it cannot be shown on the new version.
+	gone := mustCompile(t, strings.NewReplacer(`version: "1"`, `version: "3"`, "  done: {final: ok, success: true}", "  finished: {final: ok, success: true}", "continue: done", "continue: finished").Replace(migrateV1), nil, nil)
+	if _, err := gone.Migrate(s.Snapshot(), engine.Origin{}, clock.t); err == nil || !strings.Contains(err.Error(), "state done") {
+		t.Errorf("Migrate of an ended session whose state is gone = %v", err)
+	}
+}

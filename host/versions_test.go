@@ -202,6 +202,11 @@ func TestReloadKeepsSessionsInFlight(t *testing.T) {
 	if _, ok := cat.Version(fresh.Hash); !ok {
 		t.Errorf("the current version was dropped")
 	}
+	// Its outcome can still be read: an ended session is shown on the
+	// current version.
+	if v, err := h.Get(ctx, inFlight.ID); err != nil || !v.Done || v.Step.Outcome.Name != "connected" {
+		t.Errorf("Get of the ended session after its version was dropped = %+v, %v", v, err)
+	}
 	cx.finish(t, h, fresh, freshCode, fresh.Hash)
 }
 
