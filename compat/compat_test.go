@@ -106,7 +106,7 @@ func TestCompare(t *testing.T) {
 			findings: []finding{{compat.Migrated, "state", "sessions waiting at code move to enter_code", "old.yaml:18:3", "new.yaml:3:38"}},
 		},
 		{
-			name:     "an ask state that runs an action now",
+			name:     "an ask state that runs a subflow now",
 			new:      "  code:\n    ask:\n      fields: {code: {type: code, length: 6}}\n      choices: [continue, {resend: {fields: []}}]\n    after:\n      policy.life: expired\n    on:\n      continue: done\n      resend: {set: {tries: tries + 1}}\n|  code:\n    run: flow:help\n    on: {back: done}\n    after: {policy.life: expired}\n",
 			strands:  true,
 			findings: []finding{{compat.Strands, "state", "state code was an ask state and code is a subflow state: sessions waiting there are stranded", "old.yaml:18:3", "new.yaml:18:3"}},

@@ -53,6 +53,9 @@ func (o *schemaOptions) run(ctx context.Context, env *Env, args []string) error 
 			return usagef("--write writes every schema: give no KIND")
 		}
 		dir := env.path(o.write)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
 		for _, kind := range schema.Kinds() {
 			data, err := schema.Generate(kind, schemaSources())
 			if err != nil {
