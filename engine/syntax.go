@@ -14,9 +14,8 @@ type FlowSyntax struct {
 	// FieldTypes are the types a prompt field may have.
 	FieldTypes []FieldType
 	// NamePattern is what a name (of a state, variable, field, ...) is;
-	// LabelPattern what a version label is; DurationPattern what an
-	// unquoted value must be to be a duration (30s, 1h30m).
-	NamePattern, LabelPattern, DurationPattern string
+	// LabelPattern what a version label is.
+	NamePattern, LabelPattern string
 	// MaxRetryAttempts bounds retry.attempts; MaxCodeLength a code
 	// field's length.
 	MaxRetryAttempts, MaxCodeLength int
@@ -39,7 +38,6 @@ func Syntax() FlowSyntax {
 		FieldTypes:       clone(fieldTypes),
 		NamePattern:      nameRE.String(),
 		LabelPattern:     labelRE.String(),
-		DurationPattern:  durationRE.String(),
 		MaxRetryAttempts: maxRetryAttempts,
 		MaxCodeLength:    maxCodeLength,
 	}
