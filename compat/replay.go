@@ -559,6 +559,7 @@ func (d *driver) branchPos(e *engine.Entry) engine.Pos {
 // sessions get the same id every time.
 type zeros struct{}
 
+// Read fills p with zeros.
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil

@@ -20,6 +20,7 @@ import (
 // logList is a repeatable --log flag.
 type logList []string
 
+// String and Set make logList a flag.Value.
 func (l *logList) String() string     { return strings.Join(*l, " ") }
 func (l *logList) Set(v string) error { *l = append(*l, v); return nil }
 
