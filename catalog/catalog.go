@@ -13,6 +13,12 @@
 //	c, err := cat.Compiled("connect", "DE")
 //	s, err := c.Flow.Start(ctx, ports)
 //
+// The catalog serves one set of flows at a time: Reload loads the directory
+// again and swaps the new set in, all or nothing, reporting what changed.
+// The versions sessions run on stay available to them until they end
+// (Hold, Release), and with an Archive after a restart too (LoadVersion):
+// versions.go, docs/flow-evolution.md.
+//
 // Which files are flows: every *.yaml and *.yml directly in the directory
 // whose document is a mapping with a flow: or states: key (answers and
 // path files, which are lists, are not), and any file named in
@@ -29,6 +35,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 
@@ -38,6 +45,10 @@ import (
 
 // Options configures Load. Registry is required.
 type Options struct {
+	// Archive, when set, keeps every version a session runs on, so that a
+	// restarted process can finish the session after its files changed
+	// (see Hold and LoadVersion).
+	Archive Archive
 	// Registry holds the actions flows are checked against.
 	Registry *engine.Registry
 	// Regions is the directory of regional overlays; empty means regions/
@@ -55,7 +66,23 @@ type Options struct {
 }
 
 // Catalog is a loaded flows directory. It is safe for concurrent use.
+// Reload loads the directory again and, when it has no problems, serves
+// the new set in place of the old; the versions sessions run on stay
+// available (versions.go).
 type Catalog struct {
+	dir  string
+	opts Options
+	cur  atomic.Pointer[set]
+
+	reload sync.Mutex // one Reload at a time
+
+	mu       sync.Mutex
+	versions map[string]*version // every flow handed out, by hash
+}
+
+// set is one loading of the flows directory: immutable once loaded, but
+// for the flows it compiles on demand.
+type set struct {
 	dir     string
 	fixture string
 	regions *policy.Set
@@ -66,13 +93,13 @@ type Catalog struct {
 
 	mu       sync.Mutex
 	compiled map[compiledKey]*Compiled
-	versions map[string]*engine.Flow // every flow handed out, by hash
 }
 
 // entry is one flow file.
 type entry struct {
 	name string // the flow's name; empty when the file could not be loaded
 	path string
+	file *engine.File // as loaded; nil when it could not be
 	flow *engine.Flow // nil when it has problems
 	errs engine.ErrorList
 }
@@ -110,9 +137,20 @@ func Load(dir string, opts Options) (*Catalog, error) {
 	if opts.Registry == nil {
 		return nil, errors.New("catalog: no action registry")
 	}
-	c := &Catalog{
+	s, err := loadSet(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &Catalog{dir: dir, opts: opts, versions: map[string]*version{}}
+	c.cur.Store(s)
+	return c, nil
+}
+
+// loadSet loads the flows directory dir.
+func loadSet(dir string, opts Options) (*set, error) {
+	c := &set{
 		dir: dir, flows: map[string]*entry{}, byPath: map[string]*entry{},
-		compiled: map[compiledKey]*Compiled{}, versions: map[string]*engine.Flow{},
+		compiled: map[compiledKey]*Compiled{},
 	}
 	files, err := c.flowFiles(opts.Files)
 	if err != nil {
@@ -129,7 +167,7 @@ func Load(dir string, opts Options) (*Catalog, error) {
 			e.errs = fileErrors(path, err)
 			continue
 		}
-		e.name = f.Flow.Name
+		e.name, e.file = f.Flow.Name, f
 		if first, dup := c.flows[e.name]; dup {
 			e.errs.Add(f.Flow.Pos, "flow %s is also defined in %s", e.name, first.path)
 			continue
@@ -166,7 +204,7 @@ func Load(dir string, opts Options) (*Catalog, error) {
 }
 
 // flowFiles lists the directory's flow files and the explicit ones.
-func (c *Catalog) flowFiles(explicit []string) ([]string, error) {
+func (c *set) flowFiles(explicit []string) ([]string, error) {
 	ents, err := os.ReadDir(c.dir)
 	if err != nil {
 		return nil, fmt.Errorf("load flows: %w", err)
@@ -220,7 +258,7 @@ func isFlowFile(path string) bool {
 
 // loadRegions loads the overlays and holds them to every flow: each flow
 // an overlay names must be in the catalog, each value must fit it.
-func (c *Catalog) loadRegions(dir string, entries []*entry) {
+func (c *set) loadRegions(dir string, entries []*entry) {
 	defaulted := dir == ""
 	if defaulted {
 		dir = filepath.Join(c.dir, "regions")
@@ -253,7 +291,7 @@ func (c *Catalog) loadRegions(dir string, entries []*entry) {
 	}
 }
 
-func (c *Catalog) loadFixture(opts Options) {
+func (c *set) loadFixture(opts Options) {
 	c.fixture = opts.Fixture
 	if c.fixture == "" {
 		p := filepath.Join(c.dir, "demo", "portal.yaml")
@@ -274,13 +312,15 @@ func (c *Catalog) loadFixture(opts Options) {
 func (c *Catalog) Dir() string { return c.dir }
 
 // Fixture returns the demo portal fixture's path, or "" when there is none.
-func (c *Catalog) Fixture() string { return c.fixture }
+func (c *Catalog) Fixture() string { return c.cur.Load().fixture }
 
 // Regions returns the regional overlays.
-func (c *Catalog) Regions() *policy.Set { return c.regions }
+func (c *Catalog) Regions() *policy.Set { return c.cur.Load().regions }
 
 // Names returns the names of the flows, sorted.
-func (c *Catalog) Names() []string {
+func (c *Catalog) Names() []string { return c.cur.Load().names() }
+
+func (c *set) names() []string {
 	names := make([]string, 0, len(c.flows))
 	for n := range c.flows {
 		names = append(names, n)
@@ -289,9 +329,21 @@ func (c *Catalog) Names() []string {
 	return names
 }
 
+// File returns the syntax tree of the flow named name, as loaded, even
+// when the flow has problems that stop it from compiling.
+func (c *Catalog) File(name string) (*engine.File, bool) {
+	e := c.cur.Load().flows[name]
+	if e == nil || e.file == nil {
+		return nil, false
+	}
+	return e.file, true
+}
+
 // Err returns every problem of the catalog, sorted, as an
 // engine.ErrorList, or nil.
-func (c *Catalog) Err() error {
+func (c *Catalog) Err() error { return c.cur.Load().err() }
+
+func (c *set) err() error {
 	errs := append(engine.ErrorList(nil), c.errs...)
 	errs.Sort()
 	return errs.Err()
@@ -301,7 +353,9 @@ func (c *Catalog) Err() error {
 // its own and its subflows' (which compiling it reports), and those of the
 // overlays and the fixture, which every flow shares. It is nil when the
 // flow can run.
-func (c *Catalog) FileErr(path string) error {
+func (c *Catalog) FileErr(path string) error { return c.cur.Load().fileErr(path) }
+
+func (c *set) fileErr(path string) error {
 	e := c.byPath[filepath.Clean(path)]
 	if e == nil {
 		return fmt.Errorf("%s: %w in %s (is it a flow file?)", path, ErrNoFlow, c.dir)
@@ -313,10 +367,12 @@ func (c *Catalog) FileErr(path string) error {
 }
 
 // NameOf returns the name of the flow in the file at path.
-func (c *Catalog) NameOf(path string) (string, error) {
+func (c *Catalog) NameOf(path string) (string, error) { return c.cur.Load().nameOf(path) }
+
+func (c *set) nameOf(path string) (string, error) {
 	e := c.byPath[filepath.Clean(path)]
 	if e == nil || e.name == "" {
-		if err := c.FileErr(path); err != nil {
+		if err := c.fileErr(path); err != nil {
 			return "", err
 		}
 		return "", fmt.Errorf("%s: %w", path, ErrNoFlow)
@@ -329,11 +385,21 @@ func (c *Catalog) NameOf(path string) (string, error) {
 // the flow, a subflow, an overlay or the fixture has problems, and wraps
 // ErrCountry for a bad country code and ErrNoFlow for an unknown flow.
 func (c *Catalog) Compiled(name, country string) (*Compiled, error) {
+	out, err := c.cur.Load().compile(name, country)
+	if err != nil {
+		return nil, err
+	}
+	c.handedOut(out)
+	return out, nil
+}
+
+// compile is Compiled in this set.
+func (c *set) compile(name, country string) (*Compiled, error) {
 	e := c.flows[name]
 	if e == nil {
-		return nil, fmt.Errorf("%w %s in %s%s", ErrNoFlow, name, c.dir, engine.Suggest(name, c.Names()))
+		return nil, fmt.Errorf("%w %s in %s%s", ErrNoFlow, name, c.dir, engine.Suggest(name, c.names()))
 	}
-	if err := c.FileErr(e.path); err != nil {
+	if err := c.fileErr(e.path); err != nil {
 		return nil, err
 	}
 	region := &policy.Region{Name: policy.DefaultRegion}
@@ -361,7 +427,6 @@ func (c *Catalog) Compiled(name, country string) (*Compiled, error) {
 	}
 	out := &Compiled{Flow: fl, Name: name, Path: e.path, Region: region, Country: country}
 	c.compiled[key] = out
-	c.versions[fl.Hash()] = fl
 	cp := *out
 	return &cp, nil
 }
@@ -373,15 +438,6 @@ func (c *Catalog) CompiledFile(path, country string) (*Compiled, error) {
 		return nil, err
 	}
 	return c.Compiled(name, country)
-}
-
-// Version returns the compiled flow with the given hash, if the catalog
-// handed it out: the version a session started on.
-func (c *Catalog) Version(hash string) (*engine.Flow, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	fl, ok := c.versions[hash]
-	return fl, ok
 }
 
 // CheckCountry returns nil for an assigned ISO 3166-1 alpha-2 code in

@@ -17,6 +17,13 @@ type File struct {
 	// PolicyRules bound the policy's values (see policyrules.go).
 	PolicyRules []*PolicyRule
 	States      []*StateDecl
+
+	// Version is the version: label naming this version of the flow, for
+	// migrations; its Name is empty when there is none.
+	Version Ident
+	// Migrations say how sessions of earlier versions move to this one
+	// (migrate.go).
+	Migrations []*Migration
 }
 
 // Ident is a name at a position.

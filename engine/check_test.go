@@ -53,7 +53,7 @@ func TestLoadAndCheckErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			want: []string{
-				"t.yaml:2:1: unknown key \"strat\" in flow file (want one of: flow, title, start, vars, policy, policy_rules, states)",
+				"t.yaml:2:1: unknown key \"strat\" in flow file (want one of: flow, version, title, start, vars, policy, policy_rules, migrate, states)",
 			},
 			src: "flow: t\nstrat: a\n" + okFlow[len("flow: t\n"):],
 		},

@@ -153,6 +153,7 @@ func (c *compiler) flow(f *File) *Flow {
 		policyType[k] = kind.exprType()
 	}
 	c.policyRules(fl, f.PolicyRules, policyType)
+	c.migrations(fl, f)
 	for _, s := range fl.states {
 		c.compileState(fl, s, inputs[s], policyType)
 	}

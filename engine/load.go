@@ -173,12 +173,17 @@ func (l *loader) expr(n *yaml.Node, what string) *Expr {
 	return e
 }
 
+// fileKeys are the keys of a flow file's top level.
+var fileKeys = []string{"flow", "version", "title", "start", "vars", "policy", "policy_rules", "migrate", "states"}
+
 func (l *loader) file(n *yaml.Node, f *File) {
 	var states *yaml.Node
-	ok := l.pairs(n, "flow file", []string{"flow", "title", "start", "vars", "policy", "policy_rules", "states"}, func(k, v *yaml.Node) {
+	ok := l.pairs(n, "flow file", fileKeys, func(k, v *yaml.Node) {
 		switch k.Value {
 		case "flow":
 			f.Flow, _ = l.name(v, "flow")
+		case "version":
+			f.Version, _ = l.label(v, "version")
 		case "title":
 			f.Title, _ = l.str(v, "title")
 		case "start":
@@ -189,6 +194,8 @@ func (l *loader) file(n *yaml.Node, f *File) {
 			f.Policy = l.values(v, "policy")
 		case "policy_rules":
 			f.PolicyRules = l.policyRules(v)
+		case "migrate":
+			f.Migrations = l.migrations(v)
 		case "states":
 			states = v
 		}

@@ -41,8 +41,9 @@ func (p *Path) File() *PathFile {
 	return pf
 }
 
-// pathItem is one decision of a path file.
-type pathItem struct {
+// PathItem is one decision of a path file, as YAML holds it (the JSON
+// Schema of path files is made from it).
+type PathItem struct {
 	Flow    string  `yaml:"flow,omitempty"`
 	State   string  `yaml:"state"`
 	Outcome *string `yaml:"outcome,omitempty"`
@@ -57,7 +58,7 @@ type pathItem struct {
 // of outcome:, choice:, timer: and pause:, or a wait: anywhere but alone
 // in the last.
 func ParsePathFile(name string, data []byte) (*PathFile, error) {
-	var items []pathItem
+	var items []PathItem
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&items); err != nil && !errors.Is(err, io.EOF) {

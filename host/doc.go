@@ -5,7 +5,9 @@
 // and saves the snapshot with the log entries the step appended and the
 // side effects its actions recorded (RecordEffect: portal calls, under
 // their idempotency keys) in one commit, refusing with ErrConflict a save
-// from a stale version.
+// from a stale version. A session is restored on the version of its flow
+// it started on, or moved to the current one by the flow's migration
+// (versions.go).
 //
 // A server's host also issues each session a secret (Config.Secrets) that
 // Authorize requires, expires sessions left idle (Config.IdleTimeout,

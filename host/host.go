@@ -119,8 +119,11 @@ func (h *Host) Start(ctx context.Context, req StartRequest) (v *View, err error)
 	if s == nil {
 		return nil, err
 	}
+	if err := h.cfg.Catalog.Hold(ctx, c.Flow, s.ID()); err != nil {
+		return nil, fmt.Errorf("start %s: %w", req.Flow, err)
+	}
 	// A run error ends the session; it is saved like any other end.
-	m := meta{Country: req.Country, Device: req.Device, Region: c.Region.Name}
+	m := meta{Country: req.Country, Device: req.Device, Region: c.Region.Name, Versions: c.Flow.Labels()}
 	var secret string
 	if h.cfg.Secrets {
 		if secret, m.Secret, err = newSecret(h.cfg.Rand); err != nil {
@@ -273,6 +276,9 @@ type meta struct {
 	Region  string `json:"region"`
 	// Secret is the hash of the session's secret (Config.Secrets).
 	Secret string `json:"secret,omitempty"`
+	// Versions are the version: labels of the flow and its subflows
+	// the session runs on (versions.go).
+	Versions map[string]string `json:"versions,omitempty"`
 }
 
 // data is a Record's Data.
@@ -316,16 +322,13 @@ func (h *Host) expired(rec *Record) error {
 	return nil
 }
 
-// restore restores rec's session on the compiled flow it started on.
+// restore restores rec's session on the version of its flow flowFor
+// picks: the one it started on, or the current one (migrated if need be).
 func (h *Host) restore(ctx context.Context, rec *Record, d *data) (*engine.Session, meta, *Record, error) {
 	id := rec.ID
-	fl, ok := h.cfg.Catalog.Version(rec.Hash)
-	if !ok {
-		c, err := h.cfg.Catalog.Compiled(rec.Flow, d.Country)
-		if err != nil {
-			return nil, meta{}, nil, fmt.Errorf("session %s: %w", id, err)
-		}
-		fl = c.Flow
+	fl, err := h.flowFor(ctx, rec, d)
+	if err != nil {
+		return nil, meta{}, nil, fmt.Errorf("session %s: %w", id, err)
 	}
 	reg, err := h.cfg.Actions(ctx, d.Device)
 	if err != nil {
@@ -380,6 +383,7 @@ func (h *Host) commit(ctx context.Context, s *engine.Session, m meta, prev int, 
 	if err := h.cfg.Store.Save(ctx, c); err != nil {
 		return nil, err
 	}
+	h.saved(&c.Record)
 	return v, nil
 }
 

@@ -13,9 +13,11 @@ var commands = []*Command{
 	graphCommand,
 	pathsCommand,
 	replayCommand,
+	compatCommand,
 	policyCommand,
 	actionsCommand,
 	transcriptCommand,
+	schemaCommand,
 	versionCommand,
 	helpCommand,
 }

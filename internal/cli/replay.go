@@ -15,7 +15,7 @@ import (
 
 var replayCommand = &Command{
 	Name:  "replay",
-	Args:  "FLOW --path FILE [flags]",
+	Args:  "FLOW --path FILE [flags] | --log LOG... --flow FLOW [flags]",
 	Short: "replay one path of a flow on scripted actions",
 	Long: `
 Replay runs the flow FILE along a path that tether paths found: each action
@@ -38,22 +38,33 @@ flow: is needed only for the states of a subflow.
 Exit status: 0 when every decision was used and the session ended with the
 last one, 1 when the path does not fit the flow any more (the message says
 at which step and where the session was instead), 2 for usage, flow and
-path file errors.`,
+path file errors. With --json it prints the event log as JSON lines
+instead, as tether run --json does.
+` + replayLogsHelp,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &replayOptions{}
 		fs.StringVar(&o.path, "path", "", "the path `file` to replay (required)")
 		fs.StringVar(&o.region, "region", "", "country (ISO 3166-1 alpha-2) whose regional policy applies")
 		fs.StringVar(&o.regions, "regions", "", "directory of regional policy overlays (default: regions/ next to the flow)")
 		fs.StringVar(&o.clock, "clock", explore.DefaultPathStart, "the session clock's start, an RFC 3339 `time`")
+		fs.BoolVar(&o.json, "json", false, "print the event log as JSON lines instead of the transcript")
+		fs.Var(&o.logs, "log", "a recorded session's JSON-lines event `log` to re-drive through --flow (repeatable)")
+		fs.StringVar(&o.flow, "flow", "", "with --log: the version of the flow `file` to replay the logs through")
 		return o.run
 	},
 }
 
 type replayOptions struct {
 	path, region, regions, clock string
+	json                         bool
+	logs                         logList
+	flow                         string
 }
 
 func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error {
+	if len(o.logs) > 0 || o.flow != "" {
+		return o.runLogs(ctx, env, args)
+	}
 	if len(args) != 1 {
 		return usagef("replay takes one flow file")
 	}
@@ -75,6 +86,9 @@ func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error 
 	c, _, err := compiledFlow(env, env.path(args[0]), o.region, flowSource{regions: o.regions}, exitUsage)
 	if err != nil {
 		return err
+	}
+	if o.json {
+		return replayPathJSON(ctx, env, c.Flow, pf, start)
 	}
 	return replayPath(ctx, env, c.Flow, regionHeader(c), c.Region.Name, pf, start)
 }

@@ -1,0 +1,556 @@
+package engine
+
+// Migrations: how sessions waiting in an earlier version of a flow move to
+// this one. A flow names its version with `version:` and lists, under
+// `migrate:`, for each earlier version it knows how to take over, the
+// states and variables that were renamed:
+//
+//	version: "2026.2"
+//	migrate:
+//	  - from: "2026.1"                       # a version: label, or a hash
+//	    states: {enter_code: enter_sms_code} # old state: new state
+//	    vars: {failures: attempts, notice: ~} # old var: new var (~ drops it)
+//
+// The loader reads them (load.go hands `version:` and `migrate:` to the
+// functions here), the compiler checks them against this version
+// (migrations), CheckMigration against the old version when it is at
+// hand, and Flow.Migrate moves a snapshot. docs/flow-evolution.md is the
+// reference.
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Migration is one item of a flow's migrate: list: how sessions of the
+// version From move to this one.
+type Migration struct {
+	Pos Pos // the list item
+	// From is the version the sessions started on: its version: label,
+	// or its hash (Flow.Hash, as sessions record it, or Flow.SourceHash).
+	From Ident
+	// States maps states of the old version to states of this one. A
+	// state it does not name keeps its name.
+	States []*Rename
+	// Vars maps variables of the old version to variables of this one;
+	// New.Name is empty for a variable dropped (`old: ~`), whose new
+	// namesake, if any, starts at its initial value. A variable it does
+	// not name keeps its name and value when this version has it (of the
+	// same kind), and is dropped otherwise.
+	Vars []*Rename
+}
+
+// Rename maps a name of an old version to a name of this one.
+type Rename struct {
+	Old, New Ident
+}
+
+var migrateKeys = []string{"from", "states", "vars"}
+
+// labelRE is what a version label may be: `2026.1`, `v3`, `2026-02-01`, a
+// hash.
+var labelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$`)
+
+// label reads a version label. A number is taken as written: `version:
+// 2026.10` is the label "2026.10", not the float 2026.1.
+func (l *loader) label(n *yaml.Node, what string) (Ident, bool) {
+	n = l.resolve(n)
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		l.errorf(n, "%s must be a version label such as 2026.1 or v3, not %s", what, describe(n))
+		return Ident{}, false
+	}
+	if !labelRE.MatchString(n.Value) {
+		l.errorf(n, "%s %q is not a version label (letters, digits, '.', '-', '_' and '+', starting with a letter or digit, at most 64)", what, n.Value)
+		return Ident{}, false
+	}
+	return Ident{Name: n.Value, Pos: l.pos(n)}, true
+}
+
+// migrations reads `migrate:`, a list of {from, states, vars}.
+func (l *loader) migrations(n *yaml.Node) []*Migration {
+	n = l.resolve(n)
+	if n.Kind != yaml.SequenceNode {
+		l.errorf(n, "migrate must be a list of {from, states, vars}, not %s", describe(n))
+		return nil
+	}
+	var out []*Migration
+	for _, item := range n.Content {
+		item = l.resolve(item)
+		m := &Migration{Pos: l.pos(item)}
+		if !l.pairs(item, "migration", migrateKeys, func(k, v *yaml.Node) {
+			switch k.Value {
+			case "from":
+				m.From, _ = l.label(v, "from")
+			case "states":
+				m.States = l.renames(v, "states", false)
+			case "vars":
+				m.Vars = l.renames(v, "vars", true)
+			}
+		}) {
+			continue
+		}
+		if !l.has(item, "from") {
+			l.errorf(item, "migration needs from: the version label or hash it migrates sessions from")
+			continue
+		}
+		if m.From.Name != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// renames reads `{old: new}`; with drops, `old: ~` drops old.
+func (l *loader) renames(n *yaml.Node, what string, drops bool) []*Rename {
+	var out []*Rename
+	l.pairs(n, what, nil, func(k, v *yaml.Node) {
+		old, ok := l.name(k, what+": old name")
+		if !ok {
+			return
+		}
+		if drops && v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+			out = append(out, &Rename{Old: old, New: Ident{Pos: l.pos(v)}})
+			return
+		}
+		nw, ok := l.name(v, what+"."+old.Name)
+		if ok {
+			out = append(out, &Rename{Old: old, New: nw})
+		}
+	})
+	return out
+}
+
+// migrations checks the flow's migrate: entries against the flow itself:
+// the states they move sessions to exist and are states a session waits
+// at, the variables exist, no version is migrated from twice.
+func (c *compiler) migrations(fl *Flow, f *File) {
+	seen := map[string]*Migration{}
+	for _, m := range f.Migrations {
+		if f.Version.Name != "" && m.From.Name == f.Version.Name {
+			c.errs.Add(m.From.Pos, "migrate: from %s is this flow's own version", m.From.Name)
+		}
+		if first, dup := seen[m.From.Name]; dup {
+			c.errs.Add(m.From.Pos, "migrate: a second migration from %s (the first is at line %d)", m.From.Name, first.Pos.Line)
+			continue
+		}
+		seen[m.From.Name] = m
+		for _, r := range m.States {
+			st, ok := fl.byName[r.New.Name]
+			switch {
+			case !ok:
+				c.errs.Add(r.New.Pos, "migrate: unknown state %s%s", r.New.Name, suggest(r.New.Name, fl.States()))
+			case !waitsAt(st.decl):
+				c.errs.Add(r.New.Pos, "migrate: state %s is a %s state; sessions wait only at ask states and at states that run a subflow", r.New.Name, st.kind)
+			}
+		}
+		targets := map[string]string{}
+		for _, r := range m.Vars {
+			if r.New.Name == "" {
+				continue
+			}
+			if _, ok := fl.varIdx[r.New.Name]; !ok {
+				names := make([]string, len(fl.vars))
+				for i, v := range fl.vars {
+					names[i] = v.name
+				}
+				c.errs.Add(r.New.Pos, "migrate: unknown variable %s%s", r.New.Name, suggest(r.New.Name, names))
+				continue
+			}
+			if prev, dup := targets[r.New.Name]; dup {
+				c.errs.Add(r.New.Pos, "migrate: variables %s and %s both migrate to %s", prev, r.Old.Name, r.New.Name)
+			}
+			targets[r.New.Name] = r.Old.Name
+		}
+	}
+}
+
+// waitsAt reports whether a session can be waiting in state d: at its
+// prompt, or in the subflow it runs.
+func waitsAt(d *StateDecl) bool {
+	if d.Kind == AskState {
+		return true
+	}
+	_, sub := d.Subflow()
+	return sub
+}
+
+// Version returns the flow's version: label, or "" when it has none.
+func (f *Flow) Version() string { return f.file.Version.Name }
+
+// SourceHash identifies the flow file's content alone: unlike Hash, it
+// is the same under every region's policy and whatever its subflows are.
+func (f *Flow) SourceHash() string { return f.srcSum[:16] }
+
+// Labels returns the version labels of the flow and of every subflow it
+// runs, at any depth, by flow name; flows without a label are left out. A
+// host keeps them with a session, so that the session's version can be
+// named after the files are gone.
+func (f *Flow) Labels() map[string]string {
+	out := map[string]string{}
+	var walk func(*Flow)
+	walk = func(fl *Flow) {
+		if _, seen := out[fl.name]; seen {
+			return
+		}
+		out[fl.name] = fl.Version()
+		for _, sub := range fl.subs {
+			if sub != nil {
+				walk(sub)
+			}
+		}
+	}
+	walk(f)
+	for k, v := range out {
+		if v == "" {
+			delete(out, k)
+		}
+	}
+	return out
+}
+
+// Migrations returns the flow's migrate: entries.
+func (f *Flow) Migrations() []*Migration { return f.file.Migrations }
+
+// MigrationFrom returns the migration the flow declares from the version
+// with the given label or hashes (empty ones are not matched).
+func (f *Flow) MigrationFrom(label string, hashes ...string) (*Migration, bool) {
+	for _, m := range f.file.Migrations {
+		if label != "" && m.From.Name == label {
+			return m, true
+		}
+		for _, h := range hashes {
+			if h != "" && m.From.Name == h {
+				return m, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// migrationFor returns the migration f declares from old, matched by old's
+// label, hash or source hash.
+func (f *Flow) migrationFor(old *Flow) (*Migration, bool) {
+	return f.MigrationFrom(old.Version(), old.hash, old.SourceHash())
+}
+
+// CheckMigration holds the migration new declares from old (matched by
+// old's version label, hash or source hash) to old: every state it moves
+// sessions from is a state of old where sessions wait, every variable it
+// renames or drops is one of old's, each renamed variable keeps its kind
+// (an int may become a float), and a variable both versions have under
+// one name, with different kinds, is renamed or dropped rather than
+// carried. The errors are positioned in new's file, where the migration
+// is, as an ErrorList; it is nil when all is well or new declares no
+// migration from old.
+func CheckMigration(old, new *Flow) error {
+	m, ok := new.migrationFor(old)
+	if !ok {
+		return nil
+	}
+	var errs ErrorList
+	checkMigration(m, old, new, &errs)
+	errs.Sort()
+	return errs.Err()
+}
+
+func checkMigration(m *Migration, old, new *Flow, errs *ErrorList) {
+	from := fmt.Sprintf("migrate from %s", m.From.Name)
+	for _, r := range m.States {
+		st, ok := old.byName[r.Old.Name]
+		switch {
+		case !ok:
+			errs.Add(r.Old.Pos, "%s: flow %s had no state %s%s", from, old.name, r.Old.Name, suggest(r.Old.Name, old.States()))
+		case !waitsAt(st.decl):
+			errs.Add(r.Old.Pos, "%s: state %s was a %s state, where no session waits", from, r.Old.Name, st.kind)
+		}
+	}
+	renamed := map[string]bool{}
+	for _, r := range m.Vars {
+		renamed[r.Old.Name] = true
+		oi, ok := old.varIdx[r.Old.Name]
+		if !ok {
+			names := make([]string, len(old.vars))
+			for i, v := range old.vars {
+				names[i] = v.name
+			}
+			errs.Add(r.Old.Pos, "%s: flow %s had no variable %s%s", from, old.name, r.Old.Name, suggest(r.Old.Name, names))
+			continue
+		}
+		if r.New.Name == "" {
+			continue
+		}
+		if ni, ok := new.varIdx[r.New.Name]; ok {
+			okind, nk := old.vars[oi].kind, new.vars[ni].kind
+			if !fits(nk, okind) {
+				errs.Add(r.New.Pos, "%s: variable %s was %s, and %s is %s", from, r.Old.Name, okind.article(), r.New.Name, nk.article())
+			}
+		}
+	}
+	for _, ov := range old.vars {
+		ni, ok := new.varIdx[ov.name]
+		if !ok || renamed[ov.name] {
+			continue
+		}
+		if nk := new.vars[ni].kind; !fits(nk, ov.kind) {
+			errs.Add(m.Pos, "%s: variable %s was %s and is now %s: rename it or drop it (vars: {%s: ~}) so that it starts at its initial value", from, ov.name, ov.kind.article(), nk.article(), ov.name)
+		}
+	}
+}
+
+// fits reports whether a value of kind got may be carried into a variable
+// of kind want: the same kind, an int into a float, anything into Any.
+func fits(want, got Kind) bool {
+	return want == got || want == Any || (want == Float && got == Int)
+}
+
+// Origin is what is known of the version a session started on, for
+// Migrate.
+type Origin struct {
+	// Labels are that version's labels, by flow name (Flow.Labels), as
+	// the host recorded them when the session started.
+	Labels map[string]string
+	// Flow is that version itself, when it is at hand; nil otherwise.
+	Flow *Flow
+}
+
+// ErrNoMigration is wrapped by Migrate's error when the flow changed since
+// the session started and declares no migration from the session's
+// version: the session is stranded. It wraps ErrFlowChanged.
+var ErrNoMigration = fmt.Errorf("%w, and declares no migration from the session's version", ErrFlowChanged)
+
+// Migrate returns a copy of snap moved onto this flow, ready for Restore.
+// Each flow of the session's stack (the flow, and any subflow it waits in)
+// whose hash changed moves by the migration its new version declares from
+// its old one, matched by the label Origin records for it, its hash, or
+// the old version's source hash when Origin.Flow is at hand; a flow whose
+// version: label is the one Origin records (its file's version did not
+// change: only a subflow, a policy value or a comment did) moves as it is,
+// as if by an empty migration. Moving a frame:
+//
+//   - its state is renamed as the migration says, and must exist (an ask
+//     state for the waiting frame, a state that runs the next frame's
+//     subflow for the others);
+//   - its variables are renamed or dropped as the migration says; the
+//     others keep their names; a variable this version lacks is dropped,
+//     one the session lacks starts at its initial value, and one whose
+//     kind changed is an error unless the migration renames or drops it;
+//   - a timer of the new state whose key (its delay as written) the
+//     session had armed keeps its due time; one the old state had but
+//     had fired already stays unarmed (when that can be known: Origin.Flow
+//     is at hand, or the file's version is the session's); any other is
+//     armed afresh at now, its delay evaluated against the moved
+//     variables.
+//
+// A session that has ended moves its state and variables only, and moves
+// as it is when its flow declares no migration from it (a variable whose
+// kind changed at its initial value): nothing of it runs again, only its
+// outcome is shown. Migrate returns an error wrapping ErrNoMigration when
+// a changed frame of a session still waiting has no migration, and a
+// plain error when the migration does not fit the session; Origin.Flow,
+// when given, is first held to CheckMigration.
+func (f *Flow) Migrate(snap *Snapshot, o Origin, now time.Time) (*Snapshot, error) {
+	if snap == nil || len(snap.Frames) == 0 {
+		return nil, errors.New("migrate: empty snapshot")
+	}
+	if snap.Flow != f.name {
+		return nil, fmt.Errorf("migrate: snapshot is of flow %q, not %q", snap.Flow, f.name)
+	}
+	out := *snap
+	out.Hash = f.hash
+	out.Frames = make([]FrameSnapshot, len(snap.Frames))
+	waiting := snap.Done == nil && snap.Error == ""
+	fl, old := f, o.Flow
+	for i, fs := range snap.Frames {
+		if i > 0 {
+			parent := fl.byName[out.Frames[i-1].State]
+			sub := fl.subflow(parent)
+			if sub == nil || sub.name != fs.Flow {
+				return nil, fmt.Errorf("migrate session %s: state %s of flow %s does not run flow %s any more", snap.ID, parent.name, fl.name, fs.Flow)
+			}
+			fl = sub
+			if old != nil {
+				if ost, ok := old.byName[snap.Frames[i-1].State]; ok {
+					old = old.subflow(ost)
+				} else {
+					old = nil
+				}
+			}
+		}
+		if fs.Flow != fl.name {
+			return nil, fmt.Errorf("migrate session %s: frame %d is of flow %s, not %s", snap.ID, i, fs.Flow, fl.name)
+		}
+		if fs.Hash == fl.hash {
+			out.Frames[i] = fs
+			continue
+		}
+		label := o.Labels[fs.Flow]
+		if old != nil && old.name == fs.Flow {
+			label = old.Version()
+		} else {
+			old = nil
+		}
+		var hashes []string
+		hashes = append(hashes, fs.Hash)
+		if old != nil {
+			hashes = append(hashes, old.SourceHash())
+		}
+		m, ok := fl.MigrationFrom(label, hashes...)
+		same := false // the file's version is the session's
+		if !ok {
+			if waiting && (label == "" || label != fl.Version()) {
+				v := fs.Hash
+				if label != "" {
+					v = label + " (" + fs.Hash + ")"
+				}
+				return nil, fmt.Errorf("migrate session %s: flow %s changed since version %s: %w", snap.ID, fl.name, v, ErrNoMigration)
+			}
+			m, same = &Migration{From: Ident{Name: label}}, true
+		}
+		if old != nil {
+			var errs ErrorList
+			checkMigration(m, old, fl, &errs)
+			if err := errs.Err(); err != nil {
+				return nil, fmt.Errorf("migrate session %s: %w", snap.ID, err)
+			}
+		}
+		top := i == len(snap.Frames)-1
+		nf, err := migrateFrame(fs, m, fl, old, same, waiting, top, now)
+		if err != nil {
+			return nil, fmt.Errorf("migrate session %s: flow %s from %s: %w", snap.ID, fl.name, m.From.Name, err)
+		}
+		out.Frames[i] = nf
+	}
+	return &out, nil
+}
+
+// migrateFrame moves one frame by m onto fl. old is the frame's old flow,
+// or nil; same says that fl's file is the session's version of it.
+func migrateFrame(fs FrameSnapshot, m *Migration, fl, old *Flow, same, waiting, top bool, now time.Time) (FrameSnapshot, error) {
+	nf := FrameSnapshot{Flow: fl.name, Hash: fl.hash, State: fs.State}
+	for _, r := range m.States {
+		if r.Old.Name == fs.State {
+			nf.State = r.New.Name
+		}
+	}
+	st, ok := fl.byName[nf.State]
+	switch {
+	case !ok && nf.State == fs.State:
+		return nf, fmt.Errorf("the session is at state %s, which the flow no longer has, and the migration does not move it (states: {%s: STATE})", fs.State, fs.State)
+	case !ok:
+		return nf, fmt.Errorf("state %s: no such state", nf.State)
+	case waiting && top && st.kind != AskState:
+		return nf, fmt.Errorf("the session waits at state %s, which is now a %s state", nf.State, st.kind)
+	}
+
+	// Variables: renamed ones first claim their targets; the rest keep
+	// their names where that name is free.
+	vars := make(map[string]any, len(fl.vars))
+	renames := map[string]*Rename{}
+	claimed := map[string]bool{}
+	for _, r := range m.Vars {
+		renames[r.Old.Name] = r
+		if r.New.Name != "" {
+			claimed[r.New.Name] = true
+		}
+	}
+	carry := func(from, to string, raw any) error {
+		ni, ok := fl.varIdx[to]
+		if !ok {
+			return nil // the flow no longer has it: dropped
+		}
+		want := fl.vars[ni].kind
+		got, ok := KindOfValue(raw)
+		if !ok || !fits(want, got) {
+			if !waiting {
+				return nil // an ended session's: its initial value will do
+			}
+			if from == to {
+				return fmt.Errorf("variable %s was %s and is now %s: rename it or drop it (vars: {%s: ~})", from, got.article(), want.article(), from)
+			}
+			return fmt.Errorf("variable %s was %s, and %s is %s", from, got.article(), to, want.article())
+		}
+		v, err := Coerce(want, raw)
+		if err != nil {
+			return fmt.Errorf("variable %s: %w", from, err)
+		}
+		vars[to] = v
+		return nil
+	}
+	for _, name := range sortedKeys(fs.Vars) {
+		raw := fs.Vars[name]
+		if r, ok := renames[name]; ok {
+			if r.New.Name == "" {
+				continue
+			}
+			if err := carry(name, r.New.Name, raw); err != nil {
+				return nf, err
+			}
+			continue
+		}
+		if claimed[name] {
+			continue // another variable was renamed into this name
+		}
+		if err := carry(name, name, raw); err != nil {
+			return nf, err
+		}
+	}
+	for _, v := range fl.vars {
+		if _, ok := vars[v.name]; !ok {
+			vars[v.name] = copyValue(v.init)
+		}
+	}
+	if len(vars) > 0 {
+		nf.Vars = vars
+	}
+	if !waiting {
+		return nf, nil
+	}
+
+	// Timers.
+	armedKeys := make(map[string]time.Time, len(fs.Timers))
+	for _, t := range fs.Timers {
+		armedKeys[t.Key] = t.Due
+	}
+	var oldKeys map[string]bool
+	if same {
+		old = fl // the same file: the old state's timers are the new one's
+	}
+	if old != nil {
+		if ost, ok := old.byName[fs.State]; ok {
+			oldKeys = map[string]bool{}
+			for _, t := range ost.timers {
+				oldKeys[t.key] = true
+			}
+		}
+	}
+	env := make(map[string]any, len(vars)+4)
+	for k, v := range vars {
+		env[k] = v
+	}
+	env["policy"], env["now"] = fl.policy, func() time.Time { return now }
+	env["input"], env["result"] = emptyMap, emptyMap
+	for _, t := range st.timers {
+		if due, ok := armedKeys[t.key]; ok {
+			nf.Timers = append(nf.Timers, TimerSnapshot{Key: t.key, Due: due})
+			continue
+		}
+		if oldKeys[t.key] {
+			continue // it fired in the old version: it stays fired
+		}
+		var s Session
+		v, err := s.eval(&frame{env: env}, t.delay)
+		if err != nil {
+			return nf, fmt.Errorf("timer %s: %w", t.key, err)
+		}
+		d, ok := v.(time.Duration)
+		if !ok {
+			return nf, fmt.Errorf("timer %s: delay is %s, not a duration", t.key, describeValue(v))
+		}
+		nf.Timers = append(nf.Timers, TimerSnapshot{Key: t.key, Due: now.Add(d)})
+	}
+	return nf, nil
+}

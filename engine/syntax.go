@@ -1,0 +1,50 @@
+package engine
+
+// FlowSyntax is what the flow loader (load.go) accepts, as data: the keys
+// of every mapping whose keys are fixed, and the shapes of its names and
+// values. internal/schema generates the flow file's JSON Schema from it,
+// so that a key the loader learns shows up in the schema, or makes its
+// generation fail until the schema says what the key holds.
+type FlowSyntax struct {
+	// Keys are the keys of each fixed mapping, in the order the loader
+	// lists them: "file" (the top level), "state", "retry", "ask",
+	// "field", "choice" (a choice's details), "branch", "policy_rule",
+	// "migration".
+	Keys map[string][]string
+	// FieldTypes are the types a prompt field may have.
+	FieldTypes []FieldType
+	// NamePattern is what a name (of a state, variable, field, ...) is;
+	// LabelPattern what a version label is.
+	NamePattern, LabelPattern string
+	// MaxRetryAttempts bounds retry.attempts; MaxCodeLength a code
+	// field's length.
+	MaxRetryAttempts, MaxCodeLength int
+}
+
+// Syntax returns what the flow loader accepts.
+func Syntax() FlowSyntax {
+	return FlowSyntax{
+		Keys: map[string][]string{
+			"file":        clone(fileKeys),
+			"state":       clone(stateKeys),
+			"retry":       clone(retryKeys),
+			"ask":         clone(askKeys),
+			"field":       clone(fieldKeys),
+			"choice":      clone(choiceKeys),
+			"branch":      clone(branchKeys),
+			"policy_rule": clone(policyRuleKeys),
+			"migration":   clone(migrateKeys),
+		},
+		FieldTypes:       clone(fieldTypes),
+		NamePattern:      nameRE.String(),
+		LabelPattern:     labelRE.String(),
+		MaxRetryAttempts: maxRetryAttempts,
+		MaxCodeLength:    maxCodeLength,
+	}
+}
+
+func clone[T any](s []T) []T { return append([]T(nil), s...) }
+
+// maxCodeLength is the loader's bound on a code field's length (load.go
+// spells it out; the schema agreement test holds the two equal).
+const maxCodeLength = 64

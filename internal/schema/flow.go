@@ -1,0 +1,172 @@
+package schema
+
+import (
+	"fmt"
+
+	"github.com/tetherflow/tether/engine"
+)
+
+// flowSchema is the schema of a flow file (docs/flow-language.md), from
+// engine.Syntax.
+func flowSchema() (obj, error) {
+	syn := engine.Syntax()
+	types := make([]string, len(syn.FieldTypes))
+	for i, t := range syn.FieldTypes {
+		types[i] = string(t)
+	}
+	defs := obj{
+		// A name is letters, digits and _; the YAML words true and false
+		// are names to the loader, which reads them as written.
+		"name": obj{"description": "a name: letters, digits and _, not starting with a digit",
+			"anyOf": []any{obj{"type": "string", "pattern": syn.NamePattern}, obj{"type": "boolean"}}},
+		"text": scalar("text; {{ expr }} parts are interpolated where the text is shown"),
+		"expr": obj{"description": "an expr expression (https://expr-lang.org), compiled when the flow is checked",
+			"anyOf": []any{obj{"type": "string", "pattern": `\S`}, obj{"type": []string{"number", "boolean"}}}},
+		"label": obj{"description": "a version label: letters, digits, '.', '-', '_' and '+', starting with a letter or digit (2026.1, v3)",
+			"anyOf": []any{obj{"type": "string", "pattern": syn.LabelPattern}, obj{"type": "number", "minimum": 0}, obj{"type": "boolean"}}},
+		"duration": obj{"type": "string", "pattern": goDuration, "description": "a Go duration: 30s, 5m, 1h30m"},
+		"value": obj{"description": "a value, typed by how it is written: 3 int, 0.5 float, true bool, 30s duration (unquoted), 2024-01-01 time (unquoted), text string, [..] list, {..} map",
+			"anyOf": []any{obj{"type": []string{"string", "number", "boolean"}},
+				obj{"type": "array", "items": ref("value")},
+				obj{"type": "object", "additionalProperties": ref("value")}}},
+		"values":  mapOf("names and their values", obj{"pattern": syn.NamePattern}, ref("value")),
+		"assigns": mapOf("names and the expressions that give their values", obj{"pattern": syn.NamePattern}, ref("expr")),
+		"handlers": mapOf("what each event does: a target state, a branch, or a list of branches tried in order",
+			obj{"pattern": syn.NamePattern}, ref("handler")),
+		"timers": mapOf("timers: a delay (a duration literal, or a duration expression such as policy.code_lifetime) and what it does when it fires",
+			obj{"pattern": `\S`}, ref("handler")),
+		"handler": obj{"anyOf": []any{ref("name"), ref("branch"),
+			obj{"type": "array", "minItems": 1, "items": obj{"anyOf": []any{ref("name"), ref("branch")}}}}},
+	}
+	props := map[string]obj{
+		"file": {
+			"flow":         withDesc(ref("name"), "the flow's name; run: flow:NAME refers to it"),
+			"version":      withDesc(ref("label"), "this version's label, which migrate: entries of later versions name"),
+			"title":        withDesc(ref("text"), "text for people"),
+			"start":        withDesc(ref("name"), "the state a session begins in"),
+			"vars":         withDesc(ref("values"), "the session's variables, each typed by its initial value"),
+			"policy":       withDesc(ref("values"), "tunable values, read as policy.KEY; regional overlays override them"),
+			"policy_rules": obj{"type": "array", "description": "bounds the policy's values must keep in every region", "items": ref("policy_rule")},
+			"migrate":      obj{"type": "array", "description": "how sessions waiting in earlier versions move to this one", "items": ref("migration")},
+			"states":       mapOf("the states, by name", obj{"pattern": syn.NamePattern}, ref("state")),
+		},
+		"policy_rule": {
+			"check":   withDesc(ref("expr"), "a bool expression over policy.* that must hold"),
+			"message": withDesc(ref("text"), "what the rule is and why, for whoever breaks it"),
+		},
+		"migration": {
+			"from":   withDesc(ref("label"), "the version migrated from: its version label, or its hash"),
+			"states": mapOf("old state: new state", obj{"pattern": syn.NamePattern}, ref("name")),
+			"vars": mapOf("old variable: new variable, or ~ to drop it", obj{"pattern": syn.NamePattern},
+				obj{"anyOf": []any{ref("name"), obj{"type": "null"}}}),
+		},
+		"retry": {
+			"attempts":  obj{"type": "integer", "minimum": 1, "maximum": syn.MaxRetryAttempts, "description": "every try, the first included"},
+			"backoff":   obj{"description": "the wait after the first failed try, doubled after each next one (default 1s)", "anyOf": []any{obj{"type": "string", "pattern": goDuration, "not": obj{"pattern": `^-`}}, obj{"const": 0}}},
+			"max_delay": obj{"description": "the longest wait (default 30s)", "anyOf": []any{ref("duration"), obj{"const": 0}}},
+		},
+		"branch": {
+			"if":  withDesc(ref("expr"), "taken when this bool expression holds; a branch without if always holds"),
+			"set": withDesc(ref("assigns"), "variables to assign"),
+			"go":  withDesc(ref("name"), "the next state; without go the session stays"),
+		},
+		"field": {
+			"type":     obj{"enum": types, "description": "the field's type"},
+			"label":    withDesc(ref("text"), "the label (default: the name, _ as spaces)"),
+			"if":       withDesc(ref("expr"), "shown only when this bool expression holds"),
+			"optional": obj{"type": "boolean", "description": "the answer may leave it out"},
+			"options":  obj{"type": "array", "items": ref("text"), "description": "a choice field's options"},
+			"length":   obj{"type": "integer", "minimum": 1, "maximum": syn.MaxCodeLength, "description": "a code field's exact number of digits"},
+			"suggest":  withDesc(ref("expr"), "a text field's suggestions: a list of strings, or of {value, label} maps"),
+		},
+		"choice": {
+			"label":  withDesc(ref("text"), "the label shown"),
+			"fields": obj{"type": "array", "items": ref("name"), "description": "the fields this choice takes; [] for none"},
+		},
+		"ask": {
+			"text":    withDesc(ref("text"), "the prompt's text"),
+			"help":    withDesc(ref("text"), "help shown with it"),
+			"fields":  mapOf("the inputs, by name", obj{"pattern": syn.NamePattern}, ref("field")),
+			"choices": obj{"type": "array", "items": ref("choice"), "description": "the answers, in order; default [continue]"},
+		},
+	}
+	// Every key of a state belongs to the kinds of state it is allowed in.
+	stateKinds := map[string][]string{
+		"run": {"run"}, "with": {"run"}, "timeout": {"run"}, "retry": {"run"},
+		"ask":   {"ask"},
+		"final": {"final"}, "success": {"final"}, "message": {"final"}, "output": {"final"},
+		"on": {"run", "ask"}, "after": {"run", "ask"},
+	}
+	stateProps := obj{
+		"run":     obj{"description": "the action to run (tether actions lists them), or flow:NAME", "type": []string{"string", "number", "boolean"}},
+		"with":    withDesc(ref("assigns"), "the action's parameters, or the subflow's variables"),
+		"timeout": obj{"type": "string", "pattern": goDuration, "not": obj{"anyOf": []any{obj{"pattern": zeroDuration}, obj{"pattern": `^-`}}}, "description": "bounds each try at the action"},
+		"retry":   withDesc(ref("retry"), "how a remote action's transport failures are retried"),
+		"ask":     withDesc(ref("ask"), "a prompt: the session waits for an answer"),
+		"final":   withDesc(ref("name"), "the outcome this end has"),
+		"success": obj{"type": "boolean", "description": "whether the outcome is a success (default false)"},
+		"message": withDesc(ref("text"), "the result's message"),
+		"output":  withDesc(ref("assigns"), "values a parent flow sees as result.*"),
+		"on":      withDesc(ref("handlers"), "what each event does"),
+		"after":   withDesc(ref("timers"), "timers, armed when the state is entered"),
+	}
+	props["state"] = stateProps
+	for mapping, keys := range syn.Keys {
+		described, ok := props[mapping]
+		if !ok {
+			return nil, fmt.Errorf("the flow loader has a mapping %q that internal/schema does not describe", mapping)
+		}
+		if err := checkKeys(mapping, keys, described); err != nil {
+			return nil, err
+		}
+	}
+	for k := range stateKinds {
+		if _, ok := stateProps[k]; !ok {
+			return nil, fmt.Errorf("internal/schema puts %s in a kind of state, but the loader takes no such key", k)
+		}
+	}
+	for k := range stateProps {
+		if _, ok := stateKinds[k]; !ok {
+			return nil, fmt.Errorf("the loader takes %s in a state: say which kinds of state it belongs to (internal/schema)", k)
+		}
+	}
+	var kinds []any
+	for _, kind := range []string{"run", "ask", "final"} {
+		p := obj{}
+		for k, ks := range stateKinds {
+			for _, want := range ks {
+				if want == kind {
+					p[k] = stateProps[k]
+				}
+			}
+		}
+		kinds = append(kinds, object(kind+" state", p, kind))
+	}
+	defs["state"] = obj{"description": "a state: it runs an action or a subflow (run), asks (ask), or ends the session (final)", "oneOf": kinds}
+	defs["policy_rule"] = object("a bound on policy values", props["policy_rule"], "check", "message")
+	defs["migration"] = object("how sessions of an earlier version move to this one", props["migration"], "from")
+	defs["retry"] = object("retries of transport failures", props["retry"], "attempts")
+	defs["branch"] = object("a branch: if, set, go", props["branch"])
+	field := object("a prompt field", props["field"], "type")
+	field["allOf"] = []any{
+		// A choice field has options; options belong to choice fields;
+		// suggest to text fields; length to code fields.
+		obj{"if": obj{"properties": obj{"type": obj{"const": "choice"}}, "required": []string{"type"}},
+			"then": obj{"required": []string{"options"}, "properties": obj{"options": obj{"minItems": 1}}}},
+		obj{"if": obj{"required": []string{"options"}, "properties": obj{"options": obj{"minItems": 1}}},
+			"then": obj{"properties": obj{"type": obj{"const": "choice"}}}},
+		obj{"if": obj{"required": []string{"suggest"}}, "then": obj{"properties": obj{"type": obj{"const": "text"}}}},
+		obj{"if": obj{"required": []string{"length"}}, "then": obj{"properties": obj{"type": obj{"const": "code"}}}},
+	}
+	defs["field"] = field
+	defs["choice"] = obj{"description": "a choice: a name, name: Label, or name: {label, fields}",
+		"anyOf": []any{ref("name"), obj{"type": "object", "minProperties": 1, "maxProperties": 1,
+			"propertyNames":        obj{"pattern": syn.NamePattern},
+			"additionalProperties": obj{"anyOf": []any{ref("text"), object("the choice's label and fields", props["choice"])}}}}}
+	defs["ask"] = object("a prompt", props["ask"])
+	top := object("A Tether flow (docs/flow-language.md). The checker (tether validate) stays the authority: it also checks states, actions, expressions and types.",
+		props["file"], "flow", "start", "states")
+	top["title"] = "Tether flow"
+	top["$defs"] = defs
+	return top, nil
+}
