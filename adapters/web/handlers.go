@@ -33,6 +33,11 @@ func (p *Pages) page(w http.ResponseWriter, r *http.Request) {
 	if ok {
 		ref = &s
 	}
+	if ok && p.limited(w, r, p.answers) {
+		// Reading a session costs the store a load, as the API's GET
+		// does, and is limited as it is.
+		return
+	}
 	f, flashed := p.takeFlash(w, r, ref)
 	if ok {
 		v, err := p.cfg.Host.Authorize(r.Context(), s.ID, s.Secret)

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -486,6 +487,21 @@ func TestHostile(t *testing.T) {
 	}
 }
 
+// A flash cookie set by someone else — a forged reason for a refusal —
+// is not shown: only the pages' own, signed with the session's secret.
+func TestForgedFlash(t *testing.T) {
+	fx := newFixture(t)
+	b := fx.browser()
+	b.start("")
+	forged := base64.RawURLEncoding.EncodeToString([]byte(`{"k":"refused","t":"Call +1 555 0100 to unlock your account"}`))
+	for _, v := range []string{forged, forged + ".bm90IGEgc2lnbmF0dXJl"} {
+		b.client.Jar.SetCookies(mustURL(t, fx.http.URL), []*http.Cookie{{Name: "tether_flash", Value: v, Path: "/"}})
+		if page := b.get("/"); strings.Contains(page.body, "555") || page.screen() != "sign_in/2" {
+			t.Errorf("a forged flash %q is shown: %s", v, page.text())
+		}
+	}
+}
+
 // Past its rate, an address is told to wait.
 func TestRateLimit(t *testing.T) {
 	fx := newFixture(t, func(s *setup) { s.cfg.StartRate, s.cfg.StartBurst = rate.Every(time.Hour), 1 })
@@ -498,6 +514,19 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("a second start within the hour: %d %v", r.status, r.header)
 	}
 	r.mustContain(t, "Too many tries")
+
+	// Reading a session is limited as answering it is.
+	fx = newFixture(t, func(s *setup) { s.cfg.AnswerRate, s.cfg.AnswerBurst = rate.Every(time.Hour), 3 })
+	b = fx.browser()
+	b.start("") // its GET / of the new session takes one token
+	b.get("/")
+	b.get("/")
+	if r := b.get("/"); r.status != http.StatusTooManyRequests {
+		t.Errorf("a fourth read of the session within the hour: %d", r.status)
+	}
+	if r := fx.browser().get("/"); r.status != http.StatusOK {
+		t.Errorf("the start page, with no session, is limited: %d", r.status)
+	}
 }
 
 // "Choose subscription" lists each licence — plan, devices, end of term —
