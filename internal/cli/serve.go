@@ -39,9 +39,9 @@ var serveCommand = &Command{
 	Long: `
 Serve hosts sessions of the flows in DIR for client applications over HTTP
 (docs/api.md; the OpenAPI document is at /openapi.json): POST /v1/sessions
-starts one, and its prompts are answered until it ends. The same sessions
-are served to people as web pages at / (docs/web.md): open
-http://ADDR/ in a browser; --web-region picks the country they start in. Every step is saved
+starts one, and its prompts are answered until it ends. People get the
+same sessions as web pages at / (docs/web.md): open http://ADDR/ in a
+browser; --web-region picks the country they start in. Every step is saved
 in the session store before it is answered, with the portal calls it made;
 due timers fire without a client; sessions idle for --idle-timeout expire.
 
