@@ -166,7 +166,6 @@ const (
 	flashStale   = "stale"   // the page was out of date
 	flashGone    = "gone"    // a timer moved the session before the answer
 	flashEnded   = "ended"   // the session has ended, or expired
-	flashForm    = "form"    // the form had expired (its CSRF token did not match)
 )
 
 // setFlash sets f for the next page. It is signed with the session's
@@ -184,25 +183,26 @@ func (p *Pages) setFlash(w http.ResponseWriter, r *http.Request, s *sessionRef, 
 	p.setCookie(w, r, flashCookie, v, time.Minute)
 }
 
-// takeFlash returns the flash r carries, and deletes it. A flash whose
-// signature does not hold under session s keeps its kind only.
-func (p *Pages) takeFlash(w http.ResponseWriter, r *http.Request, s *sessionRef) (flash, bool) {
+// takeFlash returns the flash r carries (the zero flash when none), and
+// deletes it. A flash whose signature does not hold under session s keeps
+// its kind only, and a refusal without its reason is dropped.
+func (p *Pages) takeFlash(w http.ResponseWriter, r *http.Request, s *sessionRef) flash {
 	raw := p.cookie(r, flashCookie)
 	if raw == "" {
-		return flash{}, false
+		return flash{}
 	}
 	p.setCookie(w, r, flashCookie, "", -1)
 	v, sig, signed := strings.Cut(raw, ".")
 	data, err := base64.RawURLEncoding.DecodeString(v)
 	var f flash
 	if err != nil || len(data) > 2048 || json.Unmarshal(data, &f) != nil {
-		return flash{}, false
+		return flash{}
 	}
 	if !signed || s == nil || !validMAC(sig, s.Secret, "tether web flash", v) {
 		f.Field, f.Text = "", ""
 		if f.Kind == flashRefused {
-			return flash{}, false
+			return flash{}
 		}
 	}
-	return f, true
+	return f
 }

@@ -38,27 +38,24 @@ func (p *Pages) page(w http.ResponseWriter, r *http.Request) {
 		// does, and is limited as it is.
 		return
 	}
-	f, flashed := p.takeFlash(w, r, ref)
+	f := p.takeFlash(w, r, ref)
 	if ok {
 		v, err := p.cfg.Host.Authorize(r.Context(), s.ID, s.Secret)
 		switch {
 		case err == nil:
-			if !flashed || (f.Version != 0 && f.Version != v.Version) {
-				f = flash{}
+			if f.Version != 0 && f.Version != v.Version {
+				f = flash{} // about a screen that is gone
 			}
 			p.sessionPage(w, r, s, v, f)
 			return
 		case gone(err):
 			p.setCookie(w, r, sessionCookie, "", -1)
-			f, flashed = flash{Kind: flashEnded}, true
+			f = flash{Kind: flashEnded}
 		default:
 			p.cfg.Log.ErrorContext(r.Context(), "page", "err", err)
 			p.fail(w, r, http.StatusInternalServerError, "Something went wrong", "The server could not show where your sign-in stands. Try again in a moment.")
 			return
 		}
-	}
-	if !flashed {
-		f = flash{}
 	}
 	p.startPage(w, r, r.URL.Query().Get(regionControl), f)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -105,21 +106,20 @@ type pickView struct {
 // sessionPage renders session v (the browser's, s) with the flash f.
 func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef, v *host.View, f flash) {
 	d := httpapi.Describe(v)
-	sc := &screen{Key: fmt.Sprintf("%s/%d", d.State, d.Version)}
 	if d.Result != nil {
 		rv, err := p.resultView(w, r, d)
 		if err != nil {
 			p.internal(w, r, "form nonce", err)
 			return
 		}
-		sc.Key, sc.Title, sc.Result = "result", rv.Heading, rv
-		p.render(w, http.StatusOK, sc)
+		p.render(w, http.StatusOK, &screen{Key: "result", Title: rv.Heading, Result: rv})
 		return
 	}
 	pr := d.Prompt
-	sc.Title = pr.Title
+	sc := &screen{Key: fmt.Sprintf("%s/%d", d.State, d.Version), Title: pr.Title}
 	pv := &promptView{CSRF: answerToken(s), Version: d.Version}
 	sc.Prompt = pv
+	pickField, pickChoice := picks(pr)
 	fieldErr := map[string]string{}
 	switch f.Kind {
 	case flashRefused:
@@ -130,7 +130,7 @@ func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef
 			}
 		}
 		text := refusal(label, f.Text)
-		if label == "" {
+		if label == "" || (pickField >= 0 && pr.Fields[pickField].Name == f.Field) {
 			sc.Errors = append(sc.Errors, errorLine{Text: text})
 		} else {
 			fieldErr[f.Field] = text
@@ -146,20 +146,13 @@ func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef
 			sc.Notes = append(sc.Notes, blocks(m.Text)...)
 		}
 	}
-	suggested := -1
-	for i, fl := range pr.Fields {
-		if len(fl.Suggestions) > 0 && len(pr.Fields) == 1 {
-			suggested = i
-		}
-	}
-	if suggested < 0 {
-		// A prompt that offers values lists them (the picks); its text is
-		// the same list, for terminals.
+	if pickField < 0 {
+		// A prompt whose values are picked lists them; its text is the
+		// same list, for terminals.
 		pv.Text = blocks(pr.Text)
 	}
-	focused := false
 	for i, fl := range pr.Fields {
-		if i == suggested {
+		if i == pickField {
 			continue
 		}
 		fv := fieldOf(fl)
@@ -168,46 +161,61 @@ func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef
 		}
 		pv.Fields = append(pv.Fields, fv)
 	}
-	// Focus the field in error, or else the first: keyboard users start
-	// typing at once.
-	for i := range pv.Fields {
-		if pv.Fields[i].Error != "" {
-			pv.Fields[i].Autofocus, focused = true, true
-			break
-		}
-	}
-	if !focused && len(pv.Fields) > 0 {
-		pv.Fields[0].Autofocus = true
-	}
+	focus(pv.Fields)
 	now := p.cfg.Now()
 	for i, c := range pr.Choices {
 		cv := choiceView{Name: c.Name, Label: c.Label, Primary: i == 0}
-		if !c.AvailableAt.IsZero() && c.AvailableAt.After(now) {
+		if c.AvailableAt.After(now) {
 			cv.Wait = int((c.AvailableAt.Sub(now) + time.Second - 1) / time.Second)
 			cv.WaitID = "wait-" + c.Name
 			sc.Script = true
 		}
-		takes := map[string]bool{}
-		for _, name := range c.Fields {
-			takes[name] = true
-		}
-		if suggested >= 0 && len(c.Fields) == 1 && c.Fields[0] == pr.Fields[suggested].Name {
-			fl := pr.Fields[suggested]
-			pk := &picksView{Field: fl.Name, Choice: cv}
-			for _, s := range fl.Suggestions {
-				pk.Items = append(pk.Items, pickView{Value: s.Value, Label: s.Label})
+		if i == pickChoice {
+			fl := pr.Fields[pickField]
+			pv.Picks = &picksView{Field: fl.Name, Choice: cv}
+			for _, sg := range fl.Suggestions {
+				pv.Picks.Items = append(pv.Picks.Items, pickView{Value: sg.Value, Label: sg.Label})
 			}
-			pv.Picks = pk
 			continue
 		}
 		for _, fl := range pv.Fields {
-			if fl.Required && !takes[fl.Name] {
+			if fl.Required && !slices.Contains(c.Fields, fl.Name) {
 				cv.NoValidate = true
 			}
 		}
 		pv.Choices = append(pv.Choices, cv)
 	}
 	p.render(w, http.StatusOK, sc)
+}
+
+// picks returns the field of a prompt whose values are picked from a list
+// — its only field, offering suggestions — and the choice that takes it
+// alone ("Choose subscription": each licence with its Select); -1, -1
+// when there is none.
+func picks(pr *httpapi.Prompt) (field, choice int) {
+	if len(pr.Fields) != 1 || len(pr.Fields[0].Suggestions) == 0 {
+		return -1, -1
+	}
+	for i, c := range pr.Choices {
+		if len(c.Fields) == 1 && c.Fields[0] == pr.Fields[0].Name {
+			return 0, i
+		}
+	}
+	return -1, -1
+}
+
+// focus puts the focus on the field in error, or else on the first:
+// keyboard users start typing at once.
+func focus(fields []fieldView) {
+	for i := range fields {
+		if fields[i].Error != "" {
+			fields[i].Autofocus = true
+			return
+		}
+	}
+	if len(fields) > 0 {
+		fields[0].Autofocus = true
+	}
 }
 
 // fieldOf is the input for a field of the UI description.
