@@ -70,11 +70,19 @@ func (c *call) secret(s string) {
 }
 
 // str returns the string parameter name, or def when it was not passed.
+// An optional parameter passed the empty string counts as not passed (the
+// event log leaves it out too).
 func (c *call) str(name, def string) string {
-	if v, ok := c.args[name].(string); ok {
+	if v, ok := c.args[name].(string); ok && (v != "" || c.required(name)) {
 		return v
 	}
 	return def
+}
+
+// required reports whether the spec declares name a required parameter.
+func (c *call) required(name string) bool {
+	p, _ := c.spec.Param(name)
+	return p.Required
 }
 
 // time returns the time parameter name.
@@ -100,9 +108,13 @@ func (c *call) redactOutputs(res engine.Result) engine.Result {
 }
 
 // redact replaces every secret in s.
-func (c *call) redact(s string) string {
-	for _, sec := range c.secrets {
-		s = strings.ReplaceAll(s, sec, "[redacted]")
+func (c *call) redact(s string) string { return redactString(s, c.secrets) }
+
+func redactString(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
 	}
 	return s
 }
@@ -127,11 +139,19 @@ func (c *call) redactValue(v any) any {
 	return v
 }
 
-// redactErr returns err with every secret replaced in its message; errors.Is
-// and errors.As still see the wrapped chain.
-func (c *call) redactErr(err error) error {
+// redactErr returns err with every secret the action handled replaced.
+func (c *call) redactErr(err error) error { return Redact(err, c.secrets...) }
+
+// Redact returns err with every one of secrets replaced in its message by
+// "[redacted]"; errors.Is and errors.As still see the wrapped chain. A nil
+// err stays nil. Adapters use it on errors that may quote what another
+// system sent back.
+func Redact(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
 	msg := err.Error()
-	clean := c.redact(msg)
+	clean := redactString(msg, secrets)
 	if clean == msg {
 		return err
 	}

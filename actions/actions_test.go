@@ -397,6 +397,8 @@ func TestPortalConnect(t *testing.T) {
 	}{
 		{"default app", engine.Args{"ticket": "t1", "region": "eu-de"}, conn, "connected", "", "tether"},
 		{"other app", engine.Args{"ticket": "t1", "app": "tether-beta", "region": ""}, conn, "connected", "", "tether-beta"},
+		// An optional parameter passed empty is not passed.
+		{"empty app", engine.Args{"ticket": "t1", "app": "", "region": "eu"}, conn, "connected", "", "tether"},
 		{"failed", engine.Args{"ticket": "t1"}, Connection{Reason: "the ticket is not authorised"}, "failed", "the ticket is not authorised", ""},
 		{"failed without reason", engine.Args{"ticket": "t1"}, Connection{}, "failed", "the portal refused the connection", ""},
 	}

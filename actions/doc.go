@@ -5,7 +5,7 @@
 // Each action declares its parameters, outputs and outcomes in an
 // engine.Spec, checks the kinds of the arguments it is called with, and talks
 // to the outside world only through the small port interfaces declared in
-// ports.go. Adapters (the demo portal, the credential store, the captcha)
+// ports.go. Adapters (the demo portal and its HTTP client, the credential store)
 // implement the ports; the wiring in cmd/ passes them in a Ports value:
 //
 //	reg, err := actions.Registry(actions.Ports{
@@ -13,7 +13,7 @@
 //		Licences:    portal,
 //		Accounts:    portal,
 //		Consent:     portal,
-//		Captcha:     captcha.New(rng),
+//		Captcha:     portal,
 //		Credentials: credstore.New(path),
 //		Now:         clock.Now,
 //	})

@@ -103,9 +103,6 @@ func portalConnect(p Ports) engine.Action {
 				return engine.Result{}, err
 			}
 			app := c.str("app", DefaultApp)
-			if app == "" {
-				return engine.Result{}, fmt.Errorf("%w: parameter app is empty", ErrArgs)
-			}
 			conn, err := p.Portal.Connect(ctx, c.str("ticket", ""))
 			c.secret(conn.Token)
 			if err != nil {

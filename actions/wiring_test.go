@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/actions"
-	"github.com/tetherflow/tether/adapters/captcha"
 	"github.com/tetherflow/tether/adapters/credstore"
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/smsoutbox"
@@ -35,7 +34,7 @@ func TestWithDemoAdapters(t *testing.T) {
 	store := credstore.New(filepath.Join(t.TempDir(), "credentials.json"))
 	reg, err := actions.Registry(actions.Ports{
 		Portal: portal, Licences: portal, Accounts: portal, Consent: portal,
-		Captcha: captcha.New(rand.New(rand.NewPCG(3, 4))), Credentials: store, Now: clock,
+		Captcha: portal, Credentials: store, Now: clock,
 	})
 	if err != nil {
 		t.Fatal(err)

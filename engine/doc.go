@@ -20,6 +20,12 @@
 //     session between requests or processes. Every step is appended to an
 //     event log in which secrets are masked; transcript.go renders it.
 //
+// model.go describes a compiled flow, read-only (Flow.Info), for tools
+// that reason about a flow without running it. The QA tooling over flows
+// (path search and replay, coverage, state diagrams) is package explore,
+// which reads flows through Flow.Info and runs them through the public API
+// only: the runtime has no hooks for it.
+//
 // A minimal use:
 //
 //	reg, _ := engine.NewRegistry(myActions...)

@@ -40,6 +40,9 @@ type Session struct {
 	prompt *Prompt // the active prompt, computed on entry
 	shown  time.Time
 	input  map[string]any
+	// trigger identifies what set the current step off, for the keys of
+	// the calls its actions make (callkey.go).
+	trigger string
 }
 
 // frame is one flow on the session's stack: the root flow, and a subflow
@@ -75,9 +78,6 @@ func (f *Flow) Start(ctx context.Context, p Ports) (*Session, error) {
 	p = p.withDefaults()
 	s := &Session{root: f, ports: p, log: make([]Entry, 0, initialLogCap)}
 	s.id = newID(p.Rand)
-	if p.started != nil {
-		p.started(s)
-	}
 	s.push(f, nil).state = f.start
 	s.entry(Entry{Kind: EntryStart, To: f.start.name})
 	if err := s.enter(ctx, f.start); err != nil {
@@ -161,6 +161,7 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 		return fmt.Errorf("session is not waiting at a prompt (state %s)", st.name)
 	}
 	clean, ierr := s.validate(st, choice, input)
+	s.trigger = stepTrigger(s.id, choice, clean)
 	if ierr != nil {
 		s.entry(Entry{Kind: EntryReject, Event: choice, Prompt: s.prompt, PromptAt: s.shown, Error: ierr.Error()})
 		return ierr
@@ -234,6 +235,7 @@ func (s *Session) Tick(ctx context.Context) (bool, error) {
 		fired = true
 		fr := s.frames[fi]
 		t, due := fr.timers[ti].t, fr.timers[ti].due
+		s.trigger = stepTrigger(s.id, "after "+t.key, nil)
 		fr.timers = append(fr.timers[:ti:ti], fr.timers[ti+1:]...)
 		fr.clearIO()
 		b, err := s.choose(fr, t.handler)
@@ -476,7 +478,7 @@ func (s *Session) tryAction(ctx context.Context, st *state, act Action, args Arg
 		attempts = r.Attempts
 	}
 	for n := 1; ; n++ {
-		actx, cancel := context.WithTimeout(withCallKeys(ctx, s.id, s.seq+1), timeout)
+		actx, cancel := context.WithTimeout(withCallKeys(ctx, s.id, s.seq+1, s.trigger), timeout)
 		res, err := act.Run(actx, args)
 		cancel()
 		if err == nil || n >= attempts || !transient(ctx, err) {
@@ -628,6 +630,10 @@ func (s *Session) args(fr *frame, st *state) (map[string]any, error) {
 	return args, nil
 }
 
+// maskArgs returns the arguments of st's action as the log records them:
+// secrets masked, and optional parameters passed the empty string left
+// out, as not given (a sign-in without a CAPTCHA answer shows no empty
+// captcha_id and captcha).
 func maskArgs(st *state, args map[string]any) []Value {
 	if len(args) == 0 {
 		return nil
@@ -637,6 +643,11 @@ func maskArgs(st *state, args map[string]any) []Value {
 		v, ok := args[a.name]
 		if !ok {
 			continue
+		}
+		if v == "" && st.spec != nil {
+			if p, _ := st.spec.Param(a.name); !p.Required {
+				continue
+			}
 		}
 		if a.secret {
 			v = nil

@@ -19,10 +19,6 @@ type Ports struct {
 	Rand    io.Reader
 	// Sleep waits d, or until ctx is done (it then returns ctx's error).
 	Sleep func(ctx context.Context, d time.Duration) error
-
-	// started, when set, is told of a session Start creates before it runs
-	// anything (path exploration reads it from inside its actions).
-	started func(*Session)
 }
 
 // noActions is the registry of a session started without one. It is never

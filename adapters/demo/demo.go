@@ -1,6 +1,6 @@
 // Package demo is the world a flow connects in when no real portal is
-// given: the demo portal loaded from a fixture, its SMS gateway (which
-// shows the codes it sends) and CAPTCHA, and the devices' credential
+// given: the demo portal loaded from a fixture, with its CAPTCHA, its SMS
+// gateway (which shows the codes it sends), and the devices' credential
 // stores. Actions are bound per session, to the session's device:
 //
 //	w, err := demo.New(fx, demo.Options{Now: clock, Seed: 1, SMS: os.Stderr,
@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/actions"
-	"github.com/tetherflow/tether/adapters/captcha"
 	"github.com/tetherflow/tether/adapters/credstore"
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/smsoutbox"
@@ -56,15 +55,15 @@ type Options struct {
 // World is the demo portal and what surrounds it. It is safe for
 // concurrent use.
 type World struct {
-	fx       demoportal.Fixture
-	now      func() time.Time
-	portal   *demoportal.Portal
-	outbox   *smsoutbox.Outbox
-	captchas *captcha.Captcha
-	store    func(device string) *credstore.Store
+	fx     demoportal.Fixture
+	now    func() time.Time
+	portal *demoportal.Portal
+	outbox *smsoutbox.Outbox
+	store  func(device string) *credstore.Store
 
-	mu    sync.Mutex
-	known map[string]bool // devices whose own connection the portal knows
+	mu      sync.Mutex
+	known   map[string]bool // devices whose own connection the portal knows
+	captcha string          // the answer to the last CAPTCHA challenge
 }
 
 // New builds the world from a portal fixture.
@@ -80,8 +79,7 @@ func New(fx demoportal.Fixture, opts Options) (*World, error) {
 	}
 	w := &World{
 		fx: fx, now: opts.Now, store: opts.Store, known: map[string]bool{},
-		outbox:   smsoutbox.New(opts.SMS),
-		captchas: captcha.New(rand.New(rand.NewPCG(opts.Seed, 2))),
+		outbox: smsoutbox.New(opts.SMS),
 	}
 	var gateway demoportal.SMSSender = w.outbox
 	if opts.Gateway != nil {
@@ -92,6 +90,8 @@ func New(fx demoportal.Fixture, opts Options) (*World, error) {
 		popts = append(popts, demoportal.WithState(opts.State))
 	}
 	var err error
+	popts = append(popts, demoportal.WithCaptchaRand(rand.New(rand.NewPCG(opts.Seed, 2))),
+		demoportal.WithCaptchaNotice(w.noteCaptcha))
 	if w.portal, err = demoportal.New(fx, opts.Now, rand.New(rand.NewPCG(opts.Seed, 1)), gateway, popts...); err != nil {
 		return nil, err
 	}
@@ -108,8 +108,16 @@ func recordCall(ctx context.Context, c demoportal.Call) {
 	host.RecordEffect(ctx, host.Effect{Key: c.Key, Kind: "portal." + c.Op, Data: data})
 }
 
+// noteCaptcha remembers the answer to the portal's last CAPTCHA challenge,
+// for Lookup.
+func (w *World) noteCaptcha(_, answer string) {
+	w.mu.Lock()
+	w.captcha = answer
+	w.mu.Unlock()
+}
+
 // Actions returns the action library bound to device: its credential
-// store, and the world's portal, CAPTCHA and clock.
+// store, and the world's portal (with its CAPTCHA) and clock.
 func (w *World) Actions(ctx context.Context, device string) (*engine.Registry, error) {
 	store := w.store(device)
 	if err := w.remember(ctx, device, store); err != nil {
@@ -117,7 +125,7 @@ func (w *World) Actions(ctx context.Context, device string) (*engine.Registry, e
 	}
 	return actions.Registry(actions.Ports{
 		Portal: w.portal, Licences: w.portal, Accounts: w.portal, Consent: w.portal,
-		Captcha: w.captchas, Credentials: store, Now: w.now,
+		Captcha: w.portal, Credentials: store, Now: w.now,
 	})
 }
 
@@ -155,7 +163,9 @@ func (w *World) Lookup(name string) (string, bool) {
 	case "sms":
 		v = w.outbox.LastCode()
 	case "captcha":
-		v = w.captchas.LastAnswer()
+		w.mu.Lock()
+		v = w.captcha
+		w.mu.Unlock()
 	}
 	return v, v != ""
 }
@@ -168,10 +178,17 @@ var ErrNoSuchApp = errors.New("the fixture has no token saved by")
 // device's credential store, as that application would have when it
 // signed in there.
 func (w *World) SaveOtherApp(ctx context.Context, device, app string) error {
+	return SaveOtherApp(ctx, w.fx, w.store(device), app)
+}
+
+// SaveOtherApp saves fx's token of the vendor application app in store:
+// the demo's way of putting another application's sign-in on a device,
+// whichever portal the run then reaches.
+func SaveOtherApp(ctx context.Context, fx demoportal.Fixture, store actions.CredentialStore, app string) error {
 	var apps []string
-	for _, c := range w.fx.DeviceCredentials() {
+	for _, c := range fx.DeviceCredentials() {
 		if c.App == app {
-			return w.store(device).Save(ctx, c)
+			return store.Save(ctx, c)
 		}
 		apps = append(apps, c.App)
 	}

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/api"
 )
 
 // Licences returns every licence of the token's account, expired ones
@@ -16,7 +17,7 @@ import (
 // token the portal does not accept.
 func (p *Portal) Licences(ctx context.Context, tok string) ([]actions.Licence, error) {
 	var out []actions.Licence
-	err := p.update(ctx, call{"listLicences", &out, []string{tok}}, func(tx Tx) error {
+	err := p.update(ctx, api.OpListLicences, nil, nil, func(tx Tx) error {
 		_, acc, ok, err := p.liveToken(tx, tok)
 		if err != nil {
 			return err
@@ -40,7 +41,7 @@ func (p *Portal) Licences(ctx context.Context, tok string) ([]actions.Licence, e
 // for a token the portal does not accept.
 func (p *Portal) Activate(ctx context.Context, tok, licence string) (actions.Activation, error) {
 	var out actions.Activation
-	err := p.update(ctx, call{"activate", &out, []string{tok, licence}}, func(tx Tx) error {
+	err := p.update(ctx, api.OpActivate, []string{tok, licence}, &out, func(tx Tx) error {
 		t, acc, ok, err := p.liveToken(tx, tok)
 		if err != nil {
 			return err
@@ -87,7 +88,7 @@ func (p *Portal) CreateAccount(ctx context.Context, a actions.NewAccount) (actio
 		return actions.AccountCreation{Reason: "the password cannot be used"}, nil
 	}
 	var out actions.AccountCreation
-	err = p.update(ctx, call{"createAccount", &out, []string{email, a.Password, a.Region}}, func(tx Tx) error {
+	err = p.update(ctx, api.OpCreateAccount, []string{a.Email, a.Password, a.Region}, &out, func(tx Tx) error {
 		_, exists, err := tx.Account(email)
 		if err != nil || exists {
 			out.Status = actions.CreateExists
@@ -111,7 +112,7 @@ func (p *Portal) RecordConsent(ctx context.Context, ticket string, c actions.Con
 	var out actions.ConsentRecord
 	// AcceptedAt is left out of the request: a step run again after a
 	// crash accepts at another time, and is the same acceptance.
-	err := p.update(ctx, call{"recordConsent", &out, []string{ticket, c.Account, c.Document, c.Version, c.Region}}, func(tx Tx) error {
+	err := p.update(ctx, api.OpRecordConsent, []string{ticket, c.Account, c.Document, c.Version, c.Region}, &out, func(tx Tx) error {
 		t, ok, err := tx.Ticket(hashOf(ticket))
 		if err != nil {
 			return err
@@ -151,7 +152,7 @@ type AccountInfo struct {
 // Account returns what the portal shows about an account; ok is false for
 // an account it does not have.
 func (p *Portal) Account(ctx context.Context, email string) (info AccountInfo, ok bool, err error) {
-	err = p.update(ctx, call{}, func(tx Tx) error {
+	err = p.update(ctx, "", nil, nil, func(tx Tx) error {
 		acc, found, err := tx.Account(normEmail(email))
 		if err != nil || !found {
 			return err

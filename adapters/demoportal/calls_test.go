@@ -11,30 +11,43 @@ import (
 	"github.com/tetherflow/tether/engine"
 )
 
-// keyedFlow waits at a prompt, then runs portal.call, which calls the
-// portal under the step's idempotency keys.
+// keyedFlow waits at a prompt, then runs portal.call with the answer's
+// note, which calls the portal under the step's idempotency keys.
 const keyedFlow = `
 flow: k
 start: wait
 states:
   wait:
-    ask: {text: go, choices: [go]}
+    ask:
+      text: go
+      fields:
+        note: {type: text}
+      choices: [go]
     on: {go: call}
   call:
     run: portal.call
+    with: {note: input.note}
     on: {ok: done, unavailable: done}
   done: {final: done}
 `
 
 // stepTwice restores one snapshot twice and takes the same step from it,
-// as a server does when a step is run again after a crash: call runs in
-// both steps under the same keys.
+// with the same answer, as a server does when a step is run again after a
+// crash: call runs in both steps under the same keys.
 func stepTwice(t *testing.T, call func(ctx context.Context) error) {
 	t.Helper()
-	reg, err := engine.NewRegistry(engine.Func(engine.Spec{Name: "portal.call", Outcomes: []string{"ok"}, Remote: true},
-		func(ctx context.Context, _ engine.Args) (engine.Result, error) {
-			return engine.Result{Outcome: "ok"}, call(ctx)
-		}))
+	stepWith(t, []string{"same", "same"}, func(ctx context.Context, _ string) error { return call(ctx) })
+}
+
+// stepWith restores one snapshot once per answer and takes the step with
+// that answer as the prompt's note; call is given it.
+func stepWith(t *testing.T, answers []string, call func(ctx context.Context, note string) error) {
+	t.Helper()
+	spec := engine.Spec{Name: "portal.call", Outcomes: []string{"ok"}, Remote: true,
+		Params: []engine.Param{{Name: "note", Kind: engine.String, Required: true}}}
+	reg, err := engine.NewRegistry(engine.Func(spec, func(ctx context.Context, args engine.Args) (engine.Result, error) {
+		return engine.Result{Outcome: "ok"}, call(ctx, args["note"].(string))
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,12 +65,12 @@ func stepTwice(t *testing.T, call func(ctx context.Context) error) {
 		t.Fatal(err)
 	}
 	snap := s.Snapshot()
-	for range 2 {
+	for _, a := range answers {
 		r, err := fl.Restore(ctx, snap, engine.Ports{Actions: reg})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Send(ctx, "go", nil); err != nil || r.Err() != nil {
+		if err := r.Send(ctx, "go", map[string]any{"note": a}); err != nil || r.Err() != nil {
 			t.Fatalf("step: %v %v", err, r.Err())
 		}
 	}
@@ -91,15 +104,12 @@ func TestKeyedCallAnsweredOnce(t *testing.T) {
 	}
 }
 
-// The same key with another request (two answers raced from one
-// version) is another call.
-func TestKeyedCallOtherRequest(t *testing.T) {
+// Another answer from the same version (the first step never saved)
+// gets other keys: its calls are new calls, not a reused key.
+func TestKeyedCallOtherAnswer(t *testing.T) {
 	p, _, _ := newPortal(t)
 	var statuses []actions.SignInStatus
-	n := 0
-	stepTwice(t, func(ctx context.Context) error {
-		n++
-		pw := map[int]string{1: "wrong-pw", 2: "plain-pw-1"}[n]
+	stepWith(t, []string{"wrong-pw", "plain-pw-1"}, func(ctx context.Context, pw string) error {
 		s, err := p.PasswordSignIn(ctx, "plain@example.com", pw, actions.CaptchaAnswer{})
 		statuses = append(statuses, s.Status)
 		return err

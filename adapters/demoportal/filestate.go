@@ -46,19 +46,19 @@ type Message struct {
 
 // fileDoc is the file's content.
 type fileDoc struct {
-	Version  int                      `json:"version"`
-	Accounts map[string]AccountRecord `json:"accounts"`
-	Guards   map[string]Guard         `json:"guards"`
-	Tickets  map[string]TicketRecord  `json:"tickets"`
-	Tokens   map[string]TokenRecord   `json:"tokens"`
-	SMS      map[string][]time.Time   `json:"sms"`
-	Captchas map[string]time.Time     `json:"captchas"`
-	Consents []ConsentRecord          `json:"consents"`
-	Calls    map[string]CallRecord    `json:"calls"`
-	Outbox   []Message                `json:"outbox"`
+	Version  int                         `json:"version"`
+	Accounts map[string]AccountRecord    `json:"accounts"`
+	Guards   map[string]Guard            `json:"guards"`
+	Tickets  map[string]TicketRecord     `json:"tickets"`
+	Tokens   map[string]TokenRecord      `json:"tokens"`
+	SMS      map[string][]time.Time      `json:"sms"`
+	Captchas map[string]time.Time        `json:"captchas"`
+	Consents []ConsentRecord             `json:"consents"`
+	Keys     map[string]IdempotentRecord `json:"keys"`
+	Outbox   []Message                   `json:"outbox"`
 }
 
-const fileStateVersion = 1
+const fileStateVersion = 2 // 2: calls kept as idempotency records
 
 // OpenFileState opens the state kept in the file at path, creating it
 // (and its directory) at the first Update when it does not exist. now
@@ -75,7 +75,7 @@ func OpenFileState(path string, now func() time.Time, deliver func(Message)) (*F
 	}
 	m := &st.mem.m
 	m.accounts, m.guards, m.tickets, m.tokens = orEmpty(doc.Accounts), orEmpty(doc.Guards), orEmpty(doc.Tickets), orEmpty(doc.Tokens)
-	m.sms, m.captchas, m.calls, m.consents = orEmpty(doc.SMS), orEmpty(doc.Captchas), orEmpty(doc.Calls), doc.Consents
+	m.sms, m.captchas, m.keys, m.consents = orEmpty(doc.SMS), orEmpty(doc.Captchas), orEmpty(doc.Keys), doc.Consents
 	st.box = doc.Outbox
 	return st, nil
 }
@@ -159,7 +159,7 @@ func (s *FileState) Update(ctx context.Context, fn func(Tx) error) error {
 func (s *FileState) write(tx *memTx, sent []Message) error {
 	doc := fileDoc{
 		Version: fileStateVersion, Accounts: tx.accounts, Guards: tx.guards, Tickets: tx.tickets,
-		Tokens: tx.tokens, SMS: tx.sms, Captchas: tx.captchas, Consents: tx.consents, Calls: tx.calls,
+		Tokens: tx.tokens, SMS: tx.sms, Captchas: tx.captchas, Consents: tx.consents, Keys: tx.keys,
 		Outbox: append(slices.Clip(s.box), sent...),
 	}
 	data, err := json.Marshal(&doc)

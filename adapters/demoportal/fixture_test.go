@@ -182,7 +182,8 @@ func TestShippedFixture(t *testing.T) {
 		t.Fatalf("LoadFixture() error = %v", err)
 	}
 	clock, sms := newClock(), &fakeSMS{}
-	p, err := New(fx, clock.Now, newRand(1), sms)
+	answers := map[string]string{}
+	p, err := New(fx, clock.Now, newRand(1), sms, WithCaptchaNotice(func(id, answer string) { answers[id] = answer }))
 	if err != nil {
 		t.Fatalf("New() error = %v", err)
 	}
@@ -233,10 +234,7 @@ func TestShippedFixture(t *testing.T) {
 		t.Errorf("almost@example.com without a CAPTCHA answer: status = %d, want captcha", s.Status)
 	}
 	ch, _ := p.NewChallenge(ctx)
-	answer := func(id string) actions.CaptchaAnswer {
-		return actions.CaptchaAnswer{ID: id, Answer: p.captchas.LastAnswer()}
-	}
-	p.PasswordSignIn(ctx, "almost@example.com", "wrong", answer(ch.ID))
+	p.PasswordSignIn(ctx, "almost@example.com", "wrong", actions.CaptchaAnswer{ID: ch.ID, Answer: answers[ch.ID]})
 	if s, _ := p.PasswordSignIn(ctx, "almost@example.com", "Almost-pass-2024", actions.CaptchaAnswer{}); s.Status != actions.SignInDenied {
 		t.Errorf("almost@example.com after one wrong password: status = %d, want denied (locked)", s.Status)
 	}

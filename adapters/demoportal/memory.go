@@ -8,7 +8,11 @@ import (
 )
 
 // MemoryState is a State in memory: the in-process portal's, which lives
-// for one run. It is safe for concurrent use.
+// for one run. It is safe for concurrent use. Every Update copies the
+// tables, calls kept under idempotency keys included: cheap for a run,
+// whose calls carry no keys, but growing with every keyed call a
+// long-lived server would keep — which is why tether portal serve keeps
+// its state in demoportal/sqlite.
 type MemoryState struct {
 	mu sync.Mutex
 	m  memTables
@@ -22,7 +26,7 @@ type memTables struct {
 	sms      map[string][]time.Time
 	captchas map[string]time.Time
 	consents []ConsentRecord
-	calls    map[string]CallRecord
+	keys     map[string]IdempotentRecord
 }
 
 // NewMemoryState returns an empty state.
@@ -31,7 +35,7 @@ func NewMemoryState() *MemoryState {
 		accounts: map[string]AccountRecord{}, guards: map[string]Guard{},
 		tickets: map[string]TicketRecord{}, tokens: map[string]TokenRecord{},
 		sms: map[string][]time.Time{}, captchas: map[string]time.Time{},
-		calls: map[string]CallRecord{},
+		keys: map[string]IdempotentRecord{},
 	}}
 }
 
@@ -47,8 +51,8 @@ func (s *MemoryState) Update(ctx context.Context, fn func(Tx) error) error {
 		accounts: maps.Clone(s.m.accounts), guards: maps.Clone(s.m.guards),
 		tickets: maps.Clone(s.m.tickets), tokens: maps.Clone(s.m.tokens),
 		sms: maps.Clone(s.m.sms), captchas: maps.Clone(s.m.captchas),
+		keys:     maps.Clone(s.m.keys),
 		consents: s.m.consents[:len(s.m.consents):len(s.m.consents)],
-		calls:    maps.Clone(s.m.calls),
 	}}
 	if err := fn(tx); err != nil {
 		return err
@@ -125,9 +129,14 @@ func (t *memTx) UseCaptcha(id string, at time.Time) (bool, error) {
 	return true, nil
 }
 
-func (t *memTx) Call(key string) (CallRecord, bool, error) {
-	c, ok := t.calls[key]
-	return c, ok, nil
+func (t *memTx) Idempotent(keyHash string) (IdempotentRecord, bool, error) {
+	r, ok := t.keys[keyHash]
+	return r, ok, nil
 }
 
-func (t *memTx) PutCall(c CallRecord) error { t.calls[c.Key] = c; return nil }
+func (t *memTx) PutIdempotent(r IdempotentRecord) error { t.keys[r.KeyHash] = r; return nil }
+
+func (t *memTx) ForgetIdempotent(before time.Time) error {
+	maps.DeleteFunc(t.keys, func(_ string, r IdempotentRecord) bool { return r.At.Before(before) })
+	return nil
+}

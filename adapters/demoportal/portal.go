@@ -33,7 +33,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +41,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tetherflow/tether/actions"
-	"github.com/tetherflow/tether/adapters/captcha"
+	"github.com/tetherflow/tether/adapters/demoportal/internal/captcha"
+	"github.com/tetherflow/tether/api"
 	"github.com/tetherflow/tether/engine"
 )
 
@@ -64,7 +64,8 @@ type SMSSender interface {
 // concurrent use; it takes one call at a time.
 type Portal struct {
 	mu        sync.Mutex
-	now       func() time.Time
+	clock     func() time.Time
+	at        time.Time // the time of the call being made: its own or the clock's
 	rng       *rand.Rand
 	sms       SMSSender
 	set       Settings
@@ -72,7 +73,8 @@ type Portal struct {
 	state     State
 	secret    []byte
 	captchaK  []byte
-	captchas  *captcha.Captcha
+	captchas  *captcha.Issuer
+	captchaR  *rand.Rand // draws the challenges; nil: split off rng at the first
 	notice    func(id, answer string)
 	onCall    func(ctx context.Context, c Call)
 	outages   map[string]int // operation -> calls still to fail
@@ -87,9 +89,17 @@ func WithState(st State) Option { return func(p *Portal) { p.state = st } }
 
 // WithCaptchaNotice has the portal tell notice the answer of every
 // CAPTCHA challenge it hands out, as the demo SMS gateway shows codes: for
-// scripted runs against a portal in another process. Demo only.
+// scripted runs (an answers file's {{captcha}}). Demo only.
 func WithCaptchaNotice(notice func(id, answer string)) Option {
 	return func(p *Portal) { p.notice = notice }
+}
+
+// WithCaptchaRand draws the CAPTCHA challenges from r. Without it they are
+// drawn from a source split off the portal's own at the first challenge.
+// A portal in another process, given the same seeds, then hands out the
+// same challenges as one in process.
+func WithCaptchaRand(r *rand.Rand) Option {
+	return func(p *Portal) { p.captchaR = r }
 }
 
 // bcryptCost is low on purpose: the fixture's passwords are not secret, and
@@ -109,12 +119,12 @@ func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender, opts .
 	set, errs := settings(&fx)
 	outages := map[string]int{}
 	for _, o := range fx.Outages {
-		if !slices.Contains(Operations, o.Op) || o.Times < 1 {
-			errs = append(errs, errors.New(fx.where(Pos{}, fmt.Sprintf("outages: %q %d: want an operation (%s) and times >= 1", o.Op, o.Times, strings.Join(Operations, ", ")))))
+		if _, ok := api.RouteOf(o.Op); !ok || o.Times < 1 {
+			errs = append(errs, errors.New(fx.where(Pos{}, fmt.Sprintf("outages: %q %d: want an operation (%s) and times >= 1", o.Op, o.Times, strings.Join(operations(), ", ")))))
 		}
 		outages[o.Op] += o.Times
 	}
-	p := &Portal{now: now, rng: rng, sms: sms, set: set, regional: fx.Regional, secret: []byte(DemoSecret), captchaK: []byte(captcha.DemoKey), outages: outages}
+	p := &Portal{clock: now, rng: rng, sms: sms, set: set, regional: fx.Regional, secret: []byte(DemoSecret), captchaK: []byte(captcha.DemoKey), outages: outages}
 	for _, o := range opts {
 		o(p)
 	}
@@ -307,36 +317,84 @@ func (p *Portal) RulesFor(country string) Rules {
 	return p.regional.rules(base, country)
 }
 
-// Operations are the portal's operations, as the protocol names them
-// (api/portal.openapi.yaml's operationIds).
-var Operations = []string{"signInPassword", "signInToken", "newCaptcha", "sendCode", "checkCode",
-	"recordConsent", "connect", "listLicences", "activate", "createAccount", "checkToken"}
+// operations returns the names of the protocol's operations.
+func operations() []string {
+	var ops []string
+	for _, r := range api.Routes() {
+		ops = append(ops, r.Op)
+	}
+	return ops
+}
 
-// update runs fn on the state for the call c, one call at a time (the
-// random source is not safe for concurrent use, and counters must not
-// race). A call made under an idempotency key (engine.NextCallKey: a
-// session's step) is answered once: the same request again under the same
-// key gets the first answer, and fn does not run (calls.go).
-func (p *Portal) update(ctx context.Context, c call, fn func(Tx) error) error {
+// KeyTTL is how long the portal remembers a call made with an idempotency
+// key, and so answers its repeats with the first answer.
+const KeyTTL = 24 * time.Hour
+
+// update runs fn on the state for the operation op, one call at a time
+// (the random source is not safe for concurrent use, and counters must not
+// race), judged at the call's time (api.WithTime) or the portal's clock.
+//
+// A call made with an idempotency key (api.WithIdempotencyKey) is done
+// once: fn's answer, which it leaves in out, is kept under the key in the
+// same transaction as what fn changed, and a repeat of the call — the same
+// operation with the same arguments req — gets it back without fn running
+// again. Another call under a used key fails with api.ErrKeyReused. In
+// process, a session's step keys its calls itself (engine.NextCallKey).
+// Every call made under a key is told to WithCallNotice's function once
+// it is committed: what a session host records as the step's effects.
+func (p *Portal) update(ctx context.Context, op string, req []string, out any, fn func(Tx) error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.outages[c.op] > 0 {
-		p.outages[c.op]--
+	p.at = p.clock()
+	if t, ok := api.TimeOf(ctx); ok {
+		p.at = t
+	}
+	if p.outages[op] > 0 {
+		p.outages[op]--
 		return fmt.Errorf("the portal is down (fixture outage): %w", actions.ErrUnavailable)
 	}
-	if c.op == "" {
+	key, keyed := api.IdempotencyKey(ctx)
+	if !keyed {
+		// In process, a session's step keys its calls itself.
+		key, keyed = engine.NextCallKey(ctx)
+	}
+	if !keyed || op == "" {
 		return p.state.Update(ctx, fn)
 	}
-	key, ok := engine.NextCallKey(ctx)
-	if !ok {
-		return p.state.Update(ctx, fn)
-	}
-	replayed, err := p.once(ctx, key, c, fn)
+	replayed := false
+	err := p.state.Update(ctx, func(tx Tx) error {
+		replayed = false
+		kh, fp := hashOf(key), p.fingerprint(op, req)
+		rec, seen, err := tx.Idempotent(kh)
+		switch {
+		case err != nil:
+			return err
+		case seen && (rec.Op != op || rec.Fingerprint != fp):
+			return api.ErrKeyReused
+		case seen:
+			replayed = true
+			return p.open(rec.Sealed, out)
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		sealed, err := p.seal(out)
+		if err != nil {
+			return err
+		}
+		if err := tx.ForgetIdempotent(p.at.Add(-KeyTTL)); err != nil {
+			return err
+		}
+		return tx.PutIdempotent(IdempotentRecord{KeyHash: kh, Op: op, Fingerprint: fp, Sealed: sealed, At: p.at})
+	})
 	if err == nil && p.onCall != nil {
-		p.onCall(ctx, Call{Key: key, Op: c.op, Replayed: replayed})
+		p.onCall(ctx, Call{Key: key, Op: op, Replayed: replayed})
 	}
 	return err
 }
+
+// now is the time of the call being made.
+func (p *Portal) now() time.Time { return p.at }
 
 // hashOf is how the portal keys what it must not keep in clear: tokens,
 // tickets, codes.
@@ -416,7 +474,7 @@ func (p *Portal) liveToken(tx Tx, tok string) (TokenRecord, AccountRecord, bool,
 // that was authorised before.
 func (p *Portal) TokenSignIn(ctx context.Context, tok string) (actions.SignIn, error) {
 	var out actions.SignIn
-	err := p.update(ctx, call{"signInToken", &out, []string{tok}}, func(tx Tx) error {
+	err := p.update(ctx, api.OpSignInToken, []string{tok}, &out, func(tx Tx) error {
 		_, acc, ok, err := p.liveToken(tx, tok)
 		if err != nil || !ok {
 			return err
@@ -442,7 +500,7 @@ func (p *Portal) TokenSignIn(ctx context.Context, tok string) (actions.SignIn, e
 // country.
 func (p *Portal) PasswordSignIn(ctx context.Context, email, password string, answer actions.CaptchaAnswer) (actions.SignIn, error) {
 	var out actions.SignIn
-	err := p.update(ctx, call{"signInPassword", &out, []string{email, password, answer.ID, answer.Answer}}, func(tx Tx) error {
+	err := p.update(ctx, api.OpSignInPassword, []string{email, password, answer.ID, answer.Answer}, &out, func(tx Tx) error {
 		email := normEmail(email)
 		acc, known, err := tx.Account(email)
 		if err != nil {
@@ -527,7 +585,7 @@ func (p *Portal) liveTicket(tx Tx, id string) (TicketRecord, bool, error) {
 // changed.
 func (p *Portal) SendCode(ctx context.Context, id string) (actions.CodeDelivery, error) {
 	var out actions.CodeDelivery
-	err := p.update(ctx, call{"sendCode", &out, []string{id}}, func(tx Tx) error {
+	err := p.update(ctx, api.OpSendCode, []string{id}, &out, func(tx Tx) error {
 		t, ok, err := p.liveTicket(tx, id)
 		if err != nil || !ok || t.State != TicketNeedsCode {
 			return err
@@ -591,7 +649,7 @@ func (p *Portal) SendCode(ctx context.Context, id string) (actions.CodeDelivery,
 // account, gives CheckBlocked.
 func (p *Portal) CheckCode(ctx context.Context, id, code string) (actions.CodeCheck, error) {
 	out := actions.CodeCheck{Status: actions.CheckBlocked}
-	err := p.update(ctx, call{"checkCode", &out, []string{id, code}}, func(tx Tx) error {
+	err := p.update(ctx, api.OpCheckCode, []string{id, code}, &out, func(tx Tx) error {
 		t, ok, err := p.liveTicket(tx, id)
 		if err != nil || !ok || t.State == TicketBlocked {
 			return err
@@ -658,7 +716,7 @@ func (p *Portal) ticketRefusal(t TicketRecord, ok bool) string {
 // Connected, with the reason.
 func (p *Portal) Connect(ctx context.Context, id string) (actions.Connection, error) {
 	var out actions.Connection
-	err := p.update(ctx, call{"connect", &out, []string{id}}, func(tx Tx) error {
+	err := p.update(ctx, api.OpConnect, []string{id}, &out, func(tx Tx) error {
 		t, ok, err := tx.Ticket(hashOf(id))
 		if err != nil {
 			return err
@@ -694,7 +752,7 @@ func (p *Portal) Connect(ctx context.Context, id string) (actions.Connection, er
 // needs to tell a live connection from a stale or forged one.
 func (p *Portal) CheckToken(ctx context.Context, tok string) (actions.TokenCheck, error) {
 	var out actions.TokenCheck
-	err := p.update(ctx, call{"checkToken", &out, []string{tok}}, func(tx Tx) error {
+	err := p.update(ctx, api.OpCheckToken, nil, nil, func(tx Tx) error {
 		t, acc, ok, err := p.liveToken(tx, tok)
 		if ok {
 			out = actions.TokenCheck{Valid: true, Account: acc.Email, Country: acc.Country, Plan: t.Plan, Licence: t.Licence, Expires: t.Expires}
@@ -720,7 +778,7 @@ func (p *Portal) Remember(c actions.Credential) {
 	if !ok {
 		return
 	}
-	p.update(context.Background(), call{}, func(tx Tx) error {
+	p.update(context.Background(), "", nil, nil, func(tx Tx) error {
 		h := hashOf(c.Token)
 		if _, known, err := tx.Token(h); err != nil || known {
 			return err
@@ -733,22 +791,29 @@ func (p *Portal) Remember(c actions.Credential) {
 }
 
 // NewChallenge hands out a CAPTCHA challenge signed with the portal's
-// CAPTCHA key, for clients that reach the portal over the network.
+// CAPTCHA key; the answer goes with the next PasswordSignIn, which checks
+// the signature and that the challenge was not used before.
 func (p *Portal) NewChallenge(ctx context.Context) (actions.Challenge, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.outages["newCaptcha"] > 0 {
-		p.outages["newCaptcha"]--
-		return actions.Challenge{}, fmt.Errorf("the portal is down (fixture outage): %w", actions.ErrUnavailable)
+	var out actions.Challenge
+	err := p.update(ctx, api.OpNewCaptcha, nil, &out, func(Tx) error {
+		if p.captchas == nil {
+			r := p.captchaR
+			if r == nil {
+				// Split off at the first challenge, so that a portal that
+				// hands out none draws its codes as it always did.
+				r = rand.New(rand.NewPCG(p.rng.Uint64(), p.rng.Uint64()))
+			}
+			p.captchas = captcha.New(r, p.captchaK)
+		}
+		var answer string
+		out, answer = p.captchas.Draw()
+		if p.notice != nil {
+			p.notice(out.ID, answer)
+		}
+		return nil
+	})
+	if err != nil {
+		return actions.Challenge{}, fmt.Errorf("new captcha: %w", err)
 	}
-	if p.captchas == nil {
-		// Made at the first challenge, so that a portal that hands out
-		// none (the in-process one) draws its codes as it always did.
-		p.captchas = captcha.New(rand.New(rand.NewPCG(p.rng.Uint64(), p.rng.Uint64())), captcha.WithKey(p.captchaK))
-	}
-	ch, err := p.captchas.NewChallenge(ctx)
-	if err == nil && p.notice != nil {
-		p.notice(ch.ID, p.captchas.LastAnswer())
-	}
-	return ch, err
+	return out, nil
 }

@@ -9,7 +9,8 @@ import (
 
 // State is where the portal keeps what it must remember: accounts,
 // per-email guards (failures, locks), sign-in tickets, device tokens,
-// codes sent, consents and the CAPTCHA challenges already used. The rules
+// codes sent, consents, the CAPTCHA challenges already used and the calls
+// made under idempotency keys. The rules
 // (Portal) are the same whatever keeps it: NewMemoryState for the
 // in-process portal, package demoportal/sqlite for the server, whose state
 // survives restarts.
@@ -51,11 +52,13 @@ type Tx interface {
 	// UseCaptcha notes that the CAPTCHA challenge id was accepted at at;
 	// fresh is false when it had been before.
 	UseCaptcha(id string, at time.Time) (fresh bool, err error)
-	// Call returns the call answered under the idempotency key whose hash
-	// is key.
-	Call(key string) (CallRecord, bool, error)
-	// PutCall records (or replaces) the call answered under c.Key.
-	PutCall(c CallRecord) error
+	// Idempotent returns the call made under the idempotency key whose
+	// hash is keyHash.
+	Idempotent(keyHash string) (IdempotentRecord, bool, error)
+	// PutIdempotent keeps a call made under an idempotency key.
+	PutIdempotent(r IdempotentRecord) error
+	// ForgetIdempotent forgets the calls made before before.
+	ForgetIdempotent(before time.Time) error
 }
 
 // AccountRecord is an account: from the fixture, or created through the
@@ -120,4 +123,15 @@ type TokenRecord struct {
 type ConsentRecord struct {
 	actions.Consent
 	Ticket string `json:"ticket"`
+}
+
+// IdempotentRecord is a call made under an idempotency key: the hash of
+// the key, the operation, a keyed hash of its arguments, and its answer,
+// sealed (encrypted under the portal's secret).
+type IdempotentRecord struct {
+	KeyHash     string    `json:"key_hash"`
+	Op          string    `json:"op"`
+	Fingerprint string    `json:"fingerprint"`
+	Sealed      []byte    `json:"sealed"`
+	At          time.Time `json:"at"`
 }

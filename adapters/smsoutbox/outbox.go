@@ -10,13 +10,21 @@
 //
 // The code in a text is, by convention, its last run of digits: the demo
 // portal's texts read "Your account portal code is 123456".
+//
+// A portal in another process (tether portal serve) also keeps a journal:
+// a file of JSON lines, one Record per code texted and per CAPTCHA answer
+// the demo portal disclosed, which a scripted run reads for its answers
+// file's {{sms}} and {{captcha}} (Last).
 package smsoutbox
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/tetherflow/tether/actions"
 )
@@ -26,14 +34,79 @@ import (
 type Outbox struct {
 	mu      sync.Mutex
 	w       io.Writer
+	journal io.Writer // nil: none
+	now     func() time.Time
 	last    string
 	byPhone map[string]string
 	count   int
 }
 
+// Option configures New.
+type Option func(*Outbox)
+
+// WithJournal also writes a Record to w, as a JSON line, for every code
+// texted and every CAPTCHA answer noted; now stamps them.
+func WithJournal(w io.Writer, now func() time.Time) Option {
+	return func(o *Outbox) { o.journal, o.now = w, now }
+}
+
 // New returns an outbox writing one line per text to w.
-func New(w io.Writer) *Outbox {
-	return &Outbox{w: w, byPhone: make(map[string]string)}
+func New(w io.Writer, opts ...Option) *Outbox {
+	o := &Outbox{w: w, byPhone: make(map[string]string)}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
+}
+
+// Record is one line of a journal.
+type Record struct {
+	Kind   string    `json:"kind"`             // "sms" or "captcha"
+	Phone  string    `json:"phone,omitempty"`  // sms: the phone, masked
+	Code   string    `json:"code,omitempty"`   // sms: the code texted
+	ID     string    `json:"id,omitempty"`     // captcha: the challenge
+	Answer string    `json:"answer,omitempty"` // captcha: its answer
+	At     time.Time `json:"at"`
+}
+
+// The kinds of Record.
+const (
+	KindSMS     = "sms"
+	KindCaptcha = "captcha"
+)
+
+// record writes r to the journal; the caller holds o.mu.
+func (o *Outbox) record(r Record) error {
+	if o.journal == nil {
+		return nil
+	}
+	r.At = o.now().UTC()
+	b, _ := json.Marshal(r)
+	_, err := o.journal.Write(append(b, '\n'))
+	return err
+}
+
+// NoteCaptcha writes the answer to the CAPTCHA challenge id to the
+// journal, for a scripted run's {{captcha}}: the demo portal's notice
+// (demoportal.WithCaptchaNotice).
+func (o *Outbox) NoteCaptcha(id, answer string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.record(Record{Kind: KindCaptcha, ID: id, Answer: answer})
+}
+
+// Last returns the last record of kind in the journal r.
+func Last(r io.Reader, kind string) (Record, bool, error) {
+	var last Record
+	found := false
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		var rec Record
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Kind == kind {
+			last, found = rec, true
+		}
+	}
+	return last, found, sc.Err()
 }
 
 // Send "sends" text to phone: it writes
@@ -49,12 +122,16 @@ func (o *Outbox) Send(ctx context.Context, phone, text string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.count++
-	if code := Code(text); code != "" {
+	code := Code(text)
+	if code != "" {
 		o.last = code
 		o.byPhone[phone] = code
 	}
 	if _, err := fmt.Fprintf(o.w, "demo SMS to %s: %s\n", actions.MaskPhone(phone), text); err != nil {
 		return fmt.Errorf("demo SMS: %w", err)
+	}
+	if err := o.record(Record{Kind: KindSMS, Phone: actions.MaskPhone(phone), Code: code}); err != nil {
+		return fmt.Errorf("demo SMS journal: %w", err)
 	}
 	return nil
 }

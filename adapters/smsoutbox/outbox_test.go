@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 type failingWriter struct{}
@@ -73,5 +74,31 @@ func TestSendErrors(t *testing.T) {
 	}
 	if out.Len() != 0 {
 		t.Errorf("cancelled Send wrote %q", out.String())
+	}
+}
+
+// The journal holds a line per code texted and per CAPTCHA answer, which
+// Last finds again; the phone is masked.
+func TestJournal(t *testing.T) {
+	var shown, journal strings.Builder
+	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	o := New(&shown, WithJournal(&journal, func() time.Time { return at }))
+	ctx := context.Background()
+	o.Send(ctx, "+49 151 2345 1234", "Your account portal code is 111111")
+	o.NoteCaptcha("cap-1.sig", "12")
+	o.Send(ctx, "+49 151 2345 1234", "Your account portal code is 222222")
+	sms, ok, err := Last(strings.NewReader(journal.String()), KindSMS)
+	if err != nil || !ok || sms.Code != "222222" || sms.Phone != "+49 *** *** 12 34" || !sms.At.Equal(at) {
+		t.Errorf("Last(sms) = %+v, %v, %v, want the second code to the masked phone", sms, ok, err)
+	}
+	c, ok, _ := Last(strings.NewReader(journal.String()), KindCaptcha)
+	if !ok || c.ID != "cap-1.sig" || c.Answer != "12" {
+		t.Errorf("Last(captcha) = %+v, %v", c, ok)
+	}
+	if strings.Contains(journal.String(), "2345 1234") {
+		t.Errorf("the journal holds the phone in clear:\n%s", journal.String())
+	}
+	if _, ok, _ := Last(strings.NewReader("not json\n"), KindSMS); ok {
+		t.Error("Last found a record in a line that is not one")
 	}
 }

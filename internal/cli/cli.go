@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-
-	"github.com/tetherflow/tether/engine"
 )
 
 // Exit codes Main returns.
@@ -55,12 +53,8 @@ type Env struct {
 
 	commands []*Command // the command table, for help
 
-	// dir, when set, is the directory relative paths are taken from
-	// (cover runs a script's commands in the script's own directory).
+	// dir, when set, is the directory relative paths are taken from.
 	dir string
-	// observe, when set, is given every session's event log when the
-	// session stops, with the region it ran under (cover collects them).
-	observe func(region string, fl *engine.Flow, log []engine.Entry)
 }
 
 // path resolves a path given on the command line.

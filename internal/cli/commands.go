@@ -7,6 +7,7 @@ var commands = []*Command{
 	serveCommand,
 	statusCommand,
 	disconnectCommand,
+	portalCommand,
 	coverCommand,
 	validateCommand,
 	graphCommand,

@@ -5,7 +5,7 @@ import (
 	"flag"
 	"slices"
 
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/explore"
 )
 
 var graphCommand = &Command{
@@ -25,15 +25,15 @@ their outcome and whether it counts as success.
 
 If the flow has errors, graph reports them as validate does and exits 1.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
-		format := fs.String("format", string(engine.Mermaid), "diagram `language`: mermaid or dot")
+		format := fs.String("format", string(explore.Mermaid), "diagram `language`: mermaid or dot")
 		return func(ctx context.Context, env *Env, args []string) error {
-			return runGraph(env, engine.GraphFormat(*format), args)
+			return runGraph(env, explore.GraphFormat(*format), args)
 		}
 	},
 }
 
-func runGraph(env *Env, format engine.GraphFormat, args []string) error {
-	if !slices.Contains(engine.GraphFormats(), format) {
+func runGraph(env *Env, format explore.GraphFormat, args []string) error {
+	if !slices.Contains(explore.GraphFormats(), format) {
 		return usagef("unknown format %q (want mermaid or dot)", format)
 	}
 	if len(args) != 1 {
@@ -44,5 +44,5 @@ func runGraph(env *Env, format engine.GraphFormat, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.Flow.Graph(env.Stdout, format)
+	return explore.Graph(env.Stdout, c.Flow, format)
 }

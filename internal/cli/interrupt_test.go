@@ -16,18 +16,7 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/credstore"
-	"github.com/tetherflow/tether/internal/cli"
 )
-
-// TestMain lets the test binary be the tether command: with
-// TETHER_TEST_MAIN=1 it runs cli.Main on its arguments, so that tests can
-// signal a real tether process.
-func TestMain(m *testing.M) {
-	if os.Getenv("TETHER_TEST_MAIN") == "1" {
-		os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
 
 // Ctrl-C at a prompt: the run cancels its session, says so on its last
 // line, exits 130, leaves the transcript of what happened (never an empty

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/explore"
 )
 
 var pathsCommand = &Command{
@@ -42,8 +43,8 @@ scripts is the one given here. See docs/paths.md.`,
 		o := &pathsOptions{}
 		fs.StringVar(&o.region, "region", "", "country (ISO 3166-1 alpha-2) whose regional policy applies")
 		fs.StringVar(&o.regions, "regions", "", "directory of regional policy overlays (default: regions/ next to the flow)")
-		fs.IntVar(&o.maxVisits, "max-visits", engine.DefaultMaxVisits, "cut a path that would decide at one state more than `N` times")
-		fs.IntVar(&o.maxPaths, "max-paths", engine.DefaultMaxPaths, "stop after `N` paths")
+		fs.IntVar(&o.maxVisits, "max-visits", explore.DefaultMaxVisits, "cut a path that would decide at one state more than `N` times")
+		fs.IntVar(&o.maxPaths, "max-paths", explore.DefaultMaxPaths, "stop after `N` paths")
 		fs.StringVar(&o.write, "write", "", "write a replay testscript for every path that ends into `dir`")
 		fs.BoolVar(&o.dedup, "dedup", false, "end a path where an earlier path already was in the same configuration (then loops need no tight --max-visits)")
 		fs.BoolVar(&o.cover, "cover", false, "with --write, write only paths that together take every branch the listed paths take")
@@ -71,7 +72,7 @@ func (o *pathsOptions) run(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	fl, region := c.Flow, regionHeader(c)
-	set, err := fl.Paths(ctx, engine.PathOptions{MaxVisits: o.maxVisits, MaxPaths: o.maxPaths, Dedup: o.dedup})
+	set, err := explore.Paths(ctx, fl, explore.PathOptions{MaxVisits: o.maxVisits, MaxPaths: o.maxPaths, Dedup: o.dedup})
 	if err != nil {
 		return err
 	}
@@ -87,7 +88,7 @@ func (o *pathsOptions) run(ctx context.Context, env *Env, args []string) error {
 }
 
 // pathLine is a path's decisions, joined, and how it ends.
-func pathLine(root string, p *engine.Path) string {
+func pathLine(root string, p *explore.Path) string {
 	parts := make([]string, 0, len(p.Steps)+2)
 	for _, st := range p.Steps {
 		parts = append(parts, st.Format(root))
@@ -95,14 +96,14 @@ func pathLine(root string, p *engine.Path) string {
 	return strings.Join(append(parts, "->", pathEnd(root, p)), " ")
 }
 
-func pathEnd(root string, p *engine.Path) string {
-	at := strings.TrimSuffix(engine.PathStep{Flow: p.Flow, State: p.State}.Format(root), ":")
+func pathEnd(root string, p *explore.Path) string {
+	at := strings.TrimSuffix(explore.PathStep{Flow: p.Flow, State: p.State}.Format(root), ":")
 	switch p.End {
-	case engine.EndCut:
+	case explore.EndCut:
 		return "cut at " + at + " (--max-visits)"
-	case engine.EndLoop:
+	case explore.EndLoop:
 		return "back at " + at
-	case engine.EndError:
+	case explore.EndError:
 		return "error: " + p.Err.Error()
 	}
 	return p.Outcome.Name
@@ -111,11 +112,11 @@ func pathEnd(root string, p *engine.Path) string {
 // writeScripts writes one replay testscript per path that ends, each with
 // its path file and its golden transcript, produced by the same code as
 // tether replay.
-func (o *pathsOptions) writeScripts(ctx context.Context, env *Env, path string, fl *engine.Flow, region string, set *engine.PathSet) error {
+func (o *pathsOptions) writeScripts(ctx context.Context, env *Env, path string, fl *engine.Flow, region string, set *explore.PathSet) error {
 	if err := os.MkdirAll(o.write, 0o777); err != nil {
 		return err
 	}
-	start, err := time.Parse(time.RFC3339, engine.DefaultPathStart)
+	start, err := time.Parse(time.RFC3339, explore.DefaultPathStart)
 	if err != nil {
 		return err
 	}
@@ -140,17 +141,17 @@ func (o *pathsOptions) writeScripts(ctx context.Context, env *Env, path string, 
 	}
 	width := max(3, len(fmt.Sprint(len(set.Paths))))
 	written := 0
-	var replayable []engine.Path
+	var replayable []explore.Path
 	var index []int
 	for i, p := range set.Paths {
-		if (p.End == engine.EndCut || p.End == engine.EndLoop) && !p.Waiting {
+		if (p.End == explore.EndCut || p.End == explore.EndLoop) && !p.Waiting {
 			continue // stopped inside a step: a replay cannot stop there
 		}
 		replayable, index = append(replayable, p), append(index, i)
 	}
 	if o.cover {
 		var picked []int
-		for _, k := range engine.CoveringPaths(replayable) {
+		for _, k := range explore.CoveringPaths(replayable) {
 			picked = append(picked, index[k])
 		}
 		index = picked
@@ -158,10 +159,7 @@ func (o *pathsOptions) writeScripts(ctx context.Context, env *Env, path string, 
 	for _, i := range index {
 		p := set.Paths[i]
 		var transcript bytes.Buffer
-		pf := &pathFile{steps: p.Steps}
-		if p.Waiting {
-			pf.wait = &engine.PathStep{Flow: p.Flow, State: p.State}
-		}
+		pf := p.File()
 		if err := replayPath(ctx, &Env{Stdout: &transcript}, fl, region, "", pf, start); err != nil {
 			return fmt.Errorf("path %d does not replay: %w", i+1, err)
 		}
@@ -172,10 +170,10 @@ func (o *pathsOptions) writeScripts(ctx context.Context, env *Env, path string, 
 
 exec tether replay %s --path path.yaml%s --clock %s
 cmp stdout transcript
-`, i+1, fl.Name(), regionName(o.region), pathLine(fl.Name(), &p), flowArg, regionArgs, engine.DefaultPathStart)
+`, i+1, fl.Name(), regionName(o.region), pathLine(fl.Name(), &p), flowArg, regionArgs, explore.DefaultPathStart)
 		var ar bytes.Buffer
 		ar.WriteString(comment)
-		fmt.Fprintf(&ar, "\n-- path.yaml --\n%s-- transcript --\n%s", formatPath(fl.Name(), &p), transcript.Bytes())
+		fmt.Fprintf(&ar, "\n-- path.yaml --\n%s-- transcript --\n%s", pf.Format(fl.Name()), transcript.Bytes())
 		name := fmt.Sprintf("replay-%s-%s-%0*d.txtar", fl.Name(), tag, width, i+1)
 		if err := os.WriteFile(filepath.Join(o.write, name), ar.Bytes(), 0o666); err != nil {
 			return err

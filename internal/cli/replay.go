@@ -1,19 +1,16 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/explore"
 )
 
 var replayCommand = &Command{
@@ -47,7 +44,7 @@ path file errors.`,
 		fs.StringVar(&o.path, "path", "", "the path `file` to replay (required)")
 		fs.StringVar(&o.region, "region", "", "country (ISO 3166-1 alpha-2) whose regional policy applies")
 		fs.StringVar(&o.regions, "regions", "", "directory of regional policy overlays (default: regions/ next to the flow)")
-		fs.StringVar(&o.clock, "clock", engine.DefaultPathStart, "the session clock's start, an RFC 3339 `time`")
+		fs.StringVar(&o.clock, "clock", explore.DefaultPathStart, "the session clock's start, an RFC 3339 `time`")
 		return o.run
 	},
 }
@@ -65,13 +62,13 @@ func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error 
 	}
 	start, err := time.Parse(time.RFC3339, o.clock)
 	if err != nil {
-		return usagef("--clock: %q is not an RFC 3339 time (like %s)", o.clock, engine.DefaultPathStart)
+		return usagef("--clock: %q is not an RFC 3339 time (like %s)", o.clock, explore.DefaultPathStart)
 	}
 	data, err := os.ReadFile(env.path(o.path))
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	pf, err := parsePath(o.path, data)
+	pf, err := explore.ParsePathFile(o.path, data)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -85,18 +82,18 @@ func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error 
 // replayPath replays steps and writes the transcript, with run's header,
 // and the result line to env.Stdout. A path that does not fit is an
 // exitError 1, after the transcript as far as it fitted.
-func replayPath(ctx context.Context, env *Env, fl *engine.Flow, region, regionName string, pf *pathFile, start time.Time) error {
+func replayPath(ctx context.Context, env *Env, fl *engine.Flow, region, regionName string, pf *explore.PathFile, start time.Time) error {
 	w := env.Stdout
 	fmt.Fprintf(w, "# flow %s: %s\n# region %s\n", fl.Name(), fl.Title(), region)
-	s, err := fl.Replay(ctx, pf.steps, start)
+	s, err := explore.Replay(ctx, fl, pf.Steps, start)
 	if s == nil {
 		return err
 	}
 	log := s.Log()
-	if env.observe != nil {
-		env.observe(regionName, fl, log)
+	if err := env.recordSession(regionName, fl, log); err != nil {
+		return err
 	}
-	var div *engine.DivergedError
+	var div *explore.DivergedError
 	if errors.As(err, &div) {
 		engine.WriteTranscript(w, log[:div.LogLen])
 		return &exitError{code: exitFail, err: fmt.Errorf("%s: the path does not fit the flow: %w", fl.Name(), err)}
@@ -104,16 +101,16 @@ func replayPath(ctx context.Context, env *Env, fl *engine.Flow, region, regionNa
 	engine.WriteTranscript(w, log)
 	if err == nil && !s.Done() {
 		cur := s.Current()
-		at := engine.PathStep{Flow: cur.Flow, State: cur.State}
-		if pf.wait == nil || pf.wait.State != cur.State || (pf.wait.Flow != "" && pf.wait.Flow != cur.Flow) {
+		at := explore.PathStep{Flow: cur.Flow, State: cur.State}
+		if pf.Wait == nil || pf.Wait.State != cur.State || (pf.Wait.Flow != "" && pf.Wait.Flow != cur.Flow) {
 			return &exitError{code: exitFail, err: fmt.Errorf("%s: the path does not fit the flow: step %d: the path has no more steps but the session waits at %s",
-				fl.Name(), len(pf.steps)+1, strings.TrimSuffix(at.Format(fl.Name()), ":"))}
+				fl.Name(), len(pf.Steps)+1, strings.TrimSuffix(at.Format(fl.Name()), ":"))}
 		}
 		fmt.Fprintf(w, "waiting at %s\n", strings.TrimSuffix(at.Format(fl.Name()), ":"))
 		return nil
 	}
-	if pf.wait != nil {
-		return &exitError{code: exitFail, err: fmt.Errorf("%s: the path does not fit the flow: the session ended, but the path waits at %s", fl.Name(), pf.wait.State)}
+	if pf.Wait != nil {
+		return &exitError{code: exitFail, err: fmt.Errorf("%s: the path does not fit the flow: the session ended, but the path waits at %s", fl.Name(), pf.Wait.State)}
 	}
 	switch {
 	case err != nil:
@@ -124,97 +121,4 @@ func replayPath(ctx context.Context, env *Env, fl *engine.Flow, region, regionNa
 		fmt.Fprintln(w, resultLine(s.Current().Outcome))
 	}
 	return nil
-}
-
-// pathItem is one decision of a path file.
-type pathItem struct {
-	Flow    string  `yaml:"flow,omitempty"`
-	State   string  `yaml:"state"`
-	Outcome *string `yaml:"outcome,omitempty"`
-	Choice  *string `yaml:"choice,omitempty"`
-	Timer   *string `yaml:"timer,omitempty"`
-	Pause   *string `yaml:"pause,omitempty"`
-	Wait    bool    `yaml:"wait,omitempty"`
-}
-
-// pathFile is a parsed path file: its decisions, and the state the path
-// stops at with the session waiting (a loop or cut path), if it says so.
-type pathFile struct {
-	steps []engine.PathStep
-	wait  *engine.PathStep // Flow and State only
-}
-
-// parsePath reads a path file: a YAML list of {state, outcome|choice|timer},
-// the last of which may be {state, wait: true}.
-func parsePath(name string, data []byte) (*pathFile, error) {
-	var items []pathItem
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&items); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %v", name, err)
-	}
-	pf := &pathFile{}
-	if n := len(items); n > 0 && items[n-1].Wait {
-		last := items[n-1]
-		if last.Outcome != nil || last.Choice != nil || last.Timer != nil || last.Pause != nil || last.State == "" {
-			return nil, fmt.Errorf("%s: step %d: want {state: NAME, wait: true} alone", name, n)
-		}
-		pf.wait = &engine.PathStep{Flow: last.Flow, State: last.State}
-		items = items[:n-1]
-	}
-	steps := make([]engine.PathStep, len(items))
-	for i, it := range items {
-		st := engine.PathStep{Flow: it.Flow, State: it.State}
-		n := 0
-		for _, k := range []struct {
-			kind engine.StepKind
-			name *string
-		}{{engine.StepOutcome, it.Outcome}, {engine.StepChoice, it.Choice}, {engine.StepTimer, it.Timer}, {engine.StepPause, it.Pause}} {
-			if k.name != nil {
-				st.Kind, st.Name = k.kind, *k.name
-				n++
-			}
-		}
-		if it.State == "" || n != 1 || it.Wait {
-			return nil, fmt.Errorf("%s: step %d: want {state: NAME} with one of outcome:, choice:, timer: or pause: (or wait: true, last)", name, i+1)
-		}
-		steps[i] = st
-	}
-	pf.steps = steps
-	return pf, nil
-}
-
-// formatPath writes a path as a path file, one flow-style mapping a line.
-func formatPath(root string, p *engine.Path) []byte {
-	steps := p.Steps
-	var b strings.Builder
-	for _, st := range steps {
-		b.WriteString("- {")
-		if st.Flow != "" && st.Flow != root {
-			b.WriteString("flow: " + yamlScalar(st.Flow) + ", ")
-		}
-		fmt.Fprintf(&b, "state: %s, %s: %s}\n", yamlScalar(st.State), st.Kind, yamlScalar(st.Name))
-	}
-	if p.Waiting {
-		b.WriteString("- {")
-		if p.Flow != root {
-			b.WriteString("flow: " + yamlScalar(p.Flow) + ", ")
-		}
-		fmt.Fprintf(&b, "state: %s, wait: true}\n", yamlScalar(p.State))
-	}
-	return []byte(b.String())
-}
-
-// yamlScalar quotes s where YAML's flow style needs it.
-func yamlScalar(s string) string {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Value: s}
-	out, err := yaml.Marshal(n)
-	if err != nil {
-		return fmt.Sprintf("%q", s)
-	}
-	v := strings.TrimSuffix(string(out), "\n")
-	if strings.ContainsAny(v, "{}[],") && !strings.HasPrefix(v, "'") && !strings.HasPrefix(v, "\"") {
-		return fmt.Sprintf("%q", s)
-	}
-	return v
 }

@@ -35,12 +35,20 @@ const defaultCredentials = credstore.DefaultPath
 var runCommand = &Command{
 	Name:  "run",
 	Args:  "FLOW [flags]",
-	Short: "run a flow on the embedded demo portal",
+	Short: "run a flow on the embedded demo portal, or a portal over HTTP",
 	Long: `
 Run checks the flow FILE and runs it as a client application would, against
 the demo portal embedded in tether (accounts, licences and tokens from the
 fixture flows/demo/portal.yaml), asking its prompts at the terminal or
-answering them from an answers file (see docs/answers.md). On a terminal
+answering them from an answers file (see docs/answers.md).
+
+With --portal URL it reaches the portal over HTTP instead (the protocol of
+docs/portal-protocol.md; tether portal serve runs the demo portal so):
+https:// with the system's roots, or --portal-ca FILE's; http:// only to
+this machine. An answers file's {{sms}} and {{captcha}} then come from the
+journal the portal keeps with --outbox FILE, which run reads with the same
+flag. When the portal cannot be reached, the flow says so and offers to try
+again. On a terminal
 the prompts are forms (menus, masked passwords and codes); with --plain, or
 when stdin is not a terminal, they are plain line prompts.
 
@@ -75,6 +83,9 @@ input ended), 130 when it was interrupted.`,
 		fs.BoolVar(&o.reconnect, "reconnect", false, "run the flow even when this device is connected already")
 		fs.StringVar(&o.server, "server", "", "drive a session of the flow named FLOW on the tether serve at this `URL` (remote.go)")
 		fs.StringVar(&o.device, "device", "", "with --server: the device `id` to connect (default: one the server makes up)")
+		fs.StringVar(&o.portal, "portal", "", "reach the portal over HTTP at this `URL` instead of the embedded demo portal")
+		fs.StringVar(&o.portalCA, "portal-ca", "", "with --portal: trust only the CA certificates in this PEM `file`")
+		fs.StringVar(&o.outbox, "outbox", "", "with --portal: the portal's journal `file` (portal serve --outbox), for {{sms}} and {{captcha}}")
 		return o.run
 	},
 }
@@ -88,6 +99,7 @@ type runOptions struct {
 	otherApp                                       string
 	plain, reconnect                               bool
 	server, device                                 string
+	portal, portalCA, outbox                       string
 }
 
 func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -104,6 +116,9 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if (o.portalCA != "" || o.outbox != "") && o.portal == "" {
+		return usagef("--portal-ca and --outbox go with --portal")
+	}
 	var fx demoportal.Fixture
 	src := flowSource{regions: o.regions, fixturePath: o.fixture, fixture: func(path string) (err error) {
 		fx, err = demoportal.LoadFixture(path)
@@ -114,7 +129,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if cat.Fixture() == "" {
+	if cat.Fixture() == "" && (o.portal == "" || o.otherApp != "") {
 		return &exitError{code: exitUsage, err: fmt.Errorf("no demo portal fixture: want demo/portal.yaml next to %s, or --portal-fixture", path)}
 	}
 	seed := o.seed
@@ -122,7 +137,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		seed = rand.Uint64()
 	}
 	device := env.path(o.credentials)
-	world, err := demo.New(fx, demo.Options{Now: now, Seed: seed, SMS: env.Stderr, Store: credstore.New})
+	world, err := o.world(env, fx, now, clock, seed)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -141,7 +156,11 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		return fileErrors(env, err)
 	}
 	defer restore()
-	if o.answers == "" {
+	switch {
+	case o.answers != "":
+	case o.portal != "":
+		fmt.Fprintf(env.Stderr, "portal: %s\n", o.portal)
+	default:
 		fmt.Fprintf(env.Stderr, "demo portal: its accounts and their passwords are in %s (see docs/portal-fixture.md); SMS codes appear here\n", cat.Fixture())
 	}
 	out, err := newRunOutput(env, o, c)
@@ -151,7 +170,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	defer out.close()
 	// Only once everything checked out does the run write to the device.
 	if o.otherApp != "" {
-		if err := world.SaveOtherApp(ctx, device, o.otherApp); err != nil {
+		if err := saveOtherApp(ctx, fx, device, o.otherApp); err != nil {
 			code := exitUnfinished // the store could not be written
 			if errors.Is(err, demo.ErrNoSuchApp) {
 				code = exitUsage
@@ -192,7 +211,7 @@ func (o *runOptions) sessionClock() (func() time.Time, *fakeClock, error) {
 // the person at the terminal. restore puts the terminal back as it was
 // (echo on), however the run ends: Ctrl-C may come while a password is
 // read without echo.
-func (o *runOptions) driver(env *Env, world *demo.World) (d host.Driver, restore func(), err error) {
+func (o *runOptions) driver(env *Env, world runWorld) (d host.Driver, restore func(), err error) {
 	restore = func() {}
 	if o.answers != "" {
 		list, err := answers.Load(env.path(o.answers))

@@ -111,7 +111,7 @@ func (l *runLoop) cancel(ctx context.Context, v *host.View) error {
 type runOutput struct {
 	env    *Env
 	c      *catalog.Compiled
-	all    []engine.Entry // the whole log, for env.observe
+	all    []engine.Entry // the whole log, for tether cover (recordSession)
 	json   bool
 	shown  io.Writer // where the transcript goes on stdout
 	file   *os.File
@@ -148,7 +148,7 @@ func (out *runOutput) toFile(write func(io.Writer) error) {
 
 // entries prints log entries as the step appended them.
 func (out *runOutput) entries(entries []engine.Entry) {
-	if out.env.observe != nil {
+	if out.env.Getenv != nil && out.env.Getenv(coverLogEnv) != "" {
 		out.all = append(out.all, entries...)
 	}
 	if out.json {
@@ -162,8 +162,8 @@ func (out *runOutput) entries(entries []engine.Entry) {
 // finish prints the result line (for an outcome), closes the transcript
 // file and returns err, or the error writing the file.
 func (out *runOutput) finish(o *engine.Outcome, err error) error {
-	if out.env.observe != nil {
-		out.env.observe(out.c.Region.Name, out.c.Flow, out.all)
+	if rerr := out.env.recordSession(out.c.Region.Name, out.c.Flow, out.all); rerr != nil && err == nil {
+		err = &exitError{code: exitUnfinished, err: rerr}
 	}
 	if o != nil {
 		line := resultLine(o)

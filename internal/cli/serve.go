@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -24,11 +25,13 @@ import (
 	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/adapters/portalhttp"
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/adapters/sessions/postgres"
 	"github.com/tetherflow/tether/adapters/sessions/sqlite"
 	"github.com/tetherflow/tether/adapters/web"
 	"github.com/tetherflow/tether/catalog"
+	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -53,7 +56,9 @@ The portal is the embedded demo portal (accounts in DIR/demo/portal.yaml,
 docs/portal-fixture.md), its state kept in --data so that a restarted
 server goes on with its sessions' sign-ins. Its SMS gateway prints the
 texts it "sends" on stdout, as the phones would show them; the log (JSON
-lines, secrets redacted) goes to stderr.
+lines, secrets redacted) goes to stderr. With --portal URL the sessions
+reach the portal over HTTP instead (tether portal serve, or a vendor's;
+docs/portal-protocol.md), and several servers can share it.
 
 A device is what a client names in POST /v1/sessions: an id it keeps for
 the device it runs on. The server keeps each device's saved connection
@@ -66,6 +71,7 @@ connection is taken, steps in flight are saved and answered, then it exits.`,
 		fs.StringVar(&o.flows, "flows", "flows", "the flows `directory`")
 		fs.StringVar(&o.store, "store", "sqlite:tether.db", "the session store `URL`: sqlite:PATH, postgres://..., memory:")
 		fs.StringVar(&o.portal, "portal", "", "the account portal's `URL` (default: the embedded demo portal)")
+		fs.StringVar(&o.portalCA, "portal-ca", "", "with --portal: trust only the CA certificates in this PEM `file`")
 		fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "the `address` to listen on")
 		fs.StringVar(&o.data, "data", ".tether-server", "`directory` of the devices' saved connections and the demo portal's state")
 		fs.DurationVar(&o.idle, "idle-timeout", 30*time.Minute, "how long a session lives without a step")
@@ -82,7 +88,7 @@ connection is taken, steps in flight are saved and answered, then it exits.`,
 
 type serveOptions struct {
 	flows, store, portal, addr, data string
-	webRegion                        string
+	portalCA, webRegion              string
 	idle, timers, grace              time.Duration
 	createRate, answerRate           float64
 	batch                            int
@@ -92,9 +98,6 @@ type serveOptions struct {
 func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	if len(args) != 0 {
 		return usagef("serve takes no arguments")
-	}
-	if o.portal != "" {
-		return usagef("--portal: this build has no HTTP portal client yet; leave --portal out to use the embedded demo portal")
 	}
 	if o.idle <= 0 || o.timers <= 0 || o.grace <= 0 || o.batch <= 0 {
 		return usagef("--idle-timeout, --timer-interval, --timer-batch and --shutdown-timeout must be positive")
@@ -118,21 +121,12 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	}
 	defer store.Close()
 	data := env.path(o.data)
-	phone := &lockedWriter{w: env.Stdout}
-	state, err := demoportal.OpenFileState(filepath.Join(data, "portal.json"), time.Now, func(m demoportal.Message) {
-		fmt.Fprintf(phone, "demo SMS to %s: %s\n", actions.MaskPhone(m.Phone), m.Text)
-	})
+	actionsFor, err := o.serveActions(env, fx, data)
 	if err != nil {
-		return &exitError{code: exitFail, err: err}
-	}
-	// A seed of its own each start: a restarted portal must not hand out
-	// the tickets it handed out before.
-	world, err := demo.New(fx, demo.Options{Seed: rand.Uint64(), State: state, Gateway: state.SMS(), Store: deviceStores(filepath.Join(data, "devices"))})
-	if err != nil {
-		return &exitError{code: exitFail, err: err}
+		return err
 	}
 	metrics := httpapi.NewMetrics()
-	h, err := host.New(host.Config{Catalog: cat, Store: store, Actions: world.Actions, IdleTimeout: o.idle, Secrets: true, Observe: metrics.Observe})
+	h, err := host.New(host.Config{Catalog: cat, Store: store, Actions: actionsFor, IdleTimeout: o.idle, Secrets: true, Observe: metrics.Observe})
 	if err != nil {
 		return err
 	}
@@ -192,6 +186,48 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 		return &exitError{code: exitFail, err: serveErr}
 	}
 	return nil
+}
+
+// serveActions returns how a session's actions are bound to its device:
+// over HTTP to the portal at --portal, or to the embedded demo portal,
+// its state kept in data so that a restarted server's portal remembers
+// what it did. Devices' saved connections are kept in data either way.
+func (o *serveOptions) serveActions(env *Env, fx demoportal.Fixture, data string) (func(context.Context, string) (*engine.Registry, error), error) {
+	stores := deviceStores(filepath.Join(data, "devices"))
+	if o.portal != "" {
+		popts := portalhttp.Options{}
+		if o.portalCA != "" {
+			ca, err := os.ReadFile(env.path(o.portalCA))
+			if err != nil {
+				return nil, &exitError{code: exitUsage, err: fmt.Errorf("--portal-ca: %w", err)}
+			}
+			popts.CA = ca
+		}
+		c, err := portalhttp.New(o.portal, popts)
+		if err != nil {
+			return nil, usagef("--portal: %v", err)
+		}
+		return func(ctx context.Context, device string) (*engine.Registry, error) {
+			return actions.Registry(actions.Ports{
+				Portal: c, Licences: c, Accounts: c, Consent: c, Captcha: c,
+				Credentials: stores(device), Now: time.Now,
+			})
+		}, nil
+	}
+	phone := &lockedWriter{w: env.Stdout}
+	state, err := demoportal.OpenFileState(filepath.Join(data, "portal.json"), time.Now, func(m demoportal.Message) {
+		fmt.Fprintf(phone, "demo SMS to %s: %s\n", actions.MaskPhone(m.Phone), m.Text)
+	})
+	if err != nil {
+		return nil, &exitError{code: exitFail, err: err}
+	}
+	// A seed of its own each start: a restarted portal must not hand out
+	// the tickets it handed out before.
+	world, err := demo.New(fx, demo.Options{Seed: rand.Uint64(), State: state, Gateway: state.SMS(), Store: stores})
+	if err != nil {
+		return nil, &exitError{code: exitFail, err: err}
+	}
+	return world.Actions, nil
 }
 
 // limit is a rate flag as a limit: 0 is none.

@@ -2,43 +2,154 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/credstore"
+	"github.com/tetherflow/tether/adapters/demoportal"
+	"github.com/tetherflow/tether/adapters/portalhttp"
+	"github.com/tetherflow/tether/adapters/smsoutbox"
 )
 
 var statusCommand = &Command{
 	Name:  "status",
-	Args:  "[--credentials FILE]",
+	Args:  "[--credentials FILE] [--portal URL [--portal-ca FILE] | --offline]",
 	Short: "report whether this device is connected",
 	Long: `
-Status reads the device credential store and reports the account this
-device is connected to, with its plan and licence:
+Status reads the device credential store and asks the portal whether it
+still accepts the saved connection's token: the embedded demo portal (its
+fixture, --portal-fixture, is flows/demo/portal.yaml unless said
+otherwise), or with --portal URL a portal over HTTP. It prints the
+account this device is connected to, with its plan and licence, and says
+how it knows:
 
-	connected: family@example.com, plan Family, licence fam-1
+	connected: family@example.com, plan Family, licence LIC-FAM-F (confirmed by the demo portal)
+	connected: family@example.com, plan Family, licence LIC-FAM-F (confirmed by the portal at https://portal.example.com)
+	connected: family@example.com, plan Family, licence LIC-FAM-F (local store only: --offline)
+	connected: family@example.com, plan Family, licence LIC-FAM-F (local store only: the portal at https://portal.example.com can't be reached)
 
 The application does not operate while the device is not connected: status
-then prints "not connected" and exits 1.`,
+then prints "not connected" — with the reason when the portal refused the
+token (expired, revoked, or never issued) — and exits 1. With --offline the
+local store alone decides.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
-		path := fs.String("credentials", defaultCredentials, "device credential store `file`")
-		return func(ctx context.Context, env *Env, args []string) error {
-			if len(args) != 0 {
-				return usagef("status takes no arguments")
-			}
-			st, ok, err := credstore.New(*path).Status(ctx, actions.DefaultApp)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				fmt.Fprintln(env.Stdout, "not connected")
-				return &exitError{code: exitFail}
-			}
-			fmt.Fprintln(env.Stdout, "connected: "+statusLine(st))
-			return nil
-		}
+		o := &statusOptions{}
+		fs.StringVar(&o.credentials, "credentials", defaultCredentials, "device credential store `file`")
+		fs.BoolVar(&o.offline, "offline", false, "read the local store only; do not ask the portal")
+		fs.StringVar(&o.portal, "portal", "", "ask the portal at this `URL` instead of the embedded demo portal")
+		fs.StringVar(&o.portalCA, "portal-ca", "", "with --portal: trust only the CA certificates in this PEM `file`")
+		fs.StringVar(&o.fixture, "portal-fixture", "flows/demo/portal.yaml", "the embedded demo portal's fixture `file`")
+		fs.StringVar(&o.clock, "clock", "", "judge the token at this RFC 3339 `time` instead of now (scripts)")
+		return o.run
 	},
+}
+
+type statusOptions struct {
+	credentials, portal, portalCA, fixture, clock string
+	offline                                       bool
+}
+
+// tokenChecker is what status asks: a portal's token check.
+type tokenChecker interface {
+	CheckToken(ctx context.Context, token string) (actions.TokenCheck, error)
+}
+
+func (o *statusOptions) run(ctx context.Context, env *Env, args []string) error {
+	if len(args) != 0 {
+		return usagef("status takes no arguments")
+	}
+	if o.offline && (o.portal != "" || o.portalCA != "") {
+		return usagef("--offline asks no portal: it does not go with --portal")
+	}
+	saved, ok, err := credstore.New(env.path(o.credentials)).Load(ctx, actions.DefaultApp)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		fmt.Fprintln(env.Stdout, "not connected")
+		return &exitError{code: exitFail}
+	}
+	local := statusLine(credstore.Status{Account: saved.Account, Plan: saved.Plan, Licence: saved.Licence})
+	if o.offline {
+		fmt.Fprintf(env.Stdout, "connected: %s (local store only: --offline)\n", local)
+		return nil
+	}
+	now := time.Now
+	if o.clock != "" {
+		t, err := time.Parse(time.RFC3339, o.clock)
+		if err != nil {
+			return usagef("--clock: %q is not an RFC 3339 time (like 2026-01-05T09:00:00Z)", o.clock)
+		}
+		now = func() time.Time { return t }
+	}
+	checker, who, err := o.checker(env, saved, now)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if checker == nil {
+		fmt.Fprintf(env.Stdout, "connected: %s (local store only: %s)\n", local, who)
+		return nil
+	}
+	chk, err := checker.CheckToken(ctx, saved.Token)
+	switch {
+	case errors.Is(err, actions.ErrUnavailable):
+		fmt.Fprintf(env.Stdout, "connected: %s (local store only: %s can't be reached)\n", local, who)
+		return nil
+	case err != nil:
+		return actions.Redact(err, saved.Token)
+	case !chk.Valid || !strings.EqualFold(chk.Account, saved.Account):
+		fmt.Fprintf(env.Stdout, "not connected: %s no longer accepts this device's connection to %s (expired, revoked or never issued; tether run connects again)\n", who, saved.Account)
+		return &exitError{code: exitFail}
+	}
+	line := statusLine(credstore.Status{Account: chk.Account, Plan: chk.Plan, Licence: chk.Licence})
+	fmt.Fprintf(env.Stdout, "connected: %s (confirmed by %s)\n", line, who)
+	return nil
+}
+
+// checker returns what to ask about saved, and how to name it; a nil
+// checker when there is nothing to ask, and why.
+func (o *statusOptions) checker(env *Env, saved actions.Credential, now func() time.Time) (tokenChecker, string, error) {
+	if o.portal != "" {
+		opts := portalhttp.Options{Clock: now}
+		if o.clock == "" {
+			opts.Clock = nil
+		}
+		if o.portalCA != "" {
+			ca, err := os.ReadFile(env.path(o.portalCA))
+			if err != nil {
+				return nil, "", fmt.Errorf("--portal-ca: %w", err)
+			}
+			opts.CA = ca
+		}
+		c, err := portalhttp.New(o.portal, opts)
+		if err != nil {
+			return nil, "", fmt.Errorf("--portal: %w", err)
+		}
+		return c, "the portal at " + c.URL(), nil
+	}
+	path := env.path(o.fixture)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Sprintf("no demo portal fixture at %s to ask; --portal URL asks a portal over HTTP", o.fixture), nil
+	}
+	fx, err := demoportal.LoadFixture(path)
+	if err != nil {
+		return nil, "", err
+	}
+	// The embedded portal lives for this command: it takes the token as
+	// issued when its MAC shows a portal with its secret issued it.
+	p, err := demoportal.New(fx, now, rand.New(rand.NewPCG(1, 1)), smsoutbox.New(io.Discard))
+	if err != nil {
+		return nil, "", err
+	}
+	p.Remember(saved)
+	return p, "the demo portal", nil
 }
 
 // statusLine describes a saved connection: "family@example.com, plan

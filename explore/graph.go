@@ -1,4 +1,4 @@
-package engine
+package explore
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/tetherflow/tether/engine"
 )
 
 // GraphFormat names a diagram language Graph writes.
@@ -23,16 +25,17 @@ const (
 // GraphFormats returns the formats Graph writes, the default first.
 func GraphFormats() []GraphFormat { return []GraphFormat{Mermaid, DOT} }
 
-// Graph writes the flow as a state diagram in the given format. States come
-// in declaration order and each state's handlers sorted by event, then its
-// timers in declaration order, so the same flow always gives the same text.
-// Edges are labelled with the event and, when the branch has one, its guard
-// (`wrong [failures + 1 >= policy.captcha_after_failures]`, `[else]` for the
-// fallback after guarded branches); timers read `after 5m`; a branch that
-// stays is a self-loop; final states name their outcome and whether it counts
-// as success. Graph returns an error for an unknown format or when w fails.
-func (f *Flow) Graph(w io.Writer, format GraphFormat) error {
-	g := f.graph()
+// Graph writes the flow fl as a state diagram in the given format. States
+// come in declaration order and each state's handlers sorted by event, then
+// its timers in declaration order, so the same flow always gives the same
+// text. Edges are labelled with the event and, when the branch has one, its
+// guard (`wrong [failures + 1 >= policy.captcha_after_failures]`, `[else]`
+// for the fallback after guarded branches); timers read `after 5m`; a
+// branch that stays is a self-loop; final states name their outcome and
+// whether it counts as success. Graph returns an error for an unknown
+// format or when w fails.
+func Graph(w io.Writer, fl *engine.Flow, format GraphFormat) error {
+	g := graphOf(fl.Info())
 	var buf bytes.Buffer
 	switch format {
 	case Mermaid:
@@ -75,18 +78,20 @@ type graphEdge struct {
 	label    string
 }
 
-func (f *Flow) graph() *graphModel {
-	g := &graphModel{name: f.name, title: f.title, start: -1}
-	for _, s := range f.states {
-		n := graphNode{name: s.name}
-		switch s.kind {
-		case RunState:
-			n.desc = "run " + s.decl.Run.Name
-		case AskState:
+func graphOf(info *engine.FlowInfo) *graphModel {
+	g := &graphModel{name: info.Name, title: info.Title, start: -1}
+	id := make(map[string]int, len(info.States))
+	for i, s := range info.States {
+		id[s.Name] = i
+		n := graphNode{name: s.Name}
+		switch s.Kind {
+		case engine.RunState:
+			n.desc = "run " + s.Run
+		case engine.AskState:
 			n.desc = "ask"
-		case FinalState:
-			n.final, n.success = true, s.decl.Success
-			n.desc = "final " + s.decl.Outcome.Name
+		case engine.FinalState:
+			n.final, n.success = true, s.Success
+			n.desc = "final " + s.Outcome
 			if n.success {
 				n.desc += " (success)"
 			} else {
@@ -95,31 +100,44 @@ func (f *Flow) graph() *graphModel {
 		}
 		g.nodes = append(g.nodes, n)
 	}
-	if f.start != nil {
-		g.start = f.start.id
+	if i, ok := id[info.Start]; ok {
+		g.start = i
 	}
-	for _, s := range f.states {
-		for _, h := range s.handlers() {
-			for _, b := range h.branches {
-				to := s.id
-				if b.target != nil {
-					to = b.target.id
+	for i, s := range info.States {
+		for _, h := range handlers(&s) {
+			for _, b := range h.Branches {
+				to := i
+				if b.Target != "" {
+					to = id[b.Target]
 				}
-				g.edges = append(g.edges, graphEdge{from: s.id, to: to, label: edgeLabel(h.event, b)})
+				g.edges = append(g.edges, graphEdge{from: i, to: to, label: edgeLabel(h.Event, b)})
 			}
 		}
 	}
 	return g
 }
 
+// handlers returns s's handlers in the engine's fixed order: its events
+// sorted by name, then its timers as declared.
+func handlers(s *engine.StateInfo) []*engine.HandlerInfo {
+	hs := make([]*engine.HandlerInfo, 0, len(s.Handlers)+len(s.Timers))
+	for i := range s.Handlers {
+		hs = append(hs, &s.Handlers[i])
+	}
+	for i := range s.Timers {
+		hs = append(hs, &s.Timers[i].Handler)
+	}
+	return hs
+}
+
 // edgeLabel is `event [guard]` in UML's notation; `[else]` marks the branch
 // taken when none of the guarded ones before it holds.
-func edgeLabel(event string, b *branch) string {
-	guard := strings.Join(strings.Fields(b.condSrc), " ")
+func edgeLabel(event string, b engine.BranchInfo) string {
+	guard := strings.Join(strings.Fields(b.Guard), " ")
 	switch {
 	case guard != "":
 		return event + " [" + guard + "]"
-	case b.idx > 0:
+	case b.Index > 1:
 		return event + " [else]"
 	}
 	return event

@@ -1,45 +1,15 @@
-package engine_test
+package explore_test
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/tetherflow/tether/actions"
-	"github.com/tetherflow/tether/engine"
-	"github.com/tetherflow/tether/policy"
+	"github.com/tetherflow/tether/explore"
 )
-
-// shippedConnect compiles flows/connect.yaml under country's regional
-// policy ("" for the flow's defaults).
-func shippedConnect(tb testing.TB, country string) *engine.Flow {
-	tb.Helper()
-	reg, err := actions.Registry(actions.Ports{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	fl, err := engine.CompileFile("../flows/connect.yaml", reg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if country == "" {
-		return fl
-	}
-	set, err := policy.Load("../flows/regions")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	eff, _, err := set.Effective(fl, country)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return eff
-}
 
 // BenchmarkPathsConnect enumerates the paths of the shipped connect flow
 // with the default bounds, per region.
@@ -54,7 +24,32 @@ func BenchmarkPathsConnect(b *testing.B) {
 			ctx := context.Background()
 			var n int
 			for b.Loop() {
-				set, err := fl.Paths(ctx, engine.PathOptions{})
+				set, err := explore.Paths(ctx, fl, explore.PathOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(set.Paths)
+			}
+			b.ReportMetric(float64(n), "paths")
+		})
+	}
+}
+
+// BenchmarkPathsConnectDedup explores every reachable configuration of the
+// shipped connect flow, per region, as the generated replays do
+// (testscripts/generated_test.go: --dedup --max-visits 50).
+func BenchmarkPathsConnectDedup(b *testing.B) {
+	for _, country := range []string{"", "FR", "DE", "BR", "SG", "IN"} {
+		name := country
+		if name == "" {
+			name = "default"
+		}
+		b.Run(name, func(b *testing.B) {
+			fl := shippedConnect(b, country)
+			ctx := context.Background()
+			var n int
+			for b.Loop() {
+				set, err := explore.Paths(ctx, fl, explore.PathOptions{Dedup: true, MaxVisits: 50})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -67,7 +62,7 @@ func BenchmarkPathsConnect(b *testing.B) {
 
 // pathLines formats each path as `tether paths` does: its steps, then how
 // it ends.
-func pathLines(set *engine.PathSet) []string {
+func pathLines(set *explore.PathSet) []string {
 	var out []string
 	for _, p := range set.Paths {
 		var parts []string
@@ -76,9 +71,9 @@ func pathLines(set *engine.PathSet) []string {
 		}
 		end := string(p.End) + " " + p.State
 		switch p.End {
-		case engine.EndOutcome:
+		case explore.EndOutcome:
 			end = p.Outcome.Name
-		case engine.EndError:
+		case explore.EndError:
 			end = "error"
 		}
 		out = append(out, strings.Join(append(parts, "->", end), " "))
@@ -162,14 +157,14 @@ func TestPaths(t *testing.T) {
 		name string
 		src  string
 		subs flows
-		opts engine.PathOptions
+		opts explore.PathOptions
 		want []string
 		// cut by visits, loops, cut by paths
 		cut, loops, byPaths int
 	}{{
 		name: "every outcome, choice and timer",
 		src:  pathsFlow,
-		opts: engine.PathOptions{MaxVisits: 1},
+		opts: explore.PathOptions{MaxVisits: 1},
 		want: []string{
 			"check:ok menu:again -> cut check",
 			"check:ok menu:same -> loop menu",
@@ -184,7 +179,7 @@ func TestPaths(t *testing.T) {
 	}, {
 		name: "a second visit",
 		src:  pathsFlow,
-		opts: engine.PathOptions{MaxVisits: 2},
+		opts: explore.PathOptions{MaxVisits: 2},
 		want: []string{
 			"check:ok menu:again check:ok menu:again -> cut check",
 			"check:ok menu:again check:ok menu:same -> loop menu",
@@ -213,13 +208,13 @@ func TestPaths(t *testing.T) {
 	}, {
 		name: "guards decide on real variables",
 		src:  pathsFlow,
-		opts: engine.PathOptions{MaxVisits: 8, MaxPaths: 100000},
+		opts: explore.PathOptions{MaxVisits: 8, MaxPaths: 100000},
 		// n > 5 holds only after six rounds: a path reaches failed.
 		want: nil,
 	}, {
 		name: "max paths",
 		src:  pathsFlow,
-		opts: engine.PathOptions{MaxVisits: 1, MaxPaths: 3},
+		opts: explore.PathOptions{MaxVisits: 1, MaxPaths: 3},
 		want: []string{
 			"check:ok menu:again -> cut check",
 			"check:ok menu:same -> loop menu",
@@ -240,8 +235,8 @@ func TestPaths(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fl := mustCompile(t, tt.src, nil, tt.subs)
-			set, err := fl.Paths(context.Background(), tt.opts)
+			fl := mustCompile(t, tt.src, tt.subs)
+			set, err := explore.Paths(context.Background(), fl, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -265,12 +260,12 @@ func TestPaths(t *testing.T) {
 
 func TestPathsDeterministic(t *testing.T) {
 	fl := shippedConnect(t, "FR")
-	opts := engine.PathOptions{MaxVisits: 1}
-	a, err := fl.Paths(context.Background(), opts)
+	opts := explore.PathOptions{MaxVisits: 1}
+	a, err := explore.Paths(context.Background(), fl, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := fl.Paths(context.Background(), opts)
+	b, err := explore.Paths(context.Background(), fl, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,14 +278,14 @@ func TestPathsDeterministic(t *testing.T) {
 }
 
 func TestPathsBranches(t *testing.T) {
-	fl := mustCompile(t, pathsFlow, nil, nil)
-	set, err := fl.Paths(context.Background(), engine.PathOptions{MaxVisits: 1})
+	fl := mustCompile(t, pathsFlow, nil)
+	set, err := explore.Paths(context.Background(), fl, explore.PathOptions{MaxVisits: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// check:wrong menu:done takes wrong's second branch (n > 5 fails).
 	p := set.Paths[6]
-	want := []engine.BranchKey{
+	want := []explore.BranchKey{
 		{Flow: "t", State: "check", Event: "wrong", Branch: 2},
 		{Flow: "t", State: "menu", Event: "done", Branch: 1},
 	}
@@ -299,74 +294,80 @@ func TestPathsBranches(t *testing.T) {
 	}
 	// The timer path covers the timer's branch.
 	p = set.Paths[3]
-	if !slices.Contains(p.Branches, engine.BranchKey{Flow: "t", State: "menu", Event: "after 1m", Branch: 1}) {
+	if !slices.Contains(p.Branches, explore.BranchKey{Flow: "t", State: "menu", Event: "after 1m", Branch: 1}) {
 		t.Errorf("Branches = %v, want the timer's branch", p.Branches)
 	}
 }
 
-// TestReplayPaths replays every path Paths finds, on the shipped flow under
-// two regions: each must fit and end as found.
-func TestReplayPaths(t *testing.T) {
-	for _, country := range []string{"", "DE"} {
-		fl := shippedConnect(t, country)
-		set, err := fl.Paths(context.Background(), engine.PathOptions{MaxVisits: 1})
+const dedupFlow = `flow: t
+start: menu
+vars:
+  n: 0
+states:
+  menu:
+    ask:
+      text: Pick
+      choices: [check, direct]
+    on:
+      check: check
+      direct:
+        set: {n: 1}
+        go: ping
+  check:
+    run: svc.check
+    with: {email: '"a@b.example"', password: '"pw"'}
+    on:
+      ok: ping
+      wrong:
+        set: {n: 1}
+        go: check
+  ping:
+    run: svc.ping
+    on: {done: finished}
+  finished: {final: finished, success: true}
+`
+
+// TestPathsDedup: with Dedup, a path ends at an action decided in a
+// configuration an earlier path decided in, named by the action's state;
+// a configuration only counts as explored once a path really got there.
+func TestPathsDedup(t *testing.T) {
+	fl := mustCompile(t, dedupFlow, nil)
+	tests := []struct {
+		visits int
+		want   []string
+	}{{
+		visits: 2,
+		want: []string{
+			"menu:check check:ok ping:done -> finished",
+			"menu:check check:wrong check:ok ping:done -> finished",
+			// check again with n = 1: explored on the path before.
+			"menu:check check:wrong check:wrong -> loop check",
+			// ping with n = 1 too.
+			"menu:direct -> loop ping",
+		},
+	}, {
+		// The second path is cut at check's second visit, after the step
+		// that took it on to ping with n = 1: that ping was not explored,
+		// so the direct way there is.
+		visits: 1,
+		want: []string{
+			"menu:check check:ok ping:done -> finished",
+			"menu:check check:wrong -> cut check",
+			"menu:direct ping:done -> finished",
+		},
+	}}
+	for _, tt := range tests {
+		set, err := explore.Paths(context.Background(), fl, explore.PathOptions{Dedup: true, MaxVisits: tt.visits})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, p := range set.Paths {
-			if p.End == engine.EndCut && !p.Waiting {
-				continue
-			}
-			s, err := fl.Replay(context.Background(), p.Steps, time.Time{})
-			if err != nil {
-				t.Fatalf("%q path %d: Replay: %v", country, i+1, err)
-			}
-			switch p.End {
-			case engine.EndOutcome:
-				if o := s.Current().Outcome; o == nil || o.Name != p.Outcome.Name {
-					t.Errorf("%q path %d ended %v, want %s", country, i+1, o, p.Outcome.Name)
-				}
-			case engine.EndLoop, engine.EndCut:
-				if cur := s.Current(); s.Done() || cur.State != p.State {
-					t.Errorf("%q path %d waits at %s, want %s", country, i+1, cur.State, p.State)
-				}
-			}
+		if got := pathLines(set); !slices.Equal(got, tt.want) {
+			t.Errorf("MaxVisits %d: paths:\n%s\nwant:\n%s", tt.visits, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 		}
-	}
-}
-
-func TestReplayDiverged(t *testing.T) {
-	fl := mustCompile(t, pathsFlow, nil, nil)
-	tests := []struct {
-		steps []engine.PathStep
-		want  string
-	}{{
-		steps: []engine.PathStep{{State: "check", Kind: engine.StepOutcome, Name: "maybe"}},
-		want:  "step 1 (check:maybe): the session runs svc.check, which has no outcome maybe (it has: ok, wrong)",
-	}, {
-		steps: []engine.PathStep{
-			{State: "check", Kind: engine.StepOutcome, Name: "ok"},
-			{State: "elsewhere", Kind: engine.StepChoice, Name: "done"},
-		},
-		want: "step 2 (elsewhere:done): the session waits at menu",
-	}, {
-		steps: []engine.PathStep{
-			{State: "check", Kind: engine.StepOutcome, Name: "ok"},
-			{State: "menu", Kind: engine.StepChoice, Name: "again"},
-		},
-		want: "step 3: the path has no more steps but the session runs svc.check",
-	}, {
-		steps: []engine.PathStep{
-			{State: "check", Kind: engine.StepOutcome, Name: "ok"},
-			{State: "menu", Kind: engine.StepOutcome, Name: "ok"},
-		},
-		want: "step 2 (menu:ok): the session waits at menu",
-	}}
-	for _, tt := range tests {
-		_, err := fl.Replay(context.Background(), tt.steps, time.Time{})
-		var div *engine.DivergedError
-		if !errors.As(err, &div) || err.Error() != tt.want {
-			t.Errorf("Replay(%v) = %v, want %s", tt.steps, err, tt.want)
+		for _, p := range set.Paths {
+			if p.End == explore.EndLoop && p.Waiting {
+				t.Errorf("MaxVisits %d: a loop at an action says it waits at %s", tt.visits, p.State)
+			}
 		}
 	}
 }
@@ -379,9 +380,9 @@ func TestPathsParallelIsSequential(t *testing.T) {
 	// Paths searches in parallel when it may run two goroutines at once,
 	// sequentially otherwise: set both, whatever this machine has.
 	prev := runtime.GOMAXPROCS(2)
-	parallel, err := fl.Paths(ctx, engine.PathOptions{})
+	parallel, err := explore.Paths(ctx, fl, explore.PathOptions{})
 	runtime.GOMAXPROCS(1)
-	sequential, serr := fl.Paths(ctx, engine.PathOptions{})
+	sequential, serr := explore.Paths(ctx, fl, explore.PathOptions{})
 	runtime.GOMAXPROCS(prev)
 	if err != nil || serr != nil {
 		t.Fatal(err, serr)

@@ -1,8 +1,10 @@
-package engine
+package explore
 
 import (
 	"fmt"
 	"sort"
+
+	"github.com/tetherflow/tether/engine"
 )
 
 // CoverKind is what a coverage item is.
@@ -22,9 +24,9 @@ type CoverItem struct {
 	Kind   CoverKind
 	Flow   string
 	State  string
-	Event  string // outcome, choice or "after KEY"; empty for states
-	Branch int    // 1-based, for branches
-	Pos    Pos    `json:"-"`
+	Event  string     // outcome, choice or "after KEY"; empty for states
+	Branch int        // 1-based, for branches
+	Pos    engine.Pos `json:"-"`
 }
 
 // String names the item as `tether cover` lists it.
@@ -41,63 +43,62 @@ func (c CoverItem) String() string {
 }
 
 // key identifies the item regardless of its position.
-func (c CoverItem) key() CoverItem { c.Pos = Pos{}; return c }
+func (c CoverItem) key() CoverItem { c.Pos = engine.Pos{}; return c }
 
-// CoverItems returns everything the flow's transcripts should exercise
+// CoverItems returns everything the transcripts of fl should exercise
 // under its policy: every state, every outcome of every run state, every
 // branch and every timer, of the flow and its subflows, except what the
-// policy makes unreachable (see PolicyReachable) — a branch whose if
-// reads only policy values and is false, or that an earlier such branch
-// hides, and everything in states no path can reach.
-func (f *Flow) CoverItems() []CoverItem {
+// policy makes unreachable (see engine.Flow.PolicyReachable) — a branch
+// whose if reads only policy values and is false, or that an earlier such
+// branch hides, and everything in states no path can reach.
+func CoverItems(fl *engine.Flow) []CoverItem {
 	var out []CoverItem
 	seen := map[string]bool{}
-	var walk func(fl *Flow)
-	walk = func(fl *Flow) {
-		if seen[fl.name] {
+	var walk func(fl *engine.Flow)
+	walk = func(fl *engine.Flow) {
+		if seen[fl.Name()] {
 			return
 		}
-		seen[fl.name] = true
+		seen[fl.Name()] = true
 		reach := map[string]bool{}
 		for _, n := range fl.PolicyReachable() {
 			reach[n] = true
 		}
-		for _, s := range fl.states {
-			if !reach[s.name] {
+		for _, s := range fl.Info().States {
+			if !reach[s.Name] {
 				continue
 			}
-			out = append(out, CoverItem{Kind: CoverState, Flow: fl.name, State: s.name, Pos: s.decl.Pos})
-			if s.kind == RunState {
-				for _, ev := range s.events {
-					out = append(out, CoverItem{Kind: CoverOutcome, Flow: fl.name, State: s.name, Event: ev, Pos: s.decl.Run.Pos})
+			out = append(out, CoverItem{Kind: CoverState, Flow: fl.Name(), State: s.Name, Pos: s.Pos})
+			if s.Kind == engine.RunState {
+				for _, ev := range s.Events {
+					out = append(out, CoverItem{Kind: CoverOutcome, Flow: fl.Name(), State: s.Name, Event: ev, Pos: s.RunPos})
 				}
 			}
-			for _, ev := range sortedKeys(s.on) {
-				out = append(out, fl.branchItems(s, s.on[ev], CoverBranch)...)
+			for _, h := range s.Handlers {
+				out = appendBranches(out, fl.Name(), s.Name, h)
 			}
-			for _, t := range s.timers {
-				out = append(out, CoverItem{Kind: CoverTimer, Flow: fl.name, State: s.name, Event: t.handler.event, Pos: t.pos})
-				out = append(out, fl.branchItems(s, t.handler, CoverBranch)...)
+			for _, t := range s.Timers {
+				out = append(out, CoverItem{Kind: CoverTimer, Flow: fl.Name(), State: s.Name, Event: t.Handler.Event, Pos: t.Pos})
+				out = appendBranches(out, fl.Name(), s.Name, t.Handler)
 			}
-			if s.sub != nil {
-				walk(s.sub)
+			if s.Subflow != nil {
+				walk(s.Subflow)
 			}
 		}
 	}
-	walk(f)
+	walk(fl)
 	return out
 }
 
-// branchItems lists the branches of h that the policy leaves possible.
-func (f *Flow) branchItems(s *state, h *handler, kind CoverKind) []CoverItem {
-	var out []CoverItem
-	for _, b := range h.branches {
-		holds, decided := f.policyGuard(b)
-		if decided && !holds {
+// appendBranches appends the branches of h that the policy leaves
+// possible.
+func appendBranches(out []CoverItem, flow, state string, h engine.HandlerInfo) []CoverItem {
+	for _, b := range h.Branches {
+		if b.Policy == engine.GuardFails {
 			continue
 		}
-		out = append(out, CoverItem{Kind: kind, Flow: f.name, State: s.name, Event: h.event, Branch: b.idx + 1, Pos: b.pos})
-		if decided && holds {
+		out = append(out, CoverItem{Kind: CoverBranch, Flow: flow, State: state, Event: h.Event, Branch: b.Index, Pos: b.Pos})
+		if b.Policy == engine.GuardHolds {
 			break
 		}
 	}
@@ -105,24 +106,24 @@ func (f *Flow) branchItems(s *state, h *handler, kind CoverKind) []CoverItem {
 }
 
 // Covered returns the items a session's event log exercises.
-func Covered(entries []Entry) []CoverItem {
+func Covered(entries []engine.Entry) []CoverItem {
 	var out []CoverItem
 	for _, e := range entries {
 		switch e.Kind {
-		case EntryStart:
+		case engine.EntryStart:
 			out = append(out, CoverItem{Kind: CoverState, Flow: e.Flow, State: e.To})
-		case EntryAction:
+		case engine.EntryAction:
 			out = append(out, CoverItem{Kind: CoverOutcome, Flow: e.Flow, State: e.State, Event: e.Event})
-		case EntryTransition:
+		case engine.EntryTransition:
 			// Back from a subflow: its outcome is the parent state's event.
 			out = append(out, CoverItem{Kind: CoverOutcome, Flow: e.Flow, State: e.State, Event: e.Event})
-		case EntryTimer:
+		case engine.EntryTimer:
 			out = append(out, CoverItem{Kind: CoverTimer, Flow: e.Flow, State: e.State, Event: e.Event})
 		}
 		if e.Branch > 0 {
 			out = append(out, CoverItem{Kind: CoverBranch, Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch})
 		}
-		if e.To != "" && e.Kind != EntryStart {
+		if e.To != "" && e.Kind != engine.EntryStart {
 			out = append(out, CoverItem{Kind: CoverState, Flow: e.Flow, State: e.To})
 		}
 	}
@@ -135,13 +136,13 @@ type Coverage struct {
 	Covered []bool      // Covered[i] tells whether Items[i] was exercised
 }
 
-// Measure holds the flow's items against the items logs exercised.
-func (f *Flow) Measure(covered []CoverItem) Coverage {
+// Measure holds the items of fl against the items logs exercised.
+func Measure(fl *engine.Flow, covered []CoverItem) Coverage {
 	got := make(map[CoverItem]bool, len(covered))
 	for _, c := range covered {
 		got[c.key()] = true
 	}
-	items := f.CoverItems()
+	items := CoverItems(fl)
 	cov := Coverage{Items: items, Covered: make([]bool, len(items))}
 	for i, it := range items {
 		cov.Covered[i] = got[it.key()]

@@ -1,4 +1,4 @@
-package engine_test
+package explore_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/explore"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata with the current output")
@@ -35,7 +36,7 @@ func graphRegistry(t *testing.T) *engine.Registry {
 	return reg
 }
 
-var graphExt = map[engine.GraphFormat]string{engine.Mermaid: ".mmd", engine.DOT: ".dot"}
+var graphExt = map[explore.GraphFormat]string{explore.Mermaid: ".mmd", explore.DOT: ".dot"}
 
 // TestGraphGolden renders every flow in testdata/graph in every format and
 // compares it with its golden file (go test -run Graph -update rewrites them).
@@ -49,18 +50,18 @@ func TestGraphGolden(t *testing.T) {
 		if err != nil {
 			t.Fatalf("compile %s: %v", file, err)
 		}
-		for _, format := range engine.GraphFormats() {
+		for _, format := range explore.GraphFormats() {
 			golden := strings.TrimSuffix(file, ".yaml") + graphExt[format]
 			t.Run(filepath.Base(golden), func(t *testing.T) {
 				var got bytes.Buffer
-				if err := fl.Graph(&got, format); err != nil {
+				if err := explore.Graph(&got, fl, format); err != nil {
 					t.Fatalf("Graph(%s) = %v", format, err)
 				}
 				// Handlers live in a map: render again to catch any order
 				// that depends on map iteration.
 				for range 10 {
 					var again bytes.Buffer
-					if err := fl.Graph(&again, format); err != nil {
+					if err := explore.Graph(&again, fl, format); err != nil {
 						t.Fatal(err)
 					}
 					if again.String() != got.String() {
@@ -75,7 +76,7 @@ func TestGraphGolden(t *testing.T) {
 				}
 				want, err := os.ReadFile(golden)
 				if err != nil {
-					t.Fatalf("%v (run go test ./engine -run Graph -update to create it)", err)
+					t.Fatalf("%v (run go test ./explore -run Graph -update to create it)", err)
 				}
 				if got.String() != string(want) {
 					t.Errorf("Graph(%s) of %s differs from %s (-update rewrites it):\ngot:\n%s\nwant:\n%s", format, file, golden, got.String(), want)
@@ -92,14 +93,14 @@ func TestGraphShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	render := func(format engine.GraphFormat) string {
+	render := func(format explore.GraphFormat) string {
 		var b bytes.Buffer
-		if err := fl.Graph(&b, format); err != nil {
+		if err := explore.Graph(&b, fl, format); err != nil {
 			t.Fatal(err)
 		}
 		return b.String()
 	}
-	mmd, dot := render(engine.Mermaid), render(engine.DOT)
+	mmd, dot := render(explore.Mermaid), render(explore.DOT)
 	tests := []struct {
 		name, got, want string
 	}{
@@ -148,10 +149,10 @@ func TestGraphEscaping(t *testing.T) {
 		t.Fatal(err)
 	}
 	var mmd, dot bytes.Buffer
-	if err := fl.Graph(&mmd, engine.Mermaid); err != nil {
+	if err := explore.Graph(&mmd, fl, explore.Mermaid); err != nil {
 		t.Fatal(err)
 	}
-	if err := fl.Graph(&dot, engine.DOT); err != nil {
+	if err := explore.Graph(&dot, fl, explore.DOT); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -191,7 +192,7 @@ func TestGraphUnknownFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	err = fl.Graph(&b, "svg")
+	err = explore.Graph(&b, fl, "svg")
 	if err == nil || !strings.Contains(err.Error(), `unknown format "svg"`) {
 		t.Errorf("Graph(svg) = %v, want an unknown format error", err)
 	}
@@ -209,7 +210,7 @@ func TestGraphWriteError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := fl.Graph(failWriter{}, engine.DOT); err == nil || err.Error() != "disk full" {
+	if err := explore.Graph(failWriter{}, fl, explore.DOT); err == nil || err.Error() != "disk full" {
 		t.Errorf("Graph(failing writer) = %v, want disk full", err)
 	}
 }

@@ -1,4 +1,4 @@
-package engine
+package explore
 
 // CoveringPaths picks paths that together take every branch any of the
 // given paths takes: greedily, the path that takes the most branches not

@@ -1,0 +1,218 @@
+package portalserver
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tetherflow/tether/api"
+)
+
+func TestParseFaults(t *testing.T) {
+	f, err := ParseFaults("5xx=0.2, reset=0.1,latency=200ms@0.3,slow=2s@0.05,truncate=0.05,seed=7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.String(), "5xx 20%, reset 10%, latency 200ms 30%, slow 2s 5%, truncate 5%"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	for _, tt := range []struct{ spec, want string }{
+		{"5xx=2", `item 1 "5xx=2": the rate is not a probability between 0 and 1`},
+		{"boom=0.1", `item 1 "boom=0.1": unknown fault "boom" (want latency, 5xx, reset, slow, truncate, or seed)`},
+		{"5xx=0.1,latency=0.3", `item 2 "latency=0.3": latency wants DELAY@RATE, like latency=200ms@0.3`},
+		{"reset", `item 1 "reset": want KIND=RATE or seed=N`},
+		{"seed=x", `item 1 "seed=x": the seed is not a whole number`},
+		{"5xx=0.6,reset=0.6", `the rates add up to 1.2`},
+	} {
+		_, err := ParseFaults(tt.spec)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseFaults(%q) = %v, want an error with %q", tt.spec, err, tt.want)
+		}
+	}
+	_, err = ParseFaults("5xx=2,boom=1")
+	if err == nil || !strings.Contains(err.Error(), "item 1") || !strings.Contains(err.Error(), "item 2") {
+		t.Errorf("two bad items: %v, want both reported", err)
+	}
+}
+
+// Rates are drawn from the seed: the same seed gives the same faults, a
+// rate of 1 always faults and 0 never.
+func TestRateFaultsAreSeeded(t *testing.T) {
+	draw := func(spec string) []FaultKind {
+		f, err := ParseFaults(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []FaultKind
+		for range 200 {
+			out = append(out, f.decide(api.OpSendCode).Kind)
+		}
+		return out
+	}
+	a, b, c := draw("5xx=0.3,reset=0.2,seed=3"), draw("5xx=0.3,reset=0.2,seed=3"), draw("5xx=0.3,reset=0.2,seed=4")
+	if strings.Join(kinds(a), ",") != strings.Join(kinds(b), ",") {
+		t.Error("the same seed drew different faults")
+	}
+	if strings.Join(kinds(a), ",") == strings.Join(kinds(c), ",") {
+		t.Error("another seed drew the same 200 faults")
+	}
+	n := map[FaultKind]int{}
+	for _, k := range a {
+		n[k]++
+	}
+	if n[Fault5xx] == 0 || n[FaultReset] == 0 || n[""] == 0 || n[Fault5xx] < n[FaultReset] {
+		t.Errorf("200 draws at 5xx 30%%, reset 20%%: %v", n)
+	}
+	for _, k := range draw("truncate=1") {
+		if k != FaultTruncate {
+			t.Fatalf("rate 1 drew %q", k)
+		}
+	}
+	for _, k := range draw("truncate=0") {
+		if k != "" {
+			t.Fatalf("rate 0 drew %q", k)
+		}
+	}
+}
+
+func kinds(ks []FaultKind) []string {
+	var out []string
+	for _, k := range ks {
+		out = append(out, string(k))
+	}
+	return out
+}
+
+func TestParseSchedule(t *testing.T) {
+	f, err := ParseSchedule("s.yaml", []byte("- {op: sendCode, request: 2, fault: reset}\n- {op: sendCode, request: 3, fault: latency, delay: 1s}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Fault
+	for range 4 {
+		got = append(got, f.decide(api.OpSendCode))
+	}
+	want := []Fault{{}, {Kind: FaultReset}, {Kind: FaultLatency, Delay: time.Second}, {}}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("request %d to sendCode got %+v, want %+v", i+1, got[i], want[i])
+		}
+	}
+	if f.decide(api.OpConnect) != (Fault{}) || f.Requests(api.OpSendCode) != 4 {
+		t.Error("the schedule counts requests per operation")
+	}
+	_, err = ParseSchedule("s.yaml", []byte(`- {op: sendcode, request: 1, fault: reset}
+- {op: connect, request: 0, fault: reset}
+- {op: connect, request: 1, fault: boom}
+- {op: connect, request: 2, fault: slow}
+- {op: connect, request: 3, fault: reset, colour: red}
+- {op: connect, request: 4, fault: reset}
+- {op: connect, request: 4, fault: 5xx}
+- just a string
+`))
+	for _, want := range []string{
+		`s.yaml:1:3: unknown operation "sendcode" (want one of signInPassword,`,
+		`s.yaml:2:3: request must be 1 or more`,
+		`s.yaml:3:3: unknown fault "boom"`,
+		`s.yaml:4:3: slow needs a delay`,
+		`s.yaml:5:43: unknown key "colour"`,
+		`s.yaml:7:3: request 4 to connect already has a fault`,
+		`s.yaml:8:3: want {op, request, fault, delay}`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if _, err := ParseSchedule("s.yaml", []byte("op: sendCode\n")); err == nil || !strings.Contains(err.Error(), "s.yaml:1:1: want a list") {
+		t.Errorf("a mapping = %v, want a positioned error", err)
+	}
+}
+
+// scheduled returns a server whose nth request to sendCode gets fault.
+func scheduled(t *testing.T, p *fakePortal, fault string) *httptest.Server {
+	t.Helper()
+	f, err := ParseSchedule("s.yaml", []byte("- {op: sendCode, request: 1, "+fault+"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(p, Options{Faults: f}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func sendCode(ctx context.Context, url string) (*http.Response, []byte, error) {
+	r, _ := http.NewRequestWithContext(ctx, "POST", url+"/v1/code/send", strings.NewReader(`{"ticket":"t"}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set(api.HeaderIdempotencyKey, "k")
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp, body, err
+}
+
+// Each fault does to the request what its kind says: 5xx before the
+// portal is called, reset and truncate after.
+func TestFaultsInjected(t *testing.T) {
+	ctx := context.Background()
+	t.Run("5xx", func(t *testing.T) {
+		p := &fakePortal{}
+		srv := scheduled(t, p, "fault: 5xx")
+		resp, _, err := sendCode(ctx, srv.URL)
+		if err != nil || resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "" || p.count(api.OpSendCode) != 0 {
+			t.Errorf("= %v, %v (Retry-After %q); the portal was called %d times; want 503 without Retry-After, not called", resp.Status, err, resp.Header.Get("Retry-After"), p.count(api.OpSendCode))
+		}
+		if resp, _, _ := sendCode(ctx, srv.URL); resp.StatusCode != 200 {
+			t.Errorf("the second request = %s, want 200", resp.Status)
+		}
+	})
+	t.Run("reset", func(t *testing.T) {
+		p := &fakePortal{}
+		srv := scheduled(t, p, "fault: reset")
+		_, _, err := sendCode(ctx, srv.URL)
+		if !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, io.EOF) {
+			t.Errorf("error = %v, want the connection reset", err)
+		}
+		if p.count(api.OpSendCode) != 1 {
+			t.Errorf("the portal was called %d times, want 1: the request was done, its answer lost", p.count(api.OpSendCode))
+		}
+	})
+	t.Run("truncate", func(t *testing.T) {
+		p := &fakePortal{}
+		srv := scheduled(t, p, "fault: truncate")
+		resp, _, err := sendCode(ctx, srv.URL)
+		if resp == nil || resp.StatusCode != 200 || !errors.Is(err, io.ErrUnexpectedEOF) || p.count(api.OpSendCode) != 1 {
+			t.Errorf("= %v, %v; called %d; want 200 and a body cut short, called once", resp, err, p.count(api.OpSendCode))
+		}
+	})
+	t.Run("slow", func(t *testing.T) {
+		p := &fakePortal{}
+		srv := scheduled(t, p, "fault: slow, delay: 80ms")
+		resp, body, err := sendCode(ctx, srv.URL)
+		if err != nil || resp.StatusCode != 200 || !strings.Contains(string(body), `"status":"sent"`) {
+			t.Errorf("= %v, %q, %v; want the whole answer, slowly", resp, body, err)
+		}
+	})
+	t.Run("latency the client does not wait for", func(t *testing.T) {
+		p := &fakePortal{}
+		f, _ := ParseSchedule("s.yaml", []byte("- {op: sendCode, request: 1, fault: latency, delay: 1m}\n"))
+		srv := httptest.NewServer(New(p, Options{Faults: f}))
+		cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		if _, _, err := sendCode(cctx, srv.URL); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("error = %v, want the client's deadline", err)
+		}
+		srv.Close() // waits for the handler
+		if p.count(api.OpSendCode) != 0 {
+			t.Error("the portal was called for a client that had gone away")
+		}
+	})
+}

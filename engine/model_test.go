@@ -1,0 +1,176 @@
+package engine_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/tetherflow/tether/engine"
+)
+
+const modelFlow = `flow: t
+title: Model
+start: check
+vars:
+  n: 0
+  seen: false
+policy:
+  strict: true
+states:
+  check:
+    run: svc.check
+    with: {email: '"a@b.example"', password: '"pw"'}
+    on:
+      wrong:
+        - if: policy.strict
+          go: menu
+        - if: n > 1
+          go: failed
+        - go: menu
+      ok:
+        - if: not policy.strict
+          go: failed
+        - go: child
+  menu:
+    ask:
+      text: Pick
+      choices: [again, done]
+    after:
+      1m: failed
+    on:
+      again:
+        set: {n: n + 1}
+      done: finished
+  child:
+    run: flow:child
+    on:
+      yes: finished
+      no: failed
+  finished: {final: finished, success: true}
+  failed: {final: failed}
+`
+
+const modelChild = `flow: child
+start: q
+states:
+  q:
+    ask:
+      text: Yes
+      choices: [y, n]
+    on: {y: yes, n: no}
+  yes: {final: yes, success: true}
+  no: {final: no}
+`
+
+// TestInfo holds Flow.Info to the flow it describes: every state with its
+// kind, position, action or subflow, events, handlers sorted by event,
+// branches with their guards, targets and what the policy says of them,
+// and timers.
+func TestInfo(t *testing.T) {
+	fl := mustCompile(t, modelFlow, nil, flows{"child": modelChild})
+	info := fl.Info()
+	if info.Name != "t" || info.Title != "Model" || info.Start != "check" {
+		t.Errorf("Name, Title, Start = %q, %q, %q, want t, Model, check", info.Name, info.Title, info.Start)
+	}
+	if want := []string{"n", "seen"}; !reflect.DeepEqual(info.Vars, want) {
+		t.Errorf("Vars = %q, want %q", info.Vars, want)
+	}
+	var names []string
+	for _, s := range info.States {
+		names = append(names, s.Name)
+	}
+	if want := []string{"check", "menu", "child", "finished", "failed"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("states = %q, want %q", names, want)
+	}
+	check, menu, child, finished := info.States[0], info.States[1], info.States[2], info.States[3]
+
+	if check.Kind != engine.RunState || check.Pos != (engine.Pos{File: "t.yaml", Line: 10, Col: 3}) ||
+		check.Run != "svc.check" || check.RunPos != (engine.Pos{File: "t.yaml", Line: 11, Col: 10}) {
+		t.Errorf("check: kind %v at %v, run %q at %v", check.Kind, check.Pos, check.Run, check.RunPos)
+	}
+	if check.Action == nil || check.Action.Name != "svc.check" || check.Subflow != nil {
+		t.Errorf("check: Action %v, Subflow %v, want svc.check's spec and no subflow", check.Action, check.Subflow)
+	}
+	if want := []string{"ok", "wrong"}; !reflect.DeepEqual(check.Events, want) {
+		t.Errorf("check: Events = %q, want the action's outcomes %q", check.Events, want)
+	}
+	// Handlers sorted by event; what the policy (strict: true) decides.
+	want := []engine.HandlerInfo{{
+		Event: "ok", Pos: engine.Pos{File: "t.yaml", Line: 20, Col: 7},
+		Branches: []engine.BranchInfo{
+			{Index: 1, Pos: engine.Pos{File: "t.yaml", Line: 21, Col: 11}, Guard: "not policy.strict", Target: "failed", Policy: engine.GuardFails},
+			{Index: 2, Pos: engine.Pos{File: "t.yaml", Line: 23, Col: 11}, Target: "child", Policy: engine.GuardHolds},
+		},
+	}, {
+		Event: "wrong", Pos: engine.Pos{File: "t.yaml", Line: 14, Col: 7},
+		Branches: []engine.BranchInfo{
+			{Index: 1, Pos: engine.Pos{File: "t.yaml", Line: 15, Col: 11}, Guard: "policy.strict", Target: "menu", Policy: engine.GuardHolds},
+			{Index: 2, Pos: engine.Pos{File: "t.yaml", Line: 17, Col: 11}, Guard: "n > 1", Target: "failed", Policy: engine.GuardOpen},
+			{Index: 3, Pos: engine.Pos{File: "t.yaml", Line: 19, Col: 11}, Target: "menu", Policy: engine.GuardHolds},
+		},
+	}}
+	if !reflect.DeepEqual(check.Handlers, want) {
+		t.Errorf("check: Handlers =\n%+v\nwant\n%+v", check.Handlers, want)
+	}
+
+	if menu.Kind != engine.AskState || !reflect.DeepEqual(menu.Events, []string{"again", "done"}) {
+		t.Errorf("menu: kind %v, Events %q, want ask, [again done]", menu.Kind, menu.Events)
+	}
+	if b := menu.Handlers[0].Branches[0]; menu.Handlers[0].Event != "again" || b.Target != "" {
+		t.Errorf("menu: first handler %q goes to %q, want again, staying", menu.Handlers[0].Event, b.Target)
+	}
+	wantTimer := []engine.TimerInfo{{
+		Key: "1m", Pos: engine.Pos{File: "t.yaml", Line: 29, Col: 7},
+		Handler: engine.HandlerInfo{Event: "after 1m", Pos: engine.Pos{File: "t.yaml", Line: 29, Col: 7},
+			Branches: []engine.BranchInfo{{Index: 1, Pos: engine.Pos{File: "t.yaml", Line: 29, Col: 11}, Target: "failed", Policy: engine.GuardHolds}}},
+	}}
+	if !reflect.DeepEqual(menu.Timers, wantTimer) {
+		t.Errorf("menu: Timers =\n%+v\nwant\n%+v", menu.Timers, wantTimer)
+	}
+
+	if child.Subflow == nil || child.Subflow.Name() != "child" || child.Action != nil || child.Run != "flow:child" {
+		t.Errorf("child: Subflow %v, Action %v, Run %q, want the child flow", child.Subflow, child.Action, child.Run)
+	}
+	if want := []string{"no", "yes"}; !reflect.DeepEqual(child.Events, want) {
+		t.Errorf("child: Events = %q, want the subflow's outcomes %q", child.Events, want)
+	}
+	if finished.Kind != engine.FinalState || finished.Outcome != "finished" || !finished.Success {
+		t.Errorf("finished: kind %v, outcome %q, success %v", finished.Kind, finished.Outcome, finished.Success)
+	}
+	if failed := info.States[4]; failed.Success || failed.Outcome != "failed" {
+		t.Errorf("failed: outcome %q, success %v, want failed, no success", failed.Outcome, failed.Success)
+	}
+}
+
+// TestInfoIsACopy: what a caller does to an Info changes neither the flow
+// nor the next Info.
+func TestInfoIsACopy(t *testing.T) {
+	fl := mustCompile(t, modelFlow, nil, flows{"child": modelChild})
+	a := fl.Info()
+	a.Vars[0] = "x"
+	a.States[0].Events[0] = "x"
+	a.States[0].Action.Outcomes[0] = "x"
+	a.States[0].Action.Params[0].Name = "x"
+	a.States[0].Handlers[0].Branches[0].Target = "x"
+	b := fl.Info()
+	if b.Vars[0] != "n" || b.States[0].Events[0] != "ok" || b.States[0].Action.Outcomes[0] != "ok" ||
+		b.States[0].Action.Params[0].Name != "email" || b.States[0].Handlers[0].Branches[0].Target != "failed" {
+		t.Errorf("changing one Info changed the next: %+v", b.States[0])
+	}
+}
+
+// TestInfoUnderPolicy: a flow under another policy says what that policy
+// decides of the same guards.
+func TestInfoUnderPolicy(t *testing.T) {
+	fl := mustCompile(t, modelFlow, nil, flows{"child": modelChild})
+	lax, err := fl.WithPolicy(map[string]engine.PolicyValue{"strict": {Value: false}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []engine.PolicyGuard{}
+	for _, b := range lax.Info().States[0].Handlers[1].Branches {
+		got = append(got, b.Policy)
+	}
+	if want := []engine.PolicyGuard{engine.GuardFails, engine.GuardOpen, engine.GuardHolds}; !reflect.DeepEqual(got, want) {
+		t.Errorf("wrong's branches under strict: false = %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,343 @@
+package explore
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tetherflow/tether/engine"
+)
+
+// timerOption is the option "the earliest timer fires" at an ask state;
+// pauseOption, "time passes, half way to it".
+const (
+	timerOption = "(timer)"
+	pauseOption = "(pause)"
+)
+
+// readsClock reports whether a guard of one of s's handlers reads now():
+// then how much time has passed can decide a branch.
+func readsClock(s *engine.StateInfo) bool {
+	for _, h := range s.Handlers {
+		for _, b := range h.Branches {
+			if strings.Contains(b.Guard, "now()") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// decision is one decision a scripted run made. The state of an action's
+// decision is known only once the session logs the action; until then
+// state is empty.
+type decision struct {
+	kind        StepKind
+	name        string
+	flow, state string
+	spec        string // the action, for outcomes
+	logAt       int    // index of the log entry that records it; -1 unknown
+}
+
+func (d *decision) step() PathStep {
+	return PathStep{Flow: d.flow, State: d.state, Kind: d.kind, Name: d.name}
+}
+
+func (d *decision) at(root string) string {
+	if d.flow != "" && d.flow != root {
+		return d.flow + "/" + d.state
+	}
+	return d.state
+}
+
+// scripted runs sessions of a flow on a scripted action registry and a
+// fake clock, asking choose at every decision point which option to take
+// and telling known about each decision once its state is known.
+//
+// It drives sessions through the engine's public API only. Decisions at
+// prompts are made between steps; decisions inside actions are made in the
+// middle of a step, where the session is not to be looked at (s is nil
+// until the step returns): sync reconciles them with the session's log
+// once it has.
+type scripted struct {
+	m      *model
+	start  time.Time
+	now    time.Time
+	reg    *engine.Registry
+	choose func(r *scripted, d *decision, options []string) (int, error)
+	known  func(r *scripted, k int) error
+
+	s    *engine.Session // between steps
+	made []decision
+	full []engine.Entry // the path's log: a restored session's Log starts at the restore
+	// branches are the branches full shows taken, each once, in the order
+	// first taken; nbranch[i] is how many of them full[:i] shows.
+	branches []BranchKey
+	nbranch  []int
+	sessSeen int // entries of s.Log() copied to full
+	logSeen  int // entries of full matched to decisions
+	nextAct  int // first outcome decision whose state is not known yet
+	filled   int // decisions passed to known
+}
+
+// checkpoint is a session waiting at a prompt, saved so that a later run
+// that shares the path up to there resumes from it instead of the start.
+type checkpoint struct {
+	at     int // index of the decision made at the prompt
+	snap   *engine.Snapshot
+	now    time.Time
+	logLen int
+	key    string // the configuration, for loops
+}
+
+// newScripted returns a runner with a scripted action for every action the
+// flow and its subflows run: it returns the outcome choose picks and no
+// outputs, which the session fills in with the zero values of the declared
+// kinds.
+func newScripted(m *model, start time.Time, choose func(*scripted, *decision, []string) (int, error)) *scripted {
+	r := &scripted{m: m, start: start, choose: choose, reg: &engine.Registry{}}
+	for _, spec := range m.specs {
+		r.reg.Register(engine.Func(spec, func(context.Context, engine.Args) (engine.Result, error) {
+			d := decision{kind: StepOutcome, spec: spec.Name, logAt: -1}
+			i, err := r.choose(r, &d, spec.Outcomes)
+			if err != nil {
+				return engine.Result{}, err
+			}
+			d.name = spec.Outcomes[i]
+			r.made = append(r.made, d)
+			return engine.Result{Outcome: d.name}, nil
+		}))
+	}
+	return r
+}
+
+func (r *scripted) clock() time.Time { return r.now }
+
+func (r *scripted) ports() engine.Ports {
+	return engine.Ports{Actions: r.reg, Now: r.clock, Rand: pathRand{}}
+}
+
+// run runs one session, from the start or resumed from cp, until it ends
+// or choose or known stops it, and returns what stopped it: what choose or
+// known returned (from inside an action, wrapped in the session's
+// *engine.RunError), a run error, an *engine.InputError for a refused
+// answer, or nil when the session ended.
+func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
+	var (
+		s   *engine.Session
+		err error
+	)
+	r.s = nil // Start is a step: actions run inside it
+	if cp == nil {
+		r.made, r.full, r.now = r.made[:0], r.full[:0], r.start
+		r.branches, r.nbranch = r.branches[:0], append(r.nbranch[:0], 0)
+		r.logSeen, r.nextAct, r.filled, r.sessSeen = 0, 0, 0, 0
+		s, err = r.m.root.Start(ctx, r.ports()) // the session, even with an error
+	} else {
+		r.made, r.full, r.now = r.made[:cp.at], r.full[:cp.logLen], cp.now
+		r.branches, r.nbranch = r.branches[:r.nbranch[cp.logLen]], r.nbranch[:cp.logLen+1]
+		r.logSeen, r.nextAct, r.filled, r.sessSeen = cp.logLen, cp.at, cp.at, 0
+		if s, err = r.m.root.Restore(ctx, cp.snap, r.ports()); err != nil {
+			return err
+		}
+	}
+	r.s = s
+	if serr := r.sync(); serr != nil {
+		return serr
+	}
+	var options []string
+	for err == nil && !s.Done() {
+		cur := s.Current()
+		options = options[:0]
+		due, timer := s.NextDeadline()
+		if !timer || due.After(r.now) {
+			// A prompt whose timer is already due cannot be answered: Send
+			// would fire the timer first.
+			for _, c := range cur.Prompt.Choices {
+				options = append(options, c.Name)
+			}
+		}
+		if timer {
+			options = append(options, timerOption)
+			if st := r.m.state(cur.Flow, cur.State); st != nil && readsClock(st) && due.After(r.now) &&
+				!r.paused(cur.Flow, cur.State) {
+				options = append(options, pauseOption)
+			}
+		}
+		d := decision{kind: StepChoice, flow: cur.Flow, state: cur.State, logAt: len(r.full)}
+		i, cerr := r.choose(r, &d, options)
+		if cerr != nil {
+			return cerr
+		}
+		k := len(r.made)
+		if options[i] == pauseOption {
+			d.kind = StepPause
+			d.name = (due.Sub(r.now) / 2).Round(time.Second).String()
+			r.made = append(r.made, d)
+			step, _ := time.ParseDuration(d.name)
+			r.now = r.now.Add(step)
+			continue
+		}
+		if options[i] == timerOption {
+			d.kind, d.state = StepTimer, ""
+			r.made = append(r.made, d)
+			r.now = due
+			r.s = nil
+			_, err = s.Tick(ctx)
+			r.s = s
+			r.copyLog()
+			// The timer is the parent's when a subflow waits: name the
+			// state whose timer fired, as the log does.
+			d := &r.made[k]
+			d.flow, d.state = cur.Flow, cur.State
+			if d.logAt < len(r.full) && r.full[d.logAt].Kind == engine.EntryTimer {
+				e := &r.full[d.logAt]
+				d.flow, d.state, d.name = e.Flow, e.State, strings.TrimPrefix(e.Event, "after ")
+			}
+		} else {
+			d.name = options[i]
+			r.made = append(r.made, d)
+			r.s = nil
+			err = s.Send(ctx, d.name, synthInput(cur.Prompt, d.name))
+			r.s = s
+		}
+		if serr := r.sync(); serr != nil {
+			return serr
+		}
+	}
+	return err
+}
+
+// copyLog appends what the session logged since the last copy to full,
+// and the branches it shows taken to branches.
+func (r *scripted) copyLog() {
+	log := r.s.Log()
+	for i := range log[r.sessSeen:] {
+		e := &log[r.sessSeen+i]
+		if e.Branch != 0 {
+			// A path takes a few dozen: a linear search beats a map.
+			if k := (BranchKey{Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch}); !slices.Contains(r.branches, k) {
+				r.branches = append(r.branches, k)
+			}
+		}
+		r.nbranch = append(r.nbranch, len(r.branches))
+	}
+	r.full = append(r.full, log[r.sessSeen:]...)
+	r.sessSeen = len(log)
+}
+
+// branchesUpTo returns the branches full[:n] shows taken, each once, in
+// the order first taken.
+func (r *scripted) branchesUpTo(n int) []BranchKey {
+	return slices.Clone(r.branches[:r.nbranch[n]])
+}
+
+// sync gives the actions decided since the last sync the states the log
+// shows them run at, and passes every decision whose state is known to
+// known, in order.
+func (r *scripted) sync() error {
+	r.copyLog()
+	log := r.full
+	for ; r.logSeen < len(log); r.logSeen++ {
+		e := &log[r.logSeen]
+		if e.Kind != engine.EntryAction {
+			continue
+		}
+		for r.nextAct < len(r.made) && r.made[r.nextAct].kind != StepOutcome {
+			r.nextAct++
+		}
+		if r.nextAct < len(r.made) {
+			d := &r.made[r.nextAct]
+			d.flow, d.state, d.logAt = e.Flow, e.State, r.logSeen
+			r.nextAct++
+		}
+	}
+	if re, ok := errors.AsType[*engine.RunError](r.s.Err()); ok {
+		// An action decided but not logged: its branch failed.
+		for ; r.nextAct < len(r.made); r.nextAct++ {
+			if d := &r.made[r.nextAct]; d.kind == StepOutcome && d.state == "" {
+				d.flow, d.state, d.logAt = re.Flow, re.State, len(log)-1
+			}
+		}
+	}
+	for ; r.filled < len(r.made) && r.made[r.filled].state != ""; r.filled++ {
+		if r.known != nil {
+			if err := r.known(r, r.filled); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// endName says how the session ended, for messages.
+func (r *scripted) endName() string {
+	if o := r.s.Current().Outcome; o != nil {
+		return o.Name
+	}
+	return "with an error"
+}
+
+// synthInput fills in every field the choice takes with a valid value of
+// its type.
+func synthInput(p *engine.Prompt, choice string) map[string]any {
+	ch, _ := p.Choice(choice)
+	if len(ch.Fields) == 0 {
+		return nil
+	}
+	in := make(map[string]any, len(ch.Fields))
+	for _, name := range ch.Fields {
+		f, _ := p.Field(name)
+		in[name] = synthValue(f)
+	}
+	return in
+}
+
+func synthValue(f engine.Field) any {
+	switch f.Type {
+	case engine.EmailField:
+		return "user@example.com"
+	case engine.SecretField:
+		return "secret-1"
+	case engine.CodeField:
+		n := f.Length
+		if n <= 0 {
+			n = 6
+		}
+		return strings.Repeat("1234567890", n/10+1)[:n]
+	case engine.ChoiceField:
+		if len(f.Options) > 0 {
+			return f.Options[0]
+		}
+	case engine.ConsentField:
+		return true
+	case engine.NumberField:
+		return 1
+	case engine.CaptchaField:
+		return "captcha"
+	}
+	return "text"
+}
+
+// pathRand is the session's source of randomness on a path: zeros, so
+// that session IDs are the same on every run.
+type pathRand struct{}
+
+func (pathRand) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// paused reports whether the path has paused at the state before: one
+// pause per state and path is enough to pass a cooldown, and keeps pauses
+// from multiplying the paths through a loop.
+func (r *scripted) paused(flow, state string) bool {
+	for i := range r.made {
+		if d := &r.made[i]; d.kind == StepPause && d.state == state && d.flow == flow {
+			return true
+		}
+	}
+	return false
+}

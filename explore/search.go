@@ -1,0 +1,280 @@
+package explore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/tetherflow/tether/engine"
+)
+
+// errCut stops a run at a bound; errPeek stops one at an action decision
+// whose configuration the search needs to see (see explorer.look).
+var (
+	errCut  = errors.New("path cut short")
+	errPeek = errors.New("stopped to see the configuration an action runs in")
+)
+
+// explorer drives the depth-first search by running the flow with a prefix
+// of decisions: prefix[i] is the option taken at decision i, width[i] how
+// many options decision i had. A decision point beyond the prefix takes its
+// first option and extends both. A run resumes from the checkpoint at the
+// last prompt the prefix shares with the run before (a snapshot): decisions
+// made inside actions happen in the middle of a step, where a session
+// cannot be snapshotted.
+type explorer struct {
+	max    int // MaxVisits
+	dedup  bool
+	slack  int // more decisions than this in one path means some state was visited too often
+	prefix []int
+	width  []int
+
+	visits            map[[2]string]int // decisions per (flow, state) in this run
+	cutAt             int               // decision index where the run stops; -1 none
+	cutFlow, cutState string
+	cutEnd            PathEnd // EndCut or EndLoop
+	cutWaiting        bool
+	seen              map[string]bool // configurations decided in: at the prompts of this run; with Dedup, of every run, and at actions too
+	key               []byte          // config's buffer
+	cps               []checkpoint    // at the prompts of the last run, in order
+	m                 *model
+	// peek is the new action decision a run stopped at to see its
+	// configuration, and its number of options; -1 none.
+	peek, peekWidth int
+}
+
+// explorer returns an explorer whose search is held to the subtree under
+// prefix (the options taken at the first decisions), and its scripted
+// runner.
+func (m *model) explorer(opts PathOptions, start time.Time, prefix []int) (*explorer, *scripted) {
+	x := &explorer{max: opts.MaxVisits, m: m, dedup: opts.Dedup, peek: -1}
+	for _, k := range prefix {
+		// One option wide: backtracking never leaves the subtree.
+		x.prefix, x.width = append(x.prefix, k), append(x.width, k+1)
+	}
+	r := newScripted(m, start, x.choose)
+	r.known = x.known
+	x.slack = opts.MaxVisits*m.decisions + 1
+	return x, r
+}
+
+// resume prepares the next run: it returns the checkpoint at the last
+// prompt before the decision the prefix changes (nil to start afresh) and
+// recounts the visits and configurations of the path up to there.
+func (x *explorer) resume(r *scripted) *checkpoint {
+	x.cutAt, x.cutFlow, x.cutState, x.cutEnd, x.cutWaiting = -1, "", "", EndCut, false
+	if x.visits == nil {
+		x.visits, x.seen = map[[2]string]int{}, map[string]bool{}
+	}
+	clear(x.visits)
+	if !x.dedup {
+		clear(x.seen)
+	}
+	branch := len(x.prefix) - 1
+	n := len(x.cps)
+	for n > 0 && x.cps[n-1].at > branch {
+		n--
+	}
+	x.cps = x.cps[:n]
+	if n == 0 {
+		return nil
+	}
+	cp := &x.cps[n-1]
+	for i := range r.made[:cp.at] {
+		x.visits[[2]string{r.made[i].flow, r.made[i].state}]++
+	}
+	if !x.dedup { // with Dedup they stay seen from run to run
+		for _, c := range x.cps[:n-1] {
+			x.seen[c.key] = true
+		}
+	}
+	return cp
+}
+
+// config returns a key for the session's whole state: the flow and state,
+// variables and timers of each frame.
+func (x *explorer) config(snap *engine.Snapshot, now time.Time) string {
+	k := x.key[:0]
+	// The clock is part of the configuration: guards may read it.
+	k = now.UTC().AppendFormat(k, time.RFC3339Nano)
+	k = append(k, '\n')
+	for _, fr := range snap.Frames {
+		k = append(k, fr.Flow...)
+		k = append(k, '/')
+		k = append(k, fr.State...)
+		for _, name := range x.m.vars(fr.Flow) {
+			k = append(k, ' ')
+			k = appendKeyValue(k, fr.Vars[name])
+		}
+		for _, t := range fr.Timers {
+			k = append(k, ' ')
+			k = t.Due.AppendFormat(k, time.RFC3339Nano)
+		}
+		k = append(k, '\n')
+	}
+	x.key = k
+	return string(k)
+}
+
+func appendKeyValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case string:
+		return strconv.AppendQuote(b, x)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	case bool:
+		return strconv.AppendBool(b, x)
+	}
+	return fmt.Appendf(b, "%#v", v)
+}
+
+func (x *explorer) choose(r *scripted, d *decision, options []string) (int, error) {
+	i := len(r.made)
+	if d.kind != StepOutcome {
+		if n := len(x.cps); n == 0 || x.cps[n-1].at != i { // not resumed here
+			snap := r.s.Snapshot()
+			key := x.config(snap, r.now)
+			if x.seen[key] {
+				x.cutAt, x.cutFlow, x.cutState, x.cutEnd, x.cutWaiting = i, d.flow, d.state, EndLoop, true
+				return 0, errCut
+			}
+			x.cps = append(x.cps, checkpoint{at: i, snap: snap, now: r.now, logLen: len(r.full), key: key})
+		}
+		x.seen[x.cps[len(x.cps)-1].key] = true
+		if x.visits[[2]string{d.flow, d.state}] >= x.max {
+			x.cutAt, x.cutFlow, x.cutState, x.cutWaiting = i, d.flow, d.state, true
+			return 0, errCut
+		}
+	}
+	if d.kind == StepOutcome && x.dedup && i >= len(x.prefix) {
+		// A loop of run states has no prompt to stop at: with Dedup, an
+		// action decision in a configuration a path has decided in before
+		// ends the path too. Only the session can tell that configuration,
+		// and only once the step is over: stop here and look.
+		x.peek, x.peekWidth = i, len(options)
+		return 0, errPeek
+	}
+	if i >= x.slack {
+		return 0, errCut // the visits counted after the run tell where
+	}
+	if i < len(x.prefix) {
+		return x.prefix[i], nil
+	}
+	x.prefix = append(x.prefix, 0)
+	x.width = append(x.width, len(options))
+	return 0, nil
+}
+
+// look finishes a run that stopped to see the configuration of a new
+// action decision: the session failed as the action was called, so its
+// snapshot shows the frames, variables and timers the action ran in. A
+// decision in a configuration a path has decided in before ends the path
+// there, as a loop (one that cannot be replayed: it stops inside a step).
+// Otherwise the decision takes its first option and look reports that the
+// run is to be made again, on from there.
+func (x *explorer) look(r *scripted, err error) (again bool) {
+	i := x.peek
+	x.peek = -1
+	if i < 0 || !errors.Is(err, errPeek) {
+		return false
+	}
+	snap := r.s.Snapshot()
+	key := "run " + x.config(snap, r.now)
+	if x.seen[key] {
+		top := snap.Frames[len(snap.Frames)-1]
+		x.cutAt, x.cutFlow, x.cutState, x.cutEnd, x.cutWaiting = i, top.Flow, top.State, EndLoop, false
+		return false
+	}
+	x.seen[key] = true
+	x.prefix = append(x.prefix, 0)
+	x.width = append(x.width, x.peekWidth)
+	return true
+}
+
+// next makes runs until one is a path, and returns it.
+func (x *explorer) next(ctx context.Context, r *scripted) Path {
+	for {
+		err := r.run(ctx, x.resume(r))
+		if !x.look(r, err) {
+			return x.path(r, err)
+		}
+	}
+}
+
+// known counts the visit of decision k once its state is known (in order)
+// and stops the run at the first one over the bound. Decisions made inside
+// a step past that one are thrown away with the rest of the run.
+func (x *explorer) known(r *scripted, k int) error {
+	d := &r.made[k]
+	key := [2]string{d.flow, d.state}
+	x.visits[key]++
+	if x.visits[key] > x.max {
+		x.cutAt, x.cutFlow, x.cutState = k, d.flow, d.state
+		return errCut
+	}
+	return nil
+}
+
+// path turns the run just made into a Path, cut where the bound says.
+func (x *explorer) path(r *scripted, err error) Path {
+	p := Path{}
+	logLen := len(r.full)
+	n := len(r.made)
+	if errors.Is(err, errCut) && x.cutAt < 0 {
+		// The slack ran out before the visits showed where: cut at the end.
+		x.cutAt = n
+		if re, ok := errors.AsType[*engine.RunError](err); ok {
+			x.cutFlow, x.cutState = re.Flow, re.State
+		}
+	}
+	if x.cutAt >= 0 && x.cutAt <= n {
+		n = x.cutAt
+		p.End, p.Flow, p.State, p.Waiting = x.cutEnd, x.cutFlow, x.cutState, x.cutWaiting
+		if n < len(r.made) && r.made[n].logAt >= 0 {
+			logLen = r.made[n].logAt
+		}
+		// Nothing past the cut belongs to the path: do not branch there.
+		if len(x.prefix) > n {
+			x.prefix, x.width = x.prefix[:n], x.width[:n]
+		}
+	}
+	p.Steps = make([]PathStep, n)
+	for i, d := range r.made[:n] {
+		p.Steps[i] = d.step()
+	}
+	if p.End == "" {
+		switch {
+		case err != nil:
+			p.End, p.Err = EndError, err
+		case r.s.Err() != nil:
+			p.End, p.Err = EndError, r.s.Err()
+		default:
+			p.End, p.Outcome = EndOutcome, r.s.Current().Outcome
+		}
+	}
+	p.Branches = r.branchesUpTo(logLen)
+	return p
+}
+
+// backtrack moves the prefix to the next unexplored option, deepest first.
+func (x *explorer) backtrack() bool {
+	for i := len(x.prefix) - 1; i >= 0; i-- {
+		if x.prefix[i]+1 < x.width[i] {
+			x.prefix[i]++
+			x.prefix, x.width = x.prefix[:i+1], x.width[:i+1]
+			return true
+		}
+	}
+	return false
+}
+
+// pending counts the options not yet explored.
+func (x *explorer) pending() int {
+	n := 0
+	for i := range x.prefix {
+		n += x.width[i] - 1 - x.prefix[i]
+	}
+	return n
+}

@@ -1,0 +1,188 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/tetherflow/tether/adapters/demoportal"
+	"github.com/tetherflow/tether/adapters/demoportal/sqlite"
+	"github.com/tetherflow/tether/adapters/portalserver"
+	"github.com/tetherflow/tether/adapters/smsoutbox"
+)
+
+// defaultPortalAddr is where portal serve listens unless --addr says.
+const defaultPortalAddr = "127.0.0.1:8470"
+
+var portalCommand = &Command{
+	Name:  "portal",
+	Args:  "serve --fixture FILE --state FILE [--addr ADDR] [--faults SPEC | --fault-schedule FILE] [--seed N]",
+	Short: "run the demo portal as an HTTP server",
+	Long: `
+Portal serve runs the demo account portal as a real HTTP server speaking
+the portal protocol (api/portal.openapi.yaml, docs/portal-protocol.md):
+the accounts, licences and tokens of the fixture (docs/portal-fixture.md),
+its rules enforced on the server, its state kept in the SQLite file
+--state, which survives restarts (accounts created, failure counters and
+locks, codes and SMS counts, consents, tokens issued).
+
+The first line on stdout is the URL it listens on (--addr 127.0.0.1:0
+picks a free port), so that a script can start it and read the port:
+
+	http://127.0.0.1:8470
+
+Then stdout shows the texts the demo SMS gateway "sends", as the phone
+would; --outbox FILE also appends each code, and each CAPTCHA answer, to
+FILE as JSON lines, which tether run --portal URL --outbox FILE reads for
+an answers file's {{sms}} and {{captcha}}. Stderr has one JSON log record
+per request (slog), with no password, code, ticket or token.
+
+Faults for testing clients: --faults takes rates with a seed,
+
+	--faults 5xx=0.2,reset=0.1,latency=200ms@0.3,slow=2s@0.05,truncate=0.05,seed=7
+
+and --fault-schedule a YAML or JSON list of the requests that get one:
+
+	- {op: sendCode, request: 1, fault: reset}
+	- {op: signInPassword, request: 2, fault: latency, delay: 3s}
+
+--clock TIME runs the portal on a fake clock at TIME, which each request's
+Tether-Client-Clock header moves: for scripted runs on a fake clock (tether
+run --clock), never for a portal a real device uses. SIGINT or SIGTERM
+stops it gracefully: requests under way finish, the state is closed.`,
+	Flags: func(fs *flag.FlagSet) RunFunc {
+		o := &portalServeOptions{}
+		fs.StringVar(&o.fixture, "fixture", "", "the demo portal fixture `file` (required)")
+		fs.StringVar(&o.state, "state", "", "the SQLite `file` the portal keeps its state in (required; created if missing)")
+		fs.StringVar(&o.addr, "addr", defaultPortalAddr, "the `address` to listen on; port 0 picks a free one")
+		fs.StringVar(&o.faults, "faults", "", "inject faults at these rates: `spec` like 5xx=0.2,reset=0.1,latency=200ms@0.3,seed=7")
+		fs.StringVar(&o.schedule, "fault-schedule", "", "inject the faults this schedule `file` lists")
+		fs.Uint64Var(&o.seed, "seed", 0, "seed for the portal's codes, tickets and CAPTCHAs (0: random)")
+		fs.StringVar(&o.outbox, "outbox", "", "append the codes texted and the CAPTCHA answers to this `file` as JSON lines")
+		fs.StringVar(&o.clock, "clock", "", "run on a fake clock at this RFC 3339 `time`, moved by the requests' Tether-Client-Clock")
+		fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `file` (PEM; with --tls-key)")
+		fs.StringVar(&o.tlsKey, "tls-key", "", "the certificate's private key `file` (PEM)")
+		return o.run
+	},
+}
+
+type portalServeOptions struct {
+	fixture, state, addr, faults, schedule string
+	seed                                   uint64
+	outbox, clock, tlsCert, tlsKey         string
+}
+
+func (o *portalServeOptions) run(ctx context.Context, env *Env, args []string) error {
+	switch {
+	case len(args) == 0:
+		return usagef("want a subcommand: serve")
+	case args[0] != "serve":
+		return usagef("unknown subcommand %q: want serve", args[0])
+	case len(args) > 1:
+		return usagef("portal serve takes no arguments, only flags")
+	case o.fixture == "" || o.state == "":
+		return usagef("portal serve needs --fixture and --state")
+	case o.faults != "" && o.schedule != "":
+		return usagef("--faults and --fault-schedule do not go together")
+	case (o.tlsCert == "") != (o.tlsKey == ""):
+		return usagef("--tls-cert and --tls-key go together")
+	}
+	bad := func(err error) error { return &exitError{code: exitUsage, err: err} }
+	now, follow := time.Now, false
+	if o.clock != "" {
+		start, err := time.Parse(time.RFC3339, o.clock)
+		if err != nil {
+			return usagef("--clock: %q is not an RFC 3339 time (like 2026-01-05T09:00:00Z)", o.clock)
+		}
+		now, follow = func() time.Time { return start }, true
+	}
+	var faults *portalserver.Faults
+	var err error
+	switch {
+	case o.faults != "":
+		faults, err = portalserver.ParseFaults(o.faults)
+	case o.schedule != "":
+		faults, err = portalserver.LoadSchedule(env.path(o.schedule))
+	}
+	if err != nil {
+		return bad(err)
+	}
+	fx, err := demoportal.LoadFixture(env.path(o.fixture))
+	if err != nil {
+		return bad(err)
+	}
+	seed := o.seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	var outboxOpts []smsoutbox.Option
+	if o.outbox != "" {
+		f, err := os.OpenFile(env.path(o.outbox), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			return bad(fmt.Errorf("--outbox: %w", err))
+		}
+		defer f.Close()
+		outboxOpts = append(outboxOpts, smsoutbox.WithJournal(f, now))
+	}
+	outbox := smsoutbox.New(env.Stdout, outboxOpts...)
+	st, err := sqlite.Open(ctx, env.path(o.state))
+	if err != nil {
+		return bad(err)
+	}
+	defer st.Close()
+	portal, err := demoportal.New(fx, now, rand.New(rand.NewPCG(seed, 1)), outbox,
+		demoportal.WithState(st),
+		demoportal.WithCaptchaRand(rand.New(rand.NewPCG(seed, 2))),
+		demoportal.WithCaptchaNotice(outbox.NoteCaptcha))
+	if err != nil {
+		return bad(err)
+	}
+	logger := slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	fmt.Fprintln(env.Stdout, url)
+	logger.Info("portal serving", "url", url, "fixture", o.fixture, "state", o.state, "faults", faults.String(), "client_clock", follow)
+	hs := &http.Server{
+		Handler:           portalserver.New(portal, portalserver.Options{Logger: logger, Faults: faults, FollowClientClock: follow}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	done := make(chan error, 1)
+	go func() {
+		if o.tlsCert != "" {
+			done <- hs.ServeTLS(ln, env.path(o.tlsCert), env.path(o.tlsKey))
+		} else {
+			done <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-done:
+		return &exitError{code: exitFail, err: err}
+	case <-ctx.Done():
+	}
+	stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err = hs.Shutdown(stop)
+	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	logger.Info("portal stopped")
+	if err != nil {
+		return &exitError{code: exitFail, err: fmt.Errorf("shut down: %w", err)}
+	}
+	return nil
+}
