@@ -181,6 +181,9 @@ type ChoiceDecl struct {
 	Label    string
 	Fields   []string // the fields this choice takes; nil means all
 	NoFields bool     // `fields: []`: the choice takes none
+	// AvailableAt (a time expression) is when the choice becomes
+	// available, computed when the prompt is shown (available.go).
+	AvailableAt *Expr
 }
 
 // Text is prompt or message text; `{{ expr }}` parts are interpolated.

@@ -471,6 +471,7 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 			}
 			s.fields = append(s.fields, cf)
 		}
+		c.compileAvailability(s, plain)
 		if c.errs == nil || len(c.errs) == 0 {
 			s.static = staticPrompt(s)
 		}
@@ -862,6 +863,9 @@ func staticPrompt(s *state) *Prompt {
 		if f.decl.If != nil || f.decl.Suggest != nil {
 			return nil
 		}
+	}
+	if s.available != nil {
+		return nil
 	}
 	var sess Session
 	p, err := sess.makePrompt(nil, s)

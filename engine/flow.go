@@ -69,7 +69,10 @@ type state struct {
 	help    *ctext
 	fields  []*cfield
 	choices []*ChoiceDecl
-	static  *Prompt // the prompt, when it depends on nothing at run time
+	// available holds the compiled available_at of each choice (nil
+	// entries for choices without one), or is nil (available.go).
+	available []*vm.Program
+	static    *Prompt // the prompt, when it depends on nothing at run time
 	// zeroInput is input.* for an answer that fills in no field: every
 	// field at its zero value. Shared and never written.
 	zeroInput map[string]any

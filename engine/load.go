@@ -544,7 +544,7 @@ func (l *loader) assigns(n *yaml.Node, what string) []*Assign {
 var (
 	askKeys    = []string{"text", "help", "fields", "choices"}
 	fieldKeys  = []string{"type", "label", "if", "optional", "options", "length", "suggest"}
-	choiceKeys = []string{"label", "fields"}
+	choiceKeys = []string{"label", "fields", "available_at"}
 	branchKeys = []string{"if", "set", "go"}
 )
 
@@ -684,6 +684,8 @@ func (l *loader) choices(n *yaml.Node) []*ChoiceDecl {
 				switch k.Value {
 				case "label":
 					ch.Label, _ = l.str(v, "label")
+				case "available_at":
+					ch.AvailableAt = l.expr(v, "available_at")
 				case "fields":
 					if v.Kind != yaml.SequenceNode {
 						l.errorf(v, "fields must be a list of field names")

@@ -745,6 +745,9 @@ func (s *Session) makePrompt(fr *frame, st *state) (*Prompt, error) {
 		}
 		p.Choices = append(p.Choices, ch)
 	}
+	if err := s.markAvailability(fr, st, p); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -94,6 +94,12 @@ type Choice struct {
 	Name   string   `json:"name"`
 	Label  string   `json:"label,omitempty"`
 	Fields []string `json:"fields,omitempty"`
+	// AvailableAt, when set, is when the choice becomes available ("Get a
+	// new code" after its cooldown): the choice's available_at, when it
+	// was later than the session clock as the prompt was shown. A front
+	// end shows the wait; the flow still decides what an earlier answer
+	// does.
+	AvailableAt time.Time `json:"available_at,omitzero"`
 }
 
 // Field returns the prompt field named name.

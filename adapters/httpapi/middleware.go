@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tetherflow/tether/adapters/internal/addrlimit"
 )
 
 // requestIDHeader carries a request's id: the client's, when it sent a
@@ -55,10 +56,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				s.cfg.Metrics.request(route, rec.status, d)
 			}
 			s.cfg.Log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "route", route,
-				"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(d.Microseconds())/1000, "client", clientAddr(r))
+				"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(d.Microseconds())/1000, "client", addrlimit.ClientAddr(r))
 		}()
 		if lim := s.limits.forRoute(route); lim != nil {
-			if wait, ok := lim.allow(clientAddr(r), time.Now()); !ok {
+			if wait, ok := lim.Allow(addrlimit.ClientAddr(r), time.Now()); !ok {
 				if s.cfg.Metrics != nil {
 					s.cfg.Metrics.limited(route)
 				}
@@ -92,16 +93,6 @@ func routeOf(r *http.Request) string {
 		return r.Method + " " + p
 	}
 	return "other"
-}
-
-// clientAddr is the address rate limits count by: the connection's peer
-// (behind a proxy, every client shares the proxy's: put the limits there).
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // saneID reports whether a client's request id may be used as the

@@ -74,6 +74,9 @@ type Choice struct {
 	Name   string   `json:"name" example:"continue"`
 	Label  string   `json:"label" example:"Sign in"`
 	Fields []string `json:"fields" doc:"The fields this choice sends; the others are not looked at."`
+	// AvailableAt is set while the choice waits for a time ("Get a new
+	// code" during its cooldown).
+	AvailableAt time.Time `json:"available_at,omitzero" doc:"Set when the choice becomes available only later (Get a new code, during its cooldown): show the wait and disable the button until then. Absent: available now. Answering earlier is the flow's to judge (it says how long to wait)."`
 }
 
 // Result is how a session ended.
@@ -84,6 +87,11 @@ type Result struct {
 	Output  map[string]any `json:"output,omitempty" doc:"The outcome's values."`
 	Error   string         `json:"error,omitempty" doc:"Set when the session failed rather than reached an outcome."`
 }
+
+// Describe returns the session a host view shows, as the API describes
+// it (without the secret): what the web pages render, so that a page and
+// an API response never disagree.
+func Describe(v *host.View) *Session { return sessionOf(v) }
 
 // sessionOf renders a host view.
 func sessionOf(v *host.View) *Session {
@@ -140,7 +148,7 @@ func promptOf(flow string, p *engine.Prompt, problem *host.Problem) *Prompt {
 		if fields == nil {
 			fields = []string{}
 		}
-		out.Choices = append(out.Choices, Choice{Name: c.Name, Label: label, Fields: fields})
+		out.Choices = append(out.Choices, Choice{Name: c.Name, Label: label, Fields: fields, AvailableAt: c.AvailableAt})
 	}
 	return out
 }

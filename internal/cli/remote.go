@@ -161,7 +161,7 @@ func stepOf(s *httpapi.Session) engine.Step {
 		ep.Fields = append(ep.Fields, ef)
 	}
 	for _, c := range p.Choices {
-		ep.Choices = append(ep.Choices, engine.Choice{Name: c.Name, Label: c.Label, Fields: c.Fields})
+		ep.Choices = append(ep.Choices, engine.Choice{Name: c.Name, Label: c.Label, Fields: c.Fields, AvailableAt: c.AvailableAt})
 	}
 	st.Prompt = ep
 	return st

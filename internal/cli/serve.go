@@ -29,6 +29,7 @@ import (
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/adapters/sessions/postgres"
 	"github.com/tetherflow/tether/adapters/sessions/sqlite"
+	"github.com/tetherflow/tether/adapters/web"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/host"
@@ -41,7 +42,9 @@ var serveCommand = &Command{
 	Long: `
 Serve hosts sessions of the flows in DIR for client applications over HTTP
 (docs/api.md; the OpenAPI document is at /openapi.json): POST /v1/sessions
-starts one, and its prompts are answered until it ends. Every step is saved
+starts one, and its prompts are answered until it ends. People get the
+same sessions as web pages at / (docs/web.md): open http://ADDR/ in a
+browser; --web-region picks the country they start in. Every step is saved
 in the session store before it is answered, with the portal calls it made;
 due timers fire without a client; sessions idle for --idle-timeout expire.
 
@@ -77,16 +80,19 @@ connection is taken, steps in flight are saved and answered, then it exits.`,
 		fs.DurationVar(&o.grace, "shutdown-timeout", 30*time.Second, "how long steps in flight may take to finish at shutdown")
 		fs.Float64Var(&o.createRate, "create-rate", 1, "sessions a client address may create per second (bursts of 20); 0: no limit")
 		fs.Float64Var(&o.answerRate, "answer-rate", 10, "requests about sessions a client address may make per second (bursts of 50); 0: no limit")
+		fs.StringVar(&o.webRegion, "web-region", "", "the `country` (ISO 3166-1 alpha-2) the web pages start sessions for unless the person picks another (default: the flow's defaults)")
+		fs.BoolVar(&o.secureCookies, "secure-cookies", false, "mark the web pages' cookies Secure on plain HTTP too (behind a proxy that terminates TLS)")
 		return o.run
 	},
 }
 
 type serveOptions struct {
 	flows, store, portal, addr, data string
-	portalCA                         string
+	portalCA, webRegion              string
 	idle, timers, grace              time.Duration
 	createRate, answerRate           float64
 	batch                            int
+	secureCookies                    bool
 }
 
 func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -98,6 +104,11 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	}
 	if o.createRate < 0 || o.answerRate < 0 {
 		return usagef("--create-rate and --answer-rate must not be negative")
+	}
+	if o.webRegion != "" {
+		if err := catalog.CheckCountry(o.webRegion); err != nil {
+			return usagef("--web-region: %v", err)
+		}
 	}
 	log := httpapi.NewLogger(env.Stderr, slog.LevelInfo)
 	cat, fx, err := serveCatalog(env, env.path(o.flows))
@@ -131,12 +142,17 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	pages, err := web.New(web.Config{Host: h, Country: o.webRegion, Log: log, SecureCookies: o.secureCookies,
+		StartRate: limit(o.createRate), StartBurst: 20, AnswerRate: limit(o.answerRate), AnswerBurst: 50})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return &exitError{code: exitFail, err: err}
 	}
 	hs := &http.Server{
-		Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		Handler: serveHandler(srv, pages), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

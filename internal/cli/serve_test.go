@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,25 +9,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tetherflow/tether/internal/fake"
 )
 
 // syncBuffer is a buffer many goroutines write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = fake.Log
 
 // waitFor polls f until it returns a non-empty string.
 func waitFor(t *testing.T, what string, f func() string) string {

@@ -80,8 +80,9 @@ func flowSchema() (obj, error) {
 			"suggest":  withDesc(ref("expr"), "a text field's suggestions: a list of strings, or of {value, label} maps"),
 		},
 		"choice": {
-			"label":  withDesc(ref("text"), "the label shown"),
-			"fields": obj{"type": "array", "items": ref("name"), "description": "the fields this choice takes; [] for none"},
+			"label":        withDesc(ref("text"), "the label shown"),
+			"fields":       obj{"type": "array", "items": ref("name"), "description": "the fields this choice takes; [] for none"},
+			"available_at": withDesc(ref("expr"), "a time expression: until then the choice is shown as not available yet (a resend cooldown)"),
 		},
 		"ask": {
 			"text":    withDesc(ref("text"), "the prompt's text"),

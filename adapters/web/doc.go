@@ -1,0 +1,27 @@
+// Package web is Tether's web front end: the connect wizard as HTML
+// pages, served by tether serve at / beside the API. Each page is
+// rendered on the server, with html/template, from the UI description
+// the API returns for the session (httpapi.Describe): one screen per
+// prompt, in the flow's words, and a page for how the session ended. The
+// pages go through the session host like the API; they load no flow and
+// take no step themselves.
+//
+//	GET  /                   the browser's session: its prompt as a form, or how it ended; else the start page (?region=CC)
+//	POST /web/start          start a session for the browser's device in the region chosen
+//	POST /web/answer         answer the prompt with the button pressed and the fields it takes
+//	GET  /web/assets/{name}  the style sheet, the script, the icon
+//
+// The pages work without JavaScript: every form posts and is redirected
+// to the next page (post-redirect-get); the one script only counts a
+// wait down ("Get a new code" during its cooldown). The session's secret
+// lives in an HttpOnly, SameSite=Strict cookie (Secure on TLS), never in
+// a URL or a page; every form carries a CSRF token; no value typed is
+// ever written back into a page or a log; a Content-Security-Policy
+// allows only the pages' own style, script and forms. See the cookies in
+// cookies.go.
+//
+//	pages, _ := web.New(web.Config{Host: h, Country: "DE", Log: log})
+//	mux := http.NewServeMux()
+//	mux.Handle("/", api.Handler())
+//	pages.Register(mux)
+package web

@@ -1,0 +1,321 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/host"
+)
+
+// screen is what the page template renders: one of Start, Prompt, Result
+// or Problem, with the notes and errors above it.
+type screen struct {
+	// Title is the page's heading and (after any "Error: ") its title.
+	Title string
+	// Key names the screen for scripts and tests: the state and version
+	// of a session's screen ("enter_code/7"), "start", "result", "problem".
+	Key string
+	// Errors are the reasons the last answer was refused, each linked to
+	// its field; Notes are information (info messages, the flash).
+	Errors []errorLine
+	Notes  []block
+	// Script includes the page's script: a wait counts down.
+	Script bool
+
+	Start   *startView
+	Prompt  *promptView
+	Result  *resultView
+	Problem *problemView
+}
+
+// errorLine is one error, about the field with the element id Target
+// when there is one.
+type errorLine struct {
+	Target string
+	Text   string
+}
+
+// block is a paragraph, or a list when Items is set.
+type block struct {
+	Text  string
+	Items []string
+}
+
+// promptView is a waiting session's prompt as a form.
+type promptView struct {
+	CSRF    string
+	Version int
+	Text    []block
+	Fields  []fieldView
+	Choices []choiceView
+	// Picks, when set, replace the one field with suggestions: one form
+	// per value, each with the button of the choice that takes it
+	// ("Choose subscription": a licence per row, each with Select).
+	Picks *picksView
+}
+
+// fieldView is one input.
+type fieldView struct {
+	ID, Name, Label   string
+	Input             string // the input's type: text, email, password, checkbox, or select
+	Autocomplete      string
+	InputMode         string
+	MaxLength         int
+	Required          bool
+	Autofocus         bool
+	Options           []string
+	Error             string // why the last answer was refused, about this field
+	ErrorID           string
+	NoSpellcheck      bool
+	AutocapitalizeOff bool
+}
+
+// choiceView is one button.
+type choiceView struct {
+	Name, Label string
+	Primary     bool
+	// NoValidate is set on a button that does not take every required
+	// field ("Get a new code"): the browser sends it without them.
+	NoValidate bool
+	// Wait is the number of seconds until the choice is available; while
+	// it is positive the button is disabled.
+	Wait int
+	// WaitID is the id of the element that says how long to wait.
+	WaitID string
+}
+
+// picksView lists the values a field offers, each with its button.
+type picksView struct {
+	Field  string
+	Choice choiceView
+	Items  []pickView
+}
+
+// pickView is one value offered.
+type pickView struct {
+	Value, Label string
+}
+
+// sessionPage renders session v (the browser's, s) with the flash f.
+func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef, v *host.View, f flash) {
+	d := httpapi.Describe(v)
+	if d.Result != nil {
+		rv, err := p.resultView(w, r, d)
+		if err != nil {
+			p.internal(w, r, "form nonce", err)
+			return
+		}
+		p.render(w, http.StatusOK, &screen{Key: "result", Title: rv.Heading, Result: rv})
+		return
+	}
+	pr := d.Prompt
+	sc := &screen{Key: fmt.Sprintf("%s/%d", d.State, d.Version), Title: pr.Title}
+	pv := &promptView{CSRF: answerToken(s), Version: d.Version}
+	sc.Prompt = pv
+	pickField, pickChoice := picks(pr)
+	fieldErr := map[string]string{}
+	switch f.Kind {
+	case flashRefused:
+		label := ""
+		for _, fl := range pr.Fields {
+			if fl.Name == f.Field {
+				label = fl.Label
+			}
+		}
+		text := refusal(label, f.Text)
+		if label == "" || (pickField >= 0 && pr.Fields[pickField].Name == f.Field) {
+			sc.Errors = append(sc.Errors, errorLine{Text: text})
+		} else {
+			fieldErr[f.Field] = text
+			sc.Errors = append(sc.Errors, errorLine{Target: fieldID(f.Field), Text: text})
+		}
+	case flashStale:
+		sc.Notes = append(sc.Notes, block{Text: "This page had changed since you last saw it. Nothing was sent: here is where you are now."})
+	case flashGone:
+		sc.Notes = append(sc.Notes, block{Text: "Time ran out before your answer arrived (a code lasts a few minutes). Nothing was sent: here is where you are now."})
+	}
+	for _, m := range pr.Messages {
+		if m.Type == "info" {
+			sc.Notes = append(sc.Notes, blocks(m.Text)...)
+		}
+	}
+	if pickField < 0 {
+		// A prompt whose values are picked lists them; its text is the
+		// same list, for terminals.
+		pv.Text = blocks(pr.Text)
+	}
+	for i, fl := range pr.Fields {
+		if i == pickField {
+			continue
+		}
+		fv := fieldOf(fl)
+		if e, ok := fieldErr[fl.Name]; ok {
+			fv.Error, fv.ErrorID = e, fv.ID+"-error"
+		}
+		pv.Fields = append(pv.Fields, fv)
+	}
+	focus(pv.Fields)
+	now := p.cfg.Now()
+	for i, c := range pr.Choices {
+		cv := choiceView{Name: c.Name, Label: c.Label, Primary: i == 0}
+		if c.AvailableAt.After(now) {
+			cv.Wait = int((c.AvailableAt.Sub(now) + time.Second - 1) / time.Second)
+			cv.WaitID = "wait-" + c.Name
+			sc.Script = true
+		}
+		if i == pickChoice {
+			fl := pr.Fields[pickField]
+			pv.Picks = &picksView{Field: fl.Name, Choice: cv}
+			for _, sg := range fl.Suggestions {
+				pv.Picks.Items = append(pv.Picks.Items, pickView{Value: sg.Value, Label: sg.Label})
+			}
+			continue
+		}
+		for _, fl := range pv.Fields {
+			if fl.Required && !slices.Contains(c.Fields, fl.Name) {
+				cv.NoValidate = true
+			}
+		}
+		pv.Choices = append(pv.Choices, cv)
+	}
+	p.render(w, http.StatusOK, sc)
+}
+
+// picks returns the field of a prompt whose values are picked from a list
+// — its only field, offering suggestions — and the choice that takes it
+// alone ("Choose subscription": each licence with its Select); -1, -1
+// when there is none.
+func picks(pr *httpapi.Prompt) (field, choice int) {
+	if len(pr.Fields) != 1 || len(pr.Fields[0].Suggestions) == 0 {
+		return -1, -1
+	}
+	for i, c := range pr.Choices {
+		if len(c.Fields) == 1 && c.Fields[0] == pr.Fields[0].Name {
+			return 0, i
+		}
+	}
+	return -1, -1
+}
+
+// focus puts the focus on the field in error, or else on the first:
+// keyboard users start typing at once.
+func focus(fields []fieldView) {
+	for i := range fields {
+		if fields[i].Error != "" {
+			fields[i].Autofocus = true
+			return
+		}
+	}
+	if len(fields) > 0 {
+		fields[0].Autofocus = true
+	}
+}
+
+// fieldOf is the input for a field of the UI description.
+func fieldOf(f httpapi.Field) fieldView {
+	fv := fieldView{
+		ID: fieldID(f.Name), Name: f.Name, Label: f.Label, Input: "text", Required: f.Required,
+		Autocomplete: f.Autocomplete, InputMode: f.InputMode, MaxLength: 256, Options: f.Options,
+	}
+	switch f.Type {
+	case "email":
+		fv.Input, fv.InputMode, fv.NoSpellcheck, fv.AutocapitalizeOff = "email", "", true, true
+	case "secret":
+		fv.Input = "password"
+	case "code", "captcha":
+		// A code is shown as it is typed: a one-time code is useless once
+		// used, and a text input lets the browser fill it from an SMS.
+		fv.NoSpellcheck, fv.AutocapitalizeOff = true, true
+		if f.Length > 0 {
+			fv.MaxLength = f.Length
+		}
+	case "choice":
+		fv.Input = "select"
+	case "consent":
+		fv.Input = "checkbox"
+	}
+	return fv
+}
+
+// fieldID is the element id of a field's input.
+func fieldID(name string) string { return "field-" + name }
+
+// refusal is the sentence that says why a field's value was refused:
+// "Email address: not an email address.", "Code is required.".
+func refusal(label, msg string) string {
+	msg = strings.TrimSpace(msg)
+	switch {
+	case label == "":
+	case strings.HasPrefix(msg, "is ") || strings.HasPrefix(msg, "must "):
+		msg = label + " " + msg
+	default:
+		msg = label + ": " + msg
+	}
+	return sentence(msg)
+}
+
+// sentence capitalises s and ends it with a full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") {
+		s += "."
+	}
+	return s
+}
+
+// blocks splits prompt text into paragraphs and lists: lines that start
+// with "- " are list items, other lines run on into their paragraph (the
+// flows wrap their text for terminals), blank lines end one.
+func blocks(text string) []block {
+	var out []block
+	var para []string
+	flush := func() {
+		if len(para) > 0 {
+			out = append(out, block{Text: strings.Join(para, " ")})
+			para = nil
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "":
+			flush()
+		case strings.HasPrefix(line, "- "):
+			flush()
+			item := strings.TrimSpace(line[2:])
+			if n := len(out); n > 0 && out[n-1].Items != nil {
+				out[n-1].Items = append(out[n-1].Items, item)
+			} else {
+				out = append(out, block{Items: []string{item}})
+			}
+		default:
+			para = append(para, line)
+		}
+	}
+	flush()
+	return out
+}
+
+// render writes screen sc with status.
+func (p *Pages) render(w http.ResponseWriter, status int, sc *screen) {
+	var buf bytes.Buffer
+	if err := p.tmpl.ExecuteTemplate(&buf, "page", sc); err != nil {
+		// The templates are the package's own: a failure is a bug.
+		panic(fmt.Sprintf("web: render %s: %v", sc.Key, err))
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}

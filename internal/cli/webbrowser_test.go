@@ -1,0 +1,567 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"golang.org/x/time/rate"
+
+	"github.com/tetherflow/tether/adapters/demo"
+	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/adapters/sessions/memory"
+	"github.com/tetherflow/tether/adapters/web"
+	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/internal/fake"
+)
+
+// The web pages in a real browser: headless Chromium (Debian's chromium
+// package, which .ci/run installs) driven through the DevTools protocol,
+// against tether serve's handler on a test server with the embedded demo
+// portal and a fixed clock. A person's paths are typed and clicked; each
+// page's text is held to a golden file (testdata/web/PATH.txt), each page
+// is screenshot into the test's temporary directory, and -update rewrites
+// the golden files and the screenshots the README shows (docs/screens).
+//
+// Without Chromium the test fails, unless TETHER_SKIP_BROWSER=1 says to
+// skip it.
+
+// webFixture is tether serve's handler — the API and the web pages — over
+// the shipped flows, the demo world, a memory store and a fake clock.
+type webFixture struct {
+	clock *fake.Clock
+	world *demo.World
+	url   string
+	log   *fake.Log
+}
+
+func newWebFixture(t *testing.T) *webFixture {
+	t.Helper()
+	fx := &webFixture{clock: fake.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)), log: &fake.Log{}}
+	env := &Env{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	cat, portal, err := serveCatalog(env, "../../flows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.world, err = demo.New(portal, demo.Options{Now: fx.clock.Now, Seed: 1, Store: deviceStores(t.TempDir())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := host.New(host.Config{Catalog: cat, Store: memory.New(), Actions: fx.world.Actions, Now: fx.clock.Now,
+		Rand: fake.Rand(1), IdleTimeout: 30 * time.Minute, Secrets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := httpapi.NewLogger(fx.log, slog.LevelInfo)
+	api, err := httpapi.New(httpapi.Config{Host: h, Log: log, CreateRate: rate.Inf, AnswerRate: rate.Inf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := web.New(web.Config{Host: h, Now: fx.clock.Now, Log: log, StartRate: rate.Inf, AnswerRate: rate.Inf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(serveHandler(api, pages))
+	t.Cleanup(srv.Close)
+	fx.url = srv.URL
+	return fx
+}
+
+// chromiumPath returns the browser to run: Chromium on PATH. Without one
+// the test fails — CI installs it — unless TETHER_SKIP_BROWSER=1.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("TETHER_SKIP_BROWSER") == "1" {
+		t.Skip("TETHER_SKIP_BROWSER=1: the web pages' browser tests are skipped")
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("the web pages' browser tests need Chromium: apt-get install -y chromium (TETHER_SKIP_BROWSER=1 skips them)")
+	return ""
+}
+
+// startBrowser starts headless Chromium with a fresh profile for the
+// whole test; each path gets a browser context of its own (its own
+// cookies) in it.
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(720, 600),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// person drives one browser tab through the pages, recording what each
+// page says.
+type person struct {
+	t       *testing.T
+	ctx     context.Context
+	fx      *webFixture
+	path    string
+	pages   bytes.Buffer // the golden text
+	n       int
+	secrets []string // what was typed that no page may show
+}
+
+func newPerson(t *testing.T, browser context.Context, fx *webFixture, path string, js bool) *person {
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel() })
+	p := &person{t: t, ctx: ctx, fx: fx, path: path}
+	p.do(chromedp.EmulateViewport(720, 600),
+		// A headless tab is not focused; emulate focus so that autofocus
+		// and the focus ring behave as in a window a person looks at.
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
+			return err
+		}))
+	if !js {
+		p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}))
+	}
+	return p
+}
+
+func (p *person) do(actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, actions...); err != nil {
+		p.t.Fatalf("%s: %v\npages so far:\n%s", p.path, err, p.pages.String())
+	}
+}
+
+func run[T any](p *person, a chromedp.Action[T]) T {
+	p.t.Helper()
+	v, err := chromedp.Run(p.ctx, a)
+	if err != nil {
+		p.t.Fatalf("%s: %v\npages so far:\n%s", p.path, err, p.pages.String())
+	}
+	return v
+}
+
+// open opens path and records the page as step.
+func (p *person) open(path, step string) {
+	p.t.Helper()
+	p.do(chromedp.Navigate(p.fx.url + path))
+	p.record(step)
+}
+
+// reload reloads the page (a GET: the form is not posted again).
+func (p *person) reload(step string) {
+	p.t.Helper()
+	p.do(chromedp.Reload())
+	p.record(step)
+}
+
+// fill types text into the input sel, as a person does (key by key).
+func (p *person) fill(sel, text string) {
+	p.t.Helper()
+	p.do(chromedp.SendKeys(chromedp.CSS(sel), text))
+}
+
+// secret fills in a password or a code: no page may show it after.
+func (p *person) secret(sel, text string) {
+	p.t.Helper()
+	p.secrets = append(p.secrets, text)
+	p.fill(sel, text)
+}
+
+// click clicks the button sel and records the page it leads to.
+func (p *person) click(sel, step string) {
+	p.t.Helper()
+	_ = run(p, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel))))
+	p.record(step)
+}
+
+// button returns the selector of the button labelled label.
+func button(label string) string {
+	return fmt.Sprintf(`//button[normalize-space(.)=%q]`, label)
+}
+
+// clickLabel clicks the button labelled label.
+func (p *person) clickLabel(label, step string) {
+	p.t.Helper()
+	_ = run(p, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(label)))
+	p.record(step)
+}
+
+// key presses a key; enter is the one that sends a form, so it waits for
+// the page it leads to and records it.
+func (p *person) key(k string, step string) {
+	p.t.Helper()
+	if step == "" {
+		p.do(chromedp.KeyEvent(k))
+		return
+	}
+	_ = run(p, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.KeyEvent(k)))
+	p.record(step)
+}
+
+// tabTo presses Tab until the focus is on each element want describes
+// in turn (as focused does), failing after ten presses.
+func (p *person) tabTo(want ...string) {
+	p.t.Helper()
+	for _, w := range want {
+		for i := 0; ; i++ {
+			if i == 10 {
+				p.t.Fatalf("%s: ten Tabs did not reach %q (at %q)", p.path, w, p.focused())
+			}
+			p.key(kb.Tab, "")
+			if strings.HasPrefix(p.focused(), w) {
+				break
+			}
+		}
+	}
+}
+
+// focused describes the element that has the focus.
+func (p *person) focused() string {
+	return run(p, chromedp.Evaluate[string](`(function(e){return e.tagName.toLowerCase()+(e.id?"#"+e.id:"")+(e.value&&e.tagName==="BUTTON"?"["+e.value+"]":"")+" "+e.textContent.trim().slice(0,40)})(document.activeElement)`))
+}
+
+// js evaluates a JavaScript expression in the page.
+func js[T any](p *person, expr string) T {
+	p.t.Helper()
+	return run(p, chromedp.Evaluate[T](expr))
+}
+
+// mainText is the JavaScript that reads the page's main element as a
+// person sees it, a select as the option it shows (the region select
+// lists every country).
+const mainText = `(() => {
+	const main = document.querySelector("main");
+	let text = main.innerText;
+	for (const s of main.querySelectorAll("select")) {
+		const shown = s.selectedOptions.length ? s.selectedOptions[0].text : "";
+		text = text.replace(Array.from(s.options, o => o.text).join("\n"), "[" + shown + " ▾ one of " + s.options.length + "]");
+	}
+	return text;
+})()`
+
+// countdownRE finds the numbers a running countdown changes.
+var (
+	countdownRE = regexp.MustCompile(`\((\d+) s\)|available in (\d+) seconds`)
+	digitsRE    = regexp.MustCompile(`\d+`)
+)
+
+// record adds the page's text to the golden text, checks that it shows
+// nothing typed, and screenshots it.
+func (p *person) record(step string) {
+	p.t.Helper()
+	p.n++
+	title := run(p, chromedp.Title())
+	text := run(p, chromedp.Evaluate[string](mainText))
+	// The script counts the wait down in real time: the golden text has
+	// the wait as the server gave it (data-wait), the count as N.
+	text = countdownRE.ReplaceAllStringFunc(text, func(s string) string {
+		return digitsRE.ReplaceAllString(s, "N")
+	})
+	fmt.Fprintf(&p.pages, "## %d %s\ntitle: %s\n", p.n, step, title)
+	if waits := js[[]string](p, `Array.from(document.querySelectorAll("button[data-wait]"), b => b.value + " in " + b.dataset.wait + " s")`); len(waits) > 0 {
+		fmt.Fprintf(&p.pages, "waits: %s\n", strings.Join(waits, ", "))
+	}
+	fmt.Fprintf(&p.pages, "%s\n\n", strings.TrimSpace(text))
+	html := run(p, chromedp.OuterHTML(chromedp.CSS("html")))
+	for _, s := range p.secrets {
+		if strings.Contains(html, s) {
+			p.t.Errorf("%s step %d %s: the page holds %q, which was typed", p.path, p.n, step, s)
+		}
+	}
+	url := run(p, chromedp.Location())
+	if strings.Contains(url, "?") && !strings.Contains(url, "?region=") {
+		p.t.Errorf("%s step %d: URL %s", p.path, p.n, url)
+	}
+	shot := run(p, chromedp.FullScreenshot(100))
+	name := fmt.Sprintf("%s-%02d-%s.png", p.path, p.n, step)
+	if err := os.WriteFile(filepath.Join(p.t.TempDir(), name), shot, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	if doc := docScreens[p.path+"/"+step]; doc != "" && updating() {
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "screens", doc), shot, 0o644); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+}
+
+// docScreens are the screenshots the README shows: path/step -> file in
+// docs/screens.
+var docScreens = map[string]string{
+	"plain/start":             "start.png",
+	"plain/sign-in":           "sign-in.png",
+	"captcha/captcha":         "captcha.png",
+	"sms/code":                "code.png",
+	"not-received/help":       "code-help.png",
+	"sms/consent":             "consent.png",
+	"sms/choose-subscription": "choose-subscription.png",
+	"sms/connected":           "connected-family.png",
+	"free/connected":          "connected-free.png",
+	"not-received/declined":   "declined.png",
+	"signup/create-account":   "create-account.png",
+}
+
+// updating reports whether -update was given (the flag is declared in
+// docs_test.go, in the external test package of this binary).
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// golden compares the pages' text with testdata/web/PATH.txt.
+func (p *person) golden() {
+	p.t.Helper()
+	path := filepath.Join("testdata", "web", p.path+".txt")
+	if updating() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			p.t.Fatal(err)
+		}
+		if err := os.WriteFile(path, p.pages.Bytes(), 0o644); err != nil {
+			p.t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		p.t.Fatalf("%v (run with -update to write it)", err)
+	}
+	if got := p.pages.String(); got != string(want) {
+		p.t.Errorf("%s: the pages differ from %s (run with -update and review the diff); got:\n%s", p.path, path, got)
+	}
+	if logs := p.fx.log.String(); p.secrets != nil {
+		for _, s := range p.secrets {
+			if strings.Contains(logs, s) {
+				p.t.Errorf("%s: the log holds %q", p.path, s)
+			}
+		}
+	}
+}
+
+// signIn opens the start page at path, goes on to the sign-in page and
+// signs in; step names the page it leads to.
+func (p *person) signIn(path, email, password, step string) {
+	p.t.Helper()
+	p.open(path, "start")
+	p.click("form.start button", "sign-in")
+	p.fill("#field-email", email)
+	p.secret("#field-password", password)
+	p.clickLabel(button("Sign in"), step)
+}
+
+// mustSay fails unless the page's main text has every want.
+func (p *person) mustSay(want ...string) {
+	p.t.Helper()
+	text := run(p, chromedp.Text(chromedp.CSS("main")))
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			p.t.Errorf("%s step %d: the page does not say %q:\n%s", p.path, p.n, w, text)
+		}
+	}
+}
+
+func TestWebBrowser(t *testing.T) {
+	browser := startBrowser(t)
+	paths := []struct {
+		name string
+		js   bool
+		walk func(p *person)
+	}{
+		{"plain", true, func(p *person) {
+			p.signIn("/", "bundle@example.com", "Bundle-pass-2024", "connected")
+			p.mustSay("Connected to bundle@example.com — Personal")
+		}},
+		{"sms", true, func(p *person) {
+			p.open("/?region=DE", "start")
+			if got := js[string](p, `document.getElementById("field-region").value`); got != "DE" {
+				p.t.Errorf("?region=DE selected %q", got)
+			}
+			p.click("form.start button", "sign-in")
+			p.fill("#field-email", "family@example.com")
+			p.secret("#field-password", "Family-pass-2024")
+			p.clickLabel(button("Sign in"), "code")
+			p.mustSay("Enter the code we sent to +49 *** *** 12 34")
+			if !js[bool](p, `document.querySelector("button[value=resend]").disabled`) {
+				p.t.Errorf("Get a new code is enabled during the cooldown")
+			}
+			p.secret("#field-code", "000000")
+			p.clickLabel(button("Confirm"), "wrong-code")
+			p.mustSay("That code is not right. Attempts left: 2.")
+			p.fx.clock.Add(30 * time.Second)
+			p.reload("after-cooldown")
+			if js[bool](p, `document.querySelector("button[value=resend]").disabled`) {
+				p.t.Errorf("Get a new code is disabled after the cooldown")
+			}
+			first := p.fx.world.LastCode()
+			p.clickLabel(button("Get a new code"), "new-code")
+			p.mustSay("A new code was sent. The previous code no longer works.")
+			code := p.fx.world.LastCode()
+			if code == first {
+				p.t.Fatalf("no new code was sent")
+			}
+			p.secret("#field-code", code)
+			p.clickLabel(button("Confirm"), "consent")
+			p.mustSay("Regulation on data provisioning (gdpr-data-provisioning-de, version 2025.1-de)")
+			p.clickLabel(button("Accept and connect"), "choose-subscription")
+			p.click(`button[aria-describedby="pick-1"]`, "connected")
+			p.mustSay("Connected to family@example.com — Family")
+		}},
+		{"not-received", true, func(p *person) {
+			p.signIn("/", "family@example.com", "Family-pass-2024", "code")
+			p.clickLabel(button("Didn't receive the code"), "help")
+			p.mustSay("Didn't receive the code?", "the phone is switched on and has mobile signal")
+			p.clickLabel(button("Back to the code"), "code-again")
+			p.secret("#field-code", p.fx.world.LastCode())
+			p.clickLabel(button("Confirm"), "consent")
+			p.clickLabel(button("Decline"), "declined")
+			p.mustSay("This device is not connected", "You declined the regulation")
+		}},
+		{"free", true, func(p *person) {
+			p.open("/", "start")
+			p.do(chromedp.SetValue(chromedp.CSS("#field-region"), "US"))
+			p.click("form.start button", "sign-in")
+			p.fill("#field-email", "free@example.com")
+			p.secret("#field-password", "Free-pass-2024")
+			p.clickLabel(button("Sign in"), "connected")
+			p.mustSay("Connected to free@example.com — Free")
+		}},
+		{"signup", true, func(p *person) {
+			p.open("/", "start")
+			p.click("form.start button", "sign-in")
+			p.clickLabel(button("Create an account"), "create-account")
+			p.fill("#field-email", "new.person@example.com")
+			p.secret("#field-password", "Bright-sky-2031")
+			p.fill("#field-country", "US")
+			p.clickLabel(button("Create account"), "created")
+			p.mustSay("Your account was created. Sign in with it to connect this device.")
+			p.fill("#field-email", "new.person@example.com")
+			p.fill("#field-password", "Bright-sky-2031")
+			p.clickLabel(button("Sign in"), "connected")
+			p.mustSay("Connected to new.person@example.com — Free")
+		}},
+		{"captcha", true, func(p *person) {
+			p.open("/", "start")
+			p.click("form.start button", "sign-in")
+			for i := range 3 {
+				p.fill("#field-email", "free@example.com")
+				p.secret("#field-password", fmt.Sprintf("Wrong-pass-%d", 1000+i))
+				p.clickLabel(button("Sign in"), "wrong-password")
+			}
+			p.mustSay("CAPTCHA: ")
+			answer, ok := p.fx.world.Lookup("captcha")
+			if !ok {
+				p.t.Fatal("no CAPTCHA was asked for")
+			}
+			p.record("captcha")
+			p.fill("#field-email", "free@example.com")
+			p.secret("#field-password", "Free-pass-2024")
+			p.fill("#field-captcha", answer)
+			p.clickLabel(button("Sign in"), "connected")
+			p.mustSay("Connected to free@example.com — Free")
+		}},
+		// With JavaScript off every form still works: sign-in, the code,
+		// the regulation and a licence's Select.
+		{"no-javascript", false, func(p *person) {
+			p.signIn("/?region=DE", "family@example.com", "Family-pass-2024", "code")
+			time.Sleep(1500 * time.Millisecond)
+			if got := js[string](p, `document.querySelector("button[value=resend]").textContent`); got != "Get a new code (30 s)" {
+				p.t.Errorf("with scripts off the button reads %q: a script ran", got)
+			}
+			p.secret("#field-code", p.fx.world.LastCode())
+			p.clickLabel(button("Confirm"), "consent")
+			p.clickLabel(button("Accept and connect"), "choose-subscription")
+			p.click(`button[aria-describedby="pick-1"]`, "connected")
+			p.mustSay("Connected to family@example.com — Family")
+		}},
+		// Keyboard only: Tab to move, Enter to send, from the start page
+		// to the result.
+		{"keyboard", true, func(p *person) {
+			p.open("/?region=DE", "start")
+			p.tabTo("button Continue")
+			p.key(kb.Enter, "sign-in")
+			if f := p.focused(); !strings.HasPrefix(f, "input#field-email") {
+				p.t.Fatalf("the sign-in page starts with the focus on %q", f)
+			}
+			p.key("family@example.com", "")
+			p.key(kb.Tab, "")
+			if f := p.focused(); !strings.HasPrefix(f, "input#field-password") {
+				p.t.Fatalf("Tab from the email address went to %q", f)
+			}
+			p.secrets = append(p.secrets, "Family-pass-2024")
+			p.key("Family-pass-2024", "")
+			p.key(kb.Enter, "code")
+			if f := p.focused(); !strings.HasPrefix(f, "input#field-code") {
+				p.t.Fatalf("the code page starts with the focus on %q", f)
+			}
+			code := p.fx.world.LastCode()
+			p.secrets = append(p.secrets, code)
+			p.key(code, "")
+			p.key(kb.Enter, "consent")
+			p.tabTo("button[accept] Accept and connect")
+			p.key(kb.Enter, "choose-subscription")
+			p.tabTo("button[select] Select", "button[select] Select")
+			p.key(kb.Enter, "connected")
+			p.mustSay("Connected to family@example.com — Family")
+		}},
+		// The script counts the wait down and enables "Get a new code"
+		// when it is over, without a reload.
+		{"countdown", true, func(p *person) {
+			p.signIn("/", "family@example.com", "Family-pass-2024", "code")
+			p.fx.clock.Add(28 * time.Second)
+			p.reload("two-seconds-left")
+			if !js[bool](p, `document.querySelector("button[value=resend]").disabled`) {
+				p.t.Fatalf("Get a new code is enabled with 2s to wait")
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for js[bool](p, `document.querySelector("button[value=resend]").disabled`) {
+				if time.Now().After(deadline) {
+					p.t.Fatalf("the countdown did not enable the button in 10s")
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if got := js[string](p, `document.querySelector("button[value=resend]").textContent`); got != "Get a new code" {
+				p.t.Errorf("after the countdown the button reads %q", got)
+			}
+			p.mustSay("“Get a new code” is available now.")
+			p.fx.clock.Add(2 * time.Second)
+			p.clickLabel(button("Get a new code"), "new-code")
+			p.mustSay("A new code was sent.")
+		}},
+	}
+	for _, c := range paths {
+		t.Run(c.name, func(t *testing.T) {
+			fx := newWebFixture(t)
+			p := newPerson(t, browser, fx, c.name, c.js)
+			c.walk(p)
+			p.golden()
+		})
+	}
+}
