@@ -58,6 +58,13 @@ type option func(*httpapi.Config)
 
 func newFixture(t *testing.T, opts ...option) *fixture {
 	t.Helper()
+	return newFixtureOn(t, "../../flows", nil, opts...)
+}
+
+// newFixtureOn is newFixture over the flows in dir, their versions kept
+// in archive (nil: none).
+func newFixtureOn(t *testing.T, dir string, archive catalog.Archive, opts ...option) *fixture {
+	t.Helper()
 	fx := &fixture{t: t, clock: &clock{t: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}, store: memory.New(), log: &bytes.Buffer{}}
 	pfx, err := demoportal.LoadFixture("../../flows/demo/portal.yaml")
 	if err != nil {
@@ -71,7 +78,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 		t.Fatal(err)
 	}
 	reg, _ := fx.world.Actions(context.Background(), "catalog")
-	cat, err := catalog.Load("../../flows", catalog.Options{Registry: reg})
+	cat, err := catalog.Load(dir, catalog.Options{Registry: reg, Archive: archive})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +89,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 		t.Fatal(err)
 	}
 	cfg := httpapi.Config{Host: fx.host, Log: httpapi.NewLogger(lockedWriter{fx}, slog.LevelInfo), Metrics: fx.metrics,
-		CreateRate: rate.Inf, AnswerRate: rate.Inf}
+		CreateRate: rate.Inf, AnswerRate: rate.Inf, Reload: cat.Reload}
 	for _, o := range opts {
 		o(&cfg)
 	}

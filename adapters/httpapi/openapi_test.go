@@ -50,6 +50,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		"/v1/sessions":              {"post"},
 		"/v1/sessions/{id}":         {"get", "delete"},
 		"/v1/sessions/{id}/answers": {"post"},
+		"/v1/admin/reload":          {"post"},
 	} {
 		for _, m := range methods {
 			op, ok := doc.Paths[path][m]

@@ -24,6 +24,8 @@ type Problem struct {
 	Code      string `json:"code" doc:"What went wrong, stable for clients to branch on." example:"stale_version"`
 	Field     string `json:"field,omitempty" doc:"The field an invalid answer got wrong." example:"email"`
 	RequestID string `json:"request_id,omitempty" doc:"The request's id, as the server's logs record it."`
+	// Errors are the problems of a refused reload, file:line:col: message.
+	Errors []string `json:"errors,omitempty" doc:"A refused reload's problems, file:line:col: message."`
 	// Session is where the session stands, when the problem is about an
 	// answer to it: a client shows it instead of fetching it again.
 	Session *Session `json:"session,omitempty" doc:"Where the session stands now, when the problem concerns an answer to it."`
@@ -59,6 +61,9 @@ const (
 	CodeMethodNotAllowed  = "method_not_allowed"       // 405
 	CodeNotFoundPath      = "not_found"                // 404: no such path
 	CodeFlowUnavailable   = "flow_unavailable"         // 500: the flow has problems
+	CodeAdminRequired     = "admin_required"           // 401: no or a wrong admin token
+	CodeAdminDisabled     = "admin_disabled"           // 403: the server has no admin token
+	CodeReloadRefused     = "reload_refused"           // 422: the flows have problems; the old ones keep serving
 	problemTypePrefix     = "https://github.com/tetherflow/tether/blob/main/docs/api.md#"
 	problemContentType    = "application/problem+json"
 	problemContentTypeAlt = "application/problem+cbor"

@@ -19,6 +19,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"golang.org/x/time/rate"
 
+	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -54,6 +55,12 @@ type Config struct {
 	// StepTimeout bounds one step; zero means 2 minutes. A step runs to
 	// its end even when its client goes away.
 	StepTimeout time.Duration
+	// Reload reloads the flows (catalog.Catalog.Reload), for POST
+	// /v1/admin/reload; nil refuses it.
+	Reload func(ctx context.Context) (*catalog.Changes, error)
+	// AdminToken is the bearer token POST /v1/admin/reload requires;
+	// empty refuses every admin request (403).
+	AdminToken string
 }
 
 // Server is the HTTP API over a session host.
@@ -122,6 +129,7 @@ func newAPI(mux *http.ServeMux) huma.API {
 	cfg.CreateHooks = nil // no $schema links in bodies
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"sessionSecret": {Type: "http", Scheme: "bearer", Description: "The session's secret, from the response that created it."},
+		"adminToken":    {Type: "http", Scheme: "bearer", Description: "The server's admin token (TETHER_ADMIN_TOKEN)."},
 	}
 	cfg.Transformers = []huma.Transformer{func(ctx huma.Context, status string, v any) (any, error) {
 		if e, ok := v.(*huma.ErrorModel); ok {
@@ -221,6 +229,11 @@ func (s *Server) register() {
 		Summary:     "Answer the prompt",
 		Description: "Answers the prompt the session waits at with a choice and its fields, and runs the session to its next prompt or its end: one step, saved before the response.",
 	}, 400, 401, 404, 409, 410, 413, 415, 422, 428, 429), s.answer)
+	huma.Register(s.api, s.op(huma.Operation{
+		OperationID: "reloadFlows", Method: http.MethodPost, Path: "/v1/admin/reload", Security: []map[string][]string{{"adminToken": {}}},
+		Summary:     "Reload the flows",
+		Description: "Loads the flows directory again, all or nothing: a set with problems is refused (422, its problems listed) and the old one keeps serving. New sessions start on the new versions; sessions in flight finish on the version they started on, or move by the flow's migration. Needs the server's admin token; SIGHUP does the same.",
+	}, 401, 403, 422), s.reload)
 	huma.Register(s.api, s.op(huma.Operation{
 		OperationID: "cancelSession", Method: http.MethodDelete, Path: "/v1/sessions/{id}", Security: secured,
 		Summary:     "Cancel a session",

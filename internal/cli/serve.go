@@ -13,9 +13,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -111,7 +113,12 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	log := httpapi.NewLogger(env.Stderr, slog.LevelInfo)
-	cat, fx, err := serveCatalog(env, env.path(o.flows))
+	data := env.path(o.data)
+	archive, err := catalog.NewDirArchive(filepath.Join(data, "versions"))
+	if err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	cat, fx, err := serveCatalog(env, env.path(o.flows), archive)
 	if err != nil {
 		return err
 	}
@@ -120,7 +127,6 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 		return &exitError{code: exitFail, err: err}
 	}
 	defer store.Close()
-	data := env.path(o.data)
 	actionsFor, err := o.serveActions(env, fx, data)
 	if err != nil {
 		return err
@@ -132,6 +138,7 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	}
 	srv, err := httpapi.New(httpapi.Config{Host: h, Log: log, Metrics: metrics,
 		CreateRate: limit(o.createRate), CreateBurst: 20, AnswerRate: limit(o.answerRate), AnswerBurst: 50,
+		Reload: cat.Reload, AdminToken: env.Getenv("TETHER_ADMIN_TOKEN"),
 		Ready: func(ctx context.Context) error {
 			_, err := store.Load(ctx, "readyz")
 			if errors.Is(err, host.ErrNotFound) {
@@ -166,10 +173,21 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "flows", cat.Dir(), "store", redactURL(o.store), "data", data)
+	// SIGHUP reloads the flows, as POST /v1/admin/reload does.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-served:
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case serveErr = <-served:
+			break wait
+		case <-hup:
+			logReload(ctx, log, cat)
+		}
 	}
 	// Shut down: no new requests; steps in flight finish and are saved.
 	srv.Drain()
@@ -230,6 +248,20 @@ func (o *serveOptions) serveActions(env *Env, fx demoportal.Fixture, data string
 	return world.Actions, nil
 }
 
+// logReload reloads the flows and logs what changed, or why the new set
+// was refused (the old one keeps serving).
+func logReload(ctx context.Context, log *slog.Logger, cat *catalog.Catalog) {
+	ch, err := cat.Reload(ctx)
+	switch {
+	case ch != nil && !ch.Applied:
+		log.Error("reload refused: the flows have problems; the ones loaded before keep serving", "errors", ch.Errors)
+	case err != nil:
+		log.Error("reload", "err", err)
+	default:
+		log.Info("reloaded", "flows", ch.Flows, "dropped", ch.Dropped)
+	}
+}
+
 // limit is a rate flag as a limit: 0 is none.
 func limit(perSecond float64) rate.Limit {
 	if perSecond == 0 {
@@ -240,13 +272,15 @@ func limit(perSecond float64) rate.Limit {
 
 // serveCatalog loads the flows directory and its demo portal fixture;
 // every problem is printed.
-func serveCatalog(env *Env, dir string) (*catalog.Catalog, demoportal.Fixture, error) {
+// archive, when not nil, keeps the versions sessions run on across
+// restarts (docs/flow-evolution.md).
+func serveCatalog(env *Env, dir string, archive catalog.Archive) (*catalog.Catalog, demoportal.Fixture, error) {
 	var fx demoportal.Fixture
 	reg, err := flowRegistry()
 	if err != nil {
 		return nil, fx, err
 	}
-	cat, err := catalog.Load(dir, catalog.Options{Registry: reg, CheckFixture: func(path string) (err error) {
+	cat, err := catalog.Load(dir, catalog.Options{Registry: reg, Archive: archive, CheckFixture: func(path string) (err error) {
 		fx, err = demoportal.LoadFixture(path)
 		return err
 	}})

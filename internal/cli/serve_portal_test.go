@@ -38,7 +38,7 @@ func TestServeActionsOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, _, err := serveCatalog(env, "../../flows")
+	cat, _, err := serveCatalog(env, "../../flows", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

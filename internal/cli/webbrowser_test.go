@@ -54,7 +54,7 @@ func newWebFixture(t *testing.T) *webFixture {
 	t.Helper()
 	fx := &webFixture{clock: fake.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)), log: &fake.Log{}}
 	env := &Env{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
-	cat, portal, err := serveCatalog(env, "../../flows")
+	cat, portal, err := serveCatalog(env, "../../flows", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
