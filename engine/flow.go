@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/expr-lang/expr/vm"
 	"github.com/looplab/fsm"
 )
 
@@ -42,6 +41,7 @@ type Flow struct {
 	fsms   *sync.Pool // of *fsm.FSM over events; shared by WithPolicy copies
 
 	timeout time.Duration
+	limits  ExprLimits
 }
 
 type varInfo struct {
@@ -80,21 +80,22 @@ type state struct {
 	on     map[string]*handler
 	events []string // receivable events in declaration order (choices, outcomes)
 	timers []*ctimer
+	hs     []*handler // handlers(), once the flow is compiled
 }
 
 type cassign struct {
 	name   string
 	pos    Pos
 	kind   Kind // declared kind of the target
-	prog   *vm.Program
+	prog   *cexpr
 	secret bool // the value is secret or sensitive: masked in the log (params)
 	varIdx int  // set: index into vars
 }
 
 type cfield struct {
 	decl    *FieldDecl
-	cond    *vm.Program
-	suggest *vm.Program // a list
+	cond    *cexpr
+	suggest *cexpr // a list
 }
 
 type ctext struct {
@@ -103,7 +104,7 @@ type ctext struct {
 
 type ctextPart struct {
 	lit  string
-	prog *vm.Program
+	prog *cexpr
 }
 
 type handler struct {
@@ -117,7 +118,7 @@ type handler struct {
 type branch struct {
 	idx      int
 	pos      Pos
-	cond     *vm.Program
+	cond     *cexpr
 	condSrc  string
 	set      []*cassign
 	target   *state // nil: stay
@@ -128,7 +129,7 @@ type ctimer struct {
 	decl    *Timer
 	key     string
 	pos     Pos
-	delay   *vm.Program
+	delay   *cexpr
 	handler *handler
 }
 

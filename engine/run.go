@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/mail"
 	"reflect"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,8 +18,9 @@ import (
 	"github.com/looplab/fsm"
 )
 
-// maxRunSteps bounds how many states a session passes through between two
-// prompts, so that a loop of run states is an error rather than a hang.
+// maxRunSteps bounds how many states a session passes through, and timers
+// it fires, in one step (Start, Send, Tick), so that a loop of run states
+// or of timers is an error rather than a hang.
 const maxRunSteps = 10000
 
 // initialLogCap is the event log's starting capacity: enough for a short
@@ -40,6 +42,8 @@ type Session struct {
 	prompt *Prompt // the active prompt, computed on entry
 	shown  time.Time
 	input  map[string]any
+	budget evalBudget // of the expression being evaluated, and of the step
+	passed int        // states entered and timers fired in this step
 }
 
 // frame is one flow on the session's stack: the root flow, and a subflow
@@ -71,9 +75,11 @@ type armed struct {
 
 // Start begins a session of the flow at its start state and runs it to its
 // first prompt or to its end.
-func (f *Flow) Start(ctx context.Context, p Ports) (*Session, error) {
+func (f *Flow) Start(ctx context.Context, p Ports) (_ *Session, err error) {
 	p = p.withDefaults()
 	s := &Session{root: f, ports: p, log: make([]Entry, 0, initialLogCap)}
+	defer s.recoverStep(&err)
+	s.beginStep()
 	s.id = newID(p.Rand)
 	if p.started != nil {
 		p.started(s)
@@ -139,15 +145,17 @@ var ErrPromptGone = errors.New("the prompt timed out before the answer arrived")
 // another state or changed the prompt, Send returns ErrPromptGone without
 // applying the answer (a timer whose branch stays and leaves the prompt as
 // it was leaves the answer valid).
-func (s *Session) Send(ctx context.Context, choice string, input map[string]any) error {
+func (s *Session) Send(ctx context.Context, choice string, input map[string]any) (err error) {
+	defer s.recoverStep(&err)
 	if s.err != nil {
 		return s.err
 	}
 	if s.done != nil {
 		return ErrFinished
 	}
+	s.beginStep()
 	before, depth, shown := s.top().state, len(s.frames), s.prompt
-	fired, err := s.Tick(ctx)
+	fired, err := s.tick(ctx)
 	if err != nil {
 		return err
 	}
@@ -166,7 +174,7 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 		return ierr
 	}
 	h := st.on[choice]
-	b, err := s.choose(fr, h)
+	b, err := s.choose(ctx, fr, h)
 	if err != nil {
 		return s.fail(fr, err)
 	}
@@ -191,7 +199,8 @@ const OutcomeCancelled = "cancelled"
 // session ends with the outcome OutcomeCancelled, not a success, whose
 // message is reason. Timers are disarmed. A session that has ended returns
 // ErrFinished, or its run error.
-func (s *Session) Cancel(reason string) error {
+func (s *Session) Cancel(reason string) (err error) {
+	defer s.recoverStep(&err)
 	if s.err != nil {
 		return s.err
 	}
@@ -213,10 +222,30 @@ var emptyMap = map[string]any{}
 
 // Tick fires every timer that is due on the session clock and runs the
 // session to its next prompt. It reports whether a timer fired.
-func (s *Session) Tick(ctx context.Context) (bool, error) {
-	fired := false
-	for n := 0; !s.Done(); n++ {
-		if n == maxRunSteps {
+func (s *Session) Tick(ctx context.Context) (fired bool, err error) {
+	defer s.recoverStep(&err)
+	s.beginStep()
+	return s.tick(ctx)
+}
+
+// beginStep starts the budgets of one step: the states it may pass
+// through, and the work of its expressions together.
+func (s *Session) beginStep() {
+	s.passed = 0
+	s.budget.beginStep(s.root.limits)
+}
+
+// pass counts a state entered or a timer fired in this step, and reports
+// whether the step has passed through more than maxRunSteps.
+func (s *Session) pass() bool {
+	s.passed++
+	return s.passed > maxRunSteps
+}
+
+// tick is Tick within a step.
+func (s *Session) tick(ctx context.Context) (fired bool, err error) {
+	for !s.Done() {
+		if s.pass() {
 			return fired, s.fail(s.top(), fmt.Errorf("more than %d timers fired at once: a timer that re-arms itself with no delay?", maxRunSteps))
 		}
 		now := s.ports.Now()
@@ -236,7 +265,7 @@ func (s *Session) Tick(ctx context.Context) (bool, error) {
 		t, due := fr.timers[ti].t, fr.timers[ti].due
 		fr.timers = append(fr.timers[:ti:ti], fr.timers[ti+1:]...)
 		fr.clearIO()
-		b, err := s.choose(fr, t.handler)
+		b, err := s.choose(ctx, fr, t.handler)
 		if err != nil {
 			return fired, s.fail(fr, err)
 		}
@@ -340,9 +369,9 @@ func (s *Session) enter(ctx context.Context, st *state) error {
 	}
 	now := s.ports.Now()
 	for _, t := range st.timers {
-		v, err := s.eval(fr, t.delay)
+		v, err := s.evalValue(ctx, fr, t.delay, Duration)
 		if err != nil {
-			return s.fail(fr, fmt.Errorf("timer %s: %w", t.key, err))
+			return s.fail(fr, &RunError{Pos: t.pos, Flow: fr.flow.name, State: st.name, Msg: "timer " + t.key, Err: err})
 		}
 		fr.timers = append(fr.timers, armed{t: t, due: now.Add(v.(time.Duration))})
 	}
@@ -351,12 +380,12 @@ func (s *Session) enter(ctx context.Context, st *state) error {
 
 // advance runs the session until it waits at a prompt or ends.
 func (s *Session) advance(ctx context.Context) error {
-	for range maxRunSteps {
+	for !s.pass() {
 		fr := s.top()
 		st := fr.state
 		switch st.kind {
 		case AskState:
-			p, err := s.makePrompt(fr, st)
+			p, err := s.makePrompt(ctx, fr, st)
 			if err != nil {
 				return s.fail(fr, err)
 			}
@@ -366,7 +395,7 @@ func (s *Session) advance(ctx context.Context) error {
 			fr.clearIO()
 			return nil
 		case FinalState:
-			out, err := s.finish(fr, st)
+			out, err := s.finish(ctx, fr, st)
 			if err != nil {
 				return s.fail(fr, err)
 			}
@@ -384,7 +413,7 @@ func (s *Session) advance(ctx context.Context) error {
 			}
 		case RunState:
 			if sub := fr.flow.subflow(st); sub != nil {
-				vars, err := s.args(fr, st)
+				vars, err := s.args(ctx, fr, st)
 				if err != nil {
 					return s.fail(fr, err)
 				}
@@ -402,6 +431,52 @@ func (s *Session) advance(ctx context.Context) error {
 		}
 	}
 	return s.fail(s.top(), fmt.Errorf("more than %d states passed without a prompt: a loop of run states?", maxRunSteps))
+}
+
+// PanicError is what a RunError wraps when a panic in a step (in the
+// engine, or in an action) was recovered at the session boundary: one bad
+// flow or action ends its session, not the process serving others. Its
+// message withholds the value panicked with, which may hold anything a
+// step handled, a secret included; Value and Stack are there for a
+// program that chooses to log them.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string {
+	return "a panic was recovered (its value is not shown: it may hold a secret)"
+}
+
+// recoverStep, deferred by every method that takes a step (Start, Send,
+// Tick, Cancel), turns a panic into the RunError that ends the session, at
+// the position of the state it was in, and sets *err to it.
+func (s *Session) recoverStep(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	re := &RunError{Msg: "internal error", Err: &PanicError{Value: r, Stack: debug.Stack()}}
+	if len(s.frames) > 0 && s.top().state != nil {
+		fr := s.top()
+		re.Pos, re.Flow, re.State = fr.state.decl.Pos, fr.flow.name, fr.state.name
+	}
+	*err = re
+	if s.err != nil {
+		return
+	}
+	s.err, s.prompt = re, nil
+	func() {
+		// The session may be half-way through a step: logging the error
+		// must not panic in turn.
+		defer func() { _ = recover() }()
+		for _, f := range s.frames {
+			f.clearIO()
+		}
+		if len(s.frames) > 0 {
+			s.entry(Entry{Kind: EntryError, Error: re.Error()})
+		}
+	}()
 }
 
 func (s *Session) fail(fr *frame, err error) error {
@@ -429,7 +504,7 @@ func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
 	if !ok {
 		return runErr("action "+st.spec.Name+" is not available to this session", nil)
 	}
-	args, err := s.args(fr, st)
+	args, err := s.args(ctx, fr, st)
 	if err != nil {
 		return err
 	}
@@ -507,7 +582,7 @@ func (s *Session) handle(ctx context.Context, fr *frame, h *handler, result map[
 	if len(result) > 0 || fr.ioSet {
 		fr.env["result"], fr.ioSet = result, true
 	}
-	b, err := s.choose(fr, h)
+	b, err := s.choose(ctx, fr, h)
 	if err != nil {
 		return err
 	}
@@ -520,16 +595,16 @@ func (s *Session) handle(ctx context.Context, fr *frame, h *handler, result map[
 }
 
 // choose returns the first branch of h whose if holds, or nil.
-func (s *Session) choose(fr *frame, h *handler) (*branch, error) {
+func (s *Session) choose(ctx context.Context, fr *frame, h *handler) (*branch, error) {
 	for _, b := range h.branches {
 		if b.cond == nil {
 			return b, nil
 		}
-		v, err := s.eval(fr, b.cond)
+		ok, err := s.evalBool(ctx, fr, b.cond)
 		if err != nil {
 			return nil, &RunError{Pos: b.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "if " + b.condSrc, Err: err}
 		}
-		if v.(bool) {
+		if ok {
 			return b, nil
 		}
 	}
@@ -545,10 +620,7 @@ func (s *Session) take(ctx context.Context, fr *frame, b *branch, e Entry) error
 	if len(b.set) > 0 {
 		changes = make([]Change, len(b.set))
 		for i, a := range b.set {
-			v, err := s.eval(fr, a.prog)
-			if err == nil {
-				v, err = Coerce(a.kind, v)
-			}
+			v, err := s.evalValue(ctx, fr, a.prog, a.kind)
 			if err != nil {
 				return &RunError{Pos: a.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "set " + a.name, Err: err}
 			}
@@ -606,24 +678,74 @@ func (s *Session) fire(ctx context.Context, fr *frame, b *branch) (*state, error
 
 var vmPool = sync.Pool{New: func() any { return new(vm.VM) }}
 
-func (s *Session) eval(fr *frame, p *vm.Program) (any, error) {
+// eval evaluates e outside a step (no context to honour).
+func (s *Session) eval(fr *frame, e *cexpr) (any, error) {
+	return s.evalCtx(context.Background(), fr, e)
+}
+
+// evalCtx evaluates e in fr's environment under e's budgets, honouring
+// ctx. Its error never quotes a value (evalError).
+func (s *Session) evalCtx(ctx context.Context, fr *frame, e *cexpr) (any, error) {
+	var b *evalBudget
+	if e.budget {
+		b = &s.budget
+		b.reset(ctx, e.lim)
+		if fr.env[budgetVar] != b {
+			fr.env[budgetVar] = b
+		}
+	}
 	m := vmPool.Get().(*vm.VM)
-	v, err := m.Run(p, fr.env)
+	m.MemoryBudget = uint(e.lim.MaxMemory)
+	v, err := m.Run(e.prog, fr.env)
 	vmPool.Put(m)
-	return v, err
+	if b != nil {
+		b.ctx = nil
+	}
+	if err != nil {
+		return nil, newEvalError(e, fr.env, b, err)
+	}
+	return v, nil
+}
+
+// evalBool evaluates a guard: a bool, whatever its static type.
+func (s *Session) evalBool(ctx context.Context, fr *frame, e *cexpr) (bool, error) {
+	v, err := s.evalCtx(ctx, fr, e)
+	if err != nil {
+		return false, err
+	}
+	ok, isBool := v.(bool)
+	if !isBool {
+		return false, &evalError{src: e.src, reason: "it gave " + describeValue(v) + ", not a bool", kinds: kindsRead(e.reads, fr.env)}
+	}
+	return ok, nil
+}
+
+// evalValue evaluates an expression whose value leaves it for a place
+// of kind k (a variable, a parameter, an output, a text): the value is
+// converted to k as Coerce does and held to the value budget.
+func (s *Session) evalValue(ctx context.Context, fr *frame, e *cexpr, k Kind) (any, error) {
+	v, err := s.evalCtx(ctx, fr, e)
+	if err != nil {
+		return nil, err
+	}
+	if v, err = asKind(k, v); err != nil {
+		return nil, &evalError{src: e.src, reason: err.Error(), kinds: kindsRead(e.reads, fr.env)}
+	}
+	if err := checkValueSize(v, e.lim); err != nil {
+		return nil, &evalError{src: e.src, reason: budgetReason(err), err: err}
+	}
+	return v, nil
 }
 
 // args evaluates a run state's with: parameters.
-func (s *Session) args(fr *frame, st *state) (map[string]any, error) {
+func (s *Session) args(ctx context.Context, fr *frame, st *state) (map[string]any, error) {
 	args := make(map[string]any, len(st.with))
 	for _, a := range st.with {
-		v, err := s.eval(fr, a.prog)
+		v, err := s.evalValue(ctx, fr, a.prog, a.kind)
 		if err != nil {
 			return nil, &RunError{Pos: a.pos, Flow: fr.flow.name, State: st.name, Msg: "parameter " + a.name, Err: err}
 		}
-		if args[a.name], err = Coerce(a.kind, v); err != nil {
-			return nil, &RunError{Pos: a.pos, Flow: fr.flow.name, State: st.name, Msg: "parameter " + a.name, Err: err}
-		}
+		args[a.name] = v
 	}
 	return args, nil
 }
@@ -690,32 +812,32 @@ func (s *Session) maskInput(st *state, choice string, input map[string]any) []Va
 // makePrompt returns the prompt of ask state st. A prompt that depends on
 // nothing (no {{ }} in its text, no field with an if) is built once at
 // compile time and shared; prompts are never modified after they are made.
-func (s *Session) makePrompt(fr *frame, st *state) (*Prompt, error) {
+func (s *Session) makePrompt(ctx context.Context, fr *frame, st *state) (*Prompt, error) {
 	if st.static != nil {
 		return st.static, nil
 	}
 	p := &Prompt{}
 	var err error
-	if p.Text, err = s.render(fr, st.text); err != nil {
+	if p.Text, err = s.render(ctx, fr, st.text); err != nil {
 		return nil, err
 	}
-	if p.Help, err = s.render(fr, st.help); err != nil {
+	if p.Help, err = s.render(ctx, fr, st.help); err != nil {
 		return nil, err
 	}
 	for _, f := range st.fields {
 		if f.cond != nil {
-			v, err := s.eval(fr, f.cond)
+			ok, err := s.evalBool(ctx, fr, f.cond)
 			if err != nil {
 				return nil, &RunError{Pos: f.decl.Pos, Flow: fr.flow.name, State: st.name, Msg: "if of field " + f.decl.Name, Err: err}
 			}
-			if !v.(bool) {
+			if !ok {
 				continue
 			}
 		}
 		d := f.decl
 		field := Field{Name: d.Name, Label: d.Label, Type: d.Type, Optional: d.Optional, Options: d.Options, Length: d.Length}
 		if f.suggest != nil {
-			v, err := s.eval(fr, f.suggest)
+			v, err := s.evalValue(ctx, fr, f.suggest, List)
 			if err == nil {
 				field.Suggest, err = suggestions(v)
 			}
@@ -766,7 +888,9 @@ func suggestions(v any) ([]Suggestion, error) {
 	return out, nil
 }
 
-func (s *Session) render(fr *frame, t *ctext) (string, error) {
+// render interpolates a text. The text made is held to the value budget,
+// as each value interpolated is.
+func (s *Session) render(ctx context.Context, fr *frame, t *ctext) (string, error) {
 	if t == nil {
 		return "", nil
 	}
@@ -779,11 +903,15 @@ func (s *Session) render(fr *frame, t *ctext) (string, error) {
 			b.WriteString(p.lit)
 			continue
 		}
-		v, err := s.eval(fr, p.prog)
+		v, err := s.evalValue(ctx, fr, p.prog, Any)
+		if err == nil {
+			if b.WriteString(FormatValue(v)); b.Len() > p.prog.lim.MaxValueBytes {
+				err = &evalError{src: p.prog.src, reason: fmt.Sprintf("the text is longer than %d bytes", p.prog.lim.MaxValueBytes), err: ErrExprBudget}
+			}
+		}
 		if err != nil {
 			return "", &RunError{Pos: fr.state.decl.Pos, Flow: fr.flow.name, State: fr.state.name, Msg: "text", Err: err}
 		}
-		b.WriteString(FormatValue(v))
 	}
 	return b.String(), nil
 }
@@ -817,16 +945,16 @@ func FormatValue(v any) string {
 	return fmt.Sprint(v)
 }
 
-func (s *Session) finish(fr *frame, st *state) (*Outcome, error) {
+func (s *Session) finish(ctx context.Context, fr *frame, st *state) (*Outcome, error) {
 	out := &Outcome{Name: st.decl.Outcome.Name, Success: st.decl.Success, State: st.name}
 	var err error
-	if out.Message, err = s.render(fr, st.message); err != nil {
+	if out.Message, err = s.render(ctx, fr, st.message); err != nil {
 		return nil, err
 	}
 	if len(st.output) > 0 {
 		out.Output = make(map[string]any, len(st.output))
 		for _, a := range st.output {
-			v, err := s.eval(fr, a.prog)
+			v, err := s.evalValue(ctx, fr, a.prog, a.kind)
 			if err != nil {
 				return nil, &RunError{Pos: a.pos, Flow: fr.flow.name, State: st.name, Msg: "output " + a.name, Err: err}
 			}
