@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
@@ -951,7 +950,11 @@ func (v *secretVisitor) Visit(node *ast.Node) {
 
 // buildFSM builds the looplab/fsm event table: one event per branch,
 // "EVENT#i", from the state to the branch's target (to itself when the
-// branch stays).
+// branch stays). looplab/fsm is the authority on the transitions: every
+// branch's next state is what a machine over that table lands in when the
+// branch's event fires, asked once here, so that a step looks up its
+// transition instead of building looplab's event (a context, a closure,
+// three locks) every time.
 func (c *compiler) buildFSM(fl *Flow) {
 	for _, s := range fl.states {
 		for _, h := range s.handlers() {
@@ -965,8 +968,31 @@ func (c *compiler) buildFSM(fl *Flow) {
 			}
 		}
 	}
-	if fl.start != nil {
-		fl.fsms = &sync.Pool{New: fl.newFSM}
+	if fl.start == nil {
+		return
+	}
+	m := fsm.NewFSM(fl.start.name, fl.events, nil)
+	for _, s := range fl.states {
+		for _, h := range s.handlers() {
+			for _, b := range h.branches {
+				if b.target == nil {
+					continue // staying is not a transition
+				}
+				m.SetState(s.name)
+				if err := m.Event(context.Background(), b.fsmEvent); err != nil {
+					// A branch to its own state is a transition to the
+					// same state, which looplab/fsm reports so.
+					if nt, ok := err.(fsm.NoTransitionError); !ok || nt.Err != nil {
+						c.errs.Add(b.pos, "state machine: %v", err)
+						continue
+					}
+				}
+				b.next = fl.byName[m.Current()]
+				if b.next != b.target {
+					c.errs.Add(b.pos, "state machine moves %s along %s to %s, not %s", s.name, b.fsmEvent, m.Current(), b.target.name)
+				}
+			}
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/looplab/fsm"
@@ -37,8 +36,9 @@ type Flow struct {
 
 	outcomes []string // final outcomes, sorted
 
+	// events is the looplab/fsm event table, from which every branch's
+	// next state was read (buildFSM).
 	events []fsm.EventDesc
-	fsms   *sync.Pool // of *fsm.FSM over events; shared by WithPolicy copies
 
 	timeout time.Duration
 	limits  ExprLimits
@@ -123,6 +123,7 @@ type branch struct {
 	set      []*cassign
 	target   *state // nil: stay
 	fsmEvent string
+	next     *state // where looplab/fsm's table takes fsmEvent (= target)
 }
 
 type ctimer struct {
@@ -209,7 +210,3 @@ func (f *Flow) Subflows() map[string]*Flow {
 
 // subflow returns the flow state s of f runs, or nil when s runs none.
 func (f *Flow) subflow(s *state) *Flow { return f.subs[s.id] }
-
-func (f *Flow) newFSM() any {
-	return fsm.NewFSM(f.start.name, f.events, nil)
-}

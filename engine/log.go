@@ -65,3 +65,103 @@ type Change struct {
 	To     any
 	Masked bool
 }
+
+// rec is one entry of the event log as a session keeps it: what Entry
+// holds, with what the compiled flow already knows (the flow and state
+// names, the action, the branch's number, guard and target) kept as
+// pointers into it rather than copied. Session.Log renders recs as
+// Entries when they are read; the JSON and transcript of the log are the
+// Entries', unchanged.
+type rec struct {
+	time    time.Time
+	shown   time.Time // PromptAt
+	st      *state    // the state the entry is about: its flow and name
+	b       *branch   // the branch taken, or nil
+	prompt  *Prompt
+	event   string
+	args    []Value
+	changes []Change
+	x       *recExtra // what few entries have
+	kind    EntryKind
+}
+
+// recExtra holds the fields of the entries that have them: actions'
+// outputs, outcomes, errors.
+type recExtra struct {
+	outputs []Value
+	outcome *Outcome
+	err     string
+}
+
+// extra returns r's extra fields, allocating them.
+func (r *rec) extra() *recExtra {
+	if r.x == nil {
+		r.x = new(recExtra)
+	}
+	return r.x
+}
+
+// entry renders r as the Entry of sequence number seq.
+func (r *rec) entry(seq int) Entry {
+	e := Entry{Seq: seq, Time: r.time, Kind: r.kind, Event: r.event, Prompt: r.prompt, PromptAt: r.shown,
+		Args: r.args, Changes: r.changes}
+	if r.st != nil {
+		e.Flow, e.State = r.st.flow.name, r.st.name
+		switch r.kind {
+		case EntryStart:
+			e.To = r.st.name
+		case EntryAction:
+			if r.st.spec != nil {
+				e.Action = r.st.spec.Name
+			}
+		}
+	}
+	if b := r.b; b != nil {
+		e.Branch, e.Guard = b.idx+1, b.condSrc
+		if b.target != nil {
+			e.To = b.next.name
+		}
+	}
+	if x := r.x; x != nil {
+		e.Outputs, e.Outcome, e.Error = x.outputs, x.outcome, x.err
+	}
+	return e
+}
+
+// recLog is a session's log: recs in chunks that grow threefold (2, 6,
+// 18, ...), so that a waiting session holds little and a long one never
+// copies what it has logged.
+type recLog struct {
+	chunks [][]rec
+	n      int
+	last   time.Time // of the last rec
+}
+
+func (l *recLog) add(r rec) {
+	k := len(l.chunks) - 1
+	if k < 0 || len(l.chunks[k]) == cap(l.chunks[k]) {
+		size := 2
+		if k >= 0 {
+			size = 3 * cap(l.chunks[k])
+		}
+		l.chunks = append(l.chunks, make([]rec, 0, size))
+		k++
+	}
+	l.chunks[k] = append(l.chunks[k], r)
+	l.n++
+	l.last = r.time
+}
+
+// each calls fn with every rec from the i-th on, in order.
+func (l *recLog) each(i int, fn func(*rec)) {
+	for _, c := range l.chunks {
+		if i >= len(c) {
+			i -= len(c)
+			continue
+		}
+		for j := i; j < len(c); j++ {
+			fn(&c[j])
+		}
+		i = 0
+	}
+}

@@ -15,17 +15,12 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
-	"github.com/looplab/fsm"
 )
 
 // maxRunSteps bounds how many states a session passes through, and timers
 // it fires, in one step (Start, Send, Tick), so that a loop of run states
 // or of timers is an error rather than a hang.
 const maxRunSteps = 10000
-
-// initialLogCap is the event log's starting capacity: enough for a short
-// connect session without regrowing.
-const initialLogCap = 32
 
 // Session is one run of a flow. It suspends at every prompt; Send answers
 // it, Tick fires due timers, Snapshot saves it. A Session is not safe for
@@ -36,14 +31,16 @@ type Session struct {
 	ports  Ports
 	frames []*frame
 	seq    int
-	log    []Entry
-	done   *Outcome
-	err    error   // a run error ends the session
-	prompt *Prompt // the active prompt, computed on entry
-	shown  time.Time
-	input  map[string]any
-	budget evalBudget // of the expression being evaluated, and of the step
-	passed int        // states entered and timers fired in this step
+	log    recLog
+	// entries are the recs of log rendered by Log, so far.
+	entries []Entry
+	done    *Outcome
+	err     error   // a run error ends the session
+	prompt  *Prompt // the active prompt, computed on entry
+	shown   time.Time
+	input   map[string]any // the map answers are validated into, reused
+	budget  evalBudget     // of the expression being evaluated, and of the step
+	passed  int            // states entered and timers fired in this step
 }
 
 // frame is one flow on the session's stack: the root flow, and a subflow
@@ -77,7 +74,7 @@ type armed struct {
 // first prompt or to its end.
 func (f *Flow) Start(ctx context.Context, p Ports) (_ *Session, err error) {
 	p = p.withDefaults()
-	s := &Session{root: f, ports: p, log: make([]Entry, 0, initialLogCap)}
+	s := &Session{root: f, ports: p}
 	defer s.recoverStep(&err)
 	s.beginStep()
 	s.id = newID(p.Rand)
@@ -85,7 +82,7 @@ func (f *Flow) Start(ctx context.Context, p Ports) (_ *Session, err error) {
 		p.started(s)
 	}
 	s.push(f, nil).state = f.start
-	s.entry(Entry{Kind: EntryStart, To: f.start.name})
+	s.entry(rec{kind: EntryStart})
 	if err := s.enter(ctx, f.start); err != nil {
 		return s, err
 	}
@@ -100,7 +97,13 @@ func (s *Session) Flow() *Flow { return s.root }
 
 // Log returns the event log entries recorded by this Session value (since
 // Start or Restore).
-func (s *Session) Log() []Entry { return s.log }
+func (s *Session) Log() []Entry {
+	base := s.seq - s.log.n
+	s.log.each(len(s.entries), func(r *rec) {
+		s.entries = append(s.entries, r.entry(base+len(s.entries)+1))
+	})
+	return s.entries
+}
 
 // Seq returns the sequence number of the last log entry.
 func (s *Session) Seq() int { return s.seq }
@@ -170,7 +173,7 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 	}
 	clean, ierr := s.validate(st, choice, input)
 	if ierr != nil {
-		s.entry(Entry{Kind: EntryReject, Event: choice, Prompt: s.prompt, PromptAt: s.shown, Error: ierr.Error()})
+		s.entry(rec{kind: EntryReject, event: choice, prompt: s.prompt, shown: s.shown, x: &recExtra{err: ierr.Error()}})
 		return ierr
 	}
 	h := st.on[choice]
@@ -181,10 +184,10 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 	if b == nil {
 		fr.clearIO()
 		e := &InputError{Msg: fmt.Sprintf("%s is not possible now", choice)}
-		s.entry(Entry{Kind: EntryReject, Event: choice, Prompt: s.prompt, PromptAt: s.shown, Error: e.Msg})
+		s.entry(rec{kind: EntryReject, event: choice, prompt: s.prompt, shown: s.shown, x: &recExtra{err: e.Msg}})
 		return e
 	}
-	e := Entry{Kind: EntryAnswer, Event: choice, Prompt: s.prompt, PromptAt: s.shown, Args: s.maskInput(st, choice, clean)}
+	e := rec{kind: EntryAnswer, event: choice, prompt: s.prompt, shown: s.shown, args: s.maskInput(st, choice, clean)}
 	if err := s.take(ctx, fr, b, e); err != nil {
 		return s.fail(fr, err)
 	}
@@ -209,7 +212,7 @@ func (s *Session) Cancel(reason string) (err error) {
 	}
 	fr := s.top()
 	out := &Outcome{Name: OutcomeCancelled, State: fr.state.name, Message: reason}
-	s.entry(Entry{Kind: EntryCancel, Prompt: s.prompt, PromptAt: s.shown, Outcome: out})
+	s.entry(rec{kind: EntryCancel, prompt: s.prompt, shown: s.shown, x: &recExtra{outcome: out}})
 	s.done, s.prompt = out, nil
 	for _, f := range s.frames {
 		f.timers = nil
@@ -272,12 +275,12 @@ func (s *Session) tick(ctx context.Context) (fired bool, err error) {
 		// The timer is logged at the time it was due, whenever the clock
 		// was looked at, but never before what the log already holds.
 		at := due
-		if n := len(s.log); n > 0 && s.log[n-1].Time.After(at) {
-			at = s.log[n-1].Time
+		if s.log.n > 0 && s.log.last.After(at) {
+			at = s.log.last
 		}
-		e := Entry{Kind: EntryTimer, Time: at, Event: t.handler.event}
+		e := rec{kind: EntryTimer, time: at, event: t.handler.event}
 		if fi == len(s.frames)-1 && fr.state.kind == AskState {
-			e.Prompt, e.PromptAt = s.prompt, s.shown
+			e.prompt, e.shown = s.prompt, s.shown
 		}
 		if b == nil {
 			s.entry(e) // no branch holds: the timer lapses, subflows go on
@@ -343,20 +346,15 @@ func copyValue(v any) any {
 	return v
 }
 
-func (s *Session) entry(e Entry) {
+func (s *Session) entry(r rec) {
 	s.seq++
-	e.Seq = s.seq
-	if e.Time.IsZero() {
-		e.Time = s.ports.Now()
+	if r.time.IsZero() {
+		r.time = s.ports.Now()
 	}
 	if len(s.frames) > 0 {
-		fr := s.top()
-		e.Flow = fr.flow.name
-		if e.State == "" {
-			e.State = fr.state.name
-		}
+		r.st = s.top().state
 	}
-	s.log = append(s.log, e)
+	s.log.add(r)
 }
 
 // enter moves the top frame to st and arms st's timers.
@@ -399,7 +397,7 @@ func (s *Session) advance(ctx context.Context) error {
 			if err != nil {
 				return s.fail(fr, err)
 			}
-			s.entry(Entry{Kind: EntryFinal, Outcome: out})
+			s.entry(rec{kind: EntryFinal, x: &recExtra{outcome: out}})
 			if len(s.frames) == 1 {
 				s.done, s.prompt = out, nil
 				fr.clearIO()
@@ -407,7 +405,7 @@ func (s *Session) advance(ctx context.Context) error {
 			}
 			s.frames = s.frames[:len(s.frames)-1]
 			parent := s.top()
-			e := Entry{Kind: EntryTransition, Flow: parent.flow.name, Event: out.Name}
+			e := rec{kind: EntryTransition, event: out.Name}
 			if err := s.handle(ctx, parent, parent.state.on[out.Name], out.Output, e); err != nil {
 				return s.fail(parent, err)
 			}
@@ -417,9 +415,10 @@ func (s *Session) advance(ctx context.Context) error {
 				if err != nil {
 					return s.fail(fr, err)
 				}
+				fr.clearIO() // the subflow's prompts replace the answer
 				child := s.push(sub, vars)
 				child.state = sub.start
-				s.entry(Entry{Kind: EntryStart, To: sub.start.name, Args: maskArgs(st, vars)})
+				s.entry(rec{kind: EntryStart, args: maskArgs(st, vars)})
 				if err := s.enter(ctx, child.flow.start); err != nil {
 					return err
 				}
@@ -474,7 +473,7 @@ func (s *Session) recoverStep(err *error) {
 			f.clearIO()
 		}
 		if len(s.frames) > 0 {
-			s.entry(Entry{Kind: EntryError, Error: re.Error()})
+			s.entry(rec{kind: EntryError, x: &recExtra{err: re.Error()}})
 		}
 	}()
 }
@@ -492,7 +491,7 @@ func (s *Session) fail(fr *frame, err error) error {
 	for _, f := range s.frames {
 		f.clearIO()
 	}
-	s.entry(Entry{Kind: EntryError, Error: re.Error()})
+	s.entry(rec{kind: EntryError, x: &recExtra{err: re.Error()}})
 	return re
 }
 
@@ -523,7 +522,10 @@ func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
 	if err != nil {
 		return runErr("action "+st.spec.Name, err)
 	}
-	e := Entry{Kind: EntryAction, Action: st.spec.Name, Event: res.Outcome, Args: maskArgs(st, args), Outputs: maskOutputs(st.spec, outputs)}
+	e := rec{kind: EntryAction, event: res.Outcome, args: maskArgs(st, args)}
+	if outs := maskOutputs(st.spec, outputs); outs != nil {
+		e.x = &recExtra{outputs: outs}
+	}
 	return s.handle(ctx, fr, st.on[res.Outcome], outputs, e)
 }
 
@@ -575,7 +577,7 @@ func transient(ctx context.Context, err error) bool {
 
 // handle takes the first branch of h that holds, with result.* set to
 // result, and logs e with the branch taken.
-func (s *Session) handle(ctx context.Context, fr *frame, h *handler, result map[string]any, e Entry) error {
+func (s *Session) handle(ctx context.Context, fr *frame, h *handler, result map[string]any, e rec) error {
 	if result == nil {
 		result = emptyMap
 	}
@@ -615,7 +617,7 @@ func (s *Session) choose(ctx context.Context, fr *frame, h *handler) (*branch, e
 // before any of them, moves the state machine, assigns, logs e (the answer,
 // action outcome or timer that chose the branch) with the branch taken, and
 // enters the target.
-func (s *Session) take(ctx context.Context, fr *frame, b *branch, e Entry) error {
+func (s *Session) take(ctx context.Context, fr *frame, b *branch, e rec) error {
 	var changes []Change
 	if len(b.set) > 0 {
 		changes = make([]Change, len(b.set))
@@ -627,21 +629,14 @@ func (s *Session) take(ctx context.Context, fr *frame, b *branch, e Entry) error
 			changes[i] = Change{Var: a.name, From: fr.env[a.name], To: v}
 		}
 	}
-	next, err := s.fire(ctx, fr, b)
-	if err != nil {
-		s.entry(e)
-		return err
-	}
+	next := s.fire(fr, b)
 	for i := range changes {
 		fr.env[changes[i].Var] = changes[i].To
 		if fr.flow.sensitive[changes[i].Var] {
 			changes[i] = Change{Var: changes[i].Var, Masked: true}
 		}
 	}
-	e.Branch, e.Guard, e.Changes = b.idx+1, b.condSrc, changes
-	if b.target != nil {
-		e.To = next.name
-	}
+	e.b, e.changes = b, changes
 	s.entry(e)
 	if b.target == nil {
 		return nil
@@ -649,31 +644,14 @@ func (s *Session) take(ctx context.Context, fr *frame, b *branch, e Entry) error
 	return s.enter(ctx, next)
 }
 
-// fire moves the flow's looplab/fsm machine along the branch's event and
-// returns the state it lands in. Machines are pooled per flow: a session
-// holds only its state's name, so restoring one costs no machine building.
-func (s *Session) fire(ctx context.Context, fr *frame, b *branch) (*state, error) {
+// fire returns the state branch b moves the session to: its next state
+// in looplab/fsm's transition table, read when the flow was compiled, or
+// the state itself when the branch stays.
+func (s *Session) fire(fr *frame, b *branch) *state {
 	if b.target == nil {
-		// Staying is not a transition: looplab/fsm would answer
-		// NoTransitionError and change nothing, so it is not asked.
-		return fr.state, nil
+		return fr.state
 	}
-	m := fr.flow.fsms.Get().(*fsm.FSM)
-	defer fr.flow.fsms.Put(m)
-	m.SetState(fr.state.name)
-	if err := m.Event(ctx, b.fsmEvent); err != nil {
-		// A branch that stays (or goes to its own state) is a transition
-		// to the same state, which looplab/fsm reports as NoTransitionError.
-		// A type assertion, not errors.As: this is the hot path.
-		if nt, ok := err.(fsm.NoTransitionError); !ok || nt.Err != nil {
-			return nil, &RunError{Pos: b.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "state machine", Err: err}
-		}
-	}
-	if cur := m.Current(); cur != b.target.name {
-		return nil, &RunError{Pos: b.pos, Flow: fr.flow.name, State: fr.state.name,
-			Msg: fmt.Sprintf("state machine moved to %s, not %s", cur, b.target.name)}
-	}
-	return b.target, nil
+	return b.next
 }
 
 var vmPool = sync.Pool{New: func() any { return new(vm.VM) }}
@@ -996,7 +974,16 @@ func (s *Session) validate(st *state, choice string, input map[string]any) (map[
 		}
 		return st.zeroInput, nil
 	}
-	clean := maps.Clone(st.zeroInput)
+	// input.* lives for this step only, and whatever keeps a value from
+	// it copies it (a variable, a parameter): the session reuses one map
+	// rather than cloning the prompt's zero input for every answer.
+	clean := s.input
+	if clean == nil {
+		clean = make(map[string]any, len(st.zeroInput))
+		s.input = clean
+	}
+	clear(clean)
+	maps.Copy(clean, st.zeroInput)
 	for _, name := range ch.Fields {
 		f, _ := p.Field(name)
 		v, err := checkField(f, input[name])
