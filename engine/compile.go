@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
@@ -94,8 +96,11 @@ type compiler struct {
 	active []string         // flows being compiled, for cycle detection
 	// secrets holds, per flow, the names of its secret prompt fields.
 	secrets map[*Flow]map[string]bool
-	// configs holds expr's configuration per scope key (exprConfig).
-	configs map[string]*conf.Config
+	// configs holds expr's configuration per scope key (exprConfig);
+	// envs the environment of each scope key, and envFlows its flow.
+	configs  map[string]*conf.Config
+	envs     map[string]types.Map
+	envFlows map[string]*Flow
 }
 
 var reserved = []string{"policy", "input", "result", "now"}
@@ -163,9 +168,7 @@ func (c *compiler) flow(f *File) *Flow {
 	for k, kind := range fl.pkinds {
 		policyType[k] = kind.exprType()
 	}
-	for _, s := range fl.states {
-		c.compileState(fl, s, inputs[s], policyType)
-	}
+	c.compileStates(fl, inputs, policyType)
 	c.sensitivity(fl)
 	if fl.start != nil {
 		c.graphChecks(fl)
@@ -418,6 +421,24 @@ type scope struct {
 }
 
 func (c *compiler) scope(fl *Flow, policy, input, result types.Map, secretIn, secretRes map[string]bool) *scope {
+	// Scopes differ only in input.* and result.*: one environment per
+	// distinct pair is built, and shared.
+	var key strings.Builder
+	key.WriteString(fl.name)
+	for _, m := range []types.Map{input, result} {
+		key.WriteByte('|')
+		for _, k := range sortedKeys(m) {
+			key.WriteString(k)
+			key.WriteByte(':')
+			key.WriteString(m[k].String())
+			key.WriteByte(',')
+		}
+	}
+	sc := &scope{key: key.String(), secretInput: secretIn, secretResult: secretRes}
+	if env, ok := c.envs[sc.key]; ok && c.envFlows[sc.key] == fl {
+		sc.env = env
+		return sc
+	}
 	env := types.Map{"policy": policy, "now": nowFuncType}
 	for _, v := range fl.vars {
 		env[v.name] = v.kind.exprType()
@@ -429,15 +450,46 @@ func (c *compiler) scope(fl *Flow, policy, input, result types.Map, secretIn, se
 		result = types.Map{}
 	}
 	env["input"], env["result"] = input, result
-	var key strings.Builder
-	fmt.Fprintf(&key, "%p", fl)
-	for _, m := range []types.Map{input, result} {
-		key.WriteString("|")
-		for _, k := range sortedKeys(m) {
-			fmt.Fprintf(&key, "%s:%v,", k, m[k])
-		}
+	if c.envs == nil {
+		c.envs, c.envFlows = map[string]types.Map{}, map[string]*Flow{}
 	}
-	return &scope{env: env, key: key.String(), secretInput: secretIn, secretResult: secretRes}
+	c.envs[sc.key], c.envFlows[sc.key] = env, fl
+	sc.env = env
+	return sc
+}
+
+// minParallelStates is the size from which a flow's states are compiled
+// on every core: below it, starting workers costs more than it saves.
+const minParallelStates = 64
+
+// compileStates compiles the expressions of every state of fl. They are
+// independent of one another, so large flows compile them on every core,
+// each worker with its own expr configurations and its own errors, merged
+// (and sorted) afterwards.
+func (c *compiler) compileStates(fl *Flow, inputs map[*state]types.Map, policy types.Map) {
+	workers := min(runtime.GOMAXPROCS(0), len(fl.states)/minParallelStates)
+	if workers <= 1 {
+		for _, s := range fl.states {
+			c.compileState(fl, s, inputs[s], policy)
+		}
+		return
+	}
+	c.secretFields(fl) // computed once, then only read
+	ws := make([]*compiler, workers)
+	var wg sync.WaitGroup
+	for i := range ws {
+		w := &compiler{cfg: c.cfg, reg: c.reg, secrets: c.secrets}
+		ws[i] = w
+		wg.Go(func() {
+			for k := i; k < len(fl.states); k += workers {
+				w.compileState(fl, fl.states[k], inputs[fl.states[k]], policy)
+			}
+		})
+	}
+	wg.Wait()
+	for _, w := range ws {
+		c.errs = append(c.errs, w.errs...)
+	}
 }
 
 func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy types.Map) {
@@ -712,9 +764,6 @@ type cexpr struct {
 	// ($b): it loops, calls builtins or walks strings and lists.
 	budget bool
 	lim    ExprLimits
-	// reads are the names the expression reads (n, input.password), whose
-	// kinds a run-time error names.
-	reads []string
 }
 
 // node returns the expression's checked syntax tree.
@@ -763,7 +812,7 @@ func (c *compiler) compile(e *Expr, sc *scope, want Kind, what string) (*cexpr, 
 		c.errs.Add(e.Pos, "%s: expression %q is %s, want %s", what, strings.TrimSpace(e.Src), got.article(), want.article())
 		return nil, got
 	}
-	return &cexpr{prog: prog, src: strings.TrimSpace(e.Src), budget: patch.patched, lim: lim, reads: readNames(prog.Node(), sc.env)}, got
+	return &cexpr{prog: prog, src: strings.TrimSpace(e.Src), budget: patch.patched, lim: lim}, got
 }
 
 // exprConfig returns expr's configuration for scope sc. Building one
@@ -796,8 +845,8 @@ func (c *compiler) exprConfig(sc *scope) *conf.Config {
 
 // readNames returns the names an expression reads from env: variables,
 // and members such as input.password or policy.limit (as deep as they are
-// named), in order, each once.
-func readNames(n ast.Node, env types.Map) []string {
+// named), in order, each once. A run-time error names their kinds.
+func readNames(n ast.Node, env map[string]any) []string {
 	var out []string
 	add := func(name string) {
 		if !contains(out, name) && len(out) < 8 {
@@ -807,7 +856,7 @@ func readNames(n ast.Node, env types.Map) []string {
 	ast.Walk(&n, visitFunc(func(n ast.Node) {
 		switch x := n.(type) {
 		case *ast.IdentifierNode:
-			if _, ok := env[x.Value]; ok && x.Value != "now" {
+			if _, ok := env[x.Value]; ok && x.Value != "now" && x.Value != budgetVar {
 				add(x.Value)
 			}
 		case *ast.MemberNode:

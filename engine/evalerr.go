@@ -54,7 +54,7 @@ var typeOnly = regexp.MustCompile(`^(invalid operation: [^"'0-9]*|operator "in" 
 // newEvalError describes err, returned by evaluating e in env with budget
 // b, without quoting any value.
 func newEvalError(e *cexpr, env map[string]any, b *evalBudget, err error) *evalError {
-	ee := &evalError{src: e.src, kinds: kindsRead(e.reads, env)}
+	ee := &evalError{src: e.src, kinds: kindsRead(e, env)}
 	if b != nil && b.err != nil {
 		ee.err = b.err
 		ee.reason = budgetReason(b.err)
@@ -113,9 +113,9 @@ func budgetReason(err error) string {
 
 // kindsRead names the kind of every value the expression reads, as env
 // holds it now: "input.password is a string".
-func kindsRead(names []string, env map[string]any) []string {
+func kindsRead(e *cexpr, env map[string]any) []string {
 	var out []string
-	for _, name := range names {
+	for _, name := range readNames(e.node(), env) {
 		path := strings.Split(name, ".")
 		v, ok := env[path[0]]
 		for _, p := range path[1:] {

@@ -693,7 +693,7 @@ func (s *Session) evalBool(ctx context.Context, fr *frame, e *cexpr) (bool, erro
 	}
 	ok, isBool := v.(bool)
 	if !isBool {
-		return false, &evalError{src: e.src, reason: "it gave " + describeValue(v) + ", not a bool", kinds: kindsRead(e.reads, fr.env)}
+		return false, &evalError{src: e.src, reason: "it gave " + describeValue(v) + ", not a bool", kinds: kindsRead(e, fr.env)}
 	}
 	return ok, nil
 }
@@ -707,7 +707,7 @@ func (s *Session) evalValue(ctx context.Context, fr *frame, e *cexpr, k Kind) (a
 		return nil, err
 	}
 	if v, err = asKind(k, v); err != nil {
-		return nil, &evalError{src: e.src, reason: err.Error(), kinds: kindsRead(e.reads, fr.env)}
+		return nil, &evalError{src: e.src, reason: err.Error(), kinds: kindsRead(e, fr.env)}
 	}
 	if err := checkValueSize(v, e.lim); err != nil {
 		return nil, &evalError{src: e.src, reason: budgetReason(err), err: err}
