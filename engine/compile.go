@@ -303,7 +303,7 @@ func (c *compiler) eventDesc(s *state, ev string) string {
 func (c *compiler) branches(fl *Flow, s *state, event string, pos Pos, bs []*Branch) *handler {
 	h := &handler{event: event, pos: pos}
 	for i, b := range bs {
-		cb := &branch{idx: i, pos: b.Pos}
+		cb := &branch{event: event, idx: i, pos: b.Pos}
 		if b.If != nil {
 			cb.condSrc = b.If.Src
 		}

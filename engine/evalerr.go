@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr/file"
 	goruntime "runtime"
@@ -36,15 +37,13 @@ func (e *evalError) Unwrap() error { return e.err }
 func shorten(src string) string {
 	if len(src) > 80 {
 		cut := 80
-		for cut > 0 && !utf8RuneStart(src[cut]) {
+		for cut > 0 && !utf8.RuneStart(src[cut]) {
 			cut--
 		}
 		src = src[:cut] + "..."
 	}
 	return strconv.Quote(src)
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // typeOnly matches the run-time errors of expr and Go that name only
 // types: they are kept as the reason. Any other message may quote a value

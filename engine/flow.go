@@ -116,6 +116,7 @@ type handler struct {
 }
 
 type branch struct {
+	event    string // of its handler
 	idx      int
 	pos      Pos
 	cond     *cexpr

@@ -96,11 +96,13 @@ func (s *Session) ID() string { return s.id }
 func (s *Session) Flow() *Flow { return s.root }
 
 // Log returns the event log entries recorded by this Session value (since
-// Start or Restore).
+// Start or Restore). The session keeps its log compactly and renders the
+// entries when Log is first asked for them; the slice is the session's
+// and must not be modified.
 func (s *Session) Log() []Entry {
 	base := s.seq - s.log.n
-	s.log.each(len(s.entries), func(r *rec) {
-		s.entries = append(s.entries, r.entry(base+len(s.entries)+1))
+	s.log.each(len(s.entries), func(r *stored) {
+		s.entries = append(s.entries, s.log.entry(r, base+len(s.entries)+1))
 	})
 	return s.entries
 }
@@ -354,7 +356,7 @@ func (s *Session) entry(r rec) {
 	if len(s.frames) > 0 {
 		r.st = s.top().state
 	}
-	s.log.add(r)
+	s.log.add(&r)
 }
 
 // enter moves the top frame to st and arms st's timers.
