@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tetherflow/tether/engine"
 )
@@ -188,5 +189,52 @@ states:
 	}
 	if !reflect.DeepEqual(got, wantAll) {
 		t.Errorf("errors:\n%s\nwant:\n%s", joinLines(got), joinLines(wantAll))
+	}
+}
+
+// The log packs the times of its entries; they read back as the clock gave
+// them, in its location, whatever the location or the year.
+func TestLogKeepsTimesAsGiven(t *testing.T) {
+	fl := mustCompile(t, `flow: t
+start: a
+states:
+  a:
+    ask: {}
+    on: {continue: b}
+  b:
+    ask: {}
+    on: {continue: c}
+  c:
+    ask: {}
+    on: {continue: done}
+  done: {final: ok}
+`, nil, nil)
+	c := newClock()
+	times := []time.Time{
+		c.t,
+		c.t.Add(time.Minute).In(time.FixedZone("CET", 3600)),
+		time.Date(2500, 1, 2, 3, 4, 5, 6, time.UTC),
+		time.Date(1500, 1, 2, 3, 4, 5, 6, time.FixedZone("X", -1800)),
+	}
+	s := start(t, fl, c.ports(nil))
+	for _, at := range times[1:] {
+		c.t = at
+		send(t, s, "continue", nil)
+	}
+	log := s.Log()
+	if len(log) != 5 {
+		t.Fatalf("%d entries, want 5", len(log))
+	}
+	for i, e := range log[:4] {
+		want := times[i]
+		if !e.Time.Equal(want) || e.Time.Location().String() != want.Location().String() || e.Time.Format(time.RFC3339Nano) != want.Format(time.RFC3339Nano) {
+			t.Errorf("entry %d: time %v, want %v", i+1, e.Time, want)
+		}
+		if i > 0 && !e.PromptAt.Equal(times[i-1]) {
+			t.Errorf("entry %d: prompt shown at %v, want %v", i+1, e.PromptAt, times[i-1])
+		}
+	}
+	if !log[0].PromptAt.IsZero() {
+		t.Errorf("start entry: prompt_at %v, want none", log[0].PromptAt)
 	}
 }
