@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"fmt"
+	"context"
 	"time"
-
-	"github.com/expr-lang/expr/vm"
 )
 
 // A choice's available_at says when it becomes available: "Get a new
@@ -23,7 +21,7 @@ func (c *compiler) compileAvailability(s *state, sc *scope) {
 			continue
 		}
 		if s.available == nil {
-			s.available = make([]*vm.Program, len(s.choices))
+			s.available = make([]*cexpr, len(s.choices))
 		}
 		what := "available_at of choice " + ch.Name
 		s.available[i], _ = c.compile(ch.AvailableAt, sc, Time, what)
@@ -34,7 +32,7 @@ func (c *compiler) compileAvailability(s *state, sc *scope) {
 // markAvailability sets the AvailableAt of prompt p's choices (made for
 // ask state st, in order) whose available_at is later than the session
 // clock; the others are available now and carry none.
-func (s *Session) markAvailability(fr *frame, st *state, p *Prompt) error {
+func (s *Session) markAvailability(ctx context.Context, fr *frame, st *state, p *Prompt) error {
 	if st.available == nil {
 		return nil
 	}
@@ -44,12 +42,7 @@ func (s *Session) markAvailability(fr *frame, st *state, p *Prompt) error {
 			continue
 		}
 		ch := st.choices[i]
-		v, err := s.eval(fr, prog)
-		if err == nil {
-			if _, ok := v.(time.Time); !ok {
-				err = fmt.Errorf("want a time, got %s", describeValue(v))
-			}
-		}
+		v, err := s.evalValue(ctx, fr, prog, Time)
 		if err != nil {
 			return &RunError{Pos: ch.AvailableAt.Pos, Flow: fr.flow.name, State: st.name, Msg: "available_at of choice " + ch.Name, Err: err}
 		}

@@ -139,7 +139,7 @@ func TestChoiceAvailableAtRunError(t *testing.T) {
 	src = strings.Replace(src, "sent_at + policy.cooldown", "'stamps[0]'", 1)
 	fl := mustCompile(t, src, nil, nil)
 	s, _ := fl.Start(context.Background(), newClock().ports(nil))
-	if s == nil || s.Err() == nil || !strings.Contains(s.Err().Error(), "available_at of choice again: want a time, got a string") {
+	if s == nil || s.Err() == nil || !strings.Contains(s.Err().Error(), "available_at of choice again: expression \"stamps[0]\" failed: it gave a string, not a time") {
 		t.Fatalf("session error = %v", s.Err())
 	}
 }

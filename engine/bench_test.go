@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -104,11 +107,63 @@ func BenchmarkSession(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s := runCanonical(b, ctx, fl)
-		if s.done == nil || s.done.Name != "activated" {
+		if out := s.Current().Outcome; out == nil || out.Name != "activated" {
 			b.Fatal("not activated")
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(canonical)), "ns/transition")
+}
+
+// BenchmarkSessionParallel runs whole canonical sessions of one compiled
+// flow from GOMAXPROCS goroutines at once: run it with -cpu 1,2 and compare
+// the two ns/op to see how far a second core helps (sessions/s with two
+// goroutines over sessions/s with one).
+func BenchmarkSessionParallel(b *testing.B) {
+	fl := benchFlow(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			s := runCanonical(b, ctx, fl)
+			if out := s.Current().Outcome; out == nil || out.Name != "activated" {
+				b.Error("not activated")
+				return
+			}
+		}
+	})
+}
+
+// idleN is how many sessions TestIdleSessions holds; 0 skips it.
+var idleN = flag.Int("idle", 0, "TestIdleSessions: sessions to hold (0 = skip)")
+
+// TestIdleSessions holds -idle sessions of the canonical flow, each waiting
+// at its first prompt, and prints the heap each one retains: "IDLE tether
+// <bytes>", as the peers' TestIdleMemory does for theirs. It measures; it
+// asserts nothing but that the sessions wait.
+func TestIdleSessions(t *testing.T) {
+	if *idleN == 0 {
+		t.Skip("pass -idle N")
+	}
+	fl := benchFlow(t)
+	ctx := context.Background()
+	keep := make([]*Session, *idleN)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range keep {
+		s, err := fl.Start(ctx, benchPorts())
+		if err != nil || s.Current().Prompt == nil {
+			t.Fatalf("Start: %v", err)
+		}
+		keep[i] = s
+	}
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	fmt.Printf("IDLE tether %.0f\n", float64(after.HeapAlloc-before.HeapAlloc)/float64(len(keep)))
+	runtime.KeepAlive(keep)
 }
 
 // BenchmarkRestoreStep restores a session waiting at await_code from its

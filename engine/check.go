@@ -4,8 +4,12 @@ package engine
 // reach an end.
 
 // handlers returns s's handlers in a fixed order: its events sorted by
-// name, then its timers as declared.
+// name, then its timers as declared. Once the flow is compiled the list is
+// built once (see compiler.flow); callers must not modify it.
 func (s *state) handlers() []*handler {
+	if s.hs != nil {
+		return s.hs
+	}
 	hs := make([]*handler, 0, len(s.on)+len(s.timers))
 	for _, ev := range sortedKeys(s.on) {
 		hs = append(hs, s.on[ev])
@@ -29,6 +33,9 @@ func (s *state) successors() []*state {
 	return out
 }
 
+// graphChecks reports the states the start cannot reach and those from
+// which no final state can be reached. Both are one pass over the edges:
+// forwards from the start, backwards from the final states.
 func (c *compiler) graphChecks(fl *Flow) {
 	// A branch to an unknown state is already an error; the graph without it
 	// is not the one the author meant, and reporting states as unreachable or
@@ -45,53 +52,63 @@ func (c *compiler) graphChecks(fl *Flow) {
 			}
 		}
 	}
-	reach := map[*state]bool{}
-	var walk func(s *state)
-	walk = func(s *state) {
-		if reach[s] {
-			return
-		}
-		reach[s] = true
-		for _, n := range s.successors() {
-			walk(n)
+	n := len(fl.states)
+	succ := make([][]*state, n)
+	preds := make([][]*state, n)
+	for _, s := range fl.states {
+		succ[s.id] = s.successors()
+		for _, t := range succ[s.id] {
+			preds[t.id] = append(preds[t.id], s)
 		}
 	}
-	walk(fl.start)
+	reach := closure(n, []*state{fl.start}, succ)
 	for _, s := range fl.states {
-		if !reach[s] {
+		if !reach[s.id] {
 			c.errs.Add(s.decl.Pos, "state %s is unreachable from %s", s.name, fl.start.name)
 		}
 	}
 	// A non-final state from which no final state can be reached traps the
 	// session forever. Work backwards from the final states.
-	ends := map[*state]bool{}
-	for changed := true; changed; {
-		changed = false
-		for _, s := range fl.states {
-			if ends[s] {
-				continue
-			}
-			if s.kind == FinalState {
-				ends[s], changed = true, true
-				continue
-			}
-			for _, n := range s.successors() {
-				if ends[n] {
-					ends[s], changed = true, true
-					break
-				}
-			}
+	var finals []*state
+	for _, s := range fl.states {
+		if s.kind == FinalState {
+			finals = append(finals, s)
 		}
 	}
+	ends := closure(n, finals, preds)
 	for _, s := range fl.states {
-		if !ends[s] && reach[s] {
-			if len(s.successors()) == 0 {
+		if !ends[s.id] && reach[s.id] {
+			if len(succ[s.id]) == 0 {
 				c.errs.Add(s.decl.Pos, "state %s has no way out: it is not final and goes nowhere", s.name)
 			} else {
 				c.errs.Add(s.decl.Pos, "state %s has no way out: no final state can be reached from it", s.name)
 			}
 		}
 	}
+}
+
+// closure marks, by state id, the states reachable from the states from
+// along edges (by state id), from included.
+func closure(n int, from []*state, edges [][]*state) []bool {
+	seen := make([]bool, n)
+	stack := make([]*state, 0, len(from))
+	for _, s := range from {
+		if !seen[s.id] {
+			seen[s.id] = true
+			stack = append(stack, s)
+		}
+	}
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, t := range edges[s.id] {
+			if !seen[t.id] {
+				seen[t.id] = true
+				stack = append(stack, t)
+			}
+		}
+	}
+	return seen
 }
 
 func hasUnknownTarget(fl *Flow, bs []*Branch) bool {

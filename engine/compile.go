@@ -1,20 +1,25 @@
 package engine
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/checker"
+	exprcompiler "github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 	"github.com/looplab/fsm"
@@ -26,6 +31,7 @@ const DefaultActionTimeout = 30 * time.Second
 type config struct {
 	resolve func(name string) (*File, error)
 	timeout time.Duration
+	limits  ExprLimits
 }
 
 // Option configures Compile.
@@ -66,7 +72,7 @@ func CompileFile(path string, reg *Registry, opts ...Option) (*Flow, error) {
 // Compile checks a loaded flow against the actions in reg and compiles it.
 // It reports every problem it finds, sorted, as an ErrorList.
 func Compile(f *File, reg *Registry, opts ...Option) (*Flow, error) {
-	cfg := config{timeout: DefaultActionTimeout}
+	cfg := config{timeout: DefaultActionTimeout, limits: ExprLimits{}.withDefaults()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -88,6 +94,13 @@ type compiler struct {
 	errs   ErrorList
 	flows  map[string]*Flow // compiled subflows by name
 	active []string         // flows being compiled, for cycle detection
+	// secrets holds, per flow, the names of its secret prompt fields.
+	secrets map[*Flow]map[string]bool
+	// configs holds expr's configuration per scope key (exprConfig);
+	// envs the environment of each scope key, and envFlows its flow.
+	configs  map[string]*conf.Config
+	envs     map[string]types.Map
+	envFlows map[string]*Flow
 }
 
 var reserved = []string{"policy", "input", "result", "now"}
@@ -97,7 +110,7 @@ func (c *compiler) flow(f *File) *Flow {
 		name: f.Flow.Name, title: f.Title, file: f,
 		byName: map[string]*state{}, varIdx: map[string]int{},
 		policy: map[string]any{}, pkinds: map[string]Kind{}, psource: map[string]Pos{},
-		timeout: c.cfg.timeout,
+		timeout: c.cfg.timeout, limits: c.cfg.limits,
 	}
 	sum := sha256.Sum256(f.Source)
 	fl.srcSum = hex.EncodeToString(sum[:])
@@ -147,6 +160,9 @@ func (c *compiler) flow(f *File) *Flow {
 	for _, s := range fl.states {
 		c.handlers(fl, s)
 	}
+	for _, s := range fl.states {
+		s.hs = s.handlers()
+	}
 	inputs := c.inputTypes(fl)
 	policyType := types.Map{}
 	for k, kind := range fl.pkinds {
@@ -154,9 +170,7 @@ func (c *compiler) flow(f *File) *Flow {
 	}
 	c.policyRules(fl, f.PolicyRules, policyType)
 	c.migrations(fl, f)
-	for _, s := range fl.states {
-		c.compileState(fl, s, inputs[s], policyType)
-	}
+	c.compileStates(fl, inputs, policyType)
 	c.sensitivity(fl)
 	if fl.start != nil {
 		c.graphChecks(fl)
@@ -291,7 +305,7 @@ func (c *compiler) eventDesc(s *state, ev string) string {
 func (c *compiler) branches(fl *Flow, s *state, event string, pos Pos, bs []*Branch) *handler {
 	h := &handler{event: event, pos: pos}
 	for i, b := range bs {
-		cb := &branch{idx: i, pos: b.Pos}
+		cb := &branch{event: event, idx: i, pos: b.Pos}
 		if b.If != nil {
 			cb.condSrc = b.If.Src
 		}
@@ -403,11 +417,30 @@ func (c *compiler) inputTypes(fl *Flow) map[*state]types.Map {
 // scope is what an expression may refer to.
 type scope struct {
 	env          types.Map
+	key          string // the flow and the types of input.* and result.*: equal keys, equal envs
 	secretInput  map[string]bool
 	secretResult map[string]bool
 }
 
 func (c *compiler) scope(fl *Flow, policy, input, result types.Map, secretIn, secretRes map[string]bool) *scope {
+	// Scopes differ only in input.* and result.*: one environment per
+	// distinct pair is built, and shared.
+	var key strings.Builder
+	key.WriteString(fl.name)
+	for _, m := range []types.Map{input, result} {
+		key.WriteByte('|')
+		for _, k := range sortedKeys(m) {
+			key.WriteString(k)
+			key.WriteByte(':')
+			key.WriteString(m[k].String())
+			key.WriteByte(',')
+		}
+	}
+	sc := &scope{key: key.String(), secretInput: secretIn, secretResult: secretRes}
+	if env, ok := c.envs[sc.key]; ok && c.envFlows[sc.key] == fl {
+		sc.env = env
+		return sc
+	}
 	env := types.Map{"policy": policy, "now": nowFuncType}
 	for _, v := range fl.vars {
 		env[v.name] = v.kind.exprType()
@@ -419,7 +452,46 @@ func (c *compiler) scope(fl *Flow, policy, input, result types.Map, secretIn, se
 		result = types.Map{}
 	}
 	env["input"], env["result"] = input, result
-	return &scope{env: env, secretInput: secretIn, secretResult: secretRes}
+	if c.envs == nil {
+		c.envs, c.envFlows = map[string]types.Map{}, map[string]*Flow{}
+	}
+	c.envs[sc.key], c.envFlows[sc.key] = env, fl
+	sc.env = env
+	return sc
+}
+
+// minParallelStates is the size from which a flow's states are compiled
+// on every core: below it, starting workers costs more than it saves.
+const minParallelStates = 64
+
+// compileStates compiles the expressions of every state of fl. They are
+// independent of one another, so large flows compile them on every core,
+// each worker with its own expr configurations and its own errors, merged
+// (and sorted) afterwards.
+func (c *compiler) compileStates(fl *Flow, inputs map[*state]types.Map, policy types.Map) {
+	workers := min(runtime.GOMAXPROCS(0), len(fl.states)/minParallelStates)
+	if workers <= 1 {
+		for _, s := range fl.states {
+			c.compileState(fl, s, inputs[s], policy)
+		}
+		return
+	}
+	c.secretFields(fl) // computed once, then only read
+	ws := make([]*compiler, workers)
+	var wg sync.WaitGroup
+	for i := range ws {
+		w := &compiler{cfg: c.cfg, reg: c.reg, secrets: c.secrets}
+		ws[i] = w
+		wg.Go(func() {
+			for k := i; k < len(fl.states); k += workers {
+				w.compileState(fl, fl.states[k], inputs[fl.states[k]], policy)
+			}
+		})
+	}
+	wg.Wait()
+	for _, w := range ws {
+		c.errs = append(c.errs, w.errs...)
+	}
 }
 
 func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy types.Map) {
@@ -437,15 +509,9 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 	// Secret inputs reaching a run state: any field of a secret type among
 	// the prompts that feed it is secret, judged by name.
 	if s.kind == RunState {
-		for _, o := range fl.states {
-			if o.kind == AskState {
-				for _, f := range o.decl.Ask.Fields {
-					if f.Type.Secret() {
-						if _, ok := input[f.Name]; ok {
-							secretIn[f.Name] = true
-						}
-					}
-				}
+		for name := range c.secretFields(fl) {
+			if _, ok := input[name]; ok {
+				secretIn[name] = true
 			}
 		}
 	}
@@ -510,6 +576,29 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 		t.delay, _ = c.compile(delay, sc, Duration, "timer delay")
 		c.compileHandler(fl, s, t.handler, sc)
 	}
+}
+
+// secretFields returns the names of the fields of a secret type in any
+// prompt of fl, computed once per flow.
+func (c *compiler) secretFields(fl *Flow) map[string]bool {
+	if m, ok := c.secrets[fl]; ok {
+		return m
+	}
+	m := map[string]bool{}
+	for _, o := range fl.states {
+		if o.kind == AskState {
+			for _, f := range o.decl.Ask.Fields {
+				if f.Type.Secret() {
+					m[f.Name] = true
+				}
+			}
+		}
+	}
+	if c.secrets == nil {
+		c.secrets = map[*Flow]map[string]bool{}
+	}
+	c.secrets[fl] = m
+	return m
 }
 
 func (c *compiler) compileWith(fl *Flow, s *state, sc *scope) {
@@ -596,7 +685,7 @@ func (a *cassign) outKind() Kind {
 	if a.prog == nil {
 		return Any
 	}
-	return kindOf(a.prog.Node().Type())
+	return kindOf(a.prog.node().Type())
 }
 
 func (c *compiler) compileHandler(fl *Flow, s *state, h *handler, sc *scope) {
@@ -647,6 +736,16 @@ func (c *compiler) text(t *Text, sc *scope, what string) *ctext {
 	if t == nil {
 		return nil
 	}
+	n := 0
+	for _, p := range t.Parts {
+		if p.Expr != nil {
+			n++
+		}
+	}
+	if lim := c.cfg.limits.MaxInterpolations; n > lim {
+		c.errs.Add(t.Pos, "%s has %d {{ }} interpolations, more than %d, the budget for a text", what, n, lim)
+		return nil
+	}
 	ct := &ctext{}
 	for _, p := range t.Parts {
 		if p.Expr == nil {
@@ -660,27 +759,145 @@ func (c *compiler) text(t *Text, sc *scope, what string) *ctext {
 	return ct
 }
 
-// compile compiles e in scope sc and checks that its type fits want.
-func (c *compiler) compile(e *Expr, sc *scope, want Kind, what string) (*vm.Program, Kind) {
-	opts := []expr.Option{expr.Env(sc.env), expr.DisableBuiltin("now")}
-	prog, err := expr.Compile(e.Src, opts...)
+// cexpr is a compiled expression.
+type cexpr struct {
+	prog *vm.Program
+	src  string
+	// budget is set when the program charges the evaluation's budget
+	// ($b): it loops, calls builtins or walks strings and lists.
+	budget bool
+	lim    ExprLimits
+}
+
+// node returns the expression's checked syntax tree.
+func (e *cexpr) node() ast.Node { return e.prog.Node() }
+
+// compile compiles e in scope sc and checks that its type fits want. The
+// source is held to the expression budgets before expr parses it, and the
+// checked tree is patched so that its evaluation is charged to a budget
+// (exprsafe.go). A bool wanted of an expression whose type is known only
+// at run time is checked when it runs.
+func (c *compiler) compile(e *Expr, sc *scope, want Kind, what string) (*cexpr, Kind) {
+	lim := c.cfg.limits
+	if off, msg, ok := scanExpr(e.Src, lim); !ok {
+		c.exprErrorOff(e, off, msg)
+		return nil, Any
+	}
+	cfg := c.exprConfig(sc)
+	tree, err := checker.ParseCheck(e.Src, cfg)
+	if err != nil {
+		c.exprError(e, err)
+		return nil, Any
+	}
+	var patch budgetPatch
+	ast.Walk(&tree.Node, &patch)
+	if patch.patched {
+		if _, err := checker.Check(tree, cfg); err != nil {
+			c.exprError(e, err)
+			return nil, Any
+		}
+	}
+	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			err = fe.Bind(tree.Source)
+		}
+		c.exprError(e, err)
+		return nil, Any
+	}
+	prog, err := exprcompiler.Compile(tree, cfg)
 	if err != nil {
 		c.exprError(e, err)
 		return nil, Any
 	}
 	got := kindOf(prog.Node().Type())
-	if want == Bool && got == Any {
-		// Only known at run time: have expr check that it is a bool.
-		if prog, err = expr.Compile(e.Src, append(opts, expr.AsBool())...); err != nil {
-			c.exprError(e, err)
-			return nil, Any
-		}
-	}
 	if !assignable(want, got) {
 		c.errs.Add(e.Pos, "%s: expression %q is %s, want %s", what, strings.TrimSpace(e.Src), got.article(), want.article())
 		return nil, got
 	}
-	return prog, got
+	return &cexpr{prog: prog, src: strings.TrimSpace(e.Src), budget: patch.patched, lim: lim}, got
+}
+
+// exprConfig returns expr's configuration for scope sc. Building one
+// (expr's map of builtins, the environment's types) costs more than
+// compiling a small expression, so one is built per distinct environment
+// and reused: scopes differ only in input.* and result.*.
+func (c *compiler) exprConfig(sc *scope) *conf.Config {
+	if cfg, ok := c.configs[sc.key]; ok {
+		return cfg
+	}
+	cfg := conf.CreateNew()
+	env := make(types.Map, len(sc.env)+1)
+	for k, v := range sc.env {
+		env[k] = v
+	}
+	env[budgetVar] = types.TypeOf((*evalBudget)(nil))
+	cfg.WithEnv(env)
+	// now() is the session clock, from the environment.
+	cfg.Disabled["now"] = true
+	delete(cfg.Builtins, "now")
+	for name, f := range budgetFunctions {
+		cfg.Functions[name] = f
+	}
+	if c.configs == nil {
+		c.configs = map[string]*conf.Config{}
+	}
+	c.configs[sc.key] = cfg
+	return cfg
+}
+
+// readNames returns the names an expression reads from env: variables,
+// and members such as input.password or policy.limit (as deep as they are
+// named), in order, each once. A run-time error names their kinds.
+func readNames(n ast.Node, env map[string]any) []string {
+	var out []string
+	add := func(name string) {
+		if !contains(out, name) && len(out) < 8 {
+			out = append(out, name)
+		}
+	}
+	ast.Walk(&n, visitFunc(func(n ast.Node) {
+		switch x := n.(type) {
+		case *ast.IdentifierNode:
+			if _, ok := env[x.Value]; ok && x.Value != "now" && x.Value != budgetVar {
+				add(x.Value)
+			}
+		case *ast.MemberNode:
+			if path, ok := memberPath(x); ok {
+				if _, ok := env[path[0]]; ok {
+					add(strings.Join(path, "."))
+				}
+			}
+		}
+	}))
+	// A member's path makes its root's name redundant.
+	keep := out[:0]
+	for _, name := range out {
+		prefixed := false
+		for _, o := range out {
+			prefixed = prefixed || strings.HasPrefix(o, name+".")
+		}
+		if !prefixed {
+			keep = append(keep, name)
+		}
+	}
+	return keep
+}
+
+// memberPath returns a.b.c for a member chain of names.
+func memberPath(m *ast.MemberNode) ([]string, bool) {
+	prop, ok := m.Property.(*ast.StringNode)
+	if !ok {
+		return nil, false
+	}
+	switch x := m.Node.(type) {
+	case *ast.IdentifierNode:
+		return []string{x.Value, prop.Value}, true
+	case *ast.MemberNode:
+		p, ok := memberPath(x)
+		return append(p, prop.Value), ok
+	}
+	return nil, false
 }
 
 // exprError maps an expr error's line and column into the flow file.
@@ -694,23 +911,40 @@ func exprErrorAt(e *Expr, err error, prefix string) *Error {
 	if !errors.As(err, &fe) {
 		return &Error{Pos: e.Pos, Msg: prefix + err.Error()}
 	}
+	return &Error{Pos: exprPos(e, fe.Line, fe.Column), Msg: prefix + fe.Message, Snippet: fe.Snippet}
+}
+
+// exprErrorOff reports msg at byte offset off of e's source, with a caret
+// snippet unless the line is too long to show.
+func (c *compiler) exprErrorOff(e *Expr, off int, msg string) {
+	fe := &file.Error{Location: file.Location{From: len([]rune(e.Src[:off]))}, Message: msg}
+	fe.Bind(file.NewSource(e.Src))
+	if len(fe.Snippet) > 400 {
+		fe.Snippet = "" // a caret under a line this long helps nobody
+	}
+	c.errs = append(c.errs, &Error{Pos: exprPos(e, fe.Line, fe.Column), Msg: msg, Snippet: fe.Snippet})
+}
+
+// exprPos maps a line and 0-based column of an expression's source into
+// the flow file.
+func exprPos(e *Expr, line, col int) Pos {
 	pos := e.Pos
 	switch {
 	case e.Block:
-		pos.Line += fe.Line
+		pos.Line += line
 		pos.Col = 0
-	case fe.Line <= 1:
-		pos.Col += e.Quote + fe.Column
+	case line <= 1:
+		pos.Col += e.Quote + col
 	default:
-		pos.Line += fe.Line - 1
+		pos.Line += line - 1
 		pos.Col = 0
 	}
-	return &Error{Pos: pos, Msg: prefix + fe.Message, Snippet: fe.Snippet}
+	return pos
 }
 
 // noSecrets reports an expression whose value would carry a secret into a
 // place that is logged or kept.
-func (c *compiler) noSecrets(e *Expr, prog *vm.Program, sc *scope, what string) {
+func (c *compiler) noSecrets(e *Expr, prog *cexpr, sc *scope, what string) {
 	if ref := c.refsSecret(prog, sc); ref != "" {
 		c.errs.Add(e.Pos, "secret %s flows into %s; secrets live only for the step that uses them", ref, what)
 	}
@@ -718,12 +952,12 @@ func (c *compiler) noSecrets(e *Expr, prog *vm.Program, sc *scope, what string) 
 
 // refsSecret returns the first secret the expression reads (input.x of a
 // secret field, result.y of a secret output), or "".
-func (c *compiler) refsSecret(prog *vm.Program, sc *scope) string {
+func (c *compiler) refsSecret(prog *cexpr, sc *scope) string {
 	if prog == nil || (len(sc.secretInput) == 0 && len(sc.secretResult) == 0) {
 		return ""
 	}
 	v := &secretVisitor{sc: sc}
-	node := prog.Node()
+	node := prog.node()
 	ast.Walk(&node, v)
 	if v.found == "" && (v.idents["input"] > v.members["input"] && len(sc.secretInput) > 0) {
 		v.found = "input"
@@ -772,7 +1006,11 @@ func (v *secretVisitor) Visit(node *ast.Node) {
 
 // buildFSM builds the looplab/fsm event table: one event per branch,
 // "EVENT#i", from the state to the branch's target (to itself when the
-// branch stays).
+// branch stays). looplab/fsm is the authority on the transitions: every
+// branch's next state is what a machine over that table lands in when the
+// branch's event fires, asked once here, so that a step looks up its
+// transition instead of building looplab's event (a context, a closure,
+// three locks) every time.
 func (c *compiler) buildFSM(fl *Flow) {
 	for _, s := range fl.states {
 		for _, h := range s.handlers() {
@@ -786,8 +1024,31 @@ func (c *compiler) buildFSM(fl *Flow) {
 			}
 		}
 	}
-	if fl.start != nil {
-		fl.fsms = &sync.Pool{New: fl.newFSM}
+	if fl.start == nil {
+		return
+	}
+	m := fsm.NewFSM(fl.start.name, fl.events, nil)
+	for _, s := range fl.states {
+		for _, h := range s.handlers() {
+			for _, b := range h.branches {
+				if b.target == nil {
+					continue // staying is not a transition
+				}
+				m.SetState(s.name)
+				if err := m.Event(context.Background(), b.fsmEvent); err != nil {
+					// A branch to its own state is a transition to the
+					// same state, which looplab/fsm reports so.
+					if nt, ok := err.(fsm.NoTransitionError); !ok || nt.Err != nil {
+						c.errs.Add(b.pos, "state machine: %v", err)
+						continue
+					}
+				}
+				b.next = fl.byName[m.Current()]
+				if b.next != b.target {
+					c.errs.Add(b.pos, "state machine moves %s along %s to %s, not %s", s.name, b.fsmEvent, m.Current(), b.target.name)
+				}
+			}
+		}
 	}
 }
 
@@ -868,7 +1129,7 @@ func staticPrompt(s *state) *Prompt {
 		return nil
 	}
 	var sess Session
-	p, err := sess.makePrompt(nil, s)
+	p, err := sess.makePrompt(context.Background(), nil, s)
 	if err != nil {
 		return nil
 	}
@@ -928,7 +1189,7 @@ func (c *compiler) sensitivity(fl *Flow) {
 
 // readsSensitive reports whether prog, in a handler of state s, reads a
 // sensitive variable or a Sensitive output of s's action.
-func (c *compiler) readsSensitive(fl *Flow, s *state, prog *vm.Program) bool {
+func (c *compiler) readsSensitive(fl *Flow, s *state, prog *cexpr) bool {
 	if prog == nil {
 		return false
 	}
@@ -939,7 +1200,7 @@ func (c *compiler) readsSensitive(fl *Flow, s *state, prog *vm.Program) bool {
 		return false
 	}
 	found, whole, members := false, 0, 0
-	node := prog.Node()
+	node := prog.node()
 	ast.Walk(&node, visitFunc(func(n ast.Node) {
 		if id, ok := n.(*ast.IdentifierNode); ok && id.Value == "result" {
 			whole++
@@ -966,12 +1227,12 @@ func (c *compiler) readsSensitive(fl *Flow, s *state, prog *vm.Program) bool {
 }
 
 // sensitiveVar returns a sensitive variable prog reads, or "".
-func sensitiveVar(fl *Flow, prog *vm.Program) string {
+func sensitiveVar(fl *Flow, prog *cexpr) string {
 	if prog == nil {
 		return ""
 	}
 	name := ""
-	node := prog.Node()
+	node := prog.node()
 	ast.Walk(&node, visitFunc(func(n ast.Node) {
 		if id, ok := n.(*ast.IdentifierNode); ok && fl.sensitive[id.Value] && name == "" {
 			name = id.Value

@@ -14,7 +14,10 @@
 //     file:line:col messages.
 //   - flow.go holds the compiled, immutable Flow, with its looplab/fsm event
 //     table: one fsm event per branch, so that guarded alternatives are the
-//     engine's choice and the transition is looplab/fsm's.
+//     engine's choice and the transition is looplab/fsm's (asked once per
+//     branch when the flow is compiled, and looked up by every step).
+//   - exprsafe.go holds expressions to budgets: their size before expr
+//     parses them, and the work and memory of every evaluation.
 //   - run.go runs Sessions: Start runs to the first prompt, Send answers it,
 //     Tick fires timers on the injected clock, Snapshot and Restore move a
 //     session between requests or processes. Every step is appended to an

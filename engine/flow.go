@@ -2,10 +2,8 @@ package engine
 
 import (
 	"sort"
-	"sync"
 	"time"
 
-	"github.com/expr-lang/expr/vm"
 	"github.com/looplab/fsm"
 )
 
@@ -39,10 +37,12 @@ type Flow struct {
 
 	outcomes []string // final outcomes, sorted
 
+	// events is the looplab/fsm event table, from which every branch's
+	// next state was read (buildFSM).
 	events []fsm.EventDesc
-	fsms   *sync.Pool // of *fsm.FSM over events; shared by WithPolicy copies
 
 	timeout time.Duration
+	limits  ExprLimits
 }
 
 type varInfo struct {
@@ -71,7 +71,7 @@ type state struct {
 	choices []*ChoiceDecl
 	// available holds the compiled available_at of each choice (nil
 	// entries for choices without one), or is nil (available.go).
-	available []*vm.Program
+	available []*cexpr
 	static    *Prompt // the prompt, when it depends on nothing at run time
 	// zeroInput is input.* for an answer that fills in no field: every
 	// field at its zero value. Shared and never written.
@@ -84,21 +84,22 @@ type state struct {
 	on     map[string]*handler
 	events []string // receivable events in declaration order (choices, outcomes)
 	timers []*ctimer
+	hs     []*handler // handlers(), once the flow is compiled
 }
 
 type cassign struct {
 	name   string
 	pos    Pos
 	kind   Kind // declared kind of the target
-	prog   *vm.Program
+	prog   *cexpr
 	secret bool // the value is secret or sensitive: masked in the log (params)
 	varIdx int  // set: index into vars
 }
 
 type cfield struct {
 	decl    *FieldDecl
-	cond    *vm.Program
-	suggest *vm.Program // a list
+	cond    *cexpr
+	suggest *cexpr // a list
 }
 
 type ctext struct {
@@ -107,7 +108,7 @@ type ctext struct {
 
 type ctextPart struct {
 	lit  string
-	prog *vm.Program
+	prog *cexpr
 }
 
 type handler struct {
@@ -119,20 +120,22 @@ type handler struct {
 }
 
 type branch struct {
+	event    string // of its handler
 	idx      int
 	pos      Pos
-	cond     *vm.Program
+	cond     *cexpr
 	condSrc  string
 	set      []*cassign
 	target   *state // nil: stay
 	fsmEvent string
+	next     *state // where looplab/fsm's table takes fsmEvent (= target)
 }
 
 type ctimer struct {
 	decl    *Timer
 	key     string
 	pos     Pos
-	delay   *vm.Program
+	delay   *cexpr
 	handler *handler
 }
 
@@ -212,7 +215,3 @@ func (f *Flow) Subflows() map[string]*Flow {
 
 // subflow returns the flow state s of f runs, or nil when s runs none.
 func (f *Flow) subflow(s *state) *Flow { return f.subs[s.id] }
-
-func (f *Flow) newFSM() any {
-	return fsm.NewFSM(f.start.name, f.events, nil)
-}

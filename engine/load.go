@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -804,36 +805,57 @@ func (l *loader) branch(n *yaml.Node) *Branch {
 	return b
 }
 
-var interp = regexp.MustCompile(`(?s)\{\{(.*?)\}\}`)
-
-// text splits `Code sent to {{ phone }}` into literal and expression parts.
+// text splits `Code sent to {{ phone }}` into literal and expression parts,
+// in one pass over the text (its length bounds the work, however many
+// parts it has). An expression is `{{`, its source, and the first `}}`
+// after it; a `{{` with no `}}` after it is an error.
 func (l *loader) text(s string, n *yaml.Node) *Text {
 	t := &Text{Raw: s, Pos: l.pos(n)}
-	last := 0
-	for _, m := range interp.FindAllStringSubmatchIndex(s, -1) {
-		if m[0] > last {
-			t.Parts = append(t.Parts, TextPart{Lit: s[last:m[0]]})
+	q := 0
+	if n.Style == yaml.DoubleQuotedStyle || n.Style == yaml.SingleQuotedStyle {
+		q = 1
+	}
+	block := n.Style == yaml.LiteralStyle || n.Style == yaml.FoldedStyle
+	firstLine := strings.IndexByte(s, '\n')
+	if firstLine < 0 {
+		firstLine = len(s)
+	}
+	// at returns the position of byte i of the text: its column when it is
+	// on the scalar's first line, the scalar's start otherwise. counted and
+	// runes carry the count of runes before counted from call to call.
+	counted, runes := 0, 0
+	at := func(i int) Pos {
+		pos := t.Pos
+		if i < firstLine {
+			runes += utf8.RuneCountInString(s[counted:i])
+			counted = i
+			pos.Col += q + runes
 		}
-		src := s[m[2]:m[3]]
-		e := &Expr{Src: src, Pos: t.Pos}
+		return pos
+	}
+	last := 0
+	for {
+		open := strings.Index(s[last:], "{{")
+		if open < 0 {
+			break
+		}
+		open += last
+		end := strings.Index(s[open+2:], "}}")
+		if end < 0 {
+			l.errs.Add(at(open), "unclosed {{ in text: an interpolation is {{ expression }}")
+			break
+		}
+		end += open + 2
+		if open > last {
+			t.Parts = append(t.Parts, TextPart{Lit: s[last:open]})
+		}
+		src := s[open+2 : end]
 		if strings.TrimSpace(src) == "" {
 			l.errorf(n, "empty {{ }} in text")
 		} else {
-			// Point at the expression inside the text when it is on the
-			// scalar's first line.
-			if !strings.Contains(s[:m[2]], "\n") {
-				q := 0
-				if n.Style == yaml.DoubleQuotedStyle || n.Style == yaml.SingleQuotedStyle {
-					q = 1
-				}
-				e.Pos.Col += q + len([]rune(s[:m[2]]))
-			}
-			if n.Style == yaml.LiteralStyle || n.Style == yaml.FoldedStyle {
-				e.Block = true
-			}
-			t.Parts = append(t.Parts, TextPart{Expr: e})
+			t.Parts = append(t.Parts, TextPart{Expr: &Expr{Src: src, Pos: at(open + 2), Block: block}})
 		}
-		last = m[1]
+		last = end + 2
 	}
 	if last < len(s) {
 		t.Parts = append(t.Parts, TextPart{Lit: s[last:]})

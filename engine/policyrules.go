@@ -12,10 +12,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/types"
-	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
 )
 
@@ -66,7 +64,7 @@ func (l *loader) policyRules(n *yaml.Node) []*PolicyRule {
 // prule is a compiled policy rule.
 type prule struct {
 	decl *PolicyRule
-	prog *vm.Program
+	prog *cexpr
 	keys []string // the policy keys it reads, in order of first use
 }
 
@@ -92,10 +90,10 @@ func (c *compiler) policyRules(fl *Flow, rules []*PolicyRule, policy types.Map) 
 // policyKeysRead returns the policy keys prog reads, in order of first
 // use; all of them when it uses policy other than as policy.KEY (as
 // len(policy) or policy[k] do).
-func policyKeysRead(prog *vm.Program, fl *Flow) []string {
+func policyKeysRead(prog *cexpr, fl *Flow) []string {
 	var keys []string
 	members, idents, whole := 0, 0, false
-	node := prog.Node()
+	node := prog.node()
 	ast.Walk(&node, visitFunc(func(n ast.Node) {
 		switch n := n.(type) {
 		case *ast.MemberNode:
@@ -133,8 +131,9 @@ func policyKeysRead(prog *vm.Program, fl *Flow) []string {
 func (f *Flow) brokenRules(overlaid func(key string) bool) ErrorList {
 	var errs ErrorList
 	env := map[string]any{"policy": f.policy}
+	var s Session // the budgets of a session's evaluations hold here too
 	for _, r := range f.rules {
-		v, err := expr.Run(r.prog, env)
+		v, err := s.eval(&frame{env: env}, r.prog)
 		if err != nil {
 			errs = append(errs, exprErrorAt(r.decl.Check, err, fmt.Sprintf("policy rule cannot be evaluated for flow %s: ", f.name)))
 			continue

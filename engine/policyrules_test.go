@@ -69,7 +69,7 @@ func TestPolicyRulesCheckDefaults(t *testing.T) {
 		{
 			"a rule that fails to evaluate",
 			replace(ruledFlow, "policy.captcha <= policy.lockout", "policy.lockout % (policy.captcha - 3) == 0"),
-			[]string{"t.yaml:11:27: policy rule cannot be evaluated for flow t: runtime error: integer divide by zero\n | policy.lockout % (policy.captcha - 3) == 0\n | ...............^"},
+			[]string{"t.yaml:11:12: policy rule cannot be evaluated for flow t: expression \"policy.lockout % (policy.captcha - 3) == 0\" failed: division by zero (policy.lockout is an int, policy.captcha is an int)"},
 		},
 		{
 			"policy_rules not a list",

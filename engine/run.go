@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/mail"
 	"reflect"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,16 +15,12 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
-	"github.com/looplab/fsm"
 )
 
-// maxRunSteps bounds how many states a session passes through between two
-// prompts, so that a loop of run states is an error rather than a hang.
+// maxRunSteps bounds how many states a session passes through, and timers
+// it fires, in one step (Start, Send, Tick), so that a loop of run states
+// or of timers is an error rather than a hang.
 const maxRunSteps = 10000
-
-// initialLogCap is the event log's starting capacity: enough for a short
-// connect session without regrowing.
-const initialLogCap = 32
 
 // Session is one run of a flow. It suspends at every prompt; Send answers
 // it, Tick fires due timers, Snapshot saves it. A Session is not safe for
@@ -34,12 +31,16 @@ type Session struct {
 	ports  Ports
 	frames []*frame
 	seq    int
-	log    []Entry
-	done   *Outcome
-	err    error   // a run error ends the session
-	prompt *Prompt // the active prompt, computed on entry
-	shown  time.Time
-	input  map[string]any
+	log    recLog
+	// entries are the recs of log rendered by Log, so far.
+	entries []Entry
+	done    *Outcome
+	err     error   // a run error ends the session
+	prompt  *Prompt // the active prompt, computed on entry
+	shown   time.Time
+	input   map[string]any // the map answers are validated into, reused
+	budget  evalBudget     // of the expression being evaluated, and of the step
+	passed  int            // states entered and timers fired in this step
 	// trigger identifies what set the current step off, for the keys of
 	// the calls its actions make (callkey.go).
 	trigger string
@@ -74,12 +75,14 @@ type armed struct {
 
 // Start begins a session of the flow at its start state and runs it to its
 // first prompt or to its end.
-func (f *Flow) Start(ctx context.Context, p Ports) (*Session, error) {
+func (f *Flow) Start(ctx context.Context, p Ports) (_ *Session, err error) {
 	p = p.withDefaults()
-	s := &Session{root: f, ports: p, log: make([]Entry, 0, initialLogCap)}
+	s := &Session{root: f, ports: p}
+	defer s.recoverStep(&err)
+	s.beginStep()
 	s.id = newID(p.Rand)
 	s.push(f, nil).state = f.start
-	s.entry(Entry{Kind: EntryStart, To: f.start.name})
+	s.entry(rec{kind: EntryStart})
 	if err := s.enter(ctx, f.start); err != nil {
 		return s, err
 	}
@@ -93,8 +96,16 @@ func (s *Session) ID() string { return s.id }
 func (s *Session) Flow() *Flow { return s.root }
 
 // Log returns the event log entries recorded by this Session value (since
-// Start or Restore).
-func (s *Session) Log() []Entry { return s.log }
+// Start or Restore). The session keeps its log compactly and renders the
+// entries when Log is first asked for them; the slice is the session's
+// and must not be modified.
+func (s *Session) Log() []Entry {
+	base := s.seq - s.log.n
+	s.log.each(len(s.entries), func(r *stored) {
+		s.entries = append(s.entries, s.log.entry(r, base+len(s.entries)+1))
+	})
+	return s.entries
+}
 
 // Seq returns the sequence number of the last log entry.
 func (s *Session) Seq() int { return s.seq }
@@ -139,15 +150,17 @@ var ErrPromptGone = errors.New("the prompt timed out before the answer arrived")
 // another state or changed the prompt, Send returns ErrPromptGone without
 // applying the answer (a timer whose branch stays and leaves the prompt as
 // it was leaves the answer valid).
-func (s *Session) Send(ctx context.Context, choice string, input map[string]any) error {
+func (s *Session) Send(ctx context.Context, choice string, input map[string]any) (err error) {
+	defer s.recoverStep(&err)
 	if s.err != nil {
 		return s.err
 	}
 	if s.done != nil {
 		return ErrFinished
 	}
+	s.beginStep()
 	before, depth, shown := s.top().state, len(s.frames), s.prompt
-	fired, err := s.Tick(ctx)
+	fired, err := s.tick(ctx)
 	if err != nil {
 		return err
 	}
@@ -163,21 +176,21 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 	clean, ierr := s.validate(st, choice, input)
 	s.trigger = stepTrigger(s.id, choice, clean)
 	if ierr != nil {
-		s.entry(Entry{Kind: EntryReject, Event: choice, Prompt: s.prompt, PromptAt: s.shown, Error: ierr.Error()})
+		s.entry(rec{kind: EntryReject, event: choice, prompt: s.prompt, shown: s.shown, x: &recExtra{err: ierr.Error()}})
 		return ierr
 	}
 	h := st.on[choice]
-	b, err := s.choose(fr, h)
+	b, err := s.choose(ctx, fr, h)
 	if err != nil {
 		return s.fail(fr, err)
 	}
 	if b == nil {
 		fr.clearIO()
 		e := &InputError{Msg: fmt.Sprintf("%s is not possible now", choice)}
-		s.entry(Entry{Kind: EntryReject, Event: choice, Prompt: s.prompt, PromptAt: s.shown, Error: e.Msg})
+		s.entry(rec{kind: EntryReject, event: choice, prompt: s.prompt, shown: s.shown, x: &recExtra{err: e.Msg}})
 		return e
 	}
-	e := Entry{Kind: EntryAnswer, Event: choice, Prompt: s.prompt, PromptAt: s.shown, Args: s.maskInput(st, choice, clean)}
+	e := rec{kind: EntryAnswer, event: choice, prompt: s.prompt, shown: s.shown, args: s.maskInput(st, choice, clean)}
 	if err := s.take(ctx, fr, b, e); err != nil {
 		return s.fail(fr, err)
 	}
@@ -192,7 +205,8 @@ const OutcomeCancelled = "cancelled"
 // session ends with the outcome OutcomeCancelled, not a success, whose
 // message is reason. Timers are disarmed. A session that has ended returns
 // ErrFinished, or its run error.
-func (s *Session) Cancel(reason string) error {
+func (s *Session) Cancel(reason string) (err error) {
+	defer s.recoverStep(&err)
 	if s.err != nil {
 		return s.err
 	}
@@ -201,7 +215,7 @@ func (s *Session) Cancel(reason string) error {
 	}
 	fr := s.top()
 	out := &Outcome{Name: OutcomeCancelled, State: fr.state.name, Message: reason}
-	s.entry(Entry{Kind: EntryCancel, Prompt: s.prompt, PromptAt: s.shown, Outcome: out})
+	s.entry(rec{kind: EntryCancel, prompt: s.prompt, shown: s.shown, x: &recExtra{outcome: out}})
 	s.done, s.prompt = out, nil
 	for _, f := range s.frames {
 		f.timers = nil
@@ -214,10 +228,30 @@ var emptyMap = map[string]any{}
 
 // Tick fires every timer that is due on the session clock and runs the
 // session to its next prompt. It reports whether a timer fired.
-func (s *Session) Tick(ctx context.Context) (bool, error) {
-	fired := false
-	for n := 0; !s.Done(); n++ {
-		if n == maxRunSteps {
+func (s *Session) Tick(ctx context.Context) (fired bool, err error) {
+	defer s.recoverStep(&err)
+	s.beginStep()
+	return s.tick(ctx)
+}
+
+// beginStep starts the budgets of one step: the states it may pass
+// through, and the work of its expressions together.
+func (s *Session) beginStep() {
+	s.passed = 0
+	s.budget.beginStep(s.root.limits)
+}
+
+// pass counts a state entered or a timer fired in this step, and reports
+// whether the step has passed through more than maxRunSteps.
+func (s *Session) pass() bool {
+	s.passed++
+	return s.passed > maxRunSteps
+}
+
+// tick is Tick within a step.
+func (s *Session) tick(ctx context.Context) (fired bool, err error) {
+	for !s.Done() {
+		if s.pass() {
 			return fired, s.fail(s.top(), fmt.Errorf("more than %d timers fired at once: a timer that re-arms itself with no delay?", maxRunSteps))
 		}
 		now := s.ports.Now()
@@ -238,19 +272,19 @@ func (s *Session) Tick(ctx context.Context) (bool, error) {
 		s.trigger = stepTrigger(s.id, "after "+t.key, nil)
 		fr.timers = append(fr.timers[:ti:ti], fr.timers[ti+1:]...)
 		fr.clearIO()
-		b, err := s.choose(fr, t.handler)
+		b, err := s.choose(ctx, fr, t.handler)
 		if err != nil {
 			return fired, s.fail(fr, err)
 		}
 		// The timer is logged at the time it was due, whenever the clock
 		// was looked at, but never before what the log already holds.
 		at := due
-		if n := len(s.log); n > 0 && s.log[n-1].Time.After(at) {
-			at = s.log[n-1].Time
+		if s.log.n > 0 && s.log.last.After(at) {
+			at = s.log.last
 		}
-		e := Entry{Kind: EntryTimer, Time: at, Event: t.handler.event}
+		e := rec{kind: EntryTimer, time: at, event: t.handler.event}
 		if fi == len(s.frames)-1 && fr.state.kind == AskState {
-			e.Prompt, e.PromptAt = s.prompt, s.shown
+			e.prompt, e.shown = s.prompt, s.shown
 		}
 		if b == nil {
 			s.entry(e) // no branch holds: the timer lapses, subflows go on
@@ -316,20 +350,15 @@ func copyValue(v any) any {
 	return v
 }
 
-func (s *Session) entry(e Entry) {
+func (s *Session) entry(r rec) {
 	s.seq++
-	e.Seq = s.seq
-	if e.Time.IsZero() {
-		e.Time = s.ports.Now()
+	if r.time.IsZero() {
+		r.time = s.ports.Now()
 	}
 	if len(s.frames) > 0 {
-		fr := s.top()
-		e.Flow = fr.flow.name
-		if e.State == "" {
-			e.State = fr.state.name
-		}
+		r.st = s.top().state
 	}
-	s.log = append(s.log, e)
+	s.log.add(&r)
 }
 
 // enter moves the top frame to st and arms st's timers.
@@ -342,9 +371,9 @@ func (s *Session) enter(ctx context.Context, st *state) error {
 	}
 	now := s.ports.Now()
 	for _, t := range st.timers {
-		v, err := s.eval(fr, t.delay)
+		v, err := s.evalValue(ctx, fr, t.delay, Duration)
 		if err != nil {
-			return s.fail(fr, fmt.Errorf("timer %s: %w", t.key, err))
+			return s.fail(fr, &RunError{Pos: t.pos, Flow: fr.flow.name, State: st.name, Msg: "timer " + t.key, Err: err})
 		}
 		fr.timers = append(fr.timers, armed{t: t, due: now.Add(v.(time.Duration))})
 	}
@@ -353,12 +382,12 @@ func (s *Session) enter(ctx context.Context, st *state) error {
 
 // advance runs the session until it waits at a prompt or ends.
 func (s *Session) advance(ctx context.Context) error {
-	for range maxRunSteps {
+	for !s.pass() {
 		fr := s.top()
 		st := fr.state
 		switch st.kind {
 		case AskState:
-			p, err := s.makePrompt(fr, st)
+			p, err := s.makePrompt(ctx, fr, st)
 			if err != nil {
 				return s.fail(fr, err)
 			}
@@ -368,11 +397,11 @@ func (s *Session) advance(ctx context.Context) error {
 			fr.clearIO()
 			return nil
 		case FinalState:
-			out, err := s.finish(fr, st)
+			out, err := s.finish(ctx, fr, st)
 			if err != nil {
 				return s.fail(fr, err)
 			}
-			s.entry(Entry{Kind: EntryFinal, Outcome: out})
+			s.entry(rec{kind: EntryFinal, x: &recExtra{outcome: out}})
 			if len(s.frames) == 1 {
 				s.done, s.prompt = out, nil
 				fr.clearIO()
@@ -380,19 +409,20 @@ func (s *Session) advance(ctx context.Context) error {
 			}
 			s.frames = s.frames[:len(s.frames)-1]
 			parent := s.top()
-			e := Entry{Kind: EntryTransition, Flow: parent.flow.name, Event: out.Name}
+			e := rec{kind: EntryTransition, event: out.Name}
 			if err := s.handle(ctx, parent, parent.state.on[out.Name], out.Output, e); err != nil {
 				return s.fail(parent, err)
 			}
 		case RunState:
 			if sub := fr.flow.subflow(st); sub != nil {
-				vars, err := s.args(fr, st)
+				vars, err := s.args(ctx, fr, st)
 				if err != nil {
 					return s.fail(fr, err)
 				}
+				fr.clearIO() // the subflow's prompts replace the answer
 				child := s.push(sub, vars)
 				child.state = sub.start
-				s.entry(Entry{Kind: EntryStart, To: sub.start.name, Args: maskArgs(st, vars)})
+				s.entry(rec{kind: EntryStart, args: maskArgs(st, vars)})
 				if err := s.enter(ctx, child.flow.start); err != nil {
 					return err
 				}
@@ -404,6 +434,52 @@ func (s *Session) advance(ctx context.Context) error {
 		}
 	}
 	return s.fail(s.top(), fmt.Errorf("more than %d states passed without a prompt: a loop of run states?", maxRunSteps))
+}
+
+// PanicError is what a RunError wraps when a panic in a step (in the
+// engine, or in an action) was recovered at the session boundary: one bad
+// flow or action ends its session, not the process serving others. Its
+// message withholds the value panicked with, which may hold anything a
+// step handled, a secret included; Value and Stack are there for a
+// program that chooses to log them.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string {
+	return "a panic was recovered (its value is not shown: it may hold a secret)"
+}
+
+// recoverStep, deferred by every method that takes a step (Start, Send,
+// Tick, Cancel), turns a panic into the RunError that ends the session, at
+// the position of the state it was in, and sets *err to it.
+func (s *Session) recoverStep(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	re := &RunError{Msg: "internal error", Err: &PanicError{Value: r, Stack: debug.Stack()}}
+	if len(s.frames) > 0 && s.top().state != nil {
+		fr := s.top()
+		re.Pos, re.Flow, re.State = fr.state.decl.Pos, fr.flow.name, fr.state.name
+	}
+	*err = re
+	if s.err != nil {
+		return
+	}
+	s.err, s.prompt = re, nil
+	func() {
+		// The session may be half-way through a step: logging the error
+		// must not panic in turn.
+		defer func() { _ = recover() }()
+		for _, f := range s.frames {
+			f.clearIO()
+		}
+		if len(s.frames) > 0 {
+			s.entry(rec{kind: EntryError, x: &recExtra{err: re.Error()}})
+		}
+	}()
 }
 
 func (s *Session) fail(fr *frame, err error) error {
@@ -419,7 +495,7 @@ func (s *Session) fail(fr *frame, err error) error {
 	for _, f := range s.frames {
 		f.clearIO()
 	}
-	s.entry(Entry{Kind: EntryError, Error: re.Error()})
+	s.entry(rec{kind: EntryError, x: &recExtra{err: re.Error()}})
 	return re
 }
 
@@ -431,7 +507,7 @@ func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
 	if !ok {
 		return runErr("action "+st.spec.Name+" is not available to this session", nil)
 	}
-	args, err := s.args(fr, st)
+	args, err := s.args(ctx, fr, st)
 	if err != nil {
 		return err
 	}
@@ -450,7 +526,10 @@ func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
 	if err != nil {
 		return runErr("action "+st.spec.Name, err)
 	}
-	e := Entry{Kind: EntryAction, Action: st.spec.Name, Event: res.Outcome, Args: maskArgs(st, args), Outputs: maskOutputs(st.spec, outputs)}
+	e := rec{kind: EntryAction, event: res.Outcome, args: maskArgs(st, args)}
+	if outs := maskOutputs(st.spec, outputs); outs != nil {
+		e.x = &recExtra{outputs: outs}
+	}
 	return s.handle(ctx, fr, st.on[res.Outcome], outputs, e)
 }
 
@@ -502,14 +581,14 @@ func transient(ctx context.Context, err error) bool {
 
 // handle takes the first branch of h that holds, with result.* set to
 // result, and logs e with the branch taken.
-func (s *Session) handle(ctx context.Context, fr *frame, h *handler, result map[string]any, e Entry) error {
+func (s *Session) handle(ctx context.Context, fr *frame, h *handler, result map[string]any, e rec) error {
 	if result == nil {
 		result = emptyMap
 	}
 	if len(result) > 0 || fr.ioSet {
 		fr.env["result"], fr.ioSet = result, true
 	}
-	b, err := s.choose(fr, h)
+	b, err := s.choose(ctx, fr, h)
 	if err != nil {
 		return err
 	}
@@ -522,16 +601,16 @@ func (s *Session) handle(ctx context.Context, fr *frame, h *handler, result map[
 }
 
 // choose returns the first branch of h whose if holds, or nil.
-func (s *Session) choose(fr *frame, h *handler) (*branch, error) {
+func (s *Session) choose(ctx context.Context, fr *frame, h *handler) (*branch, error) {
 	for _, b := range h.branches {
 		if b.cond == nil {
 			return b, nil
 		}
-		v, err := s.eval(fr, b.cond)
+		ok, err := s.evalBool(ctx, fr, b.cond)
 		if err != nil {
 			return nil, &RunError{Pos: b.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "if " + b.condSrc, Err: err}
 		}
-		if v.(bool) {
+		if ok {
 			return b, nil
 		}
 	}
@@ -542,36 +621,26 @@ func (s *Session) choose(fr *frame, h *handler) (*branch, error) {
 // before any of them, moves the state machine, assigns, logs e (the answer,
 // action outcome or timer that chose the branch) with the branch taken, and
 // enters the target.
-func (s *Session) take(ctx context.Context, fr *frame, b *branch, e Entry) error {
+func (s *Session) take(ctx context.Context, fr *frame, b *branch, e rec) error {
 	var changes []Change
 	if len(b.set) > 0 {
 		changes = make([]Change, len(b.set))
 		for i, a := range b.set {
-			v, err := s.eval(fr, a.prog)
-			if err == nil {
-				v, err = Coerce(a.kind, v)
-			}
+			v, err := s.evalValue(ctx, fr, a.prog, a.kind)
 			if err != nil {
 				return &RunError{Pos: a.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "set " + a.name, Err: err}
 			}
 			changes[i] = Change{Var: a.name, From: fr.env[a.name], To: v}
 		}
 	}
-	next, err := s.fire(ctx, fr, b)
-	if err != nil {
-		s.entry(e)
-		return err
-	}
+	next := s.fire(fr, b)
 	for i := range changes {
 		fr.env[changes[i].Var] = changes[i].To
 		if fr.flow.sensitive[changes[i].Var] {
 			changes[i] = Change{Var: changes[i].Var, Masked: true}
 		}
 	}
-	e.Branch, e.Guard, e.Changes = b.idx+1, b.condSrc, changes
-	if b.target != nil {
-		e.To = next.name
-	}
+	e.b, e.changes = b, changes
 	s.entry(e)
 	if b.target == nil {
 		return nil
@@ -579,53 +648,86 @@ func (s *Session) take(ctx context.Context, fr *frame, b *branch, e Entry) error
 	return s.enter(ctx, next)
 }
 
-// fire moves the flow's looplab/fsm machine along the branch's event and
-// returns the state it lands in. Machines are pooled per flow: a session
-// holds only its state's name, so restoring one costs no machine building.
-func (s *Session) fire(ctx context.Context, fr *frame, b *branch) (*state, error) {
+// fire returns the state branch b moves the session to: its next state
+// in looplab/fsm's transition table, read when the flow was compiled, or
+// the state itself when the branch stays.
+func (s *Session) fire(fr *frame, b *branch) *state {
 	if b.target == nil {
-		// Staying is not a transition: looplab/fsm would answer
-		// NoTransitionError and change nothing, so it is not asked.
-		return fr.state, nil
+		return fr.state
 	}
-	m := fr.flow.fsms.Get().(*fsm.FSM)
-	defer fr.flow.fsms.Put(m)
-	m.SetState(fr.state.name)
-	if err := m.Event(ctx, b.fsmEvent); err != nil {
-		// A branch that stays (or goes to its own state) is a transition
-		// to the same state, which looplab/fsm reports as NoTransitionError.
-		// A type assertion, not errors.As: this is the hot path.
-		if nt, ok := err.(fsm.NoTransitionError); !ok || nt.Err != nil {
-			return nil, &RunError{Pos: b.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "state machine", Err: err}
-		}
-	}
-	if cur := m.Current(); cur != b.target.name {
-		return nil, &RunError{Pos: b.pos, Flow: fr.flow.name, State: fr.state.name,
-			Msg: fmt.Sprintf("state machine moved to %s, not %s", cur, b.target.name)}
-	}
-	return b.target, nil
+	return b.next
 }
 
 var vmPool = sync.Pool{New: func() any { return new(vm.VM) }}
 
-func (s *Session) eval(fr *frame, p *vm.Program) (any, error) {
+// eval evaluates e outside a step (no context to honour).
+func (s *Session) eval(fr *frame, e *cexpr) (any, error) {
+	return s.evalCtx(context.Background(), fr, e)
+}
+
+// evalCtx evaluates e in fr's environment under e's budgets, honouring
+// ctx. Its error never quotes a value (evalError).
+func (s *Session) evalCtx(ctx context.Context, fr *frame, e *cexpr) (any, error) {
+	var b *evalBudget
+	if e.budget {
+		b = &s.budget
+		b.reset(ctx, e.lim)
+		if fr.env[budgetVar] != b {
+			fr.env[budgetVar] = b
+		}
+	}
 	m := vmPool.Get().(*vm.VM)
-	v, err := m.Run(p, fr.env)
+	m.MemoryBudget = uint(e.lim.MaxMemory)
+	v, err := m.Run(e.prog, fr.env)
 	vmPool.Put(m)
-	return v, err
+	if b != nil {
+		b.ctx = nil
+	}
+	if err != nil {
+		return nil, newEvalError(e, fr.env, b, err)
+	}
+	return v, nil
+}
+
+// evalBool evaluates a guard: a bool, whatever its static type.
+func (s *Session) evalBool(ctx context.Context, fr *frame, e *cexpr) (bool, error) {
+	v, err := s.evalCtx(ctx, fr, e)
+	if err != nil {
+		return false, err
+	}
+	ok, isBool := v.(bool)
+	if !isBool {
+		return false, &evalError{src: e.src, reason: "it gave " + describeValue(v) + ", not a bool", kinds: kindsRead(e, fr.env)}
+	}
+	return ok, nil
+}
+
+// evalValue evaluates an expression whose value leaves it for a place
+// of kind k (a variable, a parameter, an output, a text): the value is
+// converted to k as Coerce does and held to the value budget.
+func (s *Session) evalValue(ctx context.Context, fr *frame, e *cexpr, k Kind) (any, error) {
+	v, err := s.evalCtx(ctx, fr, e)
+	if err != nil {
+		return nil, err
+	}
+	if v, err = asKind(k, v); err != nil {
+		return nil, &evalError{src: e.src, reason: err.Error(), kinds: kindsRead(e, fr.env)}
+	}
+	if err := checkValueSize(v, e.lim); err != nil {
+		return nil, &evalError{src: e.src, reason: budgetReason(err), err: err}
+	}
+	return v, nil
 }
 
 // args evaluates a run state's with: parameters.
-func (s *Session) args(fr *frame, st *state) (map[string]any, error) {
+func (s *Session) args(ctx context.Context, fr *frame, st *state) (map[string]any, error) {
 	args := make(map[string]any, len(st.with))
 	for _, a := range st.with {
-		v, err := s.eval(fr, a.prog)
+		v, err := s.evalValue(ctx, fr, a.prog, a.kind)
 		if err != nil {
 			return nil, &RunError{Pos: a.pos, Flow: fr.flow.name, State: st.name, Msg: "parameter " + a.name, Err: err}
 		}
-		if args[a.name], err = Coerce(a.kind, v); err != nil {
-			return nil, &RunError{Pos: a.pos, Flow: fr.flow.name, State: st.name, Msg: "parameter " + a.name, Err: err}
-		}
+		args[a.name] = v
 	}
 	return args, nil
 }
@@ -701,32 +803,32 @@ func (s *Session) maskInput(st *state, choice string, input map[string]any) []Va
 // makePrompt returns the prompt of ask state st. A prompt that depends on
 // nothing (no {{ }} in its text, no field with an if) is built once at
 // compile time and shared; prompts are never modified after they are made.
-func (s *Session) makePrompt(fr *frame, st *state) (*Prompt, error) {
+func (s *Session) makePrompt(ctx context.Context, fr *frame, st *state) (*Prompt, error) {
 	if st.static != nil {
 		return st.static, nil
 	}
 	p := &Prompt{}
 	var err error
-	if p.Text, err = s.render(fr, st.text); err != nil {
+	if p.Text, err = s.render(ctx, fr, st.text); err != nil {
 		return nil, err
 	}
-	if p.Help, err = s.render(fr, st.help); err != nil {
+	if p.Help, err = s.render(ctx, fr, st.help); err != nil {
 		return nil, err
 	}
 	for _, f := range st.fields {
 		if f.cond != nil {
-			v, err := s.eval(fr, f.cond)
+			ok, err := s.evalBool(ctx, fr, f.cond)
 			if err != nil {
 				return nil, &RunError{Pos: f.decl.Pos, Flow: fr.flow.name, State: st.name, Msg: "if of field " + f.decl.Name, Err: err}
 			}
-			if !v.(bool) {
+			if !ok {
 				continue
 			}
 		}
 		d := f.decl
 		field := Field{Name: d.Name, Label: d.Label, Type: d.Type, Optional: d.Optional, Options: d.Options, Length: d.Length}
 		if f.suggest != nil {
-			v, err := s.eval(fr, f.suggest)
+			v, err := s.evalValue(ctx, fr, f.suggest, List)
 			if err == nil {
 				field.Suggest, err = suggestions(v)
 			}
@@ -745,7 +847,7 @@ func (s *Session) makePrompt(fr *frame, st *state) (*Prompt, error) {
 		}
 		p.Choices = append(p.Choices, ch)
 	}
-	if err := s.markAvailability(fr, st, p); err != nil {
+	if err := s.markAvailability(ctx, fr, st, p); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -780,7 +882,9 @@ func suggestions(v any) ([]Suggestion, error) {
 	return out, nil
 }
 
-func (s *Session) render(fr *frame, t *ctext) (string, error) {
+// render interpolates a text. The text made is held to the value budget,
+// as each value interpolated is.
+func (s *Session) render(ctx context.Context, fr *frame, t *ctext) (string, error) {
 	if t == nil {
 		return "", nil
 	}
@@ -793,11 +897,15 @@ func (s *Session) render(fr *frame, t *ctext) (string, error) {
 			b.WriteString(p.lit)
 			continue
 		}
-		v, err := s.eval(fr, p.prog)
+		v, err := s.evalValue(ctx, fr, p.prog, Any)
+		if err == nil {
+			if b.WriteString(FormatValue(v)); b.Len() > p.prog.lim.MaxValueBytes {
+				err = &evalError{src: p.prog.src, reason: fmt.Sprintf("the text is longer than %d bytes", p.prog.lim.MaxValueBytes), err: ErrExprBudget}
+			}
+		}
 		if err != nil {
 			return "", &RunError{Pos: fr.state.decl.Pos, Flow: fr.flow.name, State: fr.state.name, Msg: "text", Err: err}
 		}
-		b.WriteString(FormatValue(v))
 	}
 	return b.String(), nil
 }
@@ -831,16 +939,16 @@ func FormatValue(v any) string {
 	return fmt.Sprint(v)
 }
 
-func (s *Session) finish(fr *frame, st *state) (*Outcome, error) {
+func (s *Session) finish(ctx context.Context, fr *frame, st *state) (*Outcome, error) {
 	out := &Outcome{Name: st.decl.Outcome.Name, Success: st.decl.Success, State: st.name}
 	var err error
-	if out.Message, err = s.render(fr, st.message); err != nil {
+	if out.Message, err = s.render(ctx, fr, st.message); err != nil {
 		return nil, err
 	}
 	if len(st.output) > 0 {
 		out.Output = make(map[string]any, len(st.output))
 		for _, a := range st.output {
-			v, err := s.eval(fr, a.prog)
+			v, err := s.evalValue(ctx, fr, a.prog, a.kind)
 			if err != nil {
 				return nil, &RunError{Pos: a.pos, Flow: fr.flow.name, State: st.name, Msg: "output " + a.name, Err: err}
 			}
@@ -882,7 +990,16 @@ func (s *Session) validate(st *state, choice string, input map[string]any) (map[
 		}
 		return st.zeroInput, nil
 	}
-	clean := maps.Clone(st.zeroInput)
+	// input.* lives for this step only, and whatever keeps a value from
+	// it copies it (a variable, a parameter): the session reuses one map
+	// rather than cloning the prompt's zero input for every answer.
+	clean := s.input
+	if clean == nil {
+		clean = make(map[string]any, len(st.zeroInput))
+		s.input = clean
+	}
+	clear(clean)
+	maps.Copy(clean, st.zeroInput)
 	for _, name := range ch.Fields {
 		f, _ := p.Field(name)
 		v, err := checkField(f, input[name])

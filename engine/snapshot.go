@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"time"
 )
 
@@ -66,7 +67,12 @@ func (s *Session) Snapshot() *Snapshot {
 // with an error wrapping ErrFlowChanged, a snapshot of a flow whose content
 // or effective policy has changed since, and rejects snapshots that do not
 // fit the flow. Restoring runs nothing: the session waits where it was.
-func (f *Flow) Restore(ctx context.Context, snap *Snapshot, p Ports) (*Session, error) {
+func (f *Flow) Restore(ctx context.Context, snap *Snapshot, p Ports) (_ *Session, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &RunError{Flow: f.name, Msg: "restore: internal error", Err: &PanicError{Value: r, Stack: debug.Stack()}}
+		}
+	}()
 	if snap == nil || len(snap.Frames) == 0 {
 		return nil, fmt.Errorf("restore: empty snapshot")
 	}
@@ -78,6 +84,7 @@ func (f *Flow) Restore(ctx context.Context, snap *Snapshot, p Ports) (*Session, 
 	}
 	p = p.withDefaults()
 	s := &Session{id: snap.ID, root: f, ports: p, seq: snap.Seq, done: snap.Done}
+	s.beginStep()
 	fl := f
 	for i, fs := range snap.Frames {
 		if i > 0 {
@@ -136,7 +143,7 @@ func (f *Flow) Restore(ctx context.Context, snap *Snapshot, p Ports) (*Session, 
 		if fr.state.kind != AskState {
 			return nil, fmt.Errorf("restore: session is in state %s, which does not wait", fr.state.name)
 		}
-		prompt, err := s.makePrompt(fr, fr.state)
+		prompt, err := s.makePrompt(ctx, fr, fr.state)
 		if err != nil {
 			return nil, err
 		}

@@ -132,7 +132,9 @@ func Coerce(k Kind, v any) (any, error) {
 	}
 	switch k {
 	case Any:
-		return normalise(v), nil
+		if out, ok := normalise(v); ok {
+			return out, nil
+		}
 	case Int:
 		switch x := v.(type) {
 		case int:
@@ -196,46 +198,124 @@ func Coerce(k Kind, v any) (any, error) {
 			}
 		}
 	case List:
-		if x, ok := v.([]any); ok {
-			return normalise(x), nil // a copy: v may be shared (a policy value)
-		}
 		if v == nil {
 			return []any{}, nil
 		}
-	case Map:
-		if x, ok := v.(map[string]any); ok {
-			return normalise(x), nil
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array {
+			if out, ok := normalise(v); ok { // a copy: v may be shared (a policy value)
+				return out, nil
+			}
 		}
+	case Map:
 		if v == nil {
 			return map[string]any{}, nil
+		}
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Map {
+			if out, ok := normalise(v); ok {
+				return out, nil
+			}
 		}
 	}
 	return nil, fmt.Errorf("%s is not %s", describeValue(v), k.article())
 }
 
-// normalise returns a copy of v in which numbers that are whole are ints,
-// as the value codec reads them. It never writes into v, which may be
-// shared.
-func normalise(v any) any {
+// normalise returns v as a flow value: a copy in which numbers that are
+// whole are ints, as the value codec reads them, other Go integer and float
+// types are ints and floats, and typed lists and string-keyed maps (which
+// expr makes: 1..3 is a []int) are []any and map[string]any. It never
+// writes into v, which may be shared. It reports false for what is not a
+// flow value (a function, a struct).
+func normalise(v any) (any, bool) {
 	switch x := v.(type) {
+	case nil, int, bool, string, time.Duration, time.Time:
+		return v, true
 	case float64:
 		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
-			return int(x)
+			return int(x), true
 		}
+		return v, true
 	case []any:
 		out := make([]any, len(x))
 		for i := range x {
-			out[i] = normalise(x[i])
+			e, ok := normalise(x[i])
+			if !ok {
+				return nil, false
+			}
+			out[i] = e
 		}
-		return out
+		return out, true
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = normalise(e)
+			n, ok := normalise(e)
+			if !ok {
+				return nil, false
+			}
+			out[k] = n
 		}
-		return out
+		return out, true
 	}
-	return v
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return int(rv.Int()), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if u := rv.Uint(); u <= math.MaxInt64 {
+			return int(u), true
+		}
+	case reflect.Float32, reflect.Float64:
+		return normalise(rv.Float())
+	case reflect.String:
+		return rv.String(), true
+	case reflect.Bool:
+		return rv.Bool(), true
+	case reflect.Slice, reflect.Array:
+		out := make([]any, rv.Len())
+		for i := range out {
+			e, ok := normalise(rv.Index(i).Interface())
+			if !ok {
+				return nil, false
+			}
+			out[i] = e
+		}
+		return out, true
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return nil, false
+		}
+		out := make(map[string]any, rv.Len())
+		for it := rv.MapRange(); it.Next(); {
+			e, ok := normalise(it.Value().Interface())
+			if !ok {
+				return nil, false
+			}
+			out[it.Key().String()] = e
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// asKind holds a value an expression gave to kind k, strictly: the value
+// must be of kind k (an int where a float is wanted widens), once made a
+// flow value (normalise). Unlike Coerce, it takes no JSON forms: an int is
+// not a duration of nanoseconds.
+func asKind(k Kind, v any) (any, error) {
+	nv, ok := normalise(v)
+	if !ok {
+		return nil, fmt.Errorf("it gave %s, which is not a value a flow can hold", describeValue(v))
+	}
+	if k == Any {
+		return nv, nil
+	}
+	got, _ := KindOfValue(nv)
+	switch {
+	case got == k:
+		return nv, nil
+	case k == Float && got == Int:
+		return float64(nv.(int)), nil
+	}
+	return nil, fmt.Errorf("it gave %s, not %s", describeValue(nv), k.article())
 }
 
 func describeValue(v any) string {

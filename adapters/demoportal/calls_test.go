@@ -209,3 +209,25 @@ func TestFileState(t *testing.T) {
 		t.Errorf("the failed update's write was kept")
 	}
 }
+
+// Reads are not keyed: a step run again lists the licences afresh, not a
+// remembered answer (a keyed read once answered the second run with
+// nothing, and the crash test's sessions went on to the Free plan).
+func TestReadsNotKeyed(t *testing.T) {
+	p, _, _ := newPortal(t)
+	tok := connected(t, p, "plain@example.com", "plain-pw-1")
+	var counts []int
+	var notices []Call
+	p.onCall = func(ctx context.Context, c Call) { notices = append(notices, c) }
+	stepTwice(t, func(ctx context.Context) error {
+		ls, err := p.Licences(ctx, tok)
+		counts = append(counts, len(ls))
+		return err
+	})
+	if len(counts) != 2 || counts[0] == 0 || counts[1] != counts[0] {
+		t.Errorf("licences listed by the step and its rerun: %v, want the same non-zero count twice", counts)
+	}
+	if len(notices) != 0 {
+		t.Errorf("reads were recorded as keyed calls: %+v", notices)
+	}
+}

@@ -354,8 +354,10 @@ func (p *Portal) update(ctx context.Context, op string, req []string, out any, f
 		return fmt.Errorf("the portal is down (fixture outage): %w", actions.ErrUnavailable)
 	}
 	key, keyed := api.IdempotencyKey(ctx)
-	if !keyed {
-		// In process, a session's step keys its calls itself.
+	if rt, ok := api.RouteOf(op); !keyed && ok && rt.Keyed() {
+		// In process, a session's step keys the calls that change the
+		// portal itself; reads (licences, a token's check) are not keyed,
+		// over HTTP or here.
 		key, keyed = engine.NextCallKey(ctx)
 	}
 	if !keyed || op == "" {

@@ -263,7 +263,7 @@ func crashTest(t *testing.T, storeURL string, open func(context.Context) (host.S
 	for kills < 5 {
 		select {
 		case <-done:
-		case <-time.After(time.Duration(50+rng.IntN(400)) * time.Millisecond):
+		case <-time.After(time.Duration(20+rng.IntN(150)) * time.Millisecond):
 			srv.kill()
 			kills++
 			srv.start()
