@@ -41,6 +41,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/internal/atomicfile"
 )
 
 // ErrCorrupt is wrapped by the error returned for a store file that cannot
@@ -349,39 +350,8 @@ func (s *Store) write(ctx context.Context, f file) error {
 		return fmt.Errorf("encode credential store: %w", err)
 	}
 	data = append(data, '\n')
-	dir := filepath.Dir(s.path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("create temporary credential store: %w", err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(Mode); err != nil {
-		return fmt.Errorf("restrict temporary credential store: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("write temporary credential store: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("sync temporary credential store: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close temporary credential store: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
+	if err := atomicfile.WriteFile(s.path, data, Mode); err != nil {
 		return fmt.Errorf("replace credential store: %w", err)
-	}
-	done = true
-	// Make the rename itself durable; not every system can sync a
-	// directory, and the data is already safe, so failures are ignored.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tetherflow/tether/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -166,41 +167,8 @@ func (s *FileState) write(tx *memTx, sent []Message) error {
 	if err != nil {
 		return fmt.Errorf("demo portal state: %w", err)
 	}
-	if err := writeFileAtomic(s.path, data); err != nil {
+	if err := writeState(s.path, data); err != nil {
 		return fmt.Errorf("demo portal state: %w", err)
-	}
-	return nil
-}
-
-// writeFileAtomic replaces the file at path with data: a temporary file in
-// the same directory, synced, renamed over it, the directory synced.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
@@ -224,4 +192,13 @@ func (o outbox) Send(ctx context.Context, phone, text string) error {
 	}
 	o.s.staged = append(o.s.staged, Message{At: o.s.now().UTC(), Phone: phone, Text: text})
 	return nil
+}
+
+// writeState replaces the state file with data, making its directory
+// first.
+func writeState(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, data, 0o600)
 }
