@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/tetherflow/tether/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/tetherflow/tether/internal/atomicfile"
 )
 
 // FileState is a State kept in one JSON file, for an in-process portal
