@@ -7,14 +7,28 @@ import (
 	"encoding/hex"
 	"sort"
 	"strconv"
+	"sync"
 	"sync/atomic"
 )
 
-// callKeys is what runAction puts in the context of an action's run: the
-// step's key and how many keys the run has handed out.
+// callKeys is what runAction puts in the context of an action's run: what
+// the step's key is made of, the key once made, and how many keys the run
+// has handed out.
 type callKeys struct {
-	step string
-	n    atomic.Int64
+	id      string
+	seq     int
+	trigger trigger
+	once    sync.Once
+	step    string
+	n       atomic.Int64
+}
+
+// trigger is what set a step off: an answer (its choice and its validated
+// input) or a timer ("after <key>", no input); unset for Start.
+type trigger struct {
+	event string
+	input map[string]any
+	set   bool
 }
 
 type callKeysKey struct{}
@@ -23,12 +37,24 @@ type callKeysKey struct{}
 // log entry seq of session id, set off by trigger (stepTrigger). Every try
 // of the action starts counting again, so that a retried call gets the key
 // its first try had.
-func withCallKeys(ctx context.Context, id string, seq int, trigger string) context.Context {
-	step := id + "." + strconv.Itoa(seq)
-	if trigger != "" {
-		step += "." + trigger
-	}
-	return context.WithValue(ctx, callKeysKey{}, &callKeys{step: step})
+//
+// The key's digest is made when the action first asks for a key: most
+// steps call nothing outside and never pay for it. The trigger's input is
+// the session's and is read then, so keys are to be asked for during the
+// action's run, as NextCallKey says.
+func withCallKeys(ctx context.Context, id string, seq int, t trigger) context.Context {
+	return context.WithValue(ctx, callKeysKey{}, &callKeys{id: id, seq: seq, trigger: t})
+}
+
+// stepKey returns the step's key, making it on first use.
+func (k *callKeys) stepKey() string {
+	k.once.Do(func() {
+		k.step = k.id + "." + strconv.Itoa(k.seq)
+		if k.trigger.set {
+			k.step += "." + stepTrigger(k.id, k.trigger.event, k.trigger.input)
+		}
+	})
+	return k.step
 }
 
 // stepTrigger identifies what set a step off — an answer (its choice and
@@ -63,11 +89,11 @@ func stepTrigger(id, event string, input map[string]any) string {
 // The same step run again — retried, or restored from the same snapshot
 // and given the same answer after a crash — makes the same calls in the
 // same order and so gets the same keys. ok is false outside an action run
-// by a session.
+// by a session. Ask during the action's Run, not after it returns.
 func NextCallKey(ctx context.Context) (key string, ok bool) {
 	k, ok := ctx.Value(callKeysKey{}).(*callKeys)
 	if !ok {
 		return "", false
 	}
-	return k.step + "." + strconv.FormatInt(k.n.Add(1), 10), true
+	return k.stepKey() + "." + strconv.FormatInt(k.n.Add(1), 10), true
 }

@@ -31,9 +31,16 @@ func LoadFile(path string) (*File, error) {
 // budgets of DecodeYAML) as an ErrorList; it never panics, whatever the
 // input.
 func Load(path string, src []byte) (*File, error) {
+	return LoadLimits(path, src, YAMLLimits{})
+}
+
+// LoadLimits is Load under the YAML budgets lim instead of the defaults:
+// for flows known to be larger than any a person writes, such as the
+// generated ones the checker's benchmarks load.
+func LoadLimits(path string, src []byte, lim YAMLLimits) (*File, error) {
 	l := &loader{path: path}
 	f := &File{Path: path, Source: src}
-	root, err := DecodeYAML(path, src, YAMLLimits{})
+	root, err := DecodeYAML(path, src, lim)
 	if root == nil {
 		if err != nil {
 			return nil, err

@@ -41,9 +41,10 @@ type Session struct {
 	input   map[string]any // the map answers are validated into, reused
 	budget  evalBudget     // of the expression being evaluated, and of the step
 	passed  int            // states entered and timers fired in this step
-	// trigger identifies what set the current step off, for the keys of
-	// the calls its actions make (callkey.go).
-	trigger string
+	// trigger is what set the current step off, for the keys of the calls
+	// its actions make (callkey.go); its digest is made only when an
+	// action asks for a key.
+	trigger trigger
 }
 
 // frame is one flow on the session's stack: the root flow, and a subflow
@@ -174,7 +175,7 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 		return fmt.Errorf("session is not waiting at a prompt (state %s)", st.name)
 	}
 	clean, ierr := s.validate(st, choice, input)
-	s.trigger = stepTrigger(s.id, choice, clean)
+	s.trigger = trigger{event: choice, input: clean, set: true}
 	if ierr != nil {
 		s.entry(rec{kind: EntryReject, event: choice, prompt: s.prompt, shown: s.shown, x: &recExtra{err: ierr.Error()}})
 		return ierr
@@ -269,7 +270,7 @@ func (s *Session) tick(ctx context.Context) (fired bool, err error) {
 		fired = true
 		fr := s.frames[fi]
 		t, due := fr.timers[ti].t, fr.timers[ti].due
-		s.trigger = stepTrigger(s.id, "after "+t.key, nil)
+		s.trigger = trigger{event: "after " + t.key, set: true}
 		fr.timers = append(fr.timers[:ti:ti], fr.timers[ti+1:]...)
 		fr.clearIO()
 		b, err := s.choose(ctx, fr, t.handler)
