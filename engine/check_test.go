@@ -640,3 +640,56 @@ func TestAliasBomb(t *testing.T) {
 		t.Fatalf("Load = %v, want %s", err, want)
 	}
 }
+
+// An expression written twice is compiled once per scope: the same source
+// under other input types is compiled again (and may fail there), and a
+// failing expression is reported wherever it is written.
+func TestRepeatedExpressions(t *testing.T) {
+	const src = `flow: t
+start: a
+vars:
+  n: 0
+states:
+  a:
+    ask:
+      text: "{{ n + 1 }}"
+      fields:
+        x: {type: number}
+      choices: [next]
+    on:
+      next:
+        - if: input.x > 1
+          set: {n: input.x + 1}
+          go: b
+        - go: b
+  b:
+    ask:
+      text: "{{ n + 1 }}"
+      fields:
+        x: {type: text}
+      choices: [next]
+    on:
+      next:
+        - if: input.x > 1
+          go: done
+        - set: {n: input.x + 1}
+          go: done
+  done:
+    final: ok
+`
+	_, err := compile(t, src, testRegistry(t, nil), nil)
+	got := errorLines(err)
+	if len(got) != 2 || !strings.HasPrefix(got[0], "t.yaml:26:23: invalid operation") || !strings.HasPrefix(got[1], "t.yaml:28:28: invalid operation") {
+		t.Fatalf("errors:\n%s\nwant b's guard and b's set refused (input.x is text there)", joinLines(got))
+	}
+	fixed := strings.Replace(strings.Replace(src, "- if: input.x > 1\n          go: done", "- if: len(input.x) > 1\n          go: done", 1), "set: {n: input.x + 1}\n          go: done", "set: {n: len(input.x) + 1}\n          go: done", 1)
+	fl := mustCompile(t, fixed, testRegistry(t, nil), nil)
+	s := start(t, fl, newClock().ports(testRegistry(t, nil)))
+	if p := s.Current().Prompt; p == nil || p.Text != "1" {
+		t.Fatalf("a's text = %+v, want 1", p)
+	}
+	send(t, s, "next", map[string]any{"x": 4})
+	if p := s.Current().Prompt; p == nil || p.Text != "6" {
+		t.Fatalf("b's text = %+v, want 6 (n = 4 + 1, then + 1)", p)
+	}
+}

@@ -101,6 +101,20 @@ type compiler struct {
 	configs  map[string]*conf.Config
 	envs     map[string]types.Map
 	envFlows map[string]*Flow
+	// compiled holds every expression compiled without error, by source,
+	// scope key and wanted kind: flows repeat expressions ({{ notice }},
+	// a guard on two branches), and each is compiled once per scope.
+	compiled map[exprKey]compiledExpr
+}
+
+type exprKey struct {
+	src, scope string
+	want       Kind
+}
+
+type compiledExpr struct {
+	ce   *cexpr
+	kind Kind
 }
 
 var reserved = []string{"policy", "input", "result", "now"}
@@ -778,6 +792,22 @@ func (e *cexpr) node() ast.Node { return e.prog.Node() }
 // (exprsafe.go). A bool wanted of an expression whose type is known only
 // at run time is checked when it runs.
 func (c *compiler) compile(e *Expr, sc *scope, want Kind, what string) (*cexpr, Kind) {
+	key := exprKey{src: e.Src, scope: sc.key, want: want}
+	if done, ok := c.compiled[key]; ok {
+		return done.ce, done.kind
+	}
+	ce, kind := c.compileNew(e, sc, want, what)
+	if ce != nil {
+		if c.compiled == nil {
+			c.compiled = map[exprKey]compiledExpr{}
+		}
+		c.compiled[key] = compiledExpr{ce, kind}
+	}
+	return ce, kind
+}
+
+// compileNew is compile of an expression not compiled before in sc.
+func (c *compiler) compileNew(e *Expr, sc *scope, want Kind, what string) (*cexpr, Kind) {
 	lim := c.cfg.limits
 	if off, msg, ok := scanExpr(e.Src, lim); !ok {
 		c.exprErrorOff(e, off, msg)

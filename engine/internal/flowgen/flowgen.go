@@ -91,8 +91,12 @@ func state(b *strings.Builder, i int, action, next, prev string, names ...string
 	if i < 0 {
 		name = names[0]
 	}
-	// Every expression differs from state to state (k), as in real flows,
-	// so that nothing is measured faster for repeating itself.
+	// Expressions vary from state to state with k: the guard and the label
+	// a state sets are its own; others take one of a few forms (k%3, k%13,
+	// k%100) or are the same everywhere ({{ label }}, n + input.x), as real
+	// flows repeat some of theirs (connect.yaml writes 30 distinct {{ }}
+	// and guards 40 times). The checker compiles a repeated expression once
+	// per scope, so a flow of unique expressions takes about twice as long.
 	k := vary(name)
 	if action != "" && i >= 0 && i%5 == 4 {
 		fmt.Fprintf(b, `  %s:
