@@ -39,6 +39,10 @@ type Session struct {
 	prompt  *Prompt // the active prompt, computed on entry
 	shown   time.Time
 	input   map[string]any // the map answers are validated into, reused
+	// changes and values hand out the small slices the log keeps (a
+	// branch's assignments, an answer's fields) from shared blocks.
+	changes slab[Change]
+	values  slab[Value]
 	budget  evalBudget     // of the expression being evaluated, and of the step
 	passed  int            // states entered and timers fired in this step
 	// trigger is what set the current step off, for the keys of the calls
@@ -625,7 +629,7 @@ func (s *Session) choose(ctx context.Context, fr *frame, h *handler) (*branch, e
 func (s *Session) take(ctx context.Context, fr *frame, b *branch, e rec) error {
 	var changes []Change
 	if len(b.set) > 0 {
-		changes = make([]Change, len(b.set))
+		changes = s.changes.make(len(b.set))
 		for i, a := range b.set {
 			v, err := s.evalValue(ctx, fr, a.prog, a.kind)
 			if err != nil {
@@ -786,7 +790,7 @@ func (s *Session) maskInput(st *state, choice string, input map[string]any) []Va
 	if len(ch.Fields) == 0 {
 		return nil
 	}
-	out := make([]Value, 0, len(ch.Fields))
+	out := s.values.make(len(ch.Fields))[:0]
 	for _, f := range st.fields {
 		v, ok := input[f.decl.Name]
 		if !ok || !contains(ch.Fields, f.decl.Name) {
@@ -798,7 +802,7 @@ func (s *Session) maskInput(st *state, choice string, input map[string]any) []Va
 		}
 		out = append(out, Value{Name: f.decl.Name, Value: v, Secret: secret})
 	}
-	return out
+	return out[:len(out):len(out)]
 }
 
 // makePrompt returns the prompt of ask state st. A prompt that depends on
