@@ -43,8 +43,8 @@ type Session struct {
 	// branch's assignments, an answer's fields) from shared blocks.
 	changes slab[Change]
 	values  slab[Value]
-	budget  evalBudget     // of the expression being evaluated, and of the step
-	passed  int            // states entered and timers fired in this step
+	budget  evalBudget // of the expression being evaluated, and of the step
+	passed  int        // states entered and timers fired in this step
 	// trigger is what set the current step off, for the keys of the calls
 	// its actions make (callkey.go); its digest is made only when an
 	// action asks for a key.
