@@ -108,6 +108,12 @@ type LogStore interface {
 	Log(ctx context.Context, id string, after int) ([]LogEntry, error)
 }
 
+// Reaped is a session Reap deleted: its id and the hash of the flow
+// version it ran on (Record.Hash), which the host lets go of.
+type Reaped struct {
+	ID, Hash string
+}
+
 // ServerStore is what a server needs of a store beyond Load and Save:
 // logs, remembered requests, due timers shared between instances and the
 // reaping of abandoned sessions.
@@ -133,8 +139,9 @@ type ServerStore interface {
 	ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]string, error)
 	// Reap deletes up to limit sessions whose Expires is set and at or
 	// before now, earliest first, with their logs, effects and requests,
-	// and returns how many it deleted. A limit below 1 deletes nothing.
-	Reap(ctx context.Context, now time.Time, limit int) (int, error)
+	// and returns the ones it deleted, in that order. A limit below 1
+	// deletes nothing.
+	Reap(ctx context.Context, now time.Time, limit int) ([]Reaped, error)
 	// Close releases the store's resources.
 	Close() error
 }

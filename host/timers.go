@@ -47,13 +47,18 @@ func (h *Host) FireDue(ctx context.Context, lease time.Duration, limit int) (int
 }
 
 // Reap deletes up to limit sessions whose expiry has passed, with their
-// logs, effects and remembered requests, and returns how many it deleted.
+// logs, effects and remembered requests, lets go of the flow versions they
+// held in the catalog, and returns how many it deleted.
 func (h *Host) Reap(ctx context.Context, limit int) (int, error) {
 	ss, ok := h.cfg.Store.(ServerStore)
 	if !ok {
 		return 0, ErrNoServerStore
 	}
-	return ss.Reap(ctx, h.cfg.Now(), limit)
+	gone, err := ss.Reap(ctx, h.cfg.Now(), limit)
+	for _, r := range gone {
+		h.cfg.Catalog.Release(r.Hash, r.ID)
+	}
+	return len(gone), err
 }
 
 // SweepOptions configures Sweep. The zero value works.

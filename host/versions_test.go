@@ -94,7 +94,7 @@ func (cx *connected) process(t *testing.T, archive bool) (*catalog.Catalog, *hos
 	if err := cat.Err(); err != nil {
 		t.Fatal(err)
 	}
-	h, err := host.New(host.Config{Catalog: cat, Store: cx.store, Actions: cx.world.Actions, Now: cx.clock.Now})
+	h, err := host.New(host.Config{Catalog: cat, Store: cx.store, Actions: cx.world.Actions, Now: cx.clock.Now, IdleTimeout: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,5 +288,34 @@ func TestRestartMigratesSessions(t *testing.T) {
 	rec, err := cx.store.Load(ctx, v.ID)
 	if err != nil || rec.Hash != cur.Hash() {
 		t.Errorf("the store has the session on %v (%v), want %s", rec.Hash, err, cur.Hash())
+	}
+}
+
+// A session left in flight on an old version, expired and reaped, lets go
+// of its version: the catalog does not keep it, nor the session's hold, for
+// as long as the process runs.
+func TestReapReleasesVersions(t *testing.T) {
+	cx := newConnected(t)
+	cat, h := cx.process(t, false)
+	abandoned, _ := cx.toCode(t, h, "dev-1")
+	old := abandoned.Hash
+	cx.edit(t, "Enter the code we sent to", newCodeText)
+	if _, err := cat.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	current, _ := cx.toCode(t, h, "dev-2")
+	if held := cat.Held(); held[old] != 1 || held[current.Hash] != 1 {
+		t.Fatalf("Held() = %v, want the old version and the current one held by a session each", held)
+	}
+	// An hour without a step: both expire; Reap deletes them.
+	cx.clock.add(time.Hour)
+	if n, err := h.Reap(ctx, 10); n != 2 || err != nil {
+		t.Fatalf("Reap = %d, %v, want 2", n, err)
+	}
+	if _, ok := cat.Version(old); ok {
+		t.Errorf("the old version is still kept after its last session was reaped: %v", cat.Held())
+	}
+	if held := cat.Held(); held[current.Hash] != 0 {
+		t.Errorf("Held() = %v, want the current version kept with no session holding it", held)
 	}
 }

@@ -171,9 +171,9 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration
 }
 
 // Reap deletes expired sessions.
-func (s *Store) Reap(ctx context.Context, now time.Time, limit int) (int, error) {
+func (s *Store) Reap(ctx context.Context, now time.Time, limit int) ([]host.Reaped, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("reap sessions: %w", err)
+		return nil, fmt.Errorf("reap sessions: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -185,10 +185,12 @@ func (s *Store) Reap(ctx context.Context, now time.Time, limit int) (int, error)
 	}
 	s.earliest(expired, func(r *host.Record) time.Time { return r.Expires })
 	expired = expired[:min(len(expired), max(limit, 0))]
+	var gone []host.Reaped
 	for _, id := range expired {
+		gone = append(gone, host.Reaped{ID: id, Hash: s.sessions[id].rec.Hash})
 		delete(s.sessions, id)
 	}
-	return len(expired), nil
+	return gone, nil
 }
 
 // earliest sorts ids by the time at of their records, then by id, as the

@@ -198,19 +198,24 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration
 // Reap deletes expired sessions; their logs, effects and requests go with
 // them (ON DELETE CASCADE). Sessions another transaction holds are left
 // for the next Reap.
-func (s *Store) Reap(ctx context.Context, now time.Time, limit int) (int, error) {
+func (s *Store) Reap(ctx context.Context, now time.Time, limit int) ([]host.Reaped, error) {
 	at, err := sqlstore.ReapArgs(ctx, now, limit)
 	if err != nil || limit < 1 {
-		return 0, err
+		return nil, err
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE id IN (
+	rows, err := s.pool.Query(ctx, `DELETE FROM sessions WHERE id IN (
 		SELECT id FROM sessions WHERE expires IS NOT NULL AND expires <= $1
 		ORDER BY expires, id LIMIT $2
-		FOR UPDATE SKIP LOCKED)`, at, limit)
+		FOR UPDATE SKIP LOCKED)
+		RETURNING id, hash, expires`, at, limit)
 	if err != nil {
-		return 0, fmt.Errorf("reap sessions: %w", cause(ctx, err))
+		return nil, fmt.Errorf("reap sessions: %w", cause(ctx, err))
 	}
-	return int(tag.RowsAffected()), nil
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[sqlstore.Reaped])
+	if err != nil {
+		return nil, fmt.Errorf("reap sessions: %w", cause(ctx, err))
+	}
+	return sqlstore.ReapedInOrder(got), nil
 }
 
 // cause is err, from a call made with ctx, wrapping ctx.Err() as well

@@ -221,19 +221,28 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration
 
 // Reap deletes expired sessions; their logs, effects and requests go with
 // them (ON DELETE CASCADE).
-func (s *Store) Reap(ctx context.Context, now time.Time, limit int) (int, error) {
+func (s *Store) Reap(ctx context.Context, now time.Time, limit int) ([]host.Reaped, error) {
 	at, err := sqlstore.ReapArgs(ctx, now, limit)
 	if err != nil || limit < 1 {
-		return 0, err
+		return nil, err
 	}
-	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE id IN (
-		SELECT id FROM sessions WHERE expires IS NOT NULL AND expires <= ? ORDER BY expires, id LIMIT ?)`, at, limit)
+	rows, err := s.w.QueryContext(ctx, `DELETE FROM sessions WHERE id IN (
+		SELECT id FROM sessions WHERE expires IS NOT NULL AND expires <= ? ORDER BY expires, id LIMIT ?)
+		RETURNING id, hash, expires`, at, limit)
 	if err != nil {
-		return 0, fmt.Errorf("reap sessions: %w", err)
+		return nil, fmt.Errorf("reap sessions: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("reap sessions: %w", err)
+	defer rows.Close()
+	var got []sqlstore.Reaped
+	for rows.Next() {
+		var r sqlstore.Reaped
+		if err := rows.Scan(&r.ID, &r.Hash, &r.Expires); err != nil {
+			return nil, fmt.Errorf("reap sessions: %w", err)
+		}
+		got = append(got, r)
 	}
-	return int(n), nil
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reap sessions: %w", err)
+	}
+	return sqlstore.ReapedInOrder(got), nil
 }

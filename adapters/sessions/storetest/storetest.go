@@ -614,17 +614,18 @@ func testReap(t *testing.T, s Store) {
 	save(t, s, forever)
 
 	ctx := context.Background()
-	if n, err := s.Reap(ctx, now, 0); err != nil || n != 0 {
-		t.Errorf("Reap(limit 0) = %d, %v, want 0, nil", n, err)
+	if gone, err := s.Reap(ctx, now, 0); err != nil || len(gone) != 0 {
+		t.Errorf("Reap(limit 0) = %v, %v, want none, nil", gone, err)
 	}
-	if n, err := s.Reap(ctx, now, 1); err != nil || n != 1 {
-		t.Fatalf("Reap(limit 1) = %d, %v, want 1, nil", n, err)
+	if gone, err := s.Reap(ctx, now, 1); err != nil || !slices.Equal(gone, []host.Reaped{{ID: "older", Hash: "h-older"}}) {
+		t.Fatalf("Reap(limit 1) = %v, %v, want [{older h-older}], nil", gone, err)
 	}
 	if _, err := s.Load(ctx, "older"); !errors.Is(err, host.ErrNotFound) {
 		t.Errorf("Load(older) after reaping one = %v, want ErrNotFound: the earliest expired goes first", err)
 	}
-	if n, err := s.Reap(ctx, now, 10); err != nil || n != 2 {
-		t.Errorf("Reap(limit 10) = %d, %v, want 2, nil", n, err)
+	// The rest, earliest expired first, each with the version it ran on.
+	if gone, err := s.Reap(ctx, now, 10); err != nil || !slices.Equal(gone, []host.Reaped{{ID: "old", Hash: "h-old"}, {ID: "now", Hash: "h-now"}}) {
+		t.Errorf("Reap(limit 10) = %v, %v, want [{old h-old} {now h-now}], nil", gone, err)
 	}
 	for _, id := range []string{"older", "old", "now"} {
 		if _, err := s.Load(ctx, id); !errors.Is(err, host.ErrNotFound) {

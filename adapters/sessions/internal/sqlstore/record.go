@@ -131,6 +131,26 @@ func ReapArgs(ctx context.Context, now time.Time, limit int) (*int64, error) {
 	return at, nil
 }
 
+// Reaped is a session Reap deleted, with its Expires as Nanos.
+type Reaped struct {
+	ID, Hash string
+	Expires  int64
+}
+
+// ReapedInOrder returns rows as host.Reaped, the earliest expired first,
+// then by id: the order Reap promises, which DELETE ... RETURNING does not
+// keep.
+func ReapedInOrder(rows []Reaped) []host.Reaped {
+	slices.SortFunc(rows, func(a, b Reaped) int {
+		return cmp.Or(cmp.Compare(a.Expires, b.Expires), cmp.Compare(a.ID, b.ID))
+	})
+	out := make([]host.Reaped, len(rows))
+	for i, r := range rows {
+		out[i] = host.Reaped{ID: r.ID, Hash: r.Hash}
+	}
+	return out
+}
+
 // Claim is a session ClaimDue claimed, with its Due as Nanos.
 type Claim struct {
 	ID  string
