@@ -97,19 +97,24 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	}
 	log := httpapi.NewLogger(env.Stderr, slog.LevelInfo)
 	data := env.path(o.data)
-	archive, err := catalog.NewDirArchive(filepath.Join(data, "versions"))
+	store, err := openStore(ctx, o.store, env)
 	if err != nil {
+		return &exitError{code: exitFail, err: err}
+	}
+	defer store.Close()
+	// The versions sessions run on are kept where the sessions are when
+	// the store can keep them (PostgreSQL: every instance shares them),
+	// else under --data.
+	var archive catalog.Archive
+	if a, ok := store.(interface{ Archive() catalog.Archive }); ok {
+		archive = a.Archive()
+	} else if archive, err = catalog.NewDirArchive(filepath.Join(data, "versions")); err != nil {
 		return &exitError{code: exitFail, err: err}
 	}
 	cat, fx, err := serveCatalog(env, env.path(o.flows), archive)
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, o.store, env)
-	if err != nil {
-		return &exitError{code: exitFail, err: err}
-	}
-	defer store.Close()
 	actionsFor, err := o.serveActions(env, fx, data)
 	if err != nil {
 		return err
