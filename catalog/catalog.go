@@ -127,6 +127,23 @@ func (c *Compiled) Hash() string { return c.Flow.Hash() }
 // ErrNoFlow is wrapped by the errors for a flow the catalog does not hold.
 var ErrNoFlow = errors.New("no such flow")
 
+// NoFlowError is the error for a flow name the catalog does not hold: its
+// message names the directory, for the command line; a server tells its
+// clients only Name and Hint (the directory is the server's business).
+type NoFlowError struct {
+	Name string
+	Dir  string
+	// Hint suggests the closest flow name (" (did you mean connect?)"),
+	// or is empty.
+	Hint string
+}
+
+func (e *NoFlowError) Error() string {
+	return fmt.Sprintf("%v %s in %s%s", ErrNoFlow, e.Name, e.Dir, e.Hint)
+}
+
+func (e *NoFlowError) Unwrap() error { return ErrNoFlow }
+
 // ErrCountry is wrapped by the errors for a country code that is not an
 // assigned ISO 3166-1 alpha-2 code.
 var ErrCountry = policy.ErrCountry
@@ -397,7 +414,7 @@ func (c *Catalog) Compiled(name, country string) (*Compiled, error) {
 func (c *set) compile(name, country string) (*Compiled, error) {
 	e := c.flows[name]
 	if e == nil {
-		return nil, fmt.Errorf("%w %s in %s%s", ErrNoFlow, name, c.dir, engine.Suggest(name, c.names()))
+		return nil, &NoFlowError{Name: name, Dir: c.dir, Hint: engine.Suggest(name, c.names())}
 	}
 	if err := c.fileErr(e.path); err != nil {
 		return nil, err

@@ -291,6 +291,9 @@ func TestProblems(t *testing.T) {
 		if strings.Contains(string(c.r.body), "Secret-typo") {
 			t.Errorf("%s: the response echoes the input: %s", c.name, c.r.body)
 		}
+		if c.code == "unknown_flow" && (p.Detail != "no such flow conect (did you mean connect?)" || strings.Contains(string(c.r.body), "../../flows")) {
+			t.Errorf("%s: detail %q; want the name and a hint, not the server's directory", c.name, p.Detail)
+		}
 	}
 	// An ended session refuses answers with its result.
 	end := fx.do("DELETE", "/v1/sessions/"+s.ID, nil, "Authorization", auth).session(t)

@@ -114,7 +114,11 @@ func problemOf(err error, v *host.View) *Problem {
 	case errors.Is(err, engine.ErrFinished):
 		p = problem(http.StatusConflict, CodeEnded, "the session has ended")
 	case errors.Is(err, catalog.ErrNoFlow):
-		return problem(http.StatusUnprocessableEntity, CodeUnknownFlow, firstLine(err))
+		detail := "no such flow"
+		if nf, ok := errors.AsType[*catalog.NoFlowError](err); ok {
+			detail += " " + nf.Name + nf.Hint // not the server's directory
+		}
+		return problem(http.StatusUnprocessableEntity, CodeUnknownFlow, detail)
 	case errors.Is(err, catalog.ErrCountry):
 		return problem(http.StatusUnprocessableEntity, CodeInvalidRegion, strings.TrimPrefix(err.Error(), catalog.ErrCountry.Error()+": "))
 	default:
@@ -128,11 +132,6 @@ func problemOf(err error, v *host.View) *Problem {
 		p.Session = sessionOf(v)
 	}
 	return p
-}
-
-func firstLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return s
 }
 
 // fromHuma turns huma's own errors (a body that does not parse or fit the
