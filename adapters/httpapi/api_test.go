@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -242,7 +243,9 @@ func TestRateLimits(t *testing.T) {
 	})
 	s, secret := fx.create("connect", "DE")
 	fx.create("connect", "DE")
-	r := fx.do("POST", "/v1/sessions", map[string]string{"flow": "connect"})
+	// A client naming another address itself gets no new burst: no proxy
+	// is trusted.
+	r := fx.do("POST", "/v1/sessions", map[string]string{"flow": "connect"}, "X-Forwarded-For", "198.51.100.7")
 	if p := r.problem(t); r.status != 429 || p.Code != "rate_limited" || r.header.Get("Retry-After") == "" {
 		t.Errorf("third create: %d %+v Retry-After %q", r.status, p, r.header.Get("Retry-After"))
 	}
@@ -257,6 +260,31 @@ func TestRateLimits(t *testing.T) {
 	// Health is not limited.
 	if r := fx.do("GET", "/healthz", nil); r.status != 200 {
 		t.Errorf("healthz: %d", r.status)
+	}
+}
+
+// Behind a trusted proxy (here, the test's own loopback), each client the
+// proxy forwards has its own limit, and the log names the client; what a
+// client writes left of the proxy's hop does not count.
+func TestRateLimitsBehindProxy(t *testing.T) {
+	fx := newFixture(t, func(c *httpapi.Config) {
+		c.CreateRate, c.CreateBurst = rate.Every(time.Hour), 1
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	})
+	create := func(xff string) int {
+		return fx.do("POST", "/v1/sessions", map[string]string{"flow": "connect"}, "X-Forwarded-For", xff).status
+	}
+	if got := create("198.51.100.1"); got != 201 {
+		t.Fatalf("first client's create: %d", got)
+	}
+	if got := create("198.51.100.2"); got != 201 {
+		t.Errorf("second client's create: %d, want 201 (its own limit)", got)
+	}
+	if got := create("203.0.113.9, 198.51.100.1"); got != 429 {
+		t.Errorf("first client again, a forged hop in front: %d, want 429", got)
+	}
+	if !strings.Contains(fx.logs(), `"client":"198.51.100.2"`) {
+		t.Errorf("the log does not name the forwarded client:\n%s", fx.logs())
 	}
 }
 

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/tetherflow/tether/adapters/internal/addrlimit"
 )
 
 // requestIDHeader carries a request's id: the client's, when it sent a
@@ -41,6 +39,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		route := routeOf(r)
+		client := s.clients.Of(r)
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -56,10 +55,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				s.cfg.Metrics.request(route, rec.status, d)
 			}
 			s.cfg.Log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "route", route,
-				"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(d.Microseconds())/1000, "client", addrlimit.ClientAddr(r))
+				"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(d.Microseconds())/1000, "client", client)
 		}()
 		if lim := s.limits.forRoute(route); lim != nil {
-			if wait, ok := lim.Allow(addrlimit.ClientAddr(r), time.Now()); !ok {
+			if wait, ok := lim.Allow(client, time.Now()); !ok {
 				if s.cfg.Metrics != nil {
 					s.cfg.Metrics.limited(route)
 				}

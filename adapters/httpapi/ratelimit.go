@@ -1,6 +1,15 @@
 package httpapi
 
-import "github.com/tetherflow/tether/adapters/internal/addrlimit"
+import (
+	"net/netip"
+
+	"github.com/tetherflow/tether/adapters/internal/addrlimit"
+)
+
+// ParseProxies parses a comma-separated list of trusted proxies, CIDR
+// prefixes or single addresses ("10.0.0.0/8,192.0.2.1"), for
+// Config.TrustedProxies.
+func ParseProxies(s string) ([]netip.Prefix, error) { return addrlimit.ParseProxies(s) }
 
 // limits are the rate limits per client address, one set per limited
 // route.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"golang.org/x/time/rate"
 
+	"github.com/tetherflow/tether/adapters/internal/addrlimit"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/host"
 )
@@ -50,6 +52,10 @@ type Config struct {
 	// client address; zero means 10 a second, bursts of 50.
 	AnswerRate  rate.Limit
 	AnswerBurst int
+	// TrustedProxies are the proxies whose X-Forwarded-For says which
+	// client a request comes from, for the rate limits and the log; nil
+	// trusts none, and every request counts as its connection's peer.
+	TrustedProxies []netip.Prefix
 	// MaxBody bounds request bodies; zero means 16 KiB.
 	MaxBody int64
 	// StepTimeout bounds one step; zero means 2 minutes. A step runs to
@@ -70,6 +76,7 @@ type Server struct {
 	handler  http.Handler
 	draining atomic.Bool
 	limits   *limits
+	clients  addrlimit.Clients
 }
 
 // Version is the API's version, as the OpenAPI document states it.
@@ -101,7 +108,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.StepTimeout <= 0 {
 		cfg.StepTimeout = 2 * time.Minute
 	}
-	s := &Server{cfg: cfg, limits: newLimits(cfg)}
+	s := &Server{cfg: cfg, limits: newLimits(cfg), clients: addrlimit.NewClients(cfg.TrustedProxies)}
 	mux := http.NewServeMux()
 	s.api = newAPI(mux)
 	s.register()

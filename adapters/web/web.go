@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -51,6 +52,10 @@ type Config struct {
 	// send; zero means 10 a second, bursts of 50.
 	AnswerRate  rate.Limit
 	AnswerBurst int
+	// TrustedProxies are the proxies whose X-Forwarded-For says which
+	// client a request comes from, for the rate limits and the log; nil
+	// trusts none (see httpapi.Config).
+	TrustedProxies []netip.Prefix
 	// MaxBody bounds a form's body; zero means 16 KiB.
 	MaxBody int64
 	// StepTimeout bounds one step; zero means 2 minutes. A step runs to
@@ -71,6 +76,7 @@ type Pages struct {
 	countries []country
 	start     *addrlimit.Limiter
 	answers   *addrlimit.Limiter
+	clients   addrlimit.Clients
 	mux       *http.ServeMux
 }
 
@@ -116,6 +122,7 @@ func New(cfg Config) (*Pages, error) {
 		cfg: cfg, tmpl: tmpl, countries: countries(),
 		start:   addrlimit.New(cfg.StartRate, cfg.StartBurst),
 		answers: addrlimit.New(cfg.AnswerRate, cfg.AnswerBurst),
+		clients: addrlimit.NewClients(cfg.TrustedProxies),
 		mux:     http.NewServeMux(),
 	}
 	p.mux.HandleFunc("GET /{$}", p.page)
@@ -153,7 +160,7 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		p.cfg.Log.InfoContext(r.Context(), "page", "method", r.Method, "route", route(r), "status", cmp.Or(rec.status, http.StatusOK),
-			"duration_ms", float64(time.Since(began).Microseconds())/1000, "client", addrlimit.ClientAddr(r))
+			"duration_ms", float64(time.Since(began).Microseconds())/1000, "client", p.clients.Of(r))
 	}()
 	if r.Method == http.MethodPost {
 		if r.ContentLength > p.cfg.MaxBody {
@@ -202,7 +209,7 @@ func (p *Pages) stepContext(ctx context.Context) (context.Context, context.Cance
 
 // limited answers 429 when addr has used up its tokens on lim.
 func (p *Pages) limited(w http.ResponseWriter, r *http.Request, lim *addrlimit.Limiter) bool {
-	wait, ok := lim.Allow(addrlimit.ClientAddr(r), time.Now())
+	wait, ok := lim.Allow(p.clients.Of(r), time.Now())
 	if ok {
 		return false
 	}

@@ -66,6 +66,7 @@ connection is taken, steps in flight are saved and answered, then it exits.`,
 		fs.Float64Var(&o.createRate, "create-rate", 1, "sessions a client address may create per second (bursts of 20); 0: no limit")
 		fs.Float64Var(&o.answerRate, "answer-rate", 10, "requests about sessions a client address may make per second (bursts of 50); 0: no limit")
 		fs.StringVar(&o.webRegion, "web-region", "", "the `country` (ISO 3166-1 alpha-2) the web pages start sessions for unless the person picks another (default: the flow's defaults)")
+		fs.StringVar(&o.proxies, "trusted-proxies", "", "`CIDRs` of the proxies in front of the server (comma-separated): their X-Forwarded-For names the client, for rate limits and logs")
 		fs.BoolVar(&o.secureCookies, "secure-cookies", false, "mark the web pages' cookies Secure on plain HTTP too (behind a proxy that terminates TLS)")
 		return o.run
 	},
@@ -73,7 +74,7 @@ connection is taken, steps in flight are saved and answered, then it exits.`,
 
 type serveOptions struct {
 	flows, store, portal, addr, data string
-	portalCA, webRegion              string
+	portalCA, webRegion, proxies     string
 	idle, timers, grace              time.Duration
 	createRate, answerRate           float64
 	batch                            int
@@ -94,6 +95,10 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 		if err := catalog.CheckCountry(o.webRegion); err != nil {
 			return usagef("--web-region: %v", err)
 		}
+	}
+	proxies, err := httpapi.ParseProxies(o.proxies)
+	if err != nil {
+		return usagef("--trusted-proxies: %v", err)
 	}
 	log := httpapi.NewLogger(env.Stderr, slog.LevelInfo)
 	data := env.path(o.data)
@@ -126,7 +131,7 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	}
 	srv, err := httpapi.New(httpapi.Config{Host: h, Log: log, Metrics: metrics,
 		CreateRate: limit(o.createRate), CreateBurst: 20, AnswerRate: limit(o.answerRate), AnswerBurst: 50,
-		Reload: cat.Reload, AdminToken: env.Getenv("TETHER_ADMIN_TOKEN"),
+		TrustedProxies: proxies, Reload: cat.Reload, AdminToken: env.Getenv("TETHER_ADMIN_TOKEN"),
 		Ready: func(ctx context.Context) error {
 			_, err := store.Load(ctx, "readyz")
 			if errors.Is(err, host.ErrNotFound) {
@@ -138,7 +143,8 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	pages, err := web.New(web.Config{Host: h, Country: o.webRegion, Log: log, SecureCookies: o.secureCookies,
-		StartRate: limit(o.createRate), StartBurst: 20, AnswerRate: limit(o.answerRate), AnswerBurst: 50})
+		StartRate: limit(o.createRate), StartBurst: 20, AnswerRate: limit(o.answerRate), AnswerBurst: 50,
+		TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}

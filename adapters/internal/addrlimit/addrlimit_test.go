@@ -43,14 +43,64 @@ func TestForget(t *testing.T) {
 	}
 }
 
-func TestClientAddr(t *testing.T) {
-	r := httptest.NewRequest("GET", "/", nil)
-	r.RemoteAddr = "192.0.2.7:51234"
-	if got := ClientAddr(r); got != "192.0.2.7" {
-		t.Errorf("ClientAddr = %q, want 192.0.2.7", got)
+func TestClients(t *testing.T) {
+	proxies, err := ParseProxies("10.0.0.0/8, 192.0.2.1,fd00::/8")
+	if err != nil {
+		t.Fatal(err)
 	}
-	r.RemoteAddr = "pipe"
-	if got := ClientAddr(r); got != "pipe" {
-		t.Errorf("ClientAddr = %q, want pipe", got)
+	behind := NewClients(proxies)
+	for _, c := range []struct {
+		name, peer string
+		xff        []string
+		direct     string // Of without trusted proxies
+		proxied    string // Of behind them
+	}{
+		{"a client, straight", "198.51.100.7:51234", nil, "198.51.100.7", "198.51.100.7"},
+		{"a client forging the header, straight", "198.51.100.7:51234", []string{"203.0.113.9"}, "198.51.100.7", "198.51.100.7"},
+		{"through one proxy", "10.1.2.3:80", []string{"198.51.100.7"}, "10.1.2.3", "198.51.100.7"},
+		{"through two proxies", "10.1.2.3:80", []string{"198.51.100.7, 192.0.2.1"}, "10.1.2.3", "198.51.100.7"},
+		{"a forged hop left of the real one", "10.1.2.3:80", []string{"203.0.113.9, 198.51.100.7"}, "10.1.2.3", "198.51.100.7"},
+		{"headers repeated", "10.1.2.3:80", []string{"203.0.113.9", "198.51.100.7"}, "10.1.2.3", "198.51.100.7"},
+		{"garbage from the client", "10.1.2.3:80", []string{"<script>, 198.51.100.7"}, "10.1.2.3", "198.51.100.7"},
+		{"garbage from the proxy", "10.1.2.3:80", []string{"unknown"}, "10.1.2.3", "10.1.2.3"},
+		{"no header", "10.1.2.3:80", nil, "10.1.2.3", "10.1.2.3"},
+		{"only proxies", "10.1.2.3:80", []string{"10.9.9.9"}, "10.1.2.3", "10.9.9.9"},
+		{"IPv6 through a proxy", "[fd00::1]:80", []string{"2001:db8::5"}, "fd00::1", "2001:db8::5"},
+		{"IPv4 in IPv6", "[::ffff:10.1.2.3]:80", []string{"198.51.100.7"}, "10.1.2.3", "198.51.100.7"},
+		{"not an IP peer", "pipe", []string{"198.51.100.7"}, "pipe", "pipe"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = c.peer
+		for _, v := range c.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got := NewClients(nil).Of(r); got != c.direct {
+			t.Errorf("%s, no trusted proxy: Of = %q, want %q", c.name, got, c.direct)
+		}
+		if got := behind.Of(r); got != c.proxied {
+			t.Errorf("%s, behind trusted proxies: Of = %q, want %q", c.name, got, c.proxied)
+		}
+	}
+	if _, err := ParseProxies("10.0.0.0/8,nonsense"); err == nil {
+		t.Errorf("ParseProxies accepted nonsense")
+	}
+}
+
+// An IPv6 client is limited by its /64: a new address from the same
+// network does not bring a new burst.
+func TestIPv6CountsByNetwork(t *testing.T) {
+	l := New(1, 1)
+	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	if _, ok := l.Allow("2001:db8:1:2::1", now); !ok {
+		t.Fatal("first request refused")
+	}
+	if _, ok := l.Allow("2001:db8:1:2:ffff::9", now); ok {
+		t.Errorf("another address of the same /64 got a new burst")
+	}
+	if _, ok := l.Allow("2001:db8:1:3::1", now); !ok {
+		t.Errorf("another /64 was refused")
+	}
+	if _, ok := l.Allow("::ffff:198.51.100.7", now); !ok {
+		t.Errorf("an IPv4 address (in IPv6 form) was refused")
 	}
 }
