@@ -47,17 +47,8 @@ func hashSecret(secret string) string {
 // ErrExpired for an expired one (only to the holder of its secret). A
 // host without Config.Secrets authorizes every call.
 func (h *Host) Authorize(ctx context.Context, id, secret string) (*View, error) {
-	rec, d, err := h.record(ctx, id)
+	rec, d, err := h.admit(ctx, id, secret)
 	if err != nil {
-		return nil, err
-	}
-	if h.cfg.Secrets {
-		want := []byte(d.Secret)
-		if d.Secret == "" || subtle.ConstantTimeCompare([]byte(hashSecret(secret)), want) != 1 {
-			return nil, fmt.Errorf("session %s: %w", id, ErrSecret)
-		}
-	}
-	if err := h.expired(rec); err != nil {
 		return nil, err
 	}
 	s, m, rec, err := h.restore(ctx, rec, d)
@@ -65,4 +56,31 @@ func (h *Host) Authorize(ctx context.Context, id, secret string) (*View, error) 
 		return nil, err
 	}
 	return h.view(s, m, rec.Version, rec.Expires), nil
+}
+
+// Admit is Authorize without the view: it checks that secret opens
+// session id, which has not expired, and returns the same errors, but
+// does not restore the session. A server calls it before a step, which
+// restores the session itself.
+func (h *Host) Admit(ctx context.Context, id, secret string) error {
+	_, _, err := h.admit(ctx, id, secret)
+	return err
+}
+
+// admit loads session id's record and checks secret and expiry.
+func (h *Host) admit(ctx context.Context, id, secret string) (*Record, *data, error) {
+	rec, d, err := h.record(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if h.cfg.Secrets {
+		want := []byte(d.Secret)
+		if d.Secret == "" || subtle.ConstantTimeCompare([]byte(hashSecret(secret)), want) != 1 {
+			return nil, nil, fmt.Errorf("session %s: %w", id, ErrSecret)
+		}
+	}
+	if err := h.expired(rec); err != nil {
+		return nil, nil, err
+	}
+	return rec, d, nil
 }

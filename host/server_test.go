@@ -41,6 +41,15 @@ func TestHostSecret(t *testing.T) {
 		if _, err := h.Authorize(ctx, v.ID, bad); !errors.Is(err, host.ErrSecret) {
 			t.Errorf("Authorize(%q) = %v, want ErrSecret", bad, err)
 		}
+		if err := h.Admit(ctx, v.ID, bad); !errors.Is(err, host.ErrSecret) {
+			t.Errorf("Admit(%q) = %v, want ErrSecret", bad, err)
+		}
+	}
+	if err := h.Admit(ctx, v.ID, v.Secret); err != nil {
+		t.Errorf("Admit(right secret) = %v", err)
+	}
+	if err := h.Admit(ctx, "nosuch", v.Secret); !errors.Is(err, host.ErrNotFound) {
+		t.Errorf("Admit(unknown session) = %v, want ErrNotFound", err)
 	}
 	if _, err := h.Authorize(ctx, "nosuch", v.Secret); !errors.Is(err, host.ErrNotFound) {
 		t.Errorf("Authorize(unknown id) = %v, want ErrNotFound", err)
@@ -89,6 +98,9 @@ func TestHostExpiry(t *testing.T) {
 	fx.clock.add(time.Minute)
 	if _, err := h.Authorize(ctx, v.ID, v.Secret); !errors.Is(err, host.ErrExpired) {
 		t.Errorf("an hour after the last step, Authorize = %v, want ErrExpired", err)
+	}
+	if err := h.Admit(ctx, v.ID, v.Secret); !errors.Is(err, host.ErrExpired) {
+		t.Errorf("an hour after the last step, Admit = %v, want ErrExpired", err)
 	}
 	if _, err := h.Authorize(ctx, v.ID, "wrong"); !errors.Is(err, host.ErrSecret) {
 		t.Errorf("an expired session told a wrong secret %v, want ErrSecret", err)

@@ -310,7 +310,7 @@ func (s *Server) answer(ctx context.Context, in *answerInput) (*sessionOutput, e
 	if err := checkKey(in.IdempotencyKey); err != nil {
 		return nil, err
 	}
-	if _, err := s.authorize(ctx, in.ID, in.Authorization); err != nil {
+	if err := s.admit(ctx, in.ID, in.Authorization); err != nil {
 		return nil, err
 	}
 	step, cancel := s.stepContext(ctx)
@@ -354,18 +354,41 @@ func (s *Server) stepContext(ctx context.Context) (context.Context, context.Canc
 	return context.WithTimeout(context.WithoutCancel(ctx), s.cfg.StepTimeout)
 }
 
-// authorize checks the request's secret against session id's.
+// authorize checks the request's secret against session id's, and
+// returns where the session stands.
 func (s *Server) authorize(ctx context.Context, id, authorization string) (*host.View, error) {
-	scheme, secret, ok := strings.Cut(strings.TrimSpace(authorization), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
-		p := problem(http.StatusUnauthorized, CodeSecretRequired, "present the session's secret: Authorization: Bearer SECRET")
-		return nil, huma.ErrorWithHeaders(p, http.Header{"WWW-Authenticate": {`Bearer realm="tether"`}})
+	secret, err := bearer(authorization)
+	if err != nil {
+		return nil, err
 	}
-	v, err := s.cfg.Host.Authorize(ctx, id, strings.TrimSpace(secret))
+	v, err := s.cfg.Host.Authorize(ctx, id, secret)
 	if err != nil {
 		return nil, s.fail(ctx, err, nil)
 	}
 	return v, nil
+}
+
+// admit checks the request's secret against session id's, for a step that
+// restores the session itself.
+func (s *Server) admit(ctx context.Context, id, authorization string) error {
+	secret, err := bearer(authorization)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Host.Admit(ctx, id, secret); err != nil {
+		return s.fail(ctx, err, nil)
+	}
+	return nil
+}
+
+// bearer returns the secret of an Authorization: Bearer header.
+func bearer(authorization string) (string, error) {
+	scheme, secret, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+		p := problem(http.StatusUnauthorized, CodeSecretRequired, "present the session's secret: Authorization: Bearer SECRET")
+		return "", huma.ErrorWithHeaders(p, http.Header{"WWW-Authenticate": {`Bearer realm="tether"`}})
+	}
+	return strings.TrimSpace(secret), nil
 }
 
 // fail returns the Problem for err, logging the errors that are the
