@@ -142,6 +142,10 @@ type ServerStore interface {
 	// and returns the ones it deleted, in that order. A limit below 1
 	// deletes nothing.
 	Reap(ctx context.Context, now time.Time, limit int) ([]Reaped, error)
+	// Hashes returns the distinct hashes (Record.Hash) of the sessions
+	// that have not ended, sorted: the flow versions the store still
+	// needs.
+	Hashes(ctx context.Context) ([]string, error)
 	// Close releases the store's resources.
 	Close() error
 }

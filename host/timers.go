@@ -61,6 +61,26 @@ func (h *Host) Reap(ctx context.Context, limit int) (int, error) {
 	return len(gone), err
 }
 
+// PruneVersions deletes from the catalog's archive the flow versions no
+// session needs any more: neither current, nor held in this process, nor
+// the version of a session in the store that has not ended
+// (catalog.Catalog.PruneArchive). It returns the hashes it deleted.
+//
+// Prune only an archive of this process's own: with one that several
+// processes share, another may have archived a version it is about to
+// save a session on, and will not archive it again.
+func (h *Host) PruneVersions(ctx context.Context) ([]string, error) {
+	ss, ok := h.cfg.Store.(ServerStore)
+	if !ok {
+		return nil, ErrNoServerStore
+	}
+	inUse, err := ss.Hashes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return h.cfg.Catalog.PruneArchive(ctx, inUse)
+}
+
 // SweepOptions configures Sweep. The zero value works.
 type SweepOptions struct {
 	// Every is how often due timers are looked for; zero means a second.

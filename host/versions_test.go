@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -317,5 +318,46 @@ func TestReapReleasesVersions(t *testing.T) {
 	}
 	if held := cat.Held(); held[current.Hash] != 0 {
 		t.Errorf("Held() = %v, want the current version kept with no session holding it", held)
+	}
+}
+
+// Pruning keeps the version a session in flight needs, even one a reload
+// left behind and a restarted process has never held (the store says the
+// session needs it), and deletes it once the session has ended.
+func TestPruneVersions(t *testing.T) {
+	cx := newConnected(t)
+	cat, h := cx.process(t, true)
+	inFlight, code := cx.toCode(t, h, "dev-1")
+	old := inFlight.Hash
+	cx.edit(t, "Enter the code we sent to", newCodeText)
+	if _, err := cat.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := cx.toCode(t, h, "dev-2")
+	archived := func() []string {
+		t.Helper()
+		a, err := catalog.NewDirArchive(cx.archive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes, err := a.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hashes
+	}
+	if got := archived(); !slices.Contains(got, old) || !slices.Contains(got, fresh.Hash) {
+		t.Fatalf("archive = %v, want both versions", got)
+	}
+	_, restarted := cx.process(t, true)
+	if gone, err := restarted.PruneVersions(ctx); err != nil || len(gone) != 0 {
+		t.Errorf("PruneVersions after a restart, with a session on each version = %v, %v; want nothing deleted", gone, err)
+	}
+	cx.finish(t, restarted, inFlight, code, old)
+	if gone, err := restarted.PruneVersions(ctx); err != nil || !slices.Equal(gone, []string{old}) {
+		t.Errorf("PruneVersions once the old version's session ended = %v, %v; want [%s]", gone, err, old)
+	}
+	if got := archived(); !slices.Equal(got, []string{fresh.Hash}) {
+		t.Errorf("archive after pruning = %v, want [%s]", got, fresh.Hash)
 	}
 }

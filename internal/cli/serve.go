@@ -111,10 +111,13 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	// the store can keep them (PostgreSQL: every instance shares them),
 	// else under --data.
 	var archive catalog.Archive
+	ownArchive := false // this process's alone: it may prune it
 	if a, ok := store.(interface{ Archive() catalog.Archive }); ok {
 		archive = a.Archive()
 	} else if archive, err = catalog.NewDirArchive(filepath.Join(data, "versions")); err != nil {
 		return &exitError{code: exitFail, err: err}
+	} else {
+		ownArchive = true
 	}
 	cat, fx, err := serveCatalog(env, env.path(o.flows), archive)
 	if err != nil {
@@ -129,9 +132,30 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// An archive of its own is pruned at start and after every reload of
+	// the versions no session needs; a shared one (PostgreSQL) is not: see
+	// host.Host.PruneVersions.
+	prune := func(ctx context.Context) {
+		if !ownArchive {
+			return
+		}
+		if gone, err := h.PruneVersions(ctx); err != nil {
+			log.Error("prune the version archive", "err", err)
+		} else if len(gone) > 0 {
+			log.Info("pruned the version archive", "versions", gone)
+		}
+	}
+	prune(ctx)
+	reload := func(ctx context.Context) (*catalog.Changes, error) {
+		ch, err := cat.Reload(ctx)
+		if err == nil && ch != nil && ch.Applied {
+			prune(ctx)
+		}
+		return ch, err
+	}
 	srv, err := httpapi.New(httpapi.Config{Host: h, Log: log, Metrics: metrics,
 		CreateRate: limit(o.createRate), CreateBurst: 20, AnswerRate: limit(o.answerRate), AnswerBurst: 50,
-		TrustedProxies: proxies, Reload: cat.Reload, AdminToken: env.Getenv("TETHER_ADMIN_TOKEN"),
+		TrustedProxies: proxies, Reload: reload, AdminToken: env.Getenv("TETHER_ADMIN_TOKEN"),
 		Ready: func(ctx context.Context) error {
 			_, err := store.Load(ctx, "readyz")
 			if errors.Is(err, host.ErrNotFound) {
@@ -180,7 +204,7 @@ wait:
 		case serveErr = <-served:
 			break wait
 		case <-hup:
-			logReload(ctx, log, cat)
+			logReload(ctx, log, reload)
 		}
 	}
 	// Shut down: no new requests; steps in flight finish and are saved.

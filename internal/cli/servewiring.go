@@ -71,10 +71,10 @@ func (o *serveOptions) serveActions(env *Env, fx demoportal.Fixture, data string
 	return world.Actions, nil
 }
 
-// logReload reloads the flows and logs what changed, or why the new set
-// was refused (the old one keeps serving).
-func logReload(ctx context.Context, log *slog.Logger, cat *catalog.Catalog) {
-	ch, err := cat.Reload(ctx)
+// logReload reloads the flows with reload and logs what changed, or why
+// the new set was refused (the old one keeps serving).
+func logReload(ctx context.Context, log *slog.Logger, reload func(context.Context) (*catalog.Changes, error)) {
+	ch, err := reload(ctx)
 	switch {
 	case ch != nil && !ch.Applied:
 		log.Error("reload refused: the flows have problems; the ones loaded before keep serving", "errors", ch.Errors)

@@ -193,6 +193,23 @@ func (s *Store) Reap(ctx context.Context, now time.Time, limit int) ([]host.Reap
 	return gone, nil
 }
 
+// Hashes returns the hashes of the sessions not ended, sorted.
+func (s *Store) Hashes(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("session hashes: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, ss := range s.sessions {
+		if !ss.rec.Done {
+			out = append(out, ss.rec.Hash)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
 // earliest sorts ids by the time at of their records, then by id, as the
 // databases' indexes order them.
 func (s *Store) earliest(ids []string, at func(*host.Record) time.Time) {

@@ -218,6 +218,19 @@ func (s *Store) Reap(ctx context.Context, now time.Time, limit int) ([]host.Reap
 	return sqlstore.ReapedInOrder(got), nil
 }
 
+// Hashes returns the hashes of the sessions not ended, sorted.
+func (s *Store) Hashes(ctx context.Context) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT hash FROM sessions WHERE NOT done ORDER BY hash`)
+	if err != nil {
+		return nil, fmt.Errorf("session hashes: %w", cause(ctx, err))
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("session hashes: %w", cause(ctx, err))
+	}
+	return out, nil
+}
+
 // cause is err, from a call made with ctx, wrapping ctx.Err() as well
 // when ctx has ended: the server reports a statement cancelled for it as
 // an error of its own (SQLSTATE 57014).

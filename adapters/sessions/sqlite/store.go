@@ -246,3 +246,24 @@ func (s *Store) Reap(ctx context.Context, now time.Time, limit int) ([]host.Reap
 	}
 	return sqlstore.ReapedInOrder(got), nil
 }
+
+// Hashes returns the hashes of the sessions not ended, sorted.
+func (s *Store) Hashes(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT hash FROM sessions WHERE NOT done ORDER BY hash`)
+	if err != nil {
+		return nil, fmt.Errorf("session hashes: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("session hashes: %w", err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("session hashes: %w", err)
+	}
+	return out, nil
+}

@@ -76,6 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) host.ServerStore) {
 		{"ClaimEndsOnSave", testClaimEndsOnSave},
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"Reap", testReap},
+		{"Hashes", testHashes},
 		{"Cancelled", testCancelled},
 		{"ManySavers", testManySavers},
 	}
@@ -598,6 +599,27 @@ func testClaimConcurrent(t *testing.T, s Store) {
 	}
 	if len(by) != sessions {
 		t.Errorf("%d sessions claimed, want all %d", len(by), sessions)
+	}
+}
+
+// Hashes lists the versions of the sessions not ended, each once: an
+// ended session, and a session that ended in a later save, no longer count.
+func testHashes(t *testing.T, s Store) {
+	ctx := context.Background()
+	if got, err := s.Hashes(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("Hashes of an empty store = %v, %v", got, err)
+	}
+	for _, id := range []string{"a1", "a2", "c", "b", "ends"} {
+		c := commit(id, 0, 2, id)
+		c.Record.Hash = map[string]string{"a1": "h-a", "a2": "h-a", "c": "h-c", "b": "h-b", "ends": "h-e"}[id]
+		c.Record.Done = id == "b"
+		save(t, s, c)
+	}
+	ended := commit("ends", 2, 3, "ends-2")
+	ended.Record.Hash, ended.Record.Done = "h-e", true
+	save(t, s, ended)
+	if got, err := s.Hashes(ctx); err != nil || !slices.Equal(got, []string{"h-a", "h-c"}) {
+		t.Errorf("Hashes = %v, %v; want [h-a h-c]", got, err)
 	}
 }
 
