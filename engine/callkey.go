@@ -49,12 +49,26 @@ func withCallKeys(ctx context.Context, id string, seq int, t trigger) context.Co
 // stepKey returns the step's key, making it on first use.
 func (k *callKeys) stepKey() string {
 	k.once.Do(func() {
-		k.step = k.id + "." + strconv.Itoa(k.seq)
+		k.step = CallKeyPrefix(k.id) + strconv.Itoa(k.seq)
 		if k.trigger.set {
 			k.step += "." + stepTrigger(k.id, k.trigger.event, k.trigger.input)
 		}
 	})
 	return k.step
+}
+
+// CallKeyPrefix returns what every call key of session id starts with
+// (NextCallKey): an operator can match the keys an outside system logged
+// with the session, knowing its id, and nobody can go the other way.
+func CallKeyPrefix(id string) string { return publicID(id) + "." }
+
+// publicID is what a call key shows of session id: a digest. The id
+// itself is the key of the trigger's HMAC (stepTrigger), which digests the
+// answer, password and all; a key that showed the id would let whoever
+// reads the keys (a portal's logs) test guesses of the password offline.
+func publicID(id string) string {
+	h := sha256.Sum256([]byte("tether call key\x00" + id))
+	return hex.EncodeToString(h[:16])
 }
 
 // stepTrigger identifies what set a step off — an answer (its choice and
@@ -82,7 +96,8 @@ func stepTrigger(id, event string, input map[string]any) string {
 }
 
 // NextCallKey returns an idempotency key for the next call to an outside
-// system that the running action makes: the session's id, the sequence
+// system that the running action makes: a digest of the session's id (not
+// the id: see publicID), the sequence
 // number of the log entry the action will write, a digest of what set the
 // step off (the answer or the timer; none for Start) and the call's number
 // within this try of the action ("3f2a9c0d1e5b7a44.12.9e1f0c2a7b3d4e55.1").

@@ -99,8 +99,11 @@ func TestRetryRecovers(t *testing.T) {
 	}
 	// Every try of the step carries the same key: a retried call is the
 	// same call.
-	if len(keys) != 3 || keys[0] != keys[1] || keys[1] != keys[2] || !strings.HasPrefix(keys[0], s.ID()+".") {
-		t.Errorf("call keys = %q, want three equal keys starting with the session id %s", keys, s.ID())
+	// The key names the step (log entry 2, first call) and a digest of
+	// the session's id, not the id.
+	if len(keys) != 3 || keys[0] != keys[1] || keys[1] != keys[2] || !strings.HasSuffix(keys[0], ".2.1") ||
+		strings.Contains(keys[0], s.ID()) || len(keys[0]) != 32+len(".2.1") {
+		t.Errorf("call keys = %q, want three equal keys: a digest of the session id %s, then .2.1", keys, s.ID())
 	}
 }
 
@@ -229,6 +232,13 @@ states:
 	}
 	if len(keys) != 4 || keys[0] != keys[2] || keys[1] != keys[3] || keys[0] == keys[1] {
 		t.Errorf("keys = %q, want two distinct keys, the same on both runs", keys)
+	}
+	// The key does not give away the session's id, which keys the digest
+	// of the answer.
+	for _, k := range keys {
+		if strings.Contains(k, s.ID()) {
+			t.Errorf("key %q shows the session's id %s", k, s.ID())
+		}
 	}
 	if _, ok := engine.NextCallKey(ctx); ok {
 		t.Error("NextCallKey outside an action reported a key")

@@ -180,7 +180,7 @@ func TestHostEffects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(effects) != 1 || effects[0].Kind != "test.check" || !strings.HasPrefix(effects[0].Key, v.ID+".") || string(effects[0].Data) != `"again"` {
+	if len(effects) != 1 || effects[0].Kind != "test.check" || !strings.HasPrefix(effects[0].Key, engine.CallKeyPrefix(v.ID)) || string(effects[0].Data) != `"again"` {
 		t.Errorf("effects = %+v; want one, under the call's key, the last record kept", effects)
 	}
 	if host.RecordEffect(ctx, host.Effect{Key: "k"}) {

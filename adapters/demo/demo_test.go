@@ -143,7 +143,7 @@ func TestPortalCallsAreEffects(t *testing.T) {
 	var kinds []string
 	for _, e := range effects {
 		kinds = append(kinds, e.Kind)
-		if !strings.HasPrefix(e.Key, v.ID+".") {
+		if !strings.HasPrefix(e.Key, engine.CallKeyPrefix(v.ID)) {
 			t.Errorf("effect %s has key %q, not one of the session's", e.Kind, e.Key)
 		}
 	}

@@ -290,7 +290,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	if k := key(0); !strings.HasPrefix(k, "c-") || len(k) != 34 || key(1) != k {
 		t.Errorf("outside a session: keys %q and %q, want one random key for both attempts", k, key(1))
 	}
-	if want := id + ".2.1"; key(2) != want || key(3) != want {
+	if want := engine.CallKeyPrefix(id) + "2.1"; key(2) != want || key(3) != want {
 		t.Errorf("in a session: keys %q and %q, want the engine's %q", key(2), key(3), want)
 	}
 	for _, h := range rec.got {
