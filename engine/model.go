@@ -1,6 +1,10 @@
 package engine
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/expr-lang/expr/ast"
+)
 
 // The read-only model of a compiled flow: what tools that reason about a
 // flow without running it (the explore package's path search, coverage and
@@ -44,6 +48,14 @@ type StateInfo struct {
 	Handlers []HandlerInfo
 	// Timers are the state's after: timers, in declaration order.
 	Timers []TimerInfo
+
+	// Reads are the flow's variables that an expression of the state may
+	// read, in declaration order: its prompt's text, help, fields and
+	// choices, its action's or subflow's parameters, its final message and
+	// outputs, its timers' delays, and the guards and assignments of its
+	// handlers and timers. A variable not in it is not read while the
+	// session is in the state.
+	Reads []string
 }
 
 // HandlerInfo describes the handler of one event: its branches, in the
@@ -62,6 +74,8 @@ type BranchInfo struct {
 	Pos    Pos
 	Guard  string // the source of its if; empty when it has none
 	Target string // the state it goes to; empty when it stays
+	// Sets are the variables the branch assigns, in the order written.
+	Sets []string
 	// Policy is what the flow's policy alone says of Guard.
 	Policy PolicyGuard
 }
@@ -129,9 +143,74 @@ func (f *Flow) Info() *FlowInfo {
 				si.Timers[j] = TimerInfo{Key: t.key, Pos: t.pos, Handler: f.handlerInfo(t.handler)}
 			}
 		}
+		si.Reads = f.reads(s)
 		info.States[i] = si
 	}
 	return info
+}
+
+// reads returns the variables of f the expressions of s may read, in
+// declaration order: the identifiers that name one (expr refuses a let or
+// a predicate's binding of a variable's name, so each names the variable).
+func (f *Flow) reads(s *state) []string {
+	read := make([]bool, len(f.vars))
+	add := func(e *cexpr) {
+		if e == nil {
+			return
+		}
+		node := e.node()
+		ast.Walk(&node, visitFunc(func(n ast.Node) {
+			if id, ok := n.(*ast.IdentifierNode); ok {
+				if i, ok := f.varIdx[id.Value]; ok {
+					read[i] = true
+				}
+			}
+		}))
+	}
+	text := func(t *ctext) {
+		if t != nil {
+			for _, p := range t.parts {
+				add(p.prog)
+			}
+		}
+	}
+	assigns := func(as []*cassign) {
+		for _, a := range as {
+			add(a.prog)
+		}
+	}
+	handler := func(h *handler) {
+		for _, b := range h.branches {
+			add(b.cond)
+			assigns(b.set)
+		}
+	}
+	text(s.text)
+	text(s.help)
+	text(s.message)
+	for _, fd := range s.fields {
+		add(fd.cond)
+		add(fd.suggest)
+	}
+	for _, e := range s.available {
+		add(e)
+	}
+	assigns(s.with)
+	assigns(s.output)
+	for _, h := range s.on {
+		handler(h)
+	}
+	for _, t := range s.timers {
+		add(t.delay)
+		handler(t.handler)
+	}
+	var names []string
+	for i, r := range read {
+		if r {
+			names = append(names, f.vars[i].name)
+		}
+	}
+	return names
 }
 
 func (f *Flow) handlerInfo(h *handler) HandlerInfo {
@@ -140,6 +219,9 @@ func (f *Flow) handlerInfo(h *handler) HandlerInfo {
 		bi := BranchInfo{Index: b.idx + 1, Pos: b.pos, Guard: b.condSrc}
 		if b.target != nil {
 			bi.Target = b.target.name
+		}
+		for _, a := range b.set {
+			bi.Sets = append(bi.Sets, a.name)
 		}
 		switch holds, decided := f.policyGuard(b); {
 		case decided && holds:

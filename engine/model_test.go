@@ -174,3 +174,74 @@ func TestInfoUnderPolicy(t *testing.T) {
 		t.Errorf("wrong's branches under strict: false = %v, want %v", got, want)
 	}
 }
+
+// TestInfoReads holds StateInfo.Reads to every place an expression of a
+// state reads a variable (each variable is read in one place only, so a
+// place left out leaves its variable out) and BranchInfo.Sets to the
+// assignments.
+func TestInfoReads(t *testing.T) {
+	src := `flow: t
+start: ask
+vars:
+  v_text: ""
+  v_help: ""
+  v_if: false
+  v_suggest: []
+  v_avail: 0001-01-01T00:00:00Z
+  v_delay: 1m
+  v_guard: 0
+  v_rhs: 0
+  v_timer_guard: false
+  v_with: ""
+  v_message: ""
+  v_output: ""
+  v_unread: 0
+  v_let: 0
+states:
+  ask:
+    ask:
+      text: "{{ v_text }}"
+      help: "{{ v_help }}"
+      fields:
+        name: {type: text, if: v_if, suggest: v_suggest}
+      choices:
+        - go: {label: Go, fields: [name], available_at: v_avail}
+    after:
+      v_delay:
+        - if: v_timer_guard
+          go: done
+        - go: run
+    on:
+      go:
+        - if: v_guard > 1
+          set: {v_unread: 'let k = v_rhs; k + 1', v_let: 2}
+          go: run
+        - set: {v_unread: 0}
+          go: run
+  run:
+    run: svc.log
+    with: {msg: v_with}
+    on: {done: done}
+  done:
+    final: done
+    message: "{{ v_message }}"
+    output: {o: v_output}
+`
+	info := mustCompile(t, src, nil, nil).Info()
+	reads := map[string][]string{}
+	for _, s := range info.States {
+		reads[s.Name] = s.Reads
+	}
+	want := map[string][]string{
+		"ask":  {"v_text", "v_help", "v_if", "v_suggest", "v_avail", "v_delay", "v_guard", "v_rhs", "v_timer_guard"},
+		"run":  {"v_with"},
+		"done": {"v_message", "v_output"},
+	}
+	if !reflect.DeepEqual(reads, want) {
+		t.Errorf("Reads =\n%q\nwant\n%q", reads, want)
+	}
+	gone := info.States[0].Handlers[0]
+	if got := [][]string{gone.Branches[0].Sets, gone.Branches[1].Sets}; !reflect.DeepEqual(got, [][]string{{"v_unread", "v_let"}, {"v_unread"}}) {
+		t.Errorf("Sets of the go branches = %q, want [[v_unread v_let] [v_unread]]", got)
+	}
+}

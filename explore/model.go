@@ -1,6 +1,10 @@
 package explore
 
-import "github.com/tetherflow/tether/engine"
+import (
+	"slices"
+
+	"github.com/tetherflow/tether/engine"
+)
 
 // model is what path search and replay know of a flow and the subflows it
 // runs, at any depth, read once from the engine's model of each
@@ -13,11 +17,19 @@ type model struct {
 	// decisions counts the states where a path decides, of every flow
 	// once: run states of actions, and ask states.
 	decisions int
+	// allVars makes configuration keys hold every variable, live or not
+	// (for tests that hold the live ones to them).
+	allVars bool
 }
 
 type flowModel struct {
 	vars   []string // in declaration order
 	states map[string]*engine.StateInfo
+	// live holds, by state, the indices into vars of the variables that
+	// may be read again before they are set, from that state on (see
+	// liveVars).
+	live map[string][]int
+	all  []int // every index into vars
 }
 
 func newModel(root *engine.Flow) *model {
@@ -30,6 +42,10 @@ func newModel(root *engine.Flow) *model {
 		}
 		info := fl.Info()
 		fm := &flowModel{vars: info.Vars, states: make(map[string]*engine.StateInfo, len(info.States))}
+		fm.live = liveVars(info)
+		for i := range fm.vars {
+			fm.all = append(fm.all, i)
+		}
 		m.flows[fl.Name()] = fm
 		for i := range info.States {
 			st := &info.States[i]
@@ -50,12 +66,18 @@ func newModel(root *engine.Flow) *model {
 	return m
 }
 
-// vars returns the variables of the flow named flow, in declaration order.
-func (m *model) vars(flow string) []string {
-	if fm := m.flows[flow]; fm != nil {
-		return fm.vars
+// keyVars returns the indices into the variables of the flow named flow
+// that a configuration key holds in state: the live ones, or all of them
+// when the model was made to keep every variable.
+func (m *model) keyVars(flow, state string) []int {
+	fm := m.flows[flow]
+	switch {
+	case fm == nil:
+		return nil
+	case m.allVars:
+		return fm.all
 	}
-	return nil
+	return fm.live[state]
 }
 
 // state returns the state named state of the flow named flow ("" for the
@@ -68,4 +90,69 @@ func (m *model) state(flow, state string) *engine.StateInfo {
 		return fm.states[state]
 	}
 	return nil
+}
+
+// liveVars returns, for each state of a flow, the indices of the variables
+// that are live there: that some expression may read, in the state or in a
+// state the session may go on to, before a branch sets them. The rest
+// cannot decide anything from there on, whatever their values: two
+// sessions in the same state that differ only in those go on alike.
+//
+// A variable is live in a state that reads it (StateInfo.Reads: its
+// prompt, action parameters, timers, and the guards and assignments of all
+// its branches), and in a state with a branch to a state (itself, for a
+// branch that stays) where it is live, unless that branch sets it. The
+// least solution of those rules is found by iterating to a fixed point.
+func liveVars(info *engine.FlowInfo) map[string][]int {
+	idx := make(map[string]int, len(info.Vars))
+	for i, v := range info.Vars {
+		idx[v] = i
+	}
+	n := len(info.Vars)
+	live := make(map[string][]bool, len(info.States))
+	for _, s := range info.States {
+		l := make([]bool, n)
+		for _, v := range s.Reads {
+			l[idx[v]] = true
+		}
+		live[s.Name] = l
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, s := range info.States {
+			l := live[s.Name]
+			flowInto := func(b engine.BranchInfo) {
+				to := live[s.Name]
+				if b.Target != "" {
+					to = live[b.Target]
+				}
+				for i, on := range to {
+					if on && !l[i] && !slices.Contains(b.Sets, info.Vars[i]) {
+						l[i], changed = true, true
+					}
+				}
+			}
+			for _, h := range s.Handlers {
+				for _, b := range h.Branches {
+					flowInto(b)
+				}
+			}
+			for _, t := range s.Timers {
+				for _, b := range t.Handler.Branches {
+					flowInto(b)
+				}
+			}
+		}
+	}
+	out := make(map[string][]int, len(live))
+	for name, l := range live {
+		var vs []int
+		for i, on := range l {
+			if on {
+				vs = append(vs, i)
+			}
+		}
+		out[name] = vs
+	}
+	return out
 }

@@ -108,13 +108,20 @@ type PathOptions struct {
 	// means DefaultPathStart.
 	Start time.Time
 	// Dedup ends a path at a prompt where any earlier path already was in
-	// the same configuration (states, variables, timers), not only an
+	// the same configuration (states, live variables, timers), not only an
 	// earlier point of the same path: every way on from there has been
-	// explored from that earlier visit. The search then takes every option
-	// of every reachable configuration exactly once, so loops that count
-	// up to a policy value (a CAPTCHA after 3 failures) are explored in
-	// full without a path per way of getting there; MaxVisits can be high.
+	// explored from that earlier visit. At an action in a configuration
+	// decided in before, the path takes first options without branching,
+	// on to its end or to a prompt where it ends so (a path cut on the way
+	// ends at that action, as a loop that cannot be replayed). The search
+	// then takes every option of every reachable configuration exactly
+	// once, so loops that count up to a policy value (a CAPTCHA after 3
+	// failures) are explored in full without a path per way of getting
+	// there; MaxVisits can be high. A variable no expression may read
+	// again before a branch sets it is not part of a configuration.
 	Dedup bool
+
+	allVars bool // see KeepAllVars
 }
 
 // Defaults of PathOptions.
@@ -177,6 +184,7 @@ func Paths(ctx context.Context, fl *engine.Flow, opts PathOptions) (*PathSet, er
 		return nil, err
 	}
 	m := newModel(fl)
+	m.allVars = opts.allVars
 	workers := runtime.GOMAXPROCS(0)
 	if opts.Dedup || workers < 2 {
 		return m.explore(ctx, opts, start, nil)

@@ -2,6 +2,7 @@ package explore_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"runtime"
 	"slices"
@@ -324,12 +325,15 @@ states:
   ping:
     run: svc.ping
     on: {done: finished}
-  finished: {final: finished, success: true}
+  finished: {final: finished, success: true, message: "n = {{ n }}"}
 `
 
-// TestPathsDedup: with Dedup, a path ends at an action decided in a
-// configuration an earlier path decided in, named by the action's state;
-// a configuration only counts as explored once a path really got there.
+// TestPathsDedup: with Dedup, a path that comes to an action in a
+// configuration an earlier path decided in does not branch there: it
+// follows first options to its end, or to a prompt where it ends as a
+// loop; cut on the way, it ends as a loop at that action, named by the
+// action's state. A configuration only counts as explored once a path
+// really got there.
 func TestPathsDedup(t *testing.T) {
 	fl := mustCompile(t, dedupFlow, nil)
 	tests := []struct {
@@ -340,10 +344,13 @@ func TestPathsDedup(t *testing.T) {
 		want: []string{
 			"menu:check check:ok ping:done -> finished",
 			"menu:check check:wrong check:ok ping:done -> finished",
-			// check again with n = 1: explored on the path before.
+			// check again with n = 1: explored on the path before. The
+			// path follows first options from there, and check's visits
+			// run out on the way: it ends where it came back.
 			"menu:check check:wrong check:wrong -> loop check",
-			// ping with n = 1 too.
-			"menu:direct -> loop ping",
+			// ping with n = 1 was explored too: the path follows its
+			// first option to the end, without branching.
+			"menu:direct ping:done -> finished",
 		},
 	}, {
 		// The second path is cut at check's second visit, after the step
@@ -369,6 +376,40 @@ func TestPathsDedup(t *testing.T) {
 				t.Errorf("MaxVisits %d: a loop at an action says it waits at %s", tt.visits, p.State)
 			}
 		}
+	}
+}
+
+// TestPathsDedupDeadVars: a variable that nothing reads again before it is
+// set does not tell configurations apart. Where dedupFlow's n is never
+// read, check with n = 1 is check as first decided, and so is ping; where
+// n is read, later, they are new configurations, explored in full.
+func TestPathsDedupDeadVars(t *testing.T) {
+	unread := strings.Replace(dedupFlow, `, message: "n = {{ n }}"`, "", 1)
+	if unread == dedupFlow {
+		t.Fatal("dedupFlow no longer reads n in its final message")
+	}
+	want := []string{
+		"menu:check check:ok ping:done -> finished",
+		// check after wrong is check as first decided: no branching.
+		"menu:check check:wrong check:ok ping:done -> finished",
+		// ping after direct is ping as first decided: no branching.
+		"menu:direct ping:done -> finished",
+	}
+	set, err := explore.Paths(context.Background(), mustCompile(t, unread, nil), explore.PathOptions{Dedup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pathLines(set); !slices.Equal(got, want) {
+		t.Errorf("paths:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	opts := explore.PathOptions{Dedup: true}
+	explore.KeepAllVars(&opts)
+	set, err = explore.Paths(context.Background(), mustCompile(t, unread, nil), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(set.Paths); got != 4 {
+		t.Errorf("keyed by every variable: %d paths, want the 4 of a flow that reads n:\n%s", got, strings.Join(pathLines(set), "\n"))
 	}
 }
 
@@ -409,4 +450,59 @@ func firstDiff(a, b []string) int {
 		}
 	}
 	return min(len(a), len(b)) + 1
+}
+
+// TestPathsDedupLiveSameReach holds the search keyed by live variables to
+// the one keyed by every variable, on the shipped connect flow: far fewer
+// paths, and the same branches taken, the same decisions made, the same
+// outcomes (with their messages) and the same errors reached.
+func TestPathsDedupLiveSameReach(t *testing.T) {
+	fl := shippedConnect(t, "SG")
+	reach := func(opts explore.PathOptions) (paths int, got map[string]bool) {
+		t.Helper()
+		opts.Dedup, opts.MaxVisits, opts.MaxPaths = true, 50, 100000
+		set, err := explore.Paths(context.Background(), fl, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if set.CutByPaths > 0 || set.CutByVisits > 0 {
+			t.Fatalf("the search was cut: %d by paths, %d by visits", set.CutByPaths, set.CutByVisits)
+		}
+		got = map[string]bool{}
+		for _, p := range set.Paths {
+			for _, b := range p.Branches {
+				got[fmt.Sprintf("branch %+v", b)] = true
+			}
+			for _, s := range p.Steps {
+				got["step "+s.Format(set.Flow)] = true
+			}
+			switch p.End {
+			case explore.EndOutcome:
+				got["outcome "+p.Outcome.Name+": "+p.Outcome.Message] = true
+			case explore.EndError:
+				got["error "+p.Err.Error()] = true
+			}
+		}
+		return len(set.Paths), got
+	}
+	all := explore.PathOptions{}
+	explore.KeepAllVars(&all)
+	nAll, wantReach := reach(all)
+	nLive, gotReach := reach(explore.PathOptions{})
+	if nLive >= nAll {
+		t.Errorf("keyed by live variables: %d paths, not fewer than the %d keyed by every variable", nLive, nAll)
+	}
+	for k := range wantReach {
+		if !gotReach[k] {
+			t.Errorf("keyed by live variables, the search misses %s", k)
+		}
+	}
+	for k := range gotReach {
+		if !wantReach[k] {
+			t.Errorf("keyed by live variables, the search finds %s, which the full search does not", k)
+		}
+	}
+	if len(wantReach) < 100 {
+		t.Errorf("only %d things reached: the comparison says little", len(wantReach))
+	}
 }

@@ -43,13 +43,18 @@ type explorer struct {
 	// peek is the new action decision a run stopped at to see its
 	// configuration, and its number of options; -1 none.
 	peek, peekWidth int
+	// loopAt is the first action decision of the run in a configuration
+	// decided in before, from which the path follows first options; -1
+	// none. A path cut after it ends there as a loop instead (see path).
+	loopAt              int
+	loopFlow, loopState string
 }
 
 // explorer returns an explorer whose search is held to the subtree under
 // prefix (the options taken at the first decisions), and its scripted
 // runner.
 func (m *model) explorer(opts PathOptions, start time.Time, prefix []int) (*explorer, *scripted) {
-	x := &explorer{max: opts.MaxVisits, m: m, dedup: opts.Dedup, peek: -1}
+	x := &explorer{max: opts.MaxVisits, m: m, dedup: opts.Dedup, peek: -1, loopAt: -1}
 	for _, k := range prefix {
 		// One option wide: backtracking never leaves the subtree.
 		x.prefix, x.width = append(x.prefix, k), append(x.width, k+1)
@@ -73,6 +78,9 @@ func (x *explorer) resume(r *scripted) *checkpoint {
 		clear(x.seen)
 	}
 	branch := len(x.prefix) - 1
+	if branch < x.loopAt {
+		x.loopAt = -1
+	}
 	n := len(x.cps)
 	for n > 0 && x.cps[n-1].at > branch {
 		n--
@@ -94,7 +102,9 @@ func (x *explorer) resume(r *scripted) *checkpoint {
 }
 
 // config returns a key for the session's whole state: the flow and state,
-// variables and timers of each frame.
+// variables and timers of each frame, leaving out the variables that
+// cannot be read again before they are set (flowModel.live): sessions
+// that differ only in those go on alike.
 func (x *explorer) config(snap *engine.Snapshot, now time.Time) string {
 	k := x.key[:0]
 	// The clock is part of the configuration: guards may read it.
@@ -104,9 +114,9 @@ func (x *explorer) config(snap *engine.Snapshot, now time.Time) string {
 		k = append(k, fr.Flow...)
 		k = append(k, '/')
 		k = append(k, fr.State...)
-		for _, name := range x.m.vars(fr.Flow) {
+		for _, i := range x.m.keyVars(fr.Flow, fr.State) {
 			k = append(k, ' ')
-			k = appendKeyValue(k, fr.Vars[name])
+			k = appendKeyValue(k, fr.Vars[x.m.flows[fr.Flow].vars[i]])
 		}
 		for _, t := range fr.Timers {
 			k = append(k, ' ')
@@ -182,14 +192,22 @@ func (x *explorer) look(r *scripted, err error) (again bool) {
 	}
 	snap := r.s.Snapshot()
 	key := "run " + x.config(snap, r.now)
+	width := x.peekWidth
 	if x.seen[key] {
-		top := snap.Frames[len(snap.Frames)-1]
-		x.cutAt, x.cutFlow, x.cutState, x.cutEnd, x.cutWaiting = i, top.Flow, top.State, EndLoop, false
-		return false
+		// Every option here was explored where this configuration was
+		// first decided in. The path goes on with the first, without
+		// branching, to the next prompt (where it ends as a loop, with
+		// the session waiting, so that it can be replayed and the
+		// branches it took on the way count) or to its end.
+		width = 1
+		if x.loopAt < 0 {
+			top := snap.Frames[len(snap.Frames)-1]
+			x.loopAt, x.loopFlow, x.loopState = i, top.Flow, top.State
+		}
 	}
 	x.seen[key] = true
 	x.prefix = append(x.prefix, 0)
-	x.width = append(x.width, x.peekWidth)
+	x.width = append(x.width, width)
 	return true
 }
 
@@ -228,6 +246,12 @@ func (x *explorer) path(r *scripted, err error) Path {
 		if re, ok := errors.AsType[*engine.RunError](err); ok {
 			x.cutFlow, x.cutState = re.Flow, re.State
 		}
+	}
+	if x.loopAt >= 0 && x.cutAt >= x.loopAt && x.cutEnd == EndCut {
+		// Cut while following first options from a configuration decided
+		// in before: nothing was left unexplored, so the path is a loop
+		// back to it, as it was when it got there.
+		x.cutAt, x.cutFlow, x.cutState, x.cutEnd, x.cutWaiting = x.loopAt, x.loopFlow, x.loopState, EndLoop, false
 	}
 	if x.cutAt >= 0 && x.cutAt <= n {
 		n = x.cutAt
