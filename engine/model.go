@@ -18,7 +18,15 @@ type FlowInfo struct {
 	Title  string
 	Start  string      // the start state
 	Vars   []string    // the variables, in declaration order
+	Kinds  []Kind      // the kind of each of Vars
 	States []StateInfo // in declaration order
+	// ClockRelative says that the flow uses the clock only through
+	// distances (now() minus a Time variable, a Time variable plus a
+	// duration, two of them compared): two sessions of it in the same
+	// states, whose Time variables and timers are as far from their
+	// clocks, decide alike whatever the clocks say. Its subflows say so of
+	// themselves.
+	ClockRelative bool
 }
 
 // StateInfo describes one state of a compiled flow.
@@ -109,13 +117,13 @@ const (
 // actions, subflows, handlers, branches and timers, each with its position
 // in the flow file. A Subflow in it is the flow that state runs.
 func (f *Flow) Info() *FlowInfo {
-	info := &FlowInfo{Name: f.name, Title: f.title, States: make([]StateInfo, len(f.states))}
+	info := &FlowInfo{Name: f.name, Title: f.title, States: make([]StateInfo, len(f.states)), ClockRelative: f.clockRelative()}
 	if f.start != nil {
 		info.Start = f.start.name
 	}
-	info.Vars = make([]string, len(f.vars))
+	info.Vars, info.Kinds = make([]string, len(f.vars)), make([]Kind, len(f.vars))
 	for i, v := range f.vars {
-		info.Vars[i] = v.name
+		info.Vars[i], info.Kinds[i] = v.name, v.kind
 	}
 	for i, s := range f.states {
 		si := StateInfo{Name: s.name, Kind: s.kind, Pos: s.decl.Pos, Events: slices.Clone(s.events)}
@@ -154,10 +162,7 @@ func (f *Flow) Info() *FlowInfo {
 // a predicate's binding of a variable's name, so each names the variable).
 func (f *Flow) reads(s *state) []string {
 	read := make([]bool, len(f.vars))
-	add := func(e *cexpr) {
-		if e == nil {
-			return
-		}
+	s.exprs(func(e *cexpr) {
 		node := e.node()
 		ast.Walk(&node, visitFunc(func(n ast.Node) {
 			if id, ok := n.(*ast.IdentifierNode); ok {
@@ -166,6 +171,25 @@ func (f *Flow) reads(s *state) []string {
 				}
 			}
 		}))
+	})
+	var names []string
+	for i, r := range read {
+		if r {
+			names = append(names, f.vars[i].name)
+		}
+	}
+	return names
+}
+
+// exprs calls fn with every compiled expression of s: its prompt's text,
+// help, fields and choices, its parameters, its final message and
+// outputs, its timers' delays, and the guards and assignments of its
+// handlers and timers.
+func (s *state) exprs(fn func(*cexpr)) {
+	add := func(e *cexpr) {
+		if e != nil {
+			fn(e)
+		}
 	}
 	text := func(t *ctext) {
 		if t != nil {
@@ -197,20 +221,90 @@ func (f *Flow) reads(s *state) []string {
 	}
 	assigns(s.with)
 	assigns(s.output)
-	for _, h := range s.on {
-		handler(h)
+	for _, ev := range sortedKeys(s.on) {
+		handler(s.on[ev])
 	}
 	for _, t := range s.timers {
 		add(t.delay)
 		handler(t.handler)
 	}
-	var names []string
-	for i, r := range read {
-		if r {
-			names = append(names, f.vars[i].name)
-		}
+}
+
+// clockRelative reports whether the flow's expressions use the clock only
+// through distances: whether two sessions whose clocks differ, and whose
+// Time variables and timers differ from them by the same amounts, decide
+// alike. It holds when every clock value (now(), a variable of kind Time,
+// either plus or minus a duration) is compared with, or subtracted from,
+// another clock value, has a duration added or subtracted, or is the whole
+// of an expression (a value assigned, passed, shown or waited for). It
+// fails on anything that reads the time itself: a date, the hour, a
+// format, a comparison with a time that is not the clock's (a constant, an
+// action's result), a clock value in a list or a condition.
+func (f *Flow) clockRelative() bool {
+	ok := true
+	for _, s := range f.states {
+		s.exprs(func(e *cexpr) {
+			if ok && !f.relativeUse(e.node()) {
+				ok = false
+			}
+		})
 	}
-	return names
+	return ok
+}
+
+// relativeUse reports whether every clock value in the expression root is
+// used through distances only: it is root itself, or an operand of an
+// operator that relativeOperand allows.
+func (f *Flow) relativeUse(root ast.Node) bool {
+	allowed := map[ast.Node]bool{root: true}
+	ast.Walk(&root, visitFunc(func(n ast.Node) {
+		if b, ok := n.(*ast.BinaryNode); ok {
+			if f.relativeOperand(b, b.Left, b.Right) {
+				allowed[b.Left] = true
+			}
+			if f.relativeOperand(b, b.Right, b.Left) {
+				allowed[b.Right] = true
+			}
+		}
+	}))
+	ok := true
+	ast.Walk(&root, visitFunc(func(n ast.Node) {
+		if !allowed[n] && f.isClock(n) {
+			ok = false
+		}
+	}))
+	return ok
+}
+
+// isClock reports whether n is a clock value: now(), a variable of kind
+// Time, or one of those plus or minus a duration.
+func (f *Flow) isClock(n ast.Node) bool {
+	switch x := n.(type) {
+	case *ast.CallNode:
+		id, ok := x.Callee.(*ast.IdentifierNode)
+		return ok && id.Value == "now" && len(x.Arguments) == 0
+	case *ast.IdentifierNode:
+		i, ok := f.varIdx[x.Value]
+		return ok && f.vars[i].kind == Time
+	case *ast.BinaryNode:
+		return (x.Operator == "+" || x.Operator == "-") && x.Type() == timeType && (f.isClock(x.Left) || f.isClock(x.Right))
+	}
+	return false
+}
+
+// relativeOperand reports whether the operand n of b, other the other
+// one, is used through distances if it is a clock value.
+func (f *Flow) relativeOperand(b *ast.BinaryNode, n, other ast.Node) bool {
+	switch b.Operator {
+	case "+", "-":
+		if b.Type() == timeType { // clock plus or minus a duration
+			return other.Type() == durationType && (b.Operator == "+" || b.Left == n)
+		}
+		return b.Operator == "-" && f.isClock(other) // clock minus clock
+	case "<", "<=", ">", ">=", "==", "!=":
+		return f.isClock(other)
+	}
+	return false
 }
 
 func (f *Flow) handlerInfo(h *handler) HandlerInfo {

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/tetherflow/tether/engine"
@@ -73,6 +74,9 @@ func TestInfo(t *testing.T) {
 	}
 	if want := []string{"n", "seen"}; !reflect.DeepEqual(info.Vars, want) {
 		t.Errorf("Vars = %q, want %q", info.Vars, want)
+	}
+	if want := []engine.Kind{engine.Int, engine.Bool}; !reflect.DeepEqual(info.Kinds, want) {
+		t.Errorf("Kinds = %v, want %v", info.Kinds, want)
 	}
 	var names []string
 	for _, s := range info.States {
@@ -243,5 +247,57 @@ states:
 	gone := info.States[0].Handlers[0]
 	if got := [][]string{gone.Branches[0].Sets, gone.Branches[1].Sets}; !reflect.DeepEqual(got, [][]string{{"v_unread", "v_let"}, {"v_unread"}}) {
 		t.Errorf("Sets of the go branches = %q, want [[v_unread v_let] [v_unread]]", got)
+	}
+}
+
+// TestInfoClockRelative holds FlowInfo.ClockRelative to the uses of the
+// clock that keep to distances and the ones that read the time itself.
+func TestInfoClockRelative(t *testing.T) {
+	const tmpl = `flow: t
+start: ask
+vars:
+  at: 0001-01-01T00:00:00Z
+  s: ""
+  l: []
+  d: 0s
+states:
+  ask:
+    ask:
+      text: "Sent at {{ at }}"
+      choices:
+        - go: {label: Go, fields: [], available_at: at + duration("30s")}
+    after:
+      at + duration("5m") - now(): done
+    on:
+      go:
+        - if: GUARD
+          set: {SET}
+          go: done
+        - go: done
+  done: {final: done}
+`
+	tests := []struct {
+		guard, set string
+		relative   bool
+	}{
+		{`now() - at < duration("30s")`, `at: now()`, true},
+		{`at + duration("5m") >= now()`, `d: now() - at`, true},
+		{`duration("1s") - (now() - at) > duration("0s")`, `at: now() - duration("1m")`, true},
+		{`now() == at`, `at: at + d`, true},
+		{`now().Hour() < 9`, `at: now()`, false},
+		{`now() > date("2027-01-01")`, `at: now()`, false},
+		{`now() - date("2027-01-01") > duration("1h")`, `at: now()`, false},
+		{`at.Year() > 2000`, `at: now()`, false},
+		{`true`, `s: string(now())`, false},
+		{`true`, `l: "[at]"`, false},
+		{`(s == "" ? now() : at) > at`, `at: now()`, false},
+		{`true`, `d: date("2027-01-01") - now()`, false},
+	}
+	for _, tt := range tests {
+		src := strings.Replace(strings.Replace(tmpl, "GUARD", "'"+tt.guard+"'", 1), "SET", tt.set, 1)
+		fl := mustCompile(t, src, nil, nil)
+		if got := fl.Info().ClockRelative; got != tt.relative {
+			t.Errorf("if %s, set %s: ClockRelative = %v, want %v", tt.guard, tt.set, got, tt.relative)
+		}
 	}
 }

@@ -2,9 +2,10 @@ package explore
 
 import "github.com/tetherflow/tether/engine"
 
-// KeepAllVars makes Paths key configurations by every variable, live or
-// not: the search as it was before keys left dead variables out.
-func KeepAllVars(o *PathOptions) { o.allVars = true }
+// FullKeys makes Paths key configurations by every variable, live or not,
+// and by the clock itself: the search as it was before keys left out dead
+// variables and the clock.
+func FullKeys(o *PathOptions) { o.fullKeys = true }
 
 // LiveVars returns, by flow and state, the variables a configuration key
 // holds there.

@@ -20,6 +20,10 @@ type model struct {
 	// allVars makes configuration keys hold every variable, live or not
 	// (for tests that hold the live ones to them).
 	allVars bool
+	// relative says that every flow uses the clock only through distances
+	// (engine.FlowInfo.ClockRelative): configuration keys then hold how
+	// far Time variables and timers are from the clock, not the clock.
+	relative bool
 }
 
 type flowModel struct {
@@ -29,11 +33,12 @@ type flowModel struct {
 	// may be read again before they are set, from that state on (see
 	// liveVars).
 	live map[string][]int
-	all  []int // every index into vars
+	all  []int  // every index into vars
+	time []bool // by index into vars: of kind Time
 }
 
 func newModel(root *engine.Flow) *model {
-	m := &model{root: root, flows: map[string]*flowModel{}}
+	m := &model{root: root, flows: map[string]*flowModel{}, relative: true}
 	known := map[string]bool{}
 	var walk func(fl *engine.Flow)
 	walk = func(fl *engine.Flow) {
@@ -45,7 +50,9 @@ func newModel(root *engine.Flow) *model {
 		fm.live = liveVars(info)
 		for i := range fm.vars {
 			fm.all = append(fm.all, i)
+			fm.time = append(fm.time, info.Kinds[i] == engine.Time)
 		}
+		m.relative = m.relative && info.ClockRelative
 		m.flows[fl.Name()] = fm
 		for i := range info.States {
 			st := &info.States[i]

@@ -121,7 +121,7 @@ type PathOptions struct {
 	// again before a branch sets it is not part of a configuration.
 	Dedup bool
 
-	allVars bool // see KeepAllVars
+	fullKeys bool // see FullKeys
 }
 
 // Defaults of PathOptions.
@@ -184,7 +184,9 @@ func Paths(ctx context.Context, fl *engine.Flow, opts PathOptions) (*PathSet, er
 		return nil, err
 	}
 	m := newModel(fl)
-	m.allVars = opts.allVars
+	if opts.fullKeys {
+		m.allVars, m.relative = true, false
+	}
 	workers := runtime.GOMAXPROCS(0)
 	if opts.Dedup || workers < 2 {
 		return m.explore(ctx, opts, start, nil)

@@ -403,7 +403,7 @@ func TestPathsDedupDeadVars(t *testing.T) {
 		t.Errorf("paths:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	opts := explore.PathOptions{Dedup: true}
-	explore.KeepAllVars(&opts)
+	explore.FullKeys(&opts)
 	set, err = explore.Paths(context.Background(), mustCompile(t, unread, nil), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -452,10 +452,11 @@ func firstDiff(a, b []string) int {
 	return min(len(a), len(b)) + 1
 }
 
-// TestPathsDedupLiveSameReach holds the search keyed by live variables to
-// the one keyed by every variable, on the shipped connect flow: far fewer
-// paths, and the same branches taken, the same decisions made, the same
-// outcomes (with their messages) and the same errors reached.
+// TestPathsDedupLiveSameReach holds the search keyed by live variables and
+// distances from the clock to the one keyed by every variable and the
+// clock, on the shipped connect flow: far fewer paths, and the same
+// branches taken, the same decisions made, the same outcomes (with their
+// messages) and the same errors reached.
 func TestPathsDedupLiveSameReach(t *testing.T) {
 	fl := shippedConnect(t, "SG")
 	reach := func(opts explore.PathOptions) (paths int, got map[string]bool) {
@@ -486,11 +487,11 @@ func TestPathsDedupLiveSameReach(t *testing.T) {
 		return len(set.Paths), got
 	}
 	all := explore.PathOptions{}
-	explore.KeepAllVars(&all)
+	explore.FullKeys(&all)
 	nAll, wantReach := reach(all)
 	nLive, gotReach := reach(explore.PathOptions{})
 	if nLive >= nAll {
-		t.Errorf("keyed by live variables: %d paths, not fewer than the %d keyed by every variable", nLive, nAll)
+		t.Errorf("keyed by live variables: %d paths, not fewer than the %d keyed by every variable and the clock", nLive, nAll)
 	}
 	for k := range wantReach {
 		if !gotReach[k] {
@@ -504,5 +505,60 @@ func TestPathsDedupLiveSameReach(t *testing.T) {
 	}
 	if len(wantReach) < 100 {
 		t.Errorf("only %d things reached: the comparison says little", len(wantReach))
+	}
+}
+
+// TestPathsDedupClockRelative: where a flow uses the clock only through
+// distances, a configuration is keyed by how far its times are from the
+// clock, so a timer that sets the same distance again is a loop at once;
+// where a guard reads the hour, each firing is a new configuration, up to
+// the visit bound.
+func TestPathsDedupClockRelative(t *testing.T) {
+	const src = `flow: t
+start: wait
+vars:
+  at: 0001-01-01T00:00:00Z
+states:
+  wait:
+    ask:
+      text: Wait
+      choices: [done]
+    after:
+      1m:
+        set: {at: now()}
+        go: wait
+    on:
+      done:
+        - if: GUARD
+          go: finished
+        - go: finished
+  finished: {final: finished, success: true}
+`
+	relative := mustCompile(t, strings.Replace(src, "GUARD", `now() - at < duration("1h")`, 1), nil)
+	set, err := explore.Paths(context.Background(), relative, explore.PathOptions{Dedup: true, MaxVisits: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The guard reads the clock, so time may pass at the prompt too.
+	want := []string{
+		"wait:done -> finished",
+		"wait:(timer) wait:done -> finished",
+		"wait:(timer) wait:(timer) -> loop wait",
+		"wait:(timer) wait:(pause 30s) wait:done -> finished",
+		"wait:(timer) wait:(pause 30s) wait:(timer) -> loop wait",
+		"wait:(pause 30s) wait:done -> finished",
+		"wait:(pause 30s) wait:(timer) -> loop wait",
+	}
+	if got := pathLines(set); !slices.Equal(got, want) {
+		t.Errorf("relative: paths:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	hour := mustCompile(t, strings.Replace(src, "GUARD", `now().Hour() < 12`, 1), nil)
+	set, err = explore.Paths(context.Background(), hour, explore.PathOptions{Dedup: true, MaxVisits: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pathLines(set); set.CutByVisits == 0 || !slices.Contains(got, "wait:(timer) wait:(timer) wait:(timer) wait:(timer) wait:(timer) -> cut wait") {
+		t.Errorf("reading the hour: %d cut by visits, want the timer's firings explored up to the bound:\n%s", set.CutByVisits, strings.Join(got, "\n"))
 	}
 }

@@ -104,28 +104,51 @@ func (x *explorer) resume(r *scripted) *checkpoint {
 // config returns a key for the session's whole state: the flow and state,
 // variables and timers of each frame, leaving out the variables that
 // cannot be read again before they are set (flowModel.live): sessions
-// that differ only in those go on alike.
+// that differ only in those go on alike. The clock is part of it, since
+// guards may read it; where every flow uses it only through distances
+// (model.relative), the key holds how far each Time variable and timer is
+// from the clock instead, so that sessions that got to the same place at
+// different times are one configuration.
 func (x *explorer) config(snap *engine.Snapshot, now time.Time) string {
 	k := x.key[:0]
-	// The clock is part of the configuration: guards may read it.
-	k = now.UTC().AppendFormat(k, time.RFC3339Nano)
+	rel := x.m.relative
+	if !rel {
+		k = now.UTC().AppendFormat(k, time.RFC3339Nano)
+	}
 	k = append(k, '\n')
 	for _, fr := range snap.Frames {
 		k = append(k, fr.Flow...)
 		k = append(k, '/')
 		k = append(k, fr.State...)
+		fm := x.m.flows[fr.Flow]
 		for _, i := range x.m.keyVars(fr.Flow, fr.State) {
 			k = append(k, ' ')
-			k = appendKeyValue(k, fr.Vars[x.m.flows[fr.Flow].vars[i]])
+			v := fr.Vars[fm.vars[i]]
+			if t, ok := v.(time.Time); ok && rel && fm.time[i] {
+				k = appendSince(k, t, now) // a zero time is as far as can be
+				continue
+			}
+			k = appendKeyValue(k, v)
 		}
 		for _, t := range fr.Timers {
 			k = append(k, ' ')
-			k = t.Due.AppendFormat(k, time.RFC3339Nano)
+			if rel {
+				k = appendSince(k, t.Due, now)
+			} else {
+				k = t.Due.AppendFormat(k, time.RFC3339Nano)
+			}
 		}
 		k = append(k, '\n')
 	}
 	x.key = k
 	return string(k)
+}
+
+// appendSince appends how far t is from now (time.Time.Sub: a distance
+// over about 292 years is the longest duration, as expressions see it).
+func appendSince(b []byte, t, now time.Time) []byte {
+	b = append(b, '@')
+	return strconv.AppendInt(b, int64(t.Sub(now)), 10)
 }
 
 func appendKeyValue(b []byte, v any) []byte {
