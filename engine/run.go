@@ -32,23 +32,23 @@ type Session struct {
 	frames []*frame
 	seq    int
 	log    recLog
-	// entries are the recs of log rendered by Log, so far.
-	entries []Entry
-	done    *Outcome
-	err     error   // a run error ends the session
-	prompt  *Prompt // the active prompt, computed on entry
-	shown   time.Time
-	input   map[string]any // the map answers are validated into, reused
-	// changes and values hand out the small slices the log keeps (a
-	// branch's assignments, an answer's fields) from shared blocks.
-	changes slab[Change]
-	values  slab[Value]
-	budget  evalBudget // of the expression being evaluated, and of the step
-	passed  int        // states entered and timers fired in this step
+	done   *Outcome
+	err    error   // a run error ends the session
+	prompt *Prompt // the active prompt, computed on entry
+	shown  time.Time
+	input  map[string]any // the map answers are validated into, reused
+	budget evalBudget     // of the expression being evaluated, and of the step
+	passed int            // states entered and timers fired in this step
 	// trigger is what set the current step off, for the keys of the calls
 	// its actions make (callkey.go); its digest is made only when an
 	// action asks for a key.
 	trigger trigger
+	// rootFrame and frame0 hold the root flow's frame and the stack that
+	// has only it, so that starting a session does not allocate them.
+	rootFrame frame
+	frame0    [1]*frame
+	// idBytes is the randomness of the id.
+	idBytes [16]byte
 }
 
 // frame is one flow on the session's stack: the root flow, and a subflow
@@ -85,7 +85,7 @@ func (f *Flow) Start(ctx context.Context, p Ports) (_ *Session, err error) {
 	s := &Session{root: f, ports: p}
 	defer s.recoverStep(&err)
 	s.beginStep()
-	s.id = newID(p.Rand)
+	s.id = newID(p.Rand, &s.idBytes)
 	s.push(f, nil).state = f.start
 	s.entry(rec{kind: EntryStart})
 	if err := s.enter(ctx, f.start); err != nil {
@@ -105,11 +105,7 @@ func (s *Session) Flow() *Flow { return s.root }
 // entries when Log is first asked for them; the slice is the session's
 // and must not be modified.
 func (s *Session) Log() []Entry {
-	base := s.seq - s.log.n
-	s.log.each(len(s.entries), func(r *stored) {
-		s.entries = append(s.entries, s.log.entry(r, base+len(s.entries)+1))
-	})
-	return s.entries
+	return s.log.entries(s.seq - s.log.n + 1)
 }
 
 // Seq returns the sequence number of the last log entry.
@@ -195,7 +191,11 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 		s.entry(rec{kind: EntryReject, event: choice, prompt: s.prompt, shown: s.shown, x: &recExtra{err: e.Msg}})
 		return e
 	}
-	e := rec{kind: EntryAnswer, event: choice, prompt: s.prompt, shown: s.shown, args: s.maskInput(st, choice, clean)}
+	e := rec{kind: EntryAnswer, event: choice, prompt: s.prompt, shown: s.shown}
+	if len(clean) > 0 {
+		ch, _ := s.prompt.Choice(choice)
+		e.input, e.fields = clean, ch.Fields
+	}
 	if err := s.take(ctx, fr, b, e); err != nil {
 		return s.fail(fr, err)
 	}
@@ -220,7 +220,7 @@ func (s *Session) Cancel(reason string) (err error) {
 	}
 	fr := s.top()
 	out := &Outcome{Name: OutcomeCancelled, State: fr.state.name, Message: reason}
-	s.entry(rec{kind: EntryCancel, prompt: s.prompt, shown: s.shown, x: &recExtra{outcome: out}})
+	s.entry(rec{kind: EntryCancel, prompt: s.prompt, shown: s.shown, outcome: out})
 	s.done, s.prompt = out, nil
 	for _, f := range s.frames {
 		f.timers = nil
@@ -331,7 +331,13 @@ func (s *Session) pushEnv(f *Flow, env map[string]any) *frame {
 	env["now"] = s.ports.Now
 	env["input"] = emptyMap
 	env["result"] = emptyMap
-	fr := &frame{flow: f, env: env}
+	fr := &s.rootFrame
+	if s.frames == nil {
+		s.frames = s.frame0[:0]
+	} else {
+		fr = new(frame)
+	}
+	*fr = frame{flow: f, env: env}
 	s.frames = append(s.frames, fr)
 	return fr
 }
@@ -406,7 +412,7 @@ func (s *Session) advance(ctx context.Context) error {
 			if err != nil {
 				return s.fail(fr, err)
 			}
-			s.entry(rec{kind: EntryFinal, x: &recExtra{outcome: out}})
+			s.entry(rec{kind: EntryFinal, outcome: out})
 			if len(s.frames) == 1 {
 				s.done, s.prompt = out, nil
 				fr.clearIO()
@@ -427,7 +433,7 @@ func (s *Session) advance(ctx context.Context) error {
 				fr.clearIO() // the subflow's prompts replace the answer
 				child := s.push(sub, vars)
 				child.state = sub.start
-				s.entry(rec{kind: EntryStart, args: maskArgs(st, vars)})
+				s.entry(rec{kind: EntryStart, x: argsExtra(maskArgs(st, vars), nil)})
 				if err := s.enter(ctx, child.flow.start); err != nil {
 					return err
 				}
@@ -531,10 +537,7 @@ func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
 	if err != nil {
 		return runErr("action "+st.spec.Name, err)
 	}
-	e := rec{kind: EntryAction, event: res.Outcome, args: maskArgs(st, args)}
-	if outs := maskOutputs(st.spec, outputs); outs != nil {
-		e.x = &recExtra{outputs: outs}
-	}
+	e := rec{kind: EntryAction, event: res.Outcome, x: argsExtra(maskArgs(st, args), maskOutputs(st.spec, outputs))}
 	return s.handle(ctx, fr, st.on[res.Outcome], outputs, e)
 }
 
@@ -627,25 +630,23 @@ func (s *Session) choose(ctx context.Context, fr *frame, h *handler) (*branch, e
 // action outcome or timer that chose the branch) with the branch taken, and
 // enters the target.
 func (s *Session) take(ctx context.Context, fr *frame, b *branch, e rec) error {
-	var changes []Change
-	if len(b.set) > 0 {
-		changes = s.changes.make(len(b.set))
-		for i, a := range b.set {
-			v, err := s.evalValue(ctx, fr, a.prog, a.kind)
-			if err != nil {
-				return &RunError{Pos: a.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "set " + a.name, Err: err}
-			}
-			changes[i] = Change{Var: a.name, From: fr.env[a.name], To: v}
+	pairs := s.log.changeSlots(2 * len(b.set))
+	for _, a := range b.set {
+		v, err := s.evalValue(ctx, fr, a.prog, a.kind)
+		if err != nil {
+			clear(pairs)
+			return &RunError{Pos: a.pos, Flow: fr.flow.name, State: fr.state.name, Msg: "set " + a.name, Err: err}
 		}
+		pairs = append(pairs, fr.env[a.name], v)
 	}
 	next := s.fire(fr, b)
-	for i := range changes {
-		fr.env[changes[i].Var] = changes[i].To
-		if fr.flow.sensitive[changes[i].Var] {
-			changes[i] = Change{Var: changes[i].Var, Masked: true}
+	for i, a := range b.set {
+		fr.env[a.name] = pairs[2*i+1]
+		if fr.flow.sensitive[a.name] {
+			pairs[2*i], pairs[2*i+1] = masked{}, nil
 		}
 	}
-	e.b, e.changes = b, changes
+	e.b, e.changes = b, pairs
 	s.entry(e)
 	if b.target == nil {
 		return nil
@@ -782,27 +783,13 @@ func maskOutputs(spec *Spec, outputs map[string]any) []Value {
 	return out
 }
 
-func (s *Session) maskInput(st *state, choice string, input map[string]any) []Value {
-	if len(input) == 0 {
+// argsExtra returns what an entry with action arguments or outputs keeps
+// of them, or nil when there are none.
+func argsExtra(args, outputs []Value) *recExtra {
+	if args == nil && outputs == nil {
 		return nil
 	}
-	ch, _ := s.prompt.Choice(choice)
-	if len(ch.Fields) == 0 {
-		return nil
-	}
-	out := s.values.make(len(ch.Fields))[:0]
-	for _, f := range st.fields {
-		v, ok := input[f.decl.Name]
-		if !ok || !contains(ch.Fields, f.decl.Name) {
-			continue
-		}
-		secret := f.decl.Type.Secret()
-		if secret {
-			v = nil
-		}
-		out = append(out, Value{Name: f.decl.Name, Value: v, Secret: secret})
-	}
-	return out[:len(out):len(out)]
+	return &recExtra{args: args, outputs: outputs}
 }
 
 // makePrompt returns the prompt of ask state st. A prompt that depends on
@@ -1048,7 +1035,7 @@ func checkField(f Field, v any) (any, *InputError) {
 	if f.Type == NumberField {
 		switch x := v.(type) {
 		case int:
-			return x, nil
+			return v, nil // as it came: boxing x again would allocate
 		case float64:
 			if x == float64(int(x)) {
 				return int(x), nil

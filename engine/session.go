@@ -132,9 +132,9 @@ type Outcome struct {
 	Output  map[string]any `json:"output,omitempty"`
 }
 
-// newID returns a session id of 128 random bits.
-func newID(r io.Reader) string {
-	var b [16]byte
+// newID returns a session id of the 128 random bits it reads into b (the
+// session's, since what a Reader reads into escapes to the heap).
+func newID(r io.Reader, b *[16]byte) string {
 	if _, err := io.ReadFull(r, b[:]); err != nil {
 		return "session"
 	}
