@@ -24,11 +24,10 @@ type callKeys struct {
 }
 
 // trigger is what set a step off: an answer (its choice and its validated
-// input) or a timer ("after <key>", no input); unset for Start.
+// input) or a timer ("after <key>", no input); unset (no event) for Start.
 type trigger struct {
 	event string
 	input map[string]any
-	set   bool
 }
 
 type callKeysKey struct{}
@@ -50,7 +49,7 @@ func withCallKeys(ctx context.Context, id string, seq int, t trigger) context.Co
 func (k *callKeys) stepKey() string {
 	k.once.Do(func() {
 		k.step = CallKeyPrefix(k.id) + strconv.Itoa(k.seq)
-		if k.trigger.set {
+		if k.trigger.event != "" {
 			k.step += "." + stepTrigger(k.id, k.trigger.event, k.trigger.input)
 		}
 	})

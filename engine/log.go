@@ -150,9 +150,9 @@ type recLog struct {
 	buf   []byte
 	spill []any
 	// flow0 and flows are the flows whose states entries name: slot 0,
-	// and slots 1, 2, ...
+	// and slots 1, 2, ... (only a session that runs subflows has those)
 	flow0 *Flow
-	flows []*Flow
+	flows *[]*Flow
 	n     int
 	loc   *time.Location // of the stamps
 	prev  stamp          // the last packed time
@@ -223,13 +223,16 @@ func (l *recLog) slot(f *Flow) uint64 {
 	if f == l.flow0 {
 		return 0
 	}
-	for i, g := range l.flows {
+	if l.flows == nil {
+		l.flows = new([]*Flow)
+	}
+	for i, g := range *l.flows {
 		if g == f {
 			return uint64(i + 1)
 		}
 	}
-	l.flows = append(l.flows, f)
-	return uint64(len(l.flows))
+	*l.flows = append(*l.flows, f)
+	return uint64(len(*l.flows))
 }
 
 // flowAt returns the flow of slot i.
@@ -237,7 +240,7 @@ func (l *recLog) flowAt(i uint64) *Flow {
 	if i == 0 {
 		return l.flow0
 	}
-	return l.flows[i-1]
+	return (*l.flows)[i-1]
 }
 
 // branchRef returns the index among st's handlers of the one b belongs

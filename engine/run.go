@@ -175,7 +175,7 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 		return fmt.Errorf("session is not waiting at a prompt (state %s)", st.name)
 	}
 	clean, ierr := s.validate(st, choice, input)
-	s.trigger = trigger{event: choice, input: clean, set: true}
+	s.trigger = trigger{event: choice, input: clean}
 	if ierr != nil {
 		s.entry(rec{kind: EntryReject, event: choice, prompt: s.prompt, shown: s.shown, x: &recExtra{err: ierr.Error()}})
 		return ierr
@@ -274,7 +274,7 @@ func (s *Session) tick(ctx context.Context) (fired bool, err error) {
 		fired = true
 		fr := s.frames[fi]
 		t, due := fr.timers[ti].t, fr.timers[ti].due
-		s.trigger = trigger{event: "after " + t.key, set: true}
+		s.trigger = trigger{event: "after " + t.key}
 		fr.timers = append(fr.timers[:ti:ti], fr.timers[ti+1:]...)
 		fr.clearIO()
 		b, err := s.choose(ctx, fr, t.handler)
@@ -983,22 +983,38 @@ func (s *Session) validate(st *state, choice string, input map[string]any) (map[
 		return st.zeroInput, nil
 	}
 	// input.* lives for this step only, and whatever keeps a value from
-	// it copies it (a variable, a parameter): the session reuses one map
-	// rather than cloning the prompt's zero input for every answer.
-	clean := s.input
-	if clean == nil {
-		clean = make(map[string]any, len(st.zeroInput))
-		s.input = clean
-	}
-	clear(clean)
-	maps.Copy(clean, st.zeroInput)
-	for _, name := range ch.Fields {
+	// it copies it (a variable, a parameter). An answer that gives every
+	// field of the state, each as validation leaves it, is input.* as it
+	// is; otherwise the session reuses one map rather than cloning the
+	// prompt's zero input for every answer.
+	asIs := len(input) == len(ch.Fields) && len(ch.Fields) == len(st.zeroInput)
+	var clean map[string]any
+	for i, name := range ch.Fields {
 		f, _ := p.Field(name)
-		v, err := checkField(f, input[name])
+		raw, given := input[name]
+		v, err := checkField(f, raw)
 		if err != nil {
 			return nil, err
 		}
+		if asIs && given && v == raw {
+			continue
+		}
+		if asIs = false; clean == nil {
+			clean = s.input
+			if clean == nil {
+				clean = make(map[string]any, len(st.zeroInput))
+				s.input = clean
+			}
+			clear(clean)
+			maps.Copy(clean, st.zeroInput)
+			for _, prev := range ch.Fields[:i] {
+				clean[prev] = input[prev] // as it came, as validated
+			}
+		}
 		clean[name] = v
+	}
+	if clean == nil {
+		clean = input
 	}
 	s.top().setInput(clean)
 	return clean, nil
