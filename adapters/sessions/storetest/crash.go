@@ -144,7 +144,8 @@ func crashRound(t *testing.T, url string, acks int, wait time.Duration, acked ma
 }
 
 // crashCheck reopens the store after a kill and checks every session
-// against what was acknowledged.
+// against what was acknowledged, then records in acked the version each
+// session is at, which the next round starts from.
 func crashCheck(t *testing.T, url string, open Opener, acked map[string]int) {
 	t.Helper()
 	ctx := context.Background()
@@ -177,6 +178,10 @@ func crashCheck(t *testing.T, url string, open Opener, acked map[string]int) {
 		if r.Version != last && r.Version != last+StepEntries {
 			t.Errorf("%s at version %d, last acknowledged %d", id, r.Version, last)
 		}
+		// The next round's saving process carries on from what is there,
+		// the commit that was in flight included: it is the base that
+		// round's commits are counted from, acknowledged or not.
+		acked[id] = r.Version
 		want := Workload(id, r.Version-StepEntries)
 		if d := sameRecord(r, &want.Record); d != "" {
 			t.Errorf("%s: record is not the one saved at version %d: %s", id, r.Version, d)
