@@ -73,15 +73,11 @@ func newModel(root *engine.Flow) *model {
 	return m
 }
 
-// keyVars returns the indices into the variables of the flow named flow
-// that a configuration key holds in state: the live ones, or all of them
-// when the model was made to keep every variable.
-func (m *model) keyVars(flow, state string) []int {
-	fm := m.flows[flow]
-	switch {
-	case fm == nil:
-		return nil
-	case m.allVars:
+// keyVars returns the indices into fm.vars of the variables a
+// configuration key holds in state: the live ones, or all of them when the
+// model was made to keep every variable.
+func (m *model) keyVars(fm *flowModel, state string) []int {
+	if m.allVars {
 		return fm.all
 	}
 	return fm.live[state]

@@ -120,8 +120,8 @@ func (x *explorer) config(snap *engine.Snapshot, now time.Time) string {
 		k = append(k, fr.Flow...)
 		k = append(k, '/')
 		k = append(k, fr.State...)
-		fm := x.m.flows[fr.Flow]
-		for _, i := range x.m.keyVars(fr.Flow, fr.State) {
+		fm := x.m.flows[fr.Flow] // newModel walked every flow a session of root runs
+		for _, i := range x.m.keyVars(fm, fr.State) {
 			k = append(k, ' ')
 			v := fr.Vars[fm.vars[i]]
 			if t, ok := v.(time.Time); ok && rel && fm.time[i] {
@@ -184,8 +184,9 @@ func (x *explorer) choose(r *scripted, d *decision, options []string) (int, erro
 	if d.kind == StepOutcome && x.dedup && i >= len(x.prefix) {
 		// A loop of run states has no prompt to stop at: with Dedup, an
 		// action decision in a configuration a path has decided in before
-		// ends the path too. Only the session can tell that configuration,
-		// and only once the step is over: stop here and look.
+		// is not branched at. Only the session can tell that
+		// configuration, and only once the step is over: stop here and
+		// look.
 		x.peek, x.peekWidth = i, len(options)
 		return 0, errPeek
 	}
@@ -202,11 +203,11 @@ func (x *explorer) choose(r *scripted, d *decision, options []string) (int, erro
 
 // look finishes a run that stopped to see the configuration of a new
 // action decision: the session failed as the action was called, so its
-// snapshot shows the frames, variables and timers the action ran in. A
-// decision in a configuration a path has decided in before ends the path
-// there, as a loop (one that cannot be replayed: it stops inside a step).
-// Otherwise the decision takes its first option and look reports that the
-// run is to be made again, on from there.
+// snapshot shows the frames, variables and timers the action ran in. The
+// decision takes its first option and look reports that the run is to be
+// made again, on from there; in a configuration a path has decided in
+// before, it is one option wide (never branched at: every option was
+// explored there) and the path follows first options on (see loopAt).
 func (x *explorer) look(r *scripted, err error) (again bool) {
 	i := x.peek
 	x.peek = -1
