@@ -97,7 +97,7 @@ func TestGeneratedFresh(t *testing.T) {
 }
 
 // readScripts returns the replay-*.txtar files in dir by name.
-func readScripts(t *testing.T, dir string) map[string][]byte {
+func readScripts(t testing.TB, dir string) map[string][]byte {
 	t.Helper()
 	names, err := filepath.Glob(filepath.Join(dir, "replay-*.txtar"))
 	if err != nil {

@@ -25,7 +25,7 @@ type replayScript struct {
 	path, want []byte
 }
 
-func loadReplays(t *testing.T) []replayScript {
+func loadReplays(t testing.TB) []replayScript {
 	t.Helper()
 	names, err := filepath.Glob(filepath.Join(generatedDir, "replay-*.txtar"))
 	if err != nil || len(names) == 0 {
