@@ -2,10 +2,13 @@ package testscripts_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tetherflow/tether/internal/cli"
@@ -15,6 +18,8 @@ import (
 // paths for the flow's defaults and every region (generatedSets, each
 // writing its scripts), and every generated replay, run in process as
 // tether runs them (the process start of each exec is not the engine's).
+// "all" runs them one after the other; "all-parallel" spreads them over
+// GOMAXPROCS goroutines, as go test runs the scripts.
 func BenchmarkGenerated(b *testing.B) {
 	replays := loadReplays(b)
 	work := b.TempDir()
@@ -22,41 +27,70 @@ func BenchmarkGenerated(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Chdir(work) // the scripts name flows/connect.yaml, relative
-	paths := func(b *testing.B) {
-		tmp := b.TempDir()
-		for _, args := range generatedSets {
-			var stdout, stderr bytes.Buffer
-			if code := cli.Main(append(slices.Clone(args), "--write", tmp), nil, &stdout, &stderr); code != 0 {
-				b.Fatalf("tether %s: exit %d\n%s", strings.Join(args, " "), code, stderr.String())
+	for i := range replays {
+		r := &replays[i]
+		name := fmt.Sprintf("path-%d.yaml", i)
+		if err := os.WriteFile(name, r.path, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		r.args = slices.Clone(r.args)
+		for j, a := range r.args {
+			if a == "path.yaml" {
+				r.args[j] = name
 			}
 		}
 	}
-	replay := func(b *testing.B) {
-		for _, r := range replays {
-			if err := os.WriteFile("path.yaml", r.path, 0o644); err != nil {
-				b.Fatal(err)
-			}
+	var jobs []func(b *testing.B)
+	pathJobs := func(dir string) {
+		for _, args := range generatedSets {
+			jobs = append(jobs, func(b *testing.B) {
+				var stdout, stderr bytes.Buffer
+				if code := cli.Main(append(slices.Clone(args), "--write", dir), nil, &stdout, &stderr); code != 0 {
+					b.Errorf("tether %s: exit %d\n%s", strings.Join(args, " "), code, stderr.String())
+				}
+			})
+		}
+	}
+	pathJobs(b.TempDir())
+	paths := jobs
+	for _, r := range replays {
+		jobs = append(jobs, func(b *testing.B) {
 			var stdout, stderr bytes.Buffer
 			cli.Main(r.args, nil, &stdout, &stderr)
 			if !bytes.Equal(stdout.Bytes(), r.want) {
-				b.Fatalf("%s: stdout differs from its transcript\n%s", r.name, stderr.String())
+				b.Errorf("%s: stdout differs from its transcript\n%s", r.name, stderr.String())
+			}
+		})
+	}
+	replaying := jobs[len(paths):]
+	run := func(jobs []func(*testing.B)) func(*testing.B) {
+		return func(b *testing.B) {
+			for b.Loop() {
+				for _, job := range jobs {
+					job(b)
+				}
 			}
 		}
 	}
-	b.Run("paths", func(b *testing.B) {
+	b.Run("paths", run(paths))
+	b.Run("replays", run(replaying))
+	b.Run("all", run(jobs))
+	b.Run("all-parallel", func(b *testing.B) {
 		for b.Loop() {
-			paths(b)
-		}
-	})
-	b.Run("replays", func(b *testing.B) {
-		for b.Loop() {
-			replay(b)
-		}
-	})
-	b.Run("all", func(b *testing.B) {
-		for b.Loop() {
-			paths(b)
-			replay(b)
+			next := make(chan func(*testing.B))
+			var wg sync.WaitGroup
+			for range runtime.GOMAXPROCS(0) {
+				wg.Go(func() {
+					for job := range next {
+						job(b)
+					}
+				})
+			}
+			for _, job := range jobs { // the path searches, the longest, first
+				next <- job
+			}
+			close(next)
+			wg.Wait()
 		}
 	})
 }
