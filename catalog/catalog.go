@@ -175,11 +175,12 @@ func loadSet(dir string, opts Options) (*set, error) {
 	}
 	sources := map[string]*engine.File{}
 	var entries []*entry
-	for _, path := range files {
+	for _, ff := range files {
+		path := ff.path
 		e := &entry{path: path}
 		entries = append(entries, e)
 		c.byPath[filepath.Clean(path)] = e
-		f, err := engine.LoadFile(path)
+		f, err := ff.doc.Load()
 		if err != nil {
 			e.errs = fileErrors(path, err)
 			continue
@@ -220,22 +221,27 @@ func loadSet(dir string, opts Options) (*set, error) {
 	return c, nil
 }
 
-// flowFiles lists the directory's flow files and the explicit ones.
-func (c *set) flowFiles(explicit []string) ([]string, error) {
+// flowFile is a file to load as a flow, read and decoded.
+type flowFile struct {
+	path string
+	doc  *engine.Document
+}
+
+// flowFiles lists the explicit flow files and the directory's, each read
+// and decoded once: the directory's are looked at to see whether they are
+// flows, and then loaded from the same tree.
+func (c *set) flowFiles(explicit []string) ([]flowFile, error) {
 	ents, err := os.ReadDir(c.dir)
 	if err != nil {
 		return nil, fmt.Errorf("load flows: %w", err)
 	}
 	seen := map[string]bool{}
-	var out []string
-	add := func(p string) {
+	var out []flowFile
+	for _, p := range explicit {
 		if k := filepath.Clean(p); !seen[k] {
 			seen[k] = true
-			out = append(out, p)
+			out = append(out, flowFile{p, engine.ReadDocument(p)})
 		}
-	}
-	for _, p := range explicit {
-		add(p)
 	}
 	for _, de := range ents {
 		ext := filepath.Ext(de.Name())
@@ -243,15 +249,38 @@ func (c *set) flowFiles(explicit []string) ([]string, error) {
 			continue
 		}
 		p := filepath.Join(c.dir, de.Name())
-		if isFlowFile(p) {
-			add(p)
+		if k := filepath.Clean(p); seen[k] {
+			continue
+		}
+		doc := engine.ReadDocument(p)
+		top, clean := doc.Top()
+		if clean && isFlow(top) || !clean && isFlowFile(p) {
+			seen[filepath.Clean(p)] = true
+			out = append(out, flowFile{p, doc})
 		}
 	}
 	return out, nil
 }
 
+// isFlow reports whether a document's top node looks like a flow's: a
+// mapping with flow: or states:.
+func isFlow(top *yaml.Node) bool {
+	if top == nil || top.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		if k := top.Content[i].Value; k == "flow" || k == "states" {
+			return true
+		}
+	}
+	return false
+}
+
 // isFlowFile reports whether the file at path looks like a flow: a mapping
-// with flow: or states:, or YAML that does not parse.
+// with flow: or states:, or YAML that does not parse. It is for the files
+// ReadDocument could not read or decode cleanly (a syntax error, a second
+// document, a budget broken, a duplicate key), which it parses again on
+// its own terms: the first document as yaml.v3 reads it, whole.
 func isFlowFile(path string) bool {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -261,16 +290,10 @@ func isFlowFile(path string) bool {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return true
 	}
-	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+	if len(doc.Content) == 0 {
 		return false
 	}
-	top := doc.Content[0]
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		if k := top.Content[i].Value; k == "flow" || k == "states" {
-			return true
-		}
-	}
-	return false
+	return isFlow(doc.Content[0])
 }
 
 // loadRegions loads the overlays and holds them to every flow: each flow

@@ -244,3 +244,39 @@ func TestCheckCountry(t *testing.T) {
 		}
 	}
 }
+
+// Whether a file in the directory is a flow is decided from its first
+// document as yaml.v3 reads it, whatever else is wrong with the file; one
+// that does not parse is a flow, so that its error is reported.
+func TestWhichFilesAreFlowsDespiteProblems(t *testing.T) {
+	tests := []struct {
+		name, src string
+		flow      bool
+	}{
+		{"empty", "", false},
+		{"comments only", "# nothing here\n", false},
+		{"a list", "- {state: pick, choice: next}\n", false},
+		{"a syntax error", "- a\n- b: [\n", true},
+		{"a list, then a flow", "- a\n---\nflow: x\n", false},
+		{"a flow, then a list", "flow: x\n---\n- a\n", true},
+		{"a mapping with a repeated key", "name: a\nname: b\n", false},
+		{"a flow with a repeated key", "states: {}\nstates: {}\n", true},
+		{"an alias cycle in a mapping", "a: &x [*x]\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := write(t, map[string]string{"child.yaml": child, "x.yaml": tt.src})
+			cat, err := catalog.Load(dir, catalog.Options{Registry: registry(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = cat.FileErr(filepath.Join(dir, "x.yaml"))
+			if got := !errors.Is(err, catalog.ErrNoFlow); got != tt.flow {
+				t.Errorf("x.yaml taken for a flow: %v, want %v (FileErr: %v)", got, tt.flow, err)
+			}
+			if got := cat.Err() != nil; got != tt.flow {
+				t.Errorf("Err() = %v, want problems: %v", cat.Err(), tt.flow)
+			}
+		})
+	}
+}

@@ -14,16 +14,52 @@ import (
 
 // LoadFile reads and loads the flow file at path, within the YAML budgets
 // (see DecodeYAML): a file over the size budget is not read past it.
-func LoadFile(path string) (*File, error) {
-	src, err := ReadYAMLFile(path, YAMLLimits{})
-	if err != nil {
+func LoadFile(path string) (*File, error) { return ReadDocument(path).Load() }
+
+// Document is a YAML file read and decoded once, under the default budgets,
+// for a caller that looks at its top before loading it as a flow: the
+// catalog decides from it whether a file in a flows directory is a flow,
+// and then loads it without parsing it again.
+type Document struct {
+	path    string
+	src     []byte
+	top     *yaml.Node // nil: no document, or the file could not be decoded
+	err     error      // DecodeYAML's: a tree with duplicate keys dropped, or none
+	readErr error      // reading's
+}
+
+// ReadDocument reads the file at path and decodes it, as LoadFile does.
+// Problems are kept for Load to report.
+func ReadDocument(path string) *Document {
+	d := &Document{path: path}
+	d.src, d.readErr = ReadYAMLFile(path, YAMLLimits{})
+	if d.readErr == nil {
+		d.top, d.err = DecodeYAML(path, d.src, YAMLLimits{})
+	}
+	return d
+}
+
+// Top returns the document's top node (nil when the file holds no
+// document), and whether the file was read and decoded with no problem at
+// all: no syntax error, no budget broken, no duplicate key.
+func (d *Document) Top() (*yaml.Node, bool) {
+	if d.readErr != nil || d.err != nil {
+		return nil, false
+	}
+	return d.top, true
+}
+
+// Load loads the document as a flow: it is LoadFile of its path, with the
+// file read and decoded once.
+func (d *Document) Load() (*File, error) {
+	if err := d.readErr; err != nil {
 		var list ErrorList
 		if errors.As(err, &list) {
 			return nil, list
 		}
-		return nil, fmt.Errorf("load %s: %w", path, err)
+		return nil, fmt.Errorf("load %s: %w", d.path, err)
 	}
-	return Load(path, src)
+	return loadTree(d.path, d.src, d.top, d.err)
 }
 
 // Load parses a flow file. It reports every syntax problem it finds (unknown
@@ -38,9 +74,15 @@ func Load(path string, src []byte) (*File, error) {
 // for flows known to be larger than any a person writes, such as the
 // generated ones the checker's benchmarks load.
 func LoadLimits(path string, src []byte, lim YAMLLimits) (*File, error) {
+	root, err := DecodeYAML(path, src, lim)
+	return loadTree(path, src, root, err)
+}
+
+// loadTree loads the flow file path, whose content src DecodeYAML decoded
+// into root, with err.
+func loadTree(path string, src []byte, root *yaml.Node, err error) (*File, error) {
 	l := &loader{path: path}
 	f := &File{Path: path, Source: src}
-	root, err := DecodeYAML(path, src, lim)
 	if root == nil {
 		if err != nil {
 			return nil, err
