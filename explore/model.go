@@ -17,6 +17,9 @@ type model struct {
 	// decisions counts the states where a path decides, of every flow
 	// once: run states of actions, and ask states.
 	decisions int
+	// states counts the states of every flow once: flowModel.ids number
+	// them from 0.
+	states int
 	// allVars makes configuration keys hold every variable, live or not
 	// (for tests that hold the live ones to them).
 	allVars bool
@@ -29,6 +32,9 @@ type model struct {
 type flowModel struct {
 	vars   []string // in declaration order
 	states map[string]*engine.StateInfo
+	// ids number the states of every flow the model knows, so that the
+	// search counts visits in a slice rather than a map keyed by names.
+	ids map[string]int
 	// live holds, by state, the indices into vars of the variables that
 	// may be read again before they are set, from that state on (see
 	// liveVars).
@@ -46,7 +52,7 @@ func newModel(root *engine.Flow) *model {
 			return
 		}
 		info := fl.Info()
-		fm := &flowModel{vars: info.Vars, states: make(map[string]*engine.StateInfo, len(info.States))}
+		fm := &flowModel{vars: info.Vars, states: make(map[string]*engine.StateInfo, len(info.States)), ids: make(map[string]int, len(info.States))}
 		fm.live = liveVars(info)
 		for i := range fm.vars {
 			fm.all = append(fm.all, i)
@@ -57,6 +63,8 @@ func newModel(root *engine.Flow) *model {
 		for i := range info.States {
 			st := &info.States[i]
 			fm.states[st.Name] = st
+			fm.ids[st.Name] = m.states
+			m.states++
 			switch {
 			case st.Subflow != nil:
 				walk(st.Subflow)

@@ -39,6 +39,7 @@ type decision struct {
 	flow, state string
 	spec        string // the action, for outcomes
 	logAt       int    // index of the log entry that records it; -1 unknown
+	sid         int    // 1 + the number of the state (explorer.stateID); 0 unknown yet
 }
 
 func (d *decision) step() PathStep {
@@ -71,13 +72,16 @@ type scripted struct {
 
 	s    *engine.Session // between steps
 	made []decision
-	full []engine.Entry // the path's log: a restored session's Log starts at the restore
-	// branches are the branches full shows taken, each once, in the order
-	// first taken; nbranch[i] is how many of them full[:i] shows.
+	// The path's log is the session's, after the logBase entries of the
+	// path before the checkpoint it was restored from (a restored
+	// session's Log starts at the restore); logLen is its length so far.
+	logBase, logLen int
+	// branches are the branches the path's log shows taken, each once, in
+	// the order first taken; nbranch[i] is how many of them its first i
+	// entries show.
 	branches []BranchKey
 	nbranch  []int
-	sessSeen int // entries of s.Log() copied to full
-	logSeen  int // entries of full matched to decisions
+	logSeen  int // entries of the path's log matched to decisions
 	nextAct  int // first outcome decision whose state is not known yet
 	filled   int // decisions passed to known
 }
@@ -131,14 +135,14 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 	)
 	r.s = nil // Start is a step: actions run inside it
 	if cp == nil {
-		r.made, r.full, r.now = r.made[:0], r.full[:0], r.start
+		r.made, r.now, r.logBase, r.logLen = r.made[:0], r.start, 0, 0
 		r.branches, r.nbranch = r.branches[:0], append(r.nbranch[:0], 0)
-		r.logSeen, r.nextAct, r.filled, r.sessSeen = 0, 0, 0, 0
+		r.logSeen, r.nextAct, r.filled = 0, 0, 0
 		s, err = r.m.root.Start(ctx, r.ports()) // the session, even with an error
 	} else {
-		r.made, r.full, r.now = r.made[:cp.at], r.full[:cp.logLen], cp.now
+		r.made, r.now, r.logBase, r.logLen = r.made[:cp.at], cp.now, cp.logLen, cp.logLen
 		r.branches, r.nbranch = r.branches[:r.nbranch[cp.logLen]], r.nbranch[:cp.logLen+1]
-		r.logSeen, r.nextAct, r.filled, r.sessSeen = cp.logLen, cp.at, cp.at, 0
+		r.logSeen, r.nextAct, r.filled = cp.logLen, cp.at, cp.at
 		if s, err = r.m.root.Restore(ctx, cp.snap, r.ports()); err != nil {
 			return err
 		}
@@ -166,7 +170,7 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 				options = append(options, pauseOption)
 			}
 		}
-		d := decision{kind: StepChoice, flow: cur.Flow, state: cur.State, logAt: len(r.full)}
+		d := decision{kind: StepChoice, flow: cur.Flow, state: cur.State, logAt: r.logLen}
 		i, cerr := r.choose(r, &d, options)
 		if cerr != nil {
 			return cerr
@@ -192,8 +196,7 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 			// state whose timer fired, as the log does.
 			d := &r.made[k]
 			d.flow, d.state = cur.Flow, cur.State
-			if d.logAt < len(r.full) && r.full[d.logAt].Kind == engine.EntryTimer {
-				e := &r.full[d.logAt]
+			if e := r.entry(d.logAt); e != nil && e.Kind == engine.EntryTimer {
 				d.flow, d.state, d.name = e.Flow, e.State, strings.TrimPrefix(e.Event, "after ")
 			}
 		} else {
@@ -210,12 +213,22 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 	return err
 }
 
-// copyLog appends what the session logged since the last copy to full,
-// and the branches it shows taken to branches.
+// entry returns the entry at index i of the path's log, or nil when the
+// log is not that long or the entry was logged before the checkpoint the
+// session was restored from.
+func (r *scripted) entry(i int) *engine.Entry {
+	if i < r.logBase || i >= r.logLen {
+		return nil
+	}
+	return &r.s.Log()[i-r.logBase]
+}
+
+// copyLog counts what the session logged since the last call into the
+// path's log, and appends the branches it shows taken to branches.
 func (r *scripted) copyLog() {
 	log := r.s.Log()
-	for i := range log[r.sessSeen:] {
-		e := &log[r.sessSeen+i]
+	for i := range log[r.logLen-r.logBase:] {
+		e := &log[r.logLen-r.logBase+i]
 		if e.Branch != 0 {
 			// A path takes a few dozen: a linear search beats a map.
 			if k := (BranchKey{Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch}); !slices.Contains(r.branches, k) {
@@ -224,11 +237,10 @@ func (r *scripted) copyLog() {
 		}
 		r.nbranch = append(r.nbranch, len(r.branches))
 	}
-	r.full = append(r.full, log[r.sessSeen:]...)
-	r.sessSeen = len(log)
+	r.logLen = r.logBase + len(log)
 }
 
-// branchesUpTo returns the branches full[:n] shows taken, each once, in
+// branchesUpTo returns the branches the path's first n log entries show taken, each once, in
 // the order first taken.
 func (r *scripted) branchesUpTo(n int) []BranchKey {
 	return slices.Clone(r.branches[:r.nbranch[n]])
@@ -239,9 +251,9 @@ func (r *scripted) branchesUpTo(n int) []BranchKey {
 // known, in order.
 func (r *scripted) sync() error {
 	r.copyLog()
-	log := r.full
-	for ; r.logSeen < len(log); r.logSeen++ {
-		e := &log[r.logSeen]
+	log := r.s.Log()
+	for ; r.logSeen < r.logLen; r.logSeen++ {
+		e := &log[r.logSeen-r.logBase]
 		if e.Kind != engine.EntryAction {
 			continue
 		}
@@ -258,7 +270,7 @@ func (r *scripted) sync() error {
 		// An action decided but not logged: its branch failed.
 		for ; r.nextAct < len(r.made); r.nextAct++ {
 			if d := &r.made[r.nextAct]; d.kind == StepOutcome && d.state == "" {
-				d.flow, d.state, d.logAt = re.Flow, re.State, len(log)-1
+				d.flow, d.state, d.logAt = re.Flow, re.State, r.logLen-1
 			}
 		}
 	}

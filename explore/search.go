@@ -31,7 +31,8 @@ type explorer struct {
 	prefix []int
 	width  []int
 
-	visits            map[[2]string]int // decisions per (flow, state) in this run
+	visits            []int32           // decisions per state (by stateID) in this run
+	extraIDs          map[[2]string]int // stateID of states the model does not know
 	cutAt             int               // decision index where the run stops; -1 none
 	cutFlow, cutState string
 	cutEnd            PathEnd // EndCut or EndLoop
@@ -70,8 +71,8 @@ func (m *model) explorer(opts PathOptions, start time.Time, prefix []int) (*expl
 // recounts the visits and configurations of the path up to there.
 func (x *explorer) resume(r *scripted) *checkpoint {
 	x.cutAt, x.cutFlow, x.cutState, x.cutEnd, x.cutWaiting = -1, "", "", EndCut, false
-	if x.visits == nil {
-		x.visits, x.seen = map[[2]string]int{}, map[string]bool{}
+	if x.seen == nil {
+		x.seen = map[string]bool{}
 	}
 	clear(x.visits)
 	if !x.dedup {
@@ -91,7 +92,7 @@ func (x *explorer) resume(r *scripted) *checkpoint {
 	}
 	cp := &x.cps[n-1]
 	for i := range r.made[:cp.at] {
-		x.visits[[2]string{r.made[i].flow, r.made[i].state}]++
+		x.visits[x.decisionID(&r.made[i])]++
 	}
 	if !x.dedup { // with Dedup they stay seen from run to run
 		for _, c := range x.cps[:n-1] {
@@ -173,10 +174,10 @@ func (x *explorer) choose(r *scripted, d *decision, options []string) (int, erro
 				x.cutAt, x.cutFlow, x.cutState, x.cutEnd, x.cutWaiting = i, d.flow, d.state, EndLoop, true
 				return 0, errCut
 			}
-			x.cps = append(x.cps, checkpoint{at: i, snap: snap, now: r.now, logLen: len(r.full), key: key})
+			x.cps = append(x.cps, checkpoint{at: i, snap: snap, now: r.now, logLen: r.logLen, key: key})
 		}
 		x.seen[x.cps[len(x.cps)-1].key] = true
-		if x.visits[[2]string{d.flow, d.state}] >= x.max {
+		if int(x.visits[x.stateID(d.flow, d.state)]) >= x.max {
 			x.cutAt, x.cutFlow, x.cutState, x.cutWaiting = i, d.flow, d.state, true
 			return 0, errCut
 		}
@@ -250,19 +251,50 @@ func (x *explorer) next(ctx context.Context, r *scripted) Path {
 // a step past that one are thrown away with the rest of the run.
 func (x *explorer) known(r *scripted, k int) error {
 	d := &r.made[k]
-	key := [2]string{d.flow, d.state}
-	x.visits[key]++
-	if x.visits[key] > x.max {
+	id := x.decisionID(d)
+	x.visits[id]++
+	if int(x.visits[id]) > x.max {
 		x.cutAt, x.cutFlow, x.cutState = k, d.flow, d.state
 		return errCut
 	}
 	return nil
 }
 
+// stateID numbers the state of a flow, from 0, and makes room for it in
+// visits.
+func (x *explorer) stateID(flow, state string) int {
+	id, ok := 0, false
+	if fm := x.m.flows[flow]; fm != nil {
+		id, ok = fm.ids[state]
+	}
+	if !ok {
+		key := [2]string{flow, state}
+		if id, ok = x.extraIDs[key]; !ok {
+			if x.extraIDs == nil {
+				x.extraIDs = map[[2]string]int{}
+			}
+			id = x.m.states + len(x.extraIDs)
+			x.extraIDs[key] = id
+		}
+	}
+	if id >= len(x.visits) {
+		x.visits = append(x.visits, make([]int32, id+1-len(x.visits))...)
+	}
+	return id
+}
+
+// decisionID is the stateID of d's state, looked up once.
+func (x *explorer) decisionID(d *decision) int {
+	if d.sid == 0 {
+		d.sid = 1 + x.stateID(d.flow, d.state)
+	}
+	return d.sid - 1
+}
+
 // path turns the run just made into a Path, cut where the bound says.
 func (x *explorer) path(r *scripted, err error) Path {
 	p := Path{}
-	logLen := len(r.full)
+	logLen := r.logLen
 	n := len(r.made)
 	if errors.Is(err, errCut) && x.cutAt < 0 {
 		// The slack ran out before the visits showed where: cut at the end.
