@@ -98,9 +98,11 @@ type compiler struct {
 	secrets map[*Flow]map[string]bool
 	// configs holds expr's configuration per scope key (exprConfig);
 	// envs the environment of each scope key, and envFlows its flow.
-	configs  map[string]*conf.Config
-	envs     map[string]types.Map
-	envFlows map[string]*Flow
+	configs map[string]*conf.Config
+	// baseConfig is what every configuration shares (exprConfig).
+	baseConfig *conf.Config
+	envs       map[string]types.Map
+	envFlows   map[string]*Flow
 	// compiled holds every expression compiled without error, by source,
 	// scope key and wanted kind: flows repeat expressions ({{ notice }},
 	// a guard on two branches), and each is compiled once per scope.
@@ -494,7 +496,7 @@ func (c *compiler) compileStates(fl *Flow, inputs map[*state]types.Map, policy t
 	ws := make([]*compiler, workers)
 	var wg sync.WaitGroup
 	for i := range ws {
-		w := &compiler{cfg: c.cfg, reg: c.reg, secrets: c.secrets}
+		w := &compiler{cfg: c.cfg, reg: c.reg, secrets: c.secrets, baseConfig: c.base()}
 		ws[i] = w
 		wg.Go(func() {
 			for k := i; k < len(fl.states); k += workers {
@@ -851,29 +853,41 @@ func (c *compiler) compileNew(e *Expr, sc *scope, want Kind, what string) (*cexp
 // exprConfig returns expr's configuration for scope sc. Building one
 // (expr's map of builtins, the environment's types) costs more than
 // compiling a small expression, so one is built per distinct environment
-// and reused: scopes differ only in input.* and result.*.
+// and reused: scopes differ only in input.* and result.*. What does not
+// depend on the environment (the builtins, the functions) is built once
+// per compiler and shared by its configurations, which expr only reads.
 func (c *compiler) exprConfig(sc *scope) *conf.Config {
 	if cfg, ok := c.configs[sc.key]; ok {
 		return cfg
 	}
-	cfg := conf.CreateNew()
+	cfg := *c.base()
 	env := make(types.Map, len(sc.env)+1)
 	for k, v := range sc.env {
 		env[k] = v
 	}
 	env[budgetVar] = types.TypeOf((*evalBudget)(nil))
 	cfg.WithEnv(env)
-	// now() is the session clock, from the environment.
-	cfg.Disabled["now"] = true
-	delete(cfg.Builtins, "now")
-	for name, f := range budgetFunctions {
-		cfg.Functions[name] = f
-	}
 	if c.configs == nil {
 		c.configs = map[string]*conf.Config{}
 	}
-	c.configs[sc.key] = cfg
-	return cfg
+	c.configs[sc.key] = &cfg
+	return &cfg
+}
+
+// base returns what every configuration of the compiler shares: expr's
+// builtins but now, which is the session clock, from the environment; and
+// the functions that charge the evaluation's budget.
+func (c *compiler) base() *conf.Config {
+	if c.baseConfig == nil {
+		base := conf.CreateNew()
+		base.Disabled["now"] = true
+		delete(base.Builtins, "now")
+		for name, f := range budgetFunctions {
+			base.Functions[name] = f
+		}
+		c.baseConfig = base
+	}
+	return c.baseConfig
 }
 
 // readNames returns the names an expression reads from env: variables,

@@ -72,9 +72,18 @@ func ReadYAMLFile(path string, lim YAMLLimits) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	src, err := io.ReadAll(io.LimitReader(f, int64(lim.MaxBytes)+1))
-	if err != nil {
+	var buf bytes.Buffer
+	// A regular file is read into a buffer of its size, not one grown
+	// while reading; a file that grows meanwhile is still read to the end.
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() <= int64(lim.MaxBytes) {
+		buf.Grow(int(fi.Size()) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(f, int64(lim.MaxBytes)+1)); err != nil {
 		return nil, err
+	}
+	src := buf.Bytes()
+	if src == nil {
+		src = []byte{} // as io.ReadAll gives for an empty file
 	}
 	if len(src) > lim.MaxBytes {
 		return nil, ErrorList{tooBig(path, src, lim)}
@@ -149,7 +158,7 @@ func DecodeYAML(path string, src []byte, lim YAMLLimits) (*yaml.Node, error) {
 		return nil, ErrorList{err}
 	}
 	var errs ErrorList
-	dropDuplicateKeys(path, root, map[*yaml.Node]bool{}, &errs)
+	dropDuplicateKeys(path, root, &errs)
 	if len(errs) > 0 {
 		errs.Sort()
 		return root, errs
@@ -406,29 +415,39 @@ func NodeShape(n *yaml.Node) string {
 }
 
 // dropDuplicateKeys reports every mapping key that repeats an earlier key
-// of its mapping, and removes the repeated pair. Each node is visited once,
-// however many aliases refer to it.
-func dropDuplicateKeys(path string, n *yaml.Node, seen map[*yaml.Node]bool, errs *ErrorList) {
-	if n == nil || n.Kind == yaml.AliasNode || seen[n] {
+// of its mapping, and removes the repeated pair. It does not follow
+// aliases, so each node of the tree is visited once, however many aliases
+// refer to it.
+func dropDuplicateKeys(path string, n *yaml.Node, errs *ErrorList) {
+	if n == nil || n.Kind == yaml.AliasNode {
 		return
 	}
-	seen[n] = true
 	if n.Kind == yaml.MappingNode {
-		first := map[string]*yaml.Node{}
+		// Most mappings are small: their keys are searched in place, and
+		// only a large one's are indexed.
+		var first map[string]*yaml.Node
+		if len(n.Content) > 2*smallMapping {
+			first = make(map[string]*yaml.Node, len(n.Content)/2)
+		}
 		kept := n.Content[:0]
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			key := k
-			if key.Kind == yaml.AliasNode && key.Alias != nil {
-				key = key.Alias
-			}
+			key := aliased(k)
 			if key.Kind == yaml.ScalarNode {
-				if f, dup := first[key.Value]; dup {
+				var f *yaml.Node
+				if first != nil {
+					f = first[key.Value]
+				} else {
+					f = firstKey(kept, key.Value)
+				}
+				if f != nil {
 					errs.Add(Pos{File: path, Line: k.Line, Col: k.Column}, "duplicate key %q (first at %s)",
 						key.Value, Pos{File: path, Line: f.Line, Col: f.Column})
 					continue
 				}
-				first[key.Value] = k
+				if first != nil {
+					first[key.Value] = k
+				}
 			}
 			kept = append(kept, k, v)
 		}
@@ -436,6 +455,29 @@ func dropDuplicateKeys(path string, n *yaml.Node, seen map[*yaml.Node]bool, errs
 		n.Content = kept
 	}
 	for _, c := range n.Content {
-		dropDuplicateKeys(path, c, seen, errs)
+		dropDuplicateKeys(path, c, errs)
 	}
+}
+
+// smallMapping is the number of pairs up to which a mapping's keys are
+// searched one by one rather than indexed.
+const smallMapping = 16
+
+// aliased is the key an alias key stands for, or the key.
+func aliased(k *yaml.Node) *yaml.Node {
+	if k.Kind == yaml.AliasNode && k.Alias != nil {
+		return k.Alias
+	}
+	return k
+}
+
+// firstKey returns the first key of the pairs whose scalar value is key,
+// aliases followed, or nil.
+func firstKey(pairs []*yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if k := aliased(pairs[i]); k.Kind == yaml.ScalarNode && k.Value == key {
+			return pairs[i]
+		}
+	}
+	return nil
 }
