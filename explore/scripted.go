@@ -240,12 +240,6 @@ func (r *scripted) copyLog() {
 	r.logLen = r.logBase + len(log)
 }
 
-// branchesUpTo returns the branches the path's first n log entries show taken, each once, in
-// the order first taken.
-func (r *scripted) branchesUpTo(n int) []BranchKey {
-	return slices.Clone(r.branches[:r.nbranch[n]])
-}
-
 // sync gives the actions decided since the last sync the states the log
 // shows them run at, and passes every decision whose state is known to
 // known, in order.

@@ -49,6 +49,10 @@ type explorer struct {
 	// none. A path cut after it ends there as a loop instead (see path).
 	loopAt              int
 	loopFlow, loopState string
+	// steps and branches are the blocks Path.Steps and Path.Branches are
+	// cut from (see carve).
+	steps    []PathStep
+	branches []BranchKey
 }
 
 // explorer returns an explorer whose search is held to the subtree under
@@ -109,9 +113,12 @@ func (x *explorer) resume(r *scripted) *checkpoint {
 // guards may read it; where every flow uses it only through distances
 // (model.relative), the key holds how far each Time variable and timer is
 // from the clock instead, so that sessions that got to the same place at
-// different times are one configuration.
-func (x *explorer) config(snap *engine.Snapshot, now time.Time) string {
-	k := x.key[:0]
+// different times are one configuration. The key starts with at, which
+// tells a prompt's configuration from an action's. It is x.key's buffer,
+// valid until the next call: the seen map is looked up with it without a
+// copy, and copies it only to add a key.
+func (x *explorer) config(at byte, snap *engine.Snapshot, now time.Time) []byte {
+	k := append(x.key[:0], at)
 	rel := x.m.relative
 	if !rel {
 		k = now.UTC().AppendFormat(k, time.RFC3339Nano)
@@ -142,8 +149,14 @@ func (x *explorer) config(snap *engine.Snapshot, now time.Time) string {
 		k = append(k, '\n')
 	}
 	x.key = k
-	return string(k)
+	return k
 }
+
+// The first byte of a configuration key: where the session decides.
+const (
+	atPrompt = 'p'
+	atAction = 'a'
+)
 
 // appendSince appends how far t is from now (time.Time.Sub: a distance
 // over about 292 years is the longest duration, as expressions see it).
@@ -155,7 +168,10 @@ func appendSince(b []byte, t, now time.Time) []byte {
 func appendKeyValue(b []byte, v any) []byte {
 	switch x := v.(type) {
 	case string:
-		return strconv.AppendQuote(b, x)
+		// Length first: unambiguous, and cheaper than quoting.
+		b = strconv.AppendInt(b, int64(len(x)), 10)
+		b = append(b, '"')
+		return append(b, x...)
 	case int:
 		return strconv.AppendInt(b, int64(x), 10)
 	case bool:
@@ -169,12 +185,12 @@ func (x *explorer) choose(r *scripted, d *decision, options []string) (int, erro
 	if d.kind != StepOutcome {
 		if n := len(x.cps); n == 0 || x.cps[n-1].at != i { // not resumed here
 			snap := r.s.Snapshot()
-			key := x.config(snap, r.now)
-			if x.seen[key] {
+			k := x.config(atPrompt, snap, r.now)
+			if x.seen[string(k)] {
 				x.cutAt, x.cutFlow, x.cutState, x.cutEnd, x.cutWaiting = i, d.flow, d.state, EndLoop, true
 				return 0, errCut
 			}
-			x.cps = append(x.cps, checkpoint{at: i, snap: snap, now: r.now, logLen: r.logLen, key: key})
+			x.cps = append(x.cps, checkpoint{at: i, snap: snap, now: r.now, logLen: r.logLen, key: string(k)})
 		}
 		x.seen[x.cps[len(x.cps)-1].key] = true
 		if int(x.visits[x.stateID(d.flow, d.state)]) >= x.max {
@@ -216,9 +232,9 @@ func (x *explorer) look(r *scripted, err error) (again bool) {
 		return false
 	}
 	snap := r.s.Snapshot()
-	key := "run " + x.config(snap, r.now)
+	k := x.config(atAction, snap, r.now)
 	width := x.peekWidth
-	if x.seen[key] {
+	if x.seen[string(k)] {
 		// Every option here was explored where this configuration was
 		// first decided in. The path goes on with the first, without
 		// branching, to the next prompt (where it ends as a loop, with
@@ -229,8 +245,9 @@ func (x *explorer) look(r *scripted, err error) (again bool) {
 			top := snap.Frames[len(snap.Frames)-1]
 			x.loopAt, x.loopFlow, x.loopState = i, top.Flow, top.State
 		}
+	} else {
+		x.seen[string(k)] = true
 	}
-	x.seen[key] = true
 	x.prefix = append(x.prefix, 0)
 	x.width = append(x.width, width)
 	return true
@@ -320,7 +337,7 @@ func (x *explorer) path(r *scripted, err error) Path {
 			x.prefix, x.width = x.prefix[:n], x.width[:n]
 		}
 	}
-	p.Steps = make([]PathStep, n)
+	p.Steps = carve(&x.steps, n)
 	for i, d := range r.made[:n] {
 		p.Steps[i] = d.step()
 	}
@@ -334,8 +351,24 @@ func (x *explorer) path(r *scripted, err error) Path {
 			p.End, p.Outcome = EndOutcome, r.s.Current().Outcome
 		}
 	}
-	p.Branches = r.branchesUpTo(logLen)
+	if bs := r.branches[:r.nbranch[logLen]]; bs != nil {
+		p.Branches = carve(&x.branches, len(bs))
+		copy(p.Branches, bs)
+	}
 	return p
+}
+
+// carve returns the next n elements of the block *buf, a new block when it
+// is full: the paths' steps and branches are cut from a few large blocks,
+// not allocated one path at a time. Each slice's capacity ends with it, so
+// that an append to one cannot write into the next.
+func carve[T any](buf *[]T, n int) []T {
+	b := *buf
+	if b == nil || cap(b)-len(b) < n {
+		b = make([]T, 0, max(n, 4096))
+	}
+	*buf = b[:len(b)+n]
+	return b[len(b) : len(b)+n : len(b)+n]
 }
 
 // backtrack moves the prefix to the next unexplored option, deepest first.
