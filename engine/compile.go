@@ -434,6 +434,7 @@ func (c *compiler) inputTypes(fl *Flow) map[*state]types.Map {
 type scope struct {
 	env          types.Map
 	key          string // the flow and the types of input.* and result.*: equal keys, equal envs
+	flowKey      string // the flow alone, for expressions that read neither input.* nor result.*
 	secretInput  map[string]bool
 	secretResult map[string]bool
 }
@@ -452,7 +453,7 @@ func (c *compiler) scope(fl *Flow, policy, input, result types.Map, secretIn, se
 			key.WriteByte(',')
 		}
 	}
-	sc := &scope{key: key.String(), secretInput: secretIn, secretResult: secretRes}
+	sc := &scope{key: key.String(), flowKey: fl.name, secretInput: secretIn, secretResult: secretRes}
 	if env, ok := c.envs[sc.key]; ok && c.envFlows[sc.key] == fl {
 		sc.env = env
 		return sc
@@ -795,6 +796,12 @@ func (e *cexpr) node() ast.Node { return e.prog.Node() }
 // at run time is checked when it runs.
 func (c *compiler) compile(e *Expr, sc *scope, want Kind, what string) (*cexpr, Kind) {
 	key := exprKey{src: e.Src, scope: sc.key, want: want}
+	if !mayReadScope(e.Src) {
+		// Scopes of a flow differ only in input.* and result.*: an
+		// expression that names neither compiles to the same program in
+		// each, and is compiled once for all of them.
+		key.scope = sc.flowKey
+	}
 	if done, ok := c.compiled[key]; ok {
 		return done.ce, done.kind
 	}
@@ -806,6 +813,13 @@ func (c *compiler) compile(e *Expr, sc *scope, want Kind, what string) (*cexpr, 
 		c.compiled[key] = compiledExpr{ce, kind}
 	}
 	return ce, kind
+}
+
+// mayReadScope reports whether the expression src may read input.* or
+// result.*: whether it names input, result or the whole environment
+// ($env) anywhere, in a string literal or not.
+func mayReadScope(src string) bool {
+	return strings.Contains(src, "input") || strings.Contains(src, "result") || strings.Contains(src, "$env")
 }
 
 // compileNew is compile of an expression not compiled before in sc.
@@ -1003,29 +1017,46 @@ func (c *compiler) refsSecret(prog *cexpr, sc *scope) string {
 	v := &secretVisitor{sc: sc}
 	node := prog.node()
 	ast.Walk(&node, v)
-	if v.found == "" && (v.idents["input"] > v.members["input"] && len(sc.secretInput) > 0) {
+	if v.found == "" && (v.idents[useInput] > v.members[useInput] && len(sc.secretInput) > 0) {
 		v.found = "input"
 	}
-	if v.found == "" && (v.idents["result"] > v.members["result"] && len(sc.secretResult) > 0) {
+	if v.found == "" && (v.idents[useResult] > v.members[useResult] && len(sc.secretResult) > 0) {
 		v.found = "result"
 	}
 	return v.found
 }
 
+// secretVisitor counts the uses of input and result: as identifiers
+// (idents), and as the object of a named member (members).
 type secretVisitor struct {
 	sc      *scope
 	found   string
-	idents  map[string]int
-	members map[string]int
+	idents  [2]int // by useInput, useResult
+	members [2]int
+}
+
+const (
+	useInput = iota
+	useResult
+)
+
+// use returns the counter of the identifier name, or -1 for any other.
+func use(name string) int {
+	switch name {
+	case "input":
+		return useInput
+	case "result":
+		return useResult
+	}
+	return -1
 }
 
 func (v *secretVisitor) Visit(node *ast.Node) {
-	if v.idents == nil {
-		v.idents, v.members = map[string]int{}, map[string]int{}
-	}
 	switch n := (*node).(type) {
 	case *ast.IdentifierNode:
-		v.idents[n.Value]++
+		if i := use(n.Value); i >= 0 {
+			v.idents[i]++
+		}
 	case *ast.MemberNode:
 		id, ok := n.Node.(*ast.IdentifierNode)
 		if !ok {
@@ -1035,7 +1066,9 @@ func (v *secretVisitor) Visit(node *ast.Node) {
 		if !ok {
 			return // input[x]: counted as a whole use of input
 		}
-		v.members[id.Value]++
+		if i := use(id.Value); i >= 0 {
+			v.members[i]++
+		}
 		if v.found != "" {
 			return
 		}
