@@ -84,6 +84,10 @@ type scripted struct {
 	logSeen  int // entries of the path's log matched to decisions
 	nextAct  int // first outcome decision whose state is not known yet
 	filled   int // decisions passed to known
+	// d and options are the decision being made and its options, passed
+	// to choose: fields, so that a decision costs no allocation.
+	d       decision
+	options []string
 }
 
 // checkpoint is a session waiting at a prompt, saved so that a later run
@@ -104,14 +108,14 @@ func newScripted(m *model, start time.Time, choose func(*scripted, *decision, []
 	r := &scripted{m: m, start: start, choose: choose, reg: &engine.Registry{}}
 	for _, spec := range m.specs {
 		r.reg.Register(engine.Func(spec, func(context.Context, engine.Args) (engine.Result, error) {
-			d := decision{kind: StepOutcome, spec: spec.Name, logAt: -1}
-			i, err := r.choose(r, &d, spec.Outcomes)
+			r.d = decision{kind: StepOutcome, spec: spec.Name, logAt: -1}
+			i, err := r.choose(r, &r.d, spec.Outcomes)
 			if err != nil {
 				return engine.Result{}, err
 			}
-			d.name = spec.Outcomes[i]
-			r.made = append(r.made, d)
-			return engine.Result{Outcome: d.name}, nil
+			r.d.name = spec.Outcomes[i]
+			r.made = append(r.made, r.d)
+			return engine.Result{Outcome: r.d.name}, nil
 		}))
 	}
 	return r
@@ -151,10 +155,9 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 	if serr := r.sync(); serr != nil {
 		return serr
 	}
-	var options []string
 	for err == nil && !s.Done() {
 		cur := s.Current()
-		options = options[:0]
+		options := r.options[:0]
 		due, timer := s.NextDeadline()
 		if !timer || due.After(r.now) {
 			// A prompt whose timer is already due cannot be answered: Send
@@ -170,8 +173,10 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 				options = append(options, pauseOption)
 			}
 		}
-		d := decision{kind: StepChoice, flow: cur.Flow, state: cur.State, logAt: r.logLen}
-		i, cerr := r.choose(r, &d, options)
+		r.options = options
+		r.d = decision{kind: StepChoice, flow: cur.Flow, state: cur.State, logAt: r.logLen}
+		d := &r.d
+		i, cerr := r.choose(r, d, options)
 		if cerr != nil {
 			return cerr
 		}
@@ -179,14 +184,14 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 		if options[i] == pauseOption {
 			d.kind = StepPause
 			d.name = (due.Sub(r.now) / 2).Round(time.Second).String()
-			r.made = append(r.made, d)
+			r.made = append(r.made, *d)
 			step, _ := time.ParseDuration(d.name)
 			r.now = r.now.Add(step)
 			continue
 		}
 		if options[i] == timerOption {
 			d.kind, d.state = StepTimer, ""
-			r.made = append(r.made, d)
+			r.made = append(r.made, *d)
 			r.now = due
 			r.s = nil
 			_, err = s.Tick(ctx)
@@ -201,7 +206,7 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 			}
 		} else {
 			d.name = options[i]
-			r.made = append(r.made, d)
+			r.made = append(r.made, *d)
 			r.s = nil
 			err = s.Send(ctx, d.name, synthInput(cur.Prompt, d.name))
 			r.s = s
