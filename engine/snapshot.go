@@ -40,7 +40,12 @@ type TimerSnapshot struct {
 	Due time.Time `json:"due"`
 }
 
-// Snapshot captures the session's state.
+// Snapshot captures the session's state. An action the session runs may
+// call it too, on the goroutine it was called on: the snapshot then shows
+// the session as the action was called, its top frame at the action's
+// state with the variables and timers of that moment. Such a snapshot is
+// for looking at (the path explorer keys configurations on it); Restore
+// refuses it, since the session does not wait at an action.
 func (s *Session) Snapshot() *Snapshot {
 	snap := &Snapshot{ID: s.id, Flow: s.root.name, Hash: s.root.hash, Seq: s.seq, Done: s.done, Shown: s.shown}
 	if s.err != nil {

@@ -318,3 +318,64 @@ func TestCancel(t *testing.T) {
 		t.Errorf("restored outcome = %+v, want cancelled", got)
 	}
 }
+
+// TestSnapshotInsideAction takes a snapshot from inside an action, as the
+// path explorer does to see the configuration an action runs in: it shows
+// the session as the action was called, at the action's state with the
+// variables the branch into it set, and cannot be restored, since the
+// session does not wait there. The session goes on unchanged.
+func TestSnapshotInsideAction(t *testing.T) {
+	var (
+		sess  *engine.Session
+		inner *engine.Snapshot
+	)
+	reg, err := engine.NewRegistry(engine.Func(engine.Spec{Name: "svc.look", Outcomes: []string{"ok"}},
+		func(context.Context, engine.Args) (engine.Result, error) {
+			inner = sess.Snapshot()
+			return engine.Result{Outcome: "ok"}, nil
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := mustCompile(t, `flow: t
+start: a
+vars: {n: 0}
+states:
+  a:
+    ask: {fields: {x: {type: number}}}
+    on: {continue: {set: {n: input.x}, go: r}}
+  r:
+    run: svc.look
+    on: {ok: {set: {n: n + 1}, go: b}}
+  b:
+    ask: {choices: [stop]}
+    on: {stop: done}
+    after: {1m: done}
+  done: {final: ok}
+`, reg, nil)
+	ctx := context.Background()
+	clock := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	ports := engine.Ports{Actions: reg, Now: func() time.Time { return clock }}
+	if sess, err = fl.Start(ctx, ports); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Send(ctx, "continue", map[string]any{"x": 41}); err != nil {
+		t.Fatal(err)
+	}
+	if inner == nil {
+		t.Fatal("the action did not run")
+	}
+	if top := inner.Frames[len(inner.Frames)-1]; top.State != "r" || top.Vars["n"] != 41 || len(top.Timers) != 0 {
+		t.Errorf("snapshot inside the action: state %s, n=%v, timers %v; want r, 41, none", top.State, top.Vars["n"], top.Timers)
+	}
+	if inner.Done != nil || inner.Error != "" {
+		t.Errorf("snapshot inside the action: done %v, error %q", inner.Done, inner.Error)
+	}
+	if _, err := fl.Restore(ctx, roundTrip(t, inner), ports); err == nil || !strings.Contains(err.Error(), "does not wait") {
+		t.Errorf("Restore of a snapshot taken inside an action: %v, want an error that it does not wait", err)
+	}
+	after := sess.Snapshot()
+	if top := after.Frames[len(after.Frames)-1]; top.State != "b" || top.Vars["n"] != 42 || len(top.Timers) != 1 {
+		t.Errorf("after the step: state %s, n=%v, timers %v; want b, 42, one", top.State, top.Vars["n"], top.Timers)
+	}
+}
