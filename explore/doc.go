@@ -20,9 +20,9 @@
 // engine's read-only model (engine.Flow.Info) and drives sessions only
 // through the engine's public API (Start, Restore, Send, Tick, Snapshot,
 // Log), with scripted actions registered as engine.Func. A decision made
-// inside an action happens in the middle of a step, where a session is not
-// to be looked at: it is reconciled with the session's log once the step
-// returns.
+// inside an action happens in the middle of a step, where a session can
+// only be snapshotted: it is reconciled with the session's log once the
+// step returns.
 //
 // A minimal use:
 //

@@ -59,9 +59,9 @@ func (d *decision) at(root string) string {
 //
 // It drives sessions through the engine's public API only. Decisions at
 // prompts are made between steps; decisions inside actions are made in the
-// middle of a step, where the session is not to be looked at (s is nil
-// until the step returns): sync reconciles them with the session's log
-// once it has.
+// middle of a step, where the session can only be snapshotted (live; s is
+// nil until the step returns): sync reconciles them with the session's
+// log once it has.
 type scripted struct {
 	m      *model
 	start  time.Time
@@ -70,7 +70,10 @@ type scripted struct {
 	choose func(r *scripted, d *decision, options []string) (int, error)
 	known  func(r *scripted, k int) error
 
-	s    *engine.Session // between steps
+	s *engine.Session // between steps
+	// live is the session during its steps, for the actions to take
+	// snapshots of (nil in Start's step, which returns it).
+	live *engine.Session
 	made []decision
 	// The path's log is the session's, after the logBase entries of the
 	// path before the checkpoint it was restored from (a restored
@@ -137,7 +140,7 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 		s   *engine.Session
 		err error
 	)
-	r.s = nil // Start is a step: actions run inside it
+	r.s, r.live = nil, nil // Start is a step: actions run inside it
 	if cp == nil {
 		r.made, r.now, r.logBase, r.logLen = r.made[:0], r.start, 0, 0
 		r.branches, r.nbranch = r.branches[:0], append(r.nbranch[:0], 0)
@@ -151,7 +154,7 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 			return err
 		}
 	}
-	r.s = s
+	r.s, r.live = s, s
 	if serr := r.sync(); serr != nil {
 		return serr
 	}

@@ -23,7 +23,7 @@ var (
 // first option and extends both. A run resumes from the checkpoint at the
 // last prompt the prefix shares with the run before (a snapshot): decisions
 // made inside actions happen in the middle of a step, where a session
-// cannot be snapshotted.
+// cannot be restored.
 type explorer struct {
 	max    int // MaxVisits
 	dedup  bool
@@ -202,10 +202,15 @@ func (x *explorer) choose(r *scripted, d *decision, options []string) (int, erro
 		// A loop of run states has no prompt to stop at: with Dedup, an
 		// action decision in a configuration a path has decided in before
 		// is not branched at. Only the session can tell that
-		// configuration, and only once the step is over: stop here and
-		// look.
-		x.peek, x.peekWidth = i, len(options)
-		return 0, errPeek
+		// configuration: a snapshot taken inside the action shows it. In
+		// Start's step, whose session is not known yet, stop here and look
+		// once the step is over.
+		if r.live == nil {
+			x.peek, x.peekWidth = i, len(options)
+			return 0, errPeek
+		}
+		x.decideAt(i, r.live.Snapshot(), r.now, len(options))
+		return 0, nil
 	}
 	if i >= x.slack {
 		return 0, errCut // the visits counted after the run tell where
@@ -221,19 +226,25 @@ func (x *explorer) choose(r *scripted, d *decision, options []string) (int, erro
 // look finishes a run that stopped to see the configuration of a new
 // action decision: the session failed as the action was called, so its
 // snapshot shows the frames, variables and timers the action ran in. The
-// decision takes its first option and look reports that the run is to be
-// made again, on from there; in a configuration a path has decided in
-// before, it is one option wide (never branched at: every option was
-// explored there) and the path follows first options on (see loopAt).
+// decision is made there (decideAt) and look reports that the run is to be
+// made again, on from there.
 func (x *explorer) look(r *scripted, err error) (again bool) {
 	i := x.peek
 	x.peek = -1
 	if i < 0 || !errors.Is(err, errPeek) {
 		return false
 	}
-	snap := r.s.Snapshot()
-	k := x.config(atAction, snap, r.now)
-	width := x.peekWidth
+	x.decideAt(i, r.s.Snapshot(), r.now, x.peekWidth)
+	return true
+}
+
+// decideAt makes new action decision i, of width options, in the
+// configuration snap shows: it takes the first option; in a configuration
+// a path has decided in before, it is one option wide (never branched at:
+// every option was explored there) and the path follows first options on
+// (see loopAt).
+func (x *explorer) decideAt(i int, snap *engine.Snapshot, now time.Time, width int) {
+	k := x.config(atAction, snap, now)
 	if x.seen[string(k)] {
 		// Every option here was explored where this configuration was
 		// first decided in. The path goes on with the first, without
@@ -250,7 +261,6 @@ func (x *explorer) look(r *scripted, err error) (again bool) {
 	}
 	x.prefix = append(x.prefix, 0)
 	x.width = append(x.width, width)
-	return true
 }
 
 // next makes runs until one is a path, and returns it.
