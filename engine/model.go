@@ -256,6 +256,18 @@ func (f *Flow) clockRelative() bool {
 // used through distances only: it is root itself, or an operand of an
 // operator that relativeOperand allows.
 func (f *Flow) relativeUse(root ast.Node) bool {
+	// Most expressions use no clock value at all: a clock value is, or
+	// contains, now() or a Time variable, which one walk finds.
+	clock := false
+	ast.Walk(&root, visitFunc(func(n ast.Node) {
+		switch n.(type) {
+		case *ast.CallNode, *ast.IdentifierNode:
+			clock = clock || f.isClock(n)
+		}
+	}))
+	if !clock {
+		return true
+	}
 	allowed := map[ast.Node]bool{root: true}
 	ast.Walk(&root, visitFunc(func(n ast.Node) {
 		if b, ok := n.(*ast.BinaryNode); ok {
