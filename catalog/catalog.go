@@ -32,6 +32,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -163,14 +164,21 @@ func Load(dir string, opts Options) (*Catalog, error) {
 	return c, nil
 }
 
-// loadSet loads the flows directory dir.
+// loadSet loads the flows directory dir. Its files are independent until
+// the overlays are checked against the flows: the overlays are read while
+// the flows are, the flow files are read and loaded on every core, and so
+// are the flows compiled. What is reported does not depend on the order
+// any of it finishes in.
 func loadSet(dir string, opts Options) (*set, error) {
 	c := &set{
 		dir: dir, flows: map[string]*entry{}, byPath: map[string]*entry{},
 		compiled: map[compiledKey]*Compiled{},
 	}
+	overlays := make(chan overlayLoad, 1)
+	go func() { overlays <- readOverlays(c.dir, opts.Regions) }()
 	files, err := c.flowFiles(opts.Files)
 	if err != nil {
+		<-overlays
 		return nil, err
 	}
 	sources := map[string]*engine.File{}
@@ -180,11 +188,11 @@ func loadSet(dir string, opts Options) (*set, error) {
 		e := &entry{path: path}
 		entries = append(entries, e)
 		c.byPath[filepath.Clean(path)] = e
-		f, err := ff.doc.Load()
-		if err != nil {
-			e.errs = fileErrors(path, err)
+		if ff.err != nil {
+			e.errs = fileErrors(path, ff.err)
 			continue
 		}
+		f := ff.file
 		e.name, e.file = f.Flow.Name, f
 		if first, dup := c.flows[e.name]; dup {
 			e.errs.Add(f.Flow.Pos, "flow %s is also defined in %s", e.name, first.path)
@@ -200,18 +208,22 @@ func loadSet(dir string, opts Options) (*set, error) {
 		}
 		return nil, fmt.Errorf("no flow %s in %s%s", name, dir, engine.Suggest(name, names))
 	}
+	var compile []*entry
 	for _, e := range entries {
-		if e.name == "" || len(e.errs) > 0 {
-			continue
+		if e.name != "" && len(e.errs) == 0 {
+			compile = append(compile, e)
 		}
+	}
+	forEach(len(compile), func(i int) {
+		e := compile[i]
 		fl, err := engine.Compile(sources[e.name], opts.Registry, engine.WithSubflows(resolve))
 		if err != nil {
 			e.errs = fileErrors(e.path, err)
-			continue
+			return
 		}
 		e.flow = fl
-	}
-	c.loadRegions(opts.Regions, entries)
+	})
+	c.checkOverlays(<-overlays, entries)
 	c.loadFixture(opts)
 	for _, e := range entries {
 		c.errs = append(c.errs, e.errs...)
@@ -221,26 +233,54 @@ func loadSet(dir string, opts Options) (*set, error) {
 	return c, nil
 }
 
-// flowFile is a file to load as a flow, read and decoded.
-type flowFile struct {
-	path string
-	doc  *engine.Document
+// forEach calls fn(0) to fn(n-1) on up to GOMAXPROCS goroutines, and
+// returns when every call has.
+func forEach(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
-// flowFiles lists the explicit flow files and the directory's, each read
-// and decoded once: the directory's are looked at to see whether they are
-// flows, and then loaded from the same tree.
+// flowFile is a file taken for a flow, loaded: its file or its problems.
+type flowFile struct {
+	path string
+	file *engine.File
+	err  error
+}
+
+// flowFiles loads the explicit flow files and the directory's, on every
+// core. Each file is read and decoded once: a file of the directory is
+// looked at to see whether it is a flow, and then loaded from the same
+// tree.
 func (c *set) flowFiles(explicit []string) ([]flowFile, error) {
 	ents, err := os.ReadDir(c.dir)
 	if err != nil {
 		return nil, fmt.Errorf("load flows: %w", err)
 	}
+	type candidate struct {
+		path     string
+		explicit bool // a flow whatever it holds
+	}
 	seen := map[string]bool{}
-	var out []flowFile
+	var cands []candidate
 	for _, p := range explicit {
 		if k := filepath.Clean(p); !seen[k] {
 			seen[k] = true
-			out = append(out, flowFile{p, engine.ReadDocument(p)})
+			cands = append(cands, candidate{p, true})
 		}
 	}
 	for _, de := range ents {
@@ -249,14 +289,28 @@ func (c *set) flowFiles(explicit []string) ([]flowFile, error) {
 			continue
 		}
 		p := filepath.Join(c.dir, de.Name())
-		if k := filepath.Clean(p); seen[k] {
-			continue
+		if k := filepath.Clean(p); !seen[k] {
+			seen[k] = true
+			cands = append(cands, candidate{p, false})
 		}
-		doc := engine.ReadDocument(p)
-		top, clean := doc.Top()
-		if clean && isFlow(top) || !clean && isFlowFile(p) {
-			seen[filepath.Clean(p)] = true
-			out = append(out, flowFile{p, doc})
+	}
+	loaded := make([]*flowFile, len(cands))
+	forEach(len(cands), func(i int) {
+		cd := cands[i]
+		doc := engine.ReadDocument(cd.path)
+		if !cd.explicit {
+			top, clean := doc.Top()
+			if clean && !isFlow(top) || !clean && !isFlowFile(cd.path) {
+				return
+			}
+		}
+		f, err := doc.Load()
+		loaded[i] = &flowFile{path: cd.path, file: f, err: err}
+	})
+	var out []flowFile
+	for _, ff := range loaded {
+		if ff != nil {
+			out = append(out, *ff)
 		}
 	}
 	return out, nil
@@ -296,13 +350,23 @@ func isFlowFile(path string) bool {
 	return isFlow(doc.Content[0])
 }
 
-// loadRegions loads the overlays and holds them to every flow: each flow
-// an overlay names must be in the catalog, each value must fit it.
-func (c *set) loadRegions(dir string, entries []*entry) {
+// overlayLoad is the regional overlays as read, before they are checked
+// against the flows.
+type overlayLoad struct {
+	dir  string
+	set  *policy.Set
+	errs engine.ErrorList // problems reading them
+}
+
+// readOverlays reads the overlays in dir, or in regions/ of the flows
+// directory flows when dir is empty, where a missing directory means no
+// regions.
+func readOverlays(flows, dir string) overlayLoad {
 	defaulted := dir == ""
 	if defaulted {
-		dir = filepath.Join(c.dir, "regions")
+		dir = filepath.Join(flows, "regions")
 	}
+	o := overlayLoad{dir: dir}
 	set, err := policy.Load(dir)
 	switch {
 	case defaulted && errors.Is(err, fs.ErrNotExist):
@@ -312,12 +376,20 @@ func (c *set) loadRegions(dir string, entries []*entry) {
 		if perr, ok := errors.AsType[*fs.PathError](err); ok {
 			msg = perr.Err.Error()
 		}
-		c.shared = append(c.shared, &engine.Error{Pos: engine.Pos{File: dir}, Msg: "regions directory: " + msg})
+		o.errs = append(o.errs, &engine.Error{Pos: engine.Pos{File: dir}, Msg: "regions directory: " + msg})
 		set = &policy.Set{}
 	case err != nil:
-		c.shared = append(c.shared, fileErrors(dir, err)...)
+		o.errs = append(o.errs, fileErrors(dir, err)...)
 	}
-	c.regions = set
+	o.set = set
+	return o
+}
+
+// checkOverlays takes the overlays read and holds them to every flow: each
+// flow an overlay names must be in the catalog, each value must fit it.
+func (c *set) checkOverlays(o overlayLoad, entries []*entry) {
+	c.shared = append(c.shared, o.errs...)
+	c.regions = o.set
 	flows := map[string]*engine.Flow{}
 	for _, e := range entries {
 		if e.name != "" {
@@ -326,8 +398,8 @@ func (c *set) loadRegions(dir string, entries []*entry) {
 			}
 		}
 	}
-	if err := set.Check(flows); err != nil {
-		c.shared = append(c.shared, fileErrors(dir, err)...)
+	if err := o.set.Check(flows); err != nil {
+		c.shared = append(c.shared, fileErrors(o.dir, err)...)
 	}
 }
 
