@@ -38,17 +38,22 @@ type PathStep struct {
 // state:outcome, state:choice or state:(timer), with the flow's name in
 // front (signup/details:create) when it is not root.
 func (s PathStep) Format(root string) string {
-	at := s.State
+	return string(s.AppendFormat(nil, root))
+}
+
+// AppendFormat appends the step as Format writes it to b.
+func (s PathStep) AppendFormat(b []byte, root string) []byte {
 	if s.Flow != "" && s.Flow != root {
-		at = s.Flow + "/" + s.State
+		b = append(append(b, s.Flow...), '/')
 	}
+	b = append(append(b, s.State...), ':')
 	switch s.Kind {
 	case StepTimer:
-		return at + ":(timer)"
+		return append(b, "(timer)"...)
 	case StepPause:
-		return at + ":(pause " + s.Name + ")"
+		return append(append(append(b, "(pause "...), s.Name...), ')')
 	}
-	return at + ":" + s.Name
+	return append(b, s.Name...)
 }
 
 // BranchKey names one branch of one handler: the unit of branch coverage.

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,11 +78,23 @@ func (o *pathsOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	width := len(fmt.Sprint(len(set.Paths)))
+	// Thousands of lines: one write for many, and each built in place.
+	out := bufio.NewWriter(env.Stdout)
+	width := len(strconv.Itoa(len(set.Paths)))
+	var line []byte
 	for i, p := range set.Paths {
-		fmt.Fprintf(env.Stdout, "%*d  %s\n", width, i+1, pathLine(fl.Name(), &p))
+		line = line[:0]
+		n := strconv.Itoa(i + 1)
+		for range width - len(n) {
+			line = append(line, ' ')
+		}
+		line = appendPathLine(append(append(line, n...), "  "...), fl.Name(), &p)
+		out.Write(append(line, '\n'))
 	}
-	fmt.Fprintf(env.Stdout, "%d paths (%d back where they had been), %d cut by --max-visits, %d by --max-paths\n", len(set.Paths), set.Loops, set.CutByVisits, set.CutByPaths)
+	fmt.Fprintf(out, "%d paths (%d back where they had been), %d cut by --max-visits, %d by --max-paths\n", len(set.Paths), set.Loops, set.CutByVisits, set.CutByPaths)
+	if err := out.Flush(); err != nil {
+		return err
+	}
 	if o.write == "" {
 		return nil
 	}
@@ -89,11 +103,15 @@ func (o *pathsOptions) run(ctx context.Context, env *Env, args []string) error {
 
 // pathLine is a path's decisions, joined, and how it ends.
 func pathLine(root string, p *explore.Path) string {
-	parts := make([]string, 0, len(p.Steps)+2)
+	return string(appendPathLine(nil, root, p))
+}
+
+// appendPathLine appends pathLine to b.
+func appendPathLine(b []byte, root string, p *explore.Path) []byte {
 	for _, st := range p.Steps {
-		parts = append(parts, st.Format(root))
+		b = append(st.AppendFormat(b, root), ' ')
 	}
-	return strings.Join(append(parts, "->", pathEnd(root, p)), " ")
+	return append(append(b, "-> "...), pathEnd(root, p)...)
 }
 
 func pathEnd(root string, p *explore.Path) string {
