@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -97,12 +99,14 @@ type compiler struct {
 	// secrets holds, per flow, the names of its secret prompt fields.
 	secrets map[*Flow]map[string]bool
 	// configs holds expr's configuration per scope key (exprConfig);
-	// envs the environment of each scope key, and envFlows its flow.
+	// envs the environment of each scope key, its flow, and the key.
 	configs map[string]*conf.Config
 	// baseConfig is what every configuration shares (exprConfig).
 	baseConfig *conf.Config
-	envs       map[string]types.Map
-	envFlows   map[string]*Flow
+	envs       map[string]*scopeEnv
+	// keyBuf and keysBuf are scratch space for scope keys.
+	keyBuf  []byte
+	keysBuf []string
 	// compiled holds every expression compiled without error, by source,
 	// scope key and wanted kind: flows repeat expressions ({{ notice }},
 	// a guard on two branches), and each is compiled once per scope.
@@ -439,25 +443,40 @@ type scope struct {
 	secretResult map[string]bool
 }
 
+// scopeEnv is the environment of a scope key.
+type scopeEnv struct {
+	key  string
+	env  types.Map
+	flow *Flow
+}
+
 func (c *compiler) scope(fl *Flow, policy, input, result types.Map, secretIn, secretRes map[string]bool) *scope {
 	// Scopes differ only in input.* and result.*: one environment per
-	// distinct pair is built, and shared.
-	var key strings.Builder
-	key.WriteString(fl.name)
-	for _, m := range []types.Map{input, result} {
-		key.WriteByte('|')
-		for _, k := range sortedKeys(m) {
-			key.WriteString(k)
-			key.WriteByte(':')
-			key.WriteString(m[k].String())
-			key.WriteByte(',')
+	// distinct pair is built, and shared. The key is built in scratch
+	// space, and a string of it made only for a new one.
+	key := append(c.keyBuf[:0], fl.name...)
+	for _, m := range [2]types.Map{input, result} {
+		key = append(key, '|')
+		names := c.keysBuf[:0]
+		for k := range m {
+			names = append(names, k)
 		}
+		slices.Sort(names)
+		for _, k := range names {
+			key = append(key, k...)
+			key = append(key, ':')
+			key = append(key, m[k].String()...)
+			key = append(key, ',')
+		}
+		c.keysBuf = names
 	}
-	sc := &scope{key: key.String(), flowKey: fl.name, secretInput: secretIn, secretResult: secretRes}
-	if env, ok := c.envs[sc.key]; ok && c.envFlows[sc.key] == fl {
-		sc.env = env
+	c.keyBuf = key
+	sc := &scope{flowKey: fl.name, secretInput: secretIn, secretResult: secretRes}
+	if se, ok := c.envs[string(key)]; ok && se.flow == fl {
+		sc.key, sc.env = se.key, se.env
 		return sc
 	}
+	sc.key = string(key)
 	env := types.Map{"policy": policy, "now": nowFuncType}
 	for _, v := range fl.vars {
 		env[v.name] = v.kind.exprType()
@@ -470,9 +489,9 @@ func (c *compiler) scope(fl *Flow, policy, input, result types.Map, secretIn, se
 	}
 	env["input"], env["result"] = input, result
 	if c.envs == nil {
-		c.envs, c.envFlows = map[string]types.Map{}, map[string]*Flow{}
+		c.envs = map[string]*scopeEnv{}
 	}
-	c.envs[sc.key], c.envFlows[sc.key] = env, fl
+	c.envs[sc.key] = &scopeEnv{key: sc.key, env: env, flow: fl}
 	sc.env = env
 	return sc
 }
@@ -1096,7 +1115,7 @@ func (c *compiler) buildFSM(fl *Flow) {
 				if b.target != nil {
 					dst = b.target.name
 				}
-				b.fsmEvent = fmt.Sprintf("%s#%d", h.event, b.idx)
+				b.fsmEvent = h.event + "#" + strconv.Itoa(b.idx)
 				fl.events = append(fl.events, fsm.EventDesc{Name: b.fsmEvent, Src: []string{s.name}, Dst: dst})
 			}
 		}
@@ -1220,17 +1239,37 @@ func staticPrompt(s *state) *Prompt {
 // final output is an error.
 func (c *compiler) sensitivity(fl *Flow) {
 	fl.sensitive = map[string]bool{}
-	for changed := true; changed; {
-		changed = false
-		for _, s := range fl.states {
-			for _, h := range s.handlers() {
-				for _, b := range h.branches {
-					for _, a := range b.set {
-						if !fl.sensitive[a.name] && c.readsSensitive(fl, s, a.prog) {
-							fl.sensitive[a.name], changed = true, true
-						}
+	// What each assignment reads is found once, by walking it; the
+	// fixpoint then goes over that.
+	type use struct {
+		name   string   // the variable assigned
+		vars   []string // the variables it reads
+		result bool     // it reads a Sensitive output of its state's action
+	}
+	var uses []use
+	for _, s := range fl.states {
+		for _, h := range s.handlers() {
+			for _, b := range h.branches {
+				for _, a := range b.set {
+					if a.prog != nil {
+						uses = append(uses, use{a.name, varsRead(fl, a.prog), readsSensitiveResult(s, a.prog)})
 					}
 				}
+			}
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, u := range uses {
+			if fl.sensitive[u.name] {
+				continue
+			}
+			reads := u.result
+			for _, v := range u.vars {
+				reads = reads || fl.sensitive[v]
+			}
+			if reads {
+				fl.sensitive[u.name], changed = true, true
 			}
 		}
 	}
@@ -1270,9 +1309,26 @@ func (c *compiler) readsSensitive(fl *Flow, s *state, prog *cexpr) bool {
 	if prog == nil {
 		return false
 	}
-	if sensitiveVar(fl, prog) != "" {
-		return true
-	}
+	return sensitiveVar(fl, prog) != "" || readsSensitiveResult(s, prog)
+}
+
+// varsRead returns the variables of fl that prog names.
+func varsRead(fl *Flow, prog *cexpr) []string {
+	var out []string
+	node := prog.node()
+	ast.Walk(&node, visitFunc(func(n ast.Node) {
+		if id, ok := n.(*ast.IdentifierNode); ok && !contains(out, id.Value) {
+			if _, ok := fl.varIdx[id.Value]; ok {
+				out = append(out, id.Value)
+			}
+		}
+	}))
+	return out
+}
+
+// readsSensitiveResult reports whether prog, in a handler of state s,
+// reads a Sensitive output of s's action.
+func readsSensitiveResult(s *state, prog *cexpr) bool {
 	if s.spec == nil {
 		return false
 	}
