@@ -71,7 +71,11 @@ type prule struct {
 // policyRules compiles the flow's policy rules against the typed policy
 // and holds the flow's defaults to them.
 func (c *compiler) policyRules(fl *Flow, rules []*PolicyRule, policy types.Map) {
-	sc := &scope{env: types.Map{"policy": policy}}
+	// A scope of its own per flow (a space is in no flow's name): the
+	// configuration and the programs compiled in it are the flow's, not
+	// shared with the rules of another flow of the same compile.
+	key := fl.name + " policy_rules"
+	sc := &scope{env: types.Map{"policy": policy}, key: key, flowKey: key}
 	for _, r := range rules {
 		prog, _ := c.compile(r.Check, sc, Bool, "policy rule")
 		if prog == nil {

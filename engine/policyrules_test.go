@@ -164,3 +164,45 @@ func replace(src, old, new string) string {
 	}
 	return strings.Replace(src, old, new, 1)
 }
+
+// TestPolicyRulesOfSubflows compiles a flow and its subflow, each with
+// rules over a policy of its own: each flow's rules are checked against its
+// own policy, and each is held to them (the subflow under the policy its
+// parent gives it).
+func TestPolicyRulesOfSubflows(t *testing.T) {
+	child := `flow: child
+start: ask
+policy: {b: 2}
+policy_rules:
+  - check: policy.b > 0
+    message: b must be positive
+states:
+  ask:
+    ask: {text: hi}
+    on: {continue: end}
+  end: {final: done, success: true}
+`
+	parent := `flow: t
+start: go
+policy: {a: 1}
+policy_rules:
+  - check: policy.a > 0
+    message: a must be positive
+states:
+  go:
+    run: flow:child
+    on: {done: end}
+  end: {final: done, success: true}
+`
+	if _, err := compile(t, parent, nil, flows{"child": child}); err != nil {
+		t.Fatalf("a parent and a subflow with rules of their own:\n%v", err)
+	}
+	_, err := compile(t, replace(parent, "{a: 1}", "{a: -1}"), nil, flows{"child": child})
+	if got, want := joinLines(errorLines(err)), "t.yaml:3:13: policy a of flow t is -1: a must be positive"; got != want {
+		t.Errorf("parent breaking its rule:\n%s\nwant:\n%s", got, want)
+	}
+	_, err = compile(t, parent, nil, flows{"child": replace(child, "{b: 2}", "{b: 0}")})
+	if got := joinLines(errorLines(err)); !strings.Contains(got, "policy b of flow child is 0: b must be positive") {
+		t.Errorf("subflow breaking its rule: %s", got)
+	}
+}
