@@ -575,6 +575,7 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 		}
 		c.compileAvailability(s, plain)
 		if c.errs == nil || len(c.errs) == 0 {
+			s.fixed = fixedParts(s)
 			s.static = staticPrompt(s)
 		}
 		for _, ch := range s.choices {
@@ -1216,6 +1217,20 @@ func staticPrompt(s *state) *Prompt {
 			return nil
 		}
 	}
+	if s.fixed == nil {
+		return nil
+	}
+	var sess Session
+	p, err := sess.makePrompt(context.Background(), nil, s)
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+// fixedParts builds an ask state's fields and choices at compile time when
+// they depend on nothing in the session (its text may), or returns nil.
+func fixedParts(s *state) *Prompt {
 	for _, f := range s.fields {
 		if f.decl.If != nil || f.decl.Suggest != nil {
 			return nil
@@ -1225,8 +1240,8 @@ func staticPrompt(s *state) *Prompt {
 		return nil
 	}
 	var sess Session
-	p, err := sess.makePrompt(context.Background(), nil, s)
-	if err != nil {
+	p := &Prompt{}
+	if sess.promptParts(context.Background(), nil, s, p) != nil {
 		return nil
 	}
 	return p

@@ -73,6 +73,7 @@ type state struct {
 	// entries for choices without one), or is nil (available.go).
 	available []*cexpr
 	static    *Prompt // the prompt, when it depends on nothing at run time
+	fixed     *Prompt // its fields and choices, when they depend on nothing at run time
 	// zeroInput is input.* for an answer that fills in no field: every
 	// field at its zero value. Shared and never written.
 	zeroInput map[string]any

@@ -807,11 +807,20 @@ func (s *Session) makePrompt(ctx context.Context, fr *frame, st *state) (*Prompt
 	if p.Help, err = s.render(ctx, fr, st.help); err != nil {
 		return nil, err
 	}
+	if st.fixed != nil {
+		p.Fields, p.Choices = st.fixed.Fields, st.fixed.Choices
+		return p, nil
+	}
+	return p, s.promptParts(ctx, fr, st, p)
+}
+
+// promptParts fills in the fields and choices of prompt p.
+func (s *Session) promptParts(ctx context.Context, fr *frame, st *state, p *Prompt) error {
 	for _, f := range st.fields {
 		if f.cond != nil {
 			ok, err := s.evalBool(ctx, fr, f.cond)
 			if err != nil {
-				return nil, &RunError{Pos: f.decl.Pos, Flow: fr.flow.name, State: st.name, Msg: "if of field " + f.decl.Name, Err: err}
+				return &RunError{Pos: f.decl.Pos, Flow: fr.flow.name, State: st.name, Msg: "if of field " + f.decl.Name, Err: err}
 			}
 			if !ok {
 				continue
@@ -825,7 +834,7 @@ func (s *Session) makePrompt(ctx context.Context, fr *frame, st *state) (*Prompt
 				field.Suggest, err = suggestions(v)
 			}
 			if err != nil {
-				return nil, &RunError{Pos: d.Suggest.Pos, Flow: fr.flow.name, State: st.name, Msg: "suggest of field " + d.Name, Err: err}
+				return &RunError{Pos: d.Suggest.Pos, Flow: fr.flow.name, State: st.name, Msg: "suggest of field " + d.Name, Err: err}
 			}
 		}
 		p.Fields = append(p.Fields, field)
@@ -839,10 +848,7 @@ func (s *Session) makePrompt(ctx context.Context, fr *frame, st *state) (*Prompt
 		}
 		p.Choices = append(p.Choices, ch)
 	}
-	if err := s.markAvailability(ctx, fr, st, p); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return s.markAvailability(ctx, fr, st, p)
 }
 
 // suggestions reads a suggest: list: strings, or maps with a string value
