@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 )
@@ -117,8 +119,29 @@ func (pf *PathFile) Format(root string) []byte {
 	return []byte(b.String())
 }
 
+// quotedScalars remembers yamlScalar's results (yaml's encoder is costly
+// to start, and paths name the same few states and outcomes again and
+// again), up to maxQuoted of them.
+var (
+	quotedScalars sync.Map
+	nquoted       atomic.Int32
+)
+
+const maxQuoted = 4096
+
 // yamlScalar quotes s where YAML's flow style needs it.
 func yamlScalar(s string) string {
+	if q, ok := quotedScalars.Load(s); ok {
+		return q.(string)
+	}
+	q := quoteScalar(s)
+	if nquoted.Add(1) <= maxQuoted {
+		quotedScalars.Store(s, q)
+	}
+	return q
+}
+
+func quoteScalar(s string) string {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Value: s}
 	out, err := yaml.Marshal(n)
 	if err != nil {
