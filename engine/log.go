@@ -159,6 +159,10 @@ type recLog struct {
 	last  time.Time      // of the last entry
 	// view is what Session.Log has rendered, made when it is first asked.
 	view *logView
+	// marks is where Session.AppendMarks last stopped reading: the
+	// position of entry nmarks.
+	marks  logReader
+	nmarks int
 }
 
 // logView is the entries of a recLog rendered so far, and where they
@@ -437,7 +441,11 @@ func (l *recLog) unpack(s stamp) time.Time {
 
 // next renders the entry at rd as the Entry of sequence number seq, and
 // moves rd past it.
-func (l *recLog) next(rd *logReader, seq int) Entry {
+func (l *recLog) next(rd *logReader, seq int) Entry { return l.read(rd, seq, true) }
+
+// read is next; without full, the entry has no Changes and no answer's
+// Args (what a Mark leaves out), which are then not built.
+func (l *recLog) read(rd *logReader, seq int, full bool) Entry {
 	head := rd.uvarint(l.buf)
 	e := Entry{Seq: seq, Kind: entryKinds[head&0xf]}
 	var st *state
@@ -502,7 +510,7 @@ func (l *recLog) next(rd *logReader, seq int) Entry {
 	case head&fStatic != 0:
 		e.Prompt = st.static
 	}
-	if head&fChanges != 0 {
+	if head&fChanges != 0 && full {
 		e.Changes = make([]Change, len(b.set))
 		for i, a := range b.set {
 			if _, m := changes[2*i].(masked); m {
@@ -512,7 +520,13 @@ func (l *recLog) next(rd *logReader, seq int) Entry {
 			}
 		}
 	}
-	if head&fFields != 0 {
+	if head&fFields != 0 && !full {
+		for i := range st.fields {
+			if mask&(1<<i) != 0 {
+				rd.spill++
+			}
+		}
+	} else if head&fFields != 0 {
 		e.Args = make([]Value, 0, bits.OnesCount64(mask))
 		for i, f := range st.fields {
 			if mask&(1<<i) != 0 {
@@ -554,4 +568,30 @@ func (l *recLog) entries(seq int) []Entry {
 		v.entries = append(v.entries, l.next(&v.read, seq+len(v.entries)))
 	}
 	return v.entries
+}
+
+// Mark is what an entry of the log says happened, and where, without the
+// values it holds: its kind, flow, state, event and branch, as Log's
+// Entry has them.
+type Mark struct {
+	Kind   EntryKind
+	Flow   string
+	State  string
+	Event  string
+	Branch int
+}
+
+// appendMarks appends the marks of the entries from index from on.
+func (l *recLog) appendMarks(dst []Mark, from int) []Mark {
+	if from < l.nmarks {
+		l.marks, l.nmarks = logReader{}, 0
+	}
+	for l.marks.pos < len(l.buf) {
+		e := l.read(&l.marks, 0, false)
+		if l.nmarks >= from {
+			dst = append(dst, Mark{Kind: e.Kind, Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch})
+		}
+		l.nmarks++
+	}
+	return dst
 }

@@ -106,6 +106,9 @@ func TestRecLogRoundTrip(t *testing.T) {
 			if got := l.entries(1); len(got) != 5 {
 				t.Fatalf("entries after 5 adds: %d, want 5", len(got))
 			}
+			if got := l.appendMarks(nil, 3); len(got) != 2 {
+				t.Fatalf("marks from 3 after 5 adds: %d, want 2", len(got))
+			}
 		}
 	}
 	got := l.entries(1)
@@ -124,6 +127,20 @@ func TestRecLogRoundTrip(t *testing.T) {
 		}
 		if !reflect.DeepEqual(g, w) {
 			t.Errorf("entry %d:\n got %+v\nwant %+v", i+1, g, w)
+		}
+	}
+	// Marks are the entries without their values, from any index on, as
+	// the log goes on and back over what was read before.
+	marks := func(es []Entry) []Mark {
+		out := []Mark{}
+		for _, e := range es {
+			out = append(out, Mark{Kind: e.Kind, Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch})
+		}
+		return out
+	}
+	for _, from := range []int{5, 8, 9, 2, 0, 7} {
+		if got := l.appendMarks([]Mark{}, from); !reflect.DeepEqual(got, marks(want[from:])) {
+			t.Errorf("marks from %d:\n got %+v\nwant %+v", from, got, marks(want[from:]))
 		}
 	}
 	if !l.last.Equal(t0) {

@@ -108,6 +108,13 @@ func (s *Session) Log() []Entry {
 	return s.log.entries(s.seq - s.log.n + 1)
 }
 
+// AppendMarks appends to dst the marks of the entries of Log from index
+// from on, and returns the extended slice: what Log tells of them, read
+// without rendering their values (for following a session step by step).
+func (s *Session) AppendMarks(dst []Mark, from int) []Mark {
+	return s.log.appendMarks(dst, max(from, 0))
+}
+
 // Seq returns the sequence number of the last log entry.
 func (s *Session) Seq() int { return s.seq }
 
