@@ -78,7 +78,10 @@ type scripted struct {
 	// The path's log is the session's, after the logBase entries of the
 	// path before the checkpoint it was restored from (a restored
 	// session's Log starts at the restore); logLen is its length so far.
+	// marks are what the session's log says, read as it goes (the
+	// entries' values are not needed).
 	logBase, logLen int
+	marks           []engine.Mark
 	// branches are the branches the path's log shows taken, each once, in
 	// the order first taken; nbranch[i] is how many of them its first i
 	// entries show.
@@ -142,12 +145,12 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 	)
 	r.s, r.live = nil, nil // Start is a step: actions run inside it
 	if cp == nil {
-		r.made, r.now, r.logBase, r.logLen = r.made[:0], r.start, 0, 0
+		r.made, r.now, r.logBase, r.logLen, r.marks = r.made[:0], r.start, 0, 0, r.marks[:0]
 		r.branches, r.nbranch = r.branches[:0], append(r.nbranch[:0], 0)
 		r.logSeen, r.nextAct, r.filled = 0, 0, 0
 		s, err = r.m.root.Start(ctx, r.ports()) // the session, even with an error
 	} else {
-		r.made, r.now, r.logBase, r.logLen = r.made[:cp.at], cp.now, cp.logLen, cp.logLen
+		r.made, r.now, r.logBase, r.logLen, r.marks = r.made[:cp.at], cp.now, cp.logLen, cp.logLen, r.marks[:0]
 		r.branches, r.nbranch = r.branches[:r.nbranch[cp.logLen]], r.nbranch[:cp.logLen+1]
 		r.logSeen, r.nextAct, r.filled = cp.logLen, cp.at, cp.at
 		if s, err = r.m.root.Restore(ctx, cp.snap, r.ports()); err != nil {
@@ -224,19 +227,20 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 // entry returns the entry at index i of the path's log, or nil when the
 // log is not that long or the entry was logged before the checkpoint the
 // session was restored from.
-func (r *scripted) entry(i int) *engine.Entry {
+func (r *scripted) entry(i int) *engine.Mark {
 	if i < r.logBase || i >= r.logLen {
 		return nil
 	}
-	return &r.s.Log()[i-r.logBase]
+	return &r.marks[i-r.logBase]
 }
 
 // copyLog counts what the session logged since the last call into the
 // path's log, and appends the branches it shows taken to branches.
 func (r *scripted) copyLog() {
-	log := r.s.Log()
-	for i := range log[r.logLen-r.logBase:] {
-		e := &log[r.logLen-r.logBase+i]
+	n := len(r.marks)
+	r.marks = r.s.AppendMarks(r.marks, n)
+	for i := range r.marks[n:] {
+		e := &r.marks[n+i]
 		if e.Branch != 0 {
 			// A path takes a few dozen: a linear search beats a map.
 			if k := (BranchKey{Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch}); !slices.Contains(r.branches, k) {
@@ -245,7 +249,7 @@ func (r *scripted) copyLog() {
 		}
 		r.nbranch = append(r.nbranch, len(r.branches))
 	}
-	r.logLen = r.logBase + len(log)
+	r.logLen = r.logBase + len(r.marks)
 }
 
 // sync gives the actions decided since the last sync the states the log
@@ -253,9 +257,8 @@ func (r *scripted) copyLog() {
 // known, in order.
 func (r *scripted) sync() error {
 	r.copyLog()
-	log := r.s.Log()
 	for ; r.logSeen < r.logLen; r.logSeen++ {
-		e := &log[r.logSeen-r.logBase]
+		e := &r.marks[r.logSeen-r.logBase]
 		if e.Kind != engine.EntryAction {
 			continue
 		}
