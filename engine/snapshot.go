@@ -47,25 +47,46 @@ type TimerSnapshot struct {
 // for looking at (the path explorer keys configurations on it); Restore
 // refuses it, since the session does not wait at an action.
 func (s *Session) Snapshot() *Snapshot {
-	snap := &Snapshot{ID: s.id, Flow: s.root.name, Hash: s.root.hash, Seq: s.seq, Done: s.done, Shown: s.shown}
+	snap := new(Snapshot)
+	s.SnapshotTo(snap)
+	return snap
+}
+
+// SnapshotTo is Snapshot into snap, whose frames, variable maps and timer
+// lists it reuses: for a caller that looks at many snapshots and keeps
+// few. Nothing may hold on to what snap held before.
+func (s *Session) SnapshotTo(snap *Snapshot) {
+	frames := snap.Frames
+	*snap = Snapshot{ID: s.id, Flow: s.root.name, Hash: s.root.hash, Seq: s.seq, Done: s.done, Shown: s.shown}
 	if s.err != nil {
 		snap.Error = s.err.Error()
 	}
-	snap.Frames = make([]FrameSnapshot, len(s.frames))
+	if cap(frames) < len(s.frames) {
+		frames = append(frames[:cap(frames)], make([]FrameSnapshot, len(s.frames)-cap(frames))...)
+	}
+	snap.Frames = frames[:len(s.frames)]
 	for i, fr := range s.frames {
-		fs := FrameSnapshot{Flow: fr.flow.name, Hash: fr.flow.hash, State: fr.state.name}
+		fs := &snap.Frames[i]
+		vars, timers := fs.Vars, fs.Timers[:0]
+		*fs = FrameSnapshot{Flow: fr.flow.name, Hash: fr.flow.hash, State: fr.state.name}
 		if len(fr.flow.vars) > 0 {
-			fs.Vars = make(map[string]any, len(fr.flow.vars))
-			for _, v := range fr.flow.vars {
-				fs.Vars[v.name] = fr.env[v.name] // never written into: set replaces
+			if vars == nil {
+				vars = make(map[string]any, len(fr.flow.vars))
+			} else {
+				clear(vars)
 			}
+			for _, v := range fr.flow.vars {
+				vars[v.name] = fr.env[v.name] // never written into: set replaces
+			}
+			fs.Vars = vars
 		}
 		for _, a := range fr.timers {
-			fs.Timers = append(fs.Timers, TimerSnapshot{Key: a.t.key, Due: a.due})
+			timers = append(timers, TimerSnapshot{Key: a.t.key, Due: a.due})
 		}
-		snap.Frames[i] = fs
+		if len(timers) > 0 {
+			fs.Timers = timers
+		}
 	}
-	return snap
 }
 
 // Restore resumes a session from a snapshot taken of this flow. It refuses,

@@ -379,3 +379,53 @@ states:
 		t.Errorf("after the step: state %s, n=%v, timers %v; want b, 42, one", top.State, top.Vars["n"], top.Timers)
 	}
 }
+
+// TestSnapshotTo reuses one snapshot for sessions in different places, a
+// subflow's frame and timers in one and not in the next: each time it is
+// what Snapshot makes, nothing left over from the one before.
+func TestSnapshotTo(t *testing.T) {
+	parent := mustCompile(t, `flow: p
+start: a
+vars: {n: 0}
+states:
+  a:
+    ask: {choices: [in, out]}
+    on: {in: {set: {n: 1}, go: sub}, out: done}
+    after: {5m: done}
+  sub:
+    run: flow:sub
+    with: {k: n}
+    on: {ok: done}
+  done: {final: ok}
+`, nil, flows{"sub": `flow: sub
+start: ask
+vars: {k: 0}
+states:
+  ask:
+    ask: {text: "k={{ k }}"}
+    on: {continue: {set: {k: k + 1}, go: end}}
+    after: {10m: end}
+  end: {final: ok, output: {k: k}}
+`})
+	ctx := context.Background()
+	c := newClock()
+	var reused engine.Snapshot
+	check := func(s *engine.Session, what string) {
+		t.Helper()
+		s.SnapshotTo(&reused)
+		if want := s.Snapshot(); !reflect.DeepEqual(&reused, want) {
+			t.Errorf("%s: SnapshotTo gave\n%+v\nwant\n%+v", what, reused, *want)
+		}
+	}
+	deep := start(t, parent, c.ports(nil))
+	check(deep, "at the first prompt")
+	send(t, deep, "in", nil)
+	check(deep, "in the subflow")
+	shallow := start(t, parent, c.ports(nil))
+	check(shallow, "back at a first prompt")
+	send(t, shallow, "out", nil)
+	check(shallow, "done")
+	if _, err := parent.Restore(ctx, roundTrip(t, deep.Snapshot()), c.ports(nil)); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+}
