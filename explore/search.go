@@ -53,6 +53,7 @@ type explorer struct {
 	// cut from (see carve).
 	steps    []PathStep
 	branches []BranchKey
+	scratch  *engine.Snapshot // see snapshot
 }
 
 // explorer returns an explorer whose search is held to the subtree under
@@ -184,12 +185,13 @@ func (x *explorer) choose(r *scripted, d *decision, options []string) (int, erro
 	i := len(r.made)
 	if d.kind != StepOutcome {
 		if n := len(x.cps); n == 0 || x.cps[n-1].at != i { // not resumed here
-			snap := r.s.Snapshot()
+			snap := x.snapshot(r.s)
 			k := x.config(atPrompt, snap, r.now)
 			if x.seen[string(k)] {
 				x.cutAt, x.cutFlow, x.cutState, x.cutEnd, x.cutWaiting = i, d.flow, d.state, EndLoop, true
 				return 0, errCut
 			}
+			x.scratch = nil // the checkpoint keeps it
 			x.cps = append(x.cps, checkpoint{at: i, snap: snap, now: r.now, logLen: r.logLen, key: string(k)})
 		}
 		x.seen[x.cps[len(x.cps)-1].key] = true
@@ -209,7 +211,7 @@ func (x *explorer) choose(r *scripted, d *decision, options []string) (int, erro
 			x.peek, x.peekWidth = i, len(options)
 			return 0, errPeek
 		}
-		x.decideAt(i, r.live.Snapshot(), r.now, len(options))
+		x.decideAt(i, x.snapshot(r.live), r.now, len(options))
 		return 0, nil
 	}
 	if i >= x.slack {
@@ -234,7 +236,7 @@ func (x *explorer) look(r *scripted, err error) (again bool) {
 	if i < 0 || !errors.Is(err, errPeek) {
 		return false
 	}
-	x.decideAt(i, r.s.Snapshot(), r.now, x.peekWidth)
+	x.decideAt(i, x.snapshot(r.s), r.now, x.peekWidth)
 	return true
 }
 
@@ -261,6 +263,17 @@ func (x *explorer) decideAt(i int, snap *engine.Snapshot, now time.Time, width i
 	}
 	x.prefix = append(x.prefix, 0)
 	x.width = append(x.width, width)
+}
+
+// snapshot returns a snapshot of s in the explorer's scratch one: most are
+// looked at for their configuration and dropped, and a checkpoint that
+// keeps one takes it (choose).
+func (x *explorer) snapshot(s *engine.Session) *engine.Snapshot {
+	if x.scratch == nil {
+		x.scratch = new(engine.Snapshot)
+	}
+	s.SnapshotTo(x.scratch)
+	return x.scratch
 }
 
 // next makes runs until one is a path, and returns it.
