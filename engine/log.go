@@ -157,12 +157,9 @@ type recLog struct {
 	loc   *time.Location // of the stamps
 	prev  stamp          // the last packed time
 	last  time.Time      // of the last entry
-	// view is what Session.Log has rendered, made when it is first asked.
+	// view is what Session.Log has rendered, made when it is first asked
+	// (for Log or AppendMarks).
 	view *logView
-	// marks is where Session.AppendMarks last stopped reading: the
-	// position of entry nmarks.
-	marks  logReader
-	nmarks int
 }
 
 // logView is the entries of a recLog rendered so far, and where they
@@ -170,6 +167,10 @@ type recLog struct {
 type logView struct {
 	entries []Entry
 	read    logReader
+	// marks is where Session.AppendMarks last stopped reading: the
+	// position of entry nmarks.
+	marks  logReader
+	nmarks int
 }
 
 // The flags of an entry's head.
@@ -560,10 +561,7 @@ func (l *recLog) read(rd *logReader, seq int, full bool) Entry {
 // entries returns the log's entries rendered, the first of sequence number
 // seq; it renders only those it has not rendered before.
 func (l *recLog) entries(seq int) []Entry {
-	if l.view == nil {
-		l.view = new(logView)
-	}
-	v := l.view
+	v := l.viewOf()
 	for v.read.pos < len(l.buf) {
 		v.entries = append(v.entries, l.next(&v.read, seq+len(v.entries)))
 	}
@@ -583,15 +581,24 @@ type Mark struct {
 
 // appendMarks appends the marks of the entries from index from on.
 func (l *recLog) appendMarks(dst []Mark, from int) []Mark {
-	if from < l.nmarks {
-		l.marks, l.nmarks = logReader{}, 0
+	v := l.viewOf()
+	if from < v.nmarks {
+		v.marks, v.nmarks = logReader{}, 0
 	}
-	for l.marks.pos < len(l.buf) {
-		e := l.read(&l.marks, 0, false)
-		if l.nmarks >= from {
+	for v.marks.pos < len(l.buf) {
+		e := l.read(&v.marks, 0, false)
+		if v.nmarks >= from {
 			dst = append(dst, Mark{Kind: e.Kind, Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch})
 		}
-		l.nmarks++
+		v.nmarks++
 	}
 	return dst
+}
+
+// viewOf returns the log's view, made the first time.
+func (l *recLog) viewOf() *logView {
+	if l.view == nil {
+		l.view = new(logView)
+	}
+	return l.view
 }
