@@ -521,17 +521,17 @@ func (l *recLog) read(rd *logReader, seq int, full bool) Entry {
 			}
 		}
 	}
-	if head&fFields != 0 && !full {
-		for i := range st.fields {
-			if mask&(1<<i) != 0 {
-				rd.spill++
-			}
+	if head&fFields != 0 {
+		if full {
+			e.Args = make([]Value, 0, bits.OnesCount64(mask))
 		}
-	} else if head&fFields != 0 {
-		e.Args = make([]Value, 0, bits.OnesCount64(mask))
 		for i, f := range st.fields {
-			if mask&(1<<i) != 0 {
-				e.Args = append(e.Args, Value{Name: f.decl.Name, Value: rd.value(l.spill), Secret: f.decl.Type.Secret()})
+			if mask&(1<<i) == 0 {
+				continue
+			}
+			v := rd.value(l.spill) // read past even when not kept
+			if full {
+				e.Args = append(e.Args, Value{Name: f.decl.Name, Value: v, Secret: f.decl.Type.Secret()})
 			}
 		}
 	}

@@ -62,7 +62,7 @@ func (s *Session) SnapshotTo(snap *Snapshot) {
 		snap.Error = s.err.Error()
 	}
 	if cap(frames) < len(s.frames) {
-		frames = append(frames[:cap(frames)], make([]FrameSnapshot, len(s.frames)-cap(frames))...)
+		frames = make([]FrameSnapshot, len(s.frames))
 	}
 	snap.Frames = frames[:len(s.frames)]
 	for i, fr := range s.frames {

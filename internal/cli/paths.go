@@ -83,12 +83,7 @@ func (o *pathsOptions) run(ctx context.Context, env *Env, args []string) error {
 	width := len(strconv.Itoa(len(set.Paths)))
 	var line []byte
 	for i, p := range set.Paths {
-		line = line[:0]
-		n := strconv.Itoa(i + 1)
-		for range width - len(n) {
-			line = append(line, ' ')
-		}
-		line = appendPathLine(append(append(line, n...), "  "...), fl.Name(), &p)
+		line = appendPathLine(fmt.Appendf(line[:0], "%*d  ", width, i+1), fl.Name(), &p)
 		out.Write(append(line, '\n'))
 	}
 	fmt.Fprintf(out, "%d paths (%d back where they had been), %d cut by --max-visits, %d by --max-paths\n", len(set.Paths), set.Loops, set.CutByVisits, set.CutByPaths)
