@@ -1330,14 +1330,11 @@ func (c *compiler) readsSensitive(fl *Flow, s *state, prog *cexpr) bool {
 // varsRead returns the variables of fl that prog names.
 func varsRead(fl *Flow, prog *cexpr) []string {
 	var out []string
-	node := prog.node()
-	ast.Walk(&node, visitFunc(func(n ast.Node) {
-		if id, ok := n.(*ast.IdentifierNode); ok && !contains(out, id.Value) {
-			if _, ok := fl.varIdx[id.Value]; ok {
-				out = append(out, id.Value)
-			}
+	fl.varsIn(prog, func(i int) {
+		if name := fl.vars[i].name; !contains(out, name) {
+			out = append(out, name)
 		}
-	}))
+	})
 	return out
 }
 

@@ -163,14 +163,7 @@ func (f *Flow) Info() *FlowInfo {
 func (f *Flow) reads(s *state) []string {
 	read := make([]bool, len(f.vars))
 	s.exprs(func(e *cexpr) {
-		node := e.node()
-		ast.Walk(&node, visitFunc(func(n ast.Node) {
-			if id, ok := n.(*ast.IdentifierNode); ok {
-				if i, ok := f.varIdx[id.Value]; ok {
-					read[i] = true
-				}
-			}
-		}))
+		f.varsIn(e, func(i int) { read[i] = true })
 	})
 	var names []string
 	for i, r := range read {
@@ -179,6 +172,19 @@ func (f *Flow) reads(s *state) []string {
 		}
 	}
 	return names
+}
+
+// varsIn calls fn with the index of every variable of f that e names, at
+// each place it names one.
+func (f *Flow) varsIn(e *cexpr, fn func(i int)) {
+	node := e.node()
+	ast.Walk(&node, visitFunc(func(n ast.Node) {
+		if id, ok := n.(*ast.IdentifierNode); ok {
+			if i, ok := f.varIdx[id.Value]; ok {
+				fn(i)
+			}
+		}
+	}))
 }
 
 // exprs calls fn with every compiled expression of s: its prompt's text,
