@@ -388,16 +388,7 @@ func TestGeneratedSessions(t *testing.T) {
 // never panics, refuses what does not fit the flow with an error, and a
 // session it restores takes steps and snapshots again.
 func FuzzRestore(f *testing.F) {
-	subs := flows{"sub": `flow: sub
-start: ask
-vars: {k: 0}
-states:
-  ask:
-    ask: {text: "k={{ k }}"}
-    on: {continue: {set: {k: k + 1}, go: end}}
-    after: {10m: end}
-  end: {final: ok, output: {k: k}}
-`}
+	subs := flows{"sub": timedSub}
 	fl := mustCompile(f, snapFlow, nil, nil)
 	parent := mustCompile(f, `flow: p
 start: a

@@ -37,6 +37,18 @@ states:
   done: {final: ok, success: true, output: {n: n, when: when, wait: wait, tags: tags, meta: meta}}
 `
 
+// timedSub is a subflow that asks once, with a timer, and counts in k.
+const timedSub = `flow: sub
+start: ask
+vars: {k: 0}
+states:
+  ask:
+    ask: {text: "k={{ k }}"}
+    on: {continue: {set: {k: k + 1}, go: end}}
+    after: {10m: end}
+  end: {final: ok, output: {k: k}}
+`
+
 // roundTrip marshals a snapshot to JSON and back, as a store would.
 func roundTrip(t *testing.T, snap *engine.Snapshot) *engine.Snapshot {
 	t.Helper()
@@ -397,16 +409,7 @@ states:
     with: {k: n}
     on: {ok: done}
   done: {final: ok}
-`, nil, flows{"sub": `flow: sub
-start: ask
-vars: {k: 0}
-states:
-  ask:
-    ask: {text: "k={{ k }}"}
-    on: {continue: {set: {k: k + 1}, go: end}}
-    after: {10m: end}
-  end: {final: ok, output: {k: k}}
-`})
+`, nil, flows{"sub": timedSub})
 	ctx := context.Background()
 	c := newClock()
 	var reused engine.Snapshot
