@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -298,14 +299,22 @@ func runFuzzSession(t *testing.T, data []byte) bool {
 	s, err := fl.Start(ctx, ports)
 	check("Start", err)
 	var logs []engine.Entry
+	var marks []engine.Mark
+	var reused engine.Snapshot
 	for step := 0; step < 25 && s != nil && !s.Done(); step++ {
+		marks = checkMarks(t, s, marks, f.n(8), src)
 		switch f.n(6) {
 		case 0:
 			clock.add(time.Duration(f.n(4)) * 30 * time.Second)
 			_, err := s.Tick(ctx)
 			check("Tick", err)
 		case 1:
-			// Snapshot, through JSON, and restore.
+			// Snapshot, through JSON, and restore; SnapshotTo into a
+			// snapshot reused since the session's start is the same.
+			s.SnapshotTo(&reused)
+			if want := s.Snapshot(); !reflect.DeepEqual(&reused, want) {
+				t.Fatalf("SnapshotTo gave\n%+v\nSnapshot\n%+v\nflow:\n%s", reused, *want, src)
+			}
 			data, err := json.Marshal(s.Snapshot())
 			if err != nil {
 				t.Fatalf("snapshot does not marshal: %v", err)
@@ -321,7 +330,7 @@ func runFuzzSession(t *testing.T, data []byte) bool {
 			if err != nil {
 				t.Fatalf("a snapshot of a waiting session does not restore: %v\n%s\nflow:\n%s", err, data, src)
 			}
-			s = r
+			s, marks = r, nil // the restored session's log starts afresh
 		default:
 			choice, in := fuzzAnswer(f, s.Current().Prompt, step)
 			check("Send", s.Send(ctx, choice, in))
@@ -331,6 +340,7 @@ func runFuzzSession(t *testing.T, data []byte) bool {
 		check("Cancel", s.Cancel("fuzz"))
 	}
 	if s != nil {
+		checkMarks(t, s, marks, 0, src)
 		logs = append(logs, s.Log()...)
 	}
 	var js, tr bytes.Buffer
@@ -347,6 +357,32 @@ func runFuzzSession(t *testing.T, data []byte) bool {
 		}
 	}
 	return true
+}
+
+// checkMarks holds a session's marks to its log: marks, followed from
+// step to step, extended by AppendMarks from where they end, and the
+// marks from an index back (the cursor starting again, when back > 0)
+// tell each entry's kind, flow, state, event and branch as Log does. It
+// returns the extended marks.
+func checkMarks(t *testing.T, s *engine.Session, marks []engine.Mark, back int, src string) []engine.Mark {
+	t.Helper()
+	log := s.Log()
+	marks = s.AppendMarks(marks, len(marks))
+	from := max(len(marks)-back, 0)
+	again := s.AppendMarks(nil, from)
+	if len(marks) != len(log) || len(again) != len(log)-from {
+		t.Fatalf("%d marks followed and %d from %d, for a log of %d entries\nflow:\n%s", len(marks), len(again), from, len(log), src)
+	}
+	for i, e := range log {
+		want := engine.Mark{Kind: e.Kind, Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch}
+		if marks[i] != want {
+			t.Fatalf("entry %d: followed, its mark is %+v; the log says %+v\nflow:\n%s", i, marks[i], want, src)
+		}
+		if i >= from && again[i-from] != want {
+			t.Fatalf("entry %d: read from %d, its mark is %+v; the log says %+v\nflow:\n%s", i, from, again[i-from], want, src)
+		}
+	}
+	return marks
 }
 
 // FuzzSessions runs sessions of generated flows (see runFuzzSession).
