@@ -23,6 +23,10 @@ COUNT=${COUNT:-5}
 BENCHTIME=${BENCHTIME:-1s}
 IDLE_N=${IDLE_N:-20000}
 BASE=${BASE:-}
+if [ ! -d "$peers_src/go/connect" ]; then
+  echo "bench-peers.sh: no peer implementations at $peers_src (want its go/connect and node); give their directory as the argument" >&2
+  exit 2
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r "$peers_src" "$work/" && chmod -R u+w "$work"
