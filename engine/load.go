@@ -113,39 +113,21 @@ func (l *loader) errorf(n *yaml.Node, format string, args ...any) {
 	l.errs.Add(l.pos(n), format, args...)
 }
 
-// pairs walks a mapping node's key/value pairs, reporting duplicate keys and
-// keys outside known (when known is non-nil). It returns false when n is not
-// a mapping.
+// pairs walks a mapping node's key/value pairs, reporting keys outside
+// known (when known is non-nil). It returns false when n is not a mapping.
+// Its keys are unique: DecodeYAML, which every tree the loader reads comes
+// from, reported and dropped the repeated ones.
 func (l *loader) pairs(n *yaml.Node, what string, known []string, fn func(k, v *yaml.Node)) bool {
 	n = l.resolve(n)
 	if n.Kind != yaml.MappingNode {
 		l.errorf(n, "%s must be a mapping, not %s", what, describe(n))
 		return false
 	}
-	// Most mappings are small: their keys are searched in place, and only
-	// a large one's are indexed.
-	var seen map[string]*yaml.Node
-	if len(n.Content) > 2*smallMapping {
-		seen = make(map[string]*yaml.Node, len(n.Content)/2)
-	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
 			l.errorf(k, "%s: keys must be plain names", what)
 			continue
-		}
-		var prev *yaml.Node
-		if seen != nil {
-			prev = seen[k.Value]
-		} else {
-			prev = firstScalarKey(n.Content[:i], k.Value)
-		}
-		if prev != nil {
-			l.errorf(k, "duplicate key %q in %s (first at line %d)", k.Value, what, prev.Line)
-			continue
-		}
-		if seen != nil {
-			seen[k.Value] = k
 		}
 		if known != nil && !contains(known, k.Value) {
 			l.errorf(k, "unknown key %q in %s (want one of: %s)", k.Value, what, strings.Join(known, ", "))
@@ -154,17 +136,6 @@ func (l *loader) pairs(n *yaml.Node, what string, known []string, fn func(k, v *
 		fn(k, l.resolve(v))
 	}
 	return true
-}
-
-// firstScalarKey returns the first of the pairs' keys that is a scalar
-// (not an alias) whose value is key, or nil.
-func firstScalarKey(pairs []*yaml.Node, key string) *yaml.Node {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if k := pairs[i]; k.Kind == yaml.ScalarNode && k.Value == key {
-			return k
-		}
-	}
-	return nil
 }
 
 // resolve follows aliases, so that anchors work but positions stay those of
