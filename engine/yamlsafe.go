@@ -467,7 +467,7 @@ func dropDuplicateKeys(path string, n *yaml.Node, errs *ErrorList) {
 		kept := n.Content[:0]
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			key := aliased(k)
+			key := target(k)
 			if key.Kind == yaml.ScalarNode {
 				var f *yaml.Node
 				if first != nil {
@@ -498,19 +498,11 @@ func dropDuplicateKeys(path string, n *yaml.Node, errs *ErrorList) {
 // searched one by one rather than indexed.
 const smallMapping = 16
 
-// aliased is the key an alias key stands for, or the key.
-func aliased(k *yaml.Node) *yaml.Node {
-	if k.Kind == yaml.AliasNode && k.Alias != nil {
-		return k.Alias
-	}
-	return k
-}
-
 // firstKey returns the first key of the pairs whose scalar value is key,
 // aliases followed, or nil.
 func firstKey(pairs []*yaml.Node, key string) *yaml.Node {
 	for i := 0; i+1 < len(pairs); i += 2 {
-		if k := aliased(pairs[i]); k.Kind == yaml.ScalarNode && k.Value == key {
+		if k := target(pairs[i]); k.Kind == yaml.ScalarNode && k.Value == key {
 			return pairs[i]
 		}
 	}
