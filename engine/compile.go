@@ -1377,12 +1377,11 @@ func sensitiveVar(fl *Flow, prog *cexpr) string {
 		return ""
 	}
 	name := ""
-	node := prog.node()
-	ast.Walk(&node, visitFunc(func(n ast.Node) {
-		if id, ok := n.(*ast.IdentifierNode); ok && fl.sensitive[id.Value] && name == "" {
-			name = id.Value
+	fl.varsIn(prog, func(i int) {
+		if v := fl.vars[i].name; name == "" && fl.sensitive[v] {
+			name = v
 		}
-	}))
+	})
 	return name
 }
 
