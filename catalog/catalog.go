@@ -277,22 +277,21 @@ func (c *set) flowFiles(explicit []string) ([]flowFile, error) {
 	}
 	seen := map[string]bool{}
 	var cands []candidate
-	for _, p := range explicit {
+	add := func(p string, explicit bool) {
 		if k := filepath.Clean(p); !seen[k] {
 			seen[k] = true
-			cands = append(cands, candidate{p, true})
+			cands = append(cands, candidate{p, explicit})
 		}
+	}
+	for _, p := range explicit {
+		add(p, true)
 	}
 	for _, de := range ents {
 		ext := filepath.Ext(de.Name())
 		if de.IsDir() || ext != ".yaml" && ext != ".yml" {
 			continue
 		}
-		p := filepath.Join(c.dir, de.Name())
-		if k := filepath.Clean(p); !seen[k] {
-			seen[k] = true
-			cands = append(cands, candidate{p, false})
-		}
+		add(filepath.Join(c.dir, de.Name()), false)
 	}
 	loaded := make([]*flowFile, len(cands))
 	forEach(len(cands), func(i int) {
