@@ -263,7 +263,7 @@ func (l *recLog) add(r *rec) {
 	x := r.x
 	extra := func() *recExtra {
 		if x == nil {
-			x = &recExtra{outcome: r.outcome}
+			x = new(recExtra) // given the outcome below
 		}
 		return x
 	}

@@ -135,12 +135,13 @@ func yamlScalar(s string) string {
 		return q.(string)
 	}
 	q := quoteScalar(s)
-	if nquoted.Add(1) <= maxQuoted {
+	if nquoted.Load() < maxQuoted && nquoted.Add(1) <= maxQuoted {
 		quotedScalars.Store(s, q)
 	}
 	return q
 }
 
+// quoteScalar is yamlScalar without the memory.
 func quoteScalar(s string) string {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Value: s}
 	out, err := yaml.Marshal(n)

@@ -202,7 +202,7 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 			r.s = nil
 			_, err = s.Tick(ctx)
 			r.s = s
-			r.copyLog()
+			r.readLog()
 			// The timer is the parent's when a subflow waits: name the
 			// state whose timer fired, as the log does.
 			d := &r.made[k]
@@ -234,9 +234,10 @@ func (r *scripted) entry(i int) *engine.Mark {
 	return &r.marks[i-r.logBase]
 }
 
-// copyLog counts what the session logged since the last call into the
-// path's log, and appends the branches it shows taken to branches.
-func (r *scripted) copyLog() {
+// readLog reads the marks of what the session logged since the last call
+// into the path's log, and appends the branches they show taken to
+// branches.
+func (r *scripted) readLog() {
 	n := len(r.marks)
 	r.marks = r.s.AppendMarks(r.marks, n)
 	for i := range r.marks[n:] {
@@ -256,7 +257,7 @@ func (r *scripted) copyLog() {
 // shows them run at, and passes every decision whose state is known to
 // known, in order.
 func (r *scripted) sync() error {
-	r.copyLog()
+	r.readLog()
 	for ; r.logSeen < r.logLen; r.logSeen++ {
 		e := &r.marks[r.logSeen-r.logBase]
 		if e.Kind != engine.EntryAction {
