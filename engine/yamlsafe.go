@@ -329,8 +329,10 @@ func plainWithin(root *yaml.Node, lim YAMLLimits) bool {
 	return true
 }
 
-// target is what n stands for: the anchored node for an alias.
-func target(n *yaml.Node) *yaml.Node {
+// Resolve returns what n stands for: the anchored node for an alias, and n
+// itself for any other node. In a tree DecodeYAML gave, aliases are held
+// to the budgets and none refers to a node that contains it.
+func Resolve(n *yaml.Node) *yaml.Node {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		return n.Alias
 	}
@@ -340,7 +342,7 @@ func target(n *yaml.Node) *yaml.Node {
 // of returns the measure of n, which measureAll has measured. Scalars are
 // not kept: they are most of a file, and all alike.
 func (b *budget) of(n *yaml.Node) measure {
-	t := target(n)
+	t := Resolve(n)
 	if t.Kind != yaml.MappingNode && t.Kind != yaml.SequenceNode {
 		return measure{nodes: 1}
 	}
@@ -384,7 +386,7 @@ func (b *budget) measureAll(root *yaml.Node) *yaml.Node {
 		}
 		c := top.n.Content[top.i]
 		top.i++
-		t := target(c)
+		t := Resolve(c)
 		if t.Kind != yaml.MappingNode && t.Kind != yaml.SequenceNode {
 			top.m = capped(measure{nodes: top.m.nodes + 1, depth: top.m.depth})
 			continue
@@ -467,7 +469,7 @@ func dropDuplicateKeys(path string, n *yaml.Node, errs *ErrorList) {
 		kept := n.Content[:0]
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			key := target(k)
+			key := Resolve(k)
 			if key.Kind == yaml.ScalarNode {
 				var f *yaml.Node
 				if first != nil {
@@ -502,7 +504,7 @@ const smallMapping = 16
 // aliases followed, or nil.
 func firstKey(pairs []*yaml.Node, key string) *yaml.Node {
 	for i := 0; i+1 < len(pairs); i += 2 {
-		if k := target(pairs[i]); k.Kind == yaml.ScalarNode && k.Value == key {
+		if k := Resolve(pairs[i]); k.Kind == yaml.ScalarNode && k.Value == key {
 			return pairs[i]
 		}
 	}

@@ -256,13 +256,13 @@ func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 // are not plain scalars (engine.DecodeYAML has reported and dropped
 // repeated ones). It reports false when n is not a mapping.
 func (p *parser) pairs(n *yaml.Node, what string, fn func(k, v *yaml.Node)) bool {
-	n = resolve(n)
+	n = engine.Resolve(n)
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, "%s must be a mapping, not %s", what, describe(n))
 		return false
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		k, v := engine.Resolve(n.Content[i]), engine.Resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
 			p.errorf(k, "%s: keys must be plain names", what)
 			continue
@@ -270,15 +270,6 @@ func (p *parser) pairs(n *yaml.Node, what string, fn func(k, v *yaml.Node)) bool
 		fn(k, v)
 	}
 	return true
-}
-
-// resolve follows an alias to the node it stands for; engine.DecodeYAML
-// has held aliases to the file's budgets and refused cycles.
-func resolve(n *yaml.Node) *yaml.Node {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		return n.Alias
-	}
-	return n
 }
 
 func (p *parser) str(n *yaml.Node, what string) (string, bool) {

@@ -87,20 +87,20 @@ func Parse(name string, data []byte) ([]Answer, error) {
 		return nil, errs
 	}
 	pos := func(n *yaml.Node) engine.Pos { return engine.Pos{File: name, Line: n.Line, Col: n.Column} }
-	if root = resolve(root); root.Kind != yaml.SequenceNode {
+	if root = engine.Resolve(root); root.Kind != yaml.SequenceNode {
 		errs.Add(pos(root), "an answers file is a list of answers, not %s", engine.NodeShape(root))
 		return nil, errs
 	}
 	var out []Answer
 	for _, item := range root.Content {
-		item = resolve(item)
+		item = engine.Resolve(item)
 		if item.Kind != yaml.MappingNode {
 			errs.Add(pos(item), "an answer is a mapping with choice and fields, or wait, not %s", engine.NodeShape(item))
 			continue
 		}
 		a := Answer{Line: item.Line}
 		for i := 0; i+1 < len(item.Content); i += 2 {
-			k, v := item.Content[i], resolve(item.Content[i+1])
+			k, v := item.Content[i], engine.Resolve(item.Content[i+1])
 			switch k.Value {
 			case "flow", "state", "choice":
 				if v.Kind != yaml.ScalarNode || v.Value == "" {
@@ -155,7 +155,7 @@ func fields(n *yaml.Node, pos func(*yaml.Node) engine.Pos, errs *engine.ErrorLis
 	}
 	out := make(map[string]string, len(n.Content)/2)
 	for j := 0; j+1 < len(n.Content); j += 2 {
-		k, v := resolve(n.Content[j]), resolve(n.Content[j+1])
+		k, v := engine.Resolve(n.Content[j]), engine.Resolve(n.Content[j+1])
 		switch {
 		case k.Kind != yaml.ScalarNode || k.Value == "":
 			errs.Add(pos(k), "a field's name must be a name, not %s", engine.NodeShape(k))
@@ -168,15 +168,6 @@ func fields(n *yaml.Node, pos func(*yaml.Node) engine.Pos, errs *engine.ErrorLis
 		}
 	}
 	return out
-}
-
-// resolve follows an alias to the node it stands for; engine.DecodeYAML
-// has already held aliases to the file's budgets and refused cycles.
-func resolve(n *yaml.Node) *yaml.Node {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		return n.Alias
-	}
-	return n
 }
 
 func hasKey(n *yaml.Node, key string) bool {
