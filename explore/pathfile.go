@@ -1,15 +1,15 @@
 package explore
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tetherflow/tether/engine"
 )
 
 // PathFile is a path as a file holds it: tether paths --write writes one
@@ -58,19 +58,50 @@ type PathItem struct {
 // ParsePathFile reads the path file data (name is for messages). Unknown
 // keys are errors, and so is a decision with no state or not exactly one
 // of outcome:, choice:, timer: and pause:, or a wait: anywhere but alone
-// in the last.
+// in the last. The file is held to the YAML budgets of engine.DecodeYAML
+// (size, nodes, depth, one document, no repeated key), and every problem
+// is reported, as an engine.ErrorList of name:line:col messages.
 func ParsePathFile(name string, data []byte) (*PathFile, error) {
-	var items []PathItem
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&items); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %v", name, err)
+	root, err := engine.DecodeYAML(name, data, engine.YAMLLimits{})
+	var errs engine.ErrorList
+	errors.As(err, &errs) // repeated keys: the tree holds the first of each
+	if root == nil {
+		if err != nil {
+			return nil, err
+		}
+		return &PathFile{Steps: []PathStep{}}, nil // empty, or comments only: no steps
+	}
+	pos := func(n *yaml.Node) engine.Pos { return engine.Pos{File: name, Line: n.Line, Col: n.Column} }
+	root = engine.Resolve(root)
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return &PathFile{Steps: []PathStep{}}, nil // ~: no steps
+	}
+	if root.Kind != yaml.SequenceNode {
+		errs.Add(pos(root), "a path file is a list of decisions, not %s", engine.NodeShape(root))
+		return nil, errs
+	}
+	// A null item is no decision: yaml.v3 drops it from a []PathItem, and
+	// the steps are numbered without it.
+	items := make([]PathItem, 0, len(root.Content))
+	nodes := make([]*yaml.Node, 0, len(root.Content))
+	for _, n := range root.Content {
+		if n = engine.Resolve(n); n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			continue
+		}
+		items = append(items, PathItem{})
+		nodes = append(nodes, n)
+		readPathItem(n, &items[len(items)-1], pos, &errs)
+	}
+	if len(errs) > 0 {
+		errs.Sort()
+		return nil, errs
 	}
 	pf := &PathFile{}
 	if n := len(items); n > 0 && items[n-1].Wait {
 		last := items[n-1]
 		if last.Outcome != nil || last.Choice != nil || last.Timer != nil || last.Pause != nil || last.State == "" {
-			return nil, fmt.Errorf("%s: step %d: want {state: NAME, wait: true} alone", name, n)
+			errs.Add(pos(nodes[n-1]), "step %d: want {state: NAME, wait: true} alone", n)
+			return nil, errs
 		}
 		pf.Wait = &PathStep{Flow: last.Flow, State: last.State}
 		items = items[:n-1]
@@ -89,12 +120,60 @@ func ParsePathFile(name string, data []byte) (*PathFile, error) {
 			}
 		}
 		if it.State == "" || n != 1 || it.Wait {
-			return nil, fmt.Errorf("%s: step %d: want {state: NAME} with one of outcome:, choice:, timer: or pause: (or wait: true, last)", name, i+1)
+			errs.Add(pos(nodes[i]), "step %d: want {state: NAME} with one of outcome:, choice:, timer: or pause: (or wait: true, last)", i+1)
+			continue
 		}
 		steps[i] = st
 	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
 	pf.Steps = steps
 	return pf, nil
+}
+
+// pathKeys are the keys of a decision, as PathItem names them.
+const pathKeys = "flow, state, outcome, choice, timer, pause or wait"
+
+// readPathItem reads decision n into it, as yaml.v3 decodes a PathItem
+// (a null leaves a field unset), reporting what does not fit.
+func readPathItem(n *yaml.Node, it *PathItem, pos func(*yaml.Node) engine.Pos, errs *engine.ErrorList) {
+	if n.Kind != yaml.MappingNode {
+		errs.Add(pos(n), "a decision is a mapping such as {state: NAME, choice: NAME}, not %s", engine.NodeShape(n))
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], engine.Resolve(n.Content[i+1])
+		var dst any
+		switch k.Value {
+		case "flow":
+			dst = &it.Flow
+		case "state":
+			dst = &it.State
+		case "outcome":
+			dst = &it.Outcome
+		case "choice":
+			dst = &it.Choice
+		case "timer":
+			dst = &it.Timer
+		case "pause":
+			dst = &it.Pause
+		case "wait":
+			dst = &it.Wait
+		}
+		switch {
+		case dst == nil || k.Kind != yaml.ScalarNode:
+			errs.Add(pos(k), "unknown key %q in a decision (want %s)", k.Value, pathKeys)
+		case v.Kind != yaml.ScalarNode:
+			errs.Add(pos(v), "%s must be a single value, not %s", k.Value, engine.NodeShape(v))
+		case v.Decode(dst) != nil:
+			want := "text"
+			if k.Value == "wait" {
+				want = "true or false"
+			}
+			errs.Add(pos(v), "%s must be %s, not %.40q", k.Value, want, v.Value)
+		}
+	}
 }
 
 // Format writes the path file, one flow-style mapping a line, naming the
@@ -149,7 +228,9 @@ func quoteScalar(s string) string {
 		return fmt.Sprintf("%q", s)
 	}
 	v := strings.TrimSuffix(string(out), "\n")
-	if strings.ContainsAny(v, "{}[],") && !strings.HasPrefix(v, "'") && !strings.HasPrefix(v, "\"") {
+	// A flow mapping's value is one line (yaml's block scalars and folded
+	// quotes are not), and plain only without flow indicators.
+	if strings.Contains(v, "\n") || strings.ContainsAny(v, "{}[],") && !strings.HasPrefix(v, "'") && !strings.HasPrefix(v, "\"") {
 		return fmt.Sprintf("%q", s)
 	}
 	return v

@@ -47,20 +47,46 @@ func TestPathFileRoundTrip(t *testing.T) {
 	}
 }
 
+// A path file's problems are all reported, each at its line and column;
+// the file is held to the YAML budgets of every file tether reads.
 func TestParsePathFileErrors(t *testing.T) {
 	for _, tt := range []struct{ text, want string }{
-		{"- {state: a, outcome: ok, choice: b}\n", "p.yaml: step 1: want {state: NAME} with one of outcome:"},
-		{"- {outcome: ok}\n", "p.yaml: step 1: want {state: NAME}"},
-		{"- {state: a, wait: true}\n- {state: a, outcome: ok}\n", "p.yaml: step 1: want {state: NAME} with one of"},
-		{"- {state: a, outcome: ok, wait: true}\n", "p.yaml: step 1: want {state: NAME, wait: true} alone"},
-		{"- {state: a, outcome: ok, colour: red}\n", "p.yaml: yaml: unmarshal errors:\n  line 1: field colour not found"},
+		{"- {state: a, outcome: ok, choice: b}\n", "p.yaml:1:3: step 1: want {state: NAME} with one of outcome:, choice:, timer: or pause: (or wait: true, last)"},
+		{"- {outcome: ok}\n", "p.yaml:1:3: step 1: want {state: NAME} with one of"},
+		{"- {state: a, wait: true}\n- {state: a, outcome: ok}\n", "p.yaml:1:3: step 1: want {state: NAME} with one of"},
+		{"- {state: a, outcome: ok, wait: true}\n", "p.yaml:1:3: step 1: want {state: NAME, wait: true} alone"},
+		{"- {state: a, outcome: ok, colour: red}\n", `p.yaml:1:27: unknown key "colour" in a decision (want flow, state, outcome, choice, timer, pause or wait)`},
+		{"- {state: [1], outcome: ok}\n", "p.yaml:1:11: state must be a single value, not a list"},
+		{"- {state: a, wait: maybe}\n", `p.yaml:1:20: wait must be true or false, not "maybe"`},
+		{"{state: a, outcome: ok}\n", "p.yaml:1:1: a path file is a list of decisions, not a mapping"},
+		{"- {state: a, outcome: ok}\n- x\n- {state: a, state: b, outcome: ok}\n",
+			"p.yaml:2:3: a decision is a mapping such as {state: NAME, choice: NAME}, not a single value\n" +
+				`p.yaml:3:14: duplicate key "state" (first at p.yaml:3:4)`},
+		{"- {state: a, outcome: ok}\n- {state: b}\n- {choice: c}\n",
+			"p.yaml:2:3: step 2: want {state: NAME} with one of outcome:, choice:, timer: or pause: (or wait: true, last)\n" +
+				"p.yaml:3:3: step 3: want {state: NAME} with one of outcome:, choice:, timer: or pause: (or wait: true, last)"},
+		{"- {state: a, outcome: ok}\n---\n- {state: b, outcome: ok}\n", "p.yaml:2:1: a second YAML document starts here"},
+		{"- {state: a, outcome: ok}\n" + strings.Repeat("# a path file is never this long\n", 20000),
+			"p.yaml:15888:25: the file is larger than 512 KiB, the budget for a YAML file"},
 	} {
 		_, err := explore.ParsePathFile("p.yaml", []byte(tt.text))
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
-			t.Errorf("ParsePathFile(%q) = %v, want %s...", tt.text, err, tt.want)
+			t.Errorf("ParsePathFile(%.80q) = %v, want %s...", tt.text, err, tt.want)
 		}
 	}
-	if pf, err := explore.ParsePathFile("p.yaml", nil); err != nil || len(pf.Steps) != 0 || pf.Wait != nil {
-		t.Errorf("an empty file: %+v, %v, want no steps", pf, err)
+	for _, text := range []string{"", "# only a comment\n", "~\n", "[]\n"} {
+		if pf, err := explore.ParsePathFile("p.yaml", []byte(text)); err != nil || len(pf.Steps) != 0 || pf.Wait != nil {
+			t.Errorf("%q: %+v, %v, want no steps", text, pf, err)
+		}
+	}
+	// A null is no value, as yaml.v3 reads a []PathItem: outcome: ~ is
+	// outcome: left out, and a null item no decision, numbered as none.
+	pf, err := explore.ParsePathFile("p.yaml", []byte("- {state: a, outcome: ~, choice: b}\n- ~\n- {state: c, outcome: ok}\n"))
+	want := []explore.PathStep{{State: "a", Kind: explore.StepChoice, Name: "b"}, {State: "c", Kind: explore.StepOutcome, Name: "ok"}}
+	if err != nil || !reflect.DeepEqual(pf.Steps, want) {
+		t.Errorf("nulls = %+v, %v, want %+v", pf, err, want)
+	}
+	if _, err := explore.ParsePathFile("p.yaml", []byte("- ~\n- {state: c}\n")); err == nil || !strings.HasPrefix(err.Error(), "p.yaml:2:3: step 1: ") {
+		t.Errorf("a step after a null item: %v, want it numbered 1, at line 2", err)
 	}
 }
