@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -75,13 +74,14 @@ func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error 
 	if err != nil {
 		return usagef("--clock: %q is not an RFC 3339 time (like %s)", o.clock, explore.DefaultPathStart)
 	}
-	data, err := os.ReadFile(env.path(o.path))
+	// No more of the file is read than a path file may hold.
+	data, err := engine.ReadYAMLFile(env.path(o.path), engine.YAMLLimits{})
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return fileErrors(env, err)
 	}
 	pf, err := explore.ParsePathFile(o.path, data)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return fileErrors(env, err)
 	}
 	c, _, err := compiledFlow(env, env.path(args[0]), o.region, flowSource{regions: o.regions}, exitUsage)
 	if err != nil {

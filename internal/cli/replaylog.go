@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -67,11 +68,17 @@ func (o *replayOptions) runLogs(ctx context.Context, env *Env, args []string) er
 	}
 	diverged := 0
 	for _, name := range logs {
-		data, err := os.ReadFile(env.path(name))
+		// The log is read as ReadJSONLines reads it, a line at a time
+		// within its bound (a file of no lines, such as /dev/zero, stops
+		// there), and kept for the line numbers of a divergence.
+		f, err := os.Open(env.path(name))
 		if err != nil {
 			return &exitError{code: exitUsage, err: err}
 		}
-		entries, _, err := engine.ReadJSONLines(bytes.NewReader(data))
+		var kept bytes.Buffer
+		entries, _, err := engine.ReadJSONLines(io.TeeReader(f, &kept))
+		f.Close()
+		data := kept.Bytes()
 		if err != nil {
 			return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", name, err)}
 		}
