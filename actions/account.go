@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/internal/country"
 )
 
 // MinPasswordLength is the shortest password account.create accepts.
@@ -84,7 +85,7 @@ func CheckNewAccount(email, password, region string) string {
 	if len(local) >= 3 && strings.Contains(strings.ToLower(password), strings.ToLower(local)) {
 		return "the password must not contain the email address's name"
 	}
-	if !IsRegion(region) {
+	if !country.Valid(region) {
 		return "the region is not an ISO 3166-1 alpha-2 country code"
 	}
 	return ""

@@ -603,21 +603,6 @@ func TestAccountCreate(t *testing.T) {
 	}
 }
 
-func TestIsRegion(t *testing.T) {
-	tests := []struct {
-		code string
-		want bool
-	}{
-		{"DE", true}, {"BR", true}, {"US", true}, {"ZW", true}, {"AD", true},
-		{"de", false}, {"XX", false}, {"UK", false}, {"D", false}, {"DEU", false}, {"E ", false}, {"", false},
-	}
-	for _, tt := range tests {
-		if got := IsRegion(tt.code); got != tt.want {
-			t.Errorf("IsRegion(%q) = %v, want %v", tt.code, got, tt.want)
-		}
-	}
-}
-
 func TestMaskPhone(t *testing.T) {
 	tests := []struct{ phone, want string }{
 		{"+49 151 2345 1234", "+49 *** *** 12 34"},

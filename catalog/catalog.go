@@ -1,9 +1,9 @@
-// Package catalog loads a flows directory once — its flows, its regional
-// policy overlays (regions/) and its demo portal fixture — checks them
-// together with one rule, and hands out compiled flows by (flow, region),
-// each with its content hash. Every front end (the CLI, the HTTP API, the
-// web pages) gets its flows here, so that they agree on what a flow and a
-// region are.
+// Package catalog loads a flows directory once — its flows and its
+// regional policy overlays (regions/) — checks them together with one
+// rule, and hands out compiled flows by (flow, region), each with its
+// content hash. Every front end (the CLI, the HTTP API, the web pages)
+// gets its flows here, so that they agree on what a flow and a region
+// are. It knows no portal, no demo fixture and no front end.
 //
 //	cat, err := catalog.Load("flows", catalog.Options{Registry: reg})
 //	if err != nil { ... }            // the directory could not be read
@@ -41,6 +41,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/internal/country"
 	"github.com/tetherflow/tether/policy"
 )
 
@@ -55,12 +56,6 @@ type Options struct {
 	// Regions is the directory of regional overlays; empty means regions/
 	// in the flows directory, where a missing directory means no regions.
 	Regions string
-	// Fixture is the demo portal fixture; empty means demo/portal.yaml in
-	// the flows directory when it exists.
-	Fixture string
-	// CheckFixture, when set, checks the fixture (when there is one); its
-	// problems are the catalog's.
-	CheckFixture func(path string) error
 	// Files are files to load as flows whatever they hold: the flows a
 	// command was given.
 	Files []string
@@ -85,11 +80,10 @@ type Catalog struct {
 // for the flows it compiles on demand.
 type set struct {
 	dir     string
-	fixture string
 	regions *policy.Set
 	flows   map[string]*entry // by flow name
 	byPath  map[string]*entry // by cleaned path
-	shared  engine.ErrorList  // problems of the overlays and the fixture: they stop every flow
+	shared  engine.ErrorList  // problems of the overlays: they stop every flow
 	errs    engine.ErrorList  // every problem
 
 	mu       sync.Mutex
@@ -147,7 +141,7 @@ func (e *NoFlowError) Unwrap() error { return ErrNoFlow }
 
 // ErrCountry is wrapped by the errors for a country code that is not an
 // assigned ISO 3166-1 alpha-2 code.
-var ErrCountry = policy.ErrCountry
+var ErrCountry = country.ErrCountry
 
 // Load reads the flows directory dir. It fails only when dir cannot be
 // read; problems in the files are collected, and Err returns them all.
@@ -224,7 +218,6 @@ func loadSet(dir string, opts Options) (*set, error) {
 		e.flow = fl
 	})
 	c.checkOverlays(<-overlays, entries)
-	c.loadFixture(opts)
 	for _, e := range entries {
 		c.errs = append(c.errs, e.errs...)
 	}
@@ -402,31 +395,22 @@ func (c *set) checkOverlays(o overlayLoad, entries []*entry) {
 	}
 }
 
-func (c *set) loadFixture(opts Options) {
-	c.fixture = opts.Fixture
-	if c.fixture == "" {
-		p := filepath.Join(c.dir, "demo", "portal.yaml")
-		if _, err := os.Stat(p); err != nil {
-			return
-		}
-		c.fixture = p
-	}
-	if opts.CheckFixture == nil {
-		return
-	}
-	if err := opts.CheckFixture(c.fixture); err != nil {
-		c.shared = append(c.shared, fileErrors(c.fixture, err)...)
-	}
-}
-
 // Dir returns the flows directory.
 func (c *Catalog) Dir() string { return c.dir }
 
-// Fixture returns the demo portal fixture's path, or "" when there is none.
-func (c *Catalog) Fixture() string { return c.cur.Load().fixture }
-
 // Regions returns the regional overlays.
 func (c *Catalog) Regions() *policy.Set { return c.cur.Load().regions }
+
+// Files returns the flow files, sorted, the ones with problems included.
+func (c *Catalog) Files() []string {
+	s := c.cur.Load()
+	files := make([]string, 0, len(s.byPath))
+	for _, e := range s.byPath {
+		files = append(files, e.path)
+	}
+	sort.Strings(files)
+	return files
+}
 
 // Names returns the names of the flows, sorted.
 func (c *Catalog) Names() []string { return c.cur.Load().names() }
@@ -462,7 +446,7 @@ func (c *set) err() error {
 
 // FileErr returns the problems that stop the flow in the file at path:
 // its own and its subflows' (which compiling it reports), and those of the
-// overlays and the fixture, which every flow shares. It is nil when the
+// overlays, which every flow shares. It is nil when the
 // flow can run.
 func (c *Catalog) FileErr(path string) error { return c.cur.Load().fileErr(path) }
 
@@ -493,8 +477,9 @@ func (c *set) nameOf(path string) (string, error) {
 
 // Compiled returns the flow named name under the policy of country (its
 // defaults when country is empty). The error is an engine.ErrorList when
-// the flow, a subflow, an overlay or the fixture has problems, and wraps
-// ErrCountry for a bad country code and ErrNoFlow for an unknown flow.
+// the flow, a subflow or an overlay has problems, and wraps ErrCountry
+// for a bad country code (the name of a region included) and ErrNoFlow
+// for an unknown flow.
 func (c *Catalog) Compiled(name, country string) (*Compiled, error) {
 	out, err := c.cur.Load().compile(name, country)
 	if err != nil {
@@ -505,7 +490,7 @@ func (c *Catalog) Compiled(name, country string) (*Compiled, error) {
 }
 
 // compile is Compiled in this set.
-func (c *set) compile(name, country string) (*Compiled, error) {
+func (c *set) compile(name, cc string) (*Compiled, error) {
 	e := c.flows[name]
 	if e == nil {
 		return nil, &NoFlowError{Name: name, Dir: c.dir, Hint: engine.Suggest(name, c.names())}
@@ -514,29 +499,29 @@ func (c *set) compile(name, country string) (*Compiled, error) {
 		return nil, err
 	}
 	region := &policy.Region{Name: policy.DefaultRegion}
-	if country != "" {
-		if err := CheckCountry(country); err != nil {
+	if cc != "" {
+		if err := c.checkCountry(cc); err != nil {
 			return nil, err
 		}
-		region = c.regions.ForCountry(country)
+		region = c.regions.ForCountry(cc)
 	}
 	key := compiledKey{name, region.Name}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cached := c.compiled[key]; cached != nil {
 		cp := *cached
-		cp.Country = country
+		cp.Country = cc
 		return &cp, nil
 	}
 	fl := e.flow
-	if country != "" {
-		eff, _, err := c.regions.Effective(e.flow, country)
+	if cc != "" {
+		eff, _, err := c.regions.Effective(e.flow, cc)
 		if err != nil {
 			return nil, err // Check reported it already; kept for safety
 		}
 		fl = eff
 	}
-	out := &Compiled{Flow: fl, Name: name, Path: e.path, Region: region, Country: country}
+	out := &Compiled{Flow: fl, Name: name, Path: e.path, Region: region, Country: cc}
 	c.compiled[key] = out
 	cp := *out
 	return &cp, nil
@@ -551,23 +536,24 @@ func (c *Catalog) CompiledFile(path, country string) (*Compiled, error) {
 	return c.Compiled(name, country)
 }
 
-// CheckCountry returns nil for an assigned ISO 3166-1 alpha-2 code in
-// upper case, and otherwise an error wrapping ErrCountry that says what is
-// wrong and suggests the code meant: DE for de, GB for UK.
-func CheckCountry(code string) error {
-	if policy.ValidCountry(code) {
+// checkCountry returns nil for an assigned ISO 3166-1 alpha-2 code in
+// upper case. Otherwise its error wraps ErrCountry, says what is wrong and
+// suggests the code meant: DE for de, GB for UK, and for the name of a
+// region (a policy overlay, eu-de) the countries it lists.
+func (c *set) checkCountry(code string) error {
+	err := country.Check(code)
+	if err == nil {
 		return nil
 	}
-	up := strings.ToUpper(strings.TrimSpace(code))
-	switch {
-	case up == "UK":
-		return fmt.Errorf("%w: %s is not an assigned ISO 3166-1 alpha-2 code; the United Kingdom is GB", ErrCountry, code)
-	case up != code && policy.ValidCountry(up):
-		return fmt.Errorf("%w: %q is not upper case; did you mean %s?", ErrCountry, code, up)
-	case len(up) != 2 || up[0] < 'A' || up[0] > 'Z' || up[1] < 'A' || up[1] > 'Z':
-		return fmt.Errorf("%w: %q is not a country code; want two letters (ISO 3166-1 alpha-2), e.g. DE", ErrCountry, code)
+	r := c.regions.Region(code)
+	if r == nil {
+		return err
 	}
-	return fmt.Errorf("%w: %s is not an assigned ISO 3166-1 alpha-2 code", ErrCountry, up)
+	if len(r.Countries) == 0 {
+		return fmt.Errorf("%w: %s is a region (a policy overlay), not a country; it lists no country", ErrCountry, code)
+	}
+	return fmt.Errorf("%w: %s is a region (a policy overlay), not a country; give one of its countries: %s",
+		ErrCountry, code, strings.Join(r.Countries, ", "))
 }
 
 // fileErrors turns an error about path into positioned errors: an

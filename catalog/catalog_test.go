@@ -49,9 +49,6 @@ func TestShippedFlows(t *testing.T) {
 	if got := strings.Join(cat.Names(), ","); got != "connect,signup" {
 		t.Errorf("Names() = %s, want connect,signup", got)
 	}
-	if got := cat.Fixture(); got != filepath.Join("../flows", "demo", "portal.yaml") {
-		t.Errorf("Fixture() = %q", got)
-	}
 	// Every shipped flow runs in every region's countries: an overlay
 	// for connect does not stop signup (it once did: "region eu sets
 	// policy for unknown flow connect").
@@ -226,21 +223,32 @@ func TestWhichFilesAreFlows(t *testing.T) {
 	}
 }
 
-func TestCheckCountry(t *testing.T) {
+// Compiled takes a country code and nothing else: the error for anything
+// else wraps ErrCountry and says what was meant, the countries of a
+// region when a region's name was given for a country.
+func TestCompiledCountry(t *testing.T) {
+	cat, err := catalog.Load("../flows", catalog.Options{Registry: registry(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct{ code, want string }{
 		{"DE", ""},
 		{"de", `"de" is not upper case; did you mean DE?`},
 		{"UK", "UK is not an assigned ISO 3166-1 alpha-2 code; the United Kingdom is GB"},
 		{"XX", "XX is not an assigned ISO 3166-1 alpha-2 code"},
+		{"EU", "EU is not an assigned ISO 3166-1 alpha-2 code"},
 		{"DEU", `"DEU" is not a country code`},
+		{"eu-de", "eu-de is a region (a policy overlay), not a country; give one of its countries: AT, DE, LI"},
+		{"strict", "strict is a region (a policy overlay), not a country; give one of its countries: HK, KR, SG"},
+		{strings.Repeat("x", 10<<10), `"xxxxxxxxxxxxxxxx"... (10240 bytes) is not a country code`},
 	}
 	for _, tt := range tests {
-		err := catalog.CheckCountry(tt.code)
+		_, err := cat.Compiled("connect", tt.code)
 		switch {
 		case tt.want == "" && err != nil:
-			t.Errorf("CheckCountry(%s) = %v, want nil", tt.code, err)
+			t.Errorf("Compiled(connect, %.20s) = %v, want nil", tt.code, err)
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, catalog.ErrCountry)):
-			t.Errorf("CheckCountry(%s) = %v, want ErrCountry with %q", tt.code, err, tt.want)
+			t.Errorf("Compiled(connect, %.20s) = %v, want ErrCountry with %q", tt.code, err, tt.want)
 		}
 	}
 }

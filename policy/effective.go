@@ -2,16 +2,16 @@ package policy
 
 import (
 	"errors"
-	"fmt"
 	"sort"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/internal/country"
 )
 
-// ErrCountry is returned by Effective for a country code that is not an
-// assigned ISO 3166-1 alpha-2 code in upper case; a command reports it as a
-// usage error.
-var ErrCountry = errors.New("bad country code")
+// ErrCountry is wrapped by Effective's error for a country code that is
+// not an assigned ISO 3166-1 alpha-2 code in upper case; a command reports
+// it as a usage error.
+var ErrCountry = country.ErrCountry
 
 // Check holds every overlay to the flows it sets values for: the flow must
 // be one of flows (by name; a nil flow exists but is not checked against:
@@ -61,18 +61,18 @@ func (r *Region) Merged(flow string) map[string]engine.PolicyValue {
 	return out
 }
 
-// Effective returns fl with the policy that applies in country (and its
-// subflows with theirs, wherever they run), and the
-// region that applied (the default region, with no files, when no overlay
-// lists the country). The returned flow's PolicySource tells, per key,
+// Effective returns fl with the policy that applies in the country code
+// (and its subflows with theirs, wherever they run), and the region that
+// applied (the default region, with no files, when no overlay lists the
+// country). The returned flow's PolicySource tells, per key,
 // which file and line its value comes from. The error wraps ErrCountry for
 // a malformed country code, and is an engine.ErrorList when a value the
 // region sets does not fit the flow (which Check reports beforehand).
-func (s *Set) Effective(fl *engine.Flow, country string) (*engine.Flow, *Region, error) {
-	if !ValidCountry(country) {
-		return nil, nil, fmt.Errorf("%w %q: want an ISO 3166-1 alpha-2 code in upper case, e.g. DE", ErrCountry, country)
+func (s *Set) Effective(fl *engine.Flow, code string) (*engine.Flow, *Region, error) {
+	if err := country.Check(code); err != nil {
+		return nil, nil, err
 	}
-	r := s.ForCountry(country)
+	r := s.ForCountry(code)
 	byFlow := map[string]map[string]engine.PolicyValue{}
 	for _, line := range r.Lineage() {
 		for _, name := range line.flowNames {

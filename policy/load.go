@@ -11,8 +11,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/internal/country"
 )
 
 // DefaultRegion is the name of the region a country belongs to when no
@@ -181,10 +181,6 @@ var (
 	topKeyList = "region, countries, extends or flows"
 )
 
-// ValidCountry reports whether code is an assigned ISO 3166-1 alpha-2
-// country code, in upper case.
-func ValidCountry(code string) bool { return actions.IsRegion(code) }
-
 // parse reads one overlay file. It returns nil when the file has no usable
 // region name, after reporting why.
 func parse(path string, data []byte, errs *engine.ErrorList) *Region {
@@ -295,13 +291,13 @@ func (p *parser) countries(r *Region, n *yaml.Node) {
 		code := c.Value
 		if !countryRE.MatchString(code) {
 			hint := ""
-			if up := strings.ToUpper(code); ValidCountry(up) {
+			if up := strings.ToUpper(code); country.Valid(up) {
 				hint = fmt.Sprintf(" (did you mean %s?)", up)
 			}
-			p.errorf(c, "bad country code %q: want two upper-case letters (ISO 3166-1 alpha-2)%s", code, hint)
+			p.errorf(c, "bad country code %s: want two upper-case letters (ISO 3166-1 alpha-2)%s", country.Quote(code), hint)
 			continue
 		}
-		if !ValidCountry(code) {
+		if !country.Valid(code) {
 			hint := ""
 			if code == "UK" {
 				hint = " (the United Kingdom is GB)"

@@ -6,9 +6,9 @@
 #
 # REF is the deployed version (a tag, a commit, origin/main). From REF's
 # flows/ and testscripts/generated/ (one replay per branch of connect, per
-# region), it records each replay's event log (tether replay --json), then
+# country), it records each replay's event log (tether replay --json), then
 # replays the logs through the working tree's flows/connect.yaml (tether
-# replay --log), region by region, and prints, for each log that goes
+# replay --log), country by country, and prints, for each log that goes
 # another way, where and why. Exit status 1 when one does: every
 # divergence is a behaviour the change alters — expected for the change
 # being made, a regression otherwise. Sessions in flight finish on the
@@ -30,19 +30,21 @@ for script in "$work"/testscripts/generated/replay-*.txtar; do
 	name=$(basename "$script" .txtar)
 	awk '/^-- path.yaml --$/{on=1; next} /^-- /{on=0} on' "$script" >"$work/path.yaml"
 	args=$(sed -n 's/^exec tether replay //p' "$script")
-	region=$(sed -n 's/.*--region \([A-Z][A-Z]\).*/\1/p' <<<"$args")
-	mkdir -p "$work/logs/${region:-default}"
+	# REF's scripts may be older than --country: --region was its name.
+	country=$(sed -n 's/.*--\(country\|region\) \([A-Z][A-Z]\).*/\2/p' <<<"$args")
+	args=${args//--region /--country }
+	mkdir -p "$work/logs/${country:-default}"
 	# shellcheck disable=SC2086 # the script's arguments, word by word
-	(cd "$work" && ./tether replay $args --json >"logs/${region:-default}/$name.jsonl")
+	(cd "$work" && ./tether replay $args --json >"logs/${country:-default}/$name.jsonl")
 done
 
-# Replay: each region's logs through the working tree's flow.
+# Replay: each country's logs through the working tree's flow.
 status=0
 for dir in "$work"/logs/*/; do
-	region=$(basename "$dir")
+	country=$(basename "$dir")
 	flags=()
-	[[ $region != default ]] && flags=(--region "$region")
-	echo "# region $region"
+	[[ $country != default ]] && flags=(--country "$country")
+	echo "# country $country"
 	(cd "$dir" && "$work/tether" replay --flow "$root/flows/connect.yaml" "${flags[@]}" --log ./*.jsonl) || status=1
 done
 exit $status

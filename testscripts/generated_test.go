@@ -26,11 +26,11 @@ const generatedDir = "generated"
 // few dozen scripts. tether cover checks that they do (see .ci/run).
 var generatedSets = [][]string{
 	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover"},
-	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--region", "FR"},
-	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--region", "DE"},
-	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--region", "BR"},
-	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--region", "SG"},
-	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--region", "IN"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--country", "FR"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--country", "DE"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--country", "BR"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--country", "SG"},
+	{"paths", "flows/connect.yaml", "--dedup", "--max-visits", "50", "--max-paths", "100000", "--cover", "--country", "IN"},
 }
 
 const regenerate = "TESTSCRIPT_UPDATE=1 go test ./testscripts -run TestGeneratedFresh"

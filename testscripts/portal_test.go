@@ -44,9 +44,10 @@ func TestScriptsOverHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The credential store's own checks and the in-process fixture's
-		// errors happen before any portal is reached.
-		local := strings.HasSuffix(n, "run-insecure-store.txtar") || strings.HasSuffix(n, "run-fixture-errors.txtar")
+		// The credential store's own checks, the in-process fixture's
+		// errors and the country's happen before any portal is reached.
+		local := strings.HasSuffix(n, "run-insecure-store.txtar") || strings.HasSuffix(n, "run-fixture-errors.txtar") ||
+			strings.HasSuffix(n, "run-country-errors.txtar")
 		if strings.Contains(string(data), "tether run flows/connect.yaml") && !local {
 			files = append(files, n)
 		}

@@ -23,10 +23,10 @@ import (
 // records (tether replay --json).
 type recordedReplay struct {
 	replayScript
-	region string // the --region it runs under; "" for the defaults
-	start  time.Time
-	logs   string // where its log is, relative to the work directory
-	log    []engine.Entry
+	country string // the --country it runs under; "" for the defaults
+	start   time.Time
+	logs    string // where its log is, relative to the work directory
+	log     []engine.Entry
 }
 
 // recordReplays copies flows/ into a new work directory, changes into it,
@@ -48,8 +48,8 @@ func recordReplays(t *testing.T) []*recordedReplay {
 		clock := explore.DefaultPathStart
 		for i, a := range rs.args {
 			switch {
-			case a == "--region" && i+1 < len(rs.args):
-				r.region = rs.args[i+1]
+			case a == "--country" && i+1 < len(rs.args):
+				r.country = rs.args[i+1]
 			case a == "--clock" && i+1 < len(rs.args):
 				clock = rs.args[i+1]
 			}
@@ -87,30 +87,30 @@ func recordReplays(t *testing.T) []*recordedReplay {
 
 // TestReplayLogsUnchanged is the pre-deploy check on the working tree: the
 // logs of every generated replay, replayed through the flow they were
-// recorded on (tether replay --log, per region), do not diverge.
+// recorded on (tether replay --log, per country), do not diverge.
 func TestReplayLogsUnchanged(t *testing.T) {
 	replays := recordReplays(t)
-	byRegion := map[string][]string{}
+	byCountry := map[string][]string{}
 	for _, r := range replays {
-		byRegion[r.region] = append(byRegion[r.region], r.logs)
+		byCountry[r.country] = append(byCountry[r.country], r.logs)
 	}
-	for region, logs := range byRegion {
+	for cc, logs := range byCountry {
 		args := []string{"replay", "--flow", "flows/connect.yaml"}
-		if region != "" {
-			args = append(args, "--region", region)
+		if cc != "" {
+			args = append(args, "--country", cc)
 		}
 		args = append(append(args, "--log"), logs...)
 		var stdout, stderr bytes.Buffer
 		if code := cli.Main(args, nil, &stdout, &stderr); code != 0 {
-			t.Errorf("region %q: tether replay --log: exit %d\n%s%s", region, code, stdout.String(), stderr.String())
+			t.Errorf("country %q: tether replay --log: exit %d\n%s%s", cc, code, stdout.String(), stderr.String())
 			continue
 		}
 		if n := strings.Count(stdout.String(), ": no divergence: "); n != len(logs) {
-			t.Errorf("region %q: %d logs without a divergence, want %d:\n%s", region, n, len(logs), stdout.String())
+			t.Errorf("country %q: %d logs without a divergence, want %d:\n%s", cc, n, len(logs), stdout.String())
 		}
 	}
-	if len(byRegion) != len(generatedSets) {
-		t.Errorf("the replays run in %d regions, want %d (generatedSets)", len(byRegion), len(generatedSets))
+	if len(byCountry) != len(generatedSets) {
+		t.Errorf("the replays run for %d countries, want %d (generatedSets)", len(byCountry), len(generatedSets))
 	}
 }
 
@@ -165,7 +165,7 @@ func TestReplayLogMutations(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, r := range replays {
-			c, err := cat.Compiled("connect", r.region)
+			c, err := cat.Compiled("connect", r.country)
 			if err != nil {
 				t.Fatalf("%s: %v", m.desc, err)
 			}

@@ -2,7 +2,9 @@ package demo_test
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,5 +151,33 @@ func TestPortalCallsAreEffects(t *testing.T) {
 	}
 	if got, want := strings.Join(kinds, " "), "portal.signInPassword portal.sendCode"; got != want {
 		t.Errorf("effects = %s, want %s", got, want)
+	}
+}
+
+// A flows directory keeps its fixture in demo/portal.yaml; one that is
+// not there is ErrNoFixture, named, and one with problems gives them all,
+// positioned.
+func TestLoadFixture(t *testing.T) {
+	if got, want := demo.FixtureFile("flows"), filepath.Join("flows", "demo", "portal.yaml"); got != want {
+		t.Errorf("FixtureFile(flows) = %s, want %s", got, want)
+	}
+	fx, err := demo.LoadFixture(demo.FixtureFile("../../flows"))
+	if err != nil || len(fx.Accounts) == 0 {
+		t.Fatalf("LoadFixture(shipped) = %d accounts, %v", len(fx.Accounts), err)
+	}
+	dir := t.TempDir()
+	missing := demo.FixtureFile(dir)
+	_, err = demo.LoadFixture(missing)
+	if !errors.Is(err, demo.ErrNoFixture) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("LoadFixture(missing) = %v, want ErrNoFixture naming %s", err, missing)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("portal:\n  code_ttl: soon\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	_, err = demo.LoadFixture(bad)
+	var list engine.ErrorList
+	if !errors.As(err, &list) || errors.Is(err, demo.ErrNoFixture) || !strings.HasPrefix(err.Error(), bad+":2:13: ") {
+		t.Errorf("LoadFixture(bad) = %v, want an ErrorList at %s:2:13", err, bad)
 	}
 }

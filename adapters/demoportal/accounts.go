@@ -10,6 +10,7 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/api"
+	"github.com/tetherflow/tether/internal/country"
 )
 
 // Licences returns every licence of the token's account, expired ones
@@ -80,7 +81,7 @@ func (p *Portal) CreateAccount(ctx context.Context, a actions.NewAccount) (actio
 		return actions.AccountCreation{Reason: "the email address is malformed"}, nil
 	case a.Password == "":
 		return actions.AccountCreation{Reason: "the password is empty"}, nil
-	case !actions.IsRegion(a.Region):
+	case !country.Valid(a.Region):
 		return actions.AccountCreation{Reason: "the region is not an ISO 3166-1 alpha-2 country code"}, nil
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(a.Password), bcryptCost)

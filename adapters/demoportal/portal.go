@@ -44,6 +44,7 @@ import (
 	"github.com/tetherflow/tether/adapters/demoportal/internal/captcha"
 	"github.com/tetherflow/tether/api"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/internal/country"
 )
 
 // ErrUnknownAccount is wrapped by the errors of calls naming an account the
@@ -155,7 +156,7 @@ func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender, opts .
 			continue
 		case a.Password == "":
 			errs = append(errs, what("password is empty"))
-		case !actions.IsRegion(a.Region):
+		case !country.Valid(a.Region):
 			errs = append(errs, what("region %q is not an ISO 3166-1 alpha-2 code", a.Region))
 		case a.Failures < 0:
 			errs = append(errs, what("failures is negative"))

@@ -300,7 +300,8 @@ func TestProblems(t *testing.T) {
 		code   string
 	}{
 		{"unknown flow", fx.do("POST", "/v1/sessions", map[string]string{"flow": "conect"}), 422, "unknown_flow"},
-		{"bad region", fx.do("POST", "/v1/sessions", map[string]string{"flow": "connect", "region": "UK"}), 422, "invalid_region"},
+		{"bad country", fx.do("POST", "/v1/sessions", map[string]string{"flow": "connect", "country": "UK"}), 422, "invalid_country"},
+		{"bad country, by its old name", fx.do("POST", "/v1/sessions", map[string]string{"flow": "connect", "region": "UK"}), 422, "invalid_region"},
 		{"bad device", fx.do("POST", "/v1/sessions", map[string]string{"flow": "connect", "device": "../etc/passwd"}), 422, "invalid_device"},
 		{"no flow", fx.do("POST", "/v1/sessions", map[string]string{}), 422, "invalid_request"},
 		{"not JSON", fx.do("POST", "/v1/sessions", "{flow:"), 400, "bad_request"},
@@ -375,5 +376,67 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	if r := fx.do("GET", "/healthz", nil); r.status != 200 {
 		t.Errorf("healthz while draining: %d", r.status)
+	}
+}
+
+// The create request names its country country; region, its old name, is
+// taken until the next release, with a warning in the response. A
+// country is an ISO 3166-1 alpha-2 code and nothing else: a region's name,
+// lower case, a reserved or unknown code or a long string is refused and
+// not echoed.
+func TestCreateCountry(t *testing.T) {
+	fx := newFixture(t)
+	create := func(body map[string]string) *response {
+		return fx.do("POST", "/v1/sessions", map[string]any{"flow": "connect", "country": body["country"], "region": body["region"]})
+	}
+	for _, c := range []struct {
+		name, country, region string
+		warned                bool
+	}{
+		{"country", "DE", "", false},
+		{"region, the old name", "", "DE", true},
+		{"both, the same", "DE", "DE", true},
+	} {
+		r := create(map[string]string{"country": c.country, "region": c.region})
+		if r.status != http.StatusCreated {
+			t.Errorf("%s: %d %s", c.name, r.status, r.body)
+			continue
+		}
+		s := r.session(t)
+		if s.Country != "DE" || s.Region != "eu-de" {
+			t.Errorf("%s: country %q, region %q; want DE under eu-de", c.name, s.Country, s.Region)
+		}
+		want := []string(nil)
+		if c.warned {
+			want = []string{"deprecated: the request member region is the old name of country and goes in the next release; send country"}
+		}
+		if !slices.Equal(s.Warnings, want) {
+			t.Errorf("%s: warnings %q, want %q", c.name, s.Warnings, want)
+		}
+		if got := fx.do("GET", "/v1/sessions/"+s.ID, nil, "Authorization", "Bearer "+s.Secret).session(t); len(got.Warnings) > 0 {
+			t.Errorf("%s: a later GET repeats the warnings %q", c.name, got.Warnings)
+		}
+	}
+	long := strings.Repeat("D", 10<<10)
+	for _, c := range []struct {
+		name, country, region, code, detail string
+	}{
+		{"both, differing", "DE", "FR", "invalid_country", "region is country's old name: give country only"},
+		{"lower case", "de", "", "invalid_country", `"de" is not upper case; did you mean DE?`},
+		{"unassigned", "ZZ", "", "invalid_country", "ZZ is not an assigned ISO 3166-1 alpha-2 code"},
+		{"a group", "EU", "", "invalid_country", "EU is not an assigned ISO 3166-1 alpha-2 code"},
+		{"a region's name", "eu-de", "", "invalid_country", "eu-de is a region (a policy overlay), not a country; give one of its countries: AT, DE, LI"},
+		{"a region's name, by the old member", "", "eu-de", "invalid_region", "eu-de is a region (a policy overlay), not a country; give one of its countries: AT, DE, LI"},
+		{"10 KB", long, "", "invalid_request", ""},
+		{"10 KB, by the old member", "", long, "invalid_request", ""},
+	} {
+		r := create(map[string]string{"country": c.country, "region": c.region})
+		p := r.problem(t)
+		if r.status != 422 || p.Code != c.code || c.detail != "" && p.Detail != c.detail {
+			t.Errorf("%s: %d %s %q, want 422 %s %q", c.name, r.status, p.Code, p.Detail, c.code, c.detail)
+		}
+		if strings.Contains(string(r.body), "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD") {
+			t.Errorf("%s: the problem echoes the 10 KB country", c.name)
+		}
 	}
 }

@@ -52,10 +52,11 @@ type Ref struct {
 	ID, Secret string
 }
 
-// Create starts a session of flow for device under region's policy ("":
-// the flow's defaults; device "": the server makes one up).
-func (c *Client) Create(ctx context.Context, flow, region, device string) (*Session, Ref, error) {
-	body := map[string]string{"flow": flow, "region": region, "device": device}
+// Create starts a session of flow for device under the regional policy
+// of country, an ISO 3166-1 alpha-2 code ("": the flow's defaults; device
+// "": the server makes one up).
+func (c *Client) Create(ctx context.Context, flow, country, device string) (*Session, Ref, error) {
+	body := map[string]string{"flow": flow, "country": country, "device": device}
 	s, err := c.do(ctx, http.MethodPost, "/v1/sessions", Ref{}, body, nil, false)
 	if err != nil {
 		return nil, Ref{}, err

@@ -3,7 +3,7 @@
 // page, `tether run --server`. It adapts the session host; it loads no
 // flow and takes no step itself.
 //
-//	POST   /v1/sessions               {flow, region, device} -> 201, the session and its secret
+//	POST   /v1/sessions               {flow, country, device} -> 201, the session and its secret
 //	GET    /v1/sessions/{id}          where it stands: its prompt as a UI description, or its result
 //	POST   /v1/sessions/{id}/answers  {choice, fields}, If-Match: "VERSION", Idempotency-Key: KEY
 //	DELETE /v1/sessions/{id}          cancel it

@@ -189,13 +189,16 @@ func (fx *fixture) do(method, path string, body any, header ...string) *response
 }
 
 // create starts a session and fails the test unless it is created.
-func (fx *fixture) create(flow, region string) (*httpapi.Session, string) {
+func (fx *fixture) create(flow, country string) (*httpapi.Session, string) {
 	fx.t.Helper()
-	r := fx.do("POST", "/v1/sessions", map[string]string{"flow": flow, "region": region})
+	r := fx.do("POST", "/v1/sessions", map[string]string{"flow": flow, "country": country})
 	if r.status != http.StatusCreated {
 		fx.t.Fatalf("create: %d %s", r.status, r.body)
 	}
 	s := r.session(fx.t)
+	if len(s.Warnings) > 0 {
+		fx.t.Errorf("create: warnings %q for a request with nothing deprecated", s.Warnings)
+	}
 	if r.header.Get("Location") != "/v1/sessions/"+s.ID || r.header.Get("ETag") != etag(s.Version) {
 		fx.t.Errorf("create: Location %q, ETag %q", r.header.Get("Location"), r.header.Get("ETag"))
 	}

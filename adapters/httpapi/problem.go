@@ -43,7 +43,8 @@ const (
 	CodeSecretRequired    = "secret_required"          // 401: no Authorization: Bearer SECRET
 	CodeNotFound          = "session_not_found"        // 404: no such session, or not with this secret
 	CodeUnknownFlow       = "unknown_flow"             // 422: the flow is not in the catalog
-	CodeInvalidRegion     = "invalid_region"           // 422: the region is not an ISO 3166-1 alpha-2 code
+	CodeInvalidCountry    = "invalid_country"          // 422: the country is not an ISO 3166-1 alpha-2 code
+	CodeInvalidRegion     = "invalid_region"           // 422: invalid_country, for a request that names it region (deprecated)
 	CodeInvalidDevice     = "invalid_device"           // 422: the device id is malformed
 	CodeStale             = "stale_version"            // 409: If-Match names an earlier version
 	CodeConflict          = "version_conflict"         // 409: another step was saved first
@@ -120,7 +121,7 @@ func problemOf(err error, v *host.View) *Problem {
 		}
 		return problem(http.StatusUnprocessableEntity, CodeUnknownFlow, detail)
 	case errors.Is(err, catalog.ErrCountry):
-		return problem(http.StatusUnprocessableEntity, CodeInvalidRegion, strings.TrimPrefix(err.Error(), catalog.ErrCountry.Error()+": "))
+		return problem(http.StatusUnprocessableEntity, CodeInvalidCountry, strings.TrimPrefix(err.Error(), catalog.ErrCountry.Error()+": "))
 	default:
 		var list engine.ErrorList
 		if errors.As(err, &list) {

@@ -182,9 +182,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 type (
 	createInput struct {
 		Body struct {
-			Flow   string `json:"flow" minLength:"1" maxLength:"64" example:"connect" doc:"The flow to run."`
-			Region string `json:"region,omitempty" maxLength:"8" example:"DE" doc:"The country (ISO 3166-1 alpha-2) whose regional policy applies; empty for the flow's defaults."`
-			Device string `json:"device,omitempty" maxLength:"128" example:"laptop-7f3a" doc:"The device to connect: an id the client keeps (letters, digits, '.', '_', ':', '-'; make it random). Sessions of one device share its saved connection. Empty: the server makes one up and returns it."`
+			Flow    string `json:"flow" minLength:"1" maxLength:"64" example:"connect" doc:"The flow to run."`
+			Country string `json:"country,omitempty" maxLength:"8" example:"DE" doc:"The country (ISO 3166-1 alpha-2) whose regional policy applies; empty for the flow's defaults."`
+			Region  string `json:"region,omitempty" maxLength:"8" deprecated:"true" doc:"Deprecated: country's old name, taken until the next release; the response's warnings say so. Give country instead (region in a response is the policy's name)."`
+			Device  string `json:"device,omitempty" maxLength:"128" example:"laptop-7f3a" doc:"The device to connect: an id the client keeps (letters, digits, '.', '_', ':', '-'; make it random). Sessions of one device share its saved connection. Empty: the server makes one up and returns it."`
 		}
 	}
 	sessionInput struct {
@@ -283,16 +284,33 @@ func (s *Server) create(ctx context.Context, in *createInput) (*createdOutput, e
 	case !deviceRE.MatchString(device):
 		return nil, problem(http.StatusUnprocessableEntity, CodeInvalidDevice, "a device id is 1 to 128 letters, digits, '.', '_', ':' or '-'")
 	}
+	cc, warnings, oldName := in.Body.Country, []string(nil), in.Body.Region != ""
+	if oldName {
+		if cc != "" && cc != in.Body.Region {
+			return nil, problem(http.StatusUnprocessableEntity, CodeInvalidCountry, "region is country's old name: give country only")
+		}
+		cc, warnings = in.Body.Region, []string{regionWarning}
+	}
 	step, cancel := s.stepContext(ctx)
 	defer cancel()
-	v, err := s.cfg.Host.Start(step, host.StartRequest{Flow: in.Body.Flow, Country: in.Body.Region, Device: device})
+	v, err := s.cfg.Host.Start(step, host.StartRequest{Flow: in.Body.Flow, Country: cc, Device: device})
 	if err != nil {
+		if oldName && errors.Is(err, catalog.ErrCountry) {
+			// A client of the old name may branch on the old code.
+			p := problemOf(err, nil)
+			return nil, problem(p.Status, CodeInvalidRegion, p.Detail)
+		}
 		return nil, s.fail(ctx, err, nil)
 	}
 	out := sessionOf(v)
 	out.Secret = v.Secret
+	out.Warnings = warnings
 	return &createdOutput{ETag: etag(v.Version), Location: "/v1/sessions/" + v.ID, Body: out}, nil
 }
+
+// regionWarning is the warning a request that names its country by the
+// old member region gets (docs/api.md#deprecated).
+const regionWarning = "deprecated: the request member region is the old name of country and goes in the next release; send country"
 
 func (s *Server) get(ctx context.Context, in *sessionInput) (*sessionOutput, error) {
 	v, err := s.authorize(ctx, in.ID, in.Authorization)

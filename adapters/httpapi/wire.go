@@ -28,6 +28,9 @@ type Session struct {
 	// Secret is the session's secret, in the response that created it
 	// only.
 	Secret string `json:"secret,omitempty" doc:"The session's secret, only in the response that created it: every later request presents it as 'Authorization: Bearer SECRET'. The server keeps only its hash."`
+	// Warnings are said once, in the response to the request they are
+	// about.
+	Warnings []string `json:"warnings,omitempty" doc:"What the request did that goes in a later release (a deprecated member), for the client's developers; absent when nothing." example:"[\"deprecated: the request member region is the old name of country and goes in the next release; send country\"]"`
 }
 
 // Prompt describes the screen a waiting session shows: a title and text,

@@ -6,8 +6,8 @@
 // pages go through the session host like the API; they load no flow and
 // take no step themselves.
 //
-//	GET  /                   the browser's session: its prompt as a form, or how it ended; else the start page (?region=CC)
-//	POST /web/start          start a session for the browser's device in the region chosen
+//	GET  /                   the browser's session: its prompt as a form, or how it ended; else the start page (?country=CC)
+//	POST /web/start          start a session for the browser's device in the country chosen
 //	POST /web/answer         answer the prompt with the button pressed and the fields it takes
 //	GET  /web/assets/{name}  the style sheet, the script, the icon
 //

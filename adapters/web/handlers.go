@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/internal/country"
 )
 
 // Form controls the pages add to a prompt's fields. A flow's field names
@@ -19,7 +19,10 @@ const (
 	csrfControl    = "tether.csrf"
 	versionControl = "tether.version"
 	choiceControl  = "tether.choice"
-	regionControl  = "region"
+	countryControl = "country"
+	// oldCountryControl is countryControl's name before it was
+	// countryControl, still taken for one release (docs/web.md).
+	oldCountryControl = "region"
 )
 
 // deviceLife is how long a browser keeps its device id.
@@ -57,7 +60,19 @@ func (p *Pages) page(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	p.startPage(w, r, r.URL.Query().Get(regionControl), f)
+	q := r.URL.Query()
+	if old, ok := q[oldCountryControl]; ok {
+		// A link from before ?country=: the browser is sent to the
+		// page's address now, which replaces the old one.
+		if _, both := q[countryControl]; !both && len(old) > 0 {
+			q.Set(countryControl, old[0])
+		}
+		q.Del(oldCountryControl)
+		w.Header().Set("Location", "/?"+q.Encode())
+		w.WriteHeader(http.StatusMovedPermanently)
+		return
+	}
+	p.startPage(w, r, q.Get(countryControl), f)
 }
 
 // gone reports whether err says the session cannot be opened any more:
@@ -67,7 +82,7 @@ func gone(err error) bool {
 }
 
 // startSession is POST /web/start: it starts a session for the browser's
-// device in the region chosen and redirects to its first screen.
+// device in the country chosen and redirects to its first screen.
 func (p *Pages) startSession(w http.ResponseWriter, r *http.Request) {
 	if p.limited(w, r, p.start) || !p.parseForm(w, r) {
 		return
@@ -77,9 +92,13 @@ func (p *Pages) startSession(w http.ResponseWriter, r *http.Request) {
 		p.formExpired(w, r)
 		return
 	}
-	country := strings.TrimSpace(r.PostForm.Get(regionControl))
-	if country != "" && catalog.CheckCountry(country) != nil {
-		redirect(w, "/?"+url.Values{regionControl: {country}}.Encode())
+	cc := strings.TrimSpace(r.PostForm.Get(countryControl))
+	if _, ok := r.PostForm[countryControl]; !ok {
+		// A start page the release before rendered.
+		cc = strings.TrimSpace(r.PostForm.Get(oldCountryControl))
+	}
+	if cc != "" && country.Check(cc) != nil {
+		redirect(w, "/?"+url.Values{countryControl: {cc}}.Encode())
 		return
 	}
 	device := p.cookie(r, deviceCookie)
@@ -94,7 +113,7 @@ func (p *Pages) startSession(w http.ResponseWriter, r *http.Request) {
 	p.setCookie(w, r, deviceCookie, device, deviceLife)
 	ctx, cancel := p.stepContext(r.Context())
 	defer cancel()
-	v, err := p.cfg.Host.Start(ctx, host.StartRequest{Flow: p.cfg.Flow, Country: country, Device: device})
+	v, err := p.cfg.Host.Start(ctx, host.StartRequest{Flow: p.cfg.Flow, Country: cc, Device: device})
 	if err != nil {
 		p.internal(w, r, "start", err)
 		return

@@ -159,16 +159,16 @@ func (r *response) screen() string {
 	return ""
 }
 
-// start opens the start page and starts a session in region; it returns
-// the first screen.
-func (b *browser) start(region string) *response {
+// start opens the start page and starts a session in the country cc; it
+// returns the first screen.
+func (b *browser) start(cc string) *response {
 	b.fx.t.Helper()
 	page := b.get("/")
 	m := csrfRE.FindStringSubmatch(page.body)
 	if m == nil {
 		b.fx.t.Fatalf("start page without a CSRF token: %s", page.body)
 	}
-	r := b.post("/web/start", url.Values{"tether.csrf": {m[1]}, "region": {region}})
+	r := b.post("/web/start", url.Values{"tether.csrf": {m[1]}, "country": {cc}})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/" {
 		b.fx.t.Fatalf("start: %d %v %s", r.status, r.header, r.body)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/tetherflow/tether/adapters/httpapi"
-	"github.com/tetherflow/tether/catalog"
+	"github.com/tetherflow/tether/internal/country"
 )
 
 // resultView is how a session ended, and what to do next.
@@ -80,8 +80,7 @@ func (p *Pages) resultView(w http.ResponseWriter, r *http.Request, d *httpapi.Se
 	return rv, nil
 }
 
-// startView is the start form: a country or region (preselected), and
-// Continue.
+// startView is the start form: a country (preselected), and Continue.
 type startView struct {
 	CSRF      string
 	Countries []countryOption
@@ -91,46 +90,46 @@ type startView struct {
 	Button   string
 }
 
-// countryOption is an option of the region select.
+// countryOption is an option of the country select.
 type countryOption struct {
 	Code, Name string
 	Selected   bool
 }
 
-// startView returns the start form with country preselected.
-func (p *Pages) startView(w http.ResponseWriter, r *http.Request, country string) (*startView, error) {
+// startView returns the start form with the country cc preselected.
+func (p *Pages) startView(w http.ResponseWriter, r *http.Request, cc string) (*startView, error) {
 	nonce, err := p.formNonce(w, r)
 	if err != nil {
 		return nil, err
 	}
-	sv := &startView{CSRF: startToken(nonce), Selected: country, Button: "Continue"}
-	sv.Countries = append(sv.Countries, countryOption{Code: "", Name: "Not in the list: the standard rules", Selected: country == ""})
+	sv := &startView{CSRF: startToken(nonce), Selected: cc, Button: "Continue"}
+	sv.Countries = append(sv.Countries, countryOption{Code: "", Name: "Not in the list: the standard rules", Selected: cc == ""})
 	for _, c := range p.countries {
-		sv.Countries = append(sv.Countries, countryOption{Code: c.code, Name: c.name, Selected: c.code == country})
+		sv.Countries = append(sv.Countries, countryOption{Code: c.code, Name: c.name, Selected: c.code == cc})
 	}
 	return sv, nil
 }
 
-// startPage renders the start page, with the country of ?region=
-// preselected (or the deployment's default) and the flash f.
-func (p *Pages) startPage(w http.ResponseWriter, r *http.Request, region string, f flash) {
+// startPage renders the start page, with the country asked for (by
+// ?country=) preselected, or the deployment's default, and the flash f.
+func (p *Pages) startPage(w http.ResponseWriter, r *http.Request, asked string, f flash) {
 	sc := &screen{Key: "start", Title: "Connect this device to your account"}
-	country := p.cfg.Country
-	if region != "" {
-		if err := catalog.CheckCountry(region); err != nil {
+	cc := p.cfg.Country
+	if asked != "" {
+		if err := country.Check(asked); err != nil {
 			msg := "That is not a country code: choose your country or region from the list."
-			if len(region) <= 8 {
-				msg = sentence(strings.TrimPrefix(err.Error(), catalog.ErrCountry.Error()+": ")) + " Choose your country or region from the list."
+			if len(asked) <= 8 {
+				msg = sentence(strings.TrimPrefix(err.Error(), country.ErrCountry.Error()+": ")) + " Choose your country or region from the list."
 			}
-			sc.Errors = append(sc.Errors, errorLine{Target: "field-region", Text: msg})
+			sc.Errors = append(sc.Errors, errorLine{Target: "field-country", Text: msg})
 		} else {
-			country = region
+			cc = asked
 		}
 	}
 	if f.Kind == flashEnded {
 		sc.Notes = append(sc.Notes, block{Text: "Your last sign-in here has ended, or expired after a while with nothing done. Start again to connect this device."})
 	}
-	sv, err := p.startView(w, r, country)
+	sv, err := p.startView(w, r, cc)
 	if err != nil {
 		p.internal(w, r, "form nonce", err)
 		return

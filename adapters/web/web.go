@@ -16,8 +16,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tetherflow/tether/adapters/internal/addrlimit"
-	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/internal/country"
 )
 
 // Config is what Pages run with. Host is required; the zero value of
@@ -30,7 +30,7 @@ type Config struct {
 	// Flow is the flow the pages run; empty means connect.
 	Flow string
 	// Country is the country (ISO 3166-1 alpha-2) whose regional policy a
-	// session starts under unless the person picks another (or ?region=
+	// session starts under unless the person picks another (or ?country=
 	// names one); empty means the flow's defaults.
 	Country string
 	// Now is the clock the waits shown are counted on: the host's. Nil
@@ -73,7 +73,7 @@ type Config struct {
 type Pages struct {
 	cfg       Config
 	tmpl      *template.Template
-	countries []country
+	countries []countryName
 	start     *addrlimit.Limiter
 	answers   *addrlimit.Limiter
 	clients   addrlimit.Clients
@@ -89,8 +89,8 @@ func New(cfg Config) (*Pages, error) {
 		cfg.Flow = "connect"
 	}
 	if cfg.Country != "" {
-		if err := catalog.CheckCountry(cfg.Country); err != nil {
-			return nil, fmt.Errorf("web: default region: %w", err)
+		if err := country.Check(cfg.Country); err != nil {
+			return nil, fmt.Errorf("web: default country: %w", err)
 		}
 	}
 	if cfg.Now == nil {

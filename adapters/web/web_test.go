@@ -47,12 +47,12 @@ func TestCSRFRefused(t *testing.T) {
 	// The start form: without the browser's form cookie, or with a token
 	// made for another browser, no session starts.
 	fresh := fx.browser()
-	r := fresh.post("/web/start", url.Values{"tether.csrf": {otherToken}, "region": {"DE"}})
+	r := fresh.post("/web/start", url.Values{"tether.csrf": {otherToken}, "country": {"DE"}})
 	if r.status != http.StatusForbidden {
 		t.Errorf("start without the form cookie: %d", r.status)
 	}
 	fresh.get("/") // now it has a form cookie of its own
-	r = fresh.post("/web/start", url.Values{"tether.csrf": {otherToken}, "region": {"DE"}})
+	r = fresh.post("/web/start", url.Values{"tether.csrf": {otherToken}, "country": {"DE"}})
 	if r.status != http.StatusForbidden {
 		t.Errorf("start with another browser's token: %d", r.status)
 	}
@@ -99,7 +99,7 @@ func TestCookieAttributes(t *testing.T) {
 			b := fx.browser()
 			page := b.get("/")
 			token := csrfRE.FindStringSubmatch(page.body)[1]
-			r := b.post("/web/start", url.Values{"tether.csrf": {token}, "region": {"DE"}})
+			r := b.post("/web/start", url.Values{"tether.csrf": {token}, "country": {"DE"}})
 			set := cookies(t, page)
 			for k, v := range cookies(t, r) {
 				set[k] = v
@@ -320,25 +320,25 @@ func TestResendWait(t *testing.T) {
 	page.mustContain(t, "A new code was sent. The previous code no longer works.", "Get a new code (30 s)")
 }
 
-// The region comes from ?region=, else the deployment's default; a bad
+// The country comes from ?country=, else the deployment's default; a bad
 // one is said, and the select keeps the default.
-func TestRegion(t *testing.T) {
+func TestCountry(t *testing.T) {
 	fx := newFixture(t, func(s *setup) { s.cfg.Country = "BR" })
 	b := fx.browser()
 	if page := b.get("/"); !strings.Contains(page.body, `<option value="BR" selected>Brazil</option>`) {
-		t.Errorf("the default region is not selected")
+		t.Errorf("the default country is not selected")
 	}
-	if page := b.get("/?region=DE"); !strings.Contains(page.body, `<option value="DE" selected>Germany</option>`) || strings.Contains(page.body, `value="BR" selected`) {
-		t.Errorf("?region=DE is not selected")
+	if page := b.get("/?country=DE"); !strings.Contains(page.body, `<option value="DE" selected>Germany</option>`) || strings.Contains(page.body, `value="BR" selected`) {
+		t.Errorf("?country=DE is not selected")
 	}
-	page := b.get("/?region=de")
+	page := b.get("/?country=de")
 	page.mustContain(t, `"de" is not upper case; did you mean DE?`)
 	if !strings.Contains(page.body, `<option value="BR" selected>`) {
-		t.Errorf("a bad region: the default is not selected")
+		t.Errorf("a bad country: the default is not selected")
 	}
-	page = b.get("/?region=" + url.QueryEscape(`<script>alert(1)</script>`+strings.Repeat("x", 5000)))
+	page = b.get("/?country=" + url.QueryEscape(`<script>alert(1)</script>`+strings.Repeat("x", 5000)))
 	if page.status != 200 || strings.Contains(page.body, "<script>alert") || strings.Contains(page.body, "xxxxxxxxx") {
-		t.Errorf("a hostile region: %d %s", page.status, page.body)
+		t.Errorf("a hostile country: %d %s", page.status, page.body)
 	}
 	// Germany asks for the regulation whoever signs in; Singapore's
 	// account then does not.
@@ -348,19 +348,49 @@ func TestRegion(t *testing.T) {
 	}
 	page.mustContain(t, "Regulation on data provisioning (gdpr-data-provisioning-de, version 2025.1-de)", "Accept and connect", "Decline")
 	if _, err := web.New(web.Config{Host: fx.host, Country: "UK"}); err == nil || !strings.Contains(err.Error(), "GB") {
-		t.Errorf("a default region of UK: %v", err)
+		t.Errorf("a default country of UK: %v", err)
+	}
+}
+
+// ?region=, the old name of ?country=, is taken until the next release:
+// the browser is sent to the address it has now, which it shows from then
+// on. A start page of the release before, whose form names its select
+// region, still starts in the country picked.
+func TestCountryOldName(t *testing.T) {
+	fx := newFixture(t)
+	b := fx.browser()
+	for _, c := range []struct{ path, want string }{
+		{"/?region=DE", "/?country=DE"},
+		{"/?region=DE&country=FR", "/?country=FR"},
+		{"/?region=", "/?country="},
+		{"/?region=de&x=1", "/?country=de&x=1"},
+	} {
+		r := b.get(c.path)
+		if r.status != http.StatusMovedPermanently || r.header.Get("Location") != c.want {
+			t.Errorf("GET %s: %d Location %q, want 301 %s", c.path, r.status, r.header.Get("Location"), c.want)
+		}
+	}
+	page := b.get("/")
+	token := csrfRE.FindStringSubmatch(page.body)[1]
+	r := b.post("/web/start", url.Values{"tether.csrf": {token}, "region": {"DE"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/" {
+		t.Fatalf("start with the old field: %d %s", r.status, r.header.Get("Location"))
+	}
+	page = b.signIn(b.get("/"), "bundle@example.com", "Bundle-pass-2024")
+	if !strings.HasPrefix(page.screen(), "consent/") {
+		t.Errorf("started with region=DE, not in Germany: %s", page.text())
 	}
 }
 
 // Every way a session ends that is not a success has a page that says so
 // and what to do next, with a button that starts again in the same
-// region.
+// country.
 func TestOutcomePages(t *testing.T) {
 	type path func(fx *fixture, b *browser, page *response) *response
 	cases := []struct {
-		name, region string
-		path         path
-		want         []string
+		name, country string
+		path          path
+		want          []string
 		// again is the screen Start again leads to: sign-in, unless the
 		// device was connected (its saved connection signs it in).
 		again string
@@ -401,16 +431,16 @@ func TestOutcomePages(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			fx := newFixture(t)
 			b := fx.browser()
-			page := c.path(fx, b, b.start(c.region))
+			page := c.path(fx, b, b.start(c.country))
 			if page.screen() != "result" {
 				t.Fatalf("ended at %s: %s", page.screen(), page.text())
 			}
 			page.mustContain(t, c.want...)
-			if !strings.Contains(page.body, `<input type="hidden" name="region" value="`+c.region+`">`) || !strings.Contains(page.body, ">Start again</button>") {
-				t.Fatalf("no Start again in region %q: %s", c.region, page.body)
+			if !strings.Contains(page.body, `<input type="hidden" name="country" value="`+c.country+`">`) || !strings.Contains(page.body, ">Start again</button>") {
+				t.Fatalf("no Start again in country %q: %s", c.country, page.body)
 			}
 			token := csrfRE.FindStringSubmatch(page.body)[1]
-			r := b.post("/web/start", url.Values{"tether.csrf": {token}, "region": {c.region}})
+			r := b.post("/web/start", url.Values{"tether.csrf": {token}, "country": {c.country}})
 			if r.status != http.StatusSeeOther || !strings.HasPrefix(b.get("/").screen(), c.again) {
 				t.Errorf("Start again: %d, then %s", r.status, b.get("/").screen())
 			}
@@ -476,10 +506,10 @@ func TestHostile(t *testing.T) {
 	if r := fx.browser().do(req); r.status != 200 || r.screen() != "start" {
 		t.Errorf("a garbled session cookie: %d %s", r.status, r.screen())
 	}
-	// A region that is no country, posted: back to the start page, which
+	// A code that is no country, posted: back to the start page, which
 	// says so.
-	r = b.post("/web/start", url.Values{"tether.csrf": {startToken}, "region": {"XX"}})
-	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/?region=XX" {
+	r = b.post("/web/start", url.Values{"tether.csrf": {startToken}, "country": {"XX"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/?country=XX" {
 		t.Errorf("start in XX: %d %s", r.status, r.header.Get("Location"))
 	}
 	if got := b.get("/").screen(); !strings.HasPrefix(got, "sign_in/") {
@@ -507,7 +537,7 @@ func TestRateLimit(t *testing.T) {
 	fx := newFixture(t, func(s *setup) { s.cfg.StartRate, s.cfg.StartBurst = rate.Every(time.Hour), 1 })
 	b := fx.browser()
 	b.start("")
-	page := b.get("/?region=FR")
+	page := b.get("/?country=FR")
 	token := csrfRE.FindStringSubmatch(page.body)[1]
 	r := b.post("/web/start", url.Values{"tether.csrf": {token}})
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {

@@ -16,7 +16,7 @@ var actionsCommand = &Command{
 	Args:  "[--format text|markdown|json]",
 	Short: "list the actions flows can run",
 	Long: `
-Actions lists every action of the library flows run with run: NAME: what it
+Actions lists every action of the library flows run with run: name: what it
 does, its parameters (with their kinds; * marks a secret, which is never
 logged, ? an optional one), its outputs (secret and sensitive ones are
 masked in logs) and the outcomes a flow must handle. The list is made from
@@ -25,7 +25,7 @@ the action registry itself, so it is what the checker holds flows to.
 --format markdown writes the table docs/actions.md holds; --format json one
 JSON object per action.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
-		format := fs.String("format", "text", "output `format`: text, markdown or json")
+		format := fs.String("format", "text", "the output format: `text|markdown|json`")
 		return func(ctx context.Context, env *Env, args []string) error {
 			if len(args) != 0 {
 				return usagef("actions takes no arguments")

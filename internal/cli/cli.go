@@ -130,7 +130,10 @@ func (env *Env) run(ctx context.Context, cmd *Command, args []string) int {
 	case errors.Is(err, flag.ErrHelp):
 		cmd.help(env.Stdout)
 		return exitOK
-	case err != nil:
+	case err == nil:
+		err = env.deprecations(cmd, fs)
+	}
+	if err != nil {
 		fmt.Fprintf(env.Stderr, "tether %s: %v\n", cmd.Name, err)
 		cmd.briefUsage(env.Stderr)
 		return exitUsage
@@ -185,6 +188,53 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// oldFlag is the value of a flag's old name, taken for one release: it
+// sets the flag called now, and the command says so on stderr
+// (deprecations). Help does not list it.
+type oldFlag struct {
+	flag.Value
+	now string
+}
+
+// oldName declares old as the old name of the flag now, which fs has.
+func oldName(fs *flag.FlagSet, old, now string) {
+	fs.Var(&oldFlag{Value: fs.Lookup(now).Value, now: now}, old, "the old name of --"+now)
+}
+
+// countryFlag declares --country CC, the country whose regional policy
+// applies, with --region, its name before, as oldName.
+func countryFlag(fs *flag.FlagSet, p *string, usage string) {
+	fs.StringVar(p, "country", "", usage)
+	oldName(fs, "region", "country")
+}
+
+// deprecations writes a notice on stderr for each old flag name given,
+// and refuses an old name given with its new one.
+func (env *Env) deprecations(cmd *Command, fs *flag.FlagSet) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		old, ok := f.Value.(*oldFlag)
+		switch {
+		case !ok || err != nil:
+		case set[old.now]:
+			err = fmt.Errorf("--%s is the old name of --%s: give one of them", f.Name, old.now)
+		default:
+			fmt.Fprintf(env.Stderr, "tether %s: --%s is deprecated and goes in the next release: use --%s %s\n",
+				cmd.Name, f.Name, old.now, placeholder(fs.Lookup(old.now)))
+		}
+	})
+	return err
+}
+
+// placeholder is the name of a flag's argument in its usage: CC for
+// --country.
+func placeholder(f *flag.Flag) string {
+	name, _ := flag.UnquoteUsage(f)
+	return name
 }
 
 // usageError is a command used wrongly: exit 2, with the usage line.

@@ -11,7 +11,7 @@ import (
 
 var compatCommand = &Command{
 	Name:  "compat",
-	Args:  "OLD NEW [--region CC]",
+	Args:  "OLD NEW [--country CC]",
 	Short: "what a new version of a flow does to sessions in flight",
 	Long: `
 Compat compares two versions of a flow, OLD and NEW (each a flow file in
@@ -32,32 +32,33 @@ moving the sessions in flight on OLD to NEW would do to them:
 
 Each finding is followed by its position in OLD and in NEW
 (file:line:col), and the last line counts them. Subflows are compared too.
-Both versions are compiled under the flow's defaults, or under the country's
-regional policy with --region. docs/flow-evolution.md says how versions,
-migrations and this check fit together.
+Both versions are compiled under the flow's defaults, or with --country CC
+under the regional policy of that country (ISO 3166-1 alpha-2, e.g. DE).
+docs/flow-evolution.md says how versions, migrations and this check fit
+together.
 
 Exit status: 0 when no session in flight could be stranded, 1 when one
 could, 2 for usage and for flows that do not load or check.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &compatOptions{}
-		fs.StringVar(&o.region, "region", "", "country (ISO 3166-1 alpha-2) whose regional policy both versions are compiled under")
+		countryFlag(fs, &o.country, "the country `CC` (ISO 3166-1 alpha-2, e.g. DE) whose regional policy both versions are compiled under")
 		return o.run
 	},
 }
 
 type compatOptions struct {
-	region string
+	country string
 }
 
 func (o *compatOptions) run(ctx context.Context, env *Env, args []string) error {
 	if len(args) != 2 {
 		return usagef("compat takes two flow files, the old version and the new")
 	}
-	old, _, err := compiledFlow(env, env.path(args[0]), o.region, flowSource{}, exitUsage)
+	old, _, err := compiledFlow(env, env.path(args[0]), o.country, flowSource{}, exitUsage)
 	if err != nil {
 		return err
 	}
-	cur, cat, err := compiledFlow(env, env.path(args[1]), o.region, flowSource{}, exitUsage)
+	cur, cat, err := compiledFlow(env, env.path(args[1]), o.country, flowSource{}, exitUsage)
 	if err != nil {
 		return err
 	}

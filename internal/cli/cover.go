@@ -39,9 +39,9 @@ status is 1 when any flow and region is below --min percent (default 0,
 report only), 2 for usage errors.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &coverOptions{}
-		fs.Var(&o.scripts, "scripts", "a `dir` of testscript archives (repeatable)")
-		fs.Float64Var(&o.min, "min", 0, "fail below this `percent` for any flow and region")
-		fs.StringVar(&o.regions, "regions", "", "directory of regional policy overlays (default: regions/ next to each flow)")
+		fs.Var(&o.scripts, "scripts", "a `DIR` of testscript archives (repeatable)")
+		fs.Float64Var(&o.min, "min", 0, "fail below this `PERCENT` for any flow and region")
+		fs.StringVar(&o.regions, "regions", "", "`DIR` of regional policy overlays (default: regions/ next to each flow)")
 		return o.run
 	},
 }

@@ -15,16 +15,9 @@ import (
 )
 
 // flowSource says where a command's flows come from: the catalog of the
-// flow file's directory, with its overlays (regions/ there, or --regions)
-// and, for the commands that use it, its demo portal fixture.
+// flow file's directory, with its overlays (regions/ there, or --regions).
 type flowSource struct {
 	regions string
-	// fixture, when set, loads and checks the demo portal fixture (the
-	// file --portal-fixture names, or demo/portal.yaml next to the flows).
-	fixture      func(path string) error
-	fixturePath  string
-	extraFlows   []string // more files to load as flows (validate's arguments)
-	missingUsage bool     // a missing flow file is a usage error (exit 2)
 }
 
 // flowRegistry returns the actions flows are checked against. Checking and
@@ -44,8 +37,7 @@ func loadCatalog(env *Env, path string, src flowSource) (*catalog.Catalog, error
 		return nil, fmt.Errorf("action library: %w", err)
 	}
 	cat, err := catalog.Load(filepath.Dir(path), catalog.Options{
-		Registry: reg, Regions: env.path(src.regions), Fixture: env.path(src.fixturePath),
-		CheckFixture: src.fixture, Files: append([]string{path}, src.extraFlows...),
+		Registry: reg, Regions: env.path(src.regions), Files: []string{path},
 	})
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
@@ -74,13 +66,11 @@ func compiledFlow(env *Env, path, country string, src flowSource, failCode int) 
 		printErrors(env.Stderr, listOf(path, err))
 		return nil, nil, &exitError{code: failCode}
 	}
-	if country != "" {
-		if err := catalog.CheckCountry(country); err != nil {
-			return nil, nil, usagef("--region: %v", err)
-		}
-	}
 	c, err := cat.CompiledFile(path, country)
-	if err != nil {
+	switch {
+	case errors.Is(err, catalog.ErrCountry):
+		return nil, nil, usagef("--country: %v", err)
+	case err != nil:
 		printErrors(env.Stderr, listOf(path, err))
 		return nil, nil, &exitError{code: failCode}
 	}

@@ -10,12 +10,13 @@ import (
 
 var graphCommand = &Command{
 	Name:  "graph",
-	Args:  "[-format mermaid|dot] FILE",
+	Args:  "[--format mermaid|dot] FLOW",
 	Short: "draw a flow as a state diagram",
 	Long: `
-Graph checks the flow in FILE, as validate does, and writes it to stdout as
-a state diagram: a Mermaid stateDiagram-v2 (the default; GitHub renders it
-in Markdown) or a Graphviz digraph (tether graph -format dot FILE | dot -Tsvg).
+Graph checks the flow FLOW (a flow file), as validate does, and writes it
+to stdout as a state diagram: a Mermaid stateDiagram-v2 (the default;
+GitHub renders it in Markdown) or a Graphviz digraph (tether graph
+--format dot FLOW | dot -Tsvg).
 
 States appear in the order the file declares them. Each edge is labelled
 with its event and the branch's guard, "wrong [failures + 1 >= 3]", or
@@ -25,7 +26,7 @@ their outcome and whether it counts as success.
 
 If the flow has errors, graph reports them as validate does and exits 1.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
-		format := fs.String("format", string(explore.Mermaid), "diagram `language`: mermaid or dot")
+		format := fs.String("format", string(explore.Mermaid), "the diagram language: `mermaid|dot`")
 		return func(ctx context.Context, env *Env, args []string) error {
 			return runGraph(env, explore.GraphFormat(*format), args)
 		}

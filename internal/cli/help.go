@@ -10,11 +10,11 @@ import (
 
 var helpCommand = &Command{
 	Name:  "help",
-	Args:  "[command]",
+	Args:  "[COMMAND]",
 	Short: "show help for a command",
 	Long: `
-Help lists tether's commands, or, given a command name, prints that
-command's usage, description and flags. "tether COMMAND -h" does the same.`,
+Help lists tether's commands, or, given a COMMAND, prints that command's
+usage, description and flags. "tether COMMAND -h" does the same.`,
 	Flags: func(fs *flag.FlagSet) RunFunc { return runHelp },
 }
 
@@ -46,12 +46,19 @@ func (c *Command) help(w io.Writer) {
 	}
 	fs := newFlagSet(c)
 	c.Flags(fs)
+	// The flags' old names are taken, not shown.
+	shown := newFlagSet(c)
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, old := f.Value.(*oldFlag); !old {
+			shown.Var(f.Value, f.Name, f.Usage)
+		}
+	})
 	hasFlags := false
-	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	shown.VisitAll(func(*flag.Flag) { hasFlags = true })
 	if hasFlags {
 		fmt.Fprintf(w, "\nFlags (-name or --name, before or after the arguments):\n")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
+		shown.SetOutput(w)
+		shown.PrintDefaults()
 	}
 }
 

@@ -18,15 +18,16 @@ import (
 
 var pathsCommand = &Command{
 	Name:  "paths",
-	Args:  "FLOW [flags]",
+	Args:  "FLOW [--country CC] [--write DIR] [flags]",
 	Short: "list the distinct paths through a flow",
 	Long: `
-Paths lists the distinct paths through the flow FILE: every outcome each
-action declares, every choice each prompt offers, and a prompt's earliest
-timer firing, each explored in turn. The flow really runs, on actions that
-return the outcome the path dictates, so guards choose branches as they
-would for real. With --region the country's regional policy applies, so a
-region where consent is required has paths through the consent prompt.
+Paths lists the distinct paths through the flow FLOW (a flow file): every
+outcome each action declares, every choice each prompt offers, and a
+prompt's earliest timer firing, each explored in turn. The flow really
+runs, on actions that return the outcome the path dictates, so guards
+choose branches as they would for real. With --country CC (ISO 3166-1
+alpha-2, e.g. DE) the regional policy of that country applies, so a
+country where consent is required has paths through the consent prompt.
 
 Each line is a path: its number, its decisions (state:outcome,
 state:choice, state:(timer); subflow states as flow/state) and how it
@@ -35,19 +36,20 @@ ends. Loops are bounded: a path that would decide at one state more than
 search. The last line says how many paths the bounds cut short.
 
 With --write DIR, paths also writes (replacing the scripts an earlier
-write left there for the same flow and region), for every path that ends, a
-testscript replay-FLOW-REGION-NNN.txtar into DIR that replays it with
-tether replay and compares the transcript with the golden copy it holds.
-Run it from the directory the scripts will run in (the repository root,
-whose flows/ the testscripts copy), so that the flow's path in the
-scripts is the one given here. See docs/paths.md.`,
+write left there for the same flow and country), for every path that ends,
+a testscript replay-FLOW-CC-N.txtar (cc in lower case, or default) into
+that directory that replays it with tether replay and compares the
+transcript with the golden copy it holds. Run it from the directory the
+scripts will run in (the repository root, whose flows/ the testscripts
+copy), so that the flow's path in the scripts is the one given here. See
+docs/paths.md.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &pathsOptions{}
-		fs.StringVar(&o.region, "region", "", "country (ISO 3166-1 alpha-2) whose regional policy applies")
-		fs.StringVar(&o.regions, "regions", "", "directory of regional policy overlays (default: regions/ next to the flow)")
+		countryFlag(fs, &o.country, "the country `CC` (ISO 3166-1 alpha-2, e.g. DE) whose regional policy applies")
+		fs.StringVar(&o.regions, "regions", "", "`DIR` of regional policy overlays (default: regions/ next to the flow)")
 		fs.IntVar(&o.maxVisits, "max-visits", explore.DefaultMaxVisits, "cut a path that would decide at one state more than `N` times")
 		fs.IntVar(&o.maxPaths, "max-paths", explore.DefaultMaxPaths, "stop after `N` paths")
-		fs.StringVar(&o.write, "write", "", "write a replay testscript for every path that ends into `dir`")
+		fs.StringVar(&o.write, "write", "", "write a replay testscript for every path that ends into `DIR`")
 		fs.BoolVar(&o.dedup, "dedup", false, "end a path where an earlier path already was in the same configuration (then loops need no tight --max-visits)")
 		fs.BoolVar(&o.cover, "cover", false, "with --write, write only paths that together take every branch the listed paths take")
 		return o.run
@@ -55,7 +57,7 @@ scripts is the one given here. See docs/paths.md.`,
 }
 
 type pathsOptions struct {
-	region, regions     string
+	country, regions    string
 	maxVisits, maxPaths int
 	write               string
 	dedup, cover        bool
@@ -69,7 +71,7 @@ func (o *pathsOptions) run(ctx context.Context, env *Env, args []string) error {
 		return usagef("--max-visits and --max-paths must be at least 1")
 	}
 	path := args[0]
-	c, _, err := compiledFlow(env, env.path(path), o.region, flowSource{regions: o.regions}, exitUsage)
+	c, _, err := compiledFlow(env, env.path(path), o.country, flowSource{regions: o.regions}, exitUsage)
 	if err != nil {
 		return err
 	}
@@ -135,13 +137,13 @@ func (o *pathsOptions) writeScripts(ctx context.Context, env *Env, path string, 
 	}
 	flowArg := filepath.ToSlash(path)
 	tag, regionArgs := "default", ""
-	if o.region != "" {
-		tag, regionArgs = strings.ToLower(o.region), " --region "+o.region
+	if o.country != "" {
+		tag, regionArgs = strings.ToLower(o.country), " --country "+o.country
 	}
 	if o.regions != "" {
 		regionArgs += " --regions " + filepath.ToSlash(o.regions)
 	}
-	// The scripts of an earlier write for this flow and region go: the
+	// The scripts of an earlier write for this flow and country go: the
 	// directory holds what this write found, not a mix.
 	stale, err := filepath.Glob(filepath.Join(o.write, fmt.Sprintf("replay-%s-%s-*.txtar", fl.Name(), tag)))
 	if err != nil {
@@ -176,14 +178,14 @@ func (o *pathsOptions) writeScripts(ctx context.Context, env *Env, path string, 
 		if err := replayPath(ctx, &Env{Stdout: &transcript}, fl, region, "", pf, start); err != nil {
 			return fmt.Errorf("path %d does not replay: %w", i+1, err)
 		}
-		comment := fmt.Sprintf(`# Path %d of %s, region %s:
+		comment := fmt.Sprintf(`# Path %d of %s, %s:
 # %s
 #
 # Generated by tether paths; do not edit. To regenerate, see docs/testing.md.
 
 exec tether replay %s --path path.yaml%s --clock %s
 cmp stdout transcript
-`, i+1, fl.Name(), regionName(o.region), pathLine(fl.Name(), &p), flowArg, regionArgs, explore.DefaultPathStart)
+`, i+1, fl.Name(), countryName(o.country), pathLine(fl.Name(), &p), flowArg, regionArgs, explore.DefaultPathStart)
 		var ar bytes.Buffer
 		ar.WriteString(comment)
 		fmt.Fprintf(&ar, "\n-- path.yaml --\n%s-- transcript --\n%s", pf.Format(fl.Name()), transcript.Bytes())
@@ -197,9 +199,10 @@ cmp stdout transcript
 	return nil
 }
 
-func regionName(country string) string {
-	if country == "" {
-		return "default"
+// countryName says which policy a country code stands for.
+func countryName(cc string) string {
+	if cc == "" {
+		return "the flow's defaults"
 	}
-	return country
+	return "country " + cc
 }

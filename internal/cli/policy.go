@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,24 +18,26 @@ import (
 
 var policyCommand = &Command{
 	Name:  "policy",
-	Args:  "show FLOW [--region CC] | diff FLOW CC1 CC2 | list FLOW",
+	Args:  "show FLOW [--country CC] | diff FLOW CC1 CC2 | list FLOW",
 	Short: "show, compare and list regional policies",
 	Long: `
-Policy shows how the regional overlays (regions/*.yaml next to the flow,
-or --regions DIR) change a flow's policy values per country. The flow and
-every overlay are checked first; problems are reported as validate does,
-all at once, and the command exits 1.
+Policy shows how the regional overlays (regions/*.yaml next to the flow
+FLOW, or --regions DIR) change a flow's policy values per country. A
+country is an ISO 3166-1 alpha-2 code (DE); a region is an overlay
+(eu-de), which lists the countries it applies in. The flow and every
+overlay are checked first; problems are reported as validate does, all at
+once, and the command exits 1.
 
-  tether policy show FLOW --region CC
-	the effective policy for country CC (ISO 3166-1 alpha-2, e.g. DE):
-	each key, its value and the file:line it comes from (the flow's
-	default or the overlay that set it). Without --region, the defaults.
+  tether policy show FLOW --country CC
+	the effective policy for country CC: each key, its value and the
+	file:line it comes from (the flow's default or the overlay that set
+	it). Without --country, the defaults.
 
   tether policy diff FLOW CC1 CC2
-	the keys whose values differ between CC1 and CC2, each with its
-	source, and the states that become reachable or unreachable when
-	guards that read only policy values are decided: the consent states
-	between US and DE, say.
+	the keys whose values differ between the countries CC1 and CC2, each
+	with its source, and the states that become reachable or unreachable
+	when guards that read only policy values are decided: the consent
+	states between US and DE, say.
 
   tether policy list FLOW
 	the regions, their parents, files and countries. Countries in no
@@ -43,8 +46,8 @@ all at once, and the command exits 1.
 See docs/policy.md for the overlay format.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &policyOptions{}
-		fs.StringVar(&o.region, "region", "", "country `CC` (ISO 3166-1 alpha-2) whose policy show prints")
-		fs.StringVar(&o.regions, "regions", "", "directory of regional overlays (default: regions/ next to the flow)")
+		countryFlag(fs, &o.country, "the country `CC` (ISO 3166-1 alpha-2, e.g. DE) whose policy show prints")
+		fs.StringVar(&o.regions, "regions", "", "`DIR` of regional overlays (default: regions/ next to the flow)")
 		return func(ctx context.Context, env *Env, args []string) error {
 			fs.Visit(func(f *flag.Flag) { o.set = append(o.set, f.Name) })
 			return runPolicy(env, o, args)
@@ -53,7 +56,7 @@ See docs/policy.md for the overlay format.`,
 }
 
 type policyOptions struct {
-	region  string
+	country string
 	regions string
 	set     []string // flags given on the command line
 }
@@ -63,8 +66,8 @@ func runPolicy(env *Env, o *policyOptions, args []string) error {
 		return usagef("want a subcommand: show, diff or list")
 	}
 	sub, args := args[0], args[1:]
-	if sub != "show" && slices.Contains(o.set, "region") {
-		return usagef("--region is for policy show; policy %s takes countries as arguments", sub)
+	if sub != "show" && (slices.Contains(o.set, "country") || slices.Contains(o.set, "region")) {
+		return usagef("--country is for policy show; policy %s takes countries as arguments", sub)
 	}
 	var want int
 	switch sub {
@@ -82,22 +85,22 @@ func runPolicy(env *Env, o *policyOptions, args []string) error {
 		return usagef("policy %s wants one flow file, got %d arguments", sub, len(args))
 	}
 	countries := args[1:]
-	if sub == "show" && o.region != "" {
-		countries = []string{o.region}
-	}
-	for _, cc := range countries {
-		if err := catalog.CheckCountry(cc); err != nil {
-			return usagef("%v", err)
-		}
+	if sub == "show" && o.country != "" {
+		countries = []string{o.country}
 	}
 	path := env.path(args[0])
 	base, cat, err := compiledFlow(env, path, "", flowSource{regions: o.regions}, exitFail)
 	if err != nil {
 		return err
 	}
+	for _, cc := range countries {
+		if _, err := cat.Compiled(base.Name, cc); errors.Is(err, catalog.ErrCountry) {
+			return usagef("%v", err)
+		}
+	}
 	switch sub {
 	case "show":
-		return policyShow(env.Stdout, cat, base, o.region)
+		return policyShow(env.Stdout, cat, base, o.country)
 	case "diff":
 		return policyDiff(env.Stdout, cat, base, countries[0], countries[1])
 	}

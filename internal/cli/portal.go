@@ -40,7 +40,7 @@ picks a free port), so that a script can start it and read the port:
 
 Then stdout shows the texts the demo SMS gateway "sends", as the phone
 would; --outbox FILE also appends each code, and each CAPTCHA answer, to
-FILE as JSON lines, which tether run --portal URL --outbox FILE reads for
+that file as JSON lines, which tether run --portal URL --outbox FILE reads for
 an answers file's {{sms}} and {{captcha}}. Stderr has one JSON log record
 per request (slog), with no password, code, ticket or token.
 
@@ -53,22 +53,22 @@ and --fault-schedule a YAML or JSON list of the requests that get one:
 	- {op: sendCode, request: 1, fault: reset}
 	- {op: signInPassword, request: 2, fault: latency, delay: 3s}
 
---clock TIME runs the portal on a fake clock at TIME, which each request's
+--clock TIME runs the portal on a fake clock at that time, which each request's
 Tether-Client-Clock header moves: for scripted runs on a fake clock (tether
 run --clock), never for a portal a real device uses. SIGINT or SIGTERM
 stops it gracefully: requests under way finish, the state is closed.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &portalServeOptions{}
-		fs.StringVar(&o.fixture, "fixture", "", "the demo portal fixture `file` (required)")
-		fs.StringVar(&o.state, "state", "", "the SQLite `file` the portal keeps its state in (required; created if missing)")
-		fs.StringVar(&o.addr, "addr", defaultPortalAddr, "the `address` to listen on; port 0 picks a free one")
-		fs.StringVar(&o.faults, "faults", "", "inject faults at these rates: `spec` like 5xx=0.2,reset=0.1,latency=200ms@0.3,seed=7")
-		fs.StringVar(&o.schedule, "fault-schedule", "", "inject the faults this schedule `file` lists")
-		fs.Uint64Var(&o.seed, "seed", 0, "seed for the portal's codes, tickets and CAPTCHAs (0: random)")
-		fs.StringVar(&o.outbox, "outbox", "", "append the codes texted and the CAPTCHA answers to this `file` as JSON lines")
-		fs.StringVar(&o.clock, "clock", "", "run on a fake clock at this RFC 3339 `time`, moved by the requests' Tether-Client-Clock")
-		fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `file` (PEM; with --tls-key)")
-		fs.StringVar(&o.tlsKey, "tls-key", "", "the certificate's private key `file` (PEM)")
+		fs.StringVar(&o.fixture, "fixture", "", "the demo portal's fixture `FILE` (required)")
+		fs.StringVar(&o.state, "state", "", "the SQLite `FILE` the portal keeps its state in (required; created if missing)")
+		fs.StringVar(&o.addr, "addr", defaultPortalAddr, "the `ADDR` to listen on (host:port); port 0 picks a free one")
+		fs.StringVar(&o.faults, "faults", "", "inject faults at these rates: `SPEC` like 5xx=0.2,reset=0.1,latency=200ms@0.3,seed=7")
+		fs.StringVar(&o.schedule, "fault-schedule", "", "inject the faults this schedule `FILE` lists")
+		fs.Uint64Var(&o.seed, "seed", 0, "seed `N` of the portal's codes, tickets and CAPTCHAs (0: random)")
+		fs.StringVar(&o.outbox, "outbox", "", "append the codes texted and the CAPTCHA answers to this `FILE` as JSON lines")
+		fs.StringVar(&o.clock, "clock", "", "run on a fake clock at this RFC 3339 `TIME`, moved by the requests' Tether-Client-Clock")
+		fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `FILE` (PEM; with --tls-key)")
+		fs.StringVar(&o.tlsKey, "tls-key", "", "the certificate's private key `FILE` (PEM)")
 		return o.run
 	},
 }

@@ -44,7 +44,7 @@ func (o *runOptions) runRemote(ctx context.Context, env *Env, args []string) err
 	// Steps run to their end even after Ctrl-C; between steps, it cancels
 	// the session.
 	step := context.WithoutCancel(ctx)
-	s, ref, err := c.Create(step, flow, o.region, o.device)
+	s, ref, err := c.Create(step, flow, o.country, o.device)
 	if err != nil {
 		return &exitError{code: exitUnfinished, err: err}
 	}

@@ -14,15 +14,17 @@ import (
 
 var replayCommand = &Command{
 	Name:  "replay",
-	Args:  "FLOW --path FILE [flags] | --log LOG... --flow FLOW [flags]",
+	Args:  "FLOW --path FILE [--country CC] [flags] | --log LOG... --flow FLOW [--country CC] [flags]",
 	Short: "replay one path of a flow on scripted actions",
 	Long: `
-Replay runs the flow FILE along a path that tether paths found: each action
-returns the outcome the path file names (its outputs at their zero values),
-each prompt is answered with the path's choice (fields filled in with
-synthesized values, secrets masked in the transcript), and a timer step
-moves the clock to the earliest deadline. It prints the transcript, as
-tether run --answers does, and the result line.
+Replay runs the flow FLOW (a flow file) along a path that tether paths
+found, the path file --path FILE: each action returns the outcome the path
+file names (its outputs at their zero values), each prompt is answered
+with the path's choice (fields filled in with synthesized values, secrets
+masked in the transcript), and a timer step moves the clock to the
+earliest deadline. It prints the transcript, as tether run --answers does, and the
+result line. With --country CC (ISO 3166-1 alpha-2, e.g. DE) the regional
+policy of that country applies.
 
 The path file is a YAML list of decisions, in order:
 
@@ -42,22 +44,22 @@ instead, as tether run --json does.
 ` + replayLogsHelp,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &replayOptions{}
-		fs.StringVar(&o.path, "path", "", "the path `file` to replay (required)")
-		fs.StringVar(&o.region, "region", "", "country (ISO 3166-1 alpha-2) whose regional policy applies")
-		fs.StringVar(&o.regions, "regions", "", "directory of regional policy overlays (default: regions/ next to the flow)")
-		fs.StringVar(&o.clock, "clock", explore.DefaultPathStart, "the session clock's start, an RFC 3339 `time`")
+		fs.StringVar(&o.path, "path", "", "the path `FILE` to replay (required)")
+		countryFlag(fs, &o.country, "the country `CC` (ISO 3166-1 alpha-2, e.g. DE) whose regional policy applies")
+		fs.StringVar(&o.regions, "regions", "", "`DIR` of regional policy overlays (default: regions/ next to the flow)")
+		fs.StringVar(&o.clock, "clock", explore.DefaultPathStart, "the session clock's start, an RFC 3339 `TIME`")
 		fs.BoolVar(&o.json, "json", false, "print the event log as JSON lines instead of the transcript")
-		fs.Var(&o.logs, "log", "a recorded session's JSON-lines event `log` to re-drive through --flow (repeatable)")
-		fs.StringVar(&o.flow, "flow", "", "with --log: the version of the flow `file` to replay the logs through")
+		fs.Var(&o.logs, "log", "a recorded session's JSON-lines event `LOG` to re-drive through --flow (repeatable)")
+		fs.StringVar(&o.flow, "flow", "", "with --log: the flow file `FLOW`, the version to replay the logs through")
 		return o.run
 	},
 }
 
 type replayOptions struct {
-	path, region, regions, clock string
-	json                         bool
-	logs                         logList
-	flow                         string
+	path, country, regions, clock string
+	json                          bool
+	logs                          logList
+	flow                          string
 }
 
 func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -83,7 +85,7 @@ func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error 
 	if err != nil {
 		return fileErrors(env, err)
 	}
-	c, _, err := compiledFlow(env, env.path(args[0]), o.region, flowSource{regions: o.regions}, exitUsage)
+	c, _, err := compiledFlow(env, env.path(args[0]), o.country, flowSource{regions: o.regions}, exitUsage)
 	if err != nil {
 		return err
 	}

@@ -28,19 +28,19 @@ func (l *logList) Set(v string) error { *l = append(*l, v); return nil }
 
 // replayLogsHelp is the --log part of replay's help.
 const replayLogsHelp = `
-With --log, replay re-drives recorded sessions instead: each LOG is one
+With --log LOG, replay re-drives recorded sessions instead: each log is one
 session's event log as JSON lines (what tether run --json or tether replay
---json prints, or a server's log of a session), and --flow names the
-version of the flow to drive it through, under --region's policy (the
-region the sessions ran under). Every answer, action outcome and output,
-timer firing and cancellation the log holds is forced again, at its
-recorded time, and replay reports, for each log, the first place where the
-new version goes another way — another state, another branch (its guard,
-target or the variables it sets), another outcome, a timer firing at
-another time, an answer refused — with the recorded entry's line and the
-new version's position (file:line:col) where it went. Arguments after the
-flags are more logs. Exit status: 0 when no log diverges, 1 when one does,
-2 for usage, flow and log errors.
+--json prints, or a server's log of a session), and --flow FLOW names the
+version of the flow to drive it through, under the regional policy of
+--country CC (the country the sessions ran for). Every answer, action
+outcome and output, timer firing and cancellation the log holds is forced
+again, at its recorded time, and replay reports, for each log, the first
+place where the new version goes another way — another state, another
+branch (its guard, target or the variables it sets), another outcome, a
+timer firing at another time, an answer refused — with the recorded entry's
+line and the new version's position (file:line:col) where it went.
+Arguments after the flags are more logs. Exit status: 0 when no log
+diverges, 1 when one does, 2 for usage, flow and log errors.
 
 Before deploying a changed flow, record logs of the sessions the current
 version runs (the generated replays' logs: replay --path ... --json) and
@@ -58,7 +58,7 @@ func (o *replayOptions) runLogs(ctx context.Context, env *Env, args []string) er
 	case o.path != "":
 		return usagef("--path and --log are two modes: give one")
 	}
-	c, _, err := compiledFlow(env, env.path(o.flow), o.region, flowSource{regions: o.regions}, exitUsage)
+	c, _, err := compiledFlow(env, env.path(o.flow), o.country, flowSource{regions: o.regions}, exitUsage)
 	if err != nil {
 		return err
 	}

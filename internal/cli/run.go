@@ -6,12 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/credstore"
 	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/sessions/memory"
+	"github.com/tetherflow/tether/catalog"
+	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -27,13 +30,19 @@ const defaultCredentials = credstore.DefaultPath
 
 var runCommand = &Command{
 	Name:  "run",
-	Args:  "FLOW [flags]",
+	Args:  "FLOW [--country CC] [--answers FILE] [flags] | --server URL FLOW [--country CC]",
 	Short: "run a flow on the embedded demo portal, or a portal over HTTP",
 	Long: `
-Run checks the flow FILE and runs it as a client application would, against
-the demo portal embedded in tether (accounts, licences and tokens from the
-fixture flows/demo/portal.yaml), asking its prompts at the terminal or
-answering them from an answers file (see docs/answers.md).
+Run checks the flow FLOW (a flow file) and runs it as a client application
+would, against the demo portal embedded in tether, asking its prompts at
+the terminal or answering them from an answers file (--answers FILE; see
+docs/answers.md). --country CC (ISO 3166-1 alpha-2, e.g. DE) applies the
+regional policy of the overlay that lists the country (regions/ next to
+the flow, or --regions DIR; docs/policy.md).
+
+The demo portal's accounts, licences and tokens come from its fixture:
+demo/portal.yaml next to the flow, or --portal-fixture FILE
+(docs/portal-fixture.md). A flow that runs no action needs none.
 
 With --portal URL it reaches the portal over HTTP instead (the protocol of
 docs/portal-protocol.md; tether portal serve runs the demo portal so):
@@ -41,12 +50,18 @@ https:// with the system's roots, or --portal-ca FILE's; http:// only to
 this machine. An answers file's {{sms}} and {{captcha}} then come from the
 journal the portal keeps with --outbox FILE, which run reads with the same
 flag. When the portal cannot be reached, the flow says so and offers to try
-again. On a terminal
-the prompts are forms (menus, masked passwords and codes); with --plain, or
-when stdin is not a terminal, they are plain line prompts.
+again.
 
-The demo SMS gateway prints the codes it "sends" on stderr, as the phone
-would show them; they never reach stdout, the transcript or the JSON log.
+With --server URL it drives a session of a tether serve instead, through
+its API (docs/api.md): FLOW is then the flow's name in the server's flows
+(flows/connect.yaml names connect), and the server's portal and SMS
+gateway are used.
+
+On a terminal the prompts are forms (menus, masked passwords and codes);
+with --plain, or when stdin is not a terminal, they are plain line
+prompts. The demo SMS gateway prints the codes it "sends" on stderr, as
+the phone would show them; they never reach stdout, the transcript or the
+JSON log.
 
 When this device is connected already (tether status), run says so and
 exits 0 without signing in again; --reconnect runs the flow all the same.
@@ -62,37 +77,37 @@ when the run could not finish (the portal failed, the answers ran out,
 input ended), 130 when it was interrupted.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &runOptions{}
-		fs.StringVar(&o.region, "region", "", "country (ISO 3166-1 alpha-2) whose regional policy applies")
-		fs.StringVar(&o.regions, "regions", "", "directory of regional policy overlays (default: regions/ next to the flow)")
-		fs.StringVar(&o.answers, "answers", "", "answer the prompts from this answers `file` instead of the terminal")
-		fs.StringVar(&o.fixture, "portal-fixture", "", "demo portal fixture `file` (default: demo/portal.yaml next to the flow)")
-		fs.StringVar(&o.credentials, "credentials", defaultCredentials, "device credential store `file`")
-		fs.Uint64Var(&o.seed, "seed", 0, "seed for the demo portal's codes, tickets and CAPTCHAs (0: random)")
-		fs.StringVar(&o.clock, "clock", "", "run on a fake clock starting at this RFC 3339 `time`; answers' wait advances it")
+		countryFlag(fs, &o.country, "the country `CC` (ISO 3166-1 alpha-2, e.g. DE) whose regional policy applies")
+		fs.StringVar(&o.regions, "regions", "", "`DIR` of regional policy overlays (default: regions/ next to the flow)")
+		fs.StringVar(&o.answers, "answers", "", "answer the prompts from this answers `FILE` instead of the terminal")
+		fs.StringVar(&o.fixture, "portal-fixture", "", "the demo portal's fixture `FILE` (default: demo/portal.yaml next to the flow)")
+		fs.StringVar(&o.credentials, "credentials", defaultCredentials, "the device credential store `FILE`")
+		fs.Uint64Var(&o.seed, "seed", 0, "seed `N` of the demo portal's codes, tickets and CAPTCHAs (0: random)")
+		fs.StringVar(&o.clock, "clock", "", "run on a fake clock starting at this RFC 3339 `TIME`; answers' wait advances it")
 		fs.BoolVar(&o.json, "json", false, "print the event log as JSON lines, the last one the result")
-		fs.StringVar(&o.transcript, "transcript", "", "also write the transcript to `file`")
-		fs.StringVar(&o.otherApp, "other-app", "", "first save the fixture's token of this vendor `app` on the device, as if it had signed in here")
+		fs.StringVar(&o.transcript, "transcript", "", "also write the transcript to `FILE`")
+		fs.StringVar(&o.otherApp, "other-app", "", "first save the fixture's token of this vendor `APP` on the device, as if it had signed in here")
 		fs.BoolVar(&o.plain, "plain", false, "ask with plain line prompts even on a terminal (no forms)")
 		fs.BoolVar(&o.reconnect, "reconnect", false, "run the flow even when this device is connected already")
-		fs.StringVar(&o.server, "server", "", "drive a session of the flow named FLOW on the tether serve at this `URL` (remote.go)")
-		fs.StringVar(&o.device, "device", "", "with --server: the device `id` to connect (default: one the server makes up)")
+		fs.StringVar(&o.server, "server", "", "drive a session of the flow named FLOW on the tether serve at this `URL`")
+		fs.StringVar(&o.device, "device", "", "with --server: the device `ID` to connect (default: one the server makes up)")
 		fs.StringVar(&o.portal, "portal", "", "reach the portal over HTTP at this `URL` instead of the embedded demo portal")
-		fs.StringVar(&o.portalCA, "portal-ca", "", "with --portal: trust only the CA certificates in this PEM `file`")
-		fs.StringVar(&o.outbox, "outbox", "", "with --portal: the portal's journal `file` (portal serve --outbox), for {{sms}} and {{captcha}}")
+		fs.StringVar(&o.portalCA, "portal-ca", "", "with --portal: trust only the CA certificates in this PEM `FILE`")
+		fs.StringVar(&o.outbox, "outbox", "", "with --portal: the portal's journal `FILE` (portal serve --outbox), for {{sms}} and {{captcha}}")
 		return o.run
 	},
 }
 
 type runOptions struct {
-	region, regions, answers, fixture, credentials string
-	seed                                           uint64
-	clock                                          string
-	json                                           bool
-	transcript                                     string
-	otherApp                                       string
-	plain, reconnect                               bool
-	server, device                                 string
-	portal, portalCA, outbox                       string
+	country, regions, answers, fixture, credentials string
+	seed                                            uint64
+	clock                                           string
+	json                                            bool
+	transcript                                      string
+	otherApp                                        string
+	plain, reconnect                                bool
+	server, device                                  string
+	portal, portalCA, outbox                        string
 }
 
 func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -112,18 +127,14 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	if (o.portalCA != "" || o.outbox != "") && o.portal == "" {
 		return usagef("--portal-ca and --outbox go with --portal")
 	}
-	var fx demoportal.Fixture
-	src := flowSource{regions: o.regions, fixturePath: o.fixture, fixture: func(path string) (err error) {
-		fx, err = demoportal.LoadFixture(path)
-		return err
-	}}
 	path := env.path(args[0])
-	c, cat, err := compiledFlow(env, path, o.region, src, exitUsage)
+	c, cat, err := compiledFlow(env, path, o.country, flowSource{regions: o.regions}, exitUsage)
 	if err != nil {
 		return err
 	}
-	if cat.Fixture() == "" && (o.portal == "" || o.otherApp != "") {
-		return &exitError{code: exitUsage, err: fmt.Errorf("no demo portal fixture: want demo/portal.yaml next to %s, or --portal-fixture", path)}
+	fixture, fx, err := o.loadFixture(env, path, c)
+	if err != nil {
+		return err
 	}
 	seed := o.seed
 	if seed == 0 {
@@ -153,8 +164,8 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	case o.answers != "":
 	case o.portal != "":
 		fmt.Fprintf(env.Stderr, "portal: %s\n", o.portal)
-	default:
-		fmt.Fprintf(env.Stderr, "demo portal: its accounts and their passwords are in %s (see docs/portal-fixture.md); SMS codes appear here\n", cat.Fixture())
+	case fx != nil:
+		fmt.Fprintf(env.Stderr, "demo portal: its accounts and their passwords are in %s (see docs/portal-fixture.md); SMS codes appear here\n", fixture)
 	}
 	out, err := newRunOutput(env, o, c)
 	if err != nil {
@@ -163,7 +174,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	defer out.close()
 	// Only once everything checked out does the run write to the device.
 	if o.otherApp != "" {
-		if err := saveOtherApp(ctx, fx, device, o.otherApp); err != nil {
+		if err := saveOtherApp(ctx, *fx, device, o.otherApp); err != nil {
 			code := exitUnfinished // the store could not be written
 			if errors.Is(err, demo.ErrNoSuchApp) {
 				code = exitUsage
@@ -183,5 +194,60 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	l := &runLoop{host: h, driver: driver, clock: clock, out: out}
-	return l.run(ctx, host.StartRequest{Flow: c.Name, Country: o.region, Device: device})
+	return l.run(ctx, host.StartRequest{Flow: c.Name, Country: o.country, Device: device})
+}
+
+// loadFixture loads the demo portal's fixture, the file --portal-fixture
+// names or demo/portal.yaml next to the flow at path, when the run needs
+// it: for the embedded demo portal when the flow runs an action (every
+// action of the library reaches the portal), for --other-app, or because
+// --portal-fixture asked for it. It returns the fixture's path, and the
+// fixture or nil when none is needed. Its problems are printed, one a
+// line; a missing fixture is named.
+func (o *runOptions) loadFixture(env *Env, path string, c *catalog.Compiled) (string, *demoportal.Fixture, error) {
+	file := demo.FixtureFile(filepath.Dir(path))
+	if o.fixture != "" {
+		file = env.path(o.fixture)
+	}
+	state, action := runsAction(c.Flow)
+	needed := o.fixture != "" || o.otherApp != "" || o.portal == "" && action != ""
+	if !needed {
+		return file, nil, nil
+	}
+	fx, err := demo.LoadFixture(file)
+	switch {
+	case errors.Is(err, demo.ErrNoFixture) && o.otherApp != "":
+		return "", nil, &exitError{code: exitUsage, err: fmt.Errorf("--other-app: %w (--portal-fixture FILE names one)", err)}
+	case errors.Is(err, demo.ErrNoFixture) && o.fixture == "":
+		return "", nil, &exitError{code: exitUsage, err: fmt.Errorf("%s: %s needs a portal: %w (--portal-fixture FILE names one; --portal URL reaches a portal over HTTP)",
+			state.RunPos, action, err)}
+	case err != nil:
+		return "", nil, fileErrors(env, err)
+	}
+	return file, &fx, nil
+}
+
+// runsAction returns the first state of fl, or of a flow it runs, that
+// runs an action, and the action's name; "" when none does.
+func runsAction(fl *engine.Flow) (engine.StateInfo, string) {
+	seen := map[*engine.Flow]bool{}
+	var walk func(f *engine.Flow) (engine.StateInfo, string)
+	walk = func(f *engine.Flow) (engine.StateInfo, string) {
+		if seen[f] {
+			return engine.StateInfo{}, ""
+		}
+		seen[f] = true
+		for _, s := range f.Info().States {
+			switch {
+			case s.Action != nil:
+				return s, s.Run
+			case s.Subflow != nil:
+				if in, action := walk(s.Subflow); action != "" {
+					return in, action
+				}
+			}
+		}
+		return engine.StateInfo{}, ""
+	}
+	return walk(fl)
 }

@@ -35,7 +35,7 @@ cannot (states, actions, expressions, types), with positions.
 Exit status: 0, or 2 for an unknown KIND.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &schemaOptions{}
-		fs.StringVar(&o.write, "write", "", "write every schema into `dir`, as KIND.json, instead of printing one")
+		fs.StringVar(&o.write, "write", "", "write every schema into `DIR`, as KIND.json, instead of printing one")
 		return o.run
 	},
 }

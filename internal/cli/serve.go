@@ -18,32 +18,36 @@ import (
 	"github.com/tetherflow/tether/adapters/web"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/internal/country"
 )
 
 var serveCommand = &Command{
 	Name:  "serve",
-	Args:  "[--flows DIR] [--store URL] [--addr ADDR] [flags]",
+	Args:  "[--flows DIR] [--store URL] [--addr ADDR] [--web-country CC] [flags]",
 	Short: "serve flow sessions over HTTP",
 	Long: `
-Serve hosts sessions of the flows in DIR for client applications over HTTP
-(docs/api.md; the OpenAPI document is at /openapi.json): POST /v1/sessions
-starts one, and its prompts are answered until it ends. People get the
-same sessions as web pages at / (docs/web.md): open http://ADDR/ in a
-browser; --web-region picks the country they start in. Every step is saved
-in the session store before it is answered, with the portal calls it made;
-due timers fire without a client; sessions idle for --idle-timeout expire.
+Serve hosts sessions of the flows in --flows DIR for client applications
+over HTTP (docs/api.md; the OpenAPI document is at /openapi.json): POST
+/v1/sessions starts one, and its prompts are answered until it ends.
+People get the same sessions as web pages at / (docs/web.md): open
+http://ADDR/ in a browser; --web-country CC (ISO 3166-1 alpha-2, e.g. DE)
+picks the country they start in, whose regional policy applies. Every step
+is saved in the session store before it is answered, with the portal calls
+it made; due timers fire without a client; sessions idle for --idle-timeout
+expire.
 
 --store is sqlite:PATH (the default, sqlite:tether.db), a postgres:// URL
 (several instances may share one database; docs/stores.md), or memory:
 (nothing survives the process).
 
-The portal is the embedded demo portal (accounts in DIR/demo/portal.yaml,
-docs/portal-fixture.md), its state kept in --data so that a restarted
-server goes on with its sessions' sign-ins. Its SMS gateway prints the
-texts it "sends" on stdout, as the phones would show them; the log (JSON
-lines, secrets redacted) goes to stderr. With --portal URL the sessions
-reach the portal over HTTP instead (tether portal serve, or a vendor's;
-docs/portal-protocol.md), and several servers can share it.
+The portal is the embedded demo portal, its accounts in its fixture
+(DIR/demo/portal.yaml, or --portal-fixture FILE; docs/portal-fixture.md),
+which is read at the start, and its state kept in --data so that a
+restarted server goes on with its sessions' sign-ins. Its SMS gateway
+prints the texts it "sends" on stdout, as the phones would show them; the
+log (JSON lines, secrets redacted) goes to stderr. With --portal URL the
+sessions reach the portal over HTTP instead (tether portal serve, or a
+vendor's; docs/portal-protocol.md), and several servers can share it.
 
 A device is what a client names in POST /v1/sessions: an id it keeps for
 the device it runs on. The server keeps each device's saved connection
@@ -53,20 +57,22 @@ SIGTERM or SIGINT stops the server gracefully: /readyz answers 503, no new
 connection is taken, steps in flight are saved and answered, then it exits.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &serveOptions{}
-		fs.StringVar(&o.flows, "flows", "flows", "the flows `directory`")
+		fs.StringVar(&o.flows, "flows", "flows", "the flows directory `DIR`")
 		fs.StringVar(&o.store, "store", "sqlite:tether.db", "the session store `URL`: sqlite:PATH, postgres://..., memory:")
 		fs.StringVar(&o.portal, "portal", "", "the account portal's `URL` (default: the embedded demo portal)")
-		fs.StringVar(&o.portalCA, "portal-ca", "", "with --portal: trust only the CA certificates in this PEM `file`")
-		fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "the `address` to listen on")
-		fs.StringVar(&o.data, "data", ".tether-server", "`directory` of the devices' saved connections and the demo portal's state")
-		fs.DurationVar(&o.idle, "idle-timeout", 30*time.Minute, "how long a session lives without a step")
-		fs.DurationVar(&o.timers, "timer-interval", time.Second, "how often due timers are looked for")
-		fs.IntVar(&o.batch, "timer-batch", 100, "how many due sessions one instance claims at a time")
-		fs.DurationVar(&o.grace, "shutdown-timeout", 30*time.Second, "how long steps in flight may take to finish at shutdown")
-		fs.Float64Var(&o.createRate, "create-rate", 1, "sessions a client address may create per second (bursts of 20); 0: no limit")
-		fs.Float64Var(&o.answerRate, "answer-rate", 10, "requests about sessions a client address may make per second (bursts of 50); 0: no limit")
-		fs.StringVar(&o.webRegion, "web-region", "", "the `country` (ISO 3166-1 alpha-2) the web pages start sessions for unless the person picks another (default: the flow's defaults)")
-		fs.StringVar(&o.proxies, "trusted-proxies", "", "`CIDRs` of the proxies in front of the server (comma-separated): their X-Forwarded-For names the client, for rate limits and logs")
+		fs.StringVar(&o.portalCA, "portal-ca", "", "with --portal: trust only the CA certificates in this PEM `FILE`")
+		fs.StringVar(&o.fixture, "portal-fixture", "", "the embedded demo portal's fixture `FILE` (default: demo/portal.yaml in the flows directory)")
+		fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "the `ADDR` to listen on (host:port)")
+		fs.StringVar(&o.data, "data", ".tether-server", "the `DIR` of the devices' saved connections and the demo portal's state")
+		fs.DurationVar(&o.idle, "idle-timeout", 30*time.Minute, "how long (a `DURATION`) a session lives without a step")
+		fs.DurationVar(&o.timers, "timer-interval", time.Second, "how often (a `DURATION`) due timers are looked for")
+		fs.IntVar(&o.batch, "timer-batch", 100, "how many (`N`) due sessions one instance claims at a time")
+		fs.DurationVar(&o.grace, "shutdown-timeout", 30*time.Second, "how long (a `DURATION`) steps in flight may take to finish at shutdown")
+		fs.Float64Var(&o.createRate, "create-rate", 1, "the sessions a client address may create per second, a `RATE` (bursts of 20); 0: no limit")
+		fs.Float64Var(&o.answerRate, "answer-rate", 10, "the requests about sessions a client address may make per second, a `RATE` (bursts of 50); 0: no limit")
+		fs.StringVar(&o.webCountry, "web-country", "", "the country `CC` (ISO 3166-1 alpha-2, e.g. DE) the web pages start sessions for unless the person picks another (default: the flow's defaults)")
+		oldName(fs, "web-region", "web-country")
+		fs.StringVar(&o.proxies, "trusted-proxies", "", "the `CIDRS` of the proxies in front of the server (comma-separated): their X-Forwarded-For names the client, for rate limits and logs")
 		fs.BoolVar(&o.secureCookies, "secure-cookies", false, "mark the web pages' cookies Secure on plain HTTP too (behind a proxy that terminates TLS)")
 		return o.run
 	},
@@ -74,7 +80,8 @@ connection is taken, steps in flight are saved and answered, then it exits.`,
 
 type serveOptions struct {
 	flows, store, portal, addr, data string
-	portalCA, webRegion, proxies     string
+	portalCA, webCountry, proxies    string
+	fixture                          string
 	idle, timers, grace              time.Duration
 	createRate, answerRate           float64
 	batch                            int
@@ -91,9 +98,9 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	if o.createRate < 0 || o.answerRate < 0 {
 		return usagef("--create-rate and --answer-rate must not be negative")
 	}
-	if o.webRegion != "" {
-		if err := catalog.CheckCountry(o.webRegion); err != nil {
-			return usagef("--web-region: %v", err)
+	if o.webCountry != "" {
+		if err := country.Check(o.webCountry); err != nil {
+			return usagef("--web-country: %v", err)
 		}
 	}
 	proxies, err := httpapi.ParseProxies(o.proxies)
@@ -119,11 +126,11 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	} else {
 		ownArchive = true
 	}
-	cat, fx, err := serveCatalog(env, env.path(o.flows), archive)
+	cat, err := serveCatalog(env, env.path(o.flows), archive)
 	if err != nil {
 		return err
 	}
-	actionsFor, err := o.serveActions(env, fx, data)
+	actionsFor, err := o.serveActions(env, cat.Dir(), data)
 	if err != nil {
 		return err
 	}
@@ -166,7 +173,7 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	pages, err := web.New(web.Config{Host: h, Country: o.webRegion, Log: log, SecureCookies: o.secureCookies,
+	pages, err := web.New(web.Config{Host: h, Country: o.webCountry, Log: log, SecureCookies: o.secureCookies,
 		StartRate: limit(o.createRate), StartBurst: 20, AnswerRate: limit(o.answerRate), AnswerBurst: 50,
 		TrustedProxies: proxies})
 	if err != nil {

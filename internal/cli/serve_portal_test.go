@@ -34,11 +34,11 @@ func TestServeActionsOverHTTP(t *testing.T) {
 	env := &Env{}
 	o := &serveOptions{portal: srv.URL}
 	data := t.TempDir()
-	actionsFor, err := o.serveActions(env, fx, data)
+	actionsFor, err := o.serveActions(env, t.TempDir(), data) // no fixture there: --portal needs none
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, _, err := serveCatalog(env, "../../flows", nil)
+	cat, err := serveCatalog(env, "../../flows", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func TestRunServer(t *testing.T) {
 	env := &Env{Stdin: in, Stdout: out, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands}
 	done := make(chan int, 1)
 	go func() {
-		done <- env.main(context.Background(), []string{"run", "--server", url, "flows/connect.yaml", "--region", "DE", "--device", "test-laptop"})
+		done <- env.main(context.Background(), []string{"run", "--server", url, "flows/connect.yaml", "--country", "DE", "--device", "test-laptop"})
 	}()
 	fmt.Fprint(feed, "1\nfamily@example.com\nFamily-pass-2024\n")
 	codeRE := regexp.MustCompile(`demo SMS to \+49 \*\*\* \*\*\* 12 34: Your account portal code is (\d+)`)

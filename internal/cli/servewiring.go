@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,10 +31,12 @@ import (
 )
 
 // serveActions returns how a session's actions are bound to its device:
-// over HTTP to the portal at --portal, or to the embedded demo portal,
-// its state kept in data so that a restarted server's portal remembers
-// what it did. Devices' saved connections are kept in data either way.
-func (o *serveOptions) serveActions(env *Env, fx demoportal.Fixture, data string) (func(context.Context, string) (*engine.Registry, error), error) {
+// over HTTP to the portal at --portal, or to the embedded demo portal on
+// its fixture (--portal-fixture, or demo/portal.yaml in the flows
+// directory dir), its state kept in data so that a restarted server's
+// portal remembers what it did. Devices' saved connections are kept in
+// data either way.
+func (o *serveOptions) serveActions(env *Env, dir, data string) (func(context.Context, string) (*engine.Registry, error), error) {
 	stores := deviceStores(filepath.Join(data, "devices"))
 	if o.portal != "" {
 		popts := portalhttp.Options{}
@@ -54,6 +57,22 @@ func (o *serveOptions) serveActions(env *Env, fx demoportal.Fixture, data string
 				Credentials: stores(device), Now: time.Now,
 			})
 		}, nil
+	}
+	file := demo.FixtureFile(dir)
+	if o.fixture != "" {
+		file = env.path(o.fixture)
+	}
+	fx, err := demo.LoadFixture(file)
+	switch {
+	case errors.Is(err, demo.ErrNoFixture):
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("%w (--portal-fixture FILE names one; --portal URL reaches a portal over HTTP)", err)}
+	case err != nil:
+		var list engine.ErrorList
+		if errors.As(err, &list) {
+			printErrors(env.Stderr, list)
+			return nil, errReported
+		}
+		return nil, &exitError{code: exitFail, err: err}
 	}
 	phone := &lockedWriter{w: env.Stdout}
 	state, err := demoportal.OpenFileState(filepath.Join(data, "portal.json"), time.Now, func(m demoportal.Message) {
@@ -93,31 +112,23 @@ func limit(perSecond float64) rate.Limit {
 	return rate.Limit(perSecond)
 }
 
-// serveCatalog loads the flows directory and its demo portal fixture;
-// every problem is printed.
-// archive, when not nil, keeps the versions sessions run on across
-// restarts (docs/flow-evolution.md).
-func serveCatalog(env *Env, dir string, archive catalog.Archive) (*catalog.Catalog, demoportal.Fixture, error) {
-	var fx demoportal.Fixture
+// serveCatalog loads the flows directory, its flows and overlays; every
+// problem is printed. archive, when not nil, keeps the versions sessions
+// run on across restarts (docs/flow-evolution.md).
+func serveCatalog(env *Env, dir string, archive catalog.Archive) (*catalog.Catalog, error) {
 	reg, err := flowRegistry()
 	if err != nil {
-		return nil, fx, err
+		return nil, err
 	}
-	cat, err := catalog.Load(dir, catalog.Options{Registry: reg, Archive: archive, CheckFixture: func(path string) (err error) {
-		fx, err = demoportal.LoadFixture(path)
-		return err
-	}})
+	cat, err := catalog.Load(dir, catalog.Options{Registry: reg, Archive: archive})
 	if err != nil {
-		return nil, fx, &exitError{code: exitUsage, err: fmt.Errorf("--flows: %w", err)}
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("--flows: %w", err)}
 	}
 	if err := cat.Err(); err != nil {
 		printErrors(env.Stderr, listOf(dir, err))
-		return nil, fx, &exitError{code: exitFail}
+		return nil, &exitError{code: exitFail}
 	}
-	if cat.Fixture() == "" {
-		return nil, fx, &exitError{code: exitUsage, err: fmt.Errorf("no demo portal fixture: want %s", filepath.Join(dir, "demo", "portal.yaml"))}
-	}
-	return cat, fx, nil
+	return cat, nil
 }
 
 // openStore opens the session store a URL names.

@@ -41,12 +41,12 @@ token (expired, revoked, or never issued) — and exits 1. With --offline the
 local store alone decides.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &statusOptions{}
-		fs.StringVar(&o.credentials, "credentials", defaultCredentials, "device credential store `file`")
+		fs.StringVar(&o.credentials, "credentials", defaultCredentials, "the device credential store `FILE`")
 		fs.BoolVar(&o.offline, "offline", false, "read the local store only; do not ask the portal")
 		fs.StringVar(&o.portal, "portal", "", "ask the portal at this `URL` instead of the embedded demo portal")
-		fs.StringVar(&o.portalCA, "portal-ca", "", "with --portal: trust only the CA certificates in this PEM `file`")
-		fs.StringVar(&o.fixture, "portal-fixture", "flows/demo/portal.yaml", "the embedded demo portal's fixture `file`")
-		fs.StringVar(&o.clock, "clock", "", "judge the token at this RFC 3339 `time` instead of now (scripts)")
+		fs.StringVar(&o.portalCA, "portal-ca", "", "with --portal: trust only the CA certificates in this PEM `FILE`")
+		fs.StringVar(&o.fixture, "portal-fixture", "flows/demo/portal.yaml", "the embedded demo portal's fixture `FILE`")
+		fs.StringVar(&o.clock, "clock", "", "judge the token at this RFC 3339 `TIME` instead of now (scripts)")
 		return o.run
 	},
 }
@@ -176,7 +176,7 @@ and licence) from the device credential store. Tokens other applications of
 the vendor saved stay. It prints "disconnected", or "not connected" when
 there was nothing to remove; both exit 0.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
-		path := fs.String("credentials", defaultCredentials, "device credential store `file`")
+		path := fs.String("credentials", defaultCredentials, "the device credential store `FILE`")
 		return func(ctx context.Context, env *Env, args []string) error {
 			if len(args) != 0 {
 				return usagef("disconnect takes no arguments")

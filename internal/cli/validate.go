@@ -5,58 +5,86 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
-	"github.com/tetherflow/tether/adapters/demoportal"
+	"github.com/tetherflow/tether/adapters/demo"
+	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
 )
 
 var validateCommand = &Command{
 	Name:  "validate",
-	Args:  "FILE...",
+	Args:  "[--portal-fixture FILE] PATH...",
 	Short: "check flows and report every error",
 	Long: `
-Validate loads each flow FILE, checks it against the action library and
-compiles it, the way run does before it starts, and reports every problem
-it finds rather than stopping at the first.
+Validate checks each PATH, a flow file or a flows directory, against the
+action library and compiles its flows, the way run and serve do before
+they start, and reports every problem it finds rather than stopping at
+the first.
 
-For each valid flow it prints "FILE: ok" on stdout. Problems go to stderr,
-sorted, one per line as file:line:col: message, followed by a caret
-snippet when the problem is inside an expression. Each flow is checked as
-part of its directory, the way run loads it: with the other flows there
-(subflows, run: flow:NAME, are found by name among them), the regional
-overlays in regions/ (every overlay is held to every flow it names) and the
-demo portal fixture demo/portal.yaml. A problem in an overlay or the
-fixture is reported for every flow of the directory: run would fail on it.
+A flow file is checked as part of its directory, the way run loads it:
+with the other flows there (subflows, run: flow:NAME, are found by name
+among them) and the regional overlays in regions/ (every overlay is held
+to every flow it names). A flows directory is checked as tether serve
+--flows DIR loads it: every flow in it, with its overlays. Either way the
+demo portal's fixture, demo/portal.yaml in the directory (or
+--portal-fixture FILE), is checked too when it is there: run and serve
+use it.
 
-The exit status is 0 when every flow is valid, 1 otherwise, and 2 when a
-file cannot be read.`,
-	Flags: func(fs *flag.FlagSet) RunFunc { return runValidate },
+For each valid flow it prints its file and "ok" on stdout
+("flows/connect.yaml: ok"). Problems go to stderr, sorted, one per line as
+file:line:col: message, followed by a caret snippet when the problem is
+inside an expression. A problem in an overlay
+is reported for every flow of the directory: run would fail on it.
+
+The exit status is 0 when every flow (and fixture) is valid, 1 otherwise,
+and 2 when a PATH cannot be read.`,
+	Flags: func(fs *flag.FlagSet) RunFunc {
+		o := &validateOptions{}
+		fs.StringVar(&o.fixture, "portal-fixture", "", "check this demo portal fixture `FILE` (default: demo/portal.yaml in each flow's directory, when it is there)")
+		return o.run
+	},
 }
 
-func runValidate(ctx context.Context, env *Env, args []string) error {
+type validateOptions struct {
+	fixture string
+}
+
+func (o *validateOptions) run(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("no flow files given")
+		return usagef("no flow files or directories given")
 	}
 	var errs engine.ErrorList
 	missing := false
+	fixtures := map[string]bool{} // checked already
+	if o.fixture != "" {
+		fixtures[env.path(o.fixture)] = true
+		if err := checkFixture(env.path(o.fixture), true); err != nil {
+			errs = append(errs, err...)
+		}
+	}
 	for _, path := range args {
 		path = env.path(path)
-		cat, err := loadCatalog(env, path, flowSource{fixture: checkFixture})
+		oks, dir, perr, err := validatePath(env, path)
 		if err != nil {
-			var xerr *exitError
-			if errors.As(err, &xerr) && xerr.err != nil {
-				errs = append(errs, &engine.Error{Pos: engine.Pos{File: path}, Msg: strings.TrimPrefix(xerr.err.Error(), path+": ")})
-				missing = missing || xerr.code == exitUsage
-				continue
-			}
 			return err
 		}
-		if err := cat.FileErr(path); err != nil {
-			errs = append(errs, listOf(path, err)...)
+		if perr != nil {
+			errs = append(errs, perr...)
+			missing = missing || dir == ""
+		}
+		for _, ok := range oks {
+			fmt.Fprintf(env.Stdout, "%s: ok\n", ok)
+		}
+		if dir == "" || o.fixture != "" {
 			continue
 		}
-		fmt.Fprintf(env.Stdout, "%s: ok\n", path)
+		if fx := demo.FixtureFile(dir); !fixtures[fx] {
+			fixtures[fx] = true
+			errs = append(errs, checkFixture(fx, false)...)
+		}
 	}
 	if len(errs) > 0 {
 		printErrors(env.Stderr, dedupErrors(errs))
@@ -68,15 +96,70 @@ func runValidate(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// checkFixture checks a demo portal fixture: validate holds it to the
-// same standard as the flows, since run needs it.
-func checkFixture(path string) error {
-	_, err := demoportal.LoadFixture(path)
-	return err
+// validatePath checks the flow file or flows directory path. It returns
+// the flow files that are valid, the flows directory they were checked
+// in ("" when path cannot be read), and the problems.
+func validatePath(env *Env, path string) (ok []string, dir string, errs engine.ErrorList, err error) {
+	info, serr := os.Stat(path)
+	if serr != nil {
+		msg := strings.TrimPrefix(missingFlow(path, serr).Error(), path+": ")
+		return nil, "", engine.ErrorList{{Pos: engine.Pos{File: path}, Msg: msg}}, nil
+	}
+	if !info.IsDir() {
+		cat, err := loadCatalog(env, path, flowSource{})
+		if err != nil {
+			return nil, "", nil, err
+		}
+		if ferr := cat.FileErr(path); ferr != nil {
+			return nil, filepath.Dir(path), listOf(path, ferr), nil
+		}
+		return []string{path}, filepath.Dir(path), nil, nil
+	}
+	reg, err := flowRegistry()
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("action library: %w", err)
+	}
+	cat, err := catalog.Load(path, catalog.Options{Registry: reg})
+	if err != nil {
+		return nil, "", engine.ErrorList{{Pos: engine.Pos{File: path}, Msg: err.Error()}}, nil
+	}
+	files := cat.Files()
+	if len(files) == 0 {
+		errs.Add(engine.Pos{File: path}, "no flows in the directory (a flow is a *.yaml file with flow: or states:)")
+	}
+	for _, f := range files {
+		if ferr := cat.FileErr(f); ferr != nil {
+			errs = append(errs, listOf(f, ferr)...)
+			continue
+		}
+		ok = append(ok, f)
+	}
+	if cerr := cat.Err(); cerr != nil {
+		errs = append(errs, listOf(path, cerr)...) // the overlays', with no flow
+	}
+	return ok, path, errs, nil
 }
 
-// dedupErrors drops errors reported twice: the overlays' and the
-// fixture's, which every flow of a directory shares.
+// checkFixture checks the demo portal's fixture at path: validate holds
+// it to the same standard as the flows, since run and serve use it. A
+// fixture that is not there is a problem only when it was asked for.
+func checkFixture(path string, asked bool) engine.ErrorList {
+	_, err := demo.LoadFixture(path)
+	switch {
+	case err == nil, errors.Is(err, demo.ErrNoFixture) && !asked:
+		return nil
+	case errors.Is(err, demo.ErrNoFixture):
+		return engine.ErrorList{{Pos: engine.Pos{File: path}, Msg: "no such file or directory"}}
+	}
+	var list engine.ErrorList
+	if errors.As(err, &list) {
+		return list
+	}
+	return engine.ErrorList{{Pos: engine.Pos{File: path}, Msg: strings.TrimPrefix(err.Error(), path+": ")}}
+}
+
+// dedupErrors drops errors reported twice: the overlays', which every
+// flow of a directory shares.
 func dedupErrors(errs engine.ErrorList) engine.ErrorList {
 	seen := map[string]bool{}
 	var out engine.ErrorList

@@ -54,7 +54,11 @@ func newWebFixture(t *testing.T) *webFixture {
 	t.Helper()
 	fx := &webFixture{clock: fake.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)), log: &fake.Log{}}
 	env := &Env{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
-	cat, portal, err := serveCatalog(env, "../../flows", nil)
+	cat, err := serveCatalog(env, "../../flows", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	portal, err := demo.LoadFixture(demo.FixtureFile(cat.Dir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +264,7 @@ func js[T any](p *person, expr string) T {
 }
 
 // mainText is the JavaScript that reads the page's main element as a
-// person sees it, a select as the option it shows (the region select
+// person sees it, a select as the option it shows (the country select
 // lists every country).
 const mainText = `(() => {
 	const main = document.querySelector("main");
@@ -302,7 +306,7 @@ func (p *person) record(step string) {
 		}
 	}
 	url := run(p, chromedp.Location())
-	if strings.Contains(url, "?") && !strings.Contains(url, "?region=") {
+	if strings.Contains(url, "?") && !strings.Contains(url, "?country=") {
 		p.t.Errorf("%s step %d: URL %s", p.path, p.n, url)
 	}
 	shot := run(p, chromedp.FullScreenshot(100))
@@ -403,9 +407,9 @@ func TestWebBrowser(t *testing.T) {
 			p.mustSay("Connected to bundle@example.com — Personal")
 		}},
 		{"sms", true, func(p *person) {
-			p.open("/?region=DE", "start")
-			if got := js[string](p, `document.getElementById("field-region").value`); got != "DE" {
-				p.t.Errorf("?region=DE selected %q", got)
+			p.open("/?country=DE", "start")
+			if got := js[string](p, `document.getElementById("field-country").value`); got != "DE" {
+				p.t.Errorf("?country=DE selected %q", got)
 			}
 			p.click("form.start button", "sign-in")
 			p.fill("#field-email", "family@example.com")
@@ -449,7 +453,7 @@ func TestWebBrowser(t *testing.T) {
 		}},
 		{"free", true, func(p *person) {
 			p.open("/", "start")
-			p.do(chromedp.SetValue(chromedp.CSS("#field-region"), "US"))
+			p.do(chromedp.SetValue(chromedp.CSS("#field-country"), "US"))
 			p.click("form.start button", "sign-in")
 			p.fill("#field-email", "free@example.com")
 			p.secret("#field-password", "Free-pass-2024")
@@ -493,7 +497,7 @@ func TestWebBrowser(t *testing.T) {
 		// With JavaScript off every form still works: sign-in, the code,
 		// the regulation and a licence's Select.
 		{"no-javascript", false, func(p *person) {
-			p.signIn("/?region=DE", "family@example.com", "Family-pass-2024", "code")
+			p.signIn("/?country=DE", "family@example.com", "Family-pass-2024", "code")
 			time.Sleep(1500 * time.Millisecond)
 			if got := js[string](p, `document.querySelector("button[value=resend]").textContent`); got != "Get a new code (30 s)" {
 				p.t.Errorf("with scripts off the button reads %q: a script ran", got)
@@ -507,7 +511,7 @@ func TestWebBrowser(t *testing.T) {
 		// Keyboard only: Tab to move, Enter to send, from the start page
 		// to the result.
 		{"keyboard", true, func(p *person) {
-			p.open("/?region=DE", "start")
+			p.open("/?country=DE", "start")
 			p.tabTo("button Continue")
 			p.key(kb.Enter, "sign-in")
 			if f := p.focused(); !strings.HasPrefix(f, "input#field-email") {

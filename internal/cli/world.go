@@ -25,10 +25,14 @@ type runWorld interface {
 }
 
 // world returns the run's world: the demo world on the fixture, or with
-// --portal a client of the portal at that URL.
-func (o *runOptions) world(env *Env, fx demoportal.Fixture, now func() time.Time, clock *fakeClock, seed uint64) (runWorld, error) {
-	if o.portal == "" {
-		return demo.New(fx, demo.Options{Now: now, Seed: seed, SMS: env.Stderr, Store: credstore.New})
+// --portal a client of the portal at that URL. With neither, for a flow
+// that runs no action, it is a world with no portal.
+func (o *runOptions) world(env *Env, fx *demoportal.Fixture, now func() time.Time, clock *fakeClock, seed uint64) (runWorld, error) {
+	switch {
+	case o.portal == "" && fx == nil:
+		return noPortal{}, nil
+	case o.portal == "":
+		return demo.New(*fx, demo.Options{Now: now, Seed: seed, SMS: env.Stderr, Store: credstore.New})
 	}
 	opts := portalhttp.Options{}
 	if clock != nil {
@@ -52,6 +56,17 @@ func (o *runOptions) world(env *Env, fx demoportal.Fixture, now func() time.Time
 	}
 	return &remoteWorld{client: c, now: now, outbox: outbox}, nil
 }
+
+// noPortal is the world of a flow that runs no action: there is nothing
+// to reach. The actions are there, with no port, because the host binds
+// the library whatever the flow runs.
+type noPortal struct{}
+
+func (noPortal) Actions(context.Context, string) (*engine.Registry, error) {
+	return actions.Registry(actions.Ports{})
+}
+
+func (noPortal) Lookup(string) (string, bool) { return "", false }
 
 // remoteWorld is a portal over HTTP.
 type remoteWorld struct {

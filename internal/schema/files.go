@@ -9,23 +9,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/answers"
 	"github.com/tetherflow/tether/adapters/demoportal"
+	"github.com/tetherflow/tether/internal/country"
 	"github.com/tetherflow/tether/policy"
 )
 
 // overlaySchema is the schema of a regional policy overlay
 // (docs/policy.md), from policy.OverlayKeys.
 func overlaySchema() (obj, error) {
-	var countries []string
-	for a := 'A'; a <= 'Z'; a++ {
-		for b := 'A'; b <= 'Z'; b++ {
-			if c := string([]rune{a, b}); actions.IsRegion(c) {
-				countries = append(countries, c)
-			}
-		}
-	}
+	countries := country.Codes()
 	flow, err := flowSchema()
 	if err != nil {
 		return nil, err
