@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -124,5 +127,42 @@ func TestRunServer(t *testing.T) {
 	}
 	if !strings.Contains(logs, `"msg":"stopped"`) {
 		t.Errorf("the server did not stop gracefully: %s", logs)
+	}
+}
+
+// serve reads the demo portal's fixture itself, at the start: from the
+// flows directory, or --portal-fixture. None there, or one with problems,
+// and it does not start; with --portal it needs none.
+func TestServeFixture(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../flows")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "demo")); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("accounts: 7\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{nil, exitUsage, "tether serve: no demo portal fixture at " + filepath.Join(dir, "demo", "portal.yaml") + " (--portal-fixture FILE names one; --portal URL reaches a portal over HTTP)\n"},
+		{[]string{"--portal-fixture", bad}, exitFail, bad + ":1:11: accounts must be a list, not a single value\n"},
+	} {
+		var stderr bytes.Buffer
+		env := &Env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(string) string { return "" }, commands: commands}
+		args := append([]string{"serve", "--flows", dir, "--store", "memory:", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, c.args...)
+		if code := env.main(t.Context(), args); code != c.code || stderr.String() != c.stderr {
+			t.Errorf("serve %q: exit %d, stderr\n%s\nwant exit %d, stderr\n%s", c.args, code, stderr.String(), c.code, c.stderr)
+		}
+	}
+	// With --portal the directory needs no fixture: it listens.
+	url, _, _, stop := startServe(t, "--store", "memory:", "--flows", dir, "--portal", "http://127.0.0.1:1")
+	if url == "" || stop() != 0 {
+		t.Errorf("serve --portal on a directory without a fixture did not serve")
 	}
 }
