@@ -64,6 +64,8 @@ func Check(code string) error {
 	switch {
 	case up == "UK":
 		return fmt.Errorf("%w: %s is not an assigned ISO 3166-1 alpha-2 code; the United Kingdom is GB", ErrCountry, code)
+	case up != code && Valid(up) && strings.TrimSpace(code) != code:
+		return fmt.Errorf("%w: %s has spaces around it; did you mean %s?", ErrCountry, Quote(code), up)
 	case up != code && Valid(up):
 		return fmt.Errorf("%w: %q is not upper case; did you mean %s?", ErrCountry, code, up)
 	case len(up) != 2 || !upper(up[0]) || !upper(up[1]):

@@ -53,6 +53,7 @@ func TestCheck(t *testing.T) {
 	tests := []struct{ code, want string }{
 		{"DE", ""},
 		{"de", `"de" is not upper case; did you mean DE?`},
+		{" DE\n", `" DE\n" has spaces around it; did you mean DE?`},
 		{"UK", "UK is not an assigned ISO 3166-1 alpha-2 code; the United Kingdom is GB"},
 		{"uk", "uk is not an assigned ISO 3166-1 alpha-2 code; the United Kingdom is GB"},
 		{"XX", "XX is not an assigned ISO 3166-1 alpha-2 code"},
