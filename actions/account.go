@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/value"
 	"github.com/tetherflow/tether/internal/country"
 )
 
@@ -22,13 +23,13 @@ func accountCreate(p Ports) engine.Action {
 			Doc:    "Creates an account on the portal.",
 			Remote: true,
 			Params: []engine.Param{
-				param("email", engine.String, "the new account's email address"),
+				param("email", value.String, "the new account's email address"),
 				secret("password", "the new account's password"),
-				param("region", engine.String, "the account holder's country, ISO 3166-1 alpha-2 (e.g. DE)"),
+				param("region", value.String, "the account holder's country, ISO 3166-1 alpha-2 (e.g. DE)"),
 			},
 			Outputs: []engine.Param{
-				output("account", engine.String, "the new account (created)"),
-				output("reason", engine.String, "what is wrong with the data (invalid)"),
+				output("account", value.String, "the new account (created)"),
+				output("reason", value.String, "what is wrong with the data (invalid)"),
 			},
 			Outcomes: []string{"created", "exists", "invalid"},
 		},

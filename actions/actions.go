@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // DefaultApp is the application name Tether saves its connection under.
@@ -38,19 +39,19 @@ func Registry(p Ports) (*engine.Registry, error) {
 
 // Shorthands for declaring parameters and outputs.
 
-func param(name string, k engine.Kind, doc string) engine.Param {
+func param(name string, k value.Kind, doc string) engine.Param {
 	return engine.Param{Name: name, Kind: k, Required: true, Doc: doc}
 }
 
-func optional(name string, k engine.Kind, doc string) engine.Param {
+func optional(name string, k value.Kind, doc string) engine.Param {
 	return engine.Param{Name: name, Kind: k, Doc: doc}
 }
 
 func secret(name string, doc string) engine.Param {
-	return engine.Param{Name: name, Kind: engine.String, Required: true, Secret: true, Doc: doc}
+	return engine.Param{Name: name, Kind: value.String, Required: true, Secret: true, Doc: doc}
 }
 
-func output(name string, k engine.Kind, doc string) engine.Param {
+func output(name string, k value.Kind, doc string) engine.Param {
 	return engine.Param{Name: name, Kind: k, Doc: doc}
 }
 
@@ -59,5 +60,5 @@ func output(name string, k engine.Kind, doc string) engine.Param {
 // exchanged for a device token while it lives, so it is sensitive: kept
 // in the session's variables, masked in every log and transcript.
 func ticket(doc string, isParam bool) engine.Param {
-	return engine.Param{Name: "ticket", Kind: engine.String, Required: isParam, Sensitive: true, Doc: doc}
+	return engine.Param{Name: "ticket", Kind: value.String, Required: isParam, Sensitive: true, Doc: doc}
 }

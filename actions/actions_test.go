@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
 )
 
 var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -140,7 +141,7 @@ func TestFlowsHeldToSpecs(t *testing.T) {
 		spec, _ := reg.Spec(tt.action)
 		on := strings.Join(spec.Outcomes, ": done, ") + ": done"
 		src := "flow: t\nstart: a\nstates:\n  a:\n    run: " + tt.action + "\n    with: " + tt.with + "\n    on: {" + on + "}\n  done: {final: done}\n"
-		f, err := engine.Load("t.yaml", []byte(src))
+		f, err := syntax.Load("t.yaml", []byte(src))
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 func captchaNew(p Ports) engine.Action {
@@ -14,8 +15,8 @@ func captchaNew(p Ports) engine.Action {
 			Doc:    "Hands out a new CAPTCHA challenge; its answer goes with the next portal.sign_in.",
 			Remote: true,
 			Outputs: []engine.Param{
-				output("captcha_id", engine.String, "identifies the challenge to portal.sign_in"),
-				output("challenge", engine.String, "the text the person must answer"),
+				output("captcha_id", value.String, "identifies the challenge to portal.sign_in"),
+				output("challenge", value.String, "the text the person must answer"),
 			},
 			Outcomes: []string{"ready"},
 		},

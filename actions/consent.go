@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 func consentRecord(p Ports) engine.Action {
@@ -15,15 +16,15 @@ func consentRecord(p Ports) engine.Action {
 			Remote: true,
 			Params: []engine.Param{
 				ticket("the sign-in ticket the acceptance was given in", true),
-				param("account", engine.String, "the account accepting"),
-				param("document", engine.String, "the document accepted, e.g. data-provisioning"),
-				param("version", engine.String, "the version of the document shown"),
-				param("region", engine.String, "the region whose rules required it"),
-				param("accepted_at", engine.Time, "when the person accepted"),
+				param("account", value.String, "the account accepting"),
+				param("document", value.String, "the document accepted, e.g. data-provisioning"),
+				param("version", value.String, "the version of the document shown"),
+				param("region", value.String, "the region whose rules required it"),
+				param("accepted_at", value.Time, "when the person accepted"),
 			},
 			Outputs: []engine.Param{
-				output("consent_id", engine.String, "identifies the recorded acceptance (recorded)"),
-				output("reason", engine.String, "why the portal refused it (refused)"),
+				output("consent_id", value.String, "identifies the recorded acceptance (recorded)"),
+				output("reason", value.String, "why the portal refused it (refused)"),
 			},
 			// refused: the sign-in ticket expired, was used, or is not the
 			// account's.

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 func credentialsSignIn(p Ports) engine.Action {
@@ -16,10 +17,10 @@ func credentialsSignIn(p Ports) engine.Action {
 			Doc:    "Signs in with a token another of the vendor's applications saved on this device.",
 			Remote: true,
 			Params: []engine.Param{
-				optional("app", engine.String, "only use the token this application saved"),
+				optional("app", value.String, "only use the token this application saved"),
 			},
 			Outputs: append([]engine.Param{
-				output("account", engine.String, "the account signed in to (ok) or whose token was refused (rejected)"),
+				output("account", value.String, "the account signed in to (ok) or whose token was refused (rejected)"),
 				ticket("authorised ticket for portal.connect (ok)", false),
 			}, jurisdictionOutputs()...),
 			Outcomes: []string{"ok", "none", "rejected"},

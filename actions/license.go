@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // FreePlan is the plan activated when an account has no subscription.
@@ -17,14 +18,14 @@ func licenseList(p Ports) engine.Action {
 			Doc:    "Lists the account's active licences (expired ones are left out), as the portal tells this device's connection.",
 			Remote: true,
 			Params: []engine.Param{
-				param("account", engine.String, "the account"),
-				optional("app", engine.String, `the application whose saved connection asks (default "tether")`),
+				param("account", value.String, "the account"),
+				optional("app", value.String, `the application whose saved connection asks (default "tether")`),
 			},
 			Outputs: []engine.Param{
-				output("licences", engine.List, "the active licences, each a map {id, plan, name, expires}"),
-				output("count", engine.Int, "how many active licences there are"),
-				output("licence", engine.String, "the licence's id (one)"),
-				output("plan", engine.String, "the licence's plan (one)"),
+				output("licences", value.List, "the active licences, each a map {id, plan, name, expires}"),
+				output("count", value.Int, "how many active licences there are"),
+				output("licence", value.String, "the licence's id (one)"),
+				output("plan", value.String, "the licence's plan (one)"),
 			},
 			Outcomes: []string{"none", "one", "several"},
 		},
@@ -60,13 +61,13 @@ func licenseActivate(p Ports) engine.Action {
 			Doc:    "Activates one of the account's active licences on this device.",
 			Remote: true,
 			Params: []engine.Param{
-				param("account", engine.String, "the account"),
-				param("licence", engine.String, "the licence's id"),
-				optional("app", engine.String, `the application whose saved connection records it (default "tether")`),
+				param("account", value.String, "the account"),
+				param("licence", value.String, "the licence's id"),
+				optional("app", value.String, `the application whose saved connection records it (default "tether")`),
 			},
 			Outputs: []engine.Param{
-				output("plan", engine.String, "the activated plan (activated)"),
-				output("licence", engine.String, "the activated licence's id (activated)"),
+				output("plan", value.String, "the activated plan (activated)"),
+				output("licence", value.String, "the activated licence's id (activated)"),
 			},
 			// inactive: not one of the account's licences, or its term is
 			// over.
@@ -85,12 +86,12 @@ func licenseActivateFree(p Ports) engine.Action {
 			Doc:    "Activates the Free plan on this device.",
 			Remote: true,
 			Params: []engine.Param{
-				param("account", engine.String, "the account"),
-				optional("app", engine.String, `the application whose saved connection records it (default "tether")`),
+				param("account", value.String, "the account"),
+				optional("app", value.String, `the application whose saved connection records it (default "tether")`),
 			},
 			Outputs: []engine.Param{
-				output("plan", engine.String, `always "Free"`),
-				output("licence", engine.String, "always empty"),
+				output("plan", value.String, `always "Free"`),
+				output("licence", value.String, "always empty"),
 			},
 			Outcomes: []string{"activated"},
 		},

@@ -5,17 +5,18 @@ import (
 	"fmt"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // jurisdictionOutputs are the outputs that tell a flow what the portal
 // knows of the signed-in account's rules.
 func jurisdictionOutputs() []engine.Param {
 	return []engine.Param{
-		output("country", engine.String, "the account's country, ISO 3166-1 alpha-2 (ok, sms)"),
-		output("consent_required", engine.Bool, "the portal requires the regulation on data provisioning to be accepted before connecting (ok, sms)"),
-		output("consent_document", engine.String, "the regulation's document, when required (ok, sms)"),
-		output("consent_version", engine.String, "the regulation's version, when required (ok, sms)"),
-		output("consent_region", engine.String, "the regional policy the portal applies to the account (ok, sms)"),
+		output("country", value.String, "the account's country, ISO 3166-1 alpha-2 (ok, sms)"),
+		output("consent_required", value.Bool, "the portal requires the regulation on data provisioning to be accepted before connecting (ok, sms)"),
+		output("consent_document", value.String, "the regulation's document, when required (ok, sms)"),
+		output("consent_version", value.String, "the regulation's version, when required (ok, sms)"),
+		output("consent_region", value.String, "the regional policy the portal applies to the account (ok, sms)"),
 	}
 }
 
@@ -36,17 +37,17 @@ func portalSignIn(p Ports) engine.Action {
 			Doc:    "Signs in to the portal with an email address and password, and a CAPTCHA answer when the portal asked for one.",
 			Remote: true,
 			Params: []engine.Param{
-				param("email", engine.String, "the account's email address"),
+				param("email", value.String, "the account's email address"),
 				secret("password", "the account's password"),
-				optional("captcha_id", engine.String, "the CAPTCHA challenge answered, from captcha.new"),
-				optional("captcha", engine.String, "the answer to the CAPTCHA challenge"),
+				optional("captcha_id", value.String, "the CAPTCHA challenge answered, from captcha.new"),
+				optional("captcha", value.String, "the answer to the CAPTCHA challenge"),
 			},
 			Outputs: append([]engine.Param{
-				output("account", engine.String, "the account signed in to (ok, sms)"),
+				output("account", value.String, "the account signed in to (ok, sms)"),
 				ticket("the sign-in ticket (ok: authorised; sms: needs a code)", false),
-				output("phone_masked", engine.String, "the phone codes go to, masked (sms)"),
-				output("captcha_required", engine.Bool, "the next sign-in needs a CAPTCHA answer (denied)"),
-				output("captcha_wrong", engine.Bool, "the CAPTCHA answer given was not right, rather than missing (captcha)"),
+				output("phone_masked", value.String, "the phone codes go to, masked (sms)"),
+				output("captcha_required", value.Bool, "the next sign-in needs a CAPTCHA answer (denied)"),
+				output("captcha_wrong", value.Bool, "the CAPTCHA answer given was not right, rather than missing (captcha)"),
 			}, jurisdictionOutputs()...),
 			// captcha: the portal wants a CAPTCHA answer first and did not
 			// look at the password.
@@ -86,12 +87,12 @@ func portalConnect(p Ports) engine.Action {
 			Remote: true,
 			Params: []engine.Param{
 				ticket("an authorised ticket", true),
-				optional("app", engine.String, `the application to save the token for (default "tether")`),
-				optional("region", engine.String, "the regional policy this device runs under, saved with the connection"),
+				optional("app", value.String, `the application to save the token for (default "tether")`),
+				optional("region", value.String, "the regional policy this device runs under, saved with the connection"),
 			},
 			Outputs: []engine.Param{
-				output("account", engine.String, "the connected account (connected)"),
-				output("reason", engine.String, "why the device could not be connected (failed)"),
+				output("account", value.String, "the connected account (connected)"),
+				output("reason", value.String, "why the device could not be connected (failed)"),
 			},
 			Outcomes: []string{"connected", "failed"},
 		},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 func smsSend(p Ports) engine.Action {
@@ -17,9 +18,9 @@ func smsSend(p Ports) engine.Action {
 				ticket("the sign-in ticket, from portal.sign_in", true),
 			},
 			Outputs: []engine.Param{
-				output("phone_masked", engine.String, "the phone the code went to, masked (sent)"),
-				output("expires_in", engine.Duration, "how long the code is valid (sent)"),
-				output("wait", engine.Duration, "how long until a new code may be sent (too_soon)"),
+				output("phone_masked", value.String, "the phone the code went to, masked (sent)"),
+				output("expires_in", value.Duration, "how long the code is valid (sent)"),
+				output("wait", value.Duration, "how long until a new code may be sent (too_soon)"),
 			},
 			// limit also covers a ticket that can take no more codes at
 			// all (expired, blocked or already authorised).
@@ -55,7 +56,7 @@ func smsCheck(p Ports) engine.Action {
 				secret("code", "the code the person entered"),
 			},
 			Outputs: []engine.Param{
-				output("attempts_left", engine.Int, "how many more codes may be tried (wrong)"),
+				output("attempts_left", value.Int, "how many more codes may be tried (wrong)"),
 			},
 			// blocked also covers a ticket that is otherwise dead.
 			Outcomes: []string{"ok", "wrong", "expired", "blocked"},

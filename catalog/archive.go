@@ -13,6 +13,9 @@ import (
 	"strings"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // Archive keeps the versions sessions run on, by hash, where a restarted
@@ -61,7 +64,7 @@ func newBundle(fl *engine.Flow) (*Bundle, error) {
 			return nil
 		}
 		b.Files[f.Name()] = BundleFile{Path: f.File().Path, Source: string(f.File().Source)}
-		enc, err := engine.EncodeValue(f.Policy())
+		enc, err := value.Encode(f.Policy())
 		if err != nil {
 			return fmt.Errorf("flow %s: policy: %w", f.Name(), err)
 		}
@@ -84,12 +87,12 @@ func newBundle(fl *engine.Flow) (*Bundle, error) {
 // compile compiles the bundle again with the actions of reg, and checks
 // that the result is the version it was taken of.
 func (b *Bundle) compile(reg *engine.Registry) (*engine.Flow, error) {
-	load := func(name string) (*engine.File, error) {
+	load := func(name string) (*syntax.File, error) {
 		f, ok := b.Files[name]
 		if !ok {
 			return nil, fmt.Errorf("the bundle holds no flow %s", name)
 		}
-		return engine.Load(f.Path, []byte(f.Source))
+		return syntax.Load(f.Path, []byte(f.Source))
 	}
 	root, err := load(b.Flow)
 	if err != nil {
@@ -107,7 +110,7 @@ func (b *Bundle) compile(reg *engine.Registry) (*engine.Flow, error) {
 		if err := dec.Decode(&enc); err != nil {
 			return nil, fmt.Errorf("flow %s: policy: %w", name, err)
 		}
-		v, err := engine.DecodeValue(enc)
+		v, err := value.Decode(enc)
 		if err != nil {
 			return nil, fmt.Errorf("flow %s: policy: %w", name, err)
 		}
@@ -117,7 +120,7 @@ func (b *Bundle) compile(reg *engine.Registry) (*engine.Flow, error) {
 		}
 		values := map[string]engine.PolicyValue{}
 		for k, v := range m {
-			values[k] = engine.PolicyValue{Value: v, Pos: engine.Pos{File: "archive " + b.Hash}}
+			values[k] = engine.PolicyValue{Value: v, Pos: yamlfile.Pos{File: "archive " + b.Hash}}
 		}
 		byFlow[name] = values
 	}

@@ -41,7 +41,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/internal/country"
+	"github.com/tetherflow/tether/internal/suggest"
 	"github.com/tetherflow/tether/policy"
 )
 
@@ -81,10 +84,10 @@ type Catalog struct {
 type set struct {
 	dir     string
 	regions *policy.Set
-	flows   map[string]*entry // by flow name
-	byPath  map[string]*entry // by cleaned path
-	shared  engine.ErrorList  // problems of the overlays: they stop every flow
-	errs    engine.ErrorList  // every problem
+	flows   map[string]*entry  // by flow name
+	byPath  map[string]*entry  // by cleaned path
+	shared  yamlfile.ErrorList // problems of the overlays: they stop every flow
+	errs    yamlfile.ErrorList // every problem
 
 	mu       sync.Mutex
 	compiled map[compiledKey]*Compiled
@@ -94,9 +97,9 @@ type set struct {
 type entry struct {
 	name string // the flow's name; empty when the file could not be loaded
 	path string
-	file *engine.File // as loaded; nil when it could not be
+	file *syntax.File // as loaded; nil when it could not be
 	flow *engine.Flow // nil when it has problems
-	errs engine.ErrorList
+	errs yamlfile.ErrorList
 }
 
 type compiledKey struct{ flow, region string }
@@ -175,7 +178,7 @@ func loadSet(dir string, opts Options) (*set, error) {
 		<-overlays
 		return nil, err
 	}
-	sources := map[string]*engine.File{}
+	sources := map[string]*syntax.File{}
 	var entries []*entry
 	for _, ff := range files {
 		path := ff.path
@@ -196,11 +199,11 @@ func loadSet(dir string, opts Options) (*set, error) {
 		sources[e.name] = f
 	}
 	names := sortedNames(sources)
-	resolve := func(name string) (*engine.File, error) {
+	resolve := func(name string) (*syntax.File, error) {
 		if f, ok := sources[name]; ok {
 			return f, nil
 		}
-		return nil, fmt.Errorf("no flow %s in %s%s", name, dir, engine.Suggest(name, names))
+		return nil, fmt.Errorf("no flow %s in %s%s", name, dir, suggest.Hint(name, names))
 	}
 	var compile []*entry
 	for _, e := range entries {
@@ -251,7 +254,7 @@ func forEach(n int, fn func(i int)) {
 // flowFile is a file taken for a flow, loaded: its file or its problems.
 type flowFile struct {
 	path string
-	file *engine.File
+	file *syntax.File
 	err  error
 }
 
@@ -289,7 +292,7 @@ func (c *set) flowFiles(explicit []string) ([]flowFile, error) {
 	loaded := make([]*flowFile, len(cands))
 	forEach(len(cands), func(i int) {
 		cd := cands[i]
-		doc := engine.ReadDocument(cd.path)
+		doc := syntax.ReadDocument(cd.path)
 		if !cd.explicit {
 			top, clean := doc.Top()
 			if clean && !isFlow(top) || !clean && !isFlowFile(cd.path) {
@@ -347,7 +350,7 @@ func isFlowFile(path string) bool {
 type overlayLoad struct {
 	dir  string
 	set  *policy.Set
-	errs engine.ErrorList // problems reading them
+	errs yamlfile.ErrorList // problems reading them
 }
 
 // readOverlays reads the overlays in dir, or in regions/ of the flows
@@ -368,7 +371,7 @@ func readOverlays(flows, dir string) overlayLoad {
 		if perr, ok := errors.AsType[*fs.PathError](err); ok {
 			msg = perr.Err.Error()
 		}
-		o.errs = append(o.errs, &engine.Error{Pos: engine.Pos{File: dir}, Msg: "regions directory: " + msg})
+		o.errs = append(o.errs, &yamlfile.Error{Pos: yamlfile.Pos{File: dir}, Msg: "regions directory: " + msg})
 		set = &policy.Set{}
 	case err != nil:
 		o.errs = append(o.errs, fileErrors(dir, err)...)
@@ -426,7 +429,7 @@ func (c *set) names() []string {
 
 // File returns the syntax tree of the flow named name, as loaded, even
 // when the flow has problems that stop it from compiling.
-func (c *Catalog) File(name string) (*engine.File, bool) {
+func (c *Catalog) File(name string) (*syntax.File, bool) {
 	e := c.cur.Load().flows[name]
 	if e == nil || e.file == nil {
 		return nil, false
@@ -435,11 +438,11 @@ func (c *Catalog) File(name string) (*engine.File, bool) {
 }
 
 // Err returns every problem of the catalog, sorted, as an
-// engine.ErrorList, or nil.
+// yamlfile.ErrorList, or nil.
 func (c *Catalog) Err() error { return c.cur.Load().err() }
 
 func (c *set) err() error {
-	errs := append(engine.ErrorList(nil), c.errs...)
+	errs := append(yamlfile.ErrorList(nil), c.errs...)
 	errs.Sort()
 	return errs.Err()
 }
@@ -455,7 +458,7 @@ func (c *set) fileErr(path string) error {
 	if e == nil {
 		return fmt.Errorf("%s: %w in %s (is it a flow file?)", path, ErrNoFlow, c.dir)
 	}
-	errs := append(append(engine.ErrorList(nil), e.errs...), c.shared...)
+	errs := append(append(yamlfile.ErrorList(nil), e.errs...), c.shared...)
 	errs = dedup(errs)
 	errs.Sort()
 	return errs.Err()
@@ -476,7 +479,7 @@ func (c *set) nameOf(path string) (string, error) {
 }
 
 // Compiled returns the flow named name under the policy of country (its
-// defaults when country is empty). The error is an engine.ErrorList when
+// defaults when country is empty). The error is an yamlfile.ErrorList when
 // the flow, a subflow or an overlay has problems, and wraps ErrCountry
 // for a bad country code (the name of a region included) and ErrNoFlow
 // for an unknown flow.
@@ -493,7 +496,7 @@ func (c *Catalog) Compiled(name, country string) (*Compiled, error) {
 func (c *set) compile(name, cc string) (*Compiled, error) {
 	e := c.flows[name]
 	if e == nil {
-		return nil, &NoFlowError{Name: name, Dir: c.dir, Hint: engine.Suggest(name, c.names())}
+		return nil, &NoFlowError{Name: name, Dir: c.dir, Hint: suggest.Hint(name, c.names())}
 	}
 	if err := c.fileErr(e.path); err != nil {
 		return nil, err
@@ -558,8 +561,8 @@ func (c *set) checkCountry(code string) error {
 
 // fileErrors turns an error about path into positioned errors: an
 // ErrorList's own, or one error at the file.
-func fileErrors(path string, err error) engine.ErrorList {
-	var list engine.ErrorList
+func fileErrors(path string, err error) yamlfile.ErrorList {
+	var list yamlfile.ErrorList
 	if errors.As(err, &list) {
 		return list
 	}
@@ -567,12 +570,12 @@ func fileErrors(path string, err error) engine.ErrorList {
 	if perr, ok := errors.AsType[*fs.PathError](err); ok && perr.Path == path {
 		msg = perr.Err.Error()
 	}
-	return engine.ErrorList{{Pos: engine.Pos{File: path}, Msg: msg}}
+	return yamlfile.ErrorList{{Pos: yamlfile.Pos{File: path}, Msg: msg}}
 }
 
 // dedup drops repeated errors: a subflow's problems are reported by every
 // flow that runs it.
-func dedup(errs engine.ErrorList) engine.ErrorList {
+func dedup(errs yamlfile.ErrorList) yamlfile.ErrorList {
 	seen := map[string]bool{}
 	out := errs[:0:0]
 	for _, e := range errs {

@@ -8,7 +8,8 @@ import (
 	"strings"
 
 	"github.com/tetherflow/tether/compat"
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/policy"
 )
 
@@ -49,7 +50,7 @@ type FlowChange struct {
 
 // Reload loads the flows directory again, with the options Load was
 // given, and reports what changed. When the new set has problems, Reload
-// returns them, as an error wrapping their engine.ErrorList, with the
+// returns them, as an error wrapping their yamlfile.ErrorList, with the
 // changes it would have made (Applied unset, Errors set), and the catalog
 // goes on serving the set it had. Otherwise the new set replaces the old
 // at once: Compiled hands out the new versions, while the versions
@@ -70,7 +71,7 @@ func (c *Catalog) Reload(ctx context.Context) (*Changes, error) {
 	old := c.cur.Load()
 	ch := diff(old, next)
 	if err := next.err(); err != nil {
-		for _, e := range engine.Errors(err) {
+		for _, e := range yamlfile.Errors(err) {
 			ch.Errors = append(ch.Errors, e.Error())
 		}
 		return ch, fmt.Errorf("reload %s: refused, the flows have problems; the old ones keep serving:\n%w", c.dir, err)
@@ -93,7 +94,7 @@ func diff(old, next *set) *Changes {
 		names[n] = true
 	}
 	regions := regionCountries(old.regions, next.regions)
-	var callers []*engine.File
+	var callers []*syntax.File
 	for _, n := range next.names() {
 		if e := next.flows[n]; e.file != nil {
 			callers = append(callers, e.file)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 const (
@@ -178,7 +179,7 @@ func TestReloadRefusesProblems(t *testing.T) {
 			}()
 			tc.break_()
 			ch, err := cat.Reload(context.Background())
-			var list engine.ErrorList
+			var list yamlfile.ErrorList
 			if !errors.As(err, &list) || ch == nil || ch.Applied || len(ch.Errors) != 1 || !strings.HasSuffix(ch.Errors[0], tc.want) {
 				t.Fatalf("Reload = %+v, %v; want refused with %q", ch, err, tc.want)
 			}

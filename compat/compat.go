@@ -9,6 +9,9 @@ import (
 	"strings"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // Severity says what a finding means for the sessions in flight on the old
@@ -52,7 +55,7 @@ type Finding struct {
 	Msg  string
 	// Old and New are where the finding is in each version; where the
 	// thing is missing from one, the position of what encloses it there.
-	Old, New engine.Pos
+	Old, New yamlfile.Pos
 	// OldNote and NewNote say what is at Old and at New.
 	OldNote, NewNote string
 }
@@ -62,7 +65,7 @@ type Report struct {
 	Old, New *engine.Flow
 	// Migration is the migration the new version declares from the old
 	// one, or nil.
-	Migration *engine.Migration
+	Migration *syntax.Migration
 	Findings  []Finding
 }
 
@@ -94,7 +97,7 @@ type Options struct {
 	// (`run: flow:NAME`): the other flows of the new version's directory.
 	// An outcome the new version adds that one of them does not handle
 	// strands that caller's sessions.
-	Callers []*engine.File
+	Callers []*syntax.File
 }
 
 // Compare tells what moving the sessions in flight on old to new would do:
@@ -116,7 +119,7 @@ func Compare(old, new *engine.Flow, opts Options) *Report {
 	return r
 }
 
-func migrationFor(old, new *engine.Flow) (*engine.Migration, bool) {
+func migrationFor(old, new *engine.Flow) (*syntax.Migration, bool) {
 	return new.MigrationFrom(old.Version(), old.Hash(), old.SourceHash())
 }
 
@@ -138,8 +141,8 @@ func (c *comparer) flow(old, new *engine.Flow) {
 	name := new.Name()
 	of, nf := old.File(), new.File()
 	m, _ := migrationFor(old, new)
-	for _, err := range engine.Errors(engine.CheckMigration(old, new)) {
-		e, ok := err.(*engine.Error)
+	for _, err := range yamlfile.Errors(engine.CheckMigration(old, new)) {
+		e, ok := err.(*yamlfile.Error)
 		if !ok {
 			continue
 		}
@@ -153,10 +156,10 @@ func (c *comparer) flow(old, new *engine.Flow) {
 }
 
 // states compares the states sessions wait at.
-func (c *comparer) states(old, new *engine.Flow, m *engine.Migration) {
+func (c *comparer) states(old, new *engine.Flow, m *syntax.Migration) {
 	name := new.Name()
 	of, nf := old.File(), new.File()
-	moves := map[string]*engine.Rename{}
+	moves := map[string]*syntax.Rename{}
 	if m != nil {
 		for _, r := range m.States {
 			moves[r.Old.Name] = r
@@ -183,7 +186,7 @@ func (c *comparer) states(old, new *engine.Flow, m *engine.Migration) {
 				New: nf.Flow.Pos, NewNote: fmt.Sprintf("no state %s, and no migration moves its sessions", os.Name)}
 			if cand := renamedTo(os, of, nf); cand != nil {
 				same := "asks the same"
-				if os.Kind != engine.AskState {
+				if os.Kind != syntax.AskState {
 					same = "runs the same flow"
 				}
 				f.New, f.NewNote = cand.Pos, fmt.Sprintf("%s %s; if it is %s renamed, migrate: [{from: %s, states: {%s: %s}}]",
@@ -201,7 +204,7 @@ func (c *comparer) states(old, new *engine.Flow, m *engine.Migration) {
 				Msg: fmt.Sprintf("sessions waiting at %s move to %s", os.Name, ns.Name),
 				Old: os.Pos, OldNote: "sessions wait here", New: mv.New.Pos, NewNote: "the migration moves them"})
 		}
-		if os.Kind == engine.AskState {
+		if os.Kind == syntax.AskState {
 			c.prompt(name, os, ns)
 		} else {
 			c.subflow(old, new, os, ns)
@@ -212,7 +215,7 @@ func (c *comparer) states(old, new *engine.Flow, m *engine.Migration) {
 }
 
 // prompt compares the choices and fields of two prompts.
-func (c *comparer) prompt(flow string, os, ns *engine.StateDecl) {
+func (c *comparer) prompt(flow string, os, ns *syntax.StateDecl) {
 	oc, nc := choiceNames(os), choiceNames(ns)
 	for _, ch := range os.Ask.Choices {
 		if !slices.Contains(nc, ch.Name) {
@@ -251,7 +254,7 @@ func (c *comparer) prompt(flow string, os, ns *engine.StateDecl) {
 }
 
 // subflow compares the subflow two states run.
-func (c *comparer) subflow(old, new *engine.Flow, os, ns *engine.StateDecl) {
+func (c *comparer) subflow(old, new *engine.Flow, os, ns *syntax.StateDecl) {
 	on, _ := os.Subflow()
 	nn, _ := ns.Subflow()
 	if on != nn {
@@ -268,7 +271,7 @@ func (c *comparer) subflow(old, new *engine.Flow, os, ns *engine.StateDecl) {
 }
 
 // timers compares the timers of two states sessions wait at.
-func (c *comparer) timers(flow string, os, ns *engine.StateDecl) {
+func (c *comparer) timers(flow string, os, ns *syntax.StateDecl) {
 	for _, t := range os.After {
 		nt := timerOf(ns, t.Key)
 		switch {
@@ -292,7 +295,7 @@ func (c *comparer) timers(flow string, os, ns *engine.StateDecl) {
 }
 
 // handlers compares where the events of two states go.
-func (c *comparer) handlers(flow string, os, ns *engine.StateDecl) {
+func (c *comparer) handlers(flow string, os, ns *syntax.StateDecl) {
 	for _, h := range os.On {
 		nh := handlerOf(ns, h.Event)
 		if nh == nil || reflect.DeepEqual(c.targets(h.Branches, true), c.targets(nh.Branches, false)) {
@@ -305,10 +308,10 @@ func (c *comparer) handlers(flow string, os, ns *engine.StateDecl) {
 }
 
 // vars compares the variables.
-func (c *comparer) vars(old, new *engine.Flow, m *engine.Migration) {
+func (c *comparer) vars(old, new *engine.Flow, m *syntax.Migration) {
 	name := new.Name()
 	of, nf := old.File(), new.File()
-	renames := map[string]*engine.Rename{}
+	renames := map[string]*syntax.Rename{}
 	targets := map[string]bool{}
 	if m != nil {
 		for _, r := range m.Vars {
@@ -322,7 +325,7 @@ func (c *comparer) vars(old, new *engine.Flow, m *engine.Migration) {
 			if r.New.Name == "" {
 				f.Msg = fmt.Sprintf("variable %s is dropped by the migration", ov.Name)
 				if nv := varOf(nf, ov.Name); nv != nil {
-					f.Msg += fmt.Sprintf("; the new %s starts at its initial value %s", ov.Name, engine.PolicyString(nv.Value))
+					f.Msg += fmt.Sprintf("; the new %s starts at its initial value %s", ov.Name, value.Quote(nv.Value))
 				}
 			} else {
 				f.Msg = fmt.Sprintf("variable %s becomes %s", ov.Name, r.New.Name)
@@ -350,7 +353,7 @@ func (c *comparer) vars(old, new *engine.Flow, m *engine.Migration) {
 	for _, nv := range nf.Vars {
 		if varOf(of, nv.Name) == nil && !targets[nv.Name] {
 			c.add(Finding{Severity: Changes, Flow: name, What: "variable",
-				Msg: fmt.Sprintf("variable %s is new: sessions in flight start it at its initial value %s", nv.Name, engine.PolicyString(nv.Value)),
+				Msg: fmt.Sprintf("variable %s is new: sessions in flight start it at its initial value %s", nv.Name, value.Quote(nv.Value)),
 				Old: of.Flow.Pos, OldNote: "no variable " + nv.Name, New: nv.Pos, NewNote: "the variable"})
 		}
 	}
@@ -378,7 +381,7 @@ func (c *comparer) outcomes(old, new *engine.Flow) {
 
 // callers reports the callers that run the flow and do not handle an
 // outcome new adds.
-func (c *comparer) callers(old, new *engine.Flow, callers []*engine.File) {
+func (c *comparer) callers(old, new *engine.Flow, callers []*syntax.File) {
 	name := new.Name()
 	for _, o := range new.Outcomes() {
 		if slices.Contains(old.Outcomes(), o) {
@@ -402,7 +405,7 @@ func (c *comparer) callers(old, new *engine.Flow, callers []*engine.File) {
 }
 
 // policy compares the policy defaults.
-func (c *comparer) policy(of, nf *engine.File, flow string) {
+func (c *comparer) policy(of, nf *syntax.File, flow string) {
 	for _, ov := range of.Policy {
 		nv := valueOf(nf.Policy, ov.Name)
 		switch {
@@ -412,14 +415,14 @@ func (c *comparer) policy(of, nf *engine.File, flow string) {
 				Old: ov.Pos, OldNote: "the policy value", New: nf.Flow.Pos, NewNote: "no policy " + ov.Name})
 		case !reflect.DeepEqual(ov.Value, nv.Value):
 			c.add(Finding{Severity: Changes, Flow: flow, What: "policy",
-				Msg: fmt.Sprintf("policy %s is %s, not %s: sessions in flight use the new value", ov.Name, engine.PolicyString(nv.Value), engine.PolicyString(ov.Value)),
+				Msg: fmt.Sprintf("policy %s is %s, not %s: sessions in flight use the new value", ov.Name, value.Quote(nv.Value), value.Quote(ov.Value)),
 				Old: ov.VPos, OldNote: "the old default", New: nv.VPos, NewNote: "the new default"})
 		}
 	}
 	for _, nv := range nf.Policy {
 		if valueOf(of.Policy, nv.Name) == nil {
 			c.add(Finding{Severity: Changes, Flow: flow, What: "policy",
-				Msg: fmt.Sprintf("policy %s is new (%s)", nv.Name, engine.PolicyString(nv.Value)),
+				Msg: fmt.Sprintf("policy %s is new (%s)", nv.Name, value.Quote(nv.Value)),
 				Old: of.Flow.Pos, OldNote: "no policy " + nv.Name, New: nv.Pos, NewNote: "the policy value"})
 		}
 	}
@@ -427,14 +430,14 @@ func (c *comparer) policy(of, nf *engine.File, flow string) {
 
 // renamedTo returns the one state of nf, absent from of, that asks what os
 // asked (the same choices and fields), or nil.
-func renamedTo(os *engine.StateDecl, of, nf *engine.File) *engine.StateDecl {
-	var found *engine.StateDecl
+func renamedTo(os *syntax.StateDecl, of, nf *syntax.File) *syntax.StateDecl {
+	var found *syntax.StateDecl
 	for _, ns := range nf.States {
 		if stateOf(of, ns.Name) != nil || kindOf(ns) != kindOf(os) {
 			continue
 		}
 		same := false
-		if os.Kind == engine.AskState {
+		if os.Kind == syntax.AskState {
 			same = slices.Equal(sorted(choiceNames(os)), sorted(choiceNames(ns))) && slices.Equal(sorted(fieldNames(os)), sorted(fieldNames(ns)))
 		} else {
 			a, _ := os.Subflow()
@@ -469,12 +472,12 @@ func yamlScalar(s string) string {
 	return `"` + s + `"`
 }
 
-func waitsAt(s *engine.StateDecl) bool { return kindOf(s) != "" }
+func waitsAt(s *syntax.StateDecl) bool { return kindOf(s) != "" }
 
 // kindOf names the kind of state a session can wait at: "ask" or
 // "subflow"; "" for the others.
-func kindOf(s *engine.StateDecl) string {
-	if s.Kind == engine.AskState {
+func kindOf(s *syntax.StateDecl) string {
+	if s.Kind == syntax.AskState {
 		return "ask"
 	}
 	if _, ok := s.Subflow(); ok {
@@ -493,11 +496,11 @@ func article(kind string) string {
 	return "a " + kind
 }
 
-func fits(want, got engine.Kind) bool {
-	return want == got || want == engine.Any || (want == engine.Float && got == engine.Int)
+func fits(want, got value.Kind) bool {
+	return want == got || want == value.Any || (want == value.Float && got == value.Int)
 }
 
-func stateOf(f *engine.File, name string) *engine.StateDecl {
+func stateOf(f *syntax.File, name string) *syntax.StateDecl {
 	for _, s := range f.States {
 		if s.Name == name {
 			return s
@@ -506,9 +509,9 @@ func stateOf(f *engine.File, name string) *engine.StateDecl {
 	return nil
 }
 
-func varOf(f *engine.File, name string) *engine.ValueDecl { return valueOf(f.Vars, name) }
+func varOf(f *syntax.File, name string) *syntax.ValueDecl { return valueOf(f.Vars, name) }
 
-func valueOf(vs []*engine.ValueDecl, name string) *engine.ValueDecl {
+func valueOf(vs []*syntax.ValueDecl, name string) *syntax.ValueDecl {
 	for _, v := range vs {
 		if v.Name == name {
 			return v
@@ -517,16 +520,16 @@ func valueOf(vs []*engine.ValueDecl, name string) *engine.ValueDecl {
 	return nil
 }
 
-func finalOf(f *engine.File, outcome string) *engine.StateDecl {
+func finalOf(f *syntax.File, outcome string) *syntax.StateDecl {
 	for _, s := range f.States {
-		if s.Kind == engine.FinalState && s.Outcome.Name == outcome {
+		if s.Kind == syntax.FinalState && s.Outcome.Name == outcome {
 			return s
 		}
 	}
-	return &engine.StateDecl{Pos: f.Flow.Pos}
+	return &syntax.StateDecl{Pos: f.Flow.Pos}
 }
 
-func fieldOf(s *engine.StateDecl, name string) *engine.FieldDecl {
+func fieldOf(s *syntax.StateDecl, name string) *syntax.FieldDecl {
 	if s.Ask == nil {
 		return nil
 	}
@@ -538,7 +541,7 @@ func fieldOf(s *engine.StateDecl, name string) *engine.FieldDecl {
 	return nil
 }
 
-func timerOf(s *engine.StateDecl, key string) *engine.Timer {
+func timerOf(s *syntax.StateDecl, key string) *syntax.Timer {
 	for _, t := range s.After {
 		if t.Key == key {
 			return t
@@ -547,7 +550,7 @@ func timerOf(s *engine.StateDecl, key string) *engine.Timer {
 	return nil
 }
 
-func handlerOf(s *engine.StateDecl, event string) *engine.Handler {
+func handlerOf(s *syntax.StateDecl, event string) *syntax.Handler {
 	for _, h := range s.On {
 		if h.Event == event {
 			return h
@@ -556,7 +559,7 @@ func handlerOf(s *engine.StateDecl, event string) *engine.Handler {
 	return nil
 }
 
-func choiceNames(s *engine.StateDecl) []string {
+func choiceNames(s *syntax.StateDecl) []string {
 	var out []string
 	if s.Ask != nil {
 		for _, c := range s.Ask.Choices {
@@ -566,7 +569,7 @@ func choiceNames(s *engine.StateDecl) []string {
 	return out
 }
 
-func fieldNames(s *engine.StateDecl) []string {
+func fieldNames(s *syntax.StateDecl) []string {
 	var out []string
 	if s.Ask != nil {
 		for _, f := range s.Ask.Fields {
@@ -584,7 +587,7 @@ func sorted(s []string) []string {
 
 // targets is what a handler does, for comparing: each branch's guard and
 // target, an old target as the migration renames it.
-func (c *comparer) targets(bs []*engine.Branch, old bool) []string {
+func (c *comparer) targets(bs []*syntax.Branch, old bool) []string {
 	out := make([]string, len(bs))
 	for i, b := range bs {
 		g, to := "", b.Go.Name
@@ -600,7 +603,7 @@ func (c *comparer) targets(bs []*engine.Branch, old bool) []string {
 }
 
 // describeTargets names where a handler's branches go.
-func describeTargets(bs []*engine.Branch) string {
+func describeTargets(bs []*syntax.Branch) string {
 	var out []string
 	for _, b := range bs {
 		t := b.Go.Name

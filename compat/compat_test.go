@@ -8,6 +8,7 @@ import (
 
 	"github.com/tetherflow/tether/compat"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
 )
 
 // signV1 is the old version the cases change: an email prompt, a code
@@ -53,16 +54,16 @@ states:
 
 func compile(t *testing.T, name, src string, subs map[string]string) *engine.Flow {
 	t.Helper()
-	f, err := engine.Load(name, []byte(src))
+	f, err := syntax.Load(name, []byte(src))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	fl, err := engine.Compile(f, &engine.Registry{}, engine.WithSubflows(func(n string) (*engine.File, error) {
+	fl, err := engine.Compile(f, &engine.Registry{}, engine.WithSubflows(func(n string) (*syntax.File, error) {
 		src, ok := subs[n]
 		if !ok {
 			return nil, errors.New("no flow " + n)
 		}
-		return engine.Load(n+".yaml", []byte(src))
+		return syntax.Load(n+".yaml", []byte(src))
 	}))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -216,11 +217,11 @@ func TestCompareCallers(t *testing.T) {
 	// help gains an outcome; sign, which runs it, does not handle it.
 	old := compile(t, "help.yaml", helpV1, nil)
 	cur := compile(t, "help.yaml", strings.NewReplacer("choices: [back]", "choices: [back, more]", "on: {back: back}", "on: {back: back, more: more}\n  more: {final: more}").Replace(helpV1), nil)
-	caller, err := engine.Load("sign.yaml", []byte(signV1))
+	caller, err := syntax.Load("sign.yaml", []byte(signV1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := compat.Compare(old, cur, compat.Options{Callers: []*engine.File{caller}})
+	r := compat.Compare(old, cur, compat.Options{Callers: []*syntax.File{caller}})
 	if !r.Strands() {
 		t.Fatalf("a new outcome the caller does not handle does not strand:\n%s", dump(r))
 	}

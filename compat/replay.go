@@ -8,6 +8,11 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/prompt"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // TimerSlack is how far from its recorded time a replayed timer may fire
@@ -33,10 +38,10 @@ type Divergence struct {
 	Msg  string
 	// Pos is where, in the version replayed through, the session was when
 	// it went another way: the branch it took, or its state.
-	Pos engine.Pos
+	Pos yamlfile.Pos
 	// Recorded is the recorded entry, Replayed what the replay logged in
 	// its place; either is nil where there is none.
-	Recorded, Replayed *engine.Entry
+	Recorded, Replayed *eventlog.Entry
 }
 
 // Error formats the divergence as `pos: seq N: kind: message`.
@@ -47,7 +52,7 @@ func (d *Divergence) Error() string {
 // Replayed is the outcome of a replay.
 type Replayed struct {
 	// Entries are the log the replay wrote.
-	Entries []engine.Entry
+	Entries []eventlog.Entry
 	// Divergence is the first divergence, or nil when the new version
 	// reproduced the whole recorded log.
 	Divergence *Divergence
@@ -58,7 +63,7 @@ type Replayed struct {
 }
 
 // Replay re-drives the recorded session log (one session's event log, as
-// engine.ReadJSONLines reads it: `tether run --json`, a server's log)
+// eventlog.ReadJSONLines reads it: `tether run --json`, a server's log)
 // through fl, and returns the first place where fl goes another way. specs
 // holds the actions fl runs (their specs; nothing of them is called): each
 // is replaced by one that returns the outcome and outputs the log records
@@ -80,11 +85,11 @@ type Replayed struct {
 //
 // Replay returns an error, not a divergence, for a log that is not a
 // session of fl's flow from its start.
-func Replay(ctx context.Context, fl *engine.Flow, log []engine.Entry, specs *engine.Registry) (*Replayed, error) {
+func Replay(ctx context.Context, fl *engine.Flow, log []eventlog.Entry, specs *engine.Registry) (*Replayed, error) {
 	if len(log) == 0 {
 		return nil, errors.New("replay: the log is empty")
 	}
-	if log[0].Kind != engine.EntryStart || log[0].Seq != 1 {
+	if log[0].Kind != eventlog.EntryStart || log[0].Seq != 1 {
 		return nil, fmt.Errorf("replay: the log does not begin with the session's start (seq 1), but with seq %d, %s", log[0].Seq, log[0].Kind)
 	}
 	if log[0].Flow != fl.Name() {
@@ -119,7 +124,7 @@ var errRecordedFailure = errors.New("the recorded session failed here")
 
 type driver struct {
 	fl    *engine.Flow
-	rec   []engine.Entry
+	rec   []eventlog.Entry
 	s     *engine.Session
 	clock time.Time
 	// ri and pi are the next recorded and replayed entries to compare.
@@ -149,9 +154,9 @@ func (d *driver) registry(specs *engine.Registry) (*engine.Registry, error) {
 // isInput reports whether an entry is one the driver replays (an answer,
 // a refused answer, a timer, a cancellation) rather than one a step
 // writes.
-func isInput(e *engine.Entry) bool {
+func isInput(e *eventlog.Entry) bool {
 	switch e.Kind {
-	case engine.EntryAnswer, engine.EntryReject, engine.EntryTimer, engine.EntryCancel:
+	case eventlog.EntryAnswer, eventlog.EntryReject, eventlog.EntryTimer, eventlog.EntryCancel:
 		return true
 	}
 	return false
@@ -164,10 +169,10 @@ func (d *driver) result(spec *engine.Spec) (engine.Result, error) {
 		switch {
 		case isInput(e):
 			i = len(d.rec) // the step ends before another action
-		case e.Kind == engine.EntryError:
+		case e.Kind == eventlog.EntryError:
 			d.cursor = i + 1
 			return engine.Result{}, errRecordedFailure
-		case e.Kind == engine.EntryAction:
+		case e.Kind == eventlog.EntryAction:
 			if e.Action != spec.Name {
 				d.note = fmt.Sprintf("runs action %s where the recorded session ran %s", spec.Name, e.Action)
 				return engine.Result{}, errDiverged
@@ -186,7 +191,7 @@ func (d *driver) result(spec *engine.Spec) (engine.Result, error) {
 
 // outputs returns the recorded outputs the spec still declares, masked
 // ones replaced by a placeholder.
-func outputs(spec *engine.Spec, vs []engine.Value) map[string]any {
+func outputs(spec *engine.Spec, vs []eventlog.Value) map[string]any {
 	out := make(map[string]any, len(vs))
 	for _, v := range vs {
 		p, ok := spec.Output(v.Name)
@@ -204,24 +209,24 @@ func outputs(spec *engine.Spec, vs []engine.Value) map[string]any {
 
 // placeholder is a value of kind k that is not empty, standing for a
 // masked one.
-func placeholder(k engine.Kind) any {
+func placeholder(k value.Kind) any {
 	switch k {
-	case engine.Int:
+	case value.Int:
 		return 1
-	case engine.Float:
+	case value.Float:
 		return 1.0
-	case engine.Bool:
+	case value.Bool:
 		return true
-	case engine.Duration:
+	case value.Duration:
 		return time.Second
-	case engine.Time:
+	case value.Time:
 		return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	case engine.List:
-		return []any{engine.Masked}
-	case engine.Map:
-		return map[string]any{"masked": engine.Masked}
+	case value.List:
+		return []any{eventlog.Masked}
+	case value.Map:
+		return map[string]any{"masked": eventlog.Masked}
 	}
-	return engine.Masked
+	return eventlog.Masked
 }
 
 // step replays the next recorded input and compares what it logged.
@@ -237,16 +242,16 @@ func (d *driver) step(ctx context.Context) *Divergence {
 	before := len(d.s.Log())
 	var err error
 	switch e.Kind {
-	case engine.EntryAnswer:
+	case eventlog.EntryAnswer:
 		err = d.s.Send(ctx, e.Event, d.input(e))
-	case engine.EntryReject:
+	case eventlog.EntryReject:
 		if e.Error != fmt.Sprintf("%s is not possible now", e.Event) {
 			d.skipped = append(d.skipped, d.ri)
 			d.ri++
 			return nil
 		}
 		err = d.s.Send(ctx, e.Event, d.input(e))
-	case engine.EntryTimer:
+	case eventlog.EntryTimer:
 		// The recorded Tick ran at the time of the entries it wrote
 		// after the timer's (logged at its due time), not before.
 		for i := d.ri + 1; i < len(d.rec) && !isInput(&d.rec[i]); i++ {
@@ -262,7 +267,7 @@ func (d *driver) step(ctx context.Context) *Divergence {
 			}
 			return d.diverge("timer", d.ri, nil, msg)
 		}
-	case engine.EntryCancel:
+	case eventlog.EntryCancel:
 		reason := ""
 		if e.Outcome != nil {
 			reason = e.Outcome.Message
@@ -275,10 +280,10 @@ func (d *driver) step(ctx context.Context) *Divergence {
 
 // input is what the recorded answer e sent, secrets replaced by valid
 // values of their fields in the prompt now shown.
-func (d *driver) input(e *engine.Entry) map[string]any {
+func (d *driver) input(e *eventlog.Entry) map[string]any {
 	p := d.s.Current().Prompt
 	var in map[string]any
-	if e.Kind == engine.EntryReject && p != nil {
+	if e.Kind == eventlog.EntryReject && p != nil {
 		// The refused answer's input is not logged; what was refused was
 		// the choice, after its input had been accepted.
 		if ch, ok := p.Choice(e.Event); ok {
@@ -301,7 +306,7 @@ func (d *driver) input(e *engine.Entry) map[string]any {
 			in[v.Name] = v.Value
 			continue
 		}
-		f := engine.Field{Name: v.Name, Type: engine.SecretField}
+		f := prompt.Field{Name: v.Name, Type: prompt.SecretField}
 		if p != nil {
 			if pf, ok := p.Field(v.Name); ok {
 				f = pf
@@ -313,23 +318,23 @@ func (d *driver) input(e *engine.Entry) map[string]any {
 }
 
 // validValue is a value field f accepts.
-func validValue(f engine.Field) any {
+func validValue(f prompt.Field) any {
 	switch f.Type {
-	case engine.EmailField:
+	case prompt.EmailField:
 		return "user@example.com"
-	case engine.CodeField:
+	case prompt.CodeField:
 		n := f.Length
 		if n <= 0 {
 			n = 6
 		}
 		return strings.Repeat("1", n)
-	case engine.ChoiceField:
+	case prompt.ChoiceField:
 		if len(f.Options) > 0 {
 			return f.Options[0]
 		}
-	case engine.ConsentField:
+	case prompt.ConsentField:
 		return true
-	case engine.NumberField:
+	case prompt.NumberField:
 		return 1
 	}
 	return "replayed"
@@ -356,15 +361,15 @@ func (d *driver) compare() *Divergence {
 }
 
 // same compares a recorded entry with the replayed one.
-func (d *driver) same(rec, got *engine.Entry) *Divergence {
+func (d *driver) same(rec, got *eventlog.Entry) *Divergence {
 	switch {
 	case rec.Kind != got.Kind:
 		switch {
-		case got.Kind == engine.EntryError && d.note != "":
+		case got.Kind == eventlog.EntryError && d.note != "":
 			return d.divergeGot("action", got, fmt.Sprintf("at %s, the new version %s", where2(got), d.note))
-		case got.Kind == engine.EntryReject && rec.Kind == engine.EntryAnswer:
+		case got.Kind == eventlog.EntryReject && rec.Kind == eventlog.EntryAnswer:
 			return d.divergeGot("choice", got, fmt.Sprintf("at %s, the new version refuses the answer %s: %s", where2(got), rec.Event, got.Error))
-		case got.Kind == engine.EntryTimer:
+		case got.Kind == eventlog.EntryTimer:
 			return d.divergeGot("timer", got, fmt.Sprintf("at %s, the new version's timer %s fires at %s, before the session's %s", where2(got), got.Event, got.Time.UTC().Format(time.RFC3339), describe(rec)))
 		}
 		return d.divergeGot("state", got, fmt.Sprintf("the new version's %s, where the session's was %s", describe(got), describe(rec)))
@@ -372,18 +377,18 @@ func (d *driver) same(rec, got *engine.Entry) *Divergence {
 		return d.divergeGot("state", got, fmt.Sprintf("the new version is at %s, where the session was at %s: %s", where2(got), where2(rec), describe(rec)))
 	case rec.Action != got.Action:
 		return d.divergeGot("action", got, fmt.Sprintf("at %s, the new version runs %s, where the session ran %s", where2(got), got.Action, rec.Action))
-	case rec.Kind == engine.EntryTimer && (rec.Event != got.Event || absDuration(rec.Time.Sub(got.Time)) > TimerSlack):
+	case rec.Kind == eventlog.EntryTimer && (rec.Event != got.Event || absDuration(rec.Time.Sub(got.Time)) > TimerSlack):
 		return d.divergeGot("timer", got, fmt.Sprintf("at %s, the timer %s fires at %s, where the session's %s fired at %s", where2(got), got.Event, got.Time.UTC().Format(time.RFC3339), rec.Event, rec.Time.UTC().Format(time.RFC3339)))
 	case rec.Event != got.Event:
 		return d.divergeGot("outcome", got, fmt.Sprintf("at %s, %s, where the session had %s", where2(got), got.Event, rec.Event))
-	case rec.Kind == engine.EntryReject && rec.Error != got.Error:
+	case rec.Kind == eventlog.EntryReject && rec.Error != got.Error:
 		return d.divergeGot("choice", got, fmt.Sprintf("at %s, the new version refuses %s for another reason: %s, where the session was told: %s", where2(got), got.Event, got.Error, rec.Error))
 	case branchOf(rec) != branchOf(got):
 		return d.divergeGot("branch", got, fmt.Sprintf("at %s, %s takes %s, where the session took %s", where2(got), got.Event, branchOf(got), branchOf(rec)))
-	case rec.Kind == engine.EntryFinal && (rec.Outcome == nil) != (got.Outcome == nil),
-		rec.Kind == engine.EntryFinal && rec.Outcome != nil && (rec.Outcome.Name != got.Outcome.Name || rec.Outcome.Success != got.Outcome.Success):
+	case rec.Kind == eventlog.EntryFinal && (rec.Outcome == nil) != (got.Outcome == nil),
+		rec.Kind == eventlog.EntryFinal && rec.Outcome != nil && (rec.Outcome.Name != got.Outcome.Name || rec.Outcome.Success != got.Outcome.Success):
 		return d.divergeGot("outcome", got, fmt.Sprintf("at %s, the new version ends with %s, where the session ended with %s", where2(got), outcomeOf(got), outcomeOf(rec)))
-	case rec.Kind == engine.EntryStart && rec.To != got.To:
+	case rec.Kind == eventlog.EntryStart && rec.To != got.To:
 		return d.divergeGot("state", got, fmt.Sprintf("flow %s starts at %s, where the session's started at %s", got.Flow, got.To, rec.To))
 	}
 	return nil
@@ -398,7 +403,7 @@ func absDuration(d time.Duration) time.Duration {
 
 // branchOf names the branch an entry took: its guard, its target and the
 // variables it set.
-func branchOf(e *engine.Entry) string {
+func branchOf(e *eventlog.Entry) string {
 	if e.Branch == 0 {
 		return ""
 	}
@@ -421,7 +426,7 @@ func branchOf(e *engine.Entry) string {
 	return b.String()
 }
 
-func outcomeOf(e *engine.Entry) string {
+func outcomeOf(e *eventlog.Entry) string {
 	if e.Outcome == nil {
 		return "no outcome"
 	}
@@ -432,33 +437,33 @@ func outcomeOf(e *engine.Entry) string {
 }
 
 // describe says what an entry records, for messages.
-func describe(e *engine.Entry) string {
+func describe(e *eventlog.Entry) string {
 	at := where2(e)
 	switch e.Kind {
-	case engine.EntryStart:
+	case eventlog.EntryStart:
 		return fmt.Sprintf("start of %s at %s", e.Flow, e.To)
-	case engine.EntryAnswer:
+	case eventlog.EntryAnswer:
 		return fmt.Sprintf("answer %s at %s", e.Event, at)
-	case engine.EntryReject:
+	case eventlog.EntryReject:
 		return fmt.Sprintf("refused answer %s at %s", e.Event, at)
-	case engine.EntryAction:
+	case eventlog.EntryAction:
 		return fmt.Sprintf("action %s -> %s at %s", e.Action, e.Event, at)
-	case engine.EntryTimer:
+	case eventlog.EntryTimer:
 		return fmt.Sprintf("timer %s at %s", e.Event, at)
-	case engine.EntryTransition:
+	case eventlog.EntryTransition:
 		return fmt.Sprintf("return with %s to %s", e.Event, at)
-	case engine.EntryFinal:
+	case eventlog.EntryFinal:
 		return fmt.Sprintf("end at %s with %s", at, outcomeOf(e))
-	case engine.EntryError:
+	case eventlog.EntryError:
 		return "error at " + at
-	case engine.EntryCancel:
+	case eventlog.EntryCancel:
 		return "cancellation at " + at
 	}
 	return string(e.Kind) + " at " + at
 }
 
 // where2 names an entry's state, with its flow when it is a subflow's.
-func where2(e *engine.Entry) string {
+func where2(e *eventlog.Entry) string {
 	return e.Flow + "/" + e.State
 }
 
@@ -471,7 +476,7 @@ func ended(s *engine.Session) string {
 	return "with an error"
 }
 
-func (d *driver) diverge(kind string, ri int, got *engine.Entry, msg string) *Divergence {
+func (d *driver) diverge(kind string, ri int, got *eventlog.Entry, msg string) *Divergence {
 	rec := &d.rec[ri]
 	div := &Divergence{Index: ri, Seq: rec.Seq, Kind: kind, Msg: msg, Recorded: rec, Replayed: got}
 	st := d.s.Current()
@@ -482,7 +487,7 @@ func (d *driver) diverge(kind string, ri int, got *engine.Entry, msg string) *Di
 // divergeGot is a divergence at the replayed entry got (the recorded one
 // is d.rec[d.ri], when there is one), positioned at the branch got took or
 // its state.
-func (d *driver) divergeGot(kind string, got *engine.Entry, msg string) *Divergence {
+func (d *driver) divergeGot(kind string, got *eventlog.Entry, msg string) *Divergence {
 	div := &Divergence{Kind: kind, Msg: msg, Replayed: got}
 	if d.ri < len(d.rec) {
 		div.Index, div.Seq, div.Recorded = d.ri, d.rec[d.ri].Seq, &d.rec[d.ri]
@@ -495,10 +500,10 @@ func (d *driver) divergeGot(kind string, got *engine.Entry, msg string) *Diverge
 
 // flowFile returns the syntax tree of the flow named name: fl or a
 // subflow of it, at any depth.
-func (d *driver) flowFile(name string) *engine.File {
+func (d *driver) flowFile(name string) *syntax.File {
 	seen := map[*engine.Flow]bool{}
-	var find func(*engine.Flow) *engine.File
-	find = func(f *engine.Flow) *engine.File {
+	var find func(*engine.Flow) *syntax.File
+	find = func(f *engine.Flow) *syntax.File {
 		if seen[f] {
 			return nil
 		}
@@ -516,10 +521,10 @@ func (d *driver) flowFile(name string) *engine.File {
 	return find(d.fl)
 }
 
-func (d *driver) statePos(flow, state string) engine.Pos {
+func (d *driver) statePos(flow, state string) yamlfile.Pos {
 	f := d.flowFile(flow)
 	if f == nil {
-		return engine.Pos{}
+		return yamlfile.Pos{}
 	}
 	if st := stateOf(f, state); st != nil {
 		return st.Pos
@@ -529,10 +534,10 @@ func (d *driver) statePos(flow, state string) engine.Pos {
 
 // branchPos is where the branch an entry took is in the flow, or its
 // state when it took none.
-func (d *driver) branchPos(e *engine.Entry) engine.Pos {
+func (d *driver) branchPos(e *eventlog.Entry) yamlfile.Pos {
 	f := d.flowFile(e.Flow)
 	if f == nil {
-		return engine.Pos{}
+		return yamlfile.Pos{}
 	}
 	st := stateOf(f, e.State)
 	if st == nil {
@@ -541,8 +546,8 @@ func (d *driver) branchPos(e *engine.Entry) engine.Pos {
 	if e.Branch == 0 {
 		return st.Pos
 	}
-	var branches []*engine.Branch
-	if key, ok := strings.CutPrefix(e.Event, "after "); ok && e.Kind == engine.EntryTimer {
+	var branches []*syntax.Branch
+	if key, ok := strings.CutPrefix(e.Event, "after "); ok && e.Kind == eventlog.EntryTimer {
 		if t := timerOf(st, key); t != nil {
 			branches = t.Branches
 		}

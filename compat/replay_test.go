@@ -10,6 +10,9 @@ import (
 
 	"github.com/tetherflow/tether/compat"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // replayFlow signs in (an action checks the password and hands out a
@@ -47,8 +50,8 @@ states:
 func checkSpec(name string) engine.Spec {
 	return engine.Spec{
 		Name:     name,
-		Params:   []engine.Param{{Name: "password", Kind: engine.String, Required: true, Secret: true}},
-		Outputs:  []engine.Param{{Name: "token", Kind: engine.String, Sensitive: true}, {Name: "count", Kind: engine.Int}},
+		Params:   []engine.Param{{Name: "password", Kind: value.String, Required: true, Secret: true}},
+		Outputs:  []engine.Param{{Name: "token", Kind: value.String, Sensitive: true}, {Name: "count", Kind: value.Int}},
 		Outcomes: []string{"ok", "wrong"},
 	}
 }
@@ -75,7 +78,7 @@ func replayRegistry(t *testing.T) *engine.Registry {
 
 func compileWith(t *testing.T, src string, reg *engine.Registry) *engine.Flow {
 	t.Helper()
-	f, err := engine.Load("t.yaml", []byte(src))
+	f, err := syntax.Load("t.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +93,7 @@ func compileWith(t *testing.T, src string, reg *engine.Registry) *engine.Flow {
 // its log as it reads back from JSON lines: a choice no branch allows, an
 // answer refused for its input, a wrong password, the right one, and the
 // code's deadline passing.
-func recordSession(t *testing.T, reg *engine.Registry) []engine.Entry {
+func recordSession(t *testing.T, reg *engine.Registry) []eventlog.Entry {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
@@ -120,13 +123,13 @@ func recordSession(t *testing.T, reg *engine.Registry) []engine.Entry {
 		t.Fatalf("the recorded session ended with %+v, want late", o)
 	}
 	var buf bytes.Buffer
-	if err := engine.WriteJSONLines(&buf, s.Log()); err != nil {
+	if err := eventlog.WriteJSONLines(&buf, s.Log()); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), "tok-1") || strings.Contains(buf.String(), "right") {
 		t.Fatalf("the log holds a secret:\n%s", buf.String())
 	}
-	log, _, err := engine.ReadJSONLines(&buf)
+	log, _, err := eventlog.ReadJSONLines(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,15 +148,15 @@ func TestReplaySameFlow(t *testing.T) {
 	}
 	// The answer refused for its email cannot be sent again: its input is
 	// not in the log. Every other entry is reproduced.
-	if len(r.Skipped) != 1 || log[r.Skipped[0]].Kind != engine.EntryReject || !strings.Contains(log[r.Skipped[0]].Error, "email") {
+	if len(r.Skipped) != 1 || log[r.Skipped[0]].Kind != eventlog.EntryReject || !strings.Contains(log[r.Skipped[0]].Error, "email") {
 		t.Errorf("Skipped = %v, want the refused email", r.Skipped)
 	}
 	if got, want := len(r.Entries), len(log)-1; got != want {
 		t.Errorf("replayed %d entries, want %d", got, want)
 	}
 	var a, b bytes.Buffer
-	engine.WriteTranscript(&a, r.Entries)
-	engine.WriteTranscript(&b, append(append([]engine.Entry(nil), log[:r.Skipped[0]]...), log[r.Skipped[0]+1:]...))
+	eventlog.WriteTranscript(&a, r.Entries)
+	eventlog.WriteTranscript(&b, append(append([]eventlog.Entry(nil), log[:r.Skipped[0]]...), log[r.Skipped[0]+1:]...))
 	if a.Len() == 0 || a.String() != b.String() {
 		t.Errorf("the replayed transcript differs from the recorded one:\n%s\nwant:\n%s", a.String(), b.String())
 	}
@@ -218,7 +221,7 @@ func TestReplayRefusesOtherLogs(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		fl   *engine.Flow
-		log  []engine.Entry
+		log  []eventlog.Entry
 		want string
 	}{
 		{"empty", fl, nil, "the log is empty"},
@@ -241,17 +244,17 @@ func TestReplayMalformedLogs(t *testing.T) {
 	reg := replayRegistry(t)
 	log := recordSession(t, reg)
 	fl := compileWith(t, replayFlow, reg)
-	kinds := []engine.EntryKind{engine.EntryStart, engine.EntryAnswer, engine.EntryReject, engine.EntryAction,
-		engine.EntryTimer, engine.EntryTransition, engine.EntryFinal, engine.EntryError, engine.EntryCancel, "bogus"}
-	var variants [][]engine.Entry
+	kinds := []eventlog.EntryKind{eventlog.EntryStart, eventlog.EntryAnswer, eventlog.EntryReject, eventlog.EntryAction,
+		eventlog.EntryTimer, eventlog.EntryTransition, eventlog.EntryFinal, eventlog.EntryError, eventlog.EntryCancel, "bogus"}
+	var variants [][]eventlog.Entry
 	for i := range log {
-		variants = append(variants, append(append([]engine.Entry(nil), log[:i]...), log[i+1:]...))
+		variants = append(variants, append(append([]eventlog.Entry(nil), log[:i]...), log[i+1:]...))
 		for _, k := range kinds {
-			v := append([]engine.Entry(nil), log...)
+			v := append([]eventlog.Entry(nil), log...)
 			v[i].Kind = k
 			variants = append(variants, v)
 		}
-		v := append([]engine.Entry(nil), log...)
+		v := append([]eventlog.Entry(nil), log...)
 		v[i].Prompt, v[i].Outcome, v[i].Event, v[i].Action, v[i].Args, v[i].Outputs = nil, nil, "", "", nil, nil
 		variants = append(variants, v)
 	}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // OutcomeUnavailable is the outcome the runner gives a run of a Remote
@@ -21,38 +23,10 @@ const OutcomeUnavailable = "unavailable"
 // may cure. Any other error ends the session.
 var ErrUnavailable = errors.New("unavailable")
 
-// Kind is the static type of a value a flow handles: a variable, a policy
-// value, an action parameter or output, or a prompt field.
-type Kind uint8
-
-// The kinds of value a flow can hold. Lists and maps hold values of any of
-// these kinds.
-const (
-	Any Kind = iota
-	Int
-	Float
-	Bool
-	String
-	Duration
-	Time
-	List
-	Map
-)
-
-var kindNames = [...]string{"any", "int", "float", "bool", "string", "duration", "time", "list", "map"}
-
-// String returns the kind's name as flows spell it.
-func (k Kind) String() string {
-	if int(k) < len(kindNames) {
-		return kindNames[k]
-	}
-	return fmt.Sprintf("kind(%d)", k)
-}
-
 // Param describes one parameter or one output of an action.
 type Param struct {
 	Name     string
-	Kind     Kind
+	Kind     value.Kind
 	Required bool // parameters only: the flow must pass it
 	Secret   bool // the value is never logged, snapshotted or assigned to a variable
 	// Sensitive values are masked in the event log and transcripts but may
@@ -110,10 +84,10 @@ func (s *Spec) CheckResult(res Result) (map[string]any, error) {
 	for _, o := range s.Outputs {
 		v, ok := res.Outputs[o.Name]
 		if !ok || v == nil {
-			outputs[o.Name] = o.Kind.zero()
+			outputs[o.Name] = o.Kind.Zero()
 			continue
 		}
-		cv, err := Coerce(o.Kind, v)
+		cv, err := value.Coerce(o.Kind, v)
 		if err != nil {
 			return nil, fmt.Errorf("output %s: %v", o.Name, err)
 		}

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // An optional parameter passed the empty string is left out of the log, as
@@ -16,10 +19,10 @@ func TestEmptyOptionalArgumentsAreLeftOutOfTheLog(t *testing.T) {
 	reg, err := engine.NewRegistry(engine.Func(engine.Spec{
 		Name: "portal.sign_in",
 		Params: []engine.Param{
-			{Name: "email", Kind: engine.String, Required: true},
-			{Name: "captcha", Kind: engine.String},
-			{Name: "hint", Kind: engine.String},
-			{Name: "tries", Kind: engine.Int},
+			{Name: "email", Kind: value.String, Required: true},
+			{Name: "captcha", Kind: value.String},
+			{Name: "hint", Kind: value.String},
+			{Name: "tries", Kind: value.Int},
 		},
 		Outcomes: []string{"ok"},
 	}, func(ctx context.Context, args engine.Args) (engine.Result, error) {
@@ -29,7 +32,7 @@ func TestEmptyOptionalArgumentsAreLeftOutOfTheLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := engine.Load("t.yaml", []byte(`flow: t
+	f, err := syntax.Load("t.yaml", []byte(`flow: t
 start: s
 vars: {none: ""}
 states:
@@ -54,7 +57,7 @@ states:
 		t.Errorf("the action got %v, want all four arguments", got)
 	}
 	var b strings.Builder
-	engine.WriteTranscript(&b, s.Log())
+	eventlog.WriteTranscript(&b, s.Log())
 	const want = `portal.sign_in(email="" hint="ask" tries=0) -> ok`
 	if !strings.Contains(b.String(), want) {
 		t.Errorf("transcript:\n%s\nwant a line with %s", b.String(), want)

@@ -3,6 +3,9 @@ package engine
 import (
 	"context"
 	"time"
+
+	"github.com/tetherflow/tether/engine/prompt"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // A choice's available_at says when it becomes available: "Get a new
@@ -24,7 +27,7 @@ func (c *compiler) compileAvailability(s *state, sc *scope) {
 			s.available = make([]*cexpr, len(s.choices))
 		}
 		what := "available_at of choice " + ch.Name
-		s.available[i], _ = c.compile(ch.AvailableAt, sc, Time, what)
+		s.available[i], _ = c.compile(ch.AvailableAt, sc, value.Time, what)
 		c.noSecrets(ch.AvailableAt, s.available[i], sc, what)
 	}
 }
@@ -32,7 +35,7 @@ func (c *compiler) compileAvailability(s *state, sc *scope) {
 // markAvailability sets the AvailableAt of prompt p's choices (made for
 // ask state st, in order) whose available_at is later than the session
 // clock; the others are available now and carry none.
-func (s *Session) markAvailability(ctx context.Context, fr *frame, st *state, p *Prompt) error {
+func (s *Session) markAvailability(ctx context.Context, fr *frame, st *state, p *prompt.Prompt) error {
 	if st.available == nil {
 		return nil
 	}
@@ -42,7 +45,7 @@ func (s *Session) markAvailability(ctx context.Context, fr *frame, st *state, p 
 			continue
 		}
 		ch := st.choices[i]
-		v, err := s.evalValue(ctx, fr, prog, Time)
+		v, err := s.evalValue(ctx, fr, prog, value.Time)
 		if err != nil {
 			return &RunError{Pos: ch.AvailableAt.Pos, Flow: fr.flow.name, State: st.name, Msg: "available_at of choice " + ch.Name, Err: err}
 		}

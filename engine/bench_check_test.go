@@ -7,6 +7,8 @@ import (
 
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/internal/flowgen"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // BenchmarkCheck checks and compiles generated flows of 100 to 10,000
@@ -25,7 +27,7 @@ func BenchmarkCheck(b *testing.B) {
 				// budgets (chain-10000 is about 4 MB): load them under
 				// budgets that fit them.
 				src := shape.gen(n, "svc.ping")
-				file, err := engine.LoadLimits("gen.yaml", src, engine.YAMLLimits{MaxBytes: len(src), MaxNodes: 100 * n})
+				file, err := syntax.LoadLimits("gen.yaml", src, yamlfile.Limits{MaxBytes: len(src), MaxNodes: 100 * n})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -48,7 +50,7 @@ func TestLargeFlowsCompileAlike(t *testing.T) {
 	bad := strings.Replace(src, "n + 3}", "n + nope}", 1)
 	bad = strings.Replace(bad, "len(seen) > 2}", "len(seen) > zilch}", 1)
 	for range 3 {
-		file, err := engine.Load("gen.yaml", []byte(src))
+		file, err := syntax.Load("gen.yaml", []byte(src))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +63,7 @@ func TestLargeFlowsCompileAlike(t *testing.T) {
 		if got := s.Current().State; got != "s1" {
 			t.Errorf("after next: state %s, want s1", got)
 		}
-		file, err = engine.Load("gen.yaml", []byte(bad))
+		file, err = syntax.Load("gen.yaml", []byte(bad))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +83,7 @@ func BenchmarkLoadInterpolations(b *testing.B) {
 		src := []byte("flow: t\nstart: a\nstates:\n  a:\n    ask:\n      text: '" + strings.Repeat("{{a}}", n) + "'\n    on: {continue: done}\n  done: {final: ok}\n")
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := engine.Load("t.yaml", src); err != nil {
+				if _, err := syntax.Load("t.yaml", src); err != nil {
 					b.Fatal(err)
 				}
 			}

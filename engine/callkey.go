@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // callKeys is what runAction puts in the context of an action's run: what
@@ -89,7 +91,7 @@ func stepTrigger(id, event string, input map[string]any) string {
 		m.Write([]byte{0})
 		m.Write([]byte(k))
 		m.Write([]byte{0})
-		m.Write([]byte(FormatValue(input[k])))
+		m.Write([]byte(value.Format(input[k])))
 	}
 	return hex.EncodeToString(m.Sum(nil)[:8])
 }

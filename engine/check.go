@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/tetherflow/tether/engine/syntax"
+
 // Graph checks over a flow's states: what the start can reach, and what can
 // reach an end.
 
@@ -71,7 +73,7 @@ func (c *compiler) graphChecks(fl *Flow) {
 	// session forever. Work backwards from the final states.
 	var finals []*state
 	for _, s := range fl.states {
-		if s.kind == FinalState {
+		if s.kind == syntax.FinalState {
 			finals = append(finals, s)
 		}
 	}
@@ -111,7 +113,7 @@ func closure(n int, from []*state, edges [][]*state) []bool {
 	return seen
 }
 
-func hasUnknownTarget(fl *Flow, bs []*Branch) bool {
+func hasUnknownTarget(fl *Flow, bs []*syntax.Branch) bool {
 	for _, b := range bs {
 		if _, ok := fl.byName[b.Go.Name]; b.Go.Name != "" && !ok {
 			return true

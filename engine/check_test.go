@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // ok is a minimal valid flow; cases below are variations of it.
@@ -573,9 +574,9 @@ states:
     final: ok
 `
 	_, err := compile(t, src, nil, nil)
-	var list engine.ErrorList
+	var list yamlfile.ErrorList
 	if !errors.As(err, &list) {
-		t.Fatalf("Compile error = %T %v, want an engine.ErrorList", err, err)
+		t.Fatalf("Compile error = %T %v, want an yamlfile.ErrorList", err, err)
 	}
 	wantLines := []int{6, 11, 14, 21}
 	if len(list) != len(wantLines) {
@@ -610,7 +611,7 @@ func TestExprErrorPosition(t *testing.T) {
 			src := "flow: t\nstart: a\nvars: {n: 0}\nstates:\n  a:\n    ask: {}\n    on:\n      continue:\n" +
 				"        if:" + tt.guard + "\n        go: done\n  done:\n    final: ok\n"
 			_, err := compile(t, src, nil, nil)
-			var list engine.ErrorList
+			var list yamlfile.ErrorList
 			if !errors.As(err, &list) || len(list) == 0 {
 				t.Fatalf("Compile(%q) = %v, want errors", src, err)
 			}
@@ -633,7 +634,7 @@ func TestAliasBomb(t *testing.T) {
 			i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
 	}
 	src += "states: {a: {final: ok}}\n"
-	_, err := engine.Load("t.yaml", []byte(src))
+	_, err := syntax.Load("t.yaml", []byte(src))
 	// l4's fourth *l3 (11111 nodes each) passes the file's 50000.
 	const want = "t.yaml:8:27: alias *l3 takes the file past 50000 YAML nodes once aliases are expanded"
 	if err == nil || err.Error() != want {

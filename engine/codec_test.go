@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/prompt"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // codecValues are values of every kind a flow holds, and the corners of
@@ -33,7 +36,7 @@ var codecValues = []any{
 
 func TestValueCodecRoundTrip(t *testing.T) {
 	for _, v := range codecValues {
-		enc, err := engine.EncodeValue(v)
+		enc, err := value.Encode(v)
 		if err != nil {
 			t.Errorf("EncodeValue(%#v): %v", v, err)
 			continue
@@ -52,7 +55,7 @@ func TestValueCodecRoundTrip(t *testing.T) {
 			t.Errorf("%s read back as %#v, want %#v", data, got, v)
 		}
 	}
-	nan, _ := engine.EncodeValue(math.NaN())
+	nan, _ := value.Encode(math.NaN())
 	data, _ := json.Marshal(nan)
 	if got, err := decodeJSON(data); err != nil || !math.IsNaN(got.(float64)) {
 		t.Errorf("NaN read back as %v, %v", got, err)
@@ -73,7 +76,7 @@ func TestValueCodecTypedGoValues(t *testing.T) {
 		{map[string]int{"a": 1}, map[string]any{"a": 1}},
 	}
 	for _, tt := range tests {
-		enc, err := engine.EncodeValue(tt.in)
+		enc, err := value.Encode(tt.in)
 		if err != nil {
 			t.Errorf("EncodeValue(%#v): %v", tt.in, err)
 			continue
@@ -85,7 +88,7 @@ func TestValueCodecTypedGoValues(t *testing.T) {
 		}
 	}
 	for _, bad := range []any{struct{}{}, func() {}, make(chan int), uint64(math.MaxUint64)} {
-		if _, err := engine.EncodeValue(bad); err == nil {
+		if _, err := value.Encode(bad); err == nil {
 			t.Errorf("EncodeValue(%T) succeeded; want an error", bad)
 		}
 	}
@@ -94,7 +97,7 @@ func TestValueCodecTypedGoValues(t *testing.T) {
 // decodeJSON reads one value as a log or snapshot holds it: a Value's
 // value.
 func decodeJSON(data []byte) (any, error) {
-	var v engine.Value
+	var v eventlog.Value
 	err := json.Unmarshal([]byte(`{"name":"v","value":`+string(data)+`}`), &v)
 	return v.Value, err
 }
@@ -172,19 +175,19 @@ func TestEntryCodecRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := s.Log()
-	kinds := map[engine.EntryKind]bool{}
+	kinds := map[eventlog.EntryKind]bool{}
 	for _, e := range log {
 		kinds[e.Kind] = true
 	}
-	for _, k := range []engine.EntryKind{engine.EntryStart, engine.EntryAnswer, engine.EntryReject, engine.EntryAction,
-		engine.EntryTimer, engine.EntryTransition, engine.EntryFinal} {
+	for _, k := range []eventlog.EntryKind{eventlog.EntryStart, eventlog.EntryAnswer, eventlog.EntryReject, eventlog.EntryAction,
+		eventlog.EntryTimer, eventlog.EntryTransition, eventlog.EntryFinal} {
 		if !kinds[k] {
 			t.Errorf("the session logged no %s entry; the test does not cover it", k)
 		}
 	}
 
 	var buf bytes.Buffer
-	if err := engine.WriteJSONLines(&buf, log); err != nil {
+	if err := eventlog.WriteJSONLines(&buf, log); err != nil {
 		t.Fatal(err)
 	}
 	for _, secret := range []string{"pw-secret", "tok-secret"} {
@@ -192,7 +195,7 @@ func TestEntryCodecRoundTrip(t *testing.T) {
 			t.Errorf("the JSON log holds the secret %q", secret)
 		}
 	}
-	back, result, err := engine.ReadJSONLines(bytes.NewReader(buf.Bytes()))
+	back, result, err := eventlog.ReadJSONLines(bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		t.Fatalf("ReadJSONLines: %v", err)
 	}
@@ -212,8 +215,8 @@ func TestEntryCodecRoundTrip(t *testing.T) {
 	}
 	// The transcript of the log read back is the session's transcript.
 	var orig, again bytes.Buffer
-	engine.WriteTranscript(&orig, log)
-	engine.WriteTranscript(&again, back)
+	eventlog.WriteTranscript(&orig, log)
+	eventlog.WriteTranscript(&again, back)
 	if orig.String() != again.String() {
 		t.Errorf("transcript of the log read back:\n%s\nwant:\n%s", again.String(), orig.String())
 	}
@@ -221,12 +224,12 @@ func TestEntryCodecRoundTrip(t *testing.T) {
 
 // masked returns e as it reads back: the values of secrets are never
 // written, so they read back as nothing.
-func masked(e engine.Entry) engine.Entry {
-	mask := func(vs []engine.Value) []engine.Value {
+func masked(e eventlog.Entry) eventlog.Entry {
+	mask := func(vs []eventlog.Value) []eventlog.Value {
 		if vs == nil {
 			return nil
 		}
-		out := make([]engine.Value, len(vs))
+		out := make([]eventlog.Value, len(vs))
 		for i, v := range vs {
 			if v.Secret {
 				v.Value = nil
@@ -237,7 +240,7 @@ func masked(e engine.Entry) engine.Entry {
 	}
 	e.Args, e.Outputs = mask(e.Args), mask(e.Outputs)
 	if e.Changes != nil {
-		cs := make([]engine.Change, len(e.Changes))
+		cs := make([]eventlog.Change, len(e.Changes))
 		for i, c := range e.Changes {
 			if c.Masked {
 				c.From, c.To = nil, nil
@@ -259,7 +262,7 @@ func TestReadJSONLinesErrors(t *testing.T) {
 		{"bad tag", `{"seq":1,"kind":"action","args":[{"name":"d","value":{"$duration":"soon"}}]}`, "bad $duration value soon"},
 	}
 	for _, tt := range tests {
-		_, _, err := engine.ReadJSONLines(strings.NewReader(tt.in))
+		_, _, err := eventlog.ReadJSONLines(strings.NewReader(tt.in))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
 		}
@@ -271,7 +274,7 @@ func TestReadJSONLinesErrors(t *testing.T) {
 // after one round).
 func FuzzValueCodec(f *testing.F) {
 	for _, v := range codecValues {
-		enc, _ := engine.EncodeValue(v)
+		enc, _ := value.Encode(v)
 		data, _ := json.Marshal(enc)
 		f.Add(data)
 	}
@@ -283,7 +286,7 @@ func FuzzValueCodec(f *testing.F) {
 		if err != nil {
 			return
 		}
-		enc, err := engine.EncodeValue(v)
+		enc, err := value.Encode(v)
 		if err != nil {
 			t.Fatalf("decoded %s as %#v, which does not encode: %v", data, v, err)
 		}
@@ -295,7 +298,7 @@ func FuzzValueCodec(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-decode %s: %v", data2, err)
 		}
-		enc2, _ := engine.EncodeValue(v2)
+		enc2, _ := value.Encode(v2)
 		data3, _ := json.Marshal(enc2)
 		if !bytes.Equal(data2, data3) {
 			t.Fatalf("not a fixed point:\n%s\n%s", data2, data3)
@@ -310,15 +313,15 @@ func FuzzReadJSONLines(f *testing.F) {
 	f.Add([]byte(`{"seq":3,"kind":"answer","args":[{"name":"password","value":"***","secret":true}],"set":[{"var":"t","from":"***","to":"***","masked":true}],"prompt":{"text":"x","choices":[{"name":"go"}]}}`))
 	f.Add([]byte(`{"result":{"outcome":"connected","success":true,"state":"c","output":{"a":{"$duration":"1s"}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		entries, _, err := engine.ReadJSONLines(bytes.NewReader(data))
+		entries, _, err := eventlog.ReadJSONLines(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
 		var buf bytes.Buffer
-		if err := engine.WriteJSONLines(&buf, entries); err != nil {
+		if err := eventlog.WriteJSONLines(&buf, entries); err != nil {
 			t.Fatalf("write back: %v", err)
 		}
-		again, _, err := engine.ReadJSONLines(&buf)
+		again, _, err := eventlog.ReadJSONLines(&buf)
 		if err != nil {
 			t.Fatalf("read back: %v\n%s", err, buf.String())
 		}
@@ -348,7 +351,7 @@ states:
 	fl := mustCompile(t, strings.Replace(src, "vars: {items: [], other: 0}", `vars: {items: ["a", "b"], other: 0}`, 1), nil, nil)
 	s := start(t, fl, newClock().ports(nil))
 	f, _ := s.Current().Prompt.Field("what")
-	want := []engine.Suggestion{{Value: "a", Label: "A"}, {Value: "b", Label: "B"}}
+	want := []prompt.Suggestion{{Value: "a", Label: "A"}, {Value: "b", Label: "B"}}
 	if !reflect.DeepEqual(f.Suggest, want) {
 		t.Errorf("Suggest = %+v, want %+v", f.Suggest, want)
 	}

@@ -25,13 +25,18 @@ import (
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 	"github.com/looplab/fsm"
+	"github.com/tetherflow/tether/engine/prompt"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
+	"github.com/tetherflow/tether/internal/suggest"
 )
 
 // DefaultActionTimeout bounds an action whose spec sets no timeout.
 const DefaultActionTimeout = 30 * time.Second
 
 type config struct {
-	resolve func(name string) (*File, error)
+	resolve func(name string) (*syntax.File, error)
 	timeout time.Duration
 	limits  ExprLimits
 }
@@ -40,18 +45,18 @@ type config struct {
 type Option func(*config)
 
 // WithSubflows sets how `run: flow:NAME` finds the flow NAME.
-func WithSubflows(resolve func(name string) (*File, error)) Option {
+func WithSubflows(resolve func(name string) (*syntax.File, error)) Option {
 	return func(c *config) { c.resolve = resolve }
 }
 
 // SubflowsFromDir resolves `run: flow:NAME` to the file NAME.yaml in dir.
 func SubflowsFromDir(dir string) Option {
-	return WithSubflows(func(name string) (*File, error) {
+	return WithSubflows(func(name string) (*syntax.File, error) {
 		path := filepath.Join(dir, name+".yaml")
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("no flow %s (looked for %s)", name, path)
 		}
-		return LoadFile(path)
+		return syntax.LoadFile(path)
 	})
 }
 
@@ -63,7 +68,7 @@ func WithActionTimeout(d time.Duration) Option {
 // CompileFile loads the flow at path and compiles it, resolving subflows in
 // the same directory unless an option says otherwise.
 func CompileFile(path string, reg *Registry, opts ...Option) (*Flow, error) {
-	f, err := LoadFile(path)
+	f, err := syntax.LoadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +78,7 @@ func CompileFile(path string, reg *Registry, opts ...Option) (*Flow, error) {
 
 // Compile checks a loaded flow against the actions in reg and compiles it.
 // It reports every problem it finds, sorted, as an ErrorList.
-func Compile(f *File, reg *Registry, opts ...Option) (*Flow, error) {
+func Compile(f *syntax.File, reg *Registry, opts ...Option) (*Flow, error) {
 	cfg := config{timeout: DefaultActionTimeout, limits: ExprLimits{}.withDefaults()}
 	for _, o := range opts {
 		o(&cfg)
@@ -93,7 +98,7 @@ func Compile(f *File, reg *Registry, opts ...Option) (*Flow, error) {
 type compiler struct {
 	cfg    config
 	reg    *Registry
-	errs   ErrorList
+	errs   yamlfile.ErrorList
 	flows  map[string]*Flow // compiled subflows by name
 	active []string         // flows being compiled, for cycle detection
 	// secrets holds, per flow, the names of its secret prompt fields.
@@ -115,21 +120,21 @@ type compiler struct {
 
 type exprKey struct {
 	src, scope string
-	want       Kind
+	want       value.Kind
 }
 
 type compiledExpr struct {
 	ce   *cexpr
-	kind Kind
+	kind value.Kind
 }
 
 var reserved = []string{"policy", "input", "result", "now"}
 
-func (c *compiler) flow(f *File) *Flow {
+func (c *compiler) flow(f *syntax.File) *Flow {
 	fl := &Flow{
 		name: f.Flow.Name, title: f.Title, file: f,
 		byName: map[string]*state{}, varIdx: map[string]int{},
-		policy: map[string]any{}, pkinds: map[string]Kind{}, psource: map[string]Pos{},
+		policy: map[string]any{}, pkinds: map[string]value.Kind{}, psource: map[string]yamlfile.Pos{},
 		timeout: c.cfg.timeout, limits: c.cfg.limits,
 	}
 	sum := sha256.Sum256(f.Source)
@@ -156,11 +161,11 @@ func (c *compiler) flow(f *File) *Flow {
 	if s, ok := fl.byName[f.Start.Name]; ok {
 		fl.start = s
 	} else if f.Start.Name != "" {
-		c.errs.Add(f.Start.Pos, "start: unknown state %s%s", f.Start.Name, suggest(f.Start.Name, fl.States()))
+		c.errs.Add(f.Start.Pos, "start: unknown state %s%s", f.Start.Name, suggest.Hint(f.Start.Name, fl.States()))
 	}
 	outcomes := map[string]bool{}
 	for _, s := range fl.states {
-		if s.kind == FinalState {
+		if s.kind == syntax.FinalState {
 			outcomes[s.decl.Outcome.Name] = true
 		}
 	}
@@ -186,7 +191,7 @@ func (c *compiler) flow(f *File) *Flow {
 	inputs := c.inputTypes(fl)
 	policyType := types.Map{}
 	for k, kind := range fl.pkinds {
-		policyType[k] = kind.exprType()
+		policyType[k] = exprType(kind)
 	}
 	c.policyRules(fl, f.PolicyRules, policyType)
 	c.migrations(fl, f)
@@ -208,12 +213,12 @@ func (c *compiler) flow(f *File) *Flow {
 func (c *compiler) resolveRun(fl *Flow, s *state) {
 	d := s.decl
 	switch s.kind {
-	case AskState:
+	case syntax.AskState:
 		s.choices = d.Ask.Choices
 		for _, ch := range s.choices {
 			s.events = append(s.events, ch.Name)
 		}
-	case RunState:
+	case syntax.RunState:
 		if name, ok := d.Subflow(); ok {
 			if d.Timeout > 0 || d.Retry != nil {
 				c.errs.Add(d.Run.Pos, "state %s runs flow %s: timeout and retry belong to states that run an action", s.name, name)
@@ -226,7 +231,7 @@ func (c *compiler) resolveRun(fl *Flow, s *state) {
 		}
 		spec, ok := c.reg.Spec(d.Run.Name)
 		if !ok {
-			c.errs.Add(d.Run.Pos, "unknown action %s%s", d.Run.Name, suggest(d.Run.Name, c.reg.Names()))
+			c.errs.Add(d.Run.Pos, "unknown action %s%s", d.Run.Name, suggest.Hint(d.Run.Name, c.reg.Names()))
 			return
 		}
 		s.spec = spec
@@ -237,7 +242,7 @@ func (c *compiler) resolveRun(fl *Flow, s *state) {
 	}
 }
 
-func (c *compiler) subflow(name string, pos Pos) *Flow {
+func (c *compiler) subflow(name string, pos yamlfile.Pos) *Flow {
 	if contains(c.active, name) {
 		c.errs.Add(pos, "subflow cycle: %s runs %s", strings.Join(c.active, " runs "), name)
 		return nil
@@ -251,7 +256,7 @@ func (c *compiler) subflow(name string, pos Pos) *Flow {
 	}
 	f, err := c.cfg.resolve(name)
 	if err != nil {
-		var list ErrorList
+		var list yamlfile.ErrorList
 		if errors.As(err, &list) {
 			c.errs = append(c.errs, list...)
 			c.errs.Add(pos, "flow %s has errors", name)
@@ -277,7 +282,7 @@ func (c *compiler) subflow(name string, pos Pos) *Flow {
 // handles exactly the events it can receive.
 func (c *compiler) handlers(fl *Flow, s *state) {
 	d := s.decl
-	known := s.kind != RunState || s.spec != nil || s.sub != nil
+	known := s.kind != syntax.RunState || s.spec != nil || s.sub != nil
 	for _, h := range d.On {
 		if known && !contains(s.events, h.Event) {
 			c.errs.Add(h.Pos, "state %s never receives %s%s", s.name, h.Event, c.receives(s))
@@ -292,7 +297,7 @@ func (c *compiler) handlers(fl *Flow, s *state) {
 		}
 	}
 	for _, t := range d.After {
-		if s.kind == RunState && s.sub == nil {
+		if s.kind == syntax.RunState && s.sub == nil {
 			c.errs.Add(t.Pos, "timer in state %s: a run state does not wait, so its timers never fire (timers belong to ask states and subflow states)", s.name)
 		}
 		s.timers = append(s.timers, &ctimer{decl: t, key: t.Key, pos: t.Pos, handler: c.branches(fl, s, "after "+t.Key, t.Pos, t.Branches)})
@@ -304,7 +309,7 @@ func (c *compiler) receives(s *state) string {
 		return ""
 	}
 	what := "choices"
-	if s.kind == RunState {
+	if s.kind == syntax.RunState {
 		what = "outcomes"
 	}
 	return fmt.Sprintf(" (its %s: %s)", what, strings.Join(s.events, ", "))
@@ -312,7 +317,7 @@ func (c *compiler) receives(s *state) string {
 
 func (c *compiler) eventDesc(s *state, ev string) string {
 	switch {
-	case s.kind == AskState:
+	case s.kind == syntax.AskState:
 		return "choice " + ev
 	case s.sub != nil:
 		return fmt.Sprintf("outcome %s of flow %s", ev, s.sub.name)
@@ -322,7 +327,7 @@ func (c *compiler) eventDesc(s *state, ev string) string {
 	return ev
 }
 
-func (c *compiler) branches(fl *Flow, s *state, event string, pos Pos, bs []*Branch) *handler {
+func (c *compiler) branches(fl *Flow, s *state, event string, pos yamlfile.Pos, bs []*syntax.Branch) *handler {
 	h := &handler{event: event, pos: pos}
 	for i, b := range bs {
 		cb := &branch{event: event, idx: i, pos: b.Pos}
@@ -335,10 +340,10 @@ func (c *compiler) branches(fl *Flow, s *state, event string, pos Pos, bs []*Bra
 		if b.Go.Name != "" {
 			t, ok := fl.byName[b.Go.Name]
 			if !ok {
-				c.errs.Add(b.Go.Pos, "unknown state %s%s", b.Go.Name, suggest(b.Go.Name, fl.States()))
+				c.errs.Add(b.Go.Pos, "unknown state %s%s", b.Go.Name, suggest.Hint(b.Go.Name, fl.States()))
 			}
 			cb.target = t
-		} else if s.kind == RunState {
+		} else if s.kind == syntax.RunState {
 			c.errs.Add(b.Pos, "branch of %s in run state %s must say where to go (a run state cannot stay)", event, s.name)
 		}
 		h.branches = append(h.branches, cb)
@@ -353,7 +358,7 @@ func (c *compiler) branches(fl *Flow, s *state, event string, pos Pos, bs []*Bra
 // end) sees none.
 func (c *compiler) inputTypes(fl *Flow) map[*state]types.Map {
 	type fieldKind struct {
-		kind   Kind
+		kind   value.Kind
 		secret bool
 	}
 	sets := map[*state]map[string]fieldKind{}
@@ -378,7 +383,7 @@ func (c *compiler) inputTypes(fl *Flow) map[*state]types.Map {
 		return changed
 	}
 	visit = func(s *state, src map[string]fieldKind) {
-		if s == nil || s.kind != RunState {
+		if s == nil || s.kind != syntax.RunState {
 			return
 		}
 		if !meet(s, src) {
@@ -396,7 +401,7 @@ func (c *compiler) inputTypes(fl *Flow) map[*state]types.Map {
 	}
 	visit(fl.start, nil)
 	for _, s := range fl.states {
-		if s.kind == RunState {
+		if s.kind == syntax.RunState {
 			// A subflow state's timers move on with no answer at all.
 			for _, t := range s.timers {
 				for _, b := range t.handler.branches {
@@ -404,7 +409,7 @@ func (c *compiler) inputTypes(fl *Flow) map[*state]types.Map {
 				}
 			}
 		}
-		if s.kind != AskState {
+		if s.kind != syntax.AskState {
 			continue
 		}
 		own := map[string]fieldKind{}
@@ -427,7 +432,7 @@ func (c *compiler) inputTypes(fl *Flow) map[*state]types.Map {
 	for s, fields := range sets {
 		m := types.Map{}
 		for k, v := range fields {
-			m[k] = v.kind.exprType()
+			m[k] = exprType(v.kind)
 		}
 		out[s] = m
 	}
@@ -479,7 +484,7 @@ func (c *compiler) scope(fl *Flow, policy, input, result types.Map, secretIn, se
 	sc.key = string(key)
 	env := types.Map{"policy": policy, "now": nowFuncType}
 	for _, v := range fl.vars {
-		env[v.name] = v.kind.exprType()
+		env[v.name] = exprType(v.kind)
 	}
 	if input == nil {
 		input = types.Map{}
@@ -533,10 +538,10 @@ func (c *compiler) compileStates(fl *Flow, inputs map[*state]types.Map, policy t
 func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy types.Map) {
 	d := s.decl
 	secretIn := map[string]bool{}
-	if s.kind == AskState {
+	if s.kind == syntax.AskState {
 		input = types.Map{}
 		for _, f := range d.Ask.Fields {
-			input[f.Name] = f.Type.Kind().exprType()
+			input[f.Name] = exprType(f.Type.Kind())
 			if f.Type.Secret() {
 				secretIn[f.Name] = true
 			}
@@ -544,7 +549,7 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 	}
 	// Secret inputs reaching a run state: any field of a secret type among
 	// the prompts that feed it is secret, judged by name.
-	if s.kind == RunState {
+	if s.kind == syntax.RunState {
 		for name := range c.secretFields(fl) {
 			if _, ok := input[name]; ok {
 				secretIn[name] = true
@@ -555,20 +560,20 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 	withIn := c.scope(fl, policy, input, nil, secretIn, nil)
 
 	switch s.kind {
-	case RunState:
+	case syntax.RunState:
 		c.compileWith(fl, s, withIn)
-	case AskState:
+	case syntax.AskState:
 		s.text = c.text(d.Ask.Text, plain, "prompt text")
 		s.help = c.text(d.Ask.Help, plain, "prompt help")
 		s.zeroInput = make(map[string]any, len(d.Ask.Fields))
 		for _, f := range d.Ask.Fields {
-			s.zeroInput[f.Name] = f.Type.Kind().zero()
+			s.zeroInput[f.Name] = f.Type.Kind().Zero()
 			cf := &cfield{decl: f}
 			if f.If != nil {
-				cf.cond, _ = c.compile(f.If, plain, Bool, "if")
+				cf.cond, _ = c.compile(f.If, plain, value.Bool, "if")
 			}
 			if f.Suggest != nil {
-				cf.suggest, _ = c.compile(f.Suggest, plain, List, "suggest")
+				cf.suggest, _ = c.compile(f.Suggest, plain, value.List, "suggest")
 				c.noSecrets(f.Suggest, cf.suggest, plain, "suggest")
 			}
 			s.fields = append(s.fields, cf)
@@ -585,12 +590,12 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 				}
 			}
 		}
-	case FinalState:
+	case syntax.FinalState:
 		s.message = c.text(d.Message, plain, "message")
 		for _, a := range d.Output {
-			p, _ := c.compile(a.Expr, plain, Any, "output "+a.Name)
+			p, _ := c.compile(a.Expr, plain, value.Any, "output "+a.Name)
 			c.noSecrets(a.Expr, p, plain, "output "+a.Name)
-			s.output = append(s.output, &cassign{name: a.Name, pos: a.Pos, kind: Any, prog: p})
+			s.output = append(s.output, &cassign{name: a.Name, pos: a.Pos, kind: value.Any, prog: p})
 		}
 	}
 
@@ -607,10 +612,10 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 	for _, t := range s.timers {
 		sc := c.scope(fl, policy, nil, nil, nil, nil)
 		delay := t.decl.Delay
-		if durationRE.MatchString(t.key) {
-			delay = &Expr{Src: fmt.Sprintf("duration(%q)", t.key), Pos: t.pos}
+		if syntax.IsDuration(t.key) {
+			delay = &syntax.Expr{Src: fmt.Sprintf("duration(%q)", t.key), Pos: t.pos}
 		}
-		t.delay, _ = c.compile(delay, sc, Duration, "timer delay")
+		t.delay, _ = c.compile(delay, sc, value.Duration, "timer delay")
 		c.compileHandler(fl, s, t.handler, sc)
 	}
 }
@@ -623,7 +628,7 @@ func (c *compiler) secretFields(fl *Flow) map[string]bool {
 	}
 	m := map[string]bool{}
 	for _, o := range fl.states {
-		if o.kind == AskState {
+		if o.kind == syntax.AskState {
 			for _, f := range o.decl.Ask.Fields {
 				if f.Type.Secret() {
 					m[f.Name] = true
@@ -662,7 +667,7 @@ func (c *compiler) compileWith(fl *Flow, s *state, sc *scope) {
 			for i, p := range params {
 				names[i] = p.Name
 			}
-			c.errs.Add(a.Pos, "%s has no parameter %s%s", what, a.Name, suggest(a.Name, names))
+			c.errs.Add(a.Pos, "%s has no parameter %s%s", what, a.Name, suggest.Hint(a.Name, names))
 			continue
 		}
 		prog, _ := c.compile(a.Expr, sc, p.Kind, "parameter "+a.Name)
@@ -685,7 +690,7 @@ func (c *compiler) resultType(s *state, ev string) (types.Map, map[string]bool) 
 	switch {
 	case s.spec != nil:
 		for _, o := range s.spec.Outputs {
-			m[o.Name] = o.Kind.exprType()
+			m[o.Name] = exprType(o.Kind)
 			if o.Secret {
 				secret[o.Name] = true
 			}
@@ -693,21 +698,21 @@ func (c *compiler) resultType(s *state, ev string) (types.Map, map[string]bool) 
 	case s.sub != nil:
 		first := true
 		for _, fs := range s.sub.states {
-			if fs.kind != FinalState || fs.decl.Outcome.Name != ev {
+			if fs.kind != syntax.FinalState || fs.decl.Outcome.Name != ev {
 				continue
 			}
 			// result.* holds the outputs every final state of this outcome
 			// gives, with the same kind.
-			kinds := map[string]Kind{}
+			kinds := map[string]value.Kind{}
 			for _, o := range fs.output {
 				kinds[o.name] = o.outKind()
 				if first {
-					m[o.name] = o.outKind().exprType()
+					m[o.name] = exprType(o.outKind())
 				}
 			}
 			if !first {
 				for k, t := range m {
-					if kind, ok := kinds[k]; !ok || !kind.exprType().Equal(t) {
+					if kind, ok := kinds[k]; !ok || !exprType(kind).Equal(t) {
 						delete(m, k)
 					}
 				}
@@ -718,16 +723,16 @@ func (c *compiler) resultType(s *state, ev string) (types.Map, map[string]bool) 
 	return m, secret
 }
 
-func (a *cassign) outKind() Kind {
+func (a *cassign) outKind() value.Kind {
 	if a.prog == nil {
-		return Any
+		return value.Any
 	}
 	return kindOf(a.prog.node().Type())
 }
 
 func (c *compiler) compileHandler(fl *Flow, s *state, h *handler, sc *scope) {
 	d := s.decl
-	var src []*Branch
+	var src []*syntax.Branch
 	for _, hd := range d.On {
 		if hd.Event == h.event {
 			src = hd.Branches
@@ -743,7 +748,7 @@ func (c *compiler) compileHandler(fl *Flow, s *state, h *handler, sc *scope) {
 			break
 		}
 		if src[i].If != nil {
-			b.cond, _ = c.compile(src[i].If, sc, Bool, "if")
+			b.cond, _ = c.compile(src[i].If, sc, value.Bool, "if")
 		}
 		seen := map[string]bool{}
 		for _, a := range src[i].Set {
@@ -758,7 +763,7 @@ func (c *compiler) compileHandler(fl *Flow, s *state, h *handler, sc *scope) {
 				for i, v := range fl.vars {
 					names[i] = v.name
 				}
-				c.errs.Add(a.Pos, "set: unknown variable %s%s", a.Name, suggest(a.Name, names))
+				c.errs.Add(a.Pos, "set: unknown variable %s%s", a.Name, suggest.Hint(a.Name, names))
 				continue
 			}
 			kind := fl.vars[idx].kind
@@ -769,7 +774,7 @@ func (c *compiler) compileHandler(fl *Flow, s *state, h *handler, sc *scope) {
 	}
 }
 
-func (c *compiler) text(t *Text, sc *scope, what string) *ctext {
+func (c *compiler) text(t *syntax.Text, sc *scope, what string) *ctext {
 	if t == nil {
 		return nil
 	}
@@ -789,7 +794,7 @@ func (c *compiler) text(t *Text, sc *scope, what string) *ctext {
 			ct.parts = append(ct.parts, ctextPart{lit: p.Lit})
 			continue
 		}
-		prog, _ := c.compile(p.Expr, sc, Any, what)
+		prog, _ := c.compile(p.Expr, sc, value.Any, what)
 		c.noSecrets(p.Expr, prog, sc, what)
 		ct.parts = append(ct.parts, ctextPart{prog: prog})
 	}
@@ -814,7 +819,7 @@ func (e *cexpr) node() ast.Node { return e.prog.Node() }
 // checked tree is patched so that its evaluation is charged to a budget
 // (exprsafe.go). A bool wanted of an expression whose type is known only
 // at run time is checked when it runs.
-func (c *compiler) compile(e *Expr, sc *scope, want Kind, what string) (*cexpr, Kind) {
+func (c *compiler) compile(e *syntax.Expr, sc *scope, want value.Kind, what string) (*cexpr, value.Kind) {
 	key := exprKey{src: e.Src, scope: sc.key, want: want}
 	if !mayReadScope(e.Src) {
 		// Scopes of a flow differ only in input.* and result.*: an
@@ -843,24 +848,24 @@ func mayReadScope(src string) bool {
 }
 
 // compileNew is compile of an expression not compiled before in sc.
-func (c *compiler) compileNew(e *Expr, sc *scope, want Kind, what string) (*cexpr, Kind) {
+func (c *compiler) compileNew(e *syntax.Expr, sc *scope, want value.Kind, what string) (*cexpr, value.Kind) {
 	lim := c.cfg.limits
 	if off, msg, ok := scanExpr(e.Src, lim); !ok {
 		c.exprErrorOff(e, off, msg)
-		return nil, Any
+		return nil, value.Any
 	}
 	cfg := c.exprConfig(sc)
 	tree, err := checker.ParseCheck(e.Src, cfg)
 	if err != nil {
 		c.exprError(e, err)
-		return nil, Any
+		return nil, value.Any
 	}
 	var patch budgetPatch
 	ast.Walk(&tree.Node, &patch)
 	if patch.patched {
 		if _, err := checker.Check(tree, cfg); err != nil {
 			c.exprError(e, err)
-			return nil, Any
+			return nil, value.Any
 		}
 	}
 	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
@@ -869,16 +874,16 @@ func (c *compiler) compileNew(e *Expr, sc *scope, want Kind, what string) (*cexp
 			err = fe.Bind(tree.Source)
 		}
 		c.exprError(e, err)
-		return nil, Any
+		return nil, value.Any
 	}
 	prog, err := exprcompiler.Compile(tree, cfg)
 	if err != nil {
 		c.exprError(e, err)
-		return nil, Any
+		return nil, value.Any
 	}
 	got := kindOf(prog.Node().Type())
 	if !assignable(want, got) {
-		c.errs.Add(e.Pos, "%s: expression %q is %s, want %s", what, strings.TrimSpace(e.Src), got.article(), want.article())
+		c.errs.Add(e.Pos, "%s: expression %q is %s, want %s", what, strings.TrimSpace(e.Src), got.Article(), want.Article())
 		return nil, got
 	}
 	return &cexpr{prog: prog, src: strings.TrimSpace(e.Src), budget: patch.patched, lim: lim}, got
@@ -979,33 +984,35 @@ func memberPath(m *ast.MemberNode) ([]string, bool) {
 }
 
 // exprError maps an expr error's line and column into the flow file.
-func (c *compiler) exprError(e *Expr, err error) { c.errs = append(c.errs, exprErrorAt(e, err, "")) }
+func (c *compiler) exprError(e *syntax.Expr, err error) {
+	c.errs = append(c.errs, exprErrorAt(e, err, ""))
+}
 
 // exprErrorAt positions an error expr returned for e (compiling or running
 // it) in the flow file, keeping expr's caret snippet; prefix goes before
 // expr's message.
-func exprErrorAt(e *Expr, err error, prefix string) *Error {
+func exprErrorAt(e *syntax.Expr, err error, prefix string) *yamlfile.Error {
 	var fe *file.Error
 	if !errors.As(err, &fe) {
-		return &Error{Pos: e.Pos, Msg: prefix + err.Error()}
+		return &yamlfile.Error{Pos: e.Pos, Msg: prefix + err.Error()}
 	}
-	return &Error{Pos: exprPos(e, fe.Line, fe.Column), Msg: prefix + fe.Message, Snippet: fe.Snippet}
+	return &yamlfile.Error{Pos: exprPos(e, fe.Line, fe.Column), Msg: prefix + fe.Message, Snippet: fe.Snippet}
 }
 
 // exprErrorOff reports msg at byte offset off of e's source, with a caret
 // snippet unless the line is too long to show.
-func (c *compiler) exprErrorOff(e *Expr, off int, msg string) {
+func (c *compiler) exprErrorOff(e *syntax.Expr, off int, msg string) {
 	fe := &file.Error{Location: file.Location{From: len([]rune(e.Src[:off]))}, Message: msg}
 	fe.Bind(file.NewSource(e.Src))
 	if len(fe.Snippet) > 400 {
 		fe.Snippet = "" // a caret under a line this long helps nobody
 	}
-	c.errs = append(c.errs, &Error{Pos: exprPos(e, fe.Line, fe.Column), Msg: msg, Snippet: fe.Snippet})
+	c.errs = append(c.errs, &yamlfile.Error{Pos: exprPos(e, fe.Line, fe.Column), Msg: msg, Snippet: fe.Snippet})
 }
 
 // exprPos maps a line and 0-based column of an expression's source into
 // the flow file.
-func exprPos(e *Expr, line, col int) Pos {
+func exprPos(e *syntax.Expr, line, col int) yamlfile.Pos {
 	pos := e.Pos
 	switch {
 	case e.Block:
@@ -1022,7 +1029,7 @@ func exprPos(e *Expr, line, col int) Pos {
 
 // noSecrets reports an expression whose value would carry a secret into a
 // place that is logged or kept.
-func (c *compiler) noSecrets(e *Expr, prog *cexpr, sc *scope, what string) {
+func (c *compiler) noSecrets(e *syntax.Expr, prog *cexpr, sc *scope, what string) {
 	if ref := c.refsSecret(prog, sc); ref != "" {
 		c.errs.Add(e.Pos, "secret %s flows into %s; secrets live only for the step that uses them", ref, what)
 	}
@@ -1172,46 +1179,9 @@ func flowHash(fl *Flow) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// Suggest returns " (did you mean X?)" for the name in names closest to
-// name, when one is close enough to be a likely typo, and "" otherwise.
-func Suggest(name string, names []string) string { return suggest(name, names) }
-
-func suggest(name string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := editDistance(name, n); d < bestD || (d == bestD && best == "" && d < 3) {
-			best, bestD = n, d
-		}
-	}
-	if best == "" || best == name {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %s?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
 // staticPrompt builds an ask state's prompt at compile time when nothing in
 // it depends on the session, or returns nil.
-func staticPrompt(s *state) *Prompt {
+func staticPrompt(s *state) *prompt.Prompt {
 	for _, t := range []*ctext{s.text, s.help} {
 		if t != nil && (len(t.parts) > 1 || (len(t.parts) == 1 && t.parts[0].prog != nil)) {
 			return nil
@@ -1230,7 +1200,7 @@ func staticPrompt(s *state) *Prompt {
 
 // fixedParts builds an ask state's fields and choices at compile time when
 // they depend on nothing in the session (its text may), or returns nil.
-func fixedParts(s *state) *Prompt {
+func fixedParts(s *state) *prompt.Prompt {
 	for _, f := range s.fields {
 		if f.decl.If != nil || f.decl.Suggest != nil {
 			return nil
@@ -1240,7 +1210,7 @@ func fixedParts(s *state) *Prompt {
 		return nil
 	}
 	var sess Session
-	p := &Prompt{}
+	p := &prompt.Prompt{}
 	if sess.promptParts(context.Background(), nil, s, p) != nil {
 		return nil
 	}

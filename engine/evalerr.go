@@ -8,8 +8,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/expr-lang/expr/file"
 	goruntime "runtime"
+
+	"github.com/expr-lang/expr/file"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // evalError is an expression that failed at run time. It names the
@@ -132,7 +134,7 @@ func kindsRead(e *cexpr, env map[string]any) []string {
 			out = append(out, name+" is missing")
 			continue
 		}
-		out = append(out, name+" is "+describeValue(v))
+		out = append(out, name+" is "+value.Describe(v))
 	}
 	return out
 }

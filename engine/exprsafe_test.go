@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/syntax"
 )
 
 // An action that panics ends its session with a RunError at the state's
@@ -48,7 +50,7 @@ states:
 		t.Errorf("PanicError = %q with %d bytes of stack, want the value and a stack", pe.Value, len(pe.Stack))
 	}
 	var logged strings.Builder
-	if err := engine.WriteTranscript(&logged, s.Log()); err != nil {
+	if err := eventlog.WriteTranscript(&logged, s.Log()); err != nil {
 		t.Fatal(err)
 	}
 	for _, text := range []string{err.Error(), logged.String()} {
@@ -98,7 +100,7 @@ states:
       continue: {set: {n: 'sum(map(1..100, #))'}, go: done}
   done: {final: ok}
 `
-	f, err := engine.Load("t.yaml", []byte(src))
+	f, err := syntax.Load("t.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}

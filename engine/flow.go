@@ -5,6 +5,10 @@ import (
 	"time"
 
 	"github.com/looplab/fsm"
+	"github.com/tetherflow/tether/engine/prompt"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // Flow is a checked and compiled flow: every expression compiled, the
@@ -13,7 +17,7 @@ import (
 type Flow struct {
 	name   string
 	title  string
-	file   *File
+	file   *syntax.File
 	hash   string // of the source and the effective policy
 	srcSum string // of the source alone
 
@@ -31,9 +35,9 @@ type Flow struct {
 	// from a Sensitive output, or from another sensitive variable).
 	sensitive map[string]bool
 	policy    map[string]any
-	pkinds    map[string]Kind
-	psource   map[string]Pos // where each effective policy value was set
-	rules     []*prule       // policy_rules, compiled
+	pkinds    map[string]value.Kind
+	psource   map[string]yamlfile.Pos // where each effective policy value was set
+	rules     []*prule                // policy_rules, compiled
 
 	outcomes []string // final outcomes, sorted
 
@@ -47,16 +51,16 @@ type Flow struct {
 
 type varInfo struct {
 	name string
-	kind Kind
+	kind value.Kind
 	init any
-	pos  Pos
+	pos  yamlfile.Pos
 }
 
 type state struct {
 	id   int
-	decl *StateDecl
+	decl *syntax.StateDecl
 	name string
-	kind StateKind
+	kind syntax.StateKind
 	flow *Flow // owning flow
 
 	// run
@@ -68,12 +72,12 @@ type state struct {
 	text    *ctext
 	help    *ctext
 	fields  []*cfield
-	choices []*ChoiceDecl
+	choices []*syntax.ChoiceDecl
 	// available holds the compiled available_at of each choice (nil
 	// entries for choices without one), or is nil (available.go).
 	available []*cexpr
-	static    *Prompt // the prompt, when it depends on nothing at run time
-	fixed     *Prompt // its fields and choices, when they depend on nothing at run time
+	static    *prompt.Prompt // the prompt, when it depends on nothing at run time
+	fixed     *prompt.Prompt // its fields and choices, when they depend on nothing at run time
 	// zeroInput is input.* for an answer that fills in no field: every
 	// field at its zero value. Shared and never written.
 	zeroInput map[string]any
@@ -90,15 +94,15 @@ type state struct {
 
 type cassign struct {
 	name   string
-	pos    Pos
-	kind   Kind // declared kind of the target
+	pos    yamlfile.Pos
+	kind   value.Kind // declared kind of the target
 	prog   *cexpr
 	secret bool // the value is secret or sensitive: masked in the log (params)
 	varIdx int  // set: index into vars
 }
 
 type cfield struct {
-	decl    *FieldDecl
+	decl    *syntax.FieldDecl
 	cond    *cexpr
 	suggest *cexpr // a list
 }
@@ -114,7 +118,7 @@ type ctextPart struct {
 
 type handler struct {
 	event    string
-	pos      Pos
+	pos      yamlfile.Pos
 	branches []*branch
 	// result kinds in this handler, for logging secrets masked
 	secretResult map[string]bool
@@ -123,7 +127,7 @@ type handler struct {
 type branch struct {
 	event    string // of its handler
 	idx      int
-	pos      Pos
+	pos      yamlfile.Pos
 	cond     *cexpr
 	condSrc  string
 	set      []*cassign
@@ -133,9 +137,9 @@ type branch struct {
 }
 
 type ctimer struct {
-	decl    *Timer
+	decl    *syntax.Timer
 	key     string
-	pos     Pos
+	pos     yamlfile.Pos
 	delay   *cexpr
 	handler *handler
 }
@@ -147,7 +151,7 @@ func (f *Flow) Name() string { return f.name }
 func (f *Flow) Title() string { return f.title }
 
 // File returns the syntax tree the flow was compiled from.
-func (f *Flow) File() *File { return f.file }
+func (f *Flow) File() *syntax.File { return f.file }
 
 // Hash identifies the flow's content and its effective policy; snapshots
 // carry it so that a session is never resumed against a different flow.
@@ -178,8 +182,8 @@ func (f *Flow) Policy() map[string]any {
 }
 
 // PolicyKinds returns the kind of every policy key the flow declares.
-func (f *Flow) PolicyKinds() map[string]Kind {
-	out := make(map[string]Kind, len(f.pkinds))
+func (f *Flow) PolicyKinds() map[string]value.Kind {
+	out := make(map[string]value.Kind, len(f.pkinds))
 	for k, v := range f.pkinds {
 		out[k] = v
 	}
@@ -187,7 +191,7 @@ func (f *Flow) PolicyKinds() map[string]Kind {
 }
 
 // PolicySource returns where the effective value of a policy key was set.
-func (f *Flow) PolicySource(key string) (Pos, bool) {
+func (f *Flow) PolicySource(key string) (yamlfile.Pos, bool) {
 	p, ok := f.psource[key]
 	return p, ok
 }
@@ -216,3 +220,12 @@ func (f *Flow) Subflows() map[string]*Flow {
 
 // subflow returns the flow state s of f runs, or nil when s runs none.
 func (f *Flow) subflow(s *state) *Flow { return f.subs[s.id] }
+
+func contains[T comparable](list []T, x T) bool {
+	for _, y := range list {
+		if x == y {
+			return true
+		}
+	}
+	return false
+}

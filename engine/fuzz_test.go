@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // FuzzLoadCheck feeds arbitrary bytes to Load and Compile: a flow file is
@@ -49,9 +51,9 @@ func FuzzLoadCheck(f *testing.F) {
 	reg := testRegistry(f, nil)
 	subs := flows{"sub": okFlow, "t": okFlow}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		file, err := engine.Load("f.yaml", src)
+		file, err := syntax.Load("f.yaml", src)
 		if err != nil {
-			if len(engine.Errors(err)) == 0 {
+			if len(yamlfile.Errors(err)) == 0 {
 				t.Fatalf("Load error %v holds no errors", err)
 			}
 			return

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/prompt"
+	"github.com/tetherflow/tether/engine/syntax"
 )
 
 // The session fuzzer: bytes choose a flow that validates (states, prompts,
@@ -208,7 +211,7 @@ func contains(list []string, s string) bool {
 
 // fuzzAnswer draws an answer to p: a choice (now and then one it does not
 // have) and values for its fields, valid or not.
-func fuzzAnswer(f *fz, p *engine.Prompt, step int) (string, map[string]any) {
+func fuzzAnswer(f *fz, p *prompt.Prompt, step int) (string, map[string]any) {
 	choices := []string{"go", "back", "stay", "nope"}
 	if p != nil && len(p.Choices) > 0 && f.n(8) != 0 {
 		choices = choices[:len(p.Choices)]
@@ -221,17 +224,17 @@ func fuzzAnswer(f *fz, p *engine.Prompt, step int) (string, map[string]any) {
 	for _, fd := range p.Fields {
 		var pool []any
 		switch fd.Type {
-		case engine.NumberField:
+		case prompt.NumberField:
 			pool = []any{1, 5, -3, "12", "abc", 2.5, nil}
-		case engine.EmailField:
+		case prompt.EmailField:
 			pool = []any{"a@example.com", "not-an-email", "", nil}
-		case engine.SecretField:
+		case prompt.SecretField:
 			pool = []any{fuzzSecret + fmt.Sprint(step), "1234", nil}
-		case engine.ChoiceField:
+		case prompt.ChoiceField:
 			pool = []any{"a", "b", "zz", nil}
-		case engine.ConsentField:
+		case prompt.ConsentField:
 			pool = []any{true, "yes", "maybe", nil}
-		case engine.CodeField:
+		case prompt.CodeField:
 			pool = []any{"1234", "12", "abcd", nil}
 		default:
 			pool = []any{"z", "", strings.Repeat("w", 50), nil}
@@ -268,7 +271,7 @@ func runFuzzSession(t *testing.T, data []byte) bool {
 	f := &fz{data: data}
 	src := genFlow(f)
 	reg := fuzzRegistry(t, f)
-	file, err := engine.Load("fz.yaml", []byte(src))
+	file, err := syntax.Load("fz.yaml", []byte(src))
 	if err != nil {
 		t.Fatalf("generated flow does not load: %v\n%s", err, src)
 	}
@@ -298,8 +301,8 @@ func runFuzzSession(t *testing.T, data []byte) bool {
 	}
 	s, err := fl.Start(ctx, ports)
 	check("Start", err)
-	var logs []engine.Entry
-	var marks []engine.Mark
+	var logs []eventlog.Entry
+	var marks []eventlog.Mark
 	var reused engine.Snapshot
 	for step := 0; step < 25 && s != nil && !s.Done(); step++ {
 		marks = checkMarks(t, s, marks, f.n(8), src)
@@ -344,10 +347,10 @@ func runFuzzSession(t *testing.T, data []byte) bool {
 		logs = append(logs, s.Log()...)
 	}
 	var js, tr bytes.Buffer
-	if err := engine.WriteJSONLines(&js, logs); err != nil {
+	if err := eventlog.WriteJSONLines(&js, logs); err != nil {
 		t.Fatalf("the log does not write as JSON: %v", err)
 	}
-	if err := engine.WriteTranscript(&tr, logs); err != nil {
+	if err := eventlog.WriteTranscript(&tr, logs); err != nil {
 		t.Fatalf("the log does not render: %v", err)
 	}
 	texts = append(texts, js.String(), tr.String())
@@ -364,7 +367,7 @@ func runFuzzSession(t *testing.T, data []byte) bool {
 // marks from an index back (the cursor starting again, when back > 0)
 // tell each entry's kind, flow, state, event and branch as Log does. It
 // returns the extended marks.
-func checkMarks(t *testing.T, s *engine.Session, marks []engine.Mark, back int, src string) []engine.Mark {
+func checkMarks(t *testing.T, s *engine.Session, marks []eventlog.Mark, back int, src string) []eventlog.Mark {
 	t.Helper()
 	log := s.Log()
 	marks = s.AppendMarks(marks, len(marks))
@@ -374,7 +377,7 @@ func checkMarks(t *testing.T, s *engine.Session, marks []engine.Mark, back int, 
 		t.Fatalf("%d marks followed and %d from %d, for a log of %d entries\nflow:\n%s", len(marks), len(again), from, len(log), src)
 	}
 	for i, e := range log {
-		want := engine.Mark{Kind: e.Kind, Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch}
+		want := eventlog.Mark{Kind: e.Kind, Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch}
 		if marks[i] != want {
 			t.Fatalf("entry %d: followed, its mark is %+v; the log says %+v\nflow:\n%s", i, marks[i], want, src)
 		}

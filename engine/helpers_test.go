@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // testRegistry builds the small action library the tests' flows run.
@@ -31,14 +34,14 @@ func testRegistry(t testing.TB, run map[string]func(context.Context, engine.Args
 		engine.Func(engine.Spec{
 			Name: "svc.check",
 			Params: []engine.Param{
-				{Name: "email", Kind: engine.String, Required: true},
-				{Name: "password", Kind: engine.String, Required: true, Secret: true},
-				{Name: "note", Kind: engine.String},
+				{Name: "email", Kind: value.String, Required: true},
+				{Name: "password", Kind: value.String, Required: true, Secret: true},
+				{Name: "note", Kind: value.String},
 			},
 			Outputs: []engine.Param{
-				{Name: "token", Kind: engine.String, Secret: true},
-				{Name: "count", Kind: engine.Int},
-				{Name: "name", Kind: engine.String},
+				{Name: "token", Kind: value.String, Secret: true},
+				{Name: "count", Kind: value.Int},
+				{Name: "name", Kind: value.String},
 			},
 			Outcomes: []string{"ok", "wrong"},
 		}, fn("svc.check", func(context.Context, engine.Args) (engine.Result, error) {
@@ -46,7 +49,7 @@ func testRegistry(t testing.TB, run map[string]func(context.Context, engine.Args
 		})),
 		engine.Func(engine.Spec{
 			Name:     "svc.log",
-			Params:   []engine.Param{{Name: "msg", Kind: engine.String}},
+			Params:   []engine.Param{{Name: "msg", Kind: value.String}},
 			Outcomes: []string{"done"},
 		}, fn("svc.log", done)),
 		engine.Func(engine.Spec{
@@ -68,19 +71,19 @@ func testRegistry(t testing.TB, run map[string]func(context.Context, engine.Args
 // flows maps flow names to sources for subflow resolution in tests.
 type flows map[string]string
 
-func (fs flows) resolve(name string) (*engine.File, error) {
+func (fs flows) resolve(name string) (*syntax.File, error) {
 	src, ok := fs[name]
 	if !ok {
 		return nil, errors.New("no such flow")
 	}
-	return engine.Load(name+".yaml", []byte(src))
+	return syntax.Load(name+".yaml", []byte(src))
 }
 
 // compile loads and compiles src as t.yaml with the test registry and the
 // given subflows.
 func compile(t testing.TB, src string, reg *engine.Registry, subs flows) (*engine.Flow, error) {
 	t.Helper()
-	f, err := engine.Load("t.yaml", []byte(src))
+	f, err := syntax.Load("t.yaml", []byte(src))
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +110,7 @@ func mustCompile(t testing.TB, src string, reg *engine.Registry, subs flows) *en
 // errorLines returns every error of err, one string per error.
 func errorLines(err error) []string {
 	var out []string
-	for _, e := range engine.Errors(err) {
+	for _, e := range yamlfile.Errors(err) {
 		out = append(out, e.Error())
 	}
 	return out

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/syntax"
 )
 
 // A hostile case is a flow that tries to crash, hang, exhaust the memory of
@@ -21,7 +23,7 @@ import (
 type hostileCase struct {
 	name   string
 	src    []byte
-	edit   func(*engine.File) // changes the loaded file before it is compiled
+	edit   func(*syntax.File) // changes the loaded file before it is compiled
 	stage  string             // "check" or "run": where it must fail
 	errSub string             // the error must contain it
 	budget bool               // the error must match ErrExprBudget
@@ -72,8 +74,8 @@ func hostileCases(t testing.TB) []hostileCase {
 
 // hostileGenerated are the cases whose inputs are too big to commit.
 func hostileGenerated() []hostileCase {
-	setExpr := func(src string) func(*engine.File) {
-		return func(f *engine.File) { f.States[0].On[0].Branches[0].Set[0].Expr.Src = src }
+	setExpr := func(src string) func(*syntax.File) {
+		return func(f *syntax.File) { f.States[0].On[0].Branches[0].Set[0].Expr.Src = src }
 	}
 	const small = "flow: t\nstart: a\nvars: {n: 0}\nstates:\n  a:\n    ask: {}\n    on:\n      continue: {set: {n: '1'}, go: done}\n  done: {final: ok}\n"
 	parens := func(n int) string { return strings.Repeat("(", n) + "1" + strings.Repeat(")", n) }
@@ -105,7 +107,7 @@ func hostileGenerated() []hostileCase {
 // JSON lines and the transcript.
 func runHostile(t testing.TB, c hostileCase) (error, []string) {
 	t.Helper()
-	f, err := engine.Load("t.yaml", c.src)
+	f, err := syntax.Load("t.yaml", c.src)
 	if err == nil && c.edit != nil {
 		c.edit(f)
 	}
@@ -134,16 +136,16 @@ func runHostile(t testing.TB, c hostileCase) (error, []string) {
 		return nil, nil
 	}
 	var js, tr bytes.Buffer
-	if werr := engine.WriteJSONLines(&js, s.Log()); werr != nil {
+	if werr := eventlog.WriteJSONLines(&js, s.Log()); werr != nil {
 		t.Errorf("the log does not write as JSON: %v", werr)
 	}
-	if werr := engine.WriteTranscript(&tr, s.Log()); werr != nil {
+	if werr := eventlog.WriteTranscript(&tr, s.Log()); werr != nil {
 		t.Errorf("the log does not render: %v", werr)
 	}
 	if !s.Done() || s.Err() == nil {
 		t.Errorf("after %v the session is not ended by its error (Done %v, Err %v)", err, s.Done(), s.Err())
 	}
-	if log := s.Log(); len(log) == 0 || log[len(log)-1].Kind != engine.EntryError {
+	if log := s.Log(); len(log) == 0 || log[len(log)-1].Kind != eventlog.EntryError {
 		t.Errorf("the log does not end with the error")
 	}
 	return err, []string{err.Error(), js.String(), tr.String()}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/internal/hostile"
 )
 
@@ -60,7 +62,7 @@ func hostileFlows() []hostile.Case {
 		},
 		{
 			Name: "a file over the size budget",
-			Src:  head + hostile.Comments(engine.DefaultMaxYAMLBytes),
+			Src:  head + hostile.Comments(yamlfile.DefaultMaxBytes),
 			Want: []string{"f.yaml:9202:18: the file is larger than 512 KiB, the budget for a YAML file"},
 		},
 		{
@@ -100,7 +102,7 @@ func TestHostileFlows(t *testing.T) {
 	for _, c := range append(hostileFlows(), hostile.Corpus(t, "testdata/hostile")...) {
 		t.Run(c.Name, func(t *testing.T) {
 			hostile.Check(t, c, func(name string, src []byte) error {
-				f, err := engine.Load(name, src)
+				f, err := syntax.Load(name, src)
 				if err == nil {
 					_, err = engine.Compile(f, reg)
 				}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"reflect"
 	"testing"
+
+	"github.com/tetherflow/tether/engine/eventlog"
 )
 
 const inputFlowSrc = `flow: inputs
@@ -72,7 +74,7 @@ func TestValidateInput(t *testing.T) {
 		if got := second.Changes; len(got) != 2 || got[0].To != "z" || got[1].To != 9 {
 			t.Errorf("%s: second answer set %+v, want x = z, y = 9", tc.name, got)
 		}
-		if want := []Value{{Name: "a", Value: tc.x}, {Name: "b", Value: tc.y}}; !reflect.DeepEqual(first.Args, want) {
+		if want := []eventlog.Value{{Name: "a", Value: tc.x}, {Name: "b", Value: tc.y}}; !reflect.DeepEqual(first.Args, want) {
 			t.Errorf("%s: first answer logged %+v, want %+v", tc.name, first.Args, want)
 		}
 	}

@@ -4,71 +4,10 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"time"
+
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/prompt"
 )
-
-// EntryKind says what an event log entry records.
-type EntryKind string
-
-// The kinds of log entry.
-const (
-	EntryStart      EntryKind = "start"      // a session or subflow began
-	EntryAnswer     EntryKind = "answer"     // a prompt was answered
-	EntryReject     EntryKind = "reject"     // an answer was refused; nothing changed
-	EntryAction     EntryKind = "action"     // an action ran
-	EntryTimer      EntryKind = "timer"      // a timer fired
-	EntryTransition EntryKind = "transition" // a branch was taken
-	EntryFinal      EntryKind = "final"      // a final state was reached
-	EntryError      EntryKind = "error"      // the session failed
-	EntryCancel     EntryKind = "cancel"     // the session was cancelled from outside
-)
-
-// Masked is what a secret value is replaced with wherever it is recorded.
-const Masked = "***"
-
-// Entry is one record of a session's event log. Secrets never reach an
-// entry: secret inputs, arguments and outputs are recorded as Masked.
-//
-// A prompt is recorded with what ended it (an answer, a rejected answer, a
-// timer) rather than when it is shown; the prompt a session waits at is
-// Session.Current's. Entries that chose a branch (answer, action, timer,
-// transition back from a subflow) carry the branch taken, its guard, the
-// target state (empty when staying) and the variables it set.
-type Entry struct {
-	Seq     int       `json:"seq"`
-	Time    time.Time `json:"time"`
-	Kind    EntryKind `json:"kind"`
-	Flow    string    `json:"flow"`
-	State   string    `json:"state"`
-	Event   string    `json:"event,omitempty"`
-	Branch  int       `json:"branch,omitempty"` // 1-based index of the branch taken
-	Guard   string    `json:"guard,omitempty"`  // the taken branch's if
-	To      string    `json:"to,omitempty"`     // target state; empty when staying
-	Action  string    `json:"action,omitempty"`
-	Args    []Value   `json:"args,omitempty"`    // action arguments, answer input
-	Outputs []Value   `json:"outputs,omitempty"` // action outputs
-	Changes []Change  `json:"set,omitempty"`
-	Prompt  *Prompt   `json:"prompt,omitempty"`
-	// PromptAt is when Prompt was shown (Time is when it was answered).
-	PromptAt time.Time `json:"prompt_at,omitzero"`
-	Outcome  *Outcome  `json:"outcome,omitempty"`
-	Error    string    `json:"error,omitempty"`
-}
-
-// Value is a named value in an entry. Secret values are not kept.
-type Value struct {
-	Name   string
-	Value  any
-	Secret bool
-}
-
-// Change is one variable assignment. The values of a sensitive variable
-// are not kept: Masked is set instead.
-type Change struct {
-	Var    string
-	From   any
-	To     any
-	Masked bool
-}
 
 // rec is what a step records in the event log: an Entry, with what the
 // compiled flow already knows (the flow and state names, the action, the
@@ -83,15 +22,15 @@ type rec struct {
 	// changes holds the From and To of each of b's assignments in turn;
 	// a masked assignment's are masked{} and nil.
 	changes []any
-	prompt  *Prompt
+	prompt  *prompt.Prompt
 	// input and fields are an answer's: the log keeps the values input
 	// holds for the fields of st that fields (its choice's) names.
 	input   map[string]any
 	fields  []string
-	outcome *Outcome
+	outcome *eventlog.Outcome
 	event   string
 	x       *recExtra // what few entries have
-	kind    EntryKind
+	kind    eventlog.EntryKind
 }
 
 // masked stands for the value of a masked assignment in a rec.
@@ -103,8 +42,8 @@ type masked struct{}
 // years 1678 to 2262; an answer's values when its state has more than 64
 // fields; a state or branch the compiled flow does not index).
 type recExtra struct {
-	args, outputs []Value
-	outcome       *Outcome
+	args, outputs []eventlog.Value
+	outcome       *eventlog.Outcome
 	err           string
 	event         string
 	time, shown   time.Time
@@ -119,10 +58,10 @@ type stamp int64
 // entryCode is an EntryKind as a number.
 type entryCode uint8
 
-var entryKinds = [...]EntryKind{EntryStart, EntryAnswer, EntryReject, EntryAction, EntryTimer,
-	EntryTransition, EntryFinal, EntryError, EntryCancel}
+var entryKinds = [...]eventlog.EntryKind{eventlog.EntryStart, eventlog.EntryAnswer, eventlog.EntryReject, eventlog.EntryAction, eventlog.EntryTimer,
+	eventlog.EntryTransition, eventlog.EntryFinal, eventlog.EntryError, eventlog.EntryCancel}
 
-func codeOf(k EntryKind) entryCode {
+func codeOf(k eventlog.EntryKind) entryCode {
 	for i, x := range entryKinds {
 		if x == k {
 			return entryCode(i)
@@ -165,7 +104,7 @@ type recLog struct {
 // logView is the entries of a recLog rendered so far, and where they
 // stopped.
 type logView struct {
-	entries []Entry
+	entries []eventlog.Entry
 	read    logReader
 	// marks is where Session.AppendMarks last stopped reading: the
 	// position of entry nmarks.
@@ -395,8 +334,8 @@ func (l *recLog) changeSlots(n int) []any {
 
 // inputValues returns the values of input for the fields of st that
 // fields names, secrets masked, as an answer's entry shows them.
-func inputValues(st *state, fields []string, input map[string]any) []Value {
-	out := make([]Value, 0, len(fields))
+func inputValues(st *state, fields []string, input map[string]any) []eventlog.Value {
+	out := make([]eventlog.Value, 0, len(fields))
 	for _, f := range st.fields {
 		v, ok := input[f.decl.Name]
 		if !ok || !contains(fields, f.decl.Name) {
@@ -406,7 +345,7 @@ func inputValues(st *state, fields []string, input map[string]any) []Value {
 		if secret {
 			v = nil
 		}
-		out = append(out, Value{Name: f.decl.Name, Value: v, Secret: secret})
+		out = append(out, eventlog.Value{Name: f.decl.Name, Value: v, Secret: secret})
 	}
 	return out
 }
@@ -442,13 +381,13 @@ func (l *recLog) unpack(s stamp) time.Time {
 
 // next renders the entry at rd as the Entry of sequence number seq, and
 // moves rd past it.
-func (l *recLog) next(rd *logReader, seq int) Entry { return l.read(rd, seq, true) }
+func (l *recLog) next(rd *logReader, seq int) eventlog.Entry { return l.read(rd, seq, true) }
 
 // read is next; without full, the entry has no Changes and no answer's
 // Args (what a Mark leaves out), which are then not built.
-func (l *recLog) read(rd *logReader, seq int, full bool) Entry {
+func (l *recLog) read(rd *logReader, seq int, full bool) eventlog.Entry {
 	head := rd.uvarint(l.buf)
-	e := Entry{Seq: seq, Kind: entryKinds[head&0xf]}
+	e := eventlog.Entry{Seq: seq, Kind: entryKinds[head&0xf]}
 	var st *state
 	if head&fState != 0 {
 		id := rd.uvarint(l.buf)
@@ -484,7 +423,7 @@ func (l *recLog) read(rd *logReader, seq int, full bool) Entry {
 	}
 	if head&fExtra != 0 {
 		switch x := rd.value(l.spill).(type) {
-		case *Outcome:
+		case *eventlog.Outcome:
 			e.Outcome = x
 		case *recExtra:
 			e.Outputs, e.Outcome, e.Error, e.Event = x.outputs, x.outcome, x.err, x.event
@@ -507,23 +446,23 @@ func (l *recLog) read(rd *logReader, seq int, full bool) Entry {
 	}
 	switch {
 	case head&fPrompt != 0:
-		e.Prompt = rd.value(l.spill).(*Prompt)
+		e.Prompt = rd.value(l.spill).(*prompt.Prompt)
 	case head&fStatic != 0:
 		e.Prompt = st.static
 	}
 	if head&fChanges != 0 && full {
-		e.Changes = make([]Change, len(b.set))
+		e.Changes = make([]eventlog.Change, len(b.set))
 		for i, a := range b.set {
 			if _, m := changes[2*i].(masked); m {
-				e.Changes[i] = Change{Var: a.name, Masked: true}
+				e.Changes[i] = eventlog.Change{Var: a.name, Masked: true}
 			} else {
-				e.Changes[i] = Change{Var: a.name, From: changes[2*i], To: changes[2*i+1]}
+				e.Changes[i] = eventlog.Change{Var: a.name, From: changes[2*i], To: changes[2*i+1]}
 			}
 		}
 	}
 	if head&fFields != 0 {
 		if full {
-			e.Args = make([]Value, 0, bits.OnesCount64(mask))
+			e.Args = make([]eventlog.Value, 0, bits.OnesCount64(mask))
 		}
 		for i, f := range st.fields {
 			if mask&(1<<i) == 0 {
@@ -531,16 +470,16 @@ func (l *recLog) read(rd *logReader, seq int, full bool) Entry {
 			}
 			v := rd.value(l.spill) // read past even when not kept
 			if full {
-				e.Args = append(e.Args, Value{Name: f.decl.Name, Value: v, Secret: f.decl.Type.Secret()})
+				e.Args = append(e.Args, eventlog.Value{Name: f.decl.Name, Value: v, Secret: f.decl.Type.Secret()})
 			}
 		}
 	}
 	if st != nil {
 		e.Flow, e.State = st.flow.name, st.name
 		switch e.Kind {
-		case EntryStart:
+		case eventlog.EntryStart:
 			e.To = st.name
-		case EntryAction:
+		case eventlog.EntryAction:
 			if st.spec != nil {
 				e.Action = st.spec.Name
 			}
@@ -560,7 +499,7 @@ func (l *recLog) read(rd *logReader, seq int, full bool) Entry {
 
 // entries returns the log's entries rendered, the first of sequence number
 // seq; it renders only those it has not rendered before.
-func (l *recLog) entries(seq int) []Entry {
+func (l *recLog) entries(seq int) []eventlog.Entry {
 	v := l.viewOf()
 	for v.read.pos < len(l.buf) {
 		v.entries = append(v.entries, l.next(&v.read, seq+len(v.entries)))
@@ -568,19 +507,8 @@ func (l *recLog) entries(seq int) []Entry {
 	return v.entries
 }
 
-// Mark is what an entry of the log says happened, and where, without the
-// values it holds: its kind, flow, state, event and branch, as Log's
-// Entry has them.
-type Mark struct {
-	Kind   EntryKind
-	Flow   string
-	State  string
-	Event  string
-	Branch int
-}
-
 // appendMarks appends the marks of the entries from index from on.
-func (l *recLog) appendMarks(dst []Mark, from int) []Mark {
+func (l *recLog) appendMarks(dst []eventlog.Mark, from int) []eventlog.Mark {
 	v := l.viewOf()
 	if from < v.nmarks {
 		v.marks, v.nmarks = logReader{}, 0
@@ -588,7 +516,7 @@ func (l *recLog) appendMarks(dst []Mark, from int) []Mark {
 	for v.marks.pos < len(l.buf) {
 		e := l.read(&v.marks, 0, false)
 		if v.nmarks >= from {
-			dst = append(dst, Mark{Kind: e.Kind, Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch})
+			dst = append(dst, eventlog.Mark{Kind: e.Kind, Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch})
 		}
 		v.nmarks++
 	}

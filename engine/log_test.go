@@ -4,6 +4,10 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/prompt"
+	"github.com/tetherflow/tether/engine/syntax"
 )
 
 const logFlowSrc = `flow: logflow
@@ -34,7 +38,7 @@ states:
 
 func compileSrc(t *testing.T, name, src string) *Flow {
 	t.Helper()
-	f, err := Load(name, []byte(src))
+	f, err := syntax.Load(name, []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,45 +62,45 @@ func TestRecLogRoundTrip(t *testing.T) {
 	toDone := ask.on["go"].branches[0]
 	ghost := &state{id: 0, name: "ghost", flow: fl, fields: ask.fields}
 	stray := &branch{idx: 0, event: "zap", condSrc: "x > 1", target: done, next: done}
-	dyn := &Prompt{Text: "made at run time"}
-	out := &Outcome{Name: "done", State: "done"}
+	dyn := &prompt.Prompt{Text: "made at run time"}
+	out := &eventlog.Outcome{Name: "done", State: "done"}
 	paris := time.FixedZone("CET", 3600)
 	t0 := time.Date(2025, 3, 4, 5, 6, 7, 8, time.UTC)
 	old := time.Date(1500, 1, 2, 3, 4, 5, 6, time.UTC)
 	in := map[string]any{"user": "ann", "pin": "1234", "note": ""}
 
 	recs := []rec{
-		{kind: EntryStart, time: t0, st: ask},
-		{kind: EntryAnswer, time: t0.Add(time.Second), shown: t0, st: ask, b: stay, event: "go",
+		{kind: eventlog.EntryStart, time: t0, st: ask},
+		{kind: eventlog.EntryAnswer, time: t0.Add(time.Second), shown: t0, st: ask, b: stay, event: "go",
 			prompt: ask.static, changes: []any{0, 2}, input: in, fields: []string{"user", "pin"}},
-		{kind: EntryAnswer, time: t0.Add(-time.Hour), shown: t0.In(paris), st: ask, b: toDone, event: "go",
+		{kind: eventlog.EntryAnswer, time: t0.Add(-time.Hour), shown: t0.In(paris), st: ask, b: toDone, event: "go",
 			prompt: dyn, changes: []any{masked{}, nil}},
-		{kind: EntryReject, time: t0.In(paris), shown: old, st: ghost, event: "nope",
+		{kind: eventlog.EntryReject, time: t0.In(paris), shown: old, st: ghost, event: "nope",
 			x: &recExtra{err: "no such choice"}, input: in, fields: []string{"user", "pin"}},
-		{kind: EntryTimer, time: old, st: ask, b: stray, event: "zap"},
-		{kind: EntryFinal, time: t0, st: done, outcome: out},
-		{kind: EntryCancel, st: other.start, outcome: out},
-		{kind: EntryStart, time: t0, st: other.start},
-		{kind: EntryError, time: t0, x: &recExtra{err: "boom"}},
+		{kind: eventlog.EntryTimer, time: old, st: ask, b: stray, event: "zap"},
+		{kind: eventlog.EntryFinal, time: t0, st: done, outcome: out},
+		{kind: eventlog.EntryCancel, st: other.start, outcome: out},
+		{kind: eventlog.EntryStart, time: t0, st: other.start},
+		{kind: eventlog.EntryError, time: t0, x: &recExtra{err: "boom"}},
 	}
 	prompt := ask.static
-	want := []Entry{
-		{Seq: 1, Time: t0, Kind: EntryStart, Flow: "logflow", State: "ask", To: "ask"},
-		{Seq: 2, Time: t0.Add(time.Second), PromptAt: t0, Kind: EntryAnswer, Flow: "logflow", State: "ask",
+	want := []eventlog.Entry{
+		{Seq: 1, Time: t0, Kind: eventlog.EntryStart, Flow: "logflow", State: "ask", To: "ask"},
+		{Seq: 2, Time: t0.Add(time.Second), PromptAt: t0, Kind: eventlog.EntryAnswer, Flow: "logflow", State: "ask",
 			Event: "go", Branch: 2, Prompt: prompt,
-			Changes: []Change{{Var: "n", From: 0, To: 2}},
-			Args:    []Value{{Name: "user", Value: "ann"}, {Name: "pin", Secret: true}}},
-		{Seq: 3, Time: t0.Add(-time.Hour), PromptAt: t0.In(paris), Kind: EntryAnswer, Flow: "logflow", State: "ask",
+			Changes: []eventlog.Change{{Var: "n", From: 0, To: 2}},
+			Args:    []eventlog.Value{{Name: "user", Value: "ann"}, {Name: "pin", Secret: true}}},
+		{Seq: 3, Time: t0.Add(-time.Hour), PromptAt: t0.In(paris), Kind: eventlog.EntryAnswer, Flow: "logflow", State: "ask",
 			Event: "go", Branch: 1, Guard: "n > 5", To: "done", Prompt: dyn,
-			Changes: []Change{{Var: "n", Masked: true}}},
-		{Seq: 4, Time: t0.In(paris), PromptAt: old, Kind: EntryReject, Flow: "logflow", State: "ghost",
+			Changes: []eventlog.Change{{Var: "n", Masked: true}}},
+		{Seq: 4, Time: t0.In(paris), PromptAt: old, Kind: eventlog.EntryReject, Flow: "logflow", State: "ghost",
 			Event: "nope", Error: "no such choice",
-			Args: []Value{{Name: "user", Value: "ann"}, {Name: "pin", Secret: true}}},
-		{Seq: 5, Time: old, Kind: EntryTimer, Flow: "logflow", State: "ask", Event: "zap", Branch: 1, Guard: "x > 1", To: "done"},
-		{Seq: 6, Time: t0, Kind: EntryFinal, Flow: "logflow", State: "done", Outcome: out},
-		{Seq: 7, Kind: EntryCancel, Flow: "machine", State: "start", Outcome: out},
-		{Seq: 8, Time: t0, Kind: EntryStart, Flow: "machine", State: "start", To: "start"},
-		{Seq: 9, Time: t0, Kind: EntryError, Error: "boom"},
+			Args: []eventlog.Value{{Name: "user", Value: "ann"}, {Name: "pin", Secret: true}}},
+		{Seq: 5, Time: old, Kind: eventlog.EntryTimer, Flow: "logflow", State: "ask", Event: "zap", Branch: 1, Guard: "x > 1", To: "done"},
+		{Seq: 6, Time: t0, Kind: eventlog.EntryFinal, Flow: "logflow", State: "done", Outcome: out},
+		{Seq: 7, Kind: eventlog.EntryCancel, Flow: "machine", State: "start", Outcome: out},
+		{Seq: 8, Time: t0, Kind: eventlog.EntryStart, Flow: "machine", State: "start", To: "start"},
+		{Seq: 9, Time: t0, Kind: eventlog.EntryError, Error: "boom"},
 	}
 	var l recLog
 	for i := range recs {
@@ -131,15 +135,15 @@ func TestRecLogRoundTrip(t *testing.T) {
 	}
 	// Marks are the entries without their values, from any index on, as
 	// the log goes on and back over what was read before.
-	marks := func(es []Entry) []Mark {
-		out := []Mark{}
+	marks := func(es []eventlog.Entry) []eventlog.Mark {
+		out := []eventlog.Mark{}
 		for _, e := range es {
-			out = append(out, Mark{Kind: e.Kind, Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch})
+			out = append(out, eventlog.Mark{Kind: e.Kind, Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch})
 		}
 		return out
 	}
 	for _, from := range []int{5, 8, 9, 2, 0, 7} {
-		if got := l.appendMarks([]Mark{}, from); !reflect.DeepEqual(got, marks(want[from:])) {
+		if got := l.appendMarks([]eventlog.Mark{}, from); !reflect.DeepEqual(got, marks(want[from:])) {
 			t.Errorf("marks from %d:\n got %+v\nwant %+v", from, got, marks(want[from:]))
 		}
 	}

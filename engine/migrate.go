@@ -20,115 +20,19 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
+	"github.com/tetherflow/tether/internal/suggest"
 )
-
-// Migration is one item of a flow's migrate: list: how sessions of the
-// version From move to this one.
-type Migration struct {
-	Pos Pos // the list item
-	// From is the version the sessions started on: its version: label,
-	// or its hash (Flow.Hash, as sessions record it, or Flow.SourceHash).
-	From Ident
-	// States maps states of the old version to states of this one. A
-	// state it does not name keeps its name.
-	States []*Rename
-	// Vars maps variables of the old version to variables of this one;
-	// New.Name is empty for a variable dropped (`old: ~`), whose new
-	// namesake, if any, starts at its initial value. A variable it does
-	// not name keeps its name and value when this version has it (of the
-	// same kind), and is dropped otherwise.
-	Vars []*Rename
-}
-
-// Rename maps a name of an old version to a name of this one.
-type Rename struct {
-	Old, New Ident
-}
-
-var migrateKeys = []string{"from", "states", "vars"}
-
-// labelRE is what a version label may be: `2026.1`, `v3`, `2026-02-01`, a
-// hash.
-var labelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$`)
-
-// label reads a version label. A number is taken as written: `version:
-// 2026.10` is the label "2026.10", not the float 2026.1.
-func (l *loader) label(n *yaml.Node, what string) (Ident, bool) {
-	n = l.resolve(n)
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		l.errorf(n, "%s must be a version label such as 2026.1 or v3, not %s", what, describe(n))
-		return Ident{}, false
-	}
-	if !labelRE.MatchString(n.Value) {
-		l.errorf(n, "%s %q is not a version label (letters, digits, '.', '-', '_' and '+', starting with a letter or digit, at most 64)", what, n.Value)
-		return Ident{}, false
-	}
-	return Ident{Name: n.Value, Pos: l.pos(n)}, true
-}
-
-// migrations reads `migrate:`, a list of {from, states, vars}.
-func (l *loader) migrations(n *yaml.Node) []*Migration {
-	n = l.resolve(n)
-	if n.Kind != yaml.SequenceNode {
-		l.errorf(n, "migrate must be a list of {from, states, vars}, not %s", describe(n))
-		return nil
-	}
-	var out []*Migration
-	for _, item := range n.Content {
-		item = l.resolve(item)
-		m := &Migration{Pos: l.pos(item)}
-		if !l.pairs(item, "migration", migrateKeys, func(k, v *yaml.Node) {
-			switch k.Value {
-			case "from":
-				m.From, _ = l.label(v, "from")
-			case "states":
-				m.States = l.renames(v, "states", false)
-			case "vars":
-				m.Vars = l.renames(v, "vars", true)
-			}
-		}) {
-			continue
-		}
-		if !l.has(item, "from") {
-			l.errorf(item, "migration needs from: the version label or hash it migrates sessions from")
-			continue
-		}
-		if m.From.Name != "" {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// renames reads `{old: new}`; with drops, `old: ~` drops old.
-func (l *loader) renames(n *yaml.Node, what string, drops bool) []*Rename {
-	var out []*Rename
-	l.pairs(n, what, nil, func(k, v *yaml.Node) {
-		old, ok := l.name(k, what+": old name")
-		if !ok {
-			return
-		}
-		if drops && v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
-			out = append(out, &Rename{Old: old, New: Ident{Pos: l.pos(v)}})
-			return
-		}
-		nw, ok := l.name(v, what+"."+old.Name)
-		if ok {
-			out = append(out, &Rename{Old: old, New: nw})
-		}
-	})
-	return out
-}
 
 // migrations checks the flow's migrate: entries against the flow itself:
 // the states they move sessions to exist and are states a session waits
 // at, the variables exist, no version is migrated from twice.
-func (c *compiler) migrations(fl *Flow, f *File) {
-	seen := map[string]*Migration{}
+func (c *compiler) migrations(fl *Flow, f *syntax.File) {
+	seen := map[string]*syntax.Migration{}
 	for _, m := range f.Migrations {
 		if f.Version.Name != "" && m.From.Name == f.Version.Name {
 			c.errs.Add(m.From.Pos, "migrate: from %s is this flow's own version", m.From.Name)
@@ -142,7 +46,7 @@ func (c *compiler) migrations(fl *Flow, f *File) {
 			st, ok := fl.byName[r.New.Name]
 			switch {
 			case !ok:
-				c.errs.Add(r.New.Pos, "migrate: unknown state %s%s", r.New.Name, suggest(r.New.Name, fl.States()))
+				c.errs.Add(r.New.Pos, "migrate: unknown state %s%s", r.New.Name, suggest.Hint(r.New.Name, fl.States()))
 			case !waitsAt(st.decl):
 				c.errs.Add(r.New.Pos, "migrate: state %s is a %s state; sessions wait only at ask states and at states that run a subflow", r.New.Name, st.kind)
 			}
@@ -157,7 +61,7 @@ func (c *compiler) migrations(fl *Flow, f *File) {
 				for i, v := range fl.vars {
 					names[i] = v.name
 				}
-				c.errs.Add(r.New.Pos, "migrate: unknown variable %s%s", r.New.Name, suggest(r.New.Name, names))
+				c.errs.Add(r.New.Pos, "migrate: unknown variable %s%s", r.New.Name, suggest.Hint(r.New.Name, names))
 				continue
 			}
 			if prev, dup := targets[r.New.Name]; dup {
@@ -170,8 +74,8 @@ func (c *compiler) migrations(fl *Flow, f *File) {
 
 // waitsAt reports whether a session can be waiting in state d: at its
 // prompt, or in the subflow it runs.
-func waitsAt(d *StateDecl) bool {
-	if d.Kind == AskState {
+func waitsAt(d *syntax.StateDecl) bool {
+	if d.Kind == syntax.AskState {
 		return true
 	}
 	_, sub := d.Subflow()
@@ -213,27 +117,17 @@ func (f *Flow) Labels() map[string]string {
 }
 
 // Migrations returns the flow's migrate: entries.
-func (f *Flow) Migrations() []*Migration { return f.file.Migrations }
+func (f *Flow) Migrations() []*syntax.Migration { return f.file.Migrations }
 
 // MigrationFrom returns the migration the flow declares from the version
 // with the given label or hashes (empty ones are not matched).
-func (f *Flow) MigrationFrom(label string, hashes ...string) (*Migration, bool) {
-	for _, m := range f.file.Migrations {
-		if label != "" && m.From.Name == label {
-			return m, true
-		}
-		for _, h := range hashes {
-			if h != "" && m.From.Name == h {
-				return m, true
-			}
-		}
-	}
-	return nil, false
+func (f *Flow) MigrationFrom(label string, hashes ...string) (*syntax.Migration, bool) {
+	return f.file.MigrationFrom(label, hashes...)
 }
 
 // migrationFor returns the migration f declares from old, matched by old's
 // label, hash or source hash.
-func (f *Flow) migrationFor(old *Flow) (*Migration, bool) {
+func (f *Flow) migrationFor(old *Flow) (*syntax.Migration, bool) {
 	return f.MigrationFrom(old.Version(), old.hash, old.SourceHash())
 }
 
@@ -251,19 +145,19 @@ func CheckMigration(old, new *Flow) error {
 	if !ok {
 		return nil
 	}
-	var errs ErrorList
+	var errs yamlfile.ErrorList
 	checkMigration(m, old, new, &errs)
 	errs.Sort()
 	return errs.Err()
 }
 
-func checkMigration(m *Migration, old, new *Flow, errs *ErrorList) {
+func checkMigration(m *syntax.Migration, old, new *Flow, errs *yamlfile.ErrorList) {
 	from := fmt.Sprintf("migrate from %s", m.From.Name)
 	for _, r := range m.States {
 		st, ok := old.byName[r.Old.Name]
 		switch {
 		case !ok:
-			errs.Add(r.Old.Pos, "%s: flow %s had no state %s%s", from, old.name, r.Old.Name, suggest(r.Old.Name, old.States()))
+			errs.Add(r.Old.Pos, "%s: flow %s had no state %s%s", from, old.name, r.Old.Name, suggest.Hint(r.Old.Name, old.States()))
 		case !waitsAt(st.decl):
 			errs.Add(r.Old.Pos, "%s: state %s was a %s state, where no session waits", from, r.Old.Name, st.kind)
 		}
@@ -277,7 +171,7 @@ func checkMigration(m *Migration, old, new *Flow, errs *ErrorList) {
 			for i, v := range old.vars {
 				names[i] = v.name
 			}
-			errs.Add(r.Old.Pos, "%s: flow %s had no variable %s%s", from, old.name, r.Old.Name, suggest(r.Old.Name, names))
+			errs.Add(r.Old.Pos, "%s: flow %s had no variable %s%s", from, old.name, r.Old.Name, suggest.Hint(r.Old.Name, names))
 			continue
 		}
 		if r.New.Name == "" {
@@ -286,7 +180,7 @@ func checkMigration(m *Migration, old, new *Flow, errs *ErrorList) {
 		if ni, ok := new.varIdx[r.New.Name]; ok {
 			okind, nk := old.vars[oi].kind, new.vars[ni].kind
 			if !fits(nk, okind) {
-				errs.Add(r.New.Pos, "%s: variable %s was %s, and %s is %s", from, r.Old.Name, okind.article(), r.New.Name, nk.article())
+				errs.Add(r.New.Pos, "%s: variable %s was %s, and %s is %s", from, r.Old.Name, okind.Article(), r.New.Name, nk.Article())
 			}
 		}
 	}
@@ -296,15 +190,15 @@ func checkMigration(m *Migration, old, new *Flow, errs *ErrorList) {
 			continue
 		}
 		if nk := new.vars[ni].kind; !fits(nk, ov.kind) {
-			errs.Add(m.Pos, "%s: variable %s was %s and is now %s: rename it or drop it (vars: {%s: ~}) so that it starts at its initial value", from, ov.name, ov.kind.article(), nk.article(), ov.name)
+			errs.Add(m.Pos, "%s: variable %s was %s and is now %s: rename it or drop it (vars: {%s: ~}) so that it starts at its initial value", from, ov.name, ov.kind.Article(), nk.Article(), ov.name)
 		}
 	}
 }
 
 // fits reports whether a value of kind got may be carried into a variable
 // of kind want: the same kind, an int into a float, anything into Any.
-func fits(want, got Kind) bool {
-	return want == got || want == Any || (want == Float && got == Int)
+func fits(want, got value.Kind) bool {
+	return want == got || want == value.Any || (want == value.Float && got == value.Int)
 }
 
 // Origin is what is known of the version a session started on, for
@@ -408,10 +302,10 @@ func (f *Flow) Migrate(snap *Snapshot, o Origin, now time.Time) (*Snapshot, erro
 				}
 				return nil, fmt.Errorf("migrate session %s: flow %s changed since version %s: %w", snap.ID, fl.name, v, ErrNoMigration)
 			}
-			m, same = &Migration{From: Ident{Name: label}}, true
+			m, same = &syntax.Migration{From: syntax.Ident{Name: label}}, true
 		}
 		if old != nil {
-			var errs ErrorList
+			var errs yamlfile.ErrorList
 			checkMigration(m, old, fl, &errs)
 			if err := errs.Err(); err != nil {
 				return nil, fmt.Errorf("migrate session %s: %w", snap.ID, err)
@@ -429,7 +323,7 @@ func (f *Flow) Migrate(snap *Snapshot, o Origin, now time.Time) (*Snapshot, erro
 
 // migrateFrame moves one frame by m onto fl. old is the frame's old flow,
 // or nil; same says that fl's file is the session's version of it.
-func migrateFrame(fs FrameSnapshot, m *Migration, fl, old *Flow, same, waiting, top bool, now time.Time) (FrameSnapshot, error) {
+func migrateFrame(fs FrameSnapshot, m *syntax.Migration, fl, old *Flow, same, waiting, top bool, now time.Time) (FrameSnapshot, error) {
 	nf := FrameSnapshot{Flow: fl.name, Hash: fl.hash, State: fs.State}
 	for _, r := range m.States {
 		if r.Old.Name == fs.State {
@@ -442,14 +336,14 @@ func migrateFrame(fs FrameSnapshot, m *Migration, fl, old *Flow, same, waiting, 
 		return nf, fmt.Errorf("the session is at state %s, which the flow no longer has, and the migration does not move it (states: {%s: STATE})", fs.State, fs.State)
 	case !ok:
 		return nf, fmt.Errorf("state %s: no such state", nf.State)
-	case waiting && top && st.kind != AskState:
+	case waiting && top && st.kind != syntax.AskState:
 		return nf, fmt.Errorf("the session waits at state %s, which is now a %s state", nf.State, st.kind)
 	}
 
 	// Variables: renamed ones first claim their targets; the rest keep
 	// their names where that name is free.
 	vars := make(map[string]any, len(fl.vars))
-	renames := map[string]*Rename{}
+	renames := map[string]*syntax.Rename{}
 	claimed := map[string]bool{}
 	for _, r := range m.Vars {
 		renames[r.Old.Name] = r
@@ -463,17 +357,17 @@ func migrateFrame(fs FrameSnapshot, m *Migration, fl, old *Flow, same, waiting, 
 			return nil // the flow no longer has it: dropped
 		}
 		want := fl.vars[ni].kind
-		got, ok := KindOfValue(raw)
+		got, ok := value.Of(raw)
 		if !ok || !fits(want, got) {
 			if !waiting {
 				return nil // an ended session's: its initial value will do
 			}
 			if from == to {
-				return fmt.Errorf("variable %s was %s and is now %s: rename it or drop it (vars: {%s: ~})", from, got.article(), want.article(), from)
+				return fmt.Errorf("variable %s was %s and is now %s: rename it or drop it (vars: {%s: ~})", from, got.Article(), want.Article(), from)
 			}
-			return fmt.Errorf("variable %s was %s, and %s is %s", from, got.article(), to, want.article())
+			return fmt.Errorf("variable %s was %s, and %s is %s", from, got.Article(), to, want.Article())
 		}
-		v, err := Coerce(want, raw)
+		v, err := value.Coerce(want, raw)
 		if err != nil {
 			return fmt.Errorf("variable %s: %w", from, err)
 		}
@@ -548,7 +442,7 @@ func migrateFrame(fs FrameSnapshot, m *Migration, fl, old *Flow, same, waiting, 
 		}
 		d, ok := v.(time.Duration)
 		if !ok {
-			return nf, fmt.Errorf("timer %s: delay is %s, not a duration", t.key, describeValue(v))
+			return nf, fmt.Errorf("timer %s: delay is %s, not a duration", t.key, value.Describe(v))
 		}
 		nf.Timers = append(nf.Timers, TimerSnapshot{Key: t.key, Due: now.Add(d)})
 	}

@@ -4,6 +4,9 @@ import (
 	"slices"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // The read-only model of a compiled flow: what tools that reason about a
@@ -16,10 +19,10 @@ import (
 type FlowInfo struct {
 	Name   string
 	Title  string
-	Start  string      // the start state
-	Vars   []string    // the variables, in declaration order
-	Kinds  []Kind      // the kind of each of Vars
-	States []StateInfo // in declaration order
+	Start  string       // the start state
+	Vars   []string     // the variables, in declaration order
+	Kinds  []value.Kind // the kind of each of Vars
+	States []StateInfo  // in declaration order
 	// ClockRelative says that the flow uses the clock only through
 	// distances (now() minus a Time variable, a Time variable plus a
 	// duration, two of them compared): two sessions of it in the same
@@ -32,14 +35,14 @@ type FlowInfo struct {
 // StateInfo describes one state of a compiled flow.
 type StateInfo struct {
 	Name string
-	Kind StateKind
-	Pos  Pos // of the state's name
+	Kind syntax.StateKind
+	Pos  yamlfile.Pos // of the state's name
 
 	// Run is what a run state runs, as written: an action's name or
 	// flow:NAME. RunPos is where. Action is the spec of the action (a
 	// copy); Subflow the flow a `run: flow:NAME` state runs.
 	Run     string
-	RunPos  Pos
+	RunPos  yamlfile.Pos
 	Action  *Spec
 	Subflow *Flow
 
@@ -72,14 +75,14 @@ type HandlerInfo struct {
 	// Event is a choice or an outcome, or "after KEY" for a timer, as
 	// Entry.Event records it.
 	Event    string
-	Pos      Pos
+	Pos      yamlfile.Pos
 	Branches []BranchInfo
 }
 
 // BranchInfo describes one branch of a handler.
 type BranchInfo struct {
 	Index  int // 1-based, as Entry.Branch
-	Pos    Pos
+	Pos    yamlfile.Pos
 	Guard  string // the source of its if; empty when it has none
 	Target string // the state it goes to; empty when it stays
 	// Sets are the variables the branch assigns, in the order written.
@@ -91,7 +94,7 @@ type BranchInfo struct {
 // TimerInfo describes one after: timer of a state.
 type TimerInfo struct {
 	Key     string // as written: "5m" or "policy.code_lifetime"
-	Pos     Pos
+	Pos     yamlfile.Pos
 	Handler HandlerInfo // its Event is "after KEY"
 }
 
@@ -121,14 +124,14 @@ func (f *Flow) Info() *FlowInfo {
 	if f.start != nil {
 		info.Start = f.start.name
 	}
-	info.Vars, info.Kinds = make([]string, len(f.vars)), make([]Kind, len(f.vars))
+	info.Vars, info.Kinds = make([]string, len(f.vars)), make([]value.Kind, len(f.vars))
 	for i, v := range f.vars {
 		info.Vars[i], info.Kinds[i] = v.name, v.kind
 	}
 	for i, s := range f.states {
 		si := StateInfo{Name: s.name, Kind: s.kind, Pos: s.decl.Pos, Events: slices.Clone(s.events)}
 		switch s.kind {
-		case RunState:
+		case syntax.RunState:
 			si.Run, si.RunPos, si.Subflow = s.decl.Run.Name, s.decl.Run.Pos, f.subflow(s)
 			if s.spec != nil {
 				spec := *s.spec
@@ -136,7 +139,7 @@ func (f *Flow) Info() *FlowInfo {
 				spec.Outcomes = slices.Clone(spec.Outcomes)
 				si.Action = &spec
 			}
-		case FinalState:
+		case syntax.FinalState:
 			si.Outcome, si.Success = s.decl.Outcome.Name, s.decl.Success
 		}
 		if len(s.on) > 0 {
@@ -303,7 +306,7 @@ func (f *Flow) isClock(n ast.Node) bool {
 		return ok && id.Value == "now" && len(x.Arguments) == 0
 	case *ast.IdentifierNode:
 		i, ok := f.varIdx[x.Value]
-		return ok && f.vars[i].kind == Time
+		return ok && f.vars[i].kind == value.Time
 	case *ast.BinaryNode:
 		return (x.Operator == "+" || x.Operator == "-") && x.Type() == timeType && (f.isClock(x.Left) || f.isClock(x.Right))
 	}

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 const modelFlow = `flow: t
@@ -75,7 +78,7 @@ func TestInfo(t *testing.T) {
 	if want := []string{"n", "seen"}; !reflect.DeepEqual(info.Vars, want) {
 		t.Errorf("Vars = %q, want %q", info.Vars, want)
 	}
-	if want := []engine.Kind{engine.Int, engine.Bool}; !reflect.DeepEqual(info.Kinds, want) {
+	if want := []value.Kind{value.Int, value.Bool}; !reflect.DeepEqual(info.Kinds, want) {
 		t.Errorf("Kinds = %v, want %v", info.Kinds, want)
 	}
 	var names []string
@@ -87,8 +90,8 @@ func TestInfo(t *testing.T) {
 	}
 	check, menu, child, finished := info.States[0], info.States[1], info.States[2], info.States[3]
 
-	if check.Kind != engine.RunState || check.Pos != (engine.Pos{File: "t.yaml", Line: 10, Col: 3}) ||
-		check.Run != "svc.check" || check.RunPos != (engine.Pos{File: "t.yaml", Line: 11, Col: 10}) {
+	if check.Kind != syntax.RunState || check.Pos != (yamlfile.Pos{File: "t.yaml", Line: 10, Col: 3}) ||
+		check.Run != "svc.check" || check.RunPos != (yamlfile.Pos{File: "t.yaml", Line: 11, Col: 10}) {
 		t.Errorf("check: kind %v at %v, run %q at %v", check.Kind, check.Pos, check.Run, check.RunPos)
 	}
 	if check.Action == nil || check.Action.Name != "svc.check" || check.Subflow != nil {
@@ -99,33 +102,33 @@ func TestInfo(t *testing.T) {
 	}
 	// Handlers sorted by event; what the policy (strict: true) decides.
 	want := []engine.HandlerInfo{{
-		Event: "ok", Pos: engine.Pos{File: "t.yaml", Line: 20, Col: 7},
+		Event: "ok", Pos: yamlfile.Pos{File: "t.yaml", Line: 20, Col: 7},
 		Branches: []engine.BranchInfo{
-			{Index: 1, Pos: engine.Pos{File: "t.yaml", Line: 21, Col: 11}, Guard: "not policy.strict", Target: "failed", Policy: engine.GuardFails},
-			{Index: 2, Pos: engine.Pos{File: "t.yaml", Line: 23, Col: 11}, Target: "child", Policy: engine.GuardHolds},
+			{Index: 1, Pos: yamlfile.Pos{File: "t.yaml", Line: 21, Col: 11}, Guard: "not policy.strict", Target: "failed", Policy: engine.GuardFails},
+			{Index: 2, Pos: yamlfile.Pos{File: "t.yaml", Line: 23, Col: 11}, Target: "child", Policy: engine.GuardHolds},
 		},
 	}, {
-		Event: "wrong", Pos: engine.Pos{File: "t.yaml", Line: 14, Col: 7},
+		Event: "wrong", Pos: yamlfile.Pos{File: "t.yaml", Line: 14, Col: 7},
 		Branches: []engine.BranchInfo{
-			{Index: 1, Pos: engine.Pos{File: "t.yaml", Line: 15, Col: 11}, Guard: "policy.strict", Target: "menu", Policy: engine.GuardHolds},
-			{Index: 2, Pos: engine.Pos{File: "t.yaml", Line: 17, Col: 11}, Guard: "n > 1", Target: "failed", Policy: engine.GuardOpen},
-			{Index: 3, Pos: engine.Pos{File: "t.yaml", Line: 19, Col: 11}, Target: "menu", Policy: engine.GuardHolds},
+			{Index: 1, Pos: yamlfile.Pos{File: "t.yaml", Line: 15, Col: 11}, Guard: "policy.strict", Target: "menu", Policy: engine.GuardHolds},
+			{Index: 2, Pos: yamlfile.Pos{File: "t.yaml", Line: 17, Col: 11}, Guard: "n > 1", Target: "failed", Policy: engine.GuardOpen},
+			{Index: 3, Pos: yamlfile.Pos{File: "t.yaml", Line: 19, Col: 11}, Target: "menu", Policy: engine.GuardHolds},
 		},
 	}}
 	if !reflect.DeepEqual(check.Handlers, want) {
 		t.Errorf("check: Handlers =\n%+v\nwant\n%+v", check.Handlers, want)
 	}
 
-	if menu.Kind != engine.AskState || !reflect.DeepEqual(menu.Events, []string{"again", "done"}) {
+	if menu.Kind != syntax.AskState || !reflect.DeepEqual(menu.Events, []string{"again", "done"}) {
 		t.Errorf("menu: kind %v, Events %q, want ask, [again done]", menu.Kind, menu.Events)
 	}
 	if b := menu.Handlers[0].Branches[0]; menu.Handlers[0].Event != "again" || b.Target != "" {
 		t.Errorf("menu: first handler %q goes to %q, want again, staying", menu.Handlers[0].Event, b.Target)
 	}
 	wantTimer := []engine.TimerInfo{{
-		Key: "1m", Pos: engine.Pos{File: "t.yaml", Line: 29, Col: 7},
-		Handler: engine.HandlerInfo{Event: "after 1m", Pos: engine.Pos{File: "t.yaml", Line: 29, Col: 7},
-			Branches: []engine.BranchInfo{{Index: 1, Pos: engine.Pos{File: "t.yaml", Line: 29, Col: 11}, Target: "failed", Policy: engine.GuardHolds}}},
+		Key: "1m", Pos: yamlfile.Pos{File: "t.yaml", Line: 29, Col: 7},
+		Handler: engine.HandlerInfo{Event: "after 1m", Pos: yamlfile.Pos{File: "t.yaml", Line: 29, Col: 7},
+			Branches: []engine.BranchInfo{{Index: 1, Pos: yamlfile.Pos{File: "t.yaml", Line: 29, Col: 11}, Target: "failed", Policy: engine.GuardHolds}}},
 	}}
 	if !reflect.DeepEqual(menu.Timers, wantTimer) {
 		t.Errorf("menu: Timers =\n%+v\nwant\n%+v", menu.Timers, wantTimer)
@@ -137,7 +140,7 @@ func TestInfo(t *testing.T) {
 	if want := []string{"no", "yes"}; !reflect.DeepEqual(child.Events, want) {
 		t.Errorf("child: Events = %q, want the subflow's outcomes %q", child.Events, want)
 	}
-	if finished.Kind != engine.FinalState || finished.Outcome != "finished" || !finished.Success {
+	if finished.Kind != syntax.FinalState || finished.Outcome != "finished" || !finished.Success {
 		t.Errorf("finished: kind %v, outcome %q, success %v", finished.Kind, finished.Outcome, finished.Success)
 	}
 	if failed := info.States[4]; failed.Success || failed.Outcome != "failed" {

@@ -1,16 +1,19 @@
 package engine
 
 import (
-	"fmt"
 	"maps"
 	"sort"
 	"strings"
+
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
+	"github.com/tetherflow/tether/internal/suggest"
 )
 
 // PolicyValue is an overriding policy value and where it was set.
 type PolicyValue struct {
 	Value any
-	Pos   Pos
+	Pos   yamlfile.Pos
 }
 
 // WithPolicy returns a copy of the flow whose policy values are overridden
@@ -30,7 +33,7 @@ func (f *Flow) WithPolicy(values map[string]PolicyValue) (*Flow, error) {
 // for a subflow apply wherever the subflow runs. Flows byFlow does not
 // name keep their policy. Every problem is reported, as an ErrorList.
 func (f *Flow) WithPolicies(byFlow map[string]map[string]PolicyValue) (*Flow, error) {
-	var errs ErrorList
+	var errs yamlfile.ErrorList
 	done := map[*Flow]*Flow{}
 	cp := f.withPolicies(byFlow, done, &errs)
 	errs.Sort()
@@ -40,7 +43,7 @@ func (f *Flow) WithPolicies(byFlow map[string]map[string]PolicyValue) (*Flow, er
 	return cp, nil
 }
 
-func (f *Flow) withPolicies(byFlow map[string]map[string]PolicyValue, done map[*Flow]*Flow, errs *ErrorList) *Flow {
+func (f *Flow) withPolicies(byFlow map[string]map[string]PolicyValue, done map[*Flow]*Flow, errs *yamlfile.ErrorList) *Flow {
 	if cp, ok := done[f]; ok {
 		return cp
 	}
@@ -53,12 +56,12 @@ func (f *Flow) withPolicies(byFlow map[string]map[string]PolicyValue, done map[*
 		pv := values[k]
 		kind, ok := f.pkinds[k]
 		if !ok {
-			errs.Add(pv.Pos, "unknown policy key %s for flow %s%s", k, f.name, suggest(k, f.PolicyKeys()))
+			errs.Add(pv.Pos, "unknown policy key %s for flow %s%s", k, f.name, suggest.Hint(k, f.PolicyKeys()))
 			continue
 		}
-		v, err := Coerce(kind, pv.Value)
+		v, err := value.Coerce(kind, pv.Value)
 		if err != nil || !strictKind(kind, pv.Value) {
-			errs.Add(pv.Pos, "policy %s of flow %s is %s, not %s", k, f.name, kind.article(), describeValue(pv.Value))
+			errs.Add(pv.Pos, "policy %s of flow %s is %s, not %s", k, f.name, kind.Article(), value.Describe(pv.Value))
 			continue
 		}
 		cp.policy[k] = v
@@ -81,12 +84,12 @@ func (f *Flow) withPolicies(byFlow map[string]map[string]PolicyValue, done map[*
 // strictKind reports whether v, as decoded from YAML, is of kind k (or an
 // int where a float is wanted), so that `captcha_after_failures: "3"` is an
 // error rather than silently converted.
-func strictKind(k Kind, v any) bool {
-	got, ok := KindOfValue(v)
+func strictKind(k value.Kind, v any) bool {
+	got, ok := value.Of(v)
 	if !ok {
 		return false
 	}
-	return got == k || k == Any || (k == Float && got == Int)
+	return got == k || k == value.Any || (k == value.Float && got == value.Int)
 }
 
 // PolicyReachable returns the states that can be reached from the start
@@ -140,7 +143,7 @@ func (f *Flow) policyGuard(b *branch) (holds, decided bool) {
 	}
 	env := map[string]any{"policy": f.policy, "input": emptyMap, "result": emptyMap}
 	for _, v := range f.vars {
-		env[v.name] = v.kind.zero()
+		env[v.name] = v.kind.Zero()
 	}
 	var s Session
 	v, err := s.eval(&frame{env: env}, b.cond)
@@ -203,12 +206,3 @@ func identifiers(src string) []string {
 }
 
 func isIdentStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-
-// PolicyString formats a policy value as an overlay file would spell it.
-func PolicyString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return fmt.Sprintf("%q", x)
-	}
-	return FormatValue(v)
-}

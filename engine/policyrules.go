@@ -14,70 +14,28 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/types"
-	"gopkg.in/yaml.v3"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
-
-// PolicyRule is one item of a flow's policy_rules: a condition on policy.*
-// that the flow's effective policy must meet, in every region, and what to
-// tell whoever breaks it.
-type PolicyRule struct {
-	Pos     Pos   // the rule's item in the list
-	Check   *Expr // a boolean expression over policy.*
-	Message string
-}
-
-var policyRuleKeys = []string{"check", "message"}
-
-// policyRules reads `policy_rules:`, a list of {check, message}.
-func (l *loader) policyRules(n *yaml.Node) []*PolicyRule {
-	n = l.resolve(n)
-	if n.Kind != yaml.SequenceNode {
-		l.errorf(n, "policy_rules must be a list of {check, message}, not %s", describe(n))
-		return nil
-	}
-	var out []*PolicyRule
-	for _, item := range n.Content {
-		r := &PolicyRule{Pos: l.pos(item)}
-		if !l.pairs(item, "policy rule", policyRuleKeys, func(k, v *yaml.Node) {
-			switch k.Value {
-			case "check":
-				r.Check = l.expr(v, "check")
-			case "message":
-				r.Message, _ = l.str(v, "message")
-			}
-		}) {
-			continue
-		}
-		item = l.resolve(item)
-		for _, key := range policyRuleKeys {
-			if !l.has(item, key) {
-				l.errorf(item, "policy rule needs %s", key)
-			}
-		}
-		if r.Check != nil && r.Message != "" {
-			out = append(out, r)
-		}
-	}
-	return out
-}
 
 // prule is a compiled policy rule.
 type prule struct {
-	decl *PolicyRule
+	decl *syntax.PolicyRule
 	prog *cexpr
 	keys []string // the policy keys it reads, in order of first use
 }
 
 // policyRules compiles the flow's policy rules against the typed policy
 // and holds the flow's defaults to them.
-func (c *compiler) policyRules(fl *Flow, rules []*PolicyRule, policy types.Map) {
+func (c *compiler) policyRules(fl *Flow, rules []*syntax.PolicyRule, policy types.Map) {
 	// A scope of its own per flow (a space is in no flow's name): the
 	// configuration and the programs compiled in it are the flow's, not
 	// shared with the rules of another flow of the same compile.
 	key := fl.name + " policy_rules"
 	sc := &scope{env: types.Map{"policy": policy}, key: key, flowKey: key}
 	for _, r := range rules {
-		prog, _ := c.compile(r.Check, sc, Bool, "policy rule")
+		prog, _ := c.compile(r.Check, sc, value.Bool, "policy rule")
 		if prog == nil {
 			continue
 		}
@@ -132,8 +90,8 @@ func policyKeysRead(prog *cexpr, fl *Flow) []string {
 // naming the other values it read, as two regions claiming a country are
 // reported at both places; when every value it read is the flow's own
 // default, at the first of them.
-func (f *Flow) brokenRules(overlaid func(key string) bool) ErrorList {
-	var errs ErrorList
+func (f *Flow) brokenRules(overlaid func(key string) bool) yamlfile.ErrorList {
+	var errs yamlfile.ErrorList
 	env := map[string]any{"policy": f.policy}
 	var s Session // the budgets of a session's evaluations hold here too
 	for _, r := range f.rules {
@@ -157,7 +115,7 @@ func (f *Flow) brokenRules(overlaid func(key string) bool) ErrorList {
 			at = r.keys[:1]
 		}
 		for _, k := range at {
-			errs.Add(f.psource[k], "policy %s of flow %s is %s%s: %s", k, f.name, PolicyString(f.policy[k]), f.others(r, k), r.decl.Message)
+			errs.Add(f.psource[k], "policy %s of flow %s is %s%s: %s", k, f.name, value.Quote(f.policy[k]), f.others(r, k), r.decl.Message)
 		}
 	}
 	return errs
@@ -169,7 +127,7 @@ func (f *Flow) others(r *prule, key string) string {
 	var parts []string
 	for _, k := range r.keys {
 		if k != key {
-			parts = append(parts, fmt.Sprintf("%s %s (%s)", k, PolicyString(f.policy[k]), f.psource[k]))
+			parts = append(parts, fmt.Sprintf("%s %s (%s)", k, value.Quote(f.policy[k]), f.psource[k]))
 		}
 	}
 	if len(parts) == 0 {

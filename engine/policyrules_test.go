@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // ruledFlow has a policy with two thresholds, a duration and a switch, and
@@ -103,7 +104,7 @@ func TestPolicyRulesCheckOverlays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := func(line int) engine.Pos { return engine.Pos{File: "r.yaml", Line: line, Col: 5} }
+	at := func(line int) yamlfile.Pos { return yamlfile.Pos{File: "r.yaml", Line: line, Col: 5} }
 	tests := []struct {
 		name   string
 		values map[string]engine.PolicyValue

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
 )
 
 // remoteRegistry holds net.call, a Remote action whose tries run try, and
@@ -133,9 +134,9 @@ func TestRetryExhaustedIsUnavailable(t *testing.T) {
 		t.Errorf("slept %v, want %v", slept, want)
 	}
 	log := s.Log()
-	var action *engine.Entry
+	var action *eventlog.Entry
 	for i := range log {
-		if log[i].Kind == engine.EntryAction {
+		if log[i].Kind == eventlog.EntryAction {
 			action = &log[i]
 		}
 	}

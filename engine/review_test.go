@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // Regression tests for problems a review of the engine found.
@@ -121,7 +124,7 @@ states:
 		}()
 	}
 	wg.Wait()
-	if got := engine.FormatValue(fl.Policy()["mp"]); got != "{a: 1, b: [2]}" {
+	if got := value.Format(fl.Policy()["mp"]); got != "{a: 1, b: [2]}" {
 		t.Errorf("policy mp = %s after the sessions, want it unchanged", got)
 	}
 }
@@ -140,7 +143,7 @@ states:
     on: {continue: ok}
   ok: {final: ok}
 `
-	f, err := engine.Load("t.yaml", []byte(`flow: t
+	f, err := syntax.Load("t.yaml", []byte(`flow: t
 start: get
 vars: {ticket: "", m: {}}
 states:
@@ -349,7 +352,7 @@ states:
 		}
 	}
 	timer := log[len(log)-2]
-	if timer.Kind != engine.EntryTimer || !timer.Time.Equal(time.Unix(30, 0)) {
+	if timer.Kind != eventlog.EntryTimer || !timer.Time.Equal(time.Unix(30, 0)) {
 		t.Errorf("timer entry = %s at %v, want the timer at 30s, the time of the entry before it", timer.Kind, timer.Time)
 	}
 }

@@ -15,6 +15,10 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/prompt"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // maxRunSteps bounds how many states a session passes through, and timers
@@ -32,9 +36,9 @@ type Session struct {
 	frames []*frame
 	seq    int
 	log    recLog
-	done   *Outcome
-	err    error   // a run error ends the session
-	prompt *Prompt // the active prompt, computed on entry
+	done   *eventlog.Outcome
+	err    error          // a run error ends the session
+	prompt *prompt.Prompt // the active prompt, computed on entry
 	shown  time.Time
 	input  map[string]any // the map answers are validated into, reused
 	budget evalBudget     // of the expression being evaluated, and of the step
@@ -87,7 +91,7 @@ func (f *Flow) Start(ctx context.Context, p Ports) (_ *Session, err error) {
 	s.beginStep()
 	s.id = newID(p.Rand, &s.idBytes)
 	s.push(f, nil).state = f.start
-	s.entry(rec{kind: EntryStart})
+	s.entry(rec{kind: eventlog.EntryStart})
 	if err := s.enter(ctx, f.start); err != nil {
 		return s, err
 	}
@@ -104,14 +108,14 @@ func (s *Session) Flow() *Flow { return s.root }
 // Start or Restore). The session keeps its log compactly and renders the
 // entries when Log is first asked for them; the slice is the session's
 // and must not be modified.
-func (s *Session) Log() []Entry {
+func (s *Session) Log() []eventlog.Entry {
 	return s.log.entries(s.seq - s.log.n + 1)
 }
 
 // AppendMarks appends to dst the marks of the entries of Log from index
 // from on, and returns the extended slice: what Log tells of them, read
 // without rendering their values (for following a session step by step).
-func (s *Session) AppendMarks(dst []Mark, from int) []Mark {
+func (s *Session) AppendMarks(dst []eventlog.Mark, from int) []eventlog.Mark {
 	return s.log.appendMarks(dst, max(from, 0))
 }
 
@@ -178,13 +182,13 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 	}
 	fr := s.top()
 	st := fr.state
-	if st.kind != AskState {
+	if st.kind != syntax.AskState {
 		return fmt.Errorf("session is not waiting at a prompt (state %s)", st.name)
 	}
 	clean, ierr := s.validate(st, choice, input)
 	s.trigger = trigger{event: choice, input: clean}
 	if ierr != nil {
-		s.entry(rec{kind: EntryReject, event: choice, prompt: s.prompt, shown: s.shown, x: &recExtra{err: ierr.Error()}})
+		s.entry(rec{kind: eventlog.EntryReject, event: choice, prompt: s.prompt, shown: s.shown, x: &recExtra{err: ierr.Error()}})
 		return ierr
 	}
 	h := st.on[choice]
@@ -195,10 +199,10 @@ func (s *Session) Send(ctx context.Context, choice string, input map[string]any)
 	if b == nil {
 		fr.clearIO()
 		e := &InputError{Msg: fmt.Sprintf("%s is not possible now", choice)}
-		s.entry(rec{kind: EntryReject, event: choice, prompt: s.prompt, shown: s.shown, x: &recExtra{err: e.Msg}})
+		s.entry(rec{kind: eventlog.EntryReject, event: choice, prompt: s.prompt, shown: s.shown, x: &recExtra{err: e.Msg}})
 		return e
 	}
-	e := rec{kind: EntryAnswer, event: choice, prompt: s.prompt, shown: s.shown}
+	e := rec{kind: eventlog.EntryAnswer, event: choice, prompt: s.prompt, shown: s.shown}
 	if len(clean) > 0 {
 		ch, _ := s.prompt.Choice(choice)
 		e.input, e.fields = clean, ch.Fields
@@ -226,8 +230,8 @@ func (s *Session) Cancel(reason string) (err error) {
 		return ErrFinished
 	}
 	fr := s.top()
-	out := &Outcome{Name: OutcomeCancelled, State: fr.state.name, Message: reason}
-	s.entry(rec{kind: EntryCancel, prompt: s.prompt, shown: s.shown, outcome: out})
+	out := &eventlog.Outcome{Name: OutcomeCancelled, State: fr.state.name, Message: reason}
+	s.entry(rec{kind: eventlog.EntryCancel, prompt: s.prompt, shown: s.shown, outcome: out})
 	s.done, s.prompt = out, nil
 	for _, f := range s.frames {
 		f.timers = nil
@@ -294,8 +298,8 @@ func (s *Session) tick(ctx context.Context) (fired bool, err error) {
 		if s.log.n > 0 && s.log.last.After(at) {
 			at = s.log.last
 		}
-		e := rec{kind: EntryTimer, time: at, event: t.handler.event}
-		if fi == len(s.frames)-1 && fr.state.kind == AskState {
+		e := rec{kind: eventlog.EntryTimer, time: at, event: t.handler.event}
+		if fi == len(s.frames)-1 && fr.state.kind == syntax.AskState {
 			e.prompt, e.shown = s.prompt, s.shown
 		}
 		if b == nil {
@@ -389,7 +393,7 @@ func (s *Session) enter(ctx context.Context, st *state) error {
 	}
 	now := s.ports.Now()
 	for _, t := range st.timers {
-		v, err := s.evalValue(ctx, fr, t.delay, Duration)
+		v, err := s.evalValue(ctx, fr, t.delay, value.Duration)
 		if err != nil {
 			return s.fail(fr, &RunError{Pos: t.pos, Flow: fr.flow.name, State: st.name, Msg: "timer " + t.key, Err: err})
 		}
@@ -404,7 +408,7 @@ func (s *Session) advance(ctx context.Context) error {
 		fr := s.top()
 		st := fr.state
 		switch st.kind {
-		case AskState:
+		case syntax.AskState:
 			p, err := s.makePrompt(ctx, fr, st)
 			if err != nil {
 				return s.fail(fr, err)
@@ -414,12 +418,12 @@ func (s *Session) advance(ctx context.Context) error {
 			s.prompt, s.shown = p, s.ports.Now()
 			fr.clearIO()
 			return nil
-		case FinalState:
+		case syntax.FinalState:
 			out, err := s.finish(ctx, fr, st)
 			if err != nil {
 				return s.fail(fr, err)
 			}
-			s.entry(rec{kind: EntryFinal, outcome: out})
+			s.entry(rec{kind: eventlog.EntryFinal, outcome: out})
 			if len(s.frames) == 1 {
 				s.done, s.prompt = out, nil
 				fr.clearIO()
@@ -427,11 +431,11 @@ func (s *Session) advance(ctx context.Context) error {
 			}
 			s.frames = s.frames[:len(s.frames)-1]
 			parent := s.top()
-			e := rec{kind: EntryTransition, event: out.Name}
+			e := rec{kind: eventlog.EntryTransition, event: out.Name}
 			if err := s.handle(ctx, parent, parent.state.on[out.Name], out.Output, e); err != nil {
 				return s.fail(parent, err)
 			}
-		case RunState:
+		case syntax.RunState:
 			if sub := fr.flow.subflow(st); sub != nil {
 				vars, err := s.args(ctx, fr, st)
 				if err != nil {
@@ -440,7 +444,7 @@ func (s *Session) advance(ctx context.Context) error {
 				fr.clearIO() // the subflow's prompts replace the answer
 				child := s.push(sub, vars)
 				child.state = sub.start
-				s.entry(rec{kind: EntryStart, x: argsExtra(maskArgs(st, vars), nil)})
+				s.entry(rec{kind: eventlog.EntryStart, x: argsExtra(maskArgs(st, vars), nil)})
 				if err := s.enter(ctx, child.flow.start); err != nil {
 					return err
 				}
@@ -495,7 +499,7 @@ func (s *Session) recoverStep(err *error) {
 			f.clearIO()
 		}
 		if len(s.frames) > 0 {
-			s.entry(rec{kind: EntryError, x: &recExtra{err: re.Error()}})
+			s.entry(rec{kind: eventlog.EntryError, x: &recExtra{err: re.Error()}})
 		}
 	}()
 }
@@ -513,7 +517,7 @@ func (s *Session) fail(fr *frame, err error) error {
 	for _, f := range s.frames {
 		f.clearIO()
 	}
-	s.entry(rec{kind: EntryError, x: &recExtra{err: re.Error()}})
+	s.entry(rec{kind: eventlog.EntryError, x: &recExtra{err: re.Error()}})
 	return re
 }
 
@@ -544,7 +548,7 @@ func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
 	if err != nil {
 		return runErr("action "+st.spec.Name, err)
 	}
-	e := rec{kind: EntryAction, event: res.Outcome, x: argsExtra(maskArgs(st, args), maskOutputs(st.spec, outputs))}
+	e := rec{kind: eventlog.EntryAction, event: res.Outcome, x: argsExtra(maskArgs(st, args), maskOutputs(st.spec, outputs))}
 	return s.handle(ctx, fr, st.on[res.Outcome], outputs, e)
 }
 
@@ -710,7 +714,7 @@ func (s *Session) evalBool(ctx context.Context, fr *frame, e *cexpr) (bool, erro
 	}
 	ok, isBool := v.(bool)
 	if !isBool {
-		return false, &evalError{src: e.src, reason: "it gave " + describeValue(v) + ", not a bool", kinds: kindsRead(e, fr.env)}
+		return false, &evalError{src: e.src, reason: "it gave " + value.Describe(v) + ", not a bool", kinds: kindsRead(e, fr.env)}
 	}
 	return ok, nil
 }
@@ -718,7 +722,7 @@ func (s *Session) evalBool(ctx context.Context, fr *frame, e *cexpr) (bool, erro
 // evalValue evaluates an expression whose value leaves it for a place
 // of kind k (a variable, a parameter, an output, a text): the value is
 // converted to k as Coerce does and held to the value budget.
-func (s *Session) evalValue(ctx context.Context, fr *frame, e *cexpr, k Kind) (any, error) {
+func (s *Session) evalValue(ctx context.Context, fr *frame, e *cexpr, k value.Kind) (any, error) {
 	v, err := s.evalCtx(ctx, fr, e)
 	if err != nil {
 		return nil, err
@@ -749,11 +753,11 @@ func (s *Session) args(ctx context.Context, fr *frame, st *state) (map[string]an
 // secrets masked, and optional parameters passed the empty string left
 // out, as not given (a sign-in without a CAPTCHA answer shows no empty
 // captcha_id and captcha).
-func maskArgs(st *state, args map[string]any) []Value {
+func maskArgs(st *state, args map[string]any) []eventlog.Value {
 	if len(args) == 0 {
 		return nil
 	}
-	out := make([]Value, 0, len(args))
+	out := make([]eventlog.Value, 0, len(args))
 	for _, a := range st.with {
 		v, ok := args[a.name]
 		if !ok {
@@ -767,32 +771,32 @@ func maskArgs(st *state, args map[string]any) []Value {
 		if a.secret {
 			v = nil
 		}
-		out = append(out, Value{Name: a.name, Value: v, Secret: a.secret})
+		out = append(out, eventlog.Value{Name: a.name, Value: v, Secret: a.secret})
 	}
 	return out
 }
 
-func maskOutputs(spec *Spec, outputs map[string]any) []Value {
+func maskOutputs(spec *Spec, outputs map[string]any) []eventlog.Value {
 	if len(outputs) == 0 {
 		return nil
 	}
-	out := make([]Value, 0, len(outputs))
+	out := make([]eventlog.Value, 0, len(outputs))
 	for _, o := range spec.Outputs {
 		v := outputs[o.Name]
 		// An empty output has nothing to hide, and showing it as empty
 		// (left out of the transcript) says which outcome had no ticket.
-		masked := (o.Secret || o.Sensitive) && !isZero(v)
+		masked := (o.Secret || o.Sensitive) && !value.IsZero(v)
 		if masked {
 			v = nil
 		}
-		out = append(out, Value{Name: o.Name, Value: v, Secret: masked})
+		out = append(out, eventlog.Value{Name: o.Name, Value: v, Secret: masked})
 	}
 	return out
 }
 
 // argsExtra returns what an entry with action arguments or outputs keeps
 // of them, or nil when there are none.
-func argsExtra(args, outputs []Value) *recExtra {
+func argsExtra(args, outputs []eventlog.Value) *recExtra {
 	if args == nil && outputs == nil {
 		return nil
 	}
@@ -802,11 +806,11 @@ func argsExtra(args, outputs []Value) *recExtra {
 // makePrompt returns the prompt of ask state st. A prompt that depends on
 // nothing (no {{ }} in its text, no field with an if) is built once at
 // compile time and shared; prompts are never modified after they are made.
-func (s *Session) makePrompt(ctx context.Context, fr *frame, st *state) (*Prompt, error) {
+func (s *Session) makePrompt(ctx context.Context, fr *frame, st *state) (*prompt.Prompt, error) {
 	if st.static != nil {
 		return st.static, nil
 	}
-	p := &Prompt{}
+	p := &prompt.Prompt{}
 	var err error
 	if p.Text, err = s.render(ctx, fr, st.text); err != nil {
 		return nil, err
@@ -822,7 +826,7 @@ func (s *Session) makePrompt(ctx context.Context, fr *frame, st *state) (*Prompt
 }
 
 // promptParts fills in the fields and choices of prompt p.
-func (s *Session) promptParts(ctx context.Context, fr *frame, st *state, p *Prompt) error {
+func (s *Session) promptParts(ctx context.Context, fr *frame, st *state, p *prompt.Prompt) error {
 	for _, f := range st.fields {
 		if f.cond != nil {
 			ok, err := s.evalBool(ctx, fr, f.cond)
@@ -834,9 +838,9 @@ func (s *Session) promptParts(ctx context.Context, fr *frame, st *state, p *Prom
 			}
 		}
 		d := f.decl
-		field := Field{Name: d.Name, Label: d.Label, Type: d.Type, Optional: d.Optional, Options: d.Options, Length: d.Length}
+		field := prompt.Field{Name: d.Name, Label: d.Label, Type: d.Type, Optional: d.Optional, Options: d.Options, Length: d.Length}
 		if f.suggest != nil {
-			v, err := s.evalValue(ctx, fr, f.suggest, List)
+			v, err := s.evalValue(ctx, fr, f.suggest, value.List)
 			if err == nil {
 				field.Suggest, err = suggestions(v)
 			}
@@ -847,7 +851,7 @@ func (s *Session) promptParts(ctx context.Context, fr *frame, st *state, p *Prom
 		p.Fields = append(p.Fields, field)
 	}
 	for _, c := range st.choices {
-		ch := Choice{Name: c.Name, Label: c.Label}
+		ch := prompt.Choice{Name: c.Name, Label: c.Label}
 		for _, f := range p.Fields {
 			if c.Fields == nil || contains(c.Fields, f.Name) {
 				ch.Fields = append(ch.Fields, f.Name)
@@ -860,16 +864,16 @@ func (s *Session) promptParts(ctx context.Context, fr *frame, st *state, p *Prom
 
 // suggestions reads a suggest: list: strings, or maps with a string value
 // and an optional label.
-func suggestions(v any) ([]Suggestion, error) {
+func suggestions(v any) ([]prompt.Suggestion, error) {
 	list, ok := v.([]any)
 	if !ok {
-		return nil, fmt.Errorf("want a list, got %s", describeValue(v))
+		return nil, fmt.Errorf("want a list, got %s", value.Describe(v))
 	}
-	out := make([]Suggestion, 0, len(list))
+	out := make([]prompt.Suggestion, 0, len(list))
 	for i, e := range list {
 		switch x := e.(type) {
 		case string:
-			out = append(out, Suggestion{Value: x, Label: x})
+			out = append(out, prompt.Suggestion{Value: x, Label: x})
 		case map[string]any:
 			val, ok := x["value"].(string)
 			if !ok {
@@ -879,9 +883,9 @@ func suggestions(v any) ([]Suggestion, error) {
 			if label == "" {
 				label = val
 			}
-			out = append(out, Suggestion{Value: val, Label: label})
+			out = append(out, prompt.Suggestion{Value: val, Label: label})
 		default:
-			return nil, fmt.Errorf("item %d: want a string or a {value, label} map, got %s", i+1, describeValue(e))
+			return nil, fmt.Errorf("item %d: want a string or a {value, label} map, got %s", i+1, value.Describe(e))
 		}
 	}
 	return out, nil
@@ -902,9 +906,9 @@ func (s *Session) render(ctx context.Context, fr *frame, t *ctext) (string, erro
 			b.WriteString(p.lit)
 			continue
 		}
-		v, err := s.evalValue(ctx, fr, p.prog, Any)
+		v, err := s.evalValue(ctx, fr, p.prog, value.Any)
 		if err == nil {
-			if b.WriteString(FormatValue(v)); b.Len() > p.prog.lim.MaxValueBytes {
+			if b.WriteString(value.Format(v)); b.Len() > p.prog.lim.MaxValueBytes {
 				err = &evalError{src: p.prog.src, reason: fmt.Sprintf("the text is longer than %d bytes", p.prog.lim.MaxValueBytes), err: ErrExprBudget}
 			}
 		}
@@ -915,37 +919,8 @@ func (s *Session) render(ctx context.Context, fr *frame, t *ctext) (string, erro
 	return b.String(), nil
 }
 
-// FormatValue formats a flow value for people: durations as 30s, times in
-// RFC 3339, lists and maps in brackets.
-func FormatValue(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case time.Duration:
-		return x.String()
-	case time.Time:
-		return x.Format(time.RFC3339)
-	case []any:
-		parts := make([]string, len(x))
-		for i := range x {
-			parts[i] = FormatValue(x[i])
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case map[string]any:
-		keys := sortedKeys(x)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = k + ": " + FormatValue(x[k])
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	}
-	return fmt.Sprint(v)
-}
-
-func (s *Session) finish(ctx context.Context, fr *frame, st *state) (*Outcome, error) {
-	out := &Outcome{Name: st.decl.Outcome.Name, Success: st.decl.Success, State: st.name}
+func (s *Session) finish(ctx context.Context, fr *frame, st *state) (*eventlog.Outcome, error) {
+	out := &eventlog.Outcome{Name: st.decl.Outcome.Name, Success: st.decl.Success, State: st.name}
 	var err error
 	if out.Message, err = s.render(ctx, fr, st.message); err != nil {
 		return nil, err
@@ -1034,11 +1009,11 @@ func (s *Session) validate(st *state, choice string, input map[string]any) (map[
 }
 
 // checkField validates one field's value.
-func checkField(f Field, v any) (any, *InputError) {
+func checkField(f prompt.Field, v any) (any, *InputError) {
 	bad := func(format string, args ...any) (any, *InputError) {
 		return nil, &InputError{Field: f.Name, Msg: fmt.Sprintf(format, args...)}
 	}
-	if f.Type == ConsentField {
+	if f.Type == prompt.ConsentField {
 		switch x := v.(type) {
 		case bool:
 			return x, nil
@@ -1061,7 +1036,7 @@ func checkField(f Field, v any) (any, *InputError) {
 		}
 		return bad("answer yes or no")
 	}
-	if f.Type == NumberField {
+	if f.Type == prompt.NumberField {
 		switch x := v.(type) {
 		case int:
 			return v, nil // as it came: boxing x again would allocate
@@ -1089,7 +1064,7 @@ func checkField(f Field, v any) (any, *InputError) {
 	default:
 		return bad("must be text")
 	}
-	if f.Type != SecretField {
+	if f.Type != prompt.SecretField {
 		str = strings.TrimSpace(str)
 	}
 	if str == "" {
@@ -1099,12 +1074,12 @@ func checkField(f Field, v any) (any, *InputError) {
 		return bad("is required")
 	}
 	switch f.Type {
-	case EmailField:
+	case prompt.EmailField:
 		a, err := mail.ParseAddress(str)
 		if err != nil || a.Address != str || !strings.Contains(str[strings.LastIndexByte(str, '@')+1:], ".") {
 			return bad("not an email address") // the value is not echoed: it may be a mistyped password
 		}
-	case CodeField:
+	case prompt.CodeField:
 		for _, r := range str {
 			if r < '0' || r > '9' {
 				return bad("the code is digits only")
@@ -1113,7 +1088,7 @@ func checkField(f Field, v any) (any, *InputError) {
 		if f.Length > 0 && len(str) != f.Length {
 			return bad("the code has %d digits", f.Length)
 		}
-	case ChoiceField:
+	case prompt.ChoiceField:
 		if !contains(f.Options, str) {
 			opts := append([]string(nil), f.Options...)
 			sort.Strings(opts)

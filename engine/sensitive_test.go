@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 const ticketValue = "tkt-SENSITIVE-4711"
@@ -16,14 +19,14 @@ func ticketRegistry(t *testing.T, used *string) *engine.Registry {
 	reg, err := engine.NewRegistry(
 		engine.Func(engine.Spec{
 			Name:     "portal.ticket",
-			Outputs:  []engine.Param{{Name: "ticket", Kind: engine.String, Sensitive: true}, {Name: "account", Kind: engine.String}},
+			Outputs:  []engine.Param{{Name: "ticket", Kind: value.String, Sensitive: true}, {Name: "account", Kind: value.String}},
 			Outcomes: []string{"ok"},
 		}, func(ctx context.Context, args engine.Args) (engine.Result, error) {
 			return engine.Result{Outcome: "ok", Outputs: map[string]any{"ticket": ticketValue, "account": "ann"}}, nil
 		}),
 		engine.Func(engine.Spec{
 			Name:     "portal.use",
-			Params:   []engine.Param{{Name: "ref", Kind: engine.String, Required: true}},
+			Params:   []engine.Param{{Name: "ref", Kind: value.String, Required: true}},
 			Outcomes: []string{"done"},
 		}, func(ctx context.Context, args engine.Args) (engine.Result, error) {
 			*used = args["ref"].(string)
@@ -62,7 +65,7 @@ states:
     on: {done: end}
   end: {final: done, success: true}
 `
-	f, err := engine.Load("t.yaml", []byte(src))
+	f, err := syntax.Load("t.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +90,7 @@ states:
 		t.Errorf("portal.use got %q, want the ticket through two variables", used)
 	}
 	var text strings.Builder
-	engine.WriteTranscript(&text, s.Log())
+	eventlog.WriteTranscript(&text, s.Log())
 	logJSON, _ := json.Marshal(s.Log())
 	for name, out := range map[string]string{"transcript": text.String(), "JSON log": string(logJSON)} {
 		if strings.Contains(out, ticketValue) {
@@ -97,7 +100,7 @@ states:
 			t.Errorf("the %s lost the non-sensitive account:\n%s", name, out)
 		}
 	}
-	if got := strings.Count(text.String(), engine.Masked); got != 4 { // output, two sets, the argument
+	if got := strings.Count(text.String(), eventlog.Masked); got != 4 { // output, two sets, the argument
 		t.Errorf("transcript masks %d values, want 4:\n%s", got, text.String())
 	}
 }
@@ -120,7 +123,7 @@ states:
     final: done
     output: {t: ticket}
 `
-	f, err := engine.Load("t.yaml", []byte(src))
+	f, err := syntax.Load("t.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}

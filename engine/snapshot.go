@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"runtime/debug"
 	"time"
+
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // Snapshot is the compact, serialisable state of a session: enough to
@@ -13,13 +17,13 @@ import (
 // part of it. It marshals to JSON with the value codec (codec.go), and
 // reads back as it was.
 type Snapshot struct {
-	ID     string          `json:"id"`
-	Flow   string          `json:"flow"`
-	Hash   string          `json:"hash"`
-	Seq    int             `json:"seq"`
-	Frames []FrameSnapshot `json:"frames"`
-	Done   *Outcome        `json:"done,omitempty"`
-	Error  string          `json:"error,omitempty"`
+	ID     string            `json:"id"`
+	Flow   string            `json:"flow"`
+	Hash   string            `json:"hash"`
+	Seq    int               `json:"seq"`
+	Frames []FrameSnapshot   `json:"frames"`
+	Done   *eventlog.Outcome `json:"done,omitempty"`
+	Error  string            `json:"error,omitempty"`
 	// Shown is when the waiting prompt was shown.
 	Shown time.Time `json:"shown,omitzero"`
 }
@@ -134,7 +138,7 @@ func (f *Flow) Restore(ctx context.Context, snap *Snapshot, p Ports) (_ *Session
 			if !ok {
 				return nil, fmt.Errorf("restore: flow %s: variable %s missing", fl.name, v.name)
 			}
-			val, err := Coerce(v.kind, raw)
+			val, err := value.Coerce(v.kind, raw)
 			if err != nil {
 				return nil, fmt.Errorf("restore: flow %s: variable %s: %w", fl.name, v.name, err)
 			}
@@ -166,7 +170,7 @@ func (f *Flow) Restore(ctx context.Context, snap *Snapshot, p Ports) (_ *Session
 	}
 	if s.done == nil {
 		fr := s.top()
-		if fr.state.kind != AskState {
+		if fr.state.kind != syntax.AskState {
 			return nil, fmt.Errorf("restore: session is in state %s, which does not wait", fr.state.name)
 		}
 		prompt, err := s.makePrompt(ctx, fr, fr.state)

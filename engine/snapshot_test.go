@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
 )
 
 const snapFlow = `flow: t
@@ -275,7 +276,7 @@ states:
 		if bytes.Contains(b, []byte("hunter2")) {
 			t.Errorf("log entry holds the secret: %s", b)
 		}
-		masked += bytes.Count(b, []byte(`"value":"`+engine.Masked+`"`))
+		masked += bytes.Count(b, []byte(`"value":"`+eventlog.Masked+`"`))
 	}
 	// Two answers and two action runs, each with a password; two tokens.
 	if want := 6; masked != want {
@@ -306,7 +307,7 @@ func TestCancel(t *testing.T) {
 		t.Fatalf("after Cancel: done %v, outcome %+v; want cancelled at ask2, not a success", s.Done(), out)
 	}
 	last := s.Log()[len(s.Log())-1]
-	if last.Kind != engine.EntryCancel || last.Prompt == nil || last.Outcome.Message != "the person pressed Ctrl-C" {
+	if last.Kind != eventlog.EntryCancel || last.Prompt == nil || last.Outcome.Message != "the person pressed Ctrl-C" {
 		t.Errorf("last entry = %+v, want a cancel entry with the prompt and the reason", last)
 	}
 	if _, ok := s.NextDeadline(); ok {

@@ -2,11 +2,11 @@ package engine
 
 import (
 	"fmt"
-	"math"
 	"reflect"
 	"time"
 
 	"github.com/expr-lang/expr/types"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 var (
@@ -16,348 +16,81 @@ var (
 )
 
 // exprType is the expr type a value of kind k has in expressions.
-func (k Kind) exprType() types.Type {
+func exprType(k value.Kind) types.Type {
 	switch k {
-	case Int:
+	case value.Int:
 		return types.Int
-	case Float:
+	case value.Float:
 		return types.Float64
-	case Bool:
+	case value.Bool:
 		return types.Bool
-	case String:
+	case value.String:
 		return types.String
-	case Duration:
+	case value.Duration:
 		return types.TypeOf(time.Duration(0))
-	case Time:
+	case value.Time:
 		return types.TypeOf(time.Time{})
-	case List:
+	case value.List:
 		return types.TypeOf([]any{})
-	case Map:
+	case value.Map:
 		return types.TypeOf(map[string]any{})
 	}
 	return types.Any
 }
 
 // kindOf maps the static type expr inferred for an expression to a Kind.
-func kindOf(t reflect.Type) Kind {
+func kindOf(t reflect.Type) value.Kind {
 	if t == nil {
-		return Any
+		return value.Any
 	}
 	switch t {
 	case durationType:
-		return Duration
+		return value.Duration
 	case timeType:
-		return Time
+		return value.Time
 	}
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return Int
+		return value.Int
 	case reflect.Float32, reflect.Float64:
-		return Float
+		return value.Float
 	case reflect.Bool:
-		return Bool
+		return value.Bool
 	case reflect.String:
-		return String
+		return value.String
 	case reflect.Slice, reflect.Array:
-		return List
+		return value.List
 	case reflect.Map:
-		return Map
+		return value.Map
 	}
-	return Any
+	return value.Any
 }
 
 // assignable reports whether a value of kind got can be stored where kind
 // want is declared. Any defers the check to run time; ints widen to floats.
-func assignable(want, got Kind) bool {
-	return want == got || want == Any || got == Any || (want == Float && got == Int)
-}
-
-// KindOfValue returns the kind of a Go value as flows hold it, and whether
-// it is one flows can hold at all.
-func KindOfValue(v any) (Kind, bool) {
-	switch v.(type) {
-	case int:
-		return Int, true
-	case float64:
-		return Float, true
-	case bool:
-		return Bool, true
-	case string:
-		return String, true
-	case time.Duration:
-		return Duration, true
-	case time.Time:
-		return Time, true
-	case []any:
-		return List, true
-	case map[string]any:
-		return Map, true
-	}
-	return Any, false
-}
-
-// Coerce converts v to kind k, accepting the forms a value takes after a
-// round trip through JSON (float64 numbers, RFC 3339 strings, duration
-// strings or nanoseconds) and Go's other integer types. It is how runtime
-// values and restored snapshots are held to their declared kinds.
-func Coerce(k Kind, v any) (any, error) {
-	// Already of the kind: hand back the same interface value, so that
-	// nothing is boxed again.
-	switch v.(type) {
-	case int:
-		if k == Int {
-			return v, nil
-		}
-	case bool:
-		if k == Bool {
-			return v, nil
-		}
-	case string:
-		if k == String {
-			return v, nil
-		}
-	case time.Duration:
-		if k == Duration {
-			return v, nil
-		}
-	case time.Time:
-		if k == Time {
-			return v, nil
-		}
-	case float64:
-		if k == Float {
-			return v, nil
-		}
-	}
-	switch k {
-	case Any:
-		if out, ok := normalise(v); ok {
-			return out, nil
-		}
-	case Int:
-		switch x := v.(type) {
-		case int:
-			return x, nil
-		case int64:
-			return int(x), nil
-		case int32:
-			return int(x), nil
-		case uint8:
-			return int(x), nil
-		case float64:
-			if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
-				return int(x), nil
-			}
-		}
-	case Float:
-		switch x := v.(type) {
-		case float64:
-			return x, nil
-		case int:
-			return float64(x), nil
-		case int64:
-			return float64(x), nil
-		case float32:
-			return float64(x), nil
-		}
-	case Bool:
-		if x, ok := v.(bool); ok {
-			return x, nil
-		}
-	case String:
-		if x, ok := v.(string); ok {
-			return x, nil
-		}
-	case Duration:
-		switch x := v.(type) {
-		case time.Duration:
-			return x, nil
-		case string:
-			d, err := time.ParseDuration(x)
-			if err == nil {
-				return d, nil
-			}
-		case float64:
-			if x == math.Trunc(x) {
-				return time.Duration(x), nil
-			}
-		case int:
-			return time.Duration(x), nil
-		case int64:
-			return time.Duration(x), nil
-		}
-	case Time:
-		switch x := v.(type) {
-		case time.Time:
-			return x, nil
-		case string:
-			t, err := time.Parse(time.RFC3339Nano, x)
-			if err == nil {
-				return t, nil
-			}
-		}
-	case List:
-		if v == nil {
-			return []any{}, nil
-		}
-		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array {
-			if out, ok := normalise(v); ok { // a copy: v may be shared (a policy value)
-				return out, nil
-			}
-		}
-	case Map:
-		if v == nil {
-			return map[string]any{}, nil
-		}
-		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Map {
-			if out, ok := normalise(v); ok {
-				return out, nil
-			}
-		}
-	}
-	return nil, fmt.Errorf("%s is not %s", describeValue(v), k.article())
-}
-
-// normalise returns v as a flow value: a copy in which numbers that are
-// whole are ints, as the value codec reads them, other Go integer and float
-// types are ints and floats, and typed lists and string-keyed maps (which
-// expr makes: 1..3 is a []int) are []any and map[string]any. It never
-// writes into v, which may be shared. It reports false for what is not a
-// flow value (a function, a struct).
-func normalise(v any) (any, bool) {
-	switch x := v.(type) {
-	case nil, int, bool, string, time.Duration, time.Time:
-		return v, true
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
-			return int(x), true
-		}
-		return v, true
-	case []any:
-		out := make([]any, len(x))
-		for i := range x {
-			e, ok := normalise(x[i])
-			if !ok {
-				return nil, false
-			}
-			out[i] = e
-		}
-		return out, true
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			n, ok := normalise(e)
-			if !ok {
-				return nil, false
-			}
-			out[k] = n
-		}
-		return out, true
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return int(rv.Int()), true
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		if u := rv.Uint(); u <= math.MaxInt64 {
-			return int(u), true
-		}
-	case reflect.Float32, reflect.Float64:
-		return normalise(rv.Float())
-	case reflect.String:
-		return rv.String(), true
-	case reflect.Bool:
-		return rv.Bool(), true
-	case reflect.Slice, reflect.Array:
-		out := make([]any, rv.Len())
-		for i := range out {
-			e, ok := normalise(rv.Index(i).Interface())
-			if !ok {
-				return nil, false
-			}
-			out[i] = e
-		}
-		return out, true
-	case reflect.Map:
-		if rv.Type().Key().Kind() != reflect.String {
-			return nil, false
-		}
-		out := make(map[string]any, rv.Len())
-		for it := rv.MapRange(); it.Next(); {
-			e, ok := normalise(it.Value().Interface())
-			if !ok {
-				return nil, false
-			}
-			out[it.Key().String()] = e
-		}
-		return out, true
-	}
-	return nil, false
+func assignable(want, got value.Kind) bool {
+	return want == got || want == value.Any || got == value.Any || (want == value.Float && got == value.Int)
 }
 
 // asKind holds a value an expression gave to kind k, strictly: the value
 // must be of kind k (an int where a float is wanted widens), once made a
 // flow value (normalise). Unlike Coerce, it takes no JSON forms: an int is
 // not a duration of nanoseconds.
-func asKind(k Kind, v any) (any, error) {
-	nv, ok := normalise(v)
+func asKind(k value.Kind, v any) (any, error) {
+	nv, ok := value.Normalize(v)
 	if !ok {
-		return nil, fmt.Errorf("it gave %s, which is not a value a flow can hold", describeValue(v))
+		return nil, fmt.Errorf("it gave %s, which is not a value a flow can hold", value.Describe(v))
 	}
-	if k == Any {
+	if k == value.Any {
 		return nv, nil
 	}
-	got, _ := KindOfValue(nv)
+	got, _ := value.Of(nv)
 	switch {
 	case got == k:
 		return nv, nil
-	case k == Float && got == Int:
+	case k == value.Float && got == value.Int:
 		return float64(nv.(int)), nil
 	}
-	return nil, fmt.Errorf("it gave %s, not %s", describeValue(nv), k.article())
-}
-
-func describeValue(v any) string {
-	if v == nil {
-		return "nothing"
-	}
-	k, ok := KindOfValue(v)
-	if !ok {
-		return fmt.Sprintf("a value of Go type %T", v)
-	}
-	return k.article()
-}
-
-// zero returns the zero value of kind k as flows hold it.
-func (k Kind) zero() any {
-	switch k {
-	case Int:
-		return 0
-	case Float:
-		return 0.0
-	case Bool:
-		return false
-	case String:
-		return ""
-	case Duration:
-		return time.Duration(0)
-	case Time:
-		return time.Time{}
-	case List:
-		return []any{}
-	case Map:
-		return map[string]any{}
-	}
-	return nil
-}
-
-// article returns the kind's name with its indefinite article: "an int",
-// "a string".
-func (k Kind) article() string {
-	switch k {
-	case Int, Any:
-		return "an " + k.String()
-	}
-	return "a " + k.String()
+	return nil, fmt.Errorf("it gave %s, not %s", value.Describe(nv), k.Article())
 }

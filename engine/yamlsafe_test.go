@@ -9,27 +9,27 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/internal/hostile"
 )
 
 func TestDecodeYAMLBudgets(t *testing.T) {
-	small := engine.YAMLLimits{MaxBytes: 64, MaxNodes: 10, MaxDepth: 3}
+	small := yamlfile.Limits{MaxBytes: 64, MaxNodes: 10, MaxDepth: 3}
 	tests := []struct {
 		name string
 		src  string
-		lim  engine.YAMLLimits
+		lim  yamlfile.Limits
 		want string // the error, "" for none
 	}{
-		{"fits", "a: [b, c]\n", engine.YAMLLimits{}, ""},
-		{"syntax error", "a: b: c\n", engine.YAMLLimits{}, "f.yaml:1:5: mapping values are not allowed in this context"},
-		{"syntax error on a later line", "a:\n  - b\n  c: d\n", engine.YAMLLimits{}, "f.yaml:3:4: did not find expected '-' indicator"},
-		{"second document", "a: 1\n---\nb: 2\n", engine.YAMLLimits{}, "f.yaml:2:1: a second YAML document starts here: the file must hold exactly one"},
-		{"empty second document", "a: 1\n---\n", engine.YAMLLimits{}, "f.yaml:2:1: a second YAML document starts here: the file must hold exactly one"},
-		{"document end marker only", "a: 1\n...\n", engine.YAMLLimits{}, ""},
-		{"unknown anchor", "a: *nowhere\n", engine.YAMLLimits{}, "f.yaml:1:4: unknown anchor 'nowhere' referenced"},
-		{"cycle", "a: &l [1, *l]\n", engine.YAMLLimits{}, "f.yaml:1:11: alias *l refers to a node that contains it"},
-		{"cycle through a mapping", "a: &m {b: [*m]}\n", engine.YAMLLimits{}, "f.yaml:1:12: alias *m refers to a node that contains it"},
+		{"fits", "a: [b, c]\n", yamlfile.Limits{}, ""},
+		{"syntax error", "a: b: c\n", yamlfile.Limits{}, "f.yaml:1:5: mapping values are not allowed in this context"},
+		{"syntax error on a later line", "a:\n  - b\n  c: d\n", yamlfile.Limits{}, "f.yaml:3:4: did not find expected '-' indicator"},
+		{"second document", "a: 1\n---\nb: 2\n", yamlfile.Limits{}, "f.yaml:2:1: a second YAML document starts here: the file must hold exactly one"},
+		{"empty second document", "a: 1\n---\n", yamlfile.Limits{}, "f.yaml:2:1: a second YAML document starts here: the file must hold exactly one"},
+		{"document end marker only", "a: 1\n...\n", yamlfile.Limits{}, ""},
+		{"unknown anchor", "a: *nowhere\n", yamlfile.Limits{}, "f.yaml:1:4: unknown anchor 'nowhere' referenced"},
+		{"cycle", "a: &l [1, *l]\n", yamlfile.Limits{}, "f.yaml:1:11: alias *l refers to a node that contains it"},
+		{"cycle through a mapping", "a: &m {b: [*m]}\n", yamlfile.Limits{}, "f.yaml:1:12: alias *m refers to a node that contains it"},
 
 		// Exactly at a budget is within it; one more is not.
 		{"size at the budget", "a: " + strings.Repeat("b", 60) + "\n", small, ""},
@@ -45,13 +45,13 @@ func TestDecodeYAMLBudgets(t *testing.T) {
 		{"alias within the node budget", "a: &a [1, 2]\nb: *a\n", small, ""},
 		{"alias over the node budget", "a: &a [1, 2, 3]\nb: *a\nc: *a\n", small, "f.yaml:2:4: alias *a takes the file past 10 YAML nodes once aliases are expanded"},
 		{"alias over the depth budget", "a: &a [[x]]\nb: [*a]\n", small, "f.yaml:2:5: alias *a nests mappings and lists deeper than 3 levels"},
-		{"laughs", "l:\n" + hostile.Laughs("  ", "l", 9, 9), engine.YAMLLimits{}, "f.yaml:6:37: alias *l3 takes the file past 50000 YAML nodes once aliases are expanded"},
-		{"laughs two wide", "l:\n" + hostile.Laughs("  ", "l", 20, 2), engine.YAMLLimits{}, "f.yaml:15:20: alias *l12 takes the file past 50000 YAML nodes once aliases are expanded"},
-		{"alias chain too deep", "l:\n" + hostile.Laughs("  ", "l", 70, 1), engine.YAMLLimits{}, "f.yaml:64:14: alias *l61 nests mappings and lists deeper than 64 levels"},
+		{"laughs", "l:\n" + hostile.Laughs("  ", "l", 9, 9), yamlfile.Limits{}, "f.yaml:6:37: alias *l3 takes the file past 50000 YAML nodes once aliases are expanded"},
+		{"laughs two wide", "l:\n" + hostile.Laughs("  ", "l", 20, 2), yamlfile.Limits{}, "f.yaml:15:20: alias *l12 takes the file past 50000 YAML nodes once aliases are expanded"},
+		{"alias chain too deep", "l:\n" + hostile.Laughs("  ", "l", 70, 1), yamlfile.Limits{}, "f.yaml:64:14: alias *l61 nests mappings and lists deeper than 64 levels"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			root, err := engine.DecodeYAML("f.yaml", []byte(tt.src), tt.lim)
+			root, err := yamlfile.Decode("f.yaml", []byte(tt.src), tt.lim)
 			got := ""
 			if err != nil {
 				got = err.Error()
@@ -62,9 +62,9 @@ func TestDecodeYAMLBudgets(t *testing.T) {
 			if (root == nil) != (tt.want != "") {
 				t.Errorf("DecodeYAML() root = %v with error %q, want a root exactly when there is no error", root, got)
 			}
-			var list engine.ErrorList
+			var list yamlfile.ErrorList
 			if err != nil && !errors.As(err, &list) {
-				t.Errorf("DecodeYAML() error is a %T, want an engine.ErrorList", err)
+				t.Errorf("DecodeYAML() error is a %T, want an yamlfile.ErrorList", err)
 			}
 		})
 	}
@@ -72,12 +72,12 @@ func TestDecodeYAMLBudgets(t *testing.T) {
 
 func TestDecodeYAMLNoDocument(t *testing.T) {
 	for _, src := range []string{"", "\n\n", "# only a comment\n"} {
-		root, err := engine.DecodeYAML("f.yaml", []byte(src), engine.YAMLLimits{})
+		root, err := yamlfile.Decode("f.yaml", []byte(src), yamlfile.Limits{})
 		if root != nil || err != nil {
 			t.Errorf("DecodeYAML(%q) = %v, %v, want nil, nil", src, root, err)
 		}
 	}
-	root, err := engine.DecodeYAML("f.yaml", []byte("~\n"), engine.YAMLLimits{})
+	root, err := yamlfile.Decode("f.yaml", []byte("~\n"), yamlfile.Limits{})
 	if err != nil || root == nil || root.Tag != "!!null" {
 		t.Errorf("DecodeYAML(~) = %v, %v, want the null scalar", root, err)
 	}
@@ -95,7 +95,7 @@ a: 4
 d: *m
 e: *m
 `
-	root, err := engine.DecodeYAML("f.yaml", []byte(src), engine.YAMLLimits{})
+	root, err := yamlfile.Decode("f.yaml", []byte(src), yamlfile.Limits{})
 	want := []string{
 		`f.yaml:3:16: duplicate key "x" (first at f.yaml:3:10)`, // once, however many aliases use it
 		`f.yaml:4:3: duplicate key "c" (first at f.yaml:3:3)`,
@@ -118,7 +118,7 @@ e: *m
 
 func errorStrings(err error) []string {
 	var out []string
-	for _, e := range engine.Errors(err) {
+	for _, e := range yamlfile.Errors(err) {
 		out = append(out, e.Error())
 	}
 	return out
@@ -137,7 +137,7 @@ func TestReadYAMLFileStopsAtTheBudget(t *testing.T) {
 	}
 	f.Close()
 	var rerr error
-	alloc := hostile.Alloc(func() { _, rerr = engine.ReadYAMLFile(path, engine.YAMLLimits{}) })
+	alloc := hostile.Alloc(func() { _, rerr = yamlfile.ReadFile(path, yamlfile.Limits{}) })
 	const want = "big.yaml:1:524289: the file is larger than 512 KiB, the budget for a YAML file"
 	if rerr == nil || !strings.HasSuffix(rerr.Error(), want) {
 		t.Errorf("ReadYAMLFile() error = %v, want %s", rerr, want)
@@ -145,7 +145,7 @@ func TestReadYAMLFileStopsAtTheBudget(t *testing.T) {
 	if alloc > 8<<20 {
 		t.Errorf("ReadYAMLFile() allocated %d bytes for a 1 GiB file, want it to stop reading at the 512 KiB budget", alloc)
 	}
-	if _, err := engine.ReadYAMLFile(filepath.Join(t.TempDir(), "none.yaml"), engine.YAMLLimits{}); !errors.Is(err, os.ErrNotExist) {
+	if _, err := yamlfile.ReadFile(filepath.Join(t.TempDir(), "none.yaml"), yamlfile.Limits{}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("ReadYAMLFile(missing) error = %v, want one wrapping os.ErrNotExist", err)
 	}
 }
@@ -172,9 +172,9 @@ func FuzzDecodeYAML(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	addCorpus(f, "testdata/hostile")
-	lim := engine.YAMLLimits{MaxBytes: 4096, MaxNodes: 40, MaxDepth: 4}
+	lim := yamlfile.Limits{MaxBytes: 4096, MaxNodes: 40, MaxDepth: 4}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		root, err := engine.DecodeYAML("f.yaml", src, lim)
+		root, err := yamlfile.Decode("f.yaml", src, lim)
 		if err != nil {
 			hostile.Positioned(t, err, "f.yaml")
 		}
@@ -199,7 +199,7 @@ type naiveCount struct {
 	dup          string
 }
 
-func (c *naiveCount) walk(n *yaml.Node, level int, lim engine.YAMLLimits) {
+func (c *naiveCount) walk(n *yaml.Node, level int, lim yamlfile.Limits) {
 	if c.nodes > lim.MaxNodes || level > lim.MaxDepth+1 {
 		return
 	}
@@ -246,10 +246,10 @@ func addCorpus(f *testing.F, dir string) {
 // after yaml.v3 has parsed it all), an alias bomb, and a syntax error at
 // the end of the largest file whose errors are located.
 func BenchmarkDecodeYAML(b *testing.B) {
-	dense := "v: " + hostile.DenseList(engine.DefaultMaxYAMLBytes/2)
+	dense := "v: " + hostile.DenseList(yamlfile.DefaultMaxBytes/2)
 	located := strings.Repeat("a: b\n", (32<<10)/5-2) + "x: y: z\n"
 	for _, bm := range []struct{ name, src string }{
-		{"dense", dense[:engine.DefaultMaxYAMLBytes-2] + "]\n"},
+		{"dense", dense[:yamlfile.DefaultMaxBytes-2] + "]\n"},
 		{"laughs", "l:\n" + hostile.Laughs("  ", "l", 9, 9)},
 		{"located syntax error", located},
 	} {
@@ -257,7 +257,7 @@ func BenchmarkDecodeYAML(b *testing.B) {
 			src := []byte(bm.src)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := engine.DecodeYAML("f.yaml", src, engine.YAMLLimits{}); err == nil {
+				if _, err := yamlfile.Decode("f.yaml", src, yamlfile.Limits{}); err == nil {
 					b.Fatal("DecodeYAML accepted a hostile input")
 				}
 			}

@@ -5,6 +5,9 @@ import (
 	"sort"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // CoverKind is what a coverage item is.
@@ -24,9 +27,9 @@ type CoverItem struct {
 	Kind   CoverKind
 	Flow   string
 	State  string
-	Event  string     // outcome, choice or "after KEY"; empty for states
-	Branch int        // 1-based, for branches
-	Pos    engine.Pos `json:"-"`
+	Event  string       // outcome, choice or "after KEY"; empty for states
+	Branch int          // 1-based, for branches
+	Pos    yamlfile.Pos `json:"-"`
 }
 
 // String names the item as `tether cover` lists it.
@@ -43,7 +46,7 @@ func (c CoverItem) String() string {
 }
 
 // key identifies the item regardless of its position.
-func (c CoverItem) key() CoverItem { c.Pos = engine.Pos{}; return c }
+func (c CoverItem) key() CoverItem { c.Pos = yamlfile.Pos{}; return c }
 
 // CoverItems returns everything the transcripts of fl should exercise
 // under its policy: every state, every outcome of every run state, every
@@ -69,7 +72,7 @@ func CoverItems(fl *engine.Flow) []CoverItem {
 				continue
 			}
 			out = append(out, CoverItem{Kind: CoverState, Flow: fl.Name(), State: s.Name, Pos: s.Pos})
-			if s.Kind == engine.RunState {
+			if s.Kind == syntax.RunState {
 				for _, ev := range s.Events {
 					out = append(out, CoverItem{Kind: CoverOutcome, Flow: fl.Name(), State: s.Name, Event: ev, Pos: s.RunPos})
 				}
@@ -106,24 +109,24 @@ func appendBranches(out []CoverItem, flow, state string, h engine.HandlerInfo) [
 }
 
 // Covered returns the items a session's event log exercises.
-func Covered(entries []engine.Entry) []CoverItem {
+func Covered(entries []eventlog.Entry) []CoverItem {
 	var out []CoverItem
 	for _, e := range entries {
 		switch e.Kind {
-		case engine.EntryStart:
+		case eventlog.EntryStart:
 			out = append(out, CoverItem{Kind: CoverState, Flow: e.Flow, State: e.To})
-		case engine.EntryAction:
+		case eventlog.EntryAction:
 			out = append(out, CoverItem{Kind: CoverOutcome, Flow: e.Flow, State: e.State, Event: e.Event})
-		case engine.EntryTransition:
+		case eventlog.EntryTransition:
 			// Back from a subflow: its outcome is the parent state's event.
 			out = append(out, CoverItem{Kind: CoverOutcome, Flow: e.Flow, State: e.State, Event: e.Event})
-		case engine.EntryTimer:
+		case eventlog.EntryTimer:
 			out = append(out, CoverItem{Kind: CoverTimer, Flow: e.Flow, State: e.State, Event: e.Event})
 		}
 		if e.Branch > 0 {
 			out = append(out, CoverItem{Kind: CoverBranch, Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch})
 		}
-		if e.To != "" && e.Kind != engine.EntryStart {
+		if e.To != "" && e.Kind != eventlog.EntryStart {
 			out = append(out, CoverItem{Kind: CoverState, Flow: e.Flow, State: e.To})
 		}
 	}

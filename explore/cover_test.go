@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/explore"
 )
 
@@ -113,11 +114,11 @@ func TestCoverItems(t *testing.T) {
 
 	// Items point at what they count: a state at its name, an outcome at
 	// its run:, a branch at the branch, a timer at its key.
-	pos := map[string]engine.Pos{}
+	pos := map[string]yamlfile.Pos{}
 	for _, it := range explore.CoverItems(fl) {
 		pos[it.String()] = it.Pos
 	}
-	for item, want := range map[string]engine.Pos{
+	for item, want := range map[string]yamlfile.Pos{
 		"t: state check":                {File: "t.yaml", Line: 8, Col: 3},
 		"t: check -> wrong":             {File: "t.yaml", Line: 9, Col: 10},
 		"t: check on ok, branch 2":      {File: "t.yaml", Line: 15, Col: 11},

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
 )
 
 // GraphFormat names a diagram language Graph writes.
@@ -85,11 +86,11 @@ func graphOf(info *engine.FlowInfo) *graphModel {
 		id[s.Name] = i
 		n := graphNode{name: s.Name}
 		switch s.Kind {
-		case engine.RunState:
+		case syntax.RunState:
 			n.desc = "run " + s.Run
-		case engine.AskState:
+		case syntax.AskState:
 			n.desc = "ask"
-		case engine.FinalState:
+		case syntax.FinalState:
 			n.final, n.success = true, s.Success
 			n.desc = "final " + s.Outcome
 			if n.success {

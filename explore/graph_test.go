@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/value"
 	"github.com/tetherflow/tether/explore"
 )
 
@@ -25,8 +26,8 @@ func graphRegistry(t *testing.T) *engine.Registry {
 	reg, err := engine.NewRegistry(engine.Func(engine.Spec{
 		Name: "portal.sign_in",
 		Params: []engine.Param{
-			{Name: "email", Kind: engine.String, Required: true},
-			{Name: "password", Kind: engine.String, Required: true, Secret: true},
+			{Name: "email", Kind: value.String, Required: true},
+			{Name: "password", Kind: value.String, Required: true, Secret: true},
 		},
 		Outcomes: []string{"ok", "wrong"},
 	}, noop))

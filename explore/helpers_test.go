@@ -7,6 +7,8 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
 	"github.com/tetherflow/tether/policy"
 )
 
@@ -26,12 +28,12 @@ func testRegistry(t testing.TB) *engine.Registry {
 		engine.Func(engine.Spec{
 			Name: "svc.check",
 			Params: []engine.Param{
-				{Name: "email", Kind: engine.String, Required: true},
-				{Name: "password", Kind: engine.String, Required: true, Secret: true},
+				{Name: "email", Kind: value.String, Required: true},
+				{Name: "password", Kind: value.String, Required: true, Secret: true},
 			},
 			Outputs: []engine.Param{
-				{Name: "token", Kind: engine.String, Secret: true},
-				{Name: "count", Kind: engine.Int},
+				{Name: "token", Kind: value.String, Secret: true},
+				{Name: "count", Kind: value.Int},
 			},
 			Outcomes: []string{"ok", "wrong"},
 		}, first("ok")),
@@ -46,19 +48,19 @@ func testRegistry(t testing.TB) *engine.Registry {
 // flows maps flow names to sources, for subflows.
 type flows map[string]string
 
-func (fs flows) resolve(name string) (*engine.File, error) {
+func (fs flows) resolve(name string) (*syntax.File, error) {
 	src, ok := fs[name]
 	if !ok {
 		return nil, errors.New("no such flow")
 	}
-	return engine.Load(name+".yaml", []byte(src))
+	return syntax.Load(name+".yaml", []byte(src))
 }
 
 // mustCompile compiles src as t.yaml with the test registry and the given
 // subflows, and fails the test on any error.
 func mustCompile(t testing.TB, src string, subs flows) *engine.Flow {
 	t.Helper()
-	f, err := engine.Load("t.yaml", []byte(src))
+	f, err := syntax.Load("t.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/explore"
 	"github.com/tetherflow/tether/internal/hostile"
 )
@@ -32,7 +32,7 @@ func hostilePaths() []hostile.Case {
 		},
 		{
 			Name: "a file over the size budget",
-			Src:  "- {state: a, outcome: ok}\n" + hostile.Comments(engine.DefaultMaxYAMLBytes),
+			Src:  "- {state: a, outcome: ok}\n" + hostile.Comments(yamlfile.DefaultMaxBytes),
 			Want: []string{"f.yaml:9199:34: the file is larger than 512 KiB, the budget for a YAML file"},
 		},
 		{

@@ -4,6 +4,8 @@ import (
 	"slices"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // model is what path search and replay know of a flow and the subflows it
@@ -56,7 +58,7 @@ func newModel(root *engine.Flow) *model {
 		fm.live = liveVars(info)
 		for i := range fm.vars {
 			fm.all = append(fm.all, i)
-			fm.time = append(fm.time, info.Kinds[i] == engine.Time)
+			fm.time = append(fm.time, info.Kinds[i] == value.Time)
 		}
 		m.relative = m.relative && info.ClockRelative
 		m.flows[fl.Name()] = fm
@@ -68,7 +70,7 @@ func newModel(root *engine.Flow) *model {
 			switch {
 			case st.Subflow != nil:
 				walk(st.Subflow)
-			case st.Kind == engine.RunState, st.Kind == engine.AskState:
+			case st.Kind == syntax.RunState, st.Kind == syntax.AskState:
 				m.decisions++
 			}
 			if st.Action != nil && !known[st.Action.Name] {

@@ -7,9 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"gopkg.in/yaml.v3"
-
-	"github.com/tetherflow/tether/engine"
 )
 
 // PathFile is a path as a file holds it: tether paths --write writes one
@@ -58,12 +57,12 @@ type PathItem struct {
 // ParsePathFile reads the path file data (name is for messages). Unknown
 // keys are errors, and so is a decision with no state or not exactly one
 // of outcome:, choice:, timer: and pause:, or a wait: anywhere but alone
-// in the last. The file is held to the YAML budgets of engine.DecodeYAML
+// in the last. The file is held to the YAML budgets of yamlfile.Decode
 // (size, nodes, depth, one document, no repeated key), and every problem
-// is reported, as an engine.ErrorList of name:line:col messages.
+// is reported, as an yamlfile.ErrorList of name:line:col messages.
 func ParsePathFile(name string, data []byte) (*PathFile, error) {
-	root, err := engine.DecodeYAML(name, data, engine.YAMLLimits{})
-	var errs engine.ErrorList
+	root, err := yamlfile.Decode(name, data, yamlfile.Limits{})
+	var errs yamlfile.ErrorList
 	errors.As(err, &errs) // repeated keys: the tree holds the first of each
 	if root == nil {
 		if err != nil {
@@ -71,13 +70,13 @@ func ParsePathFile(name string, data []byte) (*PathFile, error) {
 		}
 		return &PathFile{Steps: []PathStep{}}, nil // empty, or comments only: no steps
 	}
-	pos := func(n *yaml.Node) engine.Pos { return engine.Pos{File: name, Line: n.Line, Col: n.Column} }
-	root = engine.Resolve(root)
+	pos := func(n *yaml.Node) yamlfile.Pos { return yamlfile.Pos{File: name, Line: n.Line, Col: n.Column} }
+	root = yamlfile.Resolve(root)
 	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 		return &PathFile{Steps: []PathStep{}}, nil // ~: no steps
 	}
 	if root.Kind != yaml.SequenceNode {
-		errs.Add(pos(root), "a path file is a list of decisions, not %s", engine.NodeShape(root))
+		errs.Add(pos(root), "a path file is a list of decisions, not %s", yamlfile.Shape(root))
 		return nil, errs
 	}
 	// A null item is no decision: yaml.v3 drops it from a []PathItem, and
@@ -85,7 +84,7 @@ func ParsePathFile(name string, data []byte) (*PathFile, error) {
 	items := make([]PathItem, 0, len(root.Content))
 	nodes := make([]*yaml.Node, 0, len(root.Content))
 	for _, n := range root.Content {
-		if n = engine.Resolve(n); n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		if n = yamlfile.Resolve(n); n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 			continue
 		}
 		items = append(items, PathItem{})
@@ -137,13 +136,13 @@ const pathKeys = "flow, state, outcome, choice, timer, pause or wait"
 
 // readPathItem reads decision n into it, as yaml.v3 decodes a PathItem
 // (a null leaves a field unset), reporting what does not fit.
-func readPathItem(n *yaml.Node, it *PathItem, pos func(*yaml.Node) engine.Pos, errs *engine.ErrorList) {
+func readPathItem(n *yaml.Node, it *PathItem, pos func(*yaml.Node) yamlfile.Pos, errs *yamlfile.ErrorList) {
 	if n.Kind != yaml.MappingNode {
-		errs.Add(pos(n), "a decision is a mapping such as {state: NAME, choice: NAME}, not %s", engine.NodeShape(n))
+		errs.Add(pos(n), "a decision is a mapping such as {state: NAME, choice: NAME}, not %s", yamlfile.Shape(n))
 		return
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], engine.Resolve(n.Content[i+1])
+		k, v := n.Content[i], yamlfile.Resolve(n.Content[i+1])
 		var dst any
 		switch k.Value {
 		case "flow":
@@ -165,7 +164,7 @@ func readPathItem(n *yaml.Node, it *PathItem, pos func(*yaml.Node) engine.Pos, e
 		case dst == nil || k.Kind != yaml.ScalarNode:
 			errs.Add(pos(k), "unknown key %q in a decision (want %s)", k.Value, pathKeys)
 		case v.Kind != yaml.ScalarNode:
-			errs.Add(pos(v), "%s must be a single value, not %s", k.Value, engine.NodeShape(v))
+			errs.Add(pos(v), "%s must be a single value, not %s", k.Value, yamlfile.Shape(v))
 		case v.Decode(dst) != nil:
 			want := "text"
 			if k.Value == "wait" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
 )
 
 // StepKind says what a path decided at one of its decision points.
@@ -59,7 +60,7 @@ func (s PathStep) AppendFormat(b []byte, root string) []byte {
 // BranchKey names one branch of one handler: the unit of branch coverage.
 // Event is a choice, an action outcome, "after KEY" for a timer or a
 // subflow's outcome, as log entries record it; Branch is 1-based, as
-// engine.Entry.Branch.
+// eventlog.Entry.Branch.
 type BranchKey struct {
 	Flow   string
 	State  string
@@ -88,8 +89,8 @@ const (
 type Path struct {
 	Steps   []PathStep
 	End     PathEnd
-	Outcome *engine.Outcome // EndOutcome: the final outcome
-	Err     error           // EndError: the run error, or the refused answer's *engine.InputError
+	Outcome *eventlog.Outcome // EndOutcome: the final outcome
+	Err     error             // EndError: the run error, or the refused answer's *engine.InputError
 	// Flow and State are where a loop or cut path stopped. Waiting says the
 	// session waits at a prompt there, so that a replay of Steps can stop
 	// at it (always for a loop; for a cut at an ask state).

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
 )
 
 // Replay runs the flow along steps, as Paths found them or a path file
@@ -41,7 +42,7 @@ func Replay(ctx context.Context, fl *engine.Flow, steps []PathStep, start time.T
 			// stopping it made.
 			log := r.s.Log()
 			rp.div.LogLen = len(log)
-			if k := len(log) - 1; k >= 0 && log[k].Kind == engine.EntryError {
+			if k := len(log) - 1; k >= 0 && log[k].Kind == eventlog.EntryError {
 				rp.div.LogLen = k
 			}
 		}

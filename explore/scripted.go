@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/prompt"
 )
 
 // timerOption is the option "the earliest timer fires" at an ask state;
@@ -81,7 +83,7 @@ type scripted struct {
 	// marks are what the session's log says, read as it goes (the
 	// entries' values are not needed).
 	logBase, logLen int
-	marks           []engine.Mark
+	marks           []eventlog.Mark
 	// branches are the branches the path's log shows taken, each once, in
 	// the order first taken; nbranch[i] is how many of them its first i
 	// entries show.
@@ -207,7 +209,7 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 			// state whose timer fired, as the log does.
 			d := &r.made[k]
 			d.flow, d.state = cur.Flow, cur.State
-			if e := r.entry(d.logAt); e != nil && e.Kind == engine.EntryTimer {
+			if e := r.entry(d.logAt); e != nil && e.Kind == eventlog.EntryTimer {
 				d.flow, d.state, d.name = e.Flow, e.State, strings.TrimPrefix(e.Event, "after ")
 			}
 		} else {
@@ -227,7 +229,7 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 // entry returns the entry at index i of the path's log, or nil when the
 // log is not that long or the entry was logged before the checkpoint the
 // session was restored from.
-func (r *scripted) entry(i int) *engine.Mark {
+func (r *scripted) entry(i int) *eventlog.Mark {
 	if i < r.logBase || i >= r.logLen {
 		return nil
 	}
@@ -260,7 +262,7 @@ func (r *scripted) sync() error {
 	r.readLog()
 	for ; r.logSeen < r.logLen; r.logSeen++ {
 		e := &r.marks[r.logSeen-r.logBase]
-		if e.Kind != engine.EntryAction {
+		if e.Kind != eventlog.EntryAction {
 			continue
 		}
 		for r.nextAct < len(r.made) && r.made[r.nextAct].kind != StepOutcome {
@@ -300,7 +302,7 @@ func (r *scripted) endName() string {
 
 // synthInput fills in every field the choice takes with a valid value of
 // its type.
-func synthInput(p *engine.Prompt, choice string) map[string]any {
+func synthInput(p *prompt.Prompt, choice string) map[string]any {
 	ch, _ := p.Choice(choice)
 	if len(ch.Fields) == 0 {
 		return nil
@@ -313,27 +315,27 @@ func synthInput(p *engine.Prompt, choice string) map[string]any {
 	return in
 }
 
-func synthValue(f engine.Field) any {
+func synthValue(f prompt.Field) any {
 	switch f.Type {
-	case engine.EmailField:
+	case prompt.EmailField:
 		return "user@example.com"
-	case engine.SecretField:
+	case prompt.SecretField:
 		return "secret-1"
-	case engine.CodeField:
+	case prompt.CodeField:
 		n := f.Length
 		if n <= 0 {
 			n = 6
 		}
 		return strings.Repeat("1234567890", n/10+1)[:n]
-	case engine.ChoiceField:
+	case prompt.ChoiceField:
 		if len(f.Options) > 0 {
 			return f.Options[0]
 		}
-	case engine.ConsentField:
+	case prompt.ConsentField:
 		return true
-	case engine.NumberField:
+	case prompt.NumberField:
 		return 1
-	case engine.CaptchaField:
+	case prompt.CaptchaField:
 		return "captcha"
 	}
 	return "text"

@@ -15,6 +15,8 @@ import (
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/value"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -120,7 +122,7 @@ func newFixture(t testing.TB, overlay string) *fixture {
 	fx := &fixture{store: memory.New(), clock: &clock{t: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}}
 	spec := engine.Spec{
 		Name:     "test.check",
-		Params:   []engine.Param{{Name: "password", Kind: engine.String, Required: true, Secret: true}},
+		Params:   []engine.Param{{Name: "password", Kind: value.String, Required: true, Secret: true}},
 		Outcomes: []string{"ok", "wrong"},
 	}
 	actionsFor := func(ctx context.Context, device string) (*engine.Registry, error) {
@@ -191,7 +193,7 @@ func TestHostSession(t *testing.T) {
 	if !errors.As(err, &ierr) || ierr.Field != "email" || v == nil || v.Problem == nil || v.Problem.Field != "email" {
 		t.Fatalf("bad email: view %+v, err %v; want an InputError on email", v, err)
 	}
-	if v.Version != prev+1 || v.Step.State != "ask" || v.Entries[0].Kind != engine.EntryReject {
+	if v.Version != prev+1 || v.Step.State != "ask" || v.Entries[0].Kind != eventlog.EntryReject {
 		t.Errorf("after a refused answer: version %d (was %d), state %s, entries %+v", v.Version, prev, v.Step.State, v.Entries)
 	}
 	// A subflow, under the flow's policy.

@@ -16,6 +16,8 @@ import (
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -148,7 +150,7 @@ func (cx *connected) finish(t *testing.T, h *host.Host, v *host.View, code, hash
 			t.Fatalf("after %s, the session runs on %s, want %s", a.state, v.Hash, hash)
 		}
 		for _, e := range v.Entries {
-			if e.Kind == engine.EntryAnswer {
+			if e.Kind == eventlog.EntryAnswer {
 				texts = append(texts, e.Prompt.Text)
 			}
 		}
@@ -218,7 +220,7 @@ func TestReloadRefusesBrokenFlows(t *testing.T) {
 
 	cx.edit(t, "go: check_code\n", "go: check_cod\n")
 	ch, err := cat.Reload(ctx)
-	var list engine.ErrorList
+	var list yamlfile.ErrorList
 	if !errors.As(err, &list) || ch == nil || ch.Applied || len(ch.Errors) == 0 || !strings.Contains(ch.Errors[0], "unknown state check_cod (did you mean check_code?)") {
 		t.Fatalf("Reload of a broken flow = %+v, %v; want it refused with the checker's errors", ch, err)
 	}

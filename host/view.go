@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
 )
 
 // View is where a session stands after a call: what a front end shows.
@@ -29,7 +30,7 @@ type View struct {
 	// was.
 	Problem *Problem `json:"problem,omitempty"`
 	// Entries are the log entries the call appended; Get appends none.
-	Entries []engine.Entry `json:"-"`
+	Entries []eventlog.Entry `json:"-"`
 	// Replayed is set when the view is the remembered response to a
 	// repeated request.
 	Replayed bool `json:"-"`

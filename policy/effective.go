@@ -5,7 +5,9 @@ import (
 	"sort"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/internal/country"
+	"github.com/tetherflow/tether/internal/suggest"
 )
 
 // ErrCountry is wrapped by Effective's error for a country code that is
@@ -18,9 +20,9 @@ var ErrCountry = country.ErrCountry
 // it has problems of its own), each key one the flow's policy declares,
 // each value of the declared kind, and the region's effective values (its
 // ancestors' included) must meet the flow's policy_rules. Every problem is
-// reported, as an engine.ErrorList.
+// reported, as an yamlfile.ErrorList.
 func (s *Set) Check(flows map[string]*engine.Flow) error {
-	var errs engine.ErrorList
+	var errs yamlfile.ErrorList
 	names := make([]string, 0, len(flows))
 	for n := range flows {
 		names = append(names, n)
@@ -31,7 +33,7 @@ func (s *Set) Check(flows map[string]*engine.Flow) error {
 			fo := r.flows[name]
 			fl, exists := flows[name]
 			if !exists {
-				errs.Add(fo.pos, "region %s sets policy for unknown flow %s%s", r.Name, name, engine.Suggest(name, names))
+				errs.Add(fo.pos, "region %s sets policy for unknown flow %s%s", r.Name, name, suggest.Hint(name, names))
 				continue
 			}
 			if fl == nil {
@@ -66,7 +68,7 @@ func (r *Region) Merged(flow string) map[string]engine.PolicyValue {
 // applied (the default region, with no files, when no overlay lists the
 // country). The returned flow's PolicySource tells, per key,
 // which file and line its value comes from. The error wraps ErrCountry for
-// a malformed country code, and is an engine.ErrorList when a value the
+// a malformed country code, and is an yamlfile.ErrorList when a value the
 // region sets does not fit the flow (which Check reports beforehand).
 func (s *Set) Effective(fl *engine.Flow, code string) (*engine.Flow, *Region, error) {
 	if err := country.Check(code); err != nil {
@@ -88,10 +90,10 @@ func (s *Set) Effective(fl *engine.Flow, code string) (*engine.Flow, *Region, er
 
 // listOf returns err's positioned errors, or err as one error without a
 // position.
-func listOf(err error) engine.ErrorList {
-	var l engine.ErrorList
+func listOf(err error) yamlfile.ErrorList {
+	var l yamlfile.ErrorList
 	if errors.As(err, &l) {
 		return l
 	}
-	return engine.ErrorList{{Msg: err.Error()}}
+	return yamlfile.ErrorList{{Msg: err.Error()}}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/internal/hostile"
 )
 
@@ -34,7 +35,7 @@ func hostileOverlays() []hostile.Case {
 		},
 		{
 			Name: "a file over the size budget",
-			Src:  head + hostile.Comments(engine.DefaultMaxYAMLBytes),
+			Src:  head + hostile.Comments(yamlfile.DefaultMaxBytes),
 			Want: []string{"f.yaml:9200:34: the file is larger than 512 KiB, the budget for a YAML file"},
 		},
 		{
@@ -67,7 +68,7 @@ func TestHostileOverlays(t *testing.T) {
 				}
 				t.Chdir(dir)
 				set, err := Load(".")
-				var errs engine.ErrorList
+				var errs yamlfile.ErrorList
 				if err != nil {
 					errs = listOf(err)
 				}
@@ -107,7 +108,7 @@ func FuzzOverlay(f *testing.F) {
 	}
 	flows := map[string]*engine.Flow{"connect": fl}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		var errs engine.ErrorList
+		var errs yamlfile.ErrorList
 		var regions []*Region
 		if r := parse("r.yaml", src, &errs); r != nil {
 			regions = append(regions, r)

@@ -4,14 +4,15 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
+	"github.com/tetherflow/tether/internal/suggest"
 )
 
 // link builds the set from parsed overlays, reporting what involves more
 // than one of them: a region named twice, a country claimed by two regions,
 // a parent that does not exist, extends cycles, and regions that apply to
 // no country.
-func link(regions []*Region, errs *engine.ErrorList) *Set {
+func link(regions []*Region, errs *yamlfile.ErrorList) *Set {
 	s := &Set{byName: map[string]*Region{}, byCountry: map[string]*Region{}}
 	sort.SliceStable(regions, func(i, j int) bool { return regions[i].Name < regions[j].Name })
 	for _, r := range regions {
@@ -43,7 +44,7 @@ func link(regions []*Region, errs *engine.ErrorList) *Set {
 		}
 		parent := s.byName[r.Extends]
 		if parent == nil {
-			errs.Add(r.extendsPos, "region %s extends unknown region %s%s", r.Name, r.Extends, engine.Suggest(r.Extends, names))
+			errs.Add(r.extendsPos, "region %s extends unknown region %s%s", r.Name, r.Extends, suggest.Hint(r.Extends, names))
 			continue
 		}
 		r.Parent = parent

@@ -12,6 +12,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/internal/country"
 )
 
@@ -27,7 +29,7 @@ type Region struct {
 	// File is the overlay's path; empty for the default region.
 	File string
 	// Pos is where the region is named in File.
-	Pos engine.Pos
+	Pos yamlfile.Pos
 	// Countries are the ISO 3166-1 alpha-2 codes the overlay lists, in
 	// file order.
 	Countries []string
@@ -36,8 +38,8 @@ type Region struct {
 	// Parent is the region Extends names, nil when there is none.
 	Parent *Region
 
-	extendsPos engine.Pos
-	countryPos map[string]engine.Pos
+	extendsPos yamlfile.Pos
+	countryPos map[string]yamlfile.Pos
 	badCountry bool // countries had errors, already reported
 	flows      map[string]*flowOverlay
 	flowNames  []string // file order
@@ -45,7 +47,7 @@ type Region struct {
 
 // flowOverlay is what a region sets for one flow.
 type flowOverlay struct {
-	pos    engine.Pos // the flow's name under flows:
+	pos    yamlfile.Pos // the flow's name under flows:
 	values map[string]engine.PolicyValue
 }
 
@@ -130,7 +132,7 @@ func (s *Set) FlowNames() []string {
 // Load reads every overlay (*.yaml, *.yml) in dir and checks what can be
 // checked without the flows: the overlay's keys, region names, country
 // codes, countries claimed twice, and extends. Problems in the overlays are
-// returned together as an engine.ErrorList, with the set of what could be
+// returned together as an yamlfile.ErrorList, with the set of what could be
 // read, so that Check can report the problems of its values too (as
 // go/parser returns a partial file with its errors). A directory that
 // cannot be read is a nil set and an error wrapping the os one
@@ -141,7 +143,7 @@ func Load(dir string) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load regions: %w", err)
 	}
-	var errs engine.ErrorList
+	var errs yamlfile.ErrorList
 	var regions []*Region
 	for _, e := range entries {
 		ext := filepath.Ext(e.Name())
@@ -151,17 +153,17 @@ func Load(dir string) (*Set, error) {
 		path := filepath.Join(dir, e.Name())
 		// Opening a named pipe would wait for a writer forever.
 		if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-			errs.Add(engine.Pos{File: path}, "not a regular file (%s): an overlay is a YAML file", fi.Mode().Type())
+			errs.Add(yamlfile.Pos{File: path}, "not a regular file (%s): an overlay is a YAML file", fi.Mode().Type())
 			continue
 		}
-		data, err := engine.ReadYAMLFile(path, engine.YAMLLimits{})
-		var list engine.ErrorList
+		data, err := yamlfile.ReadFile(path, yamlfile.Limits{})
+		var list yamlfile.ErrorList
 		if errors.As(err, &list) {
 			errs = append(errs, list...)
 			continue
 		}
 		if err != nil {
-			errs.Add(engine.Pos{File: path}, "%v", err)
+			errs.Add(yamlfile.Pos{File: path}, "%v", err)
 			continue
 		}
 		if r := parse(path, data, &errs); r != nil {
@@ -183,19 +185,19 @@ var (
 
 // parse reads one overlay file. It returns nil when the file has no usable
 // region name, after reporting why.
-func parse(path string, data []byte, errs *engine.ErrorList) *Region {
-	top, err := engine.DecodeYAML(path, data, engine.YAMLLimits{})
-	var list engine.ErrorList
+func parse(path string, data []byte, errs *yamlfile.ErrorList) *Region {
+	top, err := yamlfile.Decode(path, data, yamlfile.Limits{})
+	var list yamlfile.ErrorList
 	errors.As(err, &list) // repeated keys: the tree holds the first of each
 	*errs = append(*errs, list...)
 	if top == nil {
 		if err == nil {
-			errs.Add(engine.Pos{File: path, Line: 1, Col: 1}, "empty overlay: want %s", topKeyList)
+			errs.Add(yamlfile.Pos{File: path, Line: 1, Col: 1}, "empty overlay: want %s", topKeyList)
 		}
 		return nil
 	}
 	p := &parser{path: path, errs: errs}
-	r := &Region{File: path, countryPos: map[string]engine.Pos{}, flows: map[string]*flowOverlay{}}
+	r := &Region{File: path, countryPos: map[string]yamlfile.Pos{}, flows: map[string]*flowOverlay{}}
 	named := false
 	ok := p.pairs(top, "overlay", func(k, v *yaml.Node) {
 		switch k.Value {
@@ -237,11 +239,11 @@ func parse(path string, data []byte, errs *engine.ErrorList) *Region {
 
 type parser struct {
 	path string
-	errs *engine.ErrorList
+	errs *yamlfile.ErrorList
 }
 
-func (p *parser) pos(n *yaml.Node) engine.Pos {
-	return engine.Pos{File: p.path, Line: n.Line, Col: n.Column}
+func (p *parser) pos(n *yaml.Node) yamlfile.Pos {
+	return yamlfile.Pos{File: p.path, Line: n.Line, Col: n.Column}
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
@@ -249,16 +251,16 @@ func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 }
 
 // pairs calls fn for each key and value of a mapping, reporting keys that
-// are not plain scalars (engine.DecodeYAML has reported and dropped
+// are not plain scalars (yamlfile.Decode has reported and dropped
 // repeated ones). It reports false when n is not a mapping.
 func (p *parser) pairs(n *yaml.Node, what string, fn func(k, v *yaml.Node)) bool {
-	n = engine.Resolve(n)
+	n = yamlfile.Resolve(n)
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, "%s must be a mapping, not %s", what, describe(n))
 		return false
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := engine.Resolve(n.Content[i]), engine.Resolve(n.Content[i+1])
+		k, v := yamlfile.Resolve(n.Content[i]), yamlfile.Resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
 			p.errorf(k, "%s: keys must be plain names", what)
 			continue
@@ -330,7 +332,7 @@ func (p *parser) flows(r *Region, n *yaml.Node) {
 				p.errorf(pv, "policy %s of flow %s has no value", pk.Value, k.Value)
 				return
 			}
-			val, _, ok := engine.ParseValue(p.path, pv, p.errs, "policy "+pk.Value)
+			val, _, ok := syntax.ParseValue(p.path, pv, p.errs, "policy "+pk.Value)
 			if !ok {
 				return
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // testFlow is a small flow whose policy has one value of each kind the
@@ -234,9 +235,9 @@ flows:
 			if s == nil {
 				t.Errorf("Load() set = nil, want what could be read along with the errors")
 			}
-			var list engine.ErrorList
+			var list yamlfile.ErrorList
 			if err != nil && !errors.As(err, &list) {
-				t.Errorf("Load() error is %T, want engine.ErrorList", err)
+				t.Errorf("Load() error is %T, want yamlfile.ErrorList", err)
 			}
 		})
 	}

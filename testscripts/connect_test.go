@@ -8,6 +8,7 @@ import (
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
 )
 
 // noSavedCredentials is a device credential store that holds nothing.
@@ -89,9 +90,9 @@ func varsOf(fl *engine.Flow, set map[string]any) map[string]any {
 }
 
 // wentTo returns the state the answer with this choice went to.
-func wentTo(log []engine.Entry, choice string) string {
+func wentTo(log []eventlog.Entry, choice string) string {
 	for _, e := range log {
-		if e.Kind == engine.EntryAnswer && e.Event == choice {
+		if e.Kind == eventlog.EntryAnswer && e.Event == choice {
 			return e.To
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
 	"github.com/tetherflow/tether/internal/cli"
 )
 
@@ -180,7 +181,7 @@ func TestMutationsAreCaught(t *testing.T) {
 		t.Fatal(err)
 	}
 	valid := func(src []byte) bool {
-		f, err := engine.Load("connect.yaml", src)
+		f, err := syntax.Load("connect.yaml", src)
 		if err == nil {
 			_, err = engine.Compile(f, reg, engine.SubflowsFromDir("../flows"))
 		}

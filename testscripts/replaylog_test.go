@@ -15,6 +15,8 @@ import (
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/compat"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/syntax"
 	"github.com/tetherflow/tether/explore"
 	"github.com/tetherflow/tether/internal/cli"
 )
@@ -26,7 +28,7 @@ type recordedReplay struct {
 	country string // the --country it runs under; "" for the defaults
 	start   time.Time
 	logs    string // where its log is, relative to the work directory
-	log     []engine.Entry
+	log     []eventlog.Entry
 }
 
 // recordReplays copies flows/ into a new work directory, changes into it,
@@ -69,13 +71,13 @@ func recordReplays(t *testing.T) []*recordedReplay {
 		if err := os.WriteFile(r.logs, stdout.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		log, _, err := engine.ReadJSONLines(&stdout)
+		log, _, err := eventlog.ReadJSONLines(&stdout)
 		if err != nil {
 			t.Fatalf("%s: the --json log does not read back: %v", rs.name, err)
 		}
 		// The log is the session the golden transcript shows.
 		var tr bytes.Buffer
-		engine.WriteTranscript(&tr, log)
+		eventlog.WriteTranscript(&tr, log)
 		if !bytes.Contains(rs.want, tr.Bytes()) {
 			t.Fatalf("%s: the --json log renders as\n%s\nwhich is not in the golden transcript\n%s", rs.name, tr.String(), rs.want)
 		}
@@ -133,7 +135,7 @@ func TestReplayLogMutations(t *testing.T) {
 		t.Fatal(err)
 	}
 	valid := func(src []byte) bool {
-		f, err := engine.Load("connect.yaml", src)
+		f, err := syntax.Load("connect.yaml", src)
 		if err == nil {
 			_, err = engine.Compile(f, reg, engine.SubflowsFromDir("flows"))
 		}
@@ -172,7 +174,7 @@ func TestReplayLogMutations(t *testing.T) {
 			pairs++
 			// Where the transcript differs: the path replayed on the
 			// mutant, rendered entry by entry against the recording.
-			var mutated []engine.Entry
+			var mutated []eventlog.Entry
 			var pdiv *explore.DivergedError
 			s, err := explore.Replay(ctx, c.Flow, steps[r.name], r.start)
 			if s != nil {
@@ -216,14 +218,14 @@ func TestReplayLogMutations(t *testing.T) {
 // firstDifference is the index of the first entry of b that renders
 // differently from a's, or that one of them lacks; -1 when they render
 // the same.
-func firstDifference(a, b []engine.Entry) int {
+func firstDifference(a, b []eventlog.Entry) int {
 	for i := range max(len(a), len(b)) {
 		if i >= len(a) || i >= len(b) {
 			return i
 		}
 		var x, y bytes.Buffer
-		engine.WriteTranscriptEntry(&x, &a[i])
-		engine.WriteTranscriptEntry(&y, &b[i])
+		eventlog.WriteTranscriptEntry(&x, &a[i])
+		eventlog.WriteTranscriptEntry(&y, &b[i])
 		if x.String() != y.String() {
 			return i
 		}

@@ -22,7 +22,7 @@
 // and `captcha`, the answer to the last demo CAPTCHA).
 //
 // The file is user data: it is read within the YAML budgets of
-// engine.DecodeYAML, and every problem in it is reported at once.
+// yamlfile.Decode, and every problem in it is reported at once.
 package answers
 
 import (
@@ -37,6 +37,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -55,10 +56,10 @@ type Answer struct {
 var ErrExhausted = errors.New("answers file exhausted")
 
 // Load reads an answers file, within the YAML budgets of
-// engine.DecodeYAML.
+// yamlfile.Decode.
 func Load(path string) ([]Answer, error) {
-	data, err := engine.ReadYAMLFile(path, engine.YAMLLimits{})
-	var list engine.ErrorList
+	data, err := yamlfile.ReadFile(path, yamlfile.Limits{})
+	var list yamlfile.ErrorList
 	if errors.As(err, &list) {
 		return nil, list
 	}
@@ -71,40 +72,40 @@ func Load(path string) ([]Answer, error) {
 const answerKeys = "flow, state, choice, fields or wait"
 
 // Parse parses an answers file's contents; name is used in error messages.
-// Every problem is reported, as an engine.ErrorList of name:line:col
-// messages: YAML syntax errors, the budgets of engine.DecodeYAML, a second
+// Every problem is reported, as an yamlfile.ErrorList of name:line:col
+// messages: YAML syntax errors, the budgets of yamlfile.Decode, a second
 // document, repeated keys, and answers that are malformed. No message
 // quotes a field's value, which may be a password.
 func Parse(name string, data []byte) ([]Answer, error) {
-	root, err := engine.DecodeYAML(name, data, engine.YAMLLimits{})
-	var errs engine.ErrorList
+	root, err := yamlfile.Decode(name, data, yamlfile.Limits{})
+	var errs yamlfile.ErrorList
 	errors.As(err, &errs) // repeated keys: the tree holds the first of each
 	if root == nil {
 		if err != nil {
 			return nil, err
 		}
-		errs.Add(engine.Pos{File: name, Line: 1, Col: 1}, "the answers file is empty; it is a list of answers")
+		errs.Add(yamlfile.Pos{File: name, Line: 1, Col: 1}, "the answers file is empty; it is a list of answers")
 		return nil, errs
 	}
-	pos := func(n *yaml.Node) engine.Pos { return engine.Pos{File: name, Line: n.Line, Col: n.Column} }
-	if root = engine.Resolve(root); root.Kind != yaml.SequenceNode {
-		errs.Add(pos(root), "an answers file is a list of answers, not %s", engine.NodeShape(root))
+	pos := func(n *yaml.Node) yamlfile.Pos { return yamlfile.Pos{File: name, Line: n.Line, Col: n.Column} }
+	if root = yamlfile.Resolve(root); root.Kind != yaml.SequenceNode {
+		errs.Add(pos(root), "an answers file is a list of answers, not %s", yamlfile.Shape(root))
 		return nil, errs
 	}
 	var out []Answer
 	for _, item := range root.Content {
-		item = engine.Resolve(item)
+		item = yamlfile.Resolve(item)
 		if item.Kind != yaml.MappingNode {
-			errs.Add(pos(item), "an answer is a mapping with choice and fields, or wait, not %s", engine.NodeShape(item))
+			errs.Add(pos(item), "an answer is a mapping with choice and fields, or wait, not %s", yamlfile.Shape(item))
 			continue
 		}
 		a := Answer{Line: item.Line}
 		for i := 0; i+1 < len(item.Content); i += 2 {
-			k, v := item.Content[i], engine.Resolve(item.Content[i+1])
+			k, v := item.Content[i], yamlfile.Resolve(item.Content[i+1])
 			switch k.Value {
 			case "flow", "state", "choice":
 				if v.Kind != yaml.ScalarNode || v.Value == "" {
-					errs.Add(pos(v), "%s must be a name, not %s", k.Value, engine.NodeShape(v))
+					errs.Add(pos(v), "%s must be a name, not %s", k.Value, yamlfile.Shape(v))
 					continue
 				}
 				switch k.Value {
@@ -118,7 +119,7 @@ func Parse(name string, data []byte) ([]Answer, error) {
 			case "wait":
 				d, err := time.ParseDuration(v.Value)
 				if v.Kind != yaml.ScalarNode || err != nil || d <= 0 {
-					what := engine.NodeShape(v)
+					what := yamlfile.Shape(v)
 					if v.Kind == yaml.ScalarNode {
 						what = strconv.Quote(v.Value) // a wait is no secret
 					}
@@ -148,19 +149,19 @@ func Parse(name string, data []byte) ([]Answer, error) {
 }
 
 // fields reads an answer's fields: names mapped to text.
-func fields(n *yaml.Node, pos func(*yaml.Node) engine.Pos, errs *engine.ErrorList) map[string]string {
+func fields(n *yaml.Node, pos func(*yaml.Node) yamlfile.Pos, errs *yamlfile.ErrorList) map[string]string {
 	if n.Kind != yaml.MappingNode {
-		errs.Add(pos(n), "fields must be a mapping of field names to values, not %s", engine.NodeShape(n))
+		errs.Add(pos(n), "fields must be a mapping of field names to values, not %s", yamlfile.Shape(n))
 		return nil
 	}
 	out := make(map[string]string, len(n.Content)/2)
 	for j := 0; j+1 < len(n.Content); j += 2 {
-		k, v := engine.Resolve(n.Content[j]), engine.Resolve(n.Content[j+1])
+		k, v := yamlfile.Resolve(n.Content[j]), yamlfile.Resolve(n.Content[j+1])
 		switch {
 		case k.Kind != yaml.ScalarNode || k.Value == "":
-			errs.Add(pos(k), "a field's name must be a name, not %s", engine.NodeShape(k))
+			errs.Add(pos(k), "a field's name must be a name, not %s", yamlfile.Shape(k))
 		case v.Kind != yaml.ScalarNode:
-			errs.Add(pos(v), "field %s must be a single value, not %s", k.Value, engine.NodeShape(v))
+			errs.Add(pos(v), "field %s must be a single value, not %s", k.Value, yamlfile.Shape(v))
 		case v.Tag == "!!null":
 			errs.Add(pos(v), "field %s has no value (write \"\" for an empty one)", k.Value)
 		default:

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 func TestParseAndReplay(t *testing.T) {
@@ -117,9 +118,9 @@ func TestParseReportsEveryError(t *testing.T) {
 	if got := strings.Split(fmt.Sprint(err), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Parse() errors =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	var list engine.ErrorList
+	var list yamlfile.ErrorList
 	if !errors.As(err, &list) || len(list) != len(want) {
-		t.Errorf("Parse() error is %T, want an engine.ErrorList of %d", err, len(want))
+		t.Errorf("Parse() error is %T, want an yamlfile.ErrorList of %d", err, len(want))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/internal/hostile"
 )
 
@@ -35,7 +36,7 @@ func hostileAnswers() []hostile.Case {
 		},
 		{
 			Name: "a file over the size budget",
-			Src:  "- choice: x\n" + hostile.Comments(engine.DefaultMaxYAMLBytes),
+			Src:  "- choice: x\n" + hostile.Comments(yamlfile.DefaultMaxBytes),
 			Want: []string{"f.yaml:9199:48: the file is larger than 512 KiB, the budget for a YAML file"},
 		},
 		{

@@ -17,6 +17,7 @@ import (
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -176,7 +177,7 @@ func TestLoadFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = demo.LoadFixture(bad)
-	var list engine.ErrorList
+	var list yamlfile.ErrorList
 	if !errors.As(err, &list) || errors.Is(err, demo.ErrNoFixture) || !strings.HasPrefix(err.Error(), bad+":2:13: ") {
 		t.Errorf("LoadFixture(bad) = %v, want an ErrorList at %s:2:13", err, bad)
 	}

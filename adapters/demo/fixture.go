@@ -21,7 +21,7 @@ func FixtureFile(flowsDir string) string {
 var ErrNoFixture = errors.New("no demo portal fixture")
 
 // LoadFixture reads and checks the demo portal's fixture at path, as
-// demoportal.LoadFixture does: its problems are an engine.ErrorList, each
+// demoportal.LoadFixture does: its problems are an yamlfile.ErrorList, each
 // at its line and column. A file that is not there gives an error wrapping
 // ErrNoFixture that names path.
 func LoadFixture(path string) (demoportal.Fixture, error) {

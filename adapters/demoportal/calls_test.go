@@ -9,6 +9,8 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // keyedFlow waits at a prompt, then runs portal.call with the answer's
@@ -44,14 +46,14 @@ func stepTwice(t *testing.T, call func(ctx context.Context) error) {
 func stepWith(t *testing.T, answers []string, call func(ctx context.Context, note string) error) {
 	t.Helper()
 	spec := engine.Spec{Name: "portal.call", Outcomes: []string{"ok"}, Remote: true,
-		Params: []engine.Param{{Name: "note", Kind: engine.String, Required: true}}}
+		Params: []engine.Param{{Name: "note", Kind: value.String, Required: true}}}
 	reg, err := engine.NewRegistry(engine.Func(spec, func(ctx context.Context, args engine.Args) (engine.Result, error) {
 		return engine.Result{Outcome: "ok"}, call(ctx, args["note"].(string))
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := engine.Load("k.yaml", []byte(keyedFlow))
+	f, err := syntax.Load("k.yaml", []byte(keyedFlow))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tetherflow/tether/actions"
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // Fixture is the content of a demo portal fixture file: the portal's
@@ -146,10 +146,10 @@ func (t *Token) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // LoadFixture reads and parses the fixture file at path, within the YAML
-// budgets of engine.DecodeYAML.
+// budgets of yamlfile.Decode.
 func LoadFixture(path string) (Fixture, error) {
-	data, err := engine.ReadYAMLFile(path, engine.YAMLLimits{})
-	var list engine.ErrorList
+	data, err := yamlfile.ReadFile(path, yamlfile.Limits{})
+	var list yamlfile.ErrorList
 	if errors.As(err, &list) {
 		return Fixture{}, list
 	}
@@ -171,19 +171,19 @@ func LoadFixture(path string) (Fixture, error) {
 }
 
 // ParseFixture parses a fixture; name is used in messages. Every problem
-// is reported at once, as an engine.ErrorList of name:line:col messages:
-// YAML syntax, the budgets of engine.DecodeYAML, repeated keys, unknown
+// is reported at once, as an yamlfile.ErrorList of name:line:col messages:
+// YAML syntax, the budgets of yamlfile.Decode, repeated keys, unknown
 // keys, and values that do not have their key's type (a duration, a
 // time, a number). The fixture's content is checked further by New.
 func ParseFixture(name string, data []byte) (Fixture, error) {
-	root, err := engine.DecodeYAML(name, data, engine.YAMLLimits{})
-	var errs engine.ErrorList
+	root, err := yamlfile.Decode(name, data, yamlfile.Limits{})
+	var errs yamlfile.ErrorList
 	errors.As(err, &errs) // repeated keys: the tree holds the first of each
 	if root == nil {
 		if err != nil {
 			return Fixture{}, err
 		}
-		errs.Add(engine.Pos{File: name, Line: 1, Col: 1}, "the portal fixture is empty; it holds %s", strings.Join(keysOf(reflect.TypeFor[Fixture]()), ", "))
+		errs.Add(yamlfile.Pos{File: name, Line: 1, Col: 1}, "the portal fixture is empty; it holds %s", strings.Join(keysOf(reflect.TypeFor[Fixture]()), ", "))
 		return Fixture{}, errs
 	}
 	check(name, root, reflect.TypeFor[Fixture](), "fixture", &errs)
@@ -192,7 +192,7 @@ func ParseFixture(name string, data []byte) (Fixture, error) {
 		// check has held every value to its type: what yaml.v3 could
 		// still refuse has no position of its own.
 		if err := root.Decode(&fx); err != nil {
-			errs.Add(engine.Pos{File: name, Line: root.Line, Col: root.Column}, "%v", err)
+			errs.Add(yamlfile.Pos{File: name, Line: root.Line, Col: root.Column}, "%v", err)
 		}
 	}
 	errs.Sort()
@@ -213,18 +213,18 @@ var (
 // where a value belongs, a value that does not parse as t. what names n
 // for messages (its key). It never quotes a string value: the fixture
 // holds passwords.
-func check(name string, n *yaml.Node, t reflect.Type, what string, errs *engine.ErrorList) {
+func check(name string, n *yaml.Node, t reflect.Type, what string, errs *yamlfile.ErrorList) {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias // engine.DecodeYAML has refused cycles and bombs
+		n = n.Alias // yamlfile.Decode has refused cycles and bombs
 	}
-	pos := engine.Pos{File: name, Line: n.Line, Col: n.Column}
+	pos := yamlfile.Pos{File: name, Line: n.Line, Col: n.Column}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // left out: the zero value
 	}
 	switch {
 	case t.Kind() == reflect.Struct && t != timeType:
 		if n.Kind != yaml.MappingNode {
-			errs.Add(pos, "%s must be a mapping, not %s", what, engine.NodeShape(n))
+			errs.Add(pos, "%s must be a mapping, not %s", what, yamlfile.Shape(n))
 			return
 		}
 		fields := map[string]reflect.Type{}
@@ -237,21 +237,21 @@ func check(name string, n *yaml.Node, t reflect.Type, what string, errs *engine.
 			k, v := n.Content[i], n.Content[i+1]
 			ft, ok := fields[k.Value]
 			if !ok {
-				errs.Add(engine.Pos{File: name, Line: k.Line, Col: k.Column}, "unknown key %q (want one of %s)", k.Value, strings.Join(keysOf(t), ", "))
+				errs.Add(yamlfile.Pos{File: name, Line: k.Line, Col: k.Column}, "unknown key %q (want one of %s)", k.Value, strings.Join(keysOf(t), ", "))
 				continue
 			}
 			check(name, v, ft, k.Value, errs)
 		}
 	case t.Kind() == reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			errs.Add(pos, "%s must be a list, not %s", what, engine.NodeShape(n))
+			errs.Add(pos, "%s must be a list, not %s", what, yamlfile.Shape(n))
 			return
 		}
 		for _, e := range n.Content {
 			check(name, e, t.Elem(), "an item of "+what, errs)
 		}
 	case n.Kind != yaml.ScalarNode:
-		errs.Add(pos, "%s must be a single value, not %s", what, engine.NodeShape(n))
+		errs.Add(pos, "%s must be a single value, not %s", what, yamlfile.Shape(n))
 	default:
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
 			errs.Add(pos, "%s: %s", what, badValue(n, t))

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/internal/hostile"
 )
 
@@ -35,7 +35,7 @@ func hostileFixtures() []hostile.Case {
 		},
 		{
 			Name: "a file over the size budget",
-			Src:  "portal: {}\n" + hostile.Comments(engine.DefaultMaxYAMLBytes),
+			Src:  "portal: {}\n" + hostile.Comments(yamlfile.DefaultMaxBytes),
 			Want: []string{"f.yaml:9199:49: the file is larger than 512 KiB, the budget for a YAML file"},
 		},
 		{

@@ -9,7 +9,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/policy"
 )
 
@@ -59,7 +61,7 @@ func set[T any](dst *T, v any) bool {
 type Regional struct {
 	flow     string         // the flow's name, as overlays name it
 	defaults map[string]any // the flow's policy values
-	pos      map[string]engine.Pos
+	pos      map[string]yamlfile.Pos
 	set      *policy.Set
 }
 
@@ -68,11 +70,11 @@ type Regional struct {
 // problem — the flow's or an overlay's syntax, a value of the wrong kind
 // for the portal — is reported together.
 func LoadRegional(path string) (*Regional, error) {
-	f, err := engine.LoadFile(path)
+	f, err := syntax.LoadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	r := &Regional{flow: f.Flow.Name, defaults: map[string]any{}, pos: map[string]engine.Pos{}}
+	r := &Regional{flow: f.Flow.Name, defaults: map[string]any{}, pos: map[string]yamlfile.Pos{}}
 	for _, v := range f.Policy {
 		r.defaults[v.Name], r.pos[v.Name] = v.Value, v.VPos
 	}
@@ -84,7 +86,7 @@ func LoadRegional(path string) (*Regional, error) {
 		return nil, err
 	}
 	// Check every region now rather than at the first sign-in from it.
-	var errs engine.ErrorList
+	var errs yamlfile.ErrorList
 	r.apply(&Rules{}, policy.DefaultRegion, r.defaults, r.pos, &errs)
 	for _, reg := range r.set.Regions() {
 		vals, pos := r.merged(reg)
@@ -99,8 +101,8 @@ func LoadRegional(path string) (*Regional, error) {
 
 // merged returns the flow's values under region reg, with where each was
 // set.
-func (r *Regional) merged(reg *policy.Region) (map[string]any, map[string]engine.Pos) {
-	vals, pos := map[string]any{}, map[string]engine.Pos{}
+func (r *Regional) merged(reg *policy.Region) (map[string]any, map[string]yamlfile.Pos) {
+	vals, pos := map[string]any{}, map[string]yamlfile.Pos{}
 	for k, v := range r.defaults {
 		vals[k], pos[k] = v, r.pos[k]
 	}
@@ -111,11 +113,11 @@ func (r *Regional) merged(reg *policy.Region) (map[string]any, map[string]engine
 }
 
 // apply sets what vals say of rules, reporting values of the wrong kind.
-func (r *Regional) apply(rules *Rules, region string, vals map[string]any, pos map[string]engine.Pos, errs *engine.ErrorList) {
+func (r *Regional) apply(rules *Rules, region string, vals map[string]any, pos map[string]yamlfile.Pos, errs *yamlfile.ErrorList) {
 	rules.Region = region
 	for _, k := range sortedKeys(vals) {
 		if fn, ok := policyRules[k]; ok && !fn(rules, vals[k]) {
-			errs.Add(pos[k], "policy %s (region %s) cannot be used by the portal: %s is not what the portal expects", k, region, engine.FormatValue(vals[k]))
+			errs.Add(pos[k], "policy %s (region %s) cannot be used by the portal: %s is not what the portal expects", k, region, value.Format(vals[k]))
 		}
 	}
 }
@@ -127,7 +129,7 @@ func (r *Regional) rules(base Rules, country string) Rules {
 	}
 	reg := r.set.ForCountry(country)
 	vals, pos := r.merged(reg)
-	var errs engine.ErrorList
+	var errs yamlfile.ErrorList
 	r.apply(&base, reg.Name, vals, pos, &errs) // checked by LoadRegional
 	return base
 }

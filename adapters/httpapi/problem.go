@@ -10,6 +10,7 @@ import (
 
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -123,7 +124,7 @@ func problemOf(err error, v *host.View) *Problem {
 	case errors.Is(err, catalog.ErrCountry):
 		return problem(http.StatusUnprocessableEntity, CodeInvalidCountry, strings.TrimPrefix(err.Error(), catalog.ErrCountry.Error()+": "))
 	default:
-		var list engine.ErrorList
+		var list yamlfile.ErrorList
 		if errors.As(err, &list) {
 			return problem(http.StatusInternalServerError, CodeFlowUnavailable, "the flow has problems; the server's logs list them")
 		}

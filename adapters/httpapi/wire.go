@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/prompt"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -118,7 +118,7 @@ func sessionOf(v *host.View) *Session {
 	return s
 }
 
-func promptOf(flow string, p *engine.Prompt, problem *host.Problem) *Prompt {
+func promptOf(flow string, p *prompt.Prompt, problem *host.Problem) *Prompt {
 	title, text, _ := strings.Cut(p.Text, "\n")
 	out := &Prompt{Flow: flow, Title: title, Text: strings.TrimSpace(text), Messages: []Message{}, Fields: []Field{}, Choices: []Choice{}}
 	if h := strings.TrimSpace(p.Help); h != "" {
@@ -157,17 +157,17 @@ func promptOf(flow string, p *engine.Prompt, problem *host.Problem) *Prompt {
 }
 
 // hints returns the HTML autocomplete and inputmode hints for a type.
-func hints(t engine.FieldType) (autocomplete, inputmode string) {
+func hints(t prompt.FieldType) (autocomplete, inputmode string) {
 	switch t {
-	case engine.EmailField:
+	case prompt.EmailField:
 		return "username", "email"
-	case engine.SecretField:
+	case prompt.SecretField:
 		return "current-password", ""
-	case engine.CodeField:
+	case prompt.CodeField:
 		return "one-time-code", "numeric"
-	case engine.NumberField:
+	case prompt.NumberField:
 		return "", "numeric"
-	case engine.CaptchaField:
+	case prompt.CaptchaField:
 		return "off", ""
 	}
 	return "", ""

@@ -20,6 +20,7 @@ import (
 	"github.com/tetherflow/tether/adapters/portalserver"
 	"github.com/tetherflow/tether/api"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
 )
 
 var (
@@ -273,7 +274,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, _ := engine.Load("t.yaml", []byte("flow: t\nstart: a\nstates:\n  a:\n    run: captcha.new\n    on: {ready: end, unavailable: end}\n  end: {final: done}\n"))
+	f, _ := syntax.Load("t.yaml", []byte("flow: t\nstart: a\nstates:\n  a:\n    run: captcha.new\n    on: {ready: end, unavailable: end}\n  end: {final: done}\n"))
 	fl, err := engine.Compile(f, reg)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/huh"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/prompt"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -112,13 +113,13 @@ func (f *Form) Next(ctx context.Context, step engine.Step, problem error) (host.
 
 // field returns the form field for fd, bound to a new value in values (or
 // consents, for consent fields).
-func (f *Form) field(fd engine.Field, values map[string]*string, consents map[string]*bool) huh.Field {
+func (f *Form) field(fd prompt.Field, values map[string]*string, consents map[string]*bool) huh.Field {
 	switch fd.Type {
-	case engine.ConsentField:
+	case prompt.ConsentField:
 		b := new(bool)
 		consents[fd.Name] = b
 		return huh.NewConfirm().Title(fd.Label).Value(b)
-	case engine.ChoiceField:
+	case prompt.ChoiceField:
 		s := new(string)
 		values[fd.Name] = s
 		opts := make([]huh.Option[string], len(fd.Options))

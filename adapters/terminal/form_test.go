@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/prompt"
 )
 
 // keys drives a form the way a person types, one key press at a time with
@@ -87,11 +88,11 @@ func TestFormAbort(t *testing.T) {
 // A text field with suggestions is a menu: the licences to choose from.
 func TestFormSuggestions(t *testing.T) {
 	var out strings.Builder
-	p := &engine.Prompt{
+	p := &prompt.Prompt{
 		Text: "Choose subscription",
-		Fields: []engine.Field{{Name: "licence", Label: "Licence", Type: engine.TextField,
-			Suggest: []engine.Suggestion{{Value: "LIC-P", Label: "Personal"}, {Value: "LIC-F", Label: "Family"}}}},
-		Choices: []engine.Choice{{Name: "select", Label: "Select", Fields: []string{"licence"}}},
+		Fields: []prompt.Field{{Name: "licence", Label: "Licence", Type: prompt.TextField,
+			Suggest: []prompt.Suggestion{{Value: "LIC-P", Label: "Personal"}, {Value: "LIC-F", Label: "Family"}}}},
+		Choices: []prompt.Choice{{Name: "select", Label: "Select", Fields: []string{"licence"}}},
 	}
 	f := NewForm(typing("j", "\r"), &out) // down to the second, Enter
 	r, err := f.Next(context.Background(), engine.Step{Prompt: p}, nil)

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/prompt"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -103,7 +104,7 @@ func (t *Terminal) Next(ctx context.Context, step engine.Step, problem error) (h
 	return r, nil
 }
 
-func (t *Terminal) choose(ctx context.Context, p *engine.Prompt) (engine.Choice, error) {
+func (t *Terminal) choose(ctx context.Context, p *prompt.Prompt) (prompt.Choice, error) {
 	if len(p.Choices) == 1 {
 		return p.Choices[0], nil
 	}
@@ -114,7 +115,7 @@ func (t *Terminal) choose(ctx context.Context, p *engine.Prompt) (engine.Choice,
 		fmt.Fprintf(t.out, "Choose 1-%d: ", len(p.Choices))
 		line, err := t.line(ctx)
 		if err != nil {
-			return engine.Choice{}, err
+			return prompt.Choice{}, err
 		}
 		if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(p.Choices) {
 			return p.Choices[n-1], nil
@@ -128,12 +129,12 @@ func (t *Terminal) choose(ctx context.Context, p *engine.Prompt) (engine.Choice,
 	}
 }
 
-func (t *Terminal) field(ctx context.Context, f engine.Field) (string, error) {
+func (t *Terminal) field(ctx context.Context, f prompt.Field) (string, error) {
 	label := f.Label
 	switch f.Type {
-	case engine.ConsentField:
+	case prompt.ConsentField:
 		label += " [yes/no]"
-	case engine.ChoiceField:
+	case prompt.ChoiceField:
 		label += " [" + strings.Join(f.Options, "/") + "]"
 	}
 	for i, s := range f.Suggest {

@@ -8,16 +8,17 @@ import (
 	"testing"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/prompt"
 )
 
-var signIn = &engine.Prompt{
+var signIn = &prompt.Prompt{
 	Text: "Sign in to your account",
 	Help: "The email address or password is not right.",
-	Fields: []engine.Field{
-		{Name: "email", Label: "Email address", Type: engine.EmailField},
-		{Name: "password", Label: "Password", Type: engine.SecretField},
+	Fields: []prompt.Field{
+		{Name: "email", Label: "Email address", Type: prompt.EmailField},
+		{Name: "password", Label: "Password", Type: prompt.SecretField},
 	},
-	Choices: []engine.Choice{
+	Choices: []prompt.Choice{
 		{Name: "continue", Label: "Sign in", Fields: []string{"email", "password"}},
 		{Name: "cancel", Label: "Cancel"},
 	},
@@ -70,8 +71,8 @@ func TestEndOfInputAndProblem(t *testing.T) {
 // Codes are secrets too: read with the secret reader, never echoed.
 func TestCodeReadAsSecret(t *testing.T) {
 	var out strings.Builder
-	p := &engine.Prompt{Text: "Enter the code", Fields: []engine.Field{{Name: "code", Label: "Code", Type: engine.CodeField}},
-		Choices: []engine.Choice{{Name: "continue", Fields: []string{"code"}}}}
+	p := &prompt.Prompt{Text: "Enter the code", Fields: []prompt.Field{{Name: "code", Label: "Code", Type: prompt.CodeField}},
+		Choices: []prompt.Choice{{Name: "continue", Fields: []string{"code"}}}}
 	term := New(strings.NewReader(""), &out, WithSecretReader(func() (string, error) { return "523934", nil }))
 	r, err := term.Next(context.Background(), engine.Step{Prompt: p}, nil)
 	if err != nil || r.Input["code"] != "523934" {
@@ -99,11 +100,11 @@ func TestPipedEndsLines(t *testing.T) {
 
 // Suggestions are numbered; a number picks one, other text is taken as is.
 func TestSuggestionsByNumber(t *testing.T) {
-	p := &engine.Prompt{
+	p := &prompt.Prompt{
 		Text: "Choose subscription",
-		Fields: []engine.Field{{Name: "licence", Label: "Licence", Type: engine.TextField,
-			Suggest: []engine.Suggestion{{Value: "LIC-P", Label: "Personal"}, {Value: "LIC-F", Label: "Family"}}}},
-		Choices: []engine.Choice{{Name: "select", Fields: []string{"licence"}}},
+		Fields: []prompt.Field{{Name: "licence", Label: "Licence", Type: prompt.TextField,
+			Suggest: []prompt.Suggestion{{Value: "LIC-P", Label: "Personal"}, {Value: "LIC-F", Label: "Family"}}}},
+		Choices: []prompt.Choice{{Name: "select", Fields: []string{"licence"}}},
 	}
 	for in, want := range map[string]string{"2\n": "LIC-F", "LIC-X\n": "LIC-X", "3\n": "3"} {
 		var out strings.Builder

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/tetherflow/tether/compat"
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
 )
 
 var compatCommand = &Command{
@@ -65,7 +65,7 @@ func (o *compatOptions) run(ctx context.Context, env *Env, args []string) error 
 	if old.Name != cur.Name {
 		return usagef("%s is flow %s and %s is flow %s: compare two versions of one flow", args[0], old.Name, args[1], cur.Name)
 	}
-	var callers []*engine.File
+	var callers []*syntax.File
 	for _, name := range cat.Names() {
 		if f, ok := cat.File(name); ok && name != cur.Name {
 			callers = append(callers, f)

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
 	"github.com/tetherflow/tether/explore"
 	"github.com/tetherflow/tether/policy"
 	"github.com/tetherflow/tether/testscripts"
@@ -62,7 +62,7 @@ func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 type coverLog struct {
 	region string
 	flow   string
-	log    []engine.Entry
+	log    []eventlog.Entry
 }
 
 func (o *coverOptions) run(ctx context.Context, env *Env, args []string) error {

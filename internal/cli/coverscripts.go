@@ -11,6 +11,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
 	"github.com/tetherflow/tether/testscripts"
 )
 
@@ -22,14 +23,14 @@ const coverLogEnv = "TETHER_COVER_LOG"
 // coverRecord is one line of that file: one session. The log is the
 // engine's JSON, secrets masked.
 type coverRecord struct {
-	Flow   string         `json:"flow"`
-	Region string         `json:"region"`
-	Log    []engine.Entry `json:"log"`
+	Flow   string           `json:"flow"`
+	Region string           `json:"region"`
+	Log    []eventlog.Entry `json:"log"`
 }
 
 // recordSession appends a session's log to the file coverLogEnv names, if
 // it names one.
-func (env *Env) recordSession(region string, fl *engine.Flow, log []engine.Entry) error {
+func (env *Env) recordSession(region string, fl *engine.Flow, log []eventlog.Entry) error {
 	if env.Getenv == nil {
 		return nil
 	}
@@ -133,20 +134,20 @@ func readCoverLog(path string) ([]coverLog, error) {
 			Flow   string `json:"flow"`
 			Region string `json:"region"`
 			Log    []struct {
-				Kind   engine.EntryKind `json:"kind"`
-				Flow   string           `json:"flow"`
-				State  string           `json:"state"`
-				Event  string           `json:"event"`
-				Branch int              `json:"branch"`
-				To     string           `json:"to"`
+				Kind   eventlog.EntryKind `json:"kind"`
+				Flow   string             `json:"flow"`
+				State  string             `json:"state"`
+				Event  string             `json:"event"`
+				Branch int                `json:"branch"`
+				To     string             `json:"to"`
 			} `json:"log"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
 		}
-		l := coverLog{region: rec.Region, flow: rec.Flow, log: make([]engine.Entry, len(rec.Log))}
+		l := coverLog{region: rec.Region, flow: rec.Flow, log: make([]eventlog.Entry, len(rec.Log))}
 		for i, e := range rec.Log {
-			l.log[i] = engine.Entry{Kind: e.Kind, Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch, To: e.To}
+			l.log[i] = eventlog.Entry{Kind: e.Kind, Flow: e.Flow, State: e.State, Event: e.Event, Branch: e.Branch, To: e.To}
 		}
 		out = append(out, l)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/value"
 	"github.com/tetherflow/tether/internal/cli"
 	"github.com/tetherflow/tether/policy"
 )
@@ -93,9 +93,9 @@ func TestPolicyDoc(t *testing.T) {
 				t.Errorf("docs/policy.md: region %s: %s: %v", r[1], k, err)
 				continue
 			}
-			kind, _ := engine.KindOfValue(pv.Value)
-			if got, err := engine.Coerce(kind, raw); err != nil || got != pv.Value {
-				t.Errorf("docs/policy.md: region %s: %s is %s in the docs, %s in %s", r[1], k, v, engine.PolicyString(pv.Value), region.File)
+			kind, _ := value.Of(pv.Value)
+			if got, err := value.Coerce(kind, raw); err != nil || got != pv.Value {
+				t.Errorf("docs/policy.md: region %s: %s is %s in the docs, %s in %s", r[1], k, v, value.Quote(pv.Value), region.File)
 			}
 		}
 		for k := range sets {

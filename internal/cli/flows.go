@@ -12,6 +12,7 @@ import (
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // flowSource says where a command's flows come from: the catalog of the
@@ -91,12 +92,12 @@ func regionHeader(c *catalog.Compiled) string {
 }
 
 // listOf returns err's positioned errors, or err as one error at path.
-func listOf(path string, err error) engine.ErrorList {
-	var list engine.ErrorList
+func listOf(path string, err error) yamlfile.ErrorList {
+	var list yamlfile.ErrorList
 	if errors.As(err, &list) {
 		return list
 	}
-	return engine.ErrorList{{Pos: engine.Pos{File: path}, Msg: err.Error()}}
+	return yamlfile.ErrorList{{Pos: yamlfile.Pos{File: path}, Msg: err.Error()}}
 }
 
 // fileErrors reports what is wrong with a data file the command reads (an
@@ -104,7 +105,7 @@ func listOf(path string, err error) engine.ErrorList {
 // printErrors writes them, anything else as the command's error. Either
 // way the command exits 2.
 func fileErrors(env *Env, err error) error {
-	var list engine.ErrorList
+	var list yamlfile.ErrorList
 	if errors.As(err, &list) {
 		printErrors(env.Stderr, list)
 		return &exitError{code: exitUsage}
@@ -114,7 +115,7 @@ func fileErrors(env *Env, err error) error {
 
 // printErrors writes errs sorted, one `file:line:col: message` each, with
 // expr's caret snippet under the ones that have it.
-func printErrors(w io.Writer, errs engine.ErrorList) {
+func printErrors(w io.Writer, errs yamlfile.ErrorList) {
 	errs.Sort()
 	for _, e := range errs {
 		fmt.Fprintln(w, e.Error())

@@ -12,7 +12,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/tetherflow/tether/catalog"
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/policy"
 )
 
@@ -123,7 +124,7 @@ func policyShow(w io.Writer, cat *catalog.Catalog, base *catalog.Compiled, count
 	pol := eff.Flow.Policy()
 	for _, k := range eff.Flow.PolicyKeys() {
 		pos, _ := eff.Flow.PolicySource(k)
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", k, engine.PolicyString(pol[k]), source(pos))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k, value.Quote(pol[k]), source(pos))
 	}
 	return tw.Flush()
 }
@@ -143,7 +144,7 @@ func regionLine(r *policy.Region) string {
 
 // source formats where a value was set as file:line, the column being
 // noise for a whole line of YAML.
-func source(p engine.Pos) string {
+func source(p yamlfile.Pos) string {
 	if p.Line == 0 {
 		return p.File
 	}
@@ -165,7 +166,7 @@ func policyDiff(w io.Writer, cat *catalog.Catalog, base *catalog.Compiled, a, b 
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	n := 0
 	for _, k := range fl.PolicyKeys() {
-		va, vb := engine.PolicyString(polA[k]), engine.PolicyString(polB[k])
+		va, vb := value.Quote(polA[k]), value.Quote(polB[k])
 		if va == vb {
 			continue
 		}

@@ -15,6 +15,8 @@ import (
 	"github.com/tetherflow/tether/adapters/httpapi"
 	"github.com/tetherflow/tether/adapters/terminal"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/prompt"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -126,7 +128,7 @@ func remoteResult(env *Env, s *httpapi.Session) error {
 	if r.Error != "" {
 		return &exitError{code: exitUnfinished, err: errors.New(r.Error)}
 	}
-	fmt.Fprintln(env.Stdout, resultLine(&engine.Outcome{Name: r.Outcome, Success: r.Success, Message: r.Message}))
+	fmt.Fprintln(env.Stdout, resultLine(&eventlog.Outcome{Name: r.Outcome, Success: r.Success, Message: r.Message}))
 	if !r.Success {
 		return &exitError{code: exitFail}
 	}
@@ -142,7 +144,7 @@ func stepOf(s *httpapi.Session) engine.Step {
 		return st
 	}
 	st.Flow = p.Flow
-	ep := &engine.Prompt{Text: p.Title}
+	ep := &prompt.Prompt{Text: p.Title}
 	if p.Text != "" {
 		ep.Text += "\n" + p.Text
 	}
@@ -154,14 +156,14 @@ func stepOf(s *httpapi.Session) engine.Step {
 	}
 	ep.Help = strings.Join(help, "\n")
 	for _, f := range p.Fields {
-		ef := engine.Field{Name: f.Name, Label: f.Label, Type: engine.FieldType(f.Type), Optional: !f.Required, Options: f.Options, Length: f.Length}
+		ef := prompt.Field{Name: f.Name, Label: f.Label, Type: prompt.FieldType(f.Type), Optional: !f.Required, Options: f.Options, Length: f.Length}
 		for _, sg := range f.Suggestions {
-			ef.Suggest = append(ef.Suggest, engine.Suggestion{Value: sg.Value, Label: sg.Label})
+			ef.Suggest = append(ef.Suggest, prompt.Suggestion{Value: sg.Value, Label: sg.Label})
 		}
 		ep.Fields = append(ep.Fields, ef)
 	}
 	for _, c := range p.Choices {
-		ep.Choices = append(ep.Choices, engine.Choice{Name: c.Name, Label: c.Label, Fields: c.Fields, AvailableAt: c.AvailableAt})
+		ep.Choices = append(ep.Choices, prompt.Choice{Name: c.Name, Label: c.Label, Fields: c.Fields, AvailableAt: c.AvailableAt})
 	}
 	st.Prompt = ep
 	return st

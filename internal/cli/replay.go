@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/explore"
 )
 
@@ -77,7 +79,7 @@ func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error 
 		return usagef("--clock: %q is not an RFC 3339 time (like %s)", o.clock, explore.DefaultPathStart)
 	}
 	// No more of the file is read than a path file may hold.
-	data, err := engine.ReadYAMLFile(env.path(o.path), engine.YAMLLimits{})
+	data, err := yamlfile.ReadFile(env.path(o.path), yamlfile.Limits{})
 	if err != nil {
 		return fileErrors(env, err)
 	}
@@ -111,10 +113,10 @@ func replayPath(ctx context.Context, env *Env, fl *engine.Flow, region, regionNa
 	}
 	var div *explore.DivergedError
 	if errors.As(err, &div) {
-		engine.WriteTranscript(w, log[:div.LogLen])
+		eventlog.WriteTranscript(w, log[:div.LogLen])
 		return &exitError{code: exitFail, err: fmt.Errorf("%s: the path does not fit the flow: %w", fl.Name(), err)}
 	}
-	engine.WriteTranscript(w, log)
+	eventlog.WriteTranscript(w, log)
 	if err == nil && !s.Done() {
 		cur := s.Current()
 		at := explore.PathStep{Flow: cur.Flow, State: cur.State}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tetherflow/tether/compat"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
 	"github.com/tetherflow/tether/explore"
 )
 
@@ -76,7 +77,7 @@ func (o *replayOptions) runLogs(ctx context.Context, env *Env, args []string) er
 			return &exitError{code: exitUsage, err: err}
 		}
 		var kept bytes.Buffer
-		entries, _, err := engine.ReadJSONLines(io.TeeReader(f, &kept))
+		entries, _, err := eventlog.ReadJSONLines(io.TeeReader(f, &kept))
 		f.Close()
 		data := kept.Bytes()
 		if err != nil {
@@ -106,7 +107,7 @@ func (o *replayOptions) runLogs(ctx context.Context, env *Env, args []string) er
 }
 
 // logLine is the line of the log data holding entry i (0-based): its
-// (i+1)th line that is not blank, as engine.ReadJSONLines reads them.
+// (i+1)th line that is not blank, as eventlog.ReadJSONLines reads them.
 func logLine(data []byte, i int) int {
 	n := 0
 	for line, text := range strings.Split(string(data), "\n") {
@@ -133,10 +134,10 @@ func replayPathJSON(ctx context.Context, env *Env, fl *engine.Flow, pf *explore.
 	log := s.Log()
 	var div *explore.DivergedError
 	if errors.As(err, &div) {
-		engine.WriteJSONLines(env.Stdout, log[:div.LogLen])
+		eventlog.WriteJSONLines(env.Stdout, log[:div.LogLen])
 		return &exitError{code: exitFail, err: fmt.Errorf("%s: the path does not fit the flow: %w", fl.Name(), err)}
 	}
-	if err := engine.WriteJSONLines(env.Stdout, log); err != nil {
+	if err := eventlog.WriteJSONLines(env.Stdout, log); err != nil {
 		return err
 	}
 	if o := s.Current().Outcome; o != nil {

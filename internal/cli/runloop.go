@@ -10,7 +10,7 @@ import (
 
 	"github.com/tetherflow/tether/adapters/terminal"
 	"github.com/tetherflow/tether/catalog"
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -111,7 +111,7 @@ func (l *runLoop) cancel(ctx context.Context, v *host.View) error {
 type runOutput struct {
 	env    *Env
 	c      *catalog.Compiled
-	all    []engine.Entry // the whole log, for tether cover (recordSession)
+	all    []eventlog.Entry // the whole log, for tether cover (recordSession)
 	json   bool
 	shown  io.Writer // where the transcript goes on stdout
 	file   *os.File
@@ -147,21 +147,21 @@ func (out *runOutput) toFile(write func(io.Writer) error) {
 }
 
 // entries prints log entries as the step appended them.
-func (out *runOutput) entries(entries []engine.Entry) {
+func (out *runOutput) entries(entries []eventlog.Entry) {
 	if out.env.Getenv != nil && out.env.Getenv(coverLogEnv) != "" {
 		out.all = append(out.all, entries...)
 	}
 	if out.json {
-		engine.WriteJSONLines(out.env.Stdout, entries)
+		eventlog.WriteJSONLines(out.env.Stdout, entries)
 	} else {
-		engine.WriteTranscript(out.shown, entries)
+		eventlog.WriteTranscript(out.shown, entries)
 	}
-	out.toFile(func(w io.Writer) error { return engine.WriteTranscript(w, entries) })
+	out.toFile(func(w io.Writer) error { return eventlog.WriteTranscript(w, entries) })
 }
 
 // finish prints the result line (for an outcome), closes the transcript
 // file and returns err, or the error writing the file.
-func (out *runOutput) finish(o *engine.Outcome, err error) error {
+func (out *runOutput) finish(o *eventlog.Outcome, err error) error {
 	if rerr := out.env.recordSession(out.c.Region.Name, out.c.Flow, out.all); rerr != nil && err == nil {
 		err = &exitError{code: exitUnfinished, err: rerr}
 	}
@@ -193,7 +193,7 @@ func (out *runOutput) close() error {
 
 // resultLine is the run's last line: "connected: ..." for a success,
 // "not connected: ..." otherwise.
-func resultLine(o *engine.Outcome) string {
+func resultLine(o *eventlog.Outcome) string {
 	if o.Success {
 		if o.Message == "" {
 			return o.Name

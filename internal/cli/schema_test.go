@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/tetherflow/tether/explore"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,13 +13,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/explore"
+
 	"github.com/rogpeppe/go-internal/txtar"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 
 	"github.com/tetherflow/tether/adapters/answers"
 	"github.com/tetherflow/tether/adapters/demoportal"
-	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/internal/schema"
 	"github.com/tetherflow/tether/policy"
 )
@@ -148,7 +149,7 @@ func schemaOK(sch *jsonschema.Schema, src []byte) (bool, string) {
 func loaders(t *testing.T) map[string]func(src []byte) error {
 	return map[string]func([]byte) error{
 		"flow": func(src []byte) error {
-			_, err := engine.Load("t.yaml", src)
+			_, err := syntax.Load("t.yaml", src)
 			return err
 		},
 		"overlay": func(src []byte) error {

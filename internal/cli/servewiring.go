@@ -27,6 +27,7 @@ import (
 	"github.com/tetherflow/tether/adapters/sessions/sqlite"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -67,7 +68,7 @@ func (o *serveOptions) serveActions(env *Env, dir, data string) (func(context.Co
 	case errors.Is(err, demo.ErrNoFixture):
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("%w (--portal-fixture FILE names one; --portal URL reaches a portal over HTTP)", err)}
 	case err != nil:
-		var list engine.ErrorList
+		var list yamlfile.ErrorList
 		if errors.As(err, &list) {
 			printErrors(env.Stderr, list)
 			return nil, errReported

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/eventlog"
 )
 
 var transcriptCommand = &Command{
@@ -31,11 +31,11 @@ message names the line).`,
 				return &exitError{code: exitUsage, err: err}
 			}
 			defer f.Close()
-			entries, result, err := engine.ReadJSONLines(f)
+			entries, result, err := eventlog.ReadJSONLines(f)
 			if err != nil {
 				return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", args[0], err)}
 			}
-			if err := engine.WriteTranscript(env.Stdout, entries); err != nil {
+			if err := eventlog.WriteTranscript(env.Stdout, entries); err != nil {
 				return err
 			}
 			if result != nil {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/catalog"
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 var validateCommand = &Command{
@@ -56,7 +56,7 @@ func (o *validateOptions) run(ctx context.Context, env *Env, args []string) erro
 	if len(args) == 0 {
 		return usagef("no flow files or directories given")
 	}
-	var errs engine.ErrorList
+	var errs yamlfile.ErrorList
 	missing := false
 	fixtures := map[string]bool{} // checked already
 	if o.fixture != "" {
@@ -99,11 +99,11 @@ func (o *validateOptions) run(ctx context.Context, env *Env, args []string) erro
 // validatePath checks the flow file or flows directory path. It returns
 // the flow files that are valid, the flows directory they were checked
 // in ("" when path cannot be read), and the problems.
-func validatePath(env *Env, path string) (ok []string, dir string, errs engine.ErrorList, err error) {
+func validatePath(env *Env, path string) (ok []string, dir string, errs yamlfile.ErrorList, err error) {
 	info, serr := os.Stat(path)
 	if serr != nil {
 		msg := strings.TrimPrefix(missingFlow(path, serr).Error(), path+": ")
-		return nil, "", engine.ErrorList{{Pos: engine.Pos{File: path}, Msg: msg}}, nil
+		return nil, "", yamlfile.ErrorList{{Pos: yamlfile.Pos{File: path}, Msg: msg}}, nil
 	}
 	if !info.IsDir() {
 		cat, err := loadCatalog(env, path, flowSource{})
@@ -121,11 +121,11 @@ func validatePath(env *Env, path string) (ok []string, dir string, errs engine.E
 	}
 	cat, err := catalog.Load(path, catalog.Options{Registry: reg})
 	if err != nil {
-		return nil, "", engine.ErrorList{{Pos: engine.Pos{File: path}, Msg: err.Error()}}, nil
+		return nil, "", yamlfile.ErrorList{{Pos: yamlfile.Pos{File: path}, Msg: err.Error()}}, nil
 	}
 	files := cat.Files()
 	if len(files) == 0 {
-		errs.Add(engine.Pos{File: path}, "no flows in the directory (a flow is a *.yaml file with flow: or states:)")
+		errs.Add(yamlfile.Pos{File: path}, "no flows in the directory (a flow is a *.yaml file with flow: or states:)")
 	}
 	for _, f := range files {
 		if ferr := cat.FileErr(f); ferr != nil {
@@ -143,26 +143,26 @@ func validatePath(env *Env, path string) (ok []string, dir string, errs engine.E
 // checkFixture checks the demo portal's fixture at path: validate holds
 // it to the same standard as the flows, since run and serve use it. A
 // fixture that is not there is a problem only when it was asked for.
-func checkFixture(path string, asked bool) engine.ErrorList {
+func checkFixture(path string, asked bool) yamlfile.ErrorList {
 	_, err := demo.LoadFixture(path)
 	switch {
 	case err == nil, errors.Is(err, demo.ErrNoFixture) && !asked:
 		return nil
 	case errors.Is(err, demo.ErrNoFixture):
-		return engine.ErrorList{{Pos: engine.Pos{File: path}, Msg: "no such file or directory"}}
+		return yamlfile.ErrorList{{Pos: yamlfile.Pos{File: path}, Msg: "no such file or directory"}}
 	}
-	var list engine.ErrorList
+	var list yamlfile.ErrorList
 	if errors.As(err, &list) {
 		return list
 	}
-	return engine.ErrorList{{Pos: engine.Pos{File: path}, Msg: strings.TrimPrefix(err.Error(), path+": ")}}
+	return yamlfile.ErrorList{{Pos: yamlfile.Pos{File: path}, Msg: strings.TrimPrefix(err.Error(), path+": ")}}
 }
 
 // dedupErrors drops errors reported twice: the overlays', which every
 // flow of a directory shares.
-func dedupErrors(errs engine.ErrorList) engine.ErrorList {
+func dedupErrors(errs yamlfile.ErrorList) yamlfile.ErrorList {
 	seen := map[string]bool{}
-	var out engine.ErrorList
+	var out yamlfile.ErrorList
 	for _, e := range errs {
 		if k := e.Error(); !seen[k] {
 			seen[k] = true

@@ -8,7 +8,7 @@
 // to a case: exactly its errors, within MaxAlloc.
 //
 //	src := "vars:\n" + hostile.Laughs("  ", "l", 9, 9) + hostile.Aliases("  ", "v", "l8", 2000)
-//	alloc := hostile.Alloc(func() { engine.Load("f.yaml", []byte(src)) })
+//	alloc := hostile.Alloc(func() { syntax.Load("f.yaml", []byte(src)) })
 package hostile
 
 import (
@@ -20,7 +20,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // MaxAlloc is what loading any hostile input may allocate in all: the
@@ -172,14 +172,14 @@ func Check(t *testing.T, c Case, load func(name string, src []byte) error) {
 	}
 }
 
-// Positioned reports on t unless err is a non-empty engine.ErrorList whose
+// Positioned reports on t unless err is a non-empty yamlfile.ErrorList whose
 // every error is at a line and column of file: what a loader's fuzz
 // target holds every failure to.
 func Positioned(t *testing.T, err error, file string) {
 	t.Helper()
-	var list engine.ErrorList
+	var list yamlfile.ErrorList
 	if !errors.As(err, &list) || len(list) == 0 {
-		t.Fatalf("error %v is not an engine.ErrorList", err)
+		t.Fatalf("error %v is not an yamlfile.ErrorList", err)
 	}
 	for _, e := range list {
 		if e.Pos.File != file || e.Pos.Line < 1 || e.Pos.Col < 1 {

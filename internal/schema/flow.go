@@ -3,13 +3,13 @@ package schema
 import (
 	"fmt"
 
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/syntax"
 )
 
 // flowSchema is the schema of a flow file (docs/flow-language.md), from
-// engine.Syntax.
+// syntax.FlowGrammar.
 func flowSchema() (obj, error) {
-	syn := engine.Syntax()
+	syn := syntax.FlowGrammar()
 	types := make([]string, len(syn.FieldTypes))
 	for i, t := range syn.FieldTypes {
 		types[i] = string(t)

@@ -4,7 +4,7 @@
 // text and errors as one types (docs/editors.md).
 //
 // Each schema is generated from its loader's own tables, so that it keeps
-// up with them: the flow loader's keys and patterns (engine.Syntax), the
+// up with them: the flow loader's keys and patterns (syntax.FlowGrammar), the
 // overlay loader's keys (policy.OverlayKeys), the fixture's and the path
 // file's Go types (by reflection: their loaders decode into them), and
 // the answers loader's keys, as its message for an unknown key lists

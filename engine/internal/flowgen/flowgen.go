@@ -3,7 +3,7 @@
 // guards, assignments, interpolations and loops back that real flows have.
 //
 //	src := flowgen.Chain(1000, "svc.ping")
-//	file, _ := engine.Load("chain.yaml", src)
+//	file, _ := syntax.Load("chain.yaml", src)
 //	fl, err := engine.Compile(file, registry)
 //
 // The flows it writes are valid when action names an action whose one

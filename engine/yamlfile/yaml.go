@@ -1,4 +1,4 @@
-package engine
+package yamlfile
 
 // Every YAML file Tether reads is user data: flows, policy overlays,
 // answers files, portal fixtures. They are all decoded here, under the same
@@ -28,35 +28,35 @@ const (
 	// node tree in memory, about 150 bytes a node and a node for every two
 	// bytes at worst (`[1,1,1,...]`), before any other budget can be
 	// checked: the size bounds the memory parsing takes.
-	DefaultMaxYAMLBytes = 512 << 10
+	DefaultMaxBytes = 512 << 10
 	// DefaultMaxYAMLNodes bounds the nodes of a file's document once every
 	// alias is expanded, counted over the whole file: the loaders and the
 	// checker follow aliases, so their work grows with this count, not with
 	// the file's size.
-	DefaultMaxYAMLNodes = 50_000
+	DefaultMaxNodes = 50_000
 	// DefaultMaxYAMLDepth bounds how deeply mappings and lists nest once
 	// aliases are expanded: the loaders recurse into nested values.
-	DefaultMaxYAMLDepth = 64
+	DefaultMaxDepth = 64
 )
 
 // YAMLLimits are the budgets a YAML file is decoded under. A zero field
 // takes its default (DefaultMaxYAMLBytes, DefaultMaxYAMLNodes,
 // DefaultMaxYAMLDepth), so the zero value is the default budget.
-type YAMLLimits struct {
+type Limits struct {
 	MaxBytes int // the file's size in bytes
 	MaxNodes int // nodes of its document, every alias expanded
 	MaxDepth int // nesting of mappings and lists, every alias expanded
 }
 
-func (l YAMLLimits) withDefaults() YAMLLimits {
+func (l Limits) withDefaults() Limits {
 	if l.MaxBytes <= 0 {
-		l.MaxBytes = DefaultMaxYAMLBytes
+		l.MaxBytes = DefaultMaxBytes
 	}
 	if l.MaxNodes <= 0 {
-		l.MaxNodes = DefaultMaxYAMLNodes
+		l.MaxNodes = DefaultMaxNodes
 	}
 	if l.MaxDepth <= 0 {
-		l.MaxDepth = DefaultMaxYAMLDepth
+		l.MaxDepth = DefaultMaxDepth
 	}
 	return l
 }
@@ -65,7 +65,7 @@ func (l YAMLLimits) withDefaults() YAMLLimits {
 // a file over the size budget is an ErrorList positioned where the budget
 // runs out, and nothing past that point is read (so /dev/zero or a huge
 // file costs no more than the budget). Other failures wrap the os error.
-func ReadYAMLFile(path string, lim YAMLLimits) ([]byte, error) {
+func ReadFile(path string, lim Limits) ([]byte, error) {
 	lim = lim.withDefaults()
 	f, err := os.Open(path)
 	if err != nil {
@@ -91,7 +91,7 @@ func ReadYAMLFile(path string, lim YAMLLimits) ([]byte, error) {
 	return src, nil
 }
 
-func tooBig(path string, src []byte, lim YAMLLimits) *Error {
+func tooBig(path string, src []byte, lim Limits) *Error {
 	pos := offsetPos(path, src, lim.MaxBytes)
 	return &Error{Pos: pos, Msg: fmt.Sprintf("the file is larger than %s, the budget for a YAML file", byteSize(lim.MaxBytes))}
 }
@@ -128,7 +128,7 @@ func byteSize(n int) string {
 // still give a tree: the repeated pairs are dropped from it, so a loader
 // can go on and report the file's other problems without repeating these.
 // DecodeYAML never panics, whatever src holds.
-func DecodeYAML(path string, src []byte, lim YAMLLimits) (*yaml.Node, error) {
+func Decode(path string, src []byte, lim Limits) (*yaml.Node, error) {
 	lim = lim.withDefaults()
 	if len(src) > lim.MaxBytes {
 		return nil, ErrorList{tooBig(path, src, lim)}
@@ -263,7 +263,7 @@ type measure struct{ nodes, depth int }
 
 type budget struct {
 	path  string
-	lim   YAMLLimits
+	lim   Limits
 	sizes map[*yaml.Node]measure // of every node measured, aliases resolved
 }
 
@@ -301,7 +301,7 @@ func (b *budget) check(root *yaml.Node) *Error {
 // within lim's node and depth budgets: what most files are, found in one
 // walk that keeps no measure per node. For any other tree, check measures
 // it all, to say where a budget breaks.
-func plainWithin(root *yaml.Node, lim YAMLLimits) bool {
+func plainWithin(root *yaml.Node, lim Limits) bool {
 	type frame struct {
 		n     *yaml.Node
 		depth int // of n's children: 1 for the root's
@@ -439,7 +439,7 @@ func (b *budget) tooMany(n *yaml.Node, before int) *yaml.Node {
 // NodeShape names the shape of a YAML node for an error message — "a
 // mapping", "a list", "empty" or "a single value" — and never its content,
 // for the files whose values may be secrets (answers, fixtures).
-func NodeShape(n *yaml.Node) string {
+func Shape(n *yaml.Node) string {
 	switch {
 	case n.Kind == yaml.MappingNode:
 		return "a mapping"

@@ -1,18 +1,20 @@
-package engine
+package syntax
+
+import "github.com/tetherflow/tether/engine/prompt"
 
 // FlowSyntax is what the flow loader (load.go) accepts, as data: the keys
 // of every mapping whose keys are fixed, and the shapes of its names and
 // values. internal/schema generates the flow file's JSON Schema from it,
 // so that a key the loader learns shows up in the schema, or makes its
 // generation fail until the schema says what the key holds.
-type FlowSyntax struct {
+type Grammar struct {
 	// Keys are the keys of each fixed mapping, in the order the loader
 	// lists them: "file" (the top level), "state", "retry", "ask",
 	// "field", "choice" (a choice's details), "branch", "policy_rule",
 	// "migration".
 	Keys map[string][]string
 	// FieldTypes are the types a prompt field may have.
-	FieldTypes []FieldType
+	FieldTypes []prompt.FieldType
 	// NamePattern is what a name (of a state, variable, field, ...) is;
 	// LabelPattern what a version label is.
 	NamePattern, LabelPattern string
@@ -22,8 +24,8 @@ type FlowSyntax struct {
 }
 
 // Syntax returns what the flow loader accepts.
-func Syntax() FlowSyntax {
-	return FlowSyntax{
+func FlowGrammar() Grammar {
+	return Grammar{
 		Keys: map[string][]string{
 			"file":        clone(fileKeys),
 			"state":       clone(stateKeys),
@@ -35,7 +37,7 @@ func Syntax() FlowSyntax {
 			"policy_rule": clone(policyRuleKeys),
 			"migration":   clone(migrateKeys),
 		},
-		FieldTypes:       clone(fieldTypes),
+		FieldTypes:       prompt.FieldTypes(),
 		NamePattern:      nameRE.String(),
 		LabelPattern:     labelRE.String(),
 		MaxRetryAttempts: maxRetryAttempts,

@@ -1,4 +1,4 @@
-package engine
+package syntax
 
 import (
 	"errors"
@@ -9,6 +9,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tetherflow/tether/engine/prompt"
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -32,9 +35,9 @@ type Document struct {
 // Problems are kept for Load to report.
 func ReadDocument(path string) *Document {
 	d := &Document{path: path}
-	d.src, d.readErr = ReadYAMLFile(path, YAMLLimits{})
+	d.src, d.readErr = yamlfile.ReadFile(path, yamlfile.Limits{})
 	if d.readErr == nil {
-		d.top, d.err = DecodeYAML(path, d.src, YAMLLimits{})
+		d.top, d.err = yamlfile.Decode(path, d.src, yamlfile.Limits{})
 	}
 	return d
 }
@@ -53,7 +56,7 @@ func (d *Document) Top() (*yaml.Node, bool) {
 // file read and decoded once.
 func (d *Document) Load() (*File, error) {
 	if err := d.readErr; err != nil {
-		var list ErrorList
+		var list yamlfile.ErrorList
 		if errors.As(err, &list) {
 			return nil, list
 		}
@@ -67,14 +70,14 @@ func (d *Document) Load() (*File, error) {
 // budgets of DecodeYAML) as an ErrorList; it never panics, whatever the
 // input.
 func Load(path string, src []byte) (*File, error) {
-	return LoadLimits(path, src, YAMLLimits{})
+	return LoadLimits(path, src, yamlfile.Limits{})
 }
 
 // LoadLimits is Load under the YAML budgets lim instead of the defaults:
 // for flows known to be larger than any a person writes, such as the
 // generated ones the checker's benchmarks load.
-func LoadLimits(path string, src []byte, lim YAMLLimits) (*File, error) {
-	root, err := DecodeYAML(path, src, lim)
+func LoadLimits(path string, src []byte, lim yamlfile.Limits) (*File, error) {
+	root, err := yamlfile.Decode(path, src, lim)
 	return loadTree(path, src, root, err)
 }
 
@@ -87,10 +90,10 @@ func loadTree(path string, src []byte, root *yaml.Node, err error) (*File, error
 		if err != nil {
 			return nil, err
 		}
-		l.errs.Add(Pos{File: path, Line: 1, Col: 1}, "empty flow file")
+		l.errs.Add(yamlfile.Pos{File: path, Line: 1, Col: 1}, "empty flow file")
 		return nil, l.errs
 	}
-	var dups ErrorList // duplicate keys: the tree holds the first of each
+	var dups yamlfile.ErrorList // duplicate keys: the tree holds the first of each
 	if errors.As(err, &dups) {
 		l.errs = append(l.errs, dups...)
 	}
@@ -104,10 +107,12 @@ func loadTree(path string, src []byte, root *yaml.Node, err error) (*File, error
 
 type loader struct {
 	path string
-	errs ErrorList
+	errs yamlfile.ErrorList
 }
 
-func (l *loader) pos(n *yaml.Node) Pos { return Pos{File: l.path, Line: n.Line, Col: n.Column} }
+func (l *loader) pos(n *yaml.Node) yamlfile.Pos {
+	return yamlfile.Pos{File: l.path, Line: n.Line, Col: n.Column}
+}
 
 func (l *loader) errorf(n *yaml.Node, format string, args ...any) {
 	l.errs.Add(l.pos(n), format, args...)
@@ -264,7 +269,7 @@ func (l *loader) file(n *yaml.Node, f *File) {
 	if !ok {
 		return
 	}
-	top := Pos{File: l.path, Line: n.Line, Col: n.Column}
+	top := yamlfile.Pos{File: l.path, Line: n.Line, Col: n.Column}
 	if f.Flow.Name == "" && !l.has(n, "flow") {
 		l.errs.Add(top, "missing key \"flow\" (the flow's name)")
 	}
@@ -316,17 +321,21 @@ func (l *loader) values(n *yaml.Node, what string) []*ValueDecl {
 // so that a plain `30s` is a duration and a plain `30` an int.
 var durationRE = regexp.MustCompile(`^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))*$`)
 
+// IsDuration reports whether s is a duration literal as a flow writes one
+// unquoted: what time.ParseDuration takes, with a unit (30s, 1h30m).
+func IsDuration(s string) bool { return durationRE.MatchString(s) }
+
 // value decodes a YAML value into a typed flow value. Unquoted durations
 // (30s, 5m, 1h30m) are durations and unquoted timestamps are times; quote
 // them to get strings.
-func (l *loader) value(n *yaml.Node, what string) (any, Kind, bool) {
+func (l *loader) value(n *yaml.Node, what string) (any, value.Kind, bool) {
 	return ParseValue(l.path, n, &l.errs, what)
 }
 
 // ParseValue decodes a YAML node into a typed flow value (see the flow
 // language docs for the rules), reporting problems to errs. It is exported
 // for policy overlays, which hold values of the same language.
-func ParseValue(path string, n *yaml.Node, errs *ErrorList, what string) (any, Kind, bool) {
+func ParseValue(path string, n *yaml.Node, errs *yamlfile.ErrorList, what string) (any, value.Kind, bool) {
 	p := &valueParser{path: path, errs: errs, active: map[*yaml.Node]bool{}, budget: maxValueNodes}
 	return p.parse(n, what)
 }
@@ -337,14 +346,14 @@ const maxValueNodes = 100000
 
 type valueParser struct {
 	path   string
-	errs   *ErrorList
+	errs   *yamlfile.ErrorList
 	active map[*yaml.Node]bool // lists and maps being parsed: an alias to one is a cycle
 	budget int
 }
 
-func (p *valueParser) parse(n *yaml.Node, what string) (any, Kind, bool) {
+func (p *valueParser) parse(n *yaml.Node, what string) (any, value.Kind, bool) {
 	path, errs := p.path, p.errs
-	pos := Pos{File: path, Line: n.Line, Col: n.Column}
+	pos := yamlfile.Pos{File: path, Line: n.Line, Col: n.Column}
 	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
 		n = n.Alias
 	}
@@ -368,28 +377,28 @@ func (p *valueParser) parse(n *yaml.Node, what string) (any, Kind, bool) {
 				errs.Add(pos, "%s: %q is not an integer that fits in 64 bits", what, n.Value)
 				return nil, 0, false
 			}
-			return int(v), Int, true
+			return int(v), value.Int, true
 		case "!!float":
 			var v float64
 			if err := n.Decode(&v); err != nil {
 				errs.Add(pos, "%s: %q is not a number", what, n.Value)
 				return nil, 0, false
 			}
-			return v, Float, true
+			return v, value.Float, true
 		case "!!bool":
 			var v bool
 			if err := n.Decode(&v); err != nil {
 				errs.Add(pos, "%s: %q is not true or false", what, n.Value)
 				return nil, 0, false
 			}
-			return v, Bool, true
+			return v, value.Bool, true
 		case "!!timestamp":
 			var v time.Time
 			if err := n.Decode(&v); err != nil {
 				errs.Add(pos, "%s: %q is not a time", what, n.Value)
 				return nil, 0, false
 			}
-			return v, Time, true
+			return v, value.Time, true
 		case "!!null":
 			errs.Add(pos, "%s has no value: give an initial value, which sets its type", what)
 			return nil, 0, false
@@ -400,9 +409,9 @@ func (p *valueParser) parse(n *yaml.Node, what string) (any, Kind, bool) {
 					errs.Add(pos, "%s: %q is not a valid duration: %v", what, n.Value, err)
 					return nil, 0, false
 				}
-				return d, Duration, true
+				return d, value.Duration, true
 			}
-			return n.Value, String, true
+			return n.Value, value.String, true
 		}
 		errs.Add(pos, "%s: unsupported value tag %s", what, n.ShortTag())
 		return nil, 0, false
@@ -416,7 +425,7 @@ func (p *valueParser) parse(n *yaml.Node, what string) (any, Kind, bool) {
 			ok = ok && vok
 			list = append(list, v)
 		}
-		return list, List, ok
+		return list, value.List, ok
 	case yaml.MappingNode:
 		p.active[n] = true
 		defer delete(p.active, n)
@@ -425,7 +434,7 @@ func (p *valueParser) parse(n *yaml.Node, what string) (any, Kind, bool) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			if _, dup := m[k.Value]; dup {
-				errs.Add(Pos{File: path, Line: k.Line, Col: k.Column}, "duplicate key %q in %s", k.Value, what)
+				errs.Add(yamlfile.Pos{File: path, Line: k.Line, Col: k.Column}, "duplicate key %q in %s", k.Value, what)
 				ok = false
 				continue
 			}
@@ -433,7 +442,7 @@ func (p *valueParser) parse(n *yaml.Node, what string) (any, Kind, bool) {
 			ok = ok && vok
 			m[k.Value] = v
 		}
-		return m, Map, ok
+		return m, value.Map, ok
 	}
 	errs.Add(pos, "%s: unsupported value", what)
 	return nil, 0, false
@@ -648,10 +657,10 @@ func (l *loader) field(id Ident, n *yaml.Node) *FieldDecl {
 			if !ok {
 				return
 			}
-			f.Type, f.TypePos = FieldType(t), l.pos(v)
-			if !contains(fieldTypes, f.Type) {
-				names := make([]string, len(fieldTypes))
-				for i, ft := range fieldTypes {
+			f.Type, f.TypePos = prompt.FieldType(t), l.pos(v)
+			if types := prompt.FieldTypes(); !contains(types, f.Type) {
+				names := make([]string, len(types))
+				for i, ft := range types {
 					names[i] = string(ft)
 				}
 				l.errorf(v, "unknown field type %q (want one of: %s)", t, strings.Join(names, ", "))
@@ -692,16 +701,16 @@ func (l *loader) field(id Ident, n *yaml.Node) *FieldDecl {
 		l.errs.Add(id.Pos, "field %s has no type", id.Name)
 		return nil
 	}
-	if f.Type == ChoiceField && len(f.Options) == 0 {
+	if f.Type == prompt.ChoiceField && len(f.Options) == 0 {
 		l.errs.Add(id.Pos, "choice field %s needs options", id.Name)
 	}
-	if f.Type != ChoiceField && f.Options != nil {
+	if f.Type != prompt.ChoiceField && f.Options != nil {
 		l.errs.Add(id.Pos, "options: only choice fields have options")
 	}
-	if f.Suggest != nil && f.Type != TextField {
+	if f.Suggest != nil && f.Type != prompt.TextField {
 		l.errs.Add(id.Pos, "suggest: only text fields take suggestions")
 	}
-	if f.Length != 0 && f.Type != CodeField {
+	if f.Length != 0 && f.Type != prompt.CodeField {
 		l.errs.Add(id.Pos, "length: only code fields have a length")
 	}
 	if f.Label == "" {
@@ -884,7 +893,7 @@ func (l *loader) text(s string, n *yaml.Node) *Text {
 	// on the scalar's first line, the scalar's start otherwise. counted and
 	// runes carry the count of runes before counted from call to call.
 	counted, runes := 0, 0
-	at := func(i int) Pos {
+	at := func(i int) yamlfile.Pos {
 		pos := t.Pos
 		if i < firstLine {
 			runes += utf8.RuneCountInString(s[counted:i])

@@ -1,10 +1,12 @@
-package engine
+package eventlog
 
 import (
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/tetherflow/tether/engine/value"
 )
 
 // WriteTranscript renders log entries for people: prompts, answers (secrets
@@ -137,42 +139,18 @@ func writeBranch(b *strings.Builder, e *Entry, line func(tag, format string, arg
 			line("", "  set %s = %s", c.Var, Masked)
 			continue
 		}
-		line("", "  set %s = %s (was %s)", c.Var, quoteValue(c.To), quoteValue(c.From))
+		line("", "  set %s = %s (was %s)", c.Var, value.Quote(c.To), value.Quote(c.From))
 	}
 }
 
 func nonEmpty(vs []Value) []Value {
 	var out []Value
 	for _, v := range vs {
-		if v.Secret || !isZero(v.Value) {
+		if v.Secret || !value.IsZero(v.Value) {
 			out = append(out, v)
 		}
 	}
 	return out
-}
-
-func isZero(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return true
-	case string:
-		return x == ""
-	case int:
-		return x == 0
-	case float64:
-		return x == 0
-	case bool:
-		return !x
-	case time.Duration:
-		return x == 0
-	case time.Time:
-		return x.IsZero()
-	case []any:
-		return len(x) == 0
-	case map[string]any:
-		return len(x) == 0
-	}
-	return false
 }
 
 func formatValues(vs []Value) string {
@@ -182,14 +160,7 @@ func formatValues(vs []Value) string {
 			parts[i] = v.Name + "=" + Masked
 			continue
 		}
-		parts[i] = v.Name + "=" + quoteValue(v.Value)
+		parts[i] = v.Name + "=" + value.Quote(v.Value)
 	}
 	return strings.Join(parts, " ")
-}
-
-func quoteValue(v any) string {
-	if s, ok := v.(string); ok {
-		return fmt.Sprintf("%q", s)
-	}
-	return FormatValue(v)
 }

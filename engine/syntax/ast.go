@@ -1,6 +1,12 @@
-package engine
+package syntax
 
-import "time"
+import (
+	"time"
+
+	"github.com/tetherflow/tether/engine/prompt"
+	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
+)
 
 // The syntax tree of a flow file, as loaded: every element keeps its
 // position so that the checker can point at it.
@@ -29,16 +35,16 @@ type File struct {
 // Ident is a name at a position.
 type Ident struct {
 	Name string
-	Pos  Pos
+	Pos  yamlfile.Pos
 }
 
 // ValueDecl declares a variable or a policy value, typed by its value.
 type ValueDecl struct {
 	Name  string
-	Pos   Pos // of the name
-	Kind  Kind
+	Pos   yamlfile.Pos // of the name
+	Kind  value.Kind
 	Value any
-	VPos  Pos // of the value
+	VPos  yamlfile.Pos // of the value
 }
 
 // StateKind says what a state does.
@@ -66,7 +72,7 @@ func (k StateKind) String() string {
 // StateDecl is one state of a flow.
 type StateDecl struct {
 	Name string
-	Pos  Pos
+	Pos  yamlfile.Pos
 	Kind StateKind
 
 	// run
@@ -102,7 +108,7 @@ func (s *StateDecl) Subflow() (string, bool) {
 // included; the wait before try n+1 is Backoff doubled n-1 times, at most
 // MaxDelay.
 type Retry struct {
-	Pos      Pos
+	Pos      yamlfile.Pos
 	Attempts int
 	Backoff  time.Duration
 	MaxDelay time.Duration
@@ -123,47 +129,15 @@ type AskDecl struct {
 	Help    *Text
 	Fields  []*FieldDecl
 	Choices []*ChoiceDecl
-	Pos     Pos
-}
-
-// FieldType is the type of a prompt field.
-type FieldType string
-
-// The field types a prompt may ask for.
-const (
-	TextField    FieldType = "text"
-	EmailField   FieldType = "email"
-	SecretField  FieldType = "secret"
-	CodeField    FieldType = "code"
-	ChoiceField  FieldType = "choice"
-	CaptchaField FieldType = "captcha"
-	ConsentField FieldType = "consent"
-	NumberField  FieldType = "number"
-)
-
-var fieldTypes = []FieldType{TextField, EmailField, SecretField, CodeField, ChoiceField, CaptchaField, ConsentField, NumberField}
-
-// Secret reports whether values of the field are secrets: passwords and
-// one-time codes are masked in logs and may not be kept in variables.
-func (t FieldType) Secret() bool { return t == SecretField || t == CodeField }
-
-// Kind returns the kind of value the field gives in input.*.
-func (t FieldType) Kind() Kind {
-	switch t {
-	case ConsentField:
-		return Bool
-	case NumberField:
-		return Int
-	}
-	return String
+	Pos     yamlfile.Pos
 }
 
 // FieldDecl is one field of a prompt.
 type FieldDecl struct {
 	Name     string
-	Pos      Pos
-	Type     FieldType
-	TypePos  Pos
+	Pos      yamlfile.Pos
+	Type     prompt.FieldType
+	TypePos  yamlfile.Pos
 	Label    string
 	If       *Expr
 	Optional bool
@@ -177,7 +151,7 @@ type FieldDecl struct {
 // ChoiceDecl is one choice a prompt offers: the event the answer sends.
 type ChoiceDecl struct {
 	Name     string
-	Pos      Pos
+	Pos      yamlfile.Pos
 	Label    string
 	Fields   []string // the fields this choice takes; nil means all
 	NoFields bool     // `fields: []`: the choice takes none
@@ -189,7 +163,7 @@ type ChoiceDecl struct {
 // Text is prompt or message text; `{{ expr }}` parts are interpolated.
 type Text struct {
 	Raw   string
-	Pos   Pos
+	Pos   yamlfile.Pos
 	Parts []TextPart
 }
 
@@ -202,7 +176,7 @@ type TextPart struct {
 // Expr is an expression's source and where it starts in the file.
 type Expr struct {
 	Src string
-	Pos Pos
+	Pos yamlfile.Pos
 	// Quote is 1 for a quoted scalar (the source starts one column after
 	// Pos), 0 for a plain one; Block is set for a block scalar (the source
 	// starts on the line after Pos).
@@ -213,21 +187,21 @@ type Expr struct {
 // Assign is `name: expr` in with:, set: or output:.
 type Assign struct {
 	Name string
-	Pos  Pos
+	Pos  yamlfile.Pos
 	Expr *Expr
 }
 
 // Handler maps an event to its branches.
 type Handler struct {
 	Event    string
-	Pos      Pos
+	Pos      yamlfile.Pos
 	Branches []*Branch
 }
 
 // Branch is one alternative of a handler: taken when If holds (or has no
 // If), it assigns Set and goes to Go (stays when Go is empty).
 type Branch struct {
-	Pos Pos
+	Pos yamlfile.Pos
 	If  *Expr
 	Set []*Assign
 	Go  Ident
@@ -236,7 +210,7 @@ type Branch struct {
 // Timer fires Branches when the state has waited for Delay.
 type Timer struct {
 	Key      string // as written: "5m" or "policy.code_lifetime"
-	Pos      Pos
+	Pos      yamlfile.Pos
 	Delay    *Expr // a duration literal is compiled as an expression too
 	Branches []*Branch
 }
