@@ -10,6 +10,7 @@ import (
 
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/value"
 )
 
 var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -19,26 +20,61 @@ func clock() time.Time { return now }
 // runAction runs the named action built from p.
 func runAction(t *testing.T, p Ports, name string, args engine.Args) (engine.Result, error) {
 	t.Helper()
+	res, err := actionOf(t, p, name).Run(context.Background(), args)
+	if err != nil {
+		return res, err
+	}
+	// What the engine does with every result: hold it to the spec (as the
+	// registry holds it) and fill in the outputs left out.
 	reg, err := Registry(p)
 	if err != nil {
 		t.Fatalf("Registry() error = %v", err)
 	}
-	a, ok := reg.Lookup(name)
-	if !ok {
-		t.Fatalf("Lookup(%q) found nothing", name)
+	spec := specOf(t, reg, name)
+	if !slices.Contains(spec.Outcomes, res.Outcome) {
+		t.Fatalf("%s broke its contract: outcome %q, which it does not declare", name, res.Outcome)
 	}
-	res, err := a.Run(context.Background(), args)
-	if err != nil {
-		return res, err
+	out := make(map[string]any, len(spec.Outputs))
+	for _, o := range spec.Outputs {
+		v, ok := res.Outputs[o.Name]
+		if !ok || v == nil {
+			out[o.Name] = o.Kind.Zero()
+			continue
+		}
+		if out[o.Name], err = value.Coerce(o.Kind, v); err != nil {
+			t.Fatalf("%s broke its contract: output %s: %v", name, o.Name, err)
+		}
 	}
-	// What the engine does with every result: hold it to the spec and
-	// fill in the outputs left out.
-	spec, _ := reg.Spec(name)
-	out, err := spec.CheckResult(res)
-	if err != nil {
-		t.Fatalf("%s broke its contract: %v", name, err)
+	for o := range res.Outputs {
+		if _, ok := spec.Output(o); !ok {
+			t.Fatalf("%s broke its contract: output %s, which it does not declare", name, o)
+		}
 	}
 	return engine.Result{Outcome: res.Outcome, Outputs: out}, nil
+}
+
+// actionOf returns the action named name of New(p).
+func actionOf(t *testing.T, p Ports, name string) engine.Action {
+	t.Helper()
+	for _, a := range New(p) {
+		if a.Spec().Name == name {
+			return a
+		}
+	}
+	t.Fatalf("no action %s", name)
+	return nil
+}
+
+// specOf returns the spec reg holds for the action named name.
+func specOf(t *testing.T, reg *engine.Registry, name string) engine.Spec {
+	t.Helper()
+	for _, s := range reg.Specs() {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no spec %s", name)
+	return engine.Spec{}
 }
 
 func mustRun(t *testing.T, p Ports, name string, args engine.Args) engine.Result {
@@ -69,13 +105,17 @@ func TestSpecs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Registry() error = %v", err)
 	}
-	if got := len(reg.Names()); got != len(want) {
-		t.Errorf("len(Names()) = %d, want %d", got, len(want))
+	specs := map[string]engine.Spec{}
+	for _, s := range reg.Specs() {
+		specs[s.Name] = s
+	}
+	if got := len(specs); got != len(want) {
+		t.Errorf("len(Specs()) = %d, want %d", got, len(want))
 	}
 	for name, outcomes := range want {
-		spec, ok := reg.Spec(name)
+		spec, ok := specs[name]
 		if !ok {
-			t.Errorf("Spec(%q) missing", name)
+			t.Errorf("Specs() has no %s", name)
 			continue
 		}
 		if !slices.Equal(spec.Outcomes, outcomes) {
@@ -91,7 +131,7 @@ func TestSpecs(t *testing.T) {
 		{"account.create", "password"},
 	}
 	for _, s := range secrets {
-		spec, _ := reg.Spec(s.action)
+		spec := specs[s.action]
 		p, ok := spec.Param(s.param)
 		if !ok || !p.Secret || !p.Required {
 			t.Errorf("%s param %s = %+v, want a required secret", s.action, s.param, p)
@@ -108,9 +148,8 @@ func TestSpecs(t *testing.T) {
 		"account.create":   {"email", "password", "region"},
 	}
 	for name, params := range required {
-		spec, _ := reg.Spec(name)
 		var got []string
-		for _, p := range spec.Params {
+		for _, p := range specs[name].Params {
 			if p.Required {
 				got = append(got, p.Name)
 			}
@@ -138,8 +177,7 @@ func TestFlowsHeldToSpecs(t *testing.T) {
 			"parameter accepted_at: expression"},
 	}
 	for _, tt := range tests {
-		spec, _ := reg.Spec(tt.action)
-		on := strings.Join(spec.Outcomes, ": done, ") + ": done"
+		on := strings.Join(specOf(t, reg, tt.action).Outcomes, ": done, ") + ": done"
 		src := "flow: t\nstart: a\nstates:\n  a:\n    run: " + tt.action + "\n    with: " + tt.with + "\n    on: {" + on + "}\n  done: {final: done}\n"
 		f, err := syntax.Load("t.yaml", []byte(src))
 		if err != nil {

@@ -45,11 +45,7 @@ func TestNoSecretLeaks(t *testing.T) {
 					// license.activate_free fails and reports it.
 					store := &fakeStore{entries: []Credential{{App: "tether", Account: "b@example.com " + storedToken, Token: storedToken}}}
 					p := Ports{Portal: port, Accounts: port, Credentials: store, Now: clock}
-					reg, err := Registry(p)
-					if err != nil {
-						t.Fatal(err)
-					}
-					a, _ := reg.Lookup(c.action)
+					a := actionOf(t, p, c.action)
 					spec := a.Spec()
 					res, err := a.Run(t.Context(), c.args)
 					if err != nil {

@@ -32,16 +32,19 @@ func TestWithDemoAdapters(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := credstore.New(filepath.Join(t.TempDir(), "credentials.json"))
-	reg, err := actions.Registry(actions.Ports{
+	acts := map[string]engine.Action{}
+	for _, a := range actions.New(actions.Ports{
 		Portal: portal, Licences: portal, Accounts: portal, Consent: portal,
 		Captcha: portal, Credentials: store, Now: clock,
-	})
-	if err != nil {
-		t.Fatal(err)
+	}) {
+		acts[a.Spec().Name] = a
 	}
 	run := func(name string, args engine.Args, want string) map[string]any {
 		t.Helper()
-		a, _ := reg.Lookup(name)
+		a, ok := acts[name]
+		if !ok {
+			t.Fatalf("no action %s", name)
+		}
 		res, err := a.Run(ctx, args)
 		if err != nil || res.Outcome != want {
 			t.Fatalf("%s = %+v, %v, want %s", name, res, err, want)

@@ -63,8 +63,8 @@ func newBundle(fl *engine.Flow) (*Bundle, error) {
 		if _, done := b.Files[f.Name()]; done {
 			return nil
 		}
-		b.Files[f.Name()] = BundleFile{Path: f.File().Path, Source: string(f.File().Source)}
-		enc, err := value.Encode(f.Policy())
+		b.Files[f.Name()] = BundleFile{Path: f.Info().File.Path, Source: string(f.Info().File.Source)}
+		enc, err := value.Encode(f.Info().Policy)
 		if err != nil {
 			return fmt.Errorf("flow %s: policy: %w", f.Name(), err)
 		}

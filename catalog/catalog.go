@@ -62,6 +62,10 @@ type Options struct {
 	// Files are files to load as flows whatever they hold: the flows a
 	// command was given.
 	Files []string
+	// Limits are the YAML budgets the flow files are read within; the zero
+	// value is the default budget, which a trusted flow larger than any a
+	// person writes (a generated one) may need raised.
+	Limits yamlfile.Limits
 }
 
 // Catalog is a loaded flows directory. It is safe for concurrent use.
@@ -173,7 +177,7 @@ func loadSet(dir string, opts Options) (*set, error) {
 	}
 	overlays := make(chan overlayLoad, 1)
 	go func() { overlays <- readOverlays(c.dir, opts.Regions) }()
-	files, err := c.flowFiles(opts.Files)
+	files, err := c.flowFiles(opts.Files, opts.Limits)
 	if err != nil {
 		<-overlays
 		return nil, err
@@ -258,11 +262,11 @@ type flowFile struct {
 	err  error
 }
 
-// flowFiles loads the explicit flow files and the directory's, on every
-// core. Each file is read and decoded once: a file of the directory is
-// looked at to see whether it is a flow, and then loaded from the same
-// tree.
-func (c *set) flowFiles(explicit []string) ([]flowFile, error) {
+// flowFiles loads the explicit flow files and the directory's, within the
+// YAML budgets lim, on every core. Each file is read and decoded once: a
+// file of the directory is looked at to see whether it is a flow, and then
+// loaded from the same tree.
+func (c *set) flowFiles(explicit []string, lim yamlfile.Limits) ([]flowFile, error) {
 	ents, err := os.ReadDir(c.dir)
 	if err != nil {
 		return nil, fmt.Errorf("load flows: %w", err)
@@ -292,7 +296,7 @@ func (c *set) flowFiles(explicit []string) ([]flowFile, error) {
 	loaded := make([]*flowFile, len(cands))
 	forEach(len(cands), func(i int) {
 		cd := cands[i]
-		doc := syntax.ReadDocument(cd.path)
+		doc := syntax.ReadDocument(cd.path, lim)
 		if !cd.explicit {
 			top, clean := doc.Top()
 			if clean && !isFlow(top) || !clean && !isFlowFile(cd.path) {

@@ -72,7 +72,7 @@ func TestShippedFlows(t *testing.T) {
 	if de.Hash() == us.Hash() {
 		t.Errorf("DE and US share a hash although their policies differ")
 	}
-	if got := de.Flow.Policy()["data_provisioning_consent"]; got != true {
+	if got := de.Flow.Info().Policy["data_provisioning_consent"]; got != true {
 		t.Errorf("DE data_provisioning_consent = %v, want true", got)
 	}
 }

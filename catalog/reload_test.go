@@ -129,7 +129,7 @@ func TestReloadReportsAndSwaps(t *testing.T) {
 	if after.Hash() == before.Hash() {
 		t.Fatal("Compiled hands out the old version after the reload")
 	}
-	if fl, ok := cat.Version(before.Hash()); !ok || fl.StartState() != "ask" {
+	if fl, ok := cat.Version(before.Hash()); !ok || fl.Info().Start != "ask" {
 		t.Fatalf("the held old version is gone")
 	}
 	cat.Release(before.Hash(), "s1")
@@ -243,8 +243,8 @@ func TestArchiveCompilesVersionsAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fl.Hash() != north.Hash() || fl.Policy()["wait"] != north.Flow.Policy()["wait"] || fl.Subflows()["aside"].Hash() != north.Flow.Subflows()["aside"].Hash() {
-		t.Errorf("LoadVersion = %s (wait %v), want %s (wait %v)", fl.Hash(), fl.Policy()["wait"], north.Hash(), north.Flow.Policy()["wait"])
+	if fl.Hash() != north.Hash() || fl.Info().Policy["wait"] != north.Flow.Info().Policy["wait"] || fl.Subflows()["aside"].Hash() != north.Flow.Subflows()["aside"].Hash() {
+		t.Errorf("LoadVersion = %s (wait %v), want %s (wait %v)", fl.Hash(), fl.Info().Policy["wait"], north.Hash(), north.Flow.Info().Policy["wait"])
 	}
 	if got := compiled(t, fresh, "main", "NO"); got.Hash() == north.Hash() {
 		t.Errorf("the new files compile to the old hash")

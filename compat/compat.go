@@ -120,7 +120,7 @@ func Compare(old, new *engine.Flow, opts Options) *Report {
 }
 
 func migrationFor(old, new *engine.Flow) (*syntax.Migration, bool) {
-	return new.MigrationFrom(old.Version(), old.Hash(), old.SourceHash())
+	return new.Info().File.MigrationFrom(old.Info().Version, old.Hash(), old.Info().SourceHash)
 }
 
 type comparer struct {
@@ -139,7 +139,7 @@ func (c *comparer) flow(old, new *engine.Flow) {
 		return
 	}
 	name := new.Name()
-	of, nf := old.File(), new.File()
+	of, nf := old.Info().File, new.Info().File
 	m, _ := migrationFor(old, new)
 	for _, err := range yamlfile.Errors(engine.CheckMigration(old, new)) {
 		e, ok := err.(*yamlfile.Error)
@@ -158,7 +158,7 @@ func (c *comparer) flow(old, new *engine.Flow) {
 // states compares the states sessions wait at.
 func (c *comparer) states(old, new *engine.Flow, m *syntax.Migration) {
 	name := new.Name()
-	of, nf := old.File(), new.File()
+	of, nf := old.Info().File, new.Info().File
 	moves := map[string]*syntax.Rename{}
 	if m != nil {
 		for _, r := range m.States {
@@ -310,7 +310,7 @@ func (c *comparer) handlers(flow string, os, ns *syntax.StateDecl) {
 // vars compares the variables.
 func (c *comparer) vars(old, new *engine.Flow, m *syntax.Migration) {
 	name := new.Name()
-	of, nf := old.File(), new.File()
+	of, nf := old.Info().File, new.Info().File
 	renames := map[string]*syntax.Rename{}
 	targets := map[string]bool{}
 	if m != nil {
@@ -362,16 +362,16 @@ func (c *comparer) vars(old, new *engine.Flow, m *syntax.Migration) {
 // outcomes compares the final outcomes.
 func (c *comparer) outcomes(old, new *engine.Flow) {
 	name := new.Name()
-	of, nf := old.File(), new.File()
-	for _, o := range old.Outcomes() {
-		if !slices.Contains(new.Outcomes(), o) {
+	of, nf := old.Info().File, new.Info().File
+	for _, o := range old.Info().Outcomes {
+		if !slices.Contains(new.Info().Outcomes, o) {
 			c.add(Finding{Severity: Changes, Flow: name, What: "outcome",
 				Msg: fmt.Sprintf("outcome %s is no longer an outcome of %s", o, name),
 				Old: finalOf(of, o).Pos, OldNote: "a final state with it", New: nf.Flow.Pos, NewNote: "no final state with it"})
 		}
 	}
-	for _, o := range new.Outcomes() {
-		if !slices.Contains(old.Outcomes(), o) {
+	for _, o := range new.Info().Outcomes {
+		if !slices.Contains(old.Info().Outcomes, o) {
 			c.add(Finding{Severity: Changes, Flow: name, What: "outcome",
 				Msg: fmt.Sprintf("outcome %s of %s is new", o, name),
 				Old: of.Flow.Pos, OldNote: "no final state with it", New: finalOf(nf, o).Pos, NewNote: "a final state with it"})
@@ -383,8 +383,8 @@ func (c *comparer) outcomes(old, new *engine.Flow) {
 // outcome new adds.
 func (c *comparer) callers(old, new *engine.Flow, callers []*syntax.File) {
 	name := new.Name()
-	for _, o := range new.Outcomes() {
-		if slices.Contains(old.Outcomes(), o) {
+	for _, o := range new.Info().Outcomes {
+		if slices.Contains(old.Info().Outcomes, o) {
 			continue
 		}
 		for _, cf := range callers {
@@ -397,8 +397,8 @@ func (c *comparer) callers(old, new *engine.Flow, callers []*syntax.File) {
 				}
 				c.add(Finding{Severity: Strands, Flow: name, What: "outcome",
 					Msg: fmt.Sprintf("outcome %s of %s is new, and flow %s, which runs %s in state %s, does not handle it: its sessions waiting in %s fail when they end so", o, name, cf.Flow.Name, name, st.Name, name),
-					Old: old.File().Flow.Pos, OldNote: "no final state with it",
-					New: finalOf(new.File(), o).Pos, NewNote: fmt.Sprintf("the new outcome; %s runs %s at %s", cf.Flow.Name, name, st.Run.Pos)})
+					Old: old.Info().File.Flow.Pos, OldNote: "no final state with it",
+					New: finalOf(new.Info().File, o).Pos, NewNote: fmt.Sprintf("the new outcome; %s runs %s at %s", cf.Flow.Name, name, st.Run.Pos)})
 			}
 		}
 	}
@@ -456,7 +456,7 @@ func renamedTo(os *syntax.StateDecl, of, nf *syntax.File) *syntax.StateDecl {
 
 // fromOf is what a migration's from: would say for old.
 func fromOf(old *engine.Flow) string {
-	if v := old.Version(); v != "" {
+	if v := old.Info().Version; v != "" {
 		return yamlScalar(v)
 	}
 	return old.Hash()
@@ -652,8 +652,8 @@ func subflowPrefix(r *Report, f Finding) string {
 // migration's from: may name).
 func describeVersion(f *engine.Flow) string {
 	l := "no version label"
-	if f.Version() != "" {
-		l = "version " + f.Version()
+	if f.Info().Version != "" {
+		l = "version " + f.Info().Version
 	}
-	return fmt.Sprintf("%s (%s, hash %s, source %s)", f.File().Path, l, f.Hash(), f.SourceHash())
+	return fmt.Sprintf("%s (%s, hash %s, source %s)", f.Info().File.Path, l, f.Hash(), f.Info().SourceHash)
 }

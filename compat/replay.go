@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,10 +143,9 @@ func (d *driver) now() time.Time { return d.clock }
 // registry returns the actions of specs, each answering from the log.
 func (d *driver) registry(specs *engine.Registry) (*engine.Registry, error) {
 	var acts []engine.Action
-	for _, name := range specs.Names() {
-		spec, _ := specs.Spec(name)
-		acts = append(acts, engine.Func(*spec, func(ctx context.Context, _ engine.Args) (engine.Result, error) {
-			return d.result(spec)
+	for _, spec := range specs.Specs() {
+		acts = append(acts, engine.Func(spec, func(ctx context.Context, _ engine.Args) (engine.Result, error) {
+			return d.result(&spec)
 		}))
 	}
 	return engine.NewRegistry(acts...)
@@ -177,7 +177,7 @@ func (d *driver) result(spec *engine.Spec) (engine.Result, error) {
 				d.note = fmt.Sprintf("runs action %s where the recorded session ran %s", spec.Name, e.Action)
 				return engine.Result{}, errDiverged
 			}
-			if !spec.HasOutcome(e.Event) {
+			if !slices.Contains(spec.Outcomes, e.Event) {
 				d.note = fmt.Sprintf("action %s has no outcome %s any more (it has %s)", spec.Name, e.Event, strings.Join(spec.Outcomes, ", "))
 				return engine.Result{}, errDiverged
 			}
@@ -509,7 +509,7 @@ func (d *driver) flowFile(name string) *syntax.File {
 		}
 		seen[f] = true
 		if f.Name() == name {
-			return f.File()
+			return f.Info().File
 		}
 		for _, sub := range f.Subflows() {
 			if ff := find(sub); ff != nil {

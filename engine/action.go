@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,24 +60,14 @@ func (s *Spec) Param(name string) (Param, bool) { return findParam(s.Params, nam
 // Output returns the output named name.
 func (s *Spec) Output(name string) (Param, bool) { return findParam(s.Outputs, name) }
 
-// HasOutcome reports whether the spec declares outcome.
-func (s *Spec) HasOutcome(outcome string) bool {
-	for _, o := range s.Outcomes {
-		if o == outcome {
-			return true
-		}
-	}
-	return false
-}
-
-// CheckResult holds an action's result to the spec: the outcome must be
+// checkResult holds an action's result to the spec: the outcome must be
 // one the spec declares, every output one it declares, of the declared
-// kind (as Coerce converts it). It returns the outputs with every declared
-// output present, those the action left out at their kind's zero value.
-// This is the runner's check, the one place the action contract is
+// kind (as value.Coerce converts it). It returns the outputs with every
+// declared output present, those the action left out at their kind's zero
+// value. This is the runner's check, the one place the action contract is
 // enforced; the error never quotes a value.
-func (s *Spec) CheckResult(res Result) (map[string]any, error) {
-	if !s.HasOutcome(res.Outcome) {
+func (s *Spec) checkResult(res Result) (map[string]any, error) {
+	if !slices.Contains(s.Outcomes, res.Outcome) {
 		return nil, fmt.Errorf("returned outcome %q, which it does not declare (it declares: %s)", res.Outcome, strings.Join(s.Outcomes, ", "))
 	}
 	outputs := make(map[string]any, len(s.Outputs))
@@ -146,9 +136,8 @@ type funcAction struct {
 func (a funcAction) Spec() Spec                                         { return a.spec }
 func (a funcAction) Run(ctx context.Context, args Args) (Result, error) { return a.run(ctx, args) }
 
-// Registry holds the actions flows may run, by name. The zero value is empty
-// and ready to use; a Registry is not safe for concurrent Register calls but
-// is safe to share once built.
+// Registry holds the actions flows may run, by name. It does not change
+// once NewRegistry has built it, and is safe to share.
 type Registry struct {
 	actions map[string]Action
 	specs   map[string]*Spec
@@ -159,19 +148,19 @@ type Registry struct {
 func NewRegistry(actions ...Action) (*Registry, error) {
 	r := &Registry{}
 	for _, a := range actions {
-		if err := r.Register(a); err != nil {
+		if err := r.register(a); err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
 }
 
-// Register adds an action. It fails when the name is empty or already taken,
-// or when the spec declares no outcome. A Remote action's spec gets
+// register adds an action. It fails when the name is empty or already
+// taken, or when the spec declares no outcome. A Remote action's spec gets
 // OutcomeUnavailable among its outcomes (once, when it declares it itself).
-func (r *Registry) Register(a Action) error {
+func (r *Registry) register(a Action) error {
 	spec := a.Spec()
-	if spec.Remote && !spec.HasOutcome(OutcomeUnavailable) {
+	if spec.Remote && !slices.Contains(spec.Outcomes, OutcomeUnavailable) {
 		spec.Outcomes = append(append([]string(nil), spec.Outcomes...), OutcomeUnavailable)
 	}
 	if spec.Name == "" {
@@ -192,24 +181,30 @@ func (r *Registry) Register(a Action) error {
 	return nil
 }
 
-// Lookup returns the action registered under name.
-func (r *Registry) Lookup(name string) (Action, bool) {
+// lookup returns the action registered under name.
+func (r *Registry) lookup(name string) (Action, bool) {
 	a, ok := r.actions[name]
 	return a, ok
 }
 
-// Spec returns the spec of the action registered under name.
-func (r *Registry) Spec(name string) (*Spec, bool) {
+// spec returns the spec of the action registered under name.
+func (r *Registry) spec(name string) (*Spec, bool) {
 	s, ok := r.specs[name]
 	return s, ok
 }
 
-// Names returns the registered action names, sorted.
-func (r *Registry) Names() []string {
-	names := make([]string, 0, len(r.actions))
-	for n := range r.actions {
-		names = append(names, n)
+// names returns the registered action names, sorted.
+func (r *Registry) names() []string { return sortedKeys(r.actions) }
+
+// Specs returns the specs of the registered actions, sorted by name: each
+// as the registry holds it (a Remote action's with OutcomeUnavailable), a
+// copy.
+func (r *Registry) Specs() []Spec {
+	out := make([]Spec, 0, len(r.specs))
+	for _, name := range r.names() {
+		s := *r.specs[name]
+		s.Params, s.Outputs, s.Outcomes = slices.Clone(s.Params), slices.Clone(s.Outputs), slices.Clone(s.Outcomes)
+		out = append(out, s)
 	}
-	sort.Strings(names)
-	return names
+	return out
 }

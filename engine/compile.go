@@ -6,15 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/checker"
@@ -32,57 +29,10 @@ import (
 	"github.com/tetherflow/tether/internal/suggest"
 )
 
-// DefaultActionTimeout bounds an action whose spec sets no timeout.
-const DefaultActionTimeout = 30 * time.Second
-
-type config struct {
-	resolve func(name string) (*syntax.File, error)
-	timeout time.Duration
-	limits  ExprLimits
-}
-
-// Option configures Compile.
-type Option func(*config)
-
-// WithSubflows sets how `run: flow:NAME` finds the flow NAME.
-func WithSubflows(resolve func(name string) (*syntax.File, error)) Option {
-	return func(c *config) { c.resolve = resolve }
-}
-
-// SubflowsFromDir resolves `run: flow:NAME` to the file NAME.yaml in dir.
-func SubflowsFromDir(dir string) Option {
-	return WithSubflows(func(name string) (*syntax.File, error) {
-		path := filepath.Join(dir, name+".yaml")
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("no flow %s (looked for %s)", name, path)
-		}
-		return syntax.LoadFile(path)
-	})
-}
-
-// WithActionTimeout sets the timeout of actions whose spec sets none.
-func WithActionTimeout(d time.Duration) Option {
-	return func(c *config) { c.timeout = d }
-}
-
-// CompileFile loads the flow at path and compiles it, resolving subflows in
-// the same directory unless an option says otherwise.
-func CompileFile(path string, reg *Registry, opts ...Option) (*Flow, error) {
-	f, err := syntax.LoadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	opts = append([]Option{SubflowsFromDir(filepath.Dir(path))}, opts...)
-	return Compile(f, reg, opts...)
-}
-
 // Compile checks a loaded flow against the actions in reg and compiles it.
 // It reports every problem it finds, sorted, as an ErrorList.
 func Compile(f *syntax.File, reg *Registry, opts ...Option) (*Flow, error) {
-	cfg := config{timeout: DefaultActionTimeout, limits: ExprLimits{}.withDefaults()}
-	for _, o := range opts {
-		o(&cfg)
-	}
+	cfg := newConfig(opts)
 	if reg == nil {
 		reg = &Registry{}
 	}
@@ -161,7 +111,7 @@ func (c *compiler) flow(f *syntax.File) *Flow {
 	if s, ok := fl.byName[f.Start.Name]; ok {
 		fl.start = s
 	} else if f.Start.Name != "" {
-		c.errs.Add(f.Start.Pos, "start: unknown state %s%s", f.Start.Name, suggest.Hint(f.Start.Name, fl.States()))
+		c.errs.Add(f.Start.Pos, "start: unknown state %s%s", f.Start.Name, suggest.Hint(f.Start.Name, fl.stateNames()))
 	}
 	outcomes := map[string]bool{}
 	for _, s := range fl.states {
@@ -206,6 +156,7 @@ func (c *compiler) flow(f *syntax.File) *Flow {
 		fl.subs[s.id] = s.sub
 	}
 	fl.hash = flowHash(fl)
+	fl.info = new(lazyInfo)
 	return fl
 }
 
@@ -229,9 +180,9 @@ func (c *compiler) resolveRun(fl *Flow, s *state) {
 			}
 			return
 		}
-		spec, ok := c.reg.Spec(d.Run.Name)
+		spec, ok := c.reg.spec(d.Run.Name)
 		if !ok {
-			c.errs.Add(d.Run.Pos, "unknown action %s%s", d.Run.Name, suggest.Hint(d.Run.Name, c.reg.Names()))
+			c.errs.Add(d.Run.Pos, "unknown action %s%s", d.Run.Name, suggest.Hint(d.Run.Name, c.reg.names()))
 			return
 		}
 		s.spec = spec
@@ -340,7 +291,7 @@ func (c *compiler) branches(fl *Flow, s *state, event string, pos yamlfile.Pos, 
 		if b.Go.Name != "" {
 			t, ok := fl.byName[b.Go.Name]
 			if !ok {
-				c.errs.Add(b.Go.Pos, "unknown state %s%s", b.Go.Name, suggest.Hint(b.Go.Name, fl.States()))
+				c.errs.Add(b.Go.Pos, "unknown state %s%s", b.Go.Name, suggest.Hint(b.Go.Name, fl.stateNames()))
 			}
 			cb.target = t
 		} else if s.kind == syntax.RunState {
@@ -808,7 +759,7 @@ type cexpr struct {
 	// budget is set when the program charges the evaluation's budget
 	// ($b): it loops, calls builtins or walks strings and lists.
 	budget bool
-	lim    ExprLimits
+	lim    exprLimits
 }
 
 // node returns the expression's checked syntax tree.

@@ -56,9 +56,9 @@ const (
 	DefaultMaxValueBytes = 64 << 10
 )
 
-// ExprLimits are the budgets expressions are compiled and evaluated under.
-// A zero field takes its default, so the zero value is the default budget.
-type ExprLimits struct {
+// exprLimits are the budgets expressions are compiled and evaluated under
+// (Limits): a zero field takes its default.
+type exprLimits struct {
 	MaxBytes          int // an expression's source, in bytes
 	MaxDepth          int // nesting of brackets
 	MaxInterpolations int // {{ }} parts in one text
@@ -68,7 +68,7 @@ type ExprLimits struct {
 	MaxValueBytes     int // a value an expression gives
 }
 
-func (l ExprLimits) withDefaults() ExprLimits {
+func (l exprLimits) withDefaults() exprLimits {
 	def := func(v *int, d int) {
 		if *v <= 0 {
 			*v = d
@@ -84,12 +84,6 @@ func (l ExprLimits) withDefaults() ExprLimits {
 	return l
 }
 
-// WithExprLimits sets the budgets expressions are compiled and evaluated
-// under; zero fields keep their defaults.
-func WithExprLimits(l ExprLimits) Option {
-	return func(c *config) { c.limits = l.withDefaults() }
-}
-
 // ErrExprBudget is wrapped by the run error of an expression that went over
 // one of its run-time budgets (steps, memory, the size of its value).
 var ErrExprBudget = errors.New("expression budget exceeded")
@@ -100,7 +94,7 @@ var ErrExprBudget = errors.New("expression budget exceeded")
 // whole environment, which would reach secrets around the checks) and the
 // engine uses for its own. It returns the byte offset of the problem and a
 // message, or ok.
-func scanExpr(src string, lim ExprLimits) (off int, msg string, ok bool) {
+func scanExpr(src string, lim exprLimits) (off int, msg string, ok bool) {
 	if len(src) > lim.MaxBytes {
 		return 0, fmt.Sprintf("the expression is longer than %d bytes, the budget for an expression", lim.MaxBytes), false
 	}
@@ -139,12 +133,12 @@ type evalBudget struct {
 	// beginStep sets it, and a zero value means none was set.
 	stepSteps int
 	stepSet   bool
-	lim       ExprLimits
+	lim       exprLimits
 	err       error // why the evaluation was stopped
 }
 
 // reset readies the budget for one evaluation under lim.
-func (b *evalBudget) reset(ctx context.Context, lim ExprLimits) {
+func (b *evalBudget) reset(ctx context.Context, lim exprLimits) {
 	b.ctx, b.steps, b.mem, b.lim, b.err = ctx, lim.MaxSteps, lim.MaxMemory, lim, nil
 	if !b.stepSet {
 		b.stepSteps, b.stepSet = lim.MaxStepSteps, true
@@ -152,7 +146,7 @@ func (b *evalBudget) reset(ctx context.Context, lim ExprLimits) {
 }
 
 // beginStep gives a new step of a session its budget.
-func (b *evalBudget) beginStep(lim ExprLimits) {
+func (b *evalBudget) beginStep(lim exprLimits) {
 	b.stepSteps, b.stepSet = lim.MaxStepSteps, true
 }
 
@@ -345,7 +339,7 @@ func call(args ...any) (any, error) {
 		// An environment without a budget (a program run outside a
 		// session): a budget of its own for this call.
 		b = &evalBudget{}
-		b.reset(nil, ExprLimits{}.withDefaults())
+		b.reset(nil, exprLimits{}.withDefaults())
 	}
 	cost := 0
 	for _, a := range in {
@@ -498,7 +492,7 @@ func sizeOf(v any, limit int) int {
 }
 
 // checkValueSize holds a value an expression gave to the value budget.
-func checkValueSize(v any, lim ExprLimits) error {
+func checkValueSize(v any, lim exprLimits) error {
 	if n := sizeOf(v, lim.MaxValueBytes); n > lim.MaxValueBytes {
 		return fmt.Errorf("%w: its value is larger than %d bytes", ErrExprBudget, lim.MaxValueBytes)
 	}

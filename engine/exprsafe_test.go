@@ -88,8 +88,8 @@ states:
 	}
 }
 
-// WithExprLimits sets the budgets; a zero field keeps its default.
-func TestWithExprLimits(t *testing.T) {
+// WithLimits sets the budgets; a zero field keeps its default.
+func TestWithLimits(t *testing.T) {
 	const src = `flow: t
 start: a
 vars: {n: 0}
@@ -105,16 +105,16 @@ states:
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		lim  engine.ExprLimits
+		lim  engine.Limits
 		want string // "" for no error
 	}{
-		{engine.ExprLimits{}, ""},
-		{engine.ExprLimits{MaxSteps: 150}, "it took more than 150 steps"},
-		{engine.ExprLimits{MaxMemory: 50}, "it used more than 50 units of memory"},
-		{engine.ExprLimits{MaxBytes: 10}, "the expression is longer than 10 bytes"},
-		{engine.ExprLimits{MaxDepth: 1}, "brackets nest deeper than 1 levels"},
+		{engine.Limits{}, ""},
+		{engine.Limits{MaxExprSteps: 150}, "it took more than 150 steps"},
+		{engine.Limits{MaxExprMemory: 50}, "it used more than 50 units of memory"},
+		{engine.Limits{MaxExprBytes: 10}, "the expression is longer than 10 bytes"},
+		{engine.Limits{MaxExprDepth: 1}, "brackets nest deeper than 1 levels"},
 	} {
-		fl, err := engine.Compile(f, nil, engine.WithExprLimits(tt.lim))
+		fl, err := engine.Compile(f, nil, engine.WithLimits(tt.lim))
 		if err == nil {
 			s := start(t, fl, newClock().ports(nil))
 			err = s.Send(context.Background(), "continue", nil)

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"sort"
 	"time"
 
 	"github.com/looplab/fsm"
@@ -46,7 +45,10 @@ type Flow struct {
 	events []fsm.EventDesc
 
 	timeout time.Duration
-	limits  ExprLimits
+	limits  exprLimits
+
+	// info is the flow's model (Info), built on first use.
+	info *lazyInfo
 }
 
 type varInfo struct {
@@ -147,64 +149,9 @@ type ctimer struct {
 // Name returns the flow's name.
 func (f *Flow) Name() string { return f.name }
 
-// Title returns the flow's title.
-func (f *Flow) Title() string { return f.title }
-
-// File returns the syntax tree the flow was compiled from.
-func (f *Flow) File() *syntax.File { return f.file }
-
 // Hash identifies the flow's content and its effective policy; snapshots
 // carry it so that a session is never resumed against a different flow.
 func (f *Flow) Hash() string { return f.hash }
-
-// Start returns the name of the first state.
-func (f *Flow) StartState() string { return f.start.name }
-
-// States returns the state names in declaration order.
-func (f *Flow) States() []string {
-	out := make([]string, len(f.states))
-	for i, s := range f.states {
-		out[i] = s.name
-	}
-	return out
-}
-
-// Outcomes returns the flow's final outcomes, sorted.
-func (f *Flow) Outcomes() []string { return append([]string(nil), f.outcomes...) }
-
-// Policy returns the effective policy values (a copy).
-func (f *Flow) Policy() map[string]any {
-	out := make(map[string]any, len(f.policy))
-	for k, v := range f.policy {
-		out[k] = v
-	}
-	return out
-}
-
-// PolicyKinds returns the kind of every policy key the flow declares.
-func (f *Flow) PolicyKinds() map[string]value.Kind {
-	out := make(map[string]value.Kind, len(f.pkinds))
-	for k, v := range f.pkinds {
-		out[k] = v
-	}
-	return out
-}
-
-// PolicySource returns where the effective value of a policy key was set.
-func (f *Flow) PolicySource(key string) (yamlfile.Pos, bool) {
-	p, ok := f.psource[key]
-	return p, ok
-}
-
-// PolicyKeys returns the policy keys, sorted.
-func (f *Flow) PolicyKeys() []string {
-	keys := make([]string, 0, len(f.pkinds))
-	for k := range f.pkinds {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // Subflows returns the flows this flow runs with `run: flow:NAME`, by name,
 // each under the policy this flow was given for it.
@@ -217,6 +164,18 @@ func (f *Flow) Subflows() map[string]*Flow {
 	}
 	return out
 }
+
+// stateNames returns the state names in declaration order.
+func (f *Flow) stateNames() []string {
+	out := make([]string, len(f.states))
+	for i, s := range f.states {
+		out[i] = s.name
+	}
+	return out
+}
+
+// policyKeys returns the policy keys, sorted.
+func (f *Flow) policyKeys() []string { return sortedKeys(f.pkinds) }
 
 // subflow returns the flow state s of f runs, or nil when s runs none.
 func (f *Flow) subflow(s *state) *Flow { return f.subs[s.id] }

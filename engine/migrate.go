@@ -46,7 +46,7 @@ func (c *compiler) migrations(fl *Flow, f *syntax.File) {
 			st, ok := fl.byName[r.New.Name]
 			switch {
 			case !ok:
-				c.errs.Add(r.New.Pos, "migrate: unknown state %s%s", r.New.Name, suggest.Hint(r.New.Name, fl.States()))
+				c.errs.Add(r.New.Pos, "migrate: unknown state %s%s", r.New.Name, suggest.Hint(r.New.Name, fl.stateNames()))
 			case !waitsAt(st.decl):
 				c.errs.Add(r.New.Pos, "migrate: state %s is a %s state; sessions wait only at ask states and at states that run a subflow", r.New.Name, st.kind)
 			}
@@ -82,25 +82,25 @@ func waitsAt(d *syntax.StateDecl) bool {
 	return sub
 }
 
-// Version returns the flow's version: label, or "" when it has none.
-func (f *Flow) Version() string { return f.file.Version.Name }
+// version returns the flow's version: label, or "" when it has none.
+func (f *Flow) version() string { return f.file.Version.Name }
 
-// SourceHash identifies the flow file's content alone: unlike Hash, it
-// is the same under every region's policy and whatever its subflows are.
-func (f *Flow) SourceHash() string { return f.srcSum[:16] }
+// sourceHash identifies the flow file's content alone: unlike Hash, it is
+// the same under every region's policy and whatever its subflows are.
+func (f *Flow) sourceHash() string { return f.srcSum[:16] }
 
-// Labels returns the version labels of the flow and of every subflow it
-// runs, at any depth, by flow name; flows without a label are left out. A
-// host keeps them with a session, so that the session's version can be
-// named after the files are gone.
-func (f *Flow) Labels() map[string]string {
+// labels returns the version labels of the flow and of every subflow it
+// runs, at any depth, by flow name; flows without a label are left out.
+// A host keeps them with a session (Origin.Labels), so that the session's
+// version can be named after the files are gone.
+func (f *Flow) labels() map[string]string {
 	out := map[string]string{}
 	var walk func(*Flow)
 	walk = func(fl *Flow) {
 		if _, seen := out[fl.name]; seen {
 			return
 		}
-		out[fl.name] = fl.Version()
+		out[fl.name] = fl.version()
 		for _, sub := range fl.subs {
 			if sub != nil {
 				walk(sub)
@@ -116,19 +116,10 @@ func (f *Flow) Labels() map[string]string {
 	return out
 }
 
-// Migrations returns the flow's migrate: entries.
-func (f *Flow) Migrations() []*syntax.Migration { return f.file.Migrations }
-
-// MigrationFrom returns the migration the flow declares from the version
-// with the given label or hashes (empty ones are not matched).
-func (f *Flow) MigrationFrom(label string, hashes ...string) (*syntax.Migration, bool) {
-	return f.file.MigrationFrom(label, hashes...)
-}
-
 // migrationFor returns the migration f declares from old, matched by old's
 // label, hash or source hash.
 func (f *Flow) migrationFor(old *Flow) (*syntax.Migration, bool) {
-	return f.MigrationFrom(old.Version(), old.hash, old.SourceHash())
+	return f.file.MigrationFrom(old.version(), old.hash, old.sourceHash())
 }
 
 // CheckMigration holds the migration new declares from old (matched by
@@ -157,7 +148,7 @@ func checkMigration(m *syntax.Migration, old, new *Flow, errs *yamlfile.ErrorLis
 		st, ok := old.byName[r.Old.Name]
 		switch {
 		case !ok:
-			errs.Add(r.Old.Pos, "%s: flow %s had no state %s%s", from, old.name, r.Old.Name, suggest.Hint(r.Old.Name, old.States()))
+			errs.Add(r.Old.Pos, "%s: flow %s had no state %s%s", from, old.name, r.Old.Name, suggest.Hint(r.Old.Name, old.stateNames()))
 		case !waitsAt(st.decl):
 			errs.Add(r.Old.Pos, "%s: state %s was a %s state, where no session waits", from, r.Old.Name, st.kind)
 		}
@@ -204,7 +195,7 @@ func fits(want, got value.Kind) bool {
 // Origin is what is known of the version a session started on, for
 // Migrate.
 type Origin struct {
-	// Labels are that version's labels, by flow name (Flow.Labels), as
+	// Labels are that version's labels, by flow name (Flow.Info().Labels), as
 	// the host recorded them when the session started.
 	Labels map[string]string
 	// Flow is that version itself, when it is at hand; nil otherwise.
@@ -283,19 +274,19 @@ func (f *Flow) Migrate(snap *Snapshot, o Origin, now time.Time) (*Snapshot, erro
 		}
 		label := o.Labels[fs.Flow]
 		if old != nil && old.name == fs.Flow {
-			label = old.Version()
+			label = old.version()
 		} else {
 			old = nil
 		}
 		var hashes []string
 		hashes = append(hashes, fs.Hash)
 		if old != nil {
-			hashes = append(hashes, old.SourceHash())
+			hashes = append(hashes, old.sourceHash())
 		}
-		m, ok := fl.MigrationFrom(label, hashes...)
+		m, ok := fl.file.MigrationFrom(label, hashes...)
 		same := false // the file's version is the session's
 		if !ok {
-			if waiting && (label == "" || label != fl.Version()) {
+			if waiting && (label == "" || label != fl.version()) {
 				v := fs.Hash
 				if label != "" {
 					v = label + " (" + fs.Hash + ")"

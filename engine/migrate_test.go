@@ -182,7 +182,7 @@ func TestMigrateByHash(t *testing.T) {
 		origin     engine.Origin
 	}{
 		{"the session's hash", v1.Hash(), engine.Origin{}},
-		{"the old source hash", v1.SourceHash(), engine.Origin{Flow: v1}},
+		{"the old source hash", v1.Info().SourceHash, engine.Origin{Flow: v1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v2 := mustCompile(t, strings.Replace(migrateV2, `from: "1"`, "from: "+tc.from, 1), nil, nil)
@@ -268,11 +268,11 @@ func TestMigrateSameVersionLabel(t *testing.T) {
 	v1 := mustCompile(t, migrateV1, nil, nil)
 	clock := &fakeNow{t: t0}
 	snap := waitingV1(t, v1, clock)
-	longer, err := v1.WithPolicy(map[string]engine.PolicyValue{"life": {Value: 10 * time.Minute}})
+	longer, err := v1.WithPolicies(map[string]map[string]engine.PolicyValue{v1.Name(): map[string]engine.PolicyValue{"life": {Value: 10 * time.Minute}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	moved, err := longer.Migrate(snap, engine.Origin{Labels: v1.Labels()}, clock.t)
+	moved, err := longer.Migrate(snap, engine.Origin{Labels: v1.Info().Labels}, clock.t)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +327,7 @@ states:
 `
 	p1 := mustCompile(t, subParentV1, nil, flows{"s": s1})
 	p2 := mustCompile(t, subParentV1, nil, flows{"s": s2})
-	if got := p1.Labels(); !reflect.DeepEqual(got, map[string]string{"p": "p1", "s": "s1"}) {
+	if got := p1.Info().Labels; !reflect.DeepEqual(got, map[string]string{"p": "p1", "s": "s1"}) {
 		t.Errorf("Labels() = %v", got)
 	}
 	ctx := context.Background()
@@ -336,7 +336,7 @@ states:
 	if err != nil {
 		t.Fatal(err)
 	}
-	moved, err := p2.Migrate(s.Snapshot(), engine.Origin{Labels: p1.Labels()}, clock.t)
+	moved, err := p2.Migrate(s.Snapshot(), engine.Origin{Labels: p1.Info().Labels}, clock.t)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,10 +418,10 @@ states:
 func TestMigrationLabelsAreText(t *testing.T) {
 	// An unquoted 2026.10 is a YAML float; as a label it is the text.
 	fl := mustCompile(t, "flow: t\nversion: 2026.10\nstart: a\nmigrate: [{from: 2026.9}]\nstates:\n  a: {final: done}\n", nil, nil)
-	if fl.Version() != "2026.10" {
-		t.Errorf("Version() = %q, want 2026.10", fl.Version())
+	if fl.Info().Version != "2026.10" {
+		t.Errorf("Version() = %q, want 2026.10", fl.Info().Version)
 	}
-	if _, ok := fl.MigrationFrom("2026.9"); !ok {
+	if _, ok := fl.Info().File.MigrationFrom("2026.9"); !ok {
 		t.Errorf("MigrationFrom(2026.9) found nothing")
 	}
 }
@@ -466,7 +466,7 @@ func TestMigrateEndedSession(t *testing.T) {
 		t.Fatalf("the session did not end: %v", err)
 	}
 	v3 := mustCompile(t, strings.NewReplacer(`version: "1"`, `version: "3"`, `note: ""`, `note: 0`, `note: '"reminder"'`, `note: 1`).Replace(migrateV1), nil, nil)
-	moved, err := v3.Migrate(s.Snapshot(), engine.Origin{Labels: v1.Labels()}, clock.t)
+	moved, err := v3.Migrate(s.Snapshot(), engine.Origin{Labels: v1.Info().Labels}, clock.t)
 	if err != nil {
 		t.Fatal(err)
 	}

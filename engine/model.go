@@ -1,126 +1,51 @@
 package engine
 
 import (
+	"maps"
 	"slices"
+	"sync"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/tetherflow/tether/engine/flowinfo"
 	"github.com/tetherflow/tether/engine/syntax"
 	"github.com/tetherflow/tether/engine/value"
-	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
-// The read-only model of a compiled flow: what tools that reason about a
-// flow without running it (the explore package's path search, coverage and
-// diagrams) need to know of its states, in the engine's own terms, so that
-// they never compile or interpret a flow themselves.
+// The read-only model of a compiled flow (package flowinfo): what tools
+// that reason about a flow without running it (the explore package's path
+// search, coverage and diagrams, compat's comparisons) need to know of it,
+// in the engine's own terms, so that they never compile or interpret a
+// flow themselves.
 
-// FlowInfo describes a compiled flow. Flow.Info builds it afresh on every
-// call: changing it changes nothing in the flow.
-type FlowInfo struct {
-	Name   string
-	Title  string
-	Start  string       // the start state
-	Vars   []string     // the variables, in declaration order
-	Kinds  []value.Kind // the kind of each of Vars
-	States []StateInfo  // in declaration order
-	// ClockRelative says that the flow uses the clock only through
-	// distances (now() minus a Time variable, a Time variable plus a
-	// duration, two of them compared): two sessions of it in the same
-	// states, whose Time variables and timers are as far from their
-	// clocks, decide alike whatever the clocks say. Its subflows say so of
-	// themselves.
-	ClockRelative bool
+// lazyInfo is a flow's model, built on first use.
+type lazyInfo struct {
+	once sync.Once
+	v    *flowinfo.Flow
 }
 
-// StateInfo describes one state of a compiled flow.
-type StateInfo struct {
-	Name string
-	Kind syntax.StateKind
-	Pos  yamlfile.Pos // of the state's name
-
-	// Run is what a run state runs, as written: an action's name or
-	// flow:NAME. RunPos is where. Action is the spec of the action (a
-	// copy); Subflow the flow a `run: flow:NAME` state runs.
-	Run     string
-	RunPos  yamlfile.Pos
-	Action  *Spec
-	Subflow *Flow
-
-	// Events are what the state can receive, in declaration order: its
-	// prompt's choices, or the outcomes of its action or subflow.
-	Events []string
-
-	// Outcome and Success are a final state's outcome and whether it
-	// counts as a success.
-	Outcome string
-	Success bool
-
-	// Handlers are the state's on: handlers, sorted by event.
-	Handlers []HandlerInfo
-	// Timers are the state's after: timers, in declaration order.
-	Timers []TimerInfo
-
-	// Reads are the flow's variables that an expression of the state may
-	// read, in declaration order: its prompt's text, help, fields and
-	// choices, its action's or subflow's parameters, its final message and
-	// outputs, its timers' delays, and the guards and assignments of its
-	// handlers and timers. A variable not in it is not read while the
-	// session is in the state.
-	Reads []string
+// Info describes the flow: its versions, variables and policy, and its
+// states with their handlers, branches and timers, each with its position
+// in the flow file; a subflow in it is described in turn. It is built on
+// the first call and shared by every caller: read it, never change it.
+func (f *Flow) Info() *flowinfo.Flow {
+	if f.info == nil {
+		return f.buildInfo()
+	}
+	f.info.once.Do(func() { f.info.v = f.buildInfo() })
+	return f.info.v
 }
 
-// HandlerInfo describes the handler of one event: its branches, in the
-// order they are tried.
-type HandlerInfo struct {
-	// Event is a choice or an outcome, or "after KEY" for a timer, as
-	// Entry.Event records it.
-	Event    string
-	Pos      yamlfile.Pos
-	Branches []BranchInfo
-}
-
-// BranchInfo describes one branch of a handler.
-type BranchInfo struct {
-	Index  int // 1-based, as Entry.Branch
-	Pos    yamlfile.Pos
-	Guard  string // the source of its if; empty when it has none
-	Target string // the state it goes to; empty when it stays
-	// Sets are the variables the branch assigns, in the order written.
-	Sets []string
-	// Policy is what the flow's policy alone says of Guard.
-	Policy PolicyGuard
-}
-
-// TimerInfo describes one after: timer of a state.
-type TimerInfo struct {
-	Key     string // as written: "5m" or "policy.code_lifetime"
-	Pos     yamlfile.Pos
-	Handler HandlerInfo // its Event is "after KEY"
-}
-
-// PolicyGuard is what a flow's policy alone says of a branch's guard,
-// before any session runs: a guard that reads nothing but policy values and
-// constants is decided by the policy (see PolicyReachable).
-type PolicyGuard uint8
-
-// What a flow's policy says of a guard.
-const (
-	// GuardOpen is a guard that reads variables, input, results or the
-	// clock: only a running session decides it.
-	GuardOpen PolicyGuard = iota
-	// GuardHolds is no guard, or one the policy makes true: the branches
-	// after it are never tried.
-	GuardHolds
-	// GuardFails is a guard the policy makes false: the branch is never
-	// taken.
-	GuardFails
-)
-
-// Info describes the flow: its variables, and its states with their
-// actions, subflows, handlers, branches and timers, each with its position
-// in the flow file. A Subflow in it is the flow that state runs.
-func (f *Flow) Info() *FlowInfo {
-	info := &FlowInfo{Name: f.name, Title: f.title, States: make([]StateInfo, len(f.states)), ClockRelative: f.clockRelative()}
+func (f *Flow) buildInfo() *flowinfo.Flow {
+	info := &flowinfo.Flow{
+		Name: f.name, Title: f.title, Version: f.version(), SourceHash: f.sourceHash(), Hash: f.hash,
+		File: f.file, Labels: f.labels(),
+		States:   make([]flowinfo.State, len(f.states)),
+		Outcomes: slices.Clone(f.outcomes),
+		Policy:   maps.Clone(f.policy), PolicyKinds: maps.Clone(f.pkinds), PolicySources: maps.Clone(f.psource),
+		PolicyKeys: f.policyKeys(), Reachable: f.policyReachable(),
+		Subflows:      map[string]*flowinfo.Flow{},
+		ClockRelative: f.clockRelative(),
+	}
 	if f.start != nil {
 		info.Start = f.start.name
 	}
@@ -129,29 +54,27 @@ func (f *Flow) Info() *FlowInfo {
 		info.Vars[i], info.Kinds[i] = v.name, v.kind
 	}
 	for i, s := range f.states {
-		si := StateInfo{Name: s.name, Kind: s.kind, Pos: s.decl.Pos, Events: slices.Clone(s.events)}
+		si := flowinfo.State{Name: s.name, Kind: s.kind, Pos: s.decl.Pos, Events: slices.Clone(s.events)}
 		switch s.kind {
 		case syntax.RunState:
-			si.Run, si.RunPos, si.Subflow = s.decl.Run.Name, s.decl.Run.Pos, f.subflow(s)
-			if s.spec != nil {
-				spec := *s.spec
-				spec.Params, spec.Outputs = slices.Clone(spec.Params), slices.Clone(spec.Outputs)
-				spec.Outcomes = slices.Clone(spec.Outcomes)
-				si.Action = &spec
+			si.Run, si.RunPos = s.decl.Run.Name, s.decl.Run.Pos
+			if sub := f.subflow(s); sub != nil {
+				si.Subflow = sub.Info()
+				info.Subflows[sub.name] = si.Subflow
 			}
 		case syntax.FinalState:
 			si.Outcome, si.Success = s.decl.Outcome.Name, s.decl.Success
 		}
 		if len(s.on) > 0 {
-			si.Handlers = make([]HandlerInfo, 0, len(s.on))
+			si.Handlers = make([]flowinfo.Handler, 0, len(s.on))
 			for _, ev := range sortedKeys(s.on) {
 				si.Handlers = append(si.Handlers, f.handlerInfo(s.on[ev]))
 			}
 		}
 		if len(s.timers) > 0 {
-			si.Timers = make([]TimerInfo, len(s.timers))
+			si.Timers = make([]flowinfo.Timer, len(s.timers))
 			for j, t := range s.timers {
-				si.Timers[j] = TimerInfo{Key: t.key, Pos: t.pos, Handler: f.handlerInfo(t.handler)}
+				si.Timers[j] = flowinfo.Timer{Key: t.key, Pos: t.pos, Handler: f.handlerInfo(t.handler)}
 			}
 		}
 		si.Reads = f.reads(s)
@@ -328,10 +251,10 @@ func (f *Flow) relativeOperand(b *ast.BinaryNode, n, other ast.Node) bool {
 	return false
 }
 
-func (f *Flow) handlerInfo(h *handler) HandlerInfo {
-	hi := HandlerInfo{Event: h.event, Pos: h.pos, Branches: make([]BranchInfo, len(h.branches))}
+func (f *Flow) handlerInfo(h *handler) flowinfo.Handler {
+	hi := flowinfo.Handler{Event: h.event, Pos: h.pos, Branches: make([]flowinfo.Branch, len(h.branches))}
 	for i, b := range h.branches {
-		bi := BranchInfo{Index: b.idx + 1, Pos: b.pos, Guard: b.condSrc}
+		bi := flowinfo.Branch{Index: b.idx + 1, Pos: b.pos, Guard: b.condSrc}
 		if b.target != nil {
 			bi.Target = b.target.name
 		}
@@ -340,9 +263,9 @@ func (f *Flow) handlerInfo(h *handler) HandlerInfo {
 		}
 		switch holds, decided := f.policyGuard(b); {
 		case decided && holds:
-			bi.Policy = GuardHolds
+			bi.Policy = flowinfo.GuardHolds
 		case decided:
-			bi.Policy = GuardFails
+			bi.Policy = flowinfo.GuardFails
 		}
 		hi.Branches[i] = bi
 	}

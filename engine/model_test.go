@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/flowinfo"
 	"github.com/tetherflow/tether/engine/syntax"
 	"github.com/tetherflow/tether/engine/value"
 	"github.com/tetherflow/tether/engine/yamlfile"
@@ -94,25 +95,25 @@ func TestInfo(t *testing.T) {
 		check.Run != "svc.check" || check.RunPos != (yamlfile.Pos{File: "t.yaml", Line: 11, Col: 10}) {
 		t.Errorf("check: kind %v at %v, run %q at %v", check.Kind, check.Pos, check.Run, check.RunPos)
 	}
-	if check.Action == nil || check.Action.Name != "svc.check" || check.Subflow != nil {
-		t.Errorf("check: Action %v, Subflow %v, want svc.check's spec and no subflow", check.Action, check.Subflow)
+	if check.Subflow != nil {
+		t.Errorf("check: Subflow %v, want none", check.Subflow)
 	}
 	if want := []string{"ok", "wrong"}; !reflect.DeepEqual(check.Events, want) {
 		t.Errorf("check: Events = %q, want the action's outcomes %q", check.Events, want)
 	}
 	// Handlers sorted by event; what the policy (strict: true) decides.
-	want := []engine.HandlerInfo{{
+	want := []flowinfo.Handler{{
 		Event: "ok", Pos: yamlfile.Pos{File: "t.yaml", Line: 20, Col: 7},
-		Branches: []engine.BranchInfo{
-			{Index: 1, Pos: yamlfile.Pos{File: "t.yaml", Line: 21, Col: 11}, Guard: "not policy.strict", Target: "failed", Policy: engine.GuardFails},
-			{Index: 2, Pos: yamlfile.Pos{File: "t.yaml", Line: 23, Col: 11}, Target: "child", Policy: engine.GuardHolds},
+		Branches: []flowinfo.Branch{
+			{Index: 1, Pos: yamlfile.Pos{File: "t.yaml", Line: 21, Col: 11}, Guard: "not policy.strict", Target: "failed", Policy: flowinfo.GuardFails},
+			{Index: 2, Pos: yamlfile.Pos{File: "t.yaml", Line: 23, Col: 11}, Target: "child", Policy: flowinfo.GuardHolds},
 		},
 	}, {
 		Event: "wrong", Pos: yamlfile.Pos{File: "t.yaml", Line: 14, Col: 7},
-		Branches: []engine.BranchInfo{
-			{Index: 1, Pos: yamlfile.Pos{File: "t.yaml", Line: 15, Col: 11}, Guard: "policy.strict", Target: "menu", Policy: engine.GuardHolds},
-			{Index: 2, Pos: yamlfile.Pos{File: "t.yaml", Line: 17, Col: 11}, Guard: "n > 1", Target: "failed", Policy: engine.GuardOpen},
-			{Index: 3, Pos: yamlfile.Pos{File: "t.yaml", Line: 19, Col: 11}, Target: "menu", Policy: engine.GuardHolds},
+		Branches: []flowinfo.Branch{
+			{Index: 1, Pos: yamlfile.Pos{File: "t.yaml", Line: 15, Col: 11}, Guard: "policy.strict", Target: "menu", Policy: flowinfo.GuardHolds},
+			{Index: 2, Pos: yamlfile.Pos{File: "t.yaml", Line: 17, Col: 11}, Guard: "n > 1", Target: "failed", Policy: flowinfo.GuardOpen},
+			{Index: 3, Pos: yamlfile.Pos{File: "t.yaml", Line: 19, Col: 11}, Target: "menu", Policy: flowinfo.GuardHolds},
 		},
 	}}
 	if !reflect.DeepEqual(check.Handlers, want) {
@@ -125,17 +126,20 @@ func TestInfo(t *testing.T) {
 	if b := menu.Handlers[0].Branches[0]; menu.Handlers[0].Event != "again" || b.Target != "" {
 		t.Errorf("menu: first handler %q goes to %q, want again, staying", menu.Handlers[0].Event, b.Target)
 	}
-	wantTimer := []engine.TimerInfo{{
+	wantTimer := []flowinfo.Timer{{
 		Key: "1m", Pos: yamlfile.Pos{File: "t.yaml", Line: 29, Col: 7},
-		Handler: engine.HandlerInfo{Event: "after 1m", Pos: yamlfile.Pos{File: "t.yaml", Line: 29, Col: 7},
-			Branches: []engine.BranchInfo{{Index: 1, Pos: yamlfile.Pos{File: "t.yaml", Line: 29, Col: 11}, Target: "failed", Policy: engine.GuardHolds}}},
+		Handler: flowinfo.Handler{Event: "after 1m", Pos: yamlfile.Pos{File: "t.yaml", Line: 29, Col: 7},
+			Branches: []flowinfo.Branch{{Index: 1, Pos: yamlfile.Pos{File: "t.yaml", Line: 29, Col: 11}, Target: "failed", Policy: flowinfo.GuardHolds}}},
 	}}
 	if !reflect.DeepEqual(menu.Timers, wantTimer) {
 		t.Errorf("menu: Timers =\n%+v\nwant\n%+v", menu.Timers, wantTimer)
 	}
 
-	if child.Subflow == nil || child.Subflow.Name() != "child" || child.Action != nil || child.Run != "flow:child" {
-		t.Errorf("child: Subflow %v, Action %v, Run %q, want the child flow", child.Subflow, child.Action, child.Run)
+	if child.Subflow == nil || child.Subflow.Name != "child" || child.Run != "flow:child" || info.Subflows["child"] != child.Subflow {
+		t.Errorf("child: Subflow %v, Run %q, want the child flow's model, as Subflows has it", child.Subflow, child.Run)
+	}
+	if sub := fl.Subflows()["child"]; sub == nil || child.Subflow != sub.Info() {
+		t.Errorf("child: Subflow is not the model the child flow gives")
 	}
 	if want := []string{"no", "yes"}; !reflect.DeepEqual(child.Events, want) {
 		t.Errorf("child: Events = %q, want the subflow's outcomes %q", child.Events, want)
@@ -148,20 +152,27 @@ func TestInfo(t *testing.T) {
 	}
 }
 
-// TestInfoIsACopy: what a caller does to an Info changes neither the flow
-// nor the next Info.
-func TestInfoIsACopy(t *testing.T) {
+// TestInfoIsShared: Info is built once, and a flow under another policy
+// has a model of its own, which says what that policy makes of it.
+func TestInfoIsShared(t *testing.T) {
 	fl := mustCompile(t, modelFlow, nil, flows{"child": modelChild})
-	a := fl.Info()
-	a.Vars[0] = "x"
-	a.States[0].Events[0] = "x"
-	a.States[0].Action.Outcomes[0] = "x"
-	a.States[0].Action.Params[0].Name = "x"
-	a.States[0].Handlers[0].Branches[0].Target = "x"
-	b := fl.Info()
-	if b.Vars[0] != "n" || b.States[0].Events[0] != "ok" || b.States[0].Action.Outcomes[0] != "ok" ||
-		b.States[0].Action.Params[0].Name != "email" || b.States[0].Handlers[0].Branches[0].Target != "failed" {
-		t.Errorf("changing one Info changed the next: %+v", b.States[0])
+	if a, b := fl.Info(), fl.Info(); a != b {
+		t.Errorf("Info() built twice: %p, %p", a, b)
+	}
+	lax, err := fl.WithPolicies(map[string]map[string]engine.PolicyValue{"t": {"strict": {Value: false, Pos: yamlfile.Pos{File: "lax.yaml", Line: 1, Col: 9}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := fl.Info(), lax.Info()
+	if a == b || a.Policy["strict"] != true || b.Policy["strict"] != false || a.Hash == b.Hash {
+		t.Errorf("strict: flow's model %v (hash %s), policy copy's %v (hash %s), want true then false, two hashes",
+			a.Policy["strict"], a.Hash, b.Policy["strict"], b.Hash)
+	}
+	if got := b.PolicySources["strict"]; got.String() != "lax.yaml:1:9" {
+		t.Errorf("PolicySources[strict] = %s, want lax.yaml:1:9, where the overlay set it", got)
+	}
+	if a.SourceHash != b.SourceHash || a.Version != b.Version || a.File != b.File {
+		t.Errorf("a policy copy changed the file's identity: source %s/%s, version %q/%q", a.SourceHash, b.SourceHash, a.Version, b.Version)
 	}
 }
 
@@ -169,15 +180,15 @@ func TestInfoIsACopy(t *testing.T) {
 // decides of the same guards.
 func TestInfoUnderPolicy(t *testing.T) {
 	fl := mustCompile(t, modelFlow, nil, flows{"child": modelChild})
-	lax, err := fl.WithPolicy(map[string]engine.PolicyValue{"strict": {Value: false}})
+	lax, err := fl.WithPolicies(map[string]map[string]engine.PolicyValue{"t": {"strict": {Value: false}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := []engine.PolicyGuard{}
+	got := []flowinfo.Guard{}
 	for _, b := range lax.Info().States[0].Handlers[1].Branches {
 		got = append(got, b.Policy)
 	}
-	if want := []engine.PolicyGuard{engine.GuardFails, engine.GuardOpen, engine.GuardHolds}; !reflect.DeepEqual(got, want) {
+	if want := []flowinfo.Guard{flowinfo.GuardFails, flowinfo.GuardOpen, flowinfo.GuardHolds}; !reflect.DeepEqual(got, want) {
 		t.Errorf("wrong's branches under strict: false = %v, want %v", got, want)
 	}
 }

@@ -16,22 +16,15 @@ type PolicyValue struct {
 	Pos   yamlfile.Pos
 }
 
-// WithPolicy returns a copy of the flow whose policy values are overridden
-// by values, for example by a regional overlay. Every key must be one the
-// flow declares, with a value of the declared kind (ints widen to floats),
-// and the values must meet the flow's policy_rules.
-// The copy shares the compiled states and has its own hash, so snapshots of
-// one region's sessions do not restore under another's policy. Subflows
-// keep the policy they had; WithPolicies sets theirs too.
-func (f *Flow) WithPolicy(values map[string]PolicyValue) (*Flow, error) {
-	return f.WithPolicies(map[string]map[string]PolicyValue{f.name: values})
-}
-
 // WithPolicies returns a copy of the flow and of every subflow it runs, at
 // any depth, each with the values byFlow holds under its name overriding
-// its policy, as WithPolicy does for one flow: a regional overlay's values
-// for a subflow apply wherever the subflow runs. Flows byFlow does not
-// name keep their policy. Every problem is reported, as an ErrorList.
+// its policy, for example by a regional overlay: an overlay's values for a
+// subflow apply wherever the subflow runs. Flows byFlow does not name keep
+// their policy. Every key must be one its flow declares, with a value of
+// the declared kind (ints widen to floats), and the values must meet the
+// flow's policy_rules. A copy shares the compiled states and has its own
+// hash, so snapshots of one region's sessions do not restore under
+// another's policy. Every problem is reported, as an ErrorList.
 func (f *Flow) WithPolicies(byFlow map[string]map[string]PolicyValue) (*Flow, error) {
 	var errs yamlfile.ErrorList
 	done := map[*Flow]*Flow{}
@@ -56,7 +49,7 @@ func (f *Flow) withPolicies(byFlow map[string]map[string]PolicyValue, done map[*
 		pv := values[k]
 		kind, ok := f.pkinds[k]
 		if !ok {
-			errs.Add(pv.Pos, "unknown policy key %s for flow %s%s", k, f.name, suggest.Hint(k, f.PolicyKeys()))
+			errs.Add(pv.Pos, "unknown policy key %s for flow %s%s", k, f.name, suggest.Hint(k, f.policyKeys()))
 			continue
 		}
 		v, err := value.Coerce(kind, pv.Value)
@@ -77,6 +70,7 @@ func (f *Flow) withPolicies(byFlow map[string]map[string]PolicyValue, done map[*
 		}
 	}
 	cp.hash = flowHash(&cp)
+	cp.info = new(lazyInfo)
 	done[f] = &cp
 	return &cp
 }
@@ -92,10 +86,10 @@ func strictKind(k value.Kind, v any) bool {
 	return got == k || k == value.Any || (k == value.Float && got == value.Int)
 }
 
-// PolicyReachable returns the states that can be reached from the start
+// policyReachable returns the states that can be reached from the start
 // when every branch whose if reads nothing but policy values and constants
 // is decided by this flow's policy. Other guards are taken as possibly true.
-func (f *Flow) PolicyReachable() []string {
+func (f *Flow) policyReachable() []string {
 	seen := map[*state]bool{}
 	var walk func(s *state)
 	walk = func(s *state) {

@@ -79,7 +79,7 @@ func policyKeysRead(prog *cexpr, fl *Flow) []string {
 		}
 	}))
 	if whole || idents > members {
-		return fl.PolicyKeys()
+		return fl.policyKeys()
 	}
 	return keys
 }

@@ -147,7 +147,7 @@ func TestPolicyRulesCheckOverlays(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			eff, err := fl.WithPolicy(tt.values)
+			eff, err := fl.WithPolicies(map[string]map[string]engine.PolicyValue{fl.Name(): tt.values})
 			if got := joinLines(errorLines(err)); got != joinLines(tt.want) {
 				t.Errorf("WithPolicy() errors:\n%s\nwant:\n%s", got, joinLines(tt.want))
 			}

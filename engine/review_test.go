@@ -124,7 +124,7 @@ states:
 		}()
 	}
 	wg.Wait()
-	if got := value.Format(fl.Policy()["mp"]); got != "{a: 1, b: [2]}" {
+	if got := value.Format(fl.Info().Policy["mp"]); got != "{a: 1, b: [2]}" {
 		t.Errorf("policy mp = %s after the sessions, want it unchanged", got)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
+	"github.com/tetherflow/tether/engine/callkey"
 	"github.com/tetherflow/tether/engine/eventlog"
 	"github.com/tetherflow/tether/engine/prompt"
 	"github.com/tetherflow/tether/engine/syntax"
@@ -44,7 +45,7 @@ type Session struct {
 	budget evalBudget     // of the expression being evaluated, and of the step
 	passed int            // states entered and timers fired in this step
 	// trigger is what set the current step off, for the keys of the calls
-	// its actions make (callkey.go); its digest is made only when an
+	// its actions make (package callkey); its digest is made only when an
 	// action asks for a key.
 	trigger trigger
 	// rootFrame and frame0 hold the root flow's frame and the stack that
@@ -75,6 +76,13 @@ func (fr *frame) clearIO() {
 
 func (fr *frame) setInput(m map[string]any) {
 	fr.env["input"], fr.ioSet = m, true
+}
+
+// trigger is what set a step off: an answer (its choice and its validated
+// input) or a timer ("after <key>", no input); unset (no event) for Start.
+type trigger struct {
+	event string
+	input map[string]any
 }
 
 type armed struct {
@@ -525,7 +533,7 @@ func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
 	runErr := func(msg string, err error) error {
 		return &RunError{Pos: st.decl.Run.Pos, Flow: fr.flow.name, State: st.name, Msg: msg, Err: err}
 	}
-	act, ok := s.ports.Actions.Lookup(st.spec.Name)
+	act, ok := s.ports.Actions.lookup(st.spec.Name)
 	if !ok {
 		return runErr("action "+st.spec.Name+" is not available to this session", nil)
 	}
@@ -544,7 +552,7 @@ func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
 	default:
 		return runErr("action "+st.spec.Name, err)
 	}
-	outputs, err := st.spec.CheckResult(res)
+	outputs, err := st.spec.checkResult(res)
 	if err != nil {
 		return runErr("action "+st.spec.Name, err)
 	}
@@ -576,7 +584,7 @@ func (s *Session) tryAction(ctx context.Context, st *state, act Action, args Arg
 		attempts = r.Attempts
 	}
 	for n := 1; ; n++ {
-		actx, cancel := context.WithTimeout(withCallKeys(ctx, s.id, s.seq+1, s.trigger), timeout)
+		actx, cancel := context.WithTimeout(callkey.With(ctx, s.id, s.seq+1, s.trigger.event, s.trigger.input), timeout)
 		res, err := act.Run(actx, args)
 		cancel()
 		if err == nil || n >= attempts || !transient(ctx, err) {

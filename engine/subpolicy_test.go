@@ -62,8 +62,8 @@ states:
 	if text, out := run(eff); text != "limit 2" || out != "short" {
 		t.Errorf("child limit 2: prompt %q, outcome %s; want \"limit 2\", short", text, out)
 	}
-	if got := eff.Subflows()["child"].Policy()["limit"]; got != 2 {
-		t.Errorf("Subflows()[child].Policy()[limit] = %v, want 2", got)
+	if got := eff.Subflows()["child"].Info().Policy["limit"]; got != 2 {
+		t.Errorf("Subflows()[child].Info().Policy[limit] = %v, want 2", got)
 	}
 	if eff.Hash() == fl.Hash() {
 		t.Errorf("the flow's hash did not change with its subflow's policy")

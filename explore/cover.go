@@ -6,6 +6,7 @@ import (
 
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/flowinfo"
 	"github.com/tetherflow/tether/engine/syntax"
 	"github.com/tetherflow/tether/engine/yamlfile"
 )
@@ -51,57 +52,57 @@ func (c CoverItem) key() CoverItem { c.Pos = yamlfile.Pos{}; return c }
 // CoverItems returns everything the transcripts of fl should exercise
 // under its policy: every state, every outcome of every run state, every
 // branch and every timer, of the flow and its subflows, except what the
-// policy makes unreachable (see engine.Flow.PolicyReachable) — a branch
+// policy makes unreachable (see flowinfo.Flow.Reachable) — a branch
 // whose if reads only policy values and is false, or that an earlier such
 // branch hides, and everything in states no path can reach.
 func CoverItems(fl *engine.Flow) []CoverItem {
 	var out []CoverItem
 	seen := map[string]bool{}
-	var walk func(fl *engine.Flow)
-	walk = func(fl *engine.Flow) {
-		if seen[fl.Name()] {
+	var walk func(fl *flowinfo.Flow)
+	walk = func(fl *flowinfo.Flow) {
+		if seen[fl.Name] {
 			return
 		}
-		seen[fl.Name()] = true
+		seen[fl.Name] = true
 		reach := map[string]bool{}
-		for _, n := range fl.PolicyReachable() {
+		for _, n := range fl.Reachable {
 			reach[n] = true
 		}
-		for _, s := range fl.Info().States {
+		for _, s := range fl.States {
 			if !reach[s.Name] {
 				continue
 			}
-			out = append(out, CoverItem{Kind: CoverState, Flow: fl.Name(), State: s.Name, Pos: s.Pos})
+			out = append(out, CoverItem{Kind: CoverState, Flow: fl.Name, State: s.Name, Pos: s.Pos})
 			if s.Kind == syntax.RunState {
 				for _, ev := range s.Events {
-					out = append(out, CoverItem{Kind: CoverOutcome, Flow: fl.Name(), State: s.Name, Event: ev, Pos: s.RunPos})
+					out = append(out, CoverItem{Kind: CoverOutcome, Flow: fl.Name, State: s.Name, Event: ev, Pos: s.RunPos})
 				}
 			}
 			for _, h := range s.Handlers {
-				out = appendBranches(out, fl.Name(), s.Name, h)
+				out = appendBranches(out, fl.Name, s.Name, h)
 			}
 			for _, t := range s.Timers {
-				out = append(out, CoverItem{Kind: CoverTimer, Flow: fl.Name(), State: s.Name, Event: t.Handler.Event, Pos: t.Pos})
-				out = appendBranches(out, fl.Name(), s.Name, t.Handler)
+				out = append(out, CoverItem{Kind: CoverTimer, Flow: fl.Name, State: s.Name, Event: t.Handler.Event, Pos: t.Pos})
+				out = appendBranches(out, fl.Name, s.Name, t.Handler)
 			}
 			if s.Subflow != nil {
 				walk(s.Subflow)
 			}
 		}
 	}
-	walk(fl)
+	walk(fl.Info())
 	return out
 }
 
 // appendBranches appends the branches of h that the policy leaves
 // possible.
-func appendBranches(out []CoverItem, flow, state string, h engine.HandlerInfo) []CoverItem {
+func appendBranches(out []CoverItem, flow, state string, h flowinfo.Handler) []CoverItem {
 	for _, b := range h.Branches {
-		if b.Policy == engine.GuardFails {
+		if b.Policy == flowinfo.GuardFails {
 			continue
 		}
 		out = append(out, CoverItem{Kind: CoverBranch, Flow: flow, State: state, Event: h.Event, Branch: b.Index, Pos: b.Pos})
-		if b.Policy == engine.GuardHolds {
+		if b.Policy == flowinfo.GuardHolds {
 			break
 		}
 	}

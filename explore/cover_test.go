@@ -101,7 +101,7 @@ func TestCoverItems(t *testing.T) {
 		t.Errorf("CoverItems (strict: false) =\n%q\nwant\n%q", got, lax)
 	}
 
-	strict, err := fl.WithPolicy(map[string]engine.PolicyValue{"strict": {Value: true}})
+	strict, err := fl.WithPolicies(map[string]map[string]engine.PolicyValue{fl.Name(): map[string]engine.PolicyValue{"strict": {Value: true}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/flowinfo"
 	"github.com/tetherflow/tether/engine/syntax"
 )
 
@@ -79,7 +80,7 @@ type graphEdge struct {
 	label    string
 }
 
-func graphOf(info *engine.FlowInfo) *graphModel {
+func graphOf(info *flowinfo.Flow) *graphModel {
 	g := &graphModel{name: info.Name, title: info.Title, start: -1}
 	id := make(map[string]int, len(info.States))
 	for i, s := range info.States {
@@ -120,8 +121,8 @@ func graphOf(info *engine.FlowInfo) *graphModel {
 
 // handlers returns s's handlers in the engine's fixed order: its events
 // sorted by name, then its timers as declared.
-func handlers(s *engine.StateInfo) []*engine.HandlerInfo {
-	hs := make([]*engine.HandlerInfo, 0, len(s.Handlers)+len(s.Timers))
+func handlers(s *flowinfo.State) []*flowinfo.Handler {
+	hs := make([]*flowinfo.Handler, 0, len(s.Handlers)+len(s.Timers))
 	for i := range s.Handlers {
 		hs = append(hs, &s.Handlers[i])
 	}
@@ -133,7 +134,7 @@ func handlers(s *engine.StateInfo) []*engine.HandlerInfo {
 
 // edgeLabel is `event [guard]` in UML's notation; `[else]` marks the branch
 // taken when none of the guarded ones before it holds.
-func edgeLabel(event string, b engine.BranchInfo) string {
+func edgeLabel(event string, b flowinfo.Branch) string {
 	guard := strings.Join(strings.Fields(b.Guard), " ")
 	switch {
 	case guard != "":

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/flowinfo"
 	"github.com/tetherflow/tether/engine/syntax"
 	"github.com/tetherflow/tether/engine/value"
 )
@@ -14,7 +15,8 @@ import (
 type model struct {
 	root  *engine.Flow
 	flows map[string]*flowModel // by name, the root's included
-	// specs are the actions the flows run, each once.
+	// specs are the actions the flows run, each once: their names and
+	// outcomes, which is all a scripted run needs of them.
 	specs []engine.Spec
 	// decisions counts the states where a path decides, of every flow
 	// once: run states of actions, and ask states.
@@ -26,14 +28,14 @@ type model struct {
 	// (for tests that hold the live ones to them).
 	allVars bool
 	// relative says that every flow uses the clock only through distances
-	// (engine.FlowInfo.ClockRelative): configuration keys then hold how
+	// (flowinfo.Flow.ClockRelative): configuration keys then hold how
 	// far Time variables and timers are from the clock, not the clock.
 	relative bool
 }
 
 type flowModel struct {
 	vars   []string // in declaration order
-	states map[string]*engine.StateInfo
+	states map[string]*flowinfo.State
 	// ids number the states of every flow the model knows, so that the
 	// search counts visits in a slice rather than a map keyed by names.
 	ids map[string]int
@@ -48,20 +50,19 @@ type flowModel struct {
 func newModel(root *engine.Flow) *model {
 	m := &model{root: root, flows: map[string]*flowModel{}, relative: true}
 	known := map[string]bool{}
-	var walk func(fl *engine.Flow)
-	walk = func(fl *engine.Flow) {
-		if m.flows[fl.Name()] != nil {
+	var walk func(info *flowinfo.Flow)
+	walk = func(info *flowinfo.Flow) {
+		if m.flows[info.Name] != nil {
 			return
 		}
-		info := fl.Info()
-		fm := &flowModel{vars: info.Vars, states: make(map[string]*engine.StateInfo, len(info.States)), ids: make(map[string]int, len(info.States))}
+		fm := &flowModel{vars: info.Vars, states: make(map[string]*flowinfo.State, len(info.States)), ids: make(map[string]int, len(info.States))}
 		fm.live = liveVars(info)
 		for i := range fm.vars {
 			fm.all = append(fm.all, i)
 			fm.time = append(fm.time, info.Kinds[i] == value.Time)
 		}
 		m.relative = m.relative && info.ClockRelative
-		m.flows[fl.Name()] = fm
+		m.flows[info.Name] = fm
 		for i := range info.States {
 			st := &info.States[i]
 			fm.states[st.Name] = st
@@ -73,13 +74,13 @@ func newModel(root *engine.Flow) *model {
 			case st.Kind == syntax.RunState, st.Kind == syntax.AskState:
 				m.decisions++
 			}
-			if st.Action != nil && !known[st.Action.Name] {
-				known[st.Action.Name] = true
-				m.specs = append(m.specs, *st.Action)
+			if st.Kind == syntax.RunState && st.Subflow == nil && !known[st.Run] {
+				known[st.Run] = true
+				m.specs = append(m.specs, engine.Spec{Name: st.Run, Outcomes: st.Events})
 			}
 		}
 	}
-	walk(root)
+	walk(root.Info())
 	return m
 }
 
@@ -95,7 +96,7 @@ func (m *model) keyVars(fm *flowModel, state string) []int {
 
 // state returns the state named state of the flow named flow ("" for the
 // root), or nil.
-func (m *model) state(flow, state string) *engine.StateInfo {
+func (m *model) state(flow, state string) *flowinfo.State {
 	if flow == "" {
 		flow = m.root.Name()
 	}
@@ -116,7 +117,7 @@ func (m *model) state(flow, state string) *engine.StateInfo {
 // its branches), and in a state with a branch to a state (itself, for a
 // branch that stays) where it is live, unless that branch sets it. The
 // least solution of those rules is found by iterating to a fixed point.
-func liveVars(info *engine.FlowInfo) map[string][]int {
+func liveVars(info *flowinfo.Flow) map[string][]int {
 	idx := make(map[string]int, len(info.Vars))
 	for i, v := range info.Vars {
 		idx[v] = i
@@ -134,7 +135,7 @@ func liveVars(info *engine.FlowInfo) map[string][]int {
 		changed = false
 		for _, s := range info.States {
 			l := live[s.Name]
-			flowInto := func(b engine.BranchInfo) {
+			flowInto := func(b flowinfo.Branch) {
 				to := live[s.Name]
 				if b.Target != "" {
 					to = live[b.Target]

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/flowinfo"
 	"github.com/tetherflow/tether/engine/prompt"
 )
 
@@ -21,7 +22,7 @@ const (
 
 // readsClock reports whether a guard of one of s's handlers reads now():
 // then how much time has passed can decide a branch.
-func readsClock(s *engine.StateInfo) bool {
+func readsClock(s *flowinfo.State) bool {
 	for _, h := range s.Handlers {
 		for _, b := range h.Branches {
 			if strings.Contains(b.Guard, "now()") {
@@ -113,9 +114,10 @@ type checkpoint struct {
 // outputs, which the session fills in with the zero values of the declared
 // kinds.
 func newScripted(m *model, start time.Time, choose func(*scripted, *decision, []string) (int, error)) *scripted {
-	r := &scripted{m: m, start: start, choose: choose, reg: &engine.Registry{}}
+	r := &scripted{m: m, start: start, choose: choose}
+	acts := make([]engine.Action, 0, len(m.specs))
 	for _, spec := range m.specs {
-		r.reg.Register(engine.Func(spec, func(context.Context, engine.Args) (engine.Result, error) {
+		acts = append(acts, engine.Func(spec, func(context.Context, engine.Args) (engine.Result, error) {
 			r.d = decision{kind: StepOutcome, spec: spec.Name, logAt: -1}
 			i, err := r.choose(r, &r.d, spec.Outcomes)
 			if err != nil {
@@ -126,6 +128,9 @@ func newScripted(m *model, start time.Time, choose func(*scripted, *decision, []
 			return engine.Result{Outcome: r.d.name}, nil
 		}))
 	}
+	// The flows' own actions, by unique name, each with the outcomes its
+	// states receive: NewRegistry has nothing to refuse.
+	r.reg, _ = engine.NewRegistry(acts...)
 	return r
 }
 

@@ -22,7 +22,7 @@ func withEffects(ctx context.Context) (context.Context, *effects) {
 
 // RecordEffect notes a side effect that the step running under ctx made
 // outside the session — a portal call, under the idempotency key it
-// carried (engine.NextCallKey) — so that the host commits it with the
+// carried (callkey.Next) — so that the host commits it with the
 // step's snapshot and log entries, in one transaction. An adapter that
 // calls an outside system calls it once per call; a call tried again
 // under the same key replaces the earlier record. It reports false, and

@@ -123,7 +123,7 @@ func (h *Host) Start(ctx context.Context, req StartRequest) (v *View, err error)
 		return nil, fmt.Errorf("start %s: %w", req.Flow, err)
 	}
 	// A run error ends the session; it is saved like any other end.
-	m := meta{Country: req.Country, Device: req.Device, Region: c.Region.Name, Versions: c.Flow.Labels()}
+	m := meta{Country: req.Country, Device: req.Device, Region: c.Region.Name, Versions: c.Flow.Info().Labels}
 	var secret string
 	if h.cfg.Secrets {
 		if secret, m.Secret, err = newSecret(h.cfg.Rand); err != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/callkey"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -170,7 +170,7 @@ func TestHostFireDue(t *testing.T) {
 func TestHostEffects(t *testing.T) {
 	fx := newFixture(t, "")
 	fx.onCall = func(ctx context.Context) {
-		key, _ := engine.NextCallKey(ctx)
+		key, _ := callkey.Next(ctx)
 		host.RecordEffect(ctx, host.Effect{Key: key, Kind: "test.check"})
 		host.RecordEffect(ctx, host.Effect{Key: key, Kind: "test.check", Data: []byte(`"again"`)})
 	}
@@ -180,7 +180,7 @@ func TestHostEffects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(effects) != 1 || effects[0].Kind != "test.check" || !strings.HasPrefix(effects[0].Key, engine.CallKeyPrefix(v.ID)) || string(effects[0].Data) != `"again"` {
+	if len(effects) != 1 || effects[0].Kind != "test.check" || !strings.HasPrefix(effects[0].Key, callkey.Prefix(v.ID)) || string(effects[0].Data) != `"again"` {
 		t.Errorf("effects = %+v; want one, under the call's key, the last record kept", effects)
 	}
 	if host.RecordEffect(ctx, host.Effect{Key: "k"}) {

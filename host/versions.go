@@ -67,9 +67,9 @@ func (h *Host) pick(ctx context.Context, rec *Record, d *data, cur *engine.Flow)
 	if cur != nil {
 		var src string
 		if old != nil {
-			src = old.SourceHash()
+			src = old.Info().SourceHash
 		}
-		if _, ok := cur.MigrationFrom(d.Versions[rec.Flow], rec.Hash, src); ok {
+		if _, ok := cur.Info().File.MigrationFrom(d.Versions[rec.Flow], rec.Hash, src); ok {
 			if moved, err := h.move(cur, d, origin); err == nil || old == nil {
 				return moved, err
 			}
@@ -92,7 +92,7 @@ func (h *Host) move(fl *engine.Flow, d *data, o engine.Origin) (*engine.Flow, er
 	if err != nil {
 		return nil, err
 	}
-	d.Snapshot, d.Versions = snap, fl.Labels()
+	d.Snapshot, d.Versions = snap, fl.Info().Labels
 	return fl, nil
 }
 

@@ -39,7 +39,7 @@ func (s *Set) Check(flows map[string]*engine.Flow) error {
 			if fl == nil {
 				continue // the flow has problems of its own, reported with it
 			}
-			if _, err := fl.WithPolicy(r.Merged(name)); err != nil {
+			if _, err := fl.WithPolicies(map[string]map[string]engine.PolicyValue{name: r.Merged(name)}); err != nil {
 				errs = append(errs, listOf(err)...)
 			}
 		}

@@ -397,16 +397,16 @@ func TestEffective(t *testing.T) {
 		if r.Name != tt.region || !slices.Equal(r.Files(), tt.files) {
 			t.Errorf("Effective(%s) region = %s %q, want %s %q", tt.country, r.Name, r.Files(), tt.region, tt.files)
 		}
-		pol := eff.Policy()
+		pol := eff.Info().Policy
 		for k, w := range tt.want {
-			pos, _ := eff.PolicySource(k)
+			pos := eff.Info().PolicySources[k]
 			if pol[k] != w.v || pos.String() != w.pos {
 				t.Errorf("Effective(%s) %s = %v from %s, want %v from %s", tt.country, k, pol[k], pos, w.v, w.pos)
 			}
 		}
 	}
 	// The flow itself is not changed.
-	if got := fl.Policy()["attempts"]; got != 3 {
+	if got := fl.Info().Policy["attempts"]; got != 3 {
 		t.Errorf("after Effective, the flow's own attempts = %v, want 3", got)
 	}
 }
@@ -430,7 +430,7 @@ func TestEffectiveReachable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := eff.PolicyReachable(); !slices.Equal(got, tt.want) {
+		if got := eff.Info().Reachable; !slices.Equal(got, tt.want) {
 			t.Errorf("Effective(%s).PolicyReachable() = %q, want %q", tt.country, got, tt.want)
 		}
 	}
@@ -491,7 +491,7 @@ func TestShipped(t *testing.T) {
 		if r.Name != tt.region {
 			t.Errorf("Effective(%s) region = %s, want %s", tt.country, r.Name, tt.region)
 		}
-		pol := eff.Policy()
+		pol := eff.Info().Policy
 		for k, v := range tt.want {
 			if pol[k] != v {
 				t.Errorf("Effective(%s) %s = %v, want %v", tt.country, k, pol[k], v)

@@ -80,7 +80,7 @@ func TestTryAgainNeedsAKnownStep(t *testing.T) {
 // varsOf returns the initial values of fl's variables, with set applied.
 func varsOf(fl *engine.Flow, set map[string]any) map[string]any {
 	out := map[string]any{}
-	for _, v := range fl.File().Vars {
+	for _, v := range fl.Info().File.Vars {
 		out[v.Name] = v.Value
 	}
 	for k, v := range set {

@@ -183,7 +183,7 @@ func TestMutationsAreCaught(t *testing.T) {
 	valid := func(src []byte) bool {
 		f, err := syntax.Load("connect.yaml", src)
 		if err == nil {
-			_, err = engine.Compile(f, reg, engine.SubflowsFromDir("../flows"))
+			_, err = engine.Compile(f, reg, subflowsIn("../flows"))
 		}
 		return err == nil
 	}
@@ -275,4 +275,11 @@ func pinnedByRun(desc string, runs []byte) bool {
 		}
 	}
 	return false
+}
+
+// subflowsIn finds the flow of `run: flow:NAME` as NAME.yaml in dir.
+func subflowsIn(dir string) engine.Option {
+	return engine.WithSubflows(func(name string) (*syntax.File, error) {
+		return syntax.LoadFile(filepath.Join(dir, name+".yaml"))
+	})
 }

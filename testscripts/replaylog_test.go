@@ -137,7 +137,7 @@ func TestReplayLogMutations(t *testing.T) {
 	valid := func(src []byte) bool {
 		f, err := syntax.Load("connect.yaml", src)
 		if err == nil {
-			_, err = engine.Compile(f, reg, engine.SubflowsFromDir("flows"))
+			_, err = engine.Compile(f, reg, subflowsIn("flows"))
 		}
 		return err == nil
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/callkey"
 	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/host"
 )
@@ -146,7 +147,7 @@ func TestPortalCallsAreEffects(t *testing.T) {
 	var kinds []string
 	for _, e := range effects {
 		kinds = append(kinds, e.Kind)
-		if !strings.HasPrefix(e.Key, engine.CallKeyPrefix(v.ID)) {
+		if !strings.HasPrefix(e.Key, callkey.Prefix(v.ID)) {
 			t.Errorf("effect %s has key %q, not one of the session's", e.Kind, e.Key)
 		}
 	}

@@ -43,7 +43,7 @@ import (
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/demoportal/internal/captcha"
 	"github.com/tetherflow/tether/api"
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/callkey"
 	"github.com/tetherflow/tether/internal/country"
 )
 
@@ -340,7 +340,7 @@ const KeyTTL = 24 * time.Hour
 // same transaction as what fn changed, and a repeat of the call — the same
 // operation with the same arguments req — gets it back without fn running
 // again. Another call under a used key fails with api.ErrKeyReused. In
-// process, a session's step keys its calls itself (engine.NextCallKey).
+// process, a session's step keys its calls itself (callkey.Next).
 // Every call made under a key is told to WithCallNotice's function once
 // it is committed: what a session host records as the step's effects.
 func (p *Portal) update(ctx context.Context, op string, req []string, out any, fn func(Tx) error) error {
@@ -359,7 +359,7 @@ func (p *Portal) update(ctx context.Context, op string, req []string, out any, f
 		// In process, a session's step keys the calls that change the
 		// portal itself; reads (licences, a token's check) are not keyed,
 		// over HTTP or here.
-		key, keyed = engine.NextCallKey(ctx)
+		key, keyed = callkey.Next(ctx)
 	}
 	if !keyed || op == "" {
 		return p.state.Update(ctx, fn)

@@ -8,7 +8,7 @@
 // again, with exponential backoff and jitter (cenkalti/backoff), after the
 // Retry-After the portal asked for when it asked for one; a 4xx is final.
 // Retrying is safe: a GET changes nothing, and every POST carries an
-// Idempotency-Key — the engine's key for the call (engine.NextCallKey),
+// Idempotency-Key — the engine's key for the call (callkey.Next),
 // the same for every try of the step and after a restore, or a random one
 // outside a session — so a retried "send code" texts one code. When every
 // attempt failed, the error wraps actions.ErrUnavailable, which the engine
@@ -46,7 +46,7 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/api"
-	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/callkey"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -227,7 +227,7 @@ func (c *Client) do(ctx context.Context, r request) error {
 // key returns the call's idempotency key: the engine's, in a session, or
 // a random one.
 func (c *Client) key(ctx context.Context) string {
-	if k, ok := engine.NextCallKey(ctx); ok {
+	if k, ok := callkey.Next(ctx); ok {
 		return k
 	}
 	b := make([]byte, 16)

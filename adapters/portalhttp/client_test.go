@@ -20,6 +20,7 @@ import (
 	"github.com/tetherflow/tether/adapters/portalserver"
 	"github.com/tetherflow/tether/api"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/callkey"
 	"github.com/tetherflow/tether/engine/syntax"
 )
 
@@ -291,7 +292,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	if k := key(0); !strings.HasPrefix(k, "c-") || len(k) != 34 || key(1) != k {
 		t.Errorf("outside a session: keys %q and %q, want one random key for both attempts", k, key(1))
 	}
-	if want := engine.CallKeyPrefix(id) + "2.1"; key(2) != want || key(3) != want {
+	if want := callkey.Prefix(id) + "2.1"; key(2) != want || key(3) != want {
 		t.Errorf("in a session: keys %q and %q, want the engine's %q", key(2), key(3), want)
 	}
 	for _, h := range rec.got {

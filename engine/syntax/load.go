@@ -15,29 +15,30 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// LoadFile reads and loads the flow file at path, within the YAML budgets
-// (see DecodeYAML): a file over the size budget is not read past it.
-func LoadFile(path string) (*File, error) { return ReadDocument(path).Load() }
+// LoadFile reads and loads the flow file at path, within the default YAML
+// budgets (see yamlfile.Decode): a file over the size budget is not read
+// past it.
+func LoadFile(path string) (*File, error) { return ReadDocument(path, yamlfile.Limits{}).Load() }
 
-// Document is a YAML file read and decoded once, under the default budgets,
-// for a caller that looks at its top before loading it as a flow: the
-// catalog decides from it whether a file in a flows directory is a flow,
-// and then loads it without parsing it again.
+// Document is a YAML file read and decoded once, for a caller that looks
+// at its top before loading it as a flow: the catalog decides from it
+// whether a file in a flows directory is a flow, and then loads it without
+// parsing it again.
 type Document struct {
 	path    string
 	src     []byte
 	top     *yaml.Node // nil: no document, or the file could not be decoded
-	err     error      // DecodeYAML's: a tree with duplicate keys dropped, or none
+	err     error      // yamlfile.Decode's: a tree with duplicate keys dropped, or none
 	readErr error      // reading's
 }
 
-// ReadDocument reads the file at path and decodes it, as LoadFile does.
-// Problems are kept for Load to report.
-func ReadDocument(path string) *Document {
+// ReadDocument reads the file at path and decodes it within the YAML
+// budgets lim (zero: the defaults). Problems are kept for Load to report.
+func ReadDocument(path string, lim yamlfile.Limits) *Document {
 	d := &Document{path: path}
-	d.src, d.readErr = yamlfile.ReadFile(path, yamlfile.Limits{})
+	d.src, d.readErr = yamlfile.ReadFile(path, lim)
 	if d.readErr == nil {
-		d.top, d.err = yamlfile.Decode(path, d.src, yamlfile.Limits{})
+		d.top, d.err = yamlfile.Decode(path, d.src, lim)
 	}
 	return d
 }
@@ -52,8 +53,7 @@ func (d *Document) Top() (*yaml.Node, bool) {
 	return d.top, true
 }
 
-// Load loads the document as a flow: it is LoadFile of its path, with the
-// file read and decoded once.
+// Load loads the document as a flow, the file read and decoded once.
 func (d *Document) Load() (*File, error) {
 	if err := d.readErr; err != nil {
 		var list yamlfile.ErrorList
@@ -66,9 +66,9 @@ func (d *Document) Load() (*File, error) {
 }
 
 // Load parses a flow file. It reports every syntax problem it finds (unknown
-// or duplicate keys, values of the wrong shape, a file over the YAML
-// budgets of DecodeYAML) as an ErrorList; it never panics, whatever the
-// input.
+// or duplicate keys, values of the wrong shape, a file over the default
+// YAML budgets of yamlfile.Decode) as a yamlfile.ErrorList; it never
+// panics, whatever the input.
 func Load(path string, src []byte) (*File, error) {
 	return LoadLimits(path, src, yamlfile.Limits{})
 }
@@ -81,8 +81,8 @@ func LoadLimits(path string, src []byte, lim yamlfile.Limits) (*File, error) {
 	return loadTree(path, src, root, err)
 }
 
-// loadTree loads the flow file path, whose content src DecodeYAML decoded
-// into root, with err.
+// loadTree loads the flow file path, whose content src yamlfile.Decode
+// decoded into root, with err.
 func loadTree(path string, src []byte, root *yaml.Node, err error) (*File, error) {
 	l := &loader{path: path}
 	f := &File{Path: path, Source: src}

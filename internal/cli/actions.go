@@ -34,11 +34,7 @@ JSON object per action.`,
 			if err != nil {
 				return err
 			}
-			var specs []*engine.Spec
-			for _, name := range reg.Names() {
-				s, _ := reg.Spec(name)
-				specs = append(specs, s)
-			}
+			specs := reg.Specs()
 			switch *format {
 			case "text":
 				return actionsText(env.Stdout, specs)
@@ -52,7 +48,7 @@ JSON object per action.`,
 	},
 }
 
-func actionsText(w io.Writer, specs []*engine.Spec) error {
+func actionsText(w io.Writer, specs []engine.Spec) error {
 	for i, s := range specs {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -69,7 +65,7 @@ func actionsText(w io.Writer, specs []*engine.Spec) error {
 	return nil
 }
 
-func actionsMarkdown(w io.Writer, specs []*engine.Spec) error {
+func actionsMarkdown(w io.Writer, specs []engine.Spec) error {
 	fmt.Fprintln(w, "| action | parameters | outputs | outcomes | what it does |")
 	fmt.Fprintln(w, "|--------|------------|---------|----------|--------------|")
 	for _, s := range specs {
@@ -108,7 +104,7 @@ type paramJSON struct {
 	Doc       string `json:"doc"`
 }
 
-func actionsJSON(w io.Writer, specs []*engine.Spec) error {
+func actionsJSON(w io.Writer, specs []engine.Spec) error {
 	conv := func(ps []engine.Param) []paramJSON {
 		out := make([]paramJSON, len(ps))
 		for i, p := range ps {
@@ -133,7 +129,7 @@ func actionsJSON(w io.Writer, specs []*engine.Spec) error {
 	return nil
 }
 
-func durationOrEmpty(s *engine.Spec) string {
+func durationOrEmpty(s engine.Spec) string {
 	if s.Timeout == 0 {
 		return ""
 	}

@@ -121,10 +121,9 @@ func policyShow(w io.Writer, cat *catalog.Catalog, base *catalog.Compiled, count
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	pol := eff.Flow.Policy()
-	for _, k := range eff.Flow.PolicyKeys() {
-		pos, _ := eff.Flow.PolicySource(k)
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", k, value.Quote(pol[k]), source(pos))
+	info := eff.Flow.Info()
+	for _, k := range info.PolicyKeys {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k, value.Quote(info.Policy[k]), source(info.PolicySources[k]))
 	}
 	return tw.Flush()
 }
@@ -162,17 +161,16 @@ func policyDiff(w io.Writer, cat *catalog.Catalog, base *catalog.Compiled, a, b 
 	}
 	fl, effA, effB := base.Flow, ca.Flow, cb.Flow
 	fmt.Fprintf(w, "flow %s: %s (region %s) -> %s (region %s)\n", fl.Name(), a, ca.Region.Name, b, cb.Region.Name)
-	polA, polB := effA.Policy(), effB.Policy()
+	infoA, infoB := effA.Info(), effB.Info()
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	n := 0
-	for _, k := range fl.PolicyKeys() {
-		va, vb := value.Quote(polA[k]), value.Quote(polB[k])
+	for _, k := range fl.Info().PolicyKeys {
+		va, vb := value.Quote(infoA.Policy[k]), value.Quote(infoB.Policy[k])
 		if va == vb {
 			continue
 		}
 		n++
-		pa, _ := effA.PolicySource(k)
-		pb, _ := effB.PolicySource(k)
+		pa, pb := infoA.PolicySources[k], infoB.PolicySources[k]
 		fmt.Fprintf(tw, "\n%s\n", k)
 		fmt.Fprintf(tw, "  - %s:\t%s\t%s\n", a, va, source(pa))
 		fmt.Fprintf(tw, "  + %s:\t%s\t%s\n", b, vb, source(pb))
@@ -183,7 +181,7 @@ func policyDiff(w io.Writer, cat *catalog.Catalog, base *catalog.Compiled, a, b 
 	if n == 0 {
 		fmt.Fprintf(w, "\nno policy values differ\n")
 	}
-	reachA, reachB := effA.PolicyReachable(), effB.PolicyReachable()
+	reachA, reachB := infoA.Reachable, infoB.Reachable
 	fmt.Fprintf(w, "\nstates reachable only in %s: %s\n", b, listOrNone(minus(reachB, reachA)))
 	fmt.Fprintf(w, "states reachable only in %s: %s\n", a, listOrNone(minus(reachA, reachB)))
 	return nil

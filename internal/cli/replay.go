@@ -102,7 +102,7 @@ func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error 
 // exitError 1, after the transcript as far as it fitted.
 func replayPath(ctx context.Context, env *Env, fl *engine.Flow, region, regionName string, pf *explore.PathFile, start time.Time) error {
 	w := env.Stdout
-	fmt.Fprintf(w, "# flow %s: %s\n# region %s\n", fl.Name(), fl.Title(), region)
+	fmt.Fprintf(w, "# flow %s: %s\n# region %s\n", fl.Name(), fl.Info().Title, region)
 	s, err := explore.Replay(ctx, fl, pf.Steps, start)
 	if s == nil {
 		return err

@@ -15,6 +15,8 @@ import (
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/flowinfo"
+	"github.com/tetherflow/tether/engine/syntax"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -229,25 +231,25 @@ func (o *runOptions) loadFixture(env *Env, path string, c *catalog.Compiled) (st
 
 // runsAction returns the first state of fl, or of a flow it runs, that
 // runs an action, and the action's name; "" when none does.
-func runsAction(fl *engine.Flow) (engine.StateInfo, string) {
-	seen := map[*engine.Flow]bool{}
-	var walk func(f *engine.Flow) (engine.StateInfo, string)
-	walk = func(f *engine.Flow) (engine.StateInfo, string) {
+func runsAction(fl *engine.Flow) (flowinfo.State, string) {
+	seen := map[*flowinfo.Flow]bool{}
+	var walk func(f *flowinfo.Flow) (flowinfo.State, string)
+	walk = func(f *flowinfo.Flow) (flowinfo.State, string) {
 		if seen[f] {
-			return engine.StateInfo{}, ""
+			return flowinfo.State{}, ""
 		}
 		seen[f] = true
-		for _, s := range f.Info().States {
+		for _, s := range f.States {
 			switch {
-			case s.Action != nil:
-				return s, s.Run
 			case s.Subflow != nil:
 				if in, action := walk(s.Subflow); action != "" {
 					return in, action
 				}
+			case s.Kind == syntax.RunState:
+				return s, s.Run
 			}
 		}
-		return engine.StateInfo{}, ""
+		return flowinfo.State{}, ""
 	}
-	return walk(fl)
+	return walk(fl.Info())
 }

@@ -134,7 +134,7 @@ func newRunOutput(env *Env, o *runOptions, c *catalog.Compiled) (*runOutput, err
 		}
 		out.file = f
 	}
-	header := fmt.Sprintf("# flow %s: %s\n# region %s\n", c.Flow.Name(), c.Flow.Title(), regionHeader(c))
+	header := fmt.Sprintf("# flow %s: %s\n# region %s\n", c.Flow.Name(), c.Flow.Info().Title, regionHeader(c))
 	io.WriteString(out.shown, header)
 	out.toFile(func(w io.Writer) error { _, err := io.WriteString(w, header); return err })
 	return out, nil

@@ -1,4 +1,4 @@
-package engine
+package callkey
 
 import (
 	"context"
@@ -13,55 +13,49 @@ import (
 	"github.com/tetherflow/tether/engine/value"
 )
 
-// callKeys is what runAction puts in the context of an action's run: what
-// the step's key is made of, the key once made, and how many keys the run
-// has handed out.
+// callKeys is what With puts in the context of an action's run: what the
+// step's key is made of, the key once made, and how many keys the run has
+// handed out.
 type callKeys struct {
-	id      string
-	seq     int
-	trigger trigger
-	once    sync.Once
-	step    string
-	n       atomic.Int64
-}
-
-// trigger is what set a step off: an answer (its choice and its validated
-// input) or a timer ("after <key>", no input); unset (no event) for Start.
-type trigger struct {
+	id    string
+	seq   int
 	event string
 	input map[string]any
+	once  sync.Once
+	step  string
+	n     atomic.Int64
 }
 
 type callKeysKey struct{}
 
-// withCallKeys returns ctx carrying the keys of the step that will write
-// log entry seq of session id, set off by trigger (stepTrigger). Every try
-// of the action starts counting again, so that a retried call gets the key
-// its first try had.
+// With returns ctx carrying the keys of the step that will write log entry
+// seq of session id, set off by event (a choice, "after KEY" for a timer,
+// "" for the start) with input (an answer's validated input; nil for
+// the others). The engine calls it for every try of an action, so that a
+// retried call gets the key its first try had.
 //
 // The key's digest is made when the action first asks for a key: most
-// steps call nothing outside and never pay for it. The trigger's input is
-// the session's and is read then, so keys are to be asked for during the
-// action's run, as NextCallKey says.
-func withCallKeys(ctx context.Context, id string, seq int, t trigger) context.Context {
-	return context.WithValue(ctx, callKeysKey{}, &callKeys{id: id, seq: seq, trigger: t})
+// steps call nothing outside and never pay for it. input is the session's
+// and is read then, so keys are to be asked for during the action's run,
+// as Next says.
+func With(ctx context.Context, id string, seq int, event string, input map[string]any) context.Context {
+	return context.WithValue(ctx, callKeysKey{}, &callKeys{id: id, seq: seq, event: event, input: input})
 }
 
 // stepKey returns the step's key, making it on first use.
 func (k *callKeys) stepKey() string {
 	k.once.Do(func() {
-		k.step = CallKeyPrefix(k.id) + strconv.Itoa(k.seq)
-		if k.trigger.event != "" {
-			k.step += "." + stepTrigger(k.id, k.trigger.event, k.trigger.input)
+		k.step = Prefix(k.id) + strconv.Itoa(k.seq)
+		if k.event != "" {
+			k.step += "." + stepTrigger(k.id, k.event, k.input)
 		}
 	})
 	return k.step
 }
 
-// CallKeyPrefix returns what every call key of session id starts with
-// (NextCallKey): an operator can match the keys an outside system logged
+// Prefix returns what every call key of session id starts with (Next): an operator can match the keys an outside system logged
 // with the session, knowing its id, and nobody can go the other way.
-func CallKeyPrefix(id string) string { return publicID(id) + "." }
+func Prefix(id string) string { return publicID(id) + "." }
 
 // publicID is what a call key shows of session id: a digest. The id
 // itself is the key of the trigger's HMAC (stepTrigger), which digests the
@@ -96,7 +90,7 @@ func stepTrigger(id, event string, input map[string]any) string {
 	return hex.EncodeToString(m.Sum(nil)[:8])
 }
 
-// NextCallKey returns an idempotency key for the next call to an outside
+// Next returns an idempotency key for the next call to an outside
 // system that the running action makes: a digest of the session's id (not
 // the id: see publicID), the sequence
 // number of the log entry the action will write, a digest of what set the
@@ -106,7 +100,7 @@ func stepTrigger(id, event string, input map[string]any) string {
 // and given the same answer after a crash — makes the same calls in the
 // same order and so gets the same keys. ok is false outside an action run
 // by a session. Ask during the action's Run, not after it returns.
-func NextCallKey(ctx context.Context) (key string, ok bool) {
+func Next(ctx context.Context) (key string, ok bool) {
 	k, ok := ctx.Value(callKeysKey{}).(*callKeys)
 	if !ok {
 		return "", false
