@@ -1,33 +1,38 @@
-// Package engine loads, checks, compiles and runs Tether flows: declarative
-// YAML state machines whose states run actions, ask prompts or end with an
-// outcome.
+// Package engine compiles Tether flows and runs them: declarative YAML
+// state machines whose states run actions, ask prompts or end with an
+// outcome. It is what a flow's author and a front end need — compile a
+// flow, start, restore, answer and tick a session, snapshot it, read its
+// prompt and outcome, register the actions flows run — and nothing more.
 //
-// The pipeline has four stages, one file each:
+// The pipeline is split along its stages, as expr's is:
 //
-//   - load.go reads a flow file with gopkg.in/yaml.v3, keeping every
-//     element's line and column; unknown and duplicate keys are errors.
-//   - compile.go and check.go check the flow against the actions of a
+//   - package syntax loads a flow file into a syntax tree that keeps every
+//     element's line and column (package yamlfile decodes the YAML within
+//     its budgets and positions every problem);
+//   - compile.go and check.go check the tree against the actions of a
 //     Registry and compile it: every expression is compiled once with
 //     expr-lang/expr against the typed environment it runs in (variables,
 //     policy.*, input.* from the prompt, result.* from the action), and
-//     every problem is reported at once, sorted, as an ErrorList of
-//     file:line:col messages.
-//   - flow.go holds the compiled, immutable Flow, with its looplab/fsm event
-//     table: one fsm event per branch, so that guarded alternatives are the
-//     engine's choice and the transition is looplab/fsm's (asked once per
-//     branch when the flow is compiled, and looked up by every step).
-//   - exprsafe.go holds expressions to budgets: their size before expr
-//     parses them, and the work and memory of every evaluation.
-//   - run.go runs Sessions: Start runs to the first prompt, Send answers it,
-//     Tick fires timers on the injected clock, Snapshot and Restore move a
-//     session between requests or processes. Every step is appended to an
-//     event log in which secrets are masked; transcript.go renders it.
+//     every problem is reported at once, sorted, as a yamlfile.ErrorList
+//     of file:line:col messages;
+//   - flow.go holds the compiled, immutable Flow, with its looplab/fsm
+//     event table: one fsm event per branch, so that guarded alternatives
+//     are the engine's choice and the transition is looplab/fsm's;
+//   - exprsafe.go holds expressions to budgets (Limits);
+//   - run.go runs Sessions: Start runs to the first prompt, Send answers
+//     it, Tick fires timers on the injected clock, Snapshot and Restore
+//     move a session between requests or processes. Every step is
+//     appended to an event log in which secrets are masked (package
+//     eventlog reads it, as JSON lines and as transcripts; package value
+//     is the codec of its values).
 //
-// model.go describes a compiled flow, read-only (Flow.Info), for tools
-// that reason about a flow without running it. The QA tooling over flows
-// (path search and replay, coverage, state diagrams) is package explore,
-// which reads flows through Flow.Info and runs them through the public API
-// only: the runtime has no hooks for it.
+// What a flow's language gains (a key, a field type, a check) goes into the
+// loader (package syntax) and the checker (compile.go, check.go), not into
+// this package's exported API, which a test holds to at most 60 functions,
+// methods and types. Flow.Info describes a compiled flow, read-only
+// (package flowinfo), for tools that reason about a flow without running
+// it: path search, coverage and diagrams (package explore) read flows
+// through it and run them through this API only.
 //
 // A minimal use:
 //
@@ -46,6 +51,6 @@
 //	fmt.Println(s.Current().Outcome.Name)
 //
 // The engine knows nothing of portals, SMS or terminals: actions reach the
-// outside world through their own ports, and prompt drivers live in
-// adapters.
+// outside world through their own ports (an action keys its calls with
+// package callkey), and prompt drivers live in adapters.
 package engine

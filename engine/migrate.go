@@ -11,10 +11,9 @@ package engine
 //	    states: {enter_code: enter_sms_code} # old state: new state
 //	    vars: {failures: attempts, notice: ~} # old var: new var (~ drops it)
 //
-// The loader reads them (load.go hands `version:` and `migrate:` to the
-// functions here), the compiler checks them against this version
-// (migrations), CheckMigration against the old version when it is at
-// hand, and Flow.Migrate moves a snapshot. docs/flow-evolution.md is the
+// The loader reads them (syntax.Migration), the compiler checks them
+// against this version (migrations), CheckMigration against the old
+// version when it is at hand, and Flow.Migrate moves a snapshot. docs/flow-evolution.md is the
 // reference.
 
 import (
@@ -195,8 +194,8 @@ func fits(want, got value.Kind) bool {
 // Origin is what is known of the version a session started on, for
 // Migrate.
 type Origin struct {
-	// Labels are that version's labels, by flow name (Flow.Info().Labels), as
-	// the host recorded them when the session started.
+	// Labels are that version's labels, by flow name (flowinfo.Flow.Labels),
+	// as the host recorded them when the session started.
 	Labels map[string]string
 	// Flow is that version itself, when it is at hand; nil otherwise.
 	Flow *Flow

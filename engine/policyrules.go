@@ -2,7 +2,7 @@ package engine
 
 // Policy rules: the bounds a flow puts on its own policy values, checked
 // against the flow's defaults when it is compiled and against every
-// overlay's effective values when WithPolicy applies them. A value of the
+// overlay's effective values when WithPolicies applies them. A value of the
 // right kind can still be absurd (a lockout after a million failures, a
 // negative cooldown); which values are absurd depends on what the flow does
 // with them, so the flow says, and the engine holds every region to it.

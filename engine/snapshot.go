@@ -14,7 +14,7 @@ import (
 // Snapshot is the compact, serialisable state of a session: enough to
 // resume it in this process or another, and nothing secret. Prompt input
 // and action results live only for the step that used them and are never
-// part of it. It marshals to JSON with the value codec (codec.go), and
+// part of it. It marshals to JSON with the value codec (package value), and
 // reads back as it was.
 type Snapshot struct {
 	ID     string            `json:"id"`

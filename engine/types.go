@@ -75,7 +75,7 @@ func assignable(want, got value.Kind) bool {
 
 // asKind holds a value an expression gave to kind k, strictly: the value
 // must be of kind k (an int where a float is wanted widens), once made a
-// flow value (normalise). Unlike Coerce, it takes no JSON forms: an int is
+// flow value (value.Normalize). Unlike Coerce, it takes no JSON forms: an int is
 // not a duration of nanoseconds.
 func asKind(k value.Kind, v any) (any, error) {
 	nv, ok := value.Normalize(v)

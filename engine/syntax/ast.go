@@ -20,7 +20,7 @@ type File struct {
 	Start  Ident
 	Vars   []*ValueDecl
 	Policy []*ValueDecl
-	// PolicyRules bound the policy's values (see policyrules.go).
+	// PolicyRules bound the policy's values.
 	PolicyRules []*PolicyRule
 	States      []*StateDecl
 
@@ -28,7 +28,7 @@ type File struct {
 	// migrations; its Name is empty when there is none.
 	Version Ident
 	// Migrations say how sessions of earlier versions move to this one
-	// (migrate.go).
+	// (see Migration).
 	Migrations []*Migration
 }
 
@@ -156,7 +156,7 @@ type ChoiceDecl struct {
 	Fields   []string // the fields this choice takes; nil means all
 	NoFields bool     // `fields: []`: the choice takes none
 	// AvailableAt (a time expression) is when the choice becomes
-	// available, computed when the prompt is shown (available.go).
+	// available, computed when the prompt is shown.
 	AvailableAt *Expr
 }
 

@@ -2,7 +2,7 @@ package syntax
 
 import "github.com/tetherflow/tether/engine/prompt"
 
-// FlowSyntax is what the flow loader (load.go) accepts, as data: the keys
+// Grammar is what the flow loader (Load) accepts, as data: the keys
 // of every mapping whose keys are fixed, and the shapes of its names and
 // values. internal/schema generates the flow file's JSON Schema from it,
 // so that a key the loader learns shows up in the schema, or makes its
@@ -23,7 +23,7 @@ type Grammar struct {
 	MaxRetryAttempts, MaxCodeLength int
 }
 
-// Syntax returns what the flow loader accepts.
+// FlowGrammar returns what the flow loader accepts.
 func FlowGrammar() Grammar {
 	return Grammar{
 		Keys: map[string][]string{
@@ -47,6 +47,6 @@ func FlowGrammar() Grammar {
 
 func clone[T any](s []T) []T { return append([]T(nil), s...) }
 
-// maxCodeLength is the loader's bound on a code field's length (load.go
+// maxCodeLength is the loader's bound on a code field's length (field
 // spells it out; the schema agreement test holds the two equal).
 const maxCodeLength = 64

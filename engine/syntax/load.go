@@ -120,7 +120,7 @@ func (l *loader) errorf(n *yaml.Node, format string, args ...any) {
 
 // pairs walks a mapping node's key/value pairs, reporting keys outside
 // known (when known is non-nil). It returns false when n is not a mapping.
-// Its keys are unique: DecodeYAML, which every tree the loader reads comes
+// Its keys are unique: yamlfile.Decode, which every tree the loader reads comes
 // from, reported and dropped the repeated ones.
 func (l *loader) pairs(n *yaml.Node, what string, known []string, fn func(k, v *yaml.Node)) bool {
 	n = l.resolve(n)

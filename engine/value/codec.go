@@ -26,7 +26,7 @@ import (
 // Decoding takes numbers as written (json.Decoder.UseNumber), so that ints
 // beyond 2^53 stay exact.
 
-// EncodeValue returns v in the codec's JSON form: a value encoding/json
+// Encode returns v in the codec's JSON form: a value encoding/json
 // marshals as the codec writes it. Go values that are not flow values
 // (functions, channels, structs) are an error; other integer and float
 // types, slices and string-keyed maps are taken as the flow's kinds.
@@ -118,7 +118,7 @@ func encodeReflect(v any) (any, error) {
 	return nil, fmt.Errorf("value codec: a value of Go type %T is not a flow value", v)
 }
 
-// DecodeValue reverses EncodeValue on what encoding/json decoded into an
+// Decode reverses Encode on what encoding/json decoded into an
 // any with UseNumber: tags become durations, times and floats again, and
 // numbers ints (whole) or floats.
 func Decode(raw any) (any, error) {
@@ -256,7 +256,7 @@ func Marshal(v any) (json.RawMessage, error) {
 	return json.Marshal(enc)
 }
 
-// FormatValue formats a flow value for people: durations as 30s, times in
+// Format formats a flow value for people: durations as 30s, times in
 // RFC 3339, lists and maps in brackets.
 func Format(v any) string {
 	switch x := v.(type) {
@@ -285,7 +285,8 @@ func Format(v any) string {
 	return fmt.Sprint(v)
 }
 
-// PolicyString formats a policy value as an overlay file would spell it.
+// Quote formats a value as a flow or overlay file would spell it: a string
+// quoted, anything else as Format writes it.
 func Quote(v any) string {
 	switch x := v.(type) {
 	case string:

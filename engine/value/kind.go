@@ -35,7 +35,7 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", k)
 }
 
-// KindOfValue returns the kind of a Go value as flows hold it, and whether
+// Of returns the kind of a Go value as flows hold it, and whether
 // it is one flows can hold at all.
 func Of(v any) (Kind, bool) {
 	switch v.(type) {
@@ -181,7 +181,7 @@ func Coerce(k Kind, v any) (any, error) {
 	return nil, fmt.Errorf("%s is not %s", Describe(v), k.Article())
 }
 
-// normalise returns v as a flow value: a copy in which numbers that are
+// Normalize returns v as a flow value: a copy in which numbers that are
 // whole are ints, as the value codec reads them, other Go integer and float
 // types are ints and floats, and typed lists and string-keyed maps (which
 // expr makes: 1..3 is a []int) are []any and map[string]any. It never

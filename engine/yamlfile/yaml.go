@@ -1,9 +1,10 @@
 package yamlfile
 
 // Every YAML file Tether reads is user data: flows, policy overlays,
-// answers files, portal fixtures. They are all decoded here, under the same
-// budgets, so that no file can make a loader hang, exhaust memory or
-// overflow its stack. docs/limits.md lists the budgets and the errors.
+// answers files, the demo fixture, path files. They are all decoded here,
+// under the same budgets, so that no file can make a loader hang, exhaust
+// memory or overflow its stack. docs/limits.md lists the budgets and the
+// errors.
 
 import (
 	"bytes"
@@ -39,7 +40,7 @@ const (
 	DefaultMaxDepth = 64
 )
 
-// YAMLLimits are the budgets a YAML file is decoded under. A zero field
+// Limits are the budgets a YAML file is decoded under. A zero field
 // takes its default (DefaultMaxYAMLBytes, DefaultMaxYAMLNodes,
 // DefaultMaxYAMLDepth), so the zero value is the default budget.
 type Limits struct {
@@ -61,7 +62,7 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// ReadYAMLFile reads the file at path, but no more of it than lim allows:
+// ReadFile reads the file at path, but no more of it than lim allows:
 // a file over the size budget is an ErrorList positioned where the budget
 // runs out, and nothing past that point is read (so /dev/zero or a huge
 // file costs no more than the budget). Other failures wrap the os error.
@@ -114,7 +115,7 @@ func byteSize(n int) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// DecodeYAML decodes src, the content of the file path, into a yaml.v3
+// Decode decodes src, the content of the file path, into a yaml.v3
 // node tree, holding it to the budgets of lim (zero: the defaults). It
 // returns the document's top node (not the DocumentNode), or nil with no
 // error when the file holds no document at all (it is empty or only
@@ -127,7 +128,7 @@ func byteSize(n int) string {
 // second, naming the first). Duplicate keys are the only problems that
 // still give a tree: the repeated pairs are dropped from it, so a loader
 // can go on and report the file's other problems without repeating these.
-// DecodeYAML never panics, whatever src holds.
+// Decode never panics, whatever src holds.
 func Decode(path string, src []byte, lim Limits) (*yaml.Node, error) {
 	lim = lim.withDefaults()
 	if len(src) > lim.MaxBytes {
@@ -330,7 +331,7 @@ func plainWithin(root *yaml.Node, lim Limits) bool {
 }
 
 // Resolve returns what n stands for: the anchored node for an alias, and n
-// itself for any other node. In a tree DecodeYAML gave, aliases are held
+// itself for any other node. In a tree Decode gave, aliases are held
 // to the budgets and none refers to a node that contains it.
 func Resolve(n *yaml.Node) *yaml.Node {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -436,7 +437,7 @@ func (b *budget) tooMany(n *yaml.Node, before int) *yaml.Node {
 	return n
 }
 
-// NodeShape names the shape of a YAML node for an error message — "a
+// Shape names the shape of a YAML node for an error message — "a
 // mapping", "a list", "empty" or "a single value" — and never its content,
 // for the files whose values may be secrets (answers, fixtures).
 func Shape(n *yaml.Node) string {

@@ -1,4 +1,4 @@
-package engine_test
+package yamlfile_test
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ import (
 	"github.com/tetherflow/tether/internal/hostile"
 )
 
-func TestDecodeYAMLBudgets(t *testing.T) {
+func TestDecodeBudgets(t *testing.T) {
 	small := yamlfile.Limits{MaxBytes: 64, MaxNodes: 10, MaxDepth: 3}
 	tests := []struct {
 		name string
@@ -57,36 +57,36 @@ func TestDecodeYAMLBudgets(t *testing.T) {
 				got = err.Error()
 			}
 			if got != tt.want {
-				t.Fatalf("DecodeYAML() error = %q, want %q", got, tt.want)
+				t.Fatalf("Decode() error = %q, want %q", got, tt.want)
 			}
 			if (root == nil) != (tt.want != "") {
-				t.Errorf("DecodeYAML() root = %v with error %q, want a root exactly when there is no error", root, got)
+				t.Errorf("Decode() root = %v with error %q, want a root exactly when there is no error", root, got)
 			}
 			var list yamlfile.ErrorList
 			if err != nil && !errors.As(err, &list) {
-				t.Errorf("DecodeYAML() error is a %T, want an yamlfile.ErrorList", err)
+				t.Errorf("Decode() error is a %T, want an yamlfile.ErrorList", err)
 			}
 		})
 	}
 }
 
-func TestDecodeYAMLNoDocument(t *testing.T) {
+func TestDecodeNoDocument(t *testing.T) {
 	for _, src := range []string{"", "\n\n", "# only a comment\n"} {
 		root, err := yamlfile.Decode("f.yaml", []byte(src), yamlfile.Limits{})
 		if root != nil || err != nil {
-			t.Errorf("DecodeYAML(%q) = %v, %v, want nil, nil", src, root, err)
+			t.Errorf("Decode(%q) = %v, %v, want nil, nil", src, root, err)
 		}
 	}
 	root, err := yamlfile.Decode("f.yaml", []byte("~\n"), yamlfile.Limits{})
 	if err != nil || root == nil || root.Tag != "!!null" {
-		t.Errorf("DecodeYAML(~) = %v, %v, want the null scalar", root, err)
+		t.Errorf("Decode(~) = %v, %v, want the null scalar", root, err)
 	}
 }
 
-// TestDecodeYAMLDuplicateKeys checks that every repeated key is reported at
+// TestDecodeDuplicateKeys checks that every repeated key is reported at
 // its place, naming the first, and that the tree keeps only the first, so
 // that a loader reports the rest of the file without repeating them.
-func TestDecodeYAMLDuplicateKeys(t *testing.T) {
+func TestDecodeDuplicateKeys(t *testing.T) {
 	src := `a: 1
 b:
   c: &m {x: 1, x: 2}
@@ -102,10 +102,10 @@ e: *m
 		`f.yaml:5:1: duplicate key "a" (first at f.yaml:1:1)`,
 	}
 	if got := errorStrings(err); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("DecodeYAML() errors =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		t.Fatalf("Decode() errors =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	if root == nil {
-		t.Fatal("DecodeYAML() root = nil, want the tree without the repeated pairs")
+		t.Fatal("Decode() root = nil, want the tree without the repeated pairs")
 	}
 	var got map[string]any
 	if err := root.Decode(&got); err != nil {
@@ -124,9 +124,9 @@ func errorStrings(err error) []string {
 	return out
 }
 
-// TestReadYAMLFileStopsAtTheBudget reads a 1 GiB file (sparse: it takes no
+// TestReadFileStopsAtTheBudget reads a 1 GiB file (sparse: it takes no
 // disk) and checks that no more than the budget was read.
-func TestReadYAMLFileStopsAtTheBudget(t *testing.T) {
+func TestReadFileStopsAtTheBudget(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "big.yaml")
 	f, err := os.Create(path)
 	if err != nil {
@@ -140,21 +140,21 @@ func TestReadYAMLFileStopsAtTheBudget(t *testing.T) {
 	alloc := hostile.Alloc(func() { _, rerr = yamlfile.ReadFile(path, yamlfile.Limits{}) })
 	const want = "big.yaml:1:524289: the file is larger than 512 KiB, the budget for a YAML file"
 	if rerr == nil || !strings.HasSuffix(rerr.Error(), want) {
-		t.Errorf("ReadYAMLFile() error = %v, want %s", rerr, want)
+		t.Errorf("ReadFile() error = %v, want %s", rerr, want)
 	}
 	if alloc > 8<<20 {
-		t.Errorf("ReadYAMLFile() allocated %d bytes for a 1 GiB file, want it to stop reading at the 512 KiB budget", alloc)
+		t.Errorf("ReadFile() allocated %d bytes for a 1 GiB file, want it to stop reading at the 512 KiB budget", alloc)
 	}
 	if _, err := yamlfile.ReadFile(filepath.Join(t.TempDir(), "none.yaml"), yamlfile.Limits{}); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("ReadYAMLFile(missing) error = %v, want one wrapping os.ErrNotExist", err)
+		t.Errorf("ReadFile(missing) error = %v, want one wrapping os.ErrNotExist", err)
 	}
 }
 
-// FuzzDecodeYAML holds DecodeYAML to its contract on any input, under
+// FuzzDecode holds Decode to its contract on any input, under
 // small budgets so that the fuzzer reaches them: no panic; every error
 // positioned in the file; and whatever it accepts is, by a plain recursive
 // count, within the budgets and free of repeated keys.
-func FuzzDecodeYAML(f *testing.F) {
+func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		"a: [b, c]\n",
 		"a: 1\n---\nb: 2\n",
@@ -171,7 +171,7 @@ func FuzzDecodeYAML(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	addCorpus(f, "testdata/hostile")
+	addCorpus(f, "../testdata/hostile")
 	lim := yamlfile.Limits{MaxBytes: 4096, MaxNodes: 40, MaxDepth: 4}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		root, err := yamlfile.Decode("f.yaml", src, lim)
@@ -241,11 +241,11 @@ func addCorpus(f *testing.F, dir string) {
 	}
 }
 
-// BenchmarkDecodeYAML times the worst inputs within reach of the budgets:
+// BenchmarkDecode times the worst inputs within reach of the budgets:
 // a file of the most nodes its size allows (refused at the node budget
 // after yaml.v3 has parsed it all), an alias bomb, and a syntax error at
 // the end of the largest file whose errors are located.
-func BenchmarkDecodeYAML(b *testing.B) {
+func BenchmarkDecode(b *testing.B) {
 	dense := "v: " + hostile.DenseList(yamlfile.DefaultMaxBytes/2)
 	located := strings.Repeat("a: b\n", (32<<10)/5-2) + "x: y: z\n"
 	for _, bm := range []struct{ name, src string }{
@@ -258,7 +258,7 @@ func BenchmarkDecodeYAML(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := yamlfile.Decode("f.yaml", src, yamlfile.Limits{}); err == nil {
-					b.Fatal("DecodeYAML accepted a hostile input")
+					b.Fatal("Decode accepted a hostile input")
 				}
 			}
 		})
