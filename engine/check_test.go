@@ -33,7 +33,7 @@ func TestLoadAndCheckErrors(t *testing.T) {
 		{
 			name: "yaml syntax error",
 			want: []string{
-				"t.yaml:3:8: mapping values are not allowed in this context",
+				"t.yaml:3:8: a \":\" where no key can start: quote a value that holds \": \", or indent the line as the keys around it are",
 			},
 			src: "flow: t\nstart: a\n states: {}\n",
 		},
@@ -54,9 +54,17 @@ func TestLoadAndCheckErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			want: []string{
-				"t.yaml:2:1: unknown key \"strat\" in flow file (want one of: flow, version, title, start, vars, policy, policy_rules, migrate, states)",
+				"t.yaml:2:1: unknown key \"strat\" in flow file (did you mean start?)",
 			},
 			src: "flow: t\nstrat: a\n" + okFlow[len("flow: t\n"):],
+		},
+		{
+			name: "a typo of a key: did you mean, not the list",
+			want: []string{
+				"t.yaml:6:21: unknown key \"sucess\" in state done (did you mean success?)",
+				"t.yaml:6:35: unknown key \"colour\" in state done (want one of: run, with, timeout, retry, ask, final, success, message, output, on, after)",
+			},
+			src: "flow: t\nstart: a\nstates:\n  a:\n    ask: {text: Hi}\n  done: {final: ok, sucess: true, colour: red}\n",
 		},
 		{
 			name: "duplicate state",

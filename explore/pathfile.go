@@ -134,6 +134,8 @@ func ParsePathFile(name string, data []byte) (*PathFile, error) {
 // pathKeys are the keys of a decision, as PathItem names them.
 const pathKeys = "flow, state, outcome, choice, timer, pause or wait"
 
+var pathKeyList = []string{"flow", "state", "outcome", "choice", "timer", "pause", "wait"}
+
 // readPathItem reads decision n into it, as yaml.v3 decodes a PathItem
 // (a null leaves a field unset), reporting what does not fit.
 func readPathItem(n *yaml.Node, it *PathItem, pos func(*yaml.Node) yamlfile.Pos, errs *yamlfile.ErrorList) {
@@ -162,7 +164,7 @@ func readPathItem(n *yaml.Node, it *PathItem, pos func(*yaml.Node) yamlfile.Pos,
 		}
 		switch {
 		case dst == nil || k.Kind != yaml.ScalarNode:
-			errs.Add(pos(k), "unknown key %q in a decision (want %s)", k.Value, pathKeys)
+			errs.Add(pos(k), "unknown key %q in a decision%s", k.Value, yamlfile.KeyHint(k.Value, pathKeyList, pathKeys))
 		case v.Kind != yaml.ScalarNode:
 			errs.Add(pos(v), "%s must be a single value, not %s", k.Value, yamlfile.Shape(v))
 		case v.Decode(dst) != nil:

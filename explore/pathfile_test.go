@@ -56,6 +56,7 @@ func TestParsePathFileErrors(t *testing.T) {
 		{"- {state: a, wait: true}\n- {state: a, outcome: ok}\n", "p.yaml:1:3: step 1: want {state: NAME} with one of"},
 		{"- {state: a, outcome: ok, wait: true}\n", "p.yaml:1:3: step 1: want {state: NAME, wait: true} alone"},
 		{"- {state: a, outcome: ok, colour: red}\n", `p.yaml:1:27: unknown key "colour" in a decision (want flow, state, outcome, choice, timer, pause or wait)`},
+		{"- {state: a, outcom: ok}\n", `p.yaml:1:14: unknown key "outcom" in a decision (did you mean outcome?)`},
 		{"- {state: [1], outcome: ok}\n", "p.yaml:1:11: state must be a single value, not a list"},
 		{"- {state: a, wait: maybe}\n", `p.yaml:1:20: wait must be true or false, not "maybe"`},
 		{"{state: a, outcome: ok}\n", "p.yaml:1:1: a path file is a list of decisions, not a mapping"},

@@ -222,7 +222,7 @@ func parse(path string, data []byte, errs *yamlfile.ErrorList) *Region {
 		case "flows":
 			p.flows(r, v)
 		default:
-			p.errorf(k, "unknown key %s in overlay (want %s)", k.Value, topKeyList)
+			p.errorf(k, "unknown key %s in overlay%s", k.Value, yamlfile.KeyHint(k.Value, topKeys, topKeyList))
 		}
 	})
 	if !ok {

@@ -92,7 +92,7 @@ func TestLoadErrors(t *testing.T) {
 			files: map[string]string{"regions/a.yaml": "countrys: [DE]\n"},
 			want: []string{
 				"regions/a.yaml:1:1: missing key region (the region's name)",
-				"regions/a.yaml:1:1: unknown key countrys in overlay (want region, countries, extends or flows)",
+				"regions/a.yaml:1:1: unknown key countrys in overlay (did you mean countries?)",
 			},
 		},
 		{
@@ -103,7 +103,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:  "syntax error",
 			files: map[string]string{"regions/a.yaml": "region: a\ncountries: [DE\n"},
-			want:  []string{"regions/a.yaml:2:13: did not find expected ',' or ']'"},
+			want:  []string{"regions/a.yaml:2:13: this list is not closed: a \",\" or \"]\" was expected"},
 		},
 		{
 			name:  "empty file",
@@ -431,7 +431,7 @@ func TestEffectiveReachable(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := eff.Info().Reachable; !slices.Equal(got, tt.want) {
-			t.Errorf("Effective(%s).PolicyReachable() = %q, want %q", tt.country, got, tt.want)
+			t.Errorf("Effective(%s).Info().Reachable = %q, want %q", tt.country, got, tt.want)
 		}
 	}
 }

@@ -71,6 +71,8 @@ func Load(path string) ([]Answer, error) {
 
 const answerKeys = "flow, state, choice, fields or wait"
 
+var answerKeyList = []string{"flow", "state", "choice", "fields", "wait"}
+
 // Parse parses an answers file's contents; name is used in error messages.
 // Every problem is reported, as an yamlfile.ErrorList of name:line:col
 // messages: YAML syntax errors, the budgets of yamlfile.Decode, a second
@@ -130,7 +132,7 @@ func Parse(name string, data []byte) ([]Answer, error) {
 			case "fields":
 				a.Fields = fields(v, pos, &errs)
 			default:
-				errs.Add(pos(k), "unknown key %q (want %s)", k.Value, answerKeys)
+				errs.Add(pos(k), "unknown key %q%s", k.Value, yamlfile.KeyHint(k.Value, answerKeyList, answerKeys))
 			}
 		}
 		switch {

@@ -71,6 +71,7 @@ func TestParseErrors(t *testing.T) {
 		{"- wait: [1s]", `a.yaml:1:9: wait must be a positive duration such as 30s, not a list`},
 		{"- fields: {a: b}", "a.yaml:1:3: an answer needs a choice"},
 		{"- choice: x\n  color: red", `a.yaml:2:3: unknown key "color" (want flow, state, choice, fields or wait)`},
+		{"- {choice: x, feilds: {a: b}}", `a.yaml:1:15: unknown key "feilds" (did you mean fields?)`},
 		{"- wait: 1s\n  choice: x", "a.yaml:1:3: an answer either waits or answers, not both"},
 		{"- wait: 1s\n  flow: signup", "a.yaml:1:3: an answer either waits or answers, not both"},
 		{"- {choice: x, flow: [a]}", "a.yaml:1:21: flow must be a name, not a list"},
@@ -81,8 +82,8 @@ func TestParseErrors(t *testing.T) {
 		{"- {choice: x, fields: {[a]: b}}", "a.yaml:1:24: a field's name must be a name, not a list"},
 		{"- choice", "a.yaml:1:3: an answer is a mapping with choice and fields, or wait, not a single value"},
 		// YAML itself: line and column, a second document, repeated keys.
-		{"- choice: x\n  fields: {a: b\n", "a.yaml:2:15: did not find expected ',' or '}'"},
-		{"- choice: x\n - choice: y\n", "a.yaml:2:2: did not find expected '-' indicator"},
+		{"- choice: x\n  fields: {a: b\n", "a.yaml:2:15: this mapping is not closed: a \",\" or \"}\" was expected"},
+		{"- choice: x\n - choice: y\n", "a.yaml:2:2: a list item (\"- \") was expected here: the items of a list line up under each other"},
 		{"- choice: x\n---\n- choice: y\n", "a.yaml:2:1: a second YAML document starts here: the file must hold exactly one"},
 		{"- choice: x\n  choice: y\n", `a.yaml:2:3: duplicate key "choice" (first at a.yaml:1:3)`},
 		{"- choice: x\n  fields: {a: 1, a: 2}\n", `a.yaml:2:18: duplicate key "a" (first at a.yaml:2:12)`},

@@ -237,7 +237,8 @@ func check(name string, n *yaml.Node, t reflect.Type, what string, errs *yamlfil
 			k, v := n.Content[i], n.Content[i+1]
 			ft, ok := fields[k.Value]
 			if !ok {
-				errs.Add(yamlfile.Pos{File: name, Line: k.Line, Col: k.Column}, "unknown key %q (want one of %s)", k.Value, strings.Join(keysOf(t), ", "))
+				keys := keysOf(t)
+				errs.Add(yamlfile.Pos{File: name, Line: k.Line, Col: k.Column}, "unknown key %q%s", k.Value, yamlfile.KeyHint(k.Value, keys, "one of "+strings.Join(keys, ", ")))
 				continue
 			}
 			check(name, v, ft, k.Value, errs)

@@ -54,7 +54,7 @@ func TestParseFixtureBadValues(t *testing.T) {
 		{"mapping for a list", "accounts: {email: a@b.c}\n", "fx.yaml:1:11: accounts must be a list, not a mapping"},
 		{"list for a value", "portal:\n  code_ttl: [5m]\n", "fx.yaml:2:13: code_ttl must be a single value, not a list"},
 		{"not a mapping", "- portal\n", "fx.yaml:1:1: fixture must be a mapping, not a list"},
-		{"syntax", "portal: [\n", "fx.yaml:1:9: did not find expected node content"},
+		{"syntax", "portal: [\n", "fx.yaml:1:9: a value was expected here"},
 		{"empty", "", "fx.yaml:1:1: the portal fixture is empty; it holds accounts, outages, portal, tokens"},
 		{"comments only", "# to do\n", "fx.yaml:1:1: the portal fixture is empty; it holds accounts, outages, portal, tokens"},
 		{"two documents", "portal: {}\n---\naccounts: []\n", "fx.yaml:2:1: a second YAML document starts here: the file must hold exactly one"},

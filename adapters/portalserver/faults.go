@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tetherflow/tether/api"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // FaultKind is a kind of fault the simulator injects.
@@ -215,7 +216,7 @@ func ParseSchedule(name string, data []byte) (*Faults, error) {
 			switch k := n.Content[i]; k.Value {
 			case "op", "request", "fault", "delay":
 			default:
-				bad(k, "unknown key %q (want op, request, fault, delay)", k.Value)
+				bad(k, "unknown key %q%s", k.Value, yamlfile.KeyHint(k.Value, []string{"op", "request", "fault", "delay"}, "op, request, fault, delay"))
 			}
 		}
 		var sf ScheduledFault

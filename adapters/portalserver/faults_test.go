@@ -115,6 +115,7 @@ func TestParseSchedule(t *testing.T) {
 - {op: connect, request: 4, fault: reset}
 - {op: connect, request: 4, fault: 5xx}
 - just a string
+- {op: connect, request: 5, fault: reset, dealy: 1s}
 `))
 	for _, want := range []string{
 		`s.yaml:1:3: unknown operation "sendcode" (want one of signInPassword,`,
@@ -124,6 +125,7 @@ func TestParseSchedule(t *testing.T) {
 		`s.yaml:5:43: unknown key "colour"`,
 		`s.yaml:7:3: request 4 to connect already has a fault`,
 		`s.yaml:8:3: want {op, request, fault, delay}`,
+		`s.yaml:9:43: unknown key "dealy" (did you mean delay?)`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

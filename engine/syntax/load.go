@@ -135,7 +135,7 @@ func (l *loader) pairs(n *yaml.Node, what string, known []string, fn func(k, v *
 			continue
 		}
 		if known != nil && !contains(known, k.Value) {
-			l.errorf(k, "unknown key %q in %s (want one of: %s)", k.Value, what, strings.Join(known, ", "))
+			l.errorf(k, "unknown key %q in %s%s", k.Value, what, yamlfile.KeyHint(k.Value, known, "one of: "+strings.Join(known, ", ")))
 			continue
 		}
 		fn(k, l.resolve(v))

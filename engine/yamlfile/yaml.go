@@ -190,16 +190,21 @@ func syntaxError(path string, src []byte, err error) *Error {
 		}
 	}
 	pos := Pos{File: path, Line: line, Col: 1}
+	at := -1 // the byte where parsing fails, when it is known
 	if len(src) <= maxLocateBytes {
 		if end, ok := failingPrefix(src, msg); ok {
-			pos = offsetPos(path, src, end-1)
+			pos, at = offsetPos(path, src, end-1), end-1
 			if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
 				// Point at the * of the alias, not the end of its name.
 				pos.Col -= len(strings.TrimSuffix(name, "' referenced"))
 			}
 		}
 	}
-	return &Error{Pos: pos, Msg: msg}
+	var c byte
+	if at >= 0 && at < len(src) {
+		c = src[at]
+	}
+	return &Error{Pos: pos, Msg: plainSyntax(msg, c)}
 }
 
 // failingPrefix returns the length of the shortest prefix of src that

@@ -22,12 +22,12 @@ func TestDecodeBudgets(t *testing.T) {
 		want string // the error, "" for none
 	}{
 		{"fits", "a: [b, c]\n", yamlfile.Limits{}, ""},
-		{"syntax error", "a: b: c\n", yamlfile.Limits{}, "f.yaml:1:5: mapping values are not allowed in this context"},
-		{"syntax error on a later line", "a:\n  - b\n  c: d\n", yamlfile.Limits{}, "f.yaml:3:4: did not find expected '-' indicator"},
+		{"syntax error", "a: b: c\n", yamlfile.Limits{}, "f.yaml:1:5: a \":\" where no key can start: quote a value that holds \": \", or indent the line as the keys around it are"},
+		{"syntax error on a later line", "a:\n  - b\n  c: d\n", yamlfile.Limits{}, "f.yaml:3:4: a list item (\"- \") was expected here: the items of a list line up under each other"},
 		{"second document", "a: 1\n---\nb: 2\n", yamlfile.Limits{}, "f.yaml:2:1: a second YAML document starts here: the file must hold exactly one"},
 		{"empty second document", "a: 1\n---\n", yamlfile.Limits{}, "f.yaml:2:1: a second YAML document starts here: the file must hold exactly one"},
 		{"document end marker only", "a: 1\n...\n", yamlfile.Limits{}, ""},
-		{"unknown anchor", "a: *nowhere\n", yamlfile.Limits{}, "f.yaml:1:4: unknown anchor 'nowhere' referenced"},
+		{"unknown anchor", "a: *nowhere\n", yamlfile.Limits{}, "f.yaml:1:4: alias *nowhere refers to no anchor: an alias repeats a value marked &nowhere before it"},
 		{"cycle", "a: &l [1, *l]\n", yamlfile.Limits{}, "f.yaml:1:11: alias *l refers to a node that contains it"},
 		{"cycle through a mapping", "a: &m {b: [*m]}\n", yamlfile.Limits{}, "f.yaml:1:12: alias *m refers to a node that contains it"},
 
