@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"github.com/tetherflow/tether/engine"
-	"github.com/tetherflow/tether/engine/internal/flowgen"
 	"github.com/tetherflow/tether/engine/syntax"
 	"github.com/tetherflow/tether/engine/yamlfile"
+	"github.com/tetherflow/tether/internal/flowgen"
 )
 
 // BenchmarkCheck checks and compiles generated flows of 100 to 10,000
-// states, chains and diamonds (engine/internal/flowgen), from files loaded
+// states, chains and diamonds (internal/flowgen), from files loaded
 // beforehand: the work of `tether validate` after parsing. Checking is
 // linear when chain-10000 takes about ten times chain-1000.
 func BenchmarkCheck(b *testing.B) {

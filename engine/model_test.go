@@ -193,9 +193,9 @@ func TestInfoUnderPolicy(t *testing.T) {
 	}
 }
 
-// TestInfoReads holds StateInfo.Reads to every place an expression of a
+// TestInfoReads holds flowinfo.State.Reads to every place an expression of a
 // state reads a variable (each variable is read in one place only, so a
-// place left out leaves its variable out) and BranchInfo.Sets to the
+// place left out leaves its variable out) and flowinfo.Branch.Sets to the
 // assignments.
 func TestInfoReads(t *testing.T) {
 	src := `flow: t
@@ -264,7 +264,7 @@ states:
 	}
 }
 
-// TestInfoClockRelative holds FlowInfo.ClockRelative to the uses of the
+// TestInfoClockRelative holds flowinfo.Flow.ClockRelative to the uses of the
 // clock that keep to distances and the ones that read the time itself.
 func TestInfoClockRelative(t *testing.T) {
 	const tmpl = `flow: t

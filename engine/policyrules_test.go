@@ -149,10 +149,10 @@ func TestPolicyRulesCheckOverlays(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			eff, err := fl.WithPolicies(map[string]map[string]engine.PolicyValue{fl.Name(): tt.values})
 			if got := joinLines(errorLines(err)); got != joinLines(tt.want) {
-				t.Errorf("WithPolicy() errors:\n%s\nwant:\n%s", got, joinLines(tt.want))
+				t.Errorf("WithPolicies() errors:\n%s\nwant:\n%s", got, joinLines(tt.want))
 			}
 			if (eff == nil) != (len(tt.want) > 0) {
-				t.Errorf("WithPolicy() flow = %v, want one exactly when the values are accepted", eff)
+				t.Errorf("WithPolicies() flow = %v, want one exactly when the values are accepted", eff)
 			}
 		})
 	}

@@ -112,7 +112,7 @@ func (m *model) state(flow, state string) *flowinfo.State {
 // cannot decide anything from there on, whatever their values: two
 // sessions in the same state that differ only in those go on alike.
 //
-// A variable is live in a state that reads it (StateInfo.Reads: its
+// A variable is live in a state that reads it (flowinfo.State.Reads: its
 // prompt, action parameters, timers, and the guards and assignments of all
 // its branches), and in a state with a branch to a state (itself, for a
 // branch that stays) where it is live, unless that branch sets it. The

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tetherflow/tether/compat"
 	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 var compatCommand = &Command{
@@ -42,23 +43,25 @@ could, 2 for usage and for flows that do not load or check.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &compatOptions{}
 		countryFlag(fs, &o.country, "the country `CC` (ISO 3166-1 alpha-2, e.g. DE) whose regional policy both versions are compiled under")
+		o.limits = budgetFlags(fs)
 		return o.run
 	},
 }
 
 type compatOptions struct {
 	country string
+	limits  *yamlfile.Limits // the flow files' YAML budgets (budgetFlags)
 }
 
 func (o *compatOptions) run(ctx context.Context, env *Env, args []string) error {
 	if len(args) != 2 {
 		return usagef("compat takes two flow files, the old version and the new")
 	}
-	old, _, err := compiledFlow(env, env.path(args[0]), o.country, flowSource{}, exitUsage)
+	old, _, err := compiledFlow(env, env.path(args[0]), o.country, flowSource{limits: *o.limits}, exitUsage)
 	if err != nil {
 		return err
 	}
-	cur, cat, err := compiledFlow(env, env.path(args[1]), o.country, flowSource{}, exitUsage)
+	cur, cat, err := compiledFlow(env, env.path(args[1]), o.country, flowSource{limits: *o.limits}, exitUsage)
 	if err != nil {
 		return err
 	}

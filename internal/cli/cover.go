@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/explore"
 	"github.com/tetherflow/tether/policy"
 	"github.com/tetherflow/tether/testscripts"
@@ -42,6 +43,7 @@ report only), 2 for usage errors.`,
 		fs.Var(&o.scripts, "scripts", "a `DIR` of testscript archives (repeatable)")
 		fs.Float64Var(&o.min, "min", 0, "fail below this `PERCENT` for any flow and region")
 		fs.StringVar(&o.regions, "regions", "", "`DIR` of regional policy overlays (default: regions/ next to each flow)")
+		o.limits = budgetFlags(fs)
 		return o.run
 	},
 }
@@ -50,6 +52,7 @@ type coverOptions struct {
 	scripts stringList
 	min     float64
 	regions string
+	limits  *yamlfile.Limits // the flow files' YAML budgets (budgetFlags)
 }
 
 // stringList is a repeatable string flag.
@@ -104,7 +107,7 @@ func (o *coverOptions) run(ctx context.Context, env *Env, args []string) error {
 	below := false
 	var missing []string
 	for _, path := range args {
-		base, cat, err := compiledFlow(env, env.path(path), "", flowSource{regions: o.regions}, exitFail)
+		base, cat, err := compiledFlow(env, env.path(path), "", flowSource{regions: o.regions, limits: *o.limits}, exitFail)
 		if err != nil {
 			return err
 		}

@@ -19,6 +19,8 @@ import (
 // flow file's directory, with its overlays (regions/ there, or --regions).
 type flowSource struct {
 	regions string
+	// limits are the YAML budgets of the flow files (budgetFlags).
+	limits yamlfile.Limits
 }
 
 // flowRegistry returns the actions flows are checked against. Checking and
@@ -38,7 +40,7 @@ func loadCatalog(env *Env, path string, src flowSource) (*catalog.Catalog, error
 		return nil, fmt.Errorf("action library: %w", err)
 	}
 	cat, err := catalog.Load(filepath.Dir(path), catalog.Options{
-		Registry: reg, Regions: env.path(src.regions), Files: []string{path},
+		Registry: reg, Regions: env.path(src.regions), Files: []string{path}, Limits: src.limits,
 	})
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}

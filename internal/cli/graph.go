@@ -5,6 +5,7 @@ import (
 	"flag"
 	"slices"
 
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/explore"
 )
 
@@ -27,13 +28,14 @@ their outcome and whether it counts as success.
 If the flow has errors, graph reports them as validate does and exits 1.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		format := fs.String("format", string(explore.Mermaid), "the diagram language: `mermaid|dot`")
+		lim := budgetFlags(fs)
 		return func(ctx context.Context, env *Env, args []string) error {
-			return runGraph(env, explore.GraphFormat(*format), args)
+			return runGraph(env, explore.GraphFormat(*format), args, *lim)
 		}
 	},
 }
 
-func runGraph(env *Env, format explore.GraphFormat, args []string) error {
+func runGraph(env *Env, format explore.GraphFormat, args []string, lim yamlfile.Limits) error {
 	if !slices.Contains(explore.GraphFormats(), format) {
 		return usagef("unknown format %q (want mermaid or dot)", format)
 	}
@@ -41,7 +43,7 @@ func runGraph(env *Env, format explore.GraphFormat, args []string) error {
 		return usagef("want one flow file, got %d", len(args))
 	}
 	path := args[0]
-	c, _, err := compiledFlow(env, env.path(path), "", flowSource{}, exitFail)
+	c, _, err := compiledFlow(env, env.path(path), "", flowSource{limits: lim}, exitFail)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/explore"
 )
 
@@ -52,6 +53,7 @@ docs/paths.md.`,
 		fs.StringVar(&o.write, "write", "", "write a replay testscript for every path that ends into `DIR`")
 		fs.BoolVar(&o.dedup, "dedup", false, "end a path where an earlier path already was in the same configuration (then loops need no tight --max-visits)")
 		fs.BoolVar(&o.cover, "cover", false, "with --write, write only paths that together take every branch the listed paths take")
+		o.limits = budgetFlags(fs)
 		return o.run
 	},
 }
@@ -61,6 +63,7 @@ type pathsOptions struct {
 	maxVisits, maxPaths int
 	write               string
 	dedup, cover        bool
+	limits              *yamlfile.Limits // the flow files' YAML budgets (budgetFlags)
 }
 
 func (o *pathsOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -71,7 +74,7 @@ func (o *pathsOptions) run(ctx context.Context, env *Env, args []string) error {
 		return usagef("--max-visits and --max-paths must be at least 1")
 	}
 	path := args[0]
-	c, _, err := compiledFlow(env, env.path(path), o.country, flowSource{regions: o.regions}, exitUsage)
+	c, _, err := compiledFlow(env, env.path(path), o.country, flowSource{regions: o.regions, limits: *o.limits}, exitUsage)
 	if err != nil {
 		return err
 	}

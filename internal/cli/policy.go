@@ -49,6 +49,7 @@ See docs/policy.md for the overlay format.`,
 		o := &policyOptions{}
 		countryFlag(fs, &o.country, "the country `CC` (ISO 3166-1 alpha-2, e.g. DE) whose policy show prints")
 		fs.StringVar(&o.regions, "regions", "", "`DIR` of regional overlays (default: regions/ next to the flow)")
+		o.limits = budgetFlags(fs)
 		return func(ctx context.Context, env *Env, args []string) error {
 			fs.Visit(func(f *flag.Flag) { o.set = append(o.set, f.Name) })
 			return runPolicy(env, o, args)
@@ -59,7 +60,8 @@ See docs/policy.md for the overlay format.`,
 type policyOptions struct {
 	country string
 	regions string
-	set     []string // flags given on the command line
+	set     []string         // flags given on the command line
+	limits  *yamlfile.Limits // the flow files' YAML budgets (budgetFlags)
 }
 
 func runPolicy(env *Env, o *policyOptions, args []string) error {
@@ -90,7 +92,7 @@ func runPolicy(env *Env, o *policyOptions, args []string) error {
 		countries = []string{o.country}
 	}
 	path := env.path(args[0])
-	base, cat, err := compiledFlow(env, path, "", flowSource{regions: o.regions}, exitFail)
+	base, cat, err := compiledFlow(env, path, "", flowSource{regions: o.regions, limits: *o.limits}, exitFail)
 	if err != nil {
 		return err
 	}

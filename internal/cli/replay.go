@@ -53,6 +53,7 @@ instead, as tether run --json does.
 		fs.BoolVar(&o.json, "json", false, "print the event log as JSON lines instead of the transcript")
 		fs.Var(&o.logs, "log", "a recorded session's JSON-lines event `LOG` to re-drive through --flow (repeatable)")
 		fs.StringVar(&o.flow, "flow", "", "with --log: the flow file `FLOW`, the version to replay the logs through")
+		o.limits = budgetFlags(fs)
 		return o.run
 	},
 }
@@ -62,6 +63,7 @@ type replayOptions struct {
 	json                          bool
 	logs                          logList
 	flow                          string
+	limits                        *yamlfile.Limits // the flow files' YAML budgets (budgetFlags)
 }
 
 func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -87,7 +89,7 @@ func (o *replayOptions) run(ctx context.Context, env *Env, args []string) error 
 	if err != nil {
 		return fileErrors(env, err)
 	}
-	c, _, err := compiledFlow(env, env.path(args[0]), o.country, flowSource{regions: o.regions}, exitUsage)
+	c, _, err := compiledFlow(env, env.path(args[0]), o.country, flowSource{regions: o.regions, limits: *o.limits}, exitUsage)
 	if err != nil {
 		return err
 	}

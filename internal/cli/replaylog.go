@@ -59,7 +59,7 @@ func (o *replayOptions) runLogs(ctx context.Context, env *Env, args []string) er
 	case o.path != "":
 		return usagef("--path and --log are two modes: give one")
 	}
-	c, _, err := compiledFlow(env, env.path(o.flow), o.country, flowSource{regions: o.regions}, exitUsage)
+	c, _, err := compiledFlow(env, env.path(o.flow), o.country, flowSource{regions: o.regions, limits: *o.limits}, exitUsage)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/flowinfo"
 	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -96,6 +97,7 @@ input ended), 130 when it was interrupted.`,
 		fs.StringVar(&o.portal, "portal", "", "reach the portal over HTTP at this `URL` instead of the embedded demo portal")
 		fs.StringVar(&o.portalCA, "portal-ca", "", "with --portal: trust only the CA certificates in this PEM `FILE`")
 		fs.StringVar(&o.outbox, "outbox", "", "with --portal: the portal's journal `FILE` (portal serve --outbox), for {{sms}} and {{captcha}}")
+		o.limits = budgetFlags(fs)
 		return o.run
 	},
 }
@@ -110,6 +112,7 @@ type runOptions struct {
 	plain, reconnect                                bool
 	server, device                                  string
 	portal, portalCA, outbox                        string
+	limits                                          *yamlfile.Limits // the flow files' YAML budgets (budgetFlags)
 }
 
 func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -130,7 +133,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		return usagef("--portal-ca and --outbox go with --portal")
 	}
 	path := env.path(args[0])
-	c, cat, err := compiledFlow(env, path, o.country, flowSource{regions: o.regions}, exitUsage)
+	c, cat, err := compiledFlow(env, path, o.country, flowSource{regions: o.regions, limits: *o.limits}, exitUsage)
 	if err != nil {
 		return err
 	}

@@ -39,17 +39,26 @@ file:line:col: message, followed by a caret snippet when the problem is
 inside an expression. A problem in an overlay
 is reported for every flow of the directory: run would fail on it.
 
+Flow files are read within the YAML budgets of docs/limits.md (512 KiB,
+50,000 nodes): a larger file is refused, at the point where it passes the
+budget. --max-file-size and --max-nodes raise them for a trusted flow
+larger than any a person writes, such as a generated one; the commands
+that read flows (run, graph, paths, replay, cover, policy, compat) take
+them too.
+
 The exit status is 0 when every flow (and fixture) is valid, 1 otherwise,
 and 2 when a PATH cannot be read.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &validateOptions{}
 		fs.StringVar(&o.fixture, "portal-fixture", "", "check this demo portal fixture `FILE` (default: demo/portal.yaml in each flow's directory, when it is there)")
+		o.limits = budgetFlags(fs)
 		return o.run
 	},
 }
 
 type validateOptions struct {
 	fixture string
+	limits  *yamlfile.Limits // the flow files' YAML budgets (budgetFlags)
 }
 
 func (o *validateOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -67,7 +76,7 @@ func (o *validateOptions) run(ctx context.Context, env *Env, args []string) erro
 	}
 	for _, path := range args {
 		path = env.path(path)
-		oks, dir, perr, err := validatePath(env, path)
+		oks, dir, perr, err := validatePath(env, path, *o.limits)
 		if err != nil {
 			return err
 		}
@@ -96,17 +105,18 @@ func (o *validateOptions) run(ctx context.Context, env *Env, args []string) erro
 	return nil
 }
 
-// validatePath checks the flow file or flows directory path. It returns
-// the flow files that are valid, the flows directory they were checked
-// in ("" when path cannot be read), and the problems.
-func validatePath(env *Env, path string) (ok []string, dir string, errs yamlfile.ErrorList, err error) {
+// validatePath checks the flow file or flows directory path, its flow
+// files read within the YAML budgets lim. It returns the flow files that
+// are valid, the flows directory they were checked in ("" when path cannot
+// be read), and the problems.
+func validatePath(env *Env, path string, lim yamlfile.Limits) (ok []string, dir string, errs yamlfile.ErrorList, err error) {
 	info, serr := os.Stat(path)
 	if serr != nil {
 		msg := strings.TrimPrefix(missingFlow(path, serr).Error(), path+": ")
 		return nil, "", yamlfile.ErrorList{{Pos: yamlfile.Pos{File: path}, Msg: msg}}, nil
 	}
 	if !info.IsDir() {
-		cat, err := loadCatalog(env, path, flowSource{})
+		cat, err := loadCatalog(env, path, flowSource{limits: lim})
 		if err != nil {
 			return nil, "", nil, err
 		}
@@ -119,7 +129,7 @@ func validatePath(env *Env, path string) (ok []string, dir string, errs yamlfile
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("action library: %w", err)
 	}
-	cat, err := catalog.Load(path, catalog.Options{Registry: reg})
+	cat, err := catalog.Load(path, catalog.Options{Registry: reg, Limits: lim})
 	if err != nil {
 		return nil, "", yamlfile.ErrorList{{Pos: yamlfile.Pos{File: path}, Msg: err.Error()}}, nil
 	}
