@@ -10,7 +10,6 @@ import (
 
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/syntax"
-	"github.com/tetherflow/tether/engine/value"
 )
 
 var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -31,24 +30,9 @@ func runAction(t *testing.T, p Ports, name string, args engine.Args) (engine.Res
 		t.Fatalf("Registry() error = %v", err)
 	}
 	spec := specOf(t, reg, name)
-	if !slices.Contains(spec.Outcomes, res.Outcome) {
-		t.Fatalf("%s broke its contract: outcome %q, which it does not declare", name, res.Outcome)
-	}
-	out := make(map[string]any, len(spec.Outputs))
-	for _, o := range spec.Outputs {
-		v, ok := res.Outputs[o.Name]
-		if !ok || v == nil {
-			out[o.Name] = o.Kind.Zero()
-			continue
-		}
-		if out[o.Name], err = value.Coerce(o.Kind, v); err != nil {
-			t.Fatalf("%s broke its contract: output %s: %v", name, o.Name, err)
-		}
-	}
-	for o := range res.Outputs {
-		if _, ok := spec.Output(o); !ok {
-			t.Fatalf("%s broke its contract: output %s, which it does not declare", name, o)
-		}
+	out, err := spec.CheckResult(res)
+	if err != nil {
+		t.Fatalf("%s broke its contract: %v", name, err)
 	}
 	return engine.Result{Outcome: res.Outcome, Outputs: out}, nil
 }

@@ -60,13 +60,14 @@ func (s *Spec) Param(name string) (Param, bool) { return findParam(s.Params, nam
 // Output returns the output named name.
 func (s *Spec) Output(name string) (Param, bool) { return findParam(s.Outputs, name) }
 
-// checkResult holds an action's result to the spec: the outcome must be
+// CheckResult holds an action's result to the spec: the outcome must be
 // one the spec declares, every output one it declares, of the declared
 // kind (as value.Coerce converts it). It returns the outputs with every
 // declared output present, those the action left out at their kind's zero
 // value. This is the runner's check, the one place the action contract is
-// enforced; the error never quotes a value.
-func (s *Spec) checkResult(res Result) (map[string]any, error) {
+// enforced, and an action's tests can hold it to the same; the error never
+// quotes a value.
+func (s *Spec) CheckResult(res Result) (map[string]any, error) {
 	if !slices.Contains(s.Outcomes, res.Outcome) {
 		return nil, fmt.Errorf("returned outcome %q, which it does not declare (it declares: %s)", res.Outcome, strings.Join(s.Outcomes, ", "))
 	}

@@ -552,7 +552,7 @@ func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
 	default:
 		return runErr("action "+st.spec.Name, err)
 	}
-	outputs, err := st.spec.checkResult(res)
+	outputs, err := st.spec.CheckResult(res)
 	if err != nil {
 		return runErr("action "+st.spec.Name, err)
 	}
