@@ -3,9 +3,11 @@
 // <command>-<behaviour>.txtar, each running the real tether command, and
 // the replays tether paths generated in generated/.
 //
-// Params is the setup every archive runs with, in the test suite and in
-// tether cover, which runs them to measure what they exercise: one
-// definition, so that both run a script the same way.
+// Params is the setup every archive runs with in the test suite. tether
+// cover runs the same archives to measure what they exercise, with
+// internal/scriptrun (the part of the testscript language they use, and
+// no package testing in the tether binary) and the same copy of the flows
+// (scriptrun.CopyMissing); its CI step runs every archive here.
 //
 // TESTSCRIPT_UPDATE=1 go test ./testscripts rewrites the golden files
 // inside the archives from the current output.
@@ -13,13 +15,13 @@ package testscripts
 
 import (
 	"errors"
-	"io/fs"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/tetherflow/tether/internal/scriptrun"
 )
 
 // Params returns the setup every script runs with: tether must be
@@ -34,7 +36,7 @@ func Params(flowsDir string) testscript.Params {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup: func(env *testscript.Env) error {
-			return copyFlows(flowsDir, filepath.Join(env.WorkDir, "flows"))
+			return scriptrun.CopyMissing(flowsDir, filepath.Join(env.WorkDir, "flows"))
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exec-status": execStatus,
@@ -72,37 +74,4 @@ func execStatus(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
-}
-
-// copyFlows copies the flows directory src (flows, the demo portal
-// fixture, the regional policies) into dst, so that scripts can
-// `exec tether run flows/connect.yaml ...` on the real flows. A file the
-// archive itself holds under flows/ is kept: a script that brings its own
-// flow is not overwritten.
-func copyFlows(src, dst string) error {
-	src, err := filepath.Abs(src)
-	if err != nil {
-		return err
-	}
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o777)
-		}
-		if _, err := os.Stat(target); err == nil {
-			return nil // the archive's own file wins
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o666)
-	})
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/tetherflow/tether/engine/eventlog"
 	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/explore"
+	"github.com/tetherflow/tether/internal/scriptrun"
 	"github.com/tetherflow/tether/policy"
-	"github.com/tetherflow/tether/testscripts"
 )
 
 var coverCommand = &Command{
@@ -23,7 +23,9 @@ var coverCommand = &Command{
 	Short: "report which parts of flows the transcripts exercise",
 	Long: `
 Cover runs every testscript archive (*.txtar) in the --scripts directories
-as the test suite does, with this tether, and collects the event logs of
+as the test suite does, with this tether (the commands tether's scripts
+use: exec, exec-status, stdout, stderr, cmp, grep, exists, cp, chmod,
+stdin, rm, symlink, mkdir and env), and collects the event logs of
 the sessions their tether run and tether replay commands run. It then
 reports, for each FLOW and each region of its regional policy (regions/
 next to the flow, or --regions), how many of the flow's items the
@@ -92,7 +94,7 @@ func (o *coverOptions) run(ctx context.Context, env *Env, args []string) error {
 	flowsDir := filepath.Dir(env.path(args[0]))
 
 	logs, err := runScripts(ctx, archives, flowsDir)
-	if fail, ok := errors.AsType[*testscripts.Failure](err); ok {
+	if fail, ok := errors.AsType[*scriptrun.Failure](err); ok {
 		// What it ran is not what it says: it would measure the wrong thing.
 		fmt.Fprintf(env.Stderr, "tether cover: %s\n", fail.Msg)
 		for line := range strings.Lines(fail.Log) {

@@ -8,11 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/rogpeppe/go-internal/testscript"
-
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/eventlog"
-	"github.com/tetherflow/tether/testscripts"
+	"github.com/tetherflow/tether/internal/scriptrun"
 )
 
 // coverLogEnv names the environment variable that makes tether run and
@@ -56,12 +54,13 @@ func (env *Env) recordSession(region string, fl *engine.Flow, log []eventlog.Ent
 	return nil
 }
 
-// runScripts runs the archives with testscript, exactly as the test suite
-// does (testscripts.Params over a copy of flowsDir), with this executable
-// on PATH as tether and coverLogEnv set, and returns the logs of the
-// sessions their tether run and tether replay commands ran. A script that
-// fails is an error, a *testscripts.Failure for the first in archive
-// order: its logs would measure something other than what it says.
+// runScripts runs the archives as the test suite does (scriptrun: the
+// suite's script language without package testing; each script's
+// $WORK/flows a copy of flowsDir), with this executable as tether and
+// coverLogEnv set, and returns the logs of the sessions their tether run
+// and tether replay commands ran. A script that fails is an error, a
+// *scriptrun.Failure for the first in archive order: its logs would
+// measure something other than what it says.
 func runScripts(ctx context.Context, archives []string, flowsDir string) ([]coverLog, error) {
 	self, err := os.Executable()
 	if err != nil {
@@ -78,28 +77,19 @@ func runScripts(ctx context.Context, archives []string, flowsDir string) ([]cove
 			return nil, err
 		}
 	}
+	// A link named tether: a test binary standing in for tether knows
+	// itself by that name.
 	if err := os.Symlink(self, filepath.Join(bin, "tether")); err != nil {
 		return nil, err
 	}
-
-	p := testscripts.Params(flowsDir)
-	p.Files = archives
-	p.WorkdirRoot = work
-	if d, ok := ctx.Deadline(); ok {
-		p.Deadline = d
-	}
-	setup := p.Setup
-	p.Setup = func(e *testscript.Env) error {
-		if err := setup(e); err != nil {
-			return err
-		}
+	cfg := scriptrun.Config{Setup: func(workDir string, e *scriptrun.Env) error {
 		e.Setenv("PATH", bin+string(os.PathListSeparator)+e.Getenv("PATH"))
 		// A file per script: scripts run in parallel, a script's commands
 		// one after another.
-		e.Setenv(coverLogEnv, filepath.Join(logs, filepath.Base(e.WorkDir)+".jsonl"))
-		return nil
-	}
-	if err := testscripts.Run(p); err != nil {
+		e.Setenv(coverLogEnv, filepath.Join(logs, filepath.Base(workDir)+".jsonl"))
+		return scriptrun.CopyMissing(flowsDir, filepath.Join(workDir, "flows"))
+	}}
+	if err := scriptrun.RunAll(ctx, archives, work, cfg); err != nil {
 		return nil, err
 	}
 
