@@ -85,7 +85,7 @@ func TestScriptsOverHTTP(t *testing.T) {
 func tetherOverHTTP(args []string) int {
 	seed, clock, fixture, flow, device := runFlags(args)
 	if seed == "" || clock == "" || flow == "" {
-		return cli.Main(args, os.Stdin, os.Stdout, os.Stderr)
+		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
 	}
 	if fixture == "" {
 		fixture = filepath.Join(filepath.Dir(flow), "demo", "portal.yaml")
@@ -99,11 +99,11 @@ func tetherOverHTTP(args []string) int {
 	state, outbox := filepath.Join(dir, "portal.db"), filepath.Join(dir, "outbox.jsonl")
 	if err := rememberDevice(fixture, state, device, clock); err != nil {
 		// A broken fixture: the run reports it, as it would in process.
-		return cli.Main(args, os.Stdin, os.Stdout, os.Stderr)
+		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
 	}
 	pr, pw := io.Pipe()
 	go func() {
-		code := cli.Main([]string{"portal", "serve", "--fixture", fixture, "--state", state, "--addr", "127.0.0.1:0",
+		code := cli.MainWith(sqlBackends, []string{"portal", "serve", "--fixture", fixture, "--state", state, "--addr", "127.0.0.1:0",
 			"--seed", seed, "--clock", clock, "--outbox", outbox}, nil, pw, io.Discard)
 		pw.CloseWithError(fmt.Errorf("portal serve exited with status %d", code))
 	}()
@@ -112,7 +112,7 @@ func tetherOverHTTP(args []string) int {
 	if err != nil {
 		// The simulator would not start (a fixture with errors, say):
 		// the run reports why, as it does in process.
-		return cli.Main(args, os.Stdin, os.Stdout, os.Stderr)
+		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
 	}
 	go io.Copy(os.Stderr, lines)
 	f, _ := os.OpenFile(".over-http", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -122,7 +122,7 @@ func tetherOverHTTP(args []string) int {
 	// reaches a demo portal that shows its texts on this stderr, which is
 	// what the embedded portal's banner says: say that instead of its URL.
 	stderr := &bannerFilter{w: os.Stderr, url: strings.TrimSpace(url), banner: "demo portal: its accounts and their passwords are in " + fixture + " (see docs/portal-fixture.md); SMS codes appear here\n"}
-	code := cli.Main(append(slices.Clone(args), "--portal", strings.TrimSpace(url), "--outbox", outbox), os.Stdin, os.Stdout, stderr)
+	code := cli.MainWith(sqlBackends, append(slices.Clone(args), "--portal", strings.TrimSpace(url), "--outbox", outbox), os.Stdin, os.Stdout, stderr)
 	time.Sleep(10 * time.Millisecond) // let the last texts reach stderr
 	return code
 }

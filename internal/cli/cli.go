@@ -34,6 +34,9 @@ type Command struct {
 	// Flags declares the command's flags on fs and returns the function that
 	// runs it once fs has parsed them, with the remaining arguments.
 	Flags func(fs *flag.FlagSet) RunFunc
+	// Backends says the command needs Backends: without them, tether-server
+	// runs it.
+	Backends bool
 }
 
 // RunFunc runs a command with its positional arguments. It returns a
@@ -52,6 +55,9 @@ type Env struct {
 	Getenv func(key string) string
 
 	commands []*Command // the command table, for help
+
+	// backends are the SQLite and PostgreSQL stores; nil in cmd/tether.
+	backends *Backends
 
 	// dir, when set, is the directory relative paths are taken from.
 	dir string
@@ -72,10 +78,17 @@ func (env *Env) path(p string) string {
 // SIGINT (Ctrl-C) and SIGTERM cancel the context commands run with: a
 // command ends what it is doing cleanly (run cancels its session, saying
 // so, and exits 130) instead of dying half-way.
+//
+// Main links no SQLite or PostgreSQL driver: serve and portal serve are
+// run by tether-server (MainWith).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return mainEnv(nil, args, stdin, stdout, stderr)
+}
+
+func mainEnv(b *Backends, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, commands: commands}
+	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, commands: commands, backends: b}
 	return env.main(ctx, args)
 }
 
@@ -137,6 +150,9 @@ func (env *Env) run(ctx context.Context, cmd *Command, args []string) int {
 		fmt.Fprintf(env.Stderr, "tether %s: %v\n", cmd.Name, err)
 		cmd.briefUsage(env.Stderr)
 		return exitUsage
+	}
+	if cmd.Backends && env.backends == nil {
+		return env.delegate(ctx, append([]string{cmd.Name}, args...))
 	}
 	err = run(ctx, env, pos)
 	var uerr *usageError

@@ -8,20 +8,25 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/tetherflow/tether/internal/sqlstores"
 )
 
-// TestMain makes the test binary double as the tether command: cover puts
-// its own executable on the scripts' PATH as tether, and with
-// TETHER_TEST_MAIN=1 it runs Main on its arguments, so that tests can
-// signal a real tether process.
+// TestMain makes the test binary double as the tether command, with the
+// SQLite and PostgreSQL stores (tether-server): cover puts its own
+// executable on the scripts' PATH as tether, and with TETHER_TEST_MAIN=1
+// it runs on its arguments, so that tests can signal a real tether process.
 func TestMain(m *testing.M) {
 	if os.Getenv("TETHER_TEST_MAIN") == "1" {
-		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		os.Exit(MainWith(sqlBackends, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	testscript.Main(m, map[string]func(){
-		"tether": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"tether": func() { os.Exit(MainWith(sqlBackends, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
 }
+
+// sqlBackends are tether-server's backends, for the tests that serve.
+var sqlBackends = Backends{SessionStore: sqlstores.SessionStore, PortalState: sqlstores.PortalState}
 
 // coverDir is a directory holding flows/t.yaml, a flow of two choices.
 func coverDir(t *testing.T) (dir string, write func(name, text string)) {

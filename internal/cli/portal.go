@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/adapters/demoportal"
-	"github.com/tetherflow/tether/adapters/demoportal/sqlite"
 	"github.com/tetherflow/tether/adapters/portalserver"
 	"github.com/tetherflow/tether/adapters/smsoutbox"
 )
@@ -71,6 +70,7 @@ stops it gracefully: requests under way finish, the state is closed.`,
 		fs.StringVar(&o.tlsKey, "tls-key", "", "the certificate's private key `FILE` (PEM)")
 		return o.run
 	},
+	Backends: true,
 }
 
 type portalServeOptions struct {
@@ -132,7 +132,7 @@ func (o *portalServeOptions) run(ctx context.Context, env *Env, args []string) e
 		outboxOpts = append(outboxOpts, smsoutbox.WithJournal(f, now))
 	}
 	outbox := smsoutbox.New(env.Stdout, outboxOpts...)
-	st, err := sqlite.Open(ctx, env.path(o.state))
+	st, err := env.backends.PortalState(ctx, env.path(o.state))
 	if err != nil {
 		return bad(err)
 	}

@@ -76,6 +76,7 @@ connection is taken, steps in flight are saved and answered, then it exits.`,
 		fs.BoolVar(&o.secureCookies, "secure-cookies", false, "mark the web pages' cookies Secure on plain HTTP too (behind a proxy that terminates TLS)")
 		return o.run
 	},
+	Backends: true,
 }
 
 type serveOptions struct {

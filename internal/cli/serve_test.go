@@ -40,7 +40,7 @@ func startServe(t *testing.T, args ...string) (string, *syncBuffer, *syncBuffer,
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errs := &syncBuffer{}, &syncBuffer{}
-	env := &Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands}
+	env := &Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands, backends: &sqlBackends}
 	done := make(chan int, 1)
 	go func() {
 		done <- env.main(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--flows", "../../flows", "--data", t.TempDir()}, args...))
@@ -80,7 +80,7 @@ func TestRunServer(t *testing.T) {
 	url, phone, log, stop := startServe(t, "--store", "memory:")
 	in, feed := io.Pipe()
 	out, errs := &syncBuffer{}, &syncBuffer{}
-	env := &Env{Stdin: in, Stdout: out, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands}
+	env := &Env{Stdin: in, Stdout: out, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands, backends: &sqlBackends}
 	done := make(chan int, 1)
 	go func() {
 		done <- env.main(context.Background(), []string{"run", "--server", url, "flows/connect.yaml", "--country", "DE", "--device", "test-laptop"})

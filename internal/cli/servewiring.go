@@ -23,8 +23,6 @@ import (
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/portalhttp"
 	"github.com/tetherflow/tether/adapters/sessions/memory"
-	"github.com/tetherflow/tether/adapters/sessions/postgres"
-	"github.com/tetherflow/tether/adapters/sessions/sqlite"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/yamlfile"
@@ -142,9 +140,9 @@ func openStore(ctx context.Context, url string, env *Env) (host.ServerStore, err
 		if query != "" {
 			query = "?" + query
 		}
-		return sqlite.Open(ctx, "sqlite:"+env.path(path)+query)
+		return env.backends.SessionStore(ctx, "sqlite:"+env.path(path)+query)
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		return postgres.Open(ctx, url)
+		return env.backends.SessionStore(ctx, url)
 	}
 	return nil, usagef("--store %q: want sqlite:PATH, postgres://... or memory:", redactURL(url))
 }

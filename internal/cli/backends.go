@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/tetherflow/tether/adapters/demoportal"
+	"github.com/tetherflow/tether/host"
+)
+
+// serverCommand is the executable that runs serve and portal serve for a
+// tether built without Backends: tether itself with them.
+const serverCommand = "tether-server"
+
+// Backends open what tether serve and tether portal serve keep in SQLite
+// or PostgreSQL. Their drivers are most of tether's first build (docs,
+// "First build"), so cmd/tether links none and runs tether-server, which
+// links them, for those two commands.
+type Backends struct {
+	// SessionStore opens the session store a sqlite: or postgres:// URL
+	// names.
+	SessionStore func(ctx context.Context, url string) (host.ServerStore, error)
+	// PortalState opens the SQLite file the demo portal keeps its state in.
+	PortalState func(ctx context.Context, path string) (PortalState, error)
+}
+
+// PortalState is the demo portal's state in a file. An alias, so that
+// package sqlstores can name it without importing this package.
+type PortalState = interface {
+	demoportal.State
+	io.Closer
+}
+
+// MainWith is Main with the backends serve and portal serve need linked
+// in: cmd/tether-server's main.
+func MainWith(b Backends, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return mainEnv(&b, args, stdin, stdout, stderr)
+}
+
+// delegate runs args with tether-server, found next to this executable or
+// on PATH, with env's streams; a signal that cancels ctx is passed on.
+func (env *Env) delegate(ctx context.Context, args []string) int {
+	path, err := findServer()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "tether %s: %v\n", args[0], err)
+		return exitFail
+	}
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = env.Stdin, env.Stdout, env.Stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 30 * time.Second
+	err = cmd.Run()
+	if exit, ok := errors.AsType[*exec.ExitError](err); ok && exit.ExitCode() >= 0 {
+		return exit.ExitCode()
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "tether %s: %s: %v\n", args[0], serverCommand, err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// findServer returns tether-server's path: beside this executable, as go
+// install ./cmd/... puts it, else on PATH.
+func findServer() (string, error) {
+	if self, err := os.Executable(); err == nil {
+		if self, err := filepath.EvalSymlinks(self); err == nil {
+			p := filepath.Join(filepath.Dir(self), serverCommand)
+			if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+				return p, nil
+			}
+		}
+	}
+	if p, err := exec.LookPath(serverCommand); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("this command is run by %s (tether with its SQLite and PostgreSQL stores), which is not installed: go install ./cmd/... in tether's repository installs it beside tether", serverCommand)
+}
