@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -56,14 +55,13 @@ func (env *Env) delegate(ctx context.Context, args []string) int {
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 30 * time.Second
 	err = cmd.Run()
-	if exit, ok := errors.AsType[*exec.ExitError](err); ok && exit.ExitCode() >= 0 {
-		return exit.ExitCode()
+	// Its status, also when a signal had it stop (Run then returns the
+	// context's error).
+	if cmd.ProcessState != nil && cmd.ProcessState.ExitCode() >= 0 {
+		return cmd.ProcessState.ExitCode()
 	}
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "tether %s: %s: %v\n", args[0], serverCommand, err)
-		return exitFail
-	}
-	return exitOK
+	fmt.Fprintf(env.Stderr, "tether %s: %s: %v\n", args[0], serverCommand, err)
+	return exitFail
 }
 
 // findServer returns tether-server's path: beside this executable, as go

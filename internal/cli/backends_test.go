@@ -2,10 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDelegate: a tether without backends runs serve and portal serve with
@@ -52,5 +54,28 @@ func TestDelegateMissing(t *testing.T) {
 	if code != exitFail || !strings.Contains(stderr.String(), "tether serve: this command is run by tether-server") ||
 		!strings.Contains(stderr.String(), "go install ./cmd/...") {
 		t.Errorf("exit %d, stderr %q; want 1 and how to install tether-server", code, stderr.String())
+	}
+}
+
+// TestDelegateSignal: a signal that stops tether is passed on to
+// tether-server as an interrupt, and tether exits with its status.
+func TestDelegateSignal(t *testing.T) {
+	bin := t.TempDir()
+	script := "#!/bin/sh\ntrap 'echo stopping; exit 0' INT\necho started\nwhile :; do sleep 0.05; done\n"
+	if err := os.WriteFile(filepath.Join(bin, serverCommand), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	ctx, cancel := context.WithCancel(t.Context())
+	out := &syncBuffer{}
+	env := &Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Getenv: os.Getenv, commands: commands}
+	done := make(chan int)
+	go func() { done <- env.main(ctx, []string{"serve"}) }()
+	for !strings.Contains(out.String(), "started") {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 || !strings.Contains(out.String(), "stopping") {
+		t.Errorf("exit %d, output %q; want tether-server's clean stop, 0", code, out.String())
 	}
 }
