@@ -154,7 +154,7 @@ func TestServeFixture(t *testing.T) {
 		{[]string{"--portal-fixture", bad}, exitFail, bad + ":1:11: accounts must be a list, not a single value\n"},
 	} {
 		var stderr bytes.Buffer
-		env := &Env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(string) string { return "" }, commands: commands}
+		env := &Env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(string) string { return "" }, commands: commands, backends: &sqlBackends}
 		args := append([]string{"serve", "--flows", dir, "--store", "memory:", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, c.args...)
 		if code := env.main(t.Context(), args); code != c.code || stderr.String() != c.stderr {
 			t.Errorf("serve %q: exit %d, stderr\n%s\nwant exit %d, stderr\n%s", c.args, code, stderr.String(), c.code, c.stderr)
