@@ -12,7 +12,7 @@ import (
 
 // TestDelegate: a tether without backends runs serve and portal serve with
 // tether-server, found on PATH, with the same arguments and streams, and
-// exits with its status; other commands it runs itself.
+// exits with its status, adding nothing of its own to stderr.
 func TestDelegate(t *testing.T) {
 	bin := t.TempDir()
 	script := "#!/bin/sh\necho \"tether-server $*\"\nread line\necho \"read $line\" >&2\nexit 7\n"
@@ -23,6 +23,7 @@ func TestDelegate(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--flows", "flows", "--addr", "127.0.0.1:0"},
 		{"portal", "serve", "--fixture", "f.yaml", "--state", "s.db"},
+		{"serve", "--web-region", "DE"}, // its notice is tether-server's to give, once
 	} {
 		var stdout, stderr bytes.Buffer
 		env := &Env{Stdin: strings.NewReader("typed\n"), Stdout: &stdout, Stderr: &stderr, Getenv: os.Getenv, commands: commands}

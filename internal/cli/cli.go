@@ -143,6 +143,9 @@ func (env *Env) run(ctx context.Context, cmd *Command, args []string) int {
 	case errors.Is(err, flag.ErrHelp):
 		cmd.help(env.Stdout)
 		return exitOK
+	case err == nil && cmd.Backends && env.backends == nil:
+		// tether-server says all the rest, deprecations included.
+		return env.delegate(ctx, append([]string{cmd.Name}, args...))
 	case err == nil:
 		err = env.deprecations(cmd, fs)
 	}
@@ -150,9 +153,6 @@ func (env *Env) run(ctx context.Context, cmd *Command, args []string) int {
 		fmt.Fprintf(env.Stderr, "tether %s: %v\n", cmd.Name, err)
 		cmd.briefUsage(env.Stderr)
 		return exitUsage
-	}
-	if cmd.Backends && env.backends == nil {
-		return env.delegate(ctx, append([]string{cmd.Name}, args...))
 	}
 	err = run(ctx, env, pos)
 	var uerr *usageError

@@ -176,7 +176,8 @@ func (b docBlock) commands() []docCommand {
 }
 
 // tetherArgs returns the arguments of a command that runs tether: tether
-// ARGS, go run ./cmd/tether ARGS, or a script's exec tether ARGS, where
+// ARGS, go run ./cmd/tether ARGS (or tether-server), or a script's exec
+// tether ARGS, where
 // ARGS start with a command's name ("tether run: ..." is a message).
 func tetherArgs(words []string) ([]string, bool) {
 	for len(words) > 0 && strings.Contains(words[0], "=") && !strings.HasPrefix(words[0], "-") {
@@ -184,11 +185,12 @@ func tetherArgs(words []string) ([]string, bool) {
 	}
 	var args []string
 	switch {
-	case len(words) > 1 && words[0] == "tether":
+	case len(words) > 1 && (words[0] == "tether" || words[0] == serverCommand):
 		args = words[1:]
 	case len(words) > 2 && words[0] == "exec" && words[1] == "tether":
 		args = words[2:]
-	case len(words) > 3 && words[0] == "go" && words[1] == "run" && strings.TrimSuffix(words[2], "/") == "./cmd/tether":
+	case len(words) > 3 && words[0] == "go" && words[1] == "run" &&
+		(strings.TrimSuffix(words[2], "/") == "./cmd/tether" || strings.TrimSuffix(words[2], "/") == "./cmd/"+serverCommand):
 		args = words[3:]
 	default:
 		return nil, false
