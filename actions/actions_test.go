@@ -199,8 +199,8 @@ func TestNilPorts(t *testing.T) {
 }
 
 func TestCredentialsSignIn(t *testing.T) {
-	older := Credential{App: "vendor-mail", Account: "old@example.com", Token: "tok-old", SavedAt: now.Add(-48 * time.Hour)}
-	newer := Credential{App: "vendor-photos", Account: "new@example.com", Token: "tok-new", SavedAt: now.Add(-time.Hour)}
+	older := Credential{App: "vendor-mail", Account: "old@example.com", Tokens: tokens("tok-old"), SavedAt: now.Add(-48 * time.Hour)}
+	newer := Credential{App: "vendor-photos", Account: "new@example.com", Tokens: tokens("tok-new"), SavedAt: now.Add(-time.Hour)}
 	okOld := map[string]SignIn{"tok-old": {Status: SignInOK, Account: "old@example.com", Ticket: "t-old"}}
 	okBoth := map[string]SignIn{
 		"tok-old": {Status: SignInOK, Account: "old@example.com", Ticket: "t-old"},
@@ -246,7 +246,7 @@ func TestCredentialsSignIn(t *testing.T) {
 }
 
 func TestCredentialsSignInErrors(t *testing.T) {
-	saved := []Credential{{App: "vendor-mail", Account: "a@example.com", Token: "tok-1"}}
+	saved := []Credential{{App: "vendor-mail", Account: "a@example.com", Tokens: tokens("tok-1")}}
 	storeErr := errors.New("disk on fire")
 	_, err := runAction(t, Ports{Portal: &fakePortal{}, Credentials: &fakeStore{err: storeErr}}, "credentials.sign_in", engine.Args{})
 	if !errors.Is(err, storeErr) {
@@ -409,7 +409,7 @@ func TestConsentRecord(t *testing.T) {
 }
 
 func TestPortalConnect(t *testing.T) {
-	conn := Connection{Connected: true, Account: "a@example.com", Country: "DE", Token: "tok-secret"}
+	conn := Connection{Connected: true, Account: "a@example.com", Country: "DE", Tokens: tokens("tok-secret")}
 	tests := []struct {
 		name    string
 		args    engine.Args
@@ -441,7 +441,7 @@ func TestPortalConnect(t *testing.T) {
 			if res.Outputs["account"] != "a@example.com" {
 				t.Errorf("account = %v, want a@example.com", res.Outputs["account"])
 			}
-			want := Credential{App: tt.saveApp, Account: "a@example.com", Token: "tok-secret", Region: tt.args["region"].(string), Country: "DE", SavedAt: now}
+			want := Credential{App: tt.saveApp, Account: "a@example.com", Tokens: tokens("tok-secret"), Region: tt.args["region"].(string), Country: "DE", SavedAt: now}
 			if got, _ := store.entry(tt.saveApp); got != want {
 				t.Errorf("saved %+v, want %+v", got, want)
 			}
@@ -475,7 +475,7 @@ func TestLicenseList(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			portal := &fakePortal{licence: tt.licences}
-			store := &fakeStore{entries: []Credential{{App: "tether", Account: "a@example.com", Token: "tok-1"}}}
+			store := &fakeStore{entries: []Credential{{App: "tether", Account: "a@example.com", Tokens: tokens("tok-1")}}}
 			res := mustRun(t, Ports{Licences: portal, Credentials: store, Now: clock}, "license.list", engine.Args{"account": "a@example.com"})
 			if res.Outcome != tt.want {
 				t.Errorf("Outcome = %q, want %q", res.Outcome, tt.want)
@@ -525,8 +525,8 @@ func TestLicenseActivate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := &fakeStore{entries: []Credential{
-				{App: "tether", Account: "a@example.com", Token: "tok"},
-				{App: "vendor-mail", Account: "a@example.com", Token: "tok2"},
+				{App: "tether", Account: "a@example.com", Tokens: tokens("tok")},
+				{App: "vendor-mail", Account: "a@example.com", Tokens: tokens("tok2")},
 			}}
 			p := Ports{Licences: &fakePortal{licence: licences}, Credentials: store, Now: clock}
 			res := mustRun(t, p, "license.activate", engine.Args{"account": "a@example.com", "licence": tt.licence})
@@ -534,7 +534,7 @@ func TestLicenseActivate(t *testing.T) {
 				t.Errorf("Result = %+v, want %s %q %q", res, tt.want, tt.wantPlan, tt.wantLicence)
 			}
 			got, _ := store.entry("tether")
-			if got.Plan != tt.wantPlan || got.Licence != tt.wantLicence || got.Token != "tok" {
+			if got.Plan != tt.wantPlan || got.Licence != tt.wantLicence || got.AccessToken != "tok" {
 				t.Errorf("saved %+v, want plan %q licence %q and the token kept", got, tt.wantPlan, tt.wantLicence)
 			}
 			if other, _ := store.entry("vendor-mail"); other.Plan != "" {
@@ -551,8 +551,8 @@ func TestLicenseActivateNeedsConnection(t *testing.T) {
 		saved []Credential
 		want  string
 	}{
-		{"not connected", []Credential{{App: "vendor-mail", Account: "a@example.com", Token: "tok"}}, "tether has no saved connection"},
-		{"other account", []Credential{{App: "tether", Account: "b@example.com", Token: "tok"}}, "tether is connected to b@example.com"},
+		{"not connected", []Credential{{App: "vendor-mail", Account: "a@example.com", Tokens: tokens("tok")}}, "tether has no saved connection"},
+		{"other account", []Credential{{App: "tether", Account: "b@example.com", Tokens: tokens("tok")}}, "tether is connected to b@example.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -566,7 +566,7 @@ func TestLicenseActivateNeedsConnection(t *testing.T) {
 }
 
 func TestLicenseActivateFree(t *testing.T) {
-	store := &fakeStore{entries: []Credential{{App: "tether", Account: "a@example.com", Token: "tok", Plan: "Personal", Licence: "L-1"}}}
+	store := &fakeStore{entries: []Credential{{App: "tether", Account: "a@example.com", Tokens: tokens("tok"), Plan: "Personal", Licence: "L-1"}}}
 	portal := &fakePortal{}
 	res := mustRun(t, Ports{Licences: portal, Credentials: store, Now: clock}, "license.activate_free", engine.Args{"account": "a@example.com"})
 	if want := []string{"Activate tok "}; !slices.Equal(portal.calls, want) {

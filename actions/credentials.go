@@ -14,13 +14,13 @@ func credentialsSignIn(p Ports) engine.Action {
 	return &action{
 		spec: engine.Spec{
 			Name:   "credentials.sign_in",
-			Doc:    "Signs in with a token another of the vendor's applications saved on this device.",
+			Doc:    "Signs in by OpenID Connect Native SSO, with the ID token and device secret one of the vendor's applications (this one included) saved on this device.",
 			Remote: true,
 			Params: []engine.Param{
-				optional("app", value.String, "only use the token this application saved"),
+				optional("app", value.String, "only use the sign-in this application saved"),
 			},
 			Outputs: append([]engine.Param{
-				output("account", value.String, "the account signed in to (ok) or whose token was refused (rejected)"),
+				output("account", value.String, "the account signed in to (ok) or whose sign-in was refused (rejected)"),
 				ticket("authorised ticket for portal.connect (ok)", false),
 			}, jurisdictionOutputs()...),
 			Outcomes: []string{"ok", "none", "rejected"},
@@ -39,10 +39,12 @@ func credentialsSignIn(p Ports) engine.Action {
 			app := c.str("app", "")
 			var cands []Credential
 			for _, cr := range saved {
-				if cr.Token == "" || (app != "" && cr.App != app) {
+				if cr.IDToken == "" || cr.DeviceSecret == "" || (app != "" && cr.App != app) {
 					continue
 				}
-				c.secret(cr.Token)
+				for _, s := range cr.Secrets() {
+					c.secret(s)
+				}
 				cands = append(cands, cr)
 			}
 			if len(cands) == 0 {
@@ -56,9 +58,9 @@ func credentialsSignIn(p Ports) engine.Action {
 				return cmp.Compare(a.App, b.App)
 			})
 			for _, cr := range cands {
-				s, err := p.Portal.TokenSignIn(ctx, cr.Token)
+				s, err := p.Portal.SSOSignIn(ctx, cr.IDToken, cr.DeviceSecret)
 				if err != nil {
-					return engine.Result{}, fmt.Errorf("sign in with the token saved by %s: %w", cr.App, err)
+					return engine.Result{}, fmt.Errorf("sign in with the sign-in saved by %s: %w", cr.App, err)
 				}
 				if s.Status == SignInOK {
 					return result("ok", jurisdiction(s.Jurisdiction, "account", s.Account, "ticket", s.Ticket)...), nil

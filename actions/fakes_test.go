@@ -8,7 +8,7 @@ import (
 
 // fakePortal answers with canned results and records what it was asked.
 type fakePortal struct {
-	tokens  map[string]SignIn // token -> answer; missing means denied
+	tokens  map[string]SignIn // device secret -> answer; missing means denied
 	signIn  SignIn
 	send    CodeDelivery
 	check   CodeCheck
@@ -20,12 +20,15 @@ type fakePortal struct {
 	got     []any
 }
 
-func (f *fakePortal) TokenSignIn(ctx context.Context, token string) (SignIn, error) {
-	f.calls = append(f.calls, "TokenSignIn "+token)
+func (f *fakePortal) SSOSignIn(ctx context.Context, idToken, deviceSecret string) (SignIn, error) {
+	f.calls = append(f.calls, "SSOSignIn "+deviceSecret)
 	if f.err != nil {
 		return SignIn{}, f.err
 	}
-	return f.tokens[token], nil
+	if idToken != "id-"+deviceSecret {
+		return SignIn{}, nil
+	}
+	return f.tokens[deviceSecret], nil
 }
 
 func (f *fakePortal) PasswordSignIn(ctx context.Context, email, password string, answer CaptchaAnswer) (SignIn, error) {
@@ -96,6 +99,7 @@ type fakeStore struct {
 	entries []Credential
 	err     error // returned by every call
 	saveErr error // returned by Save
+	key     string
 }
 
 func (s *fakeStore) Credentials(ctx context.Context) ([]Credential, error) {
@@ -120,6 +124,20 @@ func (s *fakeStore) Save(ctx context.Context, c Credential) error {
 	}
 	s.entries = append(s.entries, c)
 	return nil
+}
+
+func (s *fakeStore) DeviceKey(ctx context.Context, create func() (string, error)) (string, error) {
+	if s.err != nil {
+		return "", s.err
+	}
+	if s.key == "" {
+		k, err := create()
+		if err != nil {
+			return "", err
+		}
+		s.key = k
+	}
+	return s.key, nil
 }
 
 func (s *fakeStore) entry(app string) (Credential, bool) {
@@ -156,8 +174,8 @@ func (l *leaky) out(args ...string) (string, error) {
 	return s, nil
 }
 
-func (l *leaky) TokenSignIn(ctx context.Context, token string) (SignIn, error) {
-	s, err := l.out(token)
+func (l *leaky) SSOSignIn(ctx context.Context, idToken, deviceSecret string) (SignIn, error) {
+	s, err := l.out(idToken, deviceSecret)
 	return SignIn{Status: l.sign, Account: s, Ticket: s, PhoneMasked: s}, err
 }
 
@@ -179,10 +197,16 @@ func (l *leaky) CheckCode(ctx context.Context, ticket, code string) (CodeCheck, 
 func (l *leaky) Connect(ctx context.Context, ticket string) (Connection, error) {
 	// The token leaks into the reason and the account.
 	s, err := l.out(ticket, "tok-LEAKED-1")
-	return Connection{Connected: !l.fail, Account: s, Token: "tok-LEAKED-1", Reason: s}, err
+	return Connection{Connected: !l.fail, Account: s, Tokens: Tokens{AccessToken: "tok-LEAKED-1", RefreshToken: "rt-LEAKED-1"}, Reason: s}, err
 }
 
 func (l *leaky) CreateAccount(ctx context.Context, a NewAccount) (AccountCreation, error) {
 	s, err := l.out(a.Email, a.Password)
 	return AccountCreation{Status: CreateInvalid, Reason: s}, err
+}
+
+// tokens returns a credential's tokens in the fakes' convention: the
+// access token and the device secret are tok, the ID token "id-"+tok.
+func tokens(tok string) Tokens {
+	return Tokens{AccessToken: tok, IDToken: "id-" + tok, DeviceSecret: tok}
 }

@@ -35,7 +35,7 @@ func licenseList(p Ports) engine.Action {
 			if err != nil {
 				return engine.Result{}, err
 			}
-			active, err := activeLicences(ctx, p, tok.Token, account)
+			active, err := activeLicences(ctx, p, tok.AccessToken, account)
 			if err != nil {
 				return engine.Result{}, err
 			}
@@ -116,7 +116,7 @@ func activate(ctx context.Context, p Ports, c *call, licence string) (engine.Res
 	if err != nil {
 		return engine.Result{}, err
 	}
-	a, err := p.Licences.Activate(ctx, cr.Token, licence)
+	a, err := p.Licences.Activate(ctx, cr.AccessToken, licence)
 	if err != nil {
 		return engine.Result{}, fmt.Errorf("activate on the connection of %s: %w", app, err)
 	}
@@ -162,10 +162,12 @@ func connection(ctx context.Context, p Ports, c *call, app, account string) (Cre
 		return Credential{}, fmt.Errorf("read saved credentials: %w", err)
 	}
 	for _, cr := range saved {
-		c.secret(cr.Token)
+		for _, s := range cr.Secrets() {
+			c.secret(s)
+		}
 	}
 	for _, cr := range saved {
-		if cr.App != app {
+		if cr.App != app || cr.AccessToken == "" {
 			continue
 		}
 		if cr.Account != account {

@@ -83,11 +83,11 @@ func portalConnect(p Ports) engine.Action {
 	return &action{
 		spec: engine.Spec{
 			Name:   "portal.connect",
-			Doc:    "Exchanges an authorised ticket for a device token and saves it on this device.",
+			Doc:    "Exchanges an authorised ticket for this device's tokens (bound to its key) and saves them on this device.",
 			Remote: true,
 			Params: []engine.Param{
 				ticket("an authorised ticket", true),
-				optional("app", value.String, `the application to save the token for (default "tether")`),
+				optional("app", value.String, `the application to save the tokens for (default "tether")`),
 				optional("region", value.String, "the regional policy this device runs under, saved with the connection"),
 			},
 			Outputs: []engine.Param{
@@ -105,7 +105,9 @@ func portalConnect(p Ports) engine.Action {
 			}
 			app := c.str("app", DefaultApp)
 			conn, err := p.Portal.Connect(ctx, c.str("ticket", ""))
-			c.secret(conn.Token)
+			for _, s := range conn.Tokens.Secrets() {
+				c.secret(s)
+			}
 			if err != nil {
 				return engine.Result{}, fmt.Errorf("connect: %w", err)
 			}
@@ -116,13 +118,13 @@ func portalConnect(p Ports) engine.Action {
 				}
 				return result("failed", "reason", reason), nil
 			}
-			if conn.Token == "" {
-				return engine.Result{}, fmt.Errorf("connect: the portal returned no token")
+			if conn.Tokens.AccessToken == "" {
+				return engine.Result{}, fmt.Errorf("connect: the portal returned no access token")
 			}
 			err = p.Credentials.Save(ctx, Credential{
 				App:     app,
 				Account: conn.Account,
-				Token:   conn.Token,
+				Tokens:  conn.Tokens,
 				Region:  c.str("region", ""),
 				Country: conn.Country,
 				SavedAt: p.Now(),

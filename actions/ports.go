@@ -29,10 +29,11 @@ type Ports struct {
 // may cure. Implementations must not put a password, code or token into an
 // error.
 type Portal interface {
-	// TokenSignIn signs in with a device token saved by one of the vendor's
-	// applications. An unknown, revoked or expired token gives
-	// Status SignInDenied. On SignInOK the ticket is already authorised.
-	TokenSignIn(ctx context.Context, token string) (SignIn, error)
+	// SSOSignIn signs in by OpenID Connect Native SSO, with the ID token
+	// and device secret one of the vendor's applications holds on this
+	// device. An unknown, revoked or expired session gives Status
+	// SignInDenied. On SignInOK the ticket is already authorised.
+	SSOSignIn(ctx context.Context, idToken, deviceSecret string) (SignIn, error)
 	// PasswordSignIn signs in with an email address and password, and the
 	// answer to a CAPTCHA challenge when the portal asked for one (the zero
 	// CaptchaAnswer otherwise). When the portal requires a CAPTCHA answer
@@ -48,14 +49,15 @@ type Portal interface {
 	// CheckCode checks a code sent for the ticket; a right code authorises
 	// the ticket and is used up.
 	CheckCode(ctx context.Context, ticket, code string) (CodeCheck, error)
-	// Connect exchanges an authorised ticket for a device token. The ticket
-	// is used up.
+	// Connect exchanges an authorised ticket for this device's tokens. The
+	// ticket is used up.
 	Connect(ctx context.Context, ticket string) (Connection, error)
 }
 
-// ErrTokenRejected is wrapped by the errors of calls authorised by a device
-// token that the portal does not accept (unknown, expired or revoked).
-var ErrTokenRejected = errors.New("the portal does not accept the device token")
+// ErrTokenRejected is wrapped by the errors of calls authorised by an
+// access token that the portal does not accept (unknown, expired,
+// revoked, or presented without a proof of its key).
+var ErrTokenRejected = errors.New("the portal does not accept the access token")
 
 // ErrUnavailable is wrapped by the error a port returns when the system
 // behind it could not be reached or did not answer in time; the engine
@@ -63,8 +65,8 @@ var ErrTokenRejected = errors.New("the portal does not accept the device token")
 // engine.ErrUnavailable, which it is).
 var ErrUnavailable = engine.ErrUnavailable
 
-// Licences lists the licences registered to the account a device token
-// belongs to, and activates one of them on that device.
+// Licences lists the licences registered to the account an access token
+// belongs to, and activates one of them on the device it was issued to.
 type Licences interface {
 	// Licences returns every licence of the token's account, expired ones
 	// included. It returns an error wrapping ErrTokenRejected for a token
@@ -118,8 +120,10 @@ type CaptchaAnswer struct {
 	Answer string
 }
 
-// CredentialStore holds the device tokens the vendor's applications saved on
-// this device, one entry per application.
+// CredentialStore holds what the vendor's applications keep on this
+// device: one entry per application (its tokens, its account, the plan
+// activated), and the device's own private key, which its tokens are
+// bound to (DPoP).
 type CredentialStore interface {
 	// Credentials returns every saved entry. A store that does not exist
 	// yet holds none; a store that cannot be read or parsed is an error.
@@ -128,6 +132,11 @@ type CredentialStore interface {
 	// previous one. It fails, rather than overwrite, when the store cannot
 	// be parsed.
 	Save(ctx context.Context, c Credential) error
+	// DeviceKey returns the device's private key (a JWK), saving the one
+	// create returns when the store holds none yet; two callers at once
+	// get the same key. It fails, rather than create one, when the store
+	// cannot be read.
+	DeviceKey(ctx context.Context, create func() (string, error)) (string, error)
 }
 
 // SignInStatus is the portal's answer to a sign-in. The zero value is a
@@ -219,13 +228,35 @@ type CodeCheck struct {
 	AttemptsLeft int // CheckWrong
 }
 
-// Connection is the result of exchanging a ticket for a device token.
+// Connection is the result of exchanging a ticket for the device's
+// tokens.
 type Connection struct {
 	Connected bool
 	Account   string
 	Country   string // the account's ISO 3166-1 alpha-2 country
-	Token     string // the device token; secret
+	Tokens    Tokens // Connected: the device's tokens; secret
 	Reason    string // not Connected: why, in words that hold no secret
+}
+
+// Tokens are what the portal issued a device's connection: an access
+// token the resource APIs take, a refresh token that renews it, and for
+// OpenID Connect Native SSO an ID token and a device secret. Every one is
+// secret.
+type Tokens struct {
+	Issuer       string    // the portal that issued them, its issuer identifier
+	AccessToken  string    // a JWT (RFC 9068), bound to the device's key
+	RefreshToken string    // opaque; spent by each refresh, which gives a new one
+	IDToken      string    // a JWT
+	DeviceSecret string    // opaque
+	Expires      time.Time // when the access token expires
+	// JWKS is the portal's public keys (RFC 7517) as they were when the
+	// tokens were issued, to verify them offline. Not secret.
+	JWKS string
+}
+
+// Secrets returns the tokens' values, for redaction.
+func (t Tokens) Secrets() []string {
+	return []string{t.AccessToken, t.RefreshToken, t.IDToken, t.DeviceSecret}
 }
 
 // ActivateStatus is the portal's answer to an activation. The zero value is
@@ -244,17 +275,6 @@ type Activation struct {
 	Status  ActivateStatus
 	Plan    string // ActivateActivated: the plan, "Free" for the Free plan
 	Licence string // ActivateActivated: the licence's id; empty for the Free plan
-}
-
-// TokenCheck is what the portal says of a device token without signing in
-// with it: whether it accepts it, and the connection it stands for.
-type TokenCheck struct {
-	Valid   bool
-	Account string // Valid: the account
-	Country string // Valid: the account's country
-	Plan    string // Valid: the plan activated on the device, if any
-	Licence string // Valid: the licence activated, if any
-	Expires time.Time
 }
 
 // Licence is a subscription registered to an account.
@@ -309,7 +329,7 @@ type Challenge struct {
 type Credential struct {
 	App     string // the application that saved it, e.g. "tether", "vendor-mail"
 	Account string
-	Token   string // the portal's device token; secret
+	Tokens
 	Plan    string // the activated plan, empty until one is activated
 	Licence string // the activated licence's id; empty for the Free plan
 	// Region is the regional policy the device ran the connection under

@@ -18,9 +18,10 @@ func TestNoSecretLeaks(t *testing.T) {
 		code        = "code-SECRET-2"
 		storedToken = "tok-SECRET-3"
 		newToken    = "tok-LEAKED-1" // what leaky.Connect hands out
+		refresh     = "rt-LEAKED-1"
 		newPassword = "Acct-SECRET-44"
 	)
-	secrets := []string{password, code, storedToken, newToken, newPassword}
+	secrets := []string{password, code, storedToken, "id-" + storedToken, newToken, refresh, newPassword}
 	calls := []struct {
 		action string
 		args   engine.Args
@@ -43,7 +44,7 @@ func TestNoSecretLeaks(t *testing.T) {
 					port := &leaky{fail: fail, sign: sign}
 					// The saved entry is for another account, so that
 					// license.activate_free fails and reports it.
-					store := &fakeStore{entries: []Credential{{App: "tether", Account: "b@example.com " + storedToken, Token: storedToken}}}
+					store := &fakeStore{entries: []Credential{{App: "tether", Account: "b@example.com " + storedToken, Tokens: tokens(storedToken)}}}
 					p := Ports{Portal: port, Accounts: port, Credentials: store, Now: clock}
 					a := actionOf(t, p, c.action)
 					spec := a.Spec()

@@ -2,7 +2,6 @@ package actions_test
 
 import (
 	"context"
-	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,8 +9,8 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/credstore"
+	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/adapters/demoportal"
-	"github.com/tetherflow/tether/adapters/smsoutbox"
 	"github.com/tetherflow/tether/engine"
 )
 
@@ -26,17 +25,16 @@ func TestWithDemoAdapters(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sms strings.Builder
-	outbox := smsoutbox.New(&sms)
-	portal, err := demoportal.New(fx, clock, rand.New(rand.NewPCG(1, 2)), outbox)
+	path := filepath.Join(t.TempDir(), "credentials.json")
+	store := credstore.New(path)
+	w, err := demo.New(fx, demo.Options{Now: clock, Seed: 1, SMS: &sms, Store: func(d string) actions.CredentialStore { return credstore.New(d) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := credstore.New(filepath.Join(t.TempDir(), "credentials.json"))
+	outbox := w
+	d := w.Device(path)
 	acts := map[string]engine.Action{}
-	for _, a := range actions.New(actions.Ports{
-		Portal: portal, Licences: portal, Accounts: portal, Consent: portal,
-		Captcha: portal, Credentials: store, Now: clock,
-	}) {
+	for _, a := range actions.New(actions.Ports{Portal: d, Licences: d, Accounts: d, Consent: d, Captcha: d, Credentials: store, Now: clock}) {
 		acts[a.Spec().Name] = a
 	}
 	run := func(name string, args engine.Args, want string) map[string]any {
@@ -76,6 +74,7 @@ func TestWithDemoAdapters(t *testing.T) {
 	if err != nil || !ok || st.Account != "family@example.com" || st.Plan != "Family" || st.Licence != "LIC-FAM-F" || st.Region != "default" || st.Country != "DE" {
 		t.Errorf("Status(tether) = %+v, %v, %v, want family@example.com on Family LIC-FAM-F, region default, country DE", st, ok, err)
 	}
-	// The device is now connected: Tether's own token signs in.
+	// The device is now connected: Tether's own Native SSO sign-in signs
+	// in again.
 	run("credentials.sign_in", engine.Args{"app": "tether"}, "ok")
 }

@@ -35,3 +35,49 @@ func TimeOf(ctx context.Context) (time.Time, bool) {
 	t, ok := ctx.Value(timeKey{}).(time.Time)
 	return t, ok
 }
+
+type bindingKey struct{}
+
+// Binding is who makes a call: the client, and the thumbprint (RFC 7638)
+// of the DPoP key whose proof came with the request, "" without one.
+type Binding struct {
+	Client string
+	JKT    string
+}
+
+// WithBinding returns ctx carrying the binding of the call made with it,
+// as a server verified it: the portal ties what the call opens (a sign-in
+// session, an authorization code, tokens) to it, and refuses what another
+// binding opened.
+func WithBinding(ctx context.Context, b Binding) context.Context {
+	return context.WithValue(ctx, bindingKey{}, b)
+}
+
+// BindingOf returns the binding WithBinding put in ctx; the zero Binding
+// without one.
+func BindingOf(ctx context.Context) Binding {
+	b, _ := ctx.Value(bindingKey{}).(Binding)
+	return b
+}
+
+type requestKey struct{}
+
+// AuthRequest is what an authorization challenge request asks for beyond
+// its step: the PKCE code challenge (S256) the session's next
+// authorization code is bound to, and the scope of the tokens.
+type AuthRequest struct {
+	CodeChallenge string
+	Scope         string
+}
+
+// WithAuthRequest returns ctx carrying the authorization request of the
+// call made with it.
+func WithAuthRequest(ctx context.Context, r AuthRequest) context.Context {
+	return context.WithValue(ctx, requestKey{}, r)
+}
+
+// AuthRequestOf returns the request WithAuthRequest put in ctx.
+func AuthRequestOf(ctx context.Context) AuthRequest {
+	r, _ := ctx.Value(requestKey{}).(AuthRequest)
+	return r
+}

@@ -2,114 +2,230 @@ package api
 
 import (
 	"fmt"
+	"math"
+	"net/http"
 	"time"
 
 	"github.com/tetherflow/tether/actions"
 )
 
-// The conversions between the protocol's bodies and the actions' port
-// types. A server turns a port's answer into a body (From...); a client
-// turns the body back (...Port), refusing a status it does not know.
+// The conversions between the protocol's answers and the actions' port
+// types. A server turns a port's answer into an answer (From...) and an
+// HTTP status; a client turns the answer back, refusing one it does not
+// know.
 
-// FromSignIn returns the body of a sign-in answer.
-func FromSignIn(s actions.SignIn) SignIn {
-	out := SignIn{Account: s.Account, Ticket: s.Ticket, PhoneMasked: s.PhoneMasked,
-		CaptchaRequired: s.CaptchaRequired, CaptchaWrong: s.CaptchaWrong}
+// Answer is a challenge answer with its HTTP status.
+type Answer struct {
+	Status int
+	Body   ChallengeResponse
+}
+
+// denied is the answer for what the portal refuses, with its status.
+func denied(code string, body ChallengeResponse) Answer {
+	body.Error = code
+	return Answer{Status: StatusOf(code), Body: body}
+}
+
+// jurisdiction fills in the account's members of b.
+func jurisdiction(b ChallengeResponse, account string, j actions.Jurisdiction) ChallengeResponse {
+	b.Account, b.Country, b.Region = account, j.Country, j.Region
+	b.ConsentRequired, b.ConsentDocument, b.ConsentVersion = j.ConsentRequired, j.Document, j.Version
+	return b
+}
+
+func (b ChallengeResponse) jurisdiction() actions.Jurisdiction {
+	return actions.Jurisdiction{Country: b.Country, Region: b.Region, ConsentRequired: b.ConsentRequired,
+		Document: b.ConsentDocument, Version: b.ConsentVersion}
+}
+
+// authorised is the answer for a session the portal holds authorised:
+// the authorization code, or, while the regulation the account's rules
+// require is not accepted, insufficient_authorization asking for it.
+func authorised(b ChallengeResponse, code string) Answer {
+	if code == "" {
+		return denied(ErrInsufficientAuthorization, b)
+	}
+	b.AuthorizationCode = code
+	return Answer{Status: http.StatusOK, Body: b}
+}
+
+// FromSignIn returns the answer to a sign-in, with the authorization
+// code the portal issued for it ("" while the session needs more).
+func FromSignIn(s actions.SignIn, code string) Answer {
 	switch s.Status {
 	case actions.SignInOK:
-		out.Status = SignInOK
+		return authorised(jurisdiction(ChallengeResponse{AuthSession: s.Ticket}, s.Account, s.Jurisdiction), code)
 	case actions.SignInNeedsCode:
-		out.Status = SignInNeedsCode
+		b := jurisdiction(ChallengeResponse{AuthSession: s.Ticket, OTPRequired: true, PhoneMasked: s.PhoneMasked}, s.Account, s.Jurisdiction)
+		return denied(ErrInsufficientAuthorization, b)
 	case actions.SignInCaptcha:
-		out.Status = SignInCaptcha
-	default:
-		out.Status = SignInDenied
+		return denied(ErrInsufficientAuthorization, ChallengeResponse{CaptchaRequired: true, CaptchaWrong: s.CaptchaWrong})
 	}
-	if s.Status == actions.SignInOK || s.Status == actions.SignInNeedsCode {
-		j := s.Jurisdiction
-		out.Jurisdiction = &Jurisdiction{Country: j.Country, Region: j.Region, ConsentRequired: j.ConsentRequired, Document: j.Document, Version: j.Version}
-	}
-	return out
+	return denied(ErrAccessDenied, ChallengeResponse{CaptchaRequired: s.CaptchaRequired,
+		ErrorDescription: "the email address or password is not right, or the account is locked"})
 }
 
-// Port returns the sign-in answer s stands for.
-func (s SignIn) Port() (actions.SignIn, error) {
-	out := actions.SignIn{Account: s.Account, Ticket: s.Ticket, PhoneMasked: s.PhoneMasked,
-		CaptchaRequired: s.CaptchaRequired, CaptchaWrong: s.CaptchaWrong}
-	switch s.Status {
-	case SignInOK:
+// SignIn returns the sign-in the answer a stands for.
+func (a Answer) SignIn() (actions.SignIn, error) {
+	b := a.Body
+	out := actions.SignIn{Account: b.Account, Ticket: b.AuthSession, Jurisdiction: b.jurisdiction()}
+	switch {
+	case a.Status == http.StatusOK && b.AuthorizationCode != "":
 		out.Status = actions.SignInOK
-	case SignInNeedsCode:
-		out.Status = actions.SignInNeedsCode
-	case SignInDenied:
-		out.Status = actions.SignInDenied
-	case SignInCaptcha:
-		out.Status = actions.SignInCaptcha
+	case b.Error == ErrInsufficientAuthorization && b.OTPRequired && b.AuthSession != "":
+		out.Status, out.PhoneMasked = actions.SignInNeedsCode, b.PhoneMasked
+	case b.Error == ErrInsufficientAuthorization && b.AuthSession != "" && !b.CaptchaRequired:
+		// Signed in; the session wants the regulation, or just its code.
+		out.Status = actions.SignInOK
+	case b.Error == ErrInsufficientAuthorization && b.CaptchaRequired:
+		return actions.SignIn{Status: actions.SignInCaptcha, CaptchaWrong: b.CaptchaWrong}, nil
+	case b.Error == ErrAccessDenied:
+		return actions.SignIn{Status: actions.SignInDenied, CaptchaRequired: b.CaptchaRequired}, nil
 	default:
-		return actions.SignIn{}, unknownStatus("sign-in", s.Status)
-	}
-	if j := s.Jurisdiction; j != nil {
-		out.Jurisdiction = actions.Jurisdiction{Country: j.Country, Region: j.Region, ConsentRequired: j.ConsentRequired, Document: j.Document, Version: j.Version}
+		return actions.SignIn{}, a.unknown("sign-in")
 	}
 	return out, nil
 }
 
-// FromCodeDelivery returns the body of an answer to a request for a code.
-func FromCodeDelivery(d actions.CodeDelivery) CodeDelivery {
+// FromChallenge returns the answer handing out a CAPTCHA challenge.
+func FromChallenge(ch actions.Challenge) Answer {
+	return denied(ErrInsufficientAuthorization, ChallengeResponse{CaptchaRequired: true, CaptchaID: ch.ID, CaptchaChallenge: ch.Text})
+}
+
+// Challenge returns the CAPTCHA challenge the answer a hands out.
+func (a Answer) Challenge() (actions.Challenge, error) {
+	b := a.Body
+	if b.Error != ErrInsufficientAuthorization || b.CaptchaID == "" || b.CaptchaChallenge == "" {
+		return actions.Challenge{}, a.unknown("CAPTCHA request")
+	}
+	return actions.Challenge{ID: b.CaptchaID, Text: b.CaptchaChallenge}, nil
+}
+
+// FromCodeDelivery returns the answer to a request for a code for the
+// session.
+func FromCodeDelivery(d actions.CodeDelivery, session string) Answer {
 	switch d.Status {
 	case actions.SendSent:
-		return CodeDelivery{Status: SendSent, PhoneMasked: d.PhoneMasked, ExpiresInMS: d.ExpiresIn.Milliseconds()}
+		return denied(ErrInsufficientAuthorization, ChallengeResponse{AuthSession: session, OTPRequired: true, OTPSent: true,
+			PhoneMasked: d.PhoneMasked, OTPExpiresIn: seconds(d.ExpiresIn)})
 	case actions.SendTooSoon:
-		return CodeDelivery{Status: SendTooSoon, WaitMS: d.Wait.Milliseconds()}
+		return denied(ErrOTPTooSoon, ChallengeResponse{AuthSession: session, Wait: seconds(d.Wait)})
 	}
-	return CodeDelivery{Status: SendLimit}
+	return denied(ErrOTPLimit, ChallengeResponse{ErrorDescription: "no further code can be sent for this sign-in"})
 }
 
-// Port returns the answer d stands for.
-func (d CodeDelivery) Port() (actions.CodeDelivery, error) {
-	out := actions.CodeDelivery{PhoneMasked: d.PhoneMasked, ExpiresIn: millis(d.ExpiresInMS), Wait: millis(d.WaitMS)}
-	switch d.Status {
-	case SendSent:
-		out.Status = actions.SendSent
-	case SendTooSoon:
-		out.Status = actions.SendTooSoon
-	case SendLimit:
-		out.Status = actions.SendLimit
-	default:
-		return actions.CodeDelivery{}, unknownStatus("code delivery", d.Status)
+// CodeDelivery returns the answer to a request for a code that a stands
+// for.
+func (a Answer) CodeDelivery() (actions.CodeDelivery, error) {
+	b := a.Body
+	switch {
+	case b.Error == ErrInsufficientAuthorization && b.OTPSent:
+		return actions.CodeDelivery{Status: actions.SendSent, PhoneMasked: b.PhoneMasked, ExpiresIn: duration(b.OTPExpiresIn)}, nil
+	case b.Error == ErrOTPTooSoon:
+		return actions.CodeDelivery{Status: actions.SendTooSoon, Wait: duration(b.Wait)}, nil
+	case b.Error == ErrOTPLimit, b.Error == ErrInvalidSession:
+		return actions.CodeDelivery{Status: actions.SendLimit}, nil
 	}
-	return out, nil
+	return actions.CodeDelivery{}, a.unknown("request for a code")
 }
 
-// FromCodeCheck returns the body of an answer to a code.
-func FromCodeCheck(c actions.CodeCheck) CodeCheck {
+// FromCodeCheck returns the answer to a code, with the authorization code
+// issued for the session when the code was right and nothing more is
+// needed.
+func FromCodeCheck(c actions.CodeCheck, s actions.SignIn, code string) Answer {
 	switch c.Status {
 	case actions.CheckOK:
-		return CodeCheck{Status: CheckOK}
+		return authorised(jurisdiction(ChallengeResponse{AuthSession: s.Ticket}, s.Account, s.Jurisdiction), code)
 	case actions.CheckWrong:
-		return CodeCheck{Status: CheckWrong, AttemptsLeft: c.AttemptsLeft}
+		return denied(ErrOTPWrong, ChallengeResponse{AuthSession: s.Ticket, AttemptsLeft: c.AttemptsLeft})
 	case actions.CheckExpired:
-		return CodeCheck{Status: CheckExpired}
+		return denied(ErrOTPExpired, ChallengeResponse{AuthSession: s.Ticket})
 	}
-	return CodeCheck{Status: CheckBlocked}
+	return denied(ErrOTPBlocked, ChallengeResponse{ErrorDescription: "too many wrong codes, or the sign-in is over"})
 }
 
-// Port returns the answer c stands for.
-func (c CodeCheck) Port() (actions.CodeCheck, error) {
-	out := actions.CodeCheck{AttemptsLeft: c.AttemptsLeft}
-	switch c.Status {
-	case CheckOK:
-		out.Status = actions.CheckOK
-	case CheckWrong:
-		out.Status = actions.CheckWrong
-	case CheckExpired:
-		out.Status = actions.CheckExpired
-	case CheckBlocked:
-		out.Status = actions.CheckBlocked
-	default:
-		return actions.CodeCheck{}, unknownStatus("code check", c.Status)
+// CodeCheck returns the answer to a code that a stands for.
+func (a Answer) CodeCheck() (actions.CodeCheck, error) {
+	b := a.Body
+	switch {
+	case a.Status == http.StatusOK && b.AuthorizationCode != "",
+		b.Error == ErrInsufficientAuthorization && b.AuthSession != "" && !b.OTPRequired:
+		return actions.CodeCheck{Status: actions.CheckOK}, nil
+	case b.Error == ErrOTPWrong:
+		return actions.CodeCheck{Status: actions.CheckWrong, AttemptsLeft: b.AttemptsLeft}, nil
+	case b.Error == ErrOTPExpired:
+		return actions.CodeCheck{Status: actions.CheckExpired}, nil
+	case b.Error == ErrOTPBlocked, b.Error == ErrInvalidSession:
+		return actions.CodeCheck{Status: actions.CheckBlocked}, nil
 	}
-	return out, nil
+	return actions.CodeCheck{}, a.unknown("code")
+}
+
+// FromConsent returns the answer to a consent, with the authorization
+// code issued for the session once it was recorded.
+func FromConsent(r actions.ConsentRecord, session, code string) Answer {
+	if !r.Recorded {
+		return denied(ErrInvalidSession, ChallengeResponse{ErrorDescription: CleanDescription(r.Reason)})
+	}
+	return authorised(ChallengeResponse{AuthSession: session, ConsentID: r.ID}, code)
+}
+
+// Consent returns the answer to a consent that a stands for.
+func (a Answer) Consent() (actions.ConsentRecord, error) {
+	b := a.Body
+	switch {
+	case b.ConsentID != "" && (a.Status == http.StatusOK || b.Error == ErrInsufficientAuthorization):
+		return actions.ConsentRecord{Recorded: true, ID: b.ConsentID}, nil
+	case b.Error == ErrInvalidSession:
+		return actions.ConsentRecord{Reason: b.ErrorDescription}, nil
+	}
+	return actions.ConsentRecord{}, a.unknown("consent")
+}
+
+// Grant is what the portal answers when a device asks for the code of an
+// authorised session: the code, or why there is none.
+type Grant struct {
+	Code    string
+	Account string
+	Country string
+	Reason  string // no Code: why, in words that hold no secret
+	// ConsentRequired: the reason is the regulation, not yet accepted.
+	ConsentRequired bool
+}
+
+// FromGrant returns the answer to a request for the session's code.
+func FromGrant(g Grant, session string) Answer {
+	switch {
+	case g.Code != "":
+		return Answer{Status: http.StatusOK, Body: ChallengeResponse{AuthorizationCode: g.Code, AuthSession: session, Account: g.Account, Country: g.Country}}
+	case g.ConsentRequired:
+		return denied(ErrInsufficientAuthorization, ChallengeResponse{AuthSession: session, ConsentRequired: true, ErrorDescription: CleanDescription(g.Reason)})
+	}
+	return denied(ErrInvalidSession, ChallengeResponse{ErrorDescription: CleanDescription(g.Reason)})
+}
+
+// Grant returns the grant the answer a stands for.
+func (a Answer) Grant() (Grant, error) {
+	b := a.Body
+	switch {
+	case a.Status == http.StatusOK && b.AuthorizationCode != "":
+		return Grant{Code: b.AuthorizationCode, Account: b.Account, Country: b.Country}, nil
+	case b.Error == ErrInsufficientAuthorization, b.Error == ErrInvalidSession:
+		reason := b.ErrorDescription
+		if reason == "" {
+			reason = "the portal wants more before it connects this device"
+		}
+		return Grant{Reason: reason, ConsentRequired: b.ConsentRequired}, nil
+	}
+	return Grant{}, a.unknown("request for the code")
+}
+
+// unknown is the error for an answer this client does not know.
+func (a Answer) unknown(what string) error {
+	if a.Body.Error != "" {
+		return fmt.Errorf("the portal answered a %s with %d %s, which this client does not know", what, a.Status, a.Body.Error)
+	}
+	return fmt.Errorf("the portal answered a %s with %d, which this client does not know", what, a.Status)
 }
 
 // FromLicences returns the body listing ls.
@@ -173,35 +289,11 @@ func (a AccountCreation) Port() (actions.AccountCreation, error) {
 	return actions.AccountCreation{}, unknownStatus("account creation", a.Status)
 }
 
-// FromTokenCheck returns the body of a token check's answer.
-func FromTokenCheck(c actions.TokenCheck) TokenCheck {
-	if !c.Valid {
-		return TokenCheck{}
-	}
-	exp := c.Expires
-	return TokenCheck{Valid: true, Account: c.Account, Country: c.Country, Plan: c.Plan, Licence: c.Licence, Expires: &exp}
-}
+// seconds is d in seconds, to the millisecond.
+func seconds(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }
 
-// Port returns the answer c stands for.
-func (c TokenCheck) Port() actions.TokenCheck {
-	out := actions.TokenCheck{Valid: c.Valid, Account: c.Account, Country: c.Country, Plan: c.Plan, Licence: c.Licence}
-	if c.Expires != nil {
-		out.Expires = *c.Expires
-	}
-	return out
-}
-
-// FromConsent returns the request recording c during ticket.
-func FromConsent(ticket string, c actions.Consent) ConsentRequest {
-	return ConsentRequest{Ticket: ticket, Account: c.Account, Document: c.Document, Version: c.Version, Region: c.Region, AcceptedAt: c.AcceptedAt}
-}
-
-// Port returns the consent r records.
-func (r ConsentRequest) Port() actions.Consent {
-	return actions.Consent{Account: r.Account, Document: r.Document, Version: r.Version, Region: r.Region, AcceptedAt: r.AcceptedAt}
-}
-
-func millis(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
+// duration is s seconds, to the millisecond.
+func duration(s float64) time.Duration { return time.Duration(math.Round(s*1000)) * time.Millisecond }
 
 func unknownStatus(what, status string) error {
 	return fmt.Errorf("the portal answered a %s with status %q, which this client does not know", what, status)

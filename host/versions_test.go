@@ -50,7 +50,7 @@ func newConnected(t *testing.T) *connected {
 		t.Fatal(err)
 	}
 	devices := t.TempDir()
-	cx.world, err = demo.New(fx, demo.Options{Now: cx.clock.Now, Seed: 1, Store: func(device string) *credstore.Store {
+	cx.world, err = demo.New(fx, demo.Options{Now: cx.clock.Now, Seed: 1, Store: func(device string) actions.CredentialStore {
 		return credstore.New(filepath.Join(devices, device+".json"))
 	}})
 	if err != nil {

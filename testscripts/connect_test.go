@@ -20,6 +20,10 @@ func (noSavedCredentials) Credentials(context.Context) ([]actions.Credential, er
 
 func (noSavedCredentials) Save(context.Context, actions.Credential) error { return nil }
 
+func (noSavedCredentials) DeviceKey(_ context.Context, create func() (string, error)) (string, error) {
+	return create()
+}
+
 // TestTryAgainNeedsAKnownStep checks that the unreachable prompt's Try
 // again goes nowhere it was not sent from: a retry_at naming no step (a
 // snapshot edited, a flow changed carelessly) takes no branch — the answer

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,8 +20,8 @@ import (
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/credstore"
 	"github.com/tetherflow/tether/adapters/demoportal"
-	"github.com/tetherflow/tether/adapters/demoportal/sqlite"
 	"github.com/tetherflow/tether/internal/cli"
+	"github.com/tetherflow/tether/internal/seal"
 )
 
 // overHTTPEnv, set in a script's environment, makes the tether the script
@@ -78,11 +77,18 @@ func TestScriptsOverHTTP(t *testing.T) {
 // tetherOverHTTP is the test binary's tether when overHTTPEnv is set: a
 // `tether run` with --seed and --clock reaches a demo portal over HTTP
 // started for it, anything else runs as it is. The in-process portal of
-// each run is new, and so is this one: a fresh state, but for the
-// device's own saved connection, which the in-process portal takes too
-// (demo.World remembers it). The portal's texts go to stderr, where the
-// in-process SMS gateway writes them.
+// each run is new, and so is this one: a fresh state. It signs with the
+// embedded portal's keys (the key file next to the device's store), and
+// every portal of a script listens at one address, its issuer, so that a
+// later run takes the tokens an earlier one issued, as in process. A
+// `tether status` of a connection such a portal issued asks such a
+// portal, started for it, and says "the demo portal" for it, as in
+// process. The portal's texts go to stderr, where the in-process SMS
+// gateway writes them.
 func tetherOverHTTP(args []string) int {
+	if len(args) > 0 && args[0] == "status" {
+		return statusOverHTTP(args)
+	}
 	seed, clock, fixture, flow, device := runFlags(args)
 	if seed == "" || clock == "" || flow == "" {
 		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
@@ -90,41 +96,115 @@ func tetherOverHTTP(args []string) int {
 	if fixture == "" {
 		fixture = filepath.Join(filepath.Dir(flow), "demo", "portal.yaml")
 	}
-	dir, err := os.MkdirTemp("", "tether-over-http-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 99
-	}
-	defer os.RemoveAll(dir)
-	state, outbox := filepath.Join(dir, "portal.db"), filepath.Join(dir, "outbox.jsonl")
-	if err := rememberDevice(fixture, state, device, clock); err != nil {
+	if _, err := demoportal.LoadFixture(fixture); err != nil {
 		// A broken fixture: the run reports it, as it would in process.
 		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
 	}
-	pr, pw := io.Pipe()
-	go func() {
-		code := cli.MainWith(sqlBackends, []string{"portal", "serve", "--fixture", fixture, "--state", state, "--addr", "127.0.0.1:0",
-			"--seed", seed, "--clock", clock, "--outbox", outbox}, nil, pw, io.Discard)
-		pw.CloseWithError(fmt.Errorf("portal serve exited with status %d", code))
-	}()
-	lines := bufio.NewReader(pr)
-	url, err := lines.ReadString('\n')
+	url, outbox, stop, err := startPortal(fixture, device, seed, clock)
 	if err != nil {
-		// The simulator would not start (a fixture with errors, say):
-		// the run reports why, as it does in process.
+		// The simulator would not start: the run reports why, as it does
+		// in process.
 		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
 	}
-	go io.Copy(os.Stderr, lines)
+	defer stop()
 	f, _ := os.OpenFile(".over-http", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	fmt.Fprintln(f, strings.Join(args, " "))
 	f.Close()
 	// An interactive run names the portal it reaches on stderr. This one
 	// reaches a demo portal that shows its texts on this stderr, which is
 	// what the embedded portal's banner says: say that instead of its URL.
-	stderr := &bannerFilter{w: os.Stderr, url: strings.TrimSpace(url), banner: "demo portal: its accounts and their passwords are in " + fixture + " (see docs/portal-fixture.md); SMS codes appear here\n"}
-	code := cli.MainWith(sqlBackends, append(slices.Clone(args), "--portal", strings.TrimSpace(url), "--outbox", outbox), os.Stdin, os.Stdout, stderr)
+	stderr := &bannerFilter{w: os.Stderr, url: url, banner: "demo portal: its accounts and their passwords are in " + fixture + " (see docs/portal-fixture.md); SMS codes appear here\n"}
+	code := cli.MainWith(sqlBackends, append(slices.Clone(args), "--portal", url, "--outbox", outbox), os.Stdin, os.Stdout, stderr)
 	time.Sleep(10 * time.Millisecond) // let the last texts reach stderr
 	return code
+}
+
+// overHTTPAddr is the file, in a script's work directory, that names the
+// address its portals listen at.
+const overHTTPAddr = ".over-http-addr"
+
+// startPortal starts `tether portal serve` in process on a fresh state,
+// with the fixture, seed and clock, the keys of the embedded portal of
+// device, at the script's address (a free one the first time), its texts
+// to stderr. It returns the portal's URL, its journal, and how to stop it.
+func startPortal(fixture, device, seed, clock string) (url, outbox string, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "tether-over-http-")
+	if err != nil {
+		return "", "", nil, err
+	}
+	state, outbox := filepath.Join(dir, "portal.db"), filepath.Join(dir, "outbox.jsonl")
+	addr := "127.0.0.1:0"
+	if data, err := os.ReadFile(overHTTPAddr); err == nil {
+		addr = strings.TrimSpace(string(data))
+	}
+	keys := filepath.Join(filepath.Dir(device), "demo-portal-keys.json")
+	// The portal serves until this process, which runs one command,
+	// exits.
+	pr, pw := io.Pipe()
+	go func() {
+		code := cli.MainWith(sqlBackends, []string{"portal", "serve", "--fixture", fixture, "--state", state, "--addr", addr,
+			"--seed", seed, "--clock", clock, "--outbox", outbox, "--keys", keys}, nil, pw, io.Discard)
+		pw.CloseWithError(fmt.Errorf("portal serve exited with status %d", code))
+	}()
+	lines := bufio.NewReader(pr)
+	line, err := lines.ReadString('\n')
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", "", nil, err
+	}
+	url = strings.TrimSpace(line)
+	os.WriteFile(overHTTPAddr, []byte(strings.TrimPrefix(url, "http://")), 0o644)
+	go io.Copy(os.Stderr, lines)
+	return url, outbox, func() { os.RemoveAll(dir) }, nil
+}
+
+// statusOverHTTP runs `tether status`; for a connection a portal of the
+// script issued, it first starts one at that address (with the keys and
+// the clock of the command), and names it "the demo portal".
+func statusOverHTTP(args []string) int {
+	device, clock := ".tether/credentials.json", time.Now().UTC().Format(time.RFC3339)
+	for i := 1; i < len(args); i++ {
+		name, val, inline := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if !inline && i+1 < len(args) && name != "offline" {
+			val = args[i+1]
+			i++
+		}
+		switch name {
+		case "credentials":
+			device = val
+		case "clock":
+			clock = val
+		case "offline", "portal":
+			return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
+		}
+	}
+	addr, err := os.ReadFile(overHTTPAddr)
+	keys, kerr := seal.ReadKeyFile(filepath.Join(filepath.Dir(device), "seal.keys"))
+	if kerr != nil {
+		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
+	}
+	saved, ok, _ := credstore.New(device, credstore.WithSeal(keys)).Load(context.Background(), actions.DefaultApp)
+	if err != nil || !ok || saved.Issuer != "http://"+strings.TrimSpace(string(addr)) {
+		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
+	}
+	url, _, stop, err := startPortal("flows/demo/portal.yaml", device, "1", clock)
+	if err != nil {
+		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
+	}
+	defer stop()
+	stdout := &replacer{w: os.Stdout, old: "the portal at " + url, new: "the demo portal"}
+	return cli.MainWith(sqlBackends, args, os.Stdin, stdout, os.Stderr)
+}
+
+// replacer writes what is written to it with old replaced by new.
+type replacer struct {
+	w        io.Writer
+	old, new string
+}
+
+func (r *replacer) Write(p []byte) (int, error) {
+	_, err := io.WriteString(r.w, strings.ReplaceAll(string(p), r.old, r.new))
+	return len(p), err
 }
 
 // bannerFilter passes on what is written to it, but for the line naming
@@ -177,36 +257,6 @@ func runFlags(args []string) (seed, clock, fixture, flow, device string) {
 	return
 }
 
-// rememberDevice puts the device's own saved connection into the portal's
-// state, as the in-process portal takes it: only a token whose MAC shows
-// the demo portal issued it.
-func rememberDevice(fixture, state, device, clock string) error {
-	saved, ok, err := credstore.New(device).Load(context.Background(), actions.DefaultApp)
-	if err != nil || !ok {
-		return nil
-	}
-	fx, err := demoportal.LoadFixture(fixture)
-	if err != nil {
-		return err
-	}
-	st, err := sqlite.Open(context.Background(), state)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	now, _ := time.Parse(time.RFC3339, clock)
-	p, err := demoportal.New(fx, func() time.Time { return now }, rand.New(rand.NewPCG(0, 0)), discardSMS{}, demoportal.WithState(st))
-	if err != nil {
-		return err
-	}
-	p.Remember(saved)
-	return nil
-}
-
-type discardSMS struct{}
-
-func (discardSMS) Send(context.Context, string, string) error { return nil }
-
 // TestPortalScripts runs the archives of portal/: tether portal serve
 // started by the script, and tether run and status against it.
 func TestPortalScripts(t *testing.T) {
@@ -223,8 +273,9 @@ type portalProcess struct {
 
 // portalServe starts `tether portal serve --addr 127.0.0.1:0 ARGS...` in
 // the background, waits for the URL it prints first and sets $PORTAL to
-// it; what it prints after goes to $WORK/portal.stdout, its log to
-// $WORK/portal.log. The script's end, or portal-stop, stops it:
+// it, and $PORTAL_ADDR to its address (for a restart at the same one: the
+// portal's URL is its issuer, which its tokens name); what it prints
+// after goes to $WORK/portal.stdout, its log to $WORK/portal.log. The script's end, or portal-stop, stops it:
 //
 //	portal-serve --fixture flows/demo/portal.yaml --state portal.db
 //	portal-stop
@@ -274,6 +325,7 @@ func portalServe(ts *testscript.TestScript, neg bool, args []string) {
 		p.done <- err
 	}()
 	ts.Setenv("PORTAL", strings.TrimSpace(url))
+	ts.Setenv("PORTAL_ADDR", strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(url), "http://"), "https://"))
 	*ts.Value(portalKey{}).(**portalProcess) = p
 }
 

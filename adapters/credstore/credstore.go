@@ -1,7 +1,9 @@
 // Package credstore is the device credential store: a JSON file, readable by
-// its owner only, holding one entry per application of the vendor — the
-// portal's device token, the account, and the plan activated on this device.
-// It never holds a password. The CLI keeps it in .tether/credentials.json
+// its owner only, holding one entry per application of the vendor — its
+// tokens (access, refresh, ID token, Native SSO device secret), the portal
+// that issued them and its keys, the account, and the plan activated on
+// this device — and the device's private key, which its tokens are bound
+// to (DPoP). It never holds a password. The CLI keeps it in .tether/credentials.json
 // (DefaultPath) unless told otherwise.
 //
 //	store := credstore.New(filepath.Join(configDir, "tether", "credentials.json"))
@@ -35,6 +37,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +45,7 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/internal/atomicfile"
+	"github.com/tetherflow/tether/internal/seal"
 )
 
 // ErrCorrupt is wrapped by the error returned for a store file that cannot
@@ -63,21 +67,39 @@ const lockRetry = 5 * time.Millisecond
 // Mode is the permission the store file is written with.
 const Mode fs.FileMode = 0o600
 
-// formatVersion is the version of the file format written.
-const formatVersion = 1
+// formatVersion is the version of the file format written. Version 1
+// (a device token per entry, before the portal spoke OAuth) is still
+// read: its tokens are taken as access tokens, which no portal accepts.
+const formatVersion = 2
 
 // Store is a credential store kept in one file. A Store is safe for
 // concurrent use, and its writes are safe against other processes using
 // the same file.
 type Store struct {
 	path string
+	keys *seal.Keys // nil: secrets kept in clear (owner-only file)
 	mu   sync.Mutex
 }
 
+// Option configures New.
+type Option func(*Store)
+
+// WithSeal seals the store's secrets — every token, the device secret and
+// the device key — with keys (AES-256-GCM, package internal/seal), each
+// bound to its application and field, so that the file alone, copied or
+// backed up, gives none of them away, and a value moved to another entry
+// does not open. A store written in clear is read as it is and sealed at
+// its next write.
+func WithSeal(keys *seal.Keys) Option { return func(s *Store) { s.keys = keys } }
+
 // New returns the store kept in the file at path. The file and its directory
 // are created by the first Save.
-func New(path string) *Store {
-	return &Store{path: path}
+func New(path string, opts ...Option) *Store {
+	s := &Store{path: path}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Path returns the file the store is kept in.
@@ -96,20 +118,91 @@ type Status struct {
 }
 
 type file struct {
-	Version int     `json:"version"`
-	Entries []entry `json:"entries"`
+	Version   int     `json:"version"`
+	DeviceKey string  `json:"device_key,omitempty"` // a private JWK
+	Entries   []entry `json:"entries"`
 }
 
 type entry struct {
-	App     string    `json:"app"`
-	Account string    `json:"account"`
-	Token   string    `json:"token"`
-	Plan    string    `json:"plan,omitempty"`
-	Licence string    `json:"licence,omitempty"`
-	Region  string    `json:"region,omitempty"`  // the device's regional policy
-	Country string    `json:"country,omitempty"` // the account's country
-	SavedAt time.Time `json:"saved_at"`
+	App          string    `json:"app"`
+	Account      string    `json:"account"`
+	Issuer       string    `json:"issuer,omitempty"`
+	AccessToken  string    `json:"access_token,omitempty"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	IDToken      string    `json:"id_token,omitempty"`
+	DeviceSecret string    `json:"device_secret,omitempty"`
+	Expires      time.Time `json:"expires,omitzero"`
+	JWKS         string    `json:"jwks,omitempty"`
+	Token        string    `json:"token,omitempty"` // version 1's device token
+	Plan         string    `json:"plan,omitempty"`
+	Licence      string    `json:"licence,omitempty"`
+	Region       string    `json:"region,omitempty"`  // the device's regional policy
+	Country      string    `json:"country,omitempty"` // the account's country
+	SavedAt      time.Time `json:"saved_at"`
 }
+
+func fromCredential(c actions.Credential) entry {
+	return entry{App: c.App, Account: c.Account, Issuer: c.Issuer, AccessToken: c.AccessToken, RefreshToken: c.RefreshToken,
+		IDToken: c.IDToken, DeviceSecret: c.DeviceSecret, Expires: c.Expires, JWKS: c.JWKS,
+		Plan: c.Plan, Licence: c.Licence, Region: c.Region, Country: c.Country, SavedAt: c.SavedAt}
+}
+
+func (e entry) credential() actions.Credential {
+	return actions.Credential{App: e.App, Account: e.Account, Plan: e.Plan, Licence: e.Licence, Region: e.Region,
+		Country: e.Country, SavedAt: e.SavedAt, Tokens: actions.Tokens{Issuer: e.Issuer, AccessToken: e.AccessToken,
+			RefreshToken: e.RefreshToken, IDToken: e.IDToken, DeviceSecret: e.DeviceSecret, Expires: e.Expires, JWKS: e.JWKS}}
+}
+
+// field is a secret field of an entry, by name.
+type field struct {
+	name string
+	v    *string
+}
+
+// secrets returns e's secret fields.
+func (e *entry) secrets() []field {
+	return []field{{"access_token", &e.AccessToken}, {"refresh_token", &e.RefreshToken},
+		{"id_token", &e.IDToken}, {"device_secret", &e.DeviceSecret}}
+}
+
+// sealedPrefix marks a sealed value in the file.
+const sealedPrefix = "sealed:"
+
+// seal seals *v in place, bound to what (the app and the field), when the
+// store has keys.
+func (s *Store) seal(v *string, what string) error {
+	if s.keys == nil || *v == "" {
+		return nil
+	}
+	sealed, err := s.keys.SealString([]byte(*v), []byte("tether credential store: "+what))
+	if err != nil {
+		return fmt.Errorf("seal the credential store's %s: %w", what, err)
+	}
+	*v = sealedPrefix + sealed
+	return nil
+}
+
+// open opens *v in place when it is sealed; a value in clear (a store
+// written without keys) is taken as it is.
+func (s *Store) open(v *string, what string) error {
+	sealed, ok := strings.CutPrefix(*v, sealedPrefix)
+	if !ok {
+		return nil
+	}
+	if s.keys == nil {
+		return fmt.Errorf("%w: %s: its %s is sealed, and no seal key is given (%s, or the key file next to the store)", ErrCorrupt, s.path, what, seal.EnvVar)
+	}
+	plain, err := s.keys.OpenString(sealed, []byte("tether credential store: "+what))
+	if err != nil {
+		return fmt.Errorf("%w: %s: its %s does not open with the seal keys given (another key, or altered or moved): %v", ErrCorrupt, s.path, what, err)
+	}
+	*v = string(plain)
+	return nil
+}
+
+// usable reports whether e holds a token: an access token, or a Native
+// SSO sign-in.
+func (e entry) usable() bool { return e.AccessToken != "" || e.IDToken != "" && e.DeviceSecret != "" }
 
 // Credentials returns every saved entry, sorted by application. A missing
 // file gives none. It returns an error wrapping ErrCorrupt for a file that
@@ -124,7 +217,7 @@ func (s *Store) Credentials(ctx context.Context) ([]actions.Credential, error) {
 	}
 	out := make([]actions.Credential, len(f.Entries))
 	for i, e := range f.Entries {
-		out[i] = actions.Credential(e)
+		out[i] = e.credential()
 	}
 	return out, nil
 }
@@ -155,18 +248,19 @@ func (s *Store) Status(ctx context.Context, app string) (st Status, ok bool, err
 }
 
 // Save stores c as app c.App's entry, replacing any previous one. It fails
-// when c has no App or no Token, and, without touching the file, when the
-// file cannot be parsed or is insecure, or when ctx ends before another
-// process's save is done.
+// when c has no App or no token (an access token, or an ID token and a
+// device secret), and, without touching the file, when the file cannot be
+// parsed or is insecure, or when ctx ends before another process's save
+// is done.
 func (s *Store) Save(ctx context.Context, c actions.Credential) error {
 	if c.App == "" {
 		return fmt.Errorf("save credentials to %s: the entry has no application", s.path)
 	}
-	if c.Token == "" {
+	e := fromCredential(c)
+	if !e.usable() {
 		return fmt.Errorf("save credentials of %s to %s: the entry has no token", c.App, s.path)
 	}
 	err := s.update(ctx, true, func(f *file) bool {
-		e := entry(c)
 		if i := slices.IndexFunc(f.Entries, func(x entry) bool { return x.App == c.App }); i >= 0 {
 			f.Entries[i] = e
 		} else {
@@ -178,6 +272,35 @@ func (s *Store) Save(ctx context.Context, c actions.Credential) error {
 		return fmt.Errorf("save credentials of %s: %w", c.App, err)
 	}
 	return nil
+}
+
+// DeviceKey returns the device's private key, saving the one create
+// returns when the store holds none yet, under the store's lock: two
+// processes asking at once get the same key.
+func (s *Store) DeviceKey(ctx context.Context, create func() (string, error)) (string, error) {
+	var key string
+	var cerr error
+	err := s.update(ctx, true, func(f *file) bool {
+		if f.DeviceKey != "" {
+			key = f.DeviceKey
+			return false
+		}
+		key, cerr = create()
+		if cerr != nil || key == "" {
+			return false
+		}
+		f.DeviceKey = key
+		return true
+	})
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("device key: %w", err)
+	case cerr != nil:
+		return "", fmt.Errorf("device key: %w", cerr)
+	case key == "":
+		return "", errors.New("device key: none was made")
+	}
+	return key, nil
 }
 
 // Delete removes app's entry, reporting whether there was one. The file is
@@ -302,7 +425,7 @@ func (s *Store) read() (file, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return file{}, fmt.Errorf("%w: %s: %s", ErrCorrupt, s.path, describe(err))
 	}
-	if f.Version != formatVersion {
+	if f.Version != formatVersion && f.Version != 1 {
 		return file{}, fmt.Errorf("%w: %s: unsupported format version %d (want %d)", ErrCorrupt, s.path, f.Version, formatVersion)
 	}
 	seen := make(map[string]bool, len(f.Entries))
@@ -312,10 +435,21 @@ func (s *Store) read() (file, error) {
 			return file{}, fmt.Errorf("%w: %s: entry %d has no app", ErrCorrupt, s.path, i+1)
 		case seen[e.App]:
 			return file{}, fmt.Errorf("%w: %s: entry %d repeats app %q", ErrCorrupt, s.path, i+1, e.App)
-		case e.Token == "":
+		case f.Version == 1 && e.Token == "", f.Version != 1 && !e.usable():
 			return file{}, fmt.Errorf("%w: %s: entry %d (%s) has no token", ErrCorrupt, s.path, i+1, e.App)
 		}
+		if f.Version == 1 {
+			f.Entries[i].AccessToken, f.Entries[i].Token = e.Token, ""
+		}
 		seen[e.App] = true
+		for _, fd := range f.Entries[i].secrets() {
+			if err := s.open(fd.v, e.App+" "+fd.name); err != nil {
+				return file{}, err
+			}
+		}
+	}
+	if err := s.open(&f.DeviceKey, "device_key"); err != nil {
+		return file{}, err
 	}
 	slices.SortFunc(f.Entries, func(a, b entry) int { return cmp.Compare(a.App, b.App) })
 	return f, nil
@@ -345,6 +479,17 @@ func (s *Store) write(ctx context.Context, f file) error {
 		return err
 	}
 	f.Version = formatVersion
+	f.Entries = slices.Clone(f.Entries)
+	for i := range f.Entries {
+		for _, fd := range f.Entries[i].secrets() {
+			if err := s.seal(fd.v, f.Entries[i].App+" "+fd.name); err != nil {
+				return err
+			}
+		}
+	}
+	if err := s.seal(&f.DeviceKey, "device_key"); err != nil {
+		return err
+	}
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode credential store: %w", err)

@@ -37,8 +37,8 @@ func TestMissingFileHoldsNothing(t *testing.T) {
 func TestSaveLoadDelete(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
-	mail := actions.Credential{App: "vendor-mail", Account: "a@example.com", Token: "tok-mail", SavedAt: t0}
-	tether := actions.Credential{App: "tether", Account: "a@example.com", Token: "tok-1", Region: "DE", SavedAt: t0.Add(time.Hour)}
+	mail := actions.Credential{App: "vendor-mail", Account: "a@example.com", Tokens: actions.Tokens{AccessToken: "tok-mail"}, SavedAt: t0}
+	tether := actions.Credential{App: "tether", Account: "a@example.com", Tokens: actions.Tokens{AccessToken: "tok-1"}, Region: "DE", SavedAt: t0.Add(time.Hour)}
 	for _, c := range []actions.Credential{mail, tether} {
 		if err := s.Save(ctx, c); err != nil {
 			t.Fatalf("Save(%s) error = %v", c.App, err)
@@ -96,7 +96,7 @@ func TestFileModeAndNoLeftovers(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	for i := range 3 {
-		if err := s.Save(ctx, actions.Credential{App: "tether", Account: "a@example.com", Token: "tok", SavedAt: t0.Add(time.Duration(i))}); err != nil {
+		if err := s.Save(ctx, actions.Credential{App: "tether", Account: "a@example.com", Tokens: actions.Tokens{AccessToken: "tok"}, SavedAt: t0.Add(time.Duration(i))}); err != nil {
 			t.Fatalf("Save() error = %v", err)
 		}
 	}
@@ -130,7 +130,7 @@ func TestFileModeAndNoLeftovers(t *testing.T) {
 func TestAtomicWrite(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
-	if err := s.Save(ctx, actions.Credential{App: "tether", Account: "a@example.com", Token: "tok-old", SavedAt: t0}); err != nil {
+	if err := s.Save(ctx, actions.Credential{App: "tether", Account: "a@example.com", Tokens: actions.Tokens{AccessToken: "tok-old"}, SavedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
 	before, err := os.ReadFile(s.Path())
@@ -142,7 +142,7 @@ func TestAtomicWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reader.Close()
-	if err := s.Save(ctx, actions.Credential{App: "vendor-mail", Account: "b@example.com", Token: "tok-new", SavedAt: t0}); err != nil {
+	if err := s.Save(ctx, actions.Credential{App: "vendor-mail", Account: "b@example.com", Tokens: actions.Tokens{AccessToken: "tok-new"}, SavedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
 	held, err := io.ReadAll(reader)
@@ -194,7 +194,7 @@ func TestCorruptFile(t *testing.T) {
 				t.Errorf("Credentials() error = %q quotes the file's content", msg)
 			}
 			// Never overwritten silently.
-			err = s.Save(ctx, actions.Credential{App: "tether", Account: "a@example.com", Token: "tok-new"})
+			err = s.Save(ctx, actions.Credential{App: "tether", Account: "a@example.com", Tokens: actions.Tokens{AccessToken: "tok-new"}})
 			if !errors.Is(err, ErrCorrupt) {
 				t.Errorf("Save() on a corrupt file error = %v, want ErrCorrupt", err)
 			}
@@ -211,7 +211,7 @@ func TestCorruptFile(t *testing.T) {
 func TestSaveRefusesIncompleteEntries(t *testing.T) {
 	s := newStore(t)
 	tests := []actions.Credential{
-		{Account: "a@example.com", Token: "tok"},
+		{Account: "a@example.com", Tokens: actions.Tokens{AccessToken: "tok"}},
 		{App: "tether", Account: "a@example.com"},
 	}
 	for _, c := range tests {
@@ -227,7 +227,7 @@ func TestSaveRefusesIncompleteEntries(t *testing.T) {
 func TestSaveCreatesAPrivateDirectory(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "new", "tether")
 	s := New(filepath.Join(dir, "credentials.json"))
-	if err := s.Save(context.Background(), actions.Credential{App: "tether", Account: "a@example.com", Token: "tok", SavedAt: time.Unix(0, 0)}); err != nil {
+	if err := s.Save(context.Background(), actions.Credential{App: "tether", Account: "a@example.com", Tokens: actions.Tokens{AccessToken: "tok"}, SavedAt: time.Unix(0, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(dir)

@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 func hammer(path, id string) int {
 	s := New(path)
 	for i := range hammerRounds {
-		c := actions.Credential{App: hammerApp(id, i), Account: id + "@example.com", Token: fmt.Sprintf("tok-%s-%d", id, i)}
+		c := actions.Credential{App: hammerApp(id, i), Account: id + "@example.com", Tokens: actions.Tokens{AccessToken: fmt.Sprintf("tok-%s-%d", id, i)}}
 		if err := s.Save(context.Background(), c); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1

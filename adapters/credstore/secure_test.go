@@ -69,7 +69,7 @@ func TestInsecureStores(t *testing.T) {
 			want := strings.NewReplacer("STORE", path, "DIR", dir).Replace(tt.want)
 			s := New(path)
 			_, rerr := s.Credentials(ctx)
-			serr := s.Save(ctx, actions.Credential{App: "tether", Account: "b@example.com", Token: "tok-new"})
+			serr := s.Save(ctx, actions.Credential{App: "tether", Account: "b@example.com", Tokens: actions.Tokens{AccessToken: "tok-new"}})
 			_, derr := s.Delete(ctx, "vendor-mail")
 			for name, err := range map[string]error{"Credentials": rerr, "Save": serr, "Delete": derr} {
 				if name == "Credentials" && strings.Contains(tt.name, "lock file") {
@@ -101,7 +101,7 @@ func TestStickyDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := New(filepath.Join(dir, "credentials.json"))
-	if err := s.Save(context.Background(), actions.Credential{App: "tether", Account: "a@example.com", Token: "tok"}); err != nil {
+	if err := s.Save(context.Background(), actions.Credential{App: "tether", Account: "a@example.com", Tokens: actions.Tokens{AccessToken: "tok"}}); err != nil {
 		t.Errorf("Save() in a sticky directory error = %v, want none", err)
 	}
 }
@@ -112,7 +112,7 @@ func TestStickyDirectory(t *testing.T) {
 func TestSaveWaitsForTheLock(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	if err := s.Save(ctx, actions.Credential{App: "vendor-mail", Account: "a@example.com", Token: "tok"}); err != nil {
+	if err := s.Save(ctx, actions.Credential{App: "vendor-mail", Account: "a@example.com", Tokens: actions.Tokens{AccessToken: "tok"}}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(s.Path())
@@ -123,7 +123,7 @@ func TestSaveWaitsForTheLock(t *testing.T) {
 	defer other.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	err := s.Save(ctx, actions.Credential{App: "tether", Account: "a@example.com", Token: "tok-2"})
+	err := s.Save(ctx, actions.Credential{App: "tether", Account: "a@example.com", Tokens: actions.Tokens{AccessToken: "tok-2"}})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Save() while another holds the lock = %v, want context.DeadlineExceeded", err)
 	}

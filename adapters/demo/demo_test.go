@@ -36,7 +36,7 @@ func TestConnectSurvivesRestore(t *testing.T) {
 	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	now := func() time.Time { return start }
 	device := filepath.Join(t.TempDir(), "credentials.json")
-	world, err := demo.New(fx, demo.Options{Now: now, Seed: 1, SMS: io.Discard, Store: credstore.New})
+	world, err := demo.New(fx, demo.Options{Now: now, Seed: 1, SMS: io.Discard, Store: func(d string) actions.CredentialStore { return credstore.New(d) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,8 +70,8 @@ func TestConnectSurvivesRestore(t *testing.T) {
 			t.Errorf("the snapshot holds the secret %q: %s", secret, data)
 		}
 	}
-	if !strings.Contains(string(data), `"ticket":"tkt-`) {
-		t.Errorf("the snapshot lacks the ticket the session needs: %s", data)
+	if !strings.Contains(string(data), `"ticket":"as-`) {
+		t.Errorf("the snapshot lacks the sign-in session (auth_session) the session needs: %s", data)
 	}
 
 	var snap engine.Snapshot
@@ -116,7 +116,7 @@ func TestPortalCallsAreEffects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	world, err := demo.New(fx, demo.Options{Seed: 1, Store: credstore.New})
+	world, err := demo.New(fx, demo.Options{Seed: 1, Store: func(d string) actions.CredentialStore { return credstore.New(d) }})
 	if err != nil {
 		t.Fatal(err)
 	}

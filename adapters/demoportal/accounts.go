@@ -13,18 +13,16 @@ import (
 	"github.com/tetherflow/tether/internal/country"
 )
 
-// Licences returns every licence of the token's account, expired ones
-// included. It returns an error wrapping actions.ErrTokenRejected for a
-// token the portal does not accept.
+// Licences returns every licence of the access token's account, expired
+// ones included. It returns an error wrapping actions.ErrTokenRejected for
+// a token the portal does not accept, or one presented without a proof of
+// its DPoP key.
 func (p *Portal) Licences(ctx context.Context, tok string) ([]actions.Licence, error) {
 	var out []actions.Licence
 	err := p.update(ctx, api.OpListLicences, nil, nil, func(tx Tx) error {
-		_, acc, ok, err := p.liveToken(tx, tok)
+		_, acc, err := p.liveAccess(ctx, tx, tok)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return actions.ErrTokenRejected
 		}
 		out = slices.Clone(acc.Licences)
 		return nil
@@ -35,20 +33,18 @@ func (p *Portal) Licences(ctx context.Context, tok string) ([]actions.Licence, e
 	return out, nil
 }
 
-// Activate activates the licence with this id on the token's device, or
-// the Free plan for the empty id, and remembers it with the token. A
-// licence the account does not have, or whose term is over, gives
-// ActivateInactive. It returns an error wrapping actions.ErrTokenRejected
-// for a token the portal does not accept.
+// Activate activates the licence with this id on the access token's
+// device, or the Free plan for the empty id, and remembers it with the
+// token's grant. A licence the account does not have, or whose term is
+// over, gives ActivateInactive. It returns an error wrapping
+// actions.ErrTokenRejected for a token the portal does not accept, or one
+// presented without a proof of its DPoP key.
 func (p *Portal) Activate(ctx context.Context, tok, licence string) (actions.Activation, error) {
 	var out actions.Activation
 	err := p.update(ctx, api.OpActivate, []string{tok, licence}, &out, func(tx Tx) error {
-		t, acc, ok, err := p.liveToken(tx, tok)
+		g, acc, err := p.liveAccess(ctx, tx, tok)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return actions.ErrTokenRejected
 		}
 		if licence == "" {
 			out = actions.Activation{Status: actions.ActivateActivated, Plan: actions.FreePlan}
@@ -61,8 +57,8 @@ func (p *Portal) Activate(ctx context.Context, tok, licence string) (actions.Act
 		if out.Status != actions.ActivateActivated {
 			return nil
 		}
-		t.Plan, t.Licence = out.Plan, out.Licence
-		return tx.PutToken(t)
+		g.Plan, g.Licence = out.Plan, out.Licence
+		return p.putGrant(tx, g)
 	})
 	if err != nil {
 		return actions.Activation{}, fmt.Errorf("activate: %w", err)
@@ -114,11 +110,11 @@ func (p *Portal) RecordConsent(ctx context.Context, ticket string, c actions.Con
 	// AcceptedAt is left out of the request: a step run again after a
 	// crash accepts at another time, and is the same acceptance.
 	err := p.update(ctx, api.OpRecordConsent, []string{ticket, c.Account, c.Document, c.Version, c.Region}, &out, func(tx Tx) error {
-		t, ok, err := tx.Ticket(hashOf(ticket))
+		t, ok, err := p.ticket(ctx, tx, ticket)
 		if err != nil {
 			return err
 		}
-		if out.Reason = p.ticketRefusal(t, ok && ticket != ""); out.Reason != "" {
+		if out.Reason = p.ticketRefusal(t, ok); out.Reason != "" {
 			return nil
 		}
 		if t.Account != normEmail(c.Account) {

@@ -61,7 +61,7 @@ func stepWith(t *testing.T, answers []string, call func(ctx context.Context, not
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	s, err := fl.Start(ctx, engine.Ports{Actions: reg})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func TestKeyedCallAnsweredOnce(t *testing.T) {
 	p, _, sms := newPortal(t)
 	var notices []Call
 	p.onCall = func(ctx context.Context, c Call) { notices = append(notices, c) }
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	s, _ := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1", actions.CaptchaAnswer{})
 	var got []actions.CodeDelivery
 	stepTwice(t, func(ctx context.Context) error {
@@ -135,11 +135,11 @@ func TestKeyedCallSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	s, _ := p.PasswordSignIn(ctx, "plain@example.com", "plain-pw-1", actions.CaptchaAnswer{})
 	var conns []actions.Connection
 	stepTwice(t, func(ctx context.Context) error {
-		c, err := p.Connect(ctx, s.Ticket)
+		c, err := connect(ctx, p, s.Ticket)
 		conns = append(conns, c)
 		return err
 	})
@@ -147,7 +147,7 @@ func TestKeyedCallSealed(t *testing.T) {
 		t.Fatalf("connections = %+v, want the same one twice", conns)
 	}
 	data, _ := os.ReadFile(path)
-	for _, secret := range []string{conns[0].Token, s.Ticket, "plain-pw-1"} {
+	for _, secret := range []string{conns[0].Tokens.AccessToken, conns[0].Tokens.RefreshToken, s.Ticket, "plain-pw-1"} {
 		if strings.Contains(string(data), secret) {
 			t.Errorf("the state file holds %q in clear", secret)
 		}
@@ -171,7 +171,7 @@ func TestFileState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	s, _ := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1", actions.CaptchaAnswer{})
 	if d, err := p.SendCode(ctx, s.Ticket); err != nil || d.Status != actions.SendSent {
 		t.Fatalf("SendCode = %+v, %v", d, err)

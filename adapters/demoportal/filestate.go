@@ -52,7 +52,7 @@ type fileDoc struct {
 	Accounts map[string]AccountRecord    `json:"accounts"`
 	Guards   map[string]Guard            `json:"guards"`
 	Tickets  map[string]TicketRecord     `json:"tickets"`
-	Tokens   map[string]TokenRecord      `json:"tokens"`
+	Records  map[string]memRecord        `json:"records"`
 	SMS      map[string][]time.Time      `json:"sms"`
 	Captchas map[string]time.Time        `json:"captchas"`
 	Consents []ConsentRecord             `json:"consents"`
@@ -60,7 +60,7 @@ type fileDoc struct {
 	Outbox   []Message                   `json:"outbox"`
 }
 
-const fileStateVersion = 2 // 2: calls kept as idempotency records
+const fileStateVersion = 3 // 2: calls kept as idempotency records; 3: the authorization server's records
 
 // OpenFileState opens the state kept in the file at path, creating it
 // (and its directory) at the first Update when it does not exist. now
@@ -76,7 +76,7 @@ func OpenFileState(path string, now func() time.Time, deliver func(Message)) (*F
 		return nil, err
 	}
 	m := &st.mem.m
-	m.accounts, m.guards, m.tickets, m.tokens = orEmpty(doc.Accounts), orEmpty(doc.Guards), orEmpty(doc.Tickets), orEmpty(doc.Tokens)
+	m.accounts, m.guards, m.tickets, m.records = orEmpty(doc.Accounts), orEmpty(doc.Guards), orEmpty(doc.Tickets), orEmpty(doc.Records)
 	m.sms, m.captchas, m.keys, m.consents = orEmpty(doc.SMS), orEmpty(doc.Captchas), orEmpty(doc.Keys), doc.Consents
 	st.box = doc.Outbox
 	return st, nil
@@ -161,7 +161,7 @@ func (s *FileState) Update(ctx context.Context, fn func(Tx) error) error {
 func (s *FileState) write(tx *memTx, sent []Message) error {
 	doc := fileDoc{
 		Version: fileStateVersion, Accounts: tx.accounts, Guards: tx.guards, Tickets: tx.tickets,
-		Tokens: tx.tokens, SMS: tx.sms, Captchas: tx.captchas, Consents: tx.consents, Keys: tx.keys,
+		Records: tx.records, SMS: tx.sms, Captchas: tx.captchas, Consents: tx.consents, Keys: tx.keys,
 		Outbox: append(slices.Clip(s.box), sent...),
 	}
 	data, err := json.Marshal(&doc)

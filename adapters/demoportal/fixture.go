@@ -11,18 +11,18 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // Fixture is the content of a demo portal fixture file: the portal's
-// settings, its accounts and the device tokens it has already issued. The
-// format is documented in docs/portal-fixture.md.
+// settings, its accounts, and the Native SSO sessions other applications
+// of the vendor hold on the device. The format is documented in
+// docs/portal-fixture.md.
 type Fixture struct {
-	Name     string    `yaml:"-"` // the file it was read from, for messages
-	Portal   Settings  `yaml:"portal"`
-	Accounts []Account `yaml:"accounts"`
-	Tokens   []Token   `yaml:"tokens"`
+	Name     string       `yaml:"-"` // the file it was read from, for messages
+	Portal   Settings     `yaml:"portal"`
+	Accounts []Account    `yaml:"accounts"`
+	SSO      []SSOSession `yaml:"sso"`
 	// Outages make the in-process portal fail calls as an unreachable
 	// one would, for transcripts of what a client does then.
 	Outages []Outage `yaml:"outages"`
@@ -41,8 +41,9 @@ type Settings struct {
 	ResendCooldown  time.Duration `yaml:"resend_cooldown"`   // minimum time between two codes for a ticket
 	MaxCodes        int           `yaml:"max_codes"`         // codes a ticket may be sent
 	MaxCodeAttempts int           `yaml:"max_code_attempts"` // wrong codes that block a ticket
-	TicketTTL       time.Duration `yaml:"ticket_ttl"`        // how long a sign-in ticket lives
-	TokenTTL        time.Duration `yaml:"token_ttl"`         // how long an issued device token lives
+	TicketTTL       time.Duration `yaml:"ticket_ttl"`        // how long a sign-in session (auth_session) lives
+	TokenTTL        time.Duration `yaml:"token_ttl"`         // how long a connection (its refresh token, its device secret) lives
+	AccessTokenTTL  time.Duration `yaml:"access_token_ttl"`  // how long an access token (and an ID token) lives
 	CaptchaAfter    int           `yaml:"captcha_after"`     // failed passwords after which a CAPTCHA answer is required
 	MaxWrongCodes   int           `yaml:"max_wrong_codes"`   // wrong codes, every sign-in together, that lock an account
 	SMSPerHour      int           `yaml:"sms_per_hour"`      // codes sent in an hour, per phone and per account
@@ -51,11 +52,6 @@ type Settings struct {
 	// thresholds of its country, overriding lockout_after, captcha_after,
 	// code_ttl, resend_cooldown and max_codes.
 	Policy string `yaml:"policy"`
-	// Secret keys the MACs of the device tokens the portal issues and the
-	// fingerprints of remembered requests; CaptchaKey is the key shared
-	// with the CAPTCHA issuer. Both default to public demo keys.
-	Secret     string `yaml:"secret"`
-	CaptchaKey string `yaml:"captcha_key"`
 }
 
 // DefaultSettings returns the settings a fixture gets for the values it
@@ -71,6 +67,7 @@ func DefaultSettings() Settings {
 		MaxCodeAttempts: 3,
 		TicketTTL:       15 * time.Minute,
 		TokenTTL:        90 * 24 * time.Hour,
+		AccessTokenTTL:  time.Hour,
 		CaptchaAfter:    3,
 		MaxWrongCodes:   10,
 		SMSPerHour:      5,
@@ -100,23 +97,24 @@ type Licence struct {
 	Expires time.Time `yaml:"expires"`
 }
 
-// Token is a device token the portal issued before it started, saved on the
-// device by the application App.
-type Token struct {
-	Token   string    `yaml:"token"`
-	Account string    `yaml:"account"`
+// SSOSession is a Native SSO session another application of the vendor,
+// App, holds on the device: the portal issues it an ID token and a device
+// secret (Portal.OtherApp), which tether may exchange to connect without
+// a password. One that Expires before the portal's clock is refused.
+type SSOSession struct {
 	App     string    `yaml:"app"`
+	Account string    `yaml:"account"`
 	Expires time.Time `yaml:"expires"`
-	SavedAt time.Time `yaml:"saved_at"` // optional: when App saved it on the device
+	SavedAt time.Time `yaml:"saved_at"` // optional: when App signed in on the device
 	Pos     Pos       `yaml:"-"`
 }
 
 // Outage makes the first Times calls of the operation Op fail with an
 // error wrapping actions.ErrUnavailable, as if the portal could not be
 // reached. Op is an operation of the portal protocol (docs/portal-
-// protocol.md): signInPassword, signInToken, newCaptcha, sendCode,
-// checkCode, recordConsent, connect, listLicences, activate,
-// createAccount, checkToken.
+// protocol.md): signInPassword, newCaptcha, sendCode, checkCode,
+// recordConsent, authorize, tokenCode, tokenRefresh, tokenExchange,
+// revoke, introspect, listLicences, activate, createAccount.
 type Outage struct {
 	Op    string `yaml:"op"`
 	Times int    `yaml:"times"`
@@ -135,9 +133,9 @@ func (a *Account) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// UnmarshalYAML decodes a token and notes where it is.
-func (t *Token) UnmarshalYAML(n *yaml.Node) error {
-	type plain Token
+// UnmarshalYAML decodes an SSO session and notes where it is.
+func (t *SSOSession) UnmarshalYAML(n *yaml.Node) error {
+	type plain SSOSession
 	if err := n.Decode((*plain)(t)); err != nil {
 		return err
 	}
@@ -297,27 +295,6 @@ func (fx *Fixture) where(p Pos, what string) string {
 		return fmt.Sprintf("%s:%d:%d: %s", name, p.Line, p.Column, what)
 	}
 	return fmt.Sprintf("%s: %s", name, what)
-}
-
-// DeviceCredentials returns the fixture's tokens as the entries the
-// applications that saved them would hold in the device credential store,
-// so that a demo or test can seed the store.
-func (fx *Fixture) DeviceCredentials() []actions.Credential {
-	region := make(map[string]string, len(fx.Accounts))
-	for _, a := range fx.Accounts {
-		region[normEmail(a.Email)] = a.Region
-	}
-	out := make([]actions.Credential, 0, len(fx.Tokens))
-	for _, t := range fx.Tokens {
-		out = append(out, actions.Credential{
-			App:     t.App,
-			Account: normEmail(t.Account),
-			Token:   t.Token,
-			Country: region[normEmail(t.Account)],
-			SavedAt: t.SavedAt,
-		})
-	}
-	return out
 }
 
 func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

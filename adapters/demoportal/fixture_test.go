@@ -21,8 +21,8 @@ accounts:
     licences:
       - {id: L1, plan: Personal, expiry: 2030-01-01T00:00:00Z}
     phnoe: "+49 1"
-tokens:
-  - token: t
+sso:
+  - app: mail
     acount: a@example.com
 extra: 1
 `
@@ -35,7 +35,7 @@ extra: 1
 		`fx.yaml:9:34: unknown key "expiry"`,
 		`fx.yaml:10:5: unknown key "phnoe"`,
 		`fx.yaml:13:5: unknown key "acount"`,
-		`fx.yaml:14:1: unknown key "extra" (want one of accounts, outages, portal, tokens)`,
+		`fx.yaml:14:1: unknown key "extra" (want one of accounts, outages, portal, sso)`,
 	}
 	for _, w := range want {
 		if !strings.Contains(err.Error(), w) {
@@ -55,8 +55,8 @@ func TestParseFixtureBadValues(t *testing.T) {
 		{"list for a value", "portal:\n  code_ttl: [5m]\n", "fx.yaml:2:13: code_ttl must be a single value, not a list"},
 		{"not a mapping", "- portal\n", "fx.yaml:1:1: fixture must be a mapping, not a list"},
 		{"syntax", "portal: [\n", "fx.yaml:1:9: a value was expected here"},
-		{"empty", "", "fx.yaml:1:1: the portal fixture is empty; it holds accounts, outages, portal, tokens"},
-		{"comments only", "# to do\n", "fx.yaml:1:1: the portal fixture is empty; it holds accounts, outages, portal, tokens"},
+		{"empty", "", "fx.yaml:1:1: the portal fixture is empty; it holds accounts, outages, portal, sso"},
+		{"comments only", "# to do\n", "fx.yaml:1:1: the portal fixture is empty; it holds accounts, outages, portal, sso"},
 		{"two documents", "portal: {}\n---\naccounts: []\n", "fx.yaml:2:1: a second YAML document starts here: the file must hold exactly one"},
 		{"repeated key", "portal: {max_codes: 3, max_codes: 4}\n", `fx.yaml:1:24: duplicate key "max_codes" (first at fx.yaml:1:10)`},
 	}
@@ -83,8 +83,8 @@ accounts:
       - {id: L1, plan: Personal, expires: someday}
       - {id: L2, plan: Family, expires: never}
     locked: perhaps
-tokens:
-  - {token: t1, account: a@example.com, app: mail, expires: 2030-01-01, saved_at: yesterday}
+sso:
+  - {app: mail, account: a@example.com, expires: 2030-01-01, saved_at: yesterday}
 `
 	_, err := ParseFixture("fx.yaml", []byte(data))
 	want := []string{
@@ -94,7 +94,7 @@ tokens:
 		`fx.yaml:8:43: expires: "someday" is not a time (want e.g. 2030-01-31 or 2030-01-31T12:00:00Z)`,
 		`fx.yaml:9:41: expires: "never" is not a time (want e.g. 2030-01-31 or 2030-01-31T12:00:00Z)`,
 		`fx.yaml:10:13: locked: "perhaps" is not true or false`,
-		`fx.yaml:12:83: saved_at: "yesterday" is not a time (want e.g. 2030-01-31 or 2030-01-31T12:00:00Z)`,
+		`fx.yaml:12:72: saved_at: "yesterday" is not a time (want e.g. 2030-01-31 or 2030-01-31T12:00:00Z)`,
 	}
 	if got := strings.Split(fmt.Sprint(err), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("ParseFixture() errors =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -125,10 +125,11 @@ accounts:
   - email: c@example.com
     region: DE
     phone: "12"
-tokens:
-  - {token: t1, account: nobody@example.com, app: mail, expires: 2030-01-01T00:00:00Z}
-  - {token: t2, account: a@example.com, expires: 2030-01-01T00:00:00Z}
-  - {token: t3, account: a@example.com, app: mail}
+sso:
+  - {app: mail, account: nobody@example.com, expires: 2030-01-01T00:00:00Z}
+  - {account: a@example.com, expires: 2030-01-01T00:00:00Z}
+  - {app: photos, account: a@example.com}
+  - {app: photos, account: a@example.com, expires: 2030-01-01T00:00:00Z}
 `
 	fx, err := ParseFixture("fx.yaml", []byte(data))
 	if err != nil {
@@ -147,9 +148,10 @@ tokens:
 		"account 3 (b@example.com): licence L2 has no expires",
 		"fx.yaml:18:5: account 4 (c@example.com): password is empty",
 		`account 4 (c@example.com): phone "12" has too few digits`,
-		`fx.yaml:22:5: token 1: account "nobody@example.com" is not in the fixture`,
-		"fx.yaml:23:5: token 2: app is empty",
-		"fx.yaml:24:5: token 3: expires is missing",
+		`fx.yaml:22:5: sso 1: account "nobody@example.com" is not in the fixture`,
+		"fx.yaml:23:5: sso 2: app must name another application of the vendor than tether",
+		"fx.yaml:24:5: sso 3: expires is missing",
+		"fx.yaml:25:5: sso 4: app photos repeats an earlier one",
 	}
 	for _, w := range want {
 		if !strings.Contains(err.Error(), w) {
@@ -187,7 +189,7 @@ func TestShippedFixture(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New() error = %v", err)
 	}
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	active := func(account string) int {
 		info, _, err := p.Account(ctx, account)
 		if err != nil {
@@ -238,18 +240,21 @@ func TestShippedFixture(t *testing.T) {
 	if s, _ := p.PasswordSignIn(ctx, "almost@example.com", "Almost-pass-2024", actions.CaptchaAnswer{}); s.Status != actions.SignInDenied {
 		t.Errorf("almost@example.com after one wrong password: status = %d, want denied (locked)", s.Status)
 	}
-	creds := fx.DeviceCredentials()
-	if len(creds) != 2 {
-		t.Fatalf("DeviceCredentials() = %d entries, want 2", len(creds))
+	if len(fx.SSO) != 2 {
+		t.Fatalf("the fixture has %d Native SSO sessions, want 2", len(fx.SSO))
 	}
-	wantTokens := map[string]actions.SignInStatus{"vendor-mail": actions.SignInOK, "vendor-photos": actions.SignInDenied}
-	for _, c := range creds {
-		s, _ := p.TokenSignIn(ctx, c.Token)
-		if s.Status != wantTokens[c.App] {
-			t.Errorf("TokenSignIn(token saved by %s) = %d, want %d", c.App, s.Status, wantTokens[c.App])
+	wantSSO := map[string]actions.SignInStatus{"vendor-mail": actions.SignInOK, "vendor-photos": actions.SignInDenied}
+	for _, x := range fx.SSO {
+		c, err := p.OtherApp(ctx, x.App)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if c.Country == "" || c.SavedAt.IsZero() || c.Account == "" {
-			t.Errorf("DeviceCredentials() entry %+v lacks account, country or saved_at", c)
+		s, _ := p.SSOSignIn(ctx, c.IDToken, c.DeviceSecret)
+		if s.Status != wantSSO[c.App] {
+			t.Errorf("SSOSignIn(sign-in of %s) = %d, want %d", c.App, s.Status, wantSSO[c.App])
+		}
+		if c.Country == "" || c.SavedAt.IsZero() || c.Account == "" || c.Issuer != DemoIssuer {
+			t.Errorf("OtherApp(%s) = %+v: it lacks account, country, saved_at or issuer", x.App, c)
 		}
 	}
 	clock.Advance(time.Hour)

@@ -13,14 +13,6 @@ import (
 	"fmt"
 )
 
-// subKey derives a key for one purpose from the portal's secret, so that
-// the token MACs, request fingerprints and sealed answers never share one.
-func (p *Portal) subKey(purpose string) []byte {
-	m := hmac.New(sha256.New, p.secret)
-	m.Write([]byte("tether demo portal: " + purpose))
-	return m.Sum(nil)
-}
-
 // fingerprint identifies a call by its operation and arguments without
 // keeping them: the arguments hold passwords, codes and tokens.
 func (p *Portal) fingerprint(op string, req []string) string {
@@ -34,10 +26,10 @@ func (p *Portal) fingerprint(op string, req []string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// seal encrypts a call's answer for keeping under its idempotency key:
+// sealAnswer encrypts a call's answer for keeping under its idempotency key:
 // answers hold tickets and device tokens, which the portal otherwise keeps
 // only as hashes.
-func (p *Portal) seal(out any) ([]byte, error) {
+func (p *Portal) sealAnswer(out any) ([]byte, error) {
 	plain, err := json.Marshal(out)
 	if err != nil {
 		return nil, fmt.Errorf("seal the answer: %w", err)
@@ -55,8 +47,8 @@ func (p *Portal) seal(out any) ([]byte, error) {
 	return aead.Seal(nonce, nonce, plain, nil), nil
 }
 
-// open decrypts an answer seal made into out.
-func (p *Portal) open(sealed []byte, out any) error {
+// openAnswer decrypts an answer sealAnswer made into out.
+func (p *Portal) openAnswer(sealed []byte, out any) error {
 	aead, err := p.aead()
 	if err != nil {
 		return err
@@ -66,7 +58,7 @@ func (p *Portal) open(sealed []byte, out any) error {
 	}
 	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], nil)
 	if err != nil {
-		return fmt.Errorf("open a kept answer (was the portal's secret changed?): %w", err)
+		return fmt.Errorf("open a kept answer (were the portal's keys changed?): %w", err)
 	}
 	if out == nil {
 		return nil

@@ -17,7 +17,7 @@ import (
 // retried, and the ticket's count of codes sent is one.
 func TestIdempotentCallsAreDoneOnce(t *testing.T) {
 	p, _, sms := newPortal(t)
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	s, err := p.PasswordSignIn(api.WithIdempotencyKey(ctx, "s1.2.1"), "sms@example.com", "sms-pw-1", actions.CaptchaAnswer{})
 	if err != nil || s.Status != actions.SignInNeedsCode {
 		t.Fatalf("PasswordSignIn = %+v, %v", s, err)
@@ -50,7 +50,7 @@ func TestIdempotentCallsAreDoneOnce(t *testing.T) {
 // portal changes nothing for it.
 func TestReusedKeyIsRefused(t *testing.T) {
 	p, _, sms := newPortal(t)
-	ctx := api.WithIdempotencyKey(context.Background(), "s1.2.1")
+	ctx := api.WithIdempotencyKey(bound(context.Background()), "s1.2.1")
 	if _, err := p.PasswordSignIn(ctx, "plain@example.com", "wrong", actions.CaptchaAnswer{}); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestReusedKeyIsRefused(t *testing.T) {
 	if _, err := p.SendCode(ctx, "tkt-x"); !errors.Is(err, api.ErrKeyReused) {
 		t.Errorf("another operation under a used key: error = %v, want ErrKeyReused", err)
 	}
-	if info, _, _ := p.Account(context.Background(), "plain@example.com"); info.Guard.Failures != 1 {
+	if info, _, _ := p.Account(bound(context.Background()), "plain@example.com"); info.Guard.Failures != 1 {
 		t.Errorf("failures = %d, want 1: the refused calls counted nothing", info.Guard.Failures)
 	}
 	if len(sms.codes) != 0 {
@@ -68,8 +68,8 @@ func TestReusedKeyIsRefused(t *testing.T) {
 	}
 }
 
-// The answers kept under keys hold tickets and tokens: they are sealed,
-// and a portal restarted on the same state (and secret) opens them.
+// The answers kept under keys hold sessions and tokens: they are sealed,
+// and a portal restarted on the same state (and keys) opens them.
 func TestKeptAnswersAreSealed(t *testing.T) {
 	fx, err := ParseFixture("fx.yaml", []byte(testFixture))
 	if err != nil {
@@ -80,15 +80,15 @@ func TestKeptAnswersAreSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	s, _ := p.PasswordSignIn(api.WithIdempotencyKey(ctx, "s1.2.1"), "plain@example.com", "plain-pw-1", actions.CaptchaAnswer{})
 	key := api.WithIdempotencyKey(ctx, "s1.3.1")
-	conn, err := p.Connect(key, s.Ticket)
+	conn, err := connect(key, p, s.Ticket)
 	if err != nil || !conn.Connected {
 		t.Fatalf("Connect = %+v, %v", conn, err)
 	}
 	for _, r := range st.m.keys {
-		for _, secret := range []string{conn.Token, s.Ticket, "plain-pw-1"} {
+		for _, secret := range []string{conn.Tokens.AccessToken, conn.Tokens.RefreshToken, s.Ticket, "plain-pw-1"} {
 			if strings.Contains(string(r.Sealed), secret) || strings.Contains(r.Fingerprint, secret) {
 				t.Errorf("kept call %s holds a secret in clear", r.Op)
 			}
@@ -98,22 +98,25 @@ func TestKeptAnswersAreSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, err := restarted.Connect(key, s.Ticket); err != nil || again != conn {
+	if again, err := connect(key, restarted, s.Ticket); err != nil || again != conn {
 		t.Errorf("Connect repeated after a restart = %+v, %v, want %+v", again, err, conn)
 	}
-	fx.Portal.Secret = "another secret"
-	other, err := New(fx, clock.Now, newRand(2), &fakeSMS{}, WithState(st))
+	keys, err := NewKeys(randReader{newRand(9)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.Connect(key, s.Ticket); err == nil {
-		t.Error("a portal with another secret opened a kept answer")
+	other, err := New(fx, clock.Now, newRand(2), &fakeSMS{}, WithState(st), WithKeys(keys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := connect(key, other, s.Ticket); err == nil {
+		t.Error("a portal with other keys opened a kept answer")
 	}
 	// A day later the key is forgotten with the next keyed call: the repeat
 	// is a new call, which finds the ticket used.
 	clock.Advance(KeyTTL + time.Minute)
 	restarted.CreateAccount(api.WithIdempotencyKey(ctx, "s2.1.1"), actions.NewAccount{Email: "n@example.com", Password: "pw", Region: "FR"})
-	if again, err := restarted.Connect(key, s.Ticket); err != nil || again.Connected {
+	if again, err := connect(key, restarted, s.Ticket); err != nil || again.Connected {
 		t.Errorf("Connect repeated after KeyTTL = %+v, %v, want a new call, refused", again, err)
 	}
 }
@@ -121,13 +124,17 @@ func TestKeptAnswersAreSealed(t *testing.T) {
 // A call is judged at the time its context carries, when it carries one.
 func TestCallTimeFromContext(t *testing.T) {
 	p, clock, _ := newPortal(t)
-	ctx := context.Background()
-	// tok-valid expires 2025-07-01; the clock is at 2025-06-01.
-	if s, _ := p.TokenSignIn(api.WithTime(ctx, time.Date(2025, 8, 1, 0, 0, 0, 0, time.UTC)), "tok-valid"); s.Status != actions.SignInDenied {
-		t.Errorf("TokenSignIn after the token expired = %+v, want denied", s)
+	ctx := bound(context.Background())
+	// vendor-mail's session expires 2025-07-01; the clock is at 2025-06-01.
+	mail, err := p.OtherApp(ctx, "vendor-mail")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if s, _ := p.TokenSignIn(ctx, "tok-valid"); s.Status != actions.SignInOK {
-		t.Errorf("TokenSignIn on the portal's clock (%s) = %+v, want ok", clock.Now(), s)
+	if s, _ := p.SSOSignIn(api.WithTime(ctx, time.Date(2025, 8, 1, 0, 0, 0, 0, time.UTC)), mail.IDToken, mail.DeviceSecret); s.Status != actions.SignInDenied {
+		t.Errorf("SSOSignIn after the session expired = %+v, want denied", s)
+	}
+	if s, _ := p.SSOSignIn(ctx, mail.IDToken, mail.DeviceSecret); s.Status != actions.SignInOK {
+		t.Errorf("SSOSignIn on the portal's clock (%s) = %+v, want ok", clock.Now(), s)
 	}
 }
 
@@ -143,9 +150,9 @@ func TestKeysDoNotChangeSeededDraws(t *testing.T) {
 		}
 		ctx := func(k string) context.Context {
 			if keyed {
-				return api.WithIdempotencyKey(context.Background(), k)
+				return api.WithIdempotencyKey(bound(context.Background()), k)
 			}
-			return context.Background()
+			return bound(context.Background())
 		}
 		s, _ := p.PasswordSignIn(ctx("a"), "sms@example.com", "sms-pw-1", actions.CaptchaAnswer{})
 		p.SendCode(ctx("b"), s.Ticket)

@@ -2,6 +2,7 @@ package demoportal
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"sync"
 	"time"
@@ -22,7 +23,7 @@ type memTables struct {
 	accounts map[string]AccountRecord
 	guards   map[string]Guard
 	tickets  map[string]TicketRecord
-	tokens   map[string]TokenRecord
+	records  map[string]memRecord
 	sms      map[string][]time.Time
 	captchas map[string]time.Time
 	consents []ConsentRecord
@@ -33,7 +34,7 @@ type memTables struct {
 func NewMemoryState() *MemoryState {
 	return &MemoryState{m: memTables{
 		accounts: map[string]AccountRecord{}, guards: map[string]Guard{},
-		tickets: map[string]TicketRecord{}, tokens: map[string]TokenRecord{},
+		tickets: map[string]TicketRecord{}, records: map[string]memRecord{},
 		sms: map[string][]time.Time{}, captchas: map[string]time.Time{},
 		keys: map[string]IdempotentRecord{},
 	}}
@@ -49,7 +50,7 @@ func (s *MemoryState) Update(ctx context.Context, fn func(Tx) error) error {
 	defer s.mu.Unlock()
 	tx := &memTx{memTables{
 		accounts: maps.Clone(s.m.accounts), guards: maps.Clone(s.m.guards),
-		tickets: maps.Clone(s.m.tickets), tokens: maps.Clone(s.m.tokens),
+		tickets: maps.Clone(s.m.tickets), records: maps.Clone(s.m.records),
 		sms: maps.Clone(s.m.sms), captchas: maps.Clone(s.m.captchas),
 		keys:     maps.Clone(s.m.keys),
 		consents: s.m.consents[:len(s.m.consents):len(s.m.consents)],
@@ -91,12 +92,33 @@ func (t *memTx) Ticket(hash string) (TicketRecord, bool, error) {
 
 func (t *memTx) PutTicket(r TicketRecord) error { t.tickets[r.Hash] = r; return nil }
 
-func (t *memTx) Token(hash string) (TokenRecord, bool, error) {
-	r, ok := t.tokens[hash]
-	return r, ok, nil
+// memRecord is a record of the authorization server, as JSON.
+type memRecord struct {
+	Value   json.RawMessage `json:"value"`
+	Expires time.Time       `json:"expires"`
 }
 
-func (t *memTx) PutToken(r TokenRecord) error { t.tokens[r.Hash] = r; return nil }
+func (t *memTx) Record(kind, key string, now time.Time, v any) (bool, error) {
+	r, ok := t.records[kind+"\x00"+key]
+	if !ok || !now.Before(r.Expires) {
+		return false, nil
+	}
+	return true, json.Unmarshal(r.Value, v)
+}
+
+func (t *memTx) PutRecord(kind, key string, v any, expires time.Time) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	t.records[kind+"\x00"+key] = memRecord{Value: data, Expires: expires}
+	return nil
+}
+
+func (t *memTx) ForgetRecords(before time.Time) error {
+	maps.DeleteFunc(t.records, func(_ string, r memRecord) bool { return r.Expires.Before(before) })
+	return nil
+}
 
 func (t *memTx) SMSSent(key string, since time.Time) ([]time.Time, error) {
 	var out []time.Time

@@ -5,9 +5,15 @@
 // lockout per email, a CAPTCHA answer after repeated failures, code
 // lifetime, resend cooldown and cap, a wrong-code limit across sign-ins, an
 // SMS rate limit per phone and per account, consent tied to the sign-in
-// ticket, device tokens checked on every use — with the thresholds of the
+// session, tokens checked on every use — with the thresholds of the
 // account's country (Rules), on an injected clock and random source, so
-// that a run is reproducible.
+// that a run is reproducible. It is an OAuth 2.0 authorization server for
+// first-party apps (oauth.go): sign-in sessions are the auth_session of
+// the authorization challenge endpoint, bound to the client and its DPoP
+// key; it issues authorization codes bound to a PKCE challenge, JWT access
+// tokens and ID tokens signed with its Ed25519 keys, sealed refresh tokens
+// that rotate, and Native SSO device secrets. Package portalserver serves
+// it over HTTP, in process as well as in tether portal serve.
 //
 // The rules are one implementation over a State: in memory by default,
 // SQLite (package demoportal/sqlite) for a portal whose state survives
@@ -19,21 +25,22 @@
 //		Accounts: portal, Consent: portal, Captcha: portal, ...})
 //
 // Passwords are hashed when the portal is built and only the hashes are
-// kept; so are device tokens, tickets and codes. The random source is
-// math/rand: codes, tickets and tokens are predictable by design, for a
-// demo only.
+// kept; so are sign-in sessions, SMS codes and authorization codes. The
+// random source is math/rand: codes, sessions and keys drawn from a seeded
+// source are predictable by design, for reproducible transcripts; tether
+// portal serve seeds it at random and keeps its keys in its state.
 package demoportal
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -50,10 +57,6 @@ import (
 // ErrUnknownAccount is wrapped by the errors of calls naming an account the
 // portal does not have.
 var ErrUnknownAccount = errors.New("unknown account")
-
-// DemoSecret keys the demo portal's token MACs unless the fixture's
-// portal.secret gives another. It is public: demo only.
-const DemoSecret = "tether-demo-portal-secret"
 
 // SMSSender delivers text messages.
 type SMSSender interface {
@@ -72,8 +75,11 @@ type Portal struct {
 	set       Settings
 	regional  *Regional
 	state     State
-	secret    []byte
-	captchaK  []byte
+	keys      Keys
+	keySeal   Sealer
+	sso       []SSOSession
+	issuer    string
+	clients   map[string]api.Client
 	captchas  *captcha.Issuer
 	captchaR  *rand.Rand // draws the challenges; nil: split off rng at the first
 	notice    func(id, answer string)
@@ -94,6 +100,19 @@ func WithState(st State) Option { return func(p *Portal) { p.state = st } }
 func WithCaptchaNotice(notice func(id, answer string)) Option {
 	return func(p *Portal) { p.notice = notice }
 }
+
+// WithKeys has the portal sign and seal with keys instead of those its
+// state keeps (or, in a state that keeps none, new ones it draws and
+// keeps there).
+func WithKeys(k Keys) Option { return func(p *Portal) { p.keys = k } }
+
+// WithIssuer names the portal by its issuer identifier, the URL its
+// metadata is served under: the iss of every token it signs. Without it
+// the portal is DemoIssuer.
+func WithIssuer(url string) Option { return func(p *Portal) { p.issuer = url } }
+
+// DemoIssuer is the issuer identifier of the demo portal in process.
+const DemoIssuer = "https://demo-portal.tether.invalid"
 
 // WithCaptchaRand draws the CAPTCHA challenges from r. Without it they are
 // drawn from a source split off the portal's own at the first challenge.
@@ -120,24 +139,19 @@ func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender, opts .
 	set, errs := settings(&fx)
 	outages := map[string]int{}
 	for _, o := range fx.Outages {
-		if _, ok := api.RouteOf(o.Op); !ok || o.Times < 1 {
+		if _, ok := api.Operations()[o.Op]; !ok || o.Times < 1 {
 			errs = append(errs, errors.New(fx.where(Pos{}, fmt.Sprintf("outages: %q %d: want an operation (%s) and times >= 1", o.Op, o.Times, strings.Join(operations(), ", ")))))
 		}
 		outages[o.Op] += o.Times
 	}
-	p := &Portal{clock: now, rng: rng, sms: sms, set: set, regional: fx.Regional, secret: []byte(DemoSecret), captchaK: []byte(captcha.DemoKey), outages: outages}
+	p := &Portal{clock: now, rng: rng, sms: sms, set: set, regional: fx.Regional, outages: outages, issuer: DemoIssuer}
 	for _, o := range opts {
 		o(p)
 	}
 	if p.state == nil {
 		p.state = NewMemoryState()
 	}
-	if set.Secret != "" {
-		p.secret = []byte(set.Secret)
-	}
-	if set.CaptchaKey != "" {
-		p.captchaK = []byte(set.CaptchaKey)
-	}
+	p.clients = map[string]api.Client{api.ClientID: {ID: api.ClientID, DPoP: true}}
 	start := now()
 	var accounts []AccountRecord
 	var guards []Guard
@@ -194,28 +208,24 @@ func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender, opts .
 		}
 		accounts, guards = append(accounts, acc), append(guards, g)
 	}
-	var tokens []TokenRecord
-	seenTok := map[string]bool{}
-	for i, t := range fx.Tokens {
+	seenApp := map[string]bool{}
+	for i, t := range fx.SSO {
 		what := func(msg string, args ...any) error {
-			return errors.New(fx.where(t.Pos, fmt.Sprintf("token %d: ", i+1)+fmt.Sprintf(msg, args...)))
+			return errors.New(fx.where(t.Pos, fmt.Sprintf("sso %d: ", i+1)+fmt.Sprintf(msg, args...)))
 		}
-		h := hashOf(t.Token)
 		switch {
-		case t.Token == "":
-			errs = append(errs, what("token is empty"))
-		case seenTok[h]:
-			errs = append(errs, what("token repeats an earlier one"))
+		case t.App == "" || t.App == api.ClientID:
+			errs = append(errs, what("app must name another application of the vendor than %s", api.ClientID))
+		case seenApp[t.App]:
+			errs = append(errs, what("app %s repeats an earlier one", t.App))
 		case !seen[normEmail(t.Account)]:
 			errs = append(errs, what("account %q is not in the fixture", t.Account))
-		case t.App == "":
-			errs = append(errs, what("app is empty"))
 		case t.Expires.IsZero():
 			errs = append(errs, what("expires is missing"))
-		default:
-			tokens = append(tokens, TokenRecord{Hash: h, Account: normEmail(t.Account), App: t.App, Expires: t.Expires})
 		}
-		seenTok[h] = true
+		seenApp[t.App] = true
+		p.clients[t.App] = api.Client{ID: t.App}
+		p.sso = append(p.sso, t)
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("demo portal: %w", errors.Join(errs...))
@@ -238,16 +248,7 @@ func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender, opts .
 				}
 			}
 		}
-		for _, t := range tokens {
-			if _, ok, err := tx.Token(t.Hash); err != nil {
-				return err
-			} else if !ok {
-				if err := tx.PutToken(t); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return p.loadKeys(tx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("demo portal: seed the state: %w", err)
@@ -277,6 +278,7 @@ func settings(fx *Fixture) (Settings, []error) {
 		{"resend_cooldown", &s.ResendCooldown, d.ResendCooldown},
 		{"ticket_ttl", &s.TicketTTL, d.TicketTTL},
 		{"token_ttl", &s.TokenTTL, d.TokenTTL},
+		{"access_token_ttl", &s.AccessTokenTTL, d.AccessTokenTTL},
 	})
 	return s, errs
 }
@@ -318,13 +320,9 @@ func (p *Portal) RulesFor(country string) Rules {
 	return p.regional.rules(base, country)
 }
 
-// operations returns the names of the protocol's operations.
+// operations returns the names of the protocol's operations, sorted.
 func operations() []string {
-	var ops []string
-	for _, r := range api.Routes() {
-		ops = append(ops, r.Op)
-	}
-	return ops
+	return slices.Sorted(maps.Keys(api.Operations()))
 }
 
 // KeyTTL is how long the portal remembers a call made with an idempotency
@@ -355,7 +353,7 @@ func (p *Portal) update(ctx context.Context, op string, req []string, out any, f
 		return fmt.Errorf("the portal is down (fixture outage): %w", actions.ErrUnavailable)
 	}
 	key, keyed := api.IdempotencyKey(ctx)
-	if rt, ok := api.RouteOf(op); !keyed && ok && rt.Keyed() {
+	if !keyed && api.Changes(op) {
 		// In process, a session's step keys the calls that change the
 		// portal itself; reads (licences, a token's check) are not keyed,
 		// over HTTP or here.
@@ -367,7 +365,8 @@ func (p *Portal) update(ctx context.Context, op string, req []string, out any, f
 	replayed := false
 	err := p.state.Update(ctx, func(tx Tx) error {
 		replayed = false
-		kh, fp := hashOf(key), p.fingerprint(op, req)
+		b := api.BindingOf(ctx)
+		kh, fp := hashOf(key), p.fingerprint(op, append([]string{b.Client, b.JKT}, req...))
 		rec, seen, err := tx.Idempotent(kh)
 		switch {
 		case err != nil:
@@ -376,12 +375,12 @@ func (p *Portal) update(ctx context.Context, op string, req []string, out any, f
 			return api.ErrKeyReused
 		case seen:
 			replayed = true
-			return p.open(rec.Sealed, out)
+			return p.openAnswer(rec.Sealed, out)
 		}
 		if err := fn(tx); err != nil {
 			return err
 		}
-		sealed, err := p.seal(out)
+		sealed, err := p.sealAnswer(out)
 		if err != nil {
 			return err
 		}
@@ -416,10 +415,14 @@ func (p *Portal) newID(prefix string, n int) string {
 	return b.String()
 }
 
-// newTicket opens a ticket for account in state st and returns its id.
-func (p *Portal) newTicket(tx Tx, acc string, st TicketState) (string, error) {
-	id := p.newID("tkt-", 8)
-	return id, tx.PutTicket(TicketRecord{Hash: hashOf(id), Account: acc, State: st, Expires: p.now().Add(p.set.TicketTTL)})
+// newTicket opens a sign-in session for account in state st, bound to
+// the call's client and DPoP key, and returns its id: the auth_session,
+// 256 random bits.
+func (p *Portal) newTicket(ctx context.Context, tx Tx, acc string, st TicketState) (string, error) {
+	b := api.BindingOf(ctx)
+	id := p.newID("as-", 32)
+	return id, tx.PutTicket(TicketRecord{Hash: hashOf(id), Account: acc, State: st, Expires: p.now().Add(p.set.TicketTTL),
+		Client: b.Client, JKT: b.JKT, Challenge: api.AuthRequestOf(ctx).CodeChallenge, Scope: api.AuthRequestOf(ctx).Scope})
 }
 
 // jurisdiction is what a sign-in tells of the account's rules.
@@ -430,66 +433,6 @@ func (p *Portal) jurisdiction(acc AccountRecord) actions.Jurisdiction {
 		j.Document, j.Version = r.Document, r.Version
 	}
 	return j
-}
-
-// tokenMAC is the MAC that makes a token the portal issued verifiable
-// without its state (Remember).
-func (p *Portal) tokenMAC(body, account string) string {
-	m := hmac.New(sha256.New, p.secret)
-	m.Write([]byte(body + "\x00" + account))
-	return hex.EncodeToString(m.Sum(nil)[:16])
-}
-
-// issueToken returns a new device token for account, issued now:
-// tok-<random>-<issued, base 36>-<MAC>.
-func (p *Portal) issueToken(account string, now time.Time) string {
-	body := p.newID("tok-", 12) + "-" + strconv.FormatInt(now.Unix(), 36)
-	return body + "-" + p.tokenMAC(body, account)
-}
-
-// issuedAt returns when the portal issued tok to account, and false when tok
-// is not a token it issued to account.
-func (p *Portal) issuedAt(tok, account string) (time.Time, bool) {
-	i := strings.LastIndexByte(tok, '-')
-	if i < 0 || !hmac.Equal([]byte(tok[i+1:]), []byte(p.tokenMAC(tok[:i], account))) {
-		return time.Time{}, false
-	}
-	j := strings.LastIndexByte(tok[:i], '-')
-	sec, err := strconv.ParseInt(tok[j+1:i], 36, 64)
-	if j < 0 || err != nil {
-		return time.Time{}, false
-	}
-	return time.Unix(sec, 0).UTC(), true
-}
-
-// liveToken returns the token's record when the portal accepts it now.
-func (p *Portal) liveToken(tx Tx, tok string) (TokenRecord, AccountRecord, bool, error) {
-	t, ok, err := tx.Token(hashOf(tok))
-	if err != nil || !ok || tok == "" || !p.now().Before(t.Expires) {
-		return TokenRecord{}, AccountRecord{}, false, err
-	}
-	acc, ok, err := tx.Account(t.Account)
-	return t, acc, ok, err
-}
-
-// TokenSignIn signs in with a device token. An unknown or expired token is
-// denied. The ticket it opens is authorised: the token stands for a device
-// that was authorised before.
-func (p *Portal) TokenSignIn(ctx context.Context, tok string) (actions.SignIn, error) {
-	var out actions.SignIn
-	err := p.update(ctx, api.OpSignInToken, []string{tok}, &out, func(tx Tx) error {
-		_, acc, ok, err := p.liveToken(tx, tok)
-		if err != nil || !ok {
-			return err
-		}
-		id, err := p.newTicket(tx, acc.Email, TicketAuthorised)
-		out = actions.SignIn{Status: actions.SignInOK, Account: acc.Email, Ticket: id, Jurisdiction: p.jurisdiction(acc)}
-		return err
-	})
-	if err != nil {
-		return actions.SignIn{}, fmt.Errorf("token sign-in: %w", err)
-	}
-	return out, nil
 }
 
 // PasswordSignIn signs in with an email address and password. Failures
@@ -521,7 +464,7 @@ func (p *Portal) PasswordSignIn(ctx context.Context, email, password string, ans
 				return nil
 			}
 			fresh := false
-			if captcha.Verify(p.captchaK, answer.ID, answer.Answer) {
+			if captcha.Verify(p.captchaKey(), answer.ID, answer.Answer) {
 				if fresh, err = tx.UseCaptcha(answer.ID, now); err != nil {
 					return err
 				}
@@ -556,7 +499,7 @@ func (p *Portal) PasswordSignIn(ctx context.Context, email, password string, ans
 		if acc.Phone != "" {
 			st, status = TicketNeedsCode, actions.SignInNeedsCode
 		}
-		id, err := p.newTicket(tx, email, st)
+		id, err := p.newTicket(ctx, tx, email, st)
 		out = actions.SignIn{Status: status, Account: email, Ticket: id, Jurisdiction: p.jurisdiction(acc)}
 		if acc.Phone != "" {
 			out.PhoneMasked = actions.MaskPhone(acc.Phone)
@@ -569,12 +512,31 @@ func (p *Portal) PasswordSignIn(ctx context.Context, email, password string, ans
 	return out, nil
 }
 
-// liveTicket returns the ticket with this id when it exists and has not
-// expired.
-func (p *Portal) liveTicket(tx Tx, id string) (TicketRecord, bool, error) {
-	t, ok, err := tx.Ticket(hashOf(id))
-	if err != nil || !ok || id == "" || !p.now().Before(t.Expires) {
+// liveTicket returns the ticket with this id when it exists, has not
+// expired, and was opened by the call's client and DPoP key.
+func (p *Portal) liveTicket(ctx context.Context, tx Tx, id string) (TicketRecord, bool, error) {
+	t, ok, err := p.ticket(ctx, tx, id)
+	if err != nil || !ok || !p.now().Before(t.Expires) {
 		return TicketRecord{}, false, err
+	}
+	return t, true, nil
+}
+
+// ticket returns the ticket with this id when it was opened by the call's
+// client and DPoP key: another's is as good as unknown.
+func (p *Portal) ticket(ctx context.Context, tx Tx, id string) (TicketRecord, bool, error) {
+	t, ok, err := tx.Ticket(hashOf(id))
+	if err != nil || !ok || id == "" {
+		return TicketRecord{}, false, err
+	}
+	if b := api.BindingOf(ctx); t.Client != b.Client || t.JKT != b.JKT {
+		return TicketRecord{}, false, nil
+	}
+	if r := api.AuthRequestOf(ctx); r.CodeChallenge != "" {
+		t.Challenge = r.CodeChallenge
+		if r.Scope != "" {
+			t.Scope = r.Scope
+		}
 	}
 	return t, true, nil
 }
@@ -589,7 +551,7 @@ func (p *Portal) liveTicket(tx Tx, id string) (TicketRecord, bool, error) {
 func (p *Portal) SendCode(ctx context.Context, id string) (actions.CodeDelivery, error) {
 	var out actions.CodeDelivery
 	err := p.update(ctx, api.OpSendCode, []string{id}, &out, func(tx Tx) error {
-		t, ok, err := p.liveTicket(tx, id)
+		t, ok, err := p.liveTicket(ctx, tx, id)
 		if err != nil || !ok || t.State != TicketNeedsCode {
 			return err
 		}
@@ -653,7 +615,7 @@ func (p *Portal) SendCode(ctx context.Context, id string) (actions.CodeDelivery,
 func (p *Portal) CheckCode(ctx context.Context, id, code string) (actions.CodeCheck, error) {
 	out := actions.CodeCheck{Status: actions.CheckBlocked}
 	err := p.update(ctx, api.OpCheckCode, []string{id, code}, &out, func(tx Tx) error {
-		t, ok, err := p.liveTicket(tx, id)
+		t, ok, err := p.liveTicket(ctx, tx, id)
 		if err != nil || !ok || t.State == TicketBlocked {
 			return err
 		}
@@ -707,90 +669,9 @@ func (p *Portal) ticketRefusal(t TicketRecord, ok bool) string {
 	case t.State == TicketBlocked:
 		return "the sign-in was blocked"
 	case t.State == TicketConnected:
-		return "the sign-in was already used"
+		return "the sign-in was already used to connect a device"
 	}
 	return ""
-}
-
-// Connect exchanges an authorised ticket for a new device token valid for
-// TokenTTL. The ticket is used up. When the account's rules require the
-// regulation on data provisioning, it must have been accepted during this
-// sign-in (RecordConsent). Any other ticket gives a Connection that is not
-// Connected, with the reason.
-func (p *Portal) Connect(ctx context.Context, id string) (actions.Connection, error) {
-	var out actions.Connection
-	err := p.update(ctx, api.OpConnect, []string{id}, &out, func(tx Tx) error {
-		t, ok, err := tx.Ticket(hashOf(id))
-		if err != nil {
-			return err
-		}
-		if out.Reason = p.ticketRefusal(t, ok && id != ""); out.Reason != "" {
-			return nil
-		}
-		acc, _, err := tx.Account(t.Account)
-		if err != nil {
-			return err
-		}
-		if r := p.RulesFor(acc.Country); r.ConsentRequired && t.Consent != r.Document+"@"+r.Version {
-			out.Reason = fmt.Sprintf("the regulation on data provisioning (%s, version %s) was not accepted during this sign-in", r.Document, r.Version)
-			return nil
-		}
-		now := p.now()
-		tok := p.issueToken(acc.Email, now)
-		t.State = TicketConnected
-		if err := tx.PutTicket(t); err != nil {
-			return err
-		}
-		out = actions.Connection{Connected: true, Account: acc.Email, Country: acc.Country, Token: tok}
-		return tx.PutToken(TokenRecord{Hash: hashOf(tok), Account: acc.Email, Expires: now.Add(p.set.TokenTTL)})
-	})
-	if err != nil {
-		return actions.Connection{}, fmt.Errorf("connect: %w", err)
-	}
-	return out, nil
-}
-
-// CheckToken reports, without signing in, whether the portal accepts tok,
-// for which account and with which plan activated — what `tether status`
-// needs to tell a live connection from a stale or forged one.
-func (p *Portal) CheckToken(ctx context.Context, tok string) (actions.TokenCheck, error) {
-	var out actions.TokenCheck
-	err := p.update(ctx, api.OpCheckToken, nil, nil, func(tx Tx) error {
-		t, acc, ok, err := p.liveToken(tx, tok)
-		if ok {
-			out = actions.TokenCheck{Valid: true, Account: acc.Email, Country: acc.Country, Plan: t.Plan, Licence: t.Licence, Expires: t.Expires}
-		}
-		return err
-	})
-	if err != nil {
-		return actions.TokenCheck{}, fmt.Errorf("check token: %w", err)
-	}
-	return out, nil
-}
-
-// Remember takes a token this portal issued in an earlier run as issued,
-// valid for the token lifetime from when it was issued. The in-process
-// portal lives for one run; the run command hands it the device's saved
-// connection. Only a token whose MAC shows that a portal with this
-// portal's secret issued it to c.Account is taken: a token made up and
-// written into the device's store is not. A token already known, or for
-// an account the portal does not have, is left alone.
-func (p *Portal) Remember(c actions.Credential) {
-	acc := normEmail(c.Account)
-	issued, ok := p.issuedAt(c.Token, acc)
-	if !ok {
-		return
-	}
-	p.update(context.Background(), "", nil, nil, func(tx Tx) error {
-		h := hashOf(c.Token)
-		if _, known, err := tx.Token(h); err != nil || known {
-			return err
-		}
-		if _, ok, err := tx.Account(acc); err != nil || !ok {
-			return err
-		}
-		return tx.PutToken(TokenRecord{Hash: h, Account: acc, App: c.App, Expires: issued.Add(p.set.TokenTTL), Plan: c.Plan, Licence: c.Licence})
-	})
 }
 
 // NewChallenge hands out a CAPTCHA challenge signed with the portal's
@@ -806,7 +687,7 @@ func (p *Portal) NewChallenge(ctx context.Context) (actions.Challenge, error) {
 				// hands out none draws its codes as it always did.
 				r = rand.New(rand.NewPCG(p.rng.Uint64(), p.rng.Uint64()))
 			}
-			p.captchas = captcha.New(r, p.captchaK)
+			p.captchas = captcha.New(r, p.captchaKey())
 		}
 		var answer string
 		out, answer = p.captchas.Draw()

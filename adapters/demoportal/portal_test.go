@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/api"
 )
 
 var (
-	_ actions.Portal     = (*Portal)(nil)
 	_ actions.Licences   = (*Portal)(nil)
 	_ actions.Accounts   = (*Portal)(nil)
 	_ actions.ConsentLog = (*Portal)(nil)
@@ -71,9 +71,9 @@ accounts:
     password: locked-pw-1
     region: DE
     locked: true
-tokens:
-  - {token: tok-valid, account: sms@example.com, app: vendor-mail, expires: 2025-07-01T00:00:00Z}
-  - {token: tok-expired, account: plain@example.com, app: vendor-photos, expires: 2025-05-01T00:00:00Z}
+sso:
+  - {app: vendor-mail, account: sms@example.com, expires: 2025-07-01T00:00:00Z}
+  - {app: vendor-photos, account: plain@example.com, expires: 2025-05-01T00:00:00Z}
 `
 
 func newPortal(t *testing.T) (*Portal, *fakeClock, *fakeSMS) {
@@ -93,7 +93,7 @@ func newPortal(t *testing.T) (*Portal, *fakeClock, *fakeSMS) {
 // smsTicket signs sms@example.com in and sends a code.
 func smsTicket(t *testing.T, p *Portal) string {
 	t.Helper()
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	s, err := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1", actions.CaptchaAnswer{})
 	if err != nil || s.Status != actions.SignInNeedsCode {
 		t.Fatalf("PasswordSignIn(sms) = %+v, %v, want SignInNeedsCode", s, err)
@@ -107,7 +107,7 @@ func smsTicket(t *testing.T, p *Portal) string {
 
 func TestPasswordSignIn(t *testing.T) {
 	p, _, _ := newPortal(t)
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	tests := []struct {
 		email, password string
 		want            actions.SignInStatus
@@ -149,15 +149,11 @@ func TestPasswordsAreHashed(t *testing.T) {
 			t.Errorf("account %s hash = %q, want a bcrypt hash", email, a.Hash)
 		}
 	}
-	for h, tok := range m.tokens {
-		if strings.Contains(fmt.Sprintf("%s %+v", h, tok), "tok-") {
-			t.Errorf("token kept in clear")
-		}
-	}
+
 }
 
 func TestLockout(t *testing.T) {
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	signIn := func(p *Portal, pw string) actions.SignInStatus {
 		s, err := p.PasswordSignIn(ctx, "plain@example.com", pw, actions.CaptchaAnswer{})
 		if err != nil {
@@ -213,7 +209,7 @@ func TestLockout(t *testing.T) {
 
 func TestLockedInFixture(t *testing.T) {
 	p, clock, _ := newPortal(t)
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	if s, _ := p.PasswordSignIn(ctx, "locked@example.com", "locked-pw-1", actions.CaptchaAnswer{}); s.Status != actions.SignInDenied {
 		t.Errorf("locked account at start: status = %d, want denied", s.Status)
 	}
@@ -236,7 +232,7 @@ func TestCodeExpiry(t *testing.T) {
 			p, clock, sms := newPortal(t)
 			tkt := smsTicket(t, p)
 			clock.Advance(tt.wait)
-			got, err := p.CheckCode(context.Background(), tkt, sms.last())
+			got, err := p.CheckCode(bound(context.Background()), tkt, sms.last())
 			if err != nil || got.Status != tt.want {
 				t.Errorf("CheckCode() after %v = %+v, %v, want status %d", tt.wait, got, err, tt.want)
 			}
@@ -246,9 +242,9 @@ func TestCodeExpiry(t *testing.T) {
 
 func TestCodeSingleUse(t *testing.T) {
 	p, _, sms := newPortal(t)
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	tkt := smsTicket(t, p)
-	if c, err := p.Connect(ctx, tkt); err != nil || c.Connected {
+	if c, err := connect(ctx, p, tkt); err != nil || c.Connected {
 		t.Errorf("Connect() before the code = %+v, %v, want not connected", c, err)
 	}
 	if got, _ := p.CheckCode(ctx, tkt, sms.last()); got.Status != actions.CheckOK {
@@ -260,18 +256,18 @@ func TestCodeSingleUse(t *testing.T) {
 	if got, _ := p.SendCode(ctx, tkt); got.Status != actions.SendLimit {
 		t.Errorf("SendCode() on an authorised ticket = %+v, want limit", got)
 	}
-	c, err := p.Connect(ctx, tkt)
-	if err != nil || !c.Connected || c.Account != "sms@example.com" || c.Country != "DE" || c.Token == "" {
+	c, err := connect(ctx, p, tkt)
+	if err != nil || !c.Connected || c.Account != "sms@example.com" || c.Country != "DE" || c.Tokens.AccessToken == "" {
 		t.Fatalf("Connect() = %+v, %v, want connected with a token", c, err)
 	}
-	if c2, _ := p.Connect(ctx, tkt); c2.Connected || c2.Reason != "the sign-in was already used" {
+	if c2, _ := connect(ctx, p, tkt); c2.Connected || c2.Reason != "the sign-in was already used to connect a device" {
 		t.Errorf("Connect() twice = %+v, want refused as already used", c2)
 	}
 }
 
 func TestWrongCodeLimit(t *testing.T) {
 	p, _, sms := newPortal(t)
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	tkt := smsTicket(t, p)
 	right := sms.last()
 	wrong := "000000"
@@ -294,14 +290,14 @@ func TestWrongCodeLimit(t *testing.T) {
 	if got, _ := p.SendCode(ctx, tkt); got.Status != actions.SendLimit {
 		t.Errorf("SendCode() on a blocked ticket = %+v, want limit", got)
 	}
-	if c, _ := p.Connect(ctx, tkt); c.Connected {
+	if c, _ := connect(ctx, p, tkt); c.Connected {
 		t.Errorf("Connect() on a blocked ticket connected")
 	}
 }
 
 func TestResend(t *testing.T) {
 	p, clock, sms := newPortal(t)
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	tkt := smsTicket(t, p) // code 1 at t0
 	first := sms.last()
 	steps := []struct {
@@ -339,7 +335,7 @@ func TestResend(t *testing.T) {
 
 func TestNoCodeSent(t *testing.T) {
 	p, _, _ := newPortal(t)
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	s, _ := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1", actions.CaptchaAnswer{})
 	if got, _ := p.CheckCode(ctx, s.Ticket, "123456"); got.Status != actions.CheckExpired {
 		t.Errorf("CheckCode() before any code = %+v, want expired", got)
@@ -348,7 +344,7 @@ func TestNoCodeSent(t *testing.T) {
 
 func TestSMSFailureLeavesTicket(t *testing.T) {
 	p, clock, sms := newPortal(t)
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	s, _ := p.PasswordSignIn(ctx, "sms@example.com", "sms-pw-1", actions.CaptchaAnswer{})
 	sms.err = errors.New("gateway down")
 	if _, err := p.SendCode(ctx, s.Ticket); !errors.Is(err, sms.err) {
@@ -368,7 +364,7 @@ func TestSMSFailureLeavesTicket(t *testing.T) {
 
 func TestTicketExpiry(t *testing.T) {
 	p, clock, sms := newPortal(t)
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	tkt := smsTicket(t, p)
 	clock.Advance(15 * time.Minute)
 	if got, _ := p.CheckCode(ctx, tkt, sms.last()); got.Status != actions.CheckBlocked {
@@ -379,57 +375,67 @@ func TestTicketExpiry(t *testing.T) {
 	}
 	s, _ := p.PasswordSignIn(ctx, "plain@example.com", "plain-pw-1", actions.CaptchaAnswer{})
 	clock.Advance(15 * time.Minute)
-	if c, _ := p.Connect(ctx, s.Ticket); c.Connected || c.Reason != "the sign-in has expired" {
+	if c, _ := connect(ctx, p, s.Ticket); c.Connected || c.Reason != "the sign-in has expired" {
 		t.Errorf("Connect() on an expired ticket = %+v, want refused as expired", c)
 	}
-	if c, _ := p.Connect(ctx, "tkt-made-up"); c.Connected || c.Reason != "the sign-in is unknown" {
+	if c, _ := connect(ctx, p, "tkt-made-up"); c.Connected || c.Reason != "the sign-in is unknown" {
 		t.Errorf("Connect(unknown ticket) = %+v, want refused as unknown", c)
 	}
 }
 
-func TestTokens(t *testing.T) {
+func TestNativeSSO(t *testing.T) {
 	p, clock, _ := newPortal(t)
-	ctx := context.Background()
+	ctx := bound(context.Background())
+	mail, err := p.OtherApp(ctx, "vendor-mail")
+	if err != nil || mail.IDToken == "" || mail.DeviceSecret == "" || mail.Account != "sms@example.com" {
+		t.Fatalf("OtherApp(vendor-mail) = %+v, %v", mail, err)
+	}
+	photos, _ := p.OtherApp(ctx, "vendor-photos")
+	if _, err := p.OtherApp(ctx, "vendor-none"); !errors.Is(err, ErrNoSuchApp) {
+		t.Errorf("OtherApp(unknown) error = %v, want ErrNoSuchApp", err)
+	}
 	tests := []struct {
-		token string
-		want  actions.SignInStatus
+		name       string
+		id, secret string
+		want       actions.SignInStatus
 	}{
-		{"tok-valid", actions.SignInOK},
-		{"tok-expired", actions.SignInDenied},
-		{"tok-unknown", actions.SignInDenied},
-		{"", actions.SignInDenied},
+		{"valid", mail.IDToken, mail.DeviceSecret, actions.SignInOK},
+		{"expired", photos.IDToken, photos.DeviceSecret, actions.SignInDenied},
+		{"another app's ID token", photos.IDToken, mail.DeviceSecret, actions.SignInDenied},
+		{"made up", "id", "ds", actions.SignInDenied},
+		{"empty", "", "", actions.SignInDenied},
 	}
 	for _, tt := range tests {
-		s, err := p.TokenSignIn(ctx, tt.token)
+		s, err := p.SSOSignIn(ctx, tt.id, tt.secret)
 		if err != nil || s.Status != tt.want {
-			t.Errorf("TokenSignIn(%q) = %+v, %v, want status %d", tt.token, s, err, tt.want)
+			t.Errorf("SSOSignIn(%s) = %+v, %v, want status %d", tt.name, s, err, tt.want)
 		}
 	}
-	// A token sign-in needs no code, even for an account with a phone.
-	s, _ := p.TokenSignIn(ctx, "tok-valid")
-	c, err := p.Connect(ctx, s.Ticket)
-	if err != nil || !c.Connected || c.Account != "sms@example.com" {
-		t.Fatalf("Connect() after TokenSignIn = %+v, %v, want connected to sms@example.com", c, err)
+	// A Native SSO sign-in needs no code, even for an account with a phone.
+	s, _ := p.SSOSignIn(ctx, mail.IDToken, mail.DeviceSecret)
+	c, err := connect(ctx, p, s.Ticket)
+	if err != nil || !c.Connected || c.Account != "sms@example.com" || c.Tokens.DeviceSecret == "" {
+		t.Fatalf("connect after SSOSignIn = %+v, %v, want connected to sms@example.com with a device secret", c, err)
 	}
-	// The issued token works until token_ttl has passed.
+	// The connection's own sign-in works until token_ttl has passed.
 	clock.Advance(24*time.Hour - time.Second)
-	if chk, _ := p.CheckToken(ctx, c.Token); !chk.Valid || chk.Account != "sms@example.com" {
-		t.Errorf("CheckToken(new token) just before expiry = %+v, want sms@example.com, valid", chk)
+	if s, _ := p.SSOSignIn(ctx, c.Tokens.IDToken, c.Tokens.DeviceSecret); s.Status != actions.SignInOK {
+		t.Errorf("SSOSignIn(own sign-in) just before expiry = %+v, want ok", s)
 	}
-	if s, _ := p.TokenSignIn(ctx, c.Token); s.Status != actions.SignInOK {
-		t.Errorf("TokenSignIn(new token) just before expiry = %+v, want ok", s)
+	if in, _ := p.Introspect(ctx, c.Tokens.RefreshToken); !in.Active || in.Sub != "sms@example.com" {
+		t.Errorf("Introspect(refresh token) just before expiry = %+v, want active", in)
 	}
 	clock.Advance(time.Second)
-	if s, _ := p.TokenSignIn(ctx, c.Token); s.Status != actions.SignInDenied {
-		t.Errorf("TokenSignIn(new token) at expiry = %+v, want denied", s)
+	if s, _ := p.SSOSignIn(ctx, c.Tokens.IDToken, c.Tokens.DeviceSecret); s.Status != actions.SignInDenied {
+		t.Errorf("SSOSignIn(own sign-in) at expiry = %+v, want denied", s)
 	}
-	if chk, _ := p.CheckToken(ctx, c.Token); chk.Valid {
-		t.Errorf("CheckToken(expired token) = true, want false")
+	if in, _ := p.Introspect(ctx, c.Tokens.RefreshToken); in.Active {
+		t.Errorf("Introspect(expired refresh token) = %+v, want not active", in)
 	}
-	// The fixture's token expires on 2025-07-01.
+	// The fixture's session expires on 2025-07-01.
 	clock.Set(time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC))
-	if s, _ := p.TokenSignIn(ctx, "tok-valid"); s.Status != actions.SignInDenied {
-		t.Errorf("TokenSignIn(tok-valid) on its expiry = %+v, want denied", s)
+	if s, _ := p.SSOSignIn(ctx, mail.IDToken, mail.DeviceSecret); s.Status != actions.SignInDenied {
+		t.Errorf("SSOSignIn(vendor-mail) on its expiry = %+v, want denied", s)
 	}
 }
 
@@ -454,24 +460,24 @@ func TestDeterministicCodes(t *testing.T) {
 }
 
 // connected signs in to an account without SMS authorisation and returns
-// the device token it connects with.
+// the access token it connects with.
 func connected(t *testing.T, p *Portal, email, password string) string {
 	t.Helper()
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	s, err := p.PasswordSignIn(ctx, email, password, actions.CaptchaAnswer{})
 	if err != nil || s.Status != actions.SignInOK {
 		t.Fatalf("PasswordSignIn(%s) = %+v, %v", email, s, err)
 	}
-	c, err := p.Connect(ctx, s.Ticket)
+	c, err := connect(ctx, p, s.Ticket)
 	if err != nil || !c.Connected {
 		t.Fatalf("Connect = %+v, %v", c, err)
 	}
-	return c.Token
+	return c.Tokens.AccessToken
 }
 
 func TestLicences(t *testing.T) {
 	p, _, _ := newPortal(t)
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	tok := connected(t, p, "plain@example.com", "plain-pw-1")
 	got, err := p.Licences(ctx, tok)
 	if err != nil || len(got) != 2 || got[0].ID != "L-OLD" || got[1].ID != "L-1" {
@@ -488,8 +494,13 @@ func TestLicences(t *testing.T) {
 	if err != nil || a.Status != actions.ActivateActivated || a.Plan == "" || a.Licence != "L-1" {
 		t.Errorf("Activate(L-1) = %+v, %v, want activated", a, err)
 	}
-	if chk, _ := p.CheckToken(ctx, tok); chk.Licence != "L-1" || chk.Plan != a.Plan {
-		t.Errorf("CheckToken after activation = %+v, want licence L-1", chk)
+	if in, _ := p.Introspect(ctx, tok); !in.Active || in.Licence != "L-1" || in.Plan != a.Plan {
+		t.Errorf("Introspect after activation = %+v, want licence L-1", in)
+	}
+	// The access token is bound to the device's key: without a proof of
+	// it, it is refused.
+	if _, err := p.Licences(api.WithBinding(ctx, api.Binding{Client: api.ClientID, JKT: "another-key"}), tok); !errors.Is(err, actions.ErrTokenRejected) {
+		t.Errorf("Licences with another key's proof: error = %v, want ErrTokenRejected", err)
 	}
 	if _, err := p.Activate(ctx, "tok-made-up", ""); !errors.Is(err, actions.ErrTokenRejected) {
 		t.Errorf("Activate(made-up token) error = %v, want ErrTokenRejected", err)
@@ -498,7 +509,7 @@ func TestLicences(t *testing.T) {
 
 func TestCreateAccount(t *testing.T) {
 	p, _, _ := newPortal(t)
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	tests := []struct {
 		a    actions.NewAccount
 		want actions.CreateStatus
@@ -519,15 +530,15 @@ func TestCreateAccount(t *testing.T) {
 	if s.Status != actions.SignInOK {
 		t.Errorf("PasswordSignIn(new account) = %+v, want ok", s)
 	}
-	c, _ := p.Connect(ctx, s.Ticket)
-	if l, err := p.Licences(ctx, c.Token); err != nil || len(l) != 0 {
+	c, _ := connect(ctx, p, s.Ticket)
+	if l, err := p.Licences(ctx, c.Tokens.AccessToken); err != nil || len(l) != 0 {
 		t.Errorf("Licences(new account) = %v, %v, want none", l, err)
 	}
 }
 
 func TestRecordConsent(t *testing.T) {
 	p, _, _ := newPortal(t)
-	ctx := context.Background()
+	ctx := bound(context.Background())
 	s, _ := p.PasswordSignIn(ctx, "plain@example.com", "plain-pw-1", actions.CaptchaAnswer{})
 	c := actions.Consent{Account: "plain@example.com", Document: "data-provisioning", Version: "2024-03", Region: "FR", AcceptedAt: t0}
 	for i := 1; i <= 2; i++ {
@@ -550,51 +561,5 @@ func TestRecordConsent(t *testing.T) {
 		if err != nil || rec.Recorded || rec.Reason != tt.want {
 			t.Errorf("RecordConsent(%q, %s) = %+v, %v, want refused: %s", tt.ticket, tt.account, rec, err, tt.want)
 		}
-	}
-}
-
-func TestRememberATokenFromAnEarlierRun(t *testing.T) {
-	ctx := context.Background()
-	fx, err := LoadFixture("../../flows/demo/portal.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	earlier, err := New(fx, clock, rand.New(rand.NewPCG(1, 1)), &fakeSMS{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := connected(t, earlier, "free@example.com", "Free-pass-2024")
-	p, err := New(fx, clock, rand.New(rand.NewPCG(2, 2)), &fakeSMS{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	saved := actions.Credential{App: "tether", Account: "free@example.com", Token: tok, SavedAt: now}
-	if s, _ := p.TokenSignIn(ctx, saved.Token); s.Status == actions.SignInOK {
-		t.Fatal("a token of another portal instance signed in before it was remembered")
-	}
-	p.Remember(saved)
-	if s, err := p.TokenSignIn(ctx, saved.Token); err != nil || s.Status != actions.SignInOK || s.Account != "free@example.com" {
-		t.Errorf("TokenSignIn of a remembered token = %+v, %v; want free signed in", s, err)
-	}
-	// Made up, or moved to another account, or altered: not taken.
-	for _, c := range []actions.Credential{
-		{App: "tether", Account: "solo@example.com", Token: "tok-made-up-0001", SavedAt: now},
-		{App: "tether", Account: "solo@example.com", Token: tok, SavedAt: now},
-		{App: "tether", Account: "free@example.com", Token: tok[:len(tok)-1] + "0", SavedAt: now},
-	} {
-		p.Remember(c)
-		if s, _ := p.TokenSignIn(ctx, c.Token); s.Status == actions.SignInOK && s.Account == c.Account {
-			t.Errorf("a forged token for %s signed in", c.Account)
-		}
-	}
-	// The lifetime counts from when the token was issued, not from the
-	// saved_at the device claims.
-	later := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC).Add(p.Settings().TokenTTL + time.Hour)
-	late, _ := New(fx, func() time.Time { return later }, rand.New(rand.NewPCG(3, 3)), &fakeSMS{})
-	late.Remember(actions.Credential{App: "tether", Account: "free@example.com", Token: tok, SavedAt: later})
-	if s, _ := late.TokenSignIn(ctx, tok); s.Status == actions.SignInOK {
-		t.Error("a token older than its lifetime signed in")
 	}
 }

@@ -8,9 +8,11 @@ import (
 )
 
 // State is where the portal keeps what it must remember: accounts,
-// per-email guards (failures, locks), sign-in tickets, device tokens,
-// codes sent, consents, the CAPTCHA challenges already used and the calls
-// made under idempotency keys. The rules
+// per-email guards (failures, locks), sign-in sessions, codes sent,
+// consents, the CAPTCHA challenges already used, the calls made under
+// idempotency keys, and the authorization server's records (grants,
+// authorization codes, Native SSO sessions, DPoP proofs seen, its keys).
+// The rules
 // (Portal) are the same whatever keeps it: NewMemoryState for the
 // in-process portal, package demoportal/sqlite for the server, whose state
 // survives restarts.
@@ -37,10 +39,14 @@ type Tx interface {
 	Ticket(hash string) (TicketRecord, bool, error)
 	// PutTicket creates or replaces a ticket.
 	PutTicket(t TicketRecord) error
-	// Token returns the device token whose value hashes to hash.
-	Token(hash string) (TokenRecord, bool, error)
-	// PutToken creates or replaces a device token.
-	PutToken(t TokenRecord) error
+	// Record reads the record of kind under key into v (a pointer), and
+	// reports whether there was one that had not expired by now.
+	Record(kind, key string, now time.Time, v any) (bool, error)
+	// PutRecord creates or replaces the record of kind under key, as the
+	// JSON of v, kept until expires.
+	PutRecord(kind, key string, v any, expires time.Time) error
+	// ForgetRecords forgets the records that expired before before.
+	ForgetRecords(before time.Time) error
 	// SMSSent returns when codes were sent to the rate-limit key (a phone
 	// or an account) at or after since, oldest first.
 	SMSSent(key string, since time.Time) ([]time.Time, error)
@@ -90,8 +96,8 @@ const (
 	TicketBlocked
 )
 
-// TicketRecord is a sign-in. Only the hash of its id, and of its code, is
-// kept.
+// TicketRecord is a sign-in: an auth_session of the authorization
+// challenge endpoint. Only the hash of its id, and of its code, is kept.
 type TicketRecord struct {
 	Hash        string      `json:"hash"`
 	Account     string      `json:"account"`
@@ -105,17 +111,19 @@ type TicketRecord struct {
 	// Consent is the document and version accepted during this sign-in,
 	// "document@version"; "" when none was.
 	Consent string `json:"consent,omitempty"`
-}
-
-// TokenRecord is a device token the portal issued, by the hash of its
-// value, with the plan activated on the device.
-type TokenRecord struct {
-	Hash    string    `json:"hash"`
-	Account string    `json:"account"`
-	App     string    `json:"app,omitempty"`
-	Expires time.Time `json:"expires"`
-	Plan    string    `json:"plan,omitempty"`
-	Licence string    `json:"licence,omitempty"`
+	// Client and JKT are the client the session was opened by and the
+	// thumbprint of its DPoP key, "" when it used none: no other may go on
+	// with it.
+	Client string `json:"client,omitempty"`
+	JKT    string `json:"jkt,omitempty"`
+	// Challenge is the PKCE code challenge (S256) the next authorization
+	// code is bound to.
+	Challenge string `json:"challenge,omitempty"`
+	// Scope is the scope the session's tokens are asked with; Issued the
+	// hash of the last authorization code issued for it (an earlier one
+	// is void).
+	Scope  string `json:"scope,omitempty"`
+	Issued string `json:"issued,omitempty"`
 }
 
 // ConsentRecord is an acceptance, with the hash of the ticket it was given

@@ -3,6 +3,7 @@ package portalhttp
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -10,14 +11,17 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/portalserver"
+	"github.com/tetherflow/tether/adapters/portaltest"
 	"github.com/tetherflow/tether/api"
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/callkey"
@@ -25,11 +29,11 @@ import (
 )
 
 var (
-	_ actions.Portal     = (*Client)(nil)
-	_ actions.Licences   = (*Client)(nil)
-	_ actions.Accounts   = (*Client)(nil)
-	_ actions.ConsentLog = (*Client)(nil)
-	_ actions.Captcha    = (*Client)(nil)
+	_ actions.Portal     = (*Device)(nil)
+	_ actions.Licences   = (*Device)(nil)
+	_ actions.Accounts   = (*Device)(nil)
+	_ actions.ConsentLog = (*Device)(nil)
+	_ actions.Captcha    = (*Device)(nil)
 )
 
 func TestURLs(t *testing.T) {
@@ -61,6 +65,7 @@ accounts:
 type simulator struct {
 	srv    *httptest.Server
 	faults *portalserver.Faults
+	portal *demoportal.Portal
 	mu     sync.Mutex
 	codes  []string
 }
@@ -80,18 +85,31 @@ func (s *simulator) texted() []string {
 
 func newSimulator(t *testing.T, faults *portalserver.Faults, fx string) *simulator {
 	t.Helper()
+	return startSimulator(t, faults, fx, false)
+}
+
+// startSimulator starts the simulator, over TLS when tls is set.
+func startSimulator(t *testing.T, faults *portalserver.Faults, fx string, tls bool) *simulator {
+	t.Helper()
 	f, err := demoportal.ParseFixture("fx.yaml", []byte(fx))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &simulator{faults: faults}
-	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
-	p, err := demoportal.New(f, func() time.Time { return now }, rand.New(rand.NewPCG(1, 1)), s)
+	var h atomic.Value
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().(http.Handler).ServeHTTP(w, r) }))
+	if tls {
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
+	t.Cleanup(s.srv.Close)
+	p, err := demoportal.New(f, time.Now, rand.New(rand.NewPCG(1, 1)), s, demoportal.WithIssuer(s.srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.srv = httptest.NewServer(portalserver.New(p, portalserver.Options{Faults: faults}))
-	t.Cleanup(s.srv.Close)
+	s.portal = p
+	h.Store(http.Handler(portalserver.New(p, portalserver.Options{Faults: faults, FollowClientClock: true})))
 	return s
 }
 
@@ -104,7 +122,8 @@ func schedule(t *testing.T, yaml string) *portalserver.Faults {
 	return f
 }
 
-func client(t *testing.T, url string, opts Options) *Client {
+// client returns a new device's client of the portal at url.
+func client(t *testing.T, url string, opts Options) *Device {
 	t.Helper()
 	if opts.Backoff == 0 {
 		opts.Backoff, opts.MaxBackoff = time.Millisecond, 5*time.Millisecond
@@ -113,7 +132,7 @@ func client(t *testing.T, url string, opts Options) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return c.ForDevice(&portaltest.MemoryStore{})
 }
 
 // Requests that time out, get a 5xx, or lose their answer to a reset or a
@@ -163,10 +182,10 @@ func TestPermanentFailureIsUnavailable(t *testing.T) {
 	if !errors.Is(err, actions.ErrUnavailable) || !errors.Is(err, engine.ErrUnavailable) {
 		t.Fatalf("error = %v, want ErrUnavailable", err)
 	}
-	if want := "portal signInPassword: the portal answered 503 unavailable, 4 attempts"; !strings.Contains(err.Error(), want) {
+	if want := "portal metadata: the portal answered 503 unavailable, 4 attempts"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error = %q, want it to say %q", err, want)
 	}
-	if n := faults.Requests(api.OpSignInPassword); n != 4 {
+	if n := faults.Requests(api.OpMetadata); n != 4 {
 		t.Errorf("%d requests, want 4", n)
 	}
 	if strings.Count(logs.String(), "trying again") != 3 {
@@ -192,21 +211,22 @@ func TestRetryAfter(t *testing.T) {
 	var mu sync.Mutex
 	n := 0
 	wait := "0"
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := fake(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		n++
 		first := n == 1
 		mu.Unlock()
 		if first {
 			w.Header().Set("Retry-After", wait)
-			w.Header().Set("Content-Type", api.MediaProblem)
+			w.Header().Set("Content-Type", api.MediaJSON)
 			w.WriteHeader(503)
-			w.Write([]byte(`{"type":"urn:tether:portal:problem:unavailable","title":"t","status":503,"code":"unavailable"}`))
+			w.Write([]byte(`{"error":"temporarily_unavailable"}`))
 			return
 		}
 		w.Header().Set("Content-Type", api.MediaJSON)
-		w.Write([]byte(`{"id":"cap-1.s","text":"What is 2 plus 2?"}`))
-	}))
+		w.WriteHeader(403)
+		w.Write([]byte(`{"error":"insufficient_authorization","captcha_required":true,"captcha_id":"cap-1.s","captcha_challenge":"What is 2 plus 2?"}`))
+	})
 	defer srv.Close()
 	c := client(t, srv.URL, Options{})
 	if ch, err := c.NewChallenge(context.Background()); err != nil || ch.ID != "cap-1.s" || n != 2 {
@@ -227,12 +247,12 @@ func TestRetryAfter(t *testing.T) {
 // A 4xx is final: one request, an error that is not ErrUnavailable.
 func TestClientErrorsAreFinal(t *testing.T) {
 	n := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := fake(t, func(w http.ResponseWriter, r *http.Request) {
 		n++
 		w.Header().Set("Content-Type", api.MediaProblem)
 		w.WriteHeader(422)
 		w.Write([]byte(`{"type":"urn:tether:portal:problem:idempotency-key-reused","title":"The idempotency key was used for another request","status":422,"code":"idempotency-key-reused"}`))
-	}))
+	})
 	defer srv.Close()
 	_, err := client(t, srv.URL, Options{}).SendCode(context.Background(), "tkt-1")
 	var pe *ProblemError
@@ -250,9 +270,16 @@ type headers struct {
 
 func (h *headers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
-	h.got = append(h.got, r.Header.Clone())
+	hd := r.Header.Clone()
+	hd.Set("X-Method", r.Method)
+	h.got = append(h.got, hd)
 	h.mu.Unlock()
 	h.next.ServeHTTP(w, r)
+}
+
+// posts keeps the POSTs' headers only.
+func (h *headers) posts() {
+	h.got = slices.DeleteFunc(h.got, func(hd http.Header) bool { return hd.Get("X-Method") != "POST" })
 }
 
 // Every POST carries an Idempotency-Key, the same on every attempt: in a
@@ -285,8 +312,9 @@ func TestIdempotencyKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	id = s.ID()
+	rec.posts()
 	if len(rec.got) != 4 {
-		t.Fatalf("%d requests, want 4 (two calls, a 5xx each)", len(rec.got))
+		t.Fatalf("%d POSTs, want 4 (two calls, a 5xx each)", len(rec.got))
 	}
 	key := func(i int) string { return rec.got[i].Get(api.HeaderIdempotencyKey) }
 	if k := key(0); !strings.HasPrefix(k, "c-") || len(k) != 34 || key(1) != k {
@@ -305,10 +333,7 @@ func TestIdempotencyKeys(t *testing.T) {
 // HTTPS: a portal whose certificate a given CA signed is trusted; without
 // the CA it is not, and the client does not retry.
 func TestTLS(t *testing.T) {
-	sim := newSimulator(t, nil, fixture)
-	tls := httptest.NewUnstartedServer(sim.srv.Config.Handler)
-	tls.StartTLS()
-	defer tls.Close()
+	tls := startSimulator(t, nil, fixture, true).srv
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tls.Certificate().Raw})
 	if _, err := client(t, tls.URL, Options{CA: ca}).NewChallenge(context.Background()); err != nil {
 		t.Errorf("with the CA: %v", err)
@@ -325,21 +350,21 @@ func TestTLS(t *testing.T) {
 // A portal that echoes what it was sent does not get a secret into the
 // client's errors; nor does one that redirects get followed.
 func TestHostilePortal(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := fake(t, func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		switch r.URL.Path {
-		case "/v1/code/check":
-			w.Header().Set("Content-Type", api.MediaProblem)
-			w.WriteHeader(400)
-			w.Write([]byte(`{"type":"x","title":"bad","status":400,"code":"invalid-request","detail":` + string(jsonString(string(body))) + `}`))
-		case "/v1/sign-in/password":
+		switch {
+		case r.URL.Path == api.PathChallenge && strings.Contains(string(body), "otp="):
 			w.Header().Set("Content-Type", api.MediaJSON)
-			w.Write([]byte(`{"status":` + string(jsonString(string(body))) + `}`))
-		case "/v1/licences":
+			w.WriteHeader(401)
+			w.Write([]byte(`{"error":"invalid_client","error_description":` + string(jsonString(string(body))) + `}`))
+		case r.URL.Path == api.PathChallenge:
+			w.Header().Set("Content-Type", api.MediaJSON)
+			w.WriteHeader(400)
+			w.Write([]byte(`{"error":` + string(jsonString(string(body))) + `}`))
+		case r.URL.Path == api.PathLicences:
 			http.Redirect(w, r, "http://evil.example.com/steal", http.StatusFound)
 		}
-	}))
-	defer srv.Close()
+	})
 	c := client(t, srv.URL, Options{})
 	ctx := context.Background()
 	_, err := c.CheckCode(ctx, "tkt-secret-1", "code-secret-2")
@@ -354,6 +379,25 @@ func TestHostilePortal(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "tok-secret-4") || strings.Contains(err.Error(), "evil") {
 		t.Errorf("Licences error = %v, want a refusal without the token, not a redirect followed", err)
 	}
+}
+
+// fake is a portal that serves its metadata, and handle for anything
+// else.
+func fake(t *testing.T, handle http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	var url string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == api.PathOpenID {
+			w.Header().Set("Content-Type", api.MediaJSON)
+			data, _ := json.Marshal(api.MetadataFor(url))
+			w.Write(data)
+			return
+		}
+		handle(w, r)
+	}))
+	url = srv.URL
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func jsonString(s string) []byte {

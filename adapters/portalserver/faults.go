@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -249,16 +250,12 @@ func ParseSchedule(name string, data []byte) (*Faults, error) {
 }
 
 func knownOp(op string) bool {
-	_, ok := api.RouteOf(op)
+	_, ok := api.Operations()[op]
 	return ok
 }
 
 func opList() string {
-	var ops []string
-	for _, r := range api.Routes() {
-		ops = append(ops, r.Op)
-	}
-	return strings.Join(ops, ", ")
+	return strings.Join(slices.Sorted(maps.Keys(api.Operations())), ", ")
 }
 
 func kindList() string {
@@ -285,20 +282,20 @@ func (f Fault) before(ctx context.Context) bool {
 	}
 }
 
-// answer sends body as the answer, as the fault has it.
-func (f Fault) answer(w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", api.MediaJSON)
+// answer sends body, of type ctype, with status, as the fault has it.
+func (f Fault) answer(w http.ResponseWriter, status int, ctype string, body []byte) {
+	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	switch f.Kind {
 	case FaultReset:
 		reset(w)
 	case FaultTruncate:
-		w.WriteHeader(http.StatusOK)
+		w.WriteHeader(status)
 		w.Write(body[:len(body)/2])
 		http.NewResponseController(w).Flush()
 		panic(http.ErrAbortHandler) // the server closes the connection
 	case FaultSlow:
-		w.WriteHeader(http.StatusOK)
+		w.WriteHeader(status)
 		const pieces = 8
 		step := max(1, (len(body)+pieces-1)/pieces)
 		for len(body) > 0 {
@@ -313,7 +310,7 @@ func (f Fault) answer(w http.ResponseWriter, body []byte) {
 			}
 		}
 	default:
-		w.WriteHeader(http.StatusOK)
+		w.WriteHeader(status)
 		w.Write(body)
 	}
 }

@@ -104,26 +104,26 @@ func TestParseSchedule(t *testing.T) {
 			t.Errorf("request %d to sendCode got %+v, want %+v", i+1, got[i], want[i])
 		}
 	}
-	if f.decide(api.OpConnect) != (Fault{}) || f.Requests(api.OpSendCode) != 4 {
+	if f.decide(api.OpAuthorize) != (Fault{}) || f.Requests(api.OpSendCode) != 4 {
 		t.Error("the schedule counts requests per operation")
 	}
 	_, err = ParseSchedule("s.yaml", []byte(`- {op: sendcode, request: 1, fault: reset}
-- {op: connect, request: 0, fault: reset}
-- {op: connect, request: 1, fault: boom}
-- {op: connect, request: 2, fault: slow}
-- {op: connect, request: 3, fault: reset, colour: red}
-- {op: connect, request: 4, fault: reset}
-- {op: connect, request: 4, fault: 5xx}
+- {op: authorize, request: 0, fault: reset}
+- {op: authorize, request: 1, fault: boom}
+- {op: authorize, request: 2, fault: slow}
+- {op: authorize, request: 3, fault: reset, colour: red}
+- {op: authorize, request: 4, fault: reset}
+- {op: authorize, request: 4, fault: 5xx}
 - just a string
 - {op: connect, request: 5, fault: reset, dealy: 1s}
 `))
 	for _, want := range []string{
-		`s.yaml:1:3: unknown operation "sendcode" (want one of signInPassword,`,
+		`s.yaml:1:3: unknown operation "sendcode" (want one of activate, authorize,`,
 		`s.yaml:2:3: request must be 1 or more`,
 		`s.yaml:3:3: unknown fault "boom"`,
 		`s.yaml:4:3: slow needs a delay`,
-		`s.yaml:5:43: unknown key "colour"`,
-		`s.yaml:7:3: request 4 to connect already has a fault`,
+		`s.yaml:5:45: unknown key "colour"`,
+		`s.yaml:7:3: request 4 to authorize already has a fault`,
 		`s.yaml:8:3: want {op, request, fault, delay}`,
 		`s.yaml:9:43: unknown key "dealy" (did you mean delay?)`,
 	} {
@@ -136,22 +136,25 @@ func TestParseSchedule(t *testing.T) {
 	}
 }
 
-// scheduled returns a server whose nth request to sendCode gets fault.
-func scheduled(t *testing.T, p *fakePortal, fault string) *httptest.Server {
+// scheduled returns a server whose first account creation gets fault,
+// and its portal.
+func scheduled(t *testing.T, fault string) (*httptest.Server, *env) {
 	t.Helper()
-	f, err := ParseSchedule("s.yaml", []byte("- {op: sendCode, request: 1, "+fault+"}\n"))
+	f, err := ParseSchedule("s.yaml", []byte("- {op: createAccount, request: 1, "+fault+"}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(p, Options{Faults: f}))
+	e := newEnv(t)
+	srv := httptest.NewServer(New(e.portal, Options{Faults: f}))
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, e
 }
 
-func sendCode(ctx context.Context, url string) (*http.Response, []byte, error) {
-	r, _ := http.NewRequestWithContext(ctx, "POST", url+"/v1/code/send", strings.NewReader(`{"ticket":"t"}`))
+// create asks the server at url to create the account email.
+func create(ctx context.Context, url, email string) (*http.Response, []byte, error) {
+	r, _ := http.NewRequestWithContext(ctx, "POST", url+api.PathAccounts, strings.NewReader(`{"email":"`+email+`","password":"Pass-word-2026","region":"DE"}`))
 	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set(api.HeaderIdempotencyKey, "k")
+	r.Header.Set(api.HeaderIdempotencyKey, "k-"+email)
 	resp, err := http.DefaultClient.Do(r)
 	if err != nil {
 		return nil, nil, err
@@ -161,59 +164,61 @@ func sendCode(ctx context.Context, url string) (*http.Response, []byte, error) {
 	return resp, body, err
 }
 
+// created reports whether the portal has the account email.
+func (e *env) created(email string) bool {
+	_, ok, _ := e.portal.Account(context.Background(), email)
+	return ok
+}
+
 // Each fault does to the request what its kind says: 5xx before the
 // portal is called, reset and truncate after.
 func TestFaultsInjected(t *testing.T) {
 	ctx := context.Background()
 	t.Run("5xx", func(t *testing.T) {
-		p := &fakePortal{}
-		srv := scheduled(t, p, "fault: 5xx")
-		resp, _, err := sendCode(ctx, srv.URL)
-		if err != nil || resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "" || p.count(api.OpSendCode) != 0 {
-			t.Errorf("= %v, %v (Retry-After %q); the portal was called %d times; want 503 without Retry-After, not called", resp.Status, err, resp.Header.Get("Retry-After"), p.count(api.OpSendCode))
+		srv, e := scheduled(t, "fault: 5xx")
+		resp, _, err := create(ctx, srv.URL, "a@example.com")
+		if err != nil || resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "" || e.created("a@example.com") {
+			t.Errorf("= %v, %v (Retry-After %q); want 503 without Retry-After, the portal not called", resp.Status, err, resp.Header.Get("Retry-After"))
 		}
-		if resp, _, _ := sendCode(ctx, srv.URL); resp.StatusCode != 200 {
+		if resp, _, _ := create(ctx, srv.URL, "b@example.com"); resp.StatusCode != 200 {
 			t.Errorf("the second request = %s, want 200", resp.Status)
 		}
 	})
 	t.Run("reset", func(t *testing.T) {
-		p := &fakePortal{}
-		srv := scheduled(t, p, "fault: reset")
-		_, _, err := sendCode(ctx, srv.URL)
+		srv, e := scheduled(t, "fault: reset")
+		_, _, err := create(ctx, srv.URL, "a@example.com")
 		if !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, io.EOF) {
 			t.Errorf("error = %v, want the connection reset", err)
 		}
-		if p.count(api.OpSendCode) != 1 {
-			t.Errorf("the portal was called %d times, want 1: the request was done, its answer lost", p.count(api.OpSendCode))
+		if !e.created("a@example.com") {
+			t.Error("the portal was not called: want the request done, its answer lost")
 		}
 	})
 	t.Run("truncate", func(t *testing.T) {
-		p := &fakePortal{}
-		srv := scheduled(t, p, "fault: truncate")
-		resp, _, err := sendCode(ctx, srv.URL)
-		if resp == nil || resp.StatusCode != 200 || !errors.Is(err, io.ErrUnexpectedEOF) || p.count(api.OpSendCode) != 1 {
-			t.Errorf("= %v, %v; called %d; want 200 and a body cut short, called once", resp, err, p.count(api.OpSendCode))
+		srv, e := scheduled(t, "fault: truncate")
+		resp, _, err := create(ctx, srv.URL, "a@example.com")
+		if resp == nil || resp.StatusCode != 200 || !errors.Is(err, io.ErrUnexpectedEOF) || !e.created("a@example.com") {
+			t.Errorf("= %v, %v; want 200 and a body cut short, the portal called", resp, err)
 		}
 	})
 	t.Run("slow", func(t *testing.T) {
-		p := &fakePortal{}
-		srv := scheduled(t, p, "fault: slow, delay: 80ms")
-		resp, body, err := sendCode(ctx, srv.URL)
-		if err != nil || resp.StatusCode != 200 || !strings.Contains(string(body), `"status":"sent"`) {
+		srv, _ := scheduled(t, "fault: slow, delay: 80ms")
+		resp, body, err := create(ctx, srv.URL, "a@example.com")
+		if err != nil || resp.StatusCode != 200 || !strings.Contains(string(body), `"status":"ok"`) {
 			t.Errorf("= %v, %q, %v; want the whole answer, slowly", resp, body, err)
 		}
 	})
 	t.Run("latency the client does not wait for", func(t *testing.T) {
-		p := &fakePortal{}
-		f, _ := ParseSchedule("s.yaml", []byte("- {op: sendCode, request: 1, fault: latency, delay: 1m}\n"))
-		srv := httptest.NewServer(New(p, Options{Faults: f}))
+		e := newEnv(t)
+		f, _ := ParseSchedule("s.yaml", []byte("- {op: createAccount, request: 1, fault: latency, delay: 1m}\n"))
+		srv := httptest.NewServer(New(e.portal, Options{Faults: f}))
 		cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
-		if _, _, err := sendCode(cctx, srv.URL); !errors.Is(err, context.DeadlineExceeded) {
+		if _, _, err := create(cctx, srv.URL, "a@example.com"); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("error = %v, want the client's deadline", err)
 		}
 		srv.Close() // waits for the handler
-		if p.count(api.OpSendCode) != 0 {
+		if e.created("a@example.com") {
 			t.Error("the portal was called for a client that had gone away")
 		}
 	})

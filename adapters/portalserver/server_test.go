@@ -3,340 +3,494 @@ package portalserver
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"golang.org/x/oauth2"
 
-	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/api"
 )
 
-// fakePortal answers every req the same way and counts the calls.
-type fakePortal struct {
-	mu    sync.Mutex
-	calls map[string]int
-	err   error          // returned by every req when set
-	at    time.Time      // the time the last req carried (api.WithTime)
-	key   string         // the last req's idempotency key
-	args  map[string]any // the last req's arguments
+const issuer = "http://portal.test"
+
+var t0 = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+
+type discardSMS struct{ codes []string }
+
+func (d *discardSMS) Send(_ context.Context, _, text string) error {
+	d.codes = append(d.codes, text[strings.LastIndexByte(text, ' ')+1:])
+	return nil
 }
 
-func (f *fakePortal) note(ctx context.Context, op string, args map[string]any) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.calls == nil {
-		f.calls = map[string]int{}
-	}
-	f.calls[op]++
-	f.at, _ = api.TimeOf(ctx)
-	f.key, _ = api.IdempotencyKey(ctx)
-	f.args = args
-	return f.err
+// env is a server in front of the demo portal on the shipped fixture,
+// and a device's key to prove.
+type env struct {
+	t      *testing.T
+	portal *demoportal.Portal
+	srv    *Server
+	key    ed25519.PrivateKey
+	sms    *discardSMS
+	now    time.Time
+	logs   bytes.Buffer
 }
 
-func (f *fakePortal) count(op string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[op]
-}
-
-func (f *fakePortal) TokenSignIn(ctx context.Context, tok string) (actions.SignIn, error) {
-	return actions.SignIn{Status: actions.SignInOK, Account: "a@example.com", Ticket: "tkt-secret-1"}, f.note(ctx, api.OpSignInToken, map[string]any{"token": tok})
-}
-
-func (f *fakePortal) PasswordSignIn(ctx context.Context, email, pw string, c actions.CaptchaAnswer) (actions.SignIn, error) {
-	return actions.SignIn{Status: actions.SignInNeedsCode, Account: email, Ticket: "tkt-secret-1", PhoneMasked: "+49 ***"}, f.note(ctx, api.OpSignInPassword, map[string]any{"email": email, "password": pw, "captcha": c})
-}
-
-func (f *fakePortal) SendCode(ctx context.Context, tk string) (actions.CodeDelivery, error) {
-	return actions.CodeDelivery{Status: actions.SendSent, PhoneMasked: "+49 ***", ExpiresIn: 5 * time.Minute}, f.note(ctx, api.OpSendCode, map[string]any{"ticket": tk})
-}
-
-func (f *fakePortal) CheckCode(ctx context.Context, tk, code string) (actions.CodeCheck, error) {
-	return actions.CodeCheck{Status: actions.CheckWrong, AttemptsLeft: 2}, f.note(ctx, api.OpCheckCode, map[string]any{"ticket": tk, "code": code})
-}
-
-func (f *fakePortal) Connect(ctx context.Context, tk string) (actions.Connection, error) {
-	return actions.Connection{Connected: true, Account: "a@example.com", Country: "DE", Token: "tok-secret-2"}, f.note(ctx, api.OpConnect, map[string]any{"ticket": tk})
-}
-
-func (f *fakePortal) RecordConsent(ctx context.Context, tk string, c actions.Consent) (actions.ConsentRecord, error) {
-	return actions.ConsentRecord{Recorded: true, ID: "consent-1"}, f.note(ctx, api.OpRecordConsent, map[string]any{"ticket": tk, "consent": c})
-}
-
-func (f *fakePortal) NewChallenge(ctx context.Context) (actions.Challenge, error) {
-	return actions.Challenge{ID: "cap-1.sig", Text: "What is 2 plus 2?"}, f.note(ctx, api.OpNewCaptcha, nil)
-}
-
-func (f *fakePortal) Licences(ctx context.Context, tok string) ([]actions.Licence, error) {
-	if tok != "tok-secret-2" {
-		f.note(ctx, api.OpListLicences, nil)
-		return nil, actions.ErrTokenRejected
-	}
-	return []actions.Licence{{ID: "L", Plan: "Family", Name: "Family", Expires: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)}}, f.note(ctx, api.OpListLicences, map[string]any{"token": tok})
-}
-
-func (f *fakePortal) Activate(ctx context.Context, tok, l string) (actions.Activation, error) {
-	return actions.Activation{Status: actions.ActivateActivated, Plan: "Family", Licence: l}, f.note(ctx, api.OpActivate, map[string]any{"token": tok, "licence": l})
-}
-
-func (f *fakePortal) CreateAccount(ctx context.Context, a actions.NewAccount) (actions.AccountCreation, error) {
-	return actions.AccountCreation{Status: actions.CreateOK, Account: a.Email}, f.note(ctx, api.OpCreateAccount, map[string]any{"account": a})
-}
-
-func (f *fakePortal) CheckToken(ctx context.Context, tok string) (actions.TokenCheck, error) {
-	return actions.TokenCheck{Valid: true, Account: "a@example.com"}, f.note(ctx, api.OpCheckToken, map[string]any{"token": tok})
-}
-
-// req is one request to a test server.
-type req struct {
-	method, path, body string
-	header             map[string]string
-}
-
-// do sends c to h and returns the answer.
-func do(t *testing.T, h http.Handler, c req) *httptest.ResponseRecorder {
+func newEnv(t *testing.T, mods ...func(*demoportal.Fixture)) *env {
 	t.Helper()
-	r := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))
-	if c.body != "" {
-		r.Header.Set("Content-Type", "application/json")
+	fx, err := demoportal.LoadFixture("../../flows/demo/portal.yaml")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if c.method == "POST" {
-		r.Header.Set(api.HeaderIdempotencyKey, "s1.2.1")
+	for _, m := range mods {
+		m(&fx)
 	}
-	for k, v := range c.header {
-		if v == "" {
-			r.Header.Del(k)
-		} else {
-			r.Header.Set(k, v)
-		}
+	e := &env{t: t, sms: &discardSMS{}, now: t0}
+	e.portal, err = demoportal.New(fx, func() time.Time { return e.now }, rand.New(rand.NewPCG(1, 1)), e.sms, demoportal.WithIssuer(issuer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = New(e.portal, Options{Now: func() time.Time { return e.now }, Logger: slog.New(slog.NewJSONHandler(&e.logs, nil))})
+	_, e.key, _ = ed25519.GenerateKey(nil)
+	return e
+}
+
+// proofClaims are a DPoP proof's, as a test makes them.
+type testProof struct {
+	JTI string           `json:"jti,omitempty"`
+	HTM string           `json:"htm,omitempty"`
+	HTU string           `json:"htu,omitempty"`
+	IAT *jwt.NumericDate `json:"iat,omitempty"`
+	ATH string           `json:"ath,omitempty"`
+}
+
+var jtis int
+
+// proof returns a DPoP proof by key for method and path, with the access
+// token's hash when token is set; change may spoil it.
+func (e *env) proof(key ed25519.PrivateKey, method, path, token string, change func(*testProof, *jose.SignerOptions)) string {
+	e.t.Helper()
+	jtis++
+	c := testProof{JTI: "jti-" + string(rune('a'+jtis%26)) + strings.Repeat("x", jtis/26) + time.Now().Format("150405.000000000"), HTM: method, HTU: issuer + path, IAT: jwt.NewNumericDate(e.now)}
+	if token != "" {
+		h := sha256.Sum256([]byte(token))
+		c.ATH = base64.RawURLEncoding.EncodeToString(h[:])
+	}
+	opts := (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt")
+	if change != nil {
+		change(&c, opts)
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: key}, opts)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out, err := jwt.Signed(s).Claims(c).Serialize()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// req is one request to the test server.
+type req struct {
+	method, path string
+	form         url.Values
+	body         string
+	header       map[string]string
+}
+
+// do sends r and returns the answer.
+func (e *env) do(r req) *httptest.ResponseRecorder {
+	e.t.Helper()
+	body := r.body
+	ctype := "application/json"
+	if r.form != nil {
+		body, ctype = r.form.Encode(), api.MediaForm
+	}
+	hr := httptest.NewRequest(r.method, issuer+r.path, strings.NewReader(body))
+	if body != "" {
+		hr.Header.Set("Content-Type", ctype)
+	}
+	for k, v := range r.header {
+		hr.Header.Set(k, v)
 	}
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	e.srv.ServeHTTP(w, hr)
 	return w
+}
+
+// post sends form to the OAuth endpoint at path with a fresh proof of
+// e.key.
+func (e *env) post(path string, form url.Values) *httptest.ResponseRecorder {
+	e.t.Helper()
+	return e.do(req{method: "POST", path: path, form: form, header: map[string]string{api.HeaderDPoP: e.proof(e.key, "POST", path, "", nil)}})
+}
+
+// oauthError decodes an OAuth error.
+func oauthError(t *testing.T, w *httptest.ResponseRecorder) api.OAuthError {
+	t.Helper()
+	var oe api.OAuthError
+	if err := json.Unmarshal(w.Body.Bytes(), &oe); err != nil || oe.Error == "" {
+		t.Fatalf("answer %d %q is not an OAuth error", w.Code, w.Body.String())
+	}
+	return oe
 }
 
 // problemOf decodes a problem answer.
 func problemOf(t *testing.T, w *httptest.ResponseRecorder) api.Problem {
 	t.Helper()
 	var p api.Problem
-	if ct := w.Header().Get("Content-Type"); ct != api.MediaProblem {
-		t.Errorf("Content-Type = %q, want %s", ct, api.MediaProblem)
-	}
-	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
-		t.Fatalf("not a problem: %s", w.Body)
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Code == "" || w.Header().Get("Content-Type") != api.MediaProblem {
+		t.Fatalf("answer %d %q is not a problem", w.Code, w.Body.String())
 	}
 	return p
 }
 
-// goodRequest returns a request of rt that the server takes.
-func goodRequest(rt api.Route) req {
-	bodies := map[string]string{
-		api.OpSignInPassword: `{"email":"a@example.com","password":"pw-secret-3"}`,
-		api.OpSignInToken:    `{"token":"tok-secret-2"}`,
-		api.OpSendCode:       `{"ticket":"tkt-secret-1"}`,
-		api.OpCheckCode:      `{"ticket":"tkt-secret-1","code":"code-secret-4"}`,
-		api.OpRecordConsent:  `{"ticket":"tkt-secret-1","account":"a@example.com","document":"d","version":"1","region":"eu","accepted_at":"2026-01-05T09:00:00Z"}`,
-		api.OpConnect:        `{"ticket":"tkt-secret-1"}`,
-		api.OpActivate:       `{"licence":"L"}`,
-		api.OpCreateAccount:  `{"email":"a@example.com","password":"pw-secret-3","region":"DE"}`,
+var verifier = strings.Repeat("v", 43)
+
+// signIn signs solo@example.com in (no SMS code) and accepts its
+// regulation, returning the session's authorization code.
+func (e *env) signIn() (session, code string) {
+	e.t.Helper()
+	w := e.post(api.PathChallenge, url.Values{"client_id": {"tether"}, "response_type": {"code"}, "scope": {api.Scope},
+		"username": {"solo@example.com"}, "password": {"Solo-pass-2024"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}, "code_challenge_method": {"S256"}})
+	var a api.ChallengeResponse
+	json.Unmarshal(w.Body.Bytes(), &a)
+	if w.Code != 403 || a.Error != api.ErrInsufficientAuthorization || !a.ConsentRequired || a.AuthSession == "" {
+		e.t.Fatalf("sign-in = %d %s, want 403 insufficient_authorization asking for the consent", w.Code, w.Body)
 	}
-	c := req{method: rt.Method, path: rt.Path, body: bodies[rt.Op]}
-	if rt.Token {
-		c.header = map[string]string{"Authorization": "Bearer tok-secret-2"}
+	w = e.post(api.PathChallenge, url.Values{"auth_session": {a.AuthSession}, "consent_account": {"solo@example.com"},
+		"consent_document": {a.ConsentDocument}, "consent_version": {a.ConsentVersion}, "consent_region": {a.Region}, "consent_accepted_at": {t0.Format(time.RFC3339)}})
+	json.Unmarshal(w.Body.Bytes(), &a)
+	if w.Code != 200 || a.AuthorizationCode == "" || a.ConsentID == "" || w.Header().Get("Cache-Control") != "no-store" {
+		e.t.Fatalf("consent = %d %s %v, want 200 with a code, not to be stored", w.Code, w.Body, w.Header())
 	}
-	return c
+	return a.AuthSession, a.AuthorizationCode
 }
 
-// TestRoutesAreTheDocument holds the server's routes and the OpenAPI
-// document together: every operation of the document is served, at its
-// method and path, and nothing else is.
-func TestRoutesAreTheDocument(t *testing.T) {
+// tokens signs in and redeems the code.
+func (e *env) tokens() api.TokenResponse {
+	e.t.Helper()
+	_, code := e.signIn()
+	w := e.post(api.PathToken, url.Values{"grant_type": {"authorization_code"}, "client_id": {"tether"}, "code": {code}, "code_verifier": {verifier}})
+	var tr api.TokenResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &tr); err != nil || w.Code != 200 || tr.TokenType != "DPoP" || tr.AccessToken == "" {
+		e.t.Fatalf("token = %d %s, want DPoP-bound tokens", w.Code, w.Body)
+	}
+	return tr
+}
+
+// TestEndpointsAreTheDocument holds the server's endpoints and the
+// OpenAPI document together: every operation of the document is served,
+// at its method and path, and nothing else is.
+func TestEndpointsAreTheDocument(t *testing.T) {
 	doc, err := openapi3.NewLoader().LoadFromFile("../../api/portal.openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := doc.Validate(context.Background()); err != nil {
-		t.Fatalf("the document is not valid OpenAPI: %v", err)
+		t.Fatal(err)
 	}
-	if !doc.IsOpenAPI31OrLater() {
-		t.Errorf("the document is OpenAPI %s, want 3.1", doc.OpenAPI)
-	}
-	var inDoc []string
+	var inDoc, served []string
 	for path, item := range doc.Paths.Map() {
-		for method, op := range item.Operations() {
-			inDoc = append(inDoc, method+" "+path+" "+op.OperationID)
+		for method := range item.Operations() {
+			inDoc = append(inDoc, method+" "+path)
 		}
 	}
-	p := &fakePortal{}
-	srv := New(p, Options{})
-	var served []string
-	for _, r := range srv.Routes() {
-		served = append(served, r.Method+" "+r.Path+" "+r.Op)
+	e := newEnv(t)
+	for _, ep := range e.srv.Endpoints() {
+		served = append(served, ep.Method+" "+ep.Path)
 	}
 	slices.Sort(inDoc)
 	slices.Sort(served)
 	if !slices.Equal(inDoc, served) {
-		t.Errorf("the document has\n%s\nthe server serves\n%s", strings.Join(inDoc, "\n"), strings.Join(served, "\n"))
-	}
-	for _, rt := range srv.Routes() {
-		if w := do(t, srv, goodRequest(rt)); w.Code != http.StatusOK {
-			t.Errorf("%s %s = %d %s, want 200", rt.Method, rt.Path, w.Code, w.Body)
-		}
-		if p.count(rt.Op) != 1 {
-			t.Errorf("%s: the portal was called %d times, want 1", rt.Op, p.count(rt.Op))
-		}
-	}
-	// Nothing else: another path is 404, another method 405 with Allow.
-	for _, c := range []req{{method: "GET", path: "/"}, {method: "GET", path: "/v1/admin"}, {method: "POST", path: "/v1/sign-in"}, {method: "GET", path: "/v1/sign-in/password/x"}} {
-		if w := do(t, srv, c); w.Code != http.StatusNotFound || problemOf(t, w).Code != api.CodeNotFound {
-			t.Errorf("%s %s = %d %s, want 404 not-found", c.method, c.path, w.Code, w.Body)
-		}
-	}
-	w := do(t, srv, req{method: "GET", path: "/v1/sign-in/password"})
-	if w.Code != http.StatusMethodNotAllowed || problemOf(t, w).Code != api.CodeMethodNotAllowed || w.Header().Get("Allow") != "POST" {
-		t.Errorf("GET /v1/sign-in/password = %d (Allow %q) %s, want 405, Allow POST", w.Code, w.Header().Get("Allow"), w.Body)
-	}
-	if w := do(t, srv, req{method: "DELETE", path: "/v1/licences"}); w.Code != http.StatusMethodNotAllowed {
-		t.Errorf("DELETE /v1/licences = %d, want 405", w.Code)
+		t.Errorf("the document has %v,\nthe server serves %v", inDoc, served)
 	}
 }
 
-// A request that is not the operation's is refused with its problem code
-// before the portal is called; the detail quotes nothing of the body.
+// Discovery: the metadata names the challenge endpoint and the DPoP
+// algorithms; the JWKS holds public keys only.
+func TestMetadataAndJWKS(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{api.PathMetadata, api.PathOpenID} {
+		w := e.do(req{method: "GET", path: path})
+		var m api.Metadata
+		if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil || w.Code != 200 || m.Issuer != issuer ||
+			m.AuthorizationChallengeEndpoint != issuer+"/authorize-challenge" || !slices.Contains(m.DPoPSigningAlgs, "EdDSA") ||
+			!slices.Equal(m.CodeChallengeMethods, []string{"S256"}) {
+			t.Errorf("GET %s = %d %s", path, w.Code, w.Body)
+		}
+	}
+	w := e.do(req{method: "GET", path: api.PathJWKS})
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(w.Body.Bytes(), &set); err != nil || len(set.Keys) != 1 || !set.Keys[0].IsPublic() || set.Keys[0].KeyID == "" {
+		t.Errorf("GET /jwks.json = %d %s, want one public key with a key id", w.Code, w.Body)
+	}
+	if strings.Contains(w.Body.String(), `"d"`) {
+		t.Error("the JWKS holds a private key")
+	}
+}
+
+// A request that is not the endpoint's is refused before the portal is
+// called.
 func TestRequestsAreChecked(t *testing.T) {
-	signIn, _ := api.RouteOf(api.OpSignInPassword)
-	good := goodRequest(signIn)
-	long := strings.Repeat("k", 201)
-	tests := []struct {
+	e := newEnv(t)
+	pw := url.Values{"client_id": {"tether"}, "username": {"solo@example.com"}, "password": {"Solo-pass-2024"}, "code_challenge": {"c"}, "code_challenge_method": {"S256"}}
+	with := func(v url.Values, k, val string) url.Values {
+		out := url.Values{}
+		for kk, vv := range v {
+			out[kk] = slices.Clone(vv)
+		}
+		if val == "" {
+			delete(out, k)
+		} else {
+			out.Set(k, val)
+		}
+		return out
+	}
+	twice := with(pw, "", "")
+	twice.Add("password", "again")
+	for _, tt := range []struct {
 		name   string
-		c      req
+		w      *httptest.ResponseRecorder
 		status int
 		code   string
 	}{
-		{"no key", req{"POST", good.path, good.body, map[string]string{api.HeaderIdempotencyKey: ""}}, 428, api.CodeKeyRequired},
-		{"long key", req{"POST", good.path, good.body, map[string]string{api.HeaderIdempotencyKey: long}}, 400, api.CodeInvalidRequest},
-		{"not JSON", req{"POST", good.path, `email=a&password=pw-secret-3`, nil}, 400, api.CodeInvalidRequest},
-		{"text/plain", req{"POST", good.path, good.body, map[string]string{"Content-Type": "text/plain"}}, 415, api.CodeUnsupportedMediaType},
-		{"no body", req{"POST", good.path, "", nil}, 415, api.CodeUnsupportedMediaType},
-		{"too large", req{"POST", good.path, `{"email":"` + strings.Repeat("a", MaxBody) + `","password":"p"}`, nil}, 413, api.CodeRequestTooLarge},
-		{"unknown member", req{"POST", good.path, `{"email":"a@b","password":"pw-secret-3","admin":true}`, nil}, 400, api.CodeInvalidRequest},
-		{"missing member", req{"POST", good.path, `{"email":"a@b"}`, nil}, 400, api.CodeInvalidRequest},
-		{"null member", req{"POST", good.path, `{"email":"a@b","password":null}`, nil}, 400, api.CodeInvalidRequest},
-		{"wrong kind", req{"POST", good.path, `{"email":"a@b","password":42}`, nil}, 400, api.CodeInvalidRequest},
-		{"two values", req{"POST", good.path, good.body + good.body, nil}, 400, api.CodeInvalidRequest},
-		{"no token", req{"GET", "/v1/licences", "", nil}, 401, api.CodeTokenRejected},
-		{"not bearer", req{"GET", "/v1/licences", "", map[string]string{"Authorization": "Basic dG9rOg=="}}, 401, api.CodeTokenRejected},
-		{"rejected token", req{"GET", "/v1/licences", "", map[string]string{"Authorization": "Bearer tok-made-up"}}, 401, api.CodeTokenRejected},
+		{"no DPoP proof from tether", e.do(req{method: "POST", path: api.PathChallenge, form: pw}), 400, api.ErrInvalidDPoPProof},
+		{"an unknown client", e.post(api.PathChallenge, with(pw, "client_id", "evil")), 401, api.ErrInvalidClient},
+		{"a parameter twice", e.post(api.PathChallenge, twice), 400, api.ErrInvalidRequest},
+		{"no password", e.post(api.PathChallenge, with(pw, "password", "")), 400, api.ErrInvalidRequest},
+		{"no PKCE", e.post(api.PathChallenge, with(pw, "code_challenge", "")), 400, api.ErrInvalidRequest},
+		{"PKCE plain", e.post(api.PathChallenge, with(pw, "code_challenge_method", "plain")), 400, api.ErrInvalidRequest},
+		{"a response_type not code", e.post(api.PathChallenge, with(pw, "response_type", "token")), 400, api.ErrUnsupportedResponseType},
+		{"no grant_type", e.post(api.PathToken, url.Values{"client_id": {"tether"}}), 400, api.ErrInvalidRequest},
+		{"the password grant", e.post(api.PathToken, url.Values{"client_id": {"tether"}, "grant_type": {"password"}}), 400, api.ErrUnsupportedGrantType},
+		{"a token request with no client", e.post(api.PathToken, url.Values{"grant_type": {"authorization_code"}, "code": {"c"}}), 400, api.ErrInvalidRequest},
+		{"parameters in the URL", e.do(req{method: "POST", path: api.PathToken + "?code=x", form: url.Values{"client_id": {"tether"}}}), 400, api.ErrInvalidRequest},
+	} {
+		if tt.w.Code != tt.status {
+			t.Errorf("%s: status %d %s, want %d", tt.name, tt.w.Code, tt.w.Body, tt.status)
+			continue
+		}
+		if oe := oauthError(t, tt.w); oe.Error != tt.code {
+			t.Errorf("%s: error %q, want %q", tt.name, oe.Error, tt.code)
+		}
+		if strings.Contains(tt.w.Body.String(), "Solo-pass") {
+			t.Errorf("%s: the answer quotes the password", tt.name)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := &fakePortal{}
-			w := do(t, New(p, Options{}), tt.c)
-			pr := problemOf(t, w)
-			if w.Code != tt.status || pr.Code != tt.code || pr.Status != tt.status || pr.Type != api.ProblemType(tt.code) || pr.Title == "" {
-				t.Errorf("= %d %+v, want %d %s", w.Code, pr, tt.status, tt.code)
-			}
-			if strings.Contains(w.Body.String(), "pw-secret-3") || strings.Contains(w.Body.String(), "tok-made-up") {
-				t.Errorf("the problem quotes a secret: %s", w.Body)
-			}
-			if tt.code != api.CodeTokenRejected && p.count(api.OpSignInPassword)+p.count(api.OpListLicences) != 0 {
-				t.Error("the portal was called")
-			}
-		})
+	if w := e.do(req{method: "POST", path: api.PathChallenge, body: `{"username":"x"}`}); w.Code != 415 || problemOf(t, w).Code != api.CodeUnsupportedMediaType {
+		t.Errorf("a JSON challenge = %d %s, want 415", w.Code, w.Body)
+	}
+	if w := e.do(req{method: "GET", path: "/v1/sign-in/password"}); w.Code != 404 || problemOf(t, w).Code != api.CodeNotFound {
+		t.Errorf("the old sign-in operation = %d, want 404: gone", w.Code)
+	}
+	if w := e.do(req{method: "GET", path: api.PathToken}); w.Code != 405 || w.Header().Get("Allow") != "POST" {
+		t.Errorf("GET /token = %d (Allow %q), want 405 POST", w.Code, w.Header().Get("Allow"))
+	}
+	if w := e.do(req{method: "POST", path: api.PathAccounts, body: strings.Repeat(" ", MaxBody+1)}); w.Code != 413 {
+		t.Errorf("a body over the limit = %d, want 413", w.Code)
 	}
 }
 
-// The portal's errors become their problems: an outage 503 with
-// Retry-After, a reused key 422, anything else 500 telling nothing.
-func TestPortalErrorsAreProblems(t *testing.T) {
-	rt, _ := api.RouteOf(api.OpSendCode)
-	for _, tt := range []struct {
-		err        error
-		status     int
-		code       string
-		retryAfter string
-	}{
-		{actions.ErrUnavailable, 503, api.CodeUnavailable, "30"},
-		{api.ErrKeyReused, 422, api.CodeKeyReused, ""},
-		{io.ErrUnexpectedEOF, 500, api.CodeInternal, ""},
+// DPoP proofs are checked as RFC 9449 says; each spoiled one is refused.
+func TestDPoPProofsChecked(t *testing.T) {
+	e := newEnv(t)
+	_, other, _ := ed25519.GenerateKey(nil)
+	form := url.Values{"client_id": {"tether"}, "new_captcha": {"true"}}
+	send := func(proof string) *httptest.ResponseRecorder {
+		return e.do(req{method: "POST", path: api.PathChallenge, form: form, header: map[string]string{api.HeaderDPoP: proof}})
+	}
+	good := e.proof(e.key, "POST", api.PathChallenge, "", nil)
+	if w := send(good); w.Code != 403 || !strings.Contains(w.Body.String(), "captcha_challenge") {
+		t.Fatalf("a good proof = %d %s, want a CAPTCHA challenge", w.Code, w.Body)
+	}
+	for name, proof := range map[string]string{
+		"a replayed proof (same jti)": good,
+		"another method":              e.proof(e.key, "GET", api.PathChallenge, "", nil),
+		"another URL":                 e.proof(e.key, "POST", api.PathToken, "", nil),
+		"an old proof":                e.proof(e.key, "POST", api.PathChallenge, "", func(c *testProof, _ *jose.SignerOptions) { c.IAT = jwt.NewNumericDate(t0.Add(-time.Hour)) }),
+		"a proof from the future":     e.proof(e.key, "POST", api.PathChallenge, "", func(c *testProof, _ *jose.SignerOptions) { c.IAT = jwt.NewNumericDate(t0.Add(time.Hour)) }),
+		"no jti":                      e.proof(e.key, "POST", api.PathChallenge, "", func(c *testProof, _ *jose.SignerOptions) { c.JTI = "" }),
+		"another typ":                 e.proof(e.key, "POST", api.PathChallenge, "", func(_ *testProof, o *jose.SignerOptions) { o.WithType("JWT") }),
+		"no key in the header":        e.proof(e.key, "POST", api.PathChallenge, "", func(_ *testProof, o *jose.SignerOptions) { o.EmbedJWK = false }),
+		"signed by another key":       swapJWK(t, e.proof(other, "POST", api.PathChallenge, "", nil), e.key),
+		"alg none":                    algNone(t, e.proof(e.key, "POST", api.PathChallenge, "", nil)),
+		"not a JWT":                   "proof",
 	} {
-		var logs bytes.Buffer
-		srv := New(&fakePortal{err: tt.err}, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-		w := do(t, srv, goodRequest(rt))
-		if pr := problemOf(t, w); w.Code != tt.status || pr.Code != tt.code || w.Header().Get("Retry-After") != tt.retryAfter {
-			t.Errorf("%v: = %d %s (Retry-After %q), want %d %s (%q)", tt.err, w.Code, pr.Code, w.Header().Get("Retry-After"), tt.status, tt.code, tt.retryAfter)
+		w := send(proof)
+		if w.Code != 400 || oauthError(t, w).Error != api.ErrInvalidDPoPProof || !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "DPoP ") {
+			t.Errorf("%s = %d %s, want 400 invalid_dpop_proof", name, w.Code, w.Body)
 		}
-		if tt.status == 500 && (strings.Contains(w.Body.String(), tt.err.Error()) || !strings.Contains(logs.String(), tt.err.Error())) {
-			t.Errorf("%v: the answer tells the portal's error, or the log does not: %s / %s", tt.err, w.Body, logs.String())
+	}
+}
+
+// swapJWK puts key's public part in proof's header, keeping the signature
+// another key made.
+func swapJWK(t *testing.T, proof string, key ed25519.PrivateKey) string {
+	t.Helper()
+	parts := strings.Split(proof, ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	var h map[string]any
+	json.Unmarshal(raw, &h)
+	jwk, _ := json.Marshal(jose.JSONWebKey{Key: key.Public()})
+	var m map[string]any
+	json.Unmarshal(jwk, &m)
+	h["jwk"] = m
+	raw, _ = json.Marshal(h)
+	return base64.RawURLEncoding.EncodeToString(raw) + "." + parts[1] + "." + parts[2]
+}
+
+// algNone returns proof's header with alg none and no signature.
+func algNone(t *testing.T, proof string) string {
+	t.Helper()
+	parts := strings.Split(proof, ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	var h map[string]any
+	json.Unmarshal(raw, &h)
+	h["alg"] = "none"
+	raw, _ = json.Marshal(h)
+	return base64.RawURLEncoding.EncodeToString(raw) + "." + parts[1] + "."
+}
+
+// The resource APIs take the access token with a proof of its key, whose
+// ath is the token's hash: without it, or with another key's, 401.
+func TestResourcesNeedTheTokensKey(t *testing.T) {
+	e := newEnv(t)
+	tr := e.tokens()
+	_, thief, _ := ed25519.GenerateKey(nil)
+	get := func(scheme string, proof string) *httptest.ResponseRecorder {
+		h := map[string]string{"Authorization": scheme + " " + tr.AccessToken}
+		if proof != "" {
+			h[api.HeaderDPoP] = proof
 		}
+		return e.do(req{method: "GET", path: api.PathLicences, header: h})
+	}
+	if w := get("DPoP", e.proof(e.key, "GET", api.PathLicences, tr.AccessToken, nil)); w.Code != 200 || !strings.Contains(w.Body.String(), "LIC-SOLO-1") {
+		t.Fatalf("licences with the token and its key = %d %s", w.Code, w.Body)
+	}
+	for name, w := range map[string]*httptest.ResponseRecorder{
+		"the token without a proof":  get("DPoP", ""),
+		"the token as a bearer":      get("Bearer", ""),
+		"the token with another key": get("DPoP", e.proof(thief, "GET", api.PathLicences, tr.AccessToken, nil)),
+		"a proof without ath":        get("DPoP", e.proof(e.key, "GET", api.PathLicences, "", nil)),
+	} {
+		if w.Code != 401 && w.Code != 400 {
+			t.Errorf("%s = %d %s, want refused", name, w.Code, w.Body)
+		}
+		if !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "DPoP ") {
+			t.Errorf("%s: WWW-Authenticate = %q, want a DPoP challenge", name, w.Header().Get("WWW-Authenticate"))
+		}
+	}
+}
+
+// The portal's failures become their answers: an outage 503
+// temporarily_unavailable with Retry-After, a reused key 422.
+func TestPortalErrors(t *testing.T) {
+	e := newEnv(t, func(fx *demoportal.Fixture) { fx.Outages = []demoportal.Outage{{Op: api.OpNewCaptcha, Times: 1}} })
+	form := url.Values{"client_id": {"tether"}, "new_captcha": {"true"}}
+	w := e.post(api.PathChallenge, form)
+	if w.Code != 503 || oauthError(t, w).Error != api.ErrTemporarilyUnavailable || w.Header().Get("Retry-After") != "30" {
+		t.Errorf("an outage = %d %s (Retry-After %q), want 503 temporarily_unavailable, 30", w.Code, w.Body, w.Header().Get("Retry-After"))
+	}
+	key := map[string]string{api.HeaderIdempotencyKey: "k-1"}
+	body := func(email string) string {
+		return `{"email":"` + email + `","password":"Pass-word-2026","region":"DE"}`
+	}
+	if w := e.do(req{method: "POST", path: api.PathAccounts, body: body("k1@example.com"), header: key}); w.Code != 200 {
+		t.Fatalf("createAccount = %d %s", w.Code, w.Body)
+	}
+	if w := e.do(req{method: "POST", path: api.PathAccounts, body: body("k2@example.com"), header: key}); w.Code != 422 || problemOf(t, w).Code != api.CodeKeyReused {
+		t.Errorf("another request under the key = %d %s, want 422", w.Code, w.Body)
 	}
 }
 
 // The idempotency key and, for a server that follows it, the client's
-// clock reach the portal; a server that does not follow it ignores it.
+// clock reach the portal: the same request under the same key is done
+// once.
 func TestKeyAndClockReachThePortal(t *testing.T) {
-	rt, _ := api.RouteOf(api.OpSendCode)
-	c := goodRequest(rt)
-	c.header = map[string]string{api.HeaderClientClock: "2026-01-05T09:05:00Z", api.HeaderIdempotencyKey: "s9.4.2"}
-	p := &fakePortal{}
-	do(t, New(p, Options{FollowClientClock: true}), c)
-	if want := time.Date(2026, 1, 5, 9, 5, 0, 0, time.UTC); !p.at.Equal(want) || p.key != "s9.4.2" {
-		t.Errorf("the portal got time %s and key %q, want %s and s9.4.2", p.at, p.key, want)
+	e := newEnv(t)
+	session, _ := e.signIn()
+	_ = session
+	sms := func(key string) *httptest.ResponseRecorder {
+		w := e.post(api.PathChallenge, url.Values{"client_id": {"tether"}, "response_type": {"code"}, "scope": {api.Scope},
+			"username": {"family@example.com"}, "password": {"Family-pass-2024"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}, "code_challenge_method": {"S256"}})
+		var a api.ChallengeResponse
+		json.Unmarshal(w.Body.Bytes(), &a)
+		for range 2 {
+			w = e.do(req{method: "POST", path: api.PathChallenge, form: url.Values{"auth_session": {a.AuthSession}, "otp_send": {"sms"}},
+				header: map[string]string{api.HeaderIdempotencyKey: key, api.HeaderDPoP: e.proof(e.key, "POST", api.PathChallenge, "", nil)}})
+		}
+		return w
 	}
-	do(t, New(p, Options{}), c)
-	if !p.at.IsZero() {
-		t.Errorf("a server that does not follow the client's clock passed %s", p.at)
+	if w := sms("send-1"); w.Code != 403 || !strings.Contains(w.Body.String(), `"otp_sent":true`) || len(e.sms.codes) != 1 {
+		t.Errorf("a code asked twice under one key = %d %s, %d texts, want one text and the same answer", w.Code, w.Body, len(e.sms.codes))
 	}
-	c.header[api.HeaderClientClock] = "yesterday"
-	if w := do(t, New(p, Options{FollowClientClock: true}), c); w.Code != 400 {
+	follow := New(e.portal, Options{FollowClientClock: true, Now: func() time.Time { return e.now }})
+	r := httptest.NewRequest("POST", issuer+api.PathAccounts, strings.NewReader(`{"email":"c@example.com","password":"Pass-word-2026","region":"DE"}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set(api.HeaderClientClock, "yesterday")
+	w := httptest.NewRecorder()
+	follow.ServeHTTP(w, r)
+	if w.Code != 400 {
 		t.Errorf("a bad clock = %d, want 400", w.Code)
-	}
-	// GETs change nothing and carry no key.
-	lic, _ := api.RouteOf(api.OpListLicences)
-	do(t, New(p, Options{}), goodRequest(lic))
-	if p.key != "" {
-		t.Errorf("a GET passed the key %q", p.key)
 	}
 }
 
 // The log has a record per request with what an operator needs, and no
-// secret: no body, no token, no key (only a hash of it).
+// secret: no body, no token, session, code or key (only a hash of it).
 func TestLogsHoldNoSecrets(t *testing.T) {
-	var logs bytes.Buffer
-	srv := New(&fakePortal{}, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-	for _, rt := range api.Routes() {
-		c := goodRequest(rt)
-		if c.header == nil {
-			c.header = map[string]string{}
+	e := newEnv(t)
+	session, code := e.signIn()
+	w := e.do(req{method: "POST", path: api.PathToken, form: url.Values{"grant_type": {"authorization_code"}, "client_id": {"tether"}, "code": {code}, "code_verifier": {verifier}},
+		header: map[string]string{api.HeaderDPoP: e.proof(e.key, "POST", api.PathToken, "", nil), api.HeaderIdempotencyKey: "key-secret-5"}})
+	var tr api.TokenResponse
+	json.Unmarshal(w.Body.Bytes(), &tr)
+	e.do(req{method: "GET", path: api.PathLicences, header: map[string]string{"Authorization": "DPoP " + tr.AccessToken, api.HeaderDPoP: e.proof(e.key, "GET", api.PathLicences, tr.AccessToken, nil)}})
+	e.post(api.PathIntrospection, url.Values{"client_id": {"tether"}, "token": {tr.RefreshToken}})
+	logs := e.logs.String()
+	for _, secret := range []string{"Solo-pass-2024", session, code, verifier, tr.AccessToken, tr.RefreshToken, tr.IDToken, tr.DeviceSecret, "key-secret-5", "DPoP ey"} {
+		if secret != "" && strings.Contains(logs, secret) {
+			t.Errorf("the log holds a secret (%.12s...):\n%s", secret, logs)
 		}
-		c.header[api.HeaderIdempotencyKey] = "key-secret-5"
-		do(t, srv, c)
 	}
-	do(t, srv, req{method: "POST", path: "/v1/code/check", body: `{"ticket":"tkt-secret-1","code":"code-secret-4","x":1}`})
-	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	if len(lines) != len(api.Routes())+1 {
-		t.Fatalf("%d log records for %d requests", len(lines), len(api.Routes())+1)
-	}
-	for _, secret := range []string{"pw-secret-3", "tok-secret-2", "tkt-secret-1", "code-secret-4", "key-secret-5", "Bearer"} {
-		if strings.Contains(logs.String(), secret) {
-			t.Errorf("the log holds %q:\n%s", secret, logs.String())
-		}
+	lines := strings.Split(strings.TrimSpace(logs), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d log records for 5 requests:\n%s", len(lines), logs)
 	}
 	var rec map[string]any
-	json.Unmarshal([]byte(lines[3]), &rec)
+	json.Unmarshal([]byte(lines[2]), &rec)
 	for _, k := range []string{"method", "path", "status", "ms", "op", "key_hash"} {
 		if _, ok := rec[k]; !ok {
-			t.Errorf("the record %s lacks %s", lines[3], k)
+			t.Errorf("the record %s lacks %s", lines[2], k)
 		}
 	}
+	if rec["op"] != api.OpTokenCode {
+		t.Errorf("the token request's op = %v, want %s", rec["op"], api.OpTokenCode)
+	}
 }
+
+func readAll(t *testing.T, r io.Reader) string {
+	t.Helper()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+var _ = http.StatusOK

@@ -3,9 +3,11 @@ package portaltest_test
 import (
 	"context"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,48 +17,63 @@ import (
 	"github.com/tetherflow/tether/adapters/demoportal/sqlite"
 	"github.com/tetherflow/tether/adapters/portalhttp"
 	"github.com/tetherflow/tether/adapters/portalserver"
-	"github.com/tetherflow/tether/api"
+	"github.com/tetherflow/tether/adapters/portaltest"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
 )
 
+// benchPortal is a portal under benchmark: the portal, and a device's
+// client of it.
+type benchPortal struct {
+	portal *demoportal.Portal
+	client func(store actions.CredentialStore) portaltest.Portal
+}
+
 // benchPortals returns the portals a benchmark compares: in process (on
-// memory), and over loopback HTTP with the state in memory and in SQLite,
-// so that the transport's cost and the state's show apart.
-func benchPortals(b *testing.B) map[string]func(b *testing.B) api.Portal {
-	start := func(b *testing.B, st demoportal.State) *demoportal.Portal {
+// memory, reached without a socket, as tether run does), and over
+// loopback HTTP with the state in memory and in SQLite, so that the
+// transport's cost and the state's show apart.
+func benchPortals(b *testing.B) map[string]func(b *testing.B) benchPortal {
+	now := func() time.Time { return time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC) }
+	start := func(b *testing.B, st demoportal.State, issuer string) *demoportal.Portal {
 		fx, err := demoportal.LoadFixture(shippedFixture)
 		if err != nil {
 			b.Fatal(err)
 		}
-		now := func() time.Time { return time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC) }
-		p, err := demoportal.New(fx, now, rand.New(rand.NewPCG(1, 1)), discard{}, demoportal.WithState(st))
+		p, err := demoportal.New(fx, now, rand.New(rand.NewPCG(1, 1)), discard{}, demoportal.WithState(st), demoportal.WithIssuer(issuer))
 		if err != nil {
 			b.Fatal(err)
 		}
 		return p
 	}
-	overHTTP := func(b *testing.B, p *demoportal.Portal) api.Portal {
-		srv := httptest.NewServer(portalserver.New(p, portalserver.Options{}))
-		b.Cleanup(srv.Close)
-		c, err := portalhttp.New(srv.URL, portalhttp.Options{})
+	device := func(url string, rt http.RoundTripper) func(actions.CredentialStore) portaltest.Portal {
+		c, err := portalhttp.New(url, portalhttp.Options{Transport: rt, Clock: now})
 		if err != nil {
 			b.Fatal(err)
 		}
-		return c
+		return func(s actions.CredentialStore) portaltest.Portal { return c.ForDevice(s) }
 	}
-	return map[string]func(b *testing.B) api.Portal{
-		"in-process": func(b *testing.B) api.Portal { return start(b, demoportal.NewMemoryState()) },
-		"http-memory": func(b *testing.B) api.Portal {
-			return overHTTP(b, start(b, demoportal.NewMemoryState()))
+	overHTTP := func(b *testing.B, st demoportal.State) benchPortal {
+		var h atomic.Value
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().(http.Handler).ServeHTTP(w, r) }))
+		b.Cleanup(srv.Close)
+		p := start(b, st, srv.URL)
+		h.Store(http.Handler(portalserver.New(p, portalserver.Options{Now: now})))
+		return benchPortal{p, device(srv.URL, nil)}
+	}
+	return map[string]func(b *testing.B) benchPortal{
+		"in-process": func(b *testing.B) benchPortal {
+			p := start(b, demoportal.NewMemoryState(), demoportal.DemoIssuer)
+			return benchPortal{p, device(demoportal.DemoIssuer, portalhttp.InProcess(portalserver.New(p, portalserver.Options{Now: now})))}
 		},
-		"http-sqlite": func(b *testing.B) api.Portal {
+		"http-memory": func(b *testing.B) benchPortal { return overHTTP(b, demoportal.NewMemoryState()) },
+		"http-sqlite": func(b *testing.B) benchPortal {
 			st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "portal.db"))
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.Cleanup(func() { st.Close() })
-			return overHTTP(b, start(b, st))
+			return overHTTP(b, st)
 		},
 	}
 }
@@ -65,24 +82,30 @@ type discard struct{}
 
 func (discard) Send(context.Context, string, string) error { return nil }
 
-// BenchmarkPortalCall is one call of the portal: a CAPTCHA challenge (a
-// POST, kept under its idempotency key) and a token check (a GET).
+// BenchmarkPortalCall is one call of the portal: a CAPTCHA challenge and
+// a Native SSO token exchange, each a POST with a DPoP proof, kept under
+// its idempotency key.
 func BenchmarkPortalCall(b *testing.B) {
 	ctx := context.Background()
 	for _, name := range []string{"in-process", "http-memory", "http-sqlite"} {
 		b.Run("newCaptcha/"+name, func(b *testing.B) {
-			p := benchPortals(b)[name](b)
+			p := benchPortals(b)[name](b).client(&portaltest.MemoryStore{})
 			for b.Loop() {
 				if _, err := p.NewChallenge(ctx); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		b.Run("checkToken/"+name, func(b *testing.B) {
-			p := benchPortals(b)[name](b)
+		b.Run("ssoSignIn/"+name, func(b *testing.B) {
+			bp := benchPortals(b)[name](b)
+			mail, err := bp.portal.OtherApp(ctx, "vendor-mail")
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := bp.client(&portaltest.MemoryStore{})
 			for b.Loop() {
-				if c, err := p.CheckToken(ctx, "tok-demo-mail-valid-0001"); err != nil || !c.Valid {
-					b.Fatal(c, err)
+				if s, err := p.SSOSignIn(ctx, mail.IDToken, mail.DeviceSecret); err != nil || s.Status != actions.SignInOK {
+					b.Fatal(s, err)
 				}
 			}
 		})
@@ -91,15 +114,16 @@ func BenchmarkPortalCall(b *testing.B) {
 
 // BenchmarkConnectSession is a whole connect session of solo@example.com
 // (sign in, accept the regulation, connect, list the licences, activate
-// one: seven portal calls) through the shipped connect flow.
+// one: eight portal calls) through the shipped connect flow.
 func BenchmarkConnectSession(b *testing.B) {
 	ctx := context.Background()
 	for _, name := range []string{"in-process", "http-memory", "http-sqlite"} {
 		b.Run(name, func(b *testing.B) {
-			p := benchPortals(b)[name](b)
 			dir := b.TempDir()
+			store := credstore.New(filepath.Join(dir, "creds.json"))
+			p := benchPortals(b)[name](b).client(store)
 			reg, err := actions.Registry(actions.Ports{Portal: p, Licences: p, Accounts: p, Consent: p, Captcha: p,
-				Credentials: credstore.New(filepath.Join(dir, "creds.json"))})
+				Credentials: store})
 			if err != nil {
 				b.Fatal(err)
 			}

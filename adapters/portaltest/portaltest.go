@@ -28,8 +28,20 @@ import (
 	"github.com/tetherflow/tether/api"
 )
 
-// Portal is what the suite calls.
-type Portal = api.Portal
+// Portal is what the suite calls: the actions' portal ports, as one
+// device reaches the portal, and what tether status and disconnect ask of
+// it.
+type Portal interface {
+	actions.Portal
+	actions.Licences
+	actions.Accounts
+	actions.ConsentLog
+	actions.Captcha
+	// Introspect says whether the portal takes a token (RFC 7662).
+	Introspect(ctx context.Context, token string) (api.Introspection, error)
+	// Revoke revokes a token's grant (RFC 7009).
+	Revoke(ctx context.Context, token string) error
+}
 
 // Harness is one portal under test, started on the shipped demo fixture
 // with its clock at Start.
@@ -47,6 +59,9 @@ type Harness interface {
 	// Restart stops the portal and starts it again on the same state,
 	// or reports false when the harness cannot.
 	Restart(t *testing.T) bool
+	// OtherApp returns the Native SSO sign-in the fixture gives the
+	// vendor application app, as the portal issues it.
+	OtherApp(t *testing.T, app string) actions.Credential
 }
 
 // Start is the time a harness's clock starts at.
@@ -127,11 +142,13 @@ func testSignIn(t *testing.T, h Harness) {
 			t.Errorf("%s with %s = %+v, want denied, telling nothing", bad.email, bad.password, s)
 		}
 	}
-	if s, _ := p.TokenSignIn(ctx, "tok-demo-mail-valid-0001"); s.Status != actions.SignInOK || s.Account != "family@example.com" {
-		t.Errorf("TokenSignIn(vendor-mail's token) = %+v, want ok for family@", s)
+	mail := h.OtherApp(t, "vendor-mail")
+	if s, err := p.SSOSignIn(ctx, mail.IDToken, mail.DeviceSecret); err != nil || s.Status != actions.SignInOK || s.Account != "family@example.com" || s.Ticket == "" {
+		t.Errorf("SSOSignIn(vendor-mail's sign-in) = %+v, %v, want ok for family@ with a session", s, err)
 	}
-	if s, _ := p.TokenSignIn(ctx, "tok-demo-photos-expired-0002"); s.Status != actions.SignInDenied {
-		t.Errorf("TokenSignIn(an expired token) = %+v, want denied", s)
+	photos := h.OtherApp(t, "vendor-photos")
+	if s, err := p.SSOSignIn(ctx, photos.IDToken, photos.DeviceSecret); err != nil || s.Status != actions.SignInDenied {
+		t.Errorf("SSOSignIn(an expired sign-in) = %+v, %v, want denied", s, err)
 	}
 }
 
@@ -374,7 +391,8 @@ func testWrongCodeLimitAcrossSignIns(t *testing.T, h Harness) {
 }
 
 // solo@example.com (France) connects after accepting its regulation; the
-// token lists and activates its licences and checks out.
+// access token lists and activates its licences, introspects as active,
+// and the device's own Native SSO sign-in signs in again.
 func testConnectAndActivate(t *testing.T, h Harness) {
 	p := h.Client()
 	s := signIn(t, p, "solo@example.com", "Solo-pass-2024", actions.CaptchaAnswer{})
@@ -387,40 +405,60 @@ func testConnectAndActivate(t *testing.T, h Harness) {
 		t.Fatalf("RecordConsent = %+v, %v", rec, err)
 	}
 	conn, err := p.Connect(ctx, s.Ticket)
-	if err != nil || !conn.Connected || conn.Account != "solo@example.com" || conn.Country != "FR" || conn.Token == "" {
-		t.Fatalf("Connect = %+v, %v", conn, err)
+	tk := conn.Tokens
+	if err != nil || !conn.Connected || conn.Account != "solo@example.com" || conn.Country != "FR" || tk.AccessToken == "" || tk.RefreshToken == "" || tk.IDToken == "" || tk.DeviceSecret == "" || tk.JWKS == "" {
+		t.Fatalf("Connect = %+v, %v, want solo@ in FR with an access, refresh and ID token, a device secret and the keys", conn, err)
+	}
+	if !tk.Expires.Equal(Start.Add(time.Hour)) {
+		t.Errorf("access token expires %s, want in an hour", tk.Expires)
 	}
 	if again, _ := p.Connect(ctx, s.Ticket); again.Connected {
-		t.Error("the ticket connected twice")
+		t.Error("the session connected twice")
 	}
-	ls, err := p.Licences(ctx, conn.Token)
+	ls, err := p.Licences(ctx, tk.AccessToken)
 	if err != nil || len(ls) != 2 {
 		t.Fatalf("Licences = %+v, %v, want solo's two (one expired)", ls, err)
 	}
-	if a, _ := p.Activate(ctx, conn.Token, "LIC-SOLO-2019"); a.Status != actions.ActivateInactive {
+	if a, _ := p.Activate(ctx, tk.AccessToken, "LIC-SOLO-2019"); a.Status != actions.ActivateInactive {
 		t.Errorf("activating the expired licence = %+v, want inactive", a)
 	}
-	if a, _ := p.Activate(ctx, conn.Token, "LIC-FAM-F"); a.Status != actions.ActivateInactive {
+	if a, _ := p.Activate(ctx, tk.AccessToken, "LIC-FAM-F"); a.Status != actions.ActivateInactive {
 		t.Errorf("activating another account's licence = %+v, want inactive", a)
 	}
-	if a, err := p.Activate(ctx, conn.Token, "LIC-SOLO-1"); err != nil || a.Status != actions.ActivateActivated || a.Plan != "Personal" || a.Licence != "LIC-SOLO-1" {
+	if a, err := p.Activate(ctx, tk.AccessToken, "LIC-SOLO-1"); err != nil || a.Status != actions.ActivateActivated || a.Plan != "Personal" || a.Licence != "LIC-SOLO-1" {
 		t.Errorf("Activate = %+v, %v", a, err)
 	}
-	chk, err := p.CheckToken(ctx, conn.Token)
-	if err != nil || !chk.Valid || chk.Account != "solo@example.com" || chk.Country != "FR" || chk.Plan != "Personal" || chk.Licence != "LIC-SOLO-1" || !chk.Expires.After(Start) {
-		t.Errorf("CheckToken = %+v, %v", chk, err)
+	in, err := p.Introspect(ctx, tk.AccessToken)
+	if err != nil || !in.Active || in.Sub != "solo@example.com" || in.Country != "FR" || in.Plan != "Personal" || in.Licence != "LIC-SOLO-1" || in.TokenType != api.TokenTypeDPoP || in.Cnf == nil {
+		t.Errorf("Introspect(access token) = %+v, %v, want active, solo@, FR, Personal LIC-SOLO-1, DPoP-bound", in, err)
 	}
-	if s, _ := p.TokenSignIn(ctx, conn.Token); s.Status != actions.SignInOK || s.Account != "solo@example.com" {
-		t.Errorf("TokenSignIn(the new token) = %+v", s)
+	if in, err := p.Introspect(ctx, tk.RefreshToken); err != nil || !in.Active || in.Sub != "solo@example.com" {
+		t.Errorf("Introspect(refresh token) = %+v, %v, want active", in, err)
+	}
+	if s, err := p.SSOSignIn(ctx, tk.IDToken, tk.DeviceSecret); err != nil || s.Status != actions.SignInOK || s.Account != "solo@example.com" {
+		t.Errorf("SSOSignIn(the device's own sign-in) = %+v, %v", s, err)
+	}
+	h.Advance(2 * time.Hour)
+	if in, _ := p.Introspect(ctx, tk.AccessToken); in.Active {
+		t.Error("the access token is active after its hour")
+	}
+	if _, err := p.Licences(ctx, tk.AccessToken); !errors.Is(err, actions.ErrTokenRejected) {
+		t.Errorf("Licences with an expired access token: error = %v, want ErrTokenRejected", err)
 	}
 	h.Advance(91 * 24 * time.Hour)
-	if chk, _ := p.CheckToken(ctx, conn.Token); chk.Valid {
-		t.Error("the token is valid after its 90 days")
+	if in, _ := p.Introspect(ctx, tk.RefreshToken); in.Active {
+		t.Error("the refresh token is active after its 90 days")
+	}
+	if s, _ := p.SSOSignIn(ctx, tk.IDToken, tk.DeviceSecret); s.Status != actions.SignInDenied {
+		t.Errorf("SSOSignIn after the connection's 90 days = %+v, want denied", s)
 	}
 }
 
-// Tokens are checked on every use: one made up, one with a forged MAC, an
-// expired one are refused everywhere.
+// Tokens are checked on every use: one made up, one shaped like the old
+// device tokens (forged with the old public HMAC key), one altered, one
+// with alg none, one signed by a key the portal does not have, an expired
+// Native SSO sign-in, and a real access token used by another device (no
+// proof of its key) are refused everywhere; revocation ends the real one.
 func testForgedTokenRefused(t *testing.T, h Harness) {
 	p := h.Client()
 	s := signIn(t, p, "free@example.com", "Free-pass-2024", actions.CaptchaAnswer{})
@@ -428,27 +466,43 @@ func testForgedTokenRefused(t *testing.T, h Harness) {
 	if err != nil || !conn.Connected {
 		t.Fatalf("Connect = %+v, %v", conn, err)
 	}
-	i := strings.LastIndexByte(conn.Token, '-')
-	forged := conn.Token[:i+1] + strings.Repeat("0", len(conn.Token)-i-1)
-	for _, tok := range []string{"tok-made-up", forged, "tok-demo-photos-expired-0002", ""} {
-		if s, err := p.TokenSignIn(ctx, tok); err != nil || s.Status != actions.SignInDenied {
-			t.Errorf("TokenSignIn(%q) = %+v, %v, want denied", tok, s, err)
-		}
+	real := conn.Tokens.AccessToken
+	for name, tok := range forgeries(t, real) {
 		if _, err := p.Licences(ctx, tok); !errors.Is(err, actions.ErrTokenRejected) {
-			t.Errorf("Licences(%q) error = %v, want ErrTokenRejected", tok, err)
+			t.Errorf("Licences(%s) error = %v, want ErrTokenRejected", name, err)
 		}
 		if _, err := p.Activate(ctx, tok, ""); !errors.Is(err, actions.ErrTokenRejected) {
-			t.Errorf("Activate(%q) error = %v, want ErrTokenRejected", tok, err)
+			t.Errorf("Activate(%s) error = %v, want ErrTokenRejected", name, err)
 		}
-		if c, err := p.CheckToken(ctx, tok); err != nil || c.Valid {
-			t.Errorf("CheckToken(%q) = %+v, %v, want not valid", tok, c, err)
+		if in, err := p.Introspect(ctx, tok); err != nil || in.Active {
+			t.Errorf("Introspect(%s) = %+v, %v, want not active", name, in, err)
 		}
 		if err != nil && tok != "" && strings.Contains(err.Error(), tok) {
 			t.Errorf("an error holds the token: %v", err)
 		}
 	}
-	if a, err := p.Activate(ctx, conn.Token, ""); err != nil || a.Plan != actions.FreePlan {
+	thief := h.Client()
+	if _, err := thief.Licences(ctx, real); !errors.Is(err, actions.ErrTokenRejected) {
+		t.Errorf("another device's access token, without its key: error = %v, want ErrTokenRejected", err)
+	}
+	if in, _ := thief.Introspect(ctx, real); in.Active {
+		t.Error("another device is told about the token")
+	}
+	mail := h.OtherApp(t, "vendor-mail")
+	if s, err := p.SSOSignIn(ctx, mail.IDToken, conn.Tokens.DeviceSecret); err != nil || s.Status != actions.SignInDenied {
+		t.Errorf("SSOSignIn(one app's ID token, another's device secret) = %+v, %v, want denied", s, err)
+	}
+	if a, err := p.Activate(ctx, real, ""); err != nil || a.Plan != actions.FreePlan {
 		t.Errorf("Activate(the real token, Free) = %+v, %v", a, err)
+	}
+	if err := p.Revoke(ctx, conn.Tokens.RefreshToken); err != nil {
+		t.Fatalf("Revoke = %v", err)
+	}
+	if _, err := p.Licences(ctx, real); !errors.Is(err, actions.ErrTokenRejected) {
+		t.Errorf("Licences after the revocation: error = %v, want ErrTokenRejected", err)
+	}
+	if in, _ := p.Introspect(ctx, conn.Tokens.RefreshToken); in.Active {
+		t.Error("the revoked refresh token is active")
 	}
 }
 
@@ -544,6 +598,7 @@ func testRestart(t *testing.T, h Harness) {
 	if !h.Restart(t) {
 		t.Skip("this harness cannot restart its portal")
 	}
+	device := p // the device that connected, with its key
 	p = h.Client()
 	if s := signIn(t, p, "lapsed@example.com", "Lapsed-pass-2024", actions.CaptchaAnswer{}); s.Status != actions.SignInDenied {
 		t.Errorf("the locked account after the restart = %+v, want denied", s)
@@ -554,7 +609,7 @@ func testRestart(t *testing.T, h Harness) {
 	if d := send(t, p, needsCode(t, p)); d.Status != actions.SendTooSoon {
 		t.Errorf("a sixth code within the hour, after the restart = %+v, want too_soon", d)
 	}
-	if c, _ := p.CheckToken(ctx, conn.Token); !c.Valid {
-		t.Error("the token issued before the restart is not valid after it")
+	if in, err := device.Introspect(ctx, conn.Tokens.RefreshToken); err != nil || !in.Active {
+		t.Errorf("the refresh token issued before the restart = %+v, %v, want active", in, err)
 	}
 }

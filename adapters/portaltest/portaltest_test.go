@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/demoportal/sqlite"
 	"github.com/tetherflow/tether/adapters/portalhttp"
@@ -29,6 +30,7 @@ type world struct {
 	fx demoportal.Fixture
 
 	mu      sync.Mutex
+	p       *demoportal.Portal // the portal running
 	now     time.Time
 	codes   map[string][]string
 	answers map[string]string
@@ -80,28 +82,62 @@ func (w *world) CaptchaAnswer(id string) string {
 	return w.answers[id]
 }
 
-// portal starts the demo portal on st.
-func (w *world) portal(t *testing.T, st demoportal.State, seed uint64) *demoportal.Portal {
+// portal starts the demo portal on st, named issuer.
+func (w *world) portal(t *testing.T, st demoportal.State, seed uint64, issuer string) *demoportal.Portal {
 	t.Helper()
 	p, err := demoportal.New(w.fx, w.Now, rand.New(rand.NewPCG(seed, 1)), w,
-		demoportal.WithState(st), demoportal.WithCaptchaNotice(w.notice))
+		demoportal.WithState(st), demoportal.WithCaptchaNotice(w.notice), demoportal.WithIssuer(issuer))
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.mu.Lock()
+	w.p = p
+	w.mu.Unlock()
 	return p
 }
 
-// inProcess is the demo portal in process, on a MemoryState.
-type inProcess struct {
-	*world
-	st *demoportal.MemoryState
-	p  *demoportal.Portal
+// OtherApp returns the portal's Native SSO sign-in of app.
+func (w *world) OtherApp(t *testing.T, app string) actions.Credential {
+	t.Helper()
+	w.mu.Lock()
+	p := w.p
+	w.mu.Unlock()
+	c, err := p.OtherApp(context.Background(), app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
-func (h *inProcess) Client() portaltest.Portal { return h.p }
+// client returns a new device's client of the portal at url, through rt.
+func (w *world) client(url string, rt http.RoundTripper) portaltest.Portal {
+	c, err := portalhttp.New(url, portalhttp.Options{Backoff: time.Millisecond, Clock: w.Now, Transport: rt})
+	if err != nil {
+		panic(err)
+	}
+	return c.ForDevice(&portaltest.MemoryStore{})
+}
+
+// inProcess is the demo portal's server in process, on a MemoryState,
+// reached without a socket: as tether run reaches it.
+type inProcess struct {
+	*world
+	st      *demoportal.MemoryState
+	handler atomic.Value // http.Handler
+}
+
+func (h *inProcess) start(t *testing.T, seed uint64) {
+	h.handler.Store(http.Handler(portalserver.New(h.portal(t, h.st, seed, demoportal.DemoIssuer), portalserver.Options{Now: h.Now})))
+}
+
+func (h *inProcess) Client() portaltest.Portal {
+	return h.client(demoportal.DemoIssuer, portalhttp.InProcess(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.handler.Load().(http.Handler).ServeHTTP(w, r)
+	})))
+}
 
 func (h *inProcess) Restart(t *testing.T) bool {
-	h.p = h.portal(t, h.st, 2)
+	h.start(t, 2)
 	return true
 }
 
@@ -122,18 +158,12 @@ func (h *overHTTP) start(t *testing.T, seed uint64) {
 		t.Fatal(err)
 	}
 	h.st = st
-	h.handler.Store(http.Handler(portalserver.New(h.portal(t, st, seed), portalserver.Options{
-		Logger: slog.New(slog.NewJSONHandler(testWriter{t}, nil)),
+	h.handler.Store(http.Handler(portalserver.New(h.portal(t, st, seed, h.srv.URL), portalserver.Options{
+		Logger: slog.New(slog.NewJSONHandler(testWriter{t}, nil)), Now: h.Now,
 	})))
 }
 
-func (h *overHTTP) Client() portaltest.Portal {
-	c, err := portalhttp.New(h.srv.URL, portalhttp.Options{Backoff: time.Millisecond})
-	if err != nil {
-		panic(err)
-	}
-	return c
-}
+func (h *overHTTP) Client() portaltest.Portal { return h.client(h.srv.URL, nil) }
 
 func (h *overHTTP) Restart(t *testing.T) bool {
 	h.st.Close()
@@ -151,19 +181,19 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func TestContractInProcess(t *testing.T) {
 	portaltest.Run(t, func(t *testing.T) portaltest.Harness {
-		w := newWorld(t)
-		st := demoportal.NewMemoryState()
-		return &inProcess{world: w, st: st, p: w.portal(t, st, 1)}
+		h := &inProcess{world: newWorld(t), st: demoportal.NewMemoryState()}
+		h.start(t, 1)
+		return h
 	})
 }
 
 func TestContractOverHTTP(t *testing.T) {
 	portaltest.Run(t, func(t *testing.T) portaltest.Harness {
 		h := &overHTTP{world: newWorld(t), path: filepath.Join(t.TempDir(), "portal.db")}
-		h.start(t, 1)
 		h.srv = httptest.NewServer(validating(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h.handler.Load().(http.Handler).ServeHTTP(w, r)
 		})))
+		h.start(t, 1)
 		t.Cleanup(func() { h.srv.Close(); h.st.Close() })
 		return h
 	})

@@ -61,18 +61,21 @@ func New(w io.Writer, opts ...Option) *Outbox {
 
 // Record is one line of a journal.
 type Record struct {
-	Kind   string    `json:"kind"`             // "sms" or "captcha"
-	Phone  string    `json:"phone,omitempty"`  // sms: the phone, masked
-	Code   string    `json:"code,omitempty"`   // sms: the code texted
-	ID     string    `json:"id,omitempty"`     // captcha: the challenge
-	Answer string    `json:"answer,omitempty"` // captcha: its answer
-	At     time.Time `json:"at"`
+	Kind   string `json:"kind"`             // "sms" or "captcha"
+	Phone  string `json:"phone,omitempty"`  // sms: the phone, masked
+	Code   string `json:"code,omitempty"`   // sms: the code texted
+	ID     string `json:"id,omitempty"`     // captcha: the challenge
+	Answer string `json:"answer,omitempty"` // captcha: its answer
+	// sso: another application's Native SSO sign-in on the device.
+	SSO *actions.Credential `json:"sso,omitempty"`
+	At  time.Time           `json:"at"`
 }
 
 // The kinds of Record.
 const (
 	KindSMS     = "sms"
 	KindCaptcha = "captcha"
+	KindSSO     = "sso"
 )
 
 // record writes r to the journal; the caller holds o.mu.
@@ -95,14 +98,31 @@ func (o *Outbox) NoteCaptcha(id, answer string) {
 	o.record(Record{Kind: KindCaptcha, ID: id, Answer: answer})
 }
 
+// NoteSignIn writes another application's Native SSO sign-in to the
+// journal, for tether run --other-app against a portal in another
+// process. It holds an ID token and a device secret: a journal is a demo's,
+// kept like the SMS codes it holds.
+func (o *Outbox) NoteSignIn(c actions.Credential) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.record(Record{Kind: KindSSO, SSO: &c})
+}
+
 // Last returns the last record of kind in the journal r.
 func Last(r io.Reader, kind string) (Record, bool, error) {
+	return LastWhere(r, kind, func(Record) bool { return true })
+}
+
+// LastWhere returns the last record of kind in the journal r that keep
+// takes.
+func LastWhere(r io.Reader, kind string, keep func(Record) bool) (Record, bool, error) {
 	var last Record
 	found := false
 	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		var rec Record
-		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Kind == kind {
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Kind == kind && keep(rec) {
 			last, found = rec, true
 		}
 	}

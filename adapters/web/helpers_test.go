@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/credstore"
 	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/adapters/demoportal"
@@ -59,7 +60,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 		t.Fatal(err)
 	}
 	devices := t.TempDir()
-	fx.world, err = demo.New(pfx, demo.Options{Now: fx.clock.Now, Seed: 1, Store: func(device string) *credstore.Store {
+	fx.world, err = demo.New(pfx, demo.Options{Now: fx.clock.Now, Seed: 1, Store: func(device string) actions.CredentialStore {
 		return credstore.New(filepath.Join(devices, device+".json"))
 	}})
 	if err != nil {

@@ -65,7 +65,7 @@ type Env struct {
 
 // path resolves a path given on the command line.
 func (env *Env) path(p string) string {
-	if env.dir == "" || p == "" || filepath.IsAbs(p) {
+	if env.dir == "" || p == "" || filepath.IsAbs(p) || strings.HasPrefix(p, keyringPrefix) {
 		return p
 	}
 	return filepath.Join(env.dir, p)

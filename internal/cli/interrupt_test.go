@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/credstore"
+	"github.com/tetherflow/tether/internal/seal"
 )
 
 // Ctrl-C at a prompt: the run cancels its session, says so on its last
@@ -24,11 +26,11 @@ import (
 func TestInterruptAtPrompt(t *testing.T) {
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "creds.json")
-	other := actions.Credential{App: "vendor-notes", Account: "someone@example.com", Token: "tok-unknown-0009", SavedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	other := actions.Credential{App: "vendor-notes", Account: "someone@example.com", Tokens: actions.Tokens{IDToken: "id-unknown-0009", DeviceSecret: "tok-unknown-0009"}, SavedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	if err := credstore.New(creds).Save(context.Background(), other); err != nil {
 		t.Fatal(err)
 	}
-	before, err := os.ReadFile(creds)
+	before, err := credstore.New(creds).Credentials(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,9 +84,15 @@ func TestInterruptAtPrompt(t *testing.T) {
 			t.Errorf("transcript lacks %q:\n%s", want, text)
 		}
 	}
-	after, err := os.ReadFile(creds)
-	if err != nil || !bytes.Equal(before, after) {
-		t.Errorf("the credential store changed: %v\nbefore %s\nafter  %s", err, before, after)
+	// The device has its key now (its request to the portal proved it);
+	// its entries are as they were.
+	keys, err := seal.ReadKeyFile(filepath.Join(dir, "seal.keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := credstore.New(creds, credstore.WithSeal(keys)).Credentials(context.Background())
+	if err != nil || !reflect.DeepEqual(before, after) {
+		t.Errorf("the credential store's entries changed: %v\nbefore %+v\nafter  %+v", err, before, after)
 	}
 }
 

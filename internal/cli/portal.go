@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/tetherflow/tether/adapters/demoportal"
@@ -22,15 +23,21 @@ const defaultPortalAddr = "127.0.0.1:8470"
 
 var portalCommand = &Command{
 	Name:  "portal",
-	Args:  "serve --fixture FILE --state FILE [--addr ADDR] [--faults SPEC | --fault-schedule FILE] [--seed N]",
+	Args:  "serve --fixture FILE --state FILE [--addr ADDR] [--keys FILE] [--faults SPEC | --fault-schedule FILE] [--seed N]",
 	Short: "run the demo portal as an HTTP server",
 	Long: `
-Portal serve runs the demo account portal as a real HTTP server speaking
-the portal protocol (api/portal.openapi.yaml, docs/portal-protocol.md):
-the accounts, licences and tokens of the fixture (docs/portal-fixture.md),
-its rules enforced on the server, its state kept in the SQLite file
---state, which survives restarts (accounts created, failure counters and
-locks, codes and SMS counts, consents, tokens issued).
+Portal serve runs the demo account portal as a real HTTP server: an OAuth
+2.0 authorization server for first-party apps (api/portal.openapi.yaml,
+docs/portal-protocol.md) — metadata at /.well-known/oauth-authorization-server
+and /.well-known/openid-configuration, its keys at /jwks.json, the
+authorization challenge, token, revocation and introspection endpoints,
+and the licence, activation and account APIs — with the accounts, licences
+and Native SSO sessions of the fixture (docs/portal-fixture.md), its rules
+enforced on the server, its state kept in the SQLite file --state, which
+survives restarts (accounts created, failure counters and locks, codes and
+SMS counts, consents, grants, its keys). --keys FILE keeps its keys in
+that file instead (the embedded demo portal's demo-portal-keys.json, say),
+so that both portals sign alike.
 
 The first line on stdout is the URL it listens on (--addr 127.0.0.1:0
 picks a free port), so that a script can start it and read the port:
@@ -38,9 +45,10 @@ picks a free port), so that a script can start it and read the port:
 	http://127.0.0.1:8470
 
 Then stdout shows the texts the demo SMS gateway "sends", as the phone
-would; --outbox FILE also appends each code, and each CAPTCHA answer, to
-that file as JSON lines, which tether run --portal URL --outbox FILE reads for
-an answers file's {{sms}} and {{captcha}}. Stderr has one JSON log record
+would; --outbox FILE also appends each code, each CAPTCHA answer, and at the
+start the Native SSO sign-ins of the fixture's other applications, to FILE
+as JSON lines, which tether run --portal URL --outbox FILE reads for an
+answers file's {{sms}} and {{captcha}} and for --other-app. Stderr has one JSON log record
 per request (slog), with no password, code, ticket or token.
 
 Faults for testing clients: --faults takes rates with a seed,
@@ -68,6 +76,7 @@ stops it gracefully: requests under way finish, the state is closed.`,
 		fs.StringVar(&o.clock, "clock", "", "run on a fake clock at this RFC 3339 `TIME`, moved by the requests' Tether-Client-Clock")
 		fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `FILE` (PEM; with --tls-key)")
 		fs.StringVar(&o.tlsKey, "tls-key", "", "the certificate's private key `FILE` (PEM)")
+		fs.StringVar(&o.keys, "keys", "", "keep the portal's signing and sealing keys in this `FILE` (created if missing) instead of --state")
 		return o.run
 	},
 	Backends: true,
@@ -76,7 +85,7 @@ stops it gracefully: requests under way finish, the state is closed.`,
 type portalServeOptions struct {
 	fixture, state, addr, faults, schedule string
 	seed                                   uint64
-	outbox, clock, tlsCert, tlsKey         string
+	outbox, clock, tlsCert, tlsKey, keys   string
 }
 
 func (o *portalServeOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -137,27 +146,50 @@ func (o *portalServeOptions) run(ctx context.Context, env *Env, args []string) e
 		return bad(err)
 	}
 	defer st.Close()
-	portal, err := demoportal.New(fx, now, rand.New(rand.NewPCG(seed, 1)), outbox,
-		demoportal.WithState(st),
-		demoportal.WithCaptchaRand(rand.New(rand.NewPCG(seed, 2))),
-		demoportal.WithCaptchaNotice(outbox.NoteCaptcha))
-	if err != nil {
-		return bad(err)
-	}
-	logger := slog.New(slog.NewJSONHandler(env.Stderr, nil))
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return &exitError{code: exitFail, err: err}
 	}
+	defer ln.Close()
 	scheme := "http"
 	if o.tlsCert != "" {
 		scheme = "https"
 	}
 	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	sealKeys, err := env.sealKeys(filepath.Dir(env.path(o.state)))
+	if err != nil {
+		return bad(fmt.Errorf("seal keys: %w", err))
+	}
+	popts := []demoportal.Option{demoportal.WithState(st), demoportal.WithIssuer(url), demoportal.WithKeySeal(sealKeys),
+		demoportal.WithCaptchaRand(rand.New(rand.NewPCG(seed, 2))),
+		demoportal.WithCaptchaNotice(outbox.NoteCaptcha)}
+	if o.keys != "" {
+		keys, err := env.demoKeysAt(env.path(o.keys), seed)
+		if err != nil {
+			return bad(fmt.Errorf("--keys: %w", err))
+		}
+		popts = append(popts, demoportal.WithKeys(*keys))
+	}
+	portal, err := demoportal.New(fx, now, rand.New(rand.NewPCG(seed, 1)), outbox, popts...)
+	if err != nil {
+		return bad(err)
+	}
+	logger := slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	if o.outbox != "" {
+		for _, s := range fx.SSO {
+			c, err := portal.OtherApp(ctx, s.App)
+			if err == nil {
+				err = outbox.NoteSignIn(c)
+			}
+			if err != nil {
+				return &exitError{code: exitFail, err: fmt.Errorf("--outbox: %w", err)}
+			}
+		}
+	}
 	fmt.Fprintln(env.Stdout, url)
 	logger.Info("portal serving", "url", url, "fixture", o.fixture, "state", o.state, "faults", faults.String(), "client_clock", follow)
 	hs := &http.Server{
-		Handler:           portalserver.New(portal, portalserver.Options{Logger: logger, Faults: faults, FollowClientClock: follow}),
+		Handler:           portalserver.New(portal, portalserver.Options{Logger: logger, Faults: faults, FollowClientClock: follow, Now: now}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}

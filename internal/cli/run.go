@@ -84,12 +84,12 @@ input ended), 130 when it was interrupted.`,
 		fs.StringVar(&o.regions, "regions", "", "`DIR` of regional policy overlays (default: regions/ next to the flow)")
 		fs.StringVar(&o.answers, "answers", "", "answer the prompts from this answers `FILE` instead of the terminal")
 		fs.StringVar(&o.fixture, "portal-fixture", "", "the demo portal's fixture `FILE` (default: demo/portal.yaml next to the flow)")
-		fs.StringVar(&o.credentials, "credentials", defaultCredentials, "the device credential store `FILE`")
+		fs.StringVar(&o.credentials, "credentials", defaultCredentials, "the device credential store: a `FILE`, or keyring:[PROFILE] for the OS keyring")
 		fs.Uint64Var(&o.seed, "seed", 0, "seed `N` of the demo portal's codes, tickets and CAPTCHAs (0: random)")
 		fs.StringVar(&o.clock, "clock", "", "run on a fake clock starting at this RFC 3339 `TIME`; answers' wait advances it")
 		fs.BoolVar(&o.json, "json", false, "print the event log as JSON lines, the last one the result")
 		fs.StringVar(&o.transcript, "transcript", "", "also write the transcript to `FILE`")
-		fs.StringVar(&o.otherApp, "other-app", "", "first save the fixture's token of this vendor `APP` on the device, as if it had signed in here")
+		fs.StringVar(&o.otherApp, "other-app", "", "first save the fixture's Native SSO sign-in of this vendor `APP` on the device, as if it had signed in here")
 		fs.BoolVar(&o.plain, "plain", false, "ask with plain line prompts even on a terminal (no forms)")
 		fs.BoolVar(&o.reconnect, "reconnect", false, "run the flow even when this device is connected already")
 		fs.StringVar(&o.server, "server", "", "drive a session of the flow named FLOW on the tether serve at this `URL`")
@@ -146,13 +146,17 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		seed = rand.Uint64()
 	}
 	device := env.path(o.credentials)
-	world, err := o.world(env, fx, now, clock, seed)
+	world, err := o.world(env, fx, now, clock, seed, device)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	// A store that cannot be used (corrupt, or open to others) stops the
 	// run before it starts rather than at its first save.
-	st, connected, err := credstore.New(device).Status(ctx, actions.DefaultApp)
+	store, err := env.store(device)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	st, connected, err := store.Status(ctx, actions.DefaultApp)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -179,7 +183,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	defer out.close()
 	// Only once everything checked out does the run write to the device.
 	if o.otherApp != "" {
-		if err := saveOtherApp(ctx, *fx, device, o.otherApp); err != nil {
+		if err := world.SaveOtherApp(ctx, device, o.otherApp); err != nil {
 			code := exitUnfinished // the store could not be written
 			if errors.Is(err, demo.ErrNoSuchApp) {
 				code = exitUsage

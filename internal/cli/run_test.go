@@ -2,7 +2,8 @@ package cli_test
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,15 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tetherflow/tether/adapters/credstore"
 	"github.com/tetherflow/tether/internal/cli"
+	"github.com/tetherflow/tether/internal/seal"
 )
 
 // connectFlow is the shipped connect flow; its demo portal fixture is
 // found next to it (flows/demo/portal.yaml).
 const connectFlow = "../../flows/connect.yaml"
-
-// fixtureTokens are the device tokens of the shipped demo portal fixture.
-var fixtureTokens = []string{"tok-demo-mail-valid-0001", "tok-demo-photos-expired-0002"}
 
 // smsCode matches what the demo SMS gateway prints on stderr.
 var smsCode = regexp.MustCompile(`Your account portal code is ([0-9]+)`)
@@ -55,16 +55,27 @@ func runTether(t *testing.T, dir string, stdin string, flags ...string) runResul
 	}
 	r.credentials, err = os.ReadFile(creds)
 	if err == nil {
-		var store struct {
-			Entries []struct {
-				Token string `json:"token"`
-			} `json:"entries"`
+		// The store is sealed with the key file next to it: what it
+		// holds, opened, are the secrets no output may show.
+		keys, err := seal.ReadKeyFile(filepath.Join(dir, "seal.keys"))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if err := json.Unmarshal(r.credentials, &store); err != nil {
+		store := credstore.New(creds, credstore.WithSeal(keys))
+		entries, err := store.Credentials(context.Background())
+		if err != nil {
 			t.Fatalf("credential store %s after the run: %v", creds, err)
 		}
-		for _, e := range store.Entries {
-			r.tokens = append(r.tokens, e.Token)
+		for _, e := range entries {
+			for _, tok := range e.Secrets() {
+				if tok != "" {
+					r.tokens = append(r.tokens, tok)
+				}
+			}
+		}
+		key, err := store.DeviceKey(context.Background(), func() (string, error) { return "", errors.New("none") })
+		if err == nil {
+			r.tokens = append(r.tokens, key)
 		}
 	}
 	return r
@@ -206,7 +217,7 @@ func TestRunKeepsSecrets(t *testing.T) {
 					}
 				}
 
-				secrets := slices.Concat(tt.typed, r.codes, r.tokens, fixtureTokens)
+				secrets := slices.Concat(tt.typed, r.codes, r.tokens)
 				outputs := []struct{ name, text string }{
 					{"stdout", r.stdout},
 					{"the --transcript file", r.transcript},
@@ -218,16 +229,17 @@ func TestRunKeepsSecrets(t *testing.T) {
 						}
 					}
 				}
-				// Sign-in tickets (the demo portal's start "tkt-") are
-				// sensitive: the session keeps them, no output shows them.
+				// Sign-in sessions (the demo portal's start "as-") and
+				// authorization codes ("ac-") are sensitive: no output shows
+				// them.
 				for _, out := range outputs {
-					if strings.Contains(out.text, "tkt-") {
-						t.Errorf("%s shows a sign-in ticket:\n%s", out.name, out.text)
+					if strings.Contains(out.text, "as-") || strings.Contains(out.text, "ac-") {
+						t.Errorf("%s shows a sign-in session or code:\n%s", out.name, out.text)
 					}
 				}
 				// stderr carries the texted codes (the phone's screen), never
 				// a password or a token.
-				for _, s := range slices.Concat(tt.typed, r.tokens, fixtureTokens) {
+				for _, s := range slices.Concat(tt.typed, r.tokens) {
 					if strings.Contains(r.stderr, s) && !slices.Contains(r.codes, s) {
 						t.Errorf("stderr shows the secret %q:\n%s", s, r.stderr)
 					}

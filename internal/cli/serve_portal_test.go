@@ -3,13 +3,17 @@ package cli
 import (
 	"context"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/adapters/credstore"
 	"github.com/tetherflow/tether/adapters/demoportal"
+	"github.com/tetherflow/tether/adapters/portalhttp"
 	"github.com/tetherflow/tether/adapters/portalserver"
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/host"
@@ -24,12 +28,14 @@ func TestServeActionsOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := demoportal.New(fx, time.Now, rand.New(rand.NewPCG(1, 1)), discardTexts{})
+	var handler atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.Load().(http.Handler).ServeHTTP(w, r) }))
+	defer srv.Close()
+	p, err := demoportal.New(fx, time.Now, rand.New(rand.NewPCG(1, 1)), discardTexts{}, demoportal.WithIssuer(srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(portalserver.New(p, portalserver.Options{}))
-	defer srv.Close()
+	handler.Store(http.Handler(portalserver.New(p, portalserver.Options{})))
 
 	env := &Env{}
 	o := &serveOptions{portal: srv.URL}
@@ -60,13 +66,23 @@ func TestServeActionsOverHTTP(t *testing.T) {
 	if !v.Done || v.Step.Outcome == nil || v.Step.Outcome.Message != "free@example.com, plan Free" {
 		t.Fatalf("session = %+v, want connected on Free", v.Step)
 	}
-	// The device's saved connection is a token the portal server issued.
-	saved, ok, err := deviceStores(filepath.Join(data, "devices"))("d1").Load(ctx, actions.DefaultApp)
-	if err != nil || !ok {
-		t.Fatalf("the device has no saved connection: %v", err)
+	// The device's saved connection is tokens the portal server issued,
+	// bound to the device's key: the portal takes them from the device.
+	stores, err := env.deviceStores(filepath.Join(data, "devices"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if tc, err := p.CheckToken(ctx, saved.Token); err != nil || !tc.Valid || tc.Account != "free@example.com" {
-		t.Errorf("the portal's check of the saved token = %+v, %v; want valid for free@example.com", tc, err)
+	dev := stores("d1").(*credstore.Store)
+	saved, ok, err := dev.Load(ctx, actions.DefaultApp)
+	if err != nil || !ok || saved.Issuer != srv.URL {
+		t.Fatalf("the device's saved connection = %+v, %v, %v; want one the portal at %s issued", saved, ok, err, srv.URL)
+	}
+	c, err := portalhttp.New(srv.URL, portalhttp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in, err := c.ForDevice(dev).Introspect(ctx, saved.AccessToken); err != nil || !in.Active || in.Sub != "free@example.com" || in.Plan != "Free" {
+		t.Errorf("the portal's introspection of the saved token = %+v, %v; want active for free@example.com on Free", in, err)
 	}
 	effects, err := store.Effects(ctx, v.ID)
 	if err != nil {
@@ -79,7 +95,7 @@ func TestServeActionsOverHTTP(t *testing.T) {
 		}
 		kinds[e.Kind] = true
 	}
-	for _, k := range []string{"portal.signInPassword", "portal.connect", "portal.activate"} {
+	for _, k := range []string{"portal.signInPassword", "portal.authorize", "portal.tokenCode", "portal.activate"} {
 		if !kinds[k] {
 			t.Errorf("no %s effect recorded; effects: %v", k, kinds)
 		}

@@ -18,7 +18,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tetherflow/tether/actions"
-	"github.com/tetherflow/tether/adapters/credstore"
 	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/portalhttp"
@@ -36,7 +35,10 @@ import (
 // portal remembers what it did. Devices' saved connections are kept in
 // data either way.
 func (o *serveOptions) serveActions(env *Env, dir, data string) (func(context.Context, string) (*engine.Registry, error), error) {
-	stores := deviceStores(filepath.Join(data, "devices"))
+	stores, err := env.deviceStores(filepath.Join(data, "devices"))
+	if err != nil {
+		return nil, &exitError{code: exitFail, err: err}
+	}
 	if o.portal != "" {
 		popts := portalhttp.Options{}
 		if o.portalCA != "" {
@@ -51,9 +53,11 @@ func (o *serveOptions) serveActions(env *Env, dir, data string) (func(context.Co
 			return nil, usagef("--portal: %v", err)
 		}
 		return func(ctx context.Context, device string) (*engine.Registry, error) {
+			store := stores(device)
+			d := c.ForDevice(store)
 			return actions.Registry(actions.Ports{
-				Portal: c, Licences: c, Accounts: c, Consent: c, Captcha: c,
-				Credentials: stores(device), Now: time.Now,
+				Portal: d, Licences: d, Accounts: d, Consent: d, Captcha: d,
+				Credentials: store, Now: time.Now,
 			})
 		}, nil
 	}
@@ -82,7 +86,11 @@ func (o *serveOptions) serveActions(env *Env, dir, data string) (func(context.Co
 	}
 	// A seed of its own each start: a restarted portal must not hand out
 	// the tickets it handed out before.
-	world, err := demo.New(fx, demo.Options{Seed: rand.Uint64(), State: state, Gateway: state.SMS(), Store: stores})
+	sealKeys, err := env.sealKeys(data)
+	if err != nil {
+		return nil, &exitError{code: exitFail, err: fmt.Errorf("seal keys: %w", err)}
+	}
+	world, err := demo.New(fx, demo.Options{Seed: rand.Uint64(), State: state, Gateway: state.SMS(), Store: stores, KeySeal: sealKeys})
 	if err != nil {
 		return nil, &exitError{code: exitFail, err: err}
 	}
@@ -165,11 +173,15 @@ func redactURL(u string) string {
 
 // deviceStores keeps each device's credential store in dir, in a file
 // named by a hash of the device id: the id comes from a client.
-func deviceStores(dir string) func(device string) *credstore.Store {
-	return func(device string) *credstore.Store {
-		h := sha256.Sum256([]byte(device))
-		return credstore.New(filepath.Join(dir, hex.EncodeToString(h[:16])+".json"))
+func (env *Env) deviceStores(dir string) (func(device string) actions.CredentialStore, error) {
+	open, err := env.stores(dir)
+	if err != nil {
+		return nil, err
 	}
+	return func(device string) actions.CredentialStore {
+		h := sha256.Sum256([]byte(device))
+		return open(filepath.Join(dir, hex.EncodeToString(h[:16])+".json"))
+	}, nil
 }
 
 // lockedWriter serialises writes: texts are delivered from many steps.

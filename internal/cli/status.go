@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -13,9 +13,9 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/credstore"
+	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/portalhttp"
-	"github.com/tetherflow/tether/adapters/smsoutbox"
 )
 
 var statusCommand = &Command{
@@ -23,12 +23,17 @@ var statusCommand = &Command{
 	Args:  "[--credentials FILE] [--portal URL [--portal-ca FILE] | --offline]",
 	Short: "report whether this device is connected",
 	Long: `
-Status reads the device credential store and asks the portal whether it
-still accepts the saved connection's token: the embedded demo portal (its
-fixture, --portal-fixture, is flows/demo/portal.yaml unless said
-otherwise), or with --portal URL a portal over HTTP. It prints the
-account this device is connected to, with its plan and licence, and says
-how it knows:
+Status reads the device credential store and checks the saved connection:
+offline first, its access token's signature against the portal's keys,
+its issuer, audience and type, and the device key it is bound to; then
+with the portal that issued it, which renews the access token when it has
+expired (the refresh token is spent and replaced) and says whether it
+still takes it (introspection). The embedded demo portal (its fixture,
+--portal-fixture, is flows/demo/portal.yaml unless said otherwise, its
+keys in demo-portal-keys.json next to the store) answers for the
+connections it issued; a portal over HTTP for its own, or the one --portal
+names. It prints the account this device is connected to, with its plan
+and licence, and says how it knows:
 
 	connected: family@example.com, plan Family, licence LIC-FAM-F (confirmed by the demo portal)
 	connected: family@example.com, plan Family, licence LIC-FAM-F (confirmed by the portal at https://portal.example.com)
@@ -36,15 +41,15 @@ how it knows:
 	connected: family@example.com, plan Family, licence LIC-FAM-F (local store only: the portal at https://portal.example.com can't be reached)
 
 The application does not operate while the device is not connected: status
-then prints "not connected" — with the reason when the portal refused the
-token (expired, revoked, or never issued) — and exits 1. With --offline the
-local store alone decides.`,
+then prints "not connected" — with the reason when the token does not
+verify (forged or altered) or the portal refused it (expired, revoked, or
+never issued) — and exits 1. With --offline the local checks alone decide.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &statusOptions{}
-		fs.StringVar(&o.credentials, "credentials", defaultCredentials, "the device credential store `FILE`")
-		fs.BoolVar(&o.offline, "offline", false, "read the local store only; do not ask the portal")
-		fs.StringVar(&o.portal, "portal", "", "ask the portal at this `URL` instead of the embedded demo portal")
-		fs.StringVar(&o.portalCA, "portal-ca", "", "with --portal: trust only the CA certificates in this PEM `FILE`")
+		fs.StringVar(&o.credentials, "credentials", defaultCredentials, "the device credential store: a `FILE`, or keyring:[PROFILE] for the OS keyring")
+		fs.BoolVar(&o.offline, "offline", false, "check the local store only; do not ask the portal")
+		fs.StringVar(&o.portal, "portal", "", "ask the portal at this `URL` instead of the one that issued the connection")
+		fs.StringVar(&o.portalCA, "portal-ca", "", "with a portal over HTTPS: trust only the CA certificates in this PEM `FILE`")
 		fs.StringVar(&o.fixture, "portal-fixture", "flows/demo/portal.yaml", "the embedded demo portal's fixture `FILE`")
 		fs.StringVar(&o.clock, "clock", "", "judge the token at this RFC 3339 `TIME` instead of now (scripts)")
 		return o.run
@@ -56,100 +61,162 @@ type statusOptions struct {
 	offline                                       bool
 }
 
-// tokenChecker is what status asks: a portal's token check.
-type tokenChecker interface {
-	CheckToken(ctx context.Context, token string) (actions.TokenCheck, error)
-}
-
 func (o *statusOptions) run(ctx context.Context, env *Env, args []string) error {
 	if len(args) != 0 {
 		return usagef("status takes no arguments")
 	}
-	if o.offline && (o.portal != "" || o.portalCA != "") {
+	if o.offline && o.portal != "" {
 		return usagef("--offline asks no portal: it does not go with --portal")
 	}
-	saved, ok, err := credstore.New(env.path(o.credentials)).Load(ctx, actions.DefaultApp)
+	now, err := scriptClock(o.clock)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	device := env.path(o.credentials)
+	store, err := env.store(device)
+	if err != nil {
+		return err
+	}
+	saved, ok, err := store.Load(ctx, actions.DefaultApp)
+	if err != nil {
+		return err
+	}
+	if !ok || saved.AccessToken == "" {
 		fmt.Fprintln(env.Stdout, "not connected")
 		return &exitError{code: exitFail}
 	}
-	local := statusLine(credstore.Status{Account: saved.Account, Plan: saved.Plan, Licence: saved.Licence})
-	if o.offline {
-		fmt.Fprintf(env.Stdout, "connected: %s (local store only: --offline)\n", local)
-		return nil
+	if saved.Issuer == "" {
+		// A store of a tether before the portal spoke OAuth: its device
+		// token is no portal's any more.
+		fmt.Fprintln(env.Stdout, "not connected: the saved connection names no portal that issued it (an older tether saved it); tether run connects again")
+		return &exitError{code: exitFail}
 	}
-	now := time.Now
-	if o.clock != "" {
-		t, err := time.Parse(time.RFC3339, o.clock)
-		if err != nil {
-			return usagef("--clock: %q is not an RFC 3339 time (like 2026-01-05T09:00:00Z)", o.clock)
-		}
-		now = func() time.Time { return t }
-	}
-	checker, who, err := o.checker(env, saved, now)
+	p, err := issuerOf(env, saved, device, o.portal, o.portalCA, o.fixture, now, o.clock != "")
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	if checker == nil {
-		fmt.Fprintf(env.Stdout, "connected: %s (local store only: %s)\n", local, who)
-		return nil
+	local := statusLine(credstore.Status{Account: saved.Account, Plan: saved.Plan, Licence: saved.Licence})
+	chk, err := p.dev.CheckOffline(ctx, saved, p.keys)
+	if err != nil {
+		return actions.Redact(err, saved.Secrets()...)
 	}
-	chk, err := checker.CheckToken(ctx, saved.Token)
-	switch {
-	case errors.Is(err, actions.ErrUnavailable):
-		fmt.Fprintf(env.Stdout, "connected: %s (local store only: %s can't be reached)\n", local, who)
-		return nil
-	case err != nil:
-		return actions.Redact(err, saved.Token)
-	case !chk.Valid || !strings.EqualFold(chk.Account, saved.Account):
-		fmt.Fprintf(env.Stdout, "not connected: %s no longer accepts this device's connection to %s (expired, revoked or never issued; tether run connects again)\n", who, saved.Account)
+	if !chk.Valid {
+		fmt.Fprintf(env.Stdout, "not connected: %s; tether run connects again\n", chk.Why)
 		return &exitError{code: exitFail}
 	}
-	line := statusLine(credstore.Status{Account: chk.Account, Plan: chk.Plan, Licence: chk.Licence})
-	fmt.Fprintf(env.Stdout, "connected: %s (confirmed by %s)\n", line, who)
+	if o.offline {
+		note := "--offline"
+		if !now().Before(chk.Expires) {
+			note += fmt.Sprintf("; the access token expired at %s and is renewed when the device next reaches the portal", chk.Expires.UTC().Format(time.RFC3339))
+		}
+		fmt.Fprintf(env.Stdout, "connected: %s (local store only: %s)\n", local, note)
+		return nil
+	}
+	notAccepted := func() error {
+		fmt.Fprintf(env.Stdout, "not connected: %s no longer accepts this device's connection to %s (expired, revoked or never issued; tether run connects again)\n", p.who, saved.Account)
+		return &exitError{code: exitFail}
+	}
+	renewed, changed, err := p.dev.Renew(ctx, saved)
+	switch {
+	case errors.Is(err, actions.ErrUnavailable):
+		fmt.Fprintf(env.Stdout, "connected: %s (local store only: %s can't be reached)\n", local, p.who)
+		return nil
+	case errors.Is(err, actions.ErrTokenRejected):
+		return notAccepted()
+	case err != nil:
+		return actions.Redact(err, saved.Secrets()...)
+	case changed:
+		if err := store.Save(ctx, renewed); err != nil {
+			return actions.Redact(err, renewed.Secrets()...)
+		}
+	}
+	in, err := p.dev.Introspect(ctx, renewed.AccessToken)
+	switch {
+	case errors.Is(err, actions.ErrUnavailable):
+		fmt.Fprintf(env.Stdout, "connected: %s (local store only: %s can't be reached)\n", local, p.who)
+		return nil
+	case err != nil:
+		return actions.Redact(err, renewed.Secrets()...)
+	case !in.Active || !strings.EqualFold(in.Sub, saved.Account):
+		return notAccepted()
+	}
+	st := credstore.Status{Account: in.Sub, Plan: saved.Plan, Licence: saved.Licence}
+	if in.Plan != "" {
+		st.Plan, st.Licence = in.Plan, in.Licence
+	}
+	fmt.Fprintf(env.Stdout, "connected: %s (confirmed by %s)\n", statusLine(st), p.who)
 	return nil
 }
 
-// checker returns what to ask about saved, and how to name it; a nil
-// checker when there is nothing to ask, and why.
-func (o *statusOptions) checker(env *Env, saved actions.Credential, now func() time.Time) (tokenChecker, string, error) {
-	if o.portal != "" {
-		opts := portalhttp.Options{Clock: now}
-		if o.clock == "" {
-			opts.Clock = nil
-		}
-		if o.portalCA != "" {
-			ca, err := os.ReadFile(env.path(o.portalCA))
-			if err != nil {
-				return nil, "", fmt.Errorf("--portal-ca: %w", err)
-			}
-			opts.CA = ca
-		}
-		c, err := portalhttp.New(o.portal, opts)
+// scriptClock returns the clock a command judges tokens at: now, or the
+// time --clock names.
+func scriptClock(clock string) (func() time.Time, error) {
+	if clock == "" {
+		return time.Now, nil
+	}
+	t, err := time.Parse(time.RFC3339, clock)
+	if err != nil {
+		return nil, usagef("--clock: %q is not an RFC 3339 time (like 2026-01-05T09:00:00Z)", clock)
+	}
+	return func() time.Time { return t }, nil
+}
+
+// issuer is the portal a saved connection is checked with.
+type issuer struct {
+	dev  *portalhttp.Device
+	who  string // how to name it: "the demo portal", "the portal at URL"
+	keys string // the JWKS to check the token offline with
+}
+
+// issuerOf returns the portal that answers for saved: the one portalURL
+// names, else the one that issued it — the embedded demo portal, on its
+// fixture and key file, or a portal over HTTP.
+func issuerOf(env *Env, saved actions.Credential, device, portalURL, portalCA, fixture string, now func() time.Time, fake bool) (issuer, error) {
+	if portalURL == "" && saved.Issuer == demoportal.DemoIssuer {
+		path := env.path(fixture)
+		fx, err := demoportal.LoadFixture(path)
 		if err != nil {
-			return nil, "", fmt.Errorf("--portal: %w", err)
+			return issuer{}, fmt.Errorf("the demo portal that issued this device's connection: %w", err)
 		}
-		return c, "the portal at " + c.URL(), nil
+		keys, err := env.demoKeys(device, rand.Uint64())
+		if err != nil {
+			return issuer{}, err
+		}
+		stores, err := env.stores(env.deviceDir(device))
+		if err != nil {
+			return issuer{}, err
+		}
+		w, err := demo.New(fx, demo.Options{Now: now, Seed: rand.Uint64(), Store: stores, Keys: keys})
+		if err != nil {
+			return issuer{}, err
+		}
+		jwks, err := json.Marshal(keys.Public())
+		return issuer{dev: w.Device(device), who: "the demo portal", keys: string(jwks)}, err
 	}
-	path := env.path(o.fixture)
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Sprintf("no demo portal fixture at %s to ask; --portal URL asks a portal over HTTP", o.fixture), nil
+	url := portalURL
+	if url == "" {
+		url = saved.Issuer
 	}
-	fx, err := demoportal.LoadFixture(path)
+	opts := portalhttp.Options{}
+	if fake {
+		opts.Clock = now
+	}
+	if portalCA != "" {
+		ca, err := os.ReadFile(env.path(portalCA))
+		if err != nil {
+			return issuer{}, fmt.Errorf("--portal-ca: %w", err)
+		}
+		opts.CA = ca
+	}
+	c, err := portalhttp.New(url, opts)
 	if err != nil {
-		return nil, "", err
+		return issuer{}, fmt.Errorf("--portal: %w", err)
 	}
-	// The embedded portal lives for this command: it takes the token as
-	// issued when its MAC shows a portal with its secret issued it.
-	p, err := demoportal.New(fx, now, rand.New(rand.NewPCG(1, 1)), smsoutbox.New(io.Discard))
+	store, err := env.store(device)
 	if err != nil {
-		return nil, "", err
+		return issuer{}, err
 	}
-	p.Remember(saved)
-	return p, "the demo portal", nil
+	return issuer{dev: c.ForDevice(store), who: "the portal at " + c.URL(), keys: saved.JWKS}, nil
 }
 
 // statusLine describes a saved connection: "family@example.com, plan
@@ -168,20 +235,48 @@ func statusLine(st credstore.Status) string {
 
 var disconnectCommand = &Command{
 	Name:  "disconnect",
-	Args:  "[--credentials FILE]",
+	Args:  "[--credentials FILE] [--portal-ca FILE] [--clock TIME]",
 	Short: "remove this device's connection",
 	Long: `
-Disconnect removes this application's connection (its token, account, plan
-and licence) from the device credential store. Tokens other applications of
-the vendor saved stay. It prints "disconnected", or "not connected" when
-there was nothing to remove; both exit 0.`,
+Disconnect revokes this application's connection at the portal that issued
+it (its refresh token, and with it every token of the connection) and
+removes it (its tokens, account, plan and licence) from the device
+credential store. The sign-ins other applications of the vendor saved
+stay. It prints "disconnected", or "not connected" when there was nothing
+to remove; both exit 0. A portal that cannot be reached is named on
+stderr: the connection is removed from the device all the same.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
-		path := fs.String("credentials", defaultCredentials, "the device credential store `FILE`")
+		path := fs.String("credentials", defaultCredentials, "the device credential store: a `FILE`, or keyring:[PROFILE] for the OS keyring")
+		portalCA := fs.String("portal-ca", "", "with a portal over HTTPS: trust only the CA certificates in this PEM `FILE`")
+		fixture := fs.String("portal-fixture", "flows/demo/portal.yaml", "the embedded demo portal's fixture `FILE`")
+		clock := fs.String("clock", "", "revoke at this RFC 3339 `TIME` instead of now (scripts)")
 		return func(ctx context.Context, env *Env, args []string) error {
 			if len(args) != 0 {
 				return usagef("disconnect takes no arguments")
 			}
-			removed, err := credstore.New(*path).Delete(ctx, actions.DefaultApp)
+			now, err := scriptClock(*clock)
+			if err != nil {
+				return err
+			}
+			device := env.path(*path)
+			store, err := env.store(device)
+			if err != nil {
+				return err
+			}
+			saved, ok, err := store.Load(ctx, actions.DefaultApp)
+			if err != nil {
+				return err
+			}
+			if ok && saved.RefreshToken != "" {
+				p, err := issuerOf(env, saved, device, "", *portalCA, *fixture, now, *clock != "")
+				if err == nil {
+					err = p.dev.Revoke(ctx, saved.RefreshToken)
+				}
+				if err != nil {
+					fmt.Fprintf(env.Stderr, "tether: the connection could not be revoked at the portal (%v); it is removed from this device\n", actions.Redact(err, saved.Secrets()...))
+				}
+			}
+			removed, err := store.Delete(ctx, actions.DefaultApp)
 			if err != nil {
 				return err
 			}

@@ -62,7 +62,11 @@ func newWebFixture(t *testing.T) *webFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx.world, err = demo.New(portal, demo.Options{Now: fx.clock.Now, Seed: 1, Store: deviceStores(t.TempDir())})
+	stores, err := env.deviceStores(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.world, err = demo.New(portal, demo.Options{Now: fx.clock.Now, Seed: 1, Store: stores})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,17 +2,21 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/tetherflow/tether/actions"
-	"github.com/tetherflow/tether/adapters/credstore"
 	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/portalhttp"
 	"github.com/tetherflow/tether/adapters/smsoutbox"
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/internal/atomicfile"
 )
 
 // runWorld is where a run's actions reach: the embedded demo portal, or a
@@ -22,17 +26,96 @@ type runWorld interface {
 	Actions(ctx context.Context, device string) (*engine.Registry, error)
 	// Lookup resolves an answers file's {{sms}} and {{captcha}}.
 	Lookup(name string) (string, bool)
+	// SaveOtherApp saves the Native SSO sign-in of the vendor application
+	// app on device, as if it had signed in there.
+	SaveOtherApp(ctx context.Context, device, app string) error
+}
+
+// demoKeysFile is the file, next to a device's credential store, where
+// the embedded demo portal keeps its keys between runs: the tokens an
+// earlier run's portal signed still verify, and no one without the file
+// can sign one.
+func (env *Env) demoKeysFile(device string) string {
+	return filepath.Join(env.deviceDir(device), "demo-portal-keys.json")
+}
+
+// demoKeys returns the embedded demo portal's keys from the file next to
+// device's store, making them (from seed: reproducible runs) and the file
+// when there is none.
+func (env *Env) demoKeys(device string, seed uint64) (*demoportal.Keys, error) {
+	return env.demoKeysAt(env.demoKeysFile(device), seed)
+}
+
+// demoKeysAt returns the demo portal's keys from the file at path, sealed
+// with the keys of its directory, making them (from seed) and the file
+// when there is none.
+func (env *Env) demoKeysAt(path string, seed uint64) (*demoportal.Keys, error) {
+	sk, err := env.sealKeys(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("seal keys: %w", err)
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if data, err = openFile(sk, data, "demo portal keys"); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		k, err := demoportal.UnmarshalKeys(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return &k, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	r := rand.New(rand.NewPCG(seed, 5))
+	k, err := demoportal.NewKeys(randBytes{r})
+	if err != nil {
+		return nil, err
+	}
+	if data, err = demoportal.MarshalKeys(k); err != nil {
+		return nil, err
+	}
+	if data, err = sealFile(sk, data, "demo portal keys"); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
+		return nil, fmt.Errorf("keep the demo portal's keys: %w", err)
+	}
+	return &k, nil
+}
+
+// randBytes reads bytes from a seeded source.
+type randBytes struct{ r *rand.Rand }
+
+func (b randBytes) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b.r.Uint32())
+	}
+	return len(p), nil
 }
 
 // world returns the run's world: the demo world on the fixture, or with
 // --portal a client of the portal at that URL. With neither, for a flow
 // that runs no action, it is a world with no portal.
-func (o *runOptions) world(env *Env, fx *demoportal.Fixture, now func() time.Time, clock *fakeClock, seed uint64) (runWorld, error) {
+func (o *runOptions) world(env *Env, fx *demoportal.Fixture, now func() time.Time, clock *fakeClock, seed uint64, device string) (runWorld, error) {
+	stores, err := env.stores(env.deviceDir(device))
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case o.portal == "" && fx == nil:
 		return noPortal{}, nil
 	case o.portal == "":
-		return demo.New(*fx, demo.Options{Now: now, Seed: seed, SMS: env.Stderr, Store: credstore.New})
+		keys, err := env.demoKeys(device, seed)
+		if err != nil {
+			return nil, err
+		}
+		w, err := demo.New(*fx, demo.Options{Now: now, Seed: seed, SMS: env.Stderr, Store: stores, Keys: keys})
+		return demoWorld{w}, err
 	}
 	opts := portalhttp.Options{}
 	if clock != nil {
@@ -54,7 +137,7 @@ func (o *runOptions) world(env *Env, fx *demoportal.Fixture, now func() time.Tim
 	if o.outbox != "" {
 		outbox = env.path(o.outbox)
 	}
-	return &remoteWorld{client: c, now: now, outbox: outbox}, nil
+	return &remoteWorld{client: c, now: now, outbox: outbox, stores: stores}, nil
 }
 
 // noPortal is the world of a flow that runs no action: there is nothing
@@ -68,18 +151,27 @@ func (noPortal) Actions(context.Context, string) (*engine.Registry, error) {
 
 func (noPortal) Lookup(string) (string, bool) { return "", false }
 
+func (noPortal) SaveOtherApp(_ context.Context, _, app string) error {
+	return fmt.Errorf("%w %q: this flow reaches no portal", demo.ErrNoSuchApp, app)
+}
+
+// demoWorld is the embedded demo portal.
+type demoWorld struct{ *demo.World }
+
 // remoteWorld is a portal over HTTP.
 type remoteWorld struct {
 	client *portalhttp.Client
 	now    func() time.Time
 	outbox string // the portal's journal; "" when none was given
+	stores func(device string) actions.CredentialStore
 }
 
 func (w *remoteWorld) Actions(ctx context.Context, device string) (*engine.Registry, error) {
-	c := w.client
+	store := w.stores(device)
+	d := w.client.ForDevice(store)
 	return actions.Registry(actions.Ports{
-		Portal: c, Licences: c, Accounts: c, Consent: c, Captcha: c,
-		Credentials: credstore.New(device), Now: w.now,
+		Portal: d, Licences: d, Accounts: d, Consent: d, Captcha: d,
+		Credentials: store, Now: w.now,
 	})
 }
 
@@ -87,16 +179,11 @@ func (w *remoteWorld) Actions(ctx context.Context, device string) (*engine.Regis
 // journal.
 func (w *remoteWorld) Lookup(name string) (string, bool) {
 	kind := map[string]string{"sms": smsoutbox.KindSMS, "captcha": smsoutbox.KindCaptcha}[name]
-	if w.outbox == "" || kind == "" {
+	if kind == "" {
 		return "", false
 	}
-	f, err := os.Open(w.outbox)
-	if err != nil {
-		return "", false
-	}
-	defer f.Close()
-	rec, ok, err := smsoutbox.Last(f, kind)
-	if err != nil || !ok {
+	rec, ok := w.last(kind, func(smsoutbox.Record) bool { return true })
+	if !ok {
 		return "", false
 	}
 	if kind == smsoutbox.KindSMS {
@@ -105,7 +192,30 @@ func (w *remoteWorld) Lookup(name string) (string, bool) {
 	return rec.Answer, rec.Answer != ""
 }
 
-// saveOtherApp saves the fixture's token of app on device.
-func saveOtherApp(ctx context.Context, fx demoportal.Fixture, device, app string) error {
-	return demo.SaveOtherApp(ctx, fx, credstore.New(device), app)
+// last returns the last record of kind in the portal's journal that keep
+// takes.
+func (w *remoteWorld) last(kind string, keep func(smsoutbox.Record) bool) (smsoutbox.Record, bool) {
+	if w.outbox == "" {
+		return smsoutbox.Record{}, false
+	}
+	f, err := os.Open(w.outbox)
+	if err != nil {
+		return smsoutbox.Record{}, false
+	}
+	defer f.Close()
+	rec, ok, err := smsoutbox.LastWhere(f, kind, keep)
+	return rec, ok && err == nil
+}
+
+// SaveOtherApp saves the sign-in of app the portal wrote to its journal
+// when it started (portal serve --outbox).
+func (w *remoteWorld) SaveOtherApp(ctx context.Context, device, app string) error {
+	if w.outbox == "" {
+		return fmt.Errorf("%w %q: with --portal, the other applications' sign-ins are in the portal's journal (--outbox FILE)", demo.ErrNoSuchApp, app)
+	}
+	rec, ok := w.last(smsoutbox.KindSSO, func(r smsoutbox.Record) bool { return r.SSO != nil && r.SSO.App == app })
+	if !ok {
+		return fmt.Errorf("%w %q (the portal's journal %s has none)", demo.ErrNoSuchApp, app, w.outbox)
+	}
+	return w.stores(device).Save(ctx, *rec.SSO)
 }

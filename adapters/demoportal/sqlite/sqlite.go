@@ -2,7 +2,7 @@
 // (modernc.org/sqlite, pure Go), so that a portal restarted on the same
 // file remembers what happened: accounts created, failure counters and
 // locks, tickets and the codes sent for them, SMS counts, consents,
-// device tokens issued, CAPTCHA challenges used and calls made under
+// the authorization server's grants, codes and keys, CAPTCHA challenges used and calls made under
 // idempotency keys. Each Update is one transaction.
 //
 //	st, err := sqlite.Open(ctx, "portal.db")
@@ -30,13 +30,14 @@ import (
 
 // schemaVersion is the version of the schema below, in the database's
 // user_version; a file of another version is refused rather than misread.
-const schemaVersion = 1
+const schemaVersion = 2
 
 const schema = `
 CREATE TABLE accounts (email TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE guards (email TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE tickets (hash TEXT PRIMARY KEY, record TEXT NOT NULL);
-CREATE TABLE tokens (hash TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE records (kind TEXT NOT NULL, key TEXT NOT NULL, expires INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (kind, key));
+CREATE INDEX records_expires ON records (expires);
 CREATE TABLE sms (key TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE INDEX sms_key_at ON sms (key, at);
 CREATE TABLE consents (seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
@@ -191,13 +192,38 @@ func (t *sqlTx) PutTicket(r demoportal.TicketRecord) error {
 	return t.put("tickets", "hash", r.Hash, r)
 }
 
-func (t *sqlTx) Token(hash string) (r demoportal.TokenRecord, ok bool, err error) {
-	ok, err = t.get("tokens", "hash", hash, &r)
-	return r, ok, err
+func (t *sqlTx) Record(kind, key string, now time.Time, v any) (bool, error) {
+	var rec string
+	err := t.tx.QueryRowContext(t.ctx, "SELECT record FROM records WHERE kind = ? AND key = ? AND expires > ?", kind, key, now.UnixNano()).Scan(&rec)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("portal state: read %s: %w", kind, err)
+	}
+	if err := json.Unmarshal([]byte(rec), v); err != nil {
+		return false, fmt.Errorf("portal state: read %s: %w", kind, err)
+	}
+	return true, nil
 }
 
-func (t *sqlTx) PutToken(r demoportal.TokenRecord) error {
-	return t.put("tokens", "hash", r.Hash, r)
+func (t *sqlTx) PutRecord(kind, key string, v any, expires time.Time) error {
+	rec, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("portal state: write %s: %w", kind, err)
+	}
+	_, err = t.tx.ExecContext(t.ctx, "INSERT INTO records (kind, key, expires, record) VALUES (?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET expires = excluded.expires, record = excluded.record", kind, key, expires.UnixNano(), string(rec))
+	if err != nil {
+		return fmt.Errorf("portal state: write %s: %w", kind, err)
+	}
+	return nil
+}
+
+func (t *sqlTx) ForgetRecords(before time.Time) error {
+	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM records WHERE expires < ?", before.UnixNano()); err != nil {
+		return fmt.Errorf("portal state: forget records: %w", err)
+	}
+	return nil
 }
 
 func (t *sqlTx) SMSSent(key string, since time.Time) ([]time.Time, error) {

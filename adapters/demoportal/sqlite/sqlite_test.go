@@ -36,8 +36,9 @@ func TestRecordsRoundTrip(t *testing.T) {
 	acc := demoportal.AccountRecord{Email: "a@example.com", Country: "DE", Phone: "+49 1", Hash: []byte{1, 2, 3},
 		Licences: []actions.Licence{{ID: "L", Plan: "Family", Name: "F", Expires: t0.Add(time.Hour)}}}
 	g := demoportal.Guard{Failures: 2, WrongCodes: 1, LockedUntil: t0.Add(15 * time.Minute)}
-	tk := demoportal.TicketRecord{Hash: "th", Account: acc.Email, State: demoportal.TicketAuthorised, Expires: t0, CodeHash: "ch", CodeExpires: t0, CodesSent: 2, LastSent: t0, Wrong: 1, Consent: "gdpr@1"}
-	tok := demoportal.TokenRecord{Hash: "kh", Account: acc.Email, App: "tether", Expires: t0, Plan: "Family", Licence: "L"}
+	tk := demoportal.TicketRecord{Hash: "th", Account: acc.Email, State: demoportal.TicketAuthorised, Expires: t0, CodeHash: "ch", CodeExpires: t0, CodesSent: 2, LastSent: t0, Wrong: 1, Consent: "gdpr@1",
+		Client: "tether", JKT: "jkt", Challenge: "ch", Scope: "openid", Issued: "ih"}
+	grant := demoportal.GrantRecord{ID: "g1", Account: acc.Email, Client: "tether", JKT: "jkt", Scope: "openid", Gen: 3, Expires: t0.Add(time.Hour), Plan: "Family", Licence: "L"}
 	key := demoportal.IdempotentRecord{KeyHash: "k1", Op: "sendCode", Fingerprint: "fp", Sealed: []byte("sealed"), At: t0}
 	check := func(tx demoportal.Tx) {
 		t.Helper()
@@ -50,8 +51,12 @@ func TestRecordsRoundTrip(t *testing.T) {
 		if got, ok, err := tx.Ticket("th"); err != nil || !ok || !reflect.DeepEqual(got, tk) {
 			t.Errorf("Ticket = %+v, %v, %v, want %+v", got, ok, err, tk)
 		}
-		if got, ok, err := tx.Token("kh"); err != nil || !ok || !reflect.DeepEqual(got, tok) {
-			t.Errorf("Token = %+v, %v, %v, want %+v", got, ok, err, tok)
+		var got demoportal.GrantRecord
+		if ok, err := tx.Record("grant", "g1", t0, &got); err != nil || !ok || !reflect.DeepEqual(got, grant) {
+			t.Errorf("Record(grant) = %+v, %v, %v, want %+v", got, ok, err, grant)
+		}
+		if ok, err := tx.Record("grant", "g1", t0.Add(time.Hour), &got); err != nil || ok {
+			t.Errorf("Record(grant) at its expiry = %v, %v, want none", ok, err)
 		}
 		if got, ok, err := tx.Idempotent("k1"); err != nil || !ok || !reflect.DeepEqual(got, key) {
 			t.Errorf("Idempotent = %+v, %v, %v, want %+v", got, ok, err, key)
@@ -73,7 +78,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 		}
 	}
 	err := st.Update(ctx, func(tx demoportal.Tx) error {
-		for _, err := range []error{tx.PutAccount(acc), tx.PutGuard(acc.Email, g), tx.PutTicket(tk), tx.PutToken(tok), tx.PutIdempotent(key),
+		for _, err := range []error{tx.PutAccount(acc), tx.PutGuard(acc.Email, g), tx.PutTicket(tk), tx.PutRecord("grant", "g1", grant, grant.Expires), tx.PutIdempotent(key),
 			tx.AddSMS([]string{"phone:+49 1", "account:a@example.com"}, t0.Add(-time.Minute)), tx.AddSMS([]string{"phone:+49 1"}, t0)} {
 			if err != nil {
 				return err
