@@ -32,7 +32,7 @@ docs/portal-protocol.md) — metadata at /.well-known/oauth-authorization-server
 and /.well-known/openid-configuration, its keys at /jwks.json, the
 authorization challenge, token, revocation and introspection endpoints,
 and the licence, activation and account APIs — with the accounts, licences
-and Native SSO sessions of the fixture (docs/portal-fixture.md), its rules
+and other applications' sign-ins of the fixture (docs/portal-fixture.md), its rules
 enforced on the server, its state kept in the SQLite file --state, which
 survives restarts (accounts created, failure counters and locks, codes and
 SMS counts, consents, grants, its keys). --keys FILE keeps its keys in
@@ -45,11 +45,12 @@ picks a free port), so that a script can start it and read the port:
 	http://127.0.0.1:8470
 
 Then stdout shows the texts the demo SMS gateway "sends", as the phone
-would; --outbox FILE also appends each code, each CAPTCHA answer, and at the
-start the Native SSO sign-ins of the fixture's other applications, to FILE
-as JSON lines, which tether run --portal URL --outbox FILE reads for an
-answers file's {{sms}} and {{captcha}} and for --other-app. Stderr has one JSON log record
-per request (slog), with no password, code, ticket or token.
+would; --outbox FILE also appends each code, each CAPTCHA answer, and at
+the start the sign-ins of the fixture's other applications (OpenID Connect
+Native single sign-on), to that file as JSON lines, which tether run
+--portal URL --outbox FILE reads for an answers file's {{sms}} and
+{{captcha}} and for --other-app. Stderr has one JSON log record per
+request (slog), with no password, code, session or token.
 
 Faults for testing clients: --faults takes rates with a seed,
 
