@@ -25,9 +25,8 @@ const (
 	CodeRequestTooLarge      = "request-too-large"      // 413: a body over 64 KiB
 	CodeUnsupportedMediaType = "unsupported-media-type" // 415: a body that is not JSON
 	CodeKeyReused            = "idempotency-key-reused" // 422: a used key with another request
-	CodeKeyRequired          = "idempotency-key-required"
-	CodeInternal             = "internal"    // 500: the portal failed
-	CodeUnavailable          = "unavailable" // 503: the portal cannot answer now; Retry-After says when to try again
+	CodeInternal             = "internal"               // 500: the portal failed
+	CodeUnavailable          = "unavailable"            // 503: the portal cannot answer now; Retry-After says when to try again
 )
 
 // problems maps each code to its status and title.
@@ -40,7 +39,6 @@ func problems() map[string]Problem {
 		CodeRequestTooLarge:      {Status: http.StatusRequestEntityTooLarge, Title: "The request body is too large"},
 		CodeUnsupportedMediaType: {Status: http.StatusUnsupportedMediaType, Title: "The request body must be application/json"},
 		CodeKeyReused:            {Status: http.StatusUnprocessableEntity, Title: "The idempotency key was used for another request"},
-		CodeKeyRequired:          {Status: http.StatusPreconditionRequired, Title: "A state-changing request needs an Idempotency-Key"},
 		CodeInternal:             {Status: http.StatusInternalServerError, Title: "The portal failed"},
 		CodeUnavailable:          {Status: http.StatusServiceUnavailable, Title: "The portal cannot answer now"},
 	}
@@ -49,7 +47,7 @@ func problems() map[string]Problem {
 // Codes returns every problem code.
 func Codes() []string {
 	return []string{CodeInvalidRequest, CodeTokenRejected, CodeNotFound, CodeMethodNotAllowed,
-		CodeRequestTooLarge, CodeUnsupportedMediaType, CodeKeyReused, CodeKeyRequired,
+		CodeRequestTooLarge, CodeUnsupportedMediaType, CodeKeyReused,
 		CodeInternal, CodeUnavailable}
 }
 
