@@ -81,3 +81,19 @@ func AuthRequestOf(ctx context.Context) AuthRequest {
 	r, _ := ctx.Value(requestKey{}).(AuthRequest)
 	return r
 }
+
+type replayKey struct{}
+
+// WithReplayNotice returns ctx carrying notice, which the portal calls
+// when it answers the call made with ctx with the answer it gave before
+// under the call's idempotency key, doing nothing again: a server says
+// so in its answer (HeaderReplayed).
+func WithReplayNotice(ctx context.Context, notice func()) context.Context {
+	return context.WithValue(ctx, replayKey{}, notice)
+}
+
+// ReplayNoticeOf returns the notice WithReplayNotice put in ctx, or nil.
+func ReplayNoticeOf(ctx context.Context) func() {
+	n, _ := ctx.Value(replayKey{}).(func())
+	return n
+}

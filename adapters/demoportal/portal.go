@@ -83,7 +83,6 @@ type Portal struct {
 	captchas  *captcha.Issuer
 	captchaR  *rand.Rand // draws the challenges; nil: split off rng at the first
 	notice    func(id, answer string)
-	onCall    func(ctx context.Context, c Call)
 	outages   map[string]int // operation -> calls still to fail
 	dummyHash []byte         // compared against for unknown emails, so they take as long
 }
@@ -339,8 +338,8 @@ const KeyTTL = 24 * time.Hour
 // operation with the same arguments req — gets it back without fn running
 // again. Another call under a used key fails with api.ErrKeyReused. In
 // process, a session's step keys its calls itself (callkey.Next).
-// Every call made under a key is told to WithCallNotice's function once
-// it is committed: what a session host records as the step's effects.
+// A call answered again under its key calls the context's replay notice
+// (api.WithReplayNotice).
 func (p *Portal) update(ctx context.Context, op string, req []string, out any, fn func(Tx) error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -389,8 +388,8 @@ func (p *Portal) update(ctx context.Context, op string, req []string, out any, f
 		}
 		return tx.PutIdempotent(IdempotentRecord{KeyHash: kh, Op: op, Fingerprint: fp, Sealed: sealed, At: p.at})
 	})
-	if err == nil && p.onCall != nil {
-		p.onCall(ctx, Call{Key: key, Op: op, Replayed: replayed})
+	if n := api.ReplayNoticeOf(ctx); err == nil && replayed && n != nil {
+		n()
 	}
 	return err
 }

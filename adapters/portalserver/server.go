@@ -32,6 +32,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -218,9 +219,14 @@ func (s *Server) serve(e api.Endpoint, h handler) http.Handler {
 			s.refuse(rec, e, ref)
 			return
 		}
+		var replayed atomic.Bool
+		ctx = api.WithReplayNotice(ctx, func() { replayed.Store(true) })
 		// The call runs to its end even if the client goes away: a call
 		// half made could have texted a code without keeping its answer.
 		a, err := h.run(context.WithoutCancel(ctx), c)
+		if replayed.Load() {
+			rec.Header().Set(api.HeaderReplayed, "true")
+		}
 		if err != nil {
 			s.fail(rec, e, err)
 			return

@@ -437,8 +437,9 @@ func TestKeyAndClockReachThePortal(t *testing.T) {
 		}
 		return w
 	}
-	if w := sms("send-1"); w.Code != 403 || !strings.Contains(w.Body.String(), `"otp_sent":true`) || len(e.sms.codes) != 1 {
-		t.Errorf("a code asked twice under one key = %d %s, %d texts, want one text and the same answer", w.Code, w.Body, len(e.sms.codes))
+	if w := sms("send-1"); w.Code != 403 || !strings.Contains(w.Body.String(), `"otp_sent":true`) || len(e.sms.codes) != 1 || w.Header().Get(api.HeaderReplayed) != "true" {
+		t.Errorf("a code asked twice under one key = %d %s (%s: %q), %d texts, want one text and the same answer, said replayed",
+			w.Code, w.Body, api.HeaderReplayed, w.Header().Get(api.HeaderReplayed), len(e.sms.codes))
 	}
 	follow := New(e.portal, Options{FollowClientClock: true, Now: func() time.Time { return e.now }})
 	r := httptest.NewRequest("POST", issuer+api.PathAccounts, strings.NewReader(`{"email":"c@example.com","password":"Pass-word-2026","region":"DE"}`))
