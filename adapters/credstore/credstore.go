@@ -159,10 +159,12 @@ type field struct {
 	v    *string
 }
 
-// secrets returns e's secret fields.
+// secrets returns e's sealed fields: its secrets, and the portal's keys
+// the access token is checked against offline, which must not be swapped
+// for a forger's.
 func (e *entry) secrets() []field {
 	return []field{{"access_token", &e.AccessToken}, {"refresh_token", &e.RefreshToken},
-		{"id_token", &e.IDToken}, {"device_secret", &e.DeviceSecret}}
+		{"id_token", &e.IDToken}, {"device_secret", &e.DeviceSecret}, {"jwks", &e.JWKS}}
 }
 
 // sealedPrefix marks a sealed value in the file.

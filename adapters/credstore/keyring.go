@@ -73,7 +73,6 @@ type keyringMeta struct {
 	Account string    `json:"account"`
 	Issuer  string    `json:"issuer,omitempty"`
 	Expires time.Time `json:"expires,omitzero"`
-	JWKS    string    `json:"jwks,omitempty"`
 	Plan    string    `json:"plan,omitempty"`
 	Licence string    `json:"licence,omitempty"`
 	Region  string    `json:"region,omitempty"`
@@ -167,7 +166,7 @@ func (k *Keyring) entry(app string) (actions.Credential, bool, error) {
 		return actions.Credential{}, false, fmt.Errorf("%w: the OS keyring's entry of %s (profile %s) is not tether's", ErrCorrupt, app, k.profile)
 	}
 	c := actions.Credential{App: app, Account: m.Account, Plan: m.Plan, Licence: m.Licence, Region: m.Region, Country: m.Country, SavedAt: m.SavedAt,
-		Tokens: actions.Tokens{Issuer: m.Issuer, Expires: m.Expires, JWKS: m.JWKS}}
+		Tokens: actions.Tokens{Issuer: m.Issuer, Expires: m.Expires}}
 	e := fromCredential(c)
 	for _, f := range e.secrets() {
 		if *f.v, _, err = k.get(k.user(app, f.name)); err != nil {
@@ -215,7 +214,7 @@ func (k *Keyring) Save(ctx context.Context, c actions.Credential) error {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	meta, err := json.Marshal(keyringMeta{Account: c.Account, Issuer: c.Issuer, Expires: c.Expires, JWKS: c.JWKS, Plan: c.Plan,
+	meta, err := json.Marshal(keyringMeta{Account: c.Account, Issuer: c.Issuer, Expires: c.Expires, Plan: c.Plan,
 		Licence: c.Licence, Region: c.Region, Country: c.Country, SavedAt: c.SavedAt})
 	if err != nil {
 		return err
