@@ -383,14 +383,18 @@ func TestResourcesNeedTheTokensKey(t *testing.T) {
 	if w := get("DPoP", e.proof(e.key, "GET", api.PathLicences, tr.AccessToken, nil)); w.Code != 200 || !strings.Contains(w.Body.String(), "LIC-SOLO-1") {
 		t.Fatalf("licences with the token and its key = %d %s", w.Code, w.Body)
 	}
-	for name, w := range map[string]*httptest.ResponseRecorder{
-		"the token without a proof":  get("DPoP", ""),
-		"the token as a bearer":      get("Bearer", ""),
-		"the token with another key": get("DPoP", e.proof(thief, "GET", api.PathLicences, tr.AccessToken, nil)),
-		"a proof without ath":        get("DPoP", e.proof(e.key, "GET", api.PathLicences, "", nil)),
+	for name, tt := range map[string]struct {
+		w    *httptest.ResponseRecorder
+		want int
+	}{
+		"the token without a proof":  {get("DPoP", ""), 401},
+		"the token as a bearer":      {get("Bearer", ""), 401},
+		"the token with another key": {get("DPoP", e.proof(thief, "GET", api.PathLicences, tr.AccessToken, nil)), 401},
+		"a proof without ath":        {get("DPoP", e.proof(e.key, "GET", api.PathLicences, "", nil)), 400},
 	} {
-		if w.Code != 401 && w.Code != 400 {
-			t.Errorf("%s = %d %s, want refused", name, w.Code, w.Body)
+		w := tt.w
+		if w.Code != tt.want {
+			t.Errorf("%s = %d %s, want %d", name, w.Code, w.Body, tt.want)
 		}
 		if !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "DPoP ") {
 			t.Errorf("%s: WWW-Authenticate = %q, want a DPoP challenge", name, w.Header().Get("WWW-Authenticate"))
@@ -495,3 +499,37 @@ func readAll(t *testing.T, r io.Reader) string {
 }
 
 var _ = http.StatusOK
+
+// A sign-in session another device (another DPoP key) goes on with is
+// unknown to the portal: it can neither have a code texted, check one,
+// nor get the session's authorization code.
+func TestSessionOfAnotherDevice(t *testing.T) {
+	e := newEnv(t)
+	w := e.post(api.PathChallenge, url.Values{"client_id": {"tether"}, "response_type": {"code"}, "scope": {api.Scope},
+		"username": {"family@example.com"}, "password": {"Family-pass-2024"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}, "code_challenge_method": {"S256"}})
+	var a api.ChallengeResponse
+	json.Unmarshal(w.Body.Bytes(), &a)
+	if a.AuthSession == "" || !a.OTPRequired {
+		t.Fatalf("sign-in = %d %s", w.Code, w.Body)
+	}
+	_, thief, _ := ed25519.GenerateKey(nil)
+	steal := func(form url.Values) api.ChallengeResponse {
+		form.Set("auth_session", a.AuthSession)
+		w := e.do(req{method: "POST", path: api.PathChallenge, form: form, header: map[string]string{api.HeaderDPoP: e.proof(thief, "POST", api.PathChallenge, "", nil)}})
+		var b api.ChallengeResponse
+		json.Unmarshal(w.Body.Bytes(), &b)
+		return b
+	}
+	if b := steal(url.Values{"otp_send": {"sms"}}); b.Error != api.ErrOTPLimit || len(e.sms.codes) != 0 {
+		t.Errorf("the thief asks for a code = %+v, %d texts; want refused (an unknown session), none texted", b, len(e.sms.codes))
+	}
+	if b := steal(url.Values{"code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}, "code_challenge_method": {"S256"}}); b.Error != api.ErrInvalidSession || b.AuthorizationCode != "" {
+		t.Errorf("the thief asks for the code = %+v, want invalid_session", b)
+	}
+	// Another client naming itself is refused too.
+	w = e.post(api.PathChallenge, url.Values{"client_id": {"vendor-mail"}, "auth_session": {a.AuthSession}, "otp_send": {"sms"}})
+	json.Unmarshal(w.Body.Bytes(), &a)
+	if a.Error != api.ErrOTPLimit || len(e.sms.codes) != 0 {
+		t.Errorf("another client with the session = %d %s, want refused", w.Code, w.Body)
+	}
+}
