@@ -300,7 +300,9 @@ func (s *Server) prepare(e api.Endpoint, c *call, key string) (context.Context, 
 	if e.Form && e.Name != api.EndpointIntrospection || e.Name == api.EndpointChallenge {
 		cl, ok := s.portal.ClientOf(b.Client)
 		switch {
-		case b.Client == "" && e.Name != api.EndpointChallenge:
+		case b.Client == "" && (e.Name != api.EndpointChallenge || c.form.Get(api.ParamAuthSession) == ""):
+			// Only a request that goes on with a session may leave its
+			// client out (the draft's section 5.1).
 			return nil, api.Refuse(api.ErrInvalidRequest, "client_id is required")
 		case b.Client != "" && !ok:
 			return nil, api.Refuse(api.ErrInvalidClient, "unknown client")

@@ -272,6 +272,7 @@ func TestRequestsAreChecked(t *testing.T) {
 	}{
 		{"no DPoP proof from tether", e.do(req{method: "POST", path: api.PathChallenge, form: pw}), 400, api.ErrInvalidDPoPProof},
 		{"an unknown client", e.post(api.PathChallenge, with(pw, "client_id", "evil")), 401, api.ErrInvalidClient},
+		{"no client", e.post(api.PathChallenge, with(pw, "client_id", "")), 400, api.ErrInvalidRequest},
 		{"a parameter twice", e.post(api.PathChallenge, twice), 400, api.ErrInvalidRequest},
 		{"no password", e.post(api.PathChallenge, with(pw, "password", "")), 400, api.ErrInvalidRequest},
 		{"no PKCE", e.post(api.PathChallenge, with(pw, "code_challenge", "")), 400, api.ErrInvalidRequest},
