@@ -119,7 +119,11 @@ const (
 func (p *Portal) Issuer() string { return p.issuer }
 
 // JWKS returns the public keys the portal's tokens verify with.
-func (p *Portal) JWKS() jose.JSONWebKeySet { return p.keys.Public() }
+func (p *Portal) JWKS() jose.JSONWebKeySet {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.keys.Public()
+}
 
 // ClientOf returns the client with this id.
 func (p *Portal) ClientOf(id string) (api.Client, bool) {
