@@ -193,7 +193,7 @@ func (c *Client) discover(ctx context.Context) (*api.Metadata, *oidc.Provider, e
 	pctx := oidc.ClientContext(ctx, c.plainClient(api.OpMetadata))
 	p, err := oidc.NewProvider(pctx, c.base.String())
 	if err != nil {
-		return nil, nil, c.describe(api.OpMetadata, err)
+		return nil, nil, fmt.Errorf("portal %s: %w", api.OpMetadata, unwrapURL(err))
 	}
 	var m api.Metadata
 	if err := p.Claims(&m); err != nil {
@@ -204,13 +204,4 @@ func (c *Client) discover(ctx context.Context) (*api.Metadata, *oidc.Provider, e
 	}
 	c.meta, c.provider = &m, p
 	return c.meta, c.provider, nil
-}
-
-// describe turns a failure of a library call through the transport into
-// the client's error: unavailable stays unavailable.
-func (c *Client) describe(op string, err error) error {
-	if errors.Is(err, errUnavailable) {
-		return fmt.Errorf("portal %s: %w", op, err)
-	}
-	return fmt.Errorf("portal %s: %w", op, err)
 }

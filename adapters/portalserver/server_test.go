@@ -7,10 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
@@ -487,50 +485,5 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	}
 	if rec["op"] != api.OpTokenCode {
 		t.Errorf("the token request's op = %v, want %s", rec["op"], api.OpTokenCode)
-	}
-}
-
-func readAll(t *testing.T, r io.Reader) string {
-	t.Helper()
-	data, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
-}
-
-var _ = http.StatusOK
-
-// A sign-in session another device (another DPoP key) goes on with is
-// unknown to the portal: it can neither have a code texted, check one,
-// nor get the session's authorization code.
-func TestSessionOfAnotherDevice(t *testing.T) {
-	e := newEnv(t)
-	w := e.post(api.PathChallenge, url.Values{"client_id": {"tether"}, "response_type": {"code"}, "scope": {api.Scope},
-		"username": {"family@example.com"}, "password": {"Family-pass-2024"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}, "code_challenge_method": {"S256"}})
-	var a api.ChallengeResponse
-	json.Unmarshal(w.Body.Bytes(), &a)
-	if a.AuthSession == "" || !a.OTPRequired {
-		t.Fatalf("sign-in = %d %s", w.Code, w.Body)
-	}
-	_, thief, _ := ed25519.GenerateKey(nil)
-	steal := func(form url.Values) api.ChallengeResponse {
-		form.Set("auth_session", a.AuthSession)
-		w := e.do(req{method: "POST", path: api.PathChallenge, form: form, header: map[string]string{api.HeaderDPoP: e.proof(thief, "POST", api.PathChallenge, "", nil)}})
-		var b api.ChallengeResponse
-		json.Unmarshal(w.Body.Bytes(), &b)
-		return b
-	}
-	if b := steal(url.Values{"otp_send": {"sms"}}); b.Error != api.ErrOTPLimit || len(e.sms.codes) != 0 {
-		t.Errorf("the thief asks for a code = %+v, %d texts; want refused (an unknown session), none texted", b, len(e.sms.codes))
-	}
-	if b := steal(url.Values{"code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}, "code_challenge_method": {"S256"}}); b.Error != api.ErrInvalidSession || b.AuthorizationCode != "" {
-		t.Errorf("the thief asks for the code = %+v, want invalid_session", b)
-	}
-	// Another client naming itself is refused too.
-	w = e.post(api.PathChallenge, url.Values{"client_id": {"vendor-mail"}, "auth_session": {a.AuthSession}, "otp_send": {"sms"}})
-	json.Unmarshal(w.Body.Bytes(), &a)
-	if a.Error != api.ErrOTPLimit || len(e.sms.codes) != 0 {
-		t.Errorf("another client with the session = %d %s, want refused", w.Code, w.Body)
 	}
 }

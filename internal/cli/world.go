@@ -115,7 +115,10 @@ func (o *runOptions) world(env *Env, fx *demoportal.Fixture, now func() time.Tim
 			return nil, err
 		}
 		w, err := demo.New(*fx, demo.Options{Now: now, Seed: seed, SMS: env.Stderr, Store: stores, Keys: keys})
-		return demoWorld{w}, err
+		if err != nil {
+			return nil, err
+		}
+		return w, nil
 	}
 	opts := portalhttp.Options{}
 	if clock != nil {
@@ -154,9 +157,6 @@ func (noPortal) Lookup(string) (string, bool) { return "", false }
 func (noPortal) SaveOtherApp(_ context.Context, _, app string) error {
 	return fmt.Errorf("%w %q: this flow reaches no portal", demo.ErrNoSuchApp, app)
 }
-
-// demoWorld is the embedded demo portal.
-type demoWorld struct{ *demo.World }
 
 // remoteWorld is a portal over HTTP.
 type remoteWorld struct {
