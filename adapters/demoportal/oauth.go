@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/hmac"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -211,15 +213,19 @@ func (p *Portal) putKeys(tx Tx, k Keys) error {
 // farFuture is when records kept for good expire.
 var farFuture = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC) // within UnixNano's range
 
-// RotateKeys adds a new current signing key and sealing key, drawn from
-// the portal's source, and keeps the newest keep of each (at least 1):
-// what older ones signed and sealed is no longer accepted. Keys given
-// with WithKeys are rotated in memory only.
-func (p *Portal) RotateKeys(ctx context.Context, keep int) error {
+// RotateKeys adds a new current signing key and sealing key, read from r
+// (crypto/rand when nil: not the portal's seeded source, which a restart
+// with the same seed would repeat), and keeps the newest keep of each (at
+// least 1): what older ones signed and sealed is no longer accepted. Keys
+// given with WithKeys are rotated in memory only.
+func (p *Portal) RotateKeys(ctx context.Context, r io.Reader, keep int) error {
+	if r == nil {
+		r = crand.Reader
+	}
 	return p.update(ctx, "", nil, nil, func(tx Tx) error {
 		k := p.keys
 		k.Signing, k.Sealing = slices.Clone(k.Signing), slices.Clone(k.Sealing)
-		if err := k.Rotate(randReader{p.rng}); err != nil {
+		if err := k.Rotate(r); err != nil {
 			return err
 		}
 		k.Retire(keep)

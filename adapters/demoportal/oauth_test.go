@@ -259,7 +259,7 @@ func TestRotateKeys(t *testing.T) {
 	p, _, _ := newPortal(t)
 	ctx := bound(context.Background())
 	old := connected(t, p, "plain@example.com", "plain-pw-1")
-	if err := p.RotateKeys(ctx, 2); err != nil {
+	if err := p.RotateKeys(ctx, nil, 2); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(p.JWKS().Keys); n != 2 {
@@ -272,7 +272,7 @@ func TestRotateKeys(t *testing.T) {
 	if _, err := p.Licences(ctx, old); err != nil {
 		t.Errorf("a token of the previous key after the rotation: %v", err)
 	}
-	if err := p.RotateKeys(ctx, 1); err != nil {
+	if err := p.RotateKeys(ctx, nil, 1); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.Licences(ctx, old); !errors.Is(err, actions.ErrTokenRejected) {

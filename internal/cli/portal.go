@@ -23,7 +23,7 @@ const defaultPortalAddr = "127.0.0.1:8470"
 
 var portalCommand = &Command{
 	Name:  "portal",
-	Args:  "serve --fixture FILE --state FILE [--addr ADDR] [--keys FILE] [--faults SPEC | --fault-schedule FILE] [--seed N]",
+	Args:  "serve --fixture FILE --state FILE [--addr ADDR] [--keys FILE] [--rotate-keys] [--faults SPEC | --fault-schedule FILE] [--seed N]",
 	Short: "run the demo portal as an HTTP server",
 	Long: `
 Portal serve runs the demo account portal as a real HTTP server: an OAuth
@@ -37,7 +37,10 @@ enforced on the server, its state kept in the SQLite file --state, which
 survives restarts (accounts created, failure counters and locks, codes and
 SMS counts, consents, grants, its keys). --keys FILE keeps its keys in
 that file instead (the embedded demo portal's demo-portal-keys.json, say),
-so that both portals sign alike.
+so that both portals sign alike. --rotate-keys adds new signing and
+sealing keys at start and keeps only those before them too: the tokens
+and device secrets the previous keys issued still verify, older ones no
+longer do; /jwks.json names both signing keys.
 
 The first line on stdout is the URL it listens on (--addr 127.0.0.1:0
 picks a free port), so that a script can start it and read the port:
@@ -78,6 +81,7 @@ stops it gracefully: requests under way finish, the state is closed.`,
 		fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `FILE` (PEM; with --tls-key)")
 		fs.StringVar(&o.tlsKey, "tls-key", "", "the certificate's private key `FILE` (PEM)")
 		fs.StringVar(&o.keys, "keys", "", "keep the portal's signing and sealing keys in this `FILE` (created if missing) instead of --state")
+		fs.BoolVar(&o.rotateKeys, "rotate-keys", false, "at start, add new signing and sealing keys and retire all but the previous ones")
 		return o.run
 	},
 	Backends: true,
@@ -87,6 +91,7 @@ type portalServeOptions struct {
 	fixture, state, addr, faults, schedule string
 	seed                                   uint64
 	outbox, clock, tlsCert, tlsKey, keys   string
+	rotateKeys                             bool
 }
 
 func (o *portalServeOptions) run(ctx context.Context, env *Env, args []string) error {
@@ -165,7 +170,11 @@ func (o *portalServeOptions) run(ctx context.Context, env *Env, args []string) e
 		demoportal.WithCaptchaRand(rand.New(rand.NewPCG(seed, 2))),
 		demoportal.WithCaptchaNotice(outbox.NoteCaptcha)}
 	if o.keys != "" {
-		keys, err := env.demoKeysAt(env.path(o.keys), seed)
+		keysAt := env.demoKeysAt
+		if o.rotateKeys {
+			keysAt = env.rotateDemoKeys
+		}
+		keys, err := keysAt(env.path(o.keys), seed)
 		if err != nil {
 			return bad(fmt.Errorf("--keys: %w", err))
 		}
@@ -174,6 +183,11 @@ func (o *portalServeOptions) run(ctx context.Context, env *Env, args []string) e
 	portal, err := demoportal.New(fx, now, rand.New(rand.NewPCG(seed, 1)), outbox, popts...)
 	if err != nil {
 		return bad(err)
+	}
+	if o.rotateKeys && o.keys == "" {
+		if err := portal.RotateKeys(ctx, nil, keptKeys); err != nil {
+			return &exitError{code: exitFail, err: fmt.Errorf("--rotate-keys: %w", err)}
+		}
 	}
 	logger := slog.New(slog.NewJSONHandler(env.Stderr, nil))
 	if o.outbox != "" {

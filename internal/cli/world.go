@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,6 +18,7 @@ import (
 	"github.com/tetherflow/tether/adapters/smsoutbox"
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/internal/atomicfile"
+	"github.com/tetherflow/tether/internal/seal"
 )
 
 // runWorld is where a run's actions reach: the embedded demo portal, or a
@@ -73,20 +75,51 @@ func (env *Env) demoKeysAt(path string, seed uint64) (*demoportal.Keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	if data, err = demoportal.MarshalKeys(k); err != nil {
-		return nil, err
+	return &k, saveDemoKeys(sk, path, k)
+}
+
+// saveDemoKeys writes the demo portal's keys to the file at path, sealed
+// with sk.
+func saveDemoKeys(sk *seal.Keys, path string, k demoportal.Keys) error {
+	data, err := demoportal.MarshalKeys(k)
+	if err != nil {
+		return err
 	}
 	if data, err = sealFile(sk, data, "demo portal keys"); err != nil {
-		return nil, err
+		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
+		return err
 	}
 	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
-		return nil, fmt.Errorf("keep the demo portal's keys: %w", err)
+		return fmt.Errorf("keep the demo portal's keys: %w", err)
 	}
-	return &k, nil
+	return nil
 }
+
+// rotateDemoKeys rotates the keys in the file at path (making them first
+// if there are none): new current ones from crypto/rand, the previous
+// ones kept, older ones retired.
+func (env *Env) rotateDemoKeys(path string, seed uint64) (*demoportal.Keys, error) {
+	k, err := env.demoKeysAt(path, seed)
+	if err != nil {
+		return nil, err
+	}
+	sk, err := env.sealKeys(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("seal keys: %w", err)
+	}
+	if err := k.Rotate(crand.Reader); err != nil {
+		return nil, err
+	}
+	k.Retire(keptKeys)
+	return k, saveDemoKeys(sk, path, *k)
+}
+
+// keptKeys is how many signing and sealing keys portal serve --rotate-keys
+// keeps: the new ones and those before, so that what the previous keys
+// signed still verifies until the next rotation.
+const keptKeys = 2
 
 // randBytes reads bytes from a seeded source.
 type randBytes struct{ r *rand.Rand }
