@@ -35,6 +35,9 @@ type Param struct {
 	// A variable assigned a sensitive value is itself sensitive.
 	Sensitive bool
 	Doc       string // one line, shown by `tether actions`
+	// OldName is the name the parameter had before a rename: a flow that
+	// still passes it is told the new name ("did you mean").
+	OldName string
 }
 
 // Spec declares what an action takes, what it gives back and which outcomes

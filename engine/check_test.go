@@ -272,6 +272,26 @@ states:
 `,
 		},
 		{
+			// A parameter by its name before a rename: the new name, and
+			// no second error for the parameter it stands for.
+			name: "renamed parameter",
+			want: []string{
+				"t.yaml:6:12: action svc.check has no parameter login (did you mean email? login is its old name)",
+			},
+			src: `flow: t
+start: a
+states:
+  a:
+    run: svc.check
+    with: {login: '"x"', password: '"y"'}
+    on:
+      ok: done
+      wrong: done
+  done:
+    final: ok
+`,
+		},
+		{
 			name: "unreachable state",
 			want: []string{
 				"t.yaml:11:3: state lost is unreachable from a",

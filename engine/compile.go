@@ -615,10 +615,17 @@ func (c *compiler) compileWith(fl *Flow, s *state, sc *scope) {
 		p, ok := findParam(params, a.Name)
 		if !ok {
 			names := make([]string, len(params))
+			hint := ""
 			for i, p := range params {
 				names[i] = p.Name
+				if p.OldName != "" && p.OldName == a.Name {
+					hint = fmt.Sprintf(" (did you mean %s? %s is its old name)", p.Name, a.Name)
+				}
 			}
-			c.errs.Add(a.Pos, "%s has no parameter %s%s", what, a.Name, suggest.Hint(a.Name, names))
+			if hint == "" {
+				hint = suggest.Hint(a.Name, names)
+			}
+			c.errs.Add(a.Pos, "%s has no parameter %s%s", what, a.Name, hint)
 			continue
 		}
 		prog, _ := c.compile(a.Expr, sc, p.Kind, "parameter "+a.Name)
@@ -629,7 +636,7 @@ func (c *compiler) compileWith(fl *Flow, s *state, sc *scope) {
 		s.with = append(s.with, &cassign{name: a.Name, pos: a.Pos, kind: p.Kind, prog: prog, secret: p.Secret || p.Sensitive || secret != ""})
 	}
 	for _, p := range params {
-		if p.Required && !given[p.Name] {
+		if p.Required && !given[p.Name] && (p.OldName == "" || !given[p.OldName]) { // the old name has its hint
 			c.errs.Add(d.Run.Pos, "%s needs parameter %s (with: {%s: ...})", what, p.Name, p.Name)
 		}
 	}

@@ -34,7 +34,7 @@ func testRegistry(t testing.TB, run map[string]func(context.Context, engine.Args
 		engine.Func(engine.Spec{
 			Name: "svc.check",
 			Params: []engine.Param{
-				{Name: "email", Kind: value.String, Required: true},
+				{Name: "email", Kind: value.String, Required: true, OldName: "login"},
 				{Name: "password", Kind: value.String, Required: true, Secret: true},
 				{Name: "note", Kind: value.String},
 			},
