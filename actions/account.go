@@ -25,7 +25,7 @@ func accountCreate(p Ports) engine.Action {
 			Params: []engine.Param{
 				param("email", value.String, "the new account's email address"),
 				secret("password", "the new account's password"),
-				param("region", value.String, "the account holder's country, ISO 3166-1 alpha-2 (e.g. DE)"),
+				renamed(param("country", value.String, "the account holder's country, ISO 3166-1 alpha-2 (e.g. DE)"), "region"),
 			},
 			Outputs: []engine.Param{
 				output("account", value.String, "the new account (created)"),
@@ -39,11 +39,11 @@ func accountCreate(p Ports) engine.Action {
 			}
 			email := strings.TrimSpace(c.str("email", ""))
 			password := c.str("password", "")
-			region := strings.ToUpper(strings.TrimSpace(c.str("region", "")))
-			if reason := CheckNewAccount(email, password, region); reason != "" {
+			cc := strings.ToUpper(strings.TrimSpace(c.str("country", "")))
+			if reason := CheckNewAccount(email, password, cc); reason != "" {
 				return result("invalid", "reason", reason), nil
 			}
-			a, err := p.Accounts.CreateAccount(ctx, NewAccount{Email: email, Password: password, Region: region})
+			a, err := p.Accounts.CreateAccount(ctx, NewAccount{Email: email, Password: password, Country: cc})
 			if err != nil {
 				return engine.Result{}, fmt.Errorf("create account: %w", err)
 			}
@@ -66,9 +66,9 @@ func accountCreate(p Ports) engine.Action {
 // details, or "" when they are acceptable. The reason never quotes the
 // password. The rules: the email is a bare address with a dotted domain;
 // the password has at least MinPasswordLength characters, a letter and a
-// digit, and does not contain the email's local part; the region is an
+// digit, and does not contain the email's local part; the country is an
 // assigned ISO 3166-1 alpha-2 code.
-func CheckNewAccount(email, password, region string) string {
+func CheckNewAccount(email, password, cc string) string {
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || addr.Name != "" {
 		return "the email address is malformed"
@@ -86,8 +86,8 @@ func CheckNewAccount(email, password, region string) string {
 	if len(local) >= 3 && strings.Contains(strings.ToLower(password), strings.ToLower(local)) {
 		return "the password must not contain the email address's name"
 	}
-	if !country.Valid(region) {
-		return "the region is not an ISO 3166-1 alpha-2 country code"
+	if !country.Valid(cc) {
+		return "the country is not an ISO 3166-1 alpha-2 code"
 	}
 	return ""
 }

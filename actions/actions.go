@@ -51,6 +51,12 @@ func secret(name string, doc string) engine.Param {
 	return engine.Param{Name: name, Kind: value.String, Required: true, Secret: true, Doc: doc}
 }
 
+// renamed notes p's name before a rename, for the checker's hint.
+func renamed(p engine.Param, old string) engine.Param {
+	p.OldName = old
+	return p
+}
+
 func output(name string, k value.Kind, doc string) engine.Param {
 	return engine.Param{Name: name, Kind: k, Doc: doc}
 }

@@ -129,7 +129,7 @@ func TestSpecs(t *testing.T) {
 		"portal.connect":   {"ticket"},
 		"license.list":     {"account"},
 		"license.activate": {"account", "licence"},
-		"account.create":   {"email", "password", "region"},
+		"account.create":   {"email", "password", "country"},
 	}
 	for name, params := range required {
 		var got []string
@@ -157,7 +157,7 @@ func TestFlowsHeldToSpecs(t *testing.T) {
 		{"wrong kind", "portal.sign_in", `{email: '"a@b.cd"', password: '12345678'}`,
 			`parameter password: expression "12345678" is an int, want a string`},
 		{"unknown", "sms.send", `{ticket: '"t"', phone: '"x"'}`, "phone"},
-		{"time as string", "consent.record", `{ticket: '"t"', account: '"a"', document: '"d"', version: '"1"', region: '"DE"', accepted_at: '"2025-01-01"'}`,
+		{"time as string", "consent.record", `{ticket: '"t"', account: '"a"', document: '"d"', version: '"1"', region: '"eu-de"', accepted_at: '"2025-01-01"'}`,
 			"parameter accepted_at: expression"},
 	}
 	for _, tt := range tests {
@@ -181,12 +181,12 @@ func TestNilPorts(t *testing.T) {
 		"captcha.new":           {},
 		"sms.send":              {"ticket": "t"},
 		"sms.check":             {"ticket": "t", "code": "1"},
-		"consent.record":        {"ticket": "t", "account": "a", "document": "d", "version": "1", "region": "DE", "accepted_at": now},
+		"consent.record":        {"ticket": "t", "account": "a", "document": "d", "version": "1", "region": "eu-de", "accepted_at": now},
 		"portal.connect":        {"ticket": "t"},
 		"license.list":          {"account": "a"},
 		"license.activate":      {"account": "a", "licence": "l"},
 		"license.activate_free": {"account": "a"},
-		"account.create":        {"email": "new@example.com", "password": "s3cret-pass-word", "region": "DE"},
+		"account.create":        {"email": "new@example.com", "password": "s3cret-pass-word", "country": "DE"},
 	}
 	for name, a := range args {
 		t.Run(name, func(t *testing.T) {
@@ -385,12 +385,12 @@ func TestSMSCheck(t *testing.T) {
 
 func TestConsentRecord(t *testing.T) {
 	portal := &fakePortal{}
-	args := engine.Args{"ticket": "t1", "account": "a@example.com", "document": "data-provisioning", "version": "2024-03", "region": "DE", "accepted_at": now}
+	args := engine.Args{"ticket": "t1", "account": "a@example.com", "document": "data-provisioning", "version": "2024-03", "region": "eu-de", "accepted_at": now}
 	res := mustRun(t, Ports{Consent: portal}, "consent.record", args)
 	if res.Outcome != "recorded" || res.Outputs["consent_id"] != "consent-1" {
 		t.Errorf("consent.record = %+v, want recorded consent-1", res)
 	}
-	want := Consent{Account: "a@example.com", Document: "data-provisioning", Version: "2024-03", Region: "DE", AcceptedAt: now}
+	want := Consent{Account: "a@example.com", Document: "data-provisioning", Version: "2024-03", Region: "eu-de", AcceptedAt: now}
 	if len(portal.got) != 1 || portal.got[0] != want {
 		t.Errorf("recorded %v, want [%v]", portal.got, want)
 	}
@@ -585,7 +585,7 @@ func TestAccountCreate(t *testing.T) {
 		name     string
 		email    string
 		password string
-		region   string
+		country  string
 		portal   AccountCreation
 		want     string
 		reason   string
@@ -600,13 +600,13 @@ func TestAccountCreate(t *testing.T) {
 		{"no digit", "new@example.com", "only-letters-here", "DE", AccountCreation{Status: CreateOK}, "invalid", "the password must contain at least a letter and a digit"},
 		{"no letter", "new@example.com", "1234567890-", "DE", AccountCreation{Status: CreateOK}, "invalid", "the password must contain at least a letter and a digit"},
 		{"contains local part", "jonathan@example.com", "JONATHAN-2025", "DE", AccountCreation{Status: CreateOK}, "invalid", "the password must not contain the email address's name"},
-		{"unknown region", "new@example.com", "tr0ubadour-horse", "XX", AccountCreation{Status: CreateOK}, "invalid", "the region is not an ISO 3166-1 alpha-2 country code"},
-		{"region name", "new@example.com", "tr0ubadour-horse", "Germany", AccountCreation{Status: CreateOK}, "invalid", "the region is not an ISO 3166-1 alpha-2 country code"},
+		{"unknown country", "new@example.com", "tr0ubadour-horse", "XX", AccountCreation{Status: CreateOK}, "invalid", "the country is not an ISO 3166-1 alpha-2 code"},
+		{"country name", "new@example.com", "tr0ubadour-horse", "Germany", AccountCreation{Status: CreateOK}, "invalid", "the country is not an ISO 3166-1 alpha-2 code"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			portal := &fakePortal{created: tt.portal}
-			res := mustRun(t, Ports{Accounts: portal}, "account.create", engine.Args{"email": tt.email, "password": tt.password, "region": tt.region})
+			res := mustRun(t, Ports{Accounts: portal}, "account.create", engine.Args{"email": tt.email, "password": tt.password, "country": tt.country})
 			if res.Outcome != tt.want || res.Outputs["reason"] != tt.reason {
 				t.Errorf("Result = %+v, want %s with reason %q", res, tt.want, tt.reason)
 			}
@@ -617,7 +617,7 @@ func TestAccountCreate(t *testing.T) {
 				t.Errorf("the portal was asked to create %v, want the action to refuse first", portal.got)
 			}
 			if tt.name == "created" {
-				want := NewAccount{Email: "new@example.com", Password: "tr0ubadour-horse", Region: "DE"}
+				want := NewAccount{Email: "new@example.com", Password: "tr0ubadour-horse", Country: "DE"}
 				if len(portal.got) != 1 || portal.got[0] != want {
 					t.Errorf("portal got %v, want [%v]", portal.got, want)
 				}

@@ -289,7 +289,7 @@ type Licence struct {
 type NewAccount struct {
 	Email    string
 	Password string
-	Region   string // ISO 3166-1 alpha-2, upper case
+	Country  string // ISO 3166-1 alpha-2, upper case
 }
 
 // CreateStatus is the portal's answer to an account creation. The zero value

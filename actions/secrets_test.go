@@ -31,7 +31,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		{"sms.check", engine.Args{"ticket": "t1", "code": code}},
 		{"sms.send", engine.Args{"ticket": "t1"}},
 		{"portal.connect", engine.Args{"ticket": "t1"}},
-		{"account.create", engine.Args{"email": "a@example.com", "password": newPassword, "region": "DE"}},
+		{"account.create", engine.Args{"email": "a@example.com", "password": newPassword, "country": "DE"}},
 		{"license.activate_free", engine.Args{"account": "a@example.com"}},
 		// Wrong kinds: the message must not quote the value either.
 		{"portal.sign_in", engine.Args{"email": "a@example.com", "password": []any{password}}},

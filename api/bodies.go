@@ -34,11 +34,14 @@ type Activation struct {
 	Licence string `json:"licence,omitempty"`
 }
 
-// CreateAccountRequest is the body of an account creation.
+// CreateAccountRequest is the body of an account creation. Country is
+// required; a server takes OldRegion, its name before this release, in its
+// place until the next (docs/portal-protocol.md).
 type CreateAccountRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-	Region   string `json:"region"`
+	Email     string `json:"email"`
+	Password  string `json:"password"`
+	Country   string `json:"country,omitempty"` // ISO 3166-1 alpha-2, upper case
+	OldRegion string `json:"region,omitempty"`
 }
 
 // The statuses of an account creation.

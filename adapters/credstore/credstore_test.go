@@ -38,7 +38,7 @@ func TestSaveLoadDelete(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	mail := actions.Credential{App: "vendor-mail", Account: "a@example.com", Tokens: actions.Tokens{AccessToken: "tok-mail"}, SavedAt: t0}
-	tether := actions.Credential{App: "tether", Account: "a@example.com", Tokens: actions.Tokens{AccessToken: "tok-1"}, Region: "DE", SavedAt: t0.Add(time.Hour)}
+	tether := actions.Credential{App: "tether", Account: "a@example.com", Tokens: actions.Tokens{AccessToken: "tok-1"}, Region: "eu-de", SavedAt: t0.Add(time.Hour)}
 	for _, c := range []actions.Credential{mail, tether} {
 		if err := s.Save(ctx, c); err != nil {
 			t.Fatalf("Save(%s) error = %v", c.App, err)

@@ -68,7 +68,7 @@ func (p *Portal) Activate(ctx context.Context, tok, licence string) (actions.Act
 
 // CreateAccount creates an account without SMS authorisation or licences.
 // An email already registered gives CreateExists; an email without "@", an
-// empty password or an unknown region gives CreateInvalid. It fails only
+// empty password or an unknown country gives CreateInvalid. It fails only
 // when ctx is done or the state cannot be written.
 func (p *Portal) CreateAccount(ctx context.Context, a actions.NewAccount) (actions.AccountCreation, error) {
 	email := normEmail(a.Email)
@@ -77,22 +77,22 @@ func (p *Portal) CreateAccount(ctx context.Context, a actions.NewAccount) (actio
 		return actions.AccountCreation{Reason: "the email address is malformed"}, nil
 	case a.Password == "":
 		return actions.AccountCreation{Reason: "the password is empty"}, nil
-	case !country.Valid(a.Region):
-		return actions.AccountCreation{Reason: "the region is not an ISO 3166-1 alpha-2 country code"}, nil
+	case !country.Valid(a.Country):
+		return actions.AccountCreation{Reason: "the country is not an ISO 3166-1 alpha-2 code"}, nil
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(a.Password), bcryptCost)
 	if err != nil {
 		return actions.AccountCreation{Reason: "the password cannot be used"}, nil
 	}
 	var out actions.AccountCreation
-	err = p.update(ctx, api.OpCreateAccount, []string{a.Email, a.Password, a.Region}, &out, func(tx Tx) error {
+	err = p.update(ctx, api.OpCreateAccount, []string{a.Email, a.Password, a.Country}, &out, func(tx Tx) error {
 		_, exists, err := tx.Account(email)
 		if err != nil || exists {
 			out.Status = actions.CreateExists
 			return err
 		}
 		out = actions.AccountCreation{Status: actions.CreateOK, Account: email}
-		return tx.PutAccount(AccountRecord{Email: email, Country: a.Region, Hash: hash})
+		return tx.PutAccount(AccountRecord{Email: email, Country: a.Country, Hash: hash})
 	})
 	if err != nil {
 		return actions.AccountCreation{}, fmt.Errorf("create account: %w", err)
@@ -140,7 +140,7 @@ func (p *Portal) RecordConsent(ctx context.Context, ticket string, c actions.Con
 // secret.
 type AccountInfo struct {
 	Email       string
-	Region      string
+	Country     string // ISO 3166-1 alpha-2
 	PhoneMasked string // "" without SMS authorisation
 	Licences    []actions.Licence
 	Guard       Guard
@@ -156,7 +156,7 @@ func (p *Portal) Account(ctx context.Context, email string) (info AccountInfo, o
 		}
 		g, _, err := tx.Guard(acc.Email)
 		ok = true
-		info = AccountInfo{Email: acc.Email, Region: acc.Country, Licences: slices.Clone(acc.Licences), Guard: g}
+		info = AccountInfo{Email: acc.Email, Country: acc.Country, Licences: slices.Clone(acc.Licences), Guard: g}
 		if acc.Phone != "" {
 			info.PhoneMasked = actions.MaskPhone(acc.Phone)
 		}

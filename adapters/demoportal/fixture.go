@@ -29,6 +29,10 @@ type Fixture struct {
 	// Regional is the policy named by Portal.Policy, read by LoadFixture;
 	// nil when the fixture names none.
 	Regional *Regional `yaml:"-"`
+	// Warnings are what the file still does but should not, each at its
+	// position: a key by its old name (region for country). They do not
+	// stop the fixture loading; the commands print them on stderr.
+	Warnings yamlfile.ErrorList `yaml:"-"`
 }
 
 // Settings are the portal's rules. A zero value means the default given in
@@ -78,7 +82,7 @@ func DefaultSettings() Settings {
 type Account struct {
 	Email    string    `yaml:"email"`
 	Password string    `yaml:"password"` // plain text in the fixture; only its hash is kept
-	Region   string    `yaml:"region"`   // ISO 3166-1 alpha-2
+	Country  string    `yaml:"country"`  // ISO 3166-1 alpha-2
 	Phone    string    `yaml:"phone"`    // optional; set means SMS authorisation
 	Licences []Licence `yaml:"licences"`
 	// Failures are failed sign-ins already counted against the account.
@@ -86,7 +90,10 @@ type Account struct {
 	// Locked locks the account from the moment the portal starts, for the
 	// lockout duration.
 	Locked bool `yaml:"locked"`
-	Pos    Pos  `yaml:"-"`
+	// OldRegion is country's name before this release, read until the
+	// next one with a warning; UnmarshalYAML moves it to Country.
+	OldRegion string `yaml:"region" deprecated:"country"`
+	Pos       Pos    `yaml:"-"`
 }
 
 // Licence is a subscription registered to an account.
@@ -128,6 +135,9 @@ func (a *Account) UnmarshalYAML(n *yaml.Node) error {
 	type plain Account
 	if err := n.Decode((*plain)(a)); err != nil {
 		return err
+	}
+	if a.Country == "" {
+		a.Country, a.OldRegion = a.OldRegion, ""
 	}
 	a.Pos = Pos{n.Line, n.Column}
 	return nil
@@ -184,7 +194,8 @@ func ParseFixture(name string, data []byte) (Fixture, error) {
 		errs.Add(yamlfile.Pos{File: name, Line: 1, Col: 1}, "the portal fixture is empty; it holds %s", strings.Join(keysOf(reflect.TypeFor[Fixture]()), ", "))
 		return Fixture{}, errs
 	}
-	check(name, root, reflect.TypeFor[Fixture](), "fixture", &errs)
+	var warns yamlfile.ErrorList
+	check(name, root, reflect.TypeFor[Fixture](), "fixture", &errs, &warns)
 	var fx Fixture
 	if len(errs) == 0 {
 		// check has held every value to its type: what yaml.v3 could
@@ -198,6 +209,8 @@ func ParseFixture(name string, data []byte) (Fixture, error) {
 		return Fixture{}, err
 	}
 	fx.Name = name
+	warns.Sort()
+	fx.Warnings = warns
 	return fx, nil
 }
 
@@ -209,9 +222,10 @@ var (
 // check reports, at its position, every node under n that the type t it
 // decodes into cannot take: a key t has no field for, a list or mapping
 // where a value belongs, a value that does not parse as t. what names n
-// for messages (its key). It never quotes a string value: the fixture
-// holds passwords.
-func check(name string, n *yaml.Node, t reflect.Type, what string, errs *yamlfile.ErrorList) {
+// for messages (its key). A key by its old name (a field tagged
+// deprecated:"NEW") goes in warns. It never quotes a string value: the
+// fixture holds passwords.
+func check(name string, n *yaml.Node, t reflect.Type, what string, errs, warns *yamlfile.ErrorList) {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias // yamlfile.Decode has refused cycles and bombs
 	}
@@ -225,21 +239,33 @@ func check(name string, n *yaml.Node, t reflect.Type, what string, errs *yamlfil
 			errs.Add(pos, "%s must be a mapping, not %s", what, yamlfile.Shape(n))
 			return
 		}
-		fields := map[string]reflect.Type{}
+		fields := map[string]reflect.StructField{}
 		for f := range t.Fields() {
 			if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag != "" && tag != "-" {
-				fields[tag] = f.Type
+				fields[tag] = f
 			}
+		}
+		given := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			given[n.Content[i].Value] = true
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			ft, ok := fields[k.Value]
+			kpos := yamlfile.Pos{File: name, Line: k.Line, Col: k.Column}
+			f, ok := fields[k.Value]
 			if !ok {
 				keys := keysOf(t)
-				errs.Add(yamlfile.Pos{File: name, Line: k.Line, Col: k.Column}, "unknown key %q%s", k.Value, yamlfile.KeyHint(k.Value, keys, "one of "+strings.Join(keys, ", ")))
+				errs.Add(kpos, "unknown key %q%s", k.Value, yamlfile.KeyHint(k.Value, keys, "one of "+strings.Join(keys, ", ")))
 				continue
 			}
-			check(name, v, ft, k.Value, errs)
+			if now := f.Tag.Get("deprecated"); now != "" {
+				if given[now] {
+					errs.Add(kpos, "%s is %s's old name: give %s only", k.Value, now, now)
+					continue
+				}
+				warns.Add(kpos, "deprecated: %s is the old name of %s and goes in the next release; write %s", k.Value, now, now)
+			}
+			check(name, v, f.Type, k.Value, errs, warns)
 		}
 	case t.Kind() == reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
@@ -247,7 +273,7 @@ func check(name string, n *yaml.Node, t reflect.Type, what string, errs *yamlfil
 			return
 		}
 		for _, e := range n.Content {
-			check(name, e, t.Elem(), "an item of "+what, errs)
+			check(name, e, t.Elem(), "an item of "+what, errs, warns)
 		}
 	case n.Kind != yaml.ScalarNode:
 		errs.Add(pos, "%s must be a single value, not %s", what, yamlfile.Shape(n))
@@ -273,11 +299,12 @@ func badValue(n *yaml.Node, t reflect.Type) string {
 	return fmt.Sprintf("not a %s", t)
 }
 
-// keysOf returns the YAML keys of struct type t, sorted.
+// keysOf returns the YAML keys of struct type t, sorted, old names left
+// out.
 func keysOf(t reflect.Type) []string {
 	var keys []string
 	for f := range t.Fields() {
-		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag != "" && tag != "-" {
+		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag != "" && tag != "-" && f.Tag.Get("deprecated") == "" {
 			keys = append(keys, tag)
 		}
 	}

@@ -17,7 +17,7 @@ func TestParseFixtureUnknownKeys(t *testing.T) {
 accounts:
   - email: a@example.com
     password: pw
-    region: DE
+    country: DE
     licences:
       - {id: L1, plan: Personal, expiry: 2030-01-01T00:00:00Z}
     phnoe: "+49 1"
@@ -41,6 +41,50 @@ extra: 1
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("ParseFixture() error =\n%v\nwant it to contain %q", err, w)
 		}
+	}
+}
+
+// An account's country by its old key, region, is taken until the next
+// release, with a positioned warning; both keys at once is an error.
+func TestParseFixtureOldRegion(t *testing.T) {
+	const old = `accounts:
+  - email: a@example.com
+    password: Secret-pw-1
+    region: DE
+  - {email: b@example.com, password: pw, country: FR}
+`
+	fx, err := ParseFixture("fx.yaml", []byte(old))
+	if err != nil {
+		t.Fatalf("ParseFixture(region:) error = %v, want none", err)
+	}
+	if got := []string{fx.Accounts[0].Country, fx.Accounts[1].Country}; got[0] != "DE" || got[1] != "FR" {
+		t.Errorf("countries = %q, want [DE FR]", got)
+	}
+	want := "fx.yaml:4:5: deprecated: region is the old name of country and goes in the next release; write country"
+	if got := fx.Warnings.Error(); len(fx.Warnings) != 1 || got != want {
+		t.Errorf("Warnings = %q, want %q", got, want)
+	}
+	p, err := New(fx, newClock().Now, newRand(1), &fakeSMS{})
+	if err != nil {
+		t.Fatalf("New(region:) error = %v", err)
+	}
+	if info, _, _ := p.Account(context.Background(), "a@example.com"); info.Country != "DE" {
+		t.Errorf("Account(a@).Country = %q, want DE", info.Country)
+	}
+
+	both := "accounts:\n  - {email: a@example.com, password: Secret-pw-1, country: DE, region: DE}\n"
+	_, err = ParseFixture("fx.yaml", []byte(both))
+	if want := "fx.yaml:2:64: region is country's old name: give country only"; fmt.Sprint(err) != want {
+		t.Errorf("ParseFixture(both) error = %v, want %s", err, want)
+	}
+
+	fx, err = ParseFixture("fx.yaml", []byte("accounts:\n  - {email: a@example.com, password: pw, country: DE}\n"))
+	if err != nil || fx.Warnings != nil {
+		t.Errorf("ParseFixture(country:) = warnings %v, error %v; want neither", fx.Warnings, err)
+	}
+	_, err = ParseFixture("fx.yaml", []byte("accounts:\n  - {email: a@example.com, colour: DE}\n"))
+	if msg := fmt.Sprint(err); !strings.Contains(msg, "want one of country, email,") || strings.Contains(msg, "region") {
+		t.Errorf("unknown key error = %v, want the keys listed without region", err)
 	}
 }
 
@@ -111,19 +155,19 @@ func TestNewChecksFixture(t *testing.T) {
 accounts:
   - email: a@example.com
     password: pw
-    region: DE
+    country: DE
   - email: A@example.com
     password: pw
-    region: DE
+    country: DE
   - email: b@example.com
     password: pw
-    region: Germany
+    country: Germany
     licences:
       - {id: L1, plan: Personal, expires: 2030-01-01T00:00:00Z}
       - {id: L1, plan: Family, expires: 2030-01-01T00:00:00Z}
       - {id: L2, plan: Family}
   - email: c@example.com
-    region: DE
+    country: DE
     phone: "12"
 sso:
   - {app: mail, account: nobody@example.com, expires: 2030-01-01T00:00:00Z}
@@ -143,7 +187,7 @@ sso:
 		"fx.yaml: portal.code_ttl is negative",
 		"fx.yaml: portal.code_length must be between 4 and 12",
 		"fx.yaml:8:5: account 2 (A@example.com): email repeats an earlier account",
-		`fx.yaml:11:5: account 3 (b@example.com): region "Germany" is not an ISO 3166-1 alpha-2 code`,
+		`fx.yaml:11:5: account 3 (b@example.com): country "Germany" is not an ISO 3166-1 alpha-2 code`,
 		"account 3 (b@example.com): licence 2 repeats id L1",
 		"account 3 (b@example.com): licence L2 has no expires",
 		"fx.yaml:18:5: account 4 (c@example.com): password is empty",
@@ -208,7 +252,7 @@ func TestShippedFixture(t *testing.T) {
 		email, password string
 		want            actions.SignInStatus
 		phone           string
-		region          string
+		country         string
 		licences        int
 	}{
 		{"solo@example.com", "Solo-pass-2024", actions.SignInOK, "", "FR", 1},
@@ -223,8 +267,8 @@ func TestShippedFixture(t *testing.T) {
 		if err != nil || s.Status != tt.want || s.PhoneMasked != tt.phone {
 			t.Errorf("PasswordSignIn(%s) = %+v, %v, want status %d phone %q", tt.email, s, err, tt.want, tt.phone)
 		}
-		if info, _, _ := p.Account(ctx, tt.email); info.Region != tt.region {
-			t.Errorf("Account(%s).Region = %q, want %q", tt.email, info.Region, tt.region)
+		if info, _, _ := p.Account(ctx, tt.email); info.Country != tt.country {
+			t.Errorf("Account(%s).Country = %q, want %q", tt.email, info.Country, tt.country)
 		}
 		if got := active(tt.email); got != tt.licences {
 			t.Errorf("%s has %d active licences, want %d", tt.email, got, tt.licences)

@@ -13,7 +13,7 @@ import (
 // corpus; the small ones are files in testdata/hostile.
 func hostileFixtures() []hostile.Case {
 	var account strings.Builder
-	account.WriteString("accounts:\n  - &a\n    email: a@example.com\n    password: pw\n    region: DE\n    licences:\n")
+	account.WriteString("accounts:\n  - &a\n    email: a@example.com\n    password: pw\n    country: DE\n    licences:\n")
 	for i := range 50 {
 		fmt.Fprintf(&account, "      - {id: L%d, plan: Personal, expires: 2030-01-01}\n", i)
 	}
@@ -83,7 +83,7 @@ func FuzzParseFixture(f *testing.F) {
 		f.Add([]byte(c.Src))
 	}
 	f.Add([]byte(testFixture))
-	f.Add([]byte("portal: {code_ttl: 5m, lockout_after: -1}\naccounts: [{email: a@b.c, password: p, region: DE, phone: '+1', licences: [{id: L, plan: P, expires: 2030-01-01}]}]\ntokens: [{token: t, account: a@b.c, app: mail, expires: 2030-01-01, saved_at: 2020-01-01}]\n"))
+	f.Add([]byte("portal: {code_ttl: 5m, lockout_after: -1}\naccounts: [{email: a@b.c, password: p, country: DE, phone: '+1', licences: [{id: L, plan: P, expires: 2030-01-01}]}]\ntokens: [{token: t, account: a@b.c, app: mail, expires: 2030-01-01, saved_at: 2020-01-01}]\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		fx, err := ParseFixture("fx.yaml", src)
 		if err != nil {

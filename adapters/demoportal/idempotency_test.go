@@ -115,7 +115,7 @@ func TestKeptAnswersAreSealed(t *testing.T) {
 	// A day later the key is forgotten with the next keyed call: the repeat
 	// is a new call, which finds the ticket used.
 	clock.Advance(KeyTTL + time.Minute)
-	restarted.CreateAccount(api.WithIdempotencyKey(ctx, "s2.1.1"), actions.NewAccount{Email: "n@example.com", Password: "pw", Region: "FR"})
+	restarted.CreateAccount(api.WithIdempotencyKey(ctx, "s2.1.1"), actions.NewAccount{Email: "n@example.com", Password: "pw", Country: "FR"})
 	if again, err := connect(key, restarted, s.Ticket); err != nil || again.Connected {
 		t.Errorf("Connect repeated after KeyTTL = %+v, %v, want a new call, refused", again, err)
 	}

@@ -169,8 +169,8 @@ func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender, opts .
 			continue
 		case a.Password == "":
 			errs = append(errs, what("password is empty"))
-		case !country.Valid(a.Region):
-			errs = append(errs, what("region %q is not an ISO 3166-1 alpha-2 code", a.Region))
+		case !country.Valid(a.Country):
+			errs = append(errs, what("country %q is not an ISO 3166-1 alpha-2 code", a.Country))
 		case a.Failures < 0:
 			errs = append(errs, what("failures is negative"))
 		}
@@ -183,7 +183,7 @@ func New(fx Fixture, now func() time.Time, rng *rand.Rand, sms SMSSender, opts .
 			// bcrypt refuses passwords over 72 bytes; it never quotes them.
 			errs = append(errs, what("password: %v", err))
 		}
-		acc := AccountRecord{Email: email, Country: a.Region, Phone: a.Phone, Hash: hash}
+		acc := AccountRecord{Email: email, Country: a.Country, Phone: a.Phone, Hash: hash}
 		g := Guard{Failures: a.Failures}
 		if a.Locked {
 			g.LockedUntil = start.Add(set.LockoutFor)

@@ -59,17 +59,17 @@ portal:
 accounts:
   - email: plain@example.com
     password: plain-pw-1
-    region: FR
+    country: FR
     licences:
       - {id: L-OLD, plan: Personal, name: Old, expires: 2025-01-01T00:00:00Z}
       - {id: L-1, plan: Personal, name: Personal, expires: 2026-01-01T00:00:00Z}
   - email: sms@example.com
     password: sms-pw-1
-    region: DE
+    country: DE
     phone: "+49 151 2345 1234"
   - email: locked@example.com
     password: locked-pw-1
-    region: DE
+    country: DE
     locked: true
 sso:
   - {app: vendor-mail, account: sms@example.com, expires: 2025-07-01T00:00:00Z}
@@ -514,11 +514,11 @@ func TestCreateAccount(t *testing.T) {
 		a    actions.NewAccount
 		want actions.CreateStatus
 	}{
-		{actions.NewAccount{Email: "New@Example.com", Password: "n3w-password", Region: "BR"}, actions.CreateOK},
-		{actions.NewAccount{Email: "new@example.com", Password: "other-pass-1", Region: "BR"}, actions.CreateExists},
-		{actions.NewAccount{Email: "plain@example.com", Password: "other-pass-1", Region: "FR"}, actions.CreateExists},
-		{actions.NewAccount{Email: "bad", Password: "other-pass-1", Region: "FR"}, actions.CreateInvalid},
-		{actions.NewAccount{Email: "x@example.com", Password: "other-pass-1", Region: "ZZ"}, actions.CreateInvalid},
+		{actions.NewAccount{Email: "New@Example.com", Password: "n3w-password", Country: "BR"}, actions.CreateOK},
+		{actions.NewAccount{Email: "new@example.com", Password: "other-pass-1", Country: "BR"}, actions.CreateExists},
+		{actions.NewAccount{Email: "plain@example.com", Password: "other-pass-1", Country: "FR"}, actions.CreateExists},
+		{actions.NewAccount{Email: "bad", Password: "other-pass-1", Country: "FR"}, actions.CreateInvalid},
+		{actions.NewAccount{Email: "x@example.com", Password: "other-pass-1", Country: "ZZ"}, actions.CreateInvalid},
 	}
 	for _, tt := range tests {
 		got, err := p.CreateAccount(ctx, tt.a)
@@ -540,7 +540,7 @@ func TestRecordConsent(t *testing.T) {
 	p, _, _ := newPortal(t)
 	ctx := bound(context.Background())
 	s, _ := p.PasswordSignIn(ctx, "plain@example.com", "plain-pw-1", actions.CaptchaAnswer{})
-	c := actions.Consent{Account: "plain@example.com", Document: "data-provisioning", Version: "2024-03", Region: "FR", AcceptedAt: t0}
+	c := actions.Consent{Account: "plain@example.com", Document: "data-provisioning", Version: "2024-03", Region: "eu", AcceptedAt: t0}
 	for i := 1; i <= 2; i++ {
 		rec, err := p.RecordConsent(ctx, s.Ticket, c)
 		if want := fmt.Sprintf("consent-%d", i); err != nil || !rec.Recorded || rec.ID != want {

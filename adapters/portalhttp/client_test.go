@@ -57,7 +57,7 @@ const fixture = `
 portal:
   sms_per_hour: 5
 accounts:
-  - {email: sms@example.com, password: Sms-pass-2026, region: US, phone: "+1 555 0100 200"}
+  - {email: sms@example.com, password: Sms-pass-2026, country: US, phone: "+1 555 0100 200"}
 `
 
 // simulator is the demo portal behind portalserver, with a fault plan,
@@ -239,7 +239,7 @@ func TestRetryAfter(t *testing.T) {
 	}
 	// The demo portal's fixture outages answer so.
 	sim := newSimulator(t, nil, fixture+"outages:\n  - {op: createAccount, times: 1}\n")
-	if _, err := client(t, sim.srv.URL, Options{}).CreateAccount(context.Background(), actions.NewAccount{Email: "n@example.com", Password: "New-pass-1", Region: "US"}); !errors.Is(err, actions.ErrUnavailable) {
+	if _, err := client(t, sim.srv.URL, Options{}).CreateAccount(context.Background(), actions.NewAccount{Email: "n@example.com", Password: "New-pass-1", Country: "US"}); !errors.Is(err, actions.ErrUnavailable) {
 		t.Errorf("a fixture outage: %v, want unavailable", err)
 	}
 }

@@ -202,7 +202,7 @@ func (d *Device) CreateAccount(ctx context.Context, a actions.NewAccount) (actio
 		return actions.AccountCreation{}, err
 	}
 	var out api.AccountCreation
-	req := api.CreateAccountRequest{Email: a.Email, Password: a.Password, Region: a.Region}
+	req := api.CreateAccountRequest{Email: a.Email, Password: a.Password, Country: a.Country}
 	if err := d.jsonCall(ctx, api.OpCreateAccount, "POST", meta.ResourceAccounts, "", req, &out); err != nil {
 		return actions.AccountCreation{}, actions.Redact(err, a.Password)
 	}

@@ -152,7 +152,7 @@ func scheduled(t *testing.T, fault string) (*httptest.Server, *env) {
 
 // create asks the server at url to create the account email.
 func create(ctx context.Context, url, email string) (*http.Response, []byte, error) {
-	r, _ := http.NewRequestWithContext(ctx, "POST", url+api.PathAccounts, strings.NewReader(`{"email":"`+email+`","password":"Pass-word-2026","region":"DE"}`))
+	r, _ := http.NewRequestWithContext(ctx, "POST", url+api.PathAccounts, strings.NewReader(`{"email":"`+email+`","password":"Pass-word-2026","country":"DE"}`))
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set(api.HeaderIdempotencyKey, "k-"+email)
 	resp, err := http.DefaultClient.Do(r)

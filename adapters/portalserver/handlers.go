@@ -42,10 +42,29 @@ func (s *Server) handlers() map[string]handler {
 			if err := decode(c, &req); err != nil {
 				return answer{}, err
 			}
-			a, err := p.CreateAccount(ctx, actions.NewAccount{Email: req.Email, Password: req.Password, Region: req.Region})
+			cc, err := accountCountry(req)
+			if err != nil {
+				return answer{}, err
+			}
+			a, err := p.CreateAccount(ctx, actions.NewAccount{Email: req.Email, Password: req.Password, Country: cc})
 			return answer{body: api.FromAccountCreation(a)}, err
 		}},
 	}
+}
+
+// accountCountry is the country an account creation names: country, or
+// region, its name before this release, taken until the next
+// (docs/portal-protocol.md). Both, differing, is a bad request.
+func accountCountry(req api.CreateAccountRequest) (string, error) {
+	switch {
+	case req.OldRegion == "" && req.Country == "":
+		return "", &requestError{`the body lacks "country"`}
+	case req.OldRegion == "":
+		return req.Country, nil
+	case req.Country != "" && req.Country != req.OldRegion:
+		return "", &requestError{"region is country's old name: give country only"}
+	}
+	return req.OldRegion, nil
 }
 
 // classifyChallenge tells which step of a sign-in an authorization

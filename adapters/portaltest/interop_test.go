@@ -32,8 +32,8 @@ const interopFixture = `
 portal:
   access_token_ttl: 1h
 accounts:
-  - {email: alice@example.com, password: Alice-pass-2026, region: US, phone: "+1 555 0100 200"}
-  - {email: free@example.com, password: Free-pass-2024, region: US}
+  - {email: alice@example.com, password: Alice-pass-2026, country: US, phone: "+1 555 0100 200"}
+  - {email: free@example.com, password: Free-pass-2024, country: US}
 sso:
   - {app: vendor-mail, account: alice@example.com, expires: 2099-12-31T00:00:00Z}
 `

@@ -560,13 +560,13 @@ func testCreateAccount(t *testing.T, h Harness) {
 		}
 		return c
 	}
-	if c := create(actions.NewAccount{Email: "New@Example.com", Password: "New-pass-2026", Region: "DE"}); c.Status != actions.CreateOK || c.Account != "new@example.com" {
+	if c := create(actions.NewAccount{Email: "New@Example.com", Password: "New-pass-2026", Country: "DE"}); c.Status != actions.CreateOK || c.Account != "new@example.com" {
 		t.Errorf("CreateAccount = %+v, want ok for new@example.com", c)
 	}
-	if c := create(actions.NewAccount{Email: "new@example.com", Password: "Other-pass-1", Region: "FR"}); c.Status != actions.CreateExists {
+	if c := create(actions.NewAccount{Email: "new@example.com", Password: "Other-pass-1", Country: "FR"}); c.Status != actions.CreateExists {
 		t.Errorf("the same email again = %+v, want exists", c)
 	}
-	for _, bad := range []actions.NewAccount{{Email: "no-at", Password: "p", Region: "DE"}, {Email: "a@b", Password: "", Region: "DE"}, {Email: "a@b", Password: "p", Region: "Germany"}} {
+	for _, bad := range []actions.NewAccount{{Email: "no-at", Password: "p", Country: "DE"}, {Email: "a@b", Password: "", Country: "DE"}, {Email: "a@b", Password: "p", Country: "Germany"}} {
 		if c := create(bad); c.Status != actions.CreateInvalid || c.Reason == "" {
 			t.Errorf("CreateAccount(%+v) = %+v, want invalid with a reason", bad, c)
 		}
@@ -585,7 +585,7 @@ func testRestart(t *testing.T, h Harness) {
 		// An answer is ignored until the portal asks for one.
 		signIn(t, p, "lapsed@example.com", "wrong", solved(t, h, p))
 	}
-	create, _ := p.CreateAccount(ctx, actions.NewAccount{Email: "kept@example.com", Password: "Kept-pass-2026", Region: "US"})
+	create, _ := p.CreateAccount(ctx, actions.NewAccount{Email: "kept@example.com", Password: "Kept-pass-2026", Country: "US"})
 	for range 5 {
 		send(t, p, needsCode(t, p))
 		h.Advance(time.Minute)

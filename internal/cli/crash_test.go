@@ -101,7 +101,7 @@ func crashFlows(t *testing.T) string {
 	var b strings.Builder
 	b.WriteString("portal:\n  policy: ../connect.yaml\n  lockout_for: 15m\n  code_length: 6\n  ticket_ttl: 15m\n  token_ttl: 2160h\naccounts:\n")
 	for i := range crashSessions {
-		fmt.Fprintf(&b, "  - email: user%02d@example.com\n    password: Pass-%02d-2024\n    region: DE\n    phone: \"+49 151 0000 %04d\"\n", i, i, i)
+		fmt.Fprintf(&b, "  - email: user%02d@example.com\n    password: Pass-%02d-2024\n    country: DE\n    phone: \"+49 151 0000 %04d\"\n", i, i, i)
 		fmt.Fprintf(&b, "    licences:\n      - {id: LIC-%02d-P, plan: Personal, name: Personal, expires: 2099-12-31T00:00:00Z}\n", i)
 		fmt.Fprintf(&b, "      - {id: LIC-%02d-F, plan: Family, name: Family, expires: 2099-12-31T00:00:00Z}\n", i)
 	}

@@ -133,6 +133,7 @@ func (o *portalServeOptions) run(ctx context.Context, env *Env, args []string) e
 	if err != nil {
 		return bad(err)
 	}
+	printErrors(env.Stderr, fx.Warnings) // an old key name: loaded all the same
 	seed := o.seed
 	if seed == 0 {
 		seed = rand.Uint64()

@@ -233,6 +233,7 @@ func (o *runOptions) loadFixture(env *Env, path string, c *catalog.Compiled) (st
 	case err != nil:
 		return "", nil, fileErrors(env, err)
 	}
+	printErrors(env.Stderr, fx.Warnings) // an old key name: loaded all the same
 	return file, &fx, nil
 }
 

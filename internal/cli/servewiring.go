@@ -77,6 +77,7 @@ func (o *serveOptions) serveActions(env *Env, dir, data string) (func(context.Co
 		}
 		return nil, &exitError{code: exitFail, err: err}
 	}
+	printErrors(env.Stderr, fx.Warnings) // an old key name: loaded all the same
 	phone := &lockedWriter{w: env.Stdout}
 	state, err := demoportal.OpenFileState(filepath.Join(data, "portal.json"), time.Now, func(m demoportal.Message) {
 		fmt.Fprintf(phone, "demo SMS to %s: %s\n", actions.MaskPhone(m.Phone), m.Text)

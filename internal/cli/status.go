@@ -178,6 +178,7 @@ func issuerOf(env *Env, saved actions.Credential, device, portalURL, portalCA, f
 		if err != nil {
 			return issuer{}, fmt.Errorf("the demo portal that issued this device's connection: %w", err)
 		}
+		printErrors(env.Stderr, fx.Warnings) // an old key name: loaded all the same
 		keys, err := env.demoKeys(device, rand.Uint64())
 		if err != nil {
 			return issuer{}, err

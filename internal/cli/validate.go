@@ -70,7 +70,7 @@ func (o *validateOptions) run(ctx context.Context, env *Env, args []string) erro
 	fixtures := map[string]bool{} // checked already
 	if o.fixture != "" {
 		fixtures[env.path(o.fixture)] = true
-		if err := checkFixture(env.path(o.fixture), true); err != nil {
+		if err := checkFixture(env, env.path(o.fixture), true); err != nil {
 			errs = append(errs, err...)
 		}
 	}
@@ -92,7 +92,7 @@ func (o *validateOptions) run(ctx context.Context, env *Env, args []string) erro
 		}
 		if fx := demo.FixtureFile(dir); !fixtures[fx] {
 			fixtures[fx] = true
-			errs = append(errs, checkFixture(fx, false)...)
+			errs = append(errs, checkFixture(env, fx, false)...)
 		}
 	}
 	if len(errs) > 0 {
@@ -152,11 +152,15 @@ func validatePath(env *Env, path string, lim yamlfile.Limits) (ok []string, dir 
 
 // checkFixture checks the demo portal's fixture at path: validate holds
 // it to the same standard as the flows, since run and serve use it. A
-// fixture that is not there is a problem only when it was asked for.
-func checkFixture(path string, asked bool) yamlfile.ErrorList {
-	_, err := demo.LoadFixture(path)
+// fixture that is not there is a problem only when it was asked for. Its
+// warnings go to stderr at once.
+func checkFixture(env *Env, path string, asked bool) yamlfile.ErrorList {
+	fx, err := demo.LoadFixture(path)
 	switch {
-	case err == nil, errors.Is(err, demo.ErrNoFixture) && !asked:
+	case err == nil:
+		printErrors(env.Stderr, fx.Warnings) // an old key name: loaded all the same
+		return nil
+	case errors.Is(err, demo.ErrNoFixture) && !asked:
 		return nil
 	case errors.Is(err, demo.ErrNoFixture):
 		return yamlfile.ErrorList{{Pos: yamlfile.Pos{File: path}, Msg: "no such file or directory"}}

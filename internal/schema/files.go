@@ -84,6 +84,10 @@ func typeSchema(t reflect.Type) (obj, error) {
 				return nil, fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
 			}
 			props[tag] = obj{"anyOf": []any{obj{"type": "null"}, fs}}
+			if now := f.Tag.Get("deprecated"); now != "" {
+				props[tag] = obj{"anyOf": []any{obj{"type": "null"}, fs}, "deprecated": true,
+					"description": fmt.Sprintf("deprecated: the old name of %s, read until the next release with a warning; write %s", now, now)}
+			}
 		}
 		return object("", props), nil
 	case t.Kind() == reflect.Slice:

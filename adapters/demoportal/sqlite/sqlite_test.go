@@ -164,8 +164,8 @@ portal:
   sms_per_hour: 2
   resend_cooldown: 1s
 accounts:
-  - {email: sms@example.com, password: sms-pw-1, region: DE, phone: "+49 151 2345 1234"}
-  - {email: plain@example.com, password: plain-pw-1, region: FR}
+  - {email: sms@example.com, password: sms-pw-1, country: DE, phone: "+49 151 2345 1234"}
+  - {email: plain@example.com, password: plain-pw-1, country: FR}
 `
 
 type sms struct{ n int }
@@ -200,7 +200,7 @@ func TestPortalRestartKeepsWhatHappened(t *testing.T) {
 	for range 3 {
 		p.PasswordSignIn(ctx, "plain@example.com", "wrong", actions.CaptchaAnswer{})
 	}
-	if c, _ := p.CreateAccount(ctx, actions.NewAccount{Email: "new@example.com", Password: "New-pass-1", Region: "FR"}); c.Status != actions.CreateOK {
+	if c, _ := p.CreateAccount(ctx, actions.NewAccount{Email: "new@example.com", Password: "New-pass-1", Country: "FR"}); c.Status != actions.CreateOK {
 		t.Fatalf("CreateAccount = %+v", c)
 	}
 	for range 2 {
