@@ -8,16 +8,31 @@ import (
 // effectsKey is the context key of the effects recorder of a step.
 type effectsKey struct{}
 
-// effects collects the side effects one step makes outside the session.
+// effects collects the side effects one step makes outside the session,
+// and knows the device the step is for.
 type effects struct {
-	mu   sync.Mutex
-	list []Effect
+	device string
+	mu     sync.Mutex
+	list   []Effect
 }
 
-// withEffects returns ctx carrying a recorder for the step about to run.
-func withEffects(ctx context.Context) (context.Context, *effects) {
-	r := &effects{}
+// withEffects returns ctx carrying a recorder for the step about to run
+// for a session of device.
+func withEffects(ctx context.Context, device string) (context.Context, *effects) {
+	r := &effects{device: device}
 	return context.WithValue(ctx, effectsKey{}, r), r
+}
+
+// Device returns the device of the session whose step runs under ctx, and
+// false when ctx is not a step's: what lets an adapter bound once for
+// every device (a credential store kept in the session store) serve each
+// step its own, so that one action registry serves every session.
+func Device(ctx context.Context) (string, bool) {
+	r, ok := ctx.Value(effectsKey{}).(*effects)
+	if !ok {
+		return "", false
+	}
+	return r.device, true
 }
 
 // RecordEffect notes a side effect that the step running under ctx made

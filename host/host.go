@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -40,10 +41,18 @@ type Config struct {
 	// Authorize requires: what a server needs so that a session id alone
 	// opens nothing.
 	Secrets bool
+	// RecentSessions is how many sessions' last saved records the host
+	// keeps, so that the next step of one, answering the version its
+	// record holds, reads nothing from the store (a step another host
+	// took meanwhile is caught by the store's version check on save).
+	// Zero keeps none: worth it where a read costs a round trip to a
+	// database.
+	RecentSessions int
 	// Observe, when set, is told of every step, conflict, late timer and
-	// retried action, for metrics. It must be quick and safe for
-	// concurrent use.
-	Observe func(Event)
+	// retried action, for metrics and the server's log, with the context
+	// of the call that took it. It must be quick and safe for concurrent
+	// use.
+	Observe func(ctx context.Context, e Event)
 }
 
 // Host takes the steps of flow sessions: the one place a step is taken,
@@ -51,7 +60,9 @@ type Config struct {
 // steps on one session race on the store's version check, and the loser
 // gets ErrConflict.
 type Host struct {
-	cfg Config
+	cfg      Config
+	inflight inflight
+	recent   *recent
 }
 
 // New returns a host.
@@ -66,9 +77,9 @@ func New(cfg Config) (*Host, error) {
 		cfg.Rand = rand.Reader
 	}
 	if cfg.Observe == nil {
-		cfg.Observe = func(Event) {}
+		cfg.Observe = func(context.Context, Event) {}
 	}
-	return &Host{cfg: cfg}, nil
+	return &Host{cfg: cfg, inflight: inflight{m: map[string]chan struct{}{}}, recent: newRecent(cfg.RecentSessions)}, nil
 }
 
 // StartRequest says which session to start.
@@ -93,9 +104,20 @@ type Answer struct {
 	Input   map[string]any
 	// Key, when set, is the request's idempotency key: the same key again
 	// gets the first answer's view instead of a second step (with a store
-	// that remembers requests, a ServerStore).
+	// that remembers requests, a ServerStore), and waits for it while it
+	// is in flight in this process. The same key with another version,
+	// choice or input is refused with ErrKeyReused.
 	Key string
+	// Secret is the session's secret, which a host with Config.Secrets
+	// requires (ErrSecret otherwise): the answer checks it on the record
+	// it steps, read once.
+	Secret string
 }
+
+// ErrKeyReused is returned by Answer for an idempotency key that an
+// earlier request to the session used with another version, choice or
+// input.
+var ErrKeyReused = errors.New("the idempotency key was used for another request")
 
 // ErrStale is wrapped by Answer's error when Answer.Version is not the
 // session's version: the answer was made for a prompt that is gone.
@@ -105,8 +127,8 @@ var ErrStale = fmt.Errorf("%w: the answer is for an earlier version", ErrConflic
 // Start starts a session and runs it to its first prompt or its end. With
 // Config.Secrets, the view carries the session's secret.
 func (h *Host) Start(ctx context.Context, req StartRequest) (v *View, err error) {
-	defer h.observe(OpStart, h.cfg.Now(), &v, &err)
-	ctx, fx := withEffects(ctx)
+	defer h.observe(ctx, OpStart, h.cfg.Now(), &v, &err)
+	ctx, fx := withEffects(ctx, req.Device)
 	c, err := h.cfg.Catalog.Compiled(req.Flow, req.Country)
 	if err != nil {
 		return nil, err
@@ -142,17 +164,40 @@ func (h *Host) Start(ctx context.Context, req StartRequest) (v *View, err error)
 // refusal is logged); an answer that came after a timer moved the session
 // returns engine.ErrPromptGone with the view of where it is now.
 func (h *Host) Answer(ctx context.Context, id string, a Answer) (v *View, err error) {
-	defer h.observe(OpAnswer, h.cfg.Now(), &v, &err)
-	ctx, fx := withEffects(ctx)
+	defer h.observe(ctx, OpAnswer, h.cfg.Now(), &v, &err)
+	var req *Request
 	if a.Key != "" {
-		if v, ok, err := h.remembered(ctx, id, a.Key); ok || err != nil {
-			return v, err
+		digest, err := answerDigest(a)
+		if err != nil {
+			return nil, fmt.Errorf("session %s: %w", id, err)
 		}
+		req = &Request{Key: a.Key, Digest: digest}
+		leave, err := h.inflight.enter(ctx, id, a.Key)
+		if err != nil {
+			return nil, err
+		}
+		defer leave()
 	}
-	s, m, rec, err := h.load(ctx, id)
+	return h.answer(ctx, id, a, req, true)
+}
+
+// answer takes the step of Answer, from the record this host saved last
+// when recent is set and it can (admitAnswer). A step from a remembered
+// record that the store refuses is taken again from the stored one: the
+// refusal says only that the remembered record was not the latest.
+func (h *Host) answer(ctx context.Context, id string, a Answer, req *Request, recent bool) (*View, error) {
+	rec, d, old, cached, err := h.admitAnswer(ctx, id, a, recent)
 	if err != nil {
 		return nil, err
 	}
+	if old != nil {
+		return replay(id, req, old)
+	}
+	s, m, rec, err := h.restore(ctx, rec, d)
+	if err != nil {
+		return nil, err
+	}
+	ctx, fx := withEffects(ctx, m.Device)
 	if a.Version != 0 && a.Version != rec.Version {
 		return nil, fmt.Errorf("session %s is at version %d, not %d: %w", id, rec.Version, a.Version, ErrStale)
 	}
@@ -168,15 +213,20 @@ func (h *Host) Answer(ctx context.Context, id string, a Answer) (v *View, err er
 	}
 	if s.Seq() == rec.Version {
 		// Nothing happened (the session had ended): nothing to save.
-		v = h.view(s, m, rec.Version, rec.Expires)
+		v := h.view(s, m, rec.Version, rec.Expires)
 		v.Problem = problemOf(problem)
 		return v, problem
 	}
-	var req *Request
-	if a.Key != "" {
-		req = &Request{Key: a.Key}
+	v, err := h.commit(ctx, s, m, rec.Version, req, problemOf(problem), fx)
+	switch {
+	case errors.Is(err, ErrConflict) && cached:
+		return h.answer(ctx, id, a, req, false)
+	case errors.Is(err, ErrConflict) && req != nil:
+		// Another instance may have answered the same request first.
+		if old, rerr := h.recall(ctx, id, req.Key); rerr == nil && old != nil {
+			return replay(id, req, old)
+		}
 	}
-	v, err = h.commit(ctx, s, m, rec.Version, req, problemOf(problem), fx)
 	if err != nil {
 		return nil, err
 	}
@@ -187,14 +237,14 @@ func (h *Host) Answer(ctx context.Context, id string, a Answer) (v *View, err er
 // stands.
 func (h *Host) Tick(ctx context.Context, id string) (v *View, err error) {
 	began := h.cfg.Now()
-	defer h.observe(OpTick, began, &v, &err)
-	ctx, fx := withEffects(ctx)
+	defer h.observe(ctx, OpTick, began, &v, &err)
 	s, m, rec, err := h.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	ctx, fx := withEffects(ctx, m.Device)
 	if !rec.Due.IsZero() && !rec.Due.After(began) {
-		h.cfg.Observe(Event{Op: OpTick, Kind: EventTimer, Lag: began.Sub(rec.Due)})
+		h.cfg.Observe(ctx, Event{Op: OpTick, Kind: EventTimer, Session: id, Lag: began.Sub(rec.Due)})
 	}
 	before := s.Seq()
 	if _, err := s.Tick(ctx); err != nil && s.Err() == nil {
@@ -218,7 +268,7 @@ func (h *Host) Get(ctx context.Context, id string) (*View, error) {
 // Cancel ends the session with the outcome cancelled. A session that has
 // ended already returns engine.ErrFinished with its view.
 func (h *Host) Cancel(ctx context.Context, id, reason string) (v *View, err error) {
-	defer h.observe(OpCancel, h.cfg.Now(), &v, &err)
+	defer h.observe(ctx, OpCancel, h.cfg.Now(), &v, &err)
 	s, m, rec, err := h.load(ctx, id)
 	if err != nil {
 		return nil, err
@@ -236,7 +286,7 @@ func (h *Host) ports(reg *engine.Registry) engine.Ports {
 // sleep waits between two tries of an action, telling Observe that one is
 // tried again.
 func (h *Host) sleep(ctx context.Context, d time.Duration) error {
-	h.cfg.Observe(Event{Kind: EventRetry})
+	h.cfg.Observe(ctx, Event{Kind: EventRetry})
 	if h.cfg.Sleep != nil {
 		return h.cfg.Sleep(ctx, d)
 	}
@@ -251,21 +301,22 @@ func (h *Host) sleep(ctx context.Context, d time.Duration) error {
 // observe tells Observe how the call op that began at began went: a
 // step saved (with the outcome it ended in) or a conflict. Calls that
 // saved nothing are not steps.
-func (h *Host) observe(op Op, began time.Time, v **View, err *error) {
+func (h *Host) observe(ctx context.Context, op Op, began time.Time, v **View, err *error) {
 	d := h.cfg.Now().Sub(began)
 	switch {
 	case errors.Is(*err, ErrConflict):
-		h.cfg.Observe(Event{Op: op, Kind: EventConflict, Duration: d})
+		h.cfg.Observe(ctx, Event{Op: op, Kind: EventConflict, Duration: d})
 	case *v == nil || (*v).Replayed || (*v).Entries == nil:
 	default:
-		e := Event{Op: op, Kind: EventStep, Duration: d, Flow: (*v).Flow}
+		e := Event{Op: op, Kind: EventStep, Duration: d, Flow: (*v).Flow, Session: (*v).ID}
 		if (*v).Done {
 			e.Outcome = "error"
 			if o := (*v).Step.Outcome; o != nil {
 				e.Outcome = o.Name
 			}
+			e.Failure = (*v).Error
 		}
-		h.cfg.Observe(e)
+		h.cfg.Observe(ctx, e)
 	}
 }
 
@@ -290,7 +341,11 @@ type data struct {
 // load restores session id on the compiled flow it started on. An
 // expired session is refused with ErrExpired.
 func (h *Host) load(ctx context.Context, id string) (*engine.Session, meta, *Record, error) {
-	rec, d, err := h.record(ctx, id)
+	rec, err := h.cfg.Store.Load(ctx, id)
+	if err != nil {
+		return nil, meta{}, nil, err
+	}
+	d, err := decodeData(rec)
 	if err != nil {
 		return nil, meta{}, nil, err
 	}
@@ -298,19 +353,6 @@ func (h *Host) load(ctx context.Context, id string) (*engine.Session, meta, *Rec
 		return nil, meta{}, nil, err
 	}
 	return h.restore(ctx, rec, d)
-}
-
-// record loads session id's record and decodes its data.
-func (h *Host) record(ctx context.Context, id string) (*Record, *data, error) {
-	rec, err := h.cfg.Store.Load(ctx, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	var d data
-	if err := json.Unmarshal(rec.Data, &d); err != nil {
-		return nil, nil, fmt.Errorf("session %s: stored data: %w", id, err)
-	}
-	return rec, &d, nil
 }
 
 // expired returns an error wrapping ErrExpired when rec's session has
@@ -351,7 +393,7 @@ func (h *Host) commit(ctx context.Context, s *engine.Session, m meta, prev int, 
 	}
 	v := h.view(s, m, s.Seq(), expires)
 	v.Entries, v.Problem = s.Log(), problem
-	raw, err := json.Marshal(data{meta: m, Snapshot: s.Snapshot()})
+	raw, err := encodeData(&data{meta: m, Snapshot: s.Snapshot()})
 	if err != nil {
 		return nil, fmt.Errorf("session %s: %w", s.ID(), err)
 	}
@@ -381,28 +423,37 @@ func (h *Host) commit(ctx context.Context, s *engine.Session, m meta, prev int, 
 		c.Request = req
 	}
 	if err := h.cfg.Store.Save(ctx, c); err != nil {
+		h.recent.drop(c.Record.ID)
 		return nil, err
 	}
+	h.recent.put(&c.Record)
 	h.saved(&c.Record)
 	return v, nil
 }
 
-// remembered returns the view a request with this key got before.
-func (h *Host) remembered(ctx context.Context, id, key string) (*View, bool, error) {
+// recall returns the request remembered under key for session id, nil
+// when there is none or the store remembers no requests.
+func (h *Host) recall(ctx context.Context, id, key string) (*Request, error) {
 	ss, ok := h.cfg.Store.(ServerStore)
 	if !ok {
-		return nil, false, nil
+		return nil, nil
 	}
-	raw, ok, err := ss.Response(ctx, id, key)
-	if err != nil || !ok {
-		return nil, false, err
+	_, req, err := ss.Recall(ctx, id, key)
+	return req, err
+}
+
+// replay returns the view remembered for old, the request req repeats,
+// or ErrKeyReused when req asks something else under old's key.
+func replay(id string, req, old *Request) (*View, error) {
+	if !hmac.Equal(req.Digest, old.Digest) {
+		return nil, fmt.Errorf("session %s: request %s: %w", id, req.Key, ErrKeyReused)
 	}
 	var v View
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, false, fmt.Errorf("session %s: remembered response: %w", id, err)
+	if err := json.Unmarshal(old.Response, &v); err != nil {
+		return nil, fmt.Errorf("session %s: remembered response: %w", id, err)
 	}
 	v.Replayed = true
-	return &v, true, v.Problem.Err()
+	return &v, v.Problem.Err()
 }
 
 func (h *Host) view(s *engine.Session, m meta, version int, expires time.Time) *View {

@@ -26,6 +26,12 @@ type Event struct {
 	// Outcome is the outcome the step ended the session with ("" while it
 	// runs on; "error" for a run error), with Flow its flow (EventStep).
 	Outcome, Flow string
+	// Session is the session the event is about (EventStep, EventTimer).
+	Session string
+	// Failure is the run error that ended the session (EventStep with
+	// Outcome "error"): for the server's log, since it may name files and
+	// actions a client is not told of.
+	Failure string
 	// Lag is how late a timer fired: from when it was due to when the
 	// step that fired it began (EventTimer).
 	Lag time.Duration

@@ -2,10 +2,12 @@ package host
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -47,7 +49,7 @@ func hashSecret(secret string) string {
 // ErrExpired for an expired one (only to the holder of its secret). A
 // host without Config.Secrets authorizes every call.
 func (h *Host) Authorize(ctx context.Context, id, secret string) (*View, error) {
-	rec, d, err := h.admit(ctx, id, secret)
+	rec, d, _, err := h.admit(ctx, id, secret, "")
 	if err != nil {
 		return nil, err
 	}
@@ -60,27 +62,84 @@ func (h *Host) Authorize(ctx context.Context, id, secret string) (*View, error) 
 
 // Admit is Authorize without the view: it checks that secret opens
 // session id, which has not expired, and returns the same errors, but
-// does not restore the session. A server calls it before a step, which
-// restores the session itself.
-func (h *Host) Admit(ctx context.Context, id, secret string) error {
-	_, _, err := h.admit(ctx, id, secret)
-	return err
+// does not restore the session; it returns the session's version, which
+// is all a conditional read (If-None-Match) needs.
+func (h *Host) Admit(ctx context.Context, id, secret string) (version int, err error) {
+	rec, _, _, err := h.admit(ctx, id, secret, "")
+	if err != nil {
+		return 0, err
+	}
+	return rec.Version, nil
 }
 
-// admit loads session id's record and checks secret and expiry.
-func (h *Host) admit(ctx context.Context, id, secret string) (*Record, *data, error) {
-	rec, d, err := h.record(ctx, id)
+// admitAnswer is admit for answer a: from the record this host saved
+// last for the session (cached) when recent is set and a answers its
+// version, else from the store.
+func (h *Host) admitAnswer(ctx context.Context, id string, a Answer, recent bool) (rec *Record, d *data, old *Request, cached bool, err error) {
+	if rec := h.recent.get(id); recent && rec != nil && a.Version != 0 && a.Version == rec.Version {
+		d, err := h.check(rec, a.Secret)
+		if err != nil {
+			return nil, nil, nil, false, err
+		}
+		return rec, d, nil, true, nil
+	}
+	rec, d, old, err = h.admit(ctx, id, a.Secret, a.Key)
+	return rec, d, old, false, err
+}
+
+// admit reads session id's record, with the request remembered under key
+// when key is not empty, in one read, decodes its data and checks secret
+// and expiry.
+func (h *Host) admit(ctx context.Context, id, secret, key string) (*Record, *data, *Request, error) {
+	var (
+		rec *Record
+		req *Request
+		err error
+	)
+	if ss, ok := h.cfg.Store.(ServerStore); ok && key != "" {
+		rec, req, err = ss.Recall(ctx, id, key)
+	} else {
+		rec, err = h.cfg.Store.Load(ctx, id)
+	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	d, err := h.check(rec, secret)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return rec, d, req, nil
+}
+
+// check decodes rec's data and checks secret and expiry.
+func (h *Host) check(rec *Record, secret string) (*data, error) {
+	d, err := decodeData(rec)
+	if err != nil {
+		return nil, err
 	}
 	if h.cfg.Secrets {
 		want := []byte(d.Secret)
 		if d.Secret == "" || subtle.ConstantTimeCompare([]byte(hashSecret(secret)), want) != 1 {
-			return nil, nil, fmt.Errorf("session %s: %w", id, ErrSecret)
+			return nil, fmt.Errorf("session %s: %w", rec.ID, ErrSecret)
 		}
 	}
 	if err := h.expired(rec); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return rec, d, nil
+	return d, nil
+}
+
+// answerDigest is what identifies an answer under its idempotency key:
+// an HMAC of its version, choice and input keyed with the session's
+// secret, so that the store, which keeps it, cannot be searched for a
+// password that was typed.
+func answerDigest(a Answer) ([]byte, error) {
+	input, err := json.Marshal(a.Input) // map keys sorted: one encoding per input
+	if err != nil {
+		return nil, fmt.Errorf("answer input: %w", err)
+	}
+	m := hmac.New(sha256.New, []byte(a.Secret))
+	fmt.Fprintf(m, "%d\x00%s\x00", a.Version, a.Choice)
+	m.Write(input)
+	return m.Sum(nil), nil
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // withSecrets returns a host like fx.host that issues session secrets.
-func withSecrets(t *testing.T, fx *fixture, observe func(host.Event)) *host.Host {
+func withSecrets(t *testing.T, fx *fixture, observe func(context.Context, host.Event)) *host.Host {
 	t.Helper()
 	h, err := host.New(host.Config{Catalog: fx.cat, Store: fx.store, Actions: fx.actions, Now: fx.clock.Now,
 		IdleTimeout: time.Hour, Secrets: true, Observe: observe})
@@ -41,14 +41,20 @@ func TestHostSecret(t *testing.T) {
 		if _, err := h.Authorize(ctx, v.ID, bad); !errors.Is(err, host.ErrSecret) {
 			t.Errorf("Authorize(%q) = %v, want ErrSecret", bad, err)
 		}
-		if err := h.Admit(ctx, v.ID, bad); !errors.Is(err, host.ErrSecret) {
+		if _, err := h.Admit(ctx, v.ID, bad); !errors.Is(err, host.ErrSecret) {
 			t.Errorf("Admit(%q) = %v, want ErrSecret", bad, err)
 		}
+		if _, err := h.Answer(ctx, v.ID, host.Answer{Version: v.Version, Choice: "help", Secret: bad}); !errors.Is(err, host.ErrSecret) {
+			t.Errorf("Answer with secret %q = %v, want ErrSecret", bad, err)
+		}
+		if _, err := h.Answer(ctx, v.ID, host.Answer{Version: v.Version, Choice: "help", Secret: bad, Key: "k0"}); !errors.Is(err, host.ErrSecret) {
+			t.Errorf("Answer with a key and secret %q = %v, want ErrSecret", bad, err)
+		}
 	}
-	if err := h.Admit(ctx, v.ID, v.Secret); err != nil {
-		t.Errorf("Admit(right secret) = %v", err)
+	if version, err := h.Admit(ctx, v.ID, v.Secret); err != nil || version != v.Version {
+		t.Errorf("Admit(right secret) = %d, %v; want %d", version, err, v.Version)
 	}
-	if err := h.Admit(ctx, "nosuch", v.Secret); !errors.Is(err, host.ErrNotFound) {
+	if _, err := h.Admit(ctx, "nosuch", v.Secret); !errors.Is(err, host.ErrNotFound) {
 		t.Errorf("Admit(unknown session) = %v, want ErrNotFound", err)
 	}
 	if _, err := h.Authorize(ctx, "nosuch", v.Secret); !errors.Is(err, host.ErrNotFound) {
@@ -60,13 +66,13 @@ func TestHostSecret(t *testing.T) {
 		t.Errorf("the stored session holds its secret")
 	}
 	// A remembered response does not carry the secret either.
-	a := host.Answer{Version: v.Version, Choice: "help", Key: "k"}
+	a := host.Answer{Version: v.Version, Choice: "help", Key: "k", Secret: v.Secret}
 	if _, err := h.Answer(ctx, v.ID, a); err != nil {
 		t.Fatal(err)
 	}
-	raw, ok, _ := fx.store.Response(ctx, v.ID, "k")
-	if !ok || strings.Contains(string(raw), v.Secret) {
-		t.Errorf("remembered response %s: want one, without the secret", raw)
+	_, req, _ := fx.store.Recall(ctx, v.ID, "k")
+	if req == nil || strings.Contains(string(req.Response), v.Secret) || strings.Contains(string(req.Digest), v.Secret) {
+		t.Errorf("remembered request %+v: want one, without the secret", req)
 	}
 	// Two sessions get different secrets.
 	w, _ := h.Start(ctx, host.StartRequest{Flow: "sign"})
@@ -84,7 +90,7 @@ func TestHostExpiry(t *testing.T) {
 	v, _ := h.Start(ctx, host.StartRequest{Flow: "sign"})
 	// A step 59 minutes later extends the expiry by an hour from then.
 	fx.clock.add(59 * time.Minute)
-	v2, err := h.Answer(ctx, v.ID, host.Answer{Version: v.Version, Choice: "help"})
+	v2, err := h.Answer(ctx, v.ID, host.Answer{Version: v.Version, Choice: "help", Secret: v.Secret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,13 +105,13 @@ func TestHostExpiry(t *testing.T) {
 	if _, err := h.Authorize(ctx, v.ID, v.Secret); !errors.Is(err, host.ErrExpired) {
 		t.Errorf("an hour after the last step, Authorize = %v, want ErrExpired", err)
 	}
-	if err := h.Admit(ctx, v.ID, v.Secret); !errors.Is(err, host.ErrExpired) {
+	if _, err := h.Admit(ctx, v.ID, v.Secret); !errors.Is(err, host.ErrExpired) {
 		t.Errorf("an hour after the last step, Admit = %v, want ErrExpired", err)
 	}
 	if _, err := h.Authorize(ctx, v.ID, "wrong"); !errors.Is(err, host.ErrSecret) {
 		t.Errorf("an expired session told a wrong secret %v, want ErrSecret", err)
 	}
-	if _, err := h.Answer(ctx, v.ID, host.Answer{Version: v2.Version, Choice: "back"}); !errors.Is(err, host.ErrExpired) {
+	if _, err := h.Answer(ctx, v.ID, host.Answer{Version: v2.Version, Choice: "back", Secret: v.Secret}); !errors.Is(err, host.ErrExpired) {
 		t.Errorf("Answer on an expired session = %v, want ErrExpired", err)
 	}
 	n, err := h.Reap(ctx, 10)
@@ -123,9 +129,9 @@ func TestHostFireDue(t *testing.T) {
 	fx := newFixture(t, "")
 	var mu sync.Mutex
 	var events []host.Event
-	h := withSecrets(t, fx, func(e host.Event) { mu.Lock(); events = append(events, e); mu.Unlock() })
+	h := withSecrets(t, fx, func(_ context.Context, e host.Event) { mu.Lock(); events = append(events, e); mu.Unlock() })
 	v, _ := h.Start(ctx, host.StartRequest{Flow: "sign"})
-	v, err := h.Answer(ctx, v.ID, host.Answer{Version: v.Version, Choice: "go", Input: map[string]any{"email": "a@example.com", "password": "right"}})
+	v, err := h.Answer(ctx, v.ID, host.Answer{Version: v.Version, Choice: "go", Input: map[string]any{"email": "a@example.com", "password": "right"}, Secret: v.Secret})
 	if err != nil || v.Step.State != "code" {
 		t.Fatalf("%+v %v", v, err)
 	}
@@ -192,14 +198,14 @@ func TestHostEffects(t *testing.T) {
 func TestHostObserveConflict(t *testing.T) {
 	fx := newFixture(t, "")
 	var conflicts int
-	h := withSecrets(t, fx, func(e host.Event) {
+	h := withSecrets(t, fx, func(_ context.Context, e host.Event) {
 		if e.Kind == host.EventConflict {
 			conflicts++
 		}
 	})
 	v, _ := h.Start(ctx, host.StartRequest{Flow: "sign"})
-	h.Answer(ctx, v.ID, host.Answer{Version: v.Version, Choice: "help"})
-	if _, err := h.Answer(ctx, v.ID, host.Answer{Version: v.Version, Choice: "help"}); !errors.Is(err, host.ErrStale) {
+	h.Answer(ctx, v.ID, host.Answer{Version: v.Version, Choice: "help", Secret: v.Secret})
+	if _, err := h.Answer(ctx, v.ID, host.Answer{Version: v.Version, Choice: "help", Secret: v.Secret}); !errors.Is(err, host.ErrStale) {
 		t.Fatal(err)
 	}
 	if conflicts != 1 {

@@ -78,7 +78,11 @@ type Commit struct {
 // Request is a client's request remembered under its idempotency key,
 // with the response it got.
 type Request struct {
-	Key      string
+	Key string
+	// Digest identifies what the request asked (Answer's version, choice
+	// and input, keyed with the session's secret): the same Key with
+	// another Digest is another request, which is refused.
+	Digest   []byte
 	Response []byte
 }
 
@@ -126,10 +130,11 @@ type Reaped struct {
 // Load, tells.
 type ServerStore interface {
 	LogStore
-	// Response returns the response remembered for the session's request
-	// key, and false when there is none (also when the session is
-	// unknown).
-	Response(ctx context.Context, id, key string) ([]byte, bool, error)
+	// Recall returns the session's record and the request remembered
+	// under key, nil when there is none, read together: what a step that
+	// carries an idempotency key reads before it runs. It returns an error
+	// wrapping ErrNotFound for an unknown session.
+	Recall(ctx context.Context, id, key string) (*Record, *Request, error)
 	// ClaimDue returns up to limit sessions, earliest Due first, not done,
 	// whose Due is at or before now and that are not claimed, and claims
 	// them until now+lease. A claim ends at that time or when the session

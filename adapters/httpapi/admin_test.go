@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,5 +100,52 @@ func TestAdminDisabled(t *testing.T) {
 	r := fx.do("POST", "/v1/admin/reload", nil, "Authorization", "Bearer anything")
 	if r.status != http.StatusForbidden || r.problem(t).Code != httpapi.CodeAdminDisabled {
 		t.Errorf("reload with no admin token configured: %d %s", r.status, r.body)
+	}
+}
+
+// With SeparateAdmin, /metrics is served on the admin handler only, to the
+// holder of the admin token: the API's port exposes no counters.
+func TestAdminSeparate(t *testing.T) {
+	const token = "admin-token-for-the-test"
+	fx := newFixture(t, func(c *httpapi.Config) { c.AdminToken, c.SeparateAdmin = token, true })
+	s, secret := fx.create("connect", "DE")
+	fx.step(s, secret, "cancel", nil)
+	if r := fx.do("GET", "/metrics", nil); r.status != 404 || strings.Contains(string(r.body), "tether_steps_total") {
+		t.Errorf("/metrics on the API's port: %d %s", r.status, r.body)
+	}
+	admin := httptest.NewServer(fx.srv.AdminHandler())
+	defer admin.Close()
+	get := func(path, auth string) (int, string) {
+		req, _ := http.NewRequest("GET", admin.URL+path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for _, auth := range []string{"", "Bearer wrong", "Basic " + token, token} {
+		if status, body := get("/metrics", auth); status != 401 || !strings.Contains(body, `"code":"admin_required"`) || strings.Contains(body, "tether_") {
+			t.Errorf("admin /metrics with Authorization %q: %d %s", auth, status, body)
+		}
+	}
+	if status, body := get("/metrics", "Bearer "+token); status != 200 || !strings.Contains(body, `tether_steps_total{op="answer"} 1`) {
+		t.Errorf("admin /metrics with the token: %d %s", status, body)
+	}
+	if status, _ := get("/v1/sessions/"+s.ID, "Bearer "+token); status != 404 {
+		t.Errorf("the admin port serves the API: %d", status)
+	}
+	// Without an admin token nobody reads them.
+	closed := newFixture(t, func(c *httpapi.Config) { c.SeparateAdmin = true })
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Authorization", "Bearer ")
+	closed.srv.AdminHandler().ServeHTTP(rec, req)
+	if rec.Code != 403 {
+		t.Errorf("admin /metrics with no admin token configured: %d", rec.Code)
 	}
 }

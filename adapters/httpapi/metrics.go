@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -57,7 +59,7 @@ func NewMetrics() *Metrics {
 }
 
 // Observe records a host event: give it to host.Config.Observe.
-func (m *Metrics) Observe(e host.Event) {
+func (m *Metrics) Observe(_ context.Context, e host.Event) {
 	switch e.Kind {
 	case host.EventStep:
 		m.steps.WithLabelValues(string(e.Op)).Inc()
@@ -84,4 +86,21 @@ func (m *Metrics) limited(route string) { m.limitedN.WithLabelValues(route).Inc(
 // Handler serves the metrics in Prometheus' text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// LogFailures returns a host.Config.Observe that logs each step that ended
+// its session in a run error, with what failed (the flow's file and
+// state, the action and its error) and the id of the request that took
+// the step, if one did: the client is told only session_failed.
+func LogFailures(log *slog.Logger) func(context.Context, host.Event) {
+	return func(ctx context.Context, e host.Event) {
+		if e.Failure == "" {
+			return
+		}
+		attrs := []any{"session", e.Session, "op", e.Op, "flow", e.Flow, "err", e.Failure}
+		if id := requestID(ctx); id != "" {
+			attrs = append([]any{"request_id", id}, attrs...)
+		}
+		log.ErrorContext(ctx, "session failed", attrs...)
+	}
 }

@@ -18,7 +18,20 @@ const requestIDHeader = "X-Request-Id"
 
 type requestIDKey struct{}
 
-// requestID returns the id of the request ctx belongs to.
+// problemKey is the context key of where a request's problem code is
+// noted, for its log line.
+type problemKey struct{}
+
+// noteProblem notes the code of the problem the request ctx belongs to
+// is answered with.
+func noteProblem(ctx context.Context, code string) {
+	if p, ok := ctx.Value(problemKey{}).(*string); ok {
+		*p = code
+	}
+}
+
+// requestID returns the id of the API request ctx belongs to, "" for a
+// context of no request (a timer fired in the background).
 func requestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
@@ -36,7 +49,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		r.Header.Set(requestIDHeader, id)
 		w.Header().Set(requestIDHeader, id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		var code string
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), problemKey{}, &code)
+		r = r.WithContext(ctx)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		route := routeOf(r)
 		client := s.clients.Of(r)
@@ -54,11 +69,17 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if s.cfg.Metrics != nil {
 				s.cfg.Metrics.request(route, rec.status, d)
 			}
-			s.cfg.Log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "route", route,
-				"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(d.Microseconds())/1000, "client", client)
+			attrs := [...]slog.Attr{slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route),
+				slog.Int("status", rec.status), slog.Int("bytes", rec.bytes), slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+				slog.String("client", client), slog.String("problem", code)}
+			n := len(attrs)
+			if code == "" {
+				n--
+			}
+			s.cfg.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:n]...)
 		}()
 		if lim := s.limits.forRoute(route); lim != nil {
-			if wait, ok := lim.Allow(client, time.Now()); !ok {
+			if wait, ok := lim.allow(r.Context(), client, time.Now()); !ok {
 				if s.cfg.Metrics != nil {
 					s.cfg.Metrics.limited(route)
 				}
@@ -73,6 +94,13 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(rec, r.Body, s.cfg.MaxBody)
+		if p := strictJSON(r); p != nil {
+			writeProblem(rec, r, p)
+			return
+		}
+		if route == "GET /v1/sessions/{id}" && s.notModified(rec, r) {
+			return
+		}
 		next.ServeHTTP(rec, r)
 	})
 }
@@ -144,6 +172,7 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 // writeProblem writes p as application/problem+json.
 func writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 	p.RequestID = r.Header.Get(requestIDHeader)
+	noteProblem(r.Context(), p.Code)
 	w.Header().Set("Content-Type", problemContentType)
 	if p.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -64,5 +65,54 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	if strings.Contains(string(kept), `"Authorization"`) {
 		t.Errorf("the session secret is documented as a header parameter, not a security scheme")
+	}
+}
+
+// The document says what the server demands: a header without which an
+// answer is refused with 428 is marked required, and every status the
+// server answered with here is documented for the operation.
+func TestOpenAPIRequired(t *testing.T) {
+	fx := newFixture(t)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name, In string
+				Required bool
+			} `json:"parameters"`
+			Responses map[string]json.RawMessage `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(fx.do("GET", "/openapi.json", nil).body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	answer := doc.Paths["/v1/sessions/{id}/answers"]["post"]
+	s, secret := fx.create("connect", "DE")
+	full := map[string]string{"If-Match": etag(s.Version), "Idempotency-Key": "k"}
+	headers := 0
+	for _, p := range answer.Parameters {
+		if p.In != "header" {
+			continue
+		}
+		headers++
+		var h []string
+		for name, v := range full {
+			if name != p.Name {
+				h = append(h, name, v)
+			}
+		}
+		r := fx.do("POST", "/v1/sessions/"+s.ID+"/answers", map[string]any{"choice": "cancel"}, append(h, "Authorization", "Bearer "+secret)...)
+		if demanded := r.status == 428; demanded != p.Required {
+			t.Errorf("an answer without %s: %d; the document says required: %v", p.Name, r.status, p.Required)
+		}
+		if _, ok := answer.Responses[strconv.Itoa(r.status)]; !ok {
+			t.Errorf("an answer without %s gets %d, which the document does not list", p.Name, r.status)
+		}
+	}
+	if headers != len(full) {
+		t.Errorf("the answer documents %d headers, want If-Match and Idempotency-Key", headers)
+	}
+	get := doc.Paths["/v1/sessions/{id}"]["get"]
+	if _, ok := get.Responses["304"]; !ok {
+		t.Errorf("GET of a session does not document 304")
 	}
 }

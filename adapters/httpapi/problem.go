@@ -55,6 +55,9 @@ const (
 	CodeExpired           = "session_expired"          // 410: idle past its expiry
 	CodeVersionRequired   = "version_required"         // 428: no If-Match
 	CodeKeyRequired       = "idempotency_key_required" // 428: no Idempotency-Key
+	CodeKeyReused         = "idempotency_key_reused"   // 422: the key was used for another request
+	CodePrecondition      = "precondition_failed"      // 412: If-Match names no strong tag (a weak one never matches)
+	CodeDuplicateMember   = "duplicate_member"         // 400: the body names a JSON member twice
 	CodeTooLarge          = "body_too_large"           // 413: the body is over the limit
 	CodeUnsupportedMedia  = "unsupported_media_type"   // 415: the body is not JSON
 	CodeRateLimited       = "rate_limited"             // 429: too many requests from this address
@@ -102,6 +105,8 @@ func problemOf(err error, v *host.View) *Problem {
 	case errors.Is(err, host.ErrSecret), errors.Is(err, host.ErrNotFound):
 		// A wrong secret reads as no session: an id alone tells nothing.
 		return problem(http.StatusNotFound, CodeNotFound, "no session with this id and secret")
+	case errors.Is(err, host.ErrKeyReused):
+		return problem(http.StatusUnprocessableEntity, CodeKeyReused, "this Idempotency-Key was used for another answer (another version, choice or fields); send a new answer under a new key")
 	case errors.Is(err, host.ErrExpired):
 		return problem(http.StatusGone, CodeExpired, "the session was idle past its expiry; start a new one")
 	case errors.Is(err, host.ErrStale):

@@ -52,6 +52,10 @@ type Config struct {
 	// client address; zero means 10 a second, bursts of 50.
 	AnswerRate  rate.Limit
 	AnswerBurst int
+	// Counter, when set, keeps the rate limits' counters (a store that
+	// instances share), so that a client over its limit is refused by
+	// every instance; nil keeps them in this process's memory.
+	Counter Counter
 	// TrustedProxies are the proxies whose X-Forwarded-For says which
 	// client a request comes from, for the rate limits and the log; nil
 	// trusts none, and every request counts as its connection's peer.
@@ -67,6 +71,10 @@ type Config struct {
 	// AdminToken is the bearer token POST /v1/admin/reload requires;
 	// empty refuses every admin request (403).
 	AdminToken string
+	// SeparateAdmin moves /metrics off the API's handler to
+	// AdminHandler's, behind AdminToken: the public port exposes no
+	// counters.
+	SeparateAdmin bool
 }
 
 // Server is the HTTP API over a session host.
@@ -116,7 +124,7 @@ func New(cfg Config) (*Server, error) {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
-	if cfg.Metrics != nil {
+	if cfg.Metrics != nil && !cfg.SeparateAdmin {
 		mux.Handle("GET /metrics", cfg.Metrics.Handler())
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -140,12 +148,11 @@ func newAPI(mux *http.ServeMux) huma.API {
 	}
 	cfg.Transformers = []huma.Transformer{func(ctx huma.Context, status string, v any) (any, error) {
 		if e, ok := v.(*huma.ErrorModel); ok {
-			p := fromHuma(e)
-			p.RequestID = ctx.Header(requestIDHeader)
-			return p, nil
+			v = fromHuma(e)
 		}
 		if p, ok := v.(*Problem); ok {
 			p.RequestID = ctx.Header(requestIDHeader)
+			noteProblem(ctx.Context(), p.Code)
 		}
 		return v, nil
 	}}
@@ -154,6 +161,26 @@ func newAPI(mux *http.ServeMux) huma.API {
 
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// AdminHandler returns the handler of the admin port (Config.SeparateAdmin):
+// /metrics, for the holder of the admin token only.
+func (s *Server) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	if s.cfg.Metrics != nil {
+		metrics := s.cfg.Metrics.Handler()
+		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			if p := s.checkAdmin(r.Header.Get("Authorization")); p != nil {
+				writeProblem(w, r, p)
+				return
+			}
+			metrics.ServeHTTP(w, r)
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, problem(http.StatusNotFound, CodeNotFoundPath, "no such path: the admin port serves /metrics"))
+	})
+	return s.middleware(mux)
+}
 
 // Drain makes /readyz answer 503, so that a load balancer sends no new
 // requests, before a graceful shutdown.
@@ -191,12 +218,13 @@ type (
 	sessionInput struct {
 		ID            string `path:"id" maxLength:"64" doc:"The session's id."`
 		Authorization string `header:"Authorization" hidden:"true"`
+		IfNoneMatch   string `header:"If-None-Match" doc:"The ETag of the session as last seen: while the session is still at that version the answer is 304 Not Modified, with no body. What a client polling for a timer sends." example:"\"4\""`
 	}
 	answerInput struct {
 		ID             string `path:"id" maxLength:"64" doc:"The session's id."`
 		Authorization  string `header:"Authorization" hidden:"true"`
-		IfMatch        string `header:"If-Match" doc:"The version the answer is for (the ETag of the response that showed the prompt). Required: an answer for an earlier version gets 409 stale_version and changes nothing." example:"\"4\""`
-		IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Names the request (1-255 visible ASCII characters; a UUID does). Required: the same request again gets the first response (with Idempotent-Replayed: true), not a second step." example:"8e0c6f8e-5a0b-4c1f-9a43-0d1c6f5e2b7a"`
+		IfMatch        string `header:"If-Match" doc:"The version the answer is for: the ETag of the response that showed the prompt, as given (a strong tag; a weak one, W/\"4\", never matches: 412). Required (428 without it): an answer for another version gets 409 stale_version and changes nothing." example:"\"4\""`
+		IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Names the request (1-255 visible ASCII characters; a UUID does). Required (428 without it): the same request again gets the first response (with Idempotent-Replayed: true), not a second step, and waits for it while it is in flight; the same key with another version, choice or fields gets 422 idempotency_key_reused." example:"8e0c6f8e-5a0b-4c1f-9a43-0d1c6f5e2b7a"`
 		Body           struct {
 			Choice string         `json:"choice" minLength:"1" maxLength:"64" example:"continue" doc:"The choice (button) that answers the prompt."`
 			Fields map[string]any `json:"fields,omitempty" maxProperties:"32" doc:"The values of the fields the choice sends, by name." example:"{\"email\": \"family@example.com\", \"password\": \"Family-pass-2024\"}"`
@@ -205,7 +233,7 @@ type (
 	cancelInput struct {
 		ID            string `path:"id" maxLength:"64" doc:"The session's id."`
 		Authorization string `header:"Authorization" hidden:"true"`
-		IfMatch       string `header:"If-Match" doc:"When given, the version the cancellation is for: a stale one gets 409." example:"\"4\""`
+		IfMatch       string `header:"If-Match" doc:"When given, the version the cancellation is for: another one gets 409; * any version; a weak tag never matches (412)." example:"\"4\""`
 	}
 	sessionOutput struct {
 		ETag     string `header:"ETag" doc:"The session's version, quoted: what an answer's If-Match names."`
@@ -231,12 +259,12 @@ func (s *Server) register() {
 		OperationID: "getSession", Method: http.MethodGet, Path: "/v1/sessions/{id}", Security: secured,
 		Summary:     "Where a session stands",
 		Description: "Returns the prompt the session waits at, or how it ended. Takes no step; timers fire without it.",
-	}, 401, 404, 410, 429), s.get)
+	}, 304, 401, 404, 410, 429), s.get)
 	huma.Register(s.api, s.op(huma.Operation{
 		OperationID: "answerSession", Method: http.MethodPost, Path: "/v1/sessions/{id}/answers", Security: secured,
 		Summary:     "Answer the prompt",
 		Description: "Answers the prompt the session waits at with a choice and its fields, and runs the session to its next prompt or its end: one step, saved before the response.",
-	}, 400, 401, 404, 409, 410, 413, 415, 422, 428, 429), s.answer)
+	}, 400, 401, 404, 409, 410, 412, 413, 415, 422, 428, 429), s.answer)
 	huma.Register(s.api, s.op(huma.Operation{
 		OperationID: "reloadFlows", Method: http.MethodPost, Path: "/v1/admin/reload", Security: []map[string][]string{{"adminToken": {}}},
 		Summary:     "Reload the flows",
@@ -246,12 +274,20 @@ func (s *Server) register() {
 		OperationID: "cancelSession", Method: http.MethodDelete, Path: "/v1/sessions/{id}", Security: secured,
 		Summary:     "Cancel a session",
 		Description: "Ends the session with the outcome cancelled. The session stays readable until it expires.",
-	}, 400, 401, 404, 409, 410, 429), s.cancel)
+	}, 400, 401, 404, 409, 410, 412, 429), s.cancel)
 	// defineErrors registered huma's own error schema; the API answers
 	// with Problems only.
 	schemas := s.api.OpenAPI().Components.Schemas.Map()
 	delete(schemas, "ErrorModel")
 	delete(schemas, "ErrorDetail")
+	// An answer without If-Match or Idempotency-Key is refused with 428,
+	// by the handler rather than huma's checks (which would say 422): the
+	// document says the two are required all the same.
+	for _, p := range s.api.OpenAPI().Paths["/v1/sessions/{id}/answers"].Post.Parameters {
+		if p.In == "header" && (p.Name == "If-Match" || p.Name == "Idempotency-Key") {
+			p.Required = true
+		}
+	}
 }
 
 // op declares op's error responses as Problems.
@@ -261,6 +297,11 @@ func (s *Server) op(op huma.Operation, statuses ...int) huma.Operation {
 	op.MaxBodyBytes = s.cfg.MaxBody
 	op.Responses = map[string]*huma.Response{}
 	for _, st := range append(statuses, http.StatusInternalServerError) {
+		if st == http.StatusNotModified {
+			op.Responses["304"] = &huma.Response{Description: "Not Modified: the session is still at the version If-None-Match names.",
+				Headers: map[string]*huma.Param{"ETag": {Schema: &huma.Schema{Type: "string"}, Description: "The session's version, quoted."}}}
+			continue
+		}
 		op.Responses[strconv.Itoa(st)] = &huma.Response{
 			Description: http.StatusText(st),
 			Content:     map[string]*huma.MediaType{problemContentType: {Schema: schema}},
@@ -328,12 +369,13 @@ func (s *Server) answer(ctx context.Context, in *answerInput) (*sessionOutput, e
 	if err := checkKey(in.IdempotencyKey); err != nil {
 		return nil, err
 	}
-	if err := s.admit(ctx, in.ID, in.Authorization); err != nil {
+	secret, err := bearer(in.Authorization)
+	if err != nil {
 		return nil, err
 	}
 	step, cancel := s.stepContext(ctx)
 	defer cancel()
-	a := host.Answer{Version: version, Choice: in.Body.Choice, Input: in.Body.Fields, Key: in.IdempotencyKey}
+	a := host.Answer{Version: version, Choice: in.Body.Choice, Input: in.Body.Fields, Key: in.IdempotencyKey, Secret: secret}
 	v, err := s.cfg.Host.Answer(step, in.ID, a)
 	if err != nil {
 		if v == nil && errors.Is(err, host.ErrConflict) {
@@ -386,19 +428,6 @@ func (s *Server) authorize(ctx context.Context, id, authorization string) (*host
 	return v, nil
 }
 
-// admit checks the request's secret against session id's, for a step that
-// restores the session itself.
-func (s *Server) admit(ctx context.Context, id, authorization string) error {
-	secret, err := bearer(authorization)
-	if err != nil {
-		return err
-	}
-	if err := s.cfg.Host.Admit(ctx, id, secret); err != nil {
-		return s.fail(ctx, err, nil)
-	}
-	return nil
-}
-
 // bearer returns the secret of an Authorization: Bearer header.
 func bearer(authorization string) (string, error) {
 	scheme, secret, ok := strings.Cut(strings.TrimSpace(authorization), " ")
@@ -434,20 +463,105 @@ func replayedHeader(v *host.View) http.Header {
 // etag is the ETag of a session at version.
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
-// ifMatch parses an If-Match header naming a version: "4", 4 or W/"4".
+// ifMatch reads an If-Match header as the version it names (RFC 9110,
+// 13.1.1): the one strong entity tag of the list; a weak tag never
+// matches (412), and "*" matches any version (0, when not required: an
+// answer must name its version). Without the header: 428 when required,
+// else 0.
 func ifMatch(h string, required bool) (int, error) {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		if required {
-			return 0, problem(http.StatusPreconditionRequired, CodeVersionRequired, "an answer names the version it answers: If-Match: \"VERSION\" (the ETag of the response that showed the prompt)")
-		}
+	tags, star, err := entityTags(h)
+	switch {
+	case err != nil:
+		return 0, problem(http.StatusBadRequest, CodeInvalidVersion, "If-Match is not a list of entity tags: send the ETag as given, \"VERSION\"")
+	case len(tags) == 0 && !star && required:
+		return 0, problem(http.StatusPreconditionRequired, CodeVersionRequired, "an answer names the version it answers: If-Match: \"VERSION\" (the ETag of the response that showed the prompt)")
+	case star && required:
+		return 0, problem(http.StatusBadRequest, CodeInvalidVersion, "an answer names the version it answers: If-Match: \"VERSION\", not *")
+	case star || len(tags) == 0:
 		return 0, nil
 	}
-	n, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(h, "W/"), `"`))
-	if err != nil || n < 1 {
-		return 0, problem(http.StatusBadRequest, CodeInvalidVersion, "If-Match is not a session version (a quoted positive number, as the ETag)")
+	version := 0
+	for _, t := range tags {
+		if t.weak {
+			continue // never matches If-Match
+		}
+		n, err := strconv.Atoi(t.opaque)
+		if err != nil || n < 1 || strconv.Itoa(n) != t.opaque {
+			return 0, problem(http.StatusBadRequest, CodeInvalidVersion, "If-Match is not a session version (a quoted positive number, as the ETag)")
+		}
+		if version != 0 && version != n {
+			return 0, problem(http.StatusBadRequest, CodeInvalidVersion, "If-Match names one version, the ETag of the response that showed the prompt")
+		}
+		version = n
 	}
-	return n, nil
+	if version == 0 {
+		return 0, problem(http.StatusPreconditionFailed, CodePrecondition, "a weak entity tag never matches If-Match (RFC 9110); send the ETag as given, \"VERSION\"")
+	}
+	return version, nil
+}
+
+// entityTag is one tag of an If-Match or If-None-Match list.
+type entityTag struct {
+	weak   bool
+	opaque string // between the quotes
+}
+
+// entityTags parses an If-Match or If-None-Match header: "*", or a
+// comma-separated list of entity tags ("4", W/"4"). An empty header is no
+// tag and no star.
+func entityTags(h string) (tags []entityTag, star bool, err error) {
+	h = strings.TrimSpace(h)
+	if h == "*" {
+		return nil, true, nil
+	}
+	for h != "" {
+		var t entityTag
+		if rest, ok := strings.CutPrefix(h, "W/"); ok {
+			t.weak, h = true, rest
+		}
+		if !strings.HasPrefix(h, `"`) {
+			return nil, false, errors.New("not an entity tag")
+		}
+		end := strings.IndexByte(h[1:], '"')
+		if end < 0 {
+			return nil, false, errors.New("an entity tag without its closing quote")
+		}
+		t.opaque, h = h[1:1+end], strings.TrimSpace(h[2+end:])
+		for _, c := range []byte(t.opaque) {
+			if c < 0x21 || c == 0x7f {
+				return nil, false, errors.New("not an entity tag")
+			}
+		}
+		tags = append(tags, t)
+		if h != "" {
+			rest, ok := strings.CutPrefix(h, ",")
+			if !ok {
+				return nil, false, errors.New("entity tags not separated by commas")
+			}
+			h = strings.TrimSpace(rest)
+		}
+	}
+	return tags, false, nil
+}
+
+// noneMatch reports whether an If-None-Match header matches version: with
+// the weak comparison (RFC 9110, 13.1.2), so W/"4" matches "4"; "*"
+// matches any. A header that does not parse matches nothing.
+func noneMatch(h string, version int) bool {
+	tags, star, err := entityTags(h)
+	if err != nil {
+		return false
+	}
+	if star {
+		return true
+	}
+	v := strconv.Itoa(version)
+	for _, t := range tags {
+		if t.opaque == v {
+			return true
+		}
+	}
+	return false
 }
 
 // checkKey checks an Idempotency-Key.

@@ -88,8 +88,18 @@ type Result struct {
 	Success bool           `json:"success"`
 	Message string         `json:"message,omitempty" example:"family@example.com, plan Family, licence LIC-FAM-F"`
 	Output  map[string]any `json:"output,omitempty" doc:"The outcome's values."`
-	Error   string         `json:"error,omitempty" doc:"Set when the session failed rather than reached an outcome."`
+	// Code and Error are set when the session failed rather than reached
+	// an outcome. What failed (a file, a state, an action) is in the
+	// server's log only.
+	Code  string `json:"code,omitempty" enum:"session_failed" doc:"Set when the session failed rather than reached an outcome: session_failed. Stable: clients branch on it."`
+	Error string `json:"error,omitempty" doc:"Set with code: what to tell people. What failed is in the server's log, under the session's id."`
 }
+
+// CodeSessionFailed is Result.Code for a session that failed.
+const CodeSessionFailed = "session_failed"
+
+// failure is Result.Error: the server's log has the rest.
+const failure = "the session could not go on; the server's log says why, under the session's id"
 
 // Describe returns the session a host view shows, as the API describes
 // it (without the secret): what the web pages render, so that a page and
@@ -108,9 +118,12 @@ func sessionOf(v *host.View) *Session {
 	switch {
 	case v.Done:
 		s.Status = "ended"
-		s.Result = &Result{Outcome: "error", Error: v.Error}
+		s.Result = &Result{Outcome: "error"}
 		if o := v.Step.Outcome; o != nil {
-			s.Result = &Result{Outcome: o.Name, Success: o.Success, Message: o.Message, Output: o.Output, Error: v.Error}
+			s.Result = &Result{Outcome: o.Name, Success: o.Success, Message: o.Message, Output: o.Output}
+		}
+		if v.Error != "" {
+			s.Result.Code, s.Result.Error = CodeSessionFailed, failure
 		}
 	case v.Step.Prompt != nil:
 		s.Prompt = promptOf(v.Step.Flow, v.Step.Prompt, v.Problem)

@@ -179,7 +179,7 @@ func (p *Pages) answer(w http.ResponseWriter, r *http.Request) {
 	// twice (a double click, a post sent again) gets the first answer's
 	// result. (Not the fields: a key is kept, and a password is not.)
 	key := "web-" + strconv.Itoa(version) + "-" + choice
-	v, err := p.cfg.Host.Answer(ctx, s.ID, host.Answer{Version: version, Choice: choice, Input: input, Key: key})
+	v, err := p.cfg.Host.Answer(ctx, s.ID, host.Answer{Version: version, Choice: choice, Input: input, Key: key, Secret: s.Secret})
 	var ierr *engine.InputError
 	switch {
 	case err == nil, errors.Is(err, engine.ErrFinished):
@@ -191,7 +191,8 @@ func (p *Pages) answer(w http.ResponseWriter, r *http.Request) {
 		p.setFlash(w, r, &s, f)
 	case errors.Is(err, engine.ErrPromptGone):
 		p.setFlash(w, r, &s, flash{Kind: flashGone})
-	case errors.Is(err, host.ErrConflict):
+	case errors.Is(err, host.ErrConflict), errors.Is(err, host.ErrKeyReused):
+		// An old form sent again with other fields is stale too.
 		p.setFlash(w, r, &s, flash{Kind: flashStale})
 	case gone(err):
 		p.setCookie(w, r, sessionCookie, "", -1)

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bufio"
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +26,7 @@ import (
 	"github.com/tetherflow/tether/adapters/sessions/postgres"
 	"github.com/tetherflow/tether/adapters/sessions/sqlite"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/internal/seal"
 )
 
 // The crash test: tether serve (this test binary, run as tether) hosts 50
@@ -57,7 +59,7 @@ func TestCrashPostgres(t *testing.T) {
 // postgresSchema returns a URL of the database TETHER_TEST_POSTGRES names
 // whose search_path is a schema of the test's own, dropped at its end; it
 // skips the test without the variable.
-func postgresSchema(t *testing.T) string {
+func postgresSchema(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv("TETHER_TEST_POSTGRES")
 	if dsn == "" {
@@ -112,7 +114,7 @@ func crashFlows(t *testing.T) string {
 	return dir
 }
 
-func copyFile(t *testing.T, from, to string) {
+func copyFile(t testing.TB, from, to string) {
 	t.Helper()
 	data, err := os.ReadFile(from)
 	if err != nil {
@@ -126,14 +128,16 @@ func copyFile(t *testing.T, from, to string) {
 
 // server is a tether serve process this test runs, restarted as need be.
 type server struct {
-	t    *testing.T
+	t    testing.TB
+	bin  string // the tether binary; "" means this test binary, as tether
 	args []string
+	env  []string // more environment, NAME=VALUE
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	log  *strings.Builder
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -146,8 +150,12 @@ func freeAddr(t *testing.T) string {
 // start starts the process and waits until it listens.
 func (s *server) start() {
 	s.t.Helper()
-	cmd := exec.Command(os.Args[0], s.args...)
-	cmd.Env = append(os.Environ(), "TETHER_TEST_MAIN=1")
+	bin := s.bin
+	if bin == "" {
+		bin = os.Args[0]
+	}
+	cmd := exec.Command(bin, s.args...)
+	cmd.Env = append(append(os.Environ(), "TETHER_TEST_MAIN=1"), s.env...)
 	cmd.Stdout = io.Discard
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -192,6 +200,24 @@ func (s *server) logs() string {
 	return s.log.String()
 }
 
+// sealKeysEnv is the environment that gives instances of tether serve one
+// seal key (TETHER_SEAL_KEYS), as instances sharing a store must have.
+func sealKeysEnv(t testing.TB) []string {
+	t.Helper()
+	line, err := seal.GenerateLine("k1", crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{seal.EnvVar + "=" + line}
+}
+
+// pid is the running process's id.
+func (s *server) pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd.Process.Pid
+}
+
 // kill kills the process with SIGKILL.
 func (s *server) kill() {
 	s.mu.Lock()
@@ -219,7 +245,7 @@ type acked struct {
 func crashTest(t *testing.T, storeURL string, open func(context.Context) (host.ServerStore, error)) {
 	flows, data := crashFlows(t), t.TempDir()
 	addr := freeAddr(t)
-	srv := &server{t: t, log: &strings.Builder{}, args: []string{"serve", "--flows", flows, "--store", storeURL,
+	srv := &server{t: t, log: &strings.Builder{}, env: sealKeysEnv(t), args: []string{"serve", "--flows", flows, "--store", storeURL,
 		"--addr", addr, "--data", data, "--timer-interval", "200ms", "--create-rate", "0", "--answer-rate", "0"}}
 	srv.start()
 	client, err := httpapi.NewClient("http://"+addr, nil)
@@ -248,7 +274,9 @@ func crashTest(t *testing.T, storeURL string, open func(context.Context) (host.S
 	var wg sync.WaitGroup
 	for i := range crashSessions {
 		wg.Go(func() {
-			id, err := connectOne(ctx, client, i, state, ack)
+			id, err := connectOne(ctx, client, i, ack, func(ctx context.Context, phone string) (string, error) {
+				return outboxCode(ctx, state, phone)
+			})
 			ids[i] = id
 			if err != nil {
 				fail("session %d (%s): %v", i, id, err)
@@ -400,11 +428,12 @@ func tail(s string, n int) string {
 
 var codeRE = regexp.MustCompile(`(\d+)$`)
 
-// connectOne drives session i of the crash test to connected. Every
+// connectOne drives session i of the crash test to connected, the code
+// read by codeFor. Every
 // response is acknowledged with ack; a Problem of any kind is a failure:
 // with the version last acknowledged in If-Match, a stale version means a
 // lost step.
-func connectOne(ctx context.Context, c *httpapi.Client, i int, state string, ack func(*httpapi.Session)) (string, error) {
+func connectOne(ctx context.Context, c *httpapi.Client, i int, ack func(*httpapi.Session), codeFor func(ctx context.Context, phone string) (string, error)) (string, error) {
 	var s *httpapi.Session
 	var ref httpapi.Ref
 	var err error
@@ -435,7 +464,7 @@ func connectOne(ctx context.Context, c *httpapi.Client, i int, state string, ack
 	if err := step("sign_in", "continue", map[string]any{"email": fmt.Sprintf("user%02d@example.com", i), "password": fmt.Sprintf("Pass-%02d-2024", i)}); err != nil {
 		return ref.ID, err
 	}
-	code, err := outboxCode(ctx, state, phoneOf(i))
+	code, err := codeFor(ctx, phoneOf(i))
 	if err != nil {
 		return ref.ID, err
 	}

@@ -52,9 +52,10 @@ func TestScaleOutPostgres(t *testing.T) {
 	}
 	var srvs [2]*server
 	var clients [2]*httpapi.Client
+	keysEnv := sealKeysEnv(t) // the same for every instance
 	for i := range srvs {
 		addr := freeAddr(t)
-		srvs[i] = &server{t: t, log: &strings.Builder{}, args: []string{"serve", "--flows", flows, "--store", url,
+		srvs[i] = &server{t: t, log: &strings.Builder{}, env: keysEnv, args: []string{"serve", "--flows", flows, "--store", url,
 			"--addr", addr, "--data", t.TempDir(), "--timer-interval", "100ms", "--timer-batch", "3", "--create-rate", "0", "--answer-rate", "0"}}
 		srvs[i].start()
 		c, err := httpapi.NewClient("http://"+addr, nil)

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -19,6 +19,7 @@ import (
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/host"
 	"github.com/tetherflow/tether/internal/country"
+	"github.com/tetherflow/tether/internal/seal"
 )
 
 var serveCommand = &Command{
@@ -40,18 +41,27 @@ expire.
 (several instances may share one database; docs/stores.md), or memory:
 (nothing survives the process).
 
+Everything a later step may need is kept in the store: the sessions, the
+requests they answered, the flow versions they run on, each device's saved
+connection and, with PostgreSQL, the rate limits' counters. Instances
+sharing a PostgreSQL store can each take any step; --data is not shared.
+
 The portal is the embedded demo portal, its accounts in its fixture
 (DIR/demo/portal.yaml, or --portal-fixture FILE; docs/portal-fixture.md),
 which is read at the start, and its state kept in --data so that a
-restarted server goes on with its sessions' sign-ins. Its SMS gateway
-prints the texts it "sends" on stdout, as the phones would show them; the
-log (JSON lines, secrets redacted) goes to stderr. With --portal URL the
-sessions reach the portal over HTTP instead (tether portal serve, or a
-vendor's; docs/portal-protocol.md), and several servers can share it.
+restarted server goes on with its sessions' sign-ins: it is this
+instance's own. Its SMS gateway prints the texts it "sends" on stdout, as
+the phones would show them; the log (JSON lines, secrets redacted) goes to
+stderr. With --portal URL the sessions reach the portal over HTTP instead
+(tether portal serve, or a vendor's; docs/portal-protocol.md): what
+several instances sharing a store need, and --data then holds nothing.
 
 A device is what a client names in POST /v1/sessions: an id it keeps for
-the device it runs on. The server keeps each device's saved connection
-(the credential store the flow reads and writes) in --data/devices.
+the device it runs on. Its saved connection (the credential store the flow
+reads and writes) is kept in the store, under a hash of the id.
+
+--admin-addr serves /metrics on an address of its own, for the holder of
+TETHER_ADMIN_TOKEN only, and not on --addr.
 
 SIGTERM or SIGINT stops the server gracefully: /readyz answers 503, no new
 connection is taken, steps in flight are saved and answered, then it exits.`,
@@ -63,7 +73,8 @@ connection is taken, steps in flight are saved and answered, then it exits.`,
 		fs.StringVar(&o.portalCA, "portal-ca", "", "with --portal: trust only the CA certificates in this PEM `FILE`")
 		fs.StringVar(&o.fixture, "portal-fixture", "", "the embedded demo portal's fixture `FILE` (default: demo/portal.yaml in the flows directory)")
 		fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "the `ADDR` to listen on (host:port)")
-		fs.StringVar(&o.data, "data", ".tether-server", "the `DIR` of the devices' saved connections and the demo portal's state")
+		fs.StringVar(&o.adminAddr, "admin-addr", "", "serve /metrics on this `ADDR` (host:port), behind TETHER_ADMIN_TOKEN, instead of on --addr")
+		fs.StringVar(&o.data, "data", ".tether-server", "the `DIR` of the embedded demo portal's state (unused with --portal)")
 		fs.DurationVar(&o.idle, "idle-timeout", 30*time.Minute, "how long (a `DURATION`) a session lives without a step")
 		fs.DurationVar(&o.timers, "timer-interval", time.Second, "how often (a `DURATION`) due timers are looked for")
 		fs.IntVar(&o.batch, "timer-batch", 100, "how many (`N`) due sessions one instance claims at a time")
@@ -82,7 +93,7 @@ connection is taken, steps in flight are saved and answered, then it exits.`,
 type serveOptions struct {
 	flows, store, portal, addr, data string
 	portalCA, webCountry, proxies    string
-	fixture                          string
+	fixture, adminAddr               string
 	idle, timers, grace              time.Duration
 	createRate, answerRate           float64
 	batch                            int
@@ -108,6 +119,15 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return usagef("--trusted-proxies: %v", err)
 	}
+	if o.fleet() && env.getenv(seal.EnvVar) == "" {
+		// A key file of this instance's own would seal what no other
+		// instance can open.
+		return usagef("--store %s: the devices' saved connections, which every instance sharing the store reads, are sealed with the keys in %s: give every instance the same (a key file's text, ID BASE64 lines; docs/credentials.md)", redactURL(o.store), seal.EnvVar)
+	}
+	adminToken := env.Getenv("TETHER_ADMIN_TOKEN")
+	if o.adminAddr != "" && adminToken == "" {
+		return usagef("--admin-addr needs TETHER_ADMIN_TOKEN: the admin port serves its holder only")
+	}
 	log := httpapi.NewLogger(env.Stderr, slog.LevelInfo)
 	data := env.path(o.data)
 	store, err := openStore(ctx, o.store, env)
@@ -115,36 +135,34 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 		return &exitError{code: exitFail, err: err}
 	}
 	defer store.Close()
-	// The versions sessions run on are kept where the sessions are when
-	// the store can keep them (PostgreSQL: every instance shares them),
-	// else under --data.
-	var archive catalog.Archive
-	ownArchive := false // this process's alone: it may prune it
-	if a, ok := store.(interface{ Archive() catalog.Archive }); ok {
-		archive = a.Archive()
-	} else if archive, err = catalog.NewDirArchive(filepath.Join(data, "versions")); err != nil {
+	shared, err := o.sharedState(ctx, env, log, store, data)
+	if err != nil {
 		return &exitError{code: exitFail, err: err}
-	} else {
-		ownArchive = true
 	}
-	cat, err := serveCatalog(env, env.path(o.flows), archive)
+	cat, err := serveCatalog(env, env.path(o.flows), shared.archive)
 	if err != nil {
 		return err
 	}
-	actionsFor, err := o.serveActions(env, cat.Dir(), data)
+	actionsFor, err := o.serveActions(env, cat.Dir(), data, shared.devices, shared.keys)
 	if err != nil {
 		return err
 	}
 	metrics := httpapi.NewMetrics()
-	h, err := host.New(host.Config{Catalog: cat, Store: store, Actions: actionsFor, IdleTimeout: o.idle, Secrets: true, Observe: metrics.Observe})
+	logFailure := httpapi.LogFailures(log)
+	observe := func(ctx context.Context, e host.Event) {
+		metrics.Observe(ctx, e)
+		logFailure(ctx, e)
+	}
+	h, err := host.New(host.Config{Catalog: cat, Store: store, Actions: actionsFor, IdleTimeout: o.idle, Secrets: true,
+		Observe: observe, RecentSessions: shared.recent})
 	if err != nil {
 		return err
 	}
-	// An archive of its own is pruned at start and after every reload of
-	// the versions no session needs; a shared one (PostgreSQL) is not: see
-	// host.Host.PruneVersions.
+	// An archive of this process's own (SQLite) is pruned at start and
+	// after every reload of the versions no session needs; a shared one
+	// (PostgreSQL) is not: see host.Host.PruneVersions.
 	prune := func(ctx context.Context) {
-		if !ownArchive {
+		if !shared.ownArchive {
 			return
 		}
 		if gone, err := h.PruneVersions(ctx); err != nil {
@@ -163,7 +181,8 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	}
 	srv, err := httpapi.New(httpapi.Config{Host: h, Log: log, Metrics: metrics,
 		CreateRate: limit(o.createRate), CreateBurst: 20, AnswerRate: limit(o.answerRate), AnswerBurst: 50,
-		TrustedProxies: proxies, Reload: reload, AdminToken: env.Getenv("TETHER_ADMIN_TOKEN"),
+		Counter: shared.counter, TrustedProxies: proxies, Reload: relativeErrors(reload, cat.Dir()),
+		AdminToken: adminToken, SeparateAdmin: o.adminAddr != "",
 		Ready: func(ctx context.Context) error {
 			_, err := store.Load(ctx, "readyz")
 			if errors.Is(err, host.ErrNotFound) {
@@ -188,6 +207,18 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 		Handler: serveHandler(srv, pages), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	var admin *http.Server
+	if o.adminAddr != "" {
+		aln, err := net.Listen("tcp", o.adminAddr)
+		if err != nil {
+			ln.Close()
+			return &exitError{code: exitFail, err: fmt.Errorf("--admin-addr: %w", err)}
+		}
+		admin = &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: time.Minute, MaxHeaderBytes: 16 << 10, ErrorLog: hs.ErrorLog}
+		go admin.Serve(aln)
+		log.Info("admin listening", "addr", aln.Addr().String())
 	}
 	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -222,6 +253,9 @@ wait:
 	defer cancel()
 	if err := hs.Shutdown(grace); err != nil {
 		log.Error("shutdown", "err", err)
+	}
+	if admin != nil {
+		admin.Shutdown(grace)
 	}
 	stopSweep()
 	wg.Wait()

@@ -5,18 +5,18 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tetherflow/tether/actions"
-	"github.com/tetherflow/tether/adapters/credstore"
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/portalhttp"
 	"github.com/tetherflow/tether/adapters/portalserver"
+	"github.com/tetherflow/tether/adapters/sessions/devices"
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/internal/seal"
 )
 
 // serve --portal URL binds every session's actions to the portal over
@@ -39,8 +39,12 @@ func TestServeActionsOverHTTP(t *testing.T) {
 
 	env := &Env{}
 	o := &serveOptions{portal: srv.URL}
-	data := t.TempDir()
-	actionsFor, err := o.serveActions(env, t.TempDir(), data) // no fixture there: --portal needs none
+	store := memory.New()
+	keys, err := seal.New("k1", make([]byte, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	actionsFor, err := o.serveActions(env, t.TempDir(), t.TempDir(), store, keys) // no fixture there: --portal needs none
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +52,6 @@ func TestServeActionsOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := memory.New()
 	h, err := host.New(host.Config{Catalog: cat, Store: store, Actions: actionsFor})
 	if err != nil {
 		t.Fatal(err)
@@ -66,17 +69,15 @@ func TestServeActionsOverHTTP(t *testing.T) {
 	if !v.Done || v.Step.Outcome == nil || v.Step.Outcome.Message != "free@example.com, plan Free" {
 		t.Fatalf("session = %+v, want connected on Free", v.Step)
 	}
-	// The device's saved connection is tokens the portal server issued,
-	// bound to the device's key: the portal takes them from the device.
-	stores, err := env.deviceStores(filepath.Join(data, "devices"))
-	if err != nil {
-		t.Fatal(err)
+	// The device's saved connection, kept sealed in the session store, is
+	// tokens the portal server issued, bound to the device's key: the
+	// portal takes them from the device.
+	dev := devices.Stores(store, keys)("d1")
+	all, err := dev.Credentials(ctx)
+	if err != nil || len(all) != 1 || all[0].App != actions.DefaultApp || all[0].Issuer != srv.URL {
+		t.Fatalf("the device's saved connections = %+v, %v; want one the portal at %s issued", all, err, srv.URL)
 	}
-	dev := stores("d1").(*credstore.Store)
-	saved, ok, err := dev.Load(ctx, actions.DefaultApp)
-	if err != nil || !ok || saved.Issuer != srv.URL {
-		t.Fatalf("the device's saved connection = %+v, %v, %v; want one the portal at %s issued", saved, ok, err, srv.URL)
-	}
+	saved := all[0]
 	c, err := portalhttp.New(srv.URL, portalhttp.Options{})
 	if err != nil {
 		t.Fatal(err)

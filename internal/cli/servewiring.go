@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,24 +20,27 @@ import (
 	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/portalhttp"
+	"github.com/tetherflow/tether/adapters/sessions/devices"
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/internal/seal"
 )
 
-// serveActions returns how a session's actions are bound to its device:
-// over HTTP to the portal at --portal, or to the embedded demo portal on
-// its fixture (--portal-fixture, or demo/portal.yaml in the flows
-// directory dir), its state kept in data so that a restarted server's
-// portal remembers what it did. Devices' saved connections are kept in
-// data either way.
-func (o *serveOptions) serveActions(env *Env, dir, data string) (func(context.Context, string) (*engine.Registry, error), error) {
-	stores, err := env.deviceStores(filepath.Join(data, "devices"))
-	if err != nil {
-		return nil, &exitError{code: exitFail, err: err}
-	}
+// serveActions returns the actions sessions run: over HTTP to the portal
+// at --portal, or to the embedded demo portal on its fixture
+// (--portal-fixture, or demo/portal.yaml in the flows directory dir), its
+// state kept in data so that a restarted server's portal remembers what it
+// did. Devices' saved connections are kept in recs, the session store,
+// sealed with keys, either way: every instance sharing the store sees
+// them. One registry serves every session: the credential store, and the
+// portal as a device reaches it (DPoP), serve the device of the step that
+// calls them (host.Device), so no step builds a registry of its own.
+func (o *serveOptions) serveActions(env *Env, dir, data string, recs devices.Records, keys *seal.Keys) (func(context.Context, string) (*engine.Registry, error), error) {
+	creds := devices.PerStep(recs, host.Device, keys)
+	var reg *engine.Registry
 	if o.portal != "" {
 		popts := portalhttp.Options{}
 		if o.portalCA != "" {
@@ -52,15 +54,29 @@ func (o *serveOptions) serveActions(env *Env, dir, data string) (func(context.Co
 		if err != nil {
 			return nil, usagef("--portal: %v", err)
 		}
-		return func(ctx context.Context, device string) (*engine.Registry, error) {
-			store := stores(device)
-			d := c.ForDevice(store)
-			return actions.Registry(actions.Ports{
-				Portal: d, Licences: d, Accounts: d, Consent: d, Captcha: d,
-				Credentials: store, Now: time.Now,
-			})
-		}, nil
+		d := c.ForDevice(creds)
+		if reg, err = actions.Registry(actions.Ports{
+			Portal: d, Licences: d, Accounts: d, Consent: d, Captcha: d,
+			Credentials: creds, Now: time.Now,
+		}); err != nil {
+			return nil, err
+		}
+	} else {
+		world, err := o.demoWorld(env, dir, data, creds, keys)
+		if err != nil {
+			return nil, err
+		}
+		if reg, err = world.Actions(context.Background(), ""); err != nil {
+			return nil, err
+		}
 	}
+	return func(context.Context, string) (*engine.Registry, error) { return reg, nil }, nil
+}
+
+// demoWorld returns the embedded demo portal on its fixture, its state
+// kept in data, its keys sealed with keys, every device's credential
+// store creds.
+func (o *serveOptions) demoWorld(env *Env, dir, data string, creds actions.CredentialStore, keys *seal.Keys) (*demo.World, error) {
 	file := demo.FixtureFile(dir)
 	if o.fixture != "" {
 		file = env.path(o.fixture)
@@ -87,15 +103,12 @@ func (o *serveOptions) serveActions(env *Env, dir, data string) (func(context.Co
 	}
 	// A seed of its own each start: a restarted portal must not hand out
 	// the tickets it handed out before.
-	sealKeys, err := env.sealKeys(data)
-	if err != nil {
-		return nil, &exitError{code: exitFail, err: fmt.Errorf("seal keys: %w", err)}
-	}
-	world, err := demo.New(fx, demo.Options{Seed: rand.Uint64(), State: state, Gateway: state.SMS(), Store: stores, KeySeal: sealKeys})
+	world, err := demo.New(fx, demo.Options{Seed: rand.Uint64(), State: state, Gateway: state.SMS(),
+		Store: func(string) actions.CredentialStore { return creds }, KeySeal: keys})
 	if err != nil {
 		return nil, &exitError{code: exitFail, err: err}
 	}
-	return world.Actions, nil
+	return world, nil
 }
 
 // logReload reloads the flows with reload and logs what changed, or why
@@ -172,18 +185,59 @@ func redactURL(u string) string {
 	return u
 }
 
-// deviceStores keeps each device's credential store in dir, in a file
-// named by a hash of the device id: the id comes from a client.
-func (env *Env) deviceStores(dir string) (func(device string) actions.CredentialStore, error) {
+// importDevices moves the devices' saved connections an older tether
+// serve kept in dir (a file per device, named by devices.Key of its id,
+// sealed with dir's keys) into the store, sealed with keys, where every
+// instance sees them; an entry, or a device key, the store has already is
+// kept. The directory is renamed DIR.imported once all are in, so that it
+// is read once. It returns how many devices it imported.
+func (env *Env) importDevices(ctx context.Context, dir string, recs devices.Records, keys *seal.Keys) (int, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) == 0 {
+		return 0, err
+	}
 	open, err := env.stores(dir)
 	if err != nil {
-		return nil, err
+		return 0, fmt.Errorf("import saved connections: %w", err)
 	}
-	return func(device string) actions.CredentialStore {
-		h := sha256.Sum256([]byte(device))
-		return open(filepath.Join(dir, hex.EncodeToString(h[:16])+".json"))
-	}, nil
+	for _, f := range files {
+		from := open(f)
+		saved, err := from.Credentials(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("import saved connections: %w", err)
+		}
+		to := devices.Keyed(recs, strings.TrimSuffix(filepath.Base(f), ".json"), keys)
+		have, err := to.Credentials(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("import saved connections: %w", err)
+		}
+		for _, c := range saved {
+			if !slices.ContainsFunc(have, func(h actions.Credential) bool { return h.App == c.App }) {
+				if err := to.Save(ctx, c); err != nil {
+					return 0, fmt.Errorf("import saved connections: %w", err)
+				}
+			}
+		}
+		key, err := from.DeviceKey(ctx, func() (string, error) { return "", errNoKey })
+		if errors.Is(err, errNoKey) {
+			continue
+		}
+		if err == nil {
+			_, err = to.DeviceKey(ctx, func() (string, error) { return key, nil })
+		}
+		if err != nil {
+			return 0, fmt.Errorf("import saved connections: %w", err)
+		}
+	}
+	if err := os.Rename(dir, dir+".imported"); err != nil {
+		return 0, fmt.Errorf("import saved connections: %w", err)
+	}
+	return len(files), nil
 }
+
+// errNoKey is a device key asked for and not made: an import takes the
+// keys there are.
+var errNoKey = errors.New("no device key")
 
 // lockedWriter serialises writes: texts are delivered from many steps.
 type lockedWriter struct {

@@ -22,8 +22,10 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"golang.org/x/time/rate"
 
+	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/adapters/sessions/devices"
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/adapters/web"
 	"github.com/tetherflow/tether/host"
@@ -62,15 +64,14 @@ func newWebFixture(t *testing.T) *webFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stores, err := env.deviceStores(t.TempDir())
+	// As tether serve does: the devices' connections in the session store.
+	store := memory.New()
+	creds := devices.Stores(store, nil)
+	fx.world, err = demo.New(portal, demo.Options{Now: fx.clock.Now, Seed: 1, Store: func(device string) actions.CredentialStore { return creds(device) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx.world, err = demo.New(portal, demo.Options{Now: fx.clock.Now, Seed: 1, Store: stores})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := host.New(host.Config{Catalog: cat, Store: memory.New(), Actions: fx.world.Actions, Now: fx.clock.Now,
+	h, err := host.New(host.Config{Catalog: cat, Store: store, Actions: fx.world.Actions, Now: fx.clock.Now,
 		Rand: fake.Rand(1), IdleTimeout: 30 * time.Minute, Secrets: true})
 	if err != nil {
 		t.Fatal(err)

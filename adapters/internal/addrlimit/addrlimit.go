@@ -46,7 +46,7 @@ func New(r rate.Limit, burst int) *Limiter {
 // now; when there is none it returns how
 // long until there is.
 func (l *Limiter) Allow(addr string, now time.Time) (time.Duration, bool) {
-	addr = bucket(addr)
+	addr = Bucket(addr)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.clients[addr]
@@ -160,10 +160,10 @@ func ParseProxies(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// bucket is the key addr is limited under: an IPv4 address alone, an IPv6
+// Bucket is the key addr is limited under: an IPv4 address alone, an IPv6
 // address by its /64 (one subscriber's network usually holds a whole /64,
 // so one address each would let a single client count as 2^64).
-func bucket(addr string) string {
+func Bucket(addr string) string {
 	a, err := netip.ParseAddr(addr)
 	if err != nil || !a.Is6() || a.Is4In6() {
 		return addr

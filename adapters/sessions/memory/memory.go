@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -18,20 +19,59 @@ import (
 type Store struct {
 	mu       sync.Mutex
 	sessions map[string]*session
+	devices  map[string]map[string][]byte
 }
 
+// session is a session as the store holds it: compact, since an idle
+// server holds many (times as nanoseconds, no requests map until a request
+// is remembered).
 type session struct {
-	rec      host.Record
-	log      []host.LogEntry
-	effects  []host.Effect
-	requests map[string][]byte
-	claimed  time.Time // the end of the current claim's lease
+	id, flow, region, hash string
+	version                int
+	done                   bool
+	due, expires, updated  int64 // nanoseconds since the epoch; noTime for none
+	claimed                int64 // the end of the current claim's lease
+	data                   []byte
+	log                    []host.LogEntry
+	effects                []host.Effect
+	requests               map[string]host.Request
+}
+
+// noTime stands for the zero time.
+const noTime = math.MinInt64
+
+// nanos is t as a session holds it. Like the databases, the store keeps
+// the times int64 nanoseconds hold, 1678 to 2262.
+func nanos(t time.Time) (int64, error) {
+	if t.IsZero() {
+		return noTime, nil
+	}
+	if t.Before(time.Unix(0, math.MinInt64+1)) || t.After(time.Unix(0, math.MaxInt64)) {
+		return 0, fmt.Errorf("time %v is out of the range a store keeps (1678 to 2262)", t)
+	}
+	return t.UnixNano(), nil
+}
+
+// at is the time n stands for, in UTC.
+func at(n int64) time.Time {
+	if n == noTime {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// record returns the session's record, its data a copy.
+func (ss *session) record() *host.Record {
+	return &host.Record{ID: ss.id, Version: ss.version, Flow: ss.flow, Region: ss.region, Hash: ss.hash, Done: ss.done,
+		Due: at(ss.due), Expires: at(ss.expires), Updated: at(ss.updated), Data: slices.Clone(ss.data)}
 }
 
 var _ host.ServerStore = (*Store)(nil)
 
 // New returns an empty store.
-func New() *Store { return &Store{sessions: map[string]*session{}} }
+func New() *Store {
+	return &Store{sessions: map[string]*session{}, devices: map[string]map[string][]byte{}}
+}
 
 // Load returns a copy of the session's record.
 func (s *Store) Load(ctx context.Context, id string) (*host.Record, error) {
@@ -44,9 +84,7 @@ func (s *Store) Load(ctx context.Context, id string) (*host.Record, error) {
 	if ss == nil {
 		return nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
 	}
-	rec := ss.rec
-	rec.Data = slices.Clone(rec.Data)
-	return &rec, nil
+	return ss.record(), nil
 }
 
 // Save writes c when the stored version is c.Prev.
@@ -58,6 +96,14 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 	if c.Record.Version <= c.Prev {
 		return fmt.Errorf("save session %s: version %d does not follow %d", id, c.Record.Version, c.Prev)
 	}
+	var times [3]int64
+	for i, t := range []time.Time{c.Record.Due, c.Record.Expires, c.Record.Updated} {
+		n, err := nanos(t)
+		if err != nil {
+			return fmt.Errorf("session %s: %w", id, err)
+		}
+		times[i] = n
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss := s.sessions[id]
@@ -66,30 +112,32 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 		return fmt.Errorf("session %s: %w (it no longer exists)", id, host.ErrConflict)
 	case ss != nil && c.Prev == 0:
 		return fmt.Errorf("session %s: %w (it exists already)", id, host.ErrConflict)
-	case ss != nil && ss.rec.Version != c.Prev:
-		return fmt.Errorf("session %s: %w (saved at version %d, not %d)", id, host.ErrConflict, ss.rec.Version, c.Prev)
+	case ss != nil && ss.version != c.Prev:
+		return fmt.Errorf("session %s: %w (saved at version %d, not %d)", id, host.ErrConflict, ss.version, c.Prev)
 	case ss == nil:
-		ss = &session{requests: map[string][]byte{}}
+		ss = &session{}
 	}
-	if c.Request != nil {
-		if _, dup := ss.requests[c.Request.Key]; dup {
-			return fmt.Errorf("session %s: request %s: %w (already answered)", id, c.Request.Key, host.ErrConflict)
+	if r := c.Request; r != nil {
+		if _, dup := ss.requests[r.Key]; dup {
+			return fmt.Errorf("session %s: request %s: %w (already answered)", id, r.Key, host.ErrConflict)
 		}
-		ss.requests[c.Request.Key] = slices.Clone(c.Request.Response)
+		if ss.requests == nil {
+			ss.requests = map[string]host.Request{}
+		}
+		ss.requests[r.Key] = *cloneRequest(r)
 	}
 	s.sessions[id] = ss
-	ss.rec = c.Record
-	for _, t := range []*time.Time{&ss.rec.Due, &ss.rec.Expires, &ss.rec.Updated} {
-		*t = t.UTC()
-	}
-	ss.rec.Data = slices.Clone(c.Record.Data)
+	r := &c.Record
+	ss.id, ss.version, ss.flow, ss.region, ss.hash, ss.done = r.ID, r.Version, r.Flow, r.Region, r.Hash, r.Done
+	ss.due, ss.expires, ss.updated = times[0], times[1], times[2]
+	ss.data = slices.Clone(r.Data)
 	for _, e := range c.Entries {
 		ss.log = append(ss.log, host.LogEntry{Seq: e.Seq, Data: slices.Clone(e.Data)})
 	}
 	for _, e := range c.Effects {
 		ss.effects = append(ss.effects, host.Effect{Key: e.Key, Kind: e.Kind, Data: slices.Clone(e.Data)})
 	}
-	ss.claimed = time.Time{}
+	ss.claimed = noTime
 	return nil
 }
 
@@ -133,19 +181,28 @@ func (s *Store) Effects(ctx context.Context, id string) ([]host.Effect, error) {
 	return out, nil
 }
 
-// Response returns the response remembered under key.
-func (s *Store) Response(ctx context.Context, id, key string) ([]byte, bool, error) {
+// Recall returns a copy of the session's record and of the request
+// remembered under key.
+func (s *Store) Recall(ctx context.Context, id, key string) (*host.Record, *host.Request, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, false, fmt.Errorf("request %s of session %s: %w", key, id, err)
+		return nil, nil, fmt.Errorf("load session %s: %w", id, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss := s.sessions[id]
 	if ss == nil {
-		return nil, false, nil
+		return nil, nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
 	}
-	r, ok := ss.requests[key]
-	return slices.Clone(r), ok, nil
+	var req *host.Request
+	if r, ok := ss.requests[key]; ok {
+		req = cloneRequest(&r)
+	}
+	return ss.record(), req, nil
+}
+
+// cloneRequest returns a copy of r that shares no bytes with it.
+func cloneRequest(r *host.Request) *host.Request {
+	return &host.Request{Key: r.Key, Digest: slices.Clone(r.Digest), Response: slices.Clone(r.Response)}
 }
 
 // ClaimDue claims sessions whose timers are due.
@@ -153,19 +210,25 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("claim due sessions: %w", err)
 	}
+	n, err := nanos(now)
+	if err == nil {
+		_, err = nanos(now.Add(lease))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim due sessions: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var due []string
 	for id, ss := range s.sessions {
-		r := ss.rec
-		if !r.Done && !r.Due.IsZero() && !r.Due.After(now) && !ss.claimed.After(now) {
+		if !ss.done && ss.due != noTime && ss.due <= n && ss.claimed <= n {
 			due = append(due, id)
 		}
 	}
-	s.earliest(due, func(r *host.Record) time.Time { return r.Due })
+	s.earliest(due, func(ss *session) int64 { return ss.due })
 	due = due[:min(len(due), max(limit, 0))]
 	for _, id := range due {
-		s.sessions[id].claimed = now.Add(lease)
+		s.sessions[id].claimed = now.Add(lease).UnixNano()
 	}
 	return due, nil
 }
@@ -175,19 +238,23 @@ func (s *Store) Reap(ctx context.Context, now time.Time, limit int) ([]host.Reap
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("reap sessions: %w", err)
 	}
+	n, err := nanos(now)
+	if err != nil {
+		return nil, fmt.Errorf("reap sessions: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var expired []string
 	for id, ss := range s.sessions {
-		if e := ss.rec.Expires; !e.IsZero() && !e.After(now) {
+		if ss.expires != noTime && ss.expires <= n {
 			expired = append(expired, id)
 		}
 	}
-	s.earliest(expired, func(r *host.Record) time.Time { return r.Expires })
+	s.earliest(expired, func(ss *session) int64 { return ss.expires })
 	expired = expired[:min(len(expired), max(limit, 0))]
 	var gone []host.Reaped
 	for _, id := range expired {
-		gone = append(gone, host.Reaped{ID: id, Hash: s.sessions[id].rec.Hash})
+		gone = append(gone, host.Reaped{ID: id, Hash: s.sessions[id].hash})
 		delete(s.sessions, id)
 	}
 	return gone, nil
@@ -202,23 +269,66 @@ func (s *Store) Hashes(ctx context.Context) ([]string, error) {
 	defer s.mu.Unlock()
 	var out []string
 	for _, ss := range s.sessions {
-		if !ss.rec.Done {
-			out = append(out, ss.rec.Hash)
+		if !ss.done {
+			out = append(out, ss.hash)
 		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
 }
 
-// earliest sorts ids by the time at of their records, then by id, as the
+// earliest sorts ids by the time at of their sessions, then by id, as the
 // databases' indexes order them.
-func (s *Store) earliest(ids []string, at func(*host.Record) time.Time) {
+func (s *Store) earliest(ids []string, at func(*session) int64) {
 	slices.SortFunc(ids, func(a, b string) int {
-		if c := at(&s.sessions[a].rec).Compare(at(&s.sessions[b].rec)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
+		return cmp.Or(cmp.Compare(at(s.sessions[a]), at(s.sessions[b])), cmp.Compare(a, b))
 	})
+}
+
+// DeviceRecords returns copies of the records kept for device, by name.
+func (s *Store) DeviceRecords(ctx context.Context, device string) (map[string][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("records of device %s: %w", device, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string][]byte, len(s.devices[device]))
+	for name, data := range s.devices[device] {
+		out[name] = slices.Clone(data)
+	}
+	return out, nil
+}
+
+// PutDeviceRecord keeps a copy of data as device's record name.
+func (s *Store) PutDeviceRecord(ctx context.Context, device, name string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("record %s of device %s: %w", name, device, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.devices[device] == nil {
+		s.devices[device] = map[string][]byte{}
+	}
+	s.devices[device][name] = append([]byte{}, data...)
+	return nil
+}
+
+// AddDeviceRecord keeps a copy of data as device's record name unless it
+// has one, and returns the record kept.
+func (s *Store) AddDeviceRecord(ctx context.Context, device, name string, data []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("record %s of device %s: %w", name, device, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.devices[device] == nil {
+		s.devices[device] = map[string][]byte{}
+	}
+	if old, ok := s.devices[device][name]; ok {
+		return slices.Clone(old), nil
+	}
+	s.devices[device][name] = append([]byte{}, data...)
+	return slices.Clone(data), nil
 }
 
 // Close does nothing: memory needs no releasing.

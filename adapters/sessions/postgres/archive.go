@@ -2,12 +2,12 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tetherflow/tether/adapters/sessions/internal/sqlstore"
 	"github.com/tetherflow/tether/catalog"
 )
 
@@ -24,9 +24,9 @@ var _ catalog.Archive = archive{}
 // Put stores b unless its hash is stored already; it is durable once the
 // statement commits.
 func (a archive) Put(ctx context.Context, b *catalog.Bundle) error {
-	data, err := json.Marshal(b)
+	data, err := sqlstore.EncodeBundle(b)
 	if err != nil {
-		return fmt.Errorf("version archive: %w", err)
+		return err
 	}
 	if _, err := a.s.pool.Exec(ctx, `INSERT INTO flow_versions (hash, bundle) VALUES ($1, $2)
 		ON CONFLICT (hash) DO NOTHING`, b.Hash, data); err != nil {
@@ -45,14 +45,7 @@ func (a archive) Get(ctx context.Context, hash string) (*catalog.Bundle, error) 
 	if err != nil {
 		return nil, fmt.Errorf("version archive: get %s: %w", hash, cause(ctx, err))
 	}
-	var b catalog.Bundle
-	if err := json.Unmarshal(data, &b); err != nil {
-		return nil, fmt.Errorf("version archive: version %s: %w", hash, err)
-	}
-	if b.Hash != hash {
-		return nil, fmt.Errorf("version archive: the row of version %s holds version %s", hash, b.Hash)
-	}
-	return &b, nil
+	return sqlstore.DecodeBundle(hash, data)
 }
 
 // List returns the stored hashes, sorted.

@@ -2,16 +2,28 @@ package postgres_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/adapters/sessions/storetest"
 	"github.com/tetherflow/tether/catalog"
 )
+
+func TestArchive(t *testing.T) {
+	storetest.RunArchive(t, func(t *testing.T) (func() catalog.Archive, func() catalog.Archive) {
+		url := schemaURL(t)
+		s := open(t, url)
+		t.Cleanup(func() { s.Close() })
+		return s.Archive, func() catalog.Archive {
+			again := open(t, url)
+			t.Cleanup(func() { again.Close() })
+			return again.Archive()
+		}
+	})
+}
 
 // shippedFlows copies the shipped flows directory and applies edits
 // (old, new, ...) to its connect.yaml.
@@ -89,29 +101,4 @@ func TestArchiveSharedByInstances(t *testing.T) {
 		t.Errorf("LoadVersion = %s, want %s", fl.Hash(), old.Flow.Hash())
 	}
 
-	// The archive itself: a second Put changes nothing, an unknown hash is
-	// ErrNoVersion, Delete removes what is there and ignores what is not.
-	arch := b.Archive()
-	bundle, err := arch.Get(ctx, old.Flow.Hash())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := arch.Put(ctx, bundle); err != nil {
-		t.Errorf("Put of a stored version = %v", err)
-	}
-	if hashes, err := arch.List(ctx); err != nil || !slices.Equal(hashes, []string{old.Flow.Hash()}) {
-		t.Errorf("List = %v, %v; want the one version held", hashes, err)
-	}
-	if _, err := arch.Get(ctx, "0123456789abcdef"); !errors.Is(err, catalog.ErrNoVersion) {
-		t.Errorf("Get of an unknown version = %v, want ErrNoVersion", err)
-	}
-	if err := arch.Delete(ctx, old.Flow.Hash()); err != nil {
-		t.Fatal(err)
-	}
-	if err := arch.Delete(ctx, old.Flow.Hash()); err != nil {
-		t.Errorf("Delete of a version not there = %v", err)
-	}
-	if _, err := a.Archive().Get(ctx, old.Flow.Hash()); !errors.Is(err, catalog.ErrNoVersion) {
-		t.Errorf("Get after Delete = %v, want ErrNoVersion", err)
-	}
 }

@@ -143,8 +143,8 @@ func TestOpen(t *testing.T) {
 			t.Errorf("Load(s%d) through a store opened later = %v", i, err)
 		}
 	}
-	if got := migrations(t, url); !slices.Equal(got, []int64{0, 1, 2}) {
-		t.Errorf("migrations recorded = %v, want [0 1 2]: each once", got)
+	if got := migrations(t, url); !slices.Equal(got, []int64{0, 1, 2, 3}) {
+		t.Errorf("migrations recorded = %v, want [0 1 2 3]: each once", got)
 	}
 }
 
@@ -202,4 +202,94 @@ func TestSaveGivesUp(t *testing.T) {
 	if err := s.Save(ctx, next); err != nil {
 		t.Errorf("Save once the row is free = %v", err)
 	}
+}
+
+// Rate limits are counted in the database: two stores on it (two
+// instances) take from one bucket, which refills one token an interval up
+// to its burst, and Reap forgets the buckets that are full again.
+func TestTake(t *testing.T) {
+	ctx := context.Background()
+	url := schemaURL(t)
+	a, b := open(t, url), open(t, url)
+	defer a.Close()
+	defer b.Close()
+	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	const interval, burst = 10 * time.Second, 3
+	take := func(s *postgres.Store, bucket string, at time.Time) time.Duration {
+		t.Helper()
+		wait, err := s.Take(ctx, bucket, at, interval, burst)
+		if err != nil {
+			t.Fatalf("Take(%s) = %v", bucket, err)
+		}
+		return wait
+	}
+	for i, s := range []*postgres.Store{a, b, a} {
+		if wait := take(s, "create 192.0.2.1", now); wait != 0 {
+			t.Fatalf("take %d of a burst of %d: wait %v", i+1, burst, wait)
+		}
+	}
+	for _, s := range []*postgres.Store{a, b} {
+		if wait := take(s, "create 192.0.2.1", now); wait != interval {
+			t.Errorf("a take past the burst = wait %v, want %v", wait, interval)
+		}
+	}
+	if wait := take(b, "create 192.0.2.2", now); wait != 0 {
+		t.Errorf("another bucket waits %v", wait)
+	}
+	// One interval later one token is back, and only one.
+	later := now.Add(interval)
+	if wait := take(b, "create 192.0.2.1", later); wait != 0 {
+		t.Errorf("after an interval: wait %v, want a token", wait)
+	}
+	if wait := take(a, "create 192.0.2.1", later.Add(time.Second)); wait != interval-time.Second {
+		t.Errorf("the second take after an interval: wait %v, want %v", wait, interval-time.Second)
+	}
+	// Many takes at once on a new bucket: exactly the burst gets through.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	taken := 0
+	for i := range 16 {
+		wg.Go(func() {
+			s := []*postgres.Store{a, b}[i%2]
+			wait, err := s.Take(ctx, "answer 198.51.100.7", now, time.Hour, 5)
+			if err != nil {
+				t.Error(err)
+			}
+			if wait == 0 {
+				mu.Lock()
+				taken++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if taken != 5 {
+		t.Errorf("%d of 16 concurrent takes got a token, want the burst of 5", taken)
+	}
+	// Reap forgets the buckets full again: 192.0.2.2 after its interval,
+	// not 192.0.2.1, which is a token short for longer.
+	conn, _ := database(t)
+	count := func() int {
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+schemaOf(t, url)+".rate_limits").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := a.Reap(ctx, now.Add(interval), 10); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 2 {
+		t.Errorf("%d buckets after Reap, want 2 (192.0.2.2 forgotten)", n)
+	}
+}
+
+// schemaOf is the schema a schemaURL keeps its tables in.
+func schemaOf(t *testing.T, raw string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get("search_path")
 }

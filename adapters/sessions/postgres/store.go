@@ -42,8 +42,8 @@ f AS (
 	ORDER BY e.n
 ),
 r AS (
-	INSERT INTO session_requests (session_id, request_key, response)
-	SELECT s.id, $16, $17 FROM s WHERE $16::text IS NOT NULL
+	INSERT INTO session_requests (session_id, request_key, response, digest)
+	SELECT s.id, $16, $17, $18 FROM s WHERE $16::text IS NOT NULL
 )
 SELECT count(*) FROM s`
 
@@ -57,7 +57,7 @@ const (
 	UPDATE sessions
 	SET version = $2, flow = $3, region = $4, hash = $5, done = $6, due = $7, expires = $8, updated = $9, data = $10,
 		claimed_until = NULL
-	WHERE id = $1 AND version = $18
+	WHERE id = $1 AND version = $19
 	RETURNING id
 )` + saveTail
 )
@@ -83,11 +83,11 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 		keys[i], kinds[i], effects[i] = e.Key, e.Kind, sqlstore.Bytes(e.Data)
 	}
 	var reqKey *string
-	var reqResponse []byte
+	var reqResponse, reqDigest []byte
 	if r := c.Request; r != nil {
-		reqKey, reqResponse = &r.Key, sqlstore.Bytes(r.Response)
+		reqKey, reqResponse, reqDigest = &r.Key, sqlstore.Bytes(r.Response), sqlstore.Bytes(r.Digest)
 	}
-	args = append(args, seqs, entries, keys, kinds, effects, reqKey, reqResponse)
+	args = append(args, seqs, entries, keys, kinds, effects, reqKey, reqResponse, reqDigest)
 	query := createSQL
 	if c.Prev != 0 {
 		query = updateSQL
@@ -156,17 +156,26 @@ func list[T any](ctx context.Context, s *Store, id, what string, fields func(*T)
 	return out, nil
 }
 
-// Response returns the response remembered under key.
-func (s *Store) Response(ctx context.Context, id, key string) ([]byte, bool, error) {
-	var r []byte
-	err := s.pool.QueryRow(ctx, `SELECT response FROM session_requests WHERE session_id = $1 AND request_key = $2`, id, key).Scan(&r)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil, false, nil
-	case err != nil:
-		return nil, false, fmt.Errorf("request %s of session %s: %w", key, id, cause(ctx, err))
+// Recall returns the session's record and the request remembered under
+// key, in one query.
+func (s *Store) Recall(ctx context.Context, id, key string) (*host.Record, *host.Request, error) {
+	var (
+		reqKey           *string
+		digest, response []byte
+	)
+	r, err := sqlstore.ScanRecord(s.pool.QueryRow(ctx, `SELECT `+sqlstore.RecallColumns+`
+		FROM sessions s LEFT JOIN session_requests r ON r.session_id = s.id AND r.request_key = $2
+		WHERE s.id = $1`, id, key).Scan, &reqKey, &digest, &response)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
 	}
-	return sqlstore.Bytes(r), true, nil
+	if err != nil {
+		return nil, nil, fmt.Errorf("load session %s: %w", id, cause(ctx, err))
+	}
+	if reqKey == nil {
+		return r, nil, nil
+	}
+	return r, &host.Request{Key: *reqKey, Digest: sqlstore.Bytes(digest), Response: sqlstore.Bytes(response)}, nil
 }
 
 // ClaimDue claims sessions whose timers are due. Rows another
@@ -197,11 +206,15 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration
 
 // Reap deletes expired sessions; their logs, effects and requests go with
 // them (ON DELETE CASCADE). Sessions another transaction holds are left
-// for the next Reap.
+// for the next Reap. It also forgets the rate-limit buckets that are full
+// again (Take), which a missing row stands for as well.
 func (s *Store) Reap(ctx context.Context, now time.Time, limit int) ([]host.Reaped, error) {
 	at, err := sqlstore.ReapArgs(ctx, now, limit)
 	if err != nil || limit < 1 {
 		return nil, err
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM rate_limits WHERE tat <= $1`, at); err != nil {
+		return nil, fmt.Errorf("forget full rate-limit buckets: %w", cause(ctx, err))
 	}
 	rows, err := s.pool.Query(ctx, `DELETE FROM sessions WHERE id IN (
 		SELECT id FROM sessions WHERE expires IS NOT NULL AND expires <= $1

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -36,6 +37,14 @@ type Store struct {
 	// waiting for a writer.
 	r     *sql.DB
 	stmts saveStmts
+	// queue takes Saves to the writer goroutine, which writes them in
+	// groups; quit stops it at Close. life is the writer's context.
+	queue       chan *pending
+	quit        chan struct{}
+	stopped     chan struct{}
+	life        context.Context
+	endLife     context.CancelFunc
+	closeWriter sync.Once
 }
 
 var _ host.ServerStore = (*Store)(nil)
@@ -138,20 +147,30 @@ func Open(ctx context.Context, storeURL string) (*Store, error) {
 	if err := sqlstore.Migrate(ctx, w, goose.DialectSQLite3, fsys, nil); err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s: %w", o.path, err), s.Close())
 	}
-	if err := s.stmts.prepare(ctx, w); err != nil {
-		return nil, errors.Join(fmt.Errorf("open %s: %w", o.path, err), s.Close())
-	}
 	s.r, err = sql.Open("sqlite", o.dsn(false))
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s: %w", o.path, err), s.Close())
 	}
 	s.r.SetMaxOpenConns(readers)
 	s.r.SetMaxIdleConns(readers)
+	if err := s.stmts.prepare(ctx, w, s.r); err != nil {
+		return nil, errors.Join(fmt.Errorf("open %s: %w", o.path, err), s.Close())
+	}
+	s.queue, s.quit, s.stopped = make(chan *pending), make(chan struct{}), make(chan struct{})
+	s.life, s.endLife = context.WithCancel(context.Background())
+	go s.writer()
 	return s, nil
 }
 
-// Close closes the database.
+// Close closes the database, once the group being written, if any, is.
 func (s *Store) Close() error {
+	if s.quit != nil {
+		s.closeWriter.Do(func() {
+			close(s.quit)
+			<-s.stopped
+			s.endLife()
+		})
+	}
 	var errs []error
 	for _, db := range []*sql.DB{s.r, s.w} {
 		if db != nil {

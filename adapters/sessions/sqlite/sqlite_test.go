@@ -14,6 +14,7 @@ import (
 
 	"github.com/tetherflow/tether/adapters/sessions/sqlite"
 	"github.com/tetherflow/tether/adapters/sessions/storetest"
+	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -29,6 +30,19 @@ func open(t *testing.T, url string) *sqlite.Store {
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) host.ServerStore {
 		return open(t, "sqlite:"+filepath.Join(t.TempDir(), "sessions.db"))
+	})
+}
+
+func TestArchive(t *testing.T) {
+	storetest.RunArchive(t, func(t *testing.T) (func() catalog.Archive, func() catalog.Archive) {
+		url := "sqlite:" + filepath.Join(t.TempDir(), "sessions.db")
+		s := open(t, url)
+		t.Cleanup(func() { s.Close() })
+		return s.Archive, func() catalog.Archive {
+			again := open(t, url)
+			t.Cleanup(func() { again.Close() })
+			return again.Archive()
+		}
 	})
 }
 
@@ -88,8 +102,8 @@ func TestReopen(t *testing.T) {
 	if r, err := s.Load(ctx, "s1"); err != nil || r.Version != c.Record.Version {
 		t.Errorf("Load after reopening = %v, %v, want version %d", r, err, c.Record.Version)
 	}
-	if got := migrations(t, url); !slices.Equal(got, []int64{0, 1}) {
-		t.Errorf("migrations recorded = %v, want [0 1]: each once", got)
+	if got := migrations(t, url); !slices.Equal(got, []int64{0, 1, 2}) {
+		t.Errorf("migrations recorded = %v, want [0 1 2]: each once", got)
 	}
 }
 
@@ -153,8 +167,8 @@ func TestConcurrentOpen(t *testing.T) {
 		}
 		s.Close()
 	}
-	if got := migrations(t, url); !slices.Equal(got, []int64{0, 1}) {
-		t.Errorf("migrations recorded = %v, want [0 1]: each once", got)
+	if got := migrations(t, url); !slices.Equal(got, []int64{0, 1, 2}) {
+		t.Errorf("migrations recorded = %v, want [0 1 2]: each once", got)
 	}
 }
 

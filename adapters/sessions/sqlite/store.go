@@ -13,7 +13,7 @@ import (
 
 // Load returns the session's record.
 func (s *Store) Load(ctx context.Context, id string) (*host.Record, error) {
-	r, err := sqlstore.ScanRecord(s.r.QueryRowContext(ctx, `SELECT `+sqlstore.Columns+` FROM sessions WHERE id = ?`, id).Scan)
+	r, err := sqlstore.ScanRecord(s.stmts.load.QueryRowContext(ctx, id).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
 	}
@@ -23,37 +23,67 @@ func (s *Store) Load(ctx context.Context, id string) (*host.Record, error) {
 	return r, nil
 }
 
-// saveStmts are the statements of a Save, prepared once on the writer.
+// saveStmts are the statements of a Save, prepared once on the writer,
+// and of Load and Recall, prepared once on the readers.
 type saveStmts struct {
 	create, update, entry, effect, request *sql.Stmt
+	savepoint, release, rollbackTo         *sql.Stmt
+	load, recall                           *sql.Stmt
 }
 
-func (p *saveStmts) prepare(ctx context.Context, db *sql.DB) error {
+func (p *saveStmts) prepare(ctx context.Context, w, r *sql.DB) error {
 	for _, st := range []struct {
 		stmt  **sql.Stmt
+		db    *sql.DB
 		query string
 	}{
-		{&p.create, `INSERT INTO sessions (` + sqlstore.Columns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		{&p.create, w, `INSERT INTO sessions (` + sqlstore.Columns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`},
-		{&p.update, `UPDATE sessions
+		{&p.update, w, `UPDATE sessions
 			SET version = ?2, flow = ?3, region = ?4, hash = ?5, done = ?6, due = ?7, expires = ?8, updated = ?9, data = ?10,
 				claimed_until = NULL
 			WHERE id = ?1 AND version = ?11`},
-		{&p.entry, `INSERT INTO session_log (session_id, seq, data) VALUES (?, ?, ?)`},
-		{&p.effect, `INSERT INTO session_effects (session_id, effect_key, kind, data) VALUES (?, ?, ?, ?)`},
-		{&p.request, `INSERT INTO session_requests (session_id, request_key, response) VALUES (?, ?, ?)
+		{&p.entry, w, `INSERT INTO session_log (session_id, seq, data) VALUES (?, ?, ?)`},
+		{&p.effect, w, `INSERT INTO session_effects (session_id, effect_key, kind, data) VALUES (?, ?, ?, ?)`},
+		{&p.request, w, `INSERT INTO session_requests (session_id, request_key, digest, response) VALUES (?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`},
+		{&p.savepoint, w, `SAVEPOINT commit_one`},
+		{&p.release, w, `RELEASE commit_one`},
+		{&p.rollbackTo, w, `ROLLBACK TO commit_one`},
+		{&p.load, r, `SELECT ` + sqlstore.Columns + ` FROM sessions WHERE id = ?`},
+		{&p.recall, r, `SELECT ` + sqlstore.RecallColumns + `
+			FROM sessions s LEFT JOIN session_requests r ON r.session_id = s.id AND r.request_key = ?2
+			WHERE s.id = ?1`},
 	} {
 		var err error
-		if *st.stmt, err = db.PrepareContext(ctx, st.query); err != nil {
+		if *st.stmt, err = st.db.PrepareContext(ctx, st.query); err != nil {
 			return fmt.Errorf("prepare %q: %w", st.query, err)
 		}
 	}
 	return nil
 }
 
+// maxGroup bounds how many commits one transaction writes.
+const maxGroup = 64
+
+// pending is a Save waiting for the group it is written in.
+type pending struct {
+	ctx  context.Context
+	c    *host.Commit
+	args []any
+	done chan error
+}
+
 // Save writes c in one transaction when the stored version is c.Prev.
+// Saves that arrive while a transaction is written are written together
+// in the next one (group commit), each in a savepoint of its own: each
+// succeeds or fails alone, all share one sync of the disk. Save returns
+// once the transaction that holds c has committed.
 func (s *Store) Save(ctx context.Context, c *host.Commit) error {
+	id := c.Record.ID
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("save session %s: %w", id, err)
+	}
 	if err := sqlstore.CheckCommit(c); err != nil {
 		return err
 	}
@@ -61,20 +91,109 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 	if err != nil {
 		return err
 	}
-	id := c.Record.ID
-	tx, err := s.w.BeginTx(ctx, nil)
+	p := &pending{ctx: ctx, c: c, args: args, done: make(chan error, 1)}
+	select {
+	case s.queue <- p:
+	case <-s.quit:
+		return fmt.Errorf("save session %s: the store is closed", id)
+	case <-ctx.Done():
+		return fmt.Errorf("save session %s: %w", id, ctx.Err())
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		// Given up: the writer skips it unless it has begun writing it;
+		// the next Save from the same Prev, or a Load, tells.
+		return fmt.Errorf("save session %s: %w", id, ctx.Err())
+	}
+}
+
+// writer writes the Saves queued, a group at a time, until the store is
+// closed.
+func (s *Store) writer() {
+	defer close(s.stopped)
+	batch := make([]*pending, 0, maxGroup)
+	for {
+		select {
+		case p := <-s.queue:
+			batch = append(batch[:0], p)
+		more:
+			for len(batch) < maxGroup {
+				select {
+				case p := <-s.queue:
+					batch = append(batch, p)
+				default:
+					break more
+				}
+			}
+			s.writeGroup(batch)
+		case <-s.quit:
+			return
+		}
+	}
+}
+
+// writeGroup writes batch in one transaction and tells each Save how its
+// commit went.
+func (s *Store) writeGroup(batch []*pending) {
+	errs := make([]error, len(batch))
+	tx, err := s.w.BeginTx(s.life, nil)
 	if err != nil {
-		return fmt.Errorf("save session %s: %w", id, err)
+		for _, p := range batch {
+			p.done <- fmt.Errorf("save session %s: %w", p.c.Record.ID, err)
+		}
+		return
 	}
 	defer tx.Rollback()
+	for i, p := range batch {
+		if err := p.ctx.Err(); err != nil {
+			errs[i] = fmt.Errorf("save session %s: %w", p.c.Record.ID, err)
+			continue
+		}
+		if _, err := tx.StmtContext(p.ctx, s.stmts.savepoint).ExecContext(p.ctx); err != nil {
+			errs[i] = fmt.Errorf("save session %s: %w", p.c.Record.ID, err)
+			continue
+		}
+		errs[i] = s.writeOne(tx, p)
+		if errs[i] != nil {
+			if _, err := tx.StmtContext(s.life, s.stmts.rollbackTo).ExecContext(s.life); err != nil {
+				// The transaction cannot go on: none of it is written.
+				for j, q := range batch {
+					q.done <- errors.Join(errs[j], fmt.Errorf("save session %s: %w", q.c.Record.ID, err))
+				}
+				return
+			}
+		}
+		if _, err := tx.StmtContext(s.life, s.stmts.release).ExecContext(s.life); err != nil {
+			for j, q := range batch {
+				q.done <- errors.Join(errs[j], fmt.Errorf("save session %s: %w", q.c.Record.ID, err))
+			}
+			return
+		}
+	}
+	err = tx.Commit()
+	for i, p := range batch {
+		if errs[i] == nil && err != nil {
+			errs[i] = fmt.Errorf("save session %s: %w", p.c.Record.ID, err)
+		}
+		p.done <- errs[i]
+	}
+}
+
+// writeOne writes one commit in tx.
+func (s *Store) writeOne(tx *sql.Tx, p *pending) error {
+	ctx, c := p.ctx, p.c
+	id := c.Record.ID
 	exec := func(stmt *sql.Stmt, args ...any) (sql.Result, error) {
 		return tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
 	}
 	var res sql.Result
+	var err error
 	if c.Prev == 0 {
-		res, err = exec(s.stmts.create, args...)
+		res, err = exec(s.stmts.create, p.args...)
 	} else {
-		res, err = exec(s.stmts.update, append(args, c.Prev)...)
+		res, err = exec(s.stmts.update, append(p.args, c.Prev)...)
 	}
 	if err := changed(res, err); err != nil {
 		if errors.Is(err, errUnchanged) {
@@ -93,16 +212,13 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 		}
 	}
 	if r := c.Request; r != nil {
-		res, err := exec(s.stmts.request, id, r.Key, sqlstore.Bytes(r.Response))
+		res, err := exec(s.stmts.request, id, r.Key, sqlstore.Bytes(r.Digest), sqlstore.Bytes(r.Response))
 		if err := changed(res, err); err != nil {
 			if errors.Is(err, errUnchanged) {
 				return sqlstore.DuplicateRequest(c)
 			}
 			return fmt.Errorf("save session %s: request %s: %w", id, r.Key, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("save session %s: %w", id, err)
 	}
 	return nil
 }
@@ -174,17 +290,24 @@ func list[T any](ctx context.Context, s *Store, id, what string, fields func(*T)
 	return out, nil
 }
 
-// Response returns the response remembered under key.
-func (s *Store) Response(ctx context.Context, id, key string) ([]byte, bool, error) {
-	var r []byte
-	err := s.r.QueryRowContext(ctx, `SELECT response FROM session_requests WHERE session_id = ? AND request_key = ?`, id, key).Scan(&r)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, false, nil
-	case err != nil:
-		return nil, false, fmt.Errorf("request %s of session %s: %w", key, id, err)
+// Recall returns the session's record and the request remembered under
+// key, in one query.
+func (s *Store) Recall(ctx context.Context, id, key string) (*host.Record, *host.Request, error) {
+	var (
+		reqKey           sql.NullString
+		digest, response []byte
+	)
+	r, err := sqlstore.ScanRecord(s.stmts.recall.QueryRowContext(ctx, id, key).Scan, &reqKey, &digest, &response)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
 	}
-	return sqlstore.Bytes(r), true, nil
+	if err != nil {
+		return nil, nil, fmt.Errorf("load session %s: %w", id, err)
+	}
+	if !reqKey.Valid {
+		return r, nil, nil
+	}
+	return r, &host.Request{Key: reqKey.String, Digest: sqlstore.Bytes(digest), Response: sqlstore.Bytes(response)}, nil
 }
 
 // ClaimDue claims sessions whose timers are due. The claim is one UPDATE

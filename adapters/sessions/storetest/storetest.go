@@ -34,10 +34,20 @@ type EffectLister interface {
 	Effects(ctx context.Context, id string) ([]host.Effect, error)
 }
 
+// DeviceRecorder keeps each device's records (its saved connections), so
+// that any instance sharing the store serves any device. Every store
+// implements it; the server's device credential stores are built on it.
+type DeviceRecorder interface {
+	DeviceRecords(ctx context.Context, device string) (map[string][]byte, error)
+	PutDeviceRecord(ctx context.Context, device, name string, data []byte) error
+	AddDeviceRecord(ctx context.Context, device, name string, data []byte) ([]byte, error)
+}
+
 // Store is what the suite tests.
 type Store interface {
 	host.ServerStore
 	EffectLister
+	DeviceRecorder
 }
 
 // Run runs the contract suite. newStore returns a new, empty store for
@@ -54,7 +64,7 @@ func Run(t *testing.T, newStore func(t *testing.T) host.ServerStore) {
 		})
 		es, ok := s.(Store)
 		if !ok {
-			t.Fatalf("store %T has no Effects method (storetest.EffectLister): the suite cannot see what a commit wrote", s)
+			t.Fatalf("store %T has no Effects method (storetest.EffectLister) or no device records (storetest.DeviceRecorder)", s)
 		}
 		return es
 	}
@@ -72,6 +82,8 @@ func Run(t *testing.T, newStore func(t *testing.T) host.ServerStore) {
 		{"RaceFromSamePrev", testRaceFromSamePrev},
 		{"LogAfter", testLogAfter},
 		{"Requests", testRequests},
+		{"Recall", testRecall},
+		{"DeviceRecords", testDeviceRecords},
 		{"ClaimDue", testClaimDue},
 		{"ClaimEndsOnSave", testClaimEndsOnSave},
 		{"ClaimConcurrent", testClaimConcurrent},
@@ -104,7 +116,7 @@ func commit(id string, prev, next int, tag string) *host.Commit {
 			Data:    fmt.Appendf(nil, "session %s v%d %s\x00\xff", id, next, tag),
 		},
 		Effects: []host.Effect{{Key: id + "/" + tag, Kind: "sms", Data: []byte("effect " + tag)}},
-		Request: &host.Request{Key: "req-" + tag, Response: []byte("response " + tag)},
+		Request: &host.Request{Key: "req-" + tag, Digest: []byte("digest " + tag + "\x00\xff"), Response: []byte("response " + tag)},
 	}
 	for seq := prev + 1; seq <= next; seq++ {
 		c.Entries = append(c.Entries, host.LogEntry{Seq: seq, Data: fmt.Appendf(nil, `{"seq":%d,"tag":%q}`, seq, tag)})
@@ -148,11 +160,20 @@ func effectsOf(t *testing.T, s EffectLister, id string) []host.Effect {
 
 func response(t *testing.T, s host.ServerStore, id, key string) ([]byte, bool) {
 	t.Helper()
-	r, ok, err := s.Response(context.Background(), id, key)
-	if err != nil {
-		t.Fatalf("Response(%s, %s) = %v", id, key, err)
+	_, r, err := s.Recall(context.Background(), id, key)
+	if errors.Is(err, host.ErrNotFound) {
+		return nil, false
 	}
-	return r, ok
+	if err != nil {
+		t.Fatalf("Recall(%s, %s) = %v", id, key, err)
+	}
+	if r == nil {
+		return nil, false
+	}
+	if r.Key != key {
+		t.Errorf("Recall(%s, %s) returned the request of key %s", id, key, r.Key)
+	}
+	return r.Response, true
 }
 
 func claim(t *testing.T, s host.ServerStore, now time.Time, lease time.Duration, limit int) []string {
@@ -235,8 +256,8 @@ func testUnknown(t *testing.T, s Store) {
 	if _, err := s.Effects(ctx, "nobody"); !errors.Is(err, host.ErrNotFound) {
 		t.Errorf("Effects(unknown) = %v, want ErrNotFound", err)
 	}
-	if r, ok, err := s.Response(ctx, "nobody", "k"); err != nil || ok || r != nil {
-		t.Errorf("Response(unknown) = %q, %v, %v, want nil, false, nil", r, ok, err)
+	if rec, r, err := s.Recall(ctx, "nobody", "k"); !errors.Is(err, host.ErrNotFound) || rec != nil || r != nil {
+		t.Errorf("Recall(unknown) = %v, %v, %v, want ErrNotFound", rec, r, err)
 	}
 }
 
@@ -488,6 +509,115 @@ func testRequests(t *testing.T, s Store) {
 	}
 }
 
+// Recall reads the record as Load does, with the request remembered
+// under the key, digest and response as saved, and no request for a key
+// the session was not asked under (another session's included).
+func testRecall(t *testing.T, s Store) {
+	ctx := context.Background()
+	first := commit("s1", 0, 2, "a")
+	save(t, s, first)
+	second := commit("s1", 2, 3, "b")
+	save(t, s, second)
+	save(t, s, commit("s2", 0, 1, "c"))
+	for _, c := range []*host.Commit{first, second} {
+		rec, r, err := s.Recall(ctx, "s1", c.Request.Key)
+		if err != nil {
+			t.Fatalf("Recall(s1, %s) = %v", c.Request.Key, err)
+		}
+		if d := sameRecord(rec, &second.Record); d != "" {
+			t.Errorf("Recall(s1, %s) record: %s", c.Request.Key, d)
+		}
+		if r == nil || r.Key != c.Request.Key || !bytes.Equal(r.Digest, c.Request.Digest) || !bytes.Equal(r.Response, c.Request.Response) {
+			t.Errorf("Recall(s1, %s) request = %+v, want %+v", c.Request.Key, r, c.Request)
+		}
+	}
+	for _, key := range []string{"req-c", "nope", ""} {
+		rec, r, err := s.Recall(ctx, "s1", key)
+		if err != nil || r != nil || rec == nil || rec.Version != 3 {
+			t.Errorf("Recall(s1, %q) = %v, %+v, %v; want the record and no request", key, rec, r, err)
+		}
+	}
+	// The record handed back is the caller's.
+	rec, _, _ := s.Recall(ctx, "s1", "req-a")
+	rec.Data[0] = 'X'
+	if again := load(t, s, "s1"); !bytes.HasPrefix(again.Data, []byte("session s1")) {
+		t.Errorf("Load after changing Recall's bytes: Data = %q", again.Data)
+	}
+}
+
+// Device records are kept per device and name, a put replacing the
+// record of its name only, bytes as given.
+func testDeviceRecords(t *testing.T, s Store) {
+	ctx := context.Background()
+	get := func(device string) map[string][]byte {
+		t.Helper()
+		m, err := s.DeviceRecords(ctx, device)
+		if err != nil {
+			t.Fatalf("DeviceRecords(%s) = %v", device, err)
+		}
+		return m
+	}
+	put := func(device, name, data string) {
+		t.Helper()
+		if err := s.PutDeviceRecord(ctx, device, name, []byte(data)); err != nil {
+			t.Fatalf("PutDeviceRecord(%s, %s) = %v", device, name, err)
+		}
+	}
+	if m := get("d1"); len(m) != 0 {
+		t.Errorf("DeviceRecords of a device with none = %q, want none", m)
+	}
+	put("d1", "tether", "first\x00\xff")
+	put("d1", "vendor-mail", "mail")
+	put("d2", "tether", "other device")
+	put("d1", "tether", "second")
+	want := map[string]string{"tether": "second", "vendor-mail": "mail"}
+	m := get("d1")
+	if len(m) != len(want) {
+		t.Errorf("DeviceRecords(d1) = %q, want %q", m, want)
+	}
+	for name, data := range want {
+		if string(m[name]) != data {
+			t.Errorf("DeviceRecords(d1)[%s] = %q, want %q", name, m[name], data)
+		}
+	}
+	if m := get("d2"); len(m) != 1 || string(m["tether"]) != "other device" {
+		t.Errorf("DeviceRecords(d2) = %q, want only its own record", m)
+	}
+	m["tether"][0] = 'X'
+	if again := get("d1"); string(again["tether"]) != "second" {
+		t.Errorf("changing returned bytes changed the store: %q", again["tether"])
+	}
+	put("d3", "empty", "")
+	if m := get("d3"); len(m) != 1 || m["empty"] == nil || len(m["empty"]) != 0 {
+		t.Errorf("DeviceRecords(d3) = %q, want one empty record", m)
+	}
+	// AddDeviceRecord keeps the first record of a name: many at once, one
+	// wins, and each gets it back.
+	kept := make([][]byte, 8)
+	var wg sync.WaitGroup
+	for i := range kept {
+		wg.Go(func() {
+			b, err := s.AddDeviceRecord(ctx, "d4", "#key", fmt.Appendf(nil, "key %d", i))
+			if err != nil {
+				t.Errorf("AddDeviceRecord = %v", err)
+			}
+			kept[i] = b
+		})
+	}
+	wg.Wait()
+	for _, b := range kept[1:] {
+		if !bytes.Equal(b, kept[0]) {
+			t.Errorf("AddDeviceRecord gave %q and %q: two records of one name", kept[0], b)
+		}
+	}
+	if m := get("d4"); len(m) != 1 || !bytes.Equal(m["#key"], kept[0]) {
+		t.Errorf("DeviceRecords(d4) = %q, want the one record AddDeviceRecord kept, %q", m, kept[0])
+	}
+	if b, err := s.AddDeviceRecord(ctx, "d1", "tether", []byte("third")); err != nil || string(b) != "second" {
+		t.Errorf("AddDeviceRecord over a saved record = %q, %v; want the saved one", b, err)
+	}
+}
+
 // timers saves sessions whose Due is the given offset from t0 (nil: no
 // timer; done ones are done).
 func timers(t *testing.T, s host.Store, due map[string]time.Duration, done ...string) {
@@ -700,7 +830,10 @@ func testCancelled(t *testing.T, s Store) {
 		{"Load", func() error { _, err := s.Load(ctx, "s1"); return err }},
 		{"Log", func() error { _, err := s.Log(ctx, "s1", 0); return err }},
 		{"Effects", func() error { _, err := s.Effects(ctx, "s1"); return err }},
-		{"Response", func() error { _, _, err := s.Response(ctx, "s1", "req-a"); return err }},
+		{"Recall", func() error { _, _, err := s.Recall(ctx, "s1", "req-a"); return err }},
+		{"DeviceRecords", func() error { _, err := s.DeviceRecords(ctx, "d"); return err }},
+		{"PutDeviceRecord", func() error { return s.PutDeviceRecord(ctx, "d", "n", []byte("x")) }},
+		{"AddDeviceRecord", func() error { _, err := s.AddDeviceRecord(ctx, "d", "n", []byte("x")); return err }},
 		{"ClaimDue", func() error { _, err := s.ClaimDue(ctx, now, time.Minute, 10); return err }},
 		{"Reap", func() error { _, err := s.Reap(ctx, now.Add(time.Hour), 10); return err }},
 	}

@@ -17,6 +17,11 @@ import (
 // Columns are a session row's columns in the order ScanRecord reads them.
 const Columns = "id, version, flow, region, hash, done, due, expires, updated, data"
 
+// RecallColumns are Columns of a session row s joined to a request row r,
+// then the request's key, digest and response: what Recall selects and
+// ScanRecord reads, given three more destinations.
+const RecallColumns = "s.id, s.version, s.flow, s.region, s.hash, s.done, s.due, s.expires, s.updated, s.data, r.request_key, r.digest, r.response"
+
 // Nanos is t as the stores keep it: nanoseconds since the Unix epoch, nil
 // (NULL) for the zero time. Times are integers rather than the databases'
 // timestamps so that they round-trip exactly (PostgreSQL's timestamptz
@@ -65,13 +70,15 @@ func Bytes(b []byte) []byte {
 	return b
 }
 
-// ScanRecord reads a row of Columns with scan (a Row's or Rows' Scan).
-func ScanRecord(scan func(dest ...any) error) (*host.Record, error) {
+// ScanRecord reads a row of Columns, then into more, with scan (a Row's
+// or Rows' Scan).
+func ScanRecord(scan func(dest ...any) error, more ...any) (*host.Record, error) {
 	var (
 		r                     host.Record
 		due, expires, updated *int64
 	)
-	if err := scan(&r.ID, &r.Version, &r.Flow, &r.Region, &r.Hash, &r.Done, &due, &expires, &updated, &r.Data); err != nil {
+	dest := append([]any{&r.ID, &r.Version, &r.Flow, &r.Region, &r.Hash, &r.Done, &due, &expires, &updated, &r.Data}, more...)
+	if err := scan(dest...); err != nil {
 		return nil, err
 	}
 	r.Due, r.Expires, r.Updated = Time(due), Time(expires), Time(updated)

@@ -1,0 +1,155 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// notModified answers a GET of a session with If-None-Match 304 when the
+// session is still at the version it names, reading only the session's
+// record: a client polling for a timer downloads nothing while nothing
+// happened. It reports false, writing nothing, when the request is to be
+// answered in full (or refused) by the handler.
+func (s *Server) notModified(w http.ResponseWriter, r *http.Request) bool {
+	h := r.Header.Get("If-None-Match")
+	id, ok := strings.CutPrefix(r.URL.Path, "/v1/sessions/")
+	if h == "" || !ok || strings.Contains(id, "/") {
+		return false
+	}
+	secret, err := bearer(r.Header.Get("Authorization"))
+	if err != nil {
+		return false
+	}
+	version, err := s.cfg.Host.Admit(r.Context(), id, secret)
+	if err != nil || !noneMatch(h, version) {
+		return false
+	}
+	w.Header().Set("ETag", etag(version))
+	w.WriteHeader(http.StatusNotModified)
+	return true
+}
+
+// strictJSON reads a JSON request body and refuses one that names a
+// member twice in an object (RFC 8259 leaves what that means to the
+// reader; encoding/json keeps the last, which may not be what the client
+// meant), in any case: encoding/json matches a struct's fields without
+// regard to case. The body is put back for the handler. Bodies of other types
+// pass untouched.
+func strictJSON(r *http.Request) *Problem {
+	if r.Body == nil || r.Body == http.NoBody || !isJSON(r.Header.Get("Content-Type")) {
+		return nil
+	}
+	data, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return tooLarge(tooBig.Limit)
+		}
+		return problem(http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	if name, dup := duplicateMember(data); dup {
+		return problem(http.StatusBadRequest, CodeDuplicateMember, fmt.Sprintf("the body names the member %s twice", name))
+	}
+	return nil
+}
+
+// isJSON reports whether a Content-Type is JSON's, or missing (which the
+// API reads as JSON).
+func isJSON(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// duplicateMember returns the path of the first member an object of data
+// names twice ("fields.email"), and whether there is one. Data that is not
+// JSON has none (the handler refuses it). It scans the bytes once, without
+// decoding values: it runs on every request with a body.
+func duplicateMember(data []byte) (string, bool) {
+	type frame struct {
+		path  string
+		names [][]byte // member names so far, raw; nil in an array
+		obj   bool
+		name  []byte // the member whose value comes next
+	}
+	join := func(path string, name []byte) string {
+		if path == "" {
+			return string(name)
+		}
+		return path + "." + string(name)
+	}
+	var stack []frame
+	expectName := false
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '"':
+			end := i + 1
+			for end < len(data) && data[end] != '"' {
+				if data[end] == '\\' {
+					end++
+				}
+				end++
+			}
+			if end >= len(data) {
+				return "", false
+			}
+			if expectName && len(stack) > 0 && stack[len(stack)-1].obj {
+				top := &stack[len(stack)-1]
+				name := unquoted(data[i+1 : end])
+				for _, n := range top.names {
+					// encoding/json takes "Choice" for choice: one
+					// member, twice.
+					if bytes.EqualFold(n, name) {
+						return join(top.path, name), true
+					}
+				}
+				top.names = append(top.names, name)
+				top.name = name
+				expectName = false
+			}
+			i = end
+		case '{', '[':
+			path := ""
+			if n := len(stack); n > 0 {
+				if top := &stack[n-1]; top.obj {
+					path = join(top.path, top.name)
+				} else {
+					path = top.path + "[]"
+				}
+			}
+			stack = append(stack, frame{path: path, obj: c == '{'})
+			expectName = c == '{'
+		case '}', ']':
+			if len(stack) == 0 {
+				return "", false
+			}
+			stack = stack[:len(stack)-1]
+		case ',':
+			expectName = len(stack) > 0 && stack[len(stack)-1].obj
+		}
+	}
+	return "", false
+}
+
+// unquoted is a member name as a string, its escapes undone when it has
+// any (two spellings of one name are one name to a decoder).
+func unquoted(raw []byte) []byte {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return raw
+	}
+	var s string
+	if json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &s) != nil {
+		return raw
+	}
+	return []byte(s)
+}

@@ -1,0 +1,43 @@
+package host
+
+import (
+	"context"
+	"sync"
+)
+
+// inflight is the requests this host is answering, by session and
+// idempotency key: the same request arriving again while the first is in
+// flight waits for it, and then gets its response, instead of running the
+// step a second time.
+type inflight struct {
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+// enter waits until no request of session id with key is in flight, then
+// marks this one as in flight until leave is called. It returns ctx's
+// error when ctx ends first.
+func (f *inflight) enter(ctx context.Context, id, key string) (leave func(), err error) {
+	k := id + "\x00" + key
+	for {
+		f.mu.Lock()
+		busy, ok := f.m[k]
+		if !ok {
+			done := make(chan struct{})
+			f.m[k] = done
+			f.mu.Unlock()
+			return func() {
+				f.mu.Lock()
+				delete(f.m, k)
+				f.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		f.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
