@@ -2,8 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"testing"
 
@@ -18,6 +20,22 @@ import (
 // it runs on its arguments, so that tests can signal a real tether process.
 func TestMain(m *testing.M) {
 	if os.Getenv("TETHER_TEST_MAIN") == "1" {
+		// TETHER_TEST_CPUPROFILE profiles the command, a benchmarked
+		// tether serve say, until it exits.
+		if path := os.Getenv("TETHER_TEST_CPUPROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err == nil {
+				err = pprof.StartCPUProfile(f)
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			code := MainWith(sqlBackends, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(code)
+		}
 		os.Exit(MainWith(sqlBackends, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	testscript.Main(m, map[string]func(){

@@ -1,0 +1,333 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "modernc.org/sqlite"
+)
+
+// The benchmarks of tether serve as a process (issue 23): the server's CPU
+// time per durable step, its steps per second against the raw commit rate
+// of its store (same database, driver and pragmas, one commit an
+// operation), the memory store's steps per second over HTTP, and the RSS
+// an idle session costs. scripts/bench-server.sh runs them, interleaved
+// with an older revision's binary (TETHER_BENCH_BIN), and prints the
+// figures the issue names.
+//
+//	go test -run '^$' -bench 'Serve' -benchtime 2000x ./internal/cli
+
+// benchFlow's steps: two prompts answered in turn, a variable set and a
+// timer armed each time.
+const serveBenchFlow = `flow: loop
+start: a
+vars: {n: 0}
+states:
+  a:
+    ask: {text: "A {{ n }}", choices: [next, stop]}
+    after: {5m: a}
+    on: {next: {set: {n: n + 1}, go: b}, stop: done}
+  b:
+    ask: {text: "B {{ n }}", choices: [next]}
+    after: {5m: a}
+    on: {next: {set: {n: n + 1}, go: a}}
+  done: {final: done}
+`
+
+// benchClients is how many clients drive the server at once.
+const benchClients = 8
+
+// benchPhase is how many operations a phase takes: server steps and raw
+// commits alternate by phases, so that both meet the same load from the
+// rest of the machine.
+const benchPhase = 200
+
+// benchServer starts tether serve (TETHER_BENCH_BIN, or this test binary)
+// on the bench flow, the demo fixture and store, with no rate limits.
+func benchServer(b *testing.B, store string) *server {
+	b.Helper()
+	dir := filepath.Join(b.TempDir(), "flows")
+	if err := os.CopyFS(dir, os.DirFS("../../flows")); err != nil {
+		b.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "loop.yaml"), []byte(serveBenchFlow), 0o644)
+	srv := &server{t: b, bin: os.Getenv("TETHER_BENCH_BIN"), log: &strings.Builder{}, args: []string{"serve", "--flows", dir,
+		"--store", store, "--addr", freeAddr(b), "--data", b.TempDir(), "--create-rate", "0", "--answer-rate", "0"}}
+	srv.start()
+	b.Cleanup(func() { srv.stop() })
+	return srv
+}
+
+// benchSession is one session a client answers.
+type benchSession struct {
+	id, secret string
+	version    int
+}
+
+// loadClient drives a server's API with as little work of its own as it
+// can: the load generator shares the machine's cores with the server.
+type loadClient struct {
+	base string
+	hc   *http.Client
+	keys atomic.Int64
+}
+
+func newLoadClient(srv *server) *loadClient {
+	return &loadClient{base: "http://" + srv.args[slicesIndex(srv.args, "--addr")+1],
+		hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}}
+}
+
+// create starts a session of loop.
+func (c *loadClient) create(device string) (*benchSession, error) {
+	resp, err := c.hc.Post(c.base+"/v1/sessions", "application/json", strings.NewReader(`{"flow":"loop","device":"`+device+`"}`))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return nil, fmt.Errorf("create: %d %s", resp.StatusCode, body)
+	}
+	s := &benchSession{id: field(body, "id"), secret: field(body, "secret")}
+	s.version, err = strconv.Atoi(strings.Trim(resp.Header.Get("ETag"), `"`))
+	return s, err
+}
+
+var nextBody = []byte(`{"choice":"next"}`)
+
+// step answers s's prompt: one durable step.
+func (c *loadClient) step(s *benchSession) error {
+	req, _ := http.NewRequest("POST", c.base+"/v1/sessions/"+s.id+"/answers", bytes.NewReader(nextBody))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+s.secret)
+	req.Header.Set("If-Match", `"`+strconv.Itoa(s.version)+`"`)
+	req.Header.Set("Idempotency-Key", "k"+strconv.FormatInt(c.keys.Add(1), 10))
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("answer: %d", resp.StatusCode)
+	}
+	s.version, err = strconv.Atoi(strings.Trim(resp.Header.Get("ETag"), `"`))
+	return err
+}
+
+// field reads a top-level string member of a small JSON object.
+func field(body []byte, name string) string {
+	_, rest, ok := bytes.Cut(body, []byte(`"`+name+`":"`))
+	if !ok {
+		return ""
+	}
+	v, _, _ := bytes.Cut(rest, []byte(`"`))
+	return string(v)
+}
+
+// run runs n operations with benchClients goroutines, op(client) each.
+func run(b *testing.B, n int, op func(client int) error) time.Duration {
+	var left atomic.Int64
+	left.Store(int64(n))
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	began := time.Now()
+	for c := range benchClients {
+		wg.Go(func() {
+			for left.Add(-1) >= 0 {
+				if err := op(c); err != nil {
+					failed.Store(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(began)
+}
+
+// cpuTime is the CPU time process pid has used, user and system, from
+// /proc (in ticks of USER_HZ, 100 a second on Linux).
+func cpuTime(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command, which is in parentheses: utime is the
+	// 14th field, stime the 15th.
+	_, rest, _ := strings.Cut(string(data), ") ")
+	f := strings.Fields(rest)
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// rss is process pid's resident set, from /proc.
+func rss(b *testing.B, pid int) int64 {
+	b.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
+}
+
+// BenchmarkServeSteps takes b.N durable steps through tether serve over
+// HTTP with benchClients clients, each answering sessions of its own,
+// and reports the server's CPU time per step (process CPU / steps) and
+// its steps per second; for SQLite and PostgreSQL also, alternating with
+// them by phases, the raw commit rate of the same database (a one-row
+// upsert per transaction, the store's driver and pragmas) and the ratio.
+func BenchmarkServeSteps(b *testing.B) {
+	type store struct {
+		name string
+		open func(b *testing.B) (storeURL string, raw func(ctx context.Context, n int) error)
+	}
+	stores := []store{{"memory", func(*testing.B) (string, func(context.Context, int) error) { return "memory:", nil }}, {"sqlite", rawSQLite}}
+	if os.Getenv("TETHER_TEST_POSTGRES") != "" {
+		stores = append(stores, store{"postgres", rawPostgres})
+	}
+	for _, st := range stores {
+		b.Run(fmt.Sprintf("store=%s/clients=%d", st.name, benchClients), func(b *testing.B) {
+			storeURL, raw := st.open(b)
+			srv := benchServer(b, storeURL)
+			c := newLoadClient(srv)
+			sessions := make([]*benchSession, benchClients*4)
+			for i := range sessions {
+				s, err := c.create(fmt.Sprintf("bench-%d", i))
+				if err != nil {
+					b.Fatal(err)
+				}
+				sessions[i] = s
+			}
+			steps := make([]int, benchClients)
+			step := func(client int) error {
+				steps[client]++
+				return c.step(sessions[client+steps[client]%4*benchClients])
+			}
+			// Warm up: connections, the server's caches.
+			run(b, benchPhase, step)
+			var rawN atomic.Int64
+			var rawTime, stepTime, cpu time.Duration
+			ctx := context.Background()
+			b.ResetTimer()
+			for done := 0; done < b.N; done += benchPhase {
+				n := min(benchPhase, b.N-done)
+				if raw != nil {
+					rawTime += run(b, n, func(int) error { return raw(ctx, int(rawN.Add(1))) })
+				}
+				before := cpuTime(b, srv.pid())
+				stepTime += run(b, n, step)
+				cpu += cpuTime(b, srv.pid()) - before
+			}
+			b.StopTimer()
+			stepRate := float64(b.N) / stepTime.Seconds()
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/step")
+			b.ReportMetric(stepRate, "steps/s")
+			if raw != nil {
+				rawRate := float64(b.N) / rawTime.Seconds()
+				b.ReportMetric(rawRate, "raw-commits/s")
+				b.ReportMetric(stepRate/rawRate, "ratio")
+			}
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// rawSQLite is a store URL of a new SQLite database and the raw commit of
+// a database next to it with the store's driver and pragmas (WAL,
+// synchronous=FULL, one writer connection, immediate transactions).
+func rawSQLite(b *testing.B) (string, func(context.Context, int) error) {
+	dir := b.TempDir()
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "raw.db")+"?"+q.Encode())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE raw (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)`); err != nil {
+		b.Fatal(err)
+	}
+	return "sqlite:" + filepath.Join(dir, "sessions.db"), func(ctx context.Context, n int) error {
+		_, err := db.ExecContext(ctx, `INSERT INTO raw (id, v) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET v = excluded.v`, n%64, n)
+		return err
+	}
+}
+
+// rawPostgres is a store URL of a schema of its own and the raw commit of
+// a table in it, through pgx's pool.
+func rawPostgres(b *testing.B) (string, func(context.Context, int) error) {
+	storeURL := postgresSchema(b)
+	pool, err := pgxpool.New(context.Background(), storeURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	if _, err := pool.Exec(context.Background(), `CREATE TABLE raw (id bigint PRIMARY KEY, v bigint NOT NULL)`); err != nil {
+		b.Fatal(err)
+	}
+	return storeURL, func(ctx context.Context, n int) error {
+		_, err := pool.Exec(ctx, `INSERT INTO raw (id, v) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET v = excluded.v`, n%64, n)
+		return err
+	}
+}
+
+// idleSessions is how many idle sessions BenchmarkServeIdle creates.
+const idleSessions = 10_000
+
+// BenchmarkServeIdle creates idleSessions sessions through the API of a
+// tether serve on the memory store, default GOGC, and reports how much
+// its RSS grew per session: what an idle session costs. b.N is ignored
+// beyond the first round: one measurement a run.
+func BenchmarkServeIdle(b *testing.B) {
+	srv := benchServer(b, "memory:")
+	c := newLoadClient(srv)
+	// Warm up: connections, the server's caches and pools.
+	var made atomic.Int64
+	create := func(int) error {
+		_, err := c.create("idle-" + strconv.FormatInt(made.Add(1), 10))
+		return err
+	}
+	run(b, 500, create)
+	time.Sleep(200 * time.Millisecond)
+	before := rss(b, srv.pid())
+	b.ResetTimer()
+	run(b, idleSessions, create)
+	b.StopTimer()
+	time.Sleep(time.Second) // a GC cycle or two, as an idle server would see
+	grown := rss(b, srv.pid()) - before
+	b.ReportMetric(float64(grown)/idleSessions, "rss-B/session")
+	b.ReportMetric(0, "ns/op")
+}
