@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"net/url"
 	"os"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tetherflow/tether/adapters/sessions/internal/sqlstore"
 	"github.com/tetherflow/tether/adapters/sessions/storetest"
 	"github.com/tetherflow/tether/host"
 )
@@ -45,63 +45,36 @@ func TestGroupCommit(t *testing.T) {
 	}
 	defer s.Close()
 
-	gone, cancel := context.WithCancel(ctx)
-	cancel()
-	dupKey := storetest.Workload("a", storetest.StepEntries)
-	dupKey.Request.Key = storetest.Workload("a", 0).Request.Key
-	commits := []struct {
-		ctx  context.Context
-		c    *host.Commit
-		want error
-	}{
-		{ctx, storetest.Workload("a", 0), nil},
-		{ctx, storetest.Workload("a", 0), host.ErrConflict}, // created just before, in this group
-		{ctx, storetest.Workload("b", 0), nil},
-		{ctx, dupKey, host.ErrConflict}, // a's request key again
-		{gone, storetest.Workload("c", 0), context.Canceled},
-		{ctx, storetest.Workload("a", storetest.StepEntries), nil}, // a's second step, after its first, in this group
-	}
-	batch := make([]*pending, len(commits))
+	commits := storetest.GroupCommits()
+	batch := make([]*sqlstore.Pending, len(commits))
 	for i, c := range commits {
-		query, args, err := saveArgs(c.c)
+		query, args, err := saveArgs(c.Commit)
 		if err != nil {
 			t.Fatal(err)
 		}
-		batch[i] = &pending{ctx: c.ctx, c: c.c, query: query, args: args, done: make(chan error, 1)}
+		batch[i] = sqlstore.NewPending(c.Ctx, c.Commit, query, args)
 	}
-	s.writeGroup(batch)
-	for i, c := range commits {
-		if err := <-batch[i].done; !errors.Is(err, c.want) || (err == nil) != (c.want == nil) {
-			t.Errorf("commit %d (%s, prev %d) = %v, want %v", i, c.c.Record.ID, c.c.Prev, err, c.want)
-		}
+	s.writeGroup(ctx, batch)
+	errs := make([]error, len(batch))
+	for i, p := range batch {
+		errs[i] = <-p.Done
 	}
-	if r, err := s.Load(ctx, "a"); err != nil || r.Version != commits[5].c.Record.Version {
-		t.Errorf("a = %+v, %v; want at its second step", r, err)
-	}
-	if log, _ := s.Log(ctx, "a", 0); len(log) != len(commits[0].c.Entries)+len(commits[5].c.Entries) {
-		t.Errorf("a's log has %d entries, want its two steps'", len(log))
-	}
-	if _, err := s.Load(ctx, "b"); err != nil {
-		t.Errorf("b: %v", err)
-	}
-	if _, err := s.Load(ctx, "c"); !errors.Is(err, host.ErrNotFound) {
-		t.Errorf("c, whose Save gave up, = %v, want ErrNotFound", err)
-	}
+	storetest.CheckGroup(t, s, commits, errs)
 	// A group that fails as a whole is saved commit by commit: here one
 	// statement of the pipeline fails.
 	bad := storetest.Workload("d", 0)
 	good := storetest.Workload("e", 0)
-	var group []*pending
+	var group []*sqlstore.Pending
 	for _, c := range []*host.Commit{good, bad} {
 		query, args, _ := saveArgs(c)
-		group = append(group, &pending{ctx: ctx, c: c, query: query, args: args, done: make(chan error, 1)})
+		group = append(group, sqlstore.NewPending(ctx, c, query, args))
 	}
-	group[1].args[1] = "not a version" // its statement fails
-	s.writeGroup(group)
-	if err := <-group[0].done; err != nil {
+	group[1].Args[1] = "not a version" // its statement fails
+	s.writeGroup(ctx, group)
+	if err := <-group[0].Done; err != nil {
 		t.Errorf("the good commit of a failed group = %v", err)
 	}
-	if err := <-group[1].done; err == nil {
+	if err := <-group[1].Done; err == nil {
 		t.Errorf("the bad commit of a failed group = nil")
 	}
 	if _, err := s.Load(ctx, "e"); err != nil {

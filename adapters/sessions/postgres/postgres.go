@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -32,14 +31,8 @@ var migrations embed.FS
 // concurrent use, and any number of processes may share the database.
 type Store struct {
 	pool *pgxpool.Pool
-	// queue takes Saves to the writer goroutine, which writes them in
-	// groups; quit stops it at Close. life is the writer's context.
-	queue       chan *pending
-	quit        chan struct{}
-	stopped     chan struct{}
-	life        context.Context
-	endLife     context.CancelFunc
-	closeWriter sync.Once
+	// groups writes the Saves, a group at a time.
+	groups *sqlstore.Groups
 }
 
 var _ host.ServerStore = (*Store)(nil)
@@ -76,9 +69,7 @@ func Open(ctx context.Context, storeURL string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", where(cfg), err)
 	}
-	s.queue, s.quit, s.stopped = make(chan *pending), make(chan struct{}), make(chan struct{})
-	s.life, s.endLife = context.WithCancel(context.Background())
-	go s.writer()
+	s.groups = sqlstore.NewGroups(s.writeGroup)
 	return s, nil
 }
 
@@ -126,12 +117,8 @@ func (schemaLock) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
 // Close closes the store's connections, once the group being written, if
 // any, is.
 func (s *Store) Close() error {
-	if s.quit != nil {
-		s.closeWriter.Do(func() {
-			close(s.quit)
-			<-s.stopped
-			s.endLife()
-		})
+	if s.groups != nil {
+		s.groups.Close()
 	}
 	s.pool.Close()
 	return nil

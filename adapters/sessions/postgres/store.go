@@ -64,27 +64,14 @@ const (
 )` + saveTail
 )
 
-// maxGroup bounds how many commits one transaction writes.
-const maxGroup = 64
-
-// pending is a Save waiting for the group it is written in.
-type pending struct {
-	ctx   context.Context
-	c     *host.Commit
-	query string
-	args  []any
-	done  chan error
-}
-
 // Save writes c when the stored version is c.Prev: one statement, which
 // a used request key leaves unwritten too. Saves that arrive while a
 // group is written go together in the next (group commit): one round trip
 // and one transaction for them all, each statement succeeding or failing
 // alone; should the group fail as a whole, each is saved on its own.
 func (s *Store) Save(ctx context.Context, c *host.Commit) error {
-	id := c.Record.ID
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("save session %s: %w", id, err)
+		return fmt.Errorf("save session %s: %w", c.Record.ID, err)
 	}
 	if err := sqlstore.CheckCommit(c); err != nil {
 		return err
@@ -93,22 +80,7 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 	if err != nil {
 		return err
 	}
-	p := &pending{ctx: ctx, c: c, query: query, args: args, done: make(chan error, 1)}
-	select {
-	case s.queue <- p:
-	case <-s.quit:
-		return fmt.Errorf("save session %s: the store is closed", id)
-	case <-ctx.Done():
-		return fmt.Errorf("save session %s: %w", id, cause(ctx, ctx.Err()))
-	}
-	select {
-	case err := <-p.done:
-		return err
-	case <-ctx.Done():
-		// Given up: the writer skips it unless it has sent it; the next
-		// Save from the same Prev, or a Load, tells.
-		return fmt.Errorf("save session %s: %w", id, ctx.Err())
-	}
+	return s.groups.Save(sqlstore.NewPending(ctx, c, query, args))
 }
 
 // saveArgs returns the statement that saves c and its arguments.
@@ -140,56 +112,26 @@ func saveArgs(c *host.Commit) (string, []any, error) {
 	return updateSQL, append(args, c.Prev), nil
 }
 
-// writer writes the Saves queued, a group at a time, until the store is
-// closed.
-func (s *Store) writer() {
-	defer close(s.stopped)
-	batch := make([]*pending, 0, maxGroup)
-	for {
-		select {
-		case p := <-s.queue:
-			batch = append(batch[:0], p)
-		more:
-			for len(batch) < maxGroup {
-				select {
-				case p := <-s.queue:
-					batch = append(batch, p)
-				default:
-					break more
-				}
-			}
-			s.writeGroup(batch)
-		case <-s.quit:
-			return
-		}
-	}
-}
-
 // writeGroup sends batch's statements in one pipeline, which PostgreSQL
 // runs as one transaction, and tells each Save how its commit went. When
 // the group fails as a whole (nothing of it is written), each commit is
 // saved on its own.
-func (s *Store) writeGroup(batch []*pending) {
-	var live []*pending
-	for _, p := range batch {
-		if err := p.ctx.Err(); err != nil {
-			p.done <- fmt.Errorf("save session %s: %w", p.c.Record.ID, err)
-			continue
-		}
-		live = append(live, p)
-	}
-	if len(live) == 0 {
-		return
-	}
+func (s *Store) writeGroup(life context.Context, batch []*sqlstore.Pending) {
+	live := sqlstore.Live(batch)
 	if len(live) == 1 {
-		live[0].done <- s.saveOne(live[0])
+		live[0].Done <- s.saveOne(live[0])
+	}
+	if len(live) <= 1 {
 		return
 	}
 	b := &pgx.Batch{}
 	for _, p := range live {
-		b.Queue(p.query, p.args...)
+		b.Queue(p.Query, p.Args...)
 	}
-	br := s.pool.SendBatch(s.life, b)
+	ctx, detach, cancel := sqlstore.GroupContext(life, live)
+	defer cancel()
+	defer detach()
+	br := s.pool.SendBatch(ctx, b)
 	counts := make([]int, len(live))
 	var err error
 	for i := range live {
@@ -200,26 +142,23 @@ func (s *Store) writeGroup(batch []*pending) {
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		for _, p := range live {
-			p.done <- s.saveOne(p)
-		}
-		return
-	}
 	for i, p := range live {
-		if counts[i] == 0 {
-			p.done <- sqlstore.Conflict(p.c)
-		} else {
-			p.done <- nil
+		switch {
+		case err != nil:
+			p.Done <- s.saveOne(p)
+		case counts[i] == 0:
+			p.Done <- sqlstore.Conflict(p.Commit)
+		default:
+			p.Done <- nil
 		}
 	}
 }
 
 // saveOne saves p's commit in a statement of its own.
-func (s *Store) saveOne(p *pending) error {
-	ctx, c := p.ctx, p.c
+func (s *Store) saveOne(p *sqlstore.Pending) error {
+	ctx, c := p.Ctx, p.Commit
 	var n int
-	err := s.pool.QueryRow(ctx, p.query, p.args...).Scan(&n)
+	err := s.pool.QueryRow(ctx, p.Query, p.Args...).Scan(&n)
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "session_requests_pkey":

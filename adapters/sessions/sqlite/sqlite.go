@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -37,14 +36,8 @@ type Store struct {
 	// waiting for a writer.
 	r     *sql.DB
 	stmts saveStmts
-	// queue takes Saves to the writer goroutine, which writes them in
-	// groups; quit stops it at Close. life is the writer's context.
-	queue       chan *pending
-	quit        chan struct{}
-	stopped     chan struct{}
-	life        context.Context
-	endLife     context.CancelFunc
-	closeWriter sync.Once
+	// groups writes the Saves, a group at a time, on the writer.
+	groups *sqlstore.Groups
 }
 
 var _ host.ServerStore = (*Store)(nil)
@@ -156,20 +149,14 @@ func Open(ctx context.Context, storeURL string) (*Store, error) {
 	if err := s.stmts.prepare(ctx, w, s.r); err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s: %w", o.path, err), s.Close())
 	}
-	s.queue, s.quit, s.stopped = make(chan *pending), make(chan struct{}), make(chan struct{})
-	s.life, s.endLife = context.WithCancel(context.Background())
-	go s.writer()
+	s.groups = sqlstore.NewGroups(s.writeGroup)
 	return s, nil
 }
 
 // Close closes the database, once the group being written, if any, is.
 func (s *Store) Close() error {
-	if s.quit != nil {
-		s.closeWriter.Do(func() {
-			close(s.quit)
-			<-s.stopped
-			s.endLife()
-		})
+	if s.groups != nil {
+		s.groups.Close()
 	}
 	var errs []error
 	for _, db := range []*sql.DB{s.r, s.w} {

@@ -63,26 +63,14 @@ func (p *saveStmts) prepare(ctx context.Context, w, r *sql.DB) error {
 	return nil
 }
 
-// maxGroup bounds how many commits one transaction writes.
-const maxGroup = 64
-
-// pending is a Save waiting for the group it is written in.
-type pending struct {
-	ctx  context.Context
-	c    *host.Commit
-	args []any
-	done chan error
-}
-
 // Save writes c in one transaction when the stored version is c.Prev.
 // Saves that arrive while a transaction is written are written together
 // in the next one (group commit), each in a savepoint of its own: each
 // succeeds or fails alone, all share one sync of the disk. Save returns
 // once the transaction that holds c has committed.
 func (s *Store) Save(ctx context.Context, c *host.Commit) error {
-	id := c.Record.ID
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("save session %s: %w", id, err)
+		return fmt.Errorf("save session %s: %w", c.Record.ID, err)
 	}
 	if err := sqlstore.CheckCommit(c); err != nil {
 		return err
@@ -91,99 +79,60 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 	if err != nil {
 		return err
 	}
-	p := &pending{ctx: ctx, c: c, args: args, done: make(chan error, 1)}
-	select {
-	case s.queue <- p:
-	case <-s.quit:
-		return fmt.Errorf("save session %s: the store is closed", id)
-	case <-ctx.Done():
-		return fmt.Errorf("save session %s: %w", id, ctx.Err())
-	}
-	select {
-	case err := <-p.done:
-		return err
-	case <-ctx.Done():
-		// Given up: the writer skips it unless it has begun writing it;
-		// the next Save from the same Prev, or a Load, tells.
-		return fmt.Errorf("save session %s: %w", id, ctx.Err())
-	}
-}
-
-// writer writes the Saves queued, a group at a time, until the store is
-// closed.
-func (s *Store) writer() {
-	defer close(s.stopped)
-	batch := make([]*pending, 0, maxGroup)
-	for {
-		select {
-		case p := <-s.queue:
-			batch = append(batch[:0], p)
-		more:
-			for len(batch) < maxGroup {
-				select {
-				case p := <-s.queue:
-					batch = append(batch, p)
-				default:
-					break more
-				}
-			}
-			s.writeGroup(batch)
-		case <-s.quit:
-			return
-		}
-	}
+	return s.groups.Save(sqlstore.NewPending(ctx, c, "", args))
 }
 
 // writeGroup writes batch in one transaction and tells each Save how its
 // commit went.
-func (s *Store) writeGroup(batch []*pending) {
-	errs := make([]error, len(batch))
-	tx, err := s.w.BeginTx(s.life, nil)
+func (s *Store) writeGroup(life context.Context, batch []*sqlstore.Pending) {
+	// The write lock first: a Save given up while it is waited for (held
+	// by another process) is not written.
+	ctx, detach, cancel := sqlstore.GroupContext(life, batch)
+	defer cancel()
+	tx, err := s.w.BeginTx(ctx, nil)
+	detach()
+	batch = sqlstore.Live(batch)
 	if err != nil {
 		for _, p := range batch {
-			p.done <- fmt.Errorf("save session %s: %w", p.c.Record.ID, err)
+			p.Done <- fmt.Errorf("save session %s: %w", p.Commit.Record.ID, err)
 		}
 		return
 	}
 	defer tx.Rollback()
+	errs := make([]error, len(batch))
+	fail := func(err error) {
+		for i, p := range batch {
+			p.Done <- errors.Join(errs[i], fmt.Errorf("save session %s: %w", p.Commit.Record.ID, err))
+		}
+	}
 	for i, p := range batch {
-		if err := p.ctx.Err(); err != nil {
-			errs[i] = fmt.Errorf("save session %s: %w", p.c.Record.ID, err)
+		if _, err := tx.StmtContext(p.Ctx, s.stmts.savepoint).ExecContext(p.Ctx); err != nil {
+			errs[i] = fmt.Errorf("save session %s: %w", p.Commit.Record.ID, err)
 			continue
 		}
-		if _, err := tx.StmtContext(p.ctx, s.stmts.savepoint).ExecContext(p.ctx); err != nil {
-			errs[i] = fmt.Errorf("save session %s: %w", p.c.Record.ID, err)
-			continue
-		}
-		errs[i] = s.writeOne(tx, p)
-		if errs[i] != nil {
-			if _, err := tx.StmtContext(s.life, s.stmts.rollbackTo).ExecContext(s.life); err != nil {
-				// The transaction cannot go on: none of it is written.
-				for j, q := range batch {
-					q.done <- errors.Join(errs[j], fmt.Errorf("save session %s: %w", q.c.Record.ID, err))
-				}
+		if errs[i] = s.writeOne(tx, p); errs[i] != nil {
+			if _, err := tx.StmtContext(life, s.stmts.rollbackTo).ExecContext(life); err != nil {
+				fail(err) // the transaction cannot go on: none of it is written
 				return
 			}
 		}
-		if _, err := tx.StmtContext(s.life, s.stmts.release).ExecContext(s.life); err != nil {
-			for j, q := range batch {
-				q.done <- errors.Join(errs[j], fmt.Errorf("save session %s: %w", q.c.Record.ID, err))
-			}
+		if _, err := tx.StmtContext(life, s.stmts.release).ExecContext(life); err != nil {
+			fail(err)
 			return
 		}
 	}
 	err = tx.Commit()
 	for i, p := range batch {
 		if errs[i] == nil && err != nil {
-			errs[i] = fmt.Errorf("save session %s: %w", p.c.Record.ID, err)
+			errs[i] = fmt.Errorf("save session %s: %w", p.Commit.Record.ID, err)
 		}
-		p.done <- errs[i]
+		p.Done <- errs[i]
 	}
 }
 
 // writeOne writes one commit in tx.
-func (s *Store) writeOne(tx *sql.Tx, p *pending) error {
-	ctx, c := p.ctx, p.c
+func (s *Store) writeOne(tx *sql.Tx, p *sqlstore.Pending) error {
+	ctx, c := p.Ctx, p.Commit
 	id := c.Record.ID
 	exec := func(stmt *sql.Stmt, args ...any) (sql.Result, error) {
 		return tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
@@ -191,9 +140,9 @@ func (s *Store) writeOne(tx *sql.Tx, p *pending) error {
 	var res sql.Result
 	var err error
 	if c.Prev == 0 {
-		res, err = exec(s.stmts.create, p.args...)
+		res, err = exec(s.stmts.create, p.Args...)
 	} else {
-		res, err = exec(s.stmts.update, append(p.args, c.Prev)...)
+		res, err = exec(s.stmts.update, append(p.Args, c.Prev)...)
 	}
 	if err := changed(res, err); err != nil {
 		if errors.Is(err, errUnchanged) {
