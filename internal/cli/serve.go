@@ -58,7 +58,10 @@ several instances sharing a store need, and --data then holds nothing.
 
 A device is what a client names in POST /v1/sessions: an id it keeps for
 the device it runs on. Its saved connection (the credential store the flow
-reads and writes) is kept in the store, under a hash of the id.
+reads and writes) is kept in the store, under a hash of the id, sealed
+with the keys in TETHER_SEAL_KEYS (or --data/seal.keys, made at the first
+start): instances sharing a PostgreSQL store must all be given the same
+TETHER_SEAL_KEYS, which serve requires there.
 
 --admin-addr serves /metrics on an address of its own, for the holder of
 TETHER_ADMIN_TOKEN only, and not on --addr.

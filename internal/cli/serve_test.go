@@ -166,3 +166,28 @@ func TestServeFixture(t *testing.T) {
 		t.Errorf("serve --portal on a directory without a fixture did not serve")
 	}
 }
+
+// Instances sharing a PostgreSQL store read each other's sealed device
+// records: serve refuses such a store without TETHER_SEAL_KEYS (a key file
+// of its own in --data would seal what no other instance opens), and says
+// so before connecting; --admin-addr wants the admin token.
+func TestServeSharedKeys(t *testing.T) {
+	for _, c := range []struct {
+		args   []string
+		env    map[string]string
+		stderr string
+	}{
+		{[]string{"--store", "postgres://tether:pw@db.invalid/tether"}, nil,
+			"TETHER_SEAL_KEYS"},
+		{[]string{"--store", "memory:", "--admin-addr", "127.0.0.1:0"}, nil,
+			"--admin-addr needs TETHER_ADMIN_TOKEN"},
+	} {
+		var stderr bytes.Buffer
+		env := &Env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return c.env[k] }, commands: commands, backends: &sqlBackends}
+		args := append([]string{"serve", "--flows", "../../flows", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, c.args...)
+		code := env.main(t.Context(), args)
+		if code != exitUsage || !strings.Contains(stderr.String(), c.stderr) || strings.Contains(stderr.String(), ":pw@") {
+			t.Errorf("serve %q: exit %d, stderr\n%s\nwant exit %d naming %s, no password", c.args, code, stderr.String(), exitUsage, c.stderr)
+		}
+	}
+}
