@@ -46,9 +46,16 @@ raw=$work/raw.txt
 for i in $(seq "$COUNT"); do
   echo "round $i of $COUNT" >&2
   for b in "${builds[@]}"; do
-    (cd "$root/internal/cli" && TETHER_BENCH_BIN="$work/$b" "$work/bench.test" -test.run '^$' \
-      -test.bench '^BenchmarkServe(Steps|Idle)$' -test.benchtime "${STEPS}x") |
-      grep '^Benchmark' | sed "s/^/$b /" >>"$raw"
+    flows=$root/flows
+    if [ "$b" = base ]; then flows=$work/src/flows; fi
+    out=$work/out.txt
+    if ! (cd "$root/internal/cli" && TETHER_BENCH_BIN="$work/$b" TETHER_BENCH_FLOWS="$flows" "$work/bench.test" -test.run '^$' \
+      -test.bench '^BenchmarkServe(Steps|Idle)$' -test.benchtime "${STEPS}x") >"$out" 2>&1; then
+      echo "bench-server.sh: the benchmarks of $b failed:" >&2
+      tail -20 "$out" >&2
+      exit 1
+    fi
+    grep '^Benchmark' "$out" | sed "s/^/$b /" >>"$raw"
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)

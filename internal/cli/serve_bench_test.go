@@ -58,10 +58,18 @@ const benchPhase = 200
 
 // benchServer starts tether serve (TETHER_BENCH_BIN, or this test binary)
 // on the bench flow, the demo fixture and store, with no rate limits.
+// TETHER_BENCH_FLOWS names the flows directory of that binary's revision.
 func benchServer(b *testing.B, store string) *server {
 	b.Helper()
+	// The flows of the binary's own revision (TETHER_BENCH_FLOWS, for an
+	// older build), with the bench flow added: the demo fixture they hold
+	// is what that revision reads.
+	flows := "../../flows"
+	if f := os.Getenv("TETHER_BENCH_FLOWS"); f != "" {
+		flows = f
+	}
 	dir := filepath.Join(b.TempDir(), "flows")
-	if err := os.CopyFS(dir, os.DirFS("../../flows")); err != nil {
+	if err := os.CopyFS(dir, os.DirFS(flows)); err != nil {
 		b.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "loop.yaml"), []byte(serveBenchFlow), 0o644)
