@@ -45,6 +45,7 @@ states:
       continue: done
   late: {final: late}
   done: {final: done, success: true}
+sensitive: [token]
 `
 
 func checkSpec(name string) engine.Spec {

@@ -62,7 +62,7 @@ func TestLoadAndCheckErrors(t *testing.T) {
 			name: "a typo of a key: did you mean, not the list",
 			want: []string{
 				"t.yaml:6:21: unknown key \"sucess\" in state done (did you mean success?)",
-				"t.yaml:6:35: unknown key \"colour\" in state done (want one of: run, with, timeout, retry, ask, final, success, message, output, on, after)",
+				"t.yaml:6:35: unknown key \"colour\" in state done (want one of: run, with, timeout, retry, ask, final, success, message, output, sensitive, on, after)",
 			},
 			src: "flow: t\nstart: a\nstates:\n  a:\n    ask: {text: Hi}\n  done: {final: ok, sucess: true, colour: red}\n",
 		},

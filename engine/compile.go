@@ -100,6 +100,7 @@ func (c *compiler) flow(f *syntax.File) *Flow {
 		fl.varIdx[v.Name] = len(fl.vars)
 		fl.vars = append(fl.vars, varInfo{name: v.Name, kind: v.Kind, init: v.Value, pos: v.Pos})
 	}
+	c.sensitiveVars(fl, f)
 	for _, p := range f.Policy {
 		fl.policy[p.Name], fl.pkinds[p.Name], fl.psource[p.Name] = p.Value, p.Kind, p.VPos
 	}
@@ -130,6 +131,7 @@ func (c *compiler) flow(f *syntax.File) *Flow {
 	// Resolve what each state runs and which events it can receive.
 	for _, s := range fl.states {
 		c.resolveRun(fl, s)
+		c.sensitiveOutputs(s)
 	}
 	// Resolve handlers and branch targets.
 	for _, s := range fl.states {
@@ -146,7 +148,6 @@ func (c *compiler) flow(f *syntax.File) *Flow {
 	c.policyRules(fl, f.PolicyRules, policyType)
 	c.migrations(fl, f)
 	c.compileStates(fl, inputs, policyType)
-	c.sensitivity(fl)
 	if fl.start != nil {
 		c.graphChecks(fl)
 	}
@@ -397,6 +398,10 @@ type scope struct {
 	flowKey      string // the flow alone, for expressions that read neither input.* nor result.*
 	secretInput  map[string]bool
 	secretResult map[string]bool
+	// sensitiveVars are the flow's sensitive variables; sensitiveResult
+	// the sensitive outputs of the state's action or subflow.
+	sensitiveVars   map[string]bool
+	sensitiveResult map[string]bool
 }
 
 // scopeEnv is the environment of a scope key.
@@ -427,7 +432,7 @@ func (c *compiler) scope(fl *Flow, policy, input, result types.Map, secretIn, se
 		c.keysBuf = names
 	}
 	c.keyBuf = key
-	sc := &scope{flowKey: fl.name, secretInput: secretIn, secretResult: secretRes}
+	sc := &scope{flowKey: fl.name, secretInput: secretIn, secretResult: secretRes, sensitiveVars: fl.sensitive}
 	if se, ok := c.envs[string(key)]; ok && se.flow == fl {
 		sc.key, sc.env = se.key, se.env
 		return sc
@@ -545,8 +550,8 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 		s.message = c.text(d.Message, plain, "message")
 		for _, a := range d.Output {
 			p, _ := c.compile(a.Expr, plain, value.Any, "output "+a.Name)
-			c.noSecrets(a.Expr, p, plain, "output "+a.Name)
-			s.output = append(s.output, &cassign{name: a.Name, pos: a.Pos, kind: value.Any, prog: p})
+			c.noSecretsKept(a.Expr, p, plain, "output "+a.Name, s.sensitiveOut[a.Name], "list it in the state's sensitive:")
+			s.output = append(s.output, &cassign{name: a.Name, pos: a.Pos, kind: value.Any, prog: p, secret: s.sensitiveOut[a.Name]})
 		}
 	}
 
@@ -558,6 +563,7 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 			in = nil
 		}
 		sc := c.scope(fl, policy, in, result, secretIn, secretRes)
+		sc.sensitiveResult = s.sensitiveOut
 		c.compileHandler(fl, s, h, sc)
 	}
 	for _, t := range s.timers {
@@ -603,7 +609,7 @@ func (c *compiler) compileWith(fl *Flow, s *state, sc *scope) {
 		params, what = s.spec.Params, "action "+s.spec.Name
 	case s.sub != nil:
 		for _, v := range s.sub.vars {
-			params = append(params, Param{Name: v.name, Kind: v.kind})
+			params = append(params, Param{Name: v.name, Kind: v.kind, Sensitive: s.sub.sensitive[v.name]})
 		}
 		what = "flow " + s.sub.name
 	default:
@@ -633,7 +639,15 @@ func (c *compiler) compileWith(fl *Flow, s *state, sc *scope) {
 		if secret != "" && !p.Secret {
 			c.errs.Add(a.Expr.Pos, "secret %s passed to parameter %s of %s, which is not secret", secret, a.Name, what)
 		}
-		s.with = append(s.with, &cassign{name: a.Name, pos: a.Pos, kind: p.Kind, prog: prog, secret: p.Secret || p.Sensitive || secret != ""})
+		ref, loc := c.sensitiveRef(prog, sc)
+		if ref != "" && !p.Secret && !p.Sensitive {
+			msg := fmt.Sprintf("sensitive %s passed to parameter %s of %s, which is neither secret nor sensitive", ref, a.Name, what)
+			if s.sub != nil {
+				msg = fmt.Sprintf("sensitive %s passed to variable %s of %s, which is not sensitive: list it in that flow's sensitive:", ref, a.Name, what)
+			}
+			c.sensitiveError(a.Expr, loc, msg)
+		}
+		s.with = append(s.with, &cassign{name: a.Name, pos: a.Pos, kind: p.Kind, prog: prog, secret: p.Secret || p.Sensitive || secret != "" || ref != ""})
 	}
 	for _, p := range params {
 		if p.Required && !given[p.Name] && (p.OldName == "" || !given[p.OldName]) { // the old name has its hint
@@ -726,7 +740,7 @@ func (c *compiler) compileHandler(fl *Flow, s *state, h *handler, sc *scope) {
 			}
 			kind := fl.vars[idx].kind
 			prog, _ := c.compile(a.Expr, sc, kind, "variable "+a.Name)
-			c.noSecrets(a.Expr, prog, sc, "variable "+a.Name)
+			c.noSecretsKept(a.Expr, prog, sc, "variable "+a.Name, fl.sensitive[a.Name], "list it in the flow's sensitive:")
 			b.set = append(b.set, &cassign{name: a.Name, pos: a.Pos, kind: kind, prog: prog, varIdx: idx})
 		}
 	}
@@ -985,12 +999,38 @@ func exprPos(e *syntax.Expr, line, col int) yamlfile.Pos {
 	return pos
 }
 
-// noSecrets reports an expression whose value would carry a secret into a
-// place that is logged or kept.
+// noSecrets reports an expression whose value would carry a secret, or a
+// sensitive value, into a place that is shown or logged: a prompt, a
+// message. Sensitive values may be kept (noSecretsKept), never shown.
 func (c *compiler) noSecrets(e *syntax.Expr, prog *cexpr, sc *scope, what string) {
+	if c.noSecret(e, prog, sc, what) {
+		return
+	}
+	if ref, loc := c.sensitiveRef(prog, sc); ref != "" {
+		c.sensitiveError(e, loc, fmt.Sprintf("sensitive %s flows into %s, which is shown; a sensitive value may be kept, never shown", ref, what))
+	}
+}
+
+// noSecretsKept reports an expression whose value would carry a secret
+// into a place that is kept (a variable, an output), or a sensitive value
+// into one that is not sensitive; fix says how to make it so.
+func (c *compiler) noSecretsKept(e *syntax.Expr, prog *cexpr, sc *scope, what string, sensitive bool, fix string) {
+	if c.noSecret(e, prog, sc, what) || sensitive {
+		return
+	}
+	if ref, loc := c.sensitiveRef(prog, sc); ref != "" {
+		c.sensitiveError(e, loc, fmt.Sprintf("sensitive %s flows into %s, which is not sensitive: %s", ref, what, fix))
+	}
+}
+
+// noSecret reports an expression whose value would carry a secret into a
+// place that is logged or kept, and reports whether it did.
+func (c *compiler) noSecret(e *syntax.Expr, prog *cexpr, sc *scope, what string) bool {
 	if ref := c.refsSecret(prog, sc); ref != "" {
 		c.errs.Add(e.Pos, "secret %s flows into %s; secrets live only for the step that uses them", ref, what)
+		return true
 	}
+	return false
 }
 
 // refsSecret returns the first secret the expression reads (input.x of a
@@ -1173,144 +1213,6 @@ func fixedParts(s *state) *prompt.Prompt {
 		return nil
 	}
 	return p
-}
-
-// sensitivity finds the variables that hold sensitive values: those a
-// branch assigns from a Sensitive action output or from another sensitive
-// variable. Their assignments are masked in the log, as are action
-// parameters computed from them; showing one in a prompt, a message or a
-// final output is an error.
-func (c *compiler) sensitivity(fl *Flow) {
-	fl.sensitive = map[string]bool{}
-	// What each assignment reads is found once, by walking it; the
-	// fixpoint then goes over that.
-	type use struct {
-		name   string   // the variable assigned
-		vars   []string // the variables it reads
-		result bool     // it reads a Sensitive output of its state's action
-	}
-	var uses []use
-	for _, s := range fl.states {
-		for _, h := range s.handlers() {
-			for _, b := range h.branches {
-				for _, a := range b.set {
-					if a.prog != nil {
-						uses = append(uses, use{a.name, varsRead(fl, a.prog), readsSensitiveResult(s, a.prog)})
-					}
-				}
-			}
-		}
-	}
-	for changed := true; changed; {
-		changed = false
-		for _, u := range uses {
-			if fl.sensitive[u.name] {
-				continue
-			}
-			reads := u.result
-			for _, v := range u.vars {
-				reads = reads || fl.sensitive[v]
-			}
-			if reads {
-				fl.sensitive[u.name], changed = true, true
-			}
-		}
-	}
-	if len(fl.sensitive) == 0 {
-		return
-	}
-	for _, s := range fl.states {
-		for _, a := range s.with {
-			if c.readsSensitive(fl, s, a.prog) {
-				a.secret = true
-				if s.sub != nil {
-					c.errs.Add(a.pos, "sensitive value passed to variable %s of flow %s; a subflow would keep it unmasked", a.name, s.sub.name)
-				}
-			}
-		}
-		for _, t := range []*ctext{s.text, s.help, s.message} {
-			if t == nil {
-				continue
-			}
-			for _, p := range t.parts {
-				if name := sensitiveVar(fl, p.prog); name != "" {
-					c.errs.Add(s.decl.Pos, "state %s shows sensitive variable %s; it may be kept, not shown", s.name, name)
-				}
-			}
-		}
-		for _, a := range s.output {
-			if name := sensitiveVar(fl, a.prog); name != "" {
-				c.errs.Add(a.pos, "output %s reads sensitive variable %s; it may be kept, not shown", a.name, name)
-			}
-		}
-	}
-}
-
-// readsSensitive reports whether prog, in a handler of state s, reads a
-// sensitive variable or a Sensitive output of s's action.
-func (c *compiler) readsSensitive(fl *Flow, s *state, prog *cexpr) bool {
-	if prog == nil {
-		return false
-	}
-	return sensitiveVar(fl, prog) != "" || readsSensitiveResult(s, prog)
-}
-
-// varsRead returns the variables of fl that prog names.
-func varsRead(fl *Flow, prog *cexpr) []string {
-	var out []string
-	fl.varsIn(prog, func(i int) {
-		if name := fl.vars[i].name; !contains(out, name) {
-			out = append(out, name)
-		}
-	})
-	return out
-}
-
-// readsSensitiveResult reports whether prog, in a handler of state s,
-// reads a Sensitive output of s's action.
-func readsSensitiveResult(s *state, prog *cexpr) bool {
-	if s.spec == nil {
-		return false
-	}
-	found, whole, members := false, 0, 0
-	node := prog.node()
-	ast.Walk(&node, visitFunc(func(n ast.Node) {
-		if id, ok := n.(*ast.IdentifierNode); ok && id.Value == "result" {
-			whole++
-		}
-		m, ok := n.(*ast.MemberNode)
-		if !ok {
-			return
-		}
-		id, ok := m.Node.(*ast.IdentifierNode)
-		prop, ok2 := m.Property.(*ast.StringNode)
-		if ok && ok2 && id.Value == "result" {
-			members++
-			if o, ok := s.spec.Output(prop.Value); ok && o.Sensitive {
-				found = true
-			}
-		}
-	}))
-	if whole > members { // result used as a whole, or indexed by an expression
-		for _, o := range s.spec.Outputs {
-			found = found || o.Sensitive
-		}
-	}
-	return found
-}
-
-// sensitiveVar returns a sensitive variable prog reads, or "".
-func sensitiveVar(fl *Flow, prog *cexpr) string {
-	if prog == nil {
-		return ""
-	}
-	name := ""
-	fl.varsIn(prog, func(i int) {
-		if v := fl.vars[i].name; name == "" && fl.sensitive[v] {
-			name = v
-		}
-	})
-	return name
 }
 
 // visitFunc adapts a function to expr's ast.Visitor.

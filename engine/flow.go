@@ -30,13 +30,15 @@ type Flow struct {
 
 	vars   []varInfo
 	varIdx map[string]int
-	// sensitive names the variables that hold sensitive values (assigned
-	// from a Sensitive output, or from another sensitive variable).
-	sensitive map[string]bool
-	policy    map[string]any
-	pkinds    map[string]value.Kind
-	psource   map[string]yamlfile.Pos // where each effective policy value was set
-	rules     []*prule                // policy_rules, compiled
+	// sensitive names the variables that hold sensitive values (the
+	// flow's sensitive: list); sensitiveNames lists them, sorted, for
+	// snapshots (FrameSnapshot.Sensitive), which share it.
+	sensitive      map[string]bool
+	sensitiveNames []string
+	policy         map[string]any
+	pkinds         map[string]value.Kind
+	psource        map[string]yamlfile.Pos // where each effective policy value was set
+	rules          []*prule                // policy_rules, compiled
 
 	outcomes []string // final outcomes, sorted
 
@@ -88,6 +90,10 @@ type state struct {
 	message *ctext
 	output  []*cassign
 
+	// sensitiveOut names the sensitive outputs: of the state's action or
+	// subflow (result.*), or given by a final state; nil for none.
+	sensitiveOut map[string]bool
+
 	on     map[string]*handler
 	events []string // receivable events in declaration order (choices, outcomes)
 	timers []*ctimer
@@ -99,7 +105,7 @@ type cassign struct {
 	pos    yamlfile.Pos
 	kind   value.Kind // declared kind of the target
 	prog   *cexpr
-	secret bool // the value is secret or sensitive: masked in the log (params)
+	secret bool // the value is secret or sensitive: masked in the log (params, outputs)
 	varIdx int  // set: index into vars
 }
 

@@ -44,6 +44,7 @@ func (f *Flow) buildInfo() *flowinfo.Flow {
 		Policy:   maps.Clone(f.policy), PolicyKinds: maps.Clone(f.pkinds), PolicySources: maps.Clone(f.psource),
 		PolicyKeys: f.policyKeys(), Reachable: f.policyReachable(),
 		Subflows:      map[string]*flowinfo.Flow{},
+		Sensitive:     slices.Clone(f.sensitiveNames),
 		ClockRelative: f.clockRelative(),
 	}
 	if f.start != nil {
@@ -78,6 +79,9 @@ func (f *Flow) buildInfo() *flowinfo.Flow {
 			}
 		}
 		si.Reads = f.reads(s)
+		if len(s.sensitiveOut) > 0 {
+			si.Sensitive = sortedKeys(s.sensitiveOut)
+		}
 		info.States[i] = si
 	}
 	return info

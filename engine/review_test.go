@@ -11,7 +11,6 @@ import (
 
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/eventlog"
-	"github.com/tetherflow/tether/engine/syntax"
 	"github.com/tetherflow/tether/engine/value"
 )
 
@@ -126,51 +125,6 @@ states:
 	wg.Wait()
 	if got := value.Format(fl.Info().Policy["mp"]); got != "{a: 1, b: [2]}" {
 		t.Errorf("policy mp = %s after the sessions, want it unchanged", got)
-	}
-}
-
-// A sensitive value may not be handed to a subflow, and using result as a
-// whole reads its sensitive outputs.
-func TestSensitiveThroughSubflowsAndWholeResult(t *testing.T) {
-	var used string
-	reg := ticketRegistry(t, &used)
-	sub := `flow: sub
-start: a
-vars: {x: ""}
-states:
-  a:
-    ask: {text: hi}
-    on: {continue: ok}
-  ok: {final: ok}
-`
-	f, err := syntax.Load("t.yaml", []byte(`flow: t
-start: get
-vars: {ticket: "", m: {}}
-states:
-  get:
-    run: portal.ticket
-    on:
-      ok:
-        set: {ticket: result.ticket, m: result}
-        go: s
-  s:
-    run: flow:sub
-    with: {x: ticket}
-    on: {ok: end}
-  end:
-    final: done
-    message: "{{ m }}"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = engine.Compile(f, reg, engine.WithSubflows(flows{"sub": sub}.resolve))
-	want := []string{
-		"t.yaml:13:12: sensitive value passed to variable x of flow sub; a subflow would keep it unmasked",
-		"t.yaml:15:3: state end shows sensitive variable m; it may be kept, not shown",
-	}
-	if got := errorLines(err); joinLines(got) != joinLines(want) {
-		t.Errorf("Compile errors =\n%s\nwant\n%s", joinLines(got), joinLines(want))
 	}
 }
 

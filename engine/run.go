@@ -431,9 +431,10 @@ func (s *Session) advance(ctx context.Context) error {
 			if err != nil {
 				return s.fail(fr, err)
 			}
-			s.entry(rec{kind: eventlog.EntryFinal, outcome: out})
+			kept := st.masked(out)
+			s.entry(rec{kind: eventlog.EntryFinal, outcome: kept})
 			if len(s.frames) == 1 {
-				s.done, s.prompt = out, nil
+				s.done, s.prompt = kept, nil
 				fr.clearIO()
 				return nil
 			}
@@ -556,7 +557,7 @@ func (s *Session) runAction(ctx context.Context, fr *frame, st *state) error {
 	if err != nil {
 		return runErr("action "+st.spec.Name, err)
 	}
-	e := rec{kind: eventlog.EntryAction, event: res.Outcome, x: argsExtra(maskArgs(st, args), maskOutputs(st.spec, outputs))}
+	e := rec{kind: eventlog.EntryAction, event: res.Outcome, x: argsExtra(maskArgs(st, args), maskOutputs(st, outputs))}
 	return s.handle(ctx, fr, st.on[res.Outcome], outputs, e)
 }
 
@@ -784,16 +785,18 @@ func maskArgs(st *state, args map[string]any) []eventlog.Value {
 	return out
 }
 
-func maskOutputs(spec *Spec, outputs map[string]any) []eventlog.Value {
+// maskOutputs returns the outputs of st's action as the log records them:
+// secret and sensitive ones masked.
+func maskOutputs(st *state, outputs map[string]any) []eventlog.Value {
 	if len(outputs) == 0 {
 		return nil
 	}
 	out := make([]eventlog.Value, 0, len(outputs))
-	for _, o := range spec.Outputs {
+	for _, o := range st.spec.Outputs {
 		v := outputs[o.Name]
 		// An empty output has nothing to hide, and showing it as empty
 		// (left out of the transcript) says which outcome had no ticket.
-		masked := (o.Secret || o.Sensitive) && !value.IsZero(v)
+		masked := (o.Secret || st.sensitiveOut[o.Name]) && !value.IsZero(v)
 		if masked {
 			v = nil
 		}

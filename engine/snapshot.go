@@ -14,7 +14,9 @@ import (
 // Snapshot is the compact, serialisable state of a session: enough to
 // resume it in this process or another, and nothing secret. Prompt input
 // and action results live only for the step that used them and are never
-// part of it. It marshals to JSON with the value codec (package value), and
+// part of it. Sensitive values are (a ticket the next states need): each
+// frame names the variables that hold them, for a store to keep them
+// sealed. It marshals to JSON with the value codec (package value), and
 // reads back as it was.
 type Snapshot struct {
 	ID     string            `json:"id"`
@@ -35,6 +37,12 @@ type FrameSnapshot struct {
 	State  string          `json:"state"`
 	Vars   map[string]any  `json:"vars,omitempty"`
 	Timers []TimerSnapshot `json:"timers,omitempty"`
+	// Sensitive names the variables of Vars that the flow marks
+	// sensitive, sorted: what a store keeps sealed and never shows.
+	// Snapshot shares it between snapshots: never write into it.
+	// Restore does not read it (the flow says which they are), and the
+	// JSON form leaves it out.
+	Sensitive []string `json:"-"`
 }
 
 // TimerSnapshot is an armed timer: its key as written in the flow and when
@@ -72,7 +80,7 @@ func (s *Session) SnapshotTo(snap *Snapshot) {
 	for i, fr := range s.frames {
 		fs := &snap.Frames[i]
 		vars, timers := fs.Vars, fs.Timers[:0]
-		*fs = FrameSnapshot{Flow: fr.flow.name, Hash: fr.flow.hash, State: fr.state.name}
+		*fs = FrameSnapshot{Flow: fr.flow.name, Hash: fr.flow.hash, State: fr.state.name, Sensitive: fr.flow.sensitiveNames}
 		if len(fr.flow.vars) > 0 {
 			if vars == nil {
 				vars = make(map[string]any, len(fr.flow.vars))

@@ -26,10 +26,13 @@ type Flow struct {
 	// runs, at any depth, by flow name; flows without one are left out.
 	Labels map[string]string
 
-	Start  string       // the start state
-	Vars   []string     // the variables, in declaration order
-	Kinds  []value.Kind // the kind of each of Vars
-	States []State      // in declaration order
+	Start string       // the start state
+	Vars  []string     // the variables, in declaration order
+	Kinds []value.Kind // the kind of each of Vars
+	// Sensitive are the variables that hold sensitive values (the flow's
+	// sensitive: list), sorted: kept sealed, masked in logs, never shown.
+	Sensitive []string
+	States    []State // in declaration order
 	// Outcomes are the outcomes of the flow's final states, sorted.
 	Outcomes []string
 
@@ -81,6 +84,11 @@ type State struct {
 	// counts as a success.
 	Outcome string
 	Success bool
+
+	// Sensitive are the sensitive outputs, sorted: of a run state's
+	// action or subflow (declared by the action, or marked in either
+	// flow), or of a final state (marked).
+	Sensitive []string
 
 	// Handlers are the state's on: handlers, sorted by event.
 	Handlers []Handler

@@ -19,7 +19,10 @@ type File struct {
 	Title  string
 	Start  Ident
 	Vars   []*ValueDecl
-	Policy []*ValueDecl
+	// Sensitive names the variables that hold sensitive values
+	// (sensitive:): kept sealed at rest, masked in logs, never shown.
+	Sensitive []Ident
+	Policy    []*ValueDecl
 	// PolicyRules bound the policy's values.
 	PolicyRules []*PolicyRule
 	States      []*StateDecl
@@ -89,6 +92,11 @@ type StateDecl struct {
 	Success bool
 	Message *Text
 	Output  []*Assign
+
+	// Sensitive names outputs that hold sensitive values (sensitive:):
+	// of the action or subflow a run state runs (result.NAME), or given
+	// by a final state's output:.
+	Sensitive []Ident
 
 	On    []*Handler
 	After []*Timer

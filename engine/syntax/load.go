@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -240,7 +241,7 @@ func (l *loader) expr(n *yaml.Node, what string) *Expr {
 }
 
 // fileKeys are the keys of a flow file's top level.
-var fileKeys = []string{"flow", "version", "title", "start", "vars", "policy", "policy_rules", "migrate", "states"}
+var fileKeys = []string{"flow", "version", "title", "start", "vars", "sensitive", "policy", "policy_rules", "migrate", "states"}
 
 func (l *loader) file(n *yaml.Node, f *File) {
 	var states *yaml.Node
@@ -256,6 +257,8 @@ func (l *loader) file(n *yaml.Node, f *File) {
 			f.Start, _ = l.name(v, "start")
 		case "vars":
 			f.Vars = l.values(v, "vars")
+		case "sensitive":
+			f.Sensitive = l.names(v, "sensitive", "variable")
 		case "policy":
 			f.Policy = l.values(v, "policy")
 		case "policy_rules":
@@ -448,13 +451,13 @@ func (p *valueParser) parse(n *yaml.Node, what string) (any, value.Kind, bool) {
 	return nil, 0, false
 }
 
-var stateKeys = []string{"run", "with", "timeout", "retry", "ask", "final", "success", "message", "output", "on", "after"}
+var stateKeys = []string{"run", "with", "timeout", "retry", "ask", "final", "success", "message", "output", "sensitive", "on", "after"}
 
 func (l *loader) state(id Ident, n *yaml.Node) *StateDecl {
 	s := &StateDecl{Name: id.Name, Pos: id.Pos}
 	var kinds []string
 	var hasSuccess bool
-	var withNode, timeoutNode, retryNode, successNode, messageNode, outputNode *yaml.Node
+	var withNode, timeoutNode, retryNode, successNode, messageNode, outputNode, sensitiveNode *yaml.Node
 	l.pairs(n, "state "+id.Name, stateKeys, func(k, v *yaml.Node) {
 		switch k.Value {
 		case "run":
@@ -496,6 +499,9 @@ func (l *loader) state(id Ident, n *yaml.Node) *StateDecl {
 		case "output":
 			outputNode = k
 			s.Output = l.assigns(v, "output")
+		case "sensitive":
+			sensitiveNode = k
+			s.Sensitive = l.names(v, "sensitive", "output")
 		case "on":
 			s.On = l.handlers(v)
 		case "after":
@@ -520,6 +526,9 @@ func (l *loader) state(id Ident, n *yaml.Node) *StateDecl {
 		if extra != nil && s.Kind != FinalState {
 			l.errorf(extra, "%s: belongs to a final state", extra.Value)
 		}
+	}
+	if sensitiveNode != nil && s.Kind == AskState {
+		l.errorf(sensitiveNode, "sensitive: belongs to a run state (outputs of its action or subflow) or a final state (its outputs); a prompt's secrets are fields of type secret or code")
 	}
 	if s.Kind == FinalState {
 		if len(s.On) > 0 {
@@ -595,6 +604,27 @@ func (l *loader) retry(n *yaml.Node) *Retry {
 		l.errorf(maxNode, "retry.max_delay (%s) is shorter than retry.backoff (%s)", r.MaxDelay, r.Backoff)
 	}
 	return r
+}
+
+// names reads a list of names, each of what kind, none twice: `[a, b]`.
+func (l *loader) names(n *yaml.Node, key, what string) []Ident {
+	if n.Kind != yaml.SequenceNode {
+		l.errorf(n, "%s must be a list of %s names, not %s", key, what, describe(n))
+		return nil
+	}
+	var out []Ident
+	for _, c := range n.Content {
+		id, ok := l.name(l.resolve(c), what)
+		if !ok {
+			continue
+		}
+		if slices.ContainsFunc(out, func(o Ident) bool { return o.Name == id.Name }) {
+			l.errs.Add(id.Pos, "%s: %s %s is named twice", key, what, id.Name)
+			continue
+		}
+		out = append(out, id)
+	}
+	return out
 }
 
 func (l *loader) assigns(n *yaml.Node, what string) []*Assign {
