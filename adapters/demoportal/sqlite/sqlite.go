@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 
 	"github.com/tetherflow/tether/adapters/demoportal"
+	"github.com/tetherflow/tether/internal/dbfile"
 )
 
 // schemaVersion is the version of the schema below, in the database's
@@ -61,6 +62,11 @@ const busyTimeout = 5 * time.Second
 // Open opens the state in the file at path, creating it (and its tables)
 // when it does not exist.
 func Open(ctx context.Context, path string) (*State, error) {
+	// Made for its owner alone: SQLite would make it 0644, and its -wal
+	// and -shm files take its mode.
+	if err := dbfile.Private(path); err != nil {
+		return nil, fmt.Errorf("open portal state %s: %w", path, err)
+	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")

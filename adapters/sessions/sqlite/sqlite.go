@@ -16,6 +16,7 @@ import (
 
 	"github.com/tetherflow/tether/adapters/sessions/internal/sqlstore"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/internal/dbfile"
 )
 
 //go:embed migrations/*.sql
@@ -121,6 +122,11 @@ func Open(ctx context.Context, storeURL string) (*Store, error) {
 	o, err := parseURL(storeURL)
 	if err != nil {
 		return nil, err
+	}
+	// Made for its owner alone before SQLite makes it 0644: SQLite gives
+	// the -wal and -shm files the database file's mode.
+	if err := dbfile.Private(o.path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", o.path, err)
 	}
 	w, err := sql.Open("sqlite", o.dsn(true))
 	if err != nil {
