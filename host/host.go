@@ -48,6 +48,15 @@ type Config struct {
 	// Zero keeps none: worth it where a read costs a round trip to a
 	// database.
 	RecentSessions int
+	// Seal seals the sensitive values of the sessions' records (the
+	// variables a flow marks sensitive: a sign-in ticket) before they
+	// reach the store, and opens them: the server's seal keys, given
+	// outside the store. Nil seals with a key made at random once per
+	// process, which dies with it: enough for a store that dies with the
+	// process (the memory store of tether run); a store that outlives it
+	// needs keys that do too, or its sessions' sealed values no longer
+	// open (seal.ErrUnknownKey, key "ephemeral").
+	Seal Sealer
 	// Observe, when set, is told of every step, conflict, late timer and
 	// retried action, for metrics and the server's log, with the context
 	// of the call that took it. It must be quick and safe for concurrent
@@ -78,6 +87,12 @@ func New(cfg Config) (*Host, error) {
 	}
 	if cfg.Observe == nil {
 		cfg.Observe = func(context.Context, Event) {}
+	}
+	if cfg.Seal == nil {
+		var err error
+		if cfg.Seal, err = ephemeralSealer(); err != nil {
+			return nil, fmt.Errorf("host: a seal key: %w", err)
+		}
 	}
 	return &Host{cfg: cfg, inflight: inflight{m: map[string]chan struct{}{}}, recent: newRecent(cfg.RecentSessions)}, nil
 }
@@ -345,7 +360,7 @@ func (h *Host) load(ctx context.Context, id string) (*engine.Session, meta, *Rec
 	if err != nil {
 		return nil, meta{}, nil, err
 	}
-	d, err := decodeData(rec)
+	d, err := decodeData(rec, h.cfg.Seal)
 	if err != nil {
 		return nil, meta{}, nil, err
 	}
@@ -393,7 +408,7 @@ func (h *Host) commit(ctx context.Context, s *engine.Session, m meta, prev int, 
 	}
 	v := h.view(s, m, s.Seq(), expires)
 	v.Entries, v.Problem = s.Log(), problem
-	raw, err := encodeData(&data{meta: m, Snapshot: s.Snapshot()})
+	raw, err := encodeData(&data{meta: m, Snapshot: s.Snapshot()}, h.cfg.Seal)
 	if err != nil {
 		return nil, fmt.Errorf("session %s: %w", s.ID(), err)
 	}

@@ -44,14 +44,15 @@ const (
 	tagTime
 	tagList
 	tagMap
+	tagSealed // a sensitive variable's value, sealed (version 2)
 )
 
 // maxDepth bounds the nesting of values a record may hold, as the JSON
 // decoder's does: data is read back from a store.
 const maxDepth = 10_000
 
-// encodeData encodes d.
-func encodeData(d *data) ([]byte, error) {
+// encodeData encodes d, its sensitive values sealed with sealer.
+func encodeData(d *data, sealer Sealer) ([]byte, error) {
 	w := &writer{b: make([]byte, 0, 256)}
 	w.b = append(w.b, dataVersion)
 	w.str(d.Country)
@@ -79,7 +80,7 @@ func encodeData(d *data) ([]byte, error) {
 		w.str(f.Flow)
 		w.str(f.Hash)
 		w.str(f.State)
-		if err := w.mapValue(f.Vars, 0); err != nil {
+		if err := w.vars(f, s.ID, sealer); err != nil {
 			return nil, fmt.Errorf("flow %s: vars: %w", f.Flow, err)
 		}
 		w.uvarint(uint64(len(f.Timers)))
@@ -105,8 +106,9 @@ func encodeData(d *data) ([]byte, error) {
 	return w.b, nil
 }
 
-// decodeData decodes rec's data, binary or JSON.
-func decodeData(rec *Record) (*data, error) {
+// decodeData decodes rec's data, binary or JSON, opening its sealed
+// values with sealer.
+func decodeData(rec *Record, sealer Sealer) (*data, error) {
 	var d data
 	if len(rec.Data) > 0 && rec.Data[0] == '{' {
 		if err := json.Unmarshal(rec.Data, &d); err != nil {
@@ -114,15 +116,16 @@ func decodeData(rec *Record) (*data, error) {
 		}
 		return &d, nil
 	}
-	if err := readData(rec.Data, &d); err != nil {
+	if err := readData(rec.Data, &d, rec.ID, sealer); err != nil {
 		return nil, fmt.Errorf("session %s: stored data: %w", rec.ID, err)
 	}
 	return &d, nil
 }
 
-func readData(b []byte, d *data) (err error) {
-	r := &reader{b: b}
-	if v := r.byte(); v != dataVersion {
+// readData reads the binary form of the data of session id.
+func readData(b []byte, d *data, id string, sealer Sealer) (err error) {
+	r := &reader{b: b, id: id, sealer: sealer}
+	if v := r.byte(); v != dataVersion && v != 1 {
 		return fmt.Errorf("form %d, want %d", v, dataVersion)
 	}
 	d.Country, d.Device, d.Region = r.str(), r.str(), r.str()
@@ -139,7 +142,7 @@ func readData(b []byte, d *data) (err error) {
 	for i := range s.Frames {
 		f := &s.Frames[i]
 		f.Flow, f.Hash, f.State = r.str(), r.str(), r.str()
-		f.Vars = r.mapValue()
+		f.Vars, f.Sensitive = r.vars(f.Flow)
 		if n := r.count(); n > 0 {
 			f.Timers = make([]engine.TimerSnapshot, n)
 		}
@@ -306,10 +309,12 @@ func (w *writer) reflectValue(v any, depth int) error {
 }
 
 // reader reads the binary form; the first error sticks, and every read
-// after it returns a zero value.
+// after it returns a zero value. id and sealer open sealed values.
 type reader struct {
-	b   []byte
-	err error
+	b      []byte
+	err    error
+	id     string
+	sealer Sealer
 }
 
 func (r *reader) fail(what string) {

@@ -113,7 +113,7 @@ func (h *Host) admit(ctx context.Context, id, secret, key string) (*Record, *dat
 
 // check decodes rec's data and checks secret and expiry.
 func (h *Host) check(rec *Record, secret string) (*data, error) {
-	d, err := decodeData(rec)
+	d, err := decodeData(rec, h.cfg.Seal)
 	if err != nil {
 		return nil, err
 	}
