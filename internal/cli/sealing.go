@@ -25,36 +25,45 @@ const sealKeysFile = "seal.keys"
 // holds, or those of the key file seal.keys in dir, made with one new
 // key (mode 0600) when there is none.
 func (env *Env) sealKeys(dir string) (*seal.Keys, error) {
+	keys, _, err := env.sealKeysMade(dir)
+	return keys, err
+}
+
+// sealKeysMade is sealKeys, and reports whether it made the key file.
+func (env *Env) sealKeysMade(dir string) (*seal.Keys, bool, error) {
 	if text := env.getenv(seal.EnvVar); text != "" {
-		return seal.ParseKeys("$"+seal.EnvVar, []byte(text))
+		keys, err := seal.ParseKeys("$"+seal.EnvVar, []byte(text))
+		return keys, false, err
 	}
 	path := filepath.Join(dir, sealKeysFile)
 	keys, err := seal.ReadKeyFile(path)
 	if !errors.Is(err, fs.ErrNotExist) {
-		return keys, err
+		return keys, false, err
 	}
 	line, err := seal.GenerateLine("k1", rand.Reader)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return seal.ReadKeyFile(path) // made meanwhile by another process
+		keys, err := seal.ReadKeyFile(path) // made meanwhile by another process
+		return keys, false, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("make the seal key file: %w", err)
+		return nil, false, fmt.Errorf("make the seal key file: %w", err)
 	}
 	_, werr := f.WriteString("# The key that seals the secrets tether keeps in this directory. Keep it apart from backups of them.\n" + line)
 	if err := f.Close(); werr == nil {
 		werr = err
 	}
 	if werr != nil {
-		return nil, fmt.Errorf("make the seal key file: %w", werr)
+		return nil, false, fmt.Errorf("make the seal key file: %w", werr)
 	}
-	return seal.ReadKeyFile(path)
+	keys, err = seal.ReadKeyFile(path)
+	return keys, true, err
 }
 
 // getenv reads the environment the command runs in.

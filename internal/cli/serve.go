@@ -58,10 +58,17 @@ several instances sharing a store need, and --data then holds nothing.
 
 A device is what a client names in POST /v1/sessions: an id it keeps for
 the device it runs on. Its saved connection (the credential store the flow
-reads and writes) is kept in the store, under a hash of the id, sealed
-with the keys in TETHER_SEAL_KEYS (or --data/seal.keys, made at the first
-start): instances sharing a PostgreSQL store must all be given the same
-TETHER_SEAL_KEYS, which serve requires there.
+reads and writes) is kept in the store, under a hash of the id.
+
+What a thief of the store could use is sealed (AES-256-GCM) with keys kept
+outside it: the values a flow marks sensitive (the sign-in ticket) in every
+session's record, and the devices' saved connections (tokens, keys). The
+keys are those of --seal-key-file FILE, or of TETHER_SEAL_KEYS (a key
+file's text): a line per key, its id and its secret in base64, the last
+one sealing, every one opening (add a line to rotate; docs/stores.md). Without either, serve makes a key
+in --data/seal.keys (mode 0600) at its first start and says so: back it
+up apart from the store. Instances sharing a PostgreSQL store must all be
+given the same keys, which serve requires there.
 
 --admin-addr serves /metrics on an address of its own, for the holder of
 TETHER_ADMIN_TOKEN only, and not on --addr.
@@ -77,7 +84,8 @@ connection is taken, steps in flight are saved and answered, then it exits.`,
 		fs.StringVar(&o.fixture, "portal-fixture", "", "the embedded demo portal's fixture `FILE` (default: demo/portal.yaml in the flows directory)")
 		fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "the `ADDR` to listen on (host:port)")
 		fs.StringVar(&o.adminAddr, "admin-addr", "", "serve /metrics on this `ADDR` (host:port), behind TETHER_ADMIN_TOKEN, instead of on --addr")
-		fs.StringVar(&o.data, "data", ".tether-server", "the `DIR` of the embedded demo portal's state (unused with --portal)")
+		fs.StringVar(&o.data, "data", ".tether-server", "the `DIR` of the embedded demo portal's state (unused with --portal), and of the seal key made when none is given")
+		fs.StringVar(&o.sealKeyFile, "seal-key-file", "", "the seal keys' `FILE` (mode 0600; a line per key, the last one sealing): instead of "+seal.EnvVar+" or --data/seal.keys")
 		fs.DurationVar(&o.idle, "idle-timeout", 30*time.Minute, "how long (a `DURATION`) a session lives without a step")
 		fs.DurationVar(&o.timers, "timer-interval", time.Second, "how often (a `DURATION`) due timers are looked for")
 		fs.IntVar(&o.batch, "timer-batch", 100, "how many (`N`) due sessions one instance claims at a time")
@@ -96,7 +104,7 @@ connection is taken, steps in flight are saved and answered, then it exits.`,
 type serveOptions struct {
 	flows, store, portal, addr, data string
 	portalCA, webCountry, proxies    string
-	fixture, adminAddr               string
+	fixture, adminAddr, sealKeyFile  string
 	idle, timers, grace              time.Duration
 	createRate, answerRate           float64
 	batch                            int
@@ -122,10 +130,10 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return usagef("--trusted-proxies: %v", err)
 	}
-	if o.fleet() && env.getenv(seal.EnvVar) == "" {
+	if o.fleet() && env.getenv(seal.EnvVar) == "" && o.sealKeyFile == "" {
 		// A key file of this instance's own would seal what no other
 		// instance can open.
-		return usagef("--store %s: the devices' saved connections, which every instance sharing the store reads, are sealed with the keys in %s: give every instance the same (a key file's text, ID BASE64 lines; docs/credentials.md)", redactURL(o.store), seal.EnvVar)
+		return usagef("--store %s: the sessions' tickets and the devices' saved connections, which every instance sharing the store reads, are sealed: give every instance the same keys with --seal-key-file FILE or %s (docs/stores.md)", redactURL(o.store), seal.EnvVar)
 	}
 	adminToken := env.Getenv("TETHER_ADMIN_TOKEN")
 	if o.adminAddr != "" && adminToken == "" {
@@ -157,7 +165,7 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 		logFailure(ctx, e)
 	}
 	h, err := host.New(host.Config{Catalog: cat, Store: store, Actions: actionsFor, IdleTimeout: o.idle, Secrets: true,
-		Observe: observe, RecentSessions: shared.recent})
+		Observe: observe, RecentSessions: shared.recent, Seal: shared.keys})
 	if err != nil {
 		return err
 	}

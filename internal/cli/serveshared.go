@@ -28,8 +28,8 @@ type sharedState struct {
 	// which it may prune; a PostgreSQL one is every instance's.
 	ownArchive bool
 	devices    devices.Records
-	// keys seal the devices' records and the demo portal's keys:
-	// TETHER_SEAL_KEYS, or --data's key file for a store of one instance.
+	// keys seal the sessions' sensitive values, the devices' records
+	// and the demo portal's keys (serveKeys).
 	keys *seal.Keys
 	// counter keeps the rate limits' counters where instances share the
 	// store (PostgreSQL); nil keeps them in memory.
@@ -55,7 +55,7 @@ func (o *serveOptions) sharedState(ctx context.Context, env *Env, log *slog.Logg
 	}
 	st.devices = recs
 	fleet := o.fleet()
-	keys, err := env.sealKeys(data)
+	keys, err := o.serveKeys(env, log, data)
 	if err != nil {
 		return nil, fmt.Errorf("seal keys: %w", err)
 	}
@@ -85,6 +85,40 @@ func (o *serveOptions) sharedState(ctx context.Context, env *Env, log *slog.Logg
 		log.Warn("the embedded demo portal keeps its state in --data, which instances do not share: a sign-in begun on one is unknown to another; give them a portal of their own with --portal URL")
 	}
 	return st, nil
+}
+
+// serveKeys returns the keys that seal what the server keeps: the
+// sessions' sensitive values, the devices' records, the demo portal's
+// keys. They are those of --seal-key-file, or of TETHER_SEAL_KEYS, or of
+// --data's key file, which a server of one instance makes at its first
+// start (mode 0600) and says so. The last key of a file seals; every key
+// opens.
+func (o *serveOptions) serveKeys(env *Env, log *slog.Logger, data string) (*seal.Keys, error) {
+	var (
+		keys *seal.Keys
+		from string
+		made bool
+		err  error
+	)
+	switch {
+	case o.sealKeyFile != "":
+		from = o.sealKeyFile
+		keys, err = seal.ReadKeyFile(env.path(o.sealKeyFile))
+	case env.getenv(seal.EnvVar) != "":
+		from = "$" + seal.EnvVar
+		keys, _, err = env.sealKeysMade(data)
+	default:
+		from = filepath.Join(data, sealKeysFile)
+		keys, made, err = env.sealKeysMade(data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if made {
+		log.Warn("made a seal key: it seals the tickets and tokens this server keeps in its store; back it up apart from the store, or they are lost with it (a fleet is given its keys: --seal-key-file or "+seal.EnvVar+")", "file", from)
+	}
+	log.Info("seal keys", "from", from, "sealing", keys.SealingKeyID())
+	return keys, nil
 }
 
 // fleet reports whether the store is one that instances share.
