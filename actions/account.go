@@ -30,6 +30,7 @@ func accountCreate(p Ports) engine.Action {
 			Outputs: []engine.Param{
 				output("account", value.String, "the new account (created)"),
 				output("reason", value.String, "what is wrong with the data (invalid)"),
+				output("problem", value.String, "names what is wrong, for a message: email_malformed, password_short, password_letters_digits, password_has_name, country_invalid, or refused (the portal's reason) (invalid)"),
 			},
 			Outcomes: []string{"created", "exists", "invalid"},
 		},
@@ -40,8 +41,8 @@ func accountCreate(p Ports) engine.Action {
 			email := strings.TrimSpace(c.str("email", ""))
 			password := c.str("password", "")
 			cc := strings.ToUpper(strings.TrimSpace(c.str("country", "")))
-			if reason := CheckNewAccount(email, password, cc); reason != "" {
-				return result("invalid", "reason", reason), nil
+			if problem, reason := CheckNewAccount(email, password, cc); reason != "" {
+				return result("invalid", "reason", reason, "problem", problem), nil
 			}
 			a, err := p.Accounts.CreateAccount(ctx, NewAccount{Email: email, Password: password, Country: cc})
 			if err != nil {
@@ -57,37 +58,38 @@ func accountCreate(p Ports) engine.Action {
 			if reason == "" {
 				reason = "the portal refused the account"
 			}
-			return result("invalid", "reason", reason), nil
+			return result("invalid", "reason", reason, "problem", "refused"), nil
 		},
 	}
 }
 
 // CheckNewAccount returns why an account cannot be created with these
-// details, or "" when they are acceptable. The reason never quotes the
-// password. The rules: the email is a bare address with a dotted domain;
-// the password has at least MinPasswordLength characters, a letter and a
+// details — a name for the problem and its reason in words — or "", ""
+// when they are acceptable. The reason never quotes the password. The
+// rules: the email is a bare address with a dotted domain; the password
+// has at least MinPasswordLength characters, a letter and a
 // digit, and does not contain the email's local part; the country is an
 // assigned ISO 3166-1 alpha-2 code.
-func CheckNewAccount(email, password, cc string) string {
+func CheckNewAccount(email, password, cc string) (problem, reason string) {
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || addr.Name != "" {
-		return "the email address is malformed"
+		return "email_malformed", "the email address is malformed"
 	}
 	local, domain, _ := strings.Cut(email, "@")
 	if !strings.Contains(strings.Trim(domain, "."), ".") {
-		return "the email address is malformed"
+		return "email_malformed", "the email address is malformed"
 	}
 	if utf8.RuneCountInString(password) < MinPasswordLength {
-		return fmt.Sprintf("the password must be at least %d characters long", MinPasswordLength)
+		return "password_short", fmt.Sprintf("the password must be at least %d characters long", MinPasswordLength)
 	}
 	if !strings.ContainsFunc(password, unicode.IsLetter) || !strings.ContainsFunc(password, unicode.IsDigit) {
-		return "the password must contain at least a letter and a digit"
+		return "password_letters_digits", "the password must contain at least a letter and a digit"
 	}
 	if len(local) >= 3 && strings.Contains(strings.ToLower(password), strings.ToLower(local)) {
-		return "the password must not contain the email address's name"
+		return "password_has_name", "the password must not contain the email address's name"
 	}
 	if !country.Valid(cc) {
-		return "the country is not an ISO 3166-1 alpha-2 code"
+		return "country_invalid", "the country is not an ISO 3166-1 alpha-2 code"
 	}
-	return ""
+	return "", ""
 }

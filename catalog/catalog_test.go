@@ -131,7 +131,7 @@ flows:
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := s.Current().Prompt.Text; got != want {
+		if got := s.Current().Prompt.Title.Text; got != want {
 			t.Errorf("parent in %s: the subflow asks %q, want %q", cc, got, want)
 		}
 	}

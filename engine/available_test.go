@@ -73,7 +73,7 @@ func TestChoiceAvailableAt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), `"name":"again","label":"Get a new code","available_at":"`+want.Format(time.RFC3339)+`"`) {
+	if !strings.Contains(string(b), `"name":"again","label":{"id":"t.wait.choice.again","text":"Get a new code"},"role":"secondary","available_at":"`+want.Format(time.RFC3339)+`"`) {
 		t.Errorf("prompt JSON = %s", b)
 	}
 	if strings.Count(string(b), "available_at") != 1 {
@@ -93,7 +93,7 @@ func TestChoiceAvailableAt(t *testing.T) {
 	if err := r.Send(context.Background(), "again", nil); err != nil {
 		t.Fatalf("an early answer was refused: %v", err)
 	}
-	if got := r.Current().Prompt.Text; got != "Code (too soon)" {
+	if got := r.Current().Prompt.Title.Text; got != "Code (too soon)" {
 		t.Errorf("after an early answer, text %q", got)
 	}
 	// Once the cooldown is over the choice is available now.

@@ -714,11 +714,11 @@ states:
 	fixed := strings.Replace(strings.Replace(src, "- if: input.x > 1\n          go: done", "- if: len(input.x) > 1\n          go: done", 1), "set: {n: input.x + 1}\n          go: done", "set: {n: len(input.x) + 1}\n          go: done", 1)
 	fl := mustCompile(t, fixed, testRegistry(t, nil), nil)
 	s := start(t, fl, newClock().ports(testRegistry(t, nil)))
-	if p := s.Current().Prompt; p == nil || p.Text != "1" {
+	if p := s.Current().Prompt; p == nil || p.Title.Text != "1" {
 		t.Fatalf("a's text = %+v, want 1", p)
 	}
 	send(t, s, "next", map[string]any{"x": 4})
-	if p := s.Current().Prompt; p == nil || p.Text != "6" {
+	if p := s.Current().Prompt; p == nil || p.Title.Text != "6" {
 		t.Fatalf("b's text = %+v, want 6 (n = 4 + 1, then + 1)", p)
 	}
 }

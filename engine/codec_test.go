@@ -11,7 +11,6 @@ import (
 
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/eventlog"
-	"github.com/tetherflow/tether/engine/prompt"
 )
 
 // codecFlow exercises every kind of entry: start, answers (one with a
@@ -162,44 +161,4 @@ func masked(e eventlog.Entry) eventlog.Entry {
 		e.Changes = cs
 	}
 	return e
-}
-
-func TestSuggest(t *testing.T) {
-	src := `flow: t
-start: pick
-vars: {items: [], other: 0}
-states:
-  pick:
-    ask:
-      fields:
-        what:
-          type: text
-          suggest: "map(items, ({'value': #, 'label': upper(#)}))"
-      choices:
-        - go: {fields: [what]}
-    on:
-      go: done
-  done: {final: done}
-`
-	fl := mustCompile(t, strings.Replace(src, "vars: {items: [], other: 0}", `vars: {items: ["a", "b"], other: 0}`, 1), nil, nil)
-	s := start(t, fl, newClock().ports(nil))
-	f, _ := s.Current().Prompt.Field("what")
-	want := []prompt.Suggestion{{Value: "a", Label: "A"}, {Value: "b", Label: "B"}}
-	if !reflect.DeepEqual(f.Suggest, want) {
-		t.Errorf("Suggest = %+v, want %+v", f.Suggest, want)
-	}
-	// Only text fields suggest; the expression must be a list.
-	bad := strings.Replace(src, "type: text", "type: email", 1)
-	if _, err := compile(t, bad, nil, nil); err == nil || !strings.Contains(err.Error(), "suggest: only text fields take suggestions") {
-		t.Errorf("suggest on an email field: %v", err)
-	}
-	bad = strings.Replace(src, `"map(items, ({'value': #, 'label': upper(#)}))"`, "other", 1)
-	if _, err := compile(t, bad, nil, nil); err == nil || !strings.Contains(err.Error(), "want a list") {
-		t.Errorf("suggest of an int: %v", err)
-	}
-	// A list of the wrong things is a run error at the field.
-	fl = mustCompile(t, strings.Replace(src, "vars: {items: [], other: 0}", `vars: {items: [1, 2], other: 0}`, 1), nil, nil)
-	if _, err := fl.Start(context.Background(), newClock().ports(nil)); err == nil || !strings.Contains(err.Error(), "suggest of field what") {
-		t.Errorf("suggestions of ints: %v", err)
-	}
 }

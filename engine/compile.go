@@ -19,6 +19,7 @@ import (
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/optimizer"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 	"github.com/looplab/fsm"
@@ -104,6 +105,10 @@ func (c *compiler) flow(f *syntax.File) *Flow {
 	for _, p := range f.Policy {
 		fl.policy[p.Name], fl.pkinds[p.Name], fl.psource[p.Name] = p.Value, p.Kind, p.VPos
 	}
+	fl.messages = make(map[string]*prompt.Source, len(f.Messages))
+	for _, m := range f.Messages {
+		fl.messages[m.ID] = m.Source
+	}
 	for i, d := range f.States {
 		s := &state{id: i, decl: d, name: d.Name, kind: d.Kind, flow: fl, on: map[string]*handler{}}
 		fl.states = append(fl.states, s)
@@ -168,7 +173,9 @@ func (c *compiler) resolveRun(fl *Flow, s *state) {
 	case syntax.AskState:
 		s.choices = d.Ask.Choices
 		for _, ch := range s.choices {
-			s.events = append(s.events, ch.Name)
+			if ch.Role != prompt.Link { // a link is followed, never answered
+				s.events = append(s.events, ch.Name)
+			}
 		}
 	case syntax.RunState:
 		if name, ok := d.Subflow(); ok {
@@ -393,6 +400,7 @@ func (c *compiler) inputTypes(fl *Flow) map[*state]types.Map {
 
 // scope is what an expression may refer to.
 type scope struct {
+	flow         *Flow // whose messages message() names; nil for policy rules
 	env          types.Map
 	key          string // the flow and the types of input.* and result.*: equal keys, equal envs
 	flowKey      string // the flow alone, for expressions that read neither input.* nor result.*
@@ -432,7 +440,7 @@ func (c *compiler) scope(fl *Flow, policy, input, result types.Map, secretIn, se
 		c.keysBuf = names
 	}
 	c.keyBuf = key
-	sc := &scope{flowKey: fl.name, secretInput: secretIn, secretResult: secretRes, sensitiveVars: fl.sensitive}
+	sc := &scope{flow: fl, flowKey: fl.name, secretInput: secretIn, secretResult: secretRes, sensitiveVars: fl.sensitive}
 	if se, ok := c.envs[string(key)]; ok && se.flow == fl {
 		sc.key, sc.env = se.key, se.env
 		return sc
@@ -519,20 +527,37 @@ func (c *compiler) compileState(fl *Flow, s *state, input types.Map, policy type
 	case syntax.RunState:
 		c.compileWith(fl, s, withIn)
 	case syntax.AskState:
-		s.text = c.text(d.Ask.Text, plain, "prompt text")
-		s.help = c.text(d.Ask.Help, plain, "prompt help")
-		s.zeroInput = make(map[string]any, len(d.Ask.Fields))
-		for _, f := range d.Ask.Fields {
+		a := d.Ask
+		s.text = c.text(a.Text, plain, "prompt text")
+		s.body = c.text(a.Body, plain, "prompt body")
+		s.help = c.text(a.Help, plain, "prompt help")
+		s.zeroInput = make(map[string]any, len(a.Fields))
+		for _, f := range a.Fields {
 			s.zeroInput[f.Name] = f.Type.Kind().Zero()
 			cf := &cfield{decl: f}
 			if f.If != nil {
 				cf.cond, _ = c.compile(f.If, plain, value.Bool, "if")
 			}
-			if f.Suggest != nil {
-				cf.suggest, _ = c.compile(f.Suggest, plain, value.List, "suggest")
-				c.noSecrets(f.Suggest, cf.suggest, plain, "suggest")
+			cf.label = c.text(f.Label, plain, "label of field "+f.Name)
+			cf.hint = c.text(f.Hint, plain, "hint of field "+f.Name)
+			if f.OptionsExpr != nil {
+				cf.options, _ = c.compile(f.OptionsExpr, plain, value.List, "options")
+				c.noSecrets(f.OptionsExpr, cf.options, plain, "options")
+			}
+			if f.Prefill != nil {
+				cf.prefill, _ = c.compile(f.Prefill, plain, value.String, "prefill")
+				c.noSecrets(f.Prefill, cf.prefill, plain, "prefill")
 			}
 			s.fields = append(s.fields, cf)
+		}
+		for _, ch := range s.choices {
+			s.labels = append(s.labels, c.text(ch.Label, plain, "label of choice "+ch.Name))
+			var url *cexpr
+			if ch.URL != nil {
+				url, _ = c.compile(ch.URL, plain, value.String, "url of choice "+ch.Name)
+				c.noSecrets(ch.URL, url, plain, "url of choice "+ch.Name)
+			}
+			s.urls = append(s.urls, url)
 		}
 		c.compileAvailability(s, plain)
 		if c.errs == nil || len(c.errs) == 0 {
@@ -760,7 +785,7 @@ func (c *compiler) text(t *syntax.Text, sc *scope, what string) *ctext {
 		c.errs.Add(t.Pos, "%s has %d {{ }} interpolations, more than %d, the budget for a text", what, n, lim)
 		return nil
 	}
-	ct := &ctext{}
+	ct := &ctext{id: t.ID, passthrough: t.Passthrough()}
 	for _, p := range t.Parts {
 		if p.Expr == nil {
 			ct.parts = append(ct.parts, ctextPart{lit: p.Lit})
@@ -768,7 +793,7 @@ func (c *compiler) text(t *syntax.Text, sc *scope, what string) *ctext {
 		}
 		prog, _ := c.compile(p.Expr, sc, value.Any, what)
 		c.noSecrets(p.Expr, prog, sc, what)
-		ct.parts = append(ct.parts, ctextPart{prog: prog})
+		ct.parts = append(ct.parts, ctextPart{param: p.Param, prog: prog})
 	}
 	return ct
 }
@@ -827,7 +852,13 @@ func (c *compiler) compileNew(e *syntax.Expr, sc *scope, want value.Kind, what s
 		return nil, value.Any
 	}
 	cfg := c.exprConfig(sc)
-	tree, err := checker.ParseCheck(e.Src, cfg)
+	tree, err := parser.ParseWithConfig(e.Src, cfg)
+	if err == nil && !c.messageCalls(e, tree, sc.flow) {
+		return nil, value.Any
+	}
+	if err == nil {
+		_, err = new(checker.Checker).PatchAndCheck(tree, cfg)
+	}
 	if err != nil {
 		c.exprError(e, err)
 		return nil, value.Any
@@ -1180,12 +1211,7 @@ func flowHash(fl *Flow) string {
 // staticPrompt builds an ask state's prompt at compile time when nothing in
 // it depends on the session, or returns nil.
 func staticPrompt(s *state) *prompt.Prompt {
-	for _, t := range []*ctext{s.text, s.help} {
-		if t != nil && (len(t.parts) > 1 || (len(t.parts) == 1 && t.parts[0].prog != nil)) {
-			return nil
-		}
-	}
-	if s.fixed == nil {
+	if !s.text.fixed() || !s.body.fixed() || !s.help.fixed() || s.fixed == nil {
 		return nil
 	}
 	var sess Session
@@ -1200,7 +1226,12 @@ func staticPrompt(s *state) *prompt.Prompt {
 // they depend on nothing in the session (its text may), or returns nil.
 func fixedParts(s *state) *prompt.Prompt {
 	for _, f := range s.fields {
-		if f.decl.If != nil || f.decl.Suggest != nil {
+		if f.decl.If != nil || f.options != nil || f.prefill != nil || !f.label.fixed() || !f.hint.fixed() {
+			return nil
+		}
+	}
+	for i := range s.choices {
+		if s.urls[i] != nil || !s.labels[i].fixed() {
 			return nil
 		}
 	}

@@ -25,6 +25,10 @@ var (
 type InputError struct {
 	Field string // empty when the problem is the choice itself
 	Msg   string
+	// ID names the problem for a front end that says it in the person's
+	// language (input.required, input.code_length), with Params.
+	ID     string
+	Params map[string]any
 }
 
 func (e *InputError) Error() string {

@@ -148,7 +148,7 @@ states:
 	if got := vars(s); !reflect.DeepEqual(got["l"], []any{1, 2, 3}) || got["s"] != "X" {
 		t.Errorf("vars = %#v, want l [1 2 3] and s X", got)
 	}
-	if got := s.Current().Prompt.Text; got != "[1, 2, 3] X" {
+	if got := s.Current().Prompt.Title.Text; got != "[1, 2, 3] X" {
 		t.Errorf("text = %q", got)
 	}
 	err := s.Send(context.Background(), "continue", nil)

@@ -42,6 +42,9 @@ type Flow struct {
 
 	outcomes []string // final outcomes, sorted
 
+	// messages are the sources of the flow's messages: block, by id.
+	messages map[string]*prompt.Source
+
 	// events is the looplab/fsm event table, from which every branch's
 	// next state was read (buildFSM).
 	events []fsm.EventDesc
@@ -74,9 +77,14 @@ type state struct {
 
 	// ask
 	text    *ctext
+	body    *ctext
 	help    *ctext
 	fields  []*cfield
 	choices []*syntax.ChoiceDecl
+	// labels and urls are the compiled label and url of each choice
+	// (urls nil but for link choices).
+	labels []*ctext
+	urls   []*cexpr
 	// available holds the compiled available_at of each choice (nil
 	// entries for choices without one), or is nil (available.go).
 	available []*cexpr
@@ -112,16 +120,31 @@ type cassign struct {
 type cfield struct {
 	decl    *syntax.FieldDecl
 	cond    *cexpr
-	suggest *cexpr // a list
+	label   *ctext
+	hint    *ctext
+	options *cexpr // a list, computed when the prompt is shown
+	prefill *cexpr // a string
 }
 
+// ctext is a compiled text: the message id, and its literal parts and
+// parameters.
 type ctext struct {
+	id    string
 	parts []ctextPart
+	// passthrough is a text that is one {{ }}: it shows the value (a
+	// message, or the portal's words) as it is.
+	passthrough bool
 }
 
 type ctextPart struct {
-	lit  string
-	prog *cexpr
+	lit   string
+	param string
+	prog  *cexpr
+}
+
+// fixed reports whether the text depends on nothing at run time.
+func (t *ctext) fixed() bool {
+	return t == nil || len(t.parts) == 0 || (len(t.parts) == 1 && t.parts[0].prog == nil)
 }
 
 type handler struct {

@@ -65,7 +65,7 @@ var fuzzPools = map[string][]string{
 // that read them.
 var fuzzFields = []struct{ name, decl string }{
 	{"x", "{type: number, optional: true}"},
-	{"t", "{type: text, optional: true, suggest: l}"},
+	{"t", "{type: choice, optional: true, options: l}"},
 	{"e", "{type: email, optional: true}"},
 	{"p", "{type: secret, optional: true}"},
 	{"c", "{type: choice, options: [a, b], optional: true}"},

@@ -62,7 +62,7 @@ func TestRecLogRoundTrip(t *testing.T) {
 	toDone := ask.on["go"].branches[0]
 	ghost := &state{id: 0, name: "ghost", flow: fl, fields: ask.fields}
 	stray := &branch{idx: 0, event: "zap", condSrc: "x > 1", target: done, next: done}
-	dyn := &prompt.Prompt{Text: "made at run time"}
+	dyn := &prompt.Prompt{Title: prompt.Message{Text: "made at run time"}}
 	out := &eventlog.Outcome{Name: "done", State: "done"}
 	paris := time.FixedZone("CET", 3600)
 	t0 := time.Date(2025, 3, 4, 5, 6, 7, 8, time.UTC)

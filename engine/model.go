@@ -146,11 +146,19 @@ func (s *state) exprs(fn func(*cexpr)) {
 		}
 	}
 	text(s.text)
+	text(s.body)
 	text(s.help)
 	text(s.message)
 	for _, fd := range s.fields {
 		add(fd.cond)
-		add(fd.suggest)
+		text(fd.label)
+		text(fd.hint)
+		add(fd.options)
+		add(fd.prefill)
+	}
+	for i := range s.labels {
+		text(s.labels[i])
+		add(s.urls[i])
 	}
 	for _, e := range s.available {
 		add(e)

@@ -204,7 +204,7 @@ vars:
   v_text: ""
   v_help: ""
   v_if: false
-  v_suggest: []
+  v_options: []
   v_avail: 0001-01-01T00:00:00Z
   v_delay: 1m
   v_guard: 0
@@ -221,7 +221,7 @@ states:
       text: "{{ v_text }}"
       help: "{{ v_help }}"
       fields:
-        name: {type: text, if: v_if, suggest: v_suggest}
+        name: {type: choice, if: v_if, options: v_options}
       choices:
         - go: {label: Go, fields: [name], available_at: v_avail}
     after:
@@ -251,7 +251,7 @@ states:
 		reads[s.Name] = s.Reads
 	}
 	want := map[string][]string{
-		"ask":  {"v_text", "v_help", "v_if", "v_suggest", "v_avail", "v_delay", "v_guard", "v_rhs", "v_timer_guard"},
+		"ask":  {"v_text", "v_help", "v_if", "v_options", "v_avail", "v_delay", "v_guard", "v_rhs", "v_timer_guard"},
 		"run":  {"v_with"},
 		"done": {"v_message", "v_output"},
 	}

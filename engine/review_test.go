@@ -144,7 +144,7 @@ states:
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := s.Current().Prompt.Text
+	before := s.Current().Prompt.Title.Text
 	data, err := json.Marshal(s.Snapshot())
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +157,7 @@ states:
 	if err != nil {
 		t.Fatalf("Restore: %v (snapshot %s)", err, data)
 	}
-	if after := r.Current().Prompt.Text; after != before || before != "true 4s 5m0s 2024 0.5" {
+	if after := r.Current().Prompt.Title.Text; after != before || before != "true 4 seconds 5 minutes 2024 0.5" {
 		t.Errorf("prompt before %q, after restore %q; want both %q", before, after, "true 4s 5m0s 2024 0.5")
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/tetherflow/tether/engine/prompt"
 	"github.com/tetherflow/tether/engine/syntax"
 	"github.com/tetherflow/tether/engine/value"
+	"github.com/tetherflow/tether/engine/yamlfile"
 )
 
 // maxRunSteps bounds how many states a session passes through, and timers
@@ -822,11 +823,17 @@ func (s *Session) makePrompt(ctx context.Context, fr *frame, st *state) (*prompt
 		return st.static, nil
 	}
 	p := &prompt.Prompt{}
-	var err error
-	if p.Text, err = s.render(ctx, fr, st.text); err != nil {
+	title, err := s.renderText(ctx, fr, st.text)
+	if err != nil {
 		return nil, err
 	}
-	if p.Help, err = s.render(ctx, fr, st.help); err != nil {
+	if title != nil {
+		p.Title = *title
+	}
+	if p.Body, err = s.renderText(ctx, fr, st.body); err != nil {
+		return nil, err
+	}
+	if p.Help, err = s.renderText(ctx, fr, st.help); err != nil {
 		return nil, err
 	}
 	if st.fixed != nil {
@@ -838,34 +845,84 @@ func (s *Session) makePrompt(ctx context.Context, fr *frame, st *state) (*prompt
 
 // promptParts fills in the fields and choices of prompt p.
 func (s *Session) promptParts(ctx context.Context, fr *frame, st *state, p *prompt.Prompt) error {
+	fail := func(pos yamlfile.Pos, what string, err error) error {
+		return &RunError{Pos: pos, Flow: fr.flow.name, State: st.name, Msg: what, Err: err}
+	}
 	for _, f := range st.fields {
+		d := f.decl
 		if f.cond != nil {
 			ok, err := s.evalBool(ctx, fr, f.cond)
 			if err != nil {
-				return &RunError{Pos: f.decl.Pos, Flow: fr.flow.name, State: st.name, Msg: "if of field " + f.decl.Name, Err: err}
+				return fail(d.Pos, "if of field "+d.Name, err)
 			}
 			if !ok {
 				continue
 			}
 		}
-		d := f.decl
-		field := prompt.Field{Name: d.Name, Label: d.Label, Type: d.Type, Optional: d.Optional, Options: d.Options, Length: d.Length}
-		if f.suggest != nil {
-			v, err := s.evalValue(ctx, fr, f.suggest, value.List)
+		field := prompt.Field{Name: d.Name, Type: d.Type, Optional: d.Optional, Length: d.Length}
+		label, err := s.renderText(ctx, fr, f.label)
+		if err != nil {
+			return err
+		}
+		if label != nil {
+			field.Label = *label
+		}
+		if field.Hint, err = s.renderText(ctx, fr, f.hint); err != nil {
+			return err
+		}
+		for _, o := range d.Options {
+			field.Options = append(field.Options, prompt.Option{Value: o, Label: prompt.Message{Text: o}})
+		}
+		if f.options != nil {
+			v, err := s.evalValue(ctx, fr, f.options, value.List)
 			if err == nil {
-				field.Suggest, err = suggestions(v)
+				field.Options, err = options(fr.flow, v)
 			}
 			if err != nil {
-				return &RunError{Pos: d.Suggest.Pos, Flow: fr.flow.name, State: st.name, Msg: "suggest of field " + d.Name, Err: err}
+				return fail(d.OptionsExpr.Pos, "options of field "+d.Name, err)
 			}
+			if len(field.Options) == 0 {
+				// Nothing to pick: the field is not shown, as when its
+				// if fails, and input.* holds its zero value.
+				continue
+			}
+		}
+		if f.prefill != nil {
+			v, err := s.evalValue(ctx, fr, f.prefill, value.String)
+			if err != nil {
+				return fail(d.Prefill.Pos, "prefill of field "+d.Name, err)
+			}
+			field.Prefill, _ = v.(string)
 		}
 		p.Fields = append(p.Fields, field)
 	}
-	for _, c := range st.choices {
-		ch := prompt.Choice{Name: c.Name, Label: c.Label}
-		for _, f := range p.Fields {
-			if c.Fields == nil || contains(c.Fields, f.Name) {
-				ch.Fields = append(ch.Fields, f.Name)
+	for i, c := range st.choices {
+		ch := prompt.Choice{Name: c.Name, Role: c.Role}
+		if ch.Role == "" {
+			ch.Role = prompt.Secondary
+			if i == 0 {
+				ch.Role = prompt.Primary
+			}
+		}
+		label, err := s.renderText(ctx, fr, st.labels[i])
+		if err != nil {
+			return err
+		}
+		if label != nil {
+			ch.Label = *label
+		}
+		if u := st.urls[i]; u != nil {
+			v, err := s.evalValue(ctx, fr, u, value.String)
+			if err != nil {
+				return fail(c.URL.Pos, "url of choice "+c.Name, err)
+			}
+			ch.URL, _ = v.(string)
+		}
+		if ch.Role != prompt.Link {
+			for _, f := range p.Fields {
+				if c.Fields == nil || contains(c.Fields, f.Name) {
+					ch.Fields = append(ch.Fields, f.Name)
+				}
 			}
 		}
 		p.Choices = append(p.Choices, ch)
@@ -873,28 +930,48 @@ func (s *Session) promptParts(ctx context.Context, fr *frame, st *state, p *prom
 	return s.markAvailability(ctx, fr, st, p)
 }
 
-// suggestions reads a suggest: list: strings, or maps with a string value
-// and an optional label.
-func suggestions(v any) ([]prompt.Suggestion, error) {
+// options reads a choice field's computed options: strings, or maps with
+// a string value, an optional label (a text or a message) and data of the
+// flow's own (the other keys).
+func options(fl *Flow, v any) ([]prompt.Option, error) {
 	list, ok := v.([]any)
 	if !ok {
 		return nil, fmt.Errorf("want a list, got %s", value.Describe(v))
 	}
-	out := make([]prompt.Suggestion, 0, len(list))
+	out := make([]prompt.Option, 0, len(list))
 	for i, e := range list {
 		switch x := e.(type) {
 		case string:
-			out = append(out, prompt.Suggestion{Value: x, Label: x})
+			out = append(out, prompt.Option{Value: x, Label: prompt.Message{Text: x}})
 		case map[string]any:
 			val, ok := x["value"].(string)
 			if !ok {
 				return nil, fmt.Errorf("item %d: want a string value", i+1)
 			}
-			label, _ := x["label"].(string)
-			if label == "" {
-				label = val
+			o := prompt.Option{Value: val, Label: prompt.Message{Text: val}}
+			switch l := x["label"].(type) {
+			case nil:
+			case string:
+				if l != "" {
+					o.Label.Text = l
+				}
+			default:
+				id, params, ok := prompt.AsMessage(l)
+				if !ok {
+					return nil, fmt.Errorf("item %d: the label is %s, want a text or a message", i+1, value.Describe(l))
+				}
+				o.Label = prompt.Message{ID: id, Params: params, Text: sourceText(fl, id, params)}
 			}
-			out = append(out, prompt.Suggestion{Value: val, Label: label})
+			for k, d := range x {
+				if k == "value" || k == "label" {
+					continue
+				}
+				if o.Data == nil {
+					o.Data = map[string]any{}
+				}
+				o.Data[k] = d
+			}
+			out = append(out, o)
 		default:
 			return nil, fmt.Errorf("item %d: want a string or a {value, label} map, got %s", i+1, value.Describe(e))
 		}
@@ -902,39 +979,14 @@ func suggestions(v any) ([]prompt.Suggestion, error) {
 	return out, nil
 }
 
-// render interpolates a text. The text made is held to the value budget,
-// as each value interpolated is.
-func (s *Session) render(ctx context.Context, fr *frame, t *ctext) (string, error) {
-	if t == nil {
-		return "", nil
-	}
-	if len(t.parts) == 1 && t.parts[0].prog == nil {
-		return t.parts[0].lit, nil
-	}
-	var b strings.Builder
-	for _, p := range t.parts {
-		if p.prog == nil {
-			b.WriteString(p.lit)
-			continue
-		}
-		v, err := s.evalValue(ctx, fr, p.prog, value.Any)
-		if err == nil {
-			if b.WriteString(value.Format(v)); b.Len() > p.prog.lim.MaxValueBytes {
-				err = &evalError{src: p.prog.src, reason: fmt.Sprintf("the text is longer than %d bytes", p.prog.lim.MaxValueBytes), err: ErrExprBudget}
-			}
-		}
-		if err != nil {
-			return "", &RunError{Pos: fr.state.decl.Pos, Flow: fr.flow.name, State: fr.state.name, Msg: "text", Err: err}
-		}
-	}
-	return b.String(), nil
-}
-
 func (s *Session) finish(ctx context.Context, fr *frame, st *state) (*eventlog.Outcome, error) {
 	out := &eventlog.Outcome{Name: st.decl.Outcome.Name, Success: st.decl.Success, State: st.name}
 	var err error
-	if out.Message, err = s.render(ctx, fr, st.message); err != nil {
+	if out.Text, err = s.renderText(ctx, fr, st.message); err != nil {
 		return nil, err
+	}
+	if out.Text != nil {
+		out.Message = out.Text.Text
 	}
 	if len(st.output) > 0 {
 		out.Output = make(map[string]any, len(st.output))
@@ -960,7 +1012,11 @@ func (s *Session) validate(st *state, choice string, input map[string]any) (map[
 		for i, c := range p.Choices {
 			names[i] = c.Name
 		}
-		return nil, &InputError{Msg: fmt.Sprintf("unknown choice %q (choose one of: %s)", choice, strings.Join(names, ", "))}
+		return nil, &InputError{Msg: fmt.Sprintf("unknown choice %q (choose one of: %s)", choice, strings.Join(names, ", ")),
+			ID: "input.unknown_choice", Params: map[string]any{"choices": strings.Join(names, ", ")}}
+	}
+	if ch.Role == prompt.Link {
+		return nil, &InputError{Msg: fmt.Sprintf("%s is a link to follow, not an answer", choice), ID: "input.link"}
 	}
 	for name := range input {
 		if _, shown := p.Field(name); !shown {
@@ -969,7 +1025,7 @@ func (s *Session) validate(st *state, choice string, input map[string]any) (map[
 				known = known || f.decl.Name == name
 			}
 			if !known {
-				return nil, &InputError{Field: name, Msg: "no such field in this prompt"}
+				return nil, &InputError{Field: name, Msg: "no such field in this prompt", ID: "input.unknown_field"}
 			}
 		}
 	}
@@ -1021,8 +1077,8 @@ func (s *Session) validate(st *state, choice string, input map[string]any) (map[
 
 // checkField validates one field's value.
 func checkField(f prompt.Field, v any) (any, *InputError) {
-	bad := func(format string, args ...any) (any, *InputError) {
-		return nil, &InputError{Field: f.Name, Msg: fmt.Sprintf(format, args...)}
+	bad := func(id string, params map[string]any, format string, args ...any) (any, *InputError) {
+		return nil, &InputError{Field: f.Name, Msg: fmt.Sprintf(format, args...), ID: "input." + id, Params: params}
 	}
 	if f.Type == prompt.ConsentField {
 		switch x := v.(type) {
@@ -1032,7 +1088,7 @@ func checkField(f prompt.Field, v any) (any, *InputError) {
 			if f.Optional {
 				return false, nil
 			}
-			return bad("answer yes or no")
+			return bad("yes_no", nil, "answer yes or no")
 		case string:
 			switch strings.ToLower(strings.TrimSpace(x)) {
 			case "yes", "y", "true":
@@ -1045,7 +1101,7 @@ func checkField(f prompt.Field, v any) (any, *InputError) {
 				}
 			}
 		}
-		return bad("answer yes or no")
+		return bad("yes_no", nil, "answer yes or no")
 	}
 	if f.Type == prompt.NumberField {
 		switch x := v.(type) {
@@ -1063,9 +1119,9 @@ func checkField(f prompt.Field, v any) (any, *InputError) {
 			if f.Optional {
 				return 0, nil
 			}
-			return bad("a number is required")
+			return bad("required", nil, "a number is required")
 		}
-		return bad("must be a whole number")
+		return bad("number", nil, "must be a whole number")
 	}
 	var str string
 	switch x := v.(type) {
@@ -1073,7 +1129,7 @@ func checkField(f prompt.Field, v any) (any, *InputError) {
 	case string:
 		str = x
 	default:
-		return bad("must be text")
+		return bad("text", nil, "must be text")
 	}
 	if f.Type != prompt.SecretField {
 		str = strings.TrimSpace(str)
@@ -1082,28 +1138,31 @@ func checkField(f prompt.Field, v any) (any, *InputError) {
 		if f.Optional {
 			return "", nil
 		}
-		return bad("is required")
+		return bad("required", nil, "is required")
 	}
 	switch f.Type {
 	case prompt.EmailField:
 		a, err := mail.ParseAddress(str)
 		if err != nil || a.Address != str || !strings.Contains(str[strings.LastIndexByte(str, '@')+1:], ".") {
-			return bad("not an email address") // the value is not echoed: it may be a mistyped password
+			return bad("email", nil, "not an email address") // the value is not echoed: it may be a mistyped password
 		}
 	case prompt.CodeField:
 		for _, r := range str {
 			if r < '0' || r > '9' {
-				return bad("the code is digits only")
+				return bad("code_digits", nil, "the code is digits only")
 			}
 		}
 		if f.Length > 0 && len(str) != f.Length {
-			return bad("the code has %d digits", f.Length)
+			return bad("code_length", map[string]any{"length": f.Length}, "the code has %d digits", f.Length)
 		}
 	case prompt.ChoiceField:
-		if !contains(f.Options, str) {
-			opts := append([]string(nil), f.Options...)
+		if _, ok := f.Option(str); !ok {
+			opts := make([]string, len(f.Options))
+			for i, o := range f.Options {
+				opts[i] = o.Value
+			}
 			sort.Strings(opts)
-			return bad("%q is not one of: %s", str, strings.Join(opts, ", "))
+			return bad("option", nil, "%q is not one of: %s", str, strings.Join(opts, ", "))
 		}
 	}
 	return str, nil

@@ -297,7 +297,7 @@ func TestSubflow(t *testing.T) {
 	for _, tt := range tests {
 		s := start(t, fl, newClock().ports(nil))
 		cur := s.Current()
-		if cur.Flow != "sub" || cur.State != "ask" || cur.Prompt == nil || cur.Prompt.Text != "seed 10" {
+		if cur.Flow != "sub" || cur.State != "ask" || cur.Prompt == nil || cur.Prompt.Title.Text != "seed 10" {
 			t.Fatalf("Current = %+v, want prompt \"seed 10\" at sub.ask", cur)
 		}
 		send(t, s, tt.choice, tt.input)

@@ -251,11 +251,20 @@ states:
       help: "{{ len(ticket) > 3 ? ticket : 'none' }}"
       choices: [ok]`,
 			want: "t.yaml:16:21: sensitive variable ticket flows into prompt help, which is shown; a sensitive value may be kept, never shown"},
-		{name: "a field's suggestions",
+		{name: "a field's options",
 			set: "ticket: result.ticket", ask: `text: hi
-      fields: {f: {type: text, suggest: "[ticket]"}}
+      fields: {f: {type: choice, options: "[ticket]"}}
       choices: [ok]`,
-			want: "t.yaml:16:43: sensitive variable ticket flows into suggest, which is shown; a sensitive value may be kept, never shown"},
+			want: "t.yaml:16:45: sensitive variable ticket flows into options, which is shown; a sensitive value may be kept, never shown"},
+		{name: "a field's prefill",
+			set: "ticket: result.ticket", ask: `text: hi
+      fields: {f: {type: text, prefill: "ticket"}}
+      choices: [ok]`,
+			want: "t.yaml:16:42: sensitive variable ticket flows into prefill, which is shown; a sensitive value may be kept, never shown"},
+		{name: "a link's url",
+			set: "ticket: result.ticket", ask: `text: hi
+      choices: [ok, {docs: {role: link, url: '"https://x/" + ticket'}}]`,
+			want: "t.yaml:16:62: sensitive variable ticket flows into url of choice docs, which is shown; a sensitive value may be kept, never shown"},
 		{name: "a choice's available_at",
 			set: "ticket: result.ticket", ask: `text: hi
       choices: [{ok: {available_at: "now() + duration(ticket)"}}]`,

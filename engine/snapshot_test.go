@@ -110,8 +110,8 @@ func TestSnapshotRoundTrip(t *testing.T) {
 					if err != nil {
 						t.Fatalf("Restore: %v", err)
 					}
-					if got := s.Current().Prompt; got == nil || got.Text != prompt.Text {
-						t.Errorf("restored prompt = %+v, want text %q", got, prompt.Text)
+					if got := s.Current().Prompt; got == nil || got.Title.Text != prompt.Title.Text {
+						t.Errorf("restored prompt = %+v, want text %q", got, prompt.Title.Text)
 					}
 					if got, want := s.Snapshot(), roundTrip(t, s.Snapshot()); !sameJSON(t, got, want) {
 						t.Errorf("restored snapshot changes on a second round trip")
@@ -173,7 +173,7 @@ func TestSnapshotKeepsTypes(t *testing.T) {
 	if !reflect.DeepEqual(got.Frames[0].Vars, want) {
 		t.Errorf("restored vars = %v, want %v", got.Frames[0].Vars, want)
 	}
-	if got, want := r.Current().Prompt.Text, "n=3 since 2026-01-02T03:04:05Z wait 2m0s"; got != want {
+	if got, want := r.Current().Prompt.Title.Text, "n=3 since 2 January 2026, 03:04 UTC wait 2 minutes"; got != want {
 		t.Errorf("prompt = %q, want %q", got, want)
 	}
 }

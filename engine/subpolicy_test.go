@@ -46,7 +46,7 @@ states:
 		if err != nil {
 			t.Fatal(err)
 		}
-		text := s.Current().Prompt.Text
+		text := s.Current().Prompt.Title.Text
 		if err := s.Send(ctx, "next", nil); err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +85,7 @@ states:
 	if err != nil {
 		t.Fatalf("Restore on the same policy: %v", err)
 	}
-	if got := r.Current().Prompt.Text; got != "limit 2" {
+	if got := r.Current().Prompt.Title.Text; got != "limit 2" {
 		t.Errorf("restored prompt %q, want \"limit 2\"", got)
 	}
 	// Unknown keys are reported for the flow they were set for.

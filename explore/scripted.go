@@ -176,7 +176,9 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 			// A prompt whose timer is already due cannot be answered: Send
 			// would fire the timer first.
 			for _, c := range cur.Prompt.Choices {
-				options = append(options, c.Name)
+				if c.Role != prompt.Link { // followed, never answered
+					options = append(options, c.Name)
+				}
 			}
 		}
 		if timer {
@@ -334,7 +336,7 @@ func synthValue(f prompt.Field) any {
 		return strings.Repeat("1234567890", n/10+1)[:n]
 	case prompt.ChoiceField:
 		if len(f.Options) > 0 {
-			return f.Options[0]
+			return f.Options[0].Value
 		}
 	case prompt.ConsentField:
 		return true

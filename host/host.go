@@ -107,6 +107,9 @@ type StartRequest struct {
 	// Device identifies the device the session connects; it selects the
 	// ports the actions use.
 	Device string
+	// Locale is the locale (BCP 47) the client asked to see the session
+	// in, kept with it for the requests that do not say; empty for none.
+	Locale string
 }
 
 // Answer is an answer to the prompt a session waits at.
@@ -160,7 +163,7 @@ func (h *Host) Start(ctx context.Context, req StartRequest) (v *View, err error)
 		return nil, fmt.Errorf("start %s: %w", req.Flow, err)
 	}
 	// A run error ends the session; it is saved like any other end.
-	m := meta{Country: req.Country, Device: req.Device, Region: c.Region.Name, Versions: c.Flow.Info().Labels}
+	m := meta{Country: req.Country, Locale: req.Locale, Device: req.Device, Region: c.Region.Name, Versions: c.Flow.Info().Labels}
 	var secret string
 	if h.cfg.Secrets {
 		if secret, m.Secret, err = newSecret(h.cfg.Rand); err != nil {
@@ -338,6 +341,7 @@ func (h *Host) observe(ctx context.Context, op Op, began time.Time, v **View, er
 // meta is what the host keeps with a session beyond its snapshot.
 type meta struct {
 	Country string `json:"country,omitempty"`
+	Locale  string `json:"locale,omitempty"`
 	Device  string `json:"device,omitempty"`
 	Region  string `json:"region"`
 	// Secret is the hash of the session's secret (Config.Secrets).
@@ -474,7 +478,7 @@ func replay(id string, req, old *Request) (*View, error) {
 func (h *Host) view(s *engine.Session, m meta, version int, expires time.Time) *View {
 	cur := s.Current()
 	v := &View{
-		ID: s.ID(), Flow: s.Flow().Name(), Hash: s.Flow().Hash(), Region: m.Region, Country: m.Country, Device: m.Device,
+		ID: s.ID(), Flow: s.Flow().Name(), Hash: s.Flow().Hash(), Region: m.Region, Country: m.Country, Locale: m.Locale, Device: m.Device,
 		Version: version, Expires: expires, Done: s.Done(),
 		Step: cur,
 	}

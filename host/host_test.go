@@ -183,8 +183,8 @@ func TestHostSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Step.Prompt.Text != "Sign in (1 tries)" {
-		t.Errorf("prompt after a wrong password = %q", v.Step.Prompt.Text)
+	if v.Step.Prompt.Title.Text != "Sign in (1 tries)" {
+		t.Errorf("prompt after a wrong password = %q", v.Step.Prompt.Title.Text)
 	}
 	// Bad input: refused, logged, the session waits where it was.
 	prev := v.Version
@@ -198,7 +198,7 @@ func TestHostSession(t *testing.T) {
 	}
 	// A subflow, under the flow's policy.
 	v, err = fx.host.Answer(ctx, v.ID, host.Answer{Version: v.Version, Choice: "help"})
-	if err != nil || v.Step.Flow != "extra" || v.Step.Prompt.Text != "help" {
+	if err != nil || v.Step.Flow != "extra" || v.Step.Prompt.Title.Text != "help" {
 		t.Fatalf("help: %+v, %v", v, err)
 	}
 	v, err = fx.host.Answer(ctx, v.ID, host.Answer{Version: v.Version, Choice: "back"})
@@ -294,8 +294,8 @@ func TestHostConcurrentAnswersConflict(t *testing.T) {
 			t.Fatalf("round %d: %d answers won, want 1 (errors %v)", round, wins, errs)
 		}
 		got, _ := fx.host.Get(ctx, v.ID)
-		if got.Step.Prompt.Text != "Sign in (1 tries)" {
-			t.Fatalf("round %d: prompt %q: both steps were applied", round, got.Step.Prompt.Text)
+		if got.Step.Prompt.Title.Text != "Sign in (1 tries)" {
+			t.Fatalf("round %d: prompt %q: both steps were applied", round, got.Step.Prompt.Title.Text)
 		}
 	}
 }
@@ -313,7 +313,7 @@ func TestHostIdempotentAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !again.Replayed || again.Version != first.Version || again.Step.Prompt.Text != first.Step.Prompt.Text {
+	if !again.Replayed || again.Version != first.Version || again.Step.Prompt.Title.Text != first.Step.Prompt.Title.Text {
 		t.Errorf("repeated request = %+v, want the first response replayed", again)
 	}
 	if fx.calls.Load() != calls {
@@ -370,8 +370,8 @@ func TestHostRegionalSubflow(t *testing.T) {
 			t.Fatal(err)
 		}
 		v = answer(t, fx, v, "help", nil)
-		if v.Step.Prompt.Text != want {
-			t.Errorf("%s: the subflow shows %q, want %q", cc, v.Step.Prompt.Text, want)
+		if v.Step.Prompt.Title.Text != want {
+			t.Errorf("%s: the subflow shows %q, want %q", cc, v.Step.Prompt.Title.Text, want)
 		}
 		if cc == "FR" && v.Region != "r" {
 			t.Errorf("region = %s, want r", v.Region)

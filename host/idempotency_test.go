@@ -111,11 +111,11 @@ func TestHostKeyAcrossInstances(t *testing.T) {
 	}
 	close(release)
 	wg.Wait()
-	if slowErr != nil || !slow.Replayed || slow.Version != fast.Version || slow.Step.Prompt.Text != fast.Step.Prompt.Text {
+	if slowErr != nil || !slow.Replayed || slow.Version != fast.Version || slow.Step.Prompt.Title.Text != fast.Step.Prompt.Title.Text {
 		t.Errorf("the instance that lost = %+v, %v; want the saved response, replayed", slow, slowErr)
 	}
-	if cur, _ := fx.host.Get(ctx, v.ID); cur.Version != fast.Version || cur.Step.Prompt.Text != "Sign in (1 tries)" {
-		t.Errorf("session at %d %q, want one step", cur.Version, cur.Step.Prompt.Text)
+	if cur, _ := fx.host.Get(ctx, v.ID); cur.Version != fast.Version || cur.Step.Prompt.Title.Text != "Sign in (1 tries)" {
+		t.Errorf("session at %d %q, want one step", cur.Version, cur.Step.Prompt.Title.Text)
 	}
 	// Another request under the key, lost the same way, is refused.
 	inside, release = block()

@@ -95,8 +95,8 @@ func TestHostRecentSessions(t *testing.T) {
 		t.Errorf("a step after a's own read the store %d times, want none", n)
 	}
 	cur, _ := a.Get(ctx, v.ID)
-	if cur.Step.Prompt.Text != "Sign in (5 tries)" {
-		t.Errorf("prompt %q after five wrong passwords on two hosts, want 5 tries counted", cur.Step.Prompt.Text)
+	if cur.Step.Prompt.Title.Text != "Sign in (5 tries)" {
+		t.Errorf("prompt %q after five wrong passwords on two hosts, want 5 tries counted", cur.Step.Prompt.Title.Text)
 	}
 	// A wrong secret is refused from a remembered record too.
 	if _, err := a.Answer(ctx, v.ID, host.Answer{Version: cur.Version, Choice: "help", Secret: "wrong"}); !errors.Is(err, host.ErrSecret) {

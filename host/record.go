@@ -13,6 +13,7 @@ import (
 
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/prompt"
 )
 
 // A record's data, the host's metadata and the engine's snapshot, is kept
@@ -24,13 +25,15 @@ import (
 // rest wraps it.
 //
 // The form: the byte dataVersion, then the metadata (country, device,
-// region, the secret's hash, the version labels) and the snapshot (id,
-// flow, hash, seq, the frames with their variables and timers, the
-// outcome, the error, when the prompt was shown). Strings and byte
+// region, the secret's hash, the version labels, the locale) and the
+// snapshot (id, flow, hash, seq, the frames with their variables and
+// timers, the outcome with its message's id and parameters, the error,
+// when the prompt was shown). Form 1, without the locale and the
+// message's id, is still read. Strings and byte
 // strings are a uvarint length and the bytes; integers varints; times the
 // seconds and nanoseconds since the epoch and the zone's offset; flow
 // values a tag byte and what the tag says.
-const dataVersion = 1
+const dataVersion = 2
 
 // The tags of flow values.
 const (
@@ -53,8 +56,14 @@ const maxDepth = 10_000
 
 // encodeData encodes d, its sensitive values sealed with sealer.
 func encodeData(d *data, sealer Sealer) ([]byte, error) {
+	return encodeForm(d, sealer, dataVersion)
+}
+
+// encodeForm encodes d in the binary form form: dataVersion, or 1, which
+// has no locale and no outcome message (for tests of reading it).
+func encodeForm(d *data, sealer Sealer, form byte) ([]byte, error) {
 	w := &writer{b: make([]byte, 0, 256)}
-	w.b = append(w.b, dataVersion)
+	w.b = append(w.b, form)
 	w.str(d.Country)
 	w.str(d.Device)
 	w.str(d.Region)
@@ -66,6 +75,9 @@ func encodeData(d *data, sealer Sealer) ([]byte, error) {
 		w.str(d.Secret)
 	}
 	w.strMap(d.Versions)
+	if form >= 2 {
+		w.str(d.Locale)
+	}
 	s := d.Snapshot
 	if s == nil {
 		return nil, errors.New("no snapshot")
@@ -100,6 +112,18 @@ func encodeData(d *data, sealer Sealer) ([]byte, error) {
 		if err := w.mapValue(o.Output, 0); err != nil {
 			return nil, fmt.Errorf("output: %w", err)
 		}
+		if form >= 2 {
+			if t := o.Text; t == nil {
+				w.b = append(w.b, 0)
+			} else {
+				w.b = append(w.b, 1)
+				w.str(t.ID)
+				w.str(t.Text)
+				if err := w.mapValue(t.Params, 0); err != nil {
+					return nil, fmt.Errorf("message %s: %w", t.ID, err)
+				}
+			}
+		}
 	}
 	w.str(s.Error)
 	w.time(s.Shown)
@@ -125,8 +149,9 @@ func decodeData(rec *Record, sealer Sealer) (*data, error) {
 // readData reads the binary form of the data of session id.
 func readData(b []byte, d *data, id string, sealer Sealer) (err error) {
 	r := &reader{b: b, id: id, sealer: sealer}
-	if v := r.byte(); v != dataVersion && v != 1 {
-		return fmt.Errorf("form %d, want %d", v, dataVersion)
+	form := r.byte()
+	if form != 1 && form != dataVersion {
+		return fmt.Errorf("form %d, want %d", form, dataVersion)
 	}
 	d.Country, d.Device, d.Region = r.str(), r.str(), r.str()
 	if r.byte() == 1 {
@@ -135,6 +160,9 @@ func readData(b []byte, d *data, id string, sealer Sealer) (err error) {
 		d.Secret = r.str()
 	}
 	d.Versions = r.strMap()
+	if form >= 2 {
+		d.Locale = r.str()
+	}
 	s := &engine.Snapshot{ID: r.str(), Flow: r.str(), Hash: r.str(), Seq: int(r.varint())}
 	if n := r.count(); n > 0 {
 		s.Frames = make([]engine.FrameSnapshot, n)
@@ -153,6 +181,9 @@ func readData(b []byte, d *data, id string, sealer Sealer) (err error) {
 	if r.byte() == 1 {
 		s.Done = &eventlog.Outcome{Name: r.str(), Success: r.byte() == 1, State: r.str(), Message: r.str()}
 		s.Done.Output = r.mapValue()
+		if form >= 2 && r.byte() == 1 {
+			s.Done.Text = &prompt.Message{ID: r.str(), Text: r.str(), Params: r.mapValue()}
+		}
 	}
 	s.Error = r.str()
 	s.Shown = r.time()

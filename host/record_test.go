@@ -15,6 +15,7 @@ import (
 
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/prompt"
 	"github.com/tetherflow/tether/internal/seal"
 )
 
@@ -27,7 +28,7 @@ func sampleData() []*data {
 		{meta: meta{Region: "default"}, Snapshot: &engine.Snapshot{ID: "s", Flow: "f", Hash: "h", Seq: 1,
 			Frames: []engine.FrameSnapshot{{Flow: "f", Hash: "h", State: "a"}}}},
 		{
-			meta: meta{Country: "DE", Device: "laptop-7f3a", Region: "eu-de",
+			meta: meta{Country: "DE", Device: "laptop-7f3a", Region: "eu-de", Locale: "pt-BR",
 				Secret:   strings.Repeat("ab", 32),
 				Versions: map[string]string{"connect": "2026.1", "signup": "3"}},
 			Snapshot: &engine.Snapshot{
@@ -48,8 +49,10 @@ func sampleData() []*data {
 		},
 		{meta: meta{Region: "default", Secret: "not hex"}, Snapshot: &engine.Snapshot{ID: "s", Flow: "f", Hash: "h", Seq: 9,
 			Frames: []engine.FrameSnapshot{{Flow: "f", Hash: "h", State: "done"}},
-			Done:   &eventlog.Outcome{Name: "connected", Success: true, State: "done", Message: "plan Family", Output: map[string]any{"plan": "Family", "n": 2}},
-			Error:  "flows/f.yaml:3:4: state x: failed"}},
+			Done: &eventlog.Outcome{Name: "connected", Success: true, State: "done", Message: "plan Family", Output: map[string]any{"plan": "Family", "n": 2},
+				Text: &prompt.Message{ID: "f.done.message", Text: "plan Family", Params: map[string]any{"plan": "Family", "wait": 30 * time.Second,
+					"notice": prompt.MessageValue("f.notice", map[string]any{"n": 1})}}},
+			Error: "flows/f.yaml:3:4: state x: failed"}},
 		{meta: meta{Region: "default"}, Snapshot: &engine.Snapshot{ID: "s", Flow: "f", Hash: "h", Seq: 2,
 			Frames: []engine.FrameSnapshot{{Flow: "f", Hash: "h", State: "done"}},
 			Done:   &eventlog.Outcome{Name: "declined", State: "done", Output: map[string]any{}}}},
@@ -191,14 +194,25 @@ func TestDataSealsSensitiveValues(t *testing.T) {
 	if _, err := decodeData(&Record{ID: "s", Data: again}, testKeys(t, "k1")); !errors.Is(err, seal.ErrUnknownKey) {
 		t.Errorf("what k2 sealed opens with k1: %v", err)
 	}
-	// The first binary form is this one without sealed values.
-	plain, err := encodeData(sampleData()[1], nil)
-	if err != nil {
-		t.Fatal(err)
+	// The first binary form is this one without sealed values, the
+	// locale and the outcome's message.
+	read := 0
+	for _, d := range sampleData() {
+		plain, err := encodeForm(d, nil, 1)
+		if err != nil {
+			continue // it has sensitive values: form 1 had none
+		}
+		read++
+		got, err := decodeData(&Record{ID: "s", Data: plain}, nil)
+		if err != nil {
+			t.Fatalf("a record of form 1: %v", err)
+		}
+		if got.Locale != "" || got.Snapshot.Done != nil && got.Snapshot.Done.Text != nil {
+			t.Errorf("form 1 read a locale %q or a message %v", got.Locale, got.Snapshot.Done)
+		}
 	}
-	plain[0] = 1
-	if _, err := decodeData(&Record{ID: "s", Data: plain}, nil); err != nil {
-		t.Errorf("a record of form 1: %v", err)
+	if read < 2 {
+		t.Errorf("only %d samples were written in form 1", read)
 	}
 }
 

@@ -151,7 +151,7 @@ func (cx *connected) finish(t *testing.T, h *host.Host, v *host.View, code, hash
 		}
 		for _, e := range v.Entries {
 			if e.Kind == eventlog.EntryAnswer {
-				texts = append(texts, e.Prompt.Text)
+				texts = append(texts, e.Prompt.Title.Text)
 			}
 		}
 	}
@@ -187,8 +187,8 @@ func TestReloadKeepsSessionsInFlight(t *testing.T) {
 
 	// A new session starts on the new version...
 	fresh, freshCode := cx.toCode(t, h, "dev-2")
-	if fresh.Hash == old || !strings.HasPrefix(fresh.Step.Prompt.Text, newCodeText) {
-		t.Errorf("a new session runs on %s with the prompt %q; want a new version, with the new text", fresh.Hash, fresh.Step.Prompt.Text)
+	if fresh.Hash == old || !strings.HasPrefix(fresh.Step.Prompt.Title.Text, newCodeText) {
+		t.Errorf("a new session runs on %s with the prompt %q; want a new version, with the new text", fresh.Hash, fresh.Step.Prompt.Title.Text)
 	}
 	// ...and the one in flight finishes on the version it started on.
 	if held := cat.Held(); held[old] != 1 {
@@ -252,8 +252,8 @@ func TestRestartFinishesOnArchivedVersion(t *testing.T) {
 	if err != nil {
 		t.Fatalf("with the archive, Get = %v", err)
 	}
-	if v.Hash != old || !strings.HasPrefix(v.Step.Prompt.Text, "Enter the code we sent to") {
-		t.Errorf("restored on %s with the prompt %q, want the archived version %s and its text", v.Hash, v.Step.Prompt.Text, old)
+	if v.Hash != old || !strings.HasPrefix(v.Step.Prompt.Title.Text, "Enter the code we sent to") {
+		t.Errorf("restored on %s with the prompt %q, want the archived version %s and its text", v.Hash, v.Step.Prompt.Title.Text, old)
 	}
 	if cat.Held()[old] != 1 {
 		t.Errorf("Held() = %v, want the archived version held", cat.Held())

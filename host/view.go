@@ -16,6 +16,10 @@ type View struct {
 	Hash    string `json:"hash"`
 	Region  string `json:"region"`
 	Country string `json:"country,omitempty"`
+	// Locale is the locale the session was started with (BCP 47), if
+	// one was asked for: front ends show its prompts in it unless a
+	// request asks for another.
+	Locale string `json:"locale,omitempty"`
 	// Device is the device the session connects.
 	Device string `json:"device,omitempty"`
 	// Version is the session's version: answers carry it.
@@ -47,6 +51,10 @@ type Problem struct {
 	Kind    string `json:"kind"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+	// ID and Params name the message for a front end that says it in
+	// the person's language (engine.InputError's).
+	ID     string         `json:"id,omitempty"`
+	Params map[string]any `json:"params,omitempty"`
 }
 
 // problemOf describes err for a view; nil when err is not a refusal.
@@ -54,7 +62,7 @@ func problemOf(err error) *Problem {
 	var ierr *engine.InputError
 	switch {
 	case errors.As(err, &ierr):
-		return &Problem{Kind: "input", Field: ierr.Field, Message: ierr.Msg}
+		return &Problem{Kind: "input", Field: ierr.Field, Message: ierr.Msg, ID: ierr.ID, Params: ierr.Params}
 	case errors.Is(err, engine.ErrPromptGone):
 		return &Problem{Kind: "prompt_gone", Message: err.Error()}
 	}
@@ -69,5 +77,5 @@ func (p *Problem) Err() error {
 	if p.Kind == "prompt_gone" {
 		return engine.ErrPromptGone
 	}
-	return &engine.InputError{Field: p.Field, Msg: p.Message}
+	return &engine.InputError{Field: p.Field, Msg: p.Message, ID: p.ID, Params: p.Params}
 }

@@ -247,6 +247,21 @@ func (d *Driver) Next(ctx context.Context, step engine.Step, problem error) (hos
 			}
 		}
 	}
+	// A field the answer leaves out keeps the value the prompt filled in,
+	// as a person pressing Enter does (the email after a wrong password).
+	if step.Prompt != nil {
+		if ch, ok := step.Prompt.Choice(a.Choice); ok {
+			for _, name := range ch.Fields {
+				f, _ := step.Prompt.Field(name)
+				if _, given := a.Fields[name]; !given && f.Prefill != "" && !f.Type.Secret() {
+					if r.Input == nil {
+						r.Input = map[string]any{}
+					}
+					r.Input[name] = f.Prefill
+				}
+			}
+		}
+	}
 	return r, nil
 }
 

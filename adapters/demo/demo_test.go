@@ -82,7 +82,7 @@ func TestConnectSurvivesRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.Current().Prompt.Text; got != "Enter the code we sent to +49 *** *** 12 34" {
+	if got := r.Current().Prompt.Title.Text; got != "Enter the code we sent to +49 *** *** 12 34" {
 		t.Errorf("restored prompt = %q", got)
 	}
 	if err := r.Send(ctx, "continue", map[string]any{"code": code}); err != nil {

@@ -30,7 +30,7 @@ func TestAdminReload(t *testing.T) {
 	admin := []string{"Authorization", "Bearer " + token}
 
 	old, oldSecret := fx.create("connect", "US")
-	if old.Prompt == nil || old.Prompt.Title != "Sign in to your account" {
+	if old.Prompt == nil || old.Prompt.Title.Text != "Sign in to your account" {
 		t.Fatalf("prompt = %+v", old.Prompt)
 	}
 
@@ -55,7 +55,7 @@ func TestAdminReload(t *testing.T) {
 	if r := fx.do("POST", "/v1/admin/reload", nil, "Authorization", "Bearer wrong"); r.status != http.StatusUnauthorized {
 		t.Errorf("reload with a wrong token: %d %s", r.status, r.body)
 	}
-	if s, _ := fx.create("connect", "US"); s.Prompt.Title != "Sign in to your account" {
+	if s, _ := fx.create("connect", "US"); s.Prompt.Title.Text != "Sign in to your account" {
 		t.Errorf("a refused reload changed the flows: %q", s.Prompt.Title)
 	}
 
@@ -64,12 +64,12 @@ func TestAdminReload(t *testing.T) {
 		t.Fatalf("reload: %d %s", r.status, r.body)
 	}
 	// New sessions start on the new version.
-	if s, _ := fx.create("connect", "US"); s.Prompt.Title != "Sign in to your Tether account" {
+	if s, _ := fx.create("connect", "US"); s.Prompt.Title.Text != "Sign in to your Tether account" {
 		t.Errorf("a new session's prompt = %q, want the new version's", s.Prompt.Title)
 	}
 	// The session in flight goes on, and ends, on the version it started on.
 	cur := fx.do("GET", "/v1/sessions/"+old.ID, nil, "Authorization", "Bearer "+oldSecret).session(t)
-	if cur.Prompt.Title != "Sign in to your account" {
+	if cur.Prompt.Title.Text != "Sign in to your account" {
 		t.Errorf("the session in flight shows %q, want its own version's prompt", cur.Prompt.Title)
 	}
 	a := fx.answer(cur, oldSecret, "continue", map[string]any{"email": "free@example.com", "password": "Free-pass-2024"})
@@ -86,7 +86,7 @@ func TestAdminReload(t *testing.T) {
 	if r.status != http.StatusUnprocessableEntity || p.Code != httpapi.CodeReloadRefused || len(p.Errors) == 0 || !strings.Contains(strings.Join(p.Errors, "\n"), "unknown state nowhere") {
 		t.Errorf("reload of a broken flow: %d %s", r.status, r.body)
 	}
-	if s, _ := fx.create("connect", "US"); s.Prompt.Title != "Sign in to your Tether account" {
+	if s, _ := fx.create("connect", "US"); s.Prompt.Title.Text != "Sign in to your Tether account" {
 		t.Errorf("after a refused reload, a new session's prompt = %q", s.Prompt.Title)
 	}
 	if strings.Contains(fx.logs(), token) {

@@ -28,56 +28,73 @@ func TestConnectFamily(t *testing.T) {
 		t.Errorf("expires_at = %v, want %v", s.ExpiresAt, want)
 	}
 	p := s.Prompt
-	if p.Title != "Sign in to your account" || len(p.Fields) != 2 || len(p.Choices) != 3 {
+	if p.Title.Text != "Sign in to your account" || p.Title.ID != "connect.sign_in.text" || len(p.Fields) != 2 || len(p.Choices) != 3 || p.Locale != "en" || s.Locale != "en" {
 		t.Fatalf("sign-in prompt = %+v", p)
 	}
 	email, pw := p.Fields[0], p.Fields[1]
-	if email.Type != "email" || email.Label != "Email address" || !email.Required || email.Masked || email.Autocomplete != "username" {
+	if email.Type != "email" || email.Label.Text != "Email address" || email.Label.ID != "connect.sign_in.field.email" || !email.Required || email.Masked || email.Autocomplete != "username" {
 		t.Errorf("email field = %+v", email)
 	}
 	if pw.Type != "secret" || !pw.Masked || pw.Autocomplete != "current-password" {
 		t.Errorf("password field = %+v", pw)
 	}
-	if c := p.Choices[0]; c.Name != "continue" || c.Label != "Sign in" || !slices.Equal(c.Fields, []string{"email", "password"}) {
-		t.Errorf("first choice = %+v", c)
+	roles := []string{}
+	for _, c := range p.Choices {
+		roles = append(roles, c.Role)
+	}
+	if c := p.Choices[0]; c.Name != "continue" || c.Label.Text != "Sign in" || !slices.Equal(c.Fields, []string{"email", "password"}) || !slices.Equal(roles, []string{"primary", "secondary", "cancel"}) {
+		t.Errorf("first choice = %+v, roles %v", c, roles)
 	}
 	// GET shows the same.
 	r := fx.do("GET", "/v1/sessions/"+s.ID, nil, "Authorization", "Bearer "+secret)
-	if got := r.session(t); r.status != 200 || got.Version != s.Version || got.Secret != "" || got.Prompt.Title != p.Title {
+	if got := r.session(t); r.status != 200 || got.Version != s.Version || got.Secret != "" || got.Prompt.Title.Text != p.Title.Text {
 		t.Errorf("GET = %d %+v", r.status, got)
 	}
 
 	s = fx.step(s, secret, "continue", map[string]any{"email": "family@example.com", "password": familyPassword})
-	if s.State != "enter_code" || !strings.HasPrefix(s.Prompt.Title, "Enter the code we sent to +49 ") {
+	if s.State != "enter_code" || !strings.HasPrefix(s.Prompt.Title.Text, "Enter the code we sent to +49 ") {
 		t.Fatalf("after sign-in: %+v", s.Prompt)
 	}
 	code := s.Prompt.Fields[0]
-	if code.Type != "code" || !code.Masked || code.InputMode != "numeric" || code.Autocomplete != "one-time-code" {
+	if code.Type != "code" || !code.Masked || code.InputMode != "numeric" || code.Autocomplete != "one-time-code" ||
+		code.Length != 6 || code.Pattern != "[0-9]{6}" || code.Constraint == nil || code.Constraint.Text != "Exactly 6 digits" {
 		t.Errorf("code field = %+v", code)
+	}
+	if c := s.Prompt.Choices[1]; c.Name != "resend" || c.AvailableAt.IsZero() || c.Wait == nil || c.Wait.Text != "Available in 30 seconds" || c.Wait.Params["wait"] != float64(30) {
+		t.Errorf("resend during its cooldown = %+v", c)
 	}
 	sms := fx.world.LastCode()
 	// A wrong code: the flow says so in a message.
 	s = fx.step(s, secret, "continue", map[string]any{"code": "000000"})
-	if s.State != "enter_code" || len(s.Prompt.Messages) != 1 || !strings.Contains(s.Prompt.Messages[0].Text, "not right") {
+	if s.State != "enter_code" || len(s.Prompt.Messages) != 1 || s.Prompt.Messages[0].Text.Text != "That code is not right. 2 attempts left." ||
+		s.Prompt.Messages[0].ID != "connect.code_wrong" || s.Prompt.Messages[0].Params["attempts_left"] != float64(2) {
 		t.Fatalf("after a wrong code: %+v", s.Prompt)
 	}
 	s = fx.step(s, secret, "continue", map[string]any{"code": sms})
-	if s.State != "consent" || !strings.Contains(s.Prompt.Title, "Regulation on data provisioning") {
+	if s.State != "consent" || !strings.Contains(s.Prompt.Title.Text, "Regulation on data provisioning") {
 		t.Fatalf("after the code: %+v", s.Prompt)
 	}
-	if labels := []string{s.Prompt.Choices[0].Label, s.Prompt.Choices[1].Label}; labels[0] != "Accept and connect" || labels[1] != "Decline" {
+	if labels := []string{s.Prompt.Choices[0].Label.Text, s.Prompt.Choices[1].Label.Text}; labels[0] != "Accept and connect" || labels[1] != "Decline" {
 		t.Errorf("consent choices = %v", labels)
 	}
+	if l := s.Prompt.Choices[2]; l.Role != "link" || l.URL != "https://portal.example.com/regulations/gdpr-data-provisioning-de?version=2025.1-de" || len(l.Fields) != 0 {
+		t.Errorf("the regulation's link = %+v", l)
+	}
+	if b := s.Prompt.Body; len(b) != 1 || b[0].ID != "connect.consent_summary" || b[0].Params["document"] != "gdpr-data-provisioning-de" || strings.Contains(s.Prompt.Title.Text, "2025.1") {
+		t.Errorf("the regulation's summary = %+v, title %q", b, s.Prompt.Title.Text)
+	}
 	s = fx.step(s, secret, "accept", nil)
-	if s.State != "choose_subscription" || len(s.Prompt.Fields) != 1 || len(s.Prompt.Fields[0].Suggestions) != 2 {
+	if s.State != "choose_subscription" || len(s.Prompt.Fields) != 1 || s.Prompt.Fields[0].Type != "choice" || len(s.Prompt.Fields[0].Options) != 2 {
 		t.Fatalf("after consent: %+v", s.Prompt)
 	}
-	if sg := s.Prompt.Fields[0].Suggestions[1]; sg.Value != "LIC-FAM-F" || !strings.Contains(sg.Label, "Family") {
-		t.Errorf("suggestion = %+v", sg)
+	// A licence: its id, plan, name and expiry, to lay out without its label.
+	if o := s.Prompt.Fields[0].Options[1]; o.Value != "LIC-FAM-F" || o.Label.Text != "Family (5 devices), until 31 December 2099" ||
+		o.Data["plan"] != "Family" || o.Data["name"] != "Family (5 devices)" || o.Data["expires"] != "2099-12-31T00:00:00Z" || o.Data["id"] != "LIC-FAM-F" {
+		t.Errorf("option = %+v", o)
 	}
 	s = fx.step(s, secret, "select", map[string]any{"licence": "LIC-FAM-F"})
 	if s.Status != "ended" || s.Prompt != nil || s.Result == nil || !s.Result.Success || s.Result.Outcome != "connected" ||
-		s.Result.Message != "family@example.com, plan Family, licence LIC-FAM-F" || s.Result.Output["plan"] != "Family" {
+		s.Result.Message == nil || s.Result.Message.Text != "family@example.com, plan Family, licence LIC-FAM-F" || s.Result.Output["plan"] != "Family" {
 		t.Fatalf("result = %+v %+v", s.Status, s.Result)
 	}
 	// Nothing said a secret back, nor logged one.

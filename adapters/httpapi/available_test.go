@@ -23,7 +23,7 @@ func TestResendAvailableAt(t *testing.T) {
 		}
 	}
 	r := fx.do("GET", "/v1/sessions/"+s.ID, nil, "Authorization", "Bearer "+secret)
-	if !strings.Contains(string(r.body), `"name":"resend","label":"Get a new code","fields":[],"available_at":"2026-01-05T09:00:30Z"`) {
+	if !strings.Contains(string(r.body), `"name":"resend","label":{"id":"connect.enter_code.choice.resend","text":"Get a new code"},"role":"secondary","fields":[],"available_at":"2026-01-05T09:00:30Z","wait":{"id":"ui.wait","text":"Available in 30 seconds","params":{"wait":30}}`) {
 		t.Errorf("GET = %s", r.body)
 	}
 	fx.clock.add(30 * time.Second)

@@ -29,6 +29,10 @@ type Client struct {
 	// Backoff is the wait before the second try, doubled after each; zero
 	// means 200ms.
 	Backoff time.Duration
+	// Locale, when set, is the locale (BCP 47) the client shows sessions
+	// in: sent as every request's Accept-Language, and as a new session's
+	// locale.
+	Locale string
 }
 
 // maxBackoff bounds the wait between two tries.
@@ -57,6 +61,9 @@ type Ref struct {
 // "": the server makes one up).
 func (c *Client) Create(ctx context.Context, flow, country, device string) (*Session, Ref, error) {
 	body := map[string]string{"flow": flow, "country": country, "device": device}
+	if c.Locale != "" {
+		body["locale"] = c.Locale
+	}
 	s, err := c.do(ctx, http.MethodPost, "/v1/sessions", Ref{}, body, nil, false)
 	if err != nil {
 		return nil, Ref{}, err
@@ -146,6 +153,9 @@ func (c *Client) once(ctx context.Context, method, path string, r Ref, data []by
 	}
 	if r.Secret != "" {
 		req.Header.Set("Authorization", "Bearer "+r.Secret)
+	}
+	if c.Locale != "" {
+		req.Header.Set("Accept-Language", c.Locale)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,7 +26,9 @@ import (
 	"github.com/tetherflow/tether/adapters/httpapi"
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/catalog"
+	"github.com/tetherflow/tether/engine/syntax"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/ui"
 )
 
 type clock struct {
@@ -53,6 +56,8 @@ type fixture struct {
 	log     *bytes.Buffer
 	logMu   sync.Mutex
 	metrics *httpapi.Metrics
+	// catalogs are the flows' locales and the built-in words.
+	catalogs atomic.Pointer[ui.Catalogs]
 }
 
 type option func(*httpapi.Config)
@@ -89,8 +94,38 @@ func newFixtureOn(t *testing.T, dir string, archive catalog.Archive, opts ...opt
 	if err != nil {
 		t.Fatal(err)
 	}
+	var files []*syntax.File
+	for _, name := range cat.Names() {
+		if f, ok := cat.File(name); ok {
+			files = append(files, f)
+		}
+	}
+	cats, err := ui.Load(filepath.Join(dir, "locales"), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.catalogs.Store(cats)
+	// A reload brings the flows' texts, which are the source locale, as
+	// tether serve's does.
+	reload := func(ctx context.Context) (*catalog.Changes, error) {
+		ch, err := cat.Reload(ctx)
+		if err == nil && ch != nil && ch.Applied {
+			var files []*syntax.File
+			for _, name := range cat.Names() {
+				if f, ok := cat.File(name); ok {
+					files = append(files, f)
+				}
+			}
+			cats, lerr := ui.Load(filepath.Join(dir, "locales"), files)
+			if lerr != nil {
+				return nil, lerr
+			}
+			fx.catalogs.Store(cats)
+		}
+		return ch, err
+	}
 	cfg := httpapi.Config{Host: fx.host, Log: httpapi.NewLogger(lockedWriter{fx}, slog.LevelInfo), Metrics: fx.metrics,
-		CreateRate: rate.Inf, AnswerRate: rate.Inf, Reload: cat.Reload}
+		CreateRate: rate.Inf, AnswerRate: rate.Inf, Reload: reload, Now: fx.clock.Now, Catalogs: fx.catalogs.Load}
 	for _, o := range opts {
 		o(&cfg)
 	}

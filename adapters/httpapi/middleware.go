@@ -30,6 +30,10 @@ func noteProblem(ctx context.Context, code string) {
 	}
 }
 
+// acceptKey holds the locale a request's Accept-Language chose (a
+// ui.Match), when it named one that parses.
+type acceptKey struct{}
+
 // requestID returns the id of the API request ctx belongs to, "" for a
 // context of no request (a timer fired in the background).
 func requestID(ctx context.Context) string {
@@ -51,6 +55,13 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		w.Header().Set(requestIDHeader, id)
 		var code string
 		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), problemKey{}, &code)
+		if al := r.Header.Get("Accept-Language"); al != "" {
+			// A malformed or oversized header is ignored: the
+			// response is in the session's locale, or the source's.
+			if m := s.cfg.Catalogs().Match(al); m.Asked != "" {
+				ctx = context.WithValue(ctx, acceptKey{}, m)
+			}
+		}
 		r = r.WithContext(ctx)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		route := routeOf(r)

@@ -96,7 +96,7 @@ func (p *Problem) ContentType(ct string) string {
 // problemOf maps what the host returned to a Problem; v is the session's
 // view when the host gave one. Errors it does not know are internal: their
 // text is for the logs, not the client.
-func problemOf(err error, v *host.View) *Problem {
+func problemOf(err error) *Problem {
 	var ierr *engine.InputError
 	var p *Problem
 	switch {
@@ -134,9 +134,6 @@ func problemOf(err error, v *host.View) *Problem {
 			return problem(http.StatusInternalServerError, CodeFlowUnavailable, "the flow has problems; the server's logs list them")
 		}
 		return problem(http.StatusInternalServerError, CodeInternal, "the server could not do this; its logs have the request id")
-	}
-	if v != nil {
-		p.Session = sessionOf(v)
 	}
 	return p
 }

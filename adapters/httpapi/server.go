@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"github.com/tetherflow/tether/adapters/internal/addrlimit"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/ui"
 )
 
 // Config is what a Server runs with. Host is required; the zero value of
@@ -75,6 +77,13 @@ type Config struct {
 	// AdminHandler's, behind AdminToken: the public port exposes no
 	// counters.
 	SeparateAdmin bool
+	// Catalogs are the locales prompts are shown in (Accept-Language
+	// chooses), as they stand: a reload may change them. Nil means the
+	// built-in words and the flows' own texts.
+	Catalogs func() *ui.Catalogs
+	// Now is the host's clock, against which a choice's wait is counted;
+	// nil means time.Now.
+	Now func() time.Time
 }
 
 // Server is the HTTP API over a session host.
@@ -115,6 +124,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.StepTimeout <= 0 {
 		cfg.StepTimeout = 2 * time.Minute
+	}
+	if cfg.Catalogs == nil {
+		cfg.Catalogs = ui.Builtin
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	s := &Server{cfg: cfg, limits: newLimits(cfg), clients: addrlimit.NewClients(cfg.TrustedProxies)}
 	mux := http.NewServeMux()
@@ -213,6 +228,7 @@ type (
 			Country string `json:"country,omitempty" maxLength:"8" example:"DE" doc:"The country (ISO 3166-1 alpha-2) whose regional policy applies; empty for the flow's defaults."`
 			Region  string `json:"region,omitempty" maxLength:"8" deprecated:"true" doc:"Deprecated: country's old name, taken until the next release; the response's warnings say so. Give country instead (region in a response is the policy's name)."`
 			Device  string `json:"device,omitempty" maxLength:"128" example:"laptop-7f3a" doc:"The device to connect: an id the client keeps (letters, digits, '.', '_', ':', '-'; make it random). Sessions of one device share its saved connection. Empty: the server makes one up and returns it."`
+			Locale  string `json:"locale,omitempty" maxLength:"35" example:"de" doc:"The locale (BCP 47) to show the session in, kept with it: requests without Accept-Language get it. The nearest locale shipped is chosen (de-AT: de; pt: pt-BR); one that is not shipped falls back to en, and the warnings say so."`
 		}
 	}
 	sessionInput struct {
@@ -236,14 +252,16 @@ type (
 		IfMatch       string `header:"If-Match" doc:"When given, the version the cancellation is for: another one gets 409; * any version; a weak tag never matches (412)." example:"\"4\""`
 	}
 	sessionOutput struct {
-		ETag     string `header:"ETag" doc:"The session's version, quoted: what an answer's If-Match names."`
-		Replayed string `header:"Idempotent-Replayed" doc:"true when this is the remembered response to a repeated request."`
-		Body     *Session
+		ContentLanguage string `header:"Content-Language" doc:"The locale the texts are in (BCP 47), as the body's locale member."`
+		ETag            string `header:"ETag" doc:"The session's version, quoted: what an answer's If-Match names."`
+		Replayed        string `header:"Idempotent-Replayed" doc:"true when this is the remembered response to a repeated request."`
+		Body            *Session
 	}
 	createdOutput struct {
-		ETag     string `header:"ETag" doc:"The session's version, quoted."`
-		Location string `header:"Location" doc:"The session's URL."`
-		Body     *Session
+		ContentLanguage string `header:"Content-Language" doc:"The locale the texts are in (BCP 47), as the body's locale member."`
+		ETag            string `header:"ETag" doc:"The session's version, quoted."`
+		Location        string `header:"Location" doc:"The session's URL."`
+		Body            *Session
 	}
 )
 
@@ -332,21 +350,29 @@ func (s *Server) create(ctx context.Context, in *createInput) (*createdOutput, e
 		}
 		cc, warnings = in.Body.Region, []string{regionWarning}
 	}
+	locale := ""
+	if in.Body.Locale != "" {
+		m := s.cfg.Catalogs().Match(in.Body.Locale)
+		locale = m.Tag
+		if m.Fallback {
+			warnings = append(warnings, fallbackWarning(m))
+		}
+	}
 	step, cancel := s.stepContext(ctx)
 	defer cancel()
-	v, err := s.cfg.Host.Start(step, host.StartRequest{Flow: in.Body.Flow, Country: cc, Device: device})
+	v, err := s.cfg.Host.Start(step, host.StartRequest{Flow: in.Body.Flow, Country: cc, Device: device, Locale: locale})
 	if err != nil {
 		if oldName && errors.Is(err, catalog.ErrCountry) {
 			// A client of the old name may branch on the old code.
-			p := problemOf(err, nil)
+			p := problemOf(err)
 			return nil, problem(p.Status, CodeInvalidRegion, p.Detail)
 		}
 		return nil, s.fail(ctx, err, nil)
 	}
-	out := sessionOf(v)
+	out, lw := s.describe(ctx, v)
 	out.Secret = v.Secret
-	out.Warnings = warnings
-	return &createdOutput{ETag: etag(v.Version), Location: "/v1/sessions/" + v.ID, Body: out}, nil
+	out.Warnings = append(warnings, lw...)
+	return &createdOutput{ContentLanguage: out.Locale, ETag: etag(v.Version), Location: "/v1/sessions/" + v.ID, Body: out}, nil
 }
 
 // regionWarning is the warning a request that names its country by the
@@ -358,7 +384,7 @@ func (s *Server) get(ctx context.Context, in *sessionInput) (*sessionOutput, err
 	if err != nil {
 		return nil, err
 	}
-	return &sessionOutput{ETag: etag(v.Version), Body: sessionOf(v)}, nil
+	return s.output(ctx, v), nil
 }
 
 func (s *Server) answer(ctx context.Context, in *answerInput) (*sessionOutput, error) {
@@ -383,7 +409,9 @@ func (s *Server) answer(ctx context.Context, in *answerInput) (*sessionOutput, e
 		}
 		return nil, s.fail(ctx, err, v, replayedHeader(v))
 	}
-	return &sessionOutput{ETag: etag(v.Version), Replayed: replayedHeader(v).Get("Idempotent-Replayed"), Body: sessionOf(v)}, nil
+	out := s.output(ctx, v)
+	out.Replayed = replayedHeader(v).Get("Idempotent-Replayed")
+	return out, nil
 }
 
 func (s *Server) cancel(ctx context.Context, in *cancelInput) (*sessionOutput, error) {
@@ -404,7 +432,40 @@ func (s *Server) cancel(ctx context.Context, in *cancelInput) (*sessionOutput, e
 	if err != nil {
 		return nil, s.fail(ctx, err, v)
 	}
-	return &sessionOutput{ETag: etag(v.Version), Body: sessionOf(v)}, nil
+	return s.output(ctx, v), nil
+}
+
+// output is the response that shows session v.
+func (s *Server) output(ctx context.Context, v *host.View) *sessionOutput {
+	body, warnings := s.describe(ctx, v)
+	body.Warnings = append(body.Warnings, warnings...)
+	return &sessionOutput{ContentLanguage: body.Locale, ETag: etag(v.Version), Body: body}
+}
+
+// describe renders session v in the locale the request asks for (its
+// Accept-Language), else the session's own, else the source's; the
+// warnings say when what was asked for is not shipped.
+func (s *Server) describe(ctx context.Context, v *host.View) (*Session, []string) {
+	l, warnings := s.localizer(ctx, v)
+	return sessionOf(v, l, s.cfg.Now()), warnings
+}
+
+func (s *Server) localizer(ctx context.Context, v *host.View) (*ui.Localizer, []string) {
+	m, asked := ctx.Value(acceptKey{}).(ui.Match)
+	switch {
+	case asked && !m.Fallback:
+		return s.cfg.Catalogs().Localizer(m.Tag), nil
+	case v != nil && v.Locale != "":
+		return s.cfg.Catalogs().Localizer(v.Locale), nil
+	case asked:
+		return s.cfg.Catalogs().Localizer(m.Tag), []string{fallbackWarning(m)}
+	}
+	return s.cfg.Catalogs().Localizer(ui.Source), nil
+}
+
+// fallbackWarning says that no locale asked for is shipped.
+func fallbackWarning(m ui.Match) string {
+	return fmt.Sprintf("locale: %s is not shipped; the texts are in %s", m.Asked, m.Tag)
 }
 
 // stepContext is the context a step runs in: not cancelled when the
@@ -441,7 +502,17 @@ func bearer(authorization string) (string, error) {
 // fail returns the Problem for err, logging the errors that are the
 // server's fault.
 func (s *Server) fail(ctx context.Context, err error, v *host.View, headers ...http.Header) error {
-	p := problemOf(err, v)
+	p := problemOf(err)
+	if p.Session == nil && v != nil {
+		p.Session, _ = s.describe(ctx, v)
+		h := http.Header{"Content-Language": {p.Session.Locale}}
+		if len(headers) > 0 && headers[0] != nil {
+			for k, vs := range headers[0] {
+				h[k] = vs
+			}
+		}
+		headers = []http.Header{h}
+	}
 	if p.Status >= 500 {
 		s.cfg.Log.ErrorContext(ctx, "request failed", "request_id", requestID(ctx), "err", err)
 	}

@@ -6,39 +6,43 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/huh"
 
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/prompt"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/ui"
 )
 
 // Form asks prompts with github.com/charmbracelet/huh forms, for a person
-// at a real terminal: the prompt's text and help as a note, a menu for the
-// choice when there are several, then one input per field of that choice,
-// with passwords and codes masked. Line prompts (Terminal) serve pipes and
-// dumb terminals.
+// at a real terminal: the prompt's text and messages as a note, a menu
+// for the choice when there are several, then the fields of that choice,
+// under the same note, each with its hint (the CAPTCHA's question), its
+// constraint (a code's digits, checked as it is typed) and its prefill.
+// A choice that waits ("Get a new code" during its cooldown) says how
+// long, and is refused until then. Passwords and codes are masked. Line
+// prompts (Terminal) serve pipes and dumb terminals.
 type Form struct {
 	in         io.Reader
 	out        io.Writer
 	accessible bool
+	loc        *ui.Localizer
+	now        func() time.Time
 }
 
 // FormOption configures a Form.
-type FormOption func(*Form)
+type FormOption = Option
 
 // Accessible makes the form ask one plain line at a time, as screen readers
 // need (huh's accessible mode).
-func Accessible(on bool) FormOption { return func(f *Form) { f.accessible = on } }
+func Accessible(on bool) Option { return func(s *settings) { s.accessible = on } }
 
 // NewForm returns a form driver reading keys from in and drawing on out.
-func NewForm(in io.Reader, out io.Writer, opts ...FormOption) *Form {
-	f := &Form{in: in, out: out}
-	for _, o := range opts {
-		o(f)
-	}
-	return f
+func NewForm(in io.Reader, out io.Writer, opts ...Option) *Form {
+	s := configure(opts)
+	return &Form{in: in, out: out, accessible: s.accessible, loc: s.loc, now: s.now}
 }
 
 // Next shows the prompt at step (with the problem of the previous answer)
@@ -46,113 +50,195 @@ func NewForm(in io.Reader, out io.Writer, opts ...FormOption) *Form {
 // ErrInterrupted, the end of input one wrapping ErrEndOfInput, and the end
 // of ctx ctx's error.
 func (f *Form) Next(ctx context.Context, step engine.Step, problem error) (host.Reply, error) {
-	p := step.Prompt
-	if p == nil {
+	if step.Prompt == nil {
 		return host.Reply{}, fmt.Errorf("state %s has no prompt", step.State)
 	}
-	desc := p.Help
-	if problem != nil {
-		desc = strings.TrimSpace(fmt.Sprintf("%s\n! %v", desc, problem))
+	return f.Ask(ctx, ui.Build(step.Flow, step.State, step.Prompt, Problem(problem), f.loc, f.now()))
+}
+
+// Ask shows screen sc as a form and returns the person's answer.
+func (f *Form) Ask(ctx context.Context, sc *ui.Screen) (host.Reply, error) {
+	b := f.Build(sc)
+	if err := f.run(ctx, b.Form); err != nil {
+		return host.Reply{}, err
 	}
-	// One form: a menu group when there are several choices, then a group
-	// of fields per choice, shown only for the choice taken. (One form, not
-	// two, because a form reads its input ahead.)
-	name := p.Choices[0].Name
+	return b.Reply(), nil
+}
+
+// Built is a screen's form, and the values it fills in.
+type Built struct {
+	Form     *huh.Form
+	screen   *ui.Screen
+	choice   *string
+	values   map[string]map[string]*string
+	consents map[string]map[string]*bool
+}
+
+// Build makes the form that asks screen sc: one form, not two, because a
+// form reads its input ahead. A menu of the answers when there are
+// several, then a group of fields per answer, shown only for the one
+// taken, each under the screen's note.
+func (f *Form) Build(sc *ui.Screen) *Built {
+	choices := answers(sc)
+	b := &Built{screen: sc, choice: new(string), values: map[string]map[string]*string{}, consents: map[string]map[string]*bool{}}
+	if len(choices) > 0 {
+		*b.choice = choices[0].Name
+	}
+	note := func() *huh.Note { return huh.NewNote().Title(sc.Title.Text).Description(f.description(sc)) }
 	var groups []*huh.Group
-	if len(p.Choices) > 1 {
-		opts := make([]huh.Option[string], len(p.Choices))
-		for i, c := range p.Choices {
-			opts[i] = huh.NewOption(c.Label, c.Name)
+	if len(choices) > 1 {
+		opts := make([]huh.Option[string], len(choices))
+		for i, c := range choices {
+			label := c.Label.Text
+			if w := waiting(f.loc, c, f.now()); w != "" {
+				label += " (" + f.loc.Say("ui.term.unavailable", "wait", w) + ")"
+			}
+			opts[i] = huh.NewOption(label, c.Name)
 		}
-		groups = append(groups, huh.NewGroup(
-			huh.NewSelect[string]().Title(p.Text).Description(desc).Options(opts...).Value(&name),
-		))
+		sel := huh.NewSelect[string]().Options(opts...).Value(b.choice).Validate(func(name string) error {
+			for _, c := range choices {
+				if w := waiting(f.loc, c, f.now()); c.Name == name && w != "" {
+					return errors.New(f.loc.Say("ui.term.waiting", "choice", c.Label.Text, "wait", w))
+				}
+			}
+			return nil
+		})
+		groups = append(groups, huh.NewGroup(note(), sel))
 	}
-	values := map[string]map[string]*string{}
-	consents := map[string]map[string]*bool{}
-	for _, c := range p.Choices {
+	for _, c := range choices {
 		if len(c.Fields) == 0 {
 			continue
 		}
-		values[c.Name], consents[c.Name] = map[string]*string{}, map[string]*bool{}
-		var fields []huh.Field
-		if len(p.Choices) == 1 {
-			fields = append(fields, huh.NewNote().Title(p.Text).Description(desc))
-		}
-		for _, fname := range c.Fields {
-			fd, _ := p.Field(fname)
-			fields = append(fields, f.field(fd, values[c.Name], consents[c.Name]))
+		b.values[c.Name], b.consents[c.Name] = map[string]*string{}, map[string]*bool{}
+		fields := []huh.Field{note()}
+		for _, name := range c.Fields {
+			fd, _ := field(sc, name)
+			fields = append(fields, f.field(fd, b.values[c.Name], b.consents[c.Name]))
 		}
 		choice := c.Name
-		groups = append(groups, huh.NewGroup(fields...).WithHideFunc(func() bool { return name != choice }))
+		groups = append(groups, huh.NewGroup(fields...).WithHideFunc(func() bool { return *b.choice != choice }))
 	}
 	if len(groups) == 0 { // one choice, no fields: just show the text
-		groups = append(groups, huh.NewGroup(huh.NewNote().Title(p.Text).Description(desc)))
+		groups = append(groups, huh.NewGroup(note()))
 	}
-	if err := f.run(ctx, groups...); err != nil {
-		return host.Reply{}, err
-	}
-	r := host.Reply{Choice: name}
-	for fname, v := range values[name] {
-		if fd, _ := p.Field(fname); *v == "" && fd.Optional {
+	b.Form = huh.NewForm(groups...).WithInput(f.in).WithOutput(f.out).WithAccessible(f.accessible).WithShowHelp(!f.accessible)
+	return b
+}
+
+// Reply is the answer the filled-in form gives.
+func (b *Built) Reply() host.Reply {
+	r := host.Reply{Choice: *b.choice}
+	for name, v := range b.values[r.Choice] {
+		if fd, _ := field(b.screen, name); *v == "" && !fd.Required {
 			continue
 		}
 		if r.Input == nil {
 			r.Input = map[string]any{}
 		}
-		r.Input[fname] = *v
+		r.Input[name] = *v
 	}
-	for fname, b := range consents[name] {
+	for name, v := range b.consents[r.Choice] {
 		if r.Input == nil {
 			r.Input = map[string]any{}
 		}
-		r.Input[fname] = *b
+		r.Input[name] = *v
 	}
-	return r, nil
+	return r
+}
+
+// description is what the note shows under the heading: the paragraphs,
+// the messages (a refusal marked "!"), and the links. huh reads a note's
+// text as Markdown: it is escaped, so that "+49 *** *** 12 34" shows as
+// it is.
+func (f *Form) description(sc *ui.Screen) string {
+	var lines []string
+	for _, b := range sc.Body {
+		lines = append(lines, b.Text)
+	}
+	for _, m := range sc.Messages {
+		if m.Type == "error" {
+			lines = append(lines, "! "+refusal(sc, m))
+		} else {
+			lines = append(lines, m.Text.Text)
+		}
+	}
+	for _, c := range sc.Choices {
+		if c.Role == string(prompt.Link) {
+			lines = append(lines, f.loc.Say("ui.term.link", "label", c.Label.Text, "url", c.URL))
+		}
+	}
+	return escapeMarkdown(strings.Join(lines, "\n\n"))
+}
+
+// escapeMarkdown escapes what huh's notes read as Markdown: * _ ` and \.
+func escapeMarkdown(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '*', '_', '`', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // field returns the form field for fd, bound to a new value in values (or
 // consents, for consent fields).
-func (f *Form) field(fd prompt.Field, values map[string]*string, consents map[string]*bool) huh.Field {
+func (f *Form) field(fd ui.Field, values map[string]*string, consents map[string]*bool) huh.Field {
+	desc := ""
+	if fd.Hint != nil {
+		desc = fd.Hint.Text
+	}
+	if fd.Constraint != nil {
+		desc = strings.TrimSpace(desc + "\n" + fd.Constraint.Text)
+	}
 	switch fd.Type {
-	case prompt.ConsentField:
-		b := new(bool)
-		consents[fd.Name] = b
-		return huh.NewConfirm().Title(fd.Label).Value(b)
-	case prompt.ChoiceField:
-		s := new(string)
-		values[fd.Name] = s
+	case string(prompt.ConsentField):
+		v := new(bool)
+		consents[fd.Name] = v
+		return huh.NewConfirm().Title(fd.Label.Text).Description(desc).Value(v)
+	case string(prompt.ChoiceField):
+		v := new(string)
+		values[fd.Name] = v
 		opts := make([]huh.Option[string], len(fd.Options))
 		for i, o := range fd.Options {
-			opts[i] = huh.NewOption(o, o)
+			opts[i] = huh.NewOption(o.Label.Text, o.Value)
 		}
-		return huh.NewSelect[string]().Title(fd.Label).Options(opts...).Value(s)
+		return huh.NewSelect[string]().Title(fd.Label.Text).Description(desc).Options(opts...).Value(v)
 	}
-	if len(fd.Suggest) > 0 {
-		// A menu of what the flow suggests (the licences to choose
-		// from), rather than a value to type.
-		s := new(string)
-		values[fd.Name] = s
-		opts := make([]huh.Option[string], len(fd.Suggest))
-		for i, o := range fd.Suggest {
-			opts[i] = huh.NewOption(o.Label, o.Value)
-		}
-		return huh.NewSelect[string]().Title(fd.Label).Options(opts...).Value(s)
-	}
-	s := new(string)
-	values[fd.Name] = s
-	in := huh.NewInput().Title(fd.Label).Value(s)
-	if fd.Type.Secret() {
+	v := new(string)
+	*v = fd.Prefill
+	values[fd.Name] = v
+	in := huh.NewInput().Title(fd.Label.Text).Description(desc).Value(v)
+	if fd.Masked {
 		in = in.EchoMode(huh.EchoModePassword)
 	}
-	if fd.Length > 0 {
-		in = in.CharLimit(fd.Length)
+	if fd.Type == string(prompt.CodeField) {
+		if fd.Length > 0 {
+			in = in.CharLimit(fd.Length)
+		}
+		in = in.Validate(func(s string) error { return f.checkCode(fd, s) })
 	}
 	return in
 }
 
-func (f *Form) run(ctx context.Context, groups ...*huh.Group) error {
-	form := huh.NewForm(groups...).WithInput(f.in).WithOutput(f.out).WithAccessible(f.accessible).WithShowHelp(!f.accessible)
+// checkCode refuses a code the flow would refuse, before it is sent: a
+// code of the wrong length never reaches the portal, nor costs an attempt.
+func (f *Form) checkCode(fd ui.Field, s string) error {
+	s = strings.TrimSpace(s)
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return errors.New(f.loc.Say("input.code_digits"))
+		}
+	}
+	if fd.Length > 0 && len(s) != fd.Length {
+		return errors.New(f.loc.Say("input.code_length", "length", fd.Length))
+	}
+	return nil
+}
+
+func (f *Form) run(ctx context.Context, form *huh.Form) error {
 	err := form.RunWithContext(ctx)
 	switch {
 	case err == nil:

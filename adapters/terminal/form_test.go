@@ -85,14 +85,14 @@ func TestFormAbort(t *testing.T) {
 	}
 }
 
-// A text field with suggestions is a menu: the licences to choose from.
-func TestFormSuggestions(t *testing.T) {
+// A choice field is a menu: the licences to choose from.
+func TestFormOptions(t *testing.T) {
 	var out strings.Builder
 	p := &prompt.Prompt{
-		Text: "Choose subscription",
-		Fields: []prompt.Field{{Name: "licence", Label: "Licence", Type: prompt.TextField,
-			Suggest: []prompt.Suggestion{{Value: "LIC-P", Label: "Personal"}, {Value: "LIC-F", Label: "Family"}}}},
-		Choices: []prompt.Choice{{Name: "select", Label: "Select", Fields: []string{"licence"}}},
+		Title: msg("Choose subscription"),
+		Fields: []prompt.Field{{Name: "licence", Label: msg("Licence"), Type: prompt.ChoiceField,
+			Options: []prompt.Option{{Value: "LIC-P", Label: msg("Personal")}, {Value: "LIC-F", Label: msg("Family")}}}},
+		Choices: []prompt.Choice{{Name: "select", Label: msg("Select"), Fields: []string{"licence"}}},
 	}
 	f := NewForm(typing("j", "\r"), &out) // down to the second, Enter
 	r, err := f.Next(context.Background(), engine.Step{Prompt: p}, nil)

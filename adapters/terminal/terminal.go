@@ -13,10 +13,12 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/prompt"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/ui"
 )
 
 // Terminal asks prompts on out and reads answers from in.
@@ -26,6 +28,8 @@ type Terminal struct {
 	secret func() (string, error)
 	piped  bool
 	lines  chan lineRead // filled by the reader goroutine, once started
+	loc    *ui.Localizer
+	now    func() time.Time
 }
 
 type lineRead struct {
@@ -33,29 +37,58 @@ type lineRead struct {
 	err error
 }
 
-// Option configures a Terminal.
-type Option func(*Terminal)
+// Option configures a Terminal or a Form.
+type Option func(*settings)
+
+// settings are what the options set.
+type settings struct {
+	secret     func() (string, error)
+	piped      bool
+	loc        *ui.Localizer
+	now        func() time.Time
+	accessible bool
+}
+
+func configure(opts []Option) settings {
+	s := settings{now: time.Now}
+	for _, o := range opts {
+		o(&s)
+	}
+	if s.loc == nil {
+		s.loc = ui.Builtin().Localizer(ui.Source)
+	}
+	return s
+}
 
 // WithSecretReader reads secret fields with read (which should not echo)
 // instead of a plain line from in.
 func WithSecretReader(read func() (string, error)) Option {
-	return func(t *Terminal) { t.secret = read }
+	return func(s *settings) { s.secret = read }
 }
 
 // Piped says that in is not a terminal: nothing echoes what is read, so
 // the driver ends each prompt's line itself, and whatever is printed next
 // (a refusal, the result) starts a line of its own.
 func Piped() Option {
-	return func(t *Terminal) { t.piped = true }
+	return func(s *settings) { s.piped = true }
+}
+
+// WithLocalizer shows prompts in l's locale; the default is the flows'
+// own words.
+func WithLocalizer(l *ui.Localizer) Option {
+	return func(s *settings) { s.loc = l }
+}
+
+// WithClock counts a choice's wait on now, the session's clock; the
+// default is time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(s *settings) { s.now = now }
 }
 
 // New returns a terminal driver reading in and writing out.
 func New(in io.Reader, out io.Writer, opts ...Option) *Terminal {
-	t := &Terminal{in: bufio.NewReader(in), out: out}
-	for _, o := range opts {
-		o(t)
-	}
-	return t
+	s := configure(opts)
+	return &Terminal{in: bufio.NewReader(in), out: out, secret: s.secret, piped: s.piped, loc: s.loc, now: s.now}
 }
 
 // ErrEndOfInput is returned when input ends before a prompt is answered.
@@ -68,32 +101,67 @@ var ErrInterrupted = errors.New("interrupted")
 // Next shows the prompt at step (and the problem with the previous answer,
 // if any) and reads an answer. It returns ctx's error as soon as ctx ends.
 func (t *Terminal) Next(ctx context.Context, step engine.Step, problem error) (host.Reply, error) {
-	p := step.Prompt
-	if p == nil {
+	if step.Prompt == nil {
 		return host.Reply{}, fmt.Errorf("state %s has no prompt", step.State)
 	}
-	if problem != nil {
-		fmt.Fprintf(t.out, "! %v\n", problem)
-	} else {
-		fmt.Fprintf(t.out, "\n%s\n", p.Text)
-		if p.Help != "" {
-			for _, line := range strings.Split(p.Help, "\n") {
+	return t.Ask(ctx, ui.Build(step.Flow, step.State, step.Prompt, Problem(problem), t.loc, t.now()))
+}
+
+// Problem is the refusal a driver is given, as the prompt model takes it.
+func Problem(err error) *ui.Problem {
+	var ierr *engine.InputError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ierr):
+		return &ui.Problem{Kind: "input", Field: ierr.Field, ID: ierr.ID, Text: ierr.Msg, Params: ierr.Params}
+	case errors.Is(err, engine.ErrPromptGone):
+		return &ui.Problem{Kind: "prompt_gone", Text: err.Error()}
+	}
+	return &ui.Problem{Kind: "input", Text: err.Error()}
+}
+
+// Ask shows screen sc and reads an answer: the screen the session's host
+// (or a server) made. A screen with an error message is the one the last
+// answer got: only the error is shown again.
+func (t *Terminal) Ask(ctx context.Context, sc *ui.Screen) (host.Reply, error) {
+	refused := false
+	for _, m := range sc.Messages {
+		if m.Type == "error" {
+			refused = true
+			fmt.Fprintf(t.out, "! %s\n", refusal(sc, m))
+		}
+	}
+	if !refused {
+		fmt.Fprintf(t.out, "\n%s\n", sc.Title.Text)
+		for _, b := range sc.Body {
+			for _, line := range strings.Split(b.Text, "\n") {
+				fmt.Fprintf(t.out, "%s\n", line)
+			}
+		}
+		for _, m := range sc.Messages {
+			for _, line := range strings.Split(m.Text.Text, "\n") {
 				fmt.Fprintf(t.out, "  %s\n", line)
 			}
 		}
+		for _, c := range sc.Choices {
+			if c.Role == string(prompt.Link) {
+				fmt.Fprintf(t.out, "  %s\n", t.loc.Say("ui.term.link", "label", c.Label.Text, "url", c.URL))
+			}
+		}
 	}
-	choice, err := t.choose(ctx, p)
+	choice, err := t.choose(ctx, sc)
 	if err != nil {
 		return host.Reply{}, err
 	}
 	r := host.Reply{Choice: choice.Name}
 	for _, name := range choice.Fields {
-		f, _ := p.Field(name)
+		f, _ := field(sc, name)
 		v, err := t.field(ctx, f)
 		if err != nil {
 			return host.Reply{}, err
 		}
-		if v == "" && f.Optional {
+		if v == "" && !f.Required {
 			continue
 		}
 		if r.Input == nil {
@@ -104,47 +172,105 @@ func (t *Terminal) Next(ctx context.Context, step engine.Step, problem error) (h
 	return r, nil
 }
 
-func (t *Terminal) choose(ctx context.Context, p *prompt.Prompt) (prompt.Choice, error) {
-	if len(p.Choices) == 1 {
-		return p.Choices[0], nil
+// refusal is an error message with the label of the field it is about.
+func refusal(sc *ui.Screen, m ui.Message) string {
+	if f, ok := field(sc, m.Field); ok {
+		return f.Label.Text + ": " + m.Text.Text
 	}
-	for i, c := range p.Choices {
-		fmt.Fprintf(t.out, "  %d) %s\n", i+1, c.Label)
+	return m.Text.Text
+}
+
+func field(sc *ui.Screen, name string) (ui.Field, bool) {
+	for _, f := range sc.Fields {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return ui.Field{}, false
+}
+
+// answers returns the choices that answer the screen: not its links.
+func answers(sc *ui.Screen) []ui.Choice {
+	var out []ui.Choice
+	for _, c := range sc.Choices {
+		if c.Role != string(prompt.Link) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// waiting says how long choice c still waits, at now; "" when it is
+// available.
+func waiting(l *ui.Localizer, c ui.Choice, now time.Time) string {
+	if c.AvailableAt.IsZero() || !c.AvailableAt.After(now) {
+		return ""
+	}
+	return l.Duration(c.AvailableAt.Sub(now))
+}
+
+func (t *Terminal) choose(ctx context.Context, sc *ui.Screen) (ui.Choice, error) {
+	choices := answers(sc)
+	if len(choices) == 1 {
+		return choices[0], nil
+	}
+	for i, c := range choices {
+		if w := waiting(t.loc, c, t.now()); w != "" {
+			fmt.Fprintf(t.out, "  %d) %s (%s)\n", i+1, c.Label.Text, t.loc.Say("ui.term.unavailable", "wait", w))
+			continue
+		}
+		fmt.Fprintf(t.out, "  %d) %s\n", i+1, c.Label.Text)
 	}
 	for {
-		fmt.Fprintf(t.out, "Choose 1-%d: ", len(p.Choices))
+		fmt.Fprint(t.out, t.loc.Say("ui.term.choose", "n", len(choices)))
 		line, err := t.line(ctx)
 		if err != nil {
-			return prompt.Choice{}, err
+			return ui.Choice{}, err
 		}
-		if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(p.Choices) {
-			return p.Choices[n-1], nil
+		var picked *ui.Choice
+		if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(choices) {
+			picked = &choices[n-1]
 		}
-		for _, c := range p.Choices {
-			if strings.EqualFold(line, c.Name) || strings.EqualFold(line, c.Label) {
-				return c, nil
+		for i, c := range choices {
+			if picked == nil && (strings.EqualFold(line, c.Name) || strings.EqualFold(line, c.Label.Text)) {
+				picked = &choices[i]
 			}
 		}
-		fmt.Fprintf(t.out, "! %q is not one of the choices\n", line)
+		switch {
+		case picked == nil:
+			fmt.Fprintf(t.out, "! %s\n", t.loc.Say("ui.term.not_a_choice", "answer", line))
+		case waiting(t.loc, *picked, t.now()) != "":
+			// Shown as not available yet, and refused as such: the
+			// flow's answer to an early resend is the wait again.
+			fmt.Fprintf(t.out, "! %s\n", t.loc.Say("ui.term.waiting", "choice", picked.Label.Text, "wait", waiting(t.loc, *picked, t.now())))
+		default:
+			return *picked, nil
+		}
 	}
 }
 
-func (t *Terminal) field(ctx context.Context, f prompt.Field) (string, error) {
-	label := f.Label
+func (t *Terminal) field(ctx context.Context, f ui.Field) (string, error) {
+	if f.Hint != nil {
+		fmt.Fprintf(t.out, "  %s\n", f.Hint.Text)
+	}
+	label := f.Label.Text
 	switch f.Type {
-	case prompt.ConsentField:
-		label += " [yes/no]"
-	case prompt.ChoiceField:
-		label += " [" + strings.Join(f.Options, "/") + "]"
+	case string(prompt.ConsentField):
+		label += " [" + t.loc.Say("ui.term.yes_no") + "]"
+	case string(prompt.ChoiceField):
+		for i, o := range f.Options {
+			fmt.Fprintf(t.out, "  %d) %s\n", i+1, o.Label.Text)
+		}
+		label += " (" + t.loc.Say("ui.term.pick", "n", len(f.Options)) + ")"
 	}
-	for i, s := range f.Suggest {
-		fmt.Fprintf(t.out, "  %d) %s\n", i+1, s.Label)
+	if f.Constraint != nil {
+		label += " (" + f.Constraint.Text + ")"
 	}
-	if len(f.Suggest) > 0 {
-		label += fmt.Sprintf(" (1-%d)", len(f.Suggest))
+	if f.Prefill != "" {
+		label += " [" + f.Prefill + "]"
 	}
 	fmt.Fprintf(t.out, "%s: ", label)
-	if f.Type.Secret() && t.secret != nil {
+	if f.Masked && t.secret != nil {
 		s, err := t.readSecret(ctx)
 		fmt.Fprintln(t.out)
 		if err != nil {
@@ -153,10 +279,16 @@ func (t *Terminal) field(ctx context.Context, f prompt.Field) (string, error) {
 		return s, nil
 	}
 	line, err := t.line(ctx)
-	if n, nerr := strconv.Atoi(line); err == nil && nerr == nil && n >= 1 && n <= len(f.Suggest) {
-		return f.Suggest[n-1].Value, nil
+	if err != nil {
+		return "", err
 	}
-	return line, err
+	if line == "" && f.Prefill != "" {
+		return f.Prefill, nil
+	}
+	if n, nerr := strconv.Atoi(line); nerr == nil && n >= 1 && n <= len(f.Options) {
+		return f.Options[n-1].Value, nil
+	}
+	return line, nil
 }
 
 // readSecret reads with the secret reader, giving up when ctx ends (the

@@ -11,16 +11,19 @@ import (
 	"github.com/tetherflow/tether/engine/prompt"
 )
 
+// msg is a text with no id, as a prompt made in a test has.
+func msg(s string) prompt.Message { return prompt.Message{Text: s} }
+
 var signIn = &prompt.Prompt{
-	Text: "Sign in to your account",
-	Help: "The email address or password is not right.",
+	Title: msg("Sign in to your account"),
+	Help:  &prompt.Message{Text: "The email address or password is not right."},
 	Fields: []prompt.Field{
-		{Name: "email", Label: "Email address", Type: prompt.EmailField},
-		{Name: "password", Label: "Password", Type: prompt.SecretField},
+		{Name: "email", Label: msg("Email address"), Type: prompt.EmailField},
+		{Name: "password", Label: msg("Password"), Type: prompt.SecretField},
 	},
 	Choices: []prompt.Choice{
-		{Name: "continue", Label: "Sign in", Fields: []string{"email", "password"}},
-		{Name: "cancel", Label: "Cancel"},
+		{Name: "continue", Label: msg("Sign in"), Role: prompt.Primary, Fields: []string{"email", "password"}},
+		{Name: "cancel", Label: msg("Cancel"), Role: prompt.Cancel},
 	},
 }
 
@@ -34,7 +37,7 @@ func TestMenuAndFields(t *testing.T) {
 	if r.Choice != "continue" || r.Input["email"] != "a@example.com" || r.Input["password"] != "hunter2" {
 		t.Errorf("reply = %+v, want continue with email and password", r)
 	}
-	for _, want := range []string{"Sign in to your account", "  The email address or password is not right.", "  1) Sign in", "  2) Cancel", `! "3" is not one of the choices`, "Email address: ", "Password: "} {
+	for _, want := range []string{"Sign in to your account", "  The email address or password is not right.", "  1) Sign in", "  2) Cancel", "! “3” is not one of the choices", "Email address: ", "Password: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
@@ -59,11 +62,11 @@ func TestSecretReaderAndChoiceByName(t *testing.T) {
 func TestEndOfInputAndProblem(t *testing.T) {
 	var out strings.Builder
 	term := New(strings.NewReader("1\n"), &out)
-	_, err := term.Next(context.Background(), engine.Step{Prompt: signIn}, &engine.InputError{Field: "email", Msg: `"x" is not an email address`})
+	_, err := term.Next(context.Background(), engine.Step{Prompt: signIn}, &engine.InputError{Field: "email", Msg: "not an email address", ID: "input.email"})
 	if !errors.Is(err, ErrEndOfInput) {
 		t.Errorf("error = %v, want ErrEndOfInput", err)
 	}
-	if !strings.HasPrefix(out.String(), `! email: "x" is not an email address`) {
+	if !strings.HasPrefix(out.String(), `! Email address: Enter an email address, like name@example.com.`) {
 		t.Errorf("the problem is not shown first:\n%s", out.String())
 	}
 }
@@ -71,7 +74,7 @@ func TestEndOfInputAndProblem(t *testing.T) {
 // Codes are secrets too: read with the secret reader, never echoed.
 func TestCodeReadAsSecret(t *testing.T) {
 	var out strings.Builder
-	p := &prompt.Prompt{Text: "Enter the code", Fields: []prompt.Field{{Name: "code", Label: "Code", Type: prompt.CodeField}},
+	p := &prompt.Prompt{Title: msg("Enter the code"), Fields: []prompt.Field{{Name: "code", Label: msg("Code"), Type: prompt.CodeField}},
 		Choices: []prompt.Choice{{Name: "continue", Fields: []string{"code"}}}}
 	term := New(strings.NewReader(""), &out, WithSecretReader(func() (string, error) { return "523934", nil }))
 	r, err := term.Next(context.Background(), engine.Step{Prompt: p}, nil)
@@ -98,12 +101,13 @@ func TestPipedEndsLines(t *testing.T) {
 	}
 }
 
-// Suggestions are numbered; a number picks one, other text is taken as is.
-func TestSuggestionsByNumber(t *testing.T) {
+// Options are numbered; a number picks one, other text is taken as is
+// (the flow refuses what is not an option).
+func TestOptionsByNumber(t *testing.T) {
 	p := &prompt.Prompt{
-		Text: "Choose subscription",
-		Fields: []prompt.Field{{Name: "licence", Label: "Licence", Type: prompt.TextField,
-			Suggest: []prompt.Suggestion{{Value: "LIC-P", Label: "Personal"}, {Value: "LIC-F", Label: "Family"}}}},
+		Title: msg("Choose subscription"),
+		Fields: []prompt.Field{{Name: "licence", Label: msg("Licence"), Type: prompt.ChoiceField,
+			Options: []prompt.Option{{Value: "LIC-P", Label: msg("Personal")}, {Value: "LIC-F", Label: msg("Family")}}}},
 		Choices: []prompt.Choice{{Name: "select", Fields: []string{"licence"}}},
 	}
 	for in, want := range map[string]string{"2\n": "LIC-F", "LIC-X\n": "LIC-X", "3\n": "3"} {
@@ -112,8 +116,8 @@ func TestSuggestionsByNumber(t *testing.T) {
 		if err != nil || r.Input["licence"] != want {
 			t.Errorf("typing %q: reply %+v, %v; want licence %s", in, r, err, want)
 		}
-		if !strings.Contains(out.String(), "  2) Family\n") {
-			t.Errorf("the suggestions are not listed:\n%s", out.String())
+		if !strings.Contains(out.String(), "  2) Family\n") || !strings.Contains(out.String(), "Licence (1-2): ") {
+			t.Errorf("the options are not listed:\n%s", out.String())
 		}
 	}
 }

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/tetherflow/tether/adapters/httpapi"
 	"github.com/tetherflow/tether/internal/country"
+	"github.com/tetherflow/tether/ui"
 )
 
 // resultView is how a session ended, and what to do next.
@@ -41,17 +41,20 @@ var outcomeWords = map[string]struct{ heading, next string }{
 		"The sign-in could not go on because of a fault on our side. Start again; if it keeps happening, contact support and say when it happened."},
 }
 
-// resultView describes ended session d.
-func (p *Pages) resultView(w http.ResponseWriter, r *http.Request, d *httpapi.Session) (*resultView, error) {
-	res := d.Result
+// resultView describes how a session of country cc ended.
+func (p *Pages) resultView(w http.ResponseWriter, r *http.Request, res *ui.Result, cc string) (*resultView, error) {
 	rv := &resultView{Success: res.Success}
+	message := ""
+	if res.Message != nil {
+		message = res.Message.Text
+	}
 	if res.Success {
 		account, _ := res.Output["account"].(string)
 		plan, _ := res.Output["plan"].(string)
 		licence, _ := res.Output["licence"].(string)
 		if account == "" || plan == "" {
 			rv.Heading = "Done"
-			rv.Lines = []string{sentence(res.Message)}
+			rv.Lines = []string{sentence(message)}
 			return rv, nil
 		}
 		rv.Heading = fmt.Sprintf("Connected to %s — %s", account, plan)
@@ -68,10 +71,10 @@ func (p *Pages) resultView(w http.ResponseWriter, r *http.Request, d *httpapi.Se
 		words.heading, words.next = "This device is not connected", "Start again to connect it."
 	}
 	rv.Heading, rv.Next = words.heading, []string{words.next}
-	if res.Outcome != "error" && res.Message != "" {
-		rv.Lines = []string{sentence(res.Message)}
+	if res.Outcome != "error" && message != "" {
+		rv.Lines = []string{sentence(message)}
 	}
-	again, err := p.startView(w, r, d.Country)
+	again, err := p.startView(w, r, cc)
 	if err != nil {
 		return nil, err
 	}

@@ -10,9 +10,30 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/tetherflow/tether/adapters/httpapi"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/ui"
 )
+
+// problemUI is a host's refusal as the prompt model takes it.
+func problemUI(p *host.Problem) *ui.Problem {
+	if p == nil {
+		return nil
+	}
+	return &ui.Problem{Kind: p.Kind, Field: p.Field, ID: p.ID, Text: p.Message, Params: p.Params}
+}
+
+// localizer returns the localizer of request r about session v (nil
+// for none): its Accept-Language, else the session's locale, else the
+// source's.
+func (p *Pages) localizer(r *http.Request, v *host.View) *ui.Localizer {
+	if m := p.cfg.Catalogs().Match(r.Header.Get("Accept-Language")); m.Asked != "" && !m.Fallback {
+		return p.cfg.Catalogs().Localizer(m.Tag)
+	}
+	if v != nil && v.Locale != "" {
+		return p.cfg.Catalogs().Localizer(v.Locale)
+	}
+	return p.cfg.Catalogs().Localizer(ui.Source)
+}
 
 // screen is what the page template renders: one of Start, Prompt, Result
 // or Problem, with the notes and errors above it.
@@ -59,6 +80,7 @@ type promptView struct {
 	// per value, each with the button of the choice that takes it
 	// ("Choose subscription": a licence per row, each with Select).
 	Picks *picksView
+	Links []linkView
 }
 
 // fieldView is one input.
@@ -70,11 +92,24 @@ type fieldView struct {
 	MaxLength         int
 	Required          bool
 	Autofocus         bool
-	Options           []string
+	Options           []optionView
+	Value             string // the prefill: never a secret, never what was typed
+	Pattern           string
+	Hint              string
 	Error             string // why the last answer was refused, about this field
 	ErrorID           string
 	NoSpellcheck      bool
 	AutocapitalizeOff bool
+}
+
+// optionView is one option of a select.
+type optionView struct {
+	Value, Label string
+}
+
+// linkView is a link a prompt offers (the regulation's full text).
+type linkView struct {
+	Label, URL string
 }
 
 // choiceView is one button.
@@ -105,9 +140,10 @@ type pickView struct {
 
 // sessionPage renders session v (the browser's, s) with the flash f.
 func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef, v *host.View, f flash) {
-	d := httpapi.Describe(v)
-	if d.Result != nil {
-		rv, err := p.resultView(w, r, d)
+	l := p.localizer(r, v)
+	if v.Done || v.Step.Prompt == nil {
+		res := ui.BuildResult(v.Step.Outcome, v.Error, l)
+		rv, err := p.resultView(w, r, res, v.Country)
 		if err != nil {
 			p.internal(w, r, "form nonce", err)
 			return
@@ -115,9 +151,9 @@ func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef
 		p.render(w, http.StatusOK, &screen{Key: "result", Title: rv.Heading, Result: rv})
 		return
 	}
-	pr := d.Prompt
-	sc := &screen{Key: fmt.Sprintf("%s/%d", d.State, d.Version), Title: pr.Title}
-	pv := &promptView{CSRF: answerToken(s), Version: d.Version}
+	pr := ui.Build(v.Step.Flow, v.Step.State, v.Step.Prompt, problemUI(v.Problem), l, p.cfg.Now())
+	sc := &screen{Key: fmt.Sprintf("%s/%d", v.Step.State, v.Version), Title: pr.Title.Text}
+	pv := &promptView{CSRF: answerToken(s), Version: v.Version}
 	sc.Prompt = pv
 	pickField, pickChoice := picks(pr)
 	fieldErr := map[string]string{}
@@ -126,7 +162,7 @@ func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef
 		label := ""
 		for _, fl := range pr.Fields {
 			if fl.Name == f.Field {
-				label = fl.Label
+				label = fl.Label.Text
 			}
 		}
 		text := refusal(label, f.Text)
@@ -143,13 +179,11 @@ func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef
 	}
 	for _, m := range pr.Messages {
 		if m.Type == "info" {
-			sc.Notes = append(sc.Notes, blocks(m.Text)...)
+			sc.Notes = append(sc.Notes, blocks(m.Text.Text)...)
 		}
 	}
-	if pickField < 0 {
-		// A prompt whose values are picked lists them; its text is the
-		// same list, for terminals.
-		pv.Text = blocks(pr.Text)
+	for _, b := range pr.Body {
+		pv.Text = append(pv.Text, blocks(b.Text)...)
 	}
 	for i, fl := range pr.Fields {
 		if i == pickField {
@@ -164,7 +198,11 @@ func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef
 	focus(pv.Fields)
 	now := p.cfg.Now()
 	for i, c := range pr.Choices {
-		cv := choiceView{Name: c.Name, Label: c.Label, Primary: i == 0}
+		if c.Role == "link" {
+			pv.Links = append(pv.Links, linkView{Label: c.Label.Text, URL: c.URL})
+			continue
+		}
+		cv := choiceView{Name: c.Name, Label: c.Label.Text, Primary: c.Role == "primary"}
 		if c.AvailableAt.After(now) {
 			cv.Wait = int((c.AvailableAt.Sub(now) + time.Second - 1) / time.Second)
 			cv.WaitID = "wait-" + c.Name
@@ -173,8 +211,8 @@ func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef
 		if i == pickChoice {
 			fl := pr.Fields[pickField]
 			pv.Picks = &picksView{Field: fl.Name, Choice: cv}
-			for _, sg := range fl.Suggestions {
-				pv.Picks.Items = append(pv.Picks.Items, pickView{Value: sg.Value, Label: sg.Label})
+			for _, o := range fl.Options {
+				pv.Picks.Items = append(pv.Picks.Items, pickView{Value: o.Value, Label: o.Label.Text})
 			}
 			continue
 		}
@@ -189,11 +227,11 @@ func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef
 }
 
 // picks returns the field of a prompt whose values are picked from a list
-// — its only field, offering suggestions — and the choice that takes it
-// alone ("Choose subscription": each licence with its Select); -1, -1
-// when there is none.
-func picks(pr *httpapi.Prompt) (field, choice int) {
-	if len(pr.Fields) != 1 || len(pr.Fields[0].Suggestions) == 0 {
+// — its only field, a choice of options computed by the flow — and the
+// choice that takes it alone ("Choose subscription": each licence with
+// its Select); -1, -1 when there is none.
+func picks(pr *ui.Screen) (field, choice int) {
+	if len(pr.Fields) != 1 || pr.Fields[0].Type != "choice" || len(pr.Fields[0].Options) == 0 {
 		return -1, -1
 	}
 	for i, c := range pr.Choices {
@@ -204,11 +242,18 @@ func picks(pr *httpapi.Prompt) (field, choice int) {
 	return -1, -1
 }
 
-// focus puts the focus on the field in error, or else on the first:
+// focus puts the focus on the field in error, or else on the first one
+// not filled in already (the password, after a refusal kept the email):
 // keyboard users start typing at once.
 func focus(fields []fieldView) {
 	for i := range fields {
 		if fields[i].Error != "" {
+			fields[i].Autofocus = true
+			return
+		}
+	}
+	for i := range fields {
+		if fields[i].Value == "" {
 			fields[i].Autofocus = true
 			return
 		}
@@ -218,11 +263,20 @@ func focus(fields []fieldView) {
 	}
 }
 
-// fieldOf is the input for a field of the UI description.
-func fieldOf(f httpapi.Field) fieldView {
+// fieldOf is the input for a field of the prompt model.
+func fieldOf(f ui.Field) fieldView {
 	fv := fieldView{
-		ID: fieldID(f.Name), Name: f.Name, Label: f.Label, Input: "text", Required: f.Required,
-		Autocomplete: f.Autocomplete, InputMode: f.InputMode, MaxLength: 256, Options: f.Options,
+		ID: fieldID(f.Name), Name: f.Name, Label: f.Label.Text, Input: "text", Required: f.Required,
+		Autocomplete: f.Autocomplete, InputMode: f.InputMode, MaxLength: 256, Value: f.Prefill, Pattern: f.Pattern,
+	}
+	if f.Hint != nil {
+		fv.Hint = f.Hint.Text
+	}
+	if f.Constraint != nil {
+		fv.Hint = strings.TrimSpace(fv.Hint + " " + f.Constraint.Text)
+	}
+	for _, o := range f.Options {
+		fv.Options = append(fv.Options, optionView{Value: o.Value, Label: o.Label.Text})
 	}
 	switch f.Type {
 	case "email":

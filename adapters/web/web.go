@@ -18,6 +18,7 @@ import (
 	"github.com/tetherflow/tether/adapters/internal/addrlimit"
 	"github.com/tetherflow/tether/host"
 	"github.com/tetherflow/tether/internal/country"
+	"github.com/tetherflow/tether/ui"
 )
 
 // Config is what Pages run with. Host is required; the zero value of
@@ -61,6 +62,10 @@ type Config struct {
 	// StepTimeout bounds one step; zero means 2 minutes. A step runs to
 	// its end even when the browser goes away.
 	StepTimeout time.Duration
+	// Catalogs are the locales the pages are shown in (Accept-Language
+	// chooses), as they stand: a reload may change them. Nil means the
+	// built-in words and the flows' own texts.
+	Catalogs func() *ui.Catalogs
 	// SecureCookies marks the cookies Secure (and names them __Host-...)
 	// on plain HTTP too: for a server behind a proxy that terminates TLS.
 	// A request that came over TLS always gets Secure cookies.
@@ -95,6 +100,9 @@ func New(cfg Config) (*Pages, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Catalogs == nil {
+		cfg.Catalogs = ui.Builtin
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader

@@ -346,7 +346,10 @@ func TestCountry(t *testing.T) {
 	if !strings.HasPrefix(page.screen(), "consent/") {
 		t.Errorf("in Germany: %s", page.text())
 	}
-	page.mustContain(t, "Regulation on data provisioning (gdpr-data-provisioning-de, version 2025.1-de)", "Accept and connect", "Decline")
+	page.mustContain(t, "Regulation on data provisioning Under the EU General Data Protection Regulation, as the German text", "Read the regulation (version 2025.1-de) Accept and connect", "Decline")
+	if !strings.Contains(page.body, `<a href="https://portal.example.com/regulations/gdpr-data-provisioning-de?version=2025.1-de" rel="noopener noreferrer">Read the regulation (version 2025.1-de)</a>`) {
+		t.Errorf("the regulation is not linked:\n%s", page.body)
+	}
 	if _, err := web.New(web.Config{Host: fx.host, Country: "UK"}); err == nil || !strings.Contains(err.Error(), "GB") {
 		t.Errorf("a default country of UK: %v", err)
 	}
@@ -571,8 +574,8 @@ func TestChooseSubscription(t *testing.T) {
 		t.Fatalf("screen %s", page.screen())
 	}
 	page.mustContain(t, "Choose subscription",
-		"Personal (Personal), until 31 December 2099 Select",
-		"Family (5 devices) (Family), until 31 December 2099 Select", "Not now")
+		"Personal, until 31 December 2099 Select",
+		"Family (5 devices), until 31 December 2099 Select", "Not now")
 	if n := strings.Count(page.body, `value="select"`); n != 2 {
 		t.Errorf("%d Select buttons, want 2", n)
 	}

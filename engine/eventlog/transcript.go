@@ -99,13 +99,18 @@ func WriteTranscriptEntry(w io.Writer, e *Entry) error {
 
 func writePrompt(b *strings.Builder, e *Entry, line func(tag, format string, args ...any)) {
 	p := e.Prompt
-	text := strings.Split(strings.TrimRight(p.Text, "\n"), "\n")
+	text := strings.Split(strings.TrimRight(p.Title.Text, "\n"), "\n")
 	line("ask", "%s: %s", e.State, text[0])
 	for _, t := range text[1:] {
 		line("", "%s", t)
 	}
-	if p.Help != "" {
-		for _, h := range strings.Split(strings.TrimRight(p.Help, "\n"), "\n") {
+	if p.Body != nil {
+		for _, t := range strings.Split(strings.TrimRight(p.Body.Text, "\n"), "\n") {
+			line("", "%s", t)
+		}
+	}
+	if !p.Help.Empty() {
+		for _, h := range strings.Split(strings.TrimRight(p.Help.Text, "\n"), "\n") {
 			line("", "| %s", h)
 		}
 	}
@@ -113,12 +118,33 @@ func writePrompt(b *strings.Builder, e *Entry, line func(tag, format string, arg
 		names := make([]string, len(p.Fields))
 		for i, f := range p.Fields {
 			names[i] = f.Name + " (" + string(f.Type) + ")"
+			if f.Prefill != "" {
+				names[i] += " = " + value.Quote(f.Prefill)
+			}
 		}
 		line("", "fields: %s", strings.Join(names, ", "))
+		for _, f := range p.Fields {
+			if !f.Hint.Empty() {
+				line("", "%s: %s", f.Name, f.Hint.Text)
+			}
+			if len(f.Options) > 0 && f.Type == "choice" {
+				opts := make([]string, len(f.Options))
+				for i, o := range f.Options {
+					opts[i] = o.Value
+					if o.Label.Text != "" && o.Label.Text != o.Value {
+						opts[i] += " (" + o.Label.Text + ")"
+					}
+				}
+				line("", "%s: %s", f.Name, strings.Join(opts, ", "))
+			}
+		}
 	}
 	names := make([]string, len(p.Choices))
 	for i, c := range p.Choices {
 		names[i] = c.Name
+		if !c.AvailableAt.IsZero() {
+			names[i] += " (from " + c.AvailableAt.UTC().Format(time.TimeOnly) + ")"
+		}
 	}
 	line("", "choices: %s", strings.Join(names, ", "))
 }

@@ -17,8 +17,13 @@ type File struct {
 	Source []byte
 	Flow   Ident
 	Title  string
-	Start  Ident
-	Vars   []*ValueDecl
+	// TitlePos is where the title is; zero when there is none.
+	TitlePos yamlfile.Pos
+	// Messages are the flow's own messages (messages:), which
+	// message("name", {...}) in an expression makes.
+	Messages []*MessageDecl
+	Start    Ident
+	Vars     []*ValueDecl
 	// Sensitive names the variables that hold sensitive values
 	// (sensitive:): kept sealed at rest, masked in logs, never shown.
 	Sensitive []Ident
@@ -133,8 +138,9 @@ func (r *Retry) Delay(n int) time.Duration {
 
 // AskDecl is a prompt.
 type AskDecl struct {
-	Text    *Text
-	Help    *Text
+	Text    *Text // the heading
+	Body    *Text // the paragraphs under it
+	Help    *Text // a note
 	Fields  []*FieldDecl
 	Choices []*ChoiceDecl
 	Pos     yamlfile.Pos
@@ -146,39 +152,62 @@ type FieldDecl struct {
 	Pos      yamlfile.Pos
 	Type     prompt.FieldType
 	TypePos  yamlfile.Pos
-	Label    string
+	Label    *Text
+	Hint     *Text
 	If       *Expr
 	Optional bool
-	Options  []string // choice fields
-	Length   int      // code fields: exact number of digits, 0 for any
-	// Suggest (text fields) lists values to offer, computed when the
-	// prompt is shown: a list of strings, or of {value, label} maps.
-	Suggest *Expr
+	Options  []string // choice fields: fixed options
+	// OptionsExpr (choice fields) computes the options when the prompt is
+	// shown: a list of strings, or of maps with a value, a label (text or
+	// a message) and data of the flow's own.
+	OptionsExpr *Expr
+	Length      int // code fields: exact number of digits, 0 for any
+	// Prefill computes the value the field starts with (text and email
+	// fields): never a secret.
+	Prefill *Expr
 }
 
 // ChoiceDecl is one choice a prompt offers: the event the answer sends.
 type ChoiceDecl struct {
 	Name     string
 	Pos      yamlfile.Pos
-	Label    string
+	Label    *Text
+	Role     prompt.Role // empty: primary for the first choice, secondary after
+	RolePos  yamlfile.Pos
 	Fields   []string // the fields this choice takes; nil means all
 	NoFields bool     // `fields: []`: the choice takes none
+	// URL (link choices) computes where the link leads.
+	URL *Expr
 	// AvailableAt (a time expression) is when the choice becomes
 	// available, computed when the prompt is shown.
 	AvailableAt *Expr
 }
 
 // Text is prompt or message text; `{{ expr }}` parts are interpolated.
+// Each text is a message: ID names it in catalogs, and each expression
+// part is a parameter (Param) of it.
 type Text struct {
 	Raw   string
 	Pos   yamlfile.Pos
 	Parts []TextPart
+	ID    string
 }
 
-// TextPart is literal text or an expression to interpolate.
+// TextPart is literal text or an expression to interpolate, with the name
+// of the parameter it is in the text's message.
 type TextPart struct {
-	Lit  string
-	Expr *Expr
+	Lit   string
+	Expr  *Expr
+	Param string
+}
+
+// MessageDecl is one message of a flow's messages: block. Its ID is the
+// flow's name, a dot and its name.
+type MessageDecl struct {
+	Name   string
+	ID     string
+	Pos    yamlfile.Pos
+	Source *prompt.Source
 }
 
 // Expr is an expression's source and where it starts in the file.

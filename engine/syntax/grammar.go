@@ -13,8 +13,10 @@ type Grammar struct {
 	// "field", "choice" (a choice's details), "branch", "policy_rule",
 	// "migration".
 	Keys map[string][]string
-	// FieldTypes are the types a prompt field may have.
+	// FieldTypes are the types a prompt field may have; Roles the roles
+	// a choice may have.
 	FieldTypes []prompt.FieldType
+	Roles      []prompt.Role
 	// NamePattern is what a name (of a state, variable, field, ...) is;
 	// LabelPattern what a version label is.
 	NamePattern, LabelPattern string
@@ -38,6 +40,7 @@ func FlowGrammar() Grammar {
 			"migration":   clone(migrateKeys),
 		},
 		FieldTypes:       prompt.FieldTypes(),
+		Roles:            prompt.Roles(),
 		NamePattern:      nameRE.String(),
 		LabelPattern:     labelRE.String(),
 		MaxRetryAttempts: maxRetryAttempts,

@@ -241,7 +241,7 @@ func (l *loader) expr(n *yaml.Node, what string) *Expr {
 }
 
 // fileKeys are the keys of a flow file's top level.
-var fileKeys = []string{"flow", "version", "title", "start", "vars", "sensitive", "policy", "policy_rules", "migrate", "states"}
+var fileKeys = []string{"flow", "version", "title", "start", "vars", "sensitive", "policy", "policy_rules", "messages", "migrate", "states"}
 
 func (l *loader) file(n *yaml.Node, f *File) {
 	var states *yaml.Node
@@ -253,6 +253,9 @@ func (l *loader) file(n *yaml.Node, f *File) {
 			f.Version, _ = l.label(v, "version")
 		case "title":
 			f.Title, _ = l.str(v, "title")
+			f.TitlePos = l.pos(v)
+		case "messages":
+			f.Messages = l.messages(v)
 		case "start":
 			f.Start, _ = l.name(v, "start")
 		case "vars":
@@ -292,6 +295,7 @@ func (l *loader) file(n *yaml.Node, f *File) {
 			f.States = append(f.States, s)
 		}
 	})
+	nameTexts(f)
 }
 
 func (l *loader) has(n *yaml.Node, key string) bool {
@@ -642,9 +646,9 @@ func (l *loader) assigns(n *yaml.Node, what string) []*Assign {
 }
 
 var (
-	askKeys    = []string{"text", "help", "fields", "choices"}
-	fieldKeys  = []string{"type", "label", "if", "optional", "options", "length", "suggest"}
-	choiceKeys = []string{"label", "fields", "available_at"}
+	askKeys    = []string{"text", "body", "help", "fields", "choices"}
+	fieldKeys  = []string{"type", "label", "hint", "if", "optional", "options", "length", "prefill"}
+	choiceKeys = []string{"label", "role", "fields", "available_at", "url"}
 	branchKeys = []string{"if", "set", "go"}
 )
 
@@ -655,6 +659,10 @@ func (l *loader) ask(n *yaml.Node) *AskDecl {
 		case "text":
 			if t, ok := l.str(v, "text"); ok {
 				a.Text = l.text(t, v)
+			}
+		case "body":
+			if t, ok := l.str(v, "body"); ok {
+				a.Body = l.text(t, v)
 			}
 		case "help":
 			if t, ok := l.str(v, "help"); ok {
@@ -696,14 +704,28 @@ func (l *loader) field(id Ident, n *yaml.Node) *FieldDecl {
 				l.errorf(v, "unknown field type %q (want one of: %s)", t, strings.Join(names, ", "))
 			}
 		case "label":
-			f.Label, _ = l.str(v, "label")
+			if s, ok := l.str(v, "label"); ok {
+				f.Label = l.text(s, v)
+			}
+		case "hint":
+			if s, ok := l.str(v, "hint"); ok {
+				f.Hint = l.text(s, v)
+			}
 		case "if":
 			f.If = l.expr(v, "if")
 		case "optional":
 			f.Optional = l.boolean(v, "optional")
+		case "prefill":
+			f.Prefill = l.expr(v, "prefill")
 		case "options":
+			if v.Kind == yaml.ScalarNode {
+				// An expression: the options are computed when the
+				// prompt is shown.
+				f.OptionsExpr = l.expr(v, "options")
+				return
+			}
 			if v.Kind != yaml.SequenceNode {
-				l.errorf(v, "options must be a list of names")
+				l.errorf(v, "options must be a list of values, or an expression that computes them")
 				return
 			}
 			for _, o := range v.Content {
@@ -711,8 +733,6 @@ func (l *loader) field(id Ident, n *yaml.Node) *FieldDecl {
 					f.Options = append(f.Options, s)
 				}
 			}
-		case "suggest":
-			f.Suggest = l.expr(v, "suggest")
 		case "length":
 			if v.Kind != yaml.ScalarNode || v.Tag != "!!int" {
 				l.errorf(v, "length must be a whole number")
@@ -731,20 +751,20 @@ func (l *loader) field(id Ident, n *yaml.Node) *FieldDecl {
 		l.errs.Add(id.Pos, "field %s has no type", id.Name)
 		return nil
 	}
-	if f.Type == prompt.ChoiceField && len(f.Options) == 0 {
+	if f.Type == prompt.ChoiceField && len(f.Options) == 0 && f.OptionsExpr == nil {
 		l.errs.Add(id.Pos, "choice field %s needs options", id.Name)
 	}
-	if f.Type != prompt.ChoiceField && f.Options != nil {
+	if f.Type != prompt.ChoiceField && (f.Options != nil || f.OptionsExpr != nil) {
 		l.errs.Add(id.Pos, "options: only choice fields have options")
-	}
-	if f.Suggest != nil && f.Type != prompt.TextField {
-		l.errs.Add(id.Pos, "suggest: only text fields take suggestions")
 	}
 	if f.Length != 0 && f.Type != prompt.CodeField {
 		l.errs.Add(id.Pos, "length: only code fields have a length")
 	}
-	if f.Label == "" {
-		f.Label = strings.ReplaceAll(f.Name, "_", " ")
+	if f.Prefill != nil && f.Type != prompt.TextField && f.Type != prompt.EmailField && f.Type != prompt.NumberField {
+		l.errs.Add(f.Prefill.Pos, "prefill: a %s field starts empty (only text, email and number fields are prefilled)", f.Type)
+	}
+	if f.Label == nil {
+		f.Label = plainText(strings.ReplaceAll(f.Name, "_", " "), id.Pos)
 	}
 	return f
 }
@@ -777,13 +797,32 @@ func (l *loader) choices(n *yaml.Node) []*ChoiceDecl {
 			ch = &ChoiceDecl{Name: id.Name, Pos: id.Pos}
 			v := l.resolve(c.Content[1])
 			if v.Kind == yaml.ScalarNode {
-				ch.Label, _ = l.str(v, "choice label")
+				if s, ok := l.str(v, "choice label"); ok {
+					ch.Label = l.text(s, v)
+				}
 				break
 			}
 			l.pairs(v, "choice "+id.Name, choiceKeys, func(k, v *yaml.Node) {
 				switch k.Value {
 				case "label":
-					ch.Label, _ = l.str(v, "label")
+					if s, ok := l.str(v, "label"); ok {
+						ch.Label = l.text(s, v)
+					}
+				case "role":
+					s, ok := l.str(v, "role")
+					if !ok {
+						return
+					}
+					ch.Role, ch.RolePos = prompt.Role(s), l.pos(v)
+					if roles := prompt.Roles(); !contains(roles, ch.Role) {
+						names := make([]string, len(roles))
+						for i, r := range roles {
+							names[i] = string(r)
+						}
+						l.errorf(v, "unknown role %q (want one of: %s)", s, strings.Join(names, ", "))
+					}
+				case "url":
+					ch.URL = l.expr(v, "url")
 				case "available_at":
 					ch.AvailableAt = l.expr(v, "available_at")
 				case "fields":
@@ -811,8 +850,19 @@ func (l *loader) choices(n *yaml.Node) []*ChoiceDecl {
 			continue
 		}
 		seen[ch.Name] = true
-		if ch.Label == "" {
-			ch.Label = strings.ReplaceAll(ch.Name, "_", " ")
+		if ch.Label == nil {
+			ch.Label = plainText(strings.ReplaceAll(ch.Name, "_", " "), ch.Pos)
+		}
+		switch {
+		case ch.Role == prompt.Link && ch.URL == nil:
+			l.errs.Add(ch.Pos, "choice %s is a link: give its url", ch.Name)
+		case ch.Role != prompt.Link && ch.URL != nil:
+			l.errs.Add(ch.URL.Pos, "url: only a choice with role: link has one")
+		case ch.Role == prompt.Link && (len(ch.Fields) > 0 || ch.AvailableAt != nil):
+			l.errs.Add(ch.Pos, "choice %s is a link: it takes no fields and has no available_at", ch.Name)
+		}
+		if ch.Role == prompt.Link {
+			ch.Fields, ch.NoFields = []string{}, true
 		}
 		out = append(out, ch)
 	}
@@ -902,6 +952,12 @@ func (l *loader) branch(n *yaml.Node) *Branch {
 		return nil
 	}
 	return b
+}
+
+// plainText is a text with no {{ }}, made by the loader (a label from a
+// field's or a choice's name).
+func plainText(s string, pos yamlfile.Pos) *Text {
+	return &Text{Raw: s, Pos: pos, Parts: []TextPart{{Lit: s}}}
 }
 
 // text splits `Code sent to {{ phone }}` into literal and expression parts,

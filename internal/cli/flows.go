@@ -123,3 +123,17 @@ func printErrors(w io.Writer, errs yamlfile.ErrorList) {
 		fmt.Fprintln(w, e.Error())
 	}
 }
+
+// loadFlowsDir loads the flows directory dir, for the texts of its flows;
+// a directory that cannot be read is a usage error.
+func loadFlowsDir(env *Env, dir string) (*catalog.Catalog, error) {
+	reg, err := flowRegistry()
+	if err != nil {
+		return nil, fmt.Errorf("action library: %w", err)
+	}
+	cat, err := catalog.Load(dir, catalog.Options{Registry: reg})
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return cat, nil
+}

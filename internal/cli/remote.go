@@ -4,20 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"golang.org/x/term"
-
-	"github.com/tetherflow/tether/adapters/answers"
 	"github.com/tetherflow/tether/adapters/httpapi"
 	"github.com/tetherflow/tether/adapters/terminal"
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/eventlog"
 	"github.com/tetherflow/tether/engine/prompt"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/ui"
 )
 
 // runRemote is `tether run --server URL FLOW`: the same prompts, asked by
@@ -37,8 +34,15 @@ func (o *runOptions) runRemote(ctx context.Context, env *Env, args []string) err
 	if err != nil {
 		return usagef("--server: %v", err)
 	}
+	// The server says the flows' texts in the locale asked for; the
+	// terminal's own words are built in.
+	loc, err := chooseLocale(env, o.lang, ui.Builtin())
+	if err != nil {
+		return err
+	}
+	c.Locale = loc.Locale()
 	flow := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(args[0]), ".yaml"), ".yml")
-	driver, restore, err := o.remoteDriver(env)
+	driver, restore, err := o.remoteDriver(env, loc)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -56,7 +60,12 @@ func (o *runOptions) runRemote(ctx context.Context, env *Env, args []string) err
 		if ctx.Err() != nil {
 			return o.remoteCancel(step, env, c, ref, s)
 		}
-		r, err := driver.Next(ctx, stepOf(s), problem)
+		var r host.Reply
+		if a, ok := driver.(screenAsker); ok && s.Prompt != nil {
+			r, err = a.Ask(ctx, s.Prompt)
+		} else {
+			r, err = driver.Next(ctx, stepOf(s), problem)
+		}
 		switch {
 		case ctx.Err() != nil, errors.Is(err, terminal.ErrInterrupted):
 			return o.remoteCancel(step, env, c, ref, s)
@@ -87,25 +96,19 @@ func (o *runOptions) runRemote(ctx context.Context, env *Env, args []string) err
 			return &exitError{code: exitUnfinished, err: err}
 		}
 	}
-	return remoteResult(env, s)
+	return remoteResult(env, s, loc)
+}
+
+// screenAsker is a driver that shows a screen the server made (the
+// terminal's), rather than a prompt it makes one of.
+type screenAsker interface {
+	Ask(ctx context.Context, sc *ui.Screen) (host.Reply, error)
 }
 
 // remoteDriver is driver's choice without the demo world: the server
-// holds it.
-func (o *runOptions) remoteDriver(env *Env) (host.Driver, func(), error) {
-	restore := func() {}
-	if o.answers != "" {
-		list, err := answers.Load(env.path(o.answers))
-		if err != nil {
-			return nil, restore, err
-		}
-		return answers.New(o.answers, list, func(string) (string, bool) { return "", false }), restore, nil
-	}
-	in, isFile := env.Stdin.(*os.File)
-	if !isFile || !term.IsTerminal(int(in.Fd())) {
-		return terminal.New(env.Stdin, env.Stdout, terminal.Piped()), restore, nil
-	}
-	return o.driver(env, nil)
+// holds it. Its clock is the system's: the server's timers run on it.
+func (o *runOptions) remoteDriver(env *Env, loc *ui.Localizer) (host.Driver, func(), error) {
+	return o.driver(env, nil, loc, time.Now)
 }
 
 // remoteCancel cancels the session after Ctrl-C.
@@ -113,14 +116,14 @@ func (o *runOptions) remoteCancel(ctx context.Context, env *Env, c *httpapi.Clie
 	if cs, err := c.Cancel(ctx, ref); err == nil {
 		s = cs
 	}
-	if err := remoteResult(env, s); err != nil && s.Result != nil && s.Result.Outcome != engine.OutcomeCancelled {
+	if err := remoteResult(env, s, ui.Builtin().Localizer(s.Locale)); err != nil && s.Result != nil && s.Result.Outcome != engine.OutcomeCancelled {
 		return err
 	}
 	return &exitError{code: exitInterrupted}
 }
 
-// remoteResult prints the result line, as run does.
-func remoteResult(env *Env, s *httpapi.Session) error {
+// remoteResult prints the result line, as run does, in l's words.
+func remoteResult(env *Env, s *httpapi.Session, l *ui.Localizer) error {
 	r := s.Result
 	if r == nil {
 		return &exitError{code: exitUnfinished, err: fmt.Errorf("session %s has not ended", s.ID)}
@@ -128,7 +131,11 @@ func remoteResult(env *Env, s *httpapi.Session) error {
 	if r.Error != "" {
 		return &exitError{code: exitUnfinished, err: errors.New(r.Error)}
 	}
-	fmt.Fprintln(env.Stdout, resultLine(&eventlog.Outcome{Name: r.Outcome, Success: r.Success, Message: r.Message}))
+	o := &eventlog.Outcome{Name: r.Outcome, Success: r.Success}
+	if r.Message != nil {
+		o.Message = r.Message.Text
+	}
+	fmt.Fprintln(env.Stdout, resultLine(o, l))
 	if !r.Success {
 		return &exitError{code: exitFail}
 	}
@@ -136,7 +143,9 @@ func remoteResult(env *Env, s *httpapi.Session) error {
 }
 
 // stepOf turns the API's description of a prompt back into the engine's,
-// for the drivers.
+// for a driver that answers by names (an answers file): the names of its
+// fields and choices, its texts as the server said them, and the
+// prefills.
 func stepOf(s *httpapi.Session) engine.Step {
 	st := engine.Step{Flow: s.Flow, State: s.State}
 	p := s.Prompt
@@ -144,30 +153,22 @@ func stepOf(s *httpapi.Session) engine.Step {
 		return st
 	}
 	st.Flow = p.Flow
-	ep := &prompt.Prompt{Text: p.Title}
-	if p.Text != "" {
-		ep.Text += "\n" + p.Text
-	}
-	var help []string
-	for _, m := range p.Messages {
-		if m.Type == "info" {
-			help = append(help, m.Text)
-		}
-	}
-	ep.Help = strings.Join(help, "\n")
+	ep := &prompt.Prompt{Title: message(p.Title)}
 	for _, f := range p.Fields {
-		ef := prompt.Field{Name: f.Name, Label: f.Label, Type: prompt.FieldType(f.Type), Optional: !f.Required, Options: f.Options, Length: f.Length}
-		for _, sg := range f.Suggestions {
-			ef.Suggest = append(ef.Suggest, prompt.Suggestion{Value: sg.Value, Label: sg.Label})
+		ef := prompt.Field{Name: f.Name, Label: message(f.Label), Type: prompt.FieldType(f.Type), Optional: !f.Required, Length: f.Length, Prefill: f.Prefill}
+		for _, o := range f.Options {
+			ef.Options = append(ef.Options, prompt.Option{Value: o.Value, Label: message(o.Label)})
 		}
 		ep.Fields = append(ep.Fields, ef)
 	}
 	for _, c := range p.Choices {
-		ep.Choices = append(ep.Choices, prompt.Choice{Name: c.Name, Label: c.Label, Fields: c.Fields, AvailableAt: c.AvailableAt})
+		ep.Choices = append(ep.Choices, prompt.Choice{Name: c.Name, Label: message(c.Label), Role: prompt.Role(c.Role), Fields: c.Fields, URL: c.URL, AvailableAt: c.AvailableAt})
 	}
 	st.Prompt = ep
 	return st
 }
+
+func message(t ui.Text) prompt.Message { return prompt.Message{ID: t.ID, Text: t.Text} }
 
 // problemErr is the refusal a driver is shown, as the host gives it.
 func problemErr(p *httpapi.Problem) error {

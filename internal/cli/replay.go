@@ -12,6 +12,7 @@ import (
 	"github.com/tetherflow/tether/engine/eventlog"
 	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/explore"
+	"github.com/tetherflow/tether/ui"
 )
 
 var replayCommand = &Command{
@@ -138,7 +139,7 @@ func replayPath(ctx context.Context, env *Env, fl *engine.Flow, region, regionNa
 	case s.Err() != nil:
 		fmt.Fprintf(w, "error: %v\n", s.Err())
 	default:
-		fmt.Fprintln(w, resultLine(s.Current().Outcome))
+		fmt.Fprintln(w, resultLine(s.Current().Outcome, ui.Builtin().Localizer(ui.Source)))
 	}
 	return nil
 }

@@ -97,6 +97,7 @@ input ended), 130 when it was interrupted.`,
 		fs.StringVar(&o.portal, "portal", "", "reach the portal over HTTP at this `URL` instead of the embedded demo portal")
 		fs.StringVar(&o.portalCA, "portal-ca", "", "with --portal: trust only the CA certificates in this PEM `FILE`")
 		fs.StringVar(&o.outbox, "outbox", "", "with --portal: the portal's journal `FILE` (portal serve --outbox), for {{sms}} and {{captcha}}")
+		langFlag(fs, &o.lang)
 		o.limits = budgetFlags(fs)
 		return o.run
 	},
@@ -112,6 +113,7 @@ type runOptions struct {
 	plain, reconnect                                bool
 	server, device                                  string
 	portal, portalCA, outbox                        string
+	lang                                            string
 	limits                                          *yamlfile.Limits // the flow files' YAML budgets (budgetFlags)
 }
 
@@ -134,6 +136,14 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	}
 	path := env.path(args[0])
 	c, cat, err := compiledFlow(env, path, o.country, flowSource{regions: o.regions, limits: *o.limits}, exitUsage)
+	if err != nil {
+		return err
+	}
+	cats, err := catalogsFor(env, cat)
+	if err != nil {
+		return err
+	}
+	loc, err := chooseLocale(env, o.lang, cats)
 	if err != nil {
 		return err
 	}
@@ -161,10 +171,10 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 	if connected && !o.reconnect && o.otherApp == "" {
-		fmt.Fprintf(env.Stdout, "already connected: %s (tether disconnect, or run --reconnect, to sign in again)\n", statusLine(st))
+		fmt.Fprintln(env.Stdout, loc.Say("ui.term.already_connected", "status", statusLine(st)))
 		return nil
 	}
-	driver, restore, err := o.driver(env, world)
+	driver, restore, err := o.driver(env, world, loc, now)
 	if err != nil {
 		return fileErrors(env, err)
 	}
@@ -176,7 +186,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	case fx != nil:
 		fmt.Fprintf(env.Stderr, "demo portal: its accounts and their passwords are in %s (see docs/portal-fixture.md); SMS codes appear here\n", fixture)
 	}
-	out, err := newRunOutput(env, o, c)
+	out, err := newRunOutput(env, o, c, loc)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/tetherflow/tether/adapters/answers"
 	"github.com/tetherflow/tether/adapters/terminal"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/ui"
 )
 
 // sessionClock returns the session clock: the system's, or with --clock a
@@ -32,30 +33,35 @@ func (o *runOptions) sessionClock() (func() time.Time, *fakeClock, error) {
 // the person at the terminal. restore puts the terminal back as it was
 // (echo on), however the run ends: Ctrl-C may come while a password is
 // read without echo.
-func (o *runOptions) driver(env *Env, world runWorld) (d host.Driver, restore func(), err error) {
+func (o *runOptions) driver(env *Env, world runWorld, loc *ui.Localizer, now func() time.Time) (d host.Driver, restore func(), err error) {
 	restore = func() {}
 	if o.answers != "" {
 		list, err := answers.Load(env.path(o.answers))
 		if err != nil {
 			return nil, restore, err
 		}
-		return answers.New(o.answers, list, world.Lookup), restore, nil
+		lookup := func(string) (string, bool) { return "", false }
+		if world != nil {
+			lookup = world.Lookup
+		}
+		return answers.New(o.answers, list, lookup), restore, nil
 	}
+	shown := []terminal.Option{terminal.WithLocalizer(loc), terminal.WithClock(now)}
 	in, isFile := env.Stdin.(*os.File)
 	if !isFile || !term.IsTerminal(int(in.Fd())) {
-		return terminal.New(env.Stdin, env.Stdout, terminal.Piped()), restore, nil
+		return terminal.New(env.Stdin, env.Stdout, append(shown, terminal.Piped())...), restore, nil
 	}
 	fd := int(in.Fd())
 	if state, err := term.GetState(fd); err == nil {
 		restore = func() { term.Restore(fd, state) }
 	}
 	if out, ok := env.Stdout.(*os.File); ok && term.IsTerminal(int(out.Fd())) && !o.plain {
-		return terminal.NewForm(env.Stdin, env.Stdout), restore, nil
+		return terminal.NewForm(env.Stdin, env.Stdout, shown...), restore, nil
 	}
-	return terminal.New(env.Stdin, env.Stdout, terminal.WithSecretReader(func() (string, error) {
+	return terminal.New(env.Stdin, env.Stdout, append(shown, terminal.WithSecretReader(func() (string, error) {
 		b, err := term.ReadPassword(fd)
 		return string(b), err
-	})), restore, nil
+	}))...), restore, nil
 }
 
 // fakeClock is the session clock of a scripted run.

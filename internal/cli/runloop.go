@@ -11,7 +11,9 @@ import (
 	"github.com/tetherflow/tether/adapters/terminal"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/prompt"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/ui"
 )
 
 // runLoop drives one session through the host: ask the driver, answer,
@@ -117,13 +119,14 @@ type runOutput struct {
 	file   *os.File
 	err    error // the first error writing the file
 	closed bool
+	loc    *ui.Localizer // the transcript's prompts and the result line are in its locale
 }
 
 // newRunOutput creates the transcript file before anything runs, so that
 // a path that cannot be written stops the run before the device is
 // connected, and writes the header.
-func newRunOutput(env *Env, o *runOptions, c *catalog.Compiled) (*runOutput, error) {
-	out := &runOutput{env: env, c: c, json: o.json, shown: io.Discard}
+func newRunOutput(env *Env, o *runOptions, c *catalog.Compiled, loc *ui.Localizer) (*runOutput, error) {
+	out := &runOutput{env: env, c: c, json: o.json, shown: io.Discard, loc: loc}
 	if o.answers != "" && !o.json {
 		out.shown = env.Stdout
 	}
@@ -134,7 +137,11 @@ func newRunOutput(env *Env, o *runOptions, c *catalog.Compiled) (*runOutput, err
 		}
 		out.file = f
 	}
-	header := fmt.Sprintf("# flow %s: %s\n# region %s\n", c.Flow.Name(), c.Flow.Info().Title, regionHeader(c))
+	title := loc.Text(prompt.Message{ID: c.Flow.Name() + ".title", Text: c.Flow.Info().Title}).Text
+	header := fmt.Sprintf("# flow %s: %s\n# region %s\n", c.Flow.Name(), title, regionHeader(c))
+	if loc.Locale() != ui.Source {
+		header += "# locale " + loc.Locale() + "\n"
+	}
 	io.WriteString(out.shown, header)
 	out.toFile(func(w io.Writer) error { _, err := io.WriteString(w, header); return err })
 	return out, nil
@@ -151,12 +158,13 @@ func (out *runOutput) entries(entries []eventlog.Entry) {
 	if out.env.Getenv != nil && out.env.Getenv(coverLogEnv) != "" {
 		out.all = append(out.all, entries...)
 	}
+	shown := localized(entries, out.loc)
 	if out.json {
 		eventlog.WriteJSONLines(out.env.Stdout, entries)
 	} else {
-		eventlog.WriteTranscript(out.shown, entries)
+		eventlog.WriteTranscript(out.shown, shown)
 	}
-	out.toFile(func(w io.Writer) error { return eventlog.WriteTranscript(w, entries) })
+	out.toFile(func(w io.Writer) error { return eventlog.WriteTranscript(w, shown) })
 }
 
 // finish prints the result line (for an outcome), closes the transcript
@@ -166,7 +174,7 @@ func (out *runOutput) finish(o *eventlog.Outcome, err error) error {
 		err = &exitError{code: exitUnfinished, err: rerr}
 	}
 	if o != nil {
-		line := resultLine(o)
+		line := resultLine(ui.LocalizeOutcome(o, out.loc), out.loc)
 		if out.json {
 			fmt.Fprintf(out.env.Stdout, "{\"result\":%s}\n", mustJSON(o))
 		} else {
@@ -192,8 +200,9 @@ func (out *runOutput) close() error {
 }
 
 // resultLine is the run's last line: "connected: ..." for a success,
-// "not connected: ..." otherwise.
-func resultLine(o *eventlog.Outcome) string {
+// "not connected: ..." otherwise (in l's words; the outcome's name as it
+// is).
+func resultLine(o *eventlog.Outcome, l *ui.Localizer) string {
 	if o.Success {
 		if o.Message == "" {
 			return o.Name
@@ -201,7 +210,19 @@ func resultLine(o *eventlog.Outcome) string {
 		return o.Name + ": " + o.Message
 	}
 	if o.Message == "" {
-		return "not connected: " + o.Name
+		return l.Say("ui.term.not_connected", "outcome", o.Name)
 	}
-	return fmt.Sprintf("not connected: %s (%s)", o.Message, o.Name)
+	return l.Say("ui.term.not_connected_because", "message", o.Message, "outcome", o.Name)
+}
+
+// localized returns entries with their prompts and outcomes in l's
+// locale, for a transcript; entries itself is left as it is.
+func localized(entries []eventlog.Entry, l *ui.Localizer) []eventlog.Entry {
+	out := make([]eventlog.Entry, len(entries))
+	for i, e := range entries {
+		e.Prompt = ui.Localize(e.Prompt, l)
+		e.Outcome = ui.LocalizeOutcome(e.Outcome, l)
+		out[i] = e
+	}
+	return out
 }

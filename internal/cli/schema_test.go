@@ -344,7 +344,8 @@ states:
         email: {type: email, label: Email, if: n > 0, optional: true}
         code: {type: code, length: 6}
         pick: {type: choice, options: [a, b]}
-        name: {type: text, suggest: '["x"]'}
+        name: {type: text, hint: "{{ n }}", prefill: '""'}
+        lic: {type: choice, options: '["x"]'}
       choices:
         - continue
         - back: Go back
@@ -580,7 +581,16 @@ func TestSchemaCrossKeyRules(t *testing.T) {
 		{"a choice field with no options", "  a: {ask: {fields: {f: {type: choice, options: []}}}}\n", false},
 		{"options on a text field", "  a: {ask: {fields: {f: {type: text, options: [x]}}}}\n", false},
 		{"no options on a text field", "  a: {ask: {fields: {f: {type: text, options: []}}}}\n", true},
-		{"suggest on an email field", "  a: {ask: {fields: {f: {type: email, suggest: '[]'}}}}\n", false},
+		{"prefill on a secret field", "  a: {ask: {fields: {f: {type: secret, prefill: x}}}}\n", false},
+		{"prefill on an email field", "  a: {ask: {fields: {f: {type: email, prefill: x}}}}\n", true},
+		{"options computed", "  a: {ask: {fields: {f: {type: choice, options: 'map(l, #)'}}}}\n", true},
+		{"a link without a url", "  a: {ask: {choices: [{x: {label: X, role: link}}]}}\n", false},
+		{"a url on a button", "  a: {ask: {choices: [{x: {label: X, url: u}}]}}\n", false},
+		{"a link with fields", "  a: {ask: {choices: [{x: {role: link, url: u, fields: [f]}}]}}\n", false},
+		{"a link", "  a: {ask: {choices: [{x: {role: link, url: u}}]}}\n", true},
+		{"an unknown role", "  a: {ask: {choices: [{x: {role: main}}]}}\n", false},
+		{"a message with forms", "  a: {ask: {text: hi}}\nmessages: {m: {plural: n, one: a, other: b}}\n", true},
+		{"a message without other", "  a: {ask: {text: hi}}\nmessages: {m: {plural: n, one: a}}\n", false},
 		{"length on a text field", "  a: {ask: {fields: {f: {type: text, length: 4}}}}\n", false},
 		{"the longest code", "  a: {ask: {fields: {f: {type: code, length: 64}}}}\n", true},
 		{"a field without a type", "  a: {ask: {fields: {f: {label: F}}}}\n", false},

@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/tetherflow/tether/host"
 	"github.com/tetherflow/tether/internal/country"
 	"github.com/tetherflow/tether/internal/seal"
+	"github.com/tetherflow/tether/ui"
 )
 
 var serveCommand = &Command{
@@ -154,6 +157,12 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	cats, err := catalogsFor(env, cat)
+	if err != nil {
+		return err
+	}
+	var locales atomic.Pointer[ui.Catalogs]
+	locales.Store(cats)
 	actionsFor, err := o.serveActions(env, cat.Dir(), data, shared.devices, shared.keys)
 	if err != nil {
 		return err
@@ -187,13 +196,20 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 		ch, err := cat.Reload(ctx)
 		if err == nil && ch != nil && ch.Applied {
 			prune(ctx)
+			// The flows' texts are the source locale: their catalogs
+			// follow them. Broken catalogs keep the ones before.
+			if cats, err := ui.Load(filepath.Join(cat.Dir(), localesDir), flowFiles(cat)); err == nil {
+				locales.Store(cats)
+			} else {
+				log.Error("reload: the catalogs have problems; the ones loaded before keep serving", "err", err)
+			}
 		}
 		return ch, err
 	}
 	srv, err := httpapi.New(httpapi.Config{Host: h, Log: log, Metrics: metrics,
 		CreateRate: limit(o.createRate), CreateBurst: 20, AnswerRate: limit(o.answerRate), AnswerBurst: 50,
 		Counter: shared.counter, TrustedProxies: proxies, Reload: relativeErrors(reload, cat.Dir()),
-		AdminToken: adminToken, SeparateAdmin: o.adminAddr != "",
+		AdminToken: adminToken, SeparateAdmin: o.adminAddr != "", Catalogs: locales.Load,
 		Ready: func(ctx context.Context) error {
 			_, err := store.Load(ctx, "readyz")
 			if errors.Is(err, host.ErrNotFound) {
@@ -206,7 +222,7 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 	}
 	pages, err := web.New(web.Config{Host: h, Country: o.webCountry, Log: log, SecureCookies: o.secureCookies,
 		StartRate: limit(o.createRate), StartBurst: 20, AnswerRate: limit(o.answerRate), AnswerBurst: 50,
-		TrustedProxies: proxies})
+		TrustedProxies: proxies, Catalogs: locales.Load})
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func TestRunServer(t *testing.T) {
 	if last := lines[len(lines)-1]; exit != 0 || last != "connected: family@example.com, plan Family, licence LIC-FAM-F" {
 		t.Fatalf("exit %d, last line %q\nstdout:\n%s\nstderr:\n%s", exit, last, out.String(), errs.String())
 	}
-	for _, want := range []string{"Sign in to your account", "Regulation on data provisioning", "Choose subscription", "Family (5 devices) (Family)"} {
+	for _, want := range []string{"Sign in to your account", "Regulation on data provisioning", "Choose subscription", "Family (5 devices), until 31 December 2099"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the prompts lack %q", want)
 		}

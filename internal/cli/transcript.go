@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/ui"
 )
 
 var transcriptCommand = &Command{
@@ -19,9 +20,16 @@ prints, or what a server stores) and renders it for people, as tether run
 --answers prints it: prompts, answers with secrets masked, actions, branches
 and variables set, and the result line when the log ends with one.
 
+--lang TAG shows the prompts in another locale: the texts of the flows in
+--flows DIR (their locales/ catalogs) and the built-in words; a text no
+catalog has stays as the log holds it.
+
 Exit status: 0, or 2 when LOG cannot be read or is not an event log (the
 message names the line).`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
+		var lang, flows string
+		langFlag(fs, &lang)
+		fs.StringVar(&flows, "flows", "", "the flows `DIR` whose catalogs (locales/) translate the prompts")
 		return func(ctx context.Context, env *Env, args []string) error {
 			if len(args) != 1 {
 				return usagef("transcript takes one log file")
@@ -35,11 +43,25 @@ message names the line).`,
 			if err != nil {
 				return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", args[0], err)}
 			}
-			if err := eventlog.WriteTranscript(env.Stdout, entries); err != nil {
+			cats := ui.Builtin()
+			if flows != "" {
+				cat, err := loadFlowsDir(env, env.path(flows))
+				if err != nil {
+					return err
+				}
+				if cats, err = catalogsFor(env, cat); err != nil {
+					return err
+				}
+			}
+			loc, err := chooseLocale(env, lang, cats)
+			if err != nil {
+				return err
+			}
+			if err := eventlog.WriteTranscript(env.Stdout, localized(entries, loc)); err != nil {
 				return err
 			}
 			if result != nil {
-				fmt.Fprintln(env.Stdout, resultLine(result))
+				fmt.Fprintln(env.Stdout, resultLine(ui.LocalizeOutcome(result, loc), loc))
 			}
 			return nil
 		}

@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 
+	"github.com/tetherflow/tether/engine/prompt"
 	"github.com/tetherflow/tether/engine/syntax"
 )
 
@@ -13,6 +14,10 @@ func flowSchema() (obj, error) {
 	types := make([]string, len(syn.FieldTypes))
 	for i, t := range syn.FieldTypes {
 		types[i] = string(t)
+	}
+	roles := make([]string, len(syn.Roles))
+	for i, r := range syn.Roles {
+		roles[i] = string(r)
 	}
 	defs := obj{
 		// A name is letters, digits and _; the YAML words true and false
@@ -38,6 +43,7 @@ func flowSchema() (obj, error) {
 			obj{"pattern": `\S`}, ref("handler")),
 		"handler": obj{"anyOf": []any{ref("name"), ref("branch"),
 			obj{"type": "array", "minItems": 1, "items": obj{"anyOf": []any{ref("name"), ref("branch")}}}}},
+		"message": messageSchema(),
 	}
 	props := map[string]obj{
 		"file": {
@@ -49,6 +55,7 @@ func flowSchema() (obj, error) {
 			"sensitive":    withDesc(ref("names"), "the variables that hold sensitive values (a ticket, a token): sealed at rest, masked in logs, never shown"),
 			"policy":       withDesc(ref("values"), "tunable values, read as policy.KEY; regional overlays override them"),
 			"policy_rules": obj{"type": "array", "description": "bounds the policy's values must keep in every region", "items": ref("policy_rule")},
+			"messages":     mapOf("texts the flow's expressions show with message(\"name\", {param: value}); their id is FLOW.NAME", obj{"pattern": syn.NamePattern}, ref("message")),
 			"migrate":      obj{"type": "array", "description": "how sessions waiting in earlier versions move to this one", "items": ref("migration")},
 			"states":       mapOf("the states, by name", obj{"pattern": syn.NamePattern}, ref("state")),
 		},
@@ -75,19 +82,24 @@ func flowSchema() (obj, error) {
 		"field": {
 			"type":     obj{"enum": types, "description": "the field's type"},
 			"label":    withDesc(ref("text"), "the label (default: the name, _ as spaces)"),
+			"hint":     withDesc(ref("text"), "what to put in it, shown by the field (a CAPTCHA's question)"),
 			"if":       withDesc(ref("expr"), "shown only when this bool expression holds"),
 			"optional": obj{"type": "boolean", "description": "the answer may leave it out"},
-			"options":  obj{"type": "array", "items": ref("text"), "description": "a choice field's options"},
-			"length":   obj{"type": "integer", "minimum": 1, "maximum": syn.MaxCodeLength, "description": "a code field's exact number of digits"},
-			"suggest":  withDesc(ref("expr"), "a text field's suggestions: a list of strings, or of {value, label} maps"),
+			"options": obj{"description": "a choice field's options: a list of values, or an expression that computes them when the prompt is shown (strings, or maps with a value, a label and data)",
+				"anyOf": []any{obj{"type": "array", "items": ref("text")}, ref("expr")}},
+			"length":  obj{"type": "integer", "minimum": 1, "maximum": syn.MaxCodeLength, "description": "a code field's exact number of digits"},
+			"prefill": withDesc(ref("expr"), "the value a text, email or number field starts with: never a secret"),
 		},
 		"choice": {
 			"label":        withDesc(ref("text"), "the label shown"),
+			"role":         obj{"enum": roles, "description": "what the choice is for: primary (default for the first), secondary (for the others), cancel, help, or link (not an answer: url)"},
+			"url":          withDesc(ref("expr"), "a link's address, a string expression (role: link)"),
 			"fields":       obj{"type": "array", "items": ref("name"), "description": "the fields this choice takes; [] for none"},
 			"available_at": withDesc(ref("expr"), "a time expression: until then the choice is shown as not available yet (a resend cooldown)"),
 		},
 		"ask": {
-			"text":    withDesc(ref("text"), "the prompt's text"),
+			"text":    withDesc(ref("text"), "the prompt's heading"),
+			"body":    withDesc(ref("text"), "the paragraphs under the heading"),
 			"help":    withDesc(ref("text"), "help shown with it"),
 			"fields":  mapOf("the inputs, by name", obj{"pattern": syn.NamePattern}, ref("field")),
 			"choices": obj{"type": "array", "items": ref("choice"), "description": "the answers, in order; default [continue]"},
@@ -155,23 +167,55 @@ func flowSchema() (obj, error) {
 	field := object("a prompt field", props["field"], "type")
 	field["allOf"] = []any{
 		// A choice field has options; options belong to choice fields;
-		// suggest to text fields; length to code fields.
+		// prefill to text, email and number fields; length to code fields.
 		obj{"if": obj{"properties": obj{"type": obj{"const": "choice"}}, "required": []string{"type"}},
 			"then": obj{"required": []string{"options"}, "properties": obj{"options": obj{"minItems": 1}}}},
 		obj{"if": obj{"required": []string{"options"}, "properties": obj{"options": obj{"minItems": 1}}},
 			"then": obj{"properties": obj{"type": obj{"const": "choice"}}}},
-		obj{"if": obj{"required": []string{"suggest"}}, "then": obj{"properties": obj{"type": obj{"const": "text"}}}},
+		obj{"if": obj{"required": []string{"prefill"}}, "then": obj{"properties": obj{"type": obj{"enum": []string{"text", "email", "number"}}}}},
 		obj{"if": obj{"required": []string{"length"}}, "then": obj{"properties": obj{"type": obj{"const": "code"}}}},
 	}
 	defs["field"] = field
-	defs["choice"] = obj{"description": "a choice: a name, name: Label, or name: {label, fields}",
+	choice := object("the choice's label, role and fields", props["choice"])
+	choice["allOf"] = []any{
+		// A link has a url and nothing to send; only a link has a url.
+		obj{"if": obj{"properties": obj{"role": obj{"const": "link"}}, "required": []string{"role"}},
+			"then": obj{"required": []string{"url"}, "not": obj{"anyOf": []any{obj{"required": []string{"available_at"}},
+				obj{"required": []string{"fields"}, "properties": obj{"fields": obj{"minItems": 1}}}}}}},
+		obj{"if": obj{"required": []string{"url"}}, "then": obj{"required": []string{"role"}, "properties": obj{"role": obj{"const": "link"}}}},
+	}
+	defs["choice"] = obj{"description": "a choice: a name, name: Label, or name: {label, role, fields}",
 		"anyOf": []any{ref("name"), obj{"type": "object", "minProperties": 1, "maxProperties": 1,
 			"propertyNames":        obj{"pattern": syn.NamePattern},
-			"additionalProperties": obj{"anyOf": []any{ref("text"), object("the choice's label and fields", props["choice"])}}}}}
+			"additionalProperties": obj{"anyOf": []any{ref("text"), choice}}}}}
 	defs["ask"] = object("a prompt", props["ask"])
 	top := object("A Tether flow (docs/flow-language.md). The checker (tether validate) stays the authority: it also checks states, actions, expressions and types.",
 		props["file"], "flow", "start", "states")
 	top["title"] = "Tether flow"
 	top["$defs"] = defs
 	return top, nil
+}
+
+// messageSchema is the schema of a message as a flow's messages: block
+// and a catalog write it (syntax.ParseMessage): a text, or its forms by
+// plural category or by a parameter's value.
+func messageSchema() obj {
+	placeholder := "a text; {{ name }} is a parameter's value"
+	forms := obj{}
+	for _, c := range prompt.PluralCategories() {
+		forms[c] = scalar("the text for a count in the plural category " + c)
+	}
+	name := obj{"type": "string", "pattern": `^[A-Za-z_][A-Za-z0-9_]*$`}
+	pluralForms := obj{"plural": withDesc(name, "the parameter whose count chooses the form")}
+	for k, v := range forms {
+		pluralForms[k] = v
+	}
+	return obj{"description": "a message: " + placeholder + "; or its forms by the plural category of a count (plural: NAME, one:, other:, ...), or by a parameter's value (select: NAME, VALUE:, other:)",
+		"anyOf": []any{
+			scalar(placeholder),
+			object("forms by a count's CLDR plural category", pluralForms, "plural", "other"),
+			obj{"type": "object", "description": "forms by a parameter's value; other for the rest", "required": []string{"select", "other"},
+				"properties":           obj{"select": withDesc(name, "the parameter whose value chooses the form")},
+				"additionalProperties": scalar(placeholder)},
+		}}
 }

@@ -1,6 +1,6 @@
 // Package schema generates the JSON Schemas (draft 2020-12) of tether's
 // YAML file formats — flows, regional policy overlays, the demo portal
-// fixture, answers files and path files — for editors: completion, hover
+// fixture, answers files, path files and catalogs — for editors: completion, hover
 // text and errors as one types (docs/editors.md).
 //
 // Each schema is generated from its loader's own tables, so that it keeps
@@ -31,7 +31,7 @@ const Draft = "https://json-schema.org/draft/2020-12/schema"
 
 // Kinds returns the file formats with a schema, in the order tether
 // schema lists them.
-func Kinds() []string { return []string{"flow", "overlay", "fixture", "answers", "path"} }
+func Kinds() []string { return []string{"flow", "overlay", "fixture", "answers", "path", "catalog"} }
 
 // File returns the name of kind's schema file in the repository's schema/
 // directory.
@@ -63,6 +63,8 @@ func Generate(kind string, src Sources) ([]byte, error) {
 		s, err = answersSchema()
 	case "path":
 		s, err = pathSchema(src.PathItem)
+	case "catalog":
+		s, err = catalogSchema()
 	default:
 		return nil, fmt.Errorf("no schema for %q (want one of: %s)", kind, strings.Join(Kinds(), ", "))
 	}
