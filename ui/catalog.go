@@ -60,7 +60,8 @@ type fileEntry struct {
 // flows' own texts (the source locale), and the flows' translations in
 // dir (LOCALE.yaml files; dir may be "" or missing). Every problem of a
 // file — YAML, an unknown key, a malformed message or placeholder — is
-// reported positioned, all at once.
+// reported positioned, all at once, with the catalogs of the files that
+// had none (for Check, which reports the rest).
 func Load(dir string, flows []*syntax.File) (*Catalogs, error) {
 	var errs yamlfile.ErrorList
 	var files []*file
@@ -106,10 +107,17 @@ func Load(dir string, flows []*syntax.File) (*Catalogs, error) {
 		return nil, err
 	}
 	errs.Sort()
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return build(files, flows), nil
+	return build(files, flows), errs.Err()
+}
+
+// ParseCatalog reads the catalog file path, whose content is src, and
+// reports its problems as Load does (a yamlfile.ErrorList), without
+// holding it to any flow.
+func ParseCatalog(path string, src []byte) error {
+	var errs yamlfile.ErrorList
+	readCatalog(path, src, &errs)
+	errs.Sort()
+	return errs.Err()
 }
 
 // readCatalog reads one catalog file.
@@ -249,7 +257,8 @@ func build(files []*file, flows []*syntax.File) *Catalogs {
 }
 
 // Check reports, positioned and all at once, what the flows' catalogs get
-// wrong: a flow message a shipped locale lacks, a translation whose
+// wrong: a flow message a locale they ship (one they have a catalog for)
+// lacks, a translation whose
 // placeholders differ from the source's, a plural message without a form
 // the locale's CLDR categories need (or with one they never use), and an
 // entry no flow uses.
@@ -267,7 +276,12 @@ func (c *Catalogs) Check(flows []*syntax.File) yamlfile.ErrorList {
 			byLocale[f.locale] = f
 		}
 	}
-	shipped := c.translated()
+	// The locales the flows ship are those they have catalogs for.
+	var shipped []string
+	for loc := range byLocale {
+		shipped = append(shipped, loc)
+	}
+	sort.Strings(shipped)
 	for _, loc := range shipped {
 		f := byLocale[loc]
 		ids := make([]string, 0, len(source))
@@ -277,12 +291,8 @@ func (c *Catalogs) Check(flows []*syntax.File) yamlfile.ErrorList {
 		sort.Strings(ids)
 		for _, id := range ids {
 			m := source[id]
-			if f == nil || f.entries[id] == nil {
-				where := "no catalog locales/" + loc + ".yaml"
-				if f != nil {
-					where = f.path
-				}
-				errs.Add(m.Pos, "message %s has no %s translation (%s)", id, loc, where)
+			if f.entries[id] == nil {
+				errs.Add(m.Pos, "message %s has no %s translation (%s)", id, loc, f.path)
 				continue
 			}
 			checkTranslation(&errs, loc, f.entries[id], m.Source)
@@ -338,18 +348,6 @@ func (c *Catalogs) CheckWords() yamlfile.ErrorList {
 	return errs
 }
 
-// translated returns the locales shipped with translations: all but the
-// source and the pseudo-locale.
-func (c *Catalogs) translated() []string {
-	var out []string
-	for _, loc := range c.locales {
-		if loc != Source && loc != Pseudo {
-			out = append(out, loc)
-		}
-	}
-	return out
-}
-
 // checkTranslation holds translation t of a message in locale loc to the
 // message's source src.
 func checkTranslation(errs *yamlfile.ErrorList, loc string, t *fileEntry, src *prompt.Source) {
@@ -394,9 +392,12 @@ func checkTranslation(errs *yamlfile.ErrorList, loc string, t *fileEntry, src *p
 				errs.Add(t.keyPos, "%s: the translation has a %s form, which %s never uses (its plural categories: %s)", t.id, k, loc, strings.Join(cats, ", "))
 			}
 		}
-	default:
-		if tr.Arg != "" && tr.Select {
-			errs.Add(t.keyPos, "%s: the source is one text; the translation chooses by select: %s", t.id, tr.Arg)
+	case tr.Select:
+		// A language may need a form the source does not (French's "1er
+		// janvier"): a translation may choose by one of the source's
+		// parameters, which the placeholders' check holds it to.
+		if _, ok := tr.Form("other"); !ok {
+			errs.Add(t.keyPos, "%s: the translation has no other: form", t.id)
 		}
 	}
 }

@@ -346,7 +346,7 @@ func TestCountry(t *testing.T) {
 	if !strings.HasPrefix(page.screen(), "consent/") {
 		t.Errorf("in Germany: %s", page.text())
 	}
-	page.mustContain(t, "Regulation on data provisioning Under the EU General Data Protection Regulation, as the German text", "Read the regulation (version 2025.1-de) Accept and connect", "Decline")
+	page.mustContain(t, "Regulation on data provisioning Under the EU General Data Protection Regulation (GDPR), as the German text", "Read the regulation (version 2025.1-de) Accept and connect", "Decline")
 	if !strings.Contains(page.body, `<a href="https://portal.example.com/regulations/gdpr-data-provisioning-de?version=2025.1-de" rel="noopener noreferrer">Read the regulation (version 2025.1-de)</a>`) {
 		t.Errorf("the regulation is not linked:\n%s", page.body)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/internal/schema"
 	"github.com/tetherflow/tether/policy"
+	"github.com/tetherflow/tether/ui"
 )
 
 // The schemas are held to three things here: the files in schema/ are
@@ -171,6 +172,9 @@ func loaders(t *testing.T) map[string]func(src []byte) error {
 			_, err := explore.ParsePathFile("path.yaml", src)
 			return err
 		},
+		"catalog": func(src []byte) error {
+			return ui.ParseCatalog("de.yaml", src)
+		},
 	}
 }
 
@@ -200,6 +204,8 @@ func kindOfFile(name string) string {
 	switch {
 	case strings.Contains(name, "regions"+string(filepath.Separator)) || strings.HasPrefix(name, "regions/"):
 		return "overlay"
+	case strings.Contains(name, "locales"+string(filepath.Separator)) || strings.HasPrefix(name, "locales/"):
+		return "catalog"
 	case base == "portal.yaml":
 		return "fixture"
 	case strings.HasPrefix(base, "answers") && strings.HasSuffix(base, ".yaml"):
@@ -220,11 +226,12 @@ func TestShippedFilesValidate(t *testing.T) {
 	sch, load := schemas(t), loaders(t)
 	modeline := regexp.MustCompile(`(?m)^# yaml-language-server: \$schema=(\S+)$`)
 	checked := 0
-	err := filepath.WalkDir(filepath.Join(repo, "flows"), func(path string, d os.DirEntry, err error) error {
+	walk := func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || filepath.Ext(path) != ".yaml" {
 			return err
 		}
-		rel, _ := filepath.Rel(filepath.Join(repo, "flows"), path)
+		rel, _ := filepath.Rel(repo, path)
+		rel = strings.TrimPrefix(rel, "flows"+string(filepath.Separator))
 		kind := kindOfFile(rel)
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -244,9 +251,11 @@ func TestShippedFilesValidate(t *testing.T) {
 			t.Errorf("%s names the schema %s, want %s", path, target, want)
 		}
 		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	}
+	for _, dir := range []string{filepath.Join(repo, "flows"), filepath.Join(repo, "ui", "locales")} {
+		if err := filepath.WalkDir(dir, walk); err != nil {
+			t.Fatal(err)
+		}
 	}
 	agreed := 0
 	archives, _ := filepath.Glob(filepath.Join(repo, "testscripts", "*", "*.txtar"))
@@ -285,6 +294,7 @@ func TestSchemaKeysAreLoaderKeys(t *testing.T) {
 		{"flow", "zz_probe: 1\nflow: t\nstart: a\nstates: {a: {final: x}}\n", top},
 		{"overlay", "zz_probe: 1\nregion: x\ncountries: [FR]\n", top},
 		{"fixture", "zz_probe: 1\n", top},
+		{"catalog", "zz_probe: 1\nlocale: de\nmessages: {}\n", top},
 		{"answers", "- {zz_probe: 1, choice: x}\n", func(s map[string]any) map[string]any {
 			items := s["items"].(map[string]any)["oneOf"].([]any)
 			out := map[string]any{}

@@ -12,6 +12,7 @@ import (
 	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine/yamlfile"
+	"github.com/tetherflow/tether/ui"
 )
 
 var validateCommand = &Command{
@@ -31,7 +32,10 @@ to every flow it names). A flows directory is checked as tether serve
 --flows DIR loads it: every flow in it, with its overlays. Either way the
 demo portal's fixture, demo/portal.yaml in the directory (or
 --portal-fixture FILE), is checked too when it is there: run and serve
-use it.
+use it, and so are the directory's catalogs, locales/*.yaml: every flow
+message translated in every locale they ship, with the source's
+placeholders and the plural forms the locale needs, and no entry a flow
+does not use (docs/locales.md).
 
 For each valid flow it prints its file and "ok" on stdout
 ("flows/connect.yaml: ok"). Problems go to stderr, sorted, one per line as
@@ -68,6 +72,7 @@ func (o *validateOptions) run(ctx context.Context, env *Env, args []string) erro
 	var errs yamlfile.ErrorList
 	missing := false
 	fixtures := map[string]bool{} // checked already
+	localesChecked := map[string]bool{}
 	if o.fixture != "" {
 		fixtures[env.path(o.fixture)] = true
 		if err := checkFixture(env, env.path(o.fixture), true); err != nil {
@@ -86,6 +91,10 @@ func (o *validateOptions) run(ctx context.Context, env *Env, args []string) erro
 		}
 		for _, ok := range oks {
 			fmt.Fprintf(env.Stdout, "%s: ok\n", ok)
+		}
+		if dir != "" && !localesChecked[dir] && perr == nil {
+			localesChecked[dir] = true
+			errs = append(errs, checkLocales(env, dir, *o.limits)...)
 		}
 		if dir == "" || o.fixture != "" {
 			continue
@@ -148,6 +157,31 @@ func validatePath(env *Env, path string, lim yamlfile.Limits) (ok []string, dir 
 		errs = append(errs, listOf(path, cerr)...) // the overlays', with no flow
 	}
 	return ok, path, errs, nil
+}
+
+// checkLocales checks the catalogs of the flows directory dir (its
+// locales/) against its flows: every problem of a catalog file, every
+// message a locale lacks, every placeholder or plural form that differs,
+// every entry no flow uses.
+func checkLocales(env *Env, dir string, lim yamlfile.Limits) yamlfile.ErrorList {
+	reg, err := flowRegistry()
+	if err != nil {
+		return yamlfile.ErrorList{{Pos: yamlfile.Pos{File: dir}, Msg: err.Error()}}
+	}
+	cat, err := catalog.Load(dir, catalog.Options{Registry: reg, Limits: lim})
+	if err != nil {
+		return yamlfile.ErrorList{{Pos: yamlfile.Pos{File: dir}, Msg: err.Error()}}
+	}
+	files := flowFiles(cat)
+	cats, err := ui.Load(filepath.Join(dir, localesDir), files)
+	var errs yamlfile.ErrorList
+	if err != nil {
+		errs = listOf(filepath.Join(dir, localesDir), err)
+	}
+	if cats == nil {
+		return errs
+	}
+	return append(errs, cats.Check(files)...)
 }
 
 // checkFixture checks the demo portal's fixture at path: validate holds

@@ -441,7 +441,7 @@ func TestWebBrowser(t *testing.T) {
 			}
 			p.secret("#field-code", code)
 			p.clickLabel(button("Confirm"), "consent")
-			p.mustSay("Regulation on data provisioning", "Under the EU General Data Protection Regulation, as the German text", "Read the regulation (version 2025.1-de)")
+			p.mustSay("Regulation on data provisioning", "Under the EU General Data Protection Regulation (GDPR), as the German text", "Read the regulation (version 2025.1-de)")
 			p.clickLabel(button("Accept and connect"), "choose-subscription")
 			p.click(`button[aria-describedby="pick-1"]`, "connected")
 			p.mustSay("Connected to family@example.com — Family")

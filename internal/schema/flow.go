@@ -201,9 +201,13 @@ func flowSchema() (obj, error) {
 // plural category or by a parameter's value.
 func messageSchema() obj {
 	placeholder := "a text; {{ name }} is a parameter's value"
+	// Every {{ starts a placeholder, {{ name }}, and no }} stands alone
+	// (prompt.ParseTemplate).
+	text := obj{"type": []string{"string", "number", "boolean"}, "description": placeholder,
+		"pattern": `^(?:[^{}]|\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\}|\{[^{]|\}[^}]|[{}]$)*$`}
 	forms := obj{}
 	for _, c := range prompt.PluralCategories() {
-		forms[c] = scalar("the text for a count in the plural category " + c)
+		forms[c] = withDesc(text, "the text for a count in the plural category "+c)
 	}
 	name := obj{"type": "string", "pattern": `^[A-Za-z_][A-Za-z0-9_]*$`}
 	pluralForms := obj{"plural": withDesc(name, "the parameter whose count chooses the form")}
@@ -212,10 +216,10 @@ func messageSchema() obj {
 	}
 	return obj{"description": "a message: " + placeholder + "; or its forms by the plural category of a count (plural: NAME, one:, other:, ...), or by a parameter's value (select: NAME, VALUE:, other:)",
 		"anyOf": []any{
-			scalar(placeholder),
+			text,
 			object("forms by a count's CLDR plural category", pluralForms, "plural", "other"),
 			obj{"type": "object", "description": "forms by a parameter's value; other for the rest", "required": []string{"select", "other"},
 				"properties":           obj{"select": withDesc(name, "the parameter whose value chooses the form")},
-				"additionalProperties": scalar(placeholder)},
+				"additionalProperties": text},
 		}}
 }
