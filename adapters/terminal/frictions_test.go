@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/huh"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/prompt"
 	"github.com/tetherflow/tether/ui"
 )
@@ -270,5 +271,60 @@ func TestFormConsentLink(t *testing.T) {
 	d.keys("down", "enter")
 	if r := b.Reply(); r.Choice != "decline" {
 		t.Errorf("reply = %+v, want decline: the link is not an answer", r)
+	}
+}
+
+// The form speaks the person's language: its own words, the wait, the
+// constraint and the refusal, in German.
+func TestFormInGerman(t *testing.T) {
+	cats := ui.Builtin()
+	p := &prompt.Prompt{
+		Title:  msg("Geben Sie den Code ein"),
+		Fields: []prompt.Field{{Name: "code", Label: msg("Code"), Type: prompt.CodeField, Length: 6}},
+		Choices: []prompt.Choice{
+			{Name: "continue", Label: msg("Bestätigen"), Role: prompt.Primary, Fields: []string{"code"}},
+			{Name: "resend", Label: msg("Neuen Code anfordern"), Role: prompt.Secondary, AvailableAt: clock0.Add(25 * time.Second)},
+		},
+	}
+	f := NewForm(strings.NewReader(""), &strings.Builder{}, WithClock(func() time.Time { return clock0 }), WithLocalizer(cats.Localizer("de")))
+	b := f.Build(ui.Build("connect", "enter_code", p, nil, f.loc, clock0))
+	d := drive(t, b)
+	d.shows("Neuen Code anfordern (noch nicht: 25 Sekunden)")
+	d.keys("down", "enter")
+	d.shows("„Neuen Code anfordern“ ist noch nicht verfügbar: Warten Sie 25 Sekunden.")
+	d.keys("up", "enter")
+	d.shows("Genau 6 Ziffern")
+	d.keys("12", "enter")
+	d.shows("Der Code hat 6 Ziffern.")
+}
+
+// The plain terminal honours the same: the wait, the constraint, the
+// prefill (Enter keeps it).
+func TestPlainWaitConstraintPrefill(t *testing.T) {
+	p := &prompt.Prompt{
+		Title: msg("Sign in"),
+		Fields: []prompt.Field{
+			{Name: "email", Label: msg("Email address"), Type: prompt.EmailField, Prefill: "family@example.com"},
+			{Name: "code", Label: msg("Code"), Type: prompt.CodeField, Length: 6},
+		},
+		Choices: []prompt.Choice{
+			{Name: "continue", Label: msg("Confirm"), Role: prompt.Primary, Fields: []string{"email", "code"}},
+			{Name: "resend", Label: msg("Get a new code"), Role: prompt.Secondary, AvailableAt: clock0.Add(25 * time.Second)},
+		},
+	}
+	var out strings.Builder
+	term := New(strings.NewReader("2\n1\n\n123456\n"), &out, Piped(), WithClock(func() time.Time { return clock0 }))
+	r, err := term.Next(t.Context(), engine.Step{Prompt: p}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Choice != "continue" || r.Input["email"] != "family@example.com" || r.Input["code"] != "123456" {
+		t.Errorf("reply = %+v", r)
+	}
+	for _, want := range []string{"  2) Get a new code (not yet: 25 seconds)", "! “Get a new code” is not available yet: wait 25 seconds.",
+		"Email address [family@example.com]: ", "Code (Exactly 6 digits): "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
