@@ -437,3 +437,44 @@ func Builtin() *Catalogs {
 	}
 	return c
 }
+
+// Coverage is how much of some flows' texts a locale translates.
+type Coverage struct {
+	Locale string
+	// Total counts the flows' messages; Missing are those the locale's
+	// catalog lacks, in file order.
+	Total   int
+	Missing []syntax.Message
+}
+
+// Percent is the share of the messages translated.
+func (c Coverage) Percent() float64 {
+	if c.Total == 0 {
+		return 100
+	}
+	return 100 * float64(c.Total-len(c.Missing)) / float64(c.Total)
+}
+
+// Coverage returns, for each locale the flows' catalogs ship (sorted),
+// how many of the messages of files it translates.
+func (c *Catalogs) Coverage(files []*syntax.File) []Coverage {
+	var msgs []syntax.Message
+	for _, f := range files {
+		msgs = append(msgs, f.Texts()...)
+	}
+	var out []Coverage
+	for _, f := range c.files {
+		if !f.flows {
+			continue
+		}
+		cov := Coverage{Locale: f.locale, Total: len(msgs)}
+		for _, m := range msgs {
+			if f.entries[m.ID] == nil {
+				cov.Missing = append(cov.Missing, m)
+			}
+		}
+		out = append(out, cov)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Locale < out[j].Locale })
+	return out
+}

@@ -5,16 +5,22 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/eventlog"
+	"github.com/tetherflow/tether/engine/flowinfo"
+	"github.com/tetherflow/tether/engine/syntax"
 	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/explore"
 	"github.com/tetherflow/tether/internal/scriptrun"
 	"github.com/tetherflow/tether/policy"
+	"github.com/tetherflow/tether/ui"
 )
 
 var coverCommand = &Command{
@@ -39,7 +45,13 @@ wrong thing.
 
 Each item not exercised is listed as file:line:col: region: item. The exit
 status is 1 when any flow and region is below --min percent (default 0,
-report only), 2 for usage errors.`,
+report only), 2 for usage errors.
+
+It also reports, for each FLOW and each locale its directory's catalogs
+ship (locales/, docs/locales.md), how many of the messages of the flow and
+its subflows the locale translates; --min holds them to the same percent,
+and each message not translated is listed as file:line:col: locale:
+message, with the message's id.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &coverOptions{}
 		fs.Var(&o.scripts, "scripts", "a `DIR` of testscript archives (repeatable)")
@@ -107,7 +119,7 @@ func (o *coverOptions) run(ctx context.Context, env *Env, args []string) error {
 	}
 
 	below := false
-	var missing []string
+	var missing, untranslated []string
 	for _, path := range args {
 		base, cat, err := compiledFlow(env, env.path(path), "", flowSource{regions: o.regions, limits: *o.limits}, exitFail)
 		if err != nil {
@@ -146,10 +158,33 @@ func (o *coverOptions) run(ctx context.Context, env *Env, args []string) error {
 				missing = append(missing, fmt.Sprintf("%s: %s: %s", it.Pos, reg.name, it))
 			}
 		}
+		// The flow's messages (its subflows' too) each shipped locale
+		// translates.
+		cats, err := ui.Load(filepath.Join(cat.Dir(), localesDir), flowFiles(cat))
+		if err != nil {
+			printErrors(env.Stderr, listOf(filepath.Join(cat.Dir(), localesDir), err))
+			return errReported
+		}
+		for _, lc := range cats.Coverage(flowTree(fl)) {
+			pct := lc.Percent()
+			fmt.Fprintf(env.Stdout, "%-24s %-10s %4d/%-4d %6.1f%% messages\n", path, lc.Locale, lc.Total-len(lc.Missing), lc.Total, pct)
+			if pct < o.min {
+				below = true
+			}
+			for _, m := range lc.Missing {
+				untranslated = append(untranslated, fmt.Sprintf("%s: %s: message %s has no translation", m.Pos, lc.Locale, m.ID))
+			}
+		}
 	}
 	if len(missing) > 0 {
 		fmt.Fprintln(env.Stdout, "\nnot exercised:")
 		for _, m := range missing {
+			fmt.Fprintln(env.Stdout, m)
+		}
+	}
+	if len(untranslated) > 0 {
+		fmt.Fprintln(env.Stdout, "\nnot translated:")
+		for _, m := range untranslated {
 			fmt.Fprintln(env.Stdout, m)
 		}
 	}
@@ -171,5 +206,25 @@ func regionsOf(set *policy.Set) []coverRegion {
 			out = append(out, coverRegion{name: r.Name, country: r.Countries[0]})
 		}
 	}
+	return out
+}
+
+// flowTree returns the syntax trees of fl and of every flow it runs, at
+// any depth, each once.
+func flowTree(fl *engine.Flow) []*syntax.File {
+	seen := map[*flowinfo.Flow]bool{}
+	var out []*syntax.File
+	var walk func(f *flowinfo.Flow)
+	walk = func(f *flowinfo.Flow) {
+		if f == nil || seen[f] {
+			return
+		}
+		seen[f] = true
+		out = append(out, f.File)
+		for _, name := range slices.Sorted(maps.Keys(f.Subflows)) {
+			walk(f.Subflows[name])
+		}
+	}
+	walk(fl.Info())
 	return out
 }

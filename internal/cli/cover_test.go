@@ -111,6 +111,19 @@ func TestCover(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "5/5     100.0%") || strings.Contains(out, "not exercised") {
 		t.Errorf("with both choices replayed: exit %d, output:\n%s%s", code, out, errs)
 	}
+
+	// A locale that ships a catalog is counted too: its messages, each
+	// one it lacks listed where the flow has it.
+	write("flows/locales/de.yaml", "locale: de\nmessages:\n  t.ask.choice.a: A\n")
+	code, out, _ = cover(t, dir, "--min", "100")
+	if code != exitFail || !strings.Contains(out, "flows/t.yaml             de            1/2      50.0% messages") ||
+		!strings.Contains(out, filepath.Join(dir, "flows/t.yaml")+":5:24: de: message t.ask.choice.b has no translation") || strings.Contains(out, "not exercised") {
+		t.Errorf("with half the messages in de: exit %d, output:\n%s", code, out)
+	}
+	write("flows/locales/de.yaml", "locale: de\nmessages:\n  t.ask.choice.a: A\n  t.ask.choice.b: B\n")
+	if code, out, errs := cover(t, dir, "--min", "100"); code != exitOK || !strings.Contains(out, "2/2     100.0% messages") {
+		t.Errorf("with every message in de: exit %d, output:\n%s%s", code, out, errs)
+	}
 }
 
 // TestCoverRunsScriptsAsTheSuiteDoes: cover runs a script's every command
