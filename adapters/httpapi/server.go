@@ -354,7 +354,10 @@ func (s *Server) create(ctx context.Context, in *createInput) (*createdOutput, e
 	if in.Body.Locale != "" {
 		m := s.cfg.Catalogs().Match(in.Body.Locale)
 		locale = m.Tag
-		if m.Fallback {
+		switch {
+		case m.Asked == "":
+			warnings = append(warnings, fmt.Sprintf("locale: %q is not a language tag (BCP 47: de, pt-BR); the texts are in %s", in.Body.Locale, m.Tag))
+		case m.Fallback:
 			warnings = append(warnings, fallbackWarning(m))
 		}
 	}

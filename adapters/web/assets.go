@@ -20,9 +20,10 @@ var (
 	assetFS embed.FS
 )
 
-// parseTemplates parses the page templates.
-func parseTemplates() (*template.Template, error) {
-	return template.ParseFS(templateFS, "templates/*.html")
+// parseTemplates parses the page templates, with funcs: render clones
+// them with the words of the page's locale.
+func parseTemplates(funcs template.FuncMap) (*template.Template, error) {
+	return template.New("page.html").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
 }
 
 // assetTypes are the content types of the assets, by extension.
@@ -40,7 +41,7 @@ func (p *Pages) asset(w http.ResponseWriter, r *http.Request) {
 	ctype, ok := assetTypes[path.Ext(name)]
 	data, err := assetFS.ReadFile("assets/" + name)
 	if !ok || err != nil {
-		p.fail(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
+		p.fail(w, r, http.StatusNotFound, "not_found")
 		return
 	}
 	sum := sha256.Sum256(data)

@@ -154,9 +154,12 @@ type flash struct {
 	Version int `json:"v,omitempty"`
 	// Kind is one of the flash kinds below.
 	Kind string `json:"k"`
-	// Field and Text say why an answer was refused (kind refused).
-	Field string `json:"f,omitempty"`
-	Text  string `json:"t,omitempty"`
+	// Field and Text say why an answer was refused (kind refused); ID
+	// and Params name its message, for the page's locale.
+	Field  string         `json:"f,omitempty"`
+	Text   string         `json:"t,omitempty"`
+	ID     string         `json:"i,omitempty"`
+	Params map[string]any `json:"p,omitempty"`
 }
 
 // The kinds of flash. Only refused carries text of its own; the others'

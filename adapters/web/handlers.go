@@ -56,7 +56,7 @@ func (p *Pages) page(w http.ResponseWriter, r *http.Request) {
 			f = flash{Kind: flashEnded}
 		default:
 			p.cfg.Log.ErrorContext(r.Context(), "page", "err", err)
-			p.fail(w, r, http.StatusInternalServerError, "Something went wrong", "The server could not show where your sign-in stands. Try again in a moment.")
+			p.fail(w, r, http.StatusInternalServerError, "internal_where")
 			return
 		}
 	}
@@ -113,7 +113,10 @@ func (p *Pages) startSession(w http.ResponseWriter, r *http.Request) {
 	p.setCookie(w, r, deviceCookie, device, deviceLife)
 	ctx, cancel := p.stepContext(r.Context())
 	defer cancel()
-	v, err := p.cfg.Host.Start(ctx, host.StartRequest{Flow: p.cfg.Flow, Country: cc, Device: device})
+	// The session keeps the page's locale, for an API client that looks
+	// at it and for the pages when the browser says none.
+	locale := p.localizer(r, nil).Locale()
+	v, err := p.cfg.Host.Start(ctx, host.StartRequest{Flow: p.cfg.Flow, Country: cc, Device: device, Locale: locale})
 	if err != nil {
 		p.internal(w, r, "start", err)
 		return
@@ -143,7 +146,7 @@ func (p *Pages) answer(w http.ResponseWriter, r *http.Request) {
 	version, err := strconv.Atoi(r.PostForm.Get(versionControl))
 	choice := r.PostForm.Get(choiceControl)
 	if err != nil || version < 1 || len(choice) > 64 {
-		p.fail(w, r, http.StatusBadRequest, "This form was not sent right", "Go back to the page and try again.")
+		p.fail(w, r, http.StatusBadRequest, "bad_form")
 		return
 	}
 	cur, err := p.cfg.Host.Authorize(r.Context(), s.ID, s.Secret)
@@ -184,7 +187,7 @@ func (p *Pages) answer(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil, errors.Is(err, engine.ErrFinished):
 	case errors.As(err, &ierr):
-		f := flash{Kind: flashRefused, Field: ierr.Field, Text: ierr.Msg}
+		f := flash{Kind: flashRefused, Field: ierr.Field, Text: ierr.Msg, ID: ierr.ID, Params: ierr.Params}
 		if v != nil {
 			f.Version = v.Version
 		}
@@ -212,9 +215,9 @@ func (p *Pages) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		p.fail(w, r, http.StatusRequestEntityTooLarge, "Too much to send", "The form sent more than this page takes.")
+		p.fail(w, r, http.StatusRequestEntityTooLarge, "too_big")
 	} else {
-		p.fail(w, r, http.StatusBadRequest, "This form was not sent right", "Go back to the page and try again.")
+		p.fail(w, r, http.StatusBadRequest, "bad_form")
 	}
 	return false
 }
@@ -222,14 +225,13 @@ func (p *Pages) parseForm(w http.ResponseWriter, r *http.Request) bool {
 // formExpired answers a form whose CSRF token does not hold: a page of
 // another site, or one kept open across a new session.
 func (p *Pages) formExpired(w http.ResponseWriter, r *http.Request) {
-	p.fail(w, r, http.StatusForbidden, "This form has expired",
-		"The page it came from is out of date, or it was not one of this site's pages. Nothing was sent. Open the page again to go on.")
+	p.fail(w, r, http.StatusForbidden, "expired")
 }
 
 // internal logs err, which is the server's fault, and answers 500.
 func (p *Pages) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
 	p.cfg.Log.ErrorContext(r.Context(), what, "route", route(r), "err", err)
-	p.fail(w, r, http.StatusInternalServerError, "Something went wrong", "The server could not do this. Try again in a moment.")
+	p.fail(w, r, http.StatusInternalServerError, "internal_do")
 }
 
 // redirect sends the browser to path with a GET (303 See Other): the

@@ -25,8 +25,10 @@ import (
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/adapters/web"
 	"github.com/tetherflow/tether/catalog"
+	"github.com/tetherflow/tether/engine/syntax"
 	"github.com/tetherflow/tether/host"
 	"github.com/tetherflow/tether/internal/fake"
+	"github.com/tetherflow/tether/ui"
 )
 
 // fixture is the pages over the shipped flows, the demo world, a memory
@@ -76,8 +78,18 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var files []*syntax.File
+	for _, name := range cat.Names() {
+		if f, ok := cat.File(name); ok {
+			files = append(files, f)
+		}
+	}
+	cats, err := ui.Load("../../flows/locales", files)
+	if err != nil {
+		t.Fatal(err)
+	}
 	su := &setup{cfg: web.Config{Host: fx.host, Now: fx.clock.Now, Log: httpapi.NewLogger(fx.log, slog.LevelInfo),
-		StartRate: rate.Inf, AnswerRate: rate.Inf}}
+		StartRate: rate.Inf, AnswerRate: rate.Inf, Catalogs: func() *ui.Catalogs { return cats }}}
 	for _, o := range opts {
 		o(su)
 	}
@@ -101,6 +113,8 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 type browser struct {
 	fx     *fixture
 	client *http.Client
+	// lang, when set, is every request's Accept-Language.
+	lang string
 }
 
 func (fx *fixture) browser() *browser {
@@ -121,6 +135,9 @@ type response struct {
 
 func (b *browser) do(req *http.Request) *response {
 	b.fx.t.Helper()
+	if b.lang != "" {
+		req.Header.Set("Accept-Language", b.lang)
+	}
 	resp, err := b.client.Do(req)
 	if err != nil {
 		b.fx.t.Fatal(err)

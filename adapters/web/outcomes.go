@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -21,28 +20,11 @@ type resultView struct {
 	Again *startView
 }
 
-// outcomeWords are the words of the connect flow's outcomes that are not
-// a success: a heading, and what to do next. An outcome not listed gets
-// its message and "Start again".
-var outcomeWords = map[string]struct{ heading, next string }{
-	"declined": {"This device is not connected",
-		"You declined the regulation on data provisioning, so your account's data was not provided to this device. To connect it, start again and choose Accept and connect."},
-	"cancelled": {"This device is not connected",
-		"You cancelled before the device was connected. Start again whenever you are ready."},
-	"locked": {"Too many attempts to sign in",
-		"For your account's safety, signing in is paused for a while. Wait a quarter of an hour, then start again. If you have forgotten your password, reset it on the account portal first."},
-	"code_blocked": {"Too many wrong codes",
-		"The code sent to your phone can no longer be used. Start again to sign in and get a new code."},
-	"no_subscription": {"No subscription is active on this device",
-		"Start again to choose one of your subscriptions."},
-	"connect_failed": {"The account portal did not connect this device",
-		"Try again in a few minutes. If it keeps failing, contact support and say when it happened."},
-	"error": {"Something went wrong",
-		"The sign-in could not go on because of a fault on our side. Start again; if it keeps happening, contact support and say when it happened."},
-}
-
-// resultView describes how a session of country cc ended.
-func (p *Pages) resultView(w http.ResponseWriter, r *http.Request, res *ui.Result, cc string) (*resultView, error) {
+// resultView describes how a session of country cc ended, in l's locale.
+// The connect flow's outcomes that are not a success have their own
+// heading and what to do next (web.outcome.NAME); another outcome gets
+// web.outcome.other's.
+func (p *Pages) resultView(w http.ResponseWriter, r *http.Request, l *ui.Localizer, res *ui.Result, cc string) (*resultView, error) {
 	rv := &resultView{Success: res.Success}
 	message := ""
 	if res.Message != nil {
@@ -53,32 +35,33 @@ func (p *Pages) resultView(w http.ResponseWriter, r *http.Request, res *ui.Resul
 		plan, _ := res.Output["plan"].(string)
 		licence, _ := res.Output["licence"].(string)
 		if account == "" || plan == "" {
-			rv.Heading = "Done"
+			rv.Heading = l.Say("web.done")
 			rv.Lines = []string{sentence(message)}
 			return rv, nil
 		}
-		rv.Heading = fmt.Sprintf("Connected to %s — %s", account, plan)
-		line := fmt.Sprintf("This device is connected to %s with the %s plan", account, plan)
+		rv.Heading = l.Say("web.connected.heading", "account", account, "plan", plan)
+		line := l.Say("web.connected.line", "account", account, "plan", plan)
 		if licence != "" {
-			line += " (licence " + licence + ")"
+			line = l.Say("web.connected.line_licence", "account", account, "plan", plan, "licence", licence)
 		}
-		rv.Lines = []string{line + "."}
-		rv.Next = []string{"You can close this page and use the application."}
+		rv.Lines = []string{line}
+		rv.Next = []string{l.Say("web.connected.next")}
 		return rv, nil
 	}
-	words, ok := outcomeWords[res.Outcome]
-	if !ok {
-		words.heading, words.next = "This device is not connected", "Start again to connect it."
+	key := "other"
+	switch res.Outcome {
+	case "declined", "cancelled", "locked", "code_blocked", "no_subscription", "connect_failed", "error":
+		key = res.Outcome
 	}
-	rv.Heading, rv.Next = words.heading, []string{words.next}
+	rv.Heading, rv.Next = l.Say("web.outcome."+key+".heading"), []string{l.Say("web.outcome." + key + ".next")}
 	if res.Outcome != "error" && message != "" {
 		rv.Lines = []string{sentence(message)}
 	}
-	again, err := p.startView(w, r, cc)
+	again, err := p.startView(w, r, l, cc)
 	if err != nil {
 		return nil, err
 	}
-	again.Hidden, again.Button = true, "Start again"
+	again.Hidden, again.Button = true, l.Say("web.start.again")
 	rv.Again = again
 	return rv, nil
 }
@@ -99,15 +82,16 @@ type countryOption struct {
 	Selected   bool
 }
 
-// startView returns the start form with the country cc preselected.
-func (p *Pages) startView(w http.ResponseWriter, r *http.Request, cc string) (*startView, error) {
+// startView returns the start form with the country cc preselected, in
+// l's locale.
+func (p *Pages) startView(w http.ResponseWriter, r *http.Request, l *ui.Localizer, cc string) (*startView, error) {
 	nonce, err := p.formNonce(w, r)
 	if err != nil {
 		return nil, err
 	}
-	sv := &startView{CSRF: startToken(nonce), Selected: cc, Button: "Continue"}
-	sv.Countries = append(sv.Countries, countryOption{Code: "", Name: "Not in the list: the standard rules", Selected: cc == ""})
-	for _, c := range p.countries {
+	sv := &startView{CSRF: startToken(nonce), Selected: cc, Button: l.Say("web.start.continue")}
+	sv.Countries = append(sv.Countries, countryOption{Code: "", Name: l.Say("web.start.no_country"), Selected: cc == ""})
+	for _, c := range p.countries.in(l.Locale()) {
 		sv.Countries = append(sv.Countries, countryOption{Code: c.code, Name: c.name, Selected: c.code == cc})
 	}
 	return sv, nil
@@ -116,29 +100,33 @@ func (p *Pages) startView(w http.ResponseWriter, r *http.Request, cc string) (*s
 // startPage renders the start page, with the country asked for (by
 // ?country=) preselected, or the deployment's default, and the flash f.
 func (p *Pages) startPage(w http.ResponseWriter, r *http.Request, asked string, f flash) {
-	sc := &screen{Key: "start", Title: "Connect this device to your account"}
+	l := p.localizer(r, nil)
+	sc := &screen{Key: "start", Title: l.Say("web.start.title")}
 	cc := p.cfg.Country
 	if asked != "" {
 		if err := country.Check(asked); err != nil {
-			msg := "That is not a country code: choose your country or region from the list."
-			if len(asked) <= 8 {
-				msg = sentence(strings.TrimPrefix(err.Error(), country.ErrCountry.Error()+": ")) + " Choose your country or region from the list."
+			msg := l.Say("web.start.bad_country")
+			if len(asked) <= 8 && l.Locale() == ui.Source {
+				// What the code was likely meant to be, in the
+				// country table's words, which are English.
+				msg = sentence(strings.TrimPrefix(err.Error(), country.ErrCountry.Error()+": ")) + " " + l.Say("web.start.choose_country")
 			}
 			sc.Errors = append(sc.Errors, errorLine{Target: "field-country", Text: msg})
 		} else {
 			cc = asked
+			sc.Country = cc
 		}
 	}
 	if f.Kind == flashEnded {
-		sc.Notes = append(sc.Notes, block{Text: "Your last sign-in here has ended, or expired after a while with nothing done. Start again to connect this device."})
+		sc.Notes = append(sc.Notes, block{Text: l.Say("web.flash.ended")})
 	}
-	sv, err := p.startView(w, r, cc)
+	sv, err := p.startView(w, r, l, cc)
 	if err != nil {
 		p.internal(w, r, "form nonce", err)
 		return
 	}
 	sc.Start = sv
-	p.render(w, http.StatusOK, sc)
+	p.render(w, r, l, http.StatusOK, sc)
 }
 
 // problemView is a page that says why a request could not be answered.
@@ -147,7 +135,10 @@ type problemView struct {
 }
 
 // fail answers status with a page that says what happened and what to
-// do: go back to the start.
-func (p *Pages) fail(w http.ResponseWriter, r *http.Request, status int, title, text string) {
-	p.render(w, status, &screen{Key: "problem", Title: title, Problem: &problemView{Text: text}})
+// do: go back to the start. problem names its words, web.problem.NAME
+// (.title and .text, which params fill in).
+func (p *Pages) fail(w http.ResponseWriter, r *http.Request, status int, problem string, params ...any) {
+	l := p.localizer(r, nil)
+	p.render(w, r, l, status, &screen{Key: "problem", Title: l.Say("web.problem." + problem + ".title"),
+		Problem: &problemView{Text: l.Say("web.problem."+problem+".text", params...)}})
 }

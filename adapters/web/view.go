@@ -22,19 +22,6 @@ func problemUI(p *host.Problem) *ui.Problem {
 	return &ui.Problem{Kind: p.Kind, Field: p.Field, ID: p.ID, Text: p.Message, Params: p.Params}
 }
 
-// localizer returns the localizer of request r about session v (nil
-// for none): its Accept-Language, else the session's locale, else the
-// source's.
-func (p *Pages) localizer(r *http.Request, v *host.View) *ui.Localizer {
-	if m := p.cfg.Catalogs().Match(r.Header.Get("Accept-Language")); m.Asked != "" && !m.Fallback {
-		return p.cfg.Catalogs().Localizer(m.Tag)
-	}
-	if v != nil && v.Locale != "" {
-		return p.cfg.Catalogs().Localizer(v.Locale)
-	}
-	return p.cfg.Catalogs().Localizer(ui.Source)
-}
-
 // screen is what the page template renders: one of Start, Prompt, Result
 // or Problem, with the notes and errors above it.
 type screen struct {
@@ -49,6 +36,11 @@ type screen struct {
 	Notes  []block
 	// Script includes the page's script: a wait counts down.
 	Script bool
+	// Lang is the page's locale (<html lang>); Languages the language
+	// switch. Country is kept on the start page the switch returns to.
+	Lang      string
+	Languages []languageLink
+	Country   string
 
 	Start   *startView
 	Prompt  *promptView
@@ -93,6 +85,7 @@ type fieldView struct {
 	Required          bool
 	Autofocus         bool
 	Options           []optionView
+	Choose            string // a select's first option, which chooses none
 	Value             string // the prefill: never a secret, never what was typed
 	Pattern           string
 	Hint              string
@@ -122,8 +115,11 @@ type choiceView struct {
 	// Wait is the number of seconds until the choice is available; while
 	// it is positive the button is disabled.
 	Wait int
-	// WaitID is the id of the element that says how long to wait.
-	WaitID string
+	// WaitID is the id of the element that says how long to wait;
+	// WaitBefore and WaitAfter the sentence around the count, WaitDone
+	// what it says once the wait is over.
+	WaitID                          string
+	WaitBefore, WaitAfter, WaitDone string
 }
 
 // picksView lists the values a field offers, each with its button.
@@ -143,12 +139,12 @@ func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef
 	l := p.localizer(r, v)
 	if v.Done || v.Step.Prompt == nil {
 		res := ui.BuildResult(v.Step.Outcome, v.Error, l)
-		rv, err := p.resultView(w, r, res, v.Country)
+		rv, err := p.resultView(w, r, l, res, v.Country)
 		if err != nil {
 			p.internal(w, r, "form nonce", err)
 			return
 		}
-		p.render(w, http.StatusOK, &screen{Key: "result", Title: rv.Heading, Result: rv})
+		p.render(w, r, l, http.StatusOK, &screen{Key: "result", Title: rv.Heading, Result: rv})
 		return
 	}
 	pr := ui.Build(v.Step.Flow, v.Step.State, v.Step.Prompt, problemUI(v.Problem), l, p.cfg.Now())
@@ -165,17 +161,17 @@ func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef
 				label = fl.Label.Text
 			}
 		}
-		text := refusal(label, f.Text)
+		text := sentence(l.Problem(&ui.Problem{Kind: "input", Field: f.Field, ID: f.ID, Text: f.Text, Params: f.Params}).Text)
 		if label == "" || (pickField >= 0 && pr.Fields[pickField].Name == f.Field) {
 			sc.Errors = append(sc.Errors, errorLine{Text: text})
 		} else {
 			fieldErr[f.Field] = text
-			sc.Errors = append(sc.Errors, errorLine{Target: fieldID(f.Field), Text: text})
+			sc.Errors = append(sc.Errors, errorLine{Target: fieldID(f.Field), Text: l.Say("web.refusal", "label", label, "problem", text)})
 		}
 	case flashStale:
-		sc.Notes = append(sc.Notes, block{Text: "This page had changed since you last saw it. Nothing was sent: here is where you are now."})
+		sc.Notes = append(sc.Notes, block{Text: l.Say("web.flash.stale")})
 	case flashGone:
-		sc.Notes = append(sc.Notes, block{Text: "Time ran out before your answer arrived (a code lasts a few minutes). Nothing was sent: here is where you are now."})
+		sc.Notes = append(sc.Notes, block{Text: l.Say("web.flash.gone")})
 	}
 	for _, m := range pr.Messages {
 		if m.Type == "info" {
@@ -189,7 +185,7 @@ func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef
 		if i == pickField {
 			continue
 		}
-		fv := fieldOf(fl)
+		fv := fieldOf(fl, l)
 		if e, ok := fieldErr[fl.Name]; ok {
 			fv.Error, fv.ErrorID = e, fv.ID+"-error"
 		}
@@ -206,6 +202,10 @@ func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef
 		if c.AvailableAt.After(now) {
 			cv.Wait = int((c.AvailableAt.Sub(now) + time.Second - 1) / time.Second)
 			cv.WaitID = "wait-" + c.Name
+			// The count is a span the script counts down: the sentence
+			// around it is the locale's.
+			cv.WaitBefore, cv.WaitAfter, _ = strings.Cut(l.Say("web.wait", "label", cv.Label, "count", "\x00"), "\x00")
+			cv.WaitDone = l.Say("web.wait_done", "label", cv.Label)
 			sc.Script = true
 		}
 		if i == pickChoice {
@@ -223,7 +223,7 @@ func (p *Pages) sessionPage(w http.ResponseWriter, r *http.Request, s sessionRef
 		}
 		pv.Choices = append(pv.Choices, cv)
 	}
-	p.render(w, http.StatusOK, sc)
+	p.render(w, r, l, http.StatusOK, sc)
 }
 
 // picks returns the field of a prompt whose values are picked from a list
@@ -263,10 +263,10 @@ func focus(fields []fieldView) {
 	}
 }
 
-// fieldOf is the input for a field of the prompt model.
-func fieldOf(f ui.Field) fieldView {
+// fieldOf is the input for a field of the prompt model, in l's locale.
+func fieldOf(f ui.Field, l *ui.Localizer) fieldView {
 	fv := fieldView{
-		ID: fieldID(f.Name), Name: f.Name, Label: f.Label.Text, Input: "text", Required: f.Required,
+		ID: fieldID(f.Name), Name: f.Name, Label: f.Label.Text, Input: "text", Required: f.Required, Choose: l.Say("web.choose"),
 		Autocomplete: f.Autocomplete, InputMode: f.InputMode, MaxLength: 256, Value: f.Prefill, Pattern: f.Pattern,
 	}
 	if f.Hint != nil {
@@ -300,20 +300,6 @@ func fieldOf(f ui.Field) fieldView {
 
 // fieldID is the element id of a field's input.
 func fieldID(name string) string { return "field-" + name }
-
-// refusal is the sentence that says why a field's value was refused:
-// "Email address: not an email address.", "Code is required.".
-func refusal(label, msg string) string {
-	msg = strings.TrimSpace(msg)
-	switch {
-	case label == "":
-	case strings.HasPrefix(msg, "is ") || strings.HasPrefix(msg, "must "):
-		msg = label + " " + msg
-	default:
-		msg = label + ": " + msg
-	}
-	return sentence(msg)
-}
 
 // sentence capitalises s and ends it with a full stop.
 func sentence(s string) string {
@@ -362,10 +348,19 @@ func blocks(text string) []block {
 	return out
 }
 
-// render writes screen sc with status.
-func (p *Pages) render(w http.ResponseWriter, status int, sc *screen) {
+// render writes screen sc with status, in l's locale: the page's words
+// are said by the templates' t, the language switch leads to the others.
+func (p *Pages) render(w http.ResponseWriter, r *http.Request, l *ui.Localizer, status int, sc *screen) {
+	sc.Lang = l.Locale()
+	sc.Languages = p.languages(l, sc.Country)
+	tmpl, err := p.tmpl.Clone()
+	if err != nil {
+		panic(fmt.Sprintf("web: templates: %v", err))
+	}
+	tmpl.Funcs(pageFuncs(l))
 	var buf bytes.Buffer
-	if err := p.tmpl.ExecuteTemplate(&buf, "page", sc); err != nil {
+	w.Header().Set("Content-Language", sc.Lang)
+	if err := tmpl.ExecuteTemplate(&buf, "page", sc); err != nil {
 		// The templates are the package's own: a failure is a bug.
 		panic(fmt.Sprintf("web: render %s: %v", sc.Key, err))
 	}

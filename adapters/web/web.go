@@ -78,7 +78,7 @@ type Config struct {
 type Pages struct {
 	cfg       Config
 	tmpl      *template.Template
-	countries []countryName
+	countries *countryNames
 	start     *addrlimit.Limiter
 	answers   *addrlimit.Limiter
 	clients   addrlimit.Clients
@@ -122,12 +122,12 @@ func New(cfg Config) (*Pages, error) {
 	if cfg.StepTimeout <= 0 {
 		cfg.StepTimeout = 2 * time.Minute
 	}
-	tmpl, err := parseTemplates()
+	tmpl, err := parseTemplates(pageFuncs(nil))
 	if err != nil {
 		return nil, err
 	}
 	p := &Pages{
-		cfg: cfg, tmpl: tmpl, countries: countries(),
+		cfg: cfg, tmpl: tmpl, countries: newCountryNames(),
 		start:   addrlimit.New(cfg.StartRate, cfg.StartBurst),
 		answers: addrlimit.New(cfg.AnswerRate, cfg.AnswerBurst),
 		clients: addrlimit.NewClients(cfg.TrustedProxies),
@@ -137,8 +137,9 @@ func New(cfg Config) (*Pages, error) {
 	p.mux.HandleFunc("POST /web/start", p.startSession)
 	p.mux.HandleFunc("POST /web/answer", p.answer)
 	p.mux.HandleFunc("GET /web/assets/{name}", p.asset)
+	p.mux.HandleFunc("GET /web/lang", p.setLanguage)
 	p.mux.HandleFunc("/web/", func(w http.ResponseWriter, r *http.Request) {
-		p.fail(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
+		p.fail(w, r, http.StatusNotFound, "not_found")
 	})
 	return p, nil
 }
@@ -164,7 +165,7 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			p.cfg.Log.ErrorContext(r.Context(), "panic", "route", route(r), "panic", v)
 			if rec.status == 0 {
-				p.fail(rec, r, http.StatusInternalServerError, "Something went wrong", "The server could not show this page. Try again in a moment.")
+				p.fail(rec, r, http.StatusInternalServerError, "internal_page")
 			}
 		}
 		p.cfg.Log.InfoContext(r.Context(), "page", "method", r.Method, "route", route(r), "status", cmp.Or(rec.status, http.StatusOK),
@@ -172,7 +173,7 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	if r.Method == http.MethodPost {
 		if r.ContentLength > p.cfg.MaxBody {
-			p.fail(rec, r, http.StatusRequestEntityTooLarge, "Too much to send", "The form sent more than this page takes.")
+			p.fail(rec, r, http.StatusRequestEntityTooLarge, "too_big")
 			return
 		}
 		r.Body = http.MaxBytesReader(rec, r.Body, p.cfg.MaxBody)
@@ -184,7 +185,7 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (the pages put none in a URL), without its query.
 func route(r *http.Request) string {
 	switch p := r.URL.Path; p {
-	case "/", "/web/start", "/web/answer":
+	case "/", "/web/start", "/web/answer", "/web/lang":
 		return r.Method + " " + p
 	}
 	return r.Method + " other"
@@ -223,7 +224,7 @@ func (p *Pages) limited(w http.ResponseWriter, r *http.Request, lim *addrlimit.L
 	}
 	secs := max(1, int((wait+time.Second-1)/time.Second))
 	w.Header().Set("Retry-After", fmt.Sprint(secs))
-	p.fail(w, r, http.StatusTooManyRequests, "Too many tries", fmt.Sprintf("Too many requests came from this address. Wait %d seconds, then go back and try again.", secs))
+	p.fail(w, r, http.StatusTooManyRequests, "too_many", "seconds", secs)
 	return true
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -30,6 +31,7 @@ import (
 	"github.com/tetherflow/tether/adapters/web"
 	"github.com/tetherflow/tether/host"
 	"github.com/tetherflow/tether/internal/fake"
+	"github.com/tetherflow/tether/ui"
 )
 
 // The web pages in a real browser: headless Chromium (Debian's chromium
@@ -46,10 +48,11 @@ import (
 // webFixture is tether serve's handler — the API and the web pages — over
 // the shipped flows, the demo world, a memory store and a fake clock.
 type webFixture struct {
-	clock *fake.Clock
-	world *demo.World
-	url   string
-	log   *fake.Log
+	clock    *fake.Clock
+	world    *demo.World
+	url      string
+	log      *fake.Log
+	catalogs *ui.Catalogs
 }
 
 func newWebFixture(t *testing.T) *webFixture {
@@ -77,17 +80,23 @@ func newWebFixture(t *testing.T) *webFixture {
 		t.Fatal(err)
 	}
 	log := httpapi.NewLogger(fx.log, slog.LevelInfo)
-	api, err := httpapi.New(httpapi.Config{Host: h, Log: log, CreateRate: rate.Inf, AnswerRate: rate.Inf})
+	cats, err := catalogsFor(env, cat)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, err := web.New(web.Config{Host: h, Now: fx.clock.Now, Log: log, StartRate: rate.Inf, AnswerRate: rate.Inf})
+	locales := func() *ui.Catalogs { return cats }
+	api, err := httpapi.New(httpapi.Config{Host: h, Log: log, CreateRate: rate.Inf, AnswerRate: rate.Inf, Catalogs: locales, Now: fx.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := web.New(web.Config{Host: h, Now: fx.clock.Now, Log: log, StartRate: rate.Inf, AnswerRate: rate.Inf, Catalogs: locales})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(serveHandler(api, pages))
 	t.Cleanup(srv.Close)
 	fx.url = srv.URL
+	fx.catalogs = cats
 	return fx
 }
 
@@ -143,14 +152,24 @@ type person struct {
 	pages   bytes.Buffer // the golden text
 	n       int
 	secrets []string // what was typed that no page may show
+	axe     string   // axe-core's script, run on every page; "" for none
+	// locale is the locale every page must be in (<html lang>).
+	locale string
+	noJS   bool // the page's scripts are off
 }
 
 func newPerson(t *testing.T, browser context.Context, fx *webFixture, path string, js bool) *person {
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(func() { cancelTimeout(); cancel() })
-	p := &person{t: t, ctx: ctx, fx: fx, path: path}
+	p := &person{t: t, ctx: ctx, fx: fx, path: path, axe: axeScript(t), locale: "en"}
 	p.do(chromedp.EmulateViewport(720, 600),
+		// axe-core is injected into each page through the DevTools
+		// protocol: the pages' CSP allows no script but their own.
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true})
+			return err
+		}),
 		// A headless tab is not focused; emulate focus so that autofocus
 		// and the focus ring behave as in a window a person looks at.
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -158,10 +177,8 @@ func newPerson(t *testing.T, browser context.Context, fx *webFixture, path strin
 			return err
 		}))
 	if !js {
-		p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-			return err
-		}))
+		p.noJS = true
+		p.scripts(false)
 	}
 	return p
 }
@@ -283,7 +300,7 @@ const mainText = `(() => {
 
 // countdownRE finds the numbers a running countdown changes.
 var (
-	countdownRE = regexp.MustCompile(`\((\d+) s\)|available in (\d+) seconds`)
+	countdownRE = regexp.MustCompile(`\b\d+ [sš]`)
 	digitsRE    = regexp.MustCompile(`\d+`)
 )
 
@@ -304,6 +321,18 @@ func (p *person) record(step string) {
 		fmt.Fprintf(&p.pages, "waits: %s\n", strings.Join(waits, ", "))
 	}
 	fmt.Fprintf(&p.pages, "%s\n\n", strings.TrimSpace(text))
+	if lang := js[string](p, `document.documentElement.lang`); lang != p.locale {
+		p.t.Errorf("%s step %d %s: <html lang=%q>, want %q", p.path, p.n, step, lang, p.locale)
+	}
+	if p.locale != "en" {
+		seen := js[string](p, `document.title + "\n" + document.body.innerText`)
+		for _, w := range englishWords {
+			if strings.Contains(strings.ToLower(seen), strings.ToLower(w)) {
+				p.t.Errorf("%s step %d %s: the page in %s says %q:\n%s", p.path, p.n, step, p.locale, w, seen)
+			}
+		}
+	}
+	p.accessible(step)
 	html := run(p, chromedp.OuterHTML(chromedp.CSS("html")))
 	for _, s := range p.secrets {
 		if strings.Contains(html, s) {
@@ -338,6 +367,8 @@ var docScreens = map[string]string{
 	"sms/choose-subscription": "choose-subscription.png",
 	"sms/connected":           "connected-family.png",
 	"free/connected":          "connected-free.png",
+	"de-sms/consent":          "consent-de.png",
+	"en-XA-sms/code":          "code-en-XA.png",
 	"not-received/declined":   "declined.png",
 	"signup/create-account":   "create-account.png",
 }
@@ -408,7 +439,23 @@ func TestWebBrowser(t *testing.T) {
 		walk func(p *person)
 	}{
 		{"plain", true, func(p *person) {
-			p.signIn("/", "bundle@example.com", "Bundle-pass-2024", "connected")
+			p.open("/", "start")
+			// The check finds what it is for: an image with no text.
+			if p.axe != "" {
+				js[bool](p, `document.querySelector("main").insertAdjacentHTML("beforeend", "<img src=/web/assets/icon.svg id=probe>"), true`)
+				found := false
+				for _, v := range p.runAxe() {
+					found = found || v.ID == "image-alt"
+				}
+				if !found {
+					p.t.Errorf("axe did not find an image without alt text")
+				}
+				js[bool](p, `document.getElementById("probe").remove(), true`)
+			}
+			p.click("form.start button", "sign-in")
+			p.fill("#field-email", "bundle@example.com")
+			p.secret("#field-password", "Bundle-pass-2024")
+			p.clickLabel(button("Sign in"), "connected")
 			p.mustSay("Connected to bundle@example.com — Personal")
 		}},
 		{"sms", true, func(p *person) {
@@ -576,4 +623,178 @@ func TestWebBrowser(t *testing.T) {
 			p.golden()
 		})
 	}
+}
+
+// axeScript returns axe-core's script (the npm package axe-core, which
+// .ci/run installs and names in TETHER_AXE), or "" when it is not there:
+// then the pages are not checked for accessibility, unless
+// TETHER_REQUIRE_BROWSER=1 says that it must be.
+func axeScript(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("TETHER_AXE")
+	if path == "" {
+		path = filepath.Join("..", "..", ".cache", "axe", "node_modules", "axe-core", "axe.min.js")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		const how = "axe-core checks every page: npm install --prefix .cache/axe axe-core@4, or TETHER_AXE=PATH/axe.min.js"
+		if os.Getenv("TETHER_REQUIRE_BROWSER") == "1" {
+			t.Fatalf("%s (%v)", how, err)
+		}
+		t.Logf("%s; not checked (%v)", how, err)
+		return ""
+	}
+	return string(data)
+}
+
+// axeViolation is what the test keeps of one of axe-core's violations.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// accessible runs axe-core on the page (WCAG 2.1 A and AA, and its best
+// practices) and fails the test for each violation.
+func (p *person) accessible(step string) {
+	p.t.Helper()
+	for _, v := range p.runAxe() {
+		p.t.Errorf("%s step %d %s: axe: %s (%s): %s at %s", p.path, p.n, step, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, ", "))
+	}
+}
+
+// runAxe returns axe-core's violations on the page; none without axe.
+func (p *person) runAxe() []axeViolation {
+	p.t.Helper()
+	if p.axe == "" {
+		return nil
+	}
+	if p.noJS {
+		// axe runs in the page: let it, for as long as it checks. The
+		// page's own script, skipped when it loaded, stays skipped.
+		p.scripts(true)
+		defer p.scripts(false)
+	}
+	if !js[bool](p, "typeof axe === \"object\"") {
+		_ = js[bool](p, p.axe+";true")
+	}
+	return run(p, chromedp.Evaluate[[]axeViolation](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}})
+		.then(r => r.violations.map(v => ({id: v.id, impact: v.impact || "", help: v.help, nodes: v.nodes.map(n => n.target.join(" "))})))`,
+		chromedp.EvalAwaitPromise))
+}
+
+// acceptLanguage has the browser send Accept-Language: lang.
+func (p *person) acceptLanguage(lang string) {
+	p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": lang}})
+		return err
+	}))
+}
+
+// scripts turns the page's JavaScript on or off.
+func (p *person) scripts(on bool) {
+	p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on})
+		return err
+	}))
+}
+
+// englishWords are the source's words a page in another locale must not
+// show: were one there, a text would have missed the catalogs.
+var englishWords = []string{"Sign in", "Enter the code", "Confirm", "Get a new code", "Regulation on data provisioning",
+	"Accept and connect", "Choose subscription", "Select", "Connected to", "Continue", "Country or region",
+	"There is a problem", "Didn't receive", "Decline", "This device", "Start again", "Password", "Email address", "seconds",
+	"was declined", "not connected"}
+
+// TestWebBrowserLocales takes the web paths in German (the browser's
+// Accept-Language) and in the pseudo-locale (chosen with the language
+// switch): every page in the locale, <html lang> saying so, no word of
+// the source left, axe-core content with every page.
+func TestWebBrowserLocales(t *testing.T) {
+	browser := startBrowser(t)
+	for _, locale := range []string{"de", "en-XA"} {
+		paths := []struct {
+			name string
+			walk func(p *person)
+		}{
+			{"sms", func(p *person) {
+				p.openIn("/?country=DE", locale)
+				p.click("form.start button", "sign-in")
+				p.fill("#field-email", "family@example.com")
+				p.secret("#field-password", "Family-pass-2024")
+				p.click("button[value=continue]", "code")
+				if !js[bool](p, `document.querySelector("button[value=resend]").disabled`) {
+					p.t.Errorf("Get a new code is enabled during the cooldown")
+				}
+				// Three digits: the browser holds the form to the
+				// code's pattern, and sends nothing (so they are no
+				// secret to look for in the log).
+				p.fill("#field-code", "123")
+				p.do(chromedp.Click(chromedp.CSS("button[value=continue]")))
+				if !js[bool](p, `document.getElementById("field-code").validity.patternMismatch`) {
+					p.t.Errorf("a 3-digit code fits the field's pattern")
+				}
+				p.record("short-code")
+				js[bool](p, `document.getElementById("field-code").value = "", true`)
+				p.secret("#field-code", "000000")
+				p.click("button[value=continue]", "wrong-code")
+				p.fx.clock.Add(30 * time.Second)
+				p.reload("after-cooldown")
+				p.click("button[value=resend]", "new-code")
+				p.secret("#field-code", p.fx.world.LastCode())
+				p.click("button[value=continue]", "consent")
+				p.click("button[value=accept]", "choose-subscription")
+				p.click(`button[aria-describedby="pick-1"]`, "connected")
+			}},
+			{"declined", func(p *person) {
+				p.openIn("/?country=FR", locale)
+				p.click("form.start button", "sign-in")
+				p.fill("#field-email", "solo@example.com")
+				p.secret("#field-password", "Solo-pass-2024")
+				p.click("button[value=continue]", "consent")
+				p.click("button[value=decline]", "declined")
+			}},
+			{"captcha", func(p *person) {
+				p.openIn("/", locale)
+				p.click("form.start button", "sign-in")
+				p.fill("#field-email", "free@example.com")
+				for i := range 3 {
+					p.secret("#field-password", fmt.Sprintf("Wrong-pass-%d", 1000+i))
+					p.click("button[value=continue]", "wrong-password")
+				}
+				answer, ok := p.fx.world.Lookup("captcha")
+				if !ok {
+					p.t.Fatal("no CAPTCHA was asked for")
+				}
+				p.secret("#field-password", "Free-pass-2024")
+				p.fill("#field-captcha", answer)
+				p.click("button[value=continue]", "connected")
+			}},
+		}
+		for _, c := range paths {
+			t.Run(locale+"/"+c.name, func(t *testing.T) {
+				fx := newWebFixture(t)
+				p := newPerson(t, browser, fx, locale+"-"+c.name, true)
+				p.locale = locale
+				c.walk(p)
+				p.golden()
+			})
+		}
+	}
+}
+
+// openIn opens path in locale: German as the browser's language, the
+// pseudo-locale with the pages' language switch.
+func (p *person) openIn(path, locale string) {
+	p.t.Helper()
+	if locale == "de" {
+		p.acceptLanguage("de-DE,de;q=0.9,en;q=0.5")
+		p.open(path, "start")
+		return
+	}
+	p.locale = "en"
+	p.open(path, "start-en")
+	p.locale = locale
+	p.click(`a[hreflang="`+locale+`"]`, "start")
 }
