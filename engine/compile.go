@@ -153,6 +153,7 @@ func (c *compiler) flow(f *syntax.File) *Flow {
 	c.policyRules(fl, f.PolicyRules, policyType)
 	c.migrations(fl, f)
 	c.compileStates(fl, inputs, policyType)
+	c.properties(fl, f.Properties, policyType)
 	if fl.start != nil {
 		c.graphChecks(fl)
 	}
@@ -863,12 +864,29 @@ func (c *compiler) compileNew(e *syntax.Expr, sc *scope, want value.Kind, what s
 		c.exprError(e, err)
 		return nil, value.Any
 	}
+	prog, patched := c.finish(tree, cfg, e)
+	if prog == nil {
+		return nil, value.Any
+	}
+	got := kindOf(prog.Node().Type())
+	if !assignable(want, got) {
+		c.errs.Add(e.Pos, "%s: expression %q is %s, want %s", what, strings.TrimSpace(e.Src), got.Article(), want.Article())
+		return nil, got
+	}
+	return &cexpr{prog: prog, src: strings.TrimSpace(e.Src), budget: patched, lim: lim}, got
+}
+
+// finish compiles a checked tree of e's: it patches it to charge the
+// evaluation's budget (exprsafe.go), optimizes and compiles it. It
+// reports a problem and returns nil when one of those fails; patched says
+// whether the program charges the budget.
+func (c *compiler) finish(tree *parser.Tree, cfg *conf.Config, e *syntax.Expr) (prog *vm.Program, patched bool) {
 	var patch budgetPatch
 	ast.Walk(&tree.Node, &patch)
 	if patch.patched {
 		if _, err := checker.Check(tree, cfg); err != nil {
 			c.exprError(e, err)
-			return nil, value.Any
+			return nil, false
 		}
 	}
 	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
@@ -877,19 +895,14 @@ func (c *compiler) compileNew(e *syntax.Expr, sc *scope, want value.Kind, what s
 			err = fe.Bind(tree.Source)
 		}
 		c.exprError(e, err)
-		return nil, value.Any
+		return nil, false
 	}
 	prog, err := exprcompiler.Compile(tree, cfg)
 	if err != nil {
 		c.exprError(e, err)
-		return nil, value.Any
+		return nil, false
 	}
-	got := kindOf(prog.Node().Type())
-	if !assignable(want, got) {
-		c.errs.Add(e.Pos, "%s: expression %q is %s, want %s", what, strings.TrimSpace(e.Src), got.Article(), want.Article())
-		return nil, got
-	}
-	return &cexpr{prog: prog, src: strings.TrimSpace(e.Src), budget: patch.patched, lim: lim}, got
+	return prog, patch.patched
 }
 
 // exprConfig returns expr's configuration for scope sc. Building one

@@ -39,6 +39,7 @@ type Flow struct {
 	pkinds         map[string]value.Kind
 	psource        map[string]yamlfile.Pos // where each effective policy value was set
 	rules          []*prule                // policy_rules, compiled
+	props          []*cproperty            // properties, compiled
 
 	outcomes []string // final outcomes, sorted
 

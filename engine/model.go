@@ -47,6 +47,7 @@ func (f *Flow) buildInfo() *flowinfo.Flow {
 		Sensitive:     slices.Clone(f.sensitiveNames),
 		ClockRelative: f.clockRelative(),
 	}
+	info.Properties = f.propertiesInfo()
 	if f.start != nil {
 		info.Start = f.start.name
 	}

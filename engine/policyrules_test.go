@@ -77,7 +77,7 @@ func TestPolicyRulesCheckDefaults(t *testing.T) {
 			replace(ruledFlow, "policy_rules:\n", "policy_rules: {}\nx:\n"),
 			[]string{
 				"t.yaml:8:15: policy_rules must be a list of {check, message}, not a mapping",
-				`t.yaml:9:1: unknown key "x" in flow file (want one of: flow, version, title, start, vars, sensitive, policy, policy_rules, messages, migrate, states)`,
+				`t.yaml:9:1: unknown key "x" in flow file (want one of: flow, version, title, start, vars, sensitive, policy, policy_rules, messages, properties, migrate, states)`,
 			},
 		},
 		{

@@ -61,6 +61,9 @@ type Flow struct {
 	// clocks, decide alike whatever the clocks say. Its subflows say so of
 	// themselves.
 	ClockRelative bool
+
+	// Properties are the flow's properties, in the order written.
+	Properties []Property
 }
 
 // State describes one state of a compiled flow.
@@ -150,3 +153,136 @@ const (
 	// taken.
 	GuardFails
 )
+
+// Property describes one of a flow's properties (its properties: list),
+// compiled: the rule, and how to step it along a path (docs/properties.md).
+type Property struct {
+	Name    string
+	Pos     yamlfile.Pos // of its name
+	Message string
+	// Ends is a property that every session can end; it has no
+	// expressions, and the search itself decides it.
+	Ends bool
+	// When and Require are the sources of the premise ("" for every
+	// point) and of what must hold where it does, with their positions.
+	When, Require       string
+	WhenPos, RequirePos yamlfile.Pos
+	// Atoms are what its expressions ask of a point: did, chose, at and
+	// ended, each once. Monitors are its once() and times(), innermost
+	// first: the values Eval steps from point to point, which a search
+	// keeps in its configurations.
+	Atoms    []Atom
+	Monitors []Monitor
+	// Bound is what a times() counter counts up to and stays at: one
+	// more than the largest whole number or policy value it is compared
+	// with under this flow's policy, so that every comparison it takes
+	// part in comes out as it would with the true count.
+	Bound int
+	// Vars are the flow's variables it reads; Results the action outputs
+	// (result.*) it reads. A search must tell configurations apart by
+	// them, and give actions' results that decide it both ways.
+	Vars, Results []string
+	// Eval steps the property to the point pt: from the monitors' values
+	// at the point before (prev; nil at a path's first point) it writes
+	// their values at pt into next (len(Monitors) long), then says whether
+	// the premise holds at pt and, where it does, whether the requirement
+	// does. An error is an evaluation error (a budget, a nil): the
+	// property cannot be decided on that path. Safe for concurrent use.
+	Eval func(prev []int, pt *Point, next []int) (when, holds bool, err error)
+}
+
+// MonitorOp says what a monitor keeps.
+type MonitorOp uint8
+
+// The monitors a property may use.
+const (
+	// MonitorOnce is once(p[, reset]): 1 when p held at some point of the
+	// path, since the last point where reset held; else 0.
+	MonitorOnce MonitorOp = iota + 1
+	// MonitorTimes is times(p[, reset]): at how many points p held, since
+	// the last point where reset held, up to Property.Bound.
+	MonitorTimes
+)
+
+// Monitor is one once() or times() of a property.
+type Monitor struct {
+	Op  MonitorOp
+	Src string // the call, as written
+}
+
+// AtomKind says what an atom asks of a point.
+type AtomKind uint8
+
+// The atoms of a property.
+const (
+	AtomDid   AtomKind = iota + 1 // did(ACTION, OUTCOME...): the action just answered with one of the outcomes (any, when none are named)
+	AtomChose                     // chose(STATE, CHOICE...): the prompt of the root flow's STATE was just answered with one of the choices
+	AtomAt                        // at(STATE): the root flow is in STATE
+	AtomEnded                     // ended(OUTCOME...): the session ended with one of the outcomes (any, when none are named)
+)
+
+// Atom is one did, chose, at or ended of a property.
+type Atom struct {
+	Kind   AtomKind
+	Action string   // did
+	State  string   // chose, at
+	Names  []string // outcomes or choices; empty: any
+}
+
+// Holds reports whether the atom holds at pt.
+func (a *Atom) Holds(pt *Point) bool {
+	any := func(name string) bool {
+		if len(a.Names) == 0 {
+			return true
+		}
+		for _, n := range a.Names {
+			if n == name {
+				return true
+			}
+		}
+		return false
+	}
+	switch a.Kind {
+	case AtomDid:
+		return pt.Kind == PointOutcome && pt.Action == a.Action && any(pt.Name)
+	case AtomChose:
+		return pt.Kind == PointChoice && pt.Root && pt.State == a.State && any(pt.Name)
+	case AtomAt:
+		return pt.At == a.State
+	case AtomEnded:
+		return pt.Ended != "" && any(pt.Ended)
+	}
+	return false
+}
+
+// PointKind says what decision led to a point of a path.
+type PointKind uint8
+
+// The decisions of a path, as properties see them.
+const (
+	PointStart   PointKind = iota // the session started: no decision yet
+	PointOutcome                  // an action answered
+	PointChoice                   // a prompt was answered
+	PointTimer                    // a timer fired, or time passed at a prompt
+)
+
+// Point is one point of a session's path as a property sees it: the
+// decision that led there and the configuration it led to.
+type Point struct {
+	Kind PointKind
+	// State is where the decision was made, Root whether that state is
+	// the root flow's (not a subflow's).
+	State string
+	Root  bool
+	// Action and Name: the action that answered and its outcome, or the
+	// choice made.
+	Action, Name string
+	// Result holds the action's outputs (all it declares; nil for other
+	// decisions).
+	Result map[string]any
+	// At is the root flow's state after the decision; Ended the outcome
+	// when the session ended there ("" while it goes on).
+	At, Ended string
+	// Vars are the root flow's variables after the decision.
+	Vars map[string]any
+}

@@ -30,7 +30,9 @@ type File struct {
 	Policy    []*ValueDecl
 	// PolicyRules bound the policy's values.
 	PolicyRules []*PolicyRule
-	States      []*StateDecl
+	// Properties are the rules its sessions keep, proven over every path.
+	Properties []*Property
+	States     []*StateDecl
 
 	// Version is the version: label naming this version of the flow, for
 	// migrations; its Name is empty when there is none.

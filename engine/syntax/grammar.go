@@ -11,7 +11,7 @@ type Grammar struct {
 	// Keys are the keys of each fixed mapping, in the order the loader
 	// lists them: "file" (the top level), "state", "retry", "ask",
 	// "field", "choice" (a choice's details), "branch", "policy_rule",
-	// "migration".
+	// "property", "migration".
 	Keys map[string][]string
 	// FieldTypes are the types a prompt field may have; Roles the roles
 	// a choice may have.
@@ -37,6 +37,7 @@ func FlowGrammar() Grammar {
 			"choice":      clone(choiceKeys),
 			"branch":      clone(branchKeys),
 			"policy_rule": clone(policyRuleKeys),
+			"property":    clone(propertyKeys),
 			"migration":   clone(migrateKeys),
 		},
 		FieldTypes:       prompt.FieldTypes(),

@@ -241,7 +241,7 @@ func (l *loader) expr(n *yaml.Node, what string) *Expr {
 }
 
 // fileKeys are the keys of a flow file's top level.
-var fileKeys = []string{"flow", "version", "title", "start", "vars", "sensitive", "policy", "policy_rules", "messages", "migrate", "states"}
+var fileKeys = []string{"flow", "version", "title", "start", "vars", "sensitive", "policy", "policy_rules", "messages", "properties", "migrate", "states"}
 
 func (l *loader) file(n *yaml.Node, f *File) {
 	var states *yaml.Node
@@ -266,6 +266,8 @@ func (l *loader) file(n *yaml.Node, f *File) {
 			f.Policy = l.values(v, "policy")
 		case "policy_rules":
 			f.PolicyRules = l.policyRules(v)
+		case "properties":
+			f.Properties = l.properties(v)
 		case "migrate":
 			f.Migrations = l.migrations(v)
 		case "states":

@@ -56,12 +56,20 @@ func flowSchema() (obj, error) {
 			"policy":       withDesc(ref("values"), "tunable values, read as policy.KEY; regional overlays override them"),
 			"policy_rules": obj{"type": "array", "description": "bounds the policy's values must keep in every region", "items": ref("policy_rule")},
 			"messages":     mapOf("texts the flow's expressions show with message(\"name\", {param: value}); their id is FLOW.NAME", obj{"pattern": syn.NamePattern}, ref("message")),
+			"properties":   obj{"type": "array", "description": "rules every session keeps, proven over every path of every region (docs/properties.md)", "items": ref("property")},
 			"migrate":      obj{"type": "array", "description": "how sessions waiting in earlier versions move to this one", "items": ref("migration")},
 			"states":       mapOf("the states, by name", obj{"pattern": syn.NamePattern}, ref("state")),
 		},
 		"policy_rule": {
 			"check":   withDesc(ref("expr"), "a bool expression over policy.* that must hold"),
 			"message": withDesc(ref("text"), "what the rule is and why, for whoever breaks it"),
+		},
+		"property": {
+			"name":    withDesc(ref("name"), "the property's name, as tether validate reports it"),
+			"message": withDesc(ref("text"), "what the rule is and why, for whoever breaks it"),
+			"when":    withDesc(ref("expr"), "the premise: a bool expression over the path (did, chose, at, ended, once, times) and the variables; the requirement applies where it holds (default: everywhere)"),
+			"require": withDesc(ref("expr"), "what must hold at every point of every path where the premise does"),
+			"ends":    obj{"const": true, "description": "every session can end: a final state is reachable from every configuration, and no cycle is made of action states alone"},
 		},
 		"migration": {
 			"from":   withDesc(ref("label"), "the version migrated from: its version label, or its hash"),
@@ -161,6 +169,8 @@ func flowSchema() (obj, error) {
 	}
 	defs["state"] = obj{"description": "a state: it runs an action or a subflow (run), asks (ask), or ends the session (final)", "oneOf": kinds}
 	defs["policy_rule"] = object("a bound on policy values", props["policy_rule"], "check", "message")
+	defs["property"] = obj{"description": "a property: {name, message, when, require} or {name, message, ends: true}",
+		"oneOf": []any{object("an invariant", props["property"], "name", "message", "require"), object("every session can end", props["property"], "name", "message", "ends")}}
 	defs["migration"] = object("how sessions of an earlier version move to this one", props["migration"], "from")
 	defs["retry"] = object("retries of transport failures", props["retry"], "attempts")
 	defs["branch"] = object("a branch: if, set, go", props["branch"])
