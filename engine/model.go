@@ -60,6 +60,11 @@ func (f *Flow) buildInfo() *flowinfo.Flow {
 		switch s.kind {
 		case syntax.RunState:
 			si.Run, si.RunPos = s.decl.Run.Name, s.decl.Run.Pos
+			if s.spec != nil {
+				for _, o := range s.spec.Outputs {
+					si.Outputs = append(si.Outputs, flowinfo.Output{Name: o.Name, Kind: o.Kind})
+				}
+			}
 			if sub := f.subflow(s); sub != nil {
 				si.Subflow = sub.Info()
 				info.Subflows[sub.name] = si.Subflow
@@ -70,19 +75,20 @@ func (f *Flow) buildInfo() *flowinfo.Flow {
 		if len(s.on) > 0 {
 			si.Handlers = make([]flowinfo.Handler, 0, len(s.on))
 			for _, ev := range sortedKeys(s.on) {
-				si.Handlers = append(si.Handlers, f.handlerInfo(s.on[ev]))
+				si.Handlers = append(si.Handlers, f.handlerInfo(s, s.on[ev]))
 			}
 		}
 		if len(s.timers) > 0 {
 			si.Timers = make([]flowinfo.Timer, len(s.timers))
 			for j, t := range s.timers {
-				si.Timers[j] = flowinfo.Timer{Key: t.key, Pos: t.pos, Handler: f.handlerInfo(t.handler)}
+				si.Timers[j] = flowinfo.Timer{Key: t.key, Pos: t.pos, Handler: f.handlerInfo(s, t.handler)}
 			}
 		}
 		si.Reads = f.reads(s)
 		if len(s.sensitiveOut) > 0 {
 			si.Sensitive = sortedKeys(s.sensitiveOut)
 		}
+		si.Decides = f.decidesVars(s)
 		info.States[i] = si
 	}
 	return info
@@ -96,6 +102,47 @@ func (f *Flow) reads(s *state) []string {
 	s.exprs(func(e *cexpr) {
 		f.varsIn(e, func(i int) { read[i] = true })
 	})
+	return f.varNames(read)
+}
+
+// decidesVars returns the variables of f that can change where a session
+// goes from s (flowinfo.State.Decides), in declaration order.
+func (f *Flow) decidesVars(s *state) []string {
+	read := make([]bool, len(f.vars))
+	add := func(e *cexpr) {
+		if e != nil {
+			f.varsIn(e, func(i int) { read[i] = true })
+		}
+	}
+	handler := func(h *handler) {
+		for _, b := range h.branches {
+			add(b.cond)
+		}
+	}
+	for _, h := range s.on {
+		handler(h)
+	}
+	for _, t := range s.timers {
+		add(t.delay)
+		handler(t.handler)
+	}
+	for _, fd := range s.fields {
+		add(fd.cond)
+	}
+	for _, e := range s.available {
+		add(e)
+	}
+	if s.sub != nil {
+		for _, a := range s.with {
+			add(a.prog)
+		}
+	}
+	return f.varNames(read)
+}
+
+// varNames returns the names of the variables read marks, in declaration
+// order.
+func (f *Flow) varNames(read []bool) []string {
 	var names []string
 	for i, r := range read {
 		if r {
@@ -264,8 +311,11 @@ func (f *Flow) relativeOperand(b *ast.BinaryNode, n, other ast.Node) bool {
 	return false
 }
 
-func (f *Flow) handlerInfo(h *handler) flowinfo.Handler {
+func (f *Flow) handlerInfo(s *state, h *handler) flowinfo.Handler {
 	hi := flowinfo.Handler{Event: h.event, Pos: h.pos, Branches: make([]flowinfo.Branch, len(h.branches))}
+	if s.spec != nil {
+		hi.Decides = decides(s.spec, h)
+	}
 	for i, b := range h.branches {
 		bi := flowinfo.Branch{Index: b.idx + 1, Pos: b.pos, Guard: b.condSrc}
 		if b.target != nil {
@@ -273,6 +323,13 @@ func (f *Flow) handlerInfo(h *handler) flowinfo.Handler {
 		}
 		for _, a := range b.set {
 			bi.Sets = append(bi.Sets, a.name)
+			var reads []string
+			if a.prog != nil {
+				read := make([]bool, len(f.vars))
+				f.varsIn(a.prog, func(i int) { read[i] = true })
+				reads = f.varNames(read)
+			}
+			bi.SetReads = append(bi.SetReads, reads)
 		}
 		switch holds, decided := f.policyGuard(b); {
 		case decided && holds:
@@ -283,4 +340,50 @@ func (f *Flow) handlerInfo(h *handler) flowinfo.Handler {
 		hi.Branches[i] = bi
 	}
 	return hi
+}
+
+// decides returns the bool outputs of spec that h's guards read, or its
+// assignments to bool variables, in the order spec declares them.
+func decides(spec *Spec, h *handler) []string {
+	read := map[string]bool{}
+	each := func(e *cexpr) {
+		if e != nil {
+			for _, name := range resultsRead(e) {
+				read[name] = true
+			}
+		}
+	}
+	for _, b := range h.branches {
+		each(b.cond)
+		for _, a := range b.set {
+			if a.kind == value.Bool {
+				each(a.prog)
+			}
+		}
+	}
+	var out []string
+	for _, o := range spec.Outputs {
+		if o.Kind == value.Bool && read[o.Name] {
+			out = append(out, o.Name)
+		}
+	}
+	return out
+}
+
+// resultsRead returns the outputs e reads as result.NAME.
+func resultsRead(e *cexpr) []string {
+	var out []string
+	node := e.node()
+	ast.Walk(&node, visitFunc(func(n ast.Node) {
+		m, ok := n.(*ast.MemberNode)
+		if !ok {
+			return
+		}
+		id, ok := m.Node.(*ast.IdentifierNode)
+		p, isStr := m.Property.(*ast.StringNode)
+		if ok && isStr && id.Value == "result" && !slices.Contains(out, p.Value) {
+			out = append(out, p.Value)
+		}
+	}))
+	return out
 }

@@ -524,13 +524,7 @@ func (f *Flow) propVars(cp *cproperty) []string {
 		each(m.p)
 		each(m.reset)
 	}
-	var out []string
-	for i, r := range read {
-		if r {
-			out = append(out, f.vars[i].name)
-		}
-	}
-	return out
+	return f.varNames(read)
 }
 
 // propEnv is the environment a property's programs run in, kept for the

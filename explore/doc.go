@@ -11,6 +11,9 @@
 //     CoveringPaths picks paths that together take every branch; PathFile
 //     is a path as tether paths --write writes it and tether replay reads
 //     it.
+//   - Prove searches every configuration a session can reach, equal ones
+//     once, and decides the flow's properties there (docs/properties.md):
+//     each verdict, and a counterexample as a path file.
 //   - CoverItems lists what transcripts should exercise under a flow's
 //     policy; Covered reads what a session's event log exercised; Measure
 //     holds one against the other, as tether cover does.

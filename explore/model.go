@@ -18,6 +18,9 @@ type model struct {
 	// specs are the actions the flows run, each once: their names and
 	// outcomes, which is all a scripted run needs of them.
 	specs []engine.Spec
+	// boolOuts are the bool outputs of each action, by name, in the order
+	// its spec declares them.
+	boolOuts map[string][]string
 	// decisions counts the states where a path decides, of every flow
 	// once: run states of actions, and ask states.
 	decisions int
@@ -48,7 +51,7 @@ type flowModel struct {
 }
 
 func newModel(root *engine.Flow) *model {
-	m := &model{root: root, flows: map[string]*flowModel{}, relative: true}
+	m := &model{root: root, flows: map[string]*flowModel{}, relative: true, boolOuts: map[string][]string{}}
 	known := map[string]bool{}
 	var walk func(info *flowinfo.Flow)
 	walk = func(info *flowinfo.Flow) {
@@ -77,6 +80,11 @@ func newModel(root *engine.Flow) *model {
 			if st.Kind == syntax.RunState && st.Subflow == nil && !known[st.Run] {
 				known[st.Run] = true
 				m.specs = append(m.specs, engine.Spec{Name: st.Run, Outcomes: st.Events})
+				for _, o := range st.Outputs {
+					if o.Kind == value.Bool {
+						m.boolOuts[st.Run] = append(m.boolOuts[st.Run], o.Name)
+					}
+				}
 			}
 		}
 	}
@@ -146,16 +154,7 @@ func liveVars(info *flowinfo.Flow) map[string][]int {
 					}
 				}
 			}
-			for _, h := range s.Handlers {
-				for _, b := range h.Branches {
-					flowInto(b)
-				}
-			}
-			for _, t := range s.Timers {
-				for _, b := range t.Handler.Branches {
-					flowInto(b)
-				}
-			}
+			eachBranch(&s, flowInto)
 		}
 	}
 	out := make(map[string][]int, len(live))
@@ -169,4 +168,32 @@ func liveVars(info *flowinfo.Flow) map[string][]int {
 		out[name] = vs
 	}
 	return out
+}
+
+// allOutputs varies every bool output of every action for every outcome:
+// what a replay may be asked to give.
+func (m *model) allOutputs() map[[2]string][]string {
+	vary := map[[2]string][]string{}
+	for _, spec := range m.specs {
+		for _, o := range spec.Outcomes {
+			if outs := m.boolOuts[spec.Name]; len(outs) > 0 {
+				vary[[2]string{spec.Name, o}] = outs
+			}
+		}
+	}
+	return vary
+}
+
+// eachBranch calls fn with every branch of st's handlers and timers.
+func eachBranch(st *flowinfo.State, fn func(flowinfo.Branch)) {
+	for _, h := range st.Handlers {
+		for _, b := range h.Branches {
+			fn(b)
+		}
+	}
+	for _, t := range st.Timers {
+		for _, b := range t.Handler.Branches {
+			fn(b)
+		}
+	}
 }

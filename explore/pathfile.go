@@ -3,6 +3,7 @@ package explore
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,10 @@ import (
 //	- {state: enter_code, pause: 2m30s}
 //	- {state: enter_code, timer: 5m}
 //	- {state: enter_code, wait: true}
+//
+// An outcome may say which bool outputs the action gave as true:
+//
+//   - {state: check_password, outcome: ok, result: {consent_required: true}}
 //
 // flow: is needed only for a subflow's states; a last {state, wait: true}
 // says the path stops with the session waiting there.
@@ -52,6 +57,9 @@ type PathItem struct {
 	Timer   *string `yaml:"timer,omitempty"`
 	Pause   *string `yaml:"pause,omitempty"`
 	Wait    bool    `yaml:"wait,omitempty"`
+	// Result gives bool outputs of the action, with an outcome: those
+	// set true are given as true, the others at their zero value.
+	Result map[string]bool `yaml:"result,omitempty"`
 }
 
 // ParsePathFile reads the path file data (name is for messages). Unknown
@@ -98,7 +106,7 @@ func ParsePathFile(name string, data []byte) (*PathFile, error) {
 	pf := &PathFile{}
 	if n := len(items); n > 0 && items[n-1].Wait {
 		last := items[n-1]
-		if last.Outcome != nil || last.Choice != nil || last.Timer != nil || last.Pause != nil || last.State == "" {
+		if last.Outcome != nil || last.Choice != nil || last.Timer != nil || last.Pause != nil || last.Result != nil || last.State == "" {
 			errs.Add(pos(nodes[n-1]), "step %d: want {state: NAME, wait: true} alone", n)
 			return nil, errs
 		}
@@ -122,6 +130,18 @@ func ParsePathFile(name string, data []byte) (*PathFile, error) {
 			errs.Add(pos(nodes[i]), "step %d: want {state: NAME} with one of outcome:, choice:, timer: or pause: (or wait: true, last)", i+1)
 			continue
 		}
+		if it.Result != nil && st.Kind != StepOutcome {
+			errs.Add(pos(nodes[i]), "step %d: result: goes with outcome:, the action's answer", i+1)
+			continue
+		}
+		var set []string
+		for name, on := range it.Result {
+			if on {
+				set = append(set, name)
+			}
+		}
+		slices.Sort(set)
+		st.Result = strings.Join(set, ",")
 		steps[i] = st
 	}
 	if err := errs.Err(); err != nil {
@@ -132,9 +152,9 @@ func ParsePathFile(name string, data []byte) (*PathFile, error) {
 }
 
 // pathKeys are the keys of a decision, as PathItem names them.
-const pathKeys = "flow, state, outcome, choice, timer, pause or wait"
+const pathKeys = "flow, state, outcome, result, choice, timer, pause or wait"
 
-var pathKeyList = []string{"flow", "state", "outcome", "choice", "timer", "pause", "wait"}
+var pathKeyList = []string{"flow", "state", "outcome", "result", "choice", "timer", "pause", "wait"}
 
 // readPathItem reads decision n into it, as yaml.v3 decodes a PathItem
 // (a null leaves a field unset), reporting what does not fit.
@@ -161,6 +181,9 @@ func readPathItem(n *yaml.Node, it *PathItem, pos func(*yaml.Node) yamlfile.Pos,
 			dst = &it.Pause
 		case "wait":
 			dst = &it.Wait
+		case "result":
+			readResult(v, it, pos, errs)
+			continue
 		}
 		switch {
 		case dst == nil || k.Kind != yaml.ScalarNode:
@@ -177,6 +200,33 @@ func readPathItem(n *yaml.Node, it *PathItem, pos func(*yaml.Node) yamlfile.Pos,
 	}
 }
 
+// readResult reads a decision's result:, a mapping of output names to
+// true or false.
+func readResult(v *yaml.Node, it *PathItem, pos func(*yaml.Node) yamlfile.Pos, errs *yamlfile.ErrorList) {
+	if v.Kind != yaml.MappingNode {
+		errs.Add(pos(v), "result must be a mapping of outputs to true or false, such as {consent_required: true}, not %s", yamlfile.Shape(v))
+		return
+	}
+	it.Result = map[string]bool{}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, b := v.Content[i], yamlfile.Resolve(v.Content[i+1])
+		var on bool
+		if k.Kind != yaml.ScalarNode || k.Value == "" || strings.ContainsAny(k.Value, ",{}") {
+			errs.Add(pos(k), "result: an output's name, not %s", yamlfile.Shape(k))
+			continue
+		}
+		if b.Kind != yaml.ScalarNode || b.Tag != "!!bool" || b.Decode(&on) != nil {
+			what := yamlfile.Shape(b)
+			if b.Kind == yaml.ScalarNode {
+				what = fmt.Sprintf("%.40q", b.Value)
+			}
+			errs.Add(pos(b), "result: %s must be true or false, not %s", k.Value, what)
+			continue
+		}
+		it.Result[k.Value] = on
+	}
+}
+
 // Format writes the path file, one flow-style mapping a line, naming the
 // flow of the steps that are not in root.
 func (pf *PathFile) Format(root string) []byte {
@@ -190,7 +240,18 @@ func (pf *PathFile) Format(root string) []byte {
 	}
 	for _, st := range pf.Steps {
 		at(st)
-		fmt.Fprintf(&b, "%s: %s}\n", st.Kind, yamlScalar(st.Name))
+		fmt.Fprintf(&b, "%s: %s", st.Kind, yamlScalar(st.Name))
+		if st.Result != "" {
+			b.WriteString(", result: {")
+			for i, o := range strings.Split(st.Result, ",") {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(yamlScalar(o) + ": true")
+			}
+			b.WriteString("}")
+		}
+		b.WriteString("}\n")
 	}
 	if pf.Wait != nil {
 		at(*pf.Wait)

@@ -18,6 +18,7 @@ func TestPathFileRoundTrip(t *testing.T) {
 			{Flow: "t", State: "code", Kind: explore.StepPause, Name: "2m30s"},
 			{Flow: "t", State: "code", Kind: explore.StepTimer, Name: "code_sent_at + policy.code_lifetime - now()"},
 			{Flow: "t", State: "odd", Kind: explore.StepChoice, Name: "a, {b}: c"},
+			{Flow: "t", State: "check", Kind: explore.StepOutcome, Name: "ok", Result: "a,b"},
 		},
 		Wait: &explore.PathStep{Flow: "signup", State: "details"},
 	}
@@ -27,6 +28,7 @@ func TestPathFileRoundTrip(t *testing.T) {
 - {state: code, pause: 2m30s}
 - {state: code, timer: code_sent_at + policy.code_lifetime - now()}
 - {state: odd, choice: 'a, {b}: c'}
+- {state: check, outcome: ok, result: {a: true, b: true}}
 - {flow: signup, state: details, wait: true}
 `
 	if text != want {
@@ -55,7 +57,11 @@ func TestParsePathFileErrors(t *testing.T) {
 		{"- {outcome: ok}\n", "p.yaml:1:3: step 1: want {state: NAME} with one of"},
 		{"- {state: a, wait: true}\n- {state: a, outcome: ok}\n", "p.yaml:1:3: step 1: want {state: NAME} with one of"},
 		{"- {state: a, outcome: ok, wait: true}\n", "p.yaml:1:3: step 1: want {state: NAME, wait: true} alone"},
-		{"- {state: a, outcome: ok, colour: red}\n", `p.yaml:1:27: unknown key "colour" in a decision (want flow, state, outcome, choice, timer, pause or wait)`},
+		{"- {state: a, outcome: ok, colour: red}\n", `p.yaml:1:27: unknown key "colour" in a decision (want flow, state, outcome, result, choice, timer, pause or wait)`},
+		{"- {state: a, choice: ok, result: {x: true}}\n", "p.yaml:1:3: step 1: result: goes with outcome:, the action's answer"},
+		{"- {state: a, outcome: ok, result: [x]}\n", "p.yaml:1:35: result must be a mapping of outputs to true or false, such as {consent_required: true}, not a list"},
+		{"- {state: a, outcome: ok, result: {x: 1}}\n", "p.yaml:1:39: result: x must be true or false, not \"1\""},
+		{"- {state: a, outcome: ok, result: {x: true}, wait: true}\n", "p.yaml:1:3: step 1: want {state: NAME, wait: true} alone"},
 		{"- {state: a, outcom: ok}\n", `p.yaml:1:14: unknown key "outcom" in a decision (did you mean outcome?)`},
 		{"- {state: [1], outcome: ok}\n", "p.yaml:1:11: state must be a single value, not a list"},
 		{"- {state: a, wait: maybe}\n", `p.yaml:1:20: wait must be true or false, not "maybe"`},

@@ -33,11 +33,17 @@ type PathStep struct {
 	State string
 	Kind  StepKind
 	Name  string
+	// Result names the bool outputs the action gave as true, comma
+	// separated in the order its spec declares them ("" for none: every
+	// output at its zero value). Only Prove decides outputs; Paths leaves
+	// them all at their zero values.
+	Result string
 }
 
 // Format writes the step compactly, as `tether paths` lists it:
 // state:outcome, state:choice or state:(timer), with the flow's name in
-// front (signup/details:create) when it is not root.
+// front (signup/details:create) when it is not root, and the outputs an
+// outcome gave as true after it (check_password:ok{consent_required}).
 func (s PathStep) Format(root string) string {
 	return string(s.AppendFormat(nil, root))
 }
@@ -54,7 +60,11 @@ func (s PathStep) AppendFormat(b []byte, root string) []byte {
 	case StepPause:
 		return append(append(append(b, "(pause "...), s.Name...), ')')
 	}
-	return append(b, s.Name...)
+	b = append(b, s.Name...)
+	if s.Result != "" {
+		b = append(append(append(b, '{'), s.Result...), '}')
+	}
+	return b
 }
 
 // BranchKey names one branch of one handler: the unit of branch coverage.

@@ -33,7 +33,8 @@ func Replay(ctx context.Context, fl *engine.Flow, steps []PathStep, start time.T
 		return nil, err
 	}
 	rp := &replayer{steps: steps, root: fl.Name()}
-	r := newScripted(newModel(fl), start, rp.choose)
+	m := newModel(fl)
+	r := newScripted(m, start, rp.choose, m.allOutputs())
 	r.known = rp.check
 	err = r.run(ctx, nil)
 	if rp.div != nil {
@@ -131,12 +132,20 @@ func (rp *replayer) choose(r *scripted, d *decision, options []string) (int, err
 	case d.kind == StepOutcome && want.Kind != StepOutcome:
 		return 0, rp.diverge(r, k, where)
 	case d.kind == StepOutcome:
+		var outcomes []string
 		for i, o := range options {
-			if o == want.Name {
+			name, set := splitOption(o)
+			if name == want.Name && sameSet(set, want.Result) {
 				return i, nil
 			}
+			if set == "" {
+				outcomes = append(outcomes, name)
+			}
 		}
-		return 0, rp.diverge(r, k, fmt.Sprintf("%s, which has no outcome %s (it has: %s)", where, want.Name, strings.Join(options, ", ")))
+		if !slices.Contains(outcomes, want.Name) {
+			return 0, rp.diverge(r, k, fmt.Sprintf("%s, which has no outcome %s (it has: %s)", where, want.Name, strings.Join(outcomes, ", ")))
+		}
+		return 0, rp.diverge(r, k, fmt.Sprintf("%s, which has no bool outputs %s (it has: %s)", where, want.Result, strings.Join(r.m.boolOuts[d.spec], ", ")))
 	case want.Kind == StepOutcome:
 		return 0, rp.diverge(r, k, where)
 	case want.Kind == StepTimer:
@@ -163,7 +172,7 @@ func (rp *replayer) choose(r *scripted, d *decision, options []string) (int, err
 // check holds every decision, once its state is known, to its step.
 func (rp *replayer) check(r *scripted, k int) error {
 	d, want := r.made[k], rp.steps[k]
-	if d.state == want.State && (want.Flow == "" || want.Flow == d.flow) && d.kind == want.Kind && d.name == want.Name {
+	if d.state == want.State && (want.Flow == "" || want.Flow == d.flow) && d.kind == want.Kind && d.name == want.Name && sameSet(d.set, want.Result) {
 		return nil
 	}
 	switch d.kind {
@@ -173,4 +182,16 @@ func (rp *replayer) check(r *scripted, k int) error {
 		return rp.diverge(r, k, fmt.Sprintf("the timer that fired was %s:(timer %s)", d.at(rp.root), d.name))
 	}
 	return rp.diverge(r, k, "the session waits at "+d.at(rp.root))
+}
+
+// sameSet reports whether the comma-separated lists a and b name the same
+// outputs, in whatever order.
+func sameSet(a, b string) bool {
+	if a == b {
+		return true
+	}
+	as, bs := strings.Split(a, ","), strings.Split(b, ",")
+	slices.Sort(as)
+	slices.Sort(bs)
+	return slices.Equal(as, bs)
 }

@@ -41,12 +41,13 @@ type decision struct {
 	name        string
 	flow, state string
 	spec        string // the action, for outcomes
+	set         string // the outputs the action gave as true (PathStep.Result)
 	logAt       int    // index of the log entry that records it; -1 unknown
 	sid         int    // 1 + the number of the state (explorer.stateID); 0 unknown yet
 }
 
 func (d *decision) step() PathStep {
-	return PathStep{Flow: d.flow, State: d.state, Kind: d.kind, Name: d.name}
+	return PathStep{Flow: d.flow, State: d.state, Kind: d.kind, Name: d.name, Result: d.set}
 }
 
 func (d *decision) at(root string) string {
@@ -97,6 +98,9 @@ type scripted struct {
 	// to choose: fields, so that a decision costs no allocation.
 	d       decision
 	options []string
+	// noPause withholds the option of letting time pass (Prove, at a
+	// prompt it reached by a pause).
+	noPause bool
 }
 
 // checkpoint is a session waiting at a prompt, saved so that a later run
@@ -113,19 +117,35 @@ type checkpoint struct {
 // flow and its subflows run: it returns the outcome choose picks and no
 // outputs, which the session fills in with the zero values of the declared
 // kinds.
-func newScripted(m *model, start time.Time, choose func(*scripted, *decision, []string) (int, error)) *scripted {
+//
+// vary names, by action and outcome, the bool outputs whose values are
+// decided too: each outcome is then an option per combination of them,
+// named outcome{a,b} for the outputs given as true (nil: none vary).
+func newScripted(m *model, start time.Time, choose func(*scripted, *decision, []string) (int, error), vary map[[2]string][]string) *scripted {
 	r := &scripted{m: m, start: start, choose: choose}
 	acts := make([]engine.Action, 0, len(m.specs))
 	for _, spec := range m.specs {
+		options := spec.Outcomes
+		if vary != nil {
+			options = outcomeOptions(spec, vary)
+		}
 		acts = append(acts, engine.Func(spec, func(context.Context, engine.Args) (engine.Result, error) {
 			r.d = decision{kind: StepOutcome, spec: spec.Name, logAt: -1}
-			i, err := r.choose(r, &r.d, spec.Outcomes)
+			i, err := r.choose(r, &r.d, options)
 			if err != nil {
 				return engine.Result{}, err
 			}
-			r.d.name = spec.Outcomes[i]
+			res := engine.Result{}
+			res.Outcome, r.d.set = splitOption(options[i])
+			r.d.name = res.Outcome
+			if r.d.set != "" {
+				res.Outputs = map[string]any{}
+				for _, o := range strings.Split(r.d.set, ",") {
+					res.Outputs[o] = true
+				}
+			}
 			r.made = append(r.made, r.d)
-			return engine.Result{Outcome: r.d.name}, nil
+			return res, nil
 		}))
 	}
 	// The flows' own actions, by unique name, each with the outcomes its
@@ -184,7 +204,7 @@ func (r *scripted) run(ctx context.Context, cp *checkpoint) error {
 		if timer {
 			options = append(options, timerOption)
 			if st := r.m.state(cur.Flow, cur.State); st != nil && readsClock(st) && due.After(r.now) &&
-				!r.paused(cur.Flow, cur.State) {
+				!r.noPause && !r.paused(cur.Flow, cur.State) {
 				options = append(options, pauseOption)
 			}
 		}
@@ -367,4 +387,37 @@ func (r *scripted) paused(flow, state string) bool {
 		}
 	}
 	return false
+}
+
+// outcomeOptions lists the options of an action whose outputs vary: each
+// outcome with each combination of its varying outputs given as true, the
+// zero values first.
+func outcomeOptions(spec engine.Spec, vary map[[2]string][]string) []string {
+	var out []string
+	for _, o := range spec.Outcomes {
+		outs := vary[[2]string{spec.Name, o}]
+		for mask := range 1 << len(outs) {
+			var set []string
+			for i, name := range outs {
+				if mask&(1<<i) != 0 {
+					set = append(set, name)
+				}
+			}
+			if len(set) == 0 {
+				out = append(out, o)
+				continue
+			}
+			out = append(out, o+"{"+strings.Join(set, ",")+"}")
+		}
+	}
+	return out
+}
+
+// splitOption splits an option of outcomeOptions into its outcome and
+// the outputs given as true.
+func splitOption(opt string) (outcome, set string) {
+	if i := strings.IndexByte(opt, '{'); i >= 0 && strings.HasSuffix(opt, "}") {
+		return opt[:i], opt[i+1 : len(opt)-1]
+	}
+	return opt, ""
 }

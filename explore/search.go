@@ -65,7 +65,7 @@ func (m *model) explorer(opts PathOptions, start time.Time, prefix []int) (*expl
 		// One option wide: backtracking never leaves the subtree.
 		x.prefix, x.width = append(x.prefix, k), append(x.width, k+1)
 	}
-	r := newScripted(m, start, x.choose)
+	r := newScripted(m, start, x.choose, nil)
 	r.known = x.known
 	x.slack = opts.MaxVisits*m.decisions + 1
 	return x, r
@@ -119,8 +119,15 @@ func (x *explorer) resume(r *scripted) *checkpoint {
 // valid until the next call: the seen map is looked up with it without a
 // copy, and copies it only to add a key.
 func (x *explorer) config(at byte, snap *engine.Snapshot, now time.Time) []byte {
-	k := append(x.key[:0], at)
-	rel := x.m.relative
+	x.key = x.m.appendConfig(x.key[:0], at, snap, now)
+	return x.key
+}
+
+// appendConfig appends the key of the configuration snap shows at now to
+// k (see explorer.config).
+func (m *model) appendConfig(k []byte, at byte, snap *engine.Snapshot, now time.Time) []byte {
+	k = append(k, at)
+	rel := m.relative
 	if !rel {
 		k = now.UTC().AppendFormat(k, time.RFC3339Nano)
 	}
@@ -129,8 +136,8 @@ func (x *explorer) config(at byte, snap *engine.Snapshot, now time.Time) []byte 
 		k = append(k, fr.Flow...)
 		k = append(k, '/')
 		k = append(k, fr.State...)
-		fm := x.m.flows[fr.Flow] // newModel walked every flow a session of root runs
-		for _, i := range x.m.keyVars(fm, fr.State) {
+		fm := m.flows[fr.Flow] // newModel walked every flow a session of root runs
+		for _, i := range m.keyVars(fm, fr.State) {
 			k = append(k, ' ')
 			v := fr.Vars[fm.vars[i]]
 			if t, ok := v.(time.Time); ok && rel && fm.time[i] {
@@ -149,7 +156,6 @@ func (x *explorer) config(at byte, snap *engine.Snapshot, now time.Time) []byte 
 		}
 		k = append(k, '\n')
 	}
-	x.key = k
 	return k
 }
 

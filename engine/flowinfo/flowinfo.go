@@ -78,6 +78,9 @@ type State struct {
 	Run     string
 	RunPos  yamlfile.Pos
 	Subflow *Flow
+	// Outputs are what the action gives back (result.*), as its spec
+	// declares them.
+	Outputs []Output
 
 	// Events are what the state can receive, in declaration order: its
 	// prompt's choices, or the outcomes of its action or subflow.
@@ -105,6 +108,18 @@ type State struct {
 	// handlers and timers. A variable not in it is not read while the
 	// session is in the state.
 	Reads []string
+	// Decides are the variables, among Reads, that can change where a
+	// session goes from the state: its guards, its timers' delays, its
+	// fields' if: conditions and its choices' available_at read them, or
+	// its subflow's parameters do. The others are only shown (texts,
+	// messages) or passed to actions, and assigned on.
+	Decides []string
+}
+
+// Output is one output of an action: its name and kind.
+type Output struct {
+	Name string
+	Kind value.Kind
 }
 
 // Handler describes the handler of one event: its branches, in the order
@@ -115,6 +130,12 @@ type Handler struct {
 	Event    string
 	Pos      yamlfile.Pos
 	Branches []Branch
+	// Decides lists the bool outputs of the state's action (result.*)
+	// that can decide where the handler goes: its guards read them, or
+	// its assignments to bool variables do. A search gives them both
+	// values; the outputs it does not list cannot change a guard here
+	// but through a variable of another kind.
+	Decides []string
 }
 
 // Branch describes one branch of a handler.
@@ -123,8 +144,10 @@ type Branch struct {
 	Pos    yamlfile.Pos
 	Guard  string // the source of its if; empty when it has none
 	Target string // the state it goes to; empty when it stays
-	// Sets are the variables the branch assigns, in the order written.
-	Sets []string
+	// Sets are the variables the branch assigns, in the order written;
+	// SetReads, for each, the variables its expression reads.
+	Sets     []string
+	SetReads [][]string
 	// Policy is what the flow's policy alone says of Guard.
 	Policy Guard
 }

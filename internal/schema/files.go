@@ -188,7 +188,7 @@ func pathSchema(item any) (obj, error) {
 	where := obj{}
 	decisions := obj{}
 	var oneDecision []any
-	var wait string
+	var wait, results string
 	for f := range t.Fields() {
 		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if tag == "" || tag == "-" {
@@ -202,6 +202,8 @@ func pathSchema(item any) (obj, error) {
 			where[tag] = obj{"anyOf": []any{obj{"type": "null"}, text}}
 		case f.Type.Kind() == reflect.Bool:
 			wait = tag
+		case f.Type.Kind() == reflect.Map && f.Type.Elem().Kind() == reflect.Bool:
+			results = tag
 		default:
 			return nil, fmt.Errorf("path item field %s of Go type %s, which internal/schema does not describe", f.Name, f.Type)
 		}
@@ -218,6 +220,10 @@ func pathSchema(item any) (obj, error) {
 		decision[k] = v
 	}
 	decision[wait] = obj{"anyOf": []any{obj{"const": false}, obj{"type": "null"}}}
+	if results != "" {
+		decision[results] = obj{"type": "object", "additionalProperties": obj{"type": "boolean"},
+			"description": "with outcome: the action's bool outputs given as true (the others at false)"}
+	}
 	stop[wait] = obj{"const": true, "description": "the path stops here, the session waiting (the last item only)"}
 	d := object("a decision: where, and one of "+strings.Join(sortedKeys(decisions), ", "), decision, "state")
 	d["oneOf"] = oneDecision
