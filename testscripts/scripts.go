@@ -15,9 +15,11 @@ package testscripts
 
 import (
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -40,6 +42,7 @@ func Params(flowsDir string) testscript.Params {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exec-status": execStatus,
+			"edit":        edit,
 		},
 	}
 }
@@ -74,4 +77,22 @@ func execStatus(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
+}
+// edit replaces the one occurrence of OLD in FILE with NEW, so that a
+// script can break a flow in one place (a mutant):
+//
+//	edit FILE OLD NEW
+//
+// It fails when OLD is not in FILE, or is there more than once.
+func edit(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: edit FILE OLD NEW")
+	}
+	name := ts.MkAbs(args[0])
+	data, err := os.ReadFile(name)
+	ts.Check(err)
+	if n := strings.Count(string(data), args[1]); n != 1 {
+		ts.Fatalf("edit: %q is in %s %d times, want once", args[1], args[0], n)
+	}
+	ts.Check(os.WriteFile(name, []byte(strings.Replace(string(data), args[1], args[2], 1)), 0o666))
 }

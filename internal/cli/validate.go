@@ -12,12 +12,13 @@ import (
 	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine/yamlfile"
+	"github.com/tetherflow/tether/explore"
 	"github.com/tetherflow/tether/ui"
 )
 
 var validateCommand = &Command{
 	Name:  "validate",
-	Args:  "[--portal-fixture FILE] PATH...",
+	Args:  "[--portal-fixture FILE] [--counterexamples DIR] PATH...",
 	Short: "check flows and report every error",
 	Long: `
 Validate checks each PATH, a flow file or a flows directory, against the
@@ -43,6 +44,19 @@ file:line:col: message, followed by a caret snippet when the problem is
 inside an expression. A problem in an overlay
 is reported for every flow of the directory: run would fail on it.
 
+A flow that states properties (properties:, docs/properties.md) has them
+proven under its own policy and under every region of the directory that
+changes it: a search of every configuration a session can reach, equal
+ones once. It prints "flows/connect.yaml: 5 properties proven in 6
+regions" when all hold. A property that does not is reported at its name, with the region
+(and a country of it), what breaks it, and a counterexample: its steps,
+each at its state's file:line:col, the one where the property broke
+marked. With --counterexamples DIR each is also written as a path file,
+FLOW-REGION-PROPERTY.yaml, that tether replay --path runs (the message
+gives the command). A search that --max-configs cuts short proves nothing
+and fails. A property whose when: holds nowhere gets a warning: it holds,
+but says nothing.
+
 Flow files are read within the YAML budgets of docs/limits.md (512 KiB,
 50,000 nodes): a larger file is refused, at the point where it passes the
 budget. --max-file-size and --max-nodes raise them for a trusted flow
@@ -50,11 +64,13 @@ larger than any a person writes, such as a generated one; the commands
 that read flows (run, graph, paths, replay, cover, policy, compat) take
 them too.
 
-The exit status is 0 when every flow (and fixture) is valid, 1 otherwise,
-and 2 when a PATH cannot be read.`,
+The exit status is 0 when every flow (and fixture) is valid and every
+property proven, 1 otherwise, and 2 when a PATH cannot be read.`,
 	Flags: func(fs *flag.FlagSet) RunFunc {
 		o := &validateOptions{}
 		fs.StringVar(&o.fixture, "portal-fixture", "", "check this demo portal fixture `FILE` (default: demo/portal.yaml in each flow's directory, when it is there)")
+		fs.IntVar(&o.prove.maxConfigs, "max-configs", explore.DefaultMaxConfigs, "stop proving a flow's properties in a region after `N` configurations (a proof cut short fails)")
+		fs.StringVar(&o.prove.cxDir, "counterexamples", "", "write each violated property's counterexample as a path file into `DIR`")
 		o.limits = budgetFlags(fs)
 		return o.run
 	},
@@ -62,6 +78,7 @@ and 2 when a PATH cannot be read.`,
 
 type validateOptions struct {
 	fixture string
+	prove   proveOptions
 	limits  *yamlfile.Limits // the flow files' YAML budgets (budgetFlags)
 }
 
@@ -69,7 +86,11 @@ func (o *validateOptions) run(ctx context.Context, env *Env, args []string) erro
 	if len(args) == 0 {
 		return usagef("no flow files or directories given")
 	}
+	if o.prove.maxConfigs < 1 {
+		return usagef("--max-configs must be at least 1")
+	}
 	var errs yamlfile.ErrorList
+	var problems []string
 	missing := false
 	fixtures := map[string]bool{} // checked already
 	localesChecked := map[string]bool{}
@@ -81,7 +102,7 @@ func (o *validateOptions) run(ctx context.Context, env *Env, args []string) erro
 	}
 	for _, path := range args {
 		path = env.path(path)
-		oks, dir, perr, err := validatePath(env, path, *o.limits)
+		oks, cat, dir, perr, err := validatePath(env, path, *o.limits)
 		if err != nil {
 			return err
 		}
@@ -89,8 +110,16 @@ func (o *validateOptions) run(ctx context.Context, env *Env, args []string) erro
 			errs = append(errs, perr...)
 			missing = missing || dir == ""
 		}
-		for _, ok := range oks {
-			fmt.Fprintf(env.Stdout, "%s: ok\n", ok)
+		lines, probs, warns, err := o.prove.flows(ctx, env, cat, oks)
+		if err != nil {
+			return err
+		}
+		problems = append(problems, probs...)
+		for _, w := range warns {
+			fmt.Fprintln(env.Stderr, w)
+		}
+		for _, l := range lines {
+			fmt.Fprintln(env.Stdout, l)
 		}
 		if dir != "" && !localesChecked[dir] && perr == nil {
 			localesChecked[dir] = true
@@ -104,8 +133,11 @@ func (o *validateOptions) run(ctx context.Context, env *Env, args []string) erro
 			errs = append(errs, checkFixture(env, fx, false)...)
 		}
 	}
-	if len(errs) > 0 {
+	if len(errs) > 0 || len(problems) > 0 {
 		printErrors(env.Stderr, dedupErrors(errs))
+		for _, p := range problems {
+			fmt.Fprintln(env.Stderr, p)
+		}
 		if missing {
 			return &exitError{code: exitUsage}
 		}
@@ -118,29 +150,29 @@ func (o *validateOptions) run(ctx context.Context, env *Env, args []string) erro
 // files read within the YAML budgets lim. It returns the flow files that
 // are valid, the flows directory they were checked in ("" when path cannot
 // be read), and the problems.
-func validatePath(env *Env, path string, lim yamlfile.Limits) (ok []string, dir string, errs yamlfile.ErrorList, err error) {
+func validatePath(env *Env, path string, lim yamlfile.Limits) (ok []string, cat *catalog.Catalog, dir string, errs yamlfile.ErrorList, err error) {
 	info, serr := os.Stat(path)
 	if serr != nil {
 		msg := strings.TrimPrefix(missingFlow(path, serr).Error(), path+": ")
-		return nil, "", yamlfile.ErrorList{{Pos: yamlfile.Pos{File: path}, Msg: msg}}, nil
+		return nil, nil, "", yamlfile.ErrorList{{Pos: yamlfile.Pos{File: path}, Msg: msg}}, nil
 	}
 	if !info.IsDir() {
 		cat, err := loadCatalog(env, path, flowSource{limits: lim})
 		if err != nil {
-			return nil, "", nil, err
+			return nil, nil, "", nil, err
 		}
 		if ferr := cat.FileErr(path); ferr != nil {
-			return nil, filepath.Dir(path), listOf(path, ferr), nil
+			return nil, cat, filepath.Dir(path), listOf(path, ferr), nil
 		}
-		return []string{path}, filepath.Dir(path), nil, nil
+		return []string{path}, cat, filepath.Dir(path), nil, nil
 	}
 	reg, err := flowRegistry()
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("action library: %w", err)
+		return nil, nil, "", nil, fmt.Errorf("action library: %w", err)
 	}
-	cat, err := catalog.Load(path, catalog.Options{Registry: reg, Limits: lim})
+	cat, err = catalog.Load(path, catalog.Options{Registry: reg, Limits: lim})
 	if err != nil {
-		return nil, "", yamlfile.ErrorList{{Pos: yamlfile.Pos{File: path}, Msg: err.Error()}}, nil
+		return nil, nil, "", yamlfile.ErrorList{{Pos: yamlfile.Pos{File: path}, Msg: err.Error()}}, nil
 	}
 	files := cat.Files()
 	if len(files) == 0 {
@@ -155,8 +187,9 @@ func validatePath(env *Env, path string, lim yamlfile.Limits) (ok []string, dir 
 	}
 	if cerr := cat.Err(); cerr != nil {
 		errs = append(errs, listOf(path, cerr)...) // the overlays', with no flow
+		ok = nil                                   // no region can be proven
 	}
-	return ok, path, errs, nil
+	return ok, cat, path, errs, nil
 }
 
 // checkLocales checks the catalogs of the flows directory dir (its
