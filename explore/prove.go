@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expr-lang/expr/ast"
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/flowinfo"
+	"github.com/tetherflow/tether/engine/syntax"
 )
 
 // ProveOptions bounds Prove. The zero value works.
@@ -845,8 +847,28 @@ func (p *prover) onward(id int32, steps []PathStep) *PathFile {
 // variables. The rest are only shown or passed to actions: sessions that
 // differ in them alone go on alike, as far as any property can tell.
 func (m *model) decisive(keep []string) {
+	for name, want := range m.decisiveVars(keep) {
+		fm := m.flows[name]
+		for state, live := range fm.live {
+			var kept []int
+			for i, v := range fm.vars {
+				// What a property reads, it reads at every point.
+				if want[v] && (slices.Contains(live, i) || name == m.root.Name() && slices.Contains(keep, v)) {
+					kept = append(kept, i)
+				}
+			}
+			fm.live[state] = kept
+		}
+	}
+}
+
+// decisiveVars returns, by flow, the variables that can decide something
+// (see decisive), keep being the root's that properties read.
+func (m *model) decisiveVars(keep []string) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
 	for name, fm := range m.flows {
 		want := map[string]bool{}
+		out[name] = want
 		if name == m.root.Name() {
 			for _, v := range keep {
 				want[v] = true
@@ -875,15 +897,116 @@ func (m *model) decisive(keep []string) {
 				eachBranch(st, each)
 			}
 		}
-		for state, live := range fm.live {
-			var kept []int
-			for i, v := range fm.vars {
-				// What a property reads, it reads at every point.
-				if want[v] && (slices.Contains(live, i) || name == m.root.Name() && slices.Contains(keep, v)) {
-					kept = append(kept, i)
+	}
+	return out
+}
+
+// DecisivePolicy returns the policy values of fl and of the subflows it
+// runs that can change what Prove finds, keyed "flow.key": those a guard,
+// a timer's delay, a field's condition, a choice's availability, a
+// subflow's parameter or a property reads, or an assignment to a variable
+// that can decide something. The others are only shown or passed to
+// actions. Two regions whose values agree here have the same proof, so
+// one of them need be searched.
+func DecisivePolicy(fl *engine.Flow) map[string]any {
+	m := newModel(fl)
+	info := fl.Info()
+	var keep []string
+	for _, p := range info.Properties {
+		keep = append(keep, p.Vars...)
+	}
+	vars := m.decisiveVars(keep)
+	out := map[string]any{}
+	var walk func(f *flowinfo.Flow, seen map[string]bool)
+	walk = func(f *flowinfo.Flow, seen map[string]bool) {
+		if seen[f.Name] {
+			return
+		}
+		seen[f.Name] = true
+		var srcs []string
+		add := func(e *syntax.Expr) {
+			if e != nil {
+				srcs = append(srcs, e.Src)
+			}
+		}
+		branches := func(bs []*syntax.Branch) {
+			for _, b := range bs {
+				add(b.If)
+				for _, a := range b.Set {
+					if vars[f.Name][a.Name] {
+						add(a.Expr)
+					}
 				}
 			}
-			fm.live[state] = kept
+		}
+		for _, d := range f.File.States {
+			for _, h := range d.On {
+				branches(h.Branches)
+			}
+			for _, t := range d.After {
+				add(t.Delay)
+				branches(t.Branches)
+			}
+			if d.Ask != nil {
+				for _, fd := range d.Ask.Fields {
+					add(fd.If)
+				}
+				for _, ch := range d.Ask.Choices {
+					add(ch.AvailableAt)
+				}
+			}
+			if _, ok := d.Subflow(); ok {
+				for _, a := range d.With {
+					add(a.Expr)
+				}
+			}
+		}
+		if f == info {
+			for _, p := range f.Properties {
+				srcs = append(srcs, p.When, p.Require)
+			}
+		}
+		for _, src := range srcs {
+			keys, all := policyKeys(src)
+			if all {
+				keys = f.PolicyKeys
+			}
+			for _, k := range keys {
+				if v, ok := f.Policy[k]; ok {
+					out[f.Name+"."+k] = v
+				}
+			}
+		}
+		for _, sub := range f.Subflows {
+			walk(sub, seen)
 		}
 	}
+	walk(info, map[string]bool{})
+	return out
+}
+
+// policyKeys returns the keys src reads as policy.KEY, and all when it
+// reads policy otherwise.
+func policyKeys(src string) (keys []string, all bool) {
+	members, idents := 0, 0
+	parsed := walkSource(src, func(n ast.Node) {
+		switch x := n.(type) {
+		case *ast.MemberNode:
+			id, ok := x.Node.(*ast.IdentifierNode)
+			p, isStr := x.Property.(*ast.StringNode)
+			if ok && id.Value == "policy" {
+				members++
+				if isStr {
+					keys = append(keys, p.Value)
+				} else {
+					all = true
+				}
+			}
+		case *ast.IdentifierNode:
+			if x.Value == "policy" {
+				idents++
+			}
+		}
+	})
+	return keys, !parsed || all || idents > members
 }
