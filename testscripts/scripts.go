@@ -83,7 +83,8 @@ func execStatus(ts *testscript.TestScript, neg bool, args []string) {
 //
 //	edit FILE OLD NEW
 //
-// It fails when OLD is not in FILE, or is there more than once.
+// A \n in OLD or NEW stands for a newline. It fails when OLD is not in
+// FILE, or is there more than once.
 func edit(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: edit FILE OLD NEW")
@@ -91,8 +92,9 @@ func edit(ts *testscript.TestScript, neg bool, args []string) {
 	name := ts.MkAbs(args[0])
 	data, err := os.ReadFile(name)
 	ts.Check(err)
-	if n := strings.Count(string(data), args[1]); n != 1 {
+	old, repl := strings.ReplaceAll(args[1], `\n`, "\n"), strings.ReplaceAll(args[2], `\n`, "\n")
+	if n := strings.Count(string(data), old); n != 1 {
 		ts.Fatalf("edit: %q is in %s %d times, want once", args[1], args[0], n)
 	}
-	ts.Check(os.WriteFile(name, []byte(strings.Replace(string(data), args[1], args[2], 1)), 0o666))
+	ts.Check(os.WriteFile(name, []byte(strings.Replace(string(data), old, repl, 1)), 0o666))
 }

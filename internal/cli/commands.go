@@ -11,6 +11,7 @@ var commands = []*Command{
 	coverCommand,
 	validateCommand,
 	graphCommand,
+	exportCommand,
 	pathsCommand,
 	replayCommand,
 	compatCommand,

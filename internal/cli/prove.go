@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 
@@ -21,43 +22,67 @@ type proveOptions struct {
 	cxDir      string // write counterexamples here; "" prints them only
 }
 
-// proofJob is one flow file under one region's policy.
+// proofJob is one flow file under one region's policy, standing for the
+// regions whose policy decides alike (explore.DecisivePolicy).
 type proofJob struct {
 	path    string // the flow file
 	c       *catalog.Compiled
-	region  string // the region's name, "default" for the flow's own policy
-	country string // a country of the region, "" for the default
+	region  string   // the region's name, "default" for the flow's own policy
+	country string   // a country of the region, "" for the default
+	also    []string // the other regions it stands for
 	proof   *explore.Proof
 	err     error
 }
 
 // regionJobs lists, for the valid flow file path of cat, one compiled
-// flow per region that changes its policy (the default first): a region
-// that overrides nothing of the flow or its subflows proves nothing new.
-// A flow that does not compile in a region (an overlay's problem, which
-// validate reports) is not proven.
-func regionJobs(cat *catalog.Catalog, path string) []*proofJob {
+// flow per group of regions whose policy values decide alike, the
+// default first: a region that changes only what a session shows or
+// passes to actions (a document's name) proves nothing new. A flow that
+// does not compile in a region (an overlay's problem, which validate
+// reports) is not proven.
+func regionJobs(cat *catalog.Catalog, path string) (jobs []*proofJob, regions int) {
 	c, err := cat.CompiledFile(path, "")
 	if err != nil || len(c.Flow.Info().Properties) == 0 {
-		return nil
+		return nil, 0
 	}
-	jobs := []*proofJob{{path: path, c: c, region: "default"}}
-	seen := map[string]bool{c.Hash(): true}
+	jobs = []*proofJob{{path: path, c: c, region: "default"}}
+	byKey := map[string]*proofJob{decisiveKey(c): jobs[0]}
+	regions = 1
 	for _, r := range cat.Regions().Regions() {
 		if len(r.Countries) == 0 {
 			continue // no session runs under it
 		}
 		rc, err := cat.CompiledFile(path, r.Countries[0])
 		if err != nil {
-			return nil
+			return nil, 0
 		}
-		if seen[rc.Hash()] {
+		regions++
+		k := decisiveKey(rc)
+		if j, ok := byKey[k]; ok {
+			j.also = append(j.also, r.Name)
 			continue
 		}
-		seen[rc.Hash()] = true
-		jobs = append(jobs, &proofJob{path: path, c: rc, region: r.Name, country: r.Countries[0]})
+		j := &proofJob{path: path, c: rc, region: r.Name, country: r.Countries[0]}
+		byKey[k] = j
+		jobs = append(jobs, j)
 	}
-	return jobs
+	return jobs, regions
+}
+
+// decisiveKey identifies the policy values of c that decide what a proof
+// finds.
+func decisiveKey(c *catalog.Compiled) string {
+	vals := explore.DecisivePolicy(c.Flow)
+	keys := make([]string, 0, len(vals))
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%#v;", k, vals[k])
+	}
+	return b.String()
 }
 
 // runProofs proves every job, as many at once as there are cores.
@@ -82,13 +107,12 @@ func runProofs(ctx context.Context, jobs []*proofJob, opts explore.ProveOptions)
 // property violated, or not proven within the budget) and warnings.
 type proofReport struct {
 	problems, warnings []string
-	regions            int
 	properties         int
 }
 
 // report reads the proofs of one flow file's jobs.
 func (o *proveOptions) report(env *Env, jobs []*proofJob) (*proofReport, error) {
-	rep := &proofReport{regions: len(jobs)}
+	rep := &proofReport{}
 	for _, j := range jobs {
 		if j.err != nil {
 			return nil, j.err
@@ -101,6 +125,9 @@ func (o *proveOptions) report(env *Env, jobs []*proofJob) (*proofReport, error) 
 			in := "in region " + j.region
 			if j.country != "" {
 				in += " (" + j.country + ")"
+			}
+			if len(j.also) > 0 {
+				in += ", as in " + strings.Join(j.also, ", ")
 			}
 			switch v.Status {
 			case explore.Holds:
@@ -210,9 +237,10 @@ func findSubflow(f *flowinfo.Flow, name string, seen map[*flowinfo.Flow]bool) *f
 // was proven) and the problems the proofs found.
 func (o *proveOptions) flows(ctx context.Context, env *Env, cat *catalog.Catalog, oks []string) (lines, problems, warnings []string, err error) {
 	byFile := make([][]*proofJob, len(oks))
+	regions := make([]int, len(oks))
 	var all []*proofJob
 	for i, path := range oks {
-		byFile[i] = regionJobs(cat, path)
+		byFile[i], regions[i] = regionJobs(cat, path)
 		all = append(all, byFile[i]...)
 	}
 	runProofs(ctx, all, explore.ProveOptions{MaxConfigs: o.maxConfigs})
@@ -233,12 +261,12 @@ func (o *proveOptions) flows(ctx context.Context, env *Env, cat *catalog.Catalog
 		if len(rep.problems) > 0 {
 			continue
 		}
-		regions := "region"
-		if rep.regions > 1 {
-			regions = "regions"
+		word := "region"
+		if regions[i] > 1 {
+			word = "regions"
 		}
 		lines = append(lines, path+": ok",
-			fmt.Sprintf("%s: %d properties proven in %d %s", path, rep.properties, rep.regions, regions))
+			fmt.Sprintf("%s: %d properties proven in %d %s", path, rep.properties, regions[i], word))
 	}
 	return lines, problems, warnings, nil
 }
