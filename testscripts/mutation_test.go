@@ -2,11 +2,14 @@ package testscripts_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/txtar"
@@ -15,6 +18,7 @@ import (
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/syntax"
+	"github.com/tetherflow/tether/explore"
 	"github.com/tetherflow/tether/internal/cli"
 )
 
@@ -282,4 +286,111 @@ func subflowsIn(dir string) engine.Option {
 	return engine.WithSubflows(func(name string) (*syntax.File, error) {
 		return syntax.LoadFile(filepath.Join(dir, name+".yaml"))
 	})
+}
+
+// TestMutationsCaughtByProperties reports, beside the replays' score, how
+// many mutants of the mutation test the flow's properties alone catch: a
+// mutant the checker accepts is caught when tether validate would fail,
+// a property violated in a region (docs/properties.md). Every mutant that
+// breaks one of the rules must be caught: breaksRule lists those the
+// mutation walk makes, by what they break.
+func TestMutationsCaughtByProperties(t *testing.T) {
+	src, compileIn := connectCompiler(t)
+	compile := func(src []byte) (*engine.Flow, error) { return compileIn(src, "") }
+	_, ms := mutants(t, src, func(b []byte) bool { _, err := compile(b); return err == nil })
+	type result struct {
+		desc   string
+		valid  bool
+		broken []string // "property (region)"
+		cut    bool     // a proof the budget cut short: validate fails, proving nothing
+	}
+	results := make([]result, len(ms))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := range next {
+				results[i] = result{desc: ms[i].desc}
+				if _, err := compile(ms[i].src); err != nil {
+					continue
+				}
+				results[i].valid = true
+				seen := map[string]bool{}
+				for _, c := range spinCountries {
+					eff, err := compileIn(ms[i].src, c)
+					if err != nil {
+						t.Error(err)
+						break
+					}
+					// Regions whose policy decides alike have one proof,
+					// as tether validate proves them.
+					if k := fmt.Sprint(explore.DecisivePolicy(eff)); seen[k] {
+						continue
+					} else {
+						seen[k] = true
+					}
+					pr, err := explore.Prove(context.Background(), eff, explore.ProveOptions{MaxConfigs: mutantConfigs})
+					if err != nil {
+						t.Error(err)
+						break
+					}
+					if pr.Cut {
+						results[i].cut = true
+						break
+					}
+					for _, v := range pr.Verdicts {
+						if v.Status != explore.Holds {
+							results[i].broken = append(results[i].broken, v.Name+" ("+regionOf(c)+")")
+						}
+					}
+					if len(results[i].broken) > 0 {
+						break // caught: the other regions need not be proven
+					}
+				}
+			}
+		})
+	}
+	for i := range ms {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	valid, caught, cut := 0, 0, 0
+	for _, r := range results {
+		if !r.valid {
+			continue
+		}
+		valid++
+		switch {
+		case r.cut:
+			cut++
+			t.Logf("not proven within %d configurations (a counter without bound): %s", mutantConfigs, r.desc)
+		case len(r.broken) > 0:
+			caught++
+			t.Logf("caught: %s: %s", r.desc, strings.Join(r.broken, ", "))
+		default:
+			t.Logf("holds: %s", r.desc)
+		}
+		for prefix, rule := range breaksRule {
+			if strings.HasPrefix(r.desc, prefix) && !slices.ContainsFunc(r.broken, func(b string) bool { return strings.HasPrefix(b, rule+" ") }) {
+				t.Errorf("%s breaks %s, but the properties do not catch it (%v)", r.desc, rule, r.broken)
+			}
+		}
+	}
+	t.Logf("properties alone: %d/%d mutants the checker accepts caught by a violated property, %d more not proven within %d configurations, which fails tether validate too (%d mutants in all)",
+		caught, valid, cut, mutantConfigs, len(ms))
+}
+
+// breaksRule names mutants of the mutation walk that break one of
+// connect's rules, by the start of their description, and the property
+// that must catch each.
+var breaksRule = map[string]string{
+	"consent on accept branch 1:":                                            "consent_recorded", // skips record_consent
+	"saved_credentials on ok branch 1 dropped":                               "consent_recorded", // the portal's requirement ignored
+	"check_password on ok branch 1 dropped":                                  "consent_recorded",
+	"check_code on ok branch 2 dropped":                                      "consent_recorded",
+	"enter_code after code_sent_at + policy.code_lifetime - now() branch 1:": "sms_code_checked", // the code's expiry goes on without it
+	"check_code on expired branch 1:":                                        "sms_code_checked",
+	"check_password on denied branch 1 dropped":                              "lockout",
+	"activate_licence on inactive branch 2 dropped":                          "every_session_ends", // lists on without end
 }
