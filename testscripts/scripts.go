@@ -15,11 +15,9 @@ package testscripts
 
 import (
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -78,23 +76,13 @@ func execStatus(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
 }
-// edit replaces the one occurrence of OLD in FILE with NEW, so that a
-// script can break a flow in one place (a mutant):
+
+// edit is scriptrun's edit command (scriptrun.Edit):
 //
 //	edit FILE OLD NEW
-//
-// A \n in OLD or NEW stands for a newline. It fails when OLD is not in
-// FILE, or is there more than once.
 func edit(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: edit FILE OLD NEW")
 	}
-	name := ts.MkAbs(args[0])
-	data, err := os.ReadFile(name)
-	ts.Check(err)
-	old, repl := strings.ReplaceAll(args[1], `\n`, "\n"), strings.ReplaceAll(args[2], `\n`, "\n")
-	if n := strings.Count(string(data), old); n != 1 {
-		ts.Fatalf("edit: %q is in %s %d times, want once", args[1], args[0], n)
-	}
-	ts.Check(os.WriteFile(name, []byte(strings.Replace(string(data), old, repl, 1)), 0o666))
+	ts.Check(scriptrun.Edit(ts.MkAbs(args[0]), args[1], args[2]))
 }

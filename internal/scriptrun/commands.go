@@ -1,6 +1,7 @@
 package scriptrun
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,12 +10,13 @@ import (
 )
 
 // commands are the commands a script may use, each as testscript means
-// it, with its options as far as tether's scripts use them; exec-status is
-// tether's own (testscripts.Params).
+// it, with its options as far as tether's scripts use them; exec-status
+// and edit are tether's own (testscripts.Params).
 var commands = map[string]func(s *state, neg bool, args []string) error{
 	"chmod":       cmdChmod,
 	"cmp":         cmdCmp,
 	"cp":          cmdCp,
+	"edit":        cmdEdit,
 	"env":         cmdEnv,
 	"exec":        cmdExec,
 	"exec-status": cmdExecStatus,
@@ -150,6 +152,35 @@ func firstDifference(nameA, a, nameB, b string) string {
 			return "line " + strconv.Itoa(i+1) + ":\n--- " + nameA + ": " + at(la) + "\n+++ " + nameB + ": " + at(lb) + "\n"
 		}
 	}
+}
+
+// cmdEdit replaces the one occurrence of OLD in FILE with NEW (Edit):
+//
+//	edit FILE OLD NEW
+func cmdEdit(s *state, neg bool, args []string) error {
+	if neg || len(args) != 3 {
+		return s.failf("usage: edit FILE OLD NEW")
+	}
+	if err := Edit(s.abs(args[0]), args[1], args[2]); err != nil {
+		return s.failf("%v", err)
+	}
+	return nil
+}
+
+// Edit replaces the one occurrence of old in the file name with repl, so
+// that a script can break a flow in one place (a mutant); a \n in old or
+// repl stands for a newline. It fails when old is not in the file, or is
+// there more than once.
+func Edit(name, old, repl string) error {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	o, r := strings.ReplaceAll(old, `\n`, "\n"), strings.ReplaceAll(repl, `\n`, "\n")
+	if n := strings.Count(string(data), o); n != 1 {
+		return fmt.Errorf("edit: %q is in %s %d times, want once", old, filepath.Base(name), n)
+	}
+	return os.WriteFile(name, []byte(strings.Replace(string(data), o, r, 1)), 0o666)
 }
 
 // cmdCp copies files (stdout and stderr name the last output) to a file,

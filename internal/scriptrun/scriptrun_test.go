@@ -37,6 +37,8 @@ func TestRun(t *testing.T) {
 		{"exact status", "exec-status 3 sh -c 'exit 3'\n", ""},
 		{"wrong status", "exec-status 2 sh -c 'exit 3'\n", "s.txtar:1: sh exited with status 3, want 2"},
 		{"cmp equal", "exec cat a.txt\ncmp stdout a.txt\n-- a.txt --\nx y\n", ""},
+		{"edit", "edit a.txt 'b: c\\n' 'b: d\\ne: f\\n'\ncmp a.txt want.txt\n-- a.txt --\na\nb: c\n-- want.txt --\na\nb: d\ne: f\n", ""},
+		{"edit twice over", "edit a.txt x y\n-- a.txt --\nx x\n", `s.txtar:1: edit: "x" is in a.txt 2 times, want once`},
 		{"cmp differs", "exec echo z\ncmp stdout a.txt\n-- a.txt --\nx\n", "s.txtar:2: stdout and a.txt differ"},
 		{"stdin once", "stdin a.txt\nexec cat\nstdout '^from a$'\nexec cat\n! stdout .\n-- a.txt --\nfrom a\n", ""},
 		{"quotes and variables", "env 'P=my file'\ncp a.txt $P\nexists 'my file'\nexec echo '$P' ${P}x it''s\nstdout '^\\$P my filex its$'\n-- a.txt --\n", ""},
