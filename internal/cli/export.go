@@ -12,7 +12,7 @@ import (
 
 var exportCommand = &Command{
 	Name:  "export",
-	Args:  "--promela FLOW [--region NAME] [flags]",
+	Args:  "FLOW --promela [--region NAME] [flags]",
 	Short: "write a flow and its properties as a Promela model for SPIN",
 	Long: `
 Export checks the flow FLOW (a flow file), as validate does, and writes
@@ -26,7 +26,7 @@ What the model cannot write in Promela it leaves to a free choice: a
 guard that reads the clock, a list or a variable the model does not
 hold. Such abstractions are listed at the top of the model, and on
 stderr; SPIN may then find violations the flow does not have, and its
-trail of one prints "abstraction NAME" where it made such a choice.
+trail of one prints the abstraction's name where it made such a choice.
 
 	tether export --promela flows/connect.yaml --region eu > connect-eu.pml
 	spin -a connect-eu.pml && gcc -o pan pan.c && ./pan -a -E -N consent_recorded`,

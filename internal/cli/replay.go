@@ -22,7 +22,8 @@ var replayCommand = &Command{
 	Long: `
 Replay runs the flow FLOW (a flow file) along a path that tether paths
 found, the path file --path FILE: each action returns the outcome the path
-file names (its outputs at their zero values), each prompt is answered
+file names (its outputs at their zero values, but for the bool outputs a
+step's result: gives as true), each prompt is answered
 with the path's choice (fields filled in with synthesized values, secrets
 masked in the transcript), and a timer step moves the clock to the
 earliest deadline. It prints the transcript, as tether run --answers does, and the
@@ -36,8 +37,10 @@ The path file is a YAML list of decisions, in order:
 	- {flow: signup, state: details, choice: cancel}
 	- {state: enter_code, pause: 2m30s}
 	- {state: enter_code, timer: 5m}
+	- {state: check_password, outcome: ok, result: {consent_required: true}}
 
-flow: is needed only for the states of a subflow.
+flow: is needed only for the states of a subflow. tether validate writes
+such files for the counterexamples it finds (--counterexamples).
 
 Exit status: 0 when every decision was used and the session ended with the
 last one, 1 when the path does not fit the flow any more (the message says
