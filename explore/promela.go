@@ -597,23 +597,23 @@ func (g *pgen) write() error {
 		}
 	}
 	b := &g.b
-	fmt.Fprintf(b, "/* Flow %s (%s) under the policy of its region, and its properties:\n", g.info.Name, g.info.File.Path)
+	fmt.Fprintf(b, "/* Flow %s (%s) under the policy of its region, and its properties:\n", g.info.Name, comment(g.info.File.Path))
 	b.WriteString(" * written by tether export --promela (docs/properties.md). */\n\n")
 	if len(g.model.Abstractions) > 0 {
 		b.WriteString("/* Abstractions: expressions the model leaves to a free choice.\n")
 		for _, a := range g.model.Abstractions {
-			fmt.Fprintf(b, " * %s  %s: %s\n", a.Name, a.Where, strings.ReplaceAll(a.What, "*/", "* /"))
+			fmt.Fprintf(b, " * %s  %s: %s\n", a.Name, comment(a.Where), comment(a.What))
 		}
 		b.WriteString(" * Timers may fire whenever their prompt waits: the clock is no part of the model. */\n\n")
 	}
 	b.WriteString("/* States. */\n")
 	for _, ps := range g.states {
-		fmt.Fprintf(b, "#define %s %d /* %s */\n", g.sname(ps), ps.id, ps.st.Pos)
+		fmt.Fprintf(b, "#define %s %d /* %s */\n", g.sname(ps), ps.id, comment(ps.st.Pos.String()))
 	}
 	b.WriteString("#define ERROR 0 /* no branch held: the session failed */\n\n")
 	b.WriteString("/* Events: the decision that led to the current point. */\n")
 	for i, e := range g.events {
-		fmt.Fprintf(b, "/* %d: %s */\n", i, e)
+		fmt.Fprintf(b, "/* %d: %s */\n", i, comment(e))
 	}
 	fmt.Fprintf(b, "byte st = %s;\nshort ev = 0;\n\n", g.sname(g.insts[0].states[g.info.Start]))
 	b.WriteString("/* Variables: those guards and properties read. */\n")
@@ -629,7 +629,7 @@ func (g *pgen) write() error {
 		if vals := g.enums[key]; vals != nil {
 			b.WriteString(" /*")
 			for i, v := range vals {
-				fmt.Fprintf(b, " %d=%q", i, v)
+				fmt.Fprintf(b, " %d=%s", i, comment(strconv.Quote(v)))
 			}
 			b.WriteString(" */")
 		}
@@ -641,7 +641,7 @@ func (g *pgen) write() error {
 			continue
 		}
 		for i, m := range p.Monitors {
-			fmt.Fprintf(b, "byte m_%s_%d = 0; /* %s */\n", p.Name, i, strings.ReplaceAll(m.Src, "*/", "* /"))
+			fmt.Fprintf(b, "byte m_%s_%d = 0; /* %s */\n", p.Name, i, comment(m.Src))
 		}
 		fmt.Fprintf(b, "bool bad_%s = false;\n", p.Name)
 	}
@@ -1043,4 +1043,11 @@ func (g *pgen) point(w *strings.Builder, ps *pstate, ended string, results []str
 	// were reached are one state.
 	fmt.Fprintf(w, "\t\t\tev = 0; %s\n\t\t}\n", resetResults(results))
 	return nil
+}
+
+// comment makes s safe inside a Promela (C) comment on one line: text
+// from the flow (a string, a file name) must not end the comment.
+func comment(s string) string {
+	s = strings.ReplaceAll(s, "*/", "* /")
+	return strings.NewReplacer("\n", " ", "\r", " ").Replace(s)
 }

@@ -43,3 +43,22 @@ func TestPromela(t *testing.T) {
 		t.Errorf("the model holds name, which nothing reads")
 	}
 }
+
+// Text from the flow cannot end a comment of the model and write Promela.
+func TestPromelaComments(t *testing.T) {
+	src := mutate(t, consentFlow, "vars: {tries: 0, name: \"\"}", "vars: {tries: 0, name: \"\", mode: \"a\"}")
+	src = mutate(t, src, "        - set: {tries: tries + 1}\n", "        - set: {tries: tries + 1, mode: '\"*/ bool evil; /*\"'}\n")
+	src = mutate(t, src, "      ok:\n", "      ok:\n        - if: mode == \"b\"\n          go: locked\n")
+	fl, _ := proveSrc(t, src, explore.ProveOptions{})
+	m, err := explore.Promela(fl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(m.Source)
+	if !strings.Contains(text, "byte v_mode") {
+		t.Fatalf("the model does not hold mode:\n%s", text)
+	}
+	if strings.Contains(text, "*/ bool evil") {
+		t.Errorf("a string of the flow ended a comment:\n%s", text)
+	}
+}
