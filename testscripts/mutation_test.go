@@ -8,9 +8,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/txtar"
 	"gopkg.in/yaml.v3"
@@ -20,6 +22,7 @@ import (
 	"github.com/tetherflow/tether/engine/syntax"
 	"github.com/tetherflow/tether/explore"
 	"github.com/tetherflow/tether/internal/cli"
+	"github.com/tetherflow/tether/policy"
 )
 
 // replayScript is one generated replay: its tether arguments, path file
@@ -393,4 +396,104 @@ var breaksRule = map[string]string{
 	"check_code on expired branch 1:":                                        "sms_code_checked",
 	"check_password on denied branch 1 dropped":                              "lockout",
 	"activate_licence on inactive branch 2 dropped":                          "every_session_ends", // lists on without end
+}
+
+// TestOverlayMutationsCaughtByProperties does for the regional overlays
+// what TestMutationsCaughtByProperties does for connect.yaml: each value
+// an overlay sets for connect is changed (a switch flipped, a number one
+// up and one down, a duration doubled and halved, a text replaced), and
+// the region proven. It reports how many mutants the policy rules refuse
+// and how many the properties catch: connect's rules follow the policy
+// (consent where the region requires it, the lockout at the region's
+// value), so an overlay that keeps the policy rules keeps them too.
+func TestOverlayMutationsCaughtByProperties(t *testing.T) {
+	src, compileIn := connectCompiler(t)
+	fl, err := compileIn(src, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob("../flows/regions/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no overlays: %v", err)
+	}
+	total, refused, caught := 0, 0, 0
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		country := mapValue(doc.Content[0], "countries").Content[0].Value
+		values := mapValue(mapValue(doc.Content[0], "flows"), "connect")
+		for i := 0; i+1 < len(values.Content); i += 2 {
+			key, v := values.Content[i].Value, values.Content[i+1]
+			old := v.Value
+			for _, nv := range overlayMutations(v) {
+				total++
+				v.Value = nv
+				out, err := yaml.Marshal(&doc)
+				v.Value = old
+				if err != nil {
+					t.Fatal(err)
+				}
+				dir := t.TempDir()
+				if err := os.CopyFS(dir, os.DirFS("../flows/regions")); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, filepath.Base(file)), out, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				desc := fmt.Sprintf("%s: %s %s instead of %s", filepath.Base(file), key, nv, old)
+				regions, err := policy.Load(dir)
+				var eff *engine.Flow
+				if err == nil {
+					eff, _, err = regions.Effective(fl, country)
+				}
+				if err != nil {
+					refused++
+					t.Logf("refused by the policy rules: %s", desc)
+					continue
+				}
+				pr, err := explore.Prove(context.Background(), eff, explore.ProveOptions{MaxConfigs: mutantConfigs})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var broken []string
+				for _, v := range pr.Verdicts {
+					if v.Status != explore.Holds {
+						broken = append(broken, v.Name)
+					}
+				}
+				if len(broken) > 0 {
+					caught++
+					t.Logf("caught: %s: %s", desc, strings.Join(broken, ", "))
+				}
+			}
+		}
+	}
+	t.Logf("overlays: %d mutants, %d refused by the policy rules, %d caught by the properties alone, %d keep every rule", total, refused, caught, total-refused-caught)
+	if total < 10 {
+		t.Errorf("only %d overlay mutants: the walk missed the overlays' values", total)
+	}
+}
+
+// overlayMutations returns the values an overlay's value v is changed
+// to, by its kind.
+func overlayMutations(v *yaml.Node) []string {
+	switch {
+	case v.Tag == "!!bool" && v.Value == "true":
+		return []string{"false"}
+	case v.Tag == "!!bool":
+		return []string{"true"}
+	case v.Tag == "!!int":
+		n, _ := strconv.Atoi(v.Value)
+		return []string{strconv.Itoa(n + 1), strconv.Itoa(n - 1)}
+	}
+	if d, err := time.ParseDuration(v.Value); err == nil && v.Style == 0 {
+		return []string{(2 * d).String(), (d / 2).String()}
+	}
+	return []string{v.Value + "-x"}
 }
