@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	modernc "modernc.org/sqlite" // the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/tetherflow/tether/adapters/sessions/internal/sqlstore"
 	"github.com/tetherflow/tether/host"
@@ -128,6 +129,31 @@ func Open(ctx context.Context, storeURL string) (*Store, error) {
 	if err := dbfile.Private(o.path); err != nil {
 		return nil, fmt.Errorf("open %s: %w", o.path, err)
 	}
+	// Several processes opening a new database at once race to turn on
+	// WAL, and SQLite answers the losers SQLITE_BUSY at once, without its
+	// busy handler: try again until the busy timeout, as a write would.
+	deadline := time.Now().Add(o.busyTimeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		s, err := open(ctx, o)
+		if err == nil || !busy(err) || time.Now().Add(wait).After(deadline) {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, errors.Join(err, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// busy says whether err is SQLite's SQLITE_BUSY, extended codes included.
+func busy(err error) bool {
+	var e *modernc.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// open opens the database and brings its schema up to date, once.
+func open(ctx context.Context, o options) (*Store, error) {
 	w, err := sql.Open("sqlite", o.dsn(true))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", o.path, err)

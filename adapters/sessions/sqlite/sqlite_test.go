@@ -136,7 +136,7 @@ func migrations(t *testing.T, url string) []int64 {
 // as processes starting together would: every open succeeds and the
 // schema is made once.
 func TestConcurrentOpen(t *testing.T) {
-	const stores = 4
+	const stores = 8
 	url := "sqlite:" + filepath.Join(t.TempDir(), "s.db")
 	opened := make([]*sqlite.Store, stores)
 	errs := make([]error, stores)
