@@ -299,7 +299,7 @@ func (c *set) flowFiles(explicit []string, lim yamlfile.Limits) ([]flowFile, err
 		doc := syntax.ReadDocument(cd.path, lim)
 		if !cd.explicit {
 			top, clean := doc.Top()
-			if clean && !isFlow(top) || !clean && !isFlowFile(cd.path) {
+			if clean && !isFlow(top) || !clean && !isFlowFile(cd.path, lim) {
 				return
 			}
 		}
@@ -333,9 +333,11 @@ func isFlow(top *yaml.Node) bool {
 // with flow: or states:, or YAML that does not parse. It is for the files
 // ReadDocument could not read or decode cleanly (a syntax error, a second
 // document, a budget broken, a duplicate key), which it parses again on
-// its own terms: the first document as yaml.v3 reads it, whole.
-func isFlowFile(path string) bool {
-	data, err := os.ReadFile(path)
+// its own terms: the first document as yaml.v3 reads it, whole. A file
+// over the size budget is not read past it, and counts as a flow, so that
+// loading it reports the budget.
+func isFlowFile(path string, lim yamlfile.Limits) bool {
+	data, err := yamlfile.ReadFile(path, lim)
 	if err != nil {
 		return true // reported when it is loaded
 	}

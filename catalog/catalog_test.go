@@ -270,6 +270,9 @@ func TestWhichFilesAreFlowsDespiteProblems(t *testing.T) {
 		{"a mapping with a repeated key", "name: a\nname: b\n", false},
 		{"a flow with a repeated key", "states: {}\nstates: {}\n", true},
 		{"an alias cycle in a mapping", "a: &x [*x]\n", false},
+		// Not read past the size budget, so taken for a flow, whose
+		// loading says the file is too large.
+		{"a list over the size budget", strings.Repeat("- {state: pick, choice: next}\n", 20000), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,6 +287,9 @@ func TestWhichFilesAreFlowsDespiteProblems(t *testing.T) {
 			}
 			if got := cat.Err() != nil; got != tt.flow {
 				t.Errorf("Err() = %v, want problems: %v", cat.Err(), tt.flow)
+			}
+			if len(tt.src) > 512<<10 && (cat.Err() == nil || !strings.Contains(cat.Err().Error(), "larger than 512 KiB")) {
+				t.Errorf("Err() = %v, want the size budget", cat.Err())
 			}
 		})
 	}

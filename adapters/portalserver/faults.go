@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -179,28 +178,31 @@ type ScheduledFault struct {
 
 // LoadSchedule reads a fault schedule file (ParseSchedule).
 func LoadSchedule(path string) (*Faults, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlfile.ReadFile(path, yamlfile.Limits{})
 	if err != nil {
+		if _, ok := err.(yamlfile.ErrorList); ok {
+			return nil, err
+		}
 		return nil, fmt.Errorf("fault schedule: %w", err)
 	}
 	return ParseSchedule(path, data)
 }
 
 // ParseSchedule parses a fault schedule: a YAML (or JSON) list of
-// ScheduledFault. Every problem is reported, as name:line:col: message.
+// ScheduledFault, within the YAML budgets every user file is held to. Every
+// problem is reported, as name:line:col: message.
 //
 //   - {op: sendCode, request: 1, fault: reset}
 //   - {op: signInPassword, request: 2, fault: latency, delay: 3s}
 func ParseSchedule(name string, data []byte) (*Faults, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	list, err := yamlfile.Decode(name, data, yamlfile.Limits{})
+	if err != nil {
+		return nil, err
 	}
 	f := &Faults{seen: map[string]int{}, schedule: map[string]map[int]Fault{}}
-	if len(doc.Content) == 0 {
+	if list == nil {
 		return f, nil
 	}
-	list := doc.Content[0]
 	if list.Kind != yaml.SequenceNode {
 		return nil, fmt.Errorf("%s:%d:%d: want a list of {op, request, fault, delay}", name, list.Line, list.Column)
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -133,6 +135,30 @@ func TestParseSchedule(t *testing.T) {
 	}
 	if _, err := ParseSchedule("s.yaml", []byte("op: sendCode\n")); err == nil || !strings.Contains(err.Error(), "s.yaml:1:1: want a list") {
 		t.Errorf("a mapping = %v, want a positioned error", err)
+	}
+}
+
+// TestScheduleBudgets checks that a schedule is held to the budgets of
+// every user YAML file: a repeated key, a syntax error and a file over the
+// size budget are positioned errors in Tether's words, and a huge file is
+// not read whole.
+func TestScheduleBudgets(t *testing.T) {
+	for src, want := range map[string]string{
+		"- {op: sendCode, op: authorize, request: 1, fault: reset}\n": "s.yaml:1:18: ",
+		"- {op: sendCode, request: [1\n":                              "s.yaml:1:28: this list is not closed",
+	} {
+		_, err := ParseSchedule("s.yaml", []byte(src))
+		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "yaml: ") {
+			t.Errorf("ParseSchedule(%q) = %v, want an error at %s in Tether's words", src, err, want)
+		}
+	}
+	big := filepath.Join(t.TempDir(), "big.yaml")
+	line := "- {op: sendCode, request: 1, fault: reset}\n"
+	if err := os.WriteFile(big, []byte(strings.Repeat(line, (1<<20)/len(line))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadSchedule(big); err == nil || !strings.Contains(err.Error(), "larger than 512 KiB") || !strings.HasPrefix(err.Error(), big+":") {
+		t.Errorf("LoadSchedule(1 MiB) = %v, want the size budget, positioned", err)
 	}
 }
 
