@@ -3,6 +3,7 @@
 package memory
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -329,6 +330,21 @@ func (s *Store) AddDeviceRecord(ctx context.Context, device, name string, data [
 	}
 	s.devices[device][name] = append([]byte{}, data...)
 	return slices.Clone(data), nil
+}
+
+// DropDeviceRecord removes device's record name if it holds data, and
+// reports whether it did.
+func (s *Store) DropDeviceRecord(ctx context.Context, device, name string, data []byte) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("record %s of device %s: %w", name, device, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.devices[device][name]; !ok || !bytes.Equal(old, data) {
+		return false, nil
+	}
+	delete(s.devices[device], name)
+	return true, nil
 }
 
 // Close does nothing: memory needs no releasing.

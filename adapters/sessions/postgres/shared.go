@@ -53,6 +53,16 @@ func (s *Store) AddDeviceRecord(ctx context.Context, device, name string, data [
 	return sqlstore.Bytes(kept), nil
 }
 
+// DropDeviceRecord removes device's record name if it holds data, and
+// reports whether it did.
+func (s *Store) DropDeviceRecord(ctx context.Context, device, name string, data []byte) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM device_records WHERE device = $1 AND name = $2 AND data = $3`, device, name, sqlstore.Bytes(data))
+	if err != nil {
+		return false, fmt.Errorf("record %s of device %s: %w", name, device, cause(ctx, err))
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
 // Take takes a token from the rate-limit bucket at now, every instance on
 // the database counting against the same bucket. A bucket holds burst
 // tokens and gains one every interval (the generic cell rate algorithm:

@@ -56,6 +56,20 @@ func (s *Store) AddDeviceRecord(ctx context.Context, device, name string, data [
 	return sqlstore.Bytes(kept), nil
 }
 
+// DropDeviceRecord removes device's record name if it holds data, and
+// reports whether it did.
+func (s *Store) DropDeviceRecord(ctx context.Context, device, name string, data []byte) (bool, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM device_records WHERE device = ? AND name = ? AND data = ?`, device, name, sqlstore.Bytes(data))
+	if err != nil {
+		return false, fmt.Errorf("record %s of device %s: %w", name, device, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("record %s of device %s: %w", name, device, err)
+	}
+	return n > 0, nil
+}
+
 // Archive returns the flow-version archive in the store's database, so
 // that a restarted server restores sessions on the versions they started
 // on from the database it keeps them in, with nothing on another disk.

@@ -41,6 +41,7 @@ type DeviceRecorder interface {
 	DeviceRecords(ctx context.Context, device string) (map[string][]byte, error)
 	PutDeviceRecord(ctx context.Context, device, name string, data []byte) error
 	AddDeviceRecord(ctx context.Context, device, name string, data []byte) ([]byte, error)
+	DropDeviceRecord(ctx context.Context, device, name string, data []byte) (bool, error)
 }
 
 // Store is what the suite tests.
@@ -616,6 +617,23 @@ func testDeviceRecords(t *testing.T, s Store) {
 	if b, err := s.AddDeviceRecord(ctx, "d1", "tether", []byte("third")); err != nil || string(b) != "second" {
 		t.Errorf("AddDeviceRecord over a saved record = %q, %v; want the saved one", b, err)
 	}
+	// DropDeviceRecord removes a record only while it holds what the
+	// caller added: a record another caller replaced stays.
+	if ok, err := s.DropDeviceRecord(ctx, "d1", "tether", []byte("first")); err != nil || ok {
+		t.Errorf("DropDeviceRecord of other bytes = %v, %v; want false, nothing dropped", ok, err)
+	}
+	if ok, err := s.DropDeviceRecord(ctx, "d9", "tether", []byte("second")); err != nil || ok {
+		t.Errorf("DropDeviceRecord of another device's record = %v, %v; want false", ok, err)
+	}
+	if ok, err := s.DropDeviceRecord(ctx, "d1", "tether", []byte("second")); err != nil || !ok {
+		t.Errorf("DropDeviceRecord = %v, %v; want true", ok, err)
+	}
+	if m := get("d1"); len(m) != 1 || string(m["vendor-mail"]) != "mail" {
+		t.Errorf("DeviceRecords(d1) after the drop = %q, want vendor-mail's only", m)
+	}
+	if b, err := s.AddDeviceRecord(ctx, "d1", "tether", []byte("third")); err != nil || string(b) != "third" {
+		t.Errorf("AddDeviceRecord after the drop = %q, %v; want the new record", b, err)
+	}
 }
 
 // timers saves sessions whose Due is the given offset from t0 (nil: no
@@ -834,6 +852,7 @@ func testCancelled(t *testing.T, s Store) {
 		{"DeviceRecords", func() error { _, err := s.DeviceRecords(ctx, "d"); return err }},
 		{"PutDeviceRecord", func() error { return s.PutDeviceRecord(ctx, "d", "n", []byte("x")) }},
 		{"AddDeviceRecord", func() error { _, err := s.AddDeviceRecord(ctx, "d", "n", []byte("x")); return err }},
+		{"DropDeviceRecord", func() error { _, err := s.DropDeviceRecord(ctx, "d", "n", []byte("x")); return err }},
 		{"ClaimDue", func() error { _, err := s.ClaimDue(ctx, now, time.Minute, 10); return err }},
 		{"Reap", func() error { _, err := s.Reap(ctx, now.Add(time.Hour), 10); return err }},
 	}
