@@ -41,6 +41,11 @@ type Config struct {
 	// Authorize requires: what a server needs so that a session id alone
 	// opens nothing.
 	Secrets bool
+	// DeviceKeys, when set, guards the devices sessions are started for:
+	// Start refuses a session of a device with a key unless the request
+	// presents it (ErrDeviceKey), and gives the key of a device it is
+	// the first session of in its view (View.DeviceKey).
+	DeviceKeys DeviceKeys
 	// RecentSessions is how many sessions' last saved records the host
 	// keeps, so that the next step of one, answering the version its
 	// record holds, reads nothing from the store (a step another host
@@ -110,6 +115,9 @@ type StartRequest struct {
 	// Locale is the locale (BCP 47) the client asked to see the session
 	// in, kept with it for the requests that do not say; empty for none.
 	Locale string
+	// DeviceKey is the key of the device that the request presents
+	// (Config.DeviceKeys); empty for none.
+	DeviceKey string
 }
 
 // Answer is an answer to the prompt a session waits at.
@@ -151,6 +159,17 @@ func (h *Host) Start(ctx context.Context, req StartRequest) (v *View, err error)
 	if err != nil {
 		return nil, err
 	}
+	// The device is opened before anything is bound to it: the actions
+	// read its saved connection.
+	claim, err := h.openDevice(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if v == nil {
+			err = h.releaseDevice(ctx, req, claim, err)
+		}
+	}()
 	reg, err := h.cfg.Actions(ctx, req.Device)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", req.Flow, err)
@@ -172,7 +191,7 @@ func (h *Host) Start(ctx context.Context, req StartRequest) (v *View, err error)
 	}
 	v, err = h.commit(ctx, s, m, 0, nil, nil, fx)
 	if v != nil {
-		v.Secret = secret
+		v.Secret, v.DeviceKey, v.DeviceAdopted = secret, claim.Key, claim.Adopted
 	}
 	return v, err
 }

@@ -41,6 +41,12 @@ type View struct {
 	// Secret is the session's secret (Config.Secrets), in Start's view
 	// only: the session keeps its hash, never the secret.
 	Secret string `json:"-"`
+	// DeviceKey is the key of the session's device (Config.DeviceKeys),
+	// in the view of the Start that claimed the device only.
+	DeviceKey string `json:"-"`
+	// DeviceAdopted is set in that view when the device had saved
+	// records but no key: the session took it over.
+	DeviceAdopted bool `json:"-"`
 }
 
 // Problem is a refused answer: an input error, or an answer that came

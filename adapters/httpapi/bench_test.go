@@ -85,7 +85,7 @@ func benchHTTP(b *testing.B, store host.ServerStore, clients int) {
 	refs := make([]httpapi.Ref, clients)
 	versions := make([]int, clients)
 	for i := range refs {
-		s, ref, err := c.Create(ctx, "loop", "", "bench")
+		s, ref, err := c.Create(ctx, "loop", "", "bench", "")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -58,13 +58,19 @@ type Ref struct {
 
 // Create starts a session of flow for device under the regional policy
 // of country, an ISO 3166-1 alpha-2 code ("": the flow's defaults; device
-// "": the server makes one up).
-func (c *Client) Create(ctx context.Context, flow, country, device string) (*Session, Ref, error) {
+// "": the server makes one up), presenting deviceKey, the key the
+// session that created the device was given ("" for a new device). The
+// session of a new device carries its key (Session.DeviceKey): keep it.
+func (c *Client) Create(ctx context.Context, flow, country, device, deviceKey string) (*Session, Ref, error) {
 	body := map[string]string{"flow": flow, "country": country, "device": device}
 	if c.Locale != "" {
 		body["locale"] = c.Locale
 	}
-	s, err := c.do(ctx, http.MethodPost, "/v1/sessions", Ref{}, body, nil, false)
+	var h http.Header
+	if deviceKey != "" {
+		h = http.Header{"Tether-Device-Key": {deviceKey}}
+	}
+	s, err := c.do(ctx, http.MethodPost, "/v1/sessions", Ref{}, body, h, false)
 	if err != nil {
 		return nil, Ref{}, err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/adapters/sessions/devices"
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine/syntax"
@@ -76,9 +77,9 @@ func newFixtureOn(t *testing.T, dir string, archive catalog.Archive, opts ...opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	devices := t.TempDir()
+	credDir := t.TempDir()
 	fx.world, err = demo.New(pfx, demo.Options{Now: fx.clock.Now, Seed: 1, Store: func(device string) actions.CredentialStore {
-		return credstore.New(filepath.Join(devices, device+".json"))
+		return credstore.New(filepath.Join(credDir, device+".json"))
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +91,8 @@ func newFixtureOn(t *testing.T, dir string, archive catalog.Archive, opts ...opt
 	}
 	fx.metrics = httpapi.NewMetrics()
 	fx.host, err = host.New(host.Config{Catalog: cat, Store: fx.store, Actions: fx.world.Actions, Now: fx.clock.Now,
-		Rand: seeded{rand.New(rand.NewPCG(1, 2))}, IdleTimeout: 30 * time.Minute, Secrets: true, Observe: fx.metrics.Observe})
+		Rand: seeded{rand.New(rand.NewPCG(1, 2))}, IdleTimeout: 30 * time.Minute, Secrets: true, Observe: fx.metrics.Observe,
+		DeviceKeys: devices.NewAccess(fx.store, nil, seeded{rand.New(rand.NewPCG(3, 4))})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -201,7 +201,7 @@ func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 // sensitive reports whether an attribute named key may hold a secret.
 func sensitive(key string) bool {
 	switch strings.ToLower(key) {
-	case "authorization", "secret", "password", "code", "token", "cookie", "set-cookie", "fields", "input", "body", "captcha":
+	case "authorization", "secret", "password", "code", "token", "cookie", "set-cookie", "fields", "input", "body", "captcha", "device_key", "tether-device-key":
 		return true
 	}
 	return false
@@ -209,7 +209,7 @@ func sensitive(key string) bool {
 
 // Redact is the one place secrets are kept out of the logs: an attribute
 // named like one (authorization, secret, password, code, token, cookie,
-// fields, input, body, captcha, in any case) is logged as "***",
+// fields, input, body, captcha, device_key, in any case) is logged as "***",
 // whatever logs it. Use it as a slog.HandlerOptions.ReplaceAttr.
 func Redact(groups []string, a slog.Attr) slog.Attr {
 	if sensitive(a.Key) {

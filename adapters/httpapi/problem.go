@@ -47,6 +47,7 @@ const (
 	CodeInvalidCountry    = "invalid_country"          // 422: the country is not an ISO 3166-1 alpha-2 code
 	CodeInvalidRegion     = "invalid_region"           // 422: invalid_country, for a request that names it region (deprecated)
 	CodeInvalidDevice     = "invalid_device"           // 422: the device id is malformed
+	CodeDeviceKey         = "device_key_required"      // 403: the device exists; its key is missing or wrong
 	CodeStale             = "stale_version"            // 409: If-Match names an earlier version
 	CodeConflict          = "version_conflict"         // 409: another step was saved first
 	CodePromptGone        = "prompt_gone"              // 409: a timer moved the session before the answer
@@ -105,6 +106,8 @@ func problemOf(err error) *Problem {
 	case errors.Is(err, host.ErrSecret), errors.Is(err, host.ErrNotFound):
 		// A wrong secret reads as no session: an id alone tells nothing.
 		return problem(http.StatusNotFound, CodeNotFound, "no session with this id and secret")
+	case errors.Is(err, host.ErrDeviceKey):
+		return problem(http.StatusForbidden, CodeDeviceKey, "this device exists: present its key as Tether-Device-Key, as the response that created it gave it (device_key)")
 	case errors.Is(err, host.ErrKeyReused):
 		return problem(http.StatusUnprocessableEntity, CodeKeyReused, "this Idempotency-Key was used for another answer (another version, choice or fields); send a new answer under a new key")
 	case errors.Is(err, host.ErrExpired):

@@ -230,6 +230,7 @@ type (
 			Device  string `json:"device,omitempty" maxLength:"128" example:"laptop-7f3a" doc:"The device to connect: an id the client keeps (letters, digits, '.', '_', ':', '-'; make it random). Sessions of one device share its saved connection. Empty: the server makes one up and returns it."`
 			Locale  string `json:"locale,omitempty" maxLength:"35" example:"de" doc:"The locale (BCP 47) to show the session in, kept with it: requests without Accept-Language get it. The nearest locale shipped is chosen (de-AT: de; pt: pt-BR); one that is not shipped falls back to en, and the warnings say so."`
 		}
+		DeviceKey string `header:"Tether-Device-Key" maxLength:"128" doc:"The device's key, as the response that created the device gave it (device_key). Required for a device that exists (403 device_key_required without it or with another); ignored for a new device, whose key the response gives." example:"q3Zt0m9cK1x8d2VfY6u4wA7bN5eRjH0sLpG1oIyTzXc"`
 	}
 	sessionInput struct {
 		ID            string `path:"id" maxLength:"64" doc:"The session's id."`
@@ -271,8 +272,8 @@ func (s *Server) register() {
 	huma.Register(s.api, s.op(huma.Operation{
 		OperationID: "createSession", Method: http.MethodPost, Path: "/v1/sessions", DefaultStatus: http.StatusCreated,
 		Summary:     "Start a session",
-		Description: "Starts a session of the flow for the device and runs it to its first prompt (or its end). The response carries the session's secret, once.",
-	}, 400, 413, 415, 422, 429), s.create)
+		Description: "Starts a session of the flow for the device and runs it to its first prompt (or its end). The response carries the session's secret, once, and for a new device the device's key, once: later sessions of the device present it (Tether-Device-Key).",
+	}, 400, 403, 413, 415, 422, 429), s.create)
 	huma.Register(s.api, s.op(huma.Operation{
 		OperationID: "getSession", Method: http.MethodGet, Path: "/v1/sessions/{id}", Security: secured,
 		Summary:     "Where a session stands",
@@ -363,7 +364,7 @@ func (s *Server) create(ctx context.Context, in *createInput) (*createdOutput, e
 	}
 	step, cancel := s.stepContext(ctx)
 	defer cancel()
-	v, err := s.cfg.Host.Start(step, host.StartRequest{Flow: in.Body.Flow, Country: cc, Device: device, Locale: locale})
+	v, err := s.cfg.Host.Start(step, host.StartRequest{Flow: in.Body.Flow, Country: cc, Device: device, Locale: locale, DeviceKey: in.DeviceKey})
 	if err != nil {
 		if oldName && errors.Is(err, catalog.ErrCountry) {
 			// A client of the old name may branch on the old code.
@@ -373,10 +374,20 @@ func (s *Server) create(ctx context.Context, in *createInput) (*createdOutput, e
 		return nil, s.fail(ctx, err, nil)
 	}
 	out, lw := s.describe(ctx, v)
-	out.Secret = v.Secret
+	out.Secret, out.DeviceKey = v.Secret, v.DeviceKey
+	if v.DeviceAdopted {
+		// The device was saved before devices had keys: whoever starts
+		// its next session takes it over, so the operator hears of it.
+		s.cfg.Log.WarnContext(ctx, "a device without a key was claimed by a session", "request_id", requestID(ctx), "session", v.ID)
+		warnings = append(warnings, adoptedWarning)
+	}
 	out.Warnings = append(warnings, lw...)
 	return &createdOutput{ContentLanguage: out.Locale, ETag: etag(v.Version), Location: "/v1/sessions/" + v.ID, Body: out}, nil
 }
+
+// adoptedWarning is the warning of the session that claimed a device
+// saved before devices had keys (docs/api.md#device-keys).
+const adoptedWarning = "device: the device had no key (it was saved by an older tether serve); this session claimed it: keep device_key, every later session of the device presents it"
 
 // regionWarning is the warning a request that names its country by the
 // old member region gets (docs/api.md#deprecated).

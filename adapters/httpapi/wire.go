@@ -29,6 +29,9 @@ type Session struct {
 	// Secret is the session's secret, in the response that created it
 	// only.
 	Secret string `json:"secret,omitempty" doc:"The session's secret, only in the response that created it: every later request presents it as 'Authorization: Bearer SECRET'. The server keeps only its hash."`
+	// DeviceKey is the device's key, in the response that created the
+	// device only.
+	DeviceKey string `json:"device_key,omitempty" doc:"The device's key, only in the response of the session that created the device: every later session of the device presents it as the Tether-Device-Key header. The server keeps only its hash."`
 	// Warnings are said once, in the response to the request they are
 	// about.
 	Warnings []string `json:"warnings,omitempty" doc:"What the request did that goes in a later release (a deprecated member), for the client's developers; absent when nothing." example:"[\"deprecated: the request member region is the old name of country and goes in the next release; send country\"]"`

@@ -439,8 +439,9 @@ func connectOne(ctx context.Context, c *httpapi.Client, i int, ack func(*httpapi
 	var err error
 	for try := 0; ; try++ {
 		// A creation is not repeated by the client: try again here (a
-		// session created whose response was lost is left to expire).
-		if s, ref, err = c.Create(ctx, "connect", "DE", fmt.Sprintf("device-%02d", i)); err == nil {
+		// session created whose response was lost is left to expire),
+		// as another device: the lost response held the first one's key.
+		if s, ref, err = c.Create(ctx, "connect", "DE", fmt.Sprintf("device-%02d-%d", i, try), ""); err == nil {
 			break
 		}
 		if ctx.Err() != nil || try > 200 {

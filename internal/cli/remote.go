@@ -50,9 +50,31 @@ func (o *runOptions) runRemote(ctx context.Context, env *Env, args []string) err
 	// Steps run to their end even after Ctrl-C; between steps, it cancels
 	// the session.
 	step := context.WithoutCancel(ctx)
-	s, ref, err := c.Create(step, flow, o.country, o.device)
+	keys := env.serverDevicesFile(env.path(o.credentials))
+	deviceKey := ""
+	if o.device != "" {
+		if deviceKey, err = env.serverDeviceKey(keys, o.server, o.device); err != nil {
+			return err
+		}
+	}
+	s, ref, err := c.Create(step, flow, o.country, o.device, deviceKey)
+	var p *httpapi.Problem
+	if errors.As(err, &p) && p.Code == httpapi.CodeDeviceKey {
+		return &exitError{code: exitUnfinished, err: fmt.Errorf("the server refuses device %s: only the run that created it was given its key, which %s does not hold (another --device, or none, starts a new device)", o.device, keys)}
+	}
 	if err != nil {
 		return &exitError{code: exitUnfinished, err: err}
+	}
+	if s.DeviceKey != "" {
+		// Only this response carries the key: without it the device's
+		// next session is refused.
+		if err := env.keepServerDeviceKey(keys, o.server, s.Device, s.DeviceKey); err != nil {
+			c.Cancel(step, ref)
+			return &exitError{code: exitUnfinished, err: err}
+		}
+	}
+	for _, w := range s.Warnings {
+		fmt.Fprintf(env.Stderr, "tether: the server warns: %s\n", w)
 	}
 	fmt.Fprintf(env.Stderr, "session %s on %s (device %s)\n", s.ID, o.server, s.Device)
 	var problem error

@@ -74,7 +74,7 @@ func TestScaleOutPostgres(t *testing.T) {
 		wg.Go(func() {
 			a, b := clients[i%2], clients[(i+1)%2]
 			time.Sleep(time.Duration(i) * 25 * time.Millisecond) // timers due over a second
-			s, ref, err := a.Create(ctx, "tick", "", fmt.Sprintf("dev-%d", i))
+			s, ref, err := a.Create(ctx, "tick", "", fmt.Sprintf("dev-%d", i), "")
 			if err == nil {
 				ids[i] = s.ID
 				for n := 0; s.State == "wait" && err == nil && n < 400; n++ {

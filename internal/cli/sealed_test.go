@@ -273,15 +273,18 @@ type walk struct {
 	c   *httpapi.Client
 	s   *httpapi.Session
 	ref httpapi.Ref
+	key string // the device's key, when the walk created the device
 }
 
-func newWalk(t *testing.T, c *httpapi.Client, device string) *walk {
+// newWalk starts a session of device, presenting key (the device's key
+// a first walk was given, s.DeviceKey; "" for a new device).
+func newWalk(t *testing.T, c *httpapi.Client, device string, key ...string) *walk {
 	t.Helper()
-	s, ref, err := c.Create(t.Context(), "connect", "DE", device)
+	s, ref, err := c.Create(t.Context(), "connect", "DE", device, strings.Join(key, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &walk{t: t, c: c, s: s, ref: ref}
+	return &walk{t: t, c: c, s: s, ref: ref, key: s.DeviceKey}
 }
 
 func (w *walk) answer(state, choice string, fields map[string]any) {
@@ -557,7 +560,7 @@ func TestServeRotatesSealKeys(t *testing.T) {
 				t.Errorf("the server does not say k2 seals:\n%s", srv.logs())
 			}
 			goesOn.connect()
-			again := newWalk(t, c, "rotate-1") // the saved connection, sealed with k1, signs in
+			again := newWalk(t, c, "rotate-1", connected.key) // the saved connection, sealed with k1, signs in
 			if again.s.State == "sign_in" || again.s.Result != nil && !again.s.Result.Success {
 				t.Errorf("the device connected under k1, again under k1 and k2: at %s, %+v", again.s.State, again.s.Result)
 			}

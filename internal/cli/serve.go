@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/adapters/sessions/devices"
 	"github.com/tetherflow/tether/adapters/web"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/host"
@@ -174,7 +176,8 @@ func (o *serveOptions) run(ctx context.Context, env *Env, args []string) error {
 		logFailure(ctx, e)
 	}
 	h, err := host.New(host.Config{Catalog: cat, Store: store, Actions: actionsFor, IdleTimeout: o.idle, Secrets: true,
-		Observe: observe, RecentSessions: shared.recent, Seal: shared.keys})
+		Observe: observe, RecentSessions: shared.recent, Seal: shared.keys,
+		DeviceKeys: devices.NewAccess(shared.devices, shared.keys, rand.Reader)})
 	if err != nil {
 		return err
 	}

@@ -80,7 +80,8 @@ func TestRunServer(t *testing.T) {
 	url, phone, log, stop := startServe(t, "--store", "memory:")
 	in, feed := io.Pipe()
 	out, errs := &syncBuffer{}, &syncBuffer{}
-	env := &Env{Stdin: in, Stdout: out, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands, backends: &sqlBackends}
+	home := t.TempDir()
+	env := &Env{Stdin: in, Stdout: out, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands, backends: &sqlBackends, dir: home}
 	done := make(chan int, 1)
 	go func() {
 		done <- env.main(context.Background(), []string{"run", "--server", url, "flows/connect.yaml", "--country", "DE", "--device", "test-laptop"})
@@ -115,6 +116,27 @@ func TestRunServer(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the prompts lack %q", want)
 		}
+	}
+	// The run kept the device's key, sealed, readable by its owner only:
+	// a second run of the device is admitted; a run elsewhere, without
+	// the key, is refused, and says why.
+	keys := filepath.Join(home, ".tether", "server-devices.json")
+	if fi, err := os.Stat(keys); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the device keys file: %v, %v; want mode 0600", fi, err)
+	}
+	if data, _ := os.ReadFile(keys); !strings.HasPrefix(string(data), "sealed:") {
+		t.Errorf("the device keys file is not sealed: %s", data)
+	}
+	again := func(dir string) (int, string) {
+		errs := &syncBuffer{}
+		env := &Env{Stdin: strings.NewReader(""), Stdout: &syncBuffer{}, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands, backends: &sqlBackends, dir: dir}
+		return env.main(context.Background(), []string{"run", "--server", url, "connect", "--device", "test-laptop"}), errs.String()
+	}
+	if _, stderr := again(home); !strings.Contains(stderr, "(device test-laptop)") {
+		t.Errorf("a second run of the device was not admitted: %s", stderr)
+	}
+	if exit, stderr := again(t.TempDir()); exit != exitUnfinished || !strings.Contains(stderr, "the server refuses device test-laptop") || strings.Contains(stderr, "session ") {
+		t.Errorf("a run without the device's key: exit %d, %s; want refused", exit, stderr)
 	}
 	if code := stop(); code != 0 {
 		t.Errorf("serve exited %d after the signal", code)

@@ -11,7 +11,8 @@
 // the id is what a client presents to start sessions for the device. Each
 // saved entry (one per application) is one record, encoded whole, so that
 // what a portal saves with a connection is kept without a change here;
-// the device's key (DPoP) is a record of its own. With seal keys every
+// the device's key (DPoP) is a record of its own, and so is the hash of
+// the key a session of the device presents (Access). With seal keys every
 // record is sealed (AES-256-GCM, internal/seal), bound to its device and
 // name: the store holds no token or key in clear. encode and decode are
 // the one place a record turns into bytes and back.
@@ -46,6 +47,9 @@ type Records interface {
 	// one of that name, and returns the record kept: data, or the one
 	// that was there. Two callers at once get the same record.
 	AddDeviceRecord(ctx context.Context, device, name string, data []byte) ([]byte, error)
+	// DropDeviceRecord removes device's record name if it holds data,
+	// and reports whether it did.
+	DropDeviceRecord(ctx context.Context, device, name string, data []byte) (bool, error)
 }
 
 // keyRecord names the record of the device's key. No application is
