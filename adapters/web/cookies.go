@@ -23,6 +23,10 @@ import (
 //     year, so that a second connect finds the connection the first saved.
 //     Set when a session starts, never on a GET: a link from another site
 //     (which SameSite=Strict sends without cookies) must not replace it.
+//   - device key: the key of that device (host.DeviceKeys), which the
+//     session that created the device was given, kept as long: a later
+//     session of the device presents it. A browser whose device cookie
+//     names a device it holds no key of starts a new device.
 //   - form: a random nonce the start form's CSRF token is made from.
 //   - flash: what the page after a post-redirect-get says about the
 //     answer (why it was refused), for a minute.
@@ -31,10 +35,11 @@ import (
 // the start form's by the form nonce. Neither needs state on the server,
 // so any instance of a scaled-out server checks them.
 const (
-	sessionCookie = "tether_session"
-	deviceCookie  = "tether_device"
-	formCookie    = "tether_form"
-	flashCookie   = "tether_flash"
+	sessionCookie   = "tether_session"
+	deviceCookie    = "tether_device"
+	deviceKeyCookie = "tether_device_key"
+	formCookie      = "tether_form"
+	flashCookie     = "tether_flash"
 )
 
 // secure reports whether r's cookies are Secure.

@@ -101,25 +101,43 @@ func (p *Pages) startSession(w http.ResponseWriter, r *http.Request) {
 		redirect(w, "/?"+url.Values{countryControl: {cc}}.Encode())
 		return
 	}
-	device := p.cookie(r, deviceCookie)
-	if !token(device, 128) {
+	device, key := p.cookie(r, deviceCookie), p.cookie(r, deviceKeyCookie)
+	newDevice := func() bool {
 		id, err := p.random(16)
 		if err != nil {
 			p.internal(w, r, "device id", err)
-			return
+			return false
 		}
-		device = "web-" + id
+		device, key = "web-"+id, ""
+		return true
 	}
-	p.setCookie(w, r, deviceCookie, device, deviceLife)
+	if !token(device, 128) && !newDevice() {
+		return
+	}
 	ctx, cancel := p.stepContext(r.Context())
 	defer cancel()
 	// The session keeps the page's locale, for an API client that looks
 	// at it and for the pages when the browser says none.
 	locale := p.localizer(r, nil).Locale()
-	v, err := p.cfg.Host.Start(ctx, host.StartRequest{Flow: p.cfg.Flow, Country: cc, Device: device, Locale: locale})
+	start := func() (*host.View, error) {
+		return p.cfg.Host.Start(ctx, host.StartRequest{Flow: p.cfg.Flow, Country: cc, Device: device, Locale: locale, DeviceKey: key})
+	}
+	v, err := start()
+	if errors.Is(err, host.ErrDeviceKey) {
+		// The browser holds no key of the device its cookie names (set
+		// by someone else, or the key cookie lost): it is a new device.
+		if !newDevice() {
+			return
+		}
+		v, err = start()
+	}
 	if err != nil {
 		p.internal(w, r, "start", err)
 		return
+	}
+	p.setCookie(w, r, deviceCookie, device, deviceLife)
+	if v.DeviceKey != "" {
+		p.setCookie(w, r, deviceKeyCookie, v.DeviceKey, deviceLife)
 	}
 	p.setCookie(w, r, sessionCookie, v.ID+"."+v.Secret, 0)
 	redirect(w, "/")

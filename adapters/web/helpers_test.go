@@ -22,6 +22,7 @@ import (
 	"github.com/tetherflow/tether/adapters/demo"
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/adapters/sessions/devices"
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/adapters/web"
 	"github.com/tetherflow/tether/catalog"
@@ -61,9 +62,9 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	devices := t.TempDir()
+	credDir := t.TempDir()
 	fx.world, err = demo.New(pfx, demo.Options{Now: fx.clock.Now, Seed: 1, Store: func(device string) actions.CredentialStore {
-		return credstore.New(filepath.Join(devices, device+".json"))
+		return credstore.New(filepath.Join(credDir, device+".json"))
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -73,8 +74,9 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx.host, err = host.New(host.Config{Catalog: cat, Store: memory.New(), Actions: fx.world.Actions, Now: fx.clock.Now,
-		Rand: fake.Rand(1), IdleTimeout: 30 * time.Minute, Secrets: true})
+	store := memory.New()
+	fx.host, err = host.New(host.Config{Catalog: cat, Store: store, Actions: fx.world.Actions, Now: fx.clock.Now,
+		Rand: fake.Rand(1), IdleTimeout: 30 * time.Minute, Secrets: true, DeviceKeys: devices.NewAccess(store, nil, fake.Rand(2))})
 	if err != nil {
 		t.Fatal(err)
 	}

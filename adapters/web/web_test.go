@@ -108,7 +108,7 @@ func TestCookieAttributes(t *testing.T) {
 			if c.secure {
 				prefix = "__Host-"
 			}
-			for _, name := range []string{"tether_form", "tether_device", "tether_session"} {
+			for _, name := range []string{"tether_form", "tether_device", "tether_device_key", "tether_session"} {
 				ck := set[prefix+name]
 				if ck == nil {
 					t.Errorf("no cookie %s%s among %v", prefix, name, r.header.Values("Set-Cookie"))
@@ -121,8 +121,10 @@ func TestCookieAttributes(t *testing.T) {
 			if s := set[prefix+"tether_session"]; s != nil && (s.MaxAge != 0 || !s.Expires.IsZero()) {
 				t.Errorf("the session cookie outlives the browser: MaxAge %d Expires %v", s.MaxAge, s.Expires)
 			}
-			if d := set[prefix+"tether_device"]; d != nil && d.MaxAge < 300*24*3600 {
-				t.Errorf("the device cookie lives %ds", d.MaxAge)
+			for _, name := range []string{"tether_device", "tether_device_key"} {
+				if d := set[prefix+name]; d != nil && d.MaxAge < 300*24*3600 {
+					t.Errorf("the cookie %s lives %ds", name, d.MaxAge)
+				}
 			}
 			if got := b.get("/").screen(); got != "sign_in/2" {
 				t.Errorf("with its cookies the browser is at %q", got)
