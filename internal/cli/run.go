@@ -58,7 +58,9 @@ again.
 With --server URL it drives a session of a tether serve instead, through
 its API (docs/api.md): FLOW is then the flow's name in the server's flows
 (flows/connect.yaml names connect), and the server's portal and SMS
-gateway are used.
+gateway are used. The key of a device the run creates there is kept in
+server-devices.json beside the credential store, so that a later run
+with the same --device presents it (docs/api.md#device-keys).
 
 On a terminal the prompts are forms (menus, masked passwords and codes);
 with --plain, or when stdin is not a terminal, they are plain line
