@@ -296,7 +296,7 @@ func MetadataFor(issuer string) Metadata {
 		GrantTypesSupported:            []string{GrantAuthorizationCode, GrantRefreshToken, GrantTokenExchange},
 		TokenEndpointAuthMethods:       []string{"none"},
 		RevocationAuthMethods:          []string{"none"},
-		IntrospectionAuthMethods:       []string{"none"},
+		IntrospectionAuthMethods:       []string{TokenTypeDPoP},
 		CodeChallengeMethods:           []string{CodeChallengeS256},
 		DPoPSigningAlgs:                DPoPAlgs,
 		SubjectTypesSupported:          []string{"public"},

@@ -9,7 +9,8 @@ type Endpoint struct {
 	// OAuth endpoints); otherwise JSON, or none for a GET.
 	Form bool
 	// Token: the endpoint takes a DPoP-bound access token (Authorization:
-	// DPoP TOKEN with a DPoP proof).
+	// DPoP TOKEN with a DPoP proof): the resource APIs, and the
+	// introspection endpoint, which it authorises (RFC 7662 section 2.1).
 	Token bool
 	// Op is the operation of an endpoint that serves one; "" for the
 	// challenge and token endpoints, whose requests say theirs.
@@ -53,7 +54,7 @@ func Endpoints() []Endpoint {
 		{Name: EndpointChallenge, Method: "POST", Path: PathChallenge, Form: true},
 		{Name: EndpointToken, Method: "POST", Path: PathToken, Form: true},
 		{Name: EndpointRevocation, Method: "POST", Path: PathRevocation, Form: true, Op: OpRevoke},
-		{Name: EndpointIntrospection, Method: "POST", Path: PathIntrospection, Form: true, Op: OpIntrospect},
+		{Name: EndpointIntrospection, Method: "POST", Path: PathIntrospection, Form: true, Token: true, Op: OpIntrospect},
 		{Name: EndpointLicences, Method: "GET", Path: PathLicences, Token: true, Op: OpListLicences},
 		{Name: EndpointActivation, Method: "POST", Path: PathActivation, Token: true, Op: OpActivate},
 		{Name: EndpointAccounts, Method: "POST", Path: PathAccounts, Op: OpCreateAccount},

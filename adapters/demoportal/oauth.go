@@ -711,14 +711,24 @@ func (p *Portal) liveAccess(ctx context.Context, tx Tx, tok string) (GrantRecord
 
 // Introspect says whether the portal takes tok, an access or refresh
 // token, now (RFC 7662), with its account's country and the plan and
-// licence activated on the device. A token bound to a DPoP key is only
-// described to a caller that proves that key: to anyone else it is not
-// active.
-func (p *Portal) Introspect(ctx context.Context, tok string) (api.Introspection, error) {
+// licence activated on the device, to a caller authorised by caller: an
+// access token the portal takes, presented with a proof of its DPoP key
+// (RFC 7662 section 2.1 wants the endpoint to require authorisation, so
+// that no one can scan for tokens). Without one it returns an error
+// wrapping actions.ErrTokenRejected, whatever tok is. The caller is only
+// told of its own tokens: those bound to the key it proved, or, bound to
+// none, of its grant; any other is not active.
+func (p *Portal) Introspect(ctx context.Context, caller, tok string) (api.Introspection, error) {
 	var out api.Introspection
 	err := p.update(ctx, api.OpIntrospect, nil, nil, func(tx Tx) error {
-		var err error
-		out, err = p.introspect(ctx, tx, tok)
+		cg, _, err := p.liveAccess(ctx, tx, caller)
+		if err != nil {
+			return err
+		}
+		if tok == "" {
+			return api.Refuse(api.ErrInvalidRequest, "token is required")
+		}
+		out, err = p.introspect(ctx, tx, cg, tok)
 		return err
 	})
 	if err != nil {
@@ -727,7 +737,8 @@ func (p *Portal) Introspect(ctx context.Context, tok string) (api.Introspection,
 	return out, nil
 }
 
-func (p *Portal) introspect(ctx context.Context, tx Tx, tok string) (api.Introspection, error) {
+// introspect describes tok to the caller whose grant is caller.
+func (p *Portal) introspect(ctx context.Context, tx Tx, caller GrantRecord, tok string) (api.Introspection, error) {
 	b := api.BindingOf(ctx)
 	var g GrantRecord
 	out := api.Introspection{Active: true, Iss: p.issuer}
@@ -764,7 +775,7 @@ func (p *Portal) introspect(ctx context.Context, tx Tx, tok string) (api.Introsp
 		}
 		g, out.Exp, out.Iat, out.Jti = grant, int64(*c.Expiry), int64(*c.IssuedAt), c.ID
 	}
-	if g.Revoked || g.JKT != "" && g.JKT != b.JKT {
+	if g.Revoked || g.JKT != b.JKT || g.JKT == "" && g.ID != caller.ID {
 		return api.Introspection{}, nil
 	}
 	acc, ok, err := tx.Account(g.Account)
@@ -781,8 +792,9 @@ func (p *Portal) introspect(ctx context.Context, tx Tx, tok string) (api.Introsp
 
 // Revoke revokes the grant of tok, an access or refresh token, or the
 // Native SSO session of a device secret (RFC 7009): none of its tokens is
-// taken any more. A token of another client is refused; an unknown one is
-// ignored, as RFC 7009 wants.
+// taken any more. A token of another client, or bound to a DPoP key the
+// request does not prove, is refused: only the client holding a token
+// revokes it. An unknown one is ignored, as RFC 7009 wants.
 func (p *Portal) Revoke(ctx context.Context, tok string) error {
 	var out struct {
 		Err *api.Refusal `json:"err,omitempty"`
@@ -802,9 +814,12 @@ func (p *Portal) Revoke(ctx context.Context, tok string) error {
 				return nil
 			}
 			g = GrantRecord{ID: at.GrantID, Account: c.Subject, Client: at.ClientID, Expires: c.Expiry.Time().Add(p.set.AccessTokenTTL)}
+			if at.Cnf != nil {
+				g.JKT = at.Cnf.JKT
+			}
 		}
-		if g.Client != b.Client {
-			out.Err = api.Refuse(api.ErrInvalidClient, "the token was issued to another client")
+		if g.Client != b.Client || g.JKT != "" && g.JKT != b.JKT {
+			out.Err = api.Refuse(api.ErrInvalidClient, "the token was issued to another client, or is bound to a key the request does not prove")
 			return nil
 		}
 		if known, ok, err := p.grant(tx, g.ID); err != nil {

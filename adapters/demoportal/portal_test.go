@@ -419,17 +419,27 @@ func TestNativeSSO(t *testing.T) {
 	}
 	// The connection's own sign-in works until token_ttl has passed.
 	clock.Advance(24*time.Hour - time.Second)
-	if s, _ := p.SSOSignIn(ctx, c.Tokens.IDToken, c.Tokens.DeviceSecret); s.Status != actions.SignInOK {
-		t.Errorf("SSOSignIn(own sign-in) just before expiry = %+v, want ok", s)
+	again, _ := p.SSOSignIn(ctx, c.Tokens.IDToken, c.Tokens.DeviceSecret)
+	if again.Status != actions.SignInOK {
+		t.Errorf("SSOSignIn(own sign-in) just before expiry = %+v, want ok", again)
 	}
-	if in, _ := p.Introspect(ctx, c.Tokens.RefreshToken); !in.Active || in.Sub != "sms@example.com" {
+	// A fresh access token of the device (the first one expired hours
+	// ago) authorises asking about its older refresh token.
+	fresh, err := connect(ctx, p, again.Ticket)
+	if err != nil || !fresh.Connected {
+		t.Fatalf("connect again = %+v, %v", fresh, err)
+	}
+	if in, _ := p.Introspect(ctx, fresh.Tokens.AccessToken, c.Tokens.RefreshToken); !in.Active || in.Sub != "sms@example.com" {
 		t.Errorf("Introspect(refresh token) just before expiry = %+v, want active", in)
+	}
+	if _, err := p.Introspect(ctx, c.Tokens.AccessToken, c.Tokens.RefreshToken); !errors.Is(err, actions.ErrTokenRejected) {
+		t.Errorf("Introspect authorised by an expired access token = %v, want ErrTokenRejected", err)
 	}
 	clock.Advance(time.Second)
 	if s, _ := p.SSOSignIn(ctx, c.Tokens.IDToken, c.Tokens.DeviceSecret); s.Status != actions.SignInDenied {
 		t.Errorf("SSOSignIn(own sign-in) at expiry = %+v, want denied", s)
 	}
-	if in, _ := p.Introspect(ctx, c.Tokens.RefreshToken); in.Active {
+	if in, _ := p.Introspect(ctx, fresh.Tokens.AccessToken, c.Tokens.RefreshToken); in.Active {
 		t.Errorf("Introspect(expired refresh token) = %+v, want not active", in)
 	}
 	// The fixture's session expires on 2025-07-01.
@@ -494,7 +504,7 @@ func TestLicences(t *testing.T) {
 	if err != nil || a.Status != actions.ActivateActivated || a.Plan == "" || a.Licence != "L-1" {
 		t.Errorf("Activate(L-1) = %+v, %v, want activated", a, err)
 	}
-	if in, _ := p.Introspect(ctx, tok); !in.Active || in.Licence != "L-1" || in.Plan != a.Plan {
+	if in, _ := p.Introspect(ctx, tok, tok); !in.Active || in.Licence != "L-1" || in.Plan != a.Plan {
 		t.Errorf("Introspect after activation = %+v, want licence L-1", in)
 	}
 	// The access token is bound to the device's key: without a proof of

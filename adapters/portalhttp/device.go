@@ -216,7 +216,12 @@ func unwrapURL(err error) error {
 func answerError(op string, resp *http.Response, data []byte) error {
 	var oe api.OAuthError
 	if json.Unmarshal(data, &oe) == nil && oe.Error != "" {
-		return fmt.Errorf("portal %s: %d %w", op, resp.StatusCode, &api.Refusal{Code: oe.Error, Description: oe.ErrorDescription})
+		ref := &api.Refusal{Code: oe.Error, Description: oe.ErrorDescription}
+		if oe.Error == api.ErrInvalidToken {
+			// The access token that authorised the request is not taken.
+			return fmt.Errorf("portal %s: %d %w: %w", op, resp.StatusCode, ref, actions.ErrTokenRejected)
+		}
+		return fmt.Errorf("portal %s: %d %w", op, resp.StatusCode, ref)
 	}
 	var p api.Problem
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), api.MediaProblem) && json.Unmarshal(data, &p) == nil && p.Code != "" {

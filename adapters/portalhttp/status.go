@@ -155,16 +155,19 @@ func (d *Device) Renew(ctx context.Context, cr actions.Credential) (actions.Cred
 }
 
 // Introspect asks the portal whether it takes token now (RFC 7662),
-// proving the device's key.
-func (d *Device) Introspect(ctx context.Context, token string) (api.Introspection, error) {
+// authorised by the device's access token access (Authorization: DPoP,
+// proving the device's key): the portal describes the device's own
+// tokens only. An access token the portal does not take gives an error
+// wrapping actions.ErrTokenRejected.
+func (d *Device) Introspect(ctx context.Context, access, token string) (api.Introspection, error) {
 	meta, _, err := d.c.discover(ctx)
 	if err != nil {
 		return api.Introspection{}, err
 	}
 	params := url.Values{api.ParamToken: {token}, api.ParamClientID: {api.ClientID}}
 	var out api.Introspection
-	if err := d.formJSON(ctx, api.OpIntrospect, meta.IntrospectionEndpoint, params, &out); err != nil {
-		return api.Introspection{}, actions.Redact(err, token)
+	if err := d.formJSON(ctx, api.OpIntrospect, meta.IntrospectionEndpoint, access, params, &out); err != nil {
+		return api.Introspection{}, actions.Redact(err, token, access)
 	}
 	return out, nil
 }
@@ -178,16 +181,20 @@ func (d *Device) Revoke(ctx context.Context, token string) error {
 	}
 	params := url.Values{api.ParamToken: {token}, api.ParamClientID: {api.ClientID}}
 	var out struct{}
-	return actions.Redact(d.formJSON(ctx, api.OpRevoke, meta.RevocationEndpoint, params, &out), token)
+	return actions.Redact(d.formJSON(ctx, api.OpRevoke, meta.RevocationEndpoint, "", params, &out), token)
 }
 
-// formJSON posts params to endpoint and reads its 200 answer into out.
-func (d *Device) formJSON(ctx context.Context, op, endpoint string, params url.Values, out any) error {
+// formJSON posts params to endpoint and reads its 200 answer into out;
+// access, when given, authorises the request (Authorization: DPoP).
+func (d *Device) formJSON(ctx context.Context, op, endpoint, access string, params url.Values, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(params.Encode()))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", api.MediaForm)
+	if access != "" {
+		req.Header.Set("Authorization", api.TokenTypeDPoP+" "+access)
+	}
 	resp, err := d.httpClient(op).Do(req)
 	if err != nil {
 		return unwrapURL(err)

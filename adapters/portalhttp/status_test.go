@@ -128,7 +128,7 @@ func TestRenew(t *testing.T) {
 		renewed.DeviceSecret != cr.DeviceSecret || !renewed.Expires.Equal(now.Add(time.Hour)) {
 		t.Fatalf("Renew of an expired token = %+v, changed %v, %v; want new tokens, the device secret kept", renewed.Tokens, changed, err)
 	}
-	if in, err := d.Introspect(ctx, renewed.AccessToken); err != nil || !in.Active {
+	if in, err := d.Introspect(ctx, renewed.AccessToken, renewed.AccessToken); err != nil || !in.Active {
 		t.Errorf("the renewed access token introspects as %+v, %v", in, err)
 	}
 	// The spent refresh token again: a thief's copy. The grant is revoked.

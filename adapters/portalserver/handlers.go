@@ -258,12 +258,9 @@ func (s *Server) revoke(ctx context.Context, c *call) (answer, error) {
 	return answer{status: http.StatusOK, body: struct{}{}}, nil
 }
 
-// introspect answers the introspection endpoint (RFC 7662).
+// introspect answers the introspection endpoint (RFC 7662), for a caller
+// its access token authorises (call.token, checked by the portal first).
 func (s *Server) introspect(ctx context.Context, c *call) (answer, error) {
-	tok := c.form.Get(api.ParamToken)
-	if tok == "" {
-		return answer{}, api.Refuse(api.ErrInvalidRequest, "token is required")
-	}
-	in, err := s.portal.Introspect(ctx, tok)
+	in, err := s.portal.Introspect(ctx, c.token, c.form.Get(api.ParamToken))
 	return answer{body: in}, err
 }

@@ -56,7 +56,7 @@ type Portal interface {
 	ExchangeCode(ctx context.Context, code, verifier string) (api.TokenResponse, error)
 	Refresh(ctx context.Context, refresh string) (api.TokenResponse, error)
 	Revoke(ctx context.Context, token string) error
-	Introspect(ctx context.Context, token string) (api.Introspection, error)
+	Introspect(ctx context.Context, caller, token string) (api.Introspection, error)
 	UseProof(ctx context.Context, jkt, jti string, iat time.Time) error
 	SessionClient(ctx context.Context, ticket string) (string, bool)
 	ClientOf(id string) (api.Client, bool)
@@ -361,6 +361,10 @@ func (s *Server) fail(w *recorder, e api.Endpoint, err error) {
 		writeProblem(w, api.ProblemFor(api.CodeUnavailable, "the portal cannot answer now"), s.opts.RetryAfter)
 	case errors.Is(err, api.ErrKeyReused):
 		writeProblem(w, api.ProblemFor(api.CodeKeyReused, "this Idempotency-Key was used for another request; use a new key for a new request"), 0)
+	case errors.Is(err, actions.ErrTokenRejected) && oauth:
+		// The introspection endpoint's own authorisation (RFC 7662
+		// section 2.3): the same answer whatever the token asked about.
+		writeOAuthError(w, api.Refuse(api.ErrInvalidToken, "authorise introspection with an access token of this portal, bound to the DPoP key the request proves: Authorization: DPoP TOKEN"))
 	case errors.Is(err, actions.ErrTokenRejected):
 		w.Header().Set("WWW-Authenticate", `DPoP error="invalid_token", algs="`+strings.Join(api.DPoPAlgs, " ")+`"`)
 		writeProblem(w, api.ProblemFor(api.CodeTokenRejected, ""), 0)

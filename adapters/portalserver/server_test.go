@@ -502,7 +502,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	var tr api.TokenResponse
 	json.Unmarshal(w.Body.Bytes(), &tr)
 	e.do(req{method: "GET", path: api.PathLicences, header: map[string]string{"Authorization": "DPoP " + tr.AccessToken, api.HeaderDPoP: e.proof(e.key, "GET", api.PathLicences, tr.AccessToken, nil)}})
-	e.post(api.PathIntrospection, url.Values{"client_id": {"tether"}, "token": {tr.RefreshToken}})
+	e.introspect(e.key, tr.AccessToken, tr.RefreshToken)
 	logs := e.logs.String()
 	for _, secret := range []string{"Solo-pass-2024", session, code, verifier, tr.AccessToken, tr.RefreshToken, tr.IDToken, tr.DeviceSecret, "key-secret-5", "DPoP ey"} {
 		if secret != "" && strings.Contains(logs, secret) {

@@ -37,8 +37,9 @@ type Portal interface {
 	actions.Accounts
 	actions.ConsentLog
 	actions.Captcha
-	// Introspect says whether the portal takes a token (RFC 7662).
-	Introspect(ctx context.Context, token string) (api.Introspection, error)
+	// Introspect says whether the portal takes a token (RFC 7662),
+	// authorised by the device's access token access.
+	Introspect(ctx context.Context, access, token string) (api.Introspection, error)
 	// Revoke revokes a token's grant (RFC 7009).
 	Revoke(ctx context.Context, token string) error
 }
@@ -428,27 +429,24 @@ func testConnectAndActivate(t *testing.T, h Harness) {
 	if a, err := p.Activate(ctx, tk.AccessToken, "LIC-SOLO-1"); err != nil || a.Status != actions.ActivateActivated || a.Plan != "Personal" || a.Licence != "LIC-SOLO-1" {
 		t.Errorf("Activate = %+v, %v", a, err)
 	}
-	in, err := p.Introspect(ctx, tk.AccessToken)
+	in, err := p.Introspect(ctx, tk.AccessToken, tk.AccessToken)
 	if err != nil || !in.Active || in.Sub != "solo@example.com" || in.Country != "FR" || in.Plan != "Personal" || in.Licence != "LIC-SOLO-1" || in.TokenType != api.TokenTypeDPoP || in.Cnf == nil {
 		t.Errorf("Introspect(access token) = %+v, %v, want active, solo@, FR, Personal LIC-SOLO-1, DPoP-bound", in, err)
 	}
-	if in, err := p.Introspect(ctx, tk.RefreshToken); err != nil || !in.Active || in.Sub != "solo@example.com" {
+	if in, err := p.Introspect(ctx, tk.AccessToken, tk.RefreshToken); err != nil || !in.Active || in.Sub != "solo@example.com" {
 		t.Errorf("Introspect(refresh token) = %+v, %v, want active", in, err)
 	}
 	if s, err := p.SSOSignIn(ctx, tk.IDToken, tk.DeviceSecret); err != nil || s.Status != actions.SignInOK || s.Account != "solo@example.com" {
 		t.Errorf("SSOSignIn(the device's own sign-in) = %+v, %v", s, err)
 	}
 	h.Advance(2 * time.Hour)
-	if in, _ := p.Introspect(ctx, tk.AccessToken); in.Active {
-		t.Error("the access token is active after its hour")
+	if in, err := p.Introspect(ctx, tk.AccessToken, tk.AccessToken); in.Active || !errors.Is(err, actions.ErrTokenRejected) {
+		t.Errorf("introspection by the access token after its hour = %+v, %v; want ErrTokenRejected", in, err)
 	}
 	if _, err := p.Licences(ctx, tk.AccessToken); !errors.Is(err, actions.ErrTokenRejected) {
 		t.Errorf("Licences with an expired access token: error = %v, want ErrTokenRejected", err)
 	}
 	h.Advance(91 * 24 * time.Hour)
-	if in, _ := p.Introspect(ctx, tk.RefreshToken); in.Active {
-		t.Error("the refresh token is active after its 90 days")
-	}
 	if s, _ := p.SSOSignIn(ctx, tk.IDToken, tk.DeviceSecret); s.Status != actions.SignInDenied {
 		t.Errorf("SSOSignIn after the connection's 90 days = %+v, want denied", s)
 	}
@@ -474,8 +472,12 @@ func testForgedTokenRefused(t *testing.T, h Harness) {
 		if _, err := p.Activate(ctx, tok, ""); !errors.Is(err, actions.ErrTokenRejected) {
 			t.Errorf("Activate(%s) error = %v, want ErrTokenRejected", name, err)
 		}
-		if in, err := p.Introspect(ctx, tok); err != nil || in.Active {
+		if in, err := p.Introspect(ctx, real, tok); err != nil || in.Active {
 			t.Errorf("Introspect(%s) = %+v, %v, want not active", name, in, err)
+		}
+		in, err := p.Introspect(ctx, tok, real)
+		if in.Active || !errors.Is(err, actions.ErrTokenRejected) {
+			t.Errorf("introspection authorised by %s = %+v, %v; want ErrTokenRejected", name, in, err)
 		}
 		if err != nil && tok != "" && strings.Contains(err.Error(), tok) {
 			t.Errorf("an error holds the token: %v", err)
@@ -485,8 +487,14 @@ func testForgedTokenRefused(t *testing.T, h Harness) {
 	if _, err := thief.Licences(ctx, real); !errors.Is(err, actions.ErrTokenRejected) {
 		t.Errorf("another device's access token, without its key: error = %v, want ErrTokenRejected", err)
 	}
-	if in, _ := thief.Introspect(ctx, real); in.Active {
-		t.Error("another device is told about the token")
+	if in, err := thief.Introspect(ctx, real, real); in.Active || !errors.Is(err, actions.ErrTokenRejected) {
+		t.Errorf("another device, with the token but not its key, is told about it: %+v, %v", in, err)
+	}
+	if err := thief.Revoke(ctx, conn.Tokens.RefreshToken); err == nil {
+		t.Error("another device revoked the token")
+	}
+	if in, err := p.Introspect(ctx, real, conn.Tokens.RefreshToken); err != nil || !in.Active {
+		t.Errorf("after another device's revocation the token = %+v, %v; want still active", in, err)
 	}
 	mail := h.OtherApp(t, "vendor-mail")
 	if s, err := p.SSOSignIn(ctx, mail.IDToken, conn.Tokens.DeviceSecret); err != nil || s.Status != actions.SignInDenied {
@@ -501,8 +509,8 @@ func testForgedTokenRefused(t *testing.T, h Harness) {
 	if _, err := p.Licences(ctx, real); !errors.Is(err, actions.ErrTokenRejected) {
 		t.Errorf("Licences after the revocation: error = %v, want ErrTokenRejected", err)
 	}
-	if in, _ := p.Introspect(ctx, conn.Tokens.RefreshToken); in.Active {
-		t.Error("the revoked refresh token is active")
+	if in, err := p.Introspect(ctx, real, conn.Tokens.RefreshToken); in.Active || !errors.Is(err, actions.ErrTokenRejected) {
+		t.Errorf("introspection by a revoked grant's access token = %+v, %v; want ErrTokenRejected", in, err)
 	}
 }
 
@@ -609,7 +617,7 @@ func testRestart(t *testing.T, h Harness) {
 	if d := send(t, p, needsCode(t, p)); d.Status != actions.SendTooSoon {
 		t.Errorf("a sixth code within the hour, after the restart = %+v, want too_soon", d)
 	}
-	if in, err := device.Introspect(ctx, conn.Tokens.RefreshToken); err != nil || !in.Active {
+	if in, err := device.Introspect(ctx, conn.Tokens.AccessToken, conn.Tokens.RefreshToken); err != nil || !in.Active {
 		t.Errorf("the refresh token issued before the restart = %+v, %v, want active", in, err)
 	}
 }

@@ -82,7 +82,7 @@ func TestServeActionsOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in, err := c.ForDevice(dev).Introspect(ctx, saved.AccessToken); err != nil || !in.Active || in.Sub != "free@example.com" || in.Plan != "Free" {
+	if in, err := c.ForDevice(dev).Introspect(ctx, saved.AccessToken, saved.AccessToken); err != nil || !in.Active || in.Sub != "free@example.com" || in.Plan != "Free" {
 		t.Errorf("the portal's introspection of the saved token = %+v, %v; want active for free@example.com on Free", in, err)
 	}
 	effects, err := store.Effects(ctx, v.ID)

@@ -130,11 +130,14 @@ func (o *statusOptions) run(ctx context.Context, env *Env, args []string) error 
 			return actions.Redact(err, renewed.Secrets()...)
 		}
 	}
-	in, err := p.dev.Introspect(ctx, renewed.AccessToken)
+	in, err := p.dev.Introspect(ctx, renewed.AccessToken, renewed.AccessToken)
 	switch {
 	case errors.Is(err, actions.ErrUnavailable):
 		fmt.Fprintf(env.Stdout, "connected: %s (local store only: %s can't be reached)\n", local, p.who)
 		return nil
+	case errors.Is(err, actions.ErrTokenRejected):
+		// The token no longer authorises even asking about itself.
+		return notAccepted()
 	case err != nil:
 		return actions.Redact(err, renewed.Secrets()...)
 	case !in.Active || !strings.EqualFold(in.Sub, saved.Account):
