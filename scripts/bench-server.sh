@@ -9,6 +9,11 @@
 #     same cores                                                 goal >= 15000
 #   RSS of an idle session: growth over 10,000 sessions created through the
 #     API, memory store, default GOGC                            goal <= 1.5 KB
+# The load generator writes its HTTP/1.1 requests by hand on kept-alive
+# connections and parses the responses itself (net/http's client would
+# take CPU from the server it shares the cores with); it checks every
+# response's status, ETag and the body members it uses, and prints its own
+# CPU per step (loadgen) beside the server's.
 # With BASE=<git rev>, the tether binary of that revision is benchmarked in
 # the same rounds, by the same load generator, and every figure is printed
 # before (BASE) and after (this tree), with after/before.
@@ -71,6 +76,7 @@ declare -A v
 for b in "${builds[@]}"; do
   for s in sqlite postgres memory; do
     v[$b,$s,cpu]=$(field "$b" "BenchmarkServeSteps/store=$s/clients=8-" 'cpu-µs/step')
+    v[$b,$s,gen]=$(field "$b" "BenchmarkServeSteps/store=$s/clients=8-" 'loadgen-cpu-µs/step')
     v[$b,$s,steps]=$(field "$b" "BenchmarkServeSteps/store=$s/clients=8-" 'steps/s')
     v[$b,$s,raw]=$(field "$b" "BenchmarkServeSteps/store=$s/clients=8-" 'raw-commits/s')
     v[$b,$s,ratio]=$(field "$b" "BenchmarkServeSteps/store=$s/clients=8-" 'ratio')
@@ -102,4 +108,6 @@ row "CPU per durable step, PostgreSQL, 8 clients (ms)" "postgres,cpu" 1000 3 "<=
 row "steps/s / raw commits/s, SQLite, 8 clients" "sqlite,ratio" 1 2 ">= 0.5"
 row "steps/s / raw commits/s, PostgreSQL, 8 clients" "postgres,ratio" 1 2 ">= 0.5"
 row "memory store steps/s over HTTP, 8 clients" "memory,steps" 1 0 ">= 15000"
+row "  CPU per step: server, memory store (ms)" "memory,cpu" 1000 3 ""
+row "  CPU per step: load generator, memory store (ms)" "memory,gen" 1000 3 ""
 row "idle session RSS, memory store (KB)" "idle" 1024 2 "<= 1.5"
