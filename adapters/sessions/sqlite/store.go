@@ -27,7 +27,6 @@ func (s *Store) Load(ctx context.Context, id string) (*host.Record, error) {
 // and of Load and Recall, prepared once on the readers.
 type saveStmts struct {
 	create, update, entry, effect, request *sql.Stmt
-	savepoint, release, rollbackTo         *sql.Stmt
 	load, recall                           *sql.Stmt
 }
 
@@ -39,17 +38,19 @@ func (p *saveStmts) prepare(ctx context.Context, w, r *sql.DB) error {
 	}{
 		{&p.create, w, `INSERT INTO sessions (` + sqlstore.Columns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`},
+		// A used request key leaves the row unwritten too, as a version
+		// that is not the one the commit follows does: a commit's first
+		// statement decides whether any of it is written.
 		{&p.update, w, `UPDATE sessions
 			SET version = ?2, flow = ?3, region = ?4, hash = ?5, done = ?6, due = ?7, expires = ?8, updated = ?9, data = ?10,
 				claimed_until = NULL
-			WHERE id = ?1 AND version = ?11`},
+			WHERE id = ?1 AND version = ?11
+				AND (?12 IS NULL OR NOT EXISTS (
+					SELECT 1 FROM session_requests q WHERE q.session_id = ?1 AND q.request_key = ?12))`},
 		{&p.entry, w, `INSERT INTO session_log (session_id, seq, data) VALUES (?, ?, ?)`},
 		{&p.effect, w, `INSERT INTO session_effects (session_id, effect_key, kind, data) VALUES (?, ?, ?, ?)`},
 		{&p.request, w, `INSERT INTO session_requests (session_id, request_key, digest, response) VALUES (?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`},
-		{&p.savepoint, w, `SAVEPOINT commit_one`},
-		{&p.release, w, `RELEASE commit_one`},
-		{&p.rollbackTo, w, `ROLLBACK TO commit_one`},
 		{&p.load, r, `SELECT ` + sqlstore.Columns + ` FROM sessions WHERE id = ?`},
 		{&p.recall, r, `SELECT ` + sqlstore.RecallColumns + `
 			FROM sessions s LEFT JOIN session_requests r ON r.session_id = s.id AND r.request_key = ?2
@@ -63,11 +64,21 @@ func (p *saveStmts) prepare(ctx context.Context, w, r *sql.DB) error {
 	return nil
 }
 
+// txStmts are the statements of a Save bound to one transaction.
+type txStmts struct {
+	create, update, entry, effect, request *sql.Stmt
+}
+
+func (s *Store) txStmts(tx *sql.Tx) *txStmts {
+	return &txStmts{create: tx.Stmt(s.stmts.create), update: tx.Stmt(s.stmts.update), entry: tx.Stmt(s.stmts.entry),
+		effect: tx.Stmt(s.stmts.effect), request: tx.Stmt(s.stmts.request)}
+}
+
 // Save writes c in one transaction when the stored version is c.Prev.
 // Saves that arrive while a transaction is written are written together
-// in the next one (group commit), each in a savepoint of its own: each
-// succeeds or fails alone, all share one sync of the disk. Save returns
-// once the transaction that holds c has committed.
+// in the next one (group commit): each succeeds or fails alone, all share
+// one sync of the disk. Save returns once the transaction that holds c
+// has committed.
 func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("save session %s: %w", c.Record.ID, err)
@@ -83,7 +94,13 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 }
 
 // writeGroup writes batch in one transaction and tells each Save how its
-// commit went.
+// commit went. A commit's first statement, its session's row, decides
+// whether the commit is written: one that its version or a used request
+// key refuses writes nothing, and the others go on, with no savepoint
+// between them. Should a later statement fail (which a commit that
+// passed the first cannot make happen, short of a broken disk or a
+// cancelled Save), the transaction is rolled back and each commit written
+// again in a transaction of its own.
 func (s *Store) writeGroup(life context.Context, batch []*sqlstore.Pending) {
 	// The write lock first: a Save given up while it is waited for (held
 	// by another process) is not written.
@@ -99,27 +116,20 @@ func (s *Store) writeGroup(life context.Context, batch []*sqlstore.Pending) {
 		return
 	}
 	defer tx.Rollback()
+	st := s.txStmts(tx)
 	errs := make([]error, len(batch))
-	fail := func(err error) {
-		for i, p := range batch {
-			p.Done <- errors.Join(errs[i], fmt.Errorf("save session %s: %w", p.Commit.Record.ID, err))
-		}
-	}
 	for i, p := range batch {
-		if _, err := tx.StmtContext(p.Ctx, s.stmts.savepoint).ExecContext(p.Ctx); err != nil {
-			errs[i] = fmt.Errorf("save session %s: %w", p.Commit.Record.ID, err)
-			continue
-		}
-		if errs[i] = s.writeOne(tx, p); errs[i] != nil {
-			if _, err := tx.StmtContext(life, s.stmts.rollbackTo).ExecContext(life); err != nil {
-				fail(err) // the transaction cannot go on: none of it is written
+		written, err := s.writeOne(st, p)
+		if err != nil && written {
+			if len(batch) > 1 {
+				tx.Rollback()
+				s.writeAlone(batch)
 				return
 			}
-		}
-		if _, err := tx.StmtContext(life, s.stmts.release).ExecContext(life); err != nil {
-			fail(err)
+			p.Done <- err
 			return
 		}
+		errs[i] = err
 	}
 	err = tx.Commit()
 	for i, p := range batch {
@@ -130,46 +140,76 @@ func (s *Store) writeGroup(life context.Context, batch []*sqlstore.Pending) {
 	}
 }
 
-// writeOne writes one commit in tx.
-func (s *Store) writeOne(tx *sql.Tx, p *sqlstore.Pending) error {
+// writeAlone writes each commit of batch in a transaction of its own,
+// under its Save's context, and tells the Save how it went.
+func (s *Store) writeAlone(batch []*sqlstore.Pending) {
+	for _, p := range batch {
+		p.Done <- s.writeTx(p)
+	}
+}
+
+func (s *Store) writeTx(p *sqlstore.Pending) error {
+	tx, err := s.w.BeginTx(p.Ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save session %s: %w", p.Commit.Record.ID, err)
+	}
+	defer tx.Rollback()
+	if _, err := s.writeOne(s.txStmts(tx), p); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save session %s: %w", p.Commit.Record.ID, err)
+	}
+	return nil
+}
+
+// writeOne writes one commit with st, under its Save's context. It
+// reports whether it wrote anything: a commit refused by its session's
+// version or a used request key (host.ErrConflict) writes nothing; after
+// an error once something is written, only rolling back the transaction
+// undoes it.
+func (s *Store) writeOne(st *txStmts, p *sqlstore.Pending) (written bool, err error) {
 	ctx, c := p.Ctx, p.Commit
 	id := c.Record.ID
-	exec := func(stmt *sql.Stmt, args ...any) (sql.Result, error) {
-		return tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
-	}
 	var res sql.Result
-	var err error
 	if c.Prev == 0 {
-		res, err = exec(s.stmts.create, p.Args...)
+		res, err = st.create.ExecContext(ctx, p.Args...)
 	} else {
-		res, err = exec(s.stmts.update, append(p.Args, c.Prev)...)
+		var key any
+		if c.Request != nil {
+			key = c.Request.Key
+		}
+		res, err = st.update.ExecContext(ctx, append(p.Args, c.Prev, key)...)
 	}
 	if err := changed(res, err); err != nil {
 		if errors.Is(err, errUnchanged) {
-			return sqlstore.Conflict(c)
+			return false, sqlstore.Conflict(c)
 		}
-		return fmt.Errorf("save session %s: %w", id, err)
+		// A failed statement changed nothing, unless an interrupt rolled
+		// the transaction back: the caller rolls back all the same.
+		return true, fmt.Errorf("save session %s: %w", id, err)
 	}
 	for _, e := range c.Entries {
-		if _, err := exec(s.stmts.entry, id, e.Seq, sqlstore.Bytes(e.Data)); err != nil {
-			return fmt.Errorf("save session %s: log entry %d: %w", id, e.Seq, err)
+		if _, err := st.entry.ExecContext(ctx, id, e.Seq, sqlstore.Bytes(e.Data)); err != nil {
+			return true, fmt.Errorf("save session %s: log entry %d: %w", id, e.Seq, err)
 		}
 	}
 	for _, e := range c.Effects {
-		if _, err := exec(s.stmts.effect, id, e.Key, e.Kind, sqlstore.Bytes(e.Data)); err != nil {
-			return fmt.Errorf("save session %s: effect %s: %w", id, e.Key, err)
+		if _, err := st.effect.ExecContext(ctx, id, e.Key, e.Kind, sqlstore.Bytes(e.Data)); err != nil {
+			return true, fmt.Errorf("save session %s: effect %s: %w", id, e.Key, err)
 		}
 	}
 	if r := c.Request; r != nil {
-		res, err := exec(s.stmts.request, id, r.Key, sqlstore.Bytes(r.Digest), sqlstore.Bytes(r.Response))
+		res, err := st.request.ExecContext(ctx, id, r.Key, sqlstore.Bytes(r.Digest), sqlstore.Bytes(r.Response))
 		if err := changed(res, err); err != nil {
 			if errors.Is(err, errUnchanged) {
-				return sqlstore.DuplicateRequest(c)
+				// A new session's row does not look for used keys.
+				return true, sqlstore.DuplicateRequest(c)
 			}
-			return fmt.Errorf("save session %s: request %s: %w", id, r.Key, err)
+			return true, fmt.Errorf("save session %s: request %s: %w", id, r.Key, err)
 		}
 	}
-	return nil
+	return true, nil
 }
 
 var errUnchanged = errors.New("no row changed")
