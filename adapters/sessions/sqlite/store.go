@@ -163,13 +163,19 @@ func (s *Store) writeTx(p *sqlstore.Pending) error {
 	return nil
 }
 
-// writeOne writes one commit with st, under its Save's context. It
-// reports whether it wrote anything: a commit refused by its session's
-// version or a used request key (host.ErrConflict) writes nothing; after
-// an error once something is written, only rolling back the transaction
-// undoes it.
+// writeOne writes one commit with st. It reports whether it wrote
+// anything: a commit refused by its session's version or a used request
+// key (host.ErrConflict) writes nothing; after an error once something is
+// written, only rolling back the transaction undoes it.
+//
+// Once the writer has taken a commit and holds the write lock, its
+// statements wait for nothing, and run to their end whether or not its
+// Save has given up meanwhile (the Save waits for their outcome): their
+// context is not cancelled with the Save's. An interrupt would roll the
+// whole group's transaction back, and the driver watches a context that
+// can end with a goroutine a statement.
 func (s *Store) writeOne(st *txStmts, p *sqlstore.Pending) (written bool, err error) {
-	ctx, c := p.Ctx, p.Commit
+	ctx, c := context.WithoutCancel(p.Ctx), p.Commit
 	id := c.Record.ID
 	var res sql.Result
 	if c.Prev == 0 {
