@@ -63,8 +63,9 @@ func NewGroups(write func(ctx context.Context, batch []*Pending)) *Groups {
 
 // Save queues p and waits for its outcome. When p.Ctx ends before the
 // writer takes p, Save returns at once and p is never written; once taken,
-// p's statements run under p.Ctx, and Save returns how they went: a Save
-// that gave up has not been written behind its back.
+// Save waits for p's statements (which the store may run to their end
+// even when p.Ctx ends meanwhile) and returns how they went: a Save that
+// gave up has not been written behind its back.
 func (g *Groups) Save(p *Pending) error {
 	id := p.Commit.Record.ID
 	select {
