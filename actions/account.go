@@ -29,7 +29,8 @@ func accountCreate(p Ports) engine.Action {
 			},
 			Outputs: []engine.Param{
 				output("account", value.String, "the new account (created)"),
-				output("reason", value.String, "what is wrong with the data (invalid)"),
+				output("reason", value.String, "what is wrong with the data, in words (invalid)"),
+				output("refusal", value.Map, "the same as a message, for a {{ }} or a message's parameter: a refusal of the portal's is its message id and parameters, said in the person's language (invalid)"),
 				output("problem", value.String, "names what is wrong, for a message: email_malformed, password_short, password_letters_digits, password_has_name, country_invalid, or refused (the portal's reason) (invalid)"),
 			},
 			Outcomes: []string{"created", "exists", "invalid"},
@@ -42,7 +43,7 @@ func accountCreate(p Ports) engine.Action {
 			password := c.str("password", "")
 			cc := strings.ToUpper(strings.TrimSpace(c.str("country", "")))
 			if problem, reason := CheckNewAccount(email, password, cc); reason != "" {
-				return result("invalid", "reason", reason, "problem", problem), nil
+				return result("invalid", "reason", reason, "problem", problem, "refusal", PortalText{}.Value(reason)), nil
 			}
 			a, err := p.Accounts.CreateAccount(ctx, NewAccount{Email: email, Password: password, Country: cc})
 			if err != nil {
@@ -54,11 +55,11 @@ func accountCreate(p Ports) engine.Action {
 			case CreateExists:
 				return result("exists"), nil
 			}
-			reason := a.Reason
+			reason, msg := a.Reason, a.ReasonMessage
 			if reason == "" {
-				reason = "the portal refused the account"
+				reason, msg = "the portal refused the account", PortalText{ID: "account.refused"}
 			}
-			return result("invalid", "reason", reason, "problem", "refused"), nil
+			return result("invalid", "reason", reason, "problem", "refused", "refusal", msg.Value(reason)), nil
 		},
 	}
 }

@@ -16,7 +16,8 @@ func captchaNew(p Ports) engine.Action {
 			Remote: true,
 			Outputs: []engine.Param{
 				output("captcha_id", value.String, "identifies the challenge to portal.sign_in"),
-				output("challenge", value.String, "the text the person must answer"),
+				output("challenge", value.String, "the text the person must answer, in the portal's words"),
+				output("question", value.Map, "the same as a message, for a prompt's {{ }}: the portal's message id (portal.captcha.plus) and its parameters, said in the person's language"),
 			},
 			Outcomes: []string{"ready"},
 		},
@@ -28,7 +29,7 @@ func captchaNew(p Ports) engine.Action {
 			if err != nil {
 				return engine.Result{}, fmt.Errorf("new challenge: %w", err)
 			}
-			return result("ready", "captcha_id", ch.ID, "challenge", ch.Text), nil
+			return result("ready", "captcha_id", ch.ID, "challenge", ch.Text, "question", ch.Message.Value(ch.Text)), nil
 		},
 	}
 }

@@ -24,7 +24,8 @@ func consentRecord(p Ports) engine.Action {
 			},
 			Outputs: []engine.Param{
 				output("consent_id", value.String, "identifies the recorded acceptance (recorded)"),
-				output("reason", value.String, "why the portal refused it (refused)"),
+				output("reason", value.String, "why the portal refused it, in its words (refused)"),
+				output("refusal", value.Map, "the same as a message, for a {{ }} or a message's parameter: the portal's message id and parameters, said in the person's language (refused)"),
 			},
 			// refused: the sign-in ticket expired, was used, or is not the
 			// account's.
@@ -54,11 +55,11 @@ func consentRecord(p Ports) engine.Action {
 				return engine.Result{}, fmt.Errorf("record consent to %s %s: %w", cs.Document, cs.Version, err)
 			}
 			if !rec.Recorded {
-				reason := rec.Reason
+				reason, msg := rec.Reason, rec.ReasonMessage
 				if reason == "" {
-					reason = "the portal refused the consent"
+					reason, msg = "the portal refused the consent", PortalText{ID: "consent.refused"}
 				}
-				return result("refused", "reason", reason), nil
+				return result("refused", "reason", reason, "refusal", msg.Value(reason)), nil
 			}
 			return result("recorded", "consent_id", rec.ID), nil
 		},

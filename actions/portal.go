@@ -92,7 +92,8 @@ func portalConnect(p Ports) engine.Action {
 			},
 			Outputs: []engine.Param{
 				output("account", value.String, "the connected account (connected)"),
-				output("reason", value.String, "why the device could not be connected (failed)"),
+				output("reason", value.String, "why the device could not be connected, in the portal's words (failed)"),
+				output("refusal", value.Map, "the same as a message, for a {{ }} or a message's parameter: the portal's message id and parameters, said in the person's language (failed)"),
 			},
 			Outcomes: []string{"connected", "failed"},
 		},
@@ -112,11 +113,11 @@ func portalConnect(p Ports) engine.Action {
 				return engine.Result{}, fmt.Errorf("connect: %w", err)
 			}
 			if !conn.Connected {
-				reason := conn.Reason
+				reason, msg := conn.Reason, conn.ReasonMessage
 				if reason == "" {
-					reason = "the portal refused the connection"
+					reason, msg = "the portal refused the connection", PortalText{ID: "connection.refused"}
 				}
-				return result("failed", "reason", reason), nil
+				return result("failed", "reason", reason, "refusal", msg.Value(reason)), nil
 			}
 			if conn.Tokens.AccessToken == "" {
 				return engine.Result{}, fmt.Errorf("connect: the portal returned no access token")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/engine/prompt"
 )
 
 // Ports are the adapters the actions need. A nil port is allowed: the
@@ -103,6 +104,9 @@ type ConsentRecord struct {
 	Recorded bool
 	ID       string // Recorded: identifies the acceptance
 	Reason   string // not Recorded: why, in words that hold no secret
+	// ReasonMessage is Reason as a message of the portal's, when it
+	// gives one.
+	ReasonMessage PortalText
 }
 
 // Captcha hands out the challenges the portal asks a person to solve before
@@ -236,6 +240,9 @@ type Connection struct {
 	Country   string // the account's ISO 3166-1 alpha-2 country
 	Tokens    Tokens // Connected: the device's tokens; secret
 	Reason    string // not Connected: why, in words that hold no secret
+	// ReasonMessage is Reason as a message of the portal's, when it
+	// gives one.
+	ReasonMessage PortalText
 }
 
 // Tokens are what the portal issued a device's connection: an access
@@ -308,6 +315,9 @@ type AccountCreation struct {
 	Status  CreateStatus
 	Account string // CreateOK
 	Reason  string // CreateInvalid; holds no secret
+	// ReasonMessage is Reason as a message of the portal's, when it
+	// gives one.
+	ReasonMessage PortalText
 }
 
 // Consent is one acceptance of a document.
@@ -323,7 +333,35 @@ type Consent struct {
 type Challenge struct {
 	ID   string
 	Text string // what the person is asked, e.g. "What is 7 plus 5?"
+	// Message is Text as a message of the portal's, when it gives one:
+	// {captcha.plus, {a: 7, b: 5}}.
+	Message PortalText
 }
+
+// PortalText is a text of the portal's that a person reads (a CAPTCHA's
+// question, why it refused) as a message of the portal's vocabulary: a
+// stable id and its parameters. Tether's catalogs say it in the person's
+// language as the message portal.ID; the portal's own words, beside it,
+// are shown where they have none. The zero PortalText is no message.
+type PortalText struct {
+	ID     string
+	Params map[string]any // strings and whole numbers
+}
+
+// Value returns the flow value of the text: the message portal.ID with
+// its parameters, and words, what is shown where no catalog has it.
+// Without an ID it is words alone.
+func (t PortalText) Value(words string) map[string]any {
+	id := ""
+	if t.ID != "" {
+		id = PortalMessagePrefix + t.ID
+	}
+	return prompt.OuterMessageValue(id, t.Params, words)
+}
+
+// PortalMessagePrefix is put before the id of a portal's message: its
+// texts are a vocabulary of their own in tether's catalogs.
+const PortalMessagePrefix = "portal."
 
 // Credential is one application's entry in the device credential store.
 type Credential struct {

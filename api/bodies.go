@@ -56,4 +56,6 @@ type AccountCreation struct {
 	Status  string `json:"status"`
 	Account string `json:"account,omitempty"`
 	Reason  string `json:"reason,omitempty"`
+	// ReasonMessage is reason as a message of the portal's vocabulary.
+	ReasonMessage *Message `json:"reason_message,omitempty"`
 }

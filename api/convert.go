@@ -89,7 +89,8 @@ func (a Answer) SignIn() (actions.SignIn, error) {
 
 // FromChallenge returns the answer handing out a CAPTCHA challenge.
 func FromChallenge(ch actions.Challenge) Answer {
-	return denied(ErrInsufficientAuthorization, ChallengeResponse{CaptchaRequired: true, CaptchaID: ch.ID, CaptchaChallenge: ch.Text})
+	return denied(ErrInsufficientAuthorization, ChallengeResponse{CaptchaRequired: true, CaptchaID: ch.ID, CaptchaChallenge: ch.Text,
+		CaptchaMessage: FromPortalText(ch.Message)})
 }
 
 // Challenge returns the CAPTCHA challenge the answer a hands out.
@@ -98,7 +99,7 @@ func (a Answer) Challenge() (actions.Challenge, error) {
 	if b.Error != ErrInsufficientAuthorization || b.CaptchaID == "" || b.CaptchaChallenge == "" {
 		return actions.Challenge{}, a.unknown("CAPTCHA request")
 	}
-	return actions.Challenge{ID: b.CaptchaID, Text: b.CaptchaChallenge}, nil
+	return actions.Challenge{ID: b.CaptchaID, Text: b.CaptchaChallenge, Message: b.CaptchaMessage.Port()}, nil
 }
 
 // FromCodeDelivery returns the answer to a request for a code for the
@@ -165,7 +166,7 @@ func (a Answer) CodeCheck() (actions.CodeCheck, error) {
 // code issued for the session once it was recorded.
 func FromConsent(r actions.ConsentRecord, session, code string) Answer {
 	if !r.Recorded {
-		return denied(ErrInvalidSession, ChallengeResponse{ErrorDescription: CleanDescription(r.Reason)})
+		return denied(ErrInvalidSession, ChallengeResponse{ErrorDescription: CleanDescription(r.Reason), ErrorMessage: FromPortalText(r.ReasonMessage)})
 	}
 	return authorised(ChallengeResponse{AuthSession: session, ConsentID: r.ID}, code)
 }
@@ -177,7 +178,7 @@ func (a Answer) Consent() (actions.ConsentRecord, error) {
 	case b.ConsentID != "" && (a.Status == http.StatusOK || b.Error == ErrInsufficientAuthorization):
 		return actions.ConsentRecord{Recorded: true, ID: b.ConsentID}, nil
 	case b.Error == ErrInvalidSession:
-		return actions.ConsentRecord{Reason: b.ErrorDescription}, nil
+		return actions.ConsentRecord{Reason: b.ErrorDescription, ReasonMessage: b.ErrorMessage.Port()}, nil
 	}
 	return actions.ConsentRecord{}, a.unknown("consent")
 }
@@ -189,6 +190,8 @@ type Grant struct {
 	Account string
 	Country string
 	Reason  string // no Code: why, in words that hold no secret
+	// ReasonMessage is Reason as a message of the portal's.
+	ReasonMessage actions.PortalText
 	// ConsentRequired: the reason is the regulation, not yet accepted.
 	ConsentRequired bool
 }
@@ -199,9 +202,10 @@ func FromGrant(g Grant, session string) Answer {
 	case g.Code != "":
 		return Answer{Status: http.StatusOK, Body: ChallengeResponse{AuthorizationCode: g.Code, AuthSession: session, Account: g.Account, Country: g.Country}}
 	case g.ConsentRequired:
-		return denied(ErrInsufficientAuthorization, ChallengeResponse{AuthSession: session, ConsentRequired: true, ErrorDescription: CleanDescription(g.Reason)})
+		return denied(ErrInsufficientAuthorization, ChallengeResponse{AuthSession: session, ConsentRequired: true,
+			ErrorDescription: CleanDescription(g.Reason), ErrorMessage: FromPortalText(g.ReasonMessage)})
 	}
-	return denied(ErrInvalidSession, ChallengeResponse{ErrorDescription: CleanDescription(g.Reason)})
+	return denied(ErrInvalidSession, ChallengeResponse{ErrorDescription: CleanDescription(g.Reason), ErrorMessage: FromPortalText(g.ReasonMessage)})
 }
 
 // Grant returns the grant the answer a stands for.
@@ -211,11 +215,12 @@ func (a Answer) Grant() (Grant, error) {
 	case a.Status == http.StatusOK && b.AuthorizationCode != "":
 		return Grant{Code: b.AuthorizationCode, Account: b.Account, Country: b.Country}, nil
 	case b.Error == ErrInsufficientAuthorization, b.Error == ErrInvalidSession:
-		reason := b.ErrorDescription
+		reason, msg := b.ErrorDescription, b.ErrorMessage.Port()
 		if reason == "" {
 			reason = "the portal wants more before it connects this device"
+			msg = actions.PortalText{ID: "session.incomplete"}
 		}
-		return Grant{Reason: reason, ConsentRequired: b.ConsentRequired}, nil
+		return Grant{Reason: reason, ReasonMessage: msg, ConsentRequired: b.ConsentRequired}, nil
 	}
 	return Grant{}, a.unknown("request for the code")
 }
@@ -273,7 +278,7 @@ func FromAccountCreation(a actions.AccountCreation) AccountCreation {
 	case actions.CreateExists:
 		return AccountCreation{Status: CreateExists}
 	}
-	return AccountCreation{Status: CreateInvalid, Reason: a.Reason}
+	return AccountCreation{Status: CreateInvalid, Reason: a.Reason, ReasonMessage: FromPortalText(a.ReasonMessage)}
 }
 
 // Port returns the answer a stands for.
@@ -284,7 +289,7 @@ func (a AccountCreation) Port() (actions.AccountCreation, error) {
 	case CreateExists:
 		return actions.AccountCreation{Status: actions.CreateExists}, nil
 	case CreateInvalid:
-		return actions.AccountCreation{Status: actions.CreateInvalid, Reason: a.Reason}, nil
+		return actions.AccountCreation{Status: actions.CreateInvalid, Reason: a.Reason, ReasonMessage: a.ReasonMessage.Port()}, nil
 	}
 	return actions.AccountCreation{}, unknownStatus("account creation", a.Status)
 }

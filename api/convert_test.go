@@ -66,20 +66,81 @@ func TestConversionsRoundTrip(t *testing.T) {
 		r    actions.ConsentRecord
 		code string
 	}{{actions.ConsentRecord{Recorded: true, ID: "consent-1"}, "code"}, {actions.ConsentRecord{Recorded: true, ID: "consent-2"}, ""},
-		{actions.ConsentRecord{Reason: "the sign-in has expired"}, ""}} {
-		if got, err := trip(t, FromConsent(tt.r, "t", tt.code)).Consent(); err != nil || got != tt.r {
+		{actions.ConsentRecord{Reason: "the sign-in has expired"}, ""},
+		{actions.ConsentRecord{Reason: "the sign-in has expired", ReasonMessage: actions.PortalText{ID: "sign_in.expired"}}, ""}} {
+		if got, err := trip(t, FromConsent(tt.r, "t", tt.code)).Consent(); err != nil || !reflect.DeepEqual(got, tt.r) {
 			t.Errorf("consent %+v came back as %+v, %v", tt.r, got, err)
 		}
 	}
 	for _, g := range []Grant{{Code: "c", Account: "a@x", Country: "DE"}, {Reason: "the sign-in is unknown"},
-		{Reason: "the regulation was not accepted", ConsentRequired: true}} {
-		if got, err := trip(t, FromGrant(g, "t")).Grant(); err != nil || got != g {
+		{Reason: "the regulation was not accepted", ConsentRequired: true,
+			ReasonMessage: actions.PortalText{ID: "consent.not_accepted", Params: map[string]any{"document": "gdpr", "version": "1"}}}} {
+		if got, err := trip(t, FromGrant(g, "t")).Grant(); err != nil || !reflect.DeepEqual(got, g) {
 			t.Errorf("grant %+v came back as %+v, %v", g, got, err)
 		}
 	}
-	ch := actions.Challenge{ID: "cap-1.s", Text: "What is 2 plus 2?"}
-	if got, err := trip(t, FromChallenge(ch)).Challenge(); err != nil || got != ch {
-		t.Errorf("challenge %+v came back as %+v, %v", ch, got, err)
+	for _, ch := range []actions.Challenge{
+		{ID: "cap-1.s", Text: "What is 2 plus 2?"},
+		{ID: "cap-1.s", Text: "What is 2 plus 3?", Message: actions.PortalText{ID: "captcha.plus", Params: map[string]any{"a": 2, "b": 3}}},
+	} {
+		if got, err := trip(t, FromChallenge(ch)).Challenge(); err != nil || !reflect.DeepEqual(got, ch) {
+			t.Errorf("challenge %+v came back as %+v, %v", ch, got, err)
+		}
+	}
+	for _, a := range []actions.AccountCreation{
+		{Status: actions.CreateInvalid, Reason: "the password is empty", ReasonMessage: actions.PortalText{ID: "account.password_empty"}},
+		{Status: actions.CreateOK, Account: "a@x"},
+	} {
+		data, _ := json.Marshal(FromAccountCreation(a))
+		var b AccountCreation
+		if err := json.Unmarshal(data, &b); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := b.Port(); err != nil || !reflect.DeepEqual(got, a) {
+			t.Errorf("account creation %+v came back as %+v, %v", a, got, err)
+		}
+	}
+}
+
+// A portal's message reaches a person only when it is a plain, bounded
+// message: anything else is dropped, and the words beside it shown.
+func TestMessagePort(t *testing.T) {
+	long := strings.Repeat("x", 201)
+	many := map[string]any{}
+	for i := range 9 {
+		many[string(rune('a'+i))] = i
+	}
+	for _, tt := range []struct {
+		in   string
+		want actions.PortalText
+	}{
+		{`{"id":"captcha.plus","params":{"a":9,"b":10}}`, actions.PortalText{ID: "captcha.plus", Params: map[string]any{"a": 9, "b": 10}}},
+		{`{"id":"captcha.backwards","params":{"word":"garden"}}`, actions.PortalText{ID: "captcha.backwards", Params: map[string]any{"word": "garden"}}},
+		{`{"id":"sign_in.expired"}`, actions.PortalText{ID: "sign_in.expired"}},
+		{`{"id":"Captcha.Plus"}`, actions.PortalText{}},
+		{`{"id":"captcha..plus"}`, actions.PortalText{}},
+		{`{"id":"connect.title"}`, actions.PortalText{ID: "connect.title"}}, // prefixed portal. by the action: no flow's id
+		{`{"id":"` + strings.Repeat("a", 65) + `"}`, actions.PortalText{}},
+		{`{"id":"captcha.plus","params":{"a":1.5}}`, actions.PortalText{}},
+		{`{"id":"captcha.plus","params":{"a":[1]}}`, actions.PortalText{}},
+		{`{"id":"captcha.plus","params":{"a":{"$message":"x"}}}`, actions.PortalText{}},
+		{`{"id":"captcha.plus","params":{"a":"` + long + `"}}`, actions.PortalText{}},
+		{`{"id":"captcha.plus","params":{"a":"x\u001b[2J"}}`, actions.PortalText{}},
+		{`{"id":"captcha.plus","params":{"$message":"x"}}`, actions.PortalText{}},
+	} {
+		var m Message
+		if err := json.Unmarshal([]byte(tt.in), &m); err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Port(); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: Port() = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+	if got := (&Message{ID: "captcha.plus", Params: many}).Port(); got.ID != "" {
+		t.Errorf("9 params: Port() = %+v, want none", got)
+	}
+	if got := (*Message)(nil).Port(); got.ID != "" {
+		t.Errorf("nil: Port() = %+v, want none", got)
 	}
 }
 

@@ -207,6 +207,13 @@ type ChallengeResponse struct {
 	CaptchaWrong     bool   `json:"captcha_wrong,omitempty"`
 	CaptchaID        string `json:"captcha_id,omitempty"`
 	CaptchaChallenge string `json:"captcha_challenge,omitempty"`
+
+	// captcha_challenge and error_description as messages of the
+	// portal's vocabulary, for a client to say in its user's language;
+	// a client that knows them not ignores them (RFC 6749 5.1) and shows
+	// the words.
+	CaptchaMessage *Message `json:"captcha_challenge_message,omitempty"`
+	ErrorMessage   *Message `json:"error_description_message,omitempty"`
 }
 
 // TokenResponse is a successful answer of the token endpoint (RFC 6749

@@ -161,10 +161,9 @@ func (s *Session) renderText(ctx context.Context, fr *frame, t *ctext) (*prompt.
 		if err != nil {
 			return nil, s.textError(fr, t.parts[0].prog, err)
 		}
-		if id, params, ok := prompt.AsMessage(v); ok {
-			msg := &prompt.Message{ID: id, Params: params}
-			msg.Text = sourceText(fr.flow, id, params)
-			return msg, nil
+		if msg, ok := prompt.ValueMessage(v); ok {
+			msg.Text = sourceText(fr.flow, msg)
+			return &msg, nil
 		}
 		if value.IsZero(v) {
 			return nil, nil
@@ -201,16 +200,20 @@ func (s *Session) textError(fr *frame, _ *cexpr, err error) error {
 	return &RunError{Pos: fr.state.decl.Pos, Flow: fr.flow.name, State: fr.state.name, Msg: "text", Err: err}
 }
 
-// sourceText renders message id with params in the flow's own words, as
-// the flow (or one of its subflows) writes it: what a front end shows
-// when it has no translation. An id no flow declares shows as itself.
-func sourceText(fl *Flow, id string, params map[string]any) string {
-	src := findSource(fl, id, 0)
+// sourceText renders message m in the flow's own words, as the flow (or
+// one of its subflows) writes it: what a front end shows when it has no
+// translation. A message no flow declares shows its own words (an outer
+// message's), or else its id.
+func sourceText(fl *Flow, m prompt.Message) string {
+	src := findSource(fl, m.ID, 0)
 	if src == nil {
-		return id
+		if m.Text != "" {
+			return m.Text
+		}
+		return m.ID
 	}
-	tpl := src.Choose(params, englishPlural)
-	return tpl.Render(func(p string) string { return formatParam(fl, params[p]) })
+	tpl := src.Choose(m.Params, englishPlural)
+	return tpl.Render(func(p string) string { return formatParam(fl, m.Params[p]) })
 }
 
 func findSource(fl *Flow, id string, depth int) *prompt.Source {
@@ -241,8 +244,8 @@ func englishPlural(n int) string {
 // time as its date, anything else as value.Format does. Front ends say
 // them in the person's locale (package ui); this is their fallback.
 func formatParam(fl *Flow, v any) string {
-	if id, params, ok := prompt.AsMessage(v); ok {
-		return sourceText(fl, id, params)
+	if m, ok := prompt.ValueMessage(v); ok {
+		return sourceText(fl, m)
 	}
 	switch x := v.(type) {
 	case time.Duration:

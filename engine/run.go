@@ -956,11 +956,12 @@ func options(fl *Flow, v any) ([]prompt.Option, error) {
 					o.Label.Text = l
 				}
 			default:
-				id, params, ok := prompt.AsMessage(l)
+				m, ok := prompt.ValueMessage(l)
 				if !ok {
 					return nil, fmt.Errorf("item %d: the label is %s, want a text or a message", i+1, value.Describe(l))
 				}
-				o.Label = prompt.Message{ID: id, Params: params, Text: sourceText(fl, id, params)}
+				m.Text = sourceText(fl, m)
+				o.Label = m
 			}
 			for k, d := range x {
 				if k == "value" || k == "label" {

@@ -295,8 +295,8 @@ func (l *Localizer) param(v any) any {
 		}
 		return out
 	}
-	if id, params, ok := prompt.AsMessage(v); ok {
-		return l.Text(prompt.Message{ID: id, Params: params})
+	if m, ok := prompt.ValueMessage(v); ok {
+		return l.Text(m)
 	}
 	return v
 }
@@ -335,8 +335,8 @@ func (l *Localizer) Format(v any) string {
 		}
 		return strings.Join(parts, ", ")
 	}
-	if id, params, ok := prompt.AsMessage(v); ok {
-		return l.Text(prompt.Message{ID: id, Params: params}).Text
+	if m, ok := prompt.ValueMessage(v); ok {
+		return l.Text(m).Text
 	}
 	return value.Format(v)
 }

@@ -256,3 +256,50 @@ func TestBuild(t *testing.T) {
 		t.Errorf("resend = %+v", c)
 	}
 }
+
+// A message from outside the flows (the portal's CAPTCHA question, its
+// reason for a refusal) is said from the catalogs in every locale that
+// has it, in the portal's words where none has its id, and as a text
+// with its id and parameters in the model.
+func TestOuterMessages(t *testing.T) {
+	cats, _ := shipped(t)
+	question := prompt.OuterMessageValue("portal.captcha.plus", map[string]any{"a": 9, "b": 12}, "What is 9 plus 12?")
+	for _, tt := range []struct{ locale, want string }{
+		{"en", "What is 9 plus 12?"},
+		{"de", "Wie viel ist 9 plus 12?"},
+		{"fr", "Combien font 9 plus 12\u00a0?"},
+		{"pt-BR", "Quanto é 9 mais 12?"},
+	} {
+		l := cats.Localizer(tt.locale)
+		if got := l.Format(question); got != tt.want {
+			t.Errorf("%s: the question = %q, want %q", tt.locale, got, tt.want)
+		}
+	}
+	if got := cats.Localizer(ui.Pseudo).Format(question); !strings.HasPrefix(got, "[") || !strings.Contains(got, "12") || strings.Contains(got, "What") {
+		t.Errorf("en-XA: the question = %q, want it made pseudo", got)
+	}
+	de := cats.Localizer("de")
+	unknown := prompt.OuterMessageValue("portal.captcha.riddle", nil, "What has keys but no locks?")
+	if got := de.Format(unknown); got != "What has keys but no locks?" {
+		t.Errorf("an id no catalog has = %q, want the portal's words", got)
+	}
+	if got := de.Format(prompt.OuterMessageValue("", nil, "the portal said no")); got != "the portal said no" {
+		t.Errorf("words alone = %q", got)
+	}
+	// Inside a flow's message, as connect's consent_refused holds it.
+	reason := prompt.OuterMessageValue("portal.sign_in.expired", nil, "the sign-in has expired")
+	tx := de.Text(prompt.Message{ID: "connect.consent_refused", Params: map[string]any{"reason": reason}})
+	if want := "Das Portal hat die Einwilligung nicht angenommen: die Anmeldung ist abgelaufen. Melden Sie sich erneut an."; tx.Text != want {
+		t.Errorf("consent_refused = %q, want %q", tx.Text, want)
+	}
+	if nested, ok := tx.Params["reason"].(ui.Text); !ok || nested.ID != "portal.sign_in.expired" || nested.Text != "die Anmeldung ist abgelaufen" {
+		t.Errorf("the reason in the model = %#v", tx.Params["reason"])
+	}
+	// A value of another shape is no message.
+	if _, ok := prompt.ValueMessage(map[string]any{prompt.MessageKey: "x", "other": 1}); ok {
+		t.Error("a map with an unknown key is taken as a message")
+	}
+	if _, ok := prompt.ValueMessage(map[string]any{prompt.MessageKey: "x", prompt.TextKey: 3}); ok {
+		t.Error("a message whose text is a number is taken as one")
+	}
+}

@@ -74,15 +74,15 @@ func (p *Portal) CreateAccount(ctx context.Context, a actions.NewAccount) (actio
 	email := normEmail(a.Email)
 	switch {
 	case !strings.Contains(email, "@"):
-		return actions.AccountCreation{Reason: "the email address is malformed"}, nil
+		return refuseAccount("account.email_malformed", "the email address is malformed"), nil
 	case a.Password == "":
-		return actions.AccountCreation{Reason: "the password is empty"}, nil
+		return refuseAccount("account.password_empty", "the password is empty"), nil
 	case !country.Valid(a.Country):
-		return actions.AccountCreation{Reason: "the country is not an ISO 3166-1 alpha-2 code"}, nil
+		return refuseAccount("account.country_invalid", "the country is not an ISO 3166-1 alpha-2 code"), nil
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(a.Password), bcryptCost)
 	if err != nil {
-		return actions.AccountCreation{Reason: "the password cannot be used"}, nil
+		return refuseAccount("account.password_unusable", "the password cannot be used"), nil
 	}
 	var out actions.AccountCreation
 	err = p.update(ctx, api.OpCreateAccount, []string{a.Email, a.Password, a.Country}, &out, func(tx Tx) error {
@@ -114,11 +114,11 @@ func (p *Portal) RecordConsent(ctx context.Context, ticket string, c actions.Con
 		if err != nil {
 			return err
 		}
-		if out.Reason = p.ticketRefusal(t, ok); out.Reason != "" {
+		if out.Reason, out.ReasonMessage = p.ticketRefusal(t, ok); out.Reason != "" {
 			return nil
 		}
 		if t.Account != normEmail(c.Account) {
-			out.Reason = "the sign-in is not this account's"
+			out.Reason, out.ReasonMessage = "the sign-in is not this account's", actions.PortalText{ID: "sign_in.other_account"}
 			return nil
 		}
 		c.Account = t.Account
@@ -163,4 +163,10 @@ func (p *Portal) Account(ctx context.Context, email string) (info AccountInfo, o
 		return err
 	})
 	return info, ok, err
+}
+
+// refuseAccount is an account creation refused for the reason of message
+// id, in words.
+func refuseAccount(id, words string) actions.AccountCreation {
+	return actions.AccountCreation{Status: actions.CreateInvalid, Reason: words, ReasonMessage: actions.PortalText{ID: id}}
 }

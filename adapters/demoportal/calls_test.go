@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -144,7 +145,7 @@ func TestKeyedCallSealed(t *testing.T) {
 		conns = append(conns, c)
 		return err
 	})
-	if len(conns) != 2 || !conns[0].Connected || conns[0] != conns[1] {
+	if len(conns) != 2 || !conns[0].Connected || !reflect.DeepEqual(conns[0], conns[1]) {
 		t.Fatalf("connections = %+v, want the same one twice", conns)
 	}
 	data, _ := os.ReadFile(path)

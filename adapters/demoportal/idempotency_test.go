@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -98,7 +99,7 @@ func TestKeptAnswersAreSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, err := connect(key, restarted, s.Ticket); err != nil || again != conn {
+	if again, err := connect(key, restarted, s.Ticket); err != nil || !reflect.DeepEqual(again, conn) {
 		t.Errorf("Connect repeated after a restart = %+v, %v, want %+v", again, err, conn)
 	}
 	keys, err := NewKeys(randReader{newRand(9)})

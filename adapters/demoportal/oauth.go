@@ -381,18 +381,20 @@ func (p *Portal) Authorize(ctx context.Context, ticket string) (api.Grant, error
 
 // authorize issues the code of Authorize for t.
 func (p *Portal) authorize(tx Tx, t TicketRecord, ok bool) (api.Grant, error) {
-	if reason := p.ticketRefusal(t, ok); reason != "" {
-		return api.Grant{Reason: reason}, nil
+	if reason, msg := p.ticketRefusal(t, ok); reason != "" {
+		return api.Grant{Reason: reason, ReasonMessage: msg}, nil
 	}
 	acc, _, err := tx.Account(t.Account)
 	if err != nil {
 		return api.Grant{}, err
 	}
 	if r := p.RulesFor(acc.Country); r.ConsentRequired && t.Consent != r.Document+"@"+r.Version {
-		return api.Grant{ConsentRequired: true, Reason: fmt.Sprintf("the regulation on data provisioning (%s, version %s) was not accepted during this sign-in", r.Document, r.Version)}, nil
+		return api.Grant{ConsentRequired: true,
+			Reason:        fmt.Sprintf("the regulation on data provisioning (%s, version %s) was not accepted during this sign-in", r.Document, r.Version),
+			ReasonMessage: actions.PortalText{ID: "consent.not_accepted", Params: map[string]any{"document": r.Document, "version": r.Version}}}, nil
 	}
 	if t.Challenge == "" {
-		return api.Grant{Reason: "no PKCE code_challenge (S256) was given for this sign-in"}, nil
+		return api.Grant{Reason: "no PKCE code_challenge (S256) was given for this sign-in", ReasonMessage: actions.PortalText{ID: "sign_in.no_pkce"}}, nil
 	}
 	code := p.newID("ac-", 32)
 	rec := codeRecord{Ticket: t.Hash, Account: t.Account, Client: t.Client, JKT: t.JKT, Challenge: t.Challenge, Scope: t.Scope}

@@ -656,21 +656,22 @@ func (p *Portal) CheckCode(ctx context.Context, id, code string) (actions.CodeCh
 }
 
 // ticketRefusal says why a ticket cannot be used for what needs an
-// authorised one, or "" when it can.
-func (p *Portal) ticketRefusal(t TicketRecord, ok bool) string {
+// authorised one, in words and as a message, or "" when it can.
+func (p *Portal) ticketRefusal(t TicketRecord, ok bool) (string, actions.PortalText) {
+	msg := func(id string) actions.PortalText { return actions.PortalText{ID: "sign_in." + id} }
 	switch {
 	case !ok:
-		return "the sign-in is unknown"
+		return "the sign-in is unknown", msg("unknown")
 	case !p.now().Before(t.Expires):
-		return "the sign-in has expired"
+		return "the sign-in has expired", msg("expired")
 	case t.State == TicketNeedsCode:
-		return "the sign-in is not authorised yet"
+		return "the sign-in is not authorised yet", msg("not_authorised")
 	case t.State == TicketBlocked:
-		return "the sign-in was blocked"
+		return "the sign-in was blocked", msg("blocked")
 	case t.State == TicketConnected:
-		return "the sign-in was already used to connect a device"
+		return "the sign-in was already used to connect a device", msg("used")
 	}
-	return ""
+	return "", actions.PortalText{}
 }
 
 // NewChallenge hands out a CAPTCHA challenge signed with the portal's

@@ -111,7 +111,7 @@ func (d *Device) Connect(ctx context.Context, ticket string) (actions.Connection
 		return actions.Connection{}, actions.Redact(err, ticket)
 	}
 	if g.Code == "" {
-		return actions.Connection{Reason: g.Reason}, nil
+		return actions.Connection{Reason: g.Reason, ReasonMessage: g.ReasonMessage}, nil
 	}
 	tokens, err := d.exchange(ctx, g.Code, verifier)
 	if err != nil {

@@ -72,10 +72,14 @@ func (m *Message) Empty() bool { return m == nil || (m.ID == "" && m.Text == "")
 
 // A flow holds a message in a variable (the notice shown with the next
 // prompt) as a map: its id under MessageKey and its parameters under
-// ParamsKey. message("name", {...}) in an expression makes one.
+// ParamsKey. message("name", {...}) in an expression makes one. A message
+// from outside the flows (the portal's CAPTCHA question, its reason for a
+// refusal) also has its words under TextKey: what is shown where no
+// catalog has its id.
 const (
 	MessageKey = "$message"
 	ParamsKey  = "params"
+	TextKey    = "text"
 )
 
 // MessageValue returns the flow value of the message id with params.
@@ -87,24 +91,53 @@ func MessageValue(id string, params map[string]any) map[string]any {
 	return m
 }
 
-// AsMessage reads a flow value made by MessageValue.
+// OuterMessageValue returns the flow value of a message that no flow
+// declares, with its own words: text is said where no catalog has id (or
+// id is empty).
+func OuterMessageValue(id string, params map[string]any, text string) map[string]any {
+	m := MessageValue(id, params)
+	if text != "" {
+		m[TextKey] = text
+	}
+	return m
+}
+
+// AsMessage reads a flow value made by MessageValue or
+// OuterMessageValue.
 func AsMessage(v any) (id string, params map[string]any, ok bool) {
+	m, ok := ValueMessage(v)
+	return m.ID, m.Params, ok
+}
+
+// ValueMessage reads a flow value made by MessageValue or
+// OuterMessageValue: its id, its parameters and, for an outer message,
+// its words.
+func ValueMessage(v any) (Message, bool) {
 	m, isMap := v.(map[string]any)
 	if !isMap {
-		return "", nil, false
+		return Message{}, false
 	}
-	id, ok = m[MessageKey].(string)
-	if !ok || len(m) > 2 {
-		return "", nil, false
+	id, ok := m[MessageKey].(string)
+	if !ok {
+		return Message{}, false
 	}
-	if p, has := m[ParamsKey]; has {
-		if params, ok = p.(map[string]any); !ok {
-			return "", nil, false
+	out := Message{ID: id}
+	for k, x := range m {
+		switch k {
+		case MessageKey:
+		case ParamsKey:
+			if out.Params, ok = x.(map[string]any); !ok {
+				return Message{}, false
+			}
+		case TextKey:
+			if out.Text, ok = x.(string); !ok {
+				return Message{}, false
+			}
+		default:
+			return Message{}, false
 		}
-	} else if len(m) == 2 {
-		return "", nil, false
 	}
-	return id, params, true
+	return out, true
 }
 
 // Source is a message as a flow or a catalog writes it: one template, or

@@ -70,25 +70,32 @@ func Verify(key []byte, id, answer string) bool {
 	return hmac.Equal([]byte(sig), []byte(sign(key, nonce, answer)))
 }
 
-// Draw returns a new challenge and its answer.
+// Draw returns a new challenge and its answer. Its question is a
+// message of the portal's too (captcha.plus, captcha.minus,
+// captcha.times with a and b; captcha.backwards with word), for a client
+// to ask in its user's language.
 func (c *Issuer) Draw() (actions.Challenge, string) {
 	id := fmt.Sprintf("cap-%08x", c.rng.Uint32())
-	text, answer := c.draw()
-	return actions.Challenge{ID: id + "." + sign(c.key, id, answer), Text: text}, answer
+	text, msg, answer := c.draw()
+	return actions.Challenge{ID: id + "." + sign(c.key, id, answer), Text: text, Message: msg}, answer
 }
 
-// draw returns a challenge's text and its answer.
-func (c *Issuer) draw() (text, answer string) {
+// draw returns a challenge's text, its message and its answer.
+func (c *Issuer) draw() (text string, msg actions.PortalText, answer string) {
+	sum := func(op string, a, b, result int) (string, actions.PortalText, string) {
+		return fmt.Sprintf("What is %d %s %d?", a, op, b),
+			actions.PortalText{ID: "captcha." + op, Params: map[string]any{"a": a, "b": b}}, fmt.Sprint(result)
+	}
 	switch c.rng.IntN(4) {
 	case 0:
 		a, b := 2+c.rng.IntN(9), 2+c.rng.IntN(9)
-		return fmt.Sprintf("What is %d plus %d?", a, b), fmt.Sprint(a + b)
+		return sum("plus", a, b, a+b)
 	case 1:
 		a, b := 10+c.rng.IntN(10), 1+c.rng.IntN(9)
-		return fmt.Sprintf("What is %d minus %d?", a, b), fmt.Sprint(a - b)
+		return sum("minus", a, b, a-b)
 	case 2:
 		a, b := 2+c.rng.IntN(8), 2+c.rng.IntN(8)
-		return fmt.Sprintf("What is %d times %d?", a, b), fmt.Sprint(a * b)
+		return sum("times", a, b, a*b)
 	}
 	list := strings.Fields(words)
 	w := list[c.rng.IntN(len(list))]
@@ -96,5 +103,6 @@ func (c *Issuer) draw() (text, answer string) {
 	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
 		r[i], r[j] = r[j], r[i]
 	}
-	return fmt.Sprintf("Type the word %q backwards.", w), string(r)
+	return fmt.Sprintf("Type the word %q backwards.", w),
+		actions.PortalText{ID: "captcha.backwards", Params: map[string]any{"word": w}}, string(r)
 }

@@ -3,10 +3,15 @@ package captcha
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tetherflow/tether/actions"
+	"github.com/tetherflow/tether/engine/prompt"
+	"github.com/tetherflow/tether/ui"
 )
 
 var (
@@ -49,10 +54,10 @@ func TestDeterministic(t *testing.T) {
 		ca, _ := a.Draw()
 		cb, _ := b.Draw()
 		co, _ := other.Draw()
-		if ca != cb {
+		if !reflect.DeepEqual(ca, cb) {
 			t.Fatalf("same seed gave %+v and %+v", ca, cb)
 		}
-		differs = differs || ca != co
+		differs = differs || !reflect.DeepEqual(ca, co)
 	}
 	if !differs {
 		t.Errorf("different seeds gave the same 20 challenges")
@@ -126,5 +131,43 @@ func TestVerifySignedChallenges(t *testing.T) {
 	ch2, answer2 := other.Draw()
 	if Verify(key, ch2.ID, answer2) || !Verify([]byte("site key"), ch2.ID, answer2) {
 		t.Error("the challenge is not signed with the issuer's key")
+	}
+}
+
+// TestMessages holds each challenge's message to its text: tether's
+// source catalog says the message as the portal's words, and every
+// shipped locale has it, the numbers or the word in it. A kind of
+// challenge the catalogs lack would reach a German reader in English.
+func TestMessages(t *testing.T) {
+	cat := ui.Builtin()
+	en := cat.Localizer(ui.Source)
+	c := New(rand.New(rand.NewPCG(5, 9)), key)
+	seen := map[string]bool{}
+	for range 200 {
+		ch, _ := c.Draw()
+		id := actions.PortalMessagePrefix + ch.Message.ID
+		seen[ch.Message.ID] = true
+		if !en.Has(id) {
+			t.Fatalf("challenge %q: message %s is not in the source catalog", ch.Text, id)
+		}
+		// Said from the catalog alone (no words of the portal's beside).
+		if got := en.Text(prompt.Message{ID: id, Params: ch.Message.Params}).Text; got != ch.Text {
+			t.Errorf("message %s %v says %q, the portal %q", id, ch.Message.Params, got, ch.Text)
+		}
+		for _, loc := range cat.Locales() {
+			l := cat.Localizer(loc)
+			got := l.Text(prompt.Message{ID: id, Params: ch.Message.Params, Text: ch.Text}).Text
+			if loc != ui.Source && got == ch.Text {
+				t.Errorf("%s: challenge %q is not translated", loc, ch.Text)
+			}
+			for _, v := range ch.Message.Params {
+				if !strings.Contains(got, fmt.Sprint(v)) {
+					t.Errorf("%s: challenge %q says %q, without %v", loc, ch.Text, got, v)
+				}
+			}
+		}
+	}
+	if len(seen) != 4 {
+		t.Errorf("200 challenges were of %d kinds (%v), want 4", len(seen), seen)
 	}
 }
