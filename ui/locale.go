@@ -171,6 +171,13 @@ func (l *Localizer) lookup(id string) (*prompt.Source, string) {
 	return nil, ""
 }
 
+// Known reports whether id has a message in the localizer's locale or
+// the source's: whether Say says it in words rather than as its id.
+func (l *Localizer) Known(id string) bool {
+	src, _ := l.lookup(id)
+	return src != nil
+}
+
 // Has reports whether id has a message in the localizer's own locale.
 func (l *Localizer) Has(id string) bool {
 	_, ok := l.c.msgs[l.locale][id]

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/huh"
 
 	"github.com/tetherflow/tether/engine"
@@ -121,8 +123,38 @@ func (f *Form) Build(sc *ui.Screen) *Built {
 	if len(groups) == 0 { // one choice, no fields: just show the text
 		groups = append(groups, huh.NewGroup(note()))
 	}
-	b.Form = huh.NewForm(groups...).WithInput(f.in).WithOutput(f.out).WithAccessible(f.accessible).WithShowHelp(!f.accessible)
+	b.Form = huh.NewForm(groups...).WithInput(f.in).WithOutput(f.out).WithAccessible(f.accessible).WithShowHelp(!f.accessible).
+		WithKeyMap(keyMap(f.loc))
 	return b
+}
+
+// keyMap returns huh's key map with the help of every key the form's
+// fields show (inputs, menus, notes, confirmations) in l's words: huh
+// writes them in English ("enter submit"), and lets them be set. A key's
+// help "go to start" is the word ui.term.key.go_to_start; the keys
+// themselves stay as they are.
+func keyMap(l *ui.Localizer) *huh.KeyMap {
+	km := huh.NewDefaultKeyMap()
+	for _, m := range []any{&km.Input, &km.Select, &km.Note, &km.Confirm} {
+		v := reflect.ValueOf(m).Elem()
+		for i := range v.NumField() {
+			b, ok := v.Field(i).Addr().Interface().(*key.Binding)
+			if !ok || b.Help().Desc == "" {
+				continue
+			}
+			if id := keyHelpID(b.Help().Desc); l.Known(id) {
+				b.SetHelp(b.Help().Key, l.Say(id))
+			}
+		}
+	}
+	return km
+}
+
+// keyHelpID is the id of the word that says huh's key help desc: "go to
+// start" is ui.term.key.go_to_start, "½ page up" ui.term.key.half_page_up.
+func keyHelpID(desc string) string {
+	s := strings.ToLower(strings.ReplaceAll(desc, "½", "half"))
+	return "ui.term.key." + strings.Join(strings.Fields(s), "_")
 }
 
 // Reply is the answer the filled-in form gives.
@@ -197,7 +229,8 @@ func (f *Form) field(fd ui.Field, values map[string]*string, consents map[string
 	case string(prompt.ConsentField):
 		v := new(bool)
 		consents[fd.Name] = v
-		return huh.NewConfirm().Title(fd.Label.Text).Description(desc).Value(v)
+		return huh.NewConfirm().Title(fd.Label.Text).Description(desc).Value(v).
+			Affirmative(f.loc.Say("ui.term.key.yes")).Negative(f.loc.Say("ui.term.key.no"))
 	case string(prompt.ChoiceField):
 		v := new(string)
 		values[fd.Name] = v

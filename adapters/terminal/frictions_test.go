@@ -1,10 +1,12 @@
 package terminal
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/huh"
 	"github.com/charmbracelet/x/ansi"
@@ -325,6 +327,73 @@ func TestPlainWaitConstraintPrefill(t *testing.T) {
 		"Email address [family@example.com]: ", "Code (Exactly 6 digits): "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// The form's key help and the CAPTCHA's question are in the person's
+// language: huh's help ("enter submit") is English unless the key map
+// says otherwise, and the question is the portal's message, said from the
+// catalogs.
+func TestFormKeyHelpAndCaptchaInGerman(t *testing.T) {
+	p := &prompt.Prompt{
+		Title: msg("Bei Ihrem Konto anmelden"),
+		Fields: []prompt.Field{
+			{Name: "email", Label: msg("E-Mail-Adresse"), Type: prompt.EmailField},
+			{Name: "captcha", Label: msg("CAPTCHA-Antwort"), Type: prompt.CaptchaField,
+				Hint: &prompt.Message{ID: "portal.captcha.plus", Params: map[string]any{"a": 9, "b": 9}, Text: "What is 9 plus 9?"}},
+		},
+		Choices: []prompt.Choice{
+			{Name: "continue", Label: msg("Anmelden"), Role: prompt.Primary, Fields: []string{"email", "captcha"}},
+			{Name: "cancel", Label: msg("Abbrechen"), Role: prompt.Cancel},
+		},
+	}
+	f := NewForm(strings.NewReader(""), &strings.Builder{}, WithClock(func() time.Time { return clock0 }), WithLocalizer(ui.Builtin().Localizer("de")))
+	b := f.Build(ui.Build("connect", "sign_in", p, nil, f.loc, clock0))
+	d := drive(t, b)
+	d.shows("hoch", "runter", "auswählen", "filtern")
+	d.hides(" up ", " down ", "enter select", "/ filter ")
+	d.keys("enter") // Anmelden
+	d.shows("weiter", "zurück")
+	d.hides("enter next", "shift+tab back")
+	d.keys("a@example.com", "enter")
+	d.shows("Wie viel ist 9 plus 9?", "absenden")
+	d.hides("What is", "enter submit")
+	d.keys("18", "enter")
+	if r := b.Reply(); r.Choice != "continue" || r.Input["captcha"] != "18" {
+		t.Errorf("reply = %+v", r)
+	}
+}
+
+// Every key help huh shows on the form's fields has a word in every
+// shipped locale: a huh that adds one, or a catalog that lacks one,
+// would show English.
+func TestKeyMapTranslated(t *testing.T) {
+	cats := ui.Builtin()
+	def := huh.NewDefaultKeyMap()
+	for _, loc := range cats.Locales() {
+		l := cats.Localizer(loc)
+		km := keyMap(l)
+		for _, pair := range [][2]any{{&def.Input, &km.Input}, {&def.Select, &km.Select}, {&def.Note, &km.Note}, {&def.Confirm, &km.Confirm}} {
+			dv, lv := reflect.ValueOf(pair[0]).Elem(), reflect.ValueOf(pair[1]).Elem()
+			for i := range dv.NumField() {
+				db, ok := dv.Field(i).Addr().Interface().(*key.Binding)
+				if !ok || db.Help().Desc == "" {
+					continue
+				}
+				lb := lv.Field(i).Addr().Interface().(*key.Binding)
+				id := keyHelpID(db.Help().Desc)
+				if !l.Known(id) {
+					t.Errorf("huh's key help %q has no word %s", db.Help().Desc, id)
+					continue
+				}
+				if want := l.Say(id); lb.Help().Desc != want || lb.Help().Key != db.Help().Key {
+					t.Errorf("%s: %s's help = %q %q, want %q %q", loc, dv.Type().Field(i).Name, lb.Help().Key, lb.Help().Desc, db.Help().Key, want)
+				}
+				if loc != ui.Source && lb.Help().Desc == db.Help().Desc && loc != ui.Pseudo {
+					t.Errorf("%s: %s's help is huh's English %q", loc, dv.Type().Field(i).Name, db.Help().Desc)
+				}
+			}
 		}
 	}
 }

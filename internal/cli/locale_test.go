@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tetherflow/tether/engine/eventlog"
 	"github.com/tetherflow/tether/ui"
 )
 
@@ -46,6 +47,32 @@ func TestChooseLocale(t *testing.T) {
 		}
 		if l.Locale() != tt.want || !strings.Contains(stderr.String(), tt.warn) || (tt.warn == "" && stderr.Len() > 0) {
 			t.Errorf("--lang %q %v: %s, stderr %q; want %s, %q", tt.lang, tt.env, l.Locale(), stderr.String(), tt.want, tt.warn)
+		}
+	}
+}
+
+// The run's last line is in the person's words and keeps the outcome's
+// name as it is, for scripts: at the start in English, in parentheses at
+// the end elsewhere.
+func TestResultLine(t *testing.T) {
+	cats := ui.Builtin()
+	connected := &eventlog.Outcome{Name: "connected", Success: true, Message: "a@example.com, Tarif Free"}
+	for _, tt := range []struct {
+		locale string
+		o      *eventlog.Outcome
+		want   string
+	}{
+		{"en", &eventlog.Outcome{Name: "connected", Success: true, Message: "a@example.com, plan Free"}, "connected: a@example.com, plan Free"},
+		{"de", connected, "verbunden: a@example.com, Tarif Free (connected)"},
+		{"fr", &eventlog.Outcome{Name: "connected", Success: true, Message: "x"}, "connecté\u00a0: x (connected)"},
+		{"pt-BR", &eventlog.Outcome{Name: "connected", Success: true, Message: "x"}, "conectado: x (connected)"},
+		{"de", &eventlog.Outcome{Name: "connected", Success: true}, "verbunden (connected)"},
+		{"en", &eventlog.Outcome{Name: "created", Success: true}, "created"},
+		{"de", &eventlog.Outcome{Name: "created", Success: true, Message: "Konto angelegt"}, "Konto angelegt (created)"},
+		{"de", &eventlog.Outcome{Name: "declined", Message: "abgelehnt"}, "nicht verbunden: abgelehnt (declined)"},
+	} {
+		if got := resultLine(tt.o, cats.Localizer(tt.locale)); got != tt.want {
+			t.Errorf("%s %+v: %q, want %q", tt.locale, tt.o, got, tt.want)
 		}
 	}
 }

@@ -200,14 +200,15 @@ func (out *runOutput) close() error {
 }
 
 // resultLine is the run's last line: "connected: ..." for a success,
-// "not connected: ..." otherwise (in l's words; the outcome's name as it
-// is).
+// "not connected: ..." otherwise, in l's words. The outcome's name stays
+// in it as it is, for scripts: at its start in English, in parentheses
+// at its end in other locales ("verbunden: ... (connected)").
 func resultLine(o *eventlog.Outcome, l *ui.Localizer) string {
 	if o.Success {
 		if o.Message == "" {
-			return o.Name
+			return l.Say("ui.term.succeeded_plain", "outcome", o.Name)
 		}
-		return o.Name + ": " + o.Message
+		return l.Say("ui.term.succeeded", "outcome", o.Name, "message", o.Message)
 	}
 	if o.Message == "" {
 		return l.Say("ui.term.not_connected", "outcome", o.Name)
