@@ -73,8 +73,10 @@ exits 0 without signing in again; --reconnect runs the flow all the same.
 
 With --answers, stdout shows the transcript as the run goes; with --json it
 shows the event log as JSON lines. Either way the last line is the result:
-"connected: ..." or "not connected: ...". Ctrl-C cancels the run: the last
-line is "not connected: cancelled" and the exit status 130.
+"connected: ..." or "not connected: ...", in the locale's words, the
+outcome's name kept in it ("verbunden: ... (connected)"). Ctrl-C cancels
+the run: the last line is "not connected: cancelled" and the exit status
+130.
 
 Exit status: 0 when the flow ends in a success outcome (or the device is
 connected already), 1 for any other outcome, 2 for usage or flow errors, 3
