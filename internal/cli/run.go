@@ -188,7 +188,7 @@ func (o *runOptions) run(ctx context.Context, env *Env, args []string) error {
 	case o.portal != "":
 		fmt.Fprintf(env.Stderr, "portal: %s\n", o.portal)
 	case fx != nil:
-		fmt.Fprintf(env.Stderr, "demo portal: its accounts and their passwords are in %s (see docs/portal-fixture.md); SMS codes appear here\n", fixture)
+		fmt.Fprintln(env.Stderr, loc.Say("ui.term.demo_portal", "file", fixture))
 	}
 	out, err := newRunOutput(env, o, c, loc)
 	if err != nil {
