@@ -93,3 +93,22 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(data)
 }
+
+// FlipSignatureBit returns the compact JWS tok with one bit of its
+// signature flipped: a token altered by a byte, which no verifier may
+// accept. (Changing the last characters instead would sometimes change
+// nothing: they may already be what is written, and the last one carries
+// padding bits a decoder ignores.) tok is returned as it is when it is not
+// a compact JWS.
+func FlipSignatureBit(tok string) string {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return tok
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || len(sig) == 0 {
+		return tok
+	}
+	sig[0] ^= 1
+	return parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(sig)
+}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/adapters/portalserver"
+	"github.com/tetherflow/tether/adapters/portaltest"
 	"github.com/tetherflow/tether/api"
 )
 
@@ -153,7 +154,7 @@ func TestInteropWithOAuth2AndGoOIDC(t *testing.T) {
 		t.Errorf("x/oauth2 refresh = %+v, %v, want a new refresh token", fresh, err)
 	}
 	// A token altered by a byte no longer verifies.
-	altered := tok.AccessToken[:len(tok.AccessToken)-2] + "AA"
+	altered := portaltest.FlipSignatureBit(tok.AccessToken)
 	if _, err := provider.Verifier(&oidc.Config{ClientID: api.Audience(srv.URL)}).Verify(ctx, altered); err == nil {
 		t.Error("go-oidc verified an altered access token")
 	}
