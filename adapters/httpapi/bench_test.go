@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/adapters/httpapi/wire"
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/adapters/sessions/sqlite"
 	"github.com/tetherflow/tether/catalog"
@@ -81,8 +82,8 @@ func benchHTTP(b *testing.B, store host.ServerStore, clients int) {
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
-	c, _ := httpapi.NewClient(ts.URL, hc)
-	refs := make([]httpapi.Ref, clients)
+	c, _ := wire.NewClient(ts.URL, hc)
+	refs := make([]wire.Ref, clients)
 	versions := make([]int, clients)
 	for i := range refs {
 		s, ref, err := c.Create(ctx, "loop", "", "bench", "")

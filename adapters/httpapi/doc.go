@@ -18,5 +18,6 @@
 //	srv, _ := httpapi.New(httpapi.Config{Host: h, Metrics: metrics, Log: httpapi.NewLogger(os.Stderr, slog.LevelInfo)})
 //	http.ListenAndServe(":8080", srv.Handler())
 //
-// The package also holds Client, the API's Go client.
+// Client, the API's Go client, and the documents it reads are in package
+// wire, which a client links without the server.
 package httpapi

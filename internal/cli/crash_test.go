@@ -22,7 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tetherflow/tether/adapters/demoportal"
-	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/adapters/httpapi/wire"
 	"github.com/tetherflow/tether/adapters/sessions/postgres"
 	"github.com/tetherflow/tether/adapters/sessions/sqlite"
 	"github.com/tetherflow/tether/host"
@@ -254,7 +254,7 @@ func crashTest(t *testing.T, storeURL string, open func(context.Context) (host.S
 	srv := &server{t: t, log: &strings.Builder{}, env: sealKeysEnv(t), args: []string{"serve", "--flows", flows, "--store", storeURL,
 		"--addr", addr, "--data", data, "--timer-interval", "200ms", "--create-rate", "0", "--answer-rate", "0"}}
 	srv.start()
-	client, err := httpapi.NewClient("http://"+addr, nil)
+	client, err := wire.NewClient("http://"+addr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func crashTest(t *testing.T, storeURL string, open func(context.Context) (host.S
 	var mu sync.Mutex
 	var acks []acked
 	var failures []string
-	ack := func(s *httpapi.Session) {
+	ack := func(s *wire.Session) {
 		mu.Lock()
 		acks = append(acks, acked{s.ID, s.Version})
 		mu.Unlock()
@@ -439,9 +439,9 @@ var codeRE = regexp.MustCompile(`(\d+)$`)
 // response is acknowledged with ack; a Problem of any kind is a failure:
 // with the version last acknowledged in If-Match, a stale version means a
 // lost step.
-func connectOne(ctx context.Context, c *httpapi.Client, i int, ack func(*httpapi.Session), codeFor func(ctx context.Context, phone string) (string, error)) (string, error) {
-	var s *httpapi.Session
-	var ref httpapi.Ref
+func connectOne(ctx context.Context, c *wire.Client, i int, ack func(*wire.Session), codeFor func(ctx context.Context, phone string) (string, error)) (string, error) {
+	var s *wire.Session
+	var ref wire.Ref
 	var err error
 	for try := 0; ; try++ {
 		// A creation is not repeated by the client: try again here (a

@@ -21,7 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tetherflow/tether/actions"
-	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/adapters/httpapi/wire"
 	"github.com/tetherflow/tether/adapters/sessions/postgres"
 	"github.com/tetherflow/tether/adapters/smsoutbox"
 )
@@ -81,7 +81,7 @@ func TestFleetPostgres(t *testing.T) {
 	// The kill comes once a third of the responses (five a session) are
 	// in: mid-run.
 	acks, third := 0, make(chan struct{})
-	ack := func(*httpapi.Session) {
+	ack := func(*wire.Session) {
 		mu.Lock()
 		defer mu.Unlock()
 		if acks++; acks == fleetSessions*5/3 {
@@ -139,12 +139,12 @@ func TestFleetPostgres(t *testing.T) {
 		}
 	}
 	for i, addr := range addrs {
-		c, err := httpapi.NewClient("http://"+addr, &http.Client{Transport: forwarded("203.0.113.66", http.DefaultTransport)})
+		c, err := wire.NewClient("http://"+addr, &http.Client{Transport: forwarded("203.0.113.66", http.DefaultTransport)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, _, err = c.Create(ctx, "connect", "DE", "abuser-more", "")
-		if p, ok := errors.AsType[*httpapi.Problem](err); !ok || p.Status != http.StatusTooManyRequests {
+		if p, ok := errors.AsType[*wire.Problem](err); !ok || p.Status != http.StatusTooManyRequests {
 			t.Errorf("instance %d let the abuser's 21st create through: %v", i, err)
 		}
 	}
@@ -249,14 +249,14 @@ func TestFleetPostgres(t *testing.T) {
 // from (X-Forwarded-For, which the instances trust from 127.0.0.1): every
 // request goes to an instance picked at random, and is sent again (to
 // another pick) when the one picked is down.
-func fleetClient(t *testing.T, addrs []string, from string) *httpapi.Client {
+func fleetClient(t *testing.T, addrs []string, from string) *wire.Client {
 	t.Helper()
 	pick := roundTrip(func(req *http.Request) (*http.Response, error) {
 		r := req.Clone(req.Context())
 		r.URL.Host, r.Host = addrs[rand.IntN(len(addrs))], ""
 		return http.DefaultTransport.RoundTrip(r)
 	})
-	c, err := httpapi.NewClient("http://fleet.invalid", &http.Client{Transport: forwarded(from, pick), Timeout: 30 * time.Second})
+	c, err := wire.NewClient("http://fleet.invalid", &http.Client{Transport: forwarded(from, pick), Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/adapters/httpapi/wire"
 	"github.com/tetherflow/tether/adapters/terminal"
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/eventlog"
@@ -30,7 +30,7 @@ func (o *runOptions) runRemote(ctx context.Context, env *Env, args []string) err
 	if o.json || o.transcript != "" || o.clock != "" || o.otherApp != "" {
 		return usagef("--server: --json, --transcript, --clock and --other-app need the session's log, which the server keeps")
 	}
-	c, err := httpapi.NewClient(o.server, nil)
+	c, err := wire.NewClient(o.server, nil)
 	if err != nil {
 		return usagef("--server: %v", err)
 	}
@@ -58,8 +58,8 @@ func (o *runOptions) runRemote(ctx context.Context, env *Env, args []string) err
 		}
 	}
 	s, ref, err := c.Create(step, flow, o.country, o.device, deviceKey)
-	var p *httpapi.Problem
-	if errors.As(err, &p) && p.Code == httpapi.CodeDeviceKey {
+	var p *wire.Problem
+	if errors.As(err, &p) && p.Code == wire.CodeDeviceKey {
 		return &exitError{code: exitUnfinished, err: fmt.Errorf("the server refuses device %s: only the run that created it was given its key, which %s does not hold (another --device, or none, starts a new device)", o.device, keys)}
 	}
 	if err != nil {
@@ -108,7 +108,7 @@ func (o *runOptions) runRemote(ctx context.Context, env *Env, args []string) err
 			continue
 		}
 		next, err := c.Answer(step, ref, s.Version, r.Choice, r.Input)
-		var p *httpapi.Problem
+		var p *wire.Problem
 		switch {
 		case err == nil:
 			s = next
@@ -134,7 +134,7 @@ func (o *runOptions) remoteDriver(env *Env, loc *ui.Localizer) (host.Driver, fun
 }
 
 // remoteCancel cancels the session after Ctrl-C.
-func (o *runOptions) remoteCancel(ctx context.Context, env *Env, c *httpapi.Client, ref httpapi.Ref, s *httpapi.Session) error {
+func (o *runOptions) remoteCancel(ctx context.Context, env *Env, c *wire.Client, ref wire.Ref, s *wire.Session) error {
 	if cs, err := c.Cancel(ctx, ref); err == nil {
 		s = cs
 	}
@@ -145,7 +145,7 @@ func (o *runOptions) remoteCancel(ctx context.Context, env *Env, c *httpapi.Clie
 }
 
 // remoteResult prints the result line, as run does, in l's words.
-func remoteResult(env *Env, s *httpapi.Session, l *ui.Localizer) error {
+func remoteResult(env *Env, s *wire.Session, l *ui.Localizer) error {
 	r := s.Result
 	if r == nil {
 		return &exitError{code: exitUnfinished, err: fmt.Errorf("session %s has not ended", s.ID)}
@@ -168,7 +168,7 @@ func remoteResult(env *Env, s *httpapi.Session, l *ui.Localizer) error {
 // for a driver that answers by names (an answers file): the names of its
 // fields and choices, its texts as the server said them, and the
 // prefills.
-func stepOf(s *httpapi.Session) engine.Step {
+func stepOf(s *wire.Session) engine.Step {
 	st := engine.Step{Flow: s.Flow, State: s.State}
 	p := s.Prompt
 	if p == nil {
@@ -193,11 +193,11 @@ func stepOf(s *httpapi.Session) engine.Step {
 func message(t ui.Text) prompt.Message { return prompt.Message{ID: t.ID, Text: t.Text} }
 
 // problemErr is the refusal a driver is shown, as the host gives it.
-func problemErr(p *httpapi.Problem) error {
+func problemErr(p *wire.Problem) error {
 	switch p.Code {
-	case httpapi.CodeInvalidAnswer:
+	case wire.CodeInvalidAnswer:
 		return &engine.InputError{Field: p.Field, Msg: p.Detail}
-	case httpapi.CodePromptGone:
+	case wire.CodePromptGone:
 		return engine.ErrPromptGone
 	}
 	return errors.New(p.Detail)

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/adapters/httpapi/wire"
 	"github.com/tetherflow/tether/adapters/sessions/postgres"
 )
 
@@ -51,14 +51,14 @@ func TestScaleOutPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	var srvs [2]*server
-	var clients [2]*httpapi.Client
+	var clients [2]*wire.Client
 	keysEnv := sealKeysEnv(t) // the same for every instance
 	for i := range srvs {
 		addr := freeAddr(t)
 		srvs[i] = &server{t: t, log: &strings.Builder{}, env: keysEnv, args: []string{"serve", "--flows", flows, "--store", url,
 			"--addr", addr, "--data", t.TempDir(), "--timer-interval", "100ms", "--timer-batch", "3", "--create-rate", "0", "--answer-rate", "0"}}
 		srvs[i].start()
-		c, err := httpapi.NewClient("http://"+addr, nil)
+		c, err := wire.NewClient("http://"+addr, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +79,7 @@ func TestScaleOutPostgres(t *testing.T) {
 				ids[i] = s.ID
 				for n := 0; s.State == "wait" && err == nil && n < 400; n++ {
 					time.Sleep(50 * time.Millisecond)
-					s, err = []*httpapi.Client{a, b}[n%2].Get(ctx, ref)
+					s, err = []*wire.Client{a, b}[n%2].Get(ctx, ref)
 				}
 			}
 			if err == nil {

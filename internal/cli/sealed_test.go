@@ -26,7 +26,7 @@ import (
 
 	"github.com/tetherflow/tether/actions"
 	"github.com/tetherflow/tether/adapters/demoportal"
-	"github.com/tetherflow/tether/adapters/httpapi"
+	"github.com/tetherflow/tether/adapters/httpapi/wire"
 	"github.com/tetherflow/tether/adapters/portalhttp"
 	"github.com/tetherflow/tether/adapters/portalserver"
 	"github.com/tetherflow/tether/adapters/sessions/devices"
@@ -270,15 +270,15 @@ func keyFile(t *testing.T, dir string, ids ...string) string {
 // answers given as state, choice, fields; it returns the session.
 type walk struct {
 	t   *testing.T
-	c   *httpapi.Client
-	s   *httpapi.Session
-	ref httpapi.Ref
+	c   *wire.Client
+	s   *wire.Session
+	ref wire.Ref
 	key string // the device's key, when the walk created the device
 }
 
 // newWalk starts a session of device, presenting key (the device's key
 // a first walk was given, s.DeviceKey; "" for a new device).
-func newWalk(t *testing.T, c *httpapi.Client, device string, key ...string) *walk {
+func newWalk(t *testing.T, c *wire.Client, device string, key ...string) *walk {
 	t.Helper()
 	s, ref, err := c.Create(t.Context(), "connect", "DE", device, strings.Join(key, ""))
 	if err != nil {
@@ -351,7 +351,7 @@ func TestServeKeepsNoSecretInClear(t *testing.T) {
 					srv.stop()
 				}
 			}()
-			c, err := httpapi.NewClient("http://"+addr, nil)
+			c, err := wire.NewClient("http://"+addr, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -537,7 +537,7 @@ func TestServeRotatesSealKeys(t *testing.T) {
 				srv.start()
 				return srv
 			}
-			c, err := httpapi.NewClient("http://"+addr, nil)
+			c, err := wire.NewClient("http://"+addr, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -583,7 +583,7 @@ func TestServeRotatesSealKeys(t *testing.T) {
 				t.Errorf("the session k2 sealed, under k2 alone: %+v, %v", s, err)
 			}
 			_, err = c.Get(t.Context(), left.ref)
-			if p, ok := errors.AsType[*httpapi.Problem](err); !ok || p.Status != http.StatusInternalServerError {
+			if p, ok := errors.AsType[*wire.Problem](err); !ok || p.Status != http.StatusInternalServerError {
 				t.Errorf("the session k1 sealed, under k2 alone: %v, want 500", err)
 			}
 			for i := 0; i < 200 && !strings.Contains(srv.logs(), `"status":500`); i++ {

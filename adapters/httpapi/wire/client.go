@@ -1,4 +1,4 @@
-package httpapi
+package wire
 
 import (
 	"bytes"
@@ -175,7 +175,7 @@ func (c *Client) once(ctx context.Context, method, path string, r Ref, data []by
 	if resp.StatusCode >= 300 {
 		p := &Problem{Status: resp.StatusCode}
 		if json.Unmarshal(raw, p) != nil || p.Code == "" {
-			p = problem(resp.StatusCode, CodeInternal, strings.TrimSpace(string(raw)))
+			p = NewProblem(resp.StatusCode, CodeInternal, strings.TrimSpace(string(raw)))
 		}
 		return nil, p, resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests
 	}
