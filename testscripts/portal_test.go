@@ -91,20 +91,20 @@ func tetherOverHTTP(args []string) int {
 	}
 	seed, clock, fixture, flow, device := runFlags(args)
 	if seed == "" || clock == "" || flow == "" {
-		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
+		return cli.MainWith(serverBackends, args, os.Stdin, os.Stdout, os.Stderr)
 	}
 	if fixture == "" {
 		fixture = filepath.Join(filepath.Dir(flow), "demo", "portal.yaml")
 	}
 	if _, err := demoportal.LoadFixture(fixture); err != nil {
 		// A broken fixture: the run reports it, as it would in process.
-		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
+		return cli.MainWith(serverBackends, args, os.Stdin, os.Stdout, os.Stderr)
 	}
 	url, outbox, stop, err := startPortal(fixture, device, seed, clock)
 	if err != nil {
 		// The simulator would not start: the run reports why, as it does
 		// in process.
-		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
+		return cli.MainWith(serverBackends, args, os.Stdin, os.Stdout, os.Stderr)
 	}
 	defer stop()
 	f, _ := os.OpenFile(".over-http", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -114,7 +114,7 @@ func tetherOverHTTP(args []string) int {
 	// reaches a demo portal that shows its texts on this stderr, which is
 	// what the embedded portal's banner says: say that instead of its URL.
 	stderr := &bannerFilter{w: os.Stderr, url: url, banner: "demo portal: its accounts and their passwords are in " + fixture + " (see docs/portal-fixture.md); SMS codes appear here\n"}
-	code := cli.MainWith(sqlBackends, append(slices.Clone(args), "--portal", url, "--outbox", outbox), os.Stdin, os.Stdout, stderr)
+	code := cli.MainWith(serverBackends, append(slices.Clone(args), "--portal", url, "--outbox", outbox), os.Stdin, os.Stdout, stderr)
 	time.Sleep(10 * time.Millisecond) // let the last texts reach stderr
 	return code
 }
@@ -142,7 +142,7 @@ func startPortal(fixture, device, seed, clock string) (url, outbox string, stop 
 	// exits.
 	pr, pw := io.Pipe()
 	go func() {
-		code := cli.MainWith(sqlBackends, []string{"portal", "serve", "--fixture", fixture, "--state", state, "--addr", addr,
+		code := cli.MainWith(serverBackends, []string{"portal", "serve", "--fixture", fixture, "--state", state, "--addr", addr,
 			"--seed", seed, "--clock", clock, "--outbox", outbox, "--keys", keys}, nil, pw, io.Discard)
 		pw.CloseWithError(fmt.Errorf("portal serve exited with status %d", code))
 	}()
@@ -175,25 +175,25 @@ func statusOverHTTP(args []string) int {
 		case "clock":
 			clock = val
 		case "offline", "portal":
-			return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
+			return cli.MainWith(serverBackends, args, os.Stdin, os.Stdout, os.Stderr)
 		}
 	}
 	addr, err := os.ReadFile(overHTTPAddr)
 	keys, kerr := seal.ReadKeyFile(filepath.Join(filepath.Dir(device), "seal.keys"))
 	if kerr != nil {
-		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
+		return cli.MainWith(serverBackends, args, os.Stdin, os.Stdout, os.Stderr)
 	}
 	saved, ok, _ := credstore.New(device, credstore.WithSeal(keys)).Load(context.Background(), actions.DefaultApp)
 	if err != nil || !ok || saved.Issuer != "http://"+strings.TrimSpace(string(addr)) {
-		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
+		return cli.MainWith(serverBackends, args, os.Stdin, os.Stdout, os.Stderr)
 	}
 	url, _, stop, err := startPortal("flows/demo/portal.yaml", device, "1", clock)
 	if err != nil {
-		return cli.MainWith(sqlBackends, args, os.Stdin, os.Stdout, os.Stderr)
+		return cli.MainWith(serverBackends, args, os.Stdin, os.Stdout, os.Stderr)
 	}
 	defer stop()
 	stdout := &replacer{w: os.Stdout, old: "the portal at " + url, new: "the demo portal"}
-	return cli.MainWith(sqlBackends, args, os.Stdin, stdout, os.Stderr)
+	return cli.MainWith(serverBackends, args, os.Stdin, stdout, os.Stderr)
 }
 
 // replacer writes what is written to it with old replaced by new.

@@ -7,13 +7,13 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/tetherflow/tether/internal/cli"
-	"github.com/tetherflow/tether/internal/sqlstores"
+	"github.com/tetherflow/tether/internal/servecmd"
 	"github.com/tetherflow/tether/testscripts"
 )
 
-// sqlBackends make the test binary tether-server: tether with the SQLite
-// and PostgreSQL stores, which serve and portal serve need in process.
-var sqlBackends = cli.Backends{SessionStore: sqlstores.SessionStore, PortalState: sqlstores.PortalState}
+// serverBackends make the test binary tether-server: tether with serve
+// and portal serve, and their stores, in process.
+var serverBackends = servecmd.Backends()
 
 // TestMain makes the test binary double as the tether command: scripts run
 // `exec tether ...`, which re-executes this binary as tether.
@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 			if os.Getenv(overHTTPEnv) != "" {
 				os.Exit(tetherOverHTTP(os.Args[1:]))
 			}
-			os.Exit(cli.MainWith(sqlBackends, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+			os.Exit(cli.MainWith(serverBackends, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},
 	})
 }

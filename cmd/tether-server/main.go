@@ -1,5 +1,6 @@
-// Command tether-server is tether with the SQLite and PostgreSQL stores
-// linked in. tether runs it for tether serve and tether portal serve;
+// Command tether-server is tether with serve and portal serve linked in:
+// their HTTP servers and the SQLite and PostgreSQL stores (package
+// servecmd). tether runs it for tether serve and tether portal serve;
 // go install ./cmd/... installs it beside tether.
 package main
 
@@ -7,10 +8,9 @@ import (
 	"os"
 
 	"github.com/tetherflow/tether/internal/cli"
-	"github.com/tetherflow/tether/internal/sqlstores"
+	"github.com/tetherflow/tether/internal/servecmd"
 )
 
 func main() {
-	b := cli.Backends{SessionStore: sqlstores.SessionStore, PortalState: sqlstores.PortalState}
-	os.Exit(cli.MainWith(b, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(cli.MainWith(servecmd.Backends(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -8,32 +8,25 @@ import (
 	"os/exec"
 	"path/filepath"
 	"time"
-
-	"github.com/tetherflow/tether/adapters/demoportal"
-	"github.com/tetherflow/tether/host"
 )
 
 // serverCommand is the executable that runs serve and portal serve for a
 // tether built without Backends: tether itself with them.
 const serverCommand = "tether-server"
 
-// Backends open what tether serve and tether portal serve keep in SQLite
-// or PostgreSQL. Their drivers are most of tether's first build (docs,
-// "First build"), so cmd/tether links none and runs tether-server, which
-// links them, for those two commands.
+// Backends run the commands that serve over HTTP: tether serve and
+// tether portal serve. Their HTTP servers and SQLite and PostgreSQL stores
+// are most of tether's first build (docs/cli.md, "First build"), so
+// cmd/tether links none of them and runs tether-server, whose Backends
+// (package servecmd) do, for those two commands. Their help and flags are
+// this package's: one definition for both binaries.
 type Backends struct {
-	// SessionStore opens the session store a sqlite: or postgres:// URL
-	// names.
-	SessionStore func(ctx context.Context, url string) (host.ServerStore, error)
-	// PortalState opens the SQLite file the demo portal keeps its state in.
-	PortalState func(ctx context.Context, path string) (PortalState, error)
-}
-
-// PortalState is the demo portal's state in a file. An alias, so that
-// package sqlstores can name it without importing this package.
-type PortalState = interface {
-	demoportal.State
-	io.Closer
+	// Serve runs tether serve with the options its flags set and its
+	// positional arguments.
+	Serve func(ctx context.Context, env *Env, o *ServeOptions, args []string) error
+	// PortalServe runs tether portal serve likewise; args begin with
+	// the subcommand, serve.
+	PortalServe func(ctx context.Context, env *Env, o *PortalServeOptions, args []string) error
 }
 
 // MainWith is Main with the backends serve and portal serve need linked

@@ -10,6 +10,13 @@ import (
 	"time"
 )
 
+// serverBackends are tether-server's backends, for the tests that serve:
+// TestMain sets them, from package cli_test, which may import servecmd.
+var serverBackends Backends
+
+// SetServerBackends sets serverBackends.
+func SetServerBackends(b Backends) { serverBackends = b }
+
 // TestDelegate: a tether without backends runs serve and portal serve with
 // tether-server, found on PATH, with the same arguments and streams, and
 // exits with its status, adding nothing of its own to stderr.

@@ -56,7 +56,7 @@ type Env struct {
 
 	commands []*Command // the command table, for help
 
-	// backends are the SQLite and PostgreSQL stores; nil in cmd/tether.
+	// backends run serve and portal serve; nil in cmd/tether.
 	backends *Backends
 
 	// dir, when set, is the directory relative paths are taken from.
@@ -79,8 +79,8 @@ func (env *Env) path(p string) string {
 // command ends what it is doing cleanly (run cancels its session, saying
 // so, and exits 130) instead of dying half-way.
 //
-// Main links no SQLite or PostgreSQL driver: serve and portal serve are
-// run by tether-server (MainWith).
+// Main links neither the HTTP servers nor the SQLite and PostgreSQL
+// stores: serve and portal serve are run by tether-server (MainWith).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return mainEnv(nil, args, stdin, stdout, stderr)
 }

@@ -2,49 +2,11 @@ package cli
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"strings"
 	"testing"
-
-	"github.com/rogpeppe/go-internal/testscript"
-
-	"github.com/tetherflow/tether/internal/sqlstores"
 )
-
-// TestMain makes the test binary double as the tether command, with the
-// SQLite and PostgreSQL stores (tether-server): cover puts its own
-// executable on the scripts' PATH as tether, and with TETHER_TEST_MAIN=1
-// it runs on its arguments, so that tests can signal a real tether process.
-func TestMain(m *testing.M) {
-	if os.Getenv("TETHER_TEST_MAIN") == "1" {
-		// TETHER_TEST_CPUPROFILE profiles the command, a benchmarked
-		// tether serve say, until it exits.
-		if path := os.Getenv("TETHER_TEST_CPUPROFILE"); path != "" {
-			f, err := os.Create(path)
-			if err == nil {
-				err = pprof.StartCPUProfile(f)
-			}
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				os.Exit(1)
-			}
-			code := MainWith(sqlBackends, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-			pprof.StopCPUProfile()
-			f.Close()
-			os.Exit(code)
-		}
-		os.Exit(MainWith(sqlBackends, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-	}
-	testscript.Main(m, map[string]func(){
-		"tether": func() { os.Exit(MainWith(sqlBackends, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
-	})
-}
-
-// sqlBackends are tether-server's backends, for the tests that serve.
-var sqlBackends = Backends{SessionStore: sqlstores.SessionStore, PortalState: sqlstores.PortalState}
 
 // coverDir is a directory holding flows/t.yaml, a flow of two choices.
 func coverDir(t *testing.T) (dir string, write func(name, text string)) {

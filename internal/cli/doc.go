@@ -11,5 +11,8 @@
 // command succeeded, 1 when it failed and 2 when it was used wrongly.
 //
 // Each subcommand is a *Command value in its own file (validate.go,
-// graph.go, …), listed once in the table in commands.go.
+// graph.go, …), listed once in the table in commands.go. serve and portal
+// serve are declared here, help and flags, and run by Backends (package
+// servecmd, which cmd/tether does not link): this package must not import
+// the HTTP API's server, the web pages or a SQL store.
 package cli

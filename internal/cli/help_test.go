@@ -138,7 +138,7 @@ func TestCountryLong(t *testing.T) {
 		{"serve", "--web-country", long},
 	} {
 		var stdout, stderr bytes.Buffer
-		env := &Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, commands: commands, backends: &sqlBackends}
+		env := &Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, commands: commands, backends: &serverBackends}
 		if code := env.main(t.Context(), args); code != exitUsage {
 			t.Errorf("%s --country <10 KB>: exit %d, want %d\n%s", args[0], code, exitUsage, stderr.String())
 		}

@@ -36,11 +36,16 @@ func flowFiles(cat *catalog.Catalog) []*syntax.File {
 // from: its locales/, and the front ends' own words. Problems are
 // printed, all at once, and make a usage error.
 func catalogsFor(env *Env, cat *catalog.Catalog) (*ui.Catalogs, error) {
-	cats, err := ui.Load(filepath.Join(cat.Dir(), localesDir), flowFiles(cat))
+	cats, err := loadCatalogs(cat)
 	if err != nil {
 		return nil, fileErrors(env, err)
 	}
 	return cats, nil
+}
+
+// loadCatalogs is catalogsFor without printing its problems.
+func loadCatalogs(cat *catalog.Catalog) (*ui.Catalogs, error) {
+	return ui.Load(filepath.Join(cat.Dir(), localesDir), flowFiles(cat))
 }
 
 // chooseLocale chooses the locale for --lang lang, or else for the

@@ -40,7 +40,7 @@ func startServe(t *testing.T, args ...string) (string, *syncBuffer, *syncBuffer,
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errs := &syncBuffer{}, &syncBuffer{}
-	env := &Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands, backends: &sqlBackends}
+	env := &Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands, backends: &serverBackends}
 	done := make(chan int, 1)
 	go func() {
 		done <- env.main(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--flows", "../../flows", "--data", t.TempDir()}, args...))
@@ -81,7 +81,7 @@ func TestRunServer(t *testing.T) {
 	in, feed := io.Pipe()
 	out, errs := &syncBuffer{}, &syncBuffer{}
 	home := t.TempDir()
-	env := &Env{Stdin: in, Stdout: out, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands, backends: &sqlBackends, dir: home}
+	env := &Env{Stdin: in, Stdout: out, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands, backends: &serverBackends, dir: home}
 	done := make(chan int, 1)
 	go func() {
 		done <- env.main(context.Background(), []string{"run", "--server", url, "flows/connect.yaml", "--country", "DE", "--device", "test-laptop"})
@@ -129,7 +129,7 @@ func TestRunServer(t *testing.T) {
 	}
 	again := func(dir string) (int, string) {
 		errs := &syncBuffer{}
-		env := &Env{Stdin: strings.NewReader(""), Stdout: &syncBuffer{}, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands, backends: &sqlBackends, dir: dir}
+		env := &Env{Stdin: strings.NewReader(""), Stdout: &syncBuffer{}, Stderr: errs, Getenv: func(string) string { return "" }, commands: commands, backends: &serverBackends, dir: dir}
 		return env.main(context.Background(), []string{"run", "--server", url, "connect", "--device", "test-laptop"}), errs.String()
 	}
 	if _, stderr := again(home); !strings.Contains(stderr, "(device test-laptop)") {
@@ -176,7 +176,7 @@ func TestServeFixture(t *testing.T) {
 		{[]string{"--portal-fixture", bad}, exitFail, bad + ":1:11: accounts must be a list, not a single value\n"},
 	} {
 		var stderr bytes.Buffer
-		env := &Env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(string) string { return "" }, commands: commands, backends: &sqlBackends}
+		env := &Env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(string) string { return "" }, commands: commands, backends: &serverBackends}
 		args := append([]string{"serve", "--flows", dir, "--store", "memory:", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, c.args...)
 		code := env.main(t.Context(), args)
 		if got := withoutLog(stderr.String()); code != c.code || got != c.stderr {
@@ -217,7 +217,7 @@ func TestServeSharedKeys(t *testing.T) {
 			"--admin-addr needs TETHER_ADMIN_TOKEN"},
 	} {
 		var stderr bytes.Buffer
-		env := &Env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return c.env[k] }, commands: commands, backends: &sqlBackends}
+		env := &Env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return c.env[k] }, commands: commands, backends: &serverBackends}
 		args := append([]string{"serve", "--flows", "../../flows", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, c.args...)
 		code := env.main(t.Context(), args)
 		if code != exitUsage || !strings.Contains(stderr.String(), c.stderr) || strings.Contains(stderr.String(), ":pw@") {

@@ -1,6 +1,5 @@
 // Package sqlstores opens the stores tether serve and tether portal serve
-// keep in SQLite or PostgreSQL: cli.Backends for cmd/tether-server and for
-// the tests that run those commands in process.
+// keep in SQLite or PostgreSQL, for package servecmd, which runs them.
 //
 // It is a package of its own so that cmd/tether, which links no SQLite or
 // PostgreSQL driver, does not import it. It knows no command line.

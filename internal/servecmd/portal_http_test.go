@@ -1,4 +1,4 @@
-package cli
+package servecmd
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/tetherflow/tether/adapters/sessions/devices"
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/internal/cli"
 	"github.com/tetherflow/tether/internal/seal"
 )
 
@@ -37,8 +38,8 @@ func TestServeActionsOverHTTP(t *testing.T) {
 	}
 	handler.Store(http.Handler(portalserver.New(p, portalserver.Options{})))
 
-	env := &Env{}
-	o := &serveOptions{portal: srv.URL}
+	env := &cli.Env{}
+	o := &serveOptions{Portal: srv.URL}
 	store := memory.New()
 	keys, err := seal.New("k1", make([]byte, seal.KeySize))
 	if err != nil {
@@ -48,7 +49,7 @@ func TestServeActionsOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := serveCatalog(env, "../../flows", nil)
+	cat, err := cli.LoadFlows(env, "../../flows", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package cli
+package servecmd
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/internal/cli"
 	"github.com/tetherflow/tether/internal/seal"
 )
 
@@ -47,7 +48,7 @@ const recentSessions = 4096
 // sharedState finds what store keeps, and moves into it what an older
 // tether serve kept in data: the devices' saved connections and the
 // archived flow versions.
-func (o *serveOptions) sharedState(ctx context.Context, env *Env, log *slog.Logger, store host.ServerStore, data string) (*sharedState, error) {
+func (o *serveOptions) sharedState(ctx context.Context, env *cli.Env, log *slog.Logger, store host.ServerStore, data string) (*sharedState, error) {
 	st := &sharedState{}
 	recs, ok := store.(devices.Records)
 	if !ok {
@@ -69,7 +70,7 @@ func (o *serveOptions) sharedState(ctx context.Context, env *Env, log *slog.Logg
 	if _, ok := store.(*memory.Store); !ok {
 		st.recent = recentSessions
 	}
-	if n, err := env.importDevices(ctx, filepath.Join(data, "devices"), recs, keys); err != nil {
+	if n, err := importDevices(ctx, env, filepath.Join(data, "devices"), recs, keys); err != nil {
 		return nil, err
 	} else if n > 0 {
 		log.Info("moved the devices' saved connections into the store", "devices", n, "from", filepath.Join(data, "devices"))
@@ -81,7 +82,7 @@ func (o *serveOptions) sharedState(ctx context.Context, env *Env, log *slog.Logg
 			log.Info("moved the archived flow versions into the store", "versions", n, "from", filepath.Join(data, "versions"))
 		}
 	}
-	if fleet && o.portal == "" {
+	if fleet && o.Portal == "" {
 		log.Warn("the embedded demo portal keeps its state in --data, which instances do not share: a sign-in begun on one is unknown to another; give them a portal of their own with --portal URL")
 	}
 	return st, nil
@@ -93,7 +94,7 @@ func (o *serveOptions) sharedState(ctx context.Context, env *Env, log *slog.Logg
 // --data's key file, which a server of one instance makes at its first
 // start (mode 0600) and says so. The last key of a file seals; every key
 // opens.
-func (o *serveOptions) serveKeys(env *Env, log *slog.Logger, data string) (*seal.Keys, error) {
+func (o *serveOptions) serveKeys(env *cli.Env, log *slog.Logger, data string) (*seal.Keys, error) {
 	var (
 		keys *seal.Keys
 		from string
@@ -101,15 +102,15 @@ func (o *serveOptions) serveKeys(env *Env, log *slog.Logger, data string) (*seal
 		err  error
 	)
 	switch {
-	case o.sealKeyFile != "":
-		from = o.sealKeyFile
-		keys, err = seal.ReadKeyFile(env.path(o.sealKeyFile))
-	case env.getenv(seal.EnvVar) != "":
+	case o.SealKeyFile != "":
+		from = o.SealKeyFile
+		keys, err = seal.ReadKeyFile(env.Path(o.SealKeyFile))
+	case getenv(env, seal.EnvVar) != "":
 		from = "$" + seal.EnvVar
-		keys, _, err = env.sealKeysMade(data)
+		keys, _, err = env.SealKeys(data)
 	default:
-		from = filepath.Join(data, sealKeysFile)
-		keys, made, err = env.sealKeysMade(data)
+		from = filepath.Join(data, cli.SealKeysFile)
+		keys, made, err = env.SealKeys(data)
 	}
 	if err != nil {
 		return nil, err
@@ -123,7 +124,7 @@ func (o *serveOptions) serveKeys(env *Env, log *slog.Logger, data string) (*seal
 
 // fleet reports whether the store is one that instances share.
 func (o *serveOptions) fleet() bool {
-	return strings.HasPrefix(o.store, "postgres://") || strings.HasPrefix(o.store, "postgresql://")
+	return strings.HasPrefix(o.Store, "postgres://") || strings.HasPrefix(o.Store, "postgresql://")
 }
 
 // importVersions moves the flow versions an older tether serve archived in

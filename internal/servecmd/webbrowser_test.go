@@ -1,4 +1,4 @@
-package cli
+package servecmd
 
 import (
 	"bytes"
@@ -30,6 +30,7 @@ import (
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/adapters/web"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/internal/cli"
 	"github.com/tetherflow/tether/internal/fake"
 	"github.com/tetherflow/tether/ui"
 )
@@ -58,8 +59,8 @@ type webFixture struct {
 func newWebFixture(t *testing.T) *webFixture {
 	t.Helper()
 	fx := &webFixture{clock: fake.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)), log: &fake.Log{}}
-	env := &Env{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
-	cat, err := serveCatalog(env, "../../flows", nil)
+	env := &cli.Env{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	cat, err := cli.LoadFlows(env, "../../flows", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func newWebFixture(t *testing.T) *webFixture {
 		t.Fatal(err)
 	}
 	log := httpapi.NewLogger(fx.log, slog.LevelInfo)
-	cats, err := catalogsFor(env, cat)
+	cats, err := cli.Catalogs(env, cat)
 	if err != nil {
 		t.Fatal(err)
 	}

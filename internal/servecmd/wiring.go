@@ -1,4 +1,4 @@
-package cli
+package servecmd
 
 import (
 	"context"
@@ -26,7 +26,9 @@ import (
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/engine/yamlfile"
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/internal/cli"
 	"github.com/tetherflow/tether/internal/seal"
+	"github.com/tetherflow/tether/internal/sqlstores"
 )
 
 // serveActions returns the actions sessions run: over HTTP to the portal
@@ -38,21 +40,21 @@ import (
 // them. One registry serves every session: the credential store, and the
 // portal as a device reaches it (DPoP), serve the device of the step that
 // calls them (host.Device), so no step builds a registry of its own.
-func (o *serveOptions) serveActions(env *Env, dir, data string, recs devices.Records, keys *seal.Keys) (func(context.Context, string) (*engine.Registry, error), error) {
+func (o *serveOptions) serveActions(env *cli.Env, dir, data string, recs devices.Records, keys *seal.Keys) (func(context.Context, string) (*engine.Registry, error), error) {
 	creds := devices.PerStep(recs, host.Device, keys)
 	var reg *engine.Registry
-	if o.portal != "" {
+	if o.Portal != "" {
 		popts := portalhttp.Options{}
-		if o.portalCA != "" {
-			ca, err := os.ReadFile(env.path(o.portalCA))
+		if o.PortalCA != "" {
+			ca, err := os.ReadFile(env.Path(o.PortalCA))
 			if err != nil {
-				return nil, &exitError{code: exitUsage, err: fmt.Errorf("--portal-ca: %w", err)}
+				return nil, cli.Exit(cli.ExitUsage, fmt.Errorf("--portal-ca: %w", err))
 			}
 			popts.CA = ca
 		}
-		c, err := portalhttp.New(o.portal, popts)
+		c, err := portalhttp.New(o.Portal, popts)
 		if err != nil {
-			return nil, usagef("--portal: %v", err)
+			return nil, cli.Usagef("--portal: %v", err)
 		}
 		d := c.ForDevice(creds)
 		if reg, err = actions.Registry(actions.Ports{
@@ -76,37 +78,37 @@ func (o *serveOptions) serveActions(env *Env, dir, data string, recs devices.Rec
 // demoWorld returns the embedded demo portal on its fixture, its state
 // kept in data, its keys sealed with keys, every device's credential
 // store creds.
-func (o *serveOptions) demoWorld(env *Env, dir, data string, creds actions.CredentialStore, keys *seal.Keys) (*demo.World, error) {
+func (o *serveOptions) demoWorld(env *cli.Env, dir, data string, creds actions.CredentialStore, keys *seal.Keys) (*demo.World, error) {
 	file := demo.FixtureFile(dir)
-	if o.fixture != "" {
-		file = env.path(o.fixture)
+	if o.Fixture != "" {
+		file = env.Path(o.Fixture)
 	}
 	fx, err := demo.LoadFixture(file)
 	switch {
 	case errors.Is(err, demo.ErrNoFixture):
-		return nil, &exitError{code: exitUsage, err: fmt.Errorf("%w (--portal-fixture FILE names one; --portal URL reaches a portal over HTTP)", err)}
+		return nil, cli.Exit(cli.ExitUsage, fmt.Errorf("%w (--portal-fixture FILE names one; --portal URL reaches a portal over HTTP)", err))
 	case err != nil:
 		var list yamlfile.ErrorList
 		if errors.As(err, &list) {
-			printErrors(env.Stderr, list)
-			return nil, errReported
+			cli.PrintErrors(env.Stderr, list)
+			return nil, cli.Exit(cli.ExitFail, nil)
 		}
-		return nil, &exitError{code: exitFail, err: err}
+		return nil, cli.Exit(cli.ExitFail, err)
 	}
-	printErrors(env.Stderr, fx.Warnings) // an old key name: loaded all the same
+	cli.PrintErrors(env.Stderr, fx.Warnings) // an old key name: loaded all the same
 	phone := &lockedWriter{w: env.Stdout}
 	state, err := demoportal.OpenFileState(filepath.Join(data, "portal.json"), time.Now, func(m demoportal.Message) {
 		fmt.Fprintf(phone, "demo SMS to %s: %s\n", actions.MaskPhone(m.Phone), m.Text)
 	})
 	if err != nil {
-		return nil, &exitError{code: exitFail, err: err}
+		return nil, cli.Exit(cli.ExitFail, err)
 	}
 	// A seed of its own each start: a restarted portal must not hand out
 	// the tickets it handed out before.
 	world, err := demo.New(fx, demo.Options{Seed: rand.Uint64(), State: state, Gateway: state.SMS(),
 		Store: func(string) actions.CredentialStore { return creds }, KeySeal: keys})
 	if err != nil {
-		return nil, &exitError{code: exitFail, err: err}
+		return nil, cli.Exit(cli.ExitFail, err)
 	}
 	return world, nil
 }
@@ -133,27 +135,8 @@ func limit(perSecond float64) rate.Limit {
 	return rate.Limit(perSecond)
 }
 
-// serveCatalog loads the flows directory, its flows and overlays; every
-// problem is printed. archive, when not nil, keeps the versions sessions
-// run on across restarts (docs/flow-evolution.md).
-func serveCatalog(env *Env, dir string, archive catalog.Archive) (*catalog.Catalog, error) {
-	reg, err := flowRegistry()
-	if err != nil {
-		return nil, err
-	}
-	cat, err := catalog.Load(dir, catalog.Options{Registry: reg, Archive: archive})
-	if err != nil {
-		return nil, &exitError{code: exitUsage, err: fmt.Errorf("--flows: %w", err)}
-	}
-	if err := cat.Err(); err != nil {
-		printErrors(env.Stderr, listOf(dir, err))
-		return nil, &exitError{code: exitFail}
-	}
-	return cat, nil
-}
-
 // openStore opens the session store a URL names.
-func openStore(ctx context.Context, url string, env *Env) (host.ServerStore, error) {
+func openStore(ctx context.Context, url string, env *cli.Env) (host.ServerStore, error) {
 	switch {
 	case url == "memory:":
 		return memory.New(), nil
@@ -162,11 +145,11 @@ func openStore(ctx context.Context, url string, env *Env) (host.ServerStore, err
 		if query != "" {
 			query = "?" + query
 		}
-		return env.backends.SessionStore(ctx, "sqlite:"+env.path(path)+query)
+		return sqlstores.SessionStore(ctx, "sqlite:"+env.Path(path)+query)
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		return env.backends.SessionStore(ctx, url)
+		return sqlstores.SessionStore(ctx, url)
 	}
-	return nil, usagef("--store %q: want sqlite:PATH, postgres://... or memory:", redactURL(url))
+	return nil, cli.Usagef("--store %q: want sqlite:PATH, postgres://... or memory:", redactURL(url))
 }
 
 // redactURL drops a URL's password, for logs and messages.
@@ -191,12 +174,12 @@ func redactURL(u string) string {
 // instance sees them; an entry, or a device key, the store has already is
 // kept. The directory is renamed DIR.imported once all are in, so that it
 // is read once. It returns how many devices it imported.
-func (env *Env) importDevices(ctx context.Context, dir string, recs devices.Records, keys *seal.Keys) (int, error) {
+func importDevices(ctx context.Context, env *cli.Env, dir string, recs devices.Records, keys *seal.Keys) (int, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(files) == 0 {
 		return 0, err
 	}
-	open, err := env.stores(dir)
+	open, err := env.CredentialStores(dir)
 	if err != nil {
 		return 0, fmt.Errorf("import saved connections: %w", err)
 	}
