@@ -15,11 +15,12 @@ import (
 const serverCommand = "tether-server"
 
 // Backends run the commands that serve over HTTP: tether serve and
-// tether portal serve. Their HTTP servers and SQLite and PostgreSQL stores
-// are most of tether's first build (docs/cli.md, "First build"), so
-// cmd/tether links none of them and runs tether-server, whose Backends
-// (package servecmd) do, for those two commands. Their help and flags are
-// this package's: one definition for both binaries.
+// tether portal serve. Their HTTP servers and SQLite and PostgreSQL
+// stores would be a large part of tether's first build (docs/cli.md,
+// "First build"), so cmd/tether links none of them and runs
+// tether-server, whose Backends (package servecmd) do, for those two
+// commands. Their help and flags are this package's: one definition for
+// both binaries.
 type Backends struct {
 	// Serve runs tether serve with the options its flags set and its
 	// positional arguments.

@@ -89,11 +89,11 @@ func PortalServe(ctx context.Context, env *cli.Env, o *cli.PortalServeOptions, a
 		scheme = "https"
 	}
 	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
-	sealKeys, err := sealKeys(env, filepath.Dir(env.Path(o.State)))
+	sk, err := sealKeys(env, filepath.Dir(env.Path(o.State)))
 	if err != nil {
 		return bad(fmt.Errorf("seal keys: %w", err))
 	}
-	popts := []demoportal.Option{demoportal.WithState(st), demoportal.WithIssuer(url), demoportal.WithKeySeal(sealKeys),
+	popts := []demoportal.Option{demoportal.WithState(st), demoportal.WithIssuer(url), demoportal.WithKeySeal(sk),
 		demoportal.WithCaptchaRand(rand.New(rand.NewPCG(seed, 2))),
 		demoportal.WithCaptchaNotice(outbox.NoteCaptcha)}
 	if o.Keys != "" {
