@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/tetherflow/tether/actions"
-
 	"github.com/tetherflow/tether/adapters/demoportal"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine/yamlfile"
