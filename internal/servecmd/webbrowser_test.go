@@ -374,12 +374,10 @@ var docScreens = map[string]string{
 	"signup/create-account":   "create-account.png",
 }
 
-// updating reports whether -update was given (the flag is declared in
-// docs_test.go, in the external test package of this binary).
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+var update = flag.Bool("update", false, "rewrite the golden pages and the screenshots in docs/screens")
+
+// updating reports whether -update was given.
+func updating() bool { return *update }
 
 // golden compares the pages' text with testdata/web/PATH.txt.
 func (p *person) golden() {
