@@ -20,7 +20,22 @@ import (
 type Store struct {
 	mu       sync.Mutex
 	sessions map[string]*session
-	devices  map[string]map[string][]byte
+	// devices are the devices' records: a short list each (a device has
+	// a handful), far smaller than a map per device, since every session
+	// of a new device gives its device a record.
+	devices map[string][]record
+}
+
+// record is a device's record.
+type record struct {
+	name string
+	data []byte
+}
+
+// recordOf returns the index of device's record name in s.devices, or -1.
+// s.mu is held.
+func (s *Store) recordOf(device, name string) int {
+	return slices.IndexFunc(s.devices[device], func(r record) bool { return r.name == name })
 }
 
 // session is a session as the store holds it: compact, since an idle
@@ -71,7 +86,7 @@ var _ host.ServerStore = (*Store)(nil)
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{sessions: map[string]*session{}, devices: map[string]map[string][]byte{}}
+	return &Store{sessions: map[string]*session{}, devices: map[string][]record{}}
 }
 
 // Load returns a copy of the session's record.
@@ -294,8 +309,8 @@ func (s *Store) DeviceRecords(ctx context.Context, device string) (map[string][]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make(map[string][]byte, len(s.devices[device]))
-	for name, data := range s.devices[device] {
-		out[name] = slices.Clone(data)
+	for _, r := range s.devices[device] {
+		out[r.name] = slices.Clone(r.data)
 	}
 	return out, nil
 }
@@ -307,10 +322,11 @@ func (s *Store) PutDeviceRecord(ctx context.Context, device, name string, data [
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.devices[device] == nil {
-		s.devices[device] = map[string][]byte{}
+	if i := s.recordOf(device, name); i >= 0 {
+		s.devices[device][i].data = slices.Clone(data)
+		return nil
 	}
-	s.devices[device][name] = append([]byte{}, data...)
+	s.devices[device] = append(s.devices[device], record{name, slices.Clone(data)})
 	return nil
 }
 
@@ -322,13 +338,10 @@ func (s *Store) AddDeviceRecord(ctx context.Context, device, name string, data [
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.devices[device] == nil {
-		s.devices[device] = map[string][]byte{}
+	if i := s.recordOf(device, name); i >= 0 {
+		return slices.Clone(s.devices[device][i].data), nil
 	}
-	if old, ok := s.devices[device][name]; ok {
-		return slices.Clone(old), nil
-	}
-	s.devices[device][name] = append([]byte{}, data...)
+	s.devices[device] = append(s.devices[device], record{name, slices.Clone(data)})
 	return slices.Clone(data), nil
 }
 
@@ -340,10 +353,14 @@ func (s *Store) DropDeviceRecord(ctx context.Context, device, name string, data 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.devices[device][name]; !ok || !bytes.Equal(old, data) {
+	i := s.recordOf(device, name)
+	if i < 0 || !bytes.Equal(s.devices[device][i].data, data) {
 		return false, nil
 	}
-	delete(s.devices[device], name)
+	s.devices[device] = slices.Delete(s.devices[device], i, i+1)
+	if len(s.devices[device]) == 0 {
+		delete(s.devices, device)
+	}
 	return true, nil
 }
 
