@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/tetherflow/tether/adapters/sessions/postgres"
 	"github.com/tetherflow/tether/adapters/sessions/sqlite"
+	"github.com/tetherflow/tether/adapters/sessions/storetest"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/host"
@@ -159,19 +159,19 @@ func benchSteps(b *testing.B, store host.ServerStore, raw func(ctx context.Conte
 	}
 	// Each client answers sessions of its own, so that no step conflicts.
 	versions := make([]int, p3Sessions)
-	ids := make([]string, p3Sessions)
+	ids, secrets := make([]string, p3Sessions), make([]string, p3Sessions)
 	for i := range ids {
 		v, err := h.Start(ctx, host.StartRequest{Flow: "loop", Device: "bench"})
 		if err != nil {
 			b.Fatal(err)
 		}
-		ids[i], versions[i] = v.ID, v.Version
+		ids[i], secrets[i], versions[i] = v.ID, v.Secret, v.Version
 	}
 	steps := make([]int, clients)
 	step := func(client int) error {
 		i := client + steps[client]%(p3Sessions/clients)*clients
 		steps[client]++
-		v, err := h.Answer(ctx, ids[i], host.Answer{Version: versions[i], Choice: "next"})
+		v, err := h.Answer(ctx, ids[i], host.Answer{Version: versions[i], Choice: "next", Secret: secrets[i]})
 		if err != nil {
 			return err
 		}
@@ -180,26 +180,11 @@ func benchSteps(b *testing.B, store host.ServerStore, raw func(ctx context.Conte
 	}
 	var rawN atomic.Int64
 	phase := func(n int, commit func(client int) error) time.Duration {
-		var left atomic.Int64
-		left.Store(int64(n))
-		var wg sync.WaitGroup
-		var failed atomic.Value
-		began := time.Now()
-		for c := range clients {
-			wg.Go(func() {
-				for left.Add(-1) >= 0 {
-					if err := commit(c); err != nil {
-						failed.Store(err)
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		if err := failed.Load(); err != nil {
+		d, err := storetest.Parallel(n, clients, commit)
+		if err != nil {
 			b.Fatal(err)
 		}
-		return time.Since(began)
+		return d
 	}
 	var rawTime, stepTime time.Duration
 	b.ResetTimer()

@@ -7,8 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/tetherflow/tether/adapters/httpapi/wire"
 	"github.com/tetherflow/tether/adapters/sessions/memory"
 	"github.com/tetherflow/tether/adapters/sessions/sqlite"
+	"github.com/tetherflow/tether/adapters/sessions/storetest"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/host"
@@ -92,28 +91,18 @@ func benchHTTP(b *testing.B, store host.ServerStore, clients int) {
 		}
 		refs[i], versions[i] = ref, s.Version
 	}
-	var left atomic.Int64
-	left.Store(int64(b.N))
-	var wg sync.WaitGroup
-	var failed atomic.Value
 	b.ResetTimer()
-	began := time.Now()
-	for i := range clients {
-		wg.Go(func() {
-			for left.Add(-1) >= 0 {
-				s, err := c.Answer(ctx, refs[i], versions[i], "next", nil)
-				if err != nil {
-					failed.Store(err)
-					return
-				}
-				versions[i] = s.Version
-			}
-		})
-	}
-	wg.Wait()
+	took, err := storetest.Parallel(b.N, clients, func(i int) error {
+		s, err := c.Answer(ctx, refs[i], versions[i], "next", nil)
+		if err != nil {
+			return err
+		}
+		versions[i] = s.Version
+		return nil
+	})
 	b.StopTimer()
-	if err := failed.Load(); err != nil {
+	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(b.N)/time.Since(began).Seconds(), "steps/s")
+	b.ReportMetric(float64(b.N)/took.Seconds(), "steps/s")
 }

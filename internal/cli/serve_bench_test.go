@@ -15,13 +15,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite"
+
+	"github.com/tetherflow/tether/adapters/sessions/storetest"
 )
 
 // The benchmarks of tether serve as a process (issue 23): the server's CPU
@@ -287,26 +288,11 @@ func field(body []byte, name string) string {
 
 // run runs n operations with benchClients goroutines, op(client) each.
 func run(b *testing.B, n int, op func(client int) error) time.Duration {
-	var left atomic.Int64
-	left.Store(int64(n))
-	var wg sync.WaitGroup
-	var failed atomic.Value
-	began := time.Now()
-	for c := range benchClients {
-		wg.Go(func() {
-			for left.Add(-1) >= 0 {
-				if err := op(c); err != nil {
-					failed.Store(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := failed.Load(); err != nil {
+	d, err := storetest.Parallel(n, benchClients, op)
+	if err != nil {
 		b.Fatal(err)
 	}
-	return time.Since(began)
+	return d
 }
 
 // cpuTime is the CPU time process pid has used, user and system, from

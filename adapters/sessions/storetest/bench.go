@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -50,40 +51,15 @@ func BenchP3(b *testing.B, s host.Store, raw RawCommit, clients int) {
 	}
 	var rawN atomic.Int64
 	var rawTime, storeTime time.Duration
-	phase := func(n int, commit func(client int) error) (time.Duration, error) {
-		var left atomic.Int64
-		left.Store(int64(n))
-		var wg sync.WaitGroup
-		errs := make([]error, clients)
-		start := time.Now()
-		for c := range clients {
-			wg.Go(func() {
-				for left.Add(-1) >= 0 {
-					if err := commit(c); err != nil {
-						errs[c] = err
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		d := time.Since(start)
-		for _, err := range errs {
-			if err != nil {
-				return d, err
-			}
-		}
-		return d, nil
-	}
 	b.ResetTimer()
 	for done := 0; done < b.N; done += p3Phase {
 		n := min(p3Phase, b.N-done)
-		d, err := phase(n, func(int) error { return raw(ctx, int(rawN.Add(1))) })
+		d, err := Parallel(n, clients, func(int) error { return raw(ctx, int(rawN.Add(1))) })
 		if err != nil {
 			b.Fatalf("raw commit: %v", err)
 		}
 		rawTime += d
-		if d, err = phase(n, step); err != nil {
+		if d, err = Parallel(n, clients, step); err != nil {
 			b.Fatalf("store commit: %v", err)
 		}
 		storeTime += d
@@ -94,4 +70,29 @@ func BenchP3(b *testing.B, s host.Store, raw RawCommit, clients int) {
 	b.ReportMetric(rawRate, "raw-commits/s")
 	b.ReportMetric(storeRate, "store-commits/s")
 	b.ReportMetric(storeRate/rawRate, "ratio")
+}
+
+// Parallel runs n operations on clients goroutines, op(client) each,
+// client being 0 to clients-1, until all n are done or one fails. It
+// returns the time they took and the first error, if any, for which the
+// failing goroutine stopped (the others finish their current operation
+// and stop when none is left).
+func Parallel(n, clients int, op func(client int) error) (time.Duration, error) {
+	var left atomic.Int64
+	left.Store(int64(n))
+	var wg sync.WaitGroup
+	errs := make([]error, clients)
+	start := time.Now()
+	for c := range clients {
+		wg.Go(func() {
+			for left.Add(-1) >= 0 {
+				if err := op(c); err != nil {
+					errs[c] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start), errors.Join(errs...)
 }
