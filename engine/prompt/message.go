@@ -265,7 +265,7 @@ func ParseTemplate(s string) (Template, int, error) {
 		}
 		end += open + 2
 		name := strings.TrimSpace(s[open+2 : end])
-		if !isParamName(name) {
+		if !IsName(name) {
 			return nil, open, fmt.Errorf("placeholder {{%s}} is not a parameter's name (letters, digits and _)", s[open+2:end])
 		}
 		if open > last {
@@ -283,7 +283,10 @@ func ParseTemplate(s string) (Template, int, error) {
 	return t, 0, nil
 }
 
-func isParamName(s string) bool {
+// IsName reports whether s is a name: a letter or '_', then letters,
+// digits or '_' (ASCII). A message's parameters are names, as a flow's
+// keys are.
+func IsName(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -179,29 +179,13 @@ func contains[T comparable](list []T, x T) bool {
 
 var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// isName reports whether s matches nameRE, without the regexp machinery:
-// every key of a flow is a name.
-func isName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '_' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || i > 0 && '0' <= c && c <= '9' {
-			continue
-		}
-		return false
-	}
-	return true
-}
-
 // name reads a scalar that must be an identifier.
 func (l *loader) name(n *yaml.Node, what string) (Ident, bool) {
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 		l.errorf(n, "%s must be a name, not %s", what, describe(n))
 		return Ident{}, false
 	}
-	if !isName(n.Value) {
+	if !prompt.IsName(n.Value) {
 		l.errorf(n, "%s %q is not a valid name (letters, digits and _, not starting with a digit)", what, n.Value)
 		return Ident{}, false
 	}

@@ -109,7 +109,7 @@ func nameText(t *Text, id string) {
 func paramName(src string) string {
 	parts := strings.Split(src, ".")
 	for _, p := range parts {
-		if !isName(strings.TrimSpace(p)) {
+		if !prompt.IsName(strings.TrimSpace(p)) {
 			return "value"
 		}
 	}
@@ -192,7 +192,7 @@ func ParseMessage(path string, n *yaml.Node, errs *yamlfile.ErrorList, what stri
 		}
 		argNode = v
 		src.Select = k.Value == "select"
-		if v.Kind != yaml.ScalarNode || !isName(v.Value) {
+		if v.Kind != yaml.ScalarNode || !prompt.IsName(v.Value) {
 			errs.Add(at(path, v, 0), "%s: %s: must name a parameter", what, k.Value)
 			continue
 		}
