@@ -135,10 +135,15 @@ type server struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	log  *strings.Builder
-	// logLimit, when not zero, bounds how much of the log is kept (its
-	// first lines): a benchmark's server logs a line per request, which
-	// the load generator would otherwise spend its CPU keeping.
-	logLimit int
+	// logFile, when set, is where the process's log goes instead of a
+	// pipe to this process: a benchmark's server logs a line per request,
+	// which a pipe would make the load generator wake up for and read on
+	// the cores the server needs. logs() then shows the file's start.
+	logFile string
+	// exited is closed when a process whose log goes to logFile has
+	// exited, waitErr then its exit error.
+	exited  chan struct{}
+	waitErr error
 }
 
 func freeAddr(t testing.TB) string {
@@ -161,34 +166,63 @@ func (s *server) start() {
 	cmd := exec.Command(bin, s.args...)
 	cmd.Env = append(append(os.Environ(), "TETHER_TEST_MAIN=1"), s.env...)
 	cmd.Stdout = io.Discard
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
 	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			s.mu.Lock()
-			if s.logLimit == 0 || s.log.Len() < s.logLimit {
-				s.log.WriteString(line + "\n")
-			}
-			s.mu.Unlock()
-			if strings.Contains(line, `"msg":"listening"`) {
-				ready <- true
-			}
+	if s.logFile != "" {
+		f, err := os.Create(s.logFile)
+		if err != nil {
+			s.t.Fatal(err)
 		}
-		ready <- false
-	}()
+		defer f.Close()
+		cmd.Stderr = f
+		if err := cmd.Start(); err != nil {
+			s.t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		s.mu.Lock()
+		s.exited = exited
+		s.mu.Unlock()
+		go func() { s.waitErr = cmd.Wait(); close(exited) }()
+		go func() {
+			for {
+				if strings.Contains(s.logs(), `"msg":"listening"`) {
+					ready <- true
+					return
+				}
+				select {
+				case <-exited:
+					ready <- false
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		}()
+	} else {
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			s.t.Fatal(err)
+		}
+		go func() {
+			sc := bufio.NewScanner(stderr)
+			sc.Buffer(make([]byte, 1<<20), 1<<20)
+			for sc.Scan() {
+				line := sc.Text()
+				s.mu.Lock()
+				s.log.WriteString(line + "\n")
+				s.mu.Unlock()
+				if strings.Contains(line, `"msg":"listening"`) {
+					ready <- true
+				}
+			}
+			ready <- false
+		}()
+	}
 	select {
 	case ok := <-ready:
 		if !ok {
-			cmd.Wait()
+			s.wait(cmd)
 			s.t.Fatalf("tether serve did not start:\n%s", s.logs())
 		}
 	case <-time.After(60 * time.Second):
@@ -201,6 +235,15 @@ func (s *server) start() {
 }
 
 func (s *server) logs() string {
+	if s.logFile != "" {
+		f, err := os.Open(s.logFile)
+		if err != nil {
+			return err.Error()
+		}
+		defer f.Close()
+		head, _ := io.ReadAll(io.LimitReader(f, 64<<10))
+		return string(head)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.log.String()
@@ -230,7 +273,7 @@ func (s *server) kill() {
 	cmd := s.cmd
 	s.mu.Unlock()
 	cmd.Process.Kill()
-	cmd.Wait()
+	s.wait(cmd)
 }
 
 // stop stops the process with SIGTERM and returns its exit error.
@@ -239,7 +282,19 @@ func (s *server) stop() error {
 	cmd := s.cmd
 	s.mu.Unlock()
 	cmd.Process.Signal(syscall.SIGTERM)
-	return cmd.Wait()
+	return s.wait(cmd)
+}
+
+// wait waits for cmd to exit and returns its exit error.
+func (s *server) wait(cmd *exec.Cmd) error {
+	s.mu.Lock()
+	exited := s.exited
+	s.mu.Unlock()
+	if exited == nil {
+		return cmd.Wait()
+	}
+	<-exited
+	return s.waitErr
 }
 
 // acked is a response a client got: the session was at version then.

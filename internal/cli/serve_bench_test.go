@@ -77,7 +77,7 @@ func benchServer(b *testing.B, store string) *server {
 		b.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "loop.yaml"), []byte(serveBenchFlow), 0o644)
-	srv := &server{t: b, bin: os.Getenv("TETHER_BENCH_BIN"), log: &strings.Builder{}, logLimit: 64 << 10, env: sealKeysEnv(b), args: []string{"serve", "--flows", dir,
+	srv := &server{t: b, bin: os.Getenv("TETHER_BENCH_BIN"), logFile: filepath.Join(b.TempDir(), "serve.log"), env: sealKeysEnv(b), args: []string{"serve", "--flows", dir,
 		"--store", store, "--addr", freeAddr(b), "--data", b.TempDir(), "--create-rate", "0", "--answer-rate", "0"}}
 	srv.start()
 	b.Cleanup(func() { srv.stop() })
