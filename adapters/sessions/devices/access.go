@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -24,10 +25,21 @@ const accessRecord = "#access"
 // session secret.
 const deviceKeyBytes = 32
 
+// accessSHA256 is the first byte of an access record that holds the raw
+// SHA-256 of the key after it. Older records are JSON, {"sha256":"<hex>"},
+// in clear or sealed: neither starts with it.
+const accessSHA256 = 2
+
 // Access keeps the keys that open devices (host.DeviceKeys): each
 // device's key is made by the first session of the device, which alone
-// is told it; its SHA-256 is a record of the device, sealed like the
-// others, so that every instance sharing the store checks it.
+// is told it; its SHA-256 is a record of the device, so that every
+// instance sharing the store checks it.
+//
+// The record is not sealed: the hash of 256 random bits tells a reader
+// of the store nothing it could present, and one that can write to the
+// store can drop the record and have the device adopted anyway. So it
+// is 33 bytes, not the 109 of a sealed JSON record, which every new
+// device of a server holds.
 type Access struct {
 	st   *Store
 	rand io.Reader
@@ -35,13 +47,14 @@ type Access struct {
 
 var _ host.DeviceKeys = (*Access)(nil)
 
-// NewAccess returns the device keys kept in recs, their records sealed
-// with keys (nil: in clear); new keys come from rand.
+// NewAccess returns the device keys kept in recs; keys open the older
+// access records, which were sealed (nil: none was). New keys come from
+// rand.
 func NewAccess(recs Records, keys *seal.Keys, rand io.Reader) *Access {
 	return &Access{st: &Store{recs: recs, keys: keys}, rand: rand}
 }
 
-// accessHash is what the access record holds.
+// accessHash is what an older access record holds, as JSON.
 type accessHash struct {
 	SHA256 string `json:"sha256"`
 }
@@ -62,10 +75,7 @@ func (a *Access) Open(ctx context.Context, device, key string) (host.DeviceClaim
 		return host.DeviceClaim{}, fmt.Errorf("a device key: %w", err)
 	}
 	fresh := base64.RawURLEncoding.EncodeToString(b)
-	data, err := a.record(k, fresh)
-	if err != nil {
-		return host.DeviceClaim{}, err
-	}
+	data := record(fresh)
 	kept, err := a.st.recs.AddDeviceRecord(ctx, k, accessRecord, data)
 	if err != nil {
 		return host.DeviceClaim{}, fmt.Errorf("the device's key: %w", err)
@@ -95,40 +105,44 @@ func (a *Access) Release(ctx context.Context, device, key string) error {
 	return nil
 }
 
-// record is the access record of the device kept under k whose key is
-// key.
-func (a *Access) record(k, key string) ([]byte, error) {
-	plain, err := json.Marshal(accessHash{SHA256: hashKey(key)})
-	if err != nil {
-		return nil, err
-	}
-	data, err := a.st.encode(k, accessRecord, plain)
-	if err != nil {
-		return nil, fmt.Errorf("the device's key: %w", err)
-	}
-	return data, nil
+// record is the access record of a device whose key is key. The key has
+// 256 random bits, so one SHA-256 suffices: there is nothing to guess.
+func record(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return append([]byte{accessSHA256}, h[:]...)
 }
 
 // check compares key, in constant time, with the one whose hash data
 // (the access record of the device kept under k) holds.
 func (a *Access) check(k string, data []byte, key string) error {
-	plain, err := a.st.decode(k, accessRecord, data)
-	var h accessHash
-	if err == nil {
-		err = json.Unmarshal(plain, &h)
-	}
-	if err != nil || len(h.SHA256) != 2*sha256.Size {
+	want, err := a.hashOf(k, data)
+	if err != nil {
 		return fmt.Errorf("the device's key: %w", ErrCorrupt)
 	}
-	if key == "" || subtle.ConstantTimeCompare([]byte(hashKey(key)), []byte(h.SHA256)) != 1 {
+	got := sha256.Sum256([]byte(key))
+	if key == "" || subtle.ConstantTimeCompare(got[:], want) != 1 {
 		return host.ErrDeviceKey
 	}
 	return nil
 }
 
-// hashKey is what a device's record keeps of its key. The key has 256
-// random bits, so one SHA-256 suffices: there is nothing to guess.
-func hashKey(key string) string {
-	h := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(h[:])
+// hashOf returns the SHA-256 an access record holds: raw after its first
+// byte, or as hex in the JSON of an older record, in clear or sealed.
+func (a *Access) hashOf(k string, data []byte) ([]byte, error) {
+	if len(data) == 1+sha256.Size && data[0] == accessSHA256 {
+		return data[1:], nil
+	}
+	plain, err := a.st.decode(k, accessRecord, data)
+	if err != nil {
+		return nil, err
+	}
+	var h accessHash
+	if err := json.Unmarshal(plain, &h); err != nil {
+		return nil, err
+	}
+	b, err := hex.DecodeString(h.SHA256)
+	if err != nil || len(b) != sha256.Size {
+		return nil, errors.New("not a SHA-256")
+	}
+	return b, nil
 }

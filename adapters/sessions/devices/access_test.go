@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +24,7 @@ import (
 // The first session of a device is given its key; every later one must
 // present it: none, a wrong one, another device's, or the key with a
 // byte changed is refused, on any Access over the same records (another
-// instance). The records hold neither the key nor, sealed, its hash.
+// instance). The records hold not the key, only its hash.
 func TestAccess(t *testing.T) {
 	ctx := context.Background()
 	for _, sealed := range []bool{false, true} {
@@ -53,12 +57,17 @@ func TestAccess(t *testing.T) {
 			if err != nil || len(m) != 1 {
 				t.Fatalf("records = %q, %v; want the access record only", m, err)
 			}
+			raw, err := base64.RawURLEncoding.DecodeString(first.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, data := range m {
-				if bytes.Contains(data, []byte(first.Key)) {
+				if bytes.Contains(data, []byte(first.Key)) || bytes.Contains(data, raw) {
 					t.Errorf("the record holds the key in clear: %q", data)
 				}
-				if sealed && bytes.Contains(data, []byte("sha256")) {
-					t.Errorf("the sealed record is in clear: %q", data)
+				// Every new device holds one: it is kept small.
+				if len(data) != 33 {
+					t.Errorf("the record has %d bytes, want 33 (a version and a SHA-256)", len(data))
 				}
 			}
 			if m, _ := recs.DeviceRecords(ctx, "laptop-7f3a"); len(m) != 0 {
@@ -151,8 +160,44 @@ func TestAccessRelease(t *testing.T) {
 	}
 }
 
-// An access record that does not open (another seal key, bytes changed)
-// is corrupt, never taken for a wrong key nor for a device without one.
+// Access records written before they were 33 bytes, as JSON in clear or
+// sealed, still open with their key and with no other.
+func TestAccessOlderRecords(t *testing.T) {
+	ctx := context.Background()
+	const key = "f3JYvh0bOq1tVKvPR9hWmlP5oQgxZ2cJ0hKqf5zMtvI"
+	sum := sha256.Sum256([]byte(key))
+	plain := []byte(`{"sha256":"` + hex.EncodeToString(sum[:]) + `"}`)
+	k := keys(t, "k1")
+	sealed, err := k.Seal(plain, []byte("tether device record "+devices.Key("d")+" #access"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"in clear": plain, "sealed": sealed} {
+		t.Run(name, func(t *testing.T) {
+			recs := memory.New()
+			if err := recs.PutDeviceRecord(ctx, devices.Key("d"), "#access", data); err != nil {
+				t.Fatal(err)
+			}
+			a := devices.NewAccess(recs, k, rand.Reader)
+			if c, err := a.Open(ctx, "d", key); err != nil || c.Key != "" {
+				t.Errorf("Open(the key) = %+v, %v; want admitted, no new key", c, err)
+			}
+			if _, err := a.Open(ctx, "d", key[:len(key)-1]+"J"); !errors.Is(err, host.ErrDeviceKey) {
+				t.Errorf("Open(another key) = %v, want ErrDeviceKey", err)
+			}
+			if err := a.Release(ctx, "d", key); err != nil {
+				t.Fatal(err)
+			}
+			if m, _ := recs.DeviceRecords(ctx, devices.Key("d")); len(m) != 0 {
+				t.Errorf("records after Release = %q, want none", m)
+			}
+		})
+	}
+}
+
+// An access record that does not open (sealed under another key, bytes
+// changed or cut) is corrupt, never taken for a wrong key nor for a
+// device without one; the error does not show the key.
 func TestAccessCorrupt(t *testing.T) {
 	ctx := context.Background()
 	recs := memory.New()
@@ -160,14 +205,32 @@ func TestAccessCorrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := devices.NewAccess(recs, keys(t, "k2"), rand.Reader).Open(ctx, "d", c.Key); !errors.Is(err, devices.ErrCorrupt) {
-		t.Errorf("Open with another seal key = %v, want ErrCorrupt", err)
-	}
-	if err := recs.PutDeviceRecord(ctx, devices.Key("d"), "#access", []byte(`{"sha256":"00"}`)); err != nil {
+	m, err := recs.DeviceRecords(ctx, devices.Key("d"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = devices.NewAccess(recs, keys(t, "k1"), rand.Reader).Open(ctx, "d", c.Key)
-	if !errors.Is(err, devices.ErrCorrupt) || strings.Contains(err.Error(), c.Key) {
-		t.Errorf("Open of a changed record = %v, want ErrCorrupt, without the key", err)
+	good := m["#access"]
+	sum := sha256.Sum256([]byte(c.Key))
+	sealed, err := keys(t, "k2").Seal([]byte(`{"sha256":"`+hex.EncodeToString(sum[:])+`"}`),
+		[]byte("tether device record "+devices.Key("d")+" #access"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"cut":             good[:32],
+		"a byte more":     append(slices.Clone(good), 0),
+		"another version": append([]byte{3}, good[1:]...),
+		"sealed under k2": sealed,
+		"not a SHA-256":   []byte(`{"sha256":"00"}`),
+		"not hex":         []byte(`{"sha256":"` + strings.Repeat("zz", 32) + `"}`),
+		"not JSON":        []byte(`{"sha256`),
+	} {
+		if err := recs.PutDeviceRecord(ctx, devices.Key("d"), "#access", data); err != nil {
+			t.Fatal(err)
+		}
+		_, err = devices.NewAccess(recs, keys(t, "k1"), rand.Reader).Open(ctx, "d", c.Key)
+		if !errors.Is(err, devices.ErrCorrupt) || strings.Contains(err.Error(), c.Key) {
+			t.Errorf("Open of a record %s = %v, want ErrCorrupt, without the key", name, err)
+		}
 	}
 }

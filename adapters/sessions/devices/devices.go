@@ -13,8 +13,8 @@
 // what a portal saves with a connection is kept without a change here;
 // the device's key (DPoP) is a record of its own, and so is the hash of
 // the key a session of the device presents (Access). With seal keys every
-// record is sealed (AES-256-GCM, internal/seal), bound to its device and
-// name: the store holds no token or key in clear. encode and decode are
+// record but that hash is sealed (AES-256-GCM, internal/seal), bound to
+// its device and name: the store holds no token or key in clear. encode and decode are
 // the one place a record turns into bytes and back.
 package devices
 
