@@ -41,9 +41,18 @@ states:
 // holds in the memory store, started through the host as tether serve
 // starts it (a secret, a device key, records sealed): the live heap
 // after a GC, over b.N sessions, none of the timing noise of RSS.
+// "answered" sessions have also taken a step, answered with an
+// idempotency key, which the store remembers.
 //
 //	go test -run '^$' -bench IdleSession -benchtime 10000x ./adapters/sessions/memory
 func BenchmarkIdleSession(b *testing.B) {
+	for _, answered := range []bool{false, true} {
+		name := map[bool]string{false: "started", true: "answered"}[answered]
+		b.Run(name, func(b *testing.B) { benchIdle(b, answered) })
+	}
+}
+
+func benchIdle(b *testing.B, answered bool) {
 	ctx := context.Background()
 	dir := b.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "loop.yaml"), []byte(idleFlow), 0o644); err != nil {
@@ -66,8 +75,15 @@ func BenchmarkIdleSession(b *testing.B) {
 		b.Fatal(err)
 	}
 	start := func(i int) {
-		if _, err := h.Start(ctx, host.StartRequest{Flow: "loop", Device: "idle-" + strconv.Itoa(i)}); err != nil {
+		v, err := h.Start(ctx, host.StartRequest{Flow: "loop", Device: "idle-" + strconv.Itoa(i)})
+		if err != nil {
 			b.Fatal(err)
+		}
+		if answered {
+			a := host.Answer{Version: v.Version, Choice: "next", Key: "k-" + strconv.Itoa(i), Secret: v.Secret}
+			if _, err := h.Answer(ctx, v.ID, a); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	start(-1) // the flow's version held, its caches warm
