@@ -6,9 +6,12 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,22 +23,13 @@ import (
 type Store struct {
 	mu       sync.Mutex
 	sessions map[string]*session
-	// devices are the devices' records: a short list each (a device has
-	// a handful), far smaller than a map per device, since every session
-	// of a new device gives its device a record.
-	devices map[string][]record
-}
-
-// record is a device's record.
-type record struct {
-	name string
-	data []byte
-}
-
-// recordOf returns the index of device's record name in s.devices, or -1.
-// s.mu is held.
-func (s *Store) recordOf(device, name string) int {
-	return slices.IndexFunc(s.devices[device], func(r record) bool { return r.name == name })
+	// devices are the devices' packed records (packRecords), by device:
+	// one whose name is 32 lowercase hex digits (what devices.Key makes)
+	// under its 16 bytes, so that the map keeps no string for it; any
+	// other in named. Every session of a new device gives its device a
+	// record.
+	devices map[[16]byte]string
+	named   map[string]string
 }
 
 // session is a session as the store holds it: compact, since an idle
@@ -86,7 +80,7 @@ var _ host.ServerStore = (*Store)(nil)
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{sessions: map[string]*session{}, devices: map[string][]record{}}
+	return &Store{sessions: map[string]*session{}, devices: map[[16]byte]string{}, named: map[string]string{}}
 }
 
 // Load returns a copy of the session's record.
@@ -301,6 +295,38 @@ func (s *Store) earliest(ids []string, at func(*session) int64) {
 	})
 }
 
+// packRecords packs a device's records in one string: for each, its
+// name's length as a uvarint, its name, its data's length, its data. A
+// device has a handful; a new device of a server, one.
+func packRecords(recs map[string][]byte) string {
+	var b []byte
+	for name, data := range recs {
+		b = binary.AppendUvarint(b, uint64(len(name)))
+		b = append(b, name...)
+		b = binary.AppendUvarint(b, uint64(len(data)))
+		b = append(b, data...)
+	}
+	return string(b)
+}
+
+// unpackRecords returns copies of the records packRecords packed.
+func unpackRecords(packed string) map[string][]byte {
+	recs := map[string][]byte{}
+	for len(packed) > 0 {
+		name := field(&packed)
+		recs[name] = []byte(field(&packed))
+	}
+	return recs
+}
+
+// field reads a length and as many bytes from the front of packed.
+func field(packed *string) string {
+	n, m := binary.Uvarint([]byte((*packed)[:min(len(*packed), binary.MaxVarintLen64)]))
+	f := (*packed)[m : m+int(n)]
+	*packed = (*packed)[m+int(n):]
+	return f
+}
+
 // DeviceRecords returns copies of the records kept for device, by name.
 func (s *Store) DeviceRecords(ctx context.Context, device string) (map[string][]byte, error) {
 	if err := ctx.Err(); err != nil {
@@ -308,11 +334,7 @@ func (s *Store) DeviceRecords(ctx context.Context, device string) (map[string][]
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string][]byte, len(s.devices[device]))
-	for _, r := range s.devices[device] {
-		out[r.name] = slices.Clone(r.data)
-	}
-	return out, nil
+	return unpackRecords(s.packed(device)), nil
 }
 
 // PutDeviceRecord keeps a copy of data as device's record name.
@@ -322,11 +344,9 @@ func (s *Store) PutDeviceRecord(ctx context.Context, device, name string, data [
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if i := s.recordOf(device, name); i >= 0 {
-		s.devices[device][i].data = slices.Clone(data)
-		return nil
-	}
-	s.devices[device] = append(s.devices[device], record{name, slices.Clone(data)})
+	recs := unpackRecords(s.packed(device))
+	recs[name] = data
+	s.keep(device, recs)
 	return nil
 }
 
@@ -338,10 +358,12 @@ func (s *Store) AddDeviceRecord(ctx context.Context, device, name string, data [
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if i := s.recordOf(device, name); i >= 0 {
-		return slices.Clone(s.devices[device][i].data), nil
+	recs := unpackRecords(s.packed(device))
+	if kept, ok := recs[name]; ok {
+		return kept, nil
 	}
-	s.devices[device] = append(s.devices[device], record{name, slices.Clone(data)})
+	recs[name] = data
+	s.keep(device, recs)
 	return slices.Clone(data), nil
 }
 
@@ -353,15 +375,47 @@ func (s *Store) DropDeviceRecord(ctx context.Context, device, name string, data 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i := s.recordOf(device, name)
-	if i < 0 || !bytes.Equal(s.devices[device][i].data, data) {
+	recs := unpackRecords(s.packed(device))
+	if kept, ok := recs[name]; !ok || !bytes.Equal(kept, data) {
 		return false, nil
 	}
-	s.devices[device] = slices.Delete(s.devices[device], i, i+1)
-	if len(s.devices[device]) == 0 {
-		delete(s.devices, device)
-	}
+	delete(recs, name)
+	s.keep(device, recs)
 	return true, nil
+}
+
+// keep keeps recs as device's records; a device with none is forgotten.
+// s.mu is held.
+func (s *Store) keep(device string, recs map[string][]byte) {
+	k, ok := hexKey(device)
+	switch {
+	case len(recs) == 0 && ok:
+		delete(s.devices, k)
+	case len(recs) == 0:
+		delete(s.named, device)
+	case ok:
+		s.devices[k] = packRecords(recs)
+	default:
+		s.named[device] = packRecords(recs)
+	}
+}
+
+// packed returns device's packed records. s.mu is held.
+func (s *Store) packed(device string) string {
+	if k, ok := hexKey(device); ok {
+		return s.devices[k]
+	}
+	return s.named[device]
+}
+
+// hexKey returns the 16 bytes that device, 32 lowercase hex digits,
+// stands for; ok is false for any other device.
+func hexKey(device string) (k [16]byte, ok bool) {
+	if len(device) != 2*len(k) || strings.ToLower(device) != device {
+		return k, false
+	}
+	_, err := hex.Decode(k[:], []byte(device))
+	return k, err == nil
 }
 
 // Close does nothing: memory needs no releasing.
