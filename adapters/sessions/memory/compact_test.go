@@ -4,7 +4,48 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tetherflow/tether/host"
 )
+
+// Sessions that run the same flow, region and version share one copy of
+// them, which goes when the last of them runs another or is reaped: the
+// store does not grow with the versions sessions ran.
+func TestRunsShared(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	t0 := time.Date(2026, 3, 29, 9, 30, 0, 0, time.UTC)
+	save := func(id string, prev int, hash string) {
+		t.Helper()
+		c := &host.Commit{Prev: prev, Record: host.Record{ID: id, Version: prev + 1, Flow: "connect", Region: "DE", Hash: hash,
+			Expires: t0.Add(time.Duration(len(id)) * time.Minute)}}
+		if err := s.Save(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save("a", 0, "h1")
+	save("bb", 0, "h1")
+	if s.sessions["a"].runs != s.sessions["bb"].runs || len(s.runs) != 1 {
+		t.Errorf("two sessions of one version hold %d copies of it, want 1", len(s.runs))
+	}
+	save("a", 1, "h2")
+	if r, err := s.Load(ctx, "a"); err != nil || r.Hash != "h2" {
+		t.Fatalf("Load(a) = %+v, %v; want hash h2", r, err)
+	}
+	if r, err := s.Load(ctx, "bb"); err != nil || r.Hash != "h1" || r.Flow != "connect" || r.Region != "DE" {
+		t.Fatalf("Load(bb) = %+v, %v; want connect, DE, h1", r, err)
+	}
+	if len(s.runs) != 2 {
+		t.Errorf("%d versions kept, want 2", len(s.runs))
+	}
+	if gone, err := s.Reap(ctx, t0.Add(time.Hour), 10); err != nil || len(gone) != 2 {
+		t.Fatalf("Reap = %v, %v; want both sessions", gone, err)
+	}
+	if len(s.runs) != 0 {
+		t.Errorf("%d versions kept after every session was reaped, want none", len(s.runs))
+	}
+}
 
 // A device named by 32 lowercase hex digits (devices.Key) is kept under
 // its bytes: the same digits in upper case name another device, and a

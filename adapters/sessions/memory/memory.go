@@ -9,6 +9,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"iter"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -20,9 +22,19 @@ import (
 
 // Store is a host.ServerStore held in memory. The zero value is not ready;
 // use New. It is safe for concurrent use.
+//
+// An idle server holds many sessions, each of a device of its own, so
+// what each costs is kept small: a session's fields without its id (the
+// map's key), the flow, region and version it runs kept once for all the
+// sessions that share them, each commit's log entries packed in one
+// slice, and a device's records packed in one string.
 type Store struct {
 	mu       sync.Mutex
 	sessions map[string]*session
+	runs     map[runs]*shared
+	// claims are the ends of the leases ClaimDue gave, by session: few
+	// sessions are claimed at a time.
+	claims map[string]int64
 	// devices are the devices' packed records (packRecords), by device:
 	// one whose name is 32 lowercase hex digits (what devices.Key makes)
 	// under its 16 bytes, so that the map keeps no string for it; any
@@ -32,19 +44,107 @@ type Store struct {
 	named   map[string]string
 }
 
-// session is a session as the store holds it: compact, since an idle
-// server holds many (times as nanoseconds, no requests map until a request
-// is remembered).
+// runs is what a session runs: its flow, its region and the compiled
+// version it started on.
+type runs struct {
+	flow, region, hash string
+}
+
+// shared is a runs that sessions point to, and how many do.
+type shared struct {
+	runs
+	sessions int
+}
+
+// session is a session as the store holds it.
 type session struct {
-	id, flow, region, hash string
-	version                int
-	done                   bool
-	due, expires, updated  int64 // nanoseconds since the epoch; noTime for none
-	claimed                int64 // the end of the current claim's lease
-	data                   []byte
-	log                    []host.LogEntry
-	effects                []host.Effect
-	requests               map[string]host.Request
+	runs                  *shared
+	version               int
+	due, expires, updated int64    // nanoseconds since the epoch; noTime for none
+	data                  string   // a copy the caller cannot change
+	log                   [][]byte // each commit's entries, packed (pack)
+	more                  *more    // nil until the session has any
+	done                  bool
+}
+
+// more is what few sessions have: effects, and requests remembered, a
+// short list (one a request answered) far smaller than a map.
+type more struct {
+	effects  []host.Effect
+	requests []host.Request
+}
+
+// request returns the request remembered under key, or nil.
+func (m *more) request(key string) *host.Request {
+	if m == nil {
+		return nil
+	}
+	if i := slices.IndexFunc(m.requests, func(r host.Request) bool { return r.Key == key }); i >= 0 {
+		return &m.requests[i]
+	}
+	return nil
+}
+
+// run points ss at r's runs, shared with the sessions that run the same.
+// s.mu is held.
+func (s *Store) run(ss *session, r runs) {
+	if ss.runs != nil && ss.runs.runs == r {
+		return
+	}
+	s.leave(ss)
+	sh := s.runs[r]
+	if sh == nil {
+		sh = &shared{runs: r}
+		s.runs[r] = sh
+	}
+	sh.sessions++
+	ss.runs = sh
+}
+
+// leave lets go of what ss runs, when it is deleted or runs another.
+// s.mu is held.
+func (s *Store) leave(ss *session) {
+	if ss.runs == nil {
+		return
+	}
+	if ss.runs.sessions--; ss.runs.sessions == 0 {
+		delete(s.runs, ss.runs.runs)
+	}
+	ss.runs = nil
+}
+
+// pack packs log entries in one slice, with no room to spare: for each,
+// its seq and its length as varints, then its data. One slice a commit,
+// not one for the whole log, so that a long log is not copied to grow.
+func pack(es []host.LogEntry) []byte {
+	var head [2 * binary.MaxVarintLen64]byte
+	n := 0
+	for _, e := range es {
+		n += len(binary.AppendUvarint(binary.AppendVarint(head[:0], int64(e.Seq)), uint64(len(e.Data)))) + len(e.Data)
+	}
+	b := make([]byte, 0, n)
+	for _, e := range es {
+		b = binary.AppendVarint(b, int64(e.Seq))
+		b = binary.AppendUvarint(b, uint64(len(e.Data)))
+		b = append(b, e.Data...)
+	}
+	return b
+}
+
+// entries yields the seq and the data of each entry in log, a slice pack
+// made; the data is a part of log.
+func entries(log []byte) iter.Seq2[int, []byte] {
+	return func(yield func(int, []byte) bool) {
+		for len(log) > 0 {
+			seq, n := binary.Varint(log)
+			size, m := binary.Uvarint(log[n:])
+			log = log[n+m:]
+			if !yield(int(seq), log[:size]) {
+				return
+			}
+			log = log[size:]
+		}
+	}
 }
 
 // noTime stands for the zero time.
@@ -70,17 +170,18 @@ func at(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-// record returns the session's record, its data a copy.
-func (ss *session) record() *host.Record {
-	return &host.Record{ID: ss.id, Version: ss.version, Flow: ss.flow, Region: ss.region, Hash: ss.hash, Done: ss.done,
-		Due: at(ss.due), Expires: at(ss.expires), Updated: at(ss.updated), Data: slices.Clone(ss.data)}
+// record returns the record of session id, its data a copy.
+func (ss *session) record(id string) *host.Record {
+	return &host.Record{ID: id, Version: ss.version, Flow: ss.runs.flow, Region: ss.runs.region, Hash: ss.runs.hash, Done: ss.done,
+		Due: at(ss.due), Expires: at(ss.expires), Updated: at(ss.updated), Data: []byte(ss.data)}
 }
 
 var _ host.ServerStore = (*Store)(nil)
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{sessions: map[string]*session{}, devices: map[[16]byte]string{}, named: map[string]string{}}
+	return &Store{sessions: map[string]*session{}, runs: map[runs]*shared{}, claims: map[string]int64{},
+		devices: map[[16]byte]string{}, named: map[string]string{}}
 }
 
 // Load returns a copy of the session's record.
@@ -94,7 +195,7 @@ func (s *Store) Load(ctx context.Context, id string) (*host.Record, error) {
 	if ss == nil {
 		return nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
 	}
-	return ss.record(), nil
+	return ss.record(id), nil
 }
 
 // Save writes c when the stored version is c.Prev.
@@ -124,31 +225,45 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 		return fmt.Errorf("session %s: %w (it exists already)", id, host.ErrConflict)
 	case ss != nil && ss.version != c.Prev:
 		return fmt.Errorf("session %s: %w (saved at version %d, not %d)", id, host.ErrConflict, ss.version, c.Prev)
-	case ss == nil:
+	}
+	if r := c.Request; r != nil && ss != nil && ss.more.request(r.Key) != nil {
+		return fmt.Errorf("session %s: request %s: %w (already answered)", id, r.Key, host.ErrConflict)
+	}
+	if ss == nil {
+		// The map's key is the one copy of the id kept: set once, so
+		// that a later commit's id (part of a request's path, say)
+		// does not replace it.
 		ss = &session{}
+		s.sessions[id] = ss
 	}
 	if r := c.Request; r != nil {
-		if _, dup := ss.requests[r.Key]; dup {
-			return fmt.Errorf("session %s: request %s: %w (already answered)", id, r.Key, host.ErrConflict)
-		}
-		if ss.requests == nil {
-			ss.requests = map[string]host.Request{}
-		}
-		ss.requests[r.Key] = *cloneRequest(r)
+		m := ss.extra()
+		m.requests = append(m.requests, *cloneRequest(r))
 	}
-	s.sessions[id] = ss
 	r := &c.Record
-	ss.id, ss.version, ss.flow, ss.region, ss.hash, ss.done = r.ID, r.Version, r.Flow, r.Region, r.Hash, r.Done
+	s.run(ss, runs{r.Flow, r.Region, r.Hash})
+	ss.version, ss.done = r.Version, r.Done
 	ss.due, ss.expires, ss.updated = times[0], times[1], times[2]
-	ss.data = slices.Clone(r.Data)
-	for _, e := range c.Entries {
-		ss.log = append(ss.log, host.LogEntry{Seq: e.Seq, Data: slices.Clone(e.Data)})
+	ss.data = string(r.Data)
+	if len(c.Entries) > 0 {
+		ss.log = append(ss.log, pack(c.Entries))
 	}
-	for _, e := range c.Effects {
-		ss.effects = append(ss.effects, host.Effect{Key: e.Key, Kind: e.Kind, Data: slices.Clone(e.Data)})
+	if len(c.Effects) > 0 {
+		m := ss.extra()
+		for _, e := range c.Effects {
+			m.effects = append(m.effects, host.Effect{Key: e.Key, Kind: e.Kind, Data: slices.Clone(e.Data)})
+		}
 	}
-	ss.claimed = noTime
+	delete(s.claims, id)
 	return nil
+}
+
+// extra returns ss.more, made when ss has none.
+func (ss *session) extra() *more {
+	if ss.more == nil {
+		ss.more = &more{}
+	}
+	return ss.more
 }
 
 // Log returns the session's entries after seq after.
@@ -163,9 +278,11 @@ func (s *Store) Log(ctx context.Context, id string, after int) ([]host.LogEntry,
 		return nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
 	}
 	var out []host.LogEntry
-	for _, e := range ss.log {
-		if e.Seq > after {
-			out = append(out, host.LogEntry{Seq: e.Seq, Data: slices.Clone(e.Data)})
+	for _, packed := range ss.log {
+		for seq, data := range entries(packed) {
+			if seq > after {
+				out = append(out, host.LogEntry{Seq: seq, Data: slices.Clone(data)})
+			}
 		}
 	}
 	return out, nil
@@ -184,8 +301,11 @@ func (s *Store) Effects(ctx context.Context, id string) ([]host.Effect, error) {
 	if ss == nil {
 		return nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
 	}
-	out := make([]host.Effect, len(ss.effects))
-	for i, e := range ss.effects {
+	if ss.more == nil {
+		return []host.Effect{}, nil
+	}
+	out := make([]host.Effect, len(ss.more.effects))
+	for i, e := range ss.more.effects {
 		out[i] = host.Effect{Key: e.Key, Kind: e.Kind, Data: slices.Clone(e.Data)}
 	}
 	return out, nil
@@ -204,10 +324,10 @@ func (s *Store) Recall(ctx context.Context, id, key string) (*host.Record, *host
 		return nil, nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
 	}
 	var req *host.Request
-	if r, ok := ss.requests[key]; ok {
-		req = cloneRequest(&r)
+	if r := ss.more.request(key); r != nil {
+		req = cloneRequest(r)
 	}
-	return ss.record(), req, nil
+	return ss.record(id), req, nil
 }
 
 // cloneRequest returns a copy of r that shares no bytes with it.
@@ -229,16 +349,18 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// A lapsed lease claims nothing more.
+	maps.DeleteFunc(s.claims, func(_ string, end int64) bool { return end <= n })
 	var due []string
 	for id, ss := range s.sessions {
-		if !ss.done && ss.due != noTime && ss.due <= n && ss.claimed <= n {
+		if _, claimed := s.claims[id]; !ss.done && ss.due != noTime && ss.due <= n && !claimed {
 			due = append(due, id)
 		}
 	}
 	s.earliest(due, func(ss *session) int64 { return ss.due })
 	due = due[:min(len(due), max(limit, 0))]
 	for _, id := range due {
-		s.sessions[id].claimed = now.Add(lease).UnixNano()
+		s.claims[id] = now.Add(lease).UnixNano()
 	}
 	return due, nil
 }
@@ -264,8 +386,11 @@ func (s *Store) Reap(ctx context.Context, now time.Time, limit int) ([]host.Reap
 	expired = expired[:min(len(expired), max(limit, 0))]
 	var gone []host.Reaped
 	for _, id := range expired {
-		gone = append(gone, host.Reaped{ID: id, Hash: s.sessions[id].hash})
+		ss := s.sessions[id]
+		gone = append(gone, host.Reaped{ID: id, Hash: ss.runs.hash})
+		s.leave(ss)
 		delete(s.sessions, id)
+		delete(s.claims, id)
 	}
 	return gone, nil
 }
@@ -280,7 +405,7 @@ func (s *Store) Hashes(ctx context.Context) ([]string, error) {
 	var out []string
 	for _, ss := range s.sessions {
 		if !ss.done {
-			out = append(out, ss.hash)
+			out = append(out, ss.runs.hash)
 		}
 	}
 	slices.Sort(out)
