@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/tetherflow/tether/engine"
+	"github.com/tetherflow/tether/internal/hexid"
 )
 
 // Versions: every compiled flow the catalog hands out is remembered by its
@@ -22,7 +23,10 @@ import (
 type version struct {
 	flow     *engine.Flow
 	archived bool
-	sessions map[string]bool // in flight on it, as far as this process knows
+	// sessions are the sessions in flight on it, as far as this process
+	// knows: a set, so that a session held twice counts once. An idle
+	// server holds many; hexid keeps no copy of their ids.
+	sessions hexid.Map[struct{}]
 }
 
 // ErrNoVersion is wrapped by the errors for a hash the catalog does not
@@ -37,7 +41,7 @@ func (c *Catalog) handedOut(cp *Compiled) {
 		v.flow = cp.Flow // the same version: the last one handed out
 		return
 	}
-	c.versions[cp.Hash()] = &version{flow: cp.Flow, sessions: map[string]bool{}}
+	c.versions[cp.Hash()] = &version{flow: cp.Flow}
 }
 
 // Version returns the compiled flow with the given hash, if the catalog
@@ -78,7 +82,7 @@ func (c *Catalog) LoadVersion(ctx context.Context, hash string) (*engine.Flow, e
 	if v := c.versions[hash]; v != nil {
 		return v.flow, nil // another goroutine got there first
 	}
-	c.versions[hash] = &version{flow: fl, archived: true, sessions: map[string]bool{}}
+	c.versions[hash] = &version{flow: fl, archived: true}
 	return fl, nil
 }
 
@@ -94,7 +98,7 @@ func (c *Catalog) Hold(ctx context.Context, fl *engine.Flow, id string) error {
 	c.mu.Lock()
 	v := c.versions[hash]
 	if v == nil {
-		v = &version{flow: fl, sessions: map[string]bool{}}
+		v = &version{flow: fl}
 		c.versions[hash] = v
 	}
 	archive := !v.archived && c.opts.Archive != nil
@@ -117,7 +121,7 @@ func (c *Catalog) Hold(ctx context.Context, fl *engine.Flow, id string) error {
 		c.versions[hash] = v
 	}
 	v.archived = v.archived || archive
-	v.sessions[id] = true
+	v.sessions.Set(id, struct{}{})
 	return nil
 }
 
@@ -133,8 +137,8 @@ func (c *Catalog) Release(hash, id string) {
 	if v == nil {
 		return
 	}
-	delete(v.sessions, id)
-	if len(v.sessions) == 0 && !c.cur.Load().isCurrent(hash) {
+	v.sessions.Delete(id)
+	if v.sessions.Len() == 0 && !c.cur.Load().isCurrent(hash) {
 		delete(c.versions, hash)
 	}
 }
@@ -147,7 +151,7 @@ func (c *Catalog) Held() map[string]int {
 	defer c.mu.Unlock()
 	out := make(map[string]int, len(c.versions))
 	for h, v := range c.versions {
-		out[h] = len(v.sessions)
+		out[h] = v.sessions.Len()
 	}
 	return out
 }
@@ -159,7 +163,7 @@ func (c *Catalog) dropIdle() (dropped []string) {
 	defer c.mu.Unlock()
 	s := c.cur.Load()
 	for h, v := range c.versions {
-		if len(v.sessions) == 0 && !s.isCurrent(h) {
+		if v.sessions.Len() == 0 && !s.isCurrent(h) {
 			delete(c.versions, h)
 			dropped = append(dropped, h)
 		}
@@ -200,7 +204,7 @@ func (c *Catalog) PruneArchive(ctx context.Context, inUse []string) ([]string, e
 	s := c.cur.Load()
 	c.mu.Lock()
 	for h, v := range c.versions {
-		if len(v.sessions) > 0 {
+		if v.sessions.Len() > 0 {
 			keep[h] = true // a session may hold it before its first save
 		}
 	}
