@@ -48,8 +48,8 @@ func TestRunsShared(t *testing.T) {
 }
 
 // A device named by 32 lowercase hex digits (devices.Key) is kept under
-// its bytes: the same digits in upper case name another device, and a
-// device whose last record is dropped is forgotten.
+// its bytes (hexid): the same digits in upper case name another device,
+// and a device whose last record is dropped is forgotten.
 func TestDeviceKeys(t *testing.T) {
 	ctx := context.Background()
 	s := New()
@@ -60,8 +60,8 @@ func TestDeviceKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(s.devices) != 1 || len(s.named) != len(devices)-1 {
-		t.Errorf("%d devices kept by their bytes, %d by name; want 1, %d", len(s.devices), len(s.named), len(devices)-1)
+	if s.devices.Len() != len(devices) {
+		t.Errorf("%d devices kept, want %d", s.devices.Len(), len(devices))
 	}
 	for _, d := range devices {
 		if m, err := s.DeviceRecords(ctx, d); err != nil || len(m) != 1 || string(m["rec"]) != "of "+d {
@@ -73,7 +73,7 @@ func TestDeviceKeys(t *testing.T) {
 			t.Errorf("DropDeviceRecord(%s) = %v, %v; want dropped", d, ok, err)
 		}
 	}
-	if len(s.devices)+len(s.named) != 0 {
-		t.Errorf("%d devices kept after their last records were dropped, want none", len(s.devices)+len(s.named))
+	if s.devices.Len() != 0 {
+		t.Errorf("%d devices kept after their last records were dropped, want none", s.devices.Len())
 	}
 }

@@ -7,17 +7,16 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"iter"
 	"maps"
 	"math"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/tetherflow/tether/host"
+	"github.com/tetherflow/tether/internal/hexid"
 )
 
 // Store is a host.ServerStore held in memory. The zero value is not ready;
@@ -35,13 +34,9 @@ type Store struct {
 	// claims are the ends of the leases ClaimDue gave, by session: few
 	// sessions are claimed at a time.
 	claims map[string]int64
-	// devices are the devices' packed records (packRecords), by device:
-	// one whose name is 32 lowercase hex digits (what devices.Key makes)
-	// under its 16 bytes, so that the map keeps no string for it; any
-	// other in named. Every session of a new device gives its device a
-	// record.
-	devices map[[16]byte]string
-	named   map[string]string
+	// devices are the devices' packed records (packRecords), by device.
+	// Every session of a new device gives its device a record.
+	devices hexid.Map[string]
 }
 
 // runs is what a session runs: its flow, its region and the compiled
@@ -180,8 +175,7 @@ var _ host.ServerStore = (*Store)(nil)
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{sessions: map[string]*session{}, runs: map[runs]*shared{}, claims: map[string]int64{},
-		devices: map[[16]byte]string{}, named: map[string]string{}}
+	return &Store{sessions: map[string]*session{}, runs: map[runs]*shared{}, claims: map[string]int64{}}
 }
 
 // Load returns a copy of the session's record.
@@ -512,35 +506,17 @@ func (s *Store) DropDeviceRecord(ctx context.Context, device, name string, data 
 // keep keeps recs as device's records; a device with none is forgotten.
 // s.mu is held.
 func (s *Store) keep(device string, recs map[string][]byte) {
-	k, ok := hexKey(device)
-	switch {
-	case len(recs) == 0 && ok:
-		delete(s.devices, k)
-	case len(recs) == 0:
-		delete(s.named, device)
-	case ok:
-		s.devices[k] = packRecords(recs)
-	default:
-		s.named[device] = packRecords(recs)
+	if len(recs) == 0 {
+		s.devices.Delete(device)
+	} else {
+		s.devices.Set(device, packRecords(recs))
 	}
 }
 
 // packed returns device's packed records. s.mu is held.
 func (s *Store) packed(device string) string {
-	if k, ok := hexKey(device); ok {
-		return s.devices[k]
-	}
-	return s.named[device]
-}
-
-// hexKey returns the 16 bytes that device, 32 lowercase hex digits,
-// stands for; ok is false for any other device.
-func hexKey(device string) (k [16]byte, ok bool) {
-	if len(device) != 2*len(k) || strings.ToLower(device) != device {
-		return k, false
-	}
-	_, err := hex.Decode(k[:], []byte(device))
-	return k, err == nil
+	p, _ := s.devices.Get(device)
+	return p
 }
 
 // Close does nothing: memory needs no releasing.
