@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +90,7 @@ func Run(t *testing.T, newStore func(t *testing.T) host.ServerStore) {
 		{"ClaimEndsOnSave", testClaimEndsOnSave},
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"Reap", testReap},
+		{"IDForms", testIDForms},
 		{"Hashes", testHashes},
 		{"Cancelled", testCancelled},
 		{"ManySavers", testManySavers},
@@ -768,6 +770,49 @@ func testHashes(t *testing.T, s Store) {
 	save(t, s, ended)
 	if got, err := s.Hashes(ctx); err != nil || !slices.Equal(got, []string{"h-a", "h-c"}) {
 		t.Errorf("Hashes = %v, %v; want [h-a h-c]", got, err)
+	}
+}
+
+// testIDForms saves sessions whose ids are the same hex digits in
+// lower, upper and mixed case, and ids of other forms: each is a
+// session of its own, and every method gives its id back as it was
+// given. (The memory store keeps a lowercase hex id as its bytes.)
+func testIDForms(t *testing.T, s Store) {
+	hexID := "0123456789abcdef0123456789abcdef"
+	// Earliest due and expired last, so that the order of claims and
+	// reaps is not the order of the saves.
+	ids := []string{hexID, strings.ToUpper(hexID), "0123456789ABCDEF0123456789abcdef", hexID[:31], "fedcba9876543210fedcba9876543210", "s1"}
+	for i, id := range ids {
+		c := commit(id, 0, 1, strconv.Itoa(i))
+		c.Record.Due = t0.Add(time.Duration(-i) * time.Minute)
+		c.Record.Expires = c.Record.Due
+		save(t, s, c)
+	}
+	for i, id := range ids {
+		if r := load(t, s, id); r.ID != id || r.Hash != "h-"+strconv.Itoa(i) {
+			t.Errorf("Load(%s) = session %s of hash %s, want %s of h-%d", id, r.ID, r.Hash, id, i)
+		}
+	}
+	reversed := slices.Clone(ids)
+	slices.Reverse(reversed)
+	if got := claim(t, s, t0, time.Minute, 10); !slices.Equal(got, reversed) {
+		t.Errorf("ClaimDue = %q, want %q", got, reversed)
+	}
+	gone, err := s.Reap(context.Background(), t0, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range gone {
+		got = append(got, r.ID)
+	}
+	if !slices.Equal(got, reversed[:3]) {
+		t.Errorf("Reap(limit 3) = %q, want %q", got, reversed[:3])
+	}
+	for _, id := range ids[:3] {
+		if r := load(t, s, id); r.ID != id {
+			t.Errorf("Load(%s) after the reap = session %s", id, r.ID)
+		}
 	}
 }
 
