@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestRunsShared(t *testing.T) {
 	}
 	save("a", 0, "h1")
 	save("bb", 0, "h1")
-	if s.sessions["a"].runs != s.sessions["bb"].runs || len(s.runs) != 1 {
+	if get(s, "a").runs != get(s, "bb").runs || len(s.runs) != 1 {
 		t.Errorf("two sessions of one version hold %d copies of it, want 1", len(s.runs))
 	}
 	save("a", 1, "h2")
@@ -76,4 +77,38 @@ func TestDeviceKeys(t *testing.T) {
 	if s.devices.Len() != 0 {
 		t.Errorf("%d devices kept after their last records were dropped, want none", s.devices.Len())
 	}
+}
+
+// Sessions due or expired at the same time are claimed and reaped in the
+// order of their ids, as the databases' indexes order them, whether the
+// store keeps an id as its bytes or as a string.
+func TestTiesByID(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	t0 := time.Date(2026, 3, 29, 9, 30, 0, 0, time.UTC)
+	ids := []string{"ffffffffffffffffffffffffffffffff", "s1", "0123456789abcdef0123456789abcdef",
+		"0123456789ABCDEF0123456789ABCDEF", "80", "8000000000000000000000000000000a"}
+	for _, id := range ids {
+		if err := s.Save(ctx, &host.Commit{Record: host.Record{ID: id, Version: 1, Due: t0, Expires: t0}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := slices.Sorted(slices.Values(ids))
+	if got, err := s.ClaimDue(ctx, t0, time.Minute, 10); err != nil || !slices.Equal(got, want) {
+		t.Errorf("ClaimDue = %q, %v; want %q", got, err, want)
+	}
+	gone, err := s.Reap(ctx, t0, 10)
+	var got []string
+	for _, r := range gone {
+		got = append(got, r.ID)
+	}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("Reap = %q, %v; want %q", got, err, want)
+	}
+}
+
+// get returns the session s holds under id.
+func get(s *Store, id string) *session {
+	ss, _ := s.sessions.Get(id)
+	return ss
 }

@@ -29,7 +29,7 @@ import (
 // slice, and a device's records packed in one string.
 type Store struct {
 	mu       sync.Mutex
-	sessions map[string]*session
+	sessions hexid.Map[*session]
 	runs     map[runs]*shared
 	// claims are the ends of the leases ClaimDue gave, by session: few
 	// sessions are claimed at a time.
@@ -175,7 +175,7 @@ var _ host.ServerStore = (*Store)(nil)
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{sessions: map[string]*session{}, runs: map[runs]*shared{}, claims: map[string]int64{}}
+	return &Store{runs: map[runs]*shared{}, claims: map[string]int64{}}
 }
 
 // Load returns a copy of the session's record.
@@ -185,7 +185,7 @@ func (s *Store) Load(ctx context.Context, id string) (*host.Record, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ss := s.sessions[id]
+	ss, _ := s.sessions.Get(id)
 	if ss == nil {
 		return nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
 	}
@@ -211,7 +211,7 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ss := s.sessions[id]
+	ss, _ := s.sessions.Get(id)
 	switch {
 	case ss == nil && c.Prev != 0:
 		return fmt.Errorf("session %s: %w (it no longer exists)", id, host.ErrConflict)
@@ -224,11 +224,11 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 		return fmt.Errorf("session %s: request %s: %w (already answered)", id, r.Key, host.ErrConflict)
 	}
 	if ss == nil {
-		// The map's key is the one copy of the id kept: set once, so
-		// that a later commit's id (part of a request's path, say)
-		// does not replace it.
+		// The map keeps the id, as its bytes when it is hex (hexid):
+		// set once, so that a later commit's id (part of a request's
+		// path, say) does not replace it.
 		ss = &session{}
-		s.sessions[id] = ss
+		s.sessions.Set(id, ss)
 	}
 	if r := c.Request; r != nil {
 		m := ss.extra()
@@ -267,7 +267,7 @@ func (s *Store) Log(ctx context.Context, id string, after int) ([]host.LogEntry,
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ss := s.sessions[id]
+	ss, _ := s.sessions.Get(id)
 	if ss == nil {
 		return nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
 	}
@@ -291,7 +291,7 @@ func (s *Store) Effects(ctx context.Context, id string) ([]host.Effect, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ss := s.sessions[id]
+	ss, _ := s.sessions.Get(id)
 	if ss == nil {
 		return nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
 	}
@@ -313,7 +313,7 @@ func (s *Store) Recall(ctx context.Context, id, key string) (*host.Record, *host
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ss := s.sessions[id]
+	ss, _ := s.sessions.Get(id)
 	if ss == nil {
 		return nil, nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
 	}
@@ -345,18 +345,22 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration
 	defer s.mu.Unlock()
 	// A lapsed lease claims nothing more.
 	maps.DeleteFunc(s.claims, func(_ string, end int64) bool { return end <= n })
-	var due []string
-	for id, ss := range s.sessions {
-		if _, claimed := s.claims[id]; !ss.done && ss.due != noTime && ss.due <= n && !claimed {
-			due = append(due, id)
+	var due []timed
+	for k, ss := range s.sessions.All() {
+		if ss.done || ss.due == noTime || ss.due > n {
+			continue
+		}
+		id := k.String()
+		if _, claimed := s.claims[id]; !claimed {
+			due = append(due, timed{id, ss.due, ss})
 		}
 	}
-	s.earliest(due, func(ss *session) int64 { return ss.due })
-	due = due[:min(len(due), max(limit, 0))]
-	for _, id := range due {
-		s.claims[id] = now.Add(lease).UnixNano()
+	var ids []string
+	for _, d := range earliest(due, limit) {
+		ids = append(ids, d.id)
+		s.claims[d.id] = now.Add(lease).UnixNano()
 	}
-	return due, nil
+	return ids, nil
 }
 
 // Reap deletes expired sessions.
@@ -370,21 +374,18 @@ func (s *Store) Reap(ctx context.Context, now time.Time, limit int) ([]host.Reap
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var expired []string
-	for id, ss := range s.sessions {
+	var expired []timed
+	for k, ss := range s.sessions.All() {
 		if ss.expires != noTime && ss.expires <= n {
-			expired = append(expired, id)
+			expired = append(expired, timed{k.String(), ss.expires, ss})
 		}
 	}
-	s.earliest(expired, func(ss *session) int64 { return ss.expires })
-	expired = expired[:min(len(expired), max(limit, 0))]
 	var gone []host.Reaped
-	for _, id := range expired {
-		ss := s.sessions[id]
-		gone = append(gone, host.Reaped{ID: id, Hash: ss.runs.hash})
-		s.leave(ss)
-		delete(s.sessions, id)
-		delete(s.claims, id)
+	for _, e := range earliest(expired, limit) {
+		gone = append(gone, host.Reaped{ID: e.id, Hash: e.ss.runs.hash})
+		s.leave(e.ss)
+		s.sessions.Delete(e.id)
+		delete(s.claims, e.id)
 	}
 	return gone, nil
 }
@@ -397,7 +398,7 @@ func (s *Store) Hashes(ctx context.Context) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
-	for _, ss := range s.sessions {
+	for _, ss := range s.sessions.All() {
 		if !ss.done {
 			out = append(out, ss.runs.hash)
 		}
@@ -406,12 +407,18 @@ func (s *Store) Hashes(ctx context.Context) ([]string, error) {
 	return slices.Compact(out), nil
 }
 
-// earliest sorts ids by the time at of their sessions, then by id, as the
+// timed is a session ClaimDue or Reap found, by the time it found it by.
+type timed struct {
+	id string
+	at int64
+	ss *session
+}
+
+// earliest returns the first limit of ts by time, then by id, as the
 // databases' indexes order them.
-func (s *Store) earliest(ids []string, at func(*session) int64) {
-	slices.SortFunc(ids, func(a, b string) int {
-		return cmp.Or(cmp.Compare(at(s.sessions[a]), at(s.sessions[b])), cmp.Compare(a, b))
-	})
+func earliest(ts []timed, limit int) []timed {
+	slices.SortFunc(ts, func(a, b timed) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.id, b.id)) })
+	return ts[:min(len(ts), max(limit, 0))]
 }
 
 // packRecords packs a device's records in one string: for each, its
