@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +105,60 @@ func TestTiesByID(t *testing.T) {
 	}
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("Reap = %q, %v; want %q", got, err, want)
+	}
+}
+
+// A session's log and data share one buffer that commits append to, in
+// place while it has room: over commits whose data grows, shrinks and
+// empties, with and without entries, Load and Log give back each
+// commit's data and every entry, and what they gave earlier stays as it
+// was.
+func TestLogAndDataShareABuffer(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	var wantLog []host.LogEntry
+	type given struct {
+		data []byte
+		log  []host.LogEntry
+		want string
+	}
+	var earlier []given
+	seq := 0
+	for v := 1; v <= 40; v++ {
+		data := []byte(strings.Repeat(string(rune('a'+v%26)), []int{0, 3, 200, 1, 90, 0, 5000}[v%7]))
+		c := &host.Commit{Prev: v - 1, Record: host.Record{ID: "s", Version: v, Data: data}}
+		for range v % 3 {
+			seq++
+			c.Entries = append(c.Entries, host.LogEntry{Seq: seq, Data: []byte(strings.Repeat("e", seq*7%300) + strconv.Itoa(seq))})
+		}
+		if err := s.Save(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		wantLog = append(wantLog, c.Entries...)
+		r, err := s.Load(ctx, "s")
+		if err != nil || string(r.Data) != string(data) {
+			t.Fatalf("Load at version %d = %d bytes of data, %v; want %d", v, len(r.Data), err, len(data))
+		}
+		log, err := s.Log(ctx, "s", 0)
+		if err != nil || len(log) != len(wantLog) {
+			t.Fatalf("Log at version %d = %d entries, %v; want %d", v, len(log), err, len(wantLog))
+		}
+		for i, e := range log {
+			if e.Seq != wantLog[i].Seq || string(e.Data) != string(wantLog[i].Data) {
+				t.Fatalf("Log at version %d: entry %d = %d %q, want %d %q", v, i, e.Seq, e.Data, wantLog[i].Seq, wantLog[i].Data)
+			}
+		}
+		earlier = append(earlier, given{r.Data, log, string(data)})
+	}
+	for i, g := range earlier {
+		if string(g.data) != g.want {
+			t.Errorf("the data Load gave at version %d changed", i+1)
+		}
+		for j, e := range g.log {
+			if string(e.Data) != string(wantLog[j].Data) {
+				t.Errorf("entry %d Log gave at version %d changed", e.Seq, i+1)
+			}
+		}
 	}
 }
 

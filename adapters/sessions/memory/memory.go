@@ -24,9 +24,10 @@ import (
 //
 // An idle server holds many sessions, each of a device of its own, so
 // what each costs is kept small: a session's fields without its id (the
-// map's key), the flow, region and version it runs kept once for all the
-// sessions that share them, each commit's log entries packed in one
-// slice, and a device's records packed in one string.
+// map's key, 16 bytes for a hex id), the flow, region and version it
+// runs kept once for all the sessions that share them, its log entries
+// packed in one slice with its data, and a device's records packed in
+// one string.
 type Store struct {
 	mu       sync.Mutex
 	sessions hexid.Map[*session]
@@ -51,15 +52,32 @@ type shared struct {
 	sessions int
 }
 
-// session is a session as the store holds it.
+// session is a session as the store holds it, in 80 bytes.
 type session struct {
 	runs                  *shared
 	version               int
-	due, expires, updated int64    // nanoseconds since the epoch; noTime for none
-	data                  string   // a copy the caller cannot change
-	log                   [][]byte // each commit's entries, packed (pack)
-	more                  *more    // nil until the session has any
-	done                  bool
+	due, expires, updated int64 // nanoseconds since the epoch; noTime for none
+	// buf is the session's log, its entries packed (appendPacked), then
+	// its data, the last dataLen bytes: one allocation for both, that
+	// a commit appends to in place while it has room.
+	buf     []byte
+	more    *more // nil until the session has any
+	dataLen uint32
+	done    bool
+}
+
+// log returns the session's packed log entries.
+func (ss *session) log() []byte { return ss.buf[:len(ss.buf)-int(ss.dataLen)] }
+
+// data returns the session's data, a part of buf.
+func (ss *session) data() []byte { return ss.buf[len(ss.buf)-int(ss.dataLen):] }
+
+// commit appends es to the session's log and replaces its data.
+func (ss *session) commit(es []host.LogEntry, data []byte) {
+	log := ss.log()
+	log = slices.Grow(log, packedLen(es)+len(data))
+	b := append(appendPacked(log, es), data...)
+	ss.buf, ss.dataLen = b, uint32(len(data))
 }
 
 // more is what few sessions have: effects, and requests remembered, a
@@ -108,16 +126,9 @@ func (s *Store) leave(ss *session) {
 	ss.runs = nil
 }
 
-// pack packs log entries in one slice, with no room to spare: for each,
-// its seq and its length as varints, then its data. One slice a commit,
-// not one for the whole log, so that a long log is not copied to grow.
-func pack(es []host.LogEntry) []byte {
-	var head [2 * binary.MaxVarintLen64]byte
-	n := 0
-	for _, e := range es {
-		n += len(binary.AppendUvarint(binary.AppendVarint(head[:0], int64(e.Seq)), uint64(len(e.Data)))) + len(e.Data)
-	}
-	b := make([]byte, 0, n)
+// appendPacked appends log entries to b, packed: for each, its seq and
+// its length as varints, then its data.
+func appendPacked(b []byte, es []host.LogEntry) []byte {
 	for _, e := range es {
 		b = binary.AppendVarint(b, int64(e.Seq))
 		b = binary.AppendUvarint(b, uint64(len(e.Data)))
@@ -126,8 +137,18 @@ func pack(es []host.LogEntry) []byte {
 	return b
 }
 
-// entries yields the seq and the data of each entry in log, a slice pack
-// made; the data is a part of log.
+// packedLen returns how many bytes appendPacked appends for es.
+func packedLen(es []host.LogEntry) int {
+	var head [2 * binary.MaxVarintLen64]byte
+	n := 0
+	for _, e := range es {
+		n += len(binary.AppendUvarint(binary.AppendVarint(head[:0], int64(e.Seq)), uint64(len(e.Data)))) + len(e.Data)
+	}
+	return n
+}
+
+// entries yields the seq and the data of each entry in log, entries
+// appendPacked packed; the data is a part of log.
 func entries(log []byte) iter.Seq2[int, []byte] {
 	return func(yield func(int, []byte) bool) {
 		for len(log) > 0 {
@@ -168,7 +189,7 @@ func at(n int64) time.Time {
 // record returns the record of session id, its data a copy.
 func (ss *session) record(id string) *host.Record {
 	return &host.Record{ID: id, Version: ss.version, Flow: ss.runs.flow, Region: ss.runs.region, Hash: ss.runs.hash, Done: ss.done,
-		Due: at(ss.due), Expires: at(ss.expires), Updated: at(ss.updated), Data: []byte(ss.data)}
+		Due: at(ss.due), Expires: at(ss.expires), Updated: at(ss.updated), Data: slices.Clone(ss.data())}
 }
 
 var _ host.ServerStore = (*Store)(nil)
@@ -200,6 +221,9 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 	}
 	if c.Record.Version <= c.Prev {
 		return fmt.Errorf("save session %s: version %d does not follow %d", id, c.Record.Version, c.Prev)
+	}
+	if len(c.Record.Data) > math.MaxUint32 {
+		return fmt.Errorf("save session %s: %d bytes of data, more than the memory store keeps (4 GiB)", id, len(c.Record.Data))
 	}
 	var times [3]int64
 	for i, t := range []time.Time{c.Record.Due, c.Record.Expires, c.Record.Updated} {
@@ -238,10 +262,7 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 	s.run(ss, runs{r.Flow, r.Region, r.Hash})
 	ss.version, ss.done = r.Version, r.Done
 	ss.due, ss.expires, ss.updated = times[0], times[1], times[2]
-	ss.data = string(r.Data)
-	if len(c.Entries) > 0 {
-		ss.log = append(ss.log, pack(c.Entries))
-	}
+	ss.commit(c.Entries, r.Data)
 	if len(c.Effects) > 0 {
 		m := ss.extra()
 		for _, e := range c.Effects {
@@ -272,11 +293,9 @@ func (s *Store) Log(ctx context.Context, id string, after int) ([]host.LogEntry,
 		return nil, fmt.Errorf("session %s: %w", id, host.ErrNotFound)
 	}
 	var out []host.LogEntry
-	for _, packed := range ss.log {
-		for seq, data := range entries(packed) {
-			if seq > after {
-				out = append(out, host.LogEntry{Seq: seq, Data: slices.Clone(data)})
-			}
+	for seq, data := range entries(ss.log()) {
+		if seq > after {
+			out = append(out, host.LogEntry{Seq: seq, Data: slices.Clone(data)})
 		}
 	}
 	return out, nil
