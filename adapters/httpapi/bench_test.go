@@ -2,11 +2,16 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,8 +65,9 @@ func BenchmarkHTTPSteps(b *testing.B) {
 	}
 }
 
-func benchHTTP(b *testing.B, store host.ServerStore, clients int) {
-	ctx := context.Background()
+// benchServer is a server over the bench flow and store, logging as
+// tether serve does (to w), with no rate limits.
+func benchServer(b *testing.B, store host.ServerStore, w io.Writer) *httpapi.Server {
 	dir := b.TempDir()
 	os.WriteFile(filepath.Join(dir, "loop.yaml"), []byte(benchFlow), 0o644)
 	reg, _ := engine.NewRegistry()
@@ -74,10 +80,17 @@ func benchHTTP(b *testing.B, store host.ServerStore, clients int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := httpapi.New(httpapi.Config{Host: h, CreateRate: rate.Inf, AnswerRate: rate.Inf})
+	srv, err := httpapi.New(httpapi.Config{Host: h, CreateRate: rate.Inf, AnswerRate: rate.Inf,
+		Log: httpapi.NewLogger(w, slog.LevelInfo)})
 	if err != nil {
 		b.Fatal(err)
 	}
+	return srv
+}
+
+func benchHTTP(b *testing.B, store host.ServerStore, clients int) {
+	ctx := context.Background()
+	srv := benchServer(b, store, io.Discard)
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
@@ -105,4 +118,41 @@ func benchHTTP(b *testing.B, store host.ServerStore, clients int) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/took.Seconds(), "steps/s")
+}
+
+// BenchmarkHandlerSteps measures the server's own work per step, in
+// this goroutine, without connections: the API's handler (middleware,
+// routing, request and response JSON, the request log) answering a
+// session of the memory store, the response written to a recorder. Its
+// allocations are deterministic, what the serve benchmark's CPU per step
+// follows.
+func BenchmarkHandlerSteps(b *testing.B) {
+	srv := benchServer(b, memory.New(), io.Discard)
+	h := srv.Handler()
+	create := httptest.NewRequest(http.MethodPost, "/v1/sessions", strings.NewReader(`{"flow":"loop","device":"bench"}`))
+	create.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, create)
+	var s wire.Session
+	if err := json.Unmarshal(w.Body.Bytes(), &s); err != nil || w.Code != http.StatusCreated {
+		b.Fatalf("create: %d %s", w.Code, w.Body)
+	}
+	version := s.Version
+	body := strings.NewReader("")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		body.Reset(`{"choice":"next"}`)
+		r := httptest.NewRequest(http.MethodPost, "/v1/sessions/"+s.ID+"/answers", body)
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer "+s.Secret)
+		r.Header.Set("If-Match", `"`+strconv.Itoa(version)+`"`)
+		r.Header.Set("Idempotency-Key", "k"+strconv.Itoa(i))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			b.Fatalf("answer: %d %s", w.Code, w.Body)
+		}
+		version++
+	}
 }
