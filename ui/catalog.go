@@ -253,6 +253,10 @@ func build(files []*file, flows []*syntax.File) *Catalogs {
 		c.msgs[Pseudo][id] = &entry{src: pseudo(e.src)}
 	}
 	c.locales = append(c.locales, Pseudo)
+	c.localizers = make(map[string]*Localizer, len(c.locales))
+	for _, loc := range c.locales {
+		c.localizers[loc] = newLocalizer(c, loc)
+	}
 	return c
 }
 

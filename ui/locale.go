@@ -34,6 +34,9 @@ type Catalogs struct {
 	msgs map[string]map[string]*entry
 	// files are the catalog files read, for Check.
 	files []*file
+	// localizers are the locales' localizers, made once: a server asks
+	// for one on every request.
+	localizers map[string]*Localizer
 }
 
 // entry is one message of a catalog, and where it was written.
@@ -139,11 +142,16 @@ type Localizer struct {
 }
 
 // Localizer returns the localizer of locale tag, one of Locales; any
-// other tag gets the source's.
+// other tag gets the source's. Localizers are safe for concurrent use.
 func (c *Catalogs) Localizer(tag string) *Localizer {
-	if !slices.Contains(c.locales, tag) {
-		tag = Source
+	if l, ok := c.localizers[tag]; ok {
+		return l
 	}
+	return c.localizers[Source]
+}
+
+// newLocalizer returns the localizer of locale tag, one of c's.
+func newLocalizer(c *Catalogs, tag string) *Localizer {
 	l := &Localizer{c: c, locale: tag, tag: language.Make(tag)}
 	l.chain = []string{tag}
 	if tag != Source {

@@ -1,11 +1,13 @@
 package ui_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -144,6 +146,35 @@ func TestFormats(t *testing.T) {
 		if got := cats.Localizer(tt.locale).Format(tt.v); got != tt.want {
 			t.Errorf("%s: Format(%v) = %q, want %q", tt.locale, tt.v, got, tt.want)
 		}
+	}
+}
+
+// A locale's localizer is made once and shared: requests at once say
+// their texts with it, each in its own words (run with -race).
+func TestLocalizerShared(t *testing.T) {
+	cats, _ := shipped(t)
+	if cats.Localizer("de") != cats.Localizer("de") {
+		t.Error("Localizer(de) made anew on every call")
+	}
+	if got := cats.Localizer("tlh").Locale(); got != ui.Source {
+		t.Errorf("Localizer(tlh).Locale() = %q, want %q", got, ui.Source)
+	}
+	want := map[string]string{"de": "1.234.567", "en": "1,234,567", "fr": "1\u00a0234\u00a0567"}
+	var wg sync.WaitGroup
+	errs := make(chan string, 3*50)
+	for loc, w := range want {
+		for range 50 {
+			wg.Go(func() {
+				if got := cats.Localizer(loc).Format(1234567); got != w {
+					errs <- fmt.Sprintf("%s: Format(1234567) = %q, want %q", loc, got, w)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
 
