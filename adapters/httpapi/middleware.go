@@ -87,7 +87,13 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if code == "" {
 				n--
 			}
-			s.cfg.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:n]...)
+			// To the handler, not through LogAttrs: the logger would
+			// look up its caller, which no line of the log shows.
+			if h := s.cfg.Log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
+				rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+				rec.AddAttrs(attrs[:n]...)
+				h.Handle(r.Context(), rec)
+			}
 		}()
 		if lim := s.limits.forRoute(route); lim != nil {
 			if wait, ok := lim.allow(r.Context(), client, time.Now()); !ok {
@@ -190,12 +196,6 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 	}
 	w.WriteHeader(p.Status)
 	json.NewEncoder(w).Encode(p)
-}
-
-// NewLogger returns a JSON logger writing to w whose every line goes
-// through Redact.
-func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: Redact}))
 }
 
 // sensitive reports whether an attribute named key may hold a secret.
