@@ -111,14 +111,17 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(rec, r.Body, s.cfg.MaxBody)
-		if p := strictJSON(r); p != nil {
+		body, p := strictJSON(r)
+		if p != nil {
 			writeProblem(rec, r, p)
 			return
 		}
-		if route == "GET /v1/sessions/{id}" && s.notModified(rec, r) {
-			return
+		switch {
+		case route == "GET /v1/sessions/{id}" && s.notModified(rec, r):
+		case route == "POST "+answerPath && s.answerDirect(rec, r, body):
+		default:
+			next.ServeHTTP(rec, r)
 		}
-		next.ServeHTTP(rec, r)
 	})
 }
 

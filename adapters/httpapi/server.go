@@ -94,6 +94,12 @@ type Server struct {
 	draining atomic.Bool
 	limits   *limits
 	clients  addrlimit.Clients
+	// answerOp is the answers operation, as huma registered it.
+	answerOp *huma.Operation
+	// noDirect leaves every answer to huma; onDirect is told of each
+	// answer answerDirect takes. For tests.
+	noDirect bool
+	onDirect func()
 }
 
 // Version is the API's version, as the OpenAPI document states it.
@@ -242,10 +248,7 @@ type (
 		Authorization  string `header:"Authorization" hidden:"true"`
 		IfMatch        string `header:"If-Match" doc:"The version the answer is for: the ETag of the response that showed the prompt, as given (a strong tag; a weak one, W/\"4\", never matches: 412). Required (428 without it): an answer for another version gets 409 stale_version and changes nothing." example:"\"4\""`
 		IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Names the request (1-255 visible ASCII characters; a UUID does). Required (428 without it): the same request again gets the first response (with Idempotent-Replayed: true), not a second step, and waits for it while it is in flight; the same key with another version, choice or fields gets 422 idempotency_key_reused." example:"8e0c6f8e-5a0b-4c1f-9a43-0d1c6f5e2b7a"`
-		Body           struct {
-			Choice string         `json:"choice" minLength:"1" maxLength:"64" example:"continue" doc:"The choice (button) that answers the prompt."`
-			Fields map[string]any `json:"fields,omitempty" maxProperties:"32" doc:"The values of the fields the choice sends, by name." example:"{\"email\": \"family@example.com\", \"password\": \"Family-pass-2024\"}"`
-		}
+		Body           answerBody
 	}
 	cancelInput struct {
 		ID            string `path:"id" maxLength:"64" doc:"The session's id."`
@@ -280,7 +283,7 @@ func (s *Server) register() {
 		Description: "Returns the prompt the session waits at, or how it ended. Takes no step; timers fire without it.",
 	}, 304, 401, 404, 410, 429), s.get)
 	huma.Register(s.api, s.op(huma.Operation{
-		OperationID: "answerSession", Method: http.MethodPost, Path: "/v1/sessions/{id}/answers", Security: secured,
+		OperationID: "answerSession", Method: http.MethodPost, Path: answerPath, Security: secured,
 		Summary:     "Answer the prompt",
 		Description: "Answers the prompt the session waits at with a choice and its fields, and runs the session to its next prompt or its end: one step, saved before the response.",
 	}, 400, 401, 404, 409, 410, 412, 413, 415, 422, 428, 429), s.answer)
@@ -302,7 +305,8 @@ func (s *Server) register() {
 	// An answer without If-Match or Idempotency-Key is refused with 428,
 	// by the handler rather than huma's checks (which would say 422): the
 	// document says the two are required all the same.
-	for _, p := range s.api.OpenAPI().Paths["/v1/sessions/{id}/answers"].Post.Parameters {
+	s.answerOp = s.api.OpenAPI().Paths[answerPath].Post
+	for _, p := range s.answerOp.Parameters {
 		if p.In == "header" && (p.Name == "If-Match" || p.Name == "Idempotency-Key") {
 			p.Required = true
 		}

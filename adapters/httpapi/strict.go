@@ -39,26 +39,26 @@ func (s *Server) notModified(w http.ResponseWriter, r *http.Request) bool {
 // member twice in an object (RFC 8259 leaves what that means to the
 // reader; encoding/json keeps the last, which may not be what the client
 // meant), in any case: encoding/json matches a struct's fields without
-// regard to case. The body is put back for the handler. Bodies of other types
-// pass untouched.
-func strictJSON(r *http.Request) *Problem {
+// regard to case. The body is put back for the handler, and returned.
+// Bodies of other types pass untouched (nil).
+func strictJSON(r *http.Request) ([]byte, *Problem) {
 	if r.Body == nil || r.Body == http.NoBody || !isJSON(r.Header.Get("Content-Type")) {
-		return nil
+		return nil, nil
 	}
 	data, err := io.ReadAll(r.Body)
 	r.Body.Close()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return tooLarge(tooBig.Limit)
+			return nil, tooLarge(tooBig.Limit)
 		}
-		return problem(http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
+		return nil, problem(http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
 	}
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	if name, dup := duplicateMember(data); dup {
-		return problem(http.StatusBadRequest, CodeDuplicateMember, fmt.Sprintf("the body names the member %s twice", name))
+		return nil, problem(http.StatusBadRequest, CodeDuplicateMember, fmt.Sprintf("the body names the member %s twice", name))
 	}
-	return nil
+	return data, nil
 }
 
 // isJSON reports whether a Content-Type is JSON's, or missing (which the
