@@ -10,35 +10,52 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tetherflow/tether/ui"
 )
 
 // requestIDHeader carries a request's id: the client's, when it sent a
 // sane one, else one the server makes up. Responses echo it.
 const requestIDHeader = "X-Request-Id"
 
-type requestIDKey struct{}
+// request is what the middleware knows of a request, for the handlers
+// and its log line: one context value.
+type request struct {
+	id string
+	// problem is the code of the problem the request is answered with,
+	// noted.
+	problem string
+	// accept is the locale the request's Accept-Language chose, when
+	// asked: it named one that parses.
+	accept ui.Match
+	asked  bool
+}
 
-// problemKey is the context key of where a request's problem code is
-// noted, for its log line.
-type problemKey struct{}
+type requestKey struct{}
+
+// requestOf returns what the middleware knows of the API request ctx
+// belongs to, nil for a context of no request (a timer fired in the
+// background).
+func requestOf(ctx context.Context) *request {
+	rq, _ := ctx.Value(requestKey{}).(*request)
+	return rq
+}
 
 // noteProblem notes the code of the problem the request ctx belongs to
 // is answered with.
 func noteProblem(ctx context.Context, code string) {
-	if p, ok := ctx.Value(problemKey{}).(*string); ok {
-		*p = code
+	if rq := requestOf(ctx); rq != nil {
+		rq.problem = code
 	}
 }
 
-// acceptKey holds the locale a request's Accept-Language chose (a
-// ui.Match), when it named one that parses.
-type acceptKey struct{}
-
 // requestID returns the id of the API request ctx belongs to, "" for a
-// context of no request (a timer fired in the background).
+// context of no request.
 func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if rq := requestOf(ctx); rq != nil {
+		return rq.id
+	}
+	return ""
 }
 
 // middleware wraps the API: a request id, one log line per request,
@@ -53,16 +70,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		r.Header.Set(requestIDHeader, id)
 		w.Header().Set(requestIDHeader, id)
-		var code string
-		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), problemKey{}, &code)
+		rq := &request{id: id}
 		if al := r.Header.Get("Accept-Language"); al != "" {
 			// A malformed or oversized header is ignored: the
 			// response is in the session's locale, or the source's.
 			if m := s.cfg.Catalogs().Match(al); m.Asked != "" {
-				ctx = context.WithValue(ctx, acceptKey{}, m)
+				rq.accept, rq.asked = m, true
 			}
 		}
-		r = r.WithContext(ctx)
+		r = r.WithContext(context.WithValue(r.Context(), requestKey{}, rq))
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		route := routeOf(r)
 		client := s.clients.Of(r)
@@ -82,9 +98,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			attrs := [...]slog.Attr{slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route),
 				slog.Int("status", rec.status), slog.Int("bytes", rec.bytes), slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-				slog.String("client", client), slog.String("problem", code)}
+				slog.String("client", client), slog.String("problem", rq.problem)}
 			n := len(attrs)
-			if code == "" {
+			if rq.problem == "" {
 				n--
 			}
 			// To the handler, not through LogAttrs: the logger would
@@ -131,15 +147,34 @@ func routeOf(r *http.Request) string {
 	p := r.URL.Path
 	switch {
 	case p == "/v1/sessions":
-		return r.Method + " /v1/sessions"
+		return routeName(r.Method, "/v1/sessions")
 	case strings.HasPrefix(p, "/v1/sessions/") && strings.HasSuffix(p, "/answers"):
-		return r.Method + " /v1/sessions/{id}/answers"
+		return routeName(r.Method, "/v1/sessions/{id}/answers")
 	case strings.HasPrefix(p, "/v1/sessions/"):
-		return r.Method + " /v1/sessions/{id}"
+		return routeName(r.Method, "/v1/sessions/{id}")
 	case p == "/healthz", p == "/readyz", p == "/metrics", p == "/openapi.json", p == "/openapi.yaml":
-		return r.Method + " " + p
+		return routeName(r.Method, p)
 	}
 	return "other"
+}
+
+// routeNames are the routes' names by method and path, made once.
+var routeNames = func() map[[2]string]string {
+	names := map[[2]string]string{}
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+		for _, p := range []string{"/v1/sessions", "/v1/sessions/{id}/answers", "/v1/sessions/{id}", "/healthz", "/readyz", "/metrics", "/openapi.json", "/openapi.yaml"} {
+			names[[2]string{m, p}] = m + " " + p
+		}
+	}
+	return names
+}()
+
+// routeName is "METHOD path".
+func routeName(method, path string) string {
+	if n, ok := routeNames[[2]string{method, path}]; ok {
+		return n
+	}
+	return method + " " + path
 }
 
 // saneID reports whether a client's request id may be used as the

@@ -469,7 +469,12 @@ func (s *Server) describe(ctx context.Context, v *host.View) (*Session, []string
 }
 
 func (s *Server) localizer(ctx context.Context, v *host.View) (*ui.Localizer, []string) {
-	m, asked := ctx.Value(acceptKey{}).(ui.Match)
+	var m ui.Match
+	rq := requestOf(ctx)
+	asked := rq != nil && rq.asked
+	if asked {
+		m = rq.accept
+	}
 	switch {
 	case asked && !m.Fallback:
 		return s.cfg.Catalogs().Localizer(m.Tag), nil

@@ -54,12 +54,19 @@ func strictJSON(r *http.Request) ([]byte, *Problem) {
 		}
 		return nil, problem(http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
 	}
-	r.Body = io.NopCloser(bytes.NewReader(data))
+	body := &bodyReader{}
+	body.Reset(data)
+	r.Body = body
 	if name, dup := duplicateMember(data); dup {
 		return nil, problem(http.StatusBadRequest, CodeDuplicateMember, fmt.Sprintf("the body names the member %s twice", name))
 	}
 	return data, nil
 }
+
+// bodyReader is a body read whole, put back.
+type bodyReader struct{ bytes.Reader }
+
+func (*bodyReader) Close() error { return nil }
 
 // isJSON reports whether a Content-Type is JSON's, or missing (which the
 // API reads as JSON).
@@ -78,8 +85,7 @@ func isJSON(ct string) bool {
 func duplicateMember(data []byte) (string, bool) {
 	type frame struct {
 		path  string
-		names [][]byte // member names so far, raw; nil in an array
-		obj   bool
+		first int    // where the object's names start in names; -1 in an array
 		name  []byte // the member whose value comes next
 	}
 	join := func(path string, name []byte) string {
@@ -88,7 +94,11 @@ func duplicateMember(data []byte) (string, bool) {
 		}
 		return path + "." + string(name)
 	}
-	var stack []frame
+	// The member names of the objects open, the innermost's last: a
+	// request's few fit the arrays, on the stack.
+	var stackArr [8]frame
+	var namesArr [16][]byte
+	stack, names := stackArr[:0], namesArr[:0]
 	expectName := false
 	for i := 0; i < len(data); i++ {
 		switch c := data[i]; c {
@@ -103,39 +113,46 @@ func duplicateMember(data []byte) (string, bool) {
 			if end >= len(data) {
 				return "", false
 			}
-			if expectName && len(stack) > 0 && stack[len(stack)-1].obj {
+			if expectName && len(stack) > 0 && stack[len(stack)-1].first >= 0 {
 				top := &stack[len(stack)-1]
 				name := unquoted(data[i+1 : end])
-				for _, n := range top.names {
+				for _, n := range names[top.first:] {
 					// encoding/json takes "Choice" for choice: one
 					// member, twice.
 					if bytes.EqualFold(n, name) {
-						return join(top.path, name), true
+						path := ""
+						for _, f := range stack[:len(stack)-1] {
+							if f.first >= 0 {
+								path = join(path, f.name)
+							} else {
+								path += "[]"
+							}
+						}
+						return join(path, name), true
 					}
 				}
-				top.names = append(top.names, name)
+				names = append(names, name)
 				top.name = name
 				expectName = false
 			}
 			i = end
 		case '{', '[':
-			path := ""
-			if n := len(stack); n > 0 {
-				if top := &stack[n-1]; top.obj {
-					path = join(top.path, top.name)
-				} else {
-					path = top.path + "[]"
-				}
+			f := frame{first: -1}
+			if c == '{' {
+				f.first = len(names)
 			}
-			stack = append(stack, frame{path: path, obj: c == '{'})
+			stack = append(stack, f)
 			expectName = c == '{'
 		case '}', ']':
 			if len(stack) == 0 {
 				return "", false
 			}
+			if top := stack[len(stack)-1]; top.first >= 0 {
+				names = names[:top.first]
+			}
 			stack = stack[:len(stack)-1]
 		case ',':
-			expectName = len(stack) > 0 && stack[len(stack)-1].obj
+			expectName = len(stack) > 0 && stack[len(stack)-1].first >= 0
 		}
 	}
 	return "", false
