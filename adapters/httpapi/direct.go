@@ -118,8 +118,9 @@ func answerID(r *http.Request) (string, bool) {
 // decodeAnswer decodes an answer's body into b as huma does, and reports
 // whether huma's validation passes it (its schema, AnswerInputBody): an
 // object with choice, a string of 1 to 64 characters, and maybe fields,
-// an object of at most 32 members, and nothing else. It reports false for
-// a body huma may refuse, or whose member names it would have to unescape.
+// an object of at most 32 members or null, and nothing else. It reports
+// false for a body huma may refuse, or whose member names it would have
+// to unescape.
 func decodeAnswer(data []byte, b *answerBody) bool {
 	if json.Unmarshal(data, b) != nil {
 		return false
@@ -137,9 +138,10 @@ func decodeAnswer(data []byte, b *answerBody) bool {
 		}
 		return true
 	})
+	// fields may be null, as the Go client sends it: huma ignores an
+	// optional member that is.
 	n := utf8.RuneCountInString(b.Choice)
-	return ok && choice == 1 && fields <= 1 && n >= 1 && n <= 64 &&
-		(fields == 0 || b.Fields != nil) && len(b.Fields) <= 32
+	return ok && choice == 1 && fields <= 1 && n >= 1 && n <= 64 && len(b.Fields) <= 32
 }
 
 // topMembers calls f with the raw name of each member of the object data,

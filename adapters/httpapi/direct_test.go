@@ -109,7 +109,7 @@ func TestDirectAnswer(t *testing.T) {
 		{"another member", false, "", `{"choice": "continue", "extra": 1}`, nil},
 		{"a member in another case", false, "", `{"Choice": "continue"}`, nil},
 		{"an escaped member name", false, "", `{"ch\u006fice": "continue"}`, nil},
-		{"null fields", false, "", `{"choice": "continue", "fields": null}`, nil},
+		{"null fields", true, "", `{"choice": "continue", "fields": null}`, nil},
 		{"fields not an object", false, "", `{"choice": "continue", "fields": [1]}`, nil},
 		{"32 fields", true, "", many(32), nil},
 		{"33 fields", false, "", many(33), nil},
