@@ -81,21 +81,48 @@ func (ss *session) commit(es []host.LogEntry, data []byte) {
 }
 
 // more is what few sessions have: effects, and requests remembered, a
-// short list (one a request answered) far smaller than a map.
+// short list (one a request answered) far smaller than a map, indexed by
+// key once it is long enough that searching it would cost each answer
+// more than the index (a long session answers hundreds).
 type more struct {
 	effects  []host.Effect
 	requests []host.Request
+	byKey    map[string]int // index in requests; nil up to indexFrom
 }
+
+// indexFrom is how many remembered requests a session has before they
+// get an index.
+const indexFrom = 8
 
 // request returns the request remembered under key, or nil.
 func (m *more) request(key string) *host.Request {
 	if m == nil {
 		return nil
 	}
+	if m.byKey != nil {
+		if i, ok := m.byKey[key]; ok {
+			return &m.requests[i]
+		}
+		return nil
+	}
 	if i := slices.IndexFunc(m.requests, func(r host.Request) bool { return r.Key == key }); i >= 0 {
 		return &m.requests[i]
 	}
 	return nil
+}
+
+// remember appends r to the requests remembered.
+func (m *more) remember(r *host.Request) {
+	m.requests = append(m.requests, *r)
+	switch {
+	case m.byKey != nil:
+		m.byKey[r.Key] = len(m.requests) - 1
+	case len(m.requests) > indexFrom:
+		m.byKey = make(map[string]int, len(m.requests))
+		for i, r := range m.requests {
+			m.byKey[r.Key] = i
+		}
+	}
 }
 
 // run points ss at r's runs, shared with the sessions that run the same.
@@ -255,8 +282,7 @@ func (s *Store) Save(ctx context.Context, c *host.Commit) error {
 		s.sessions.Set(id, ss)
 	}
 	if r := c.Request; r != nil {
-		m := ss.extra()
-		m.requests = append(m.requests, *cloneRequest(r))
+		ss.extra().remember(cloneRequest(r))
 	}
 	r := &c.Record
 	s.run(ss, runs{r.Flow, r.Region, r.Hash})

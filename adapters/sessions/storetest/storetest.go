@@ -85,6 +85,7 @@ func Run(t *testing.T, newStore func(t *testing.T) host.ServerStore) {
 		{"LogAfter", testLogAfter},
 		{"Requests", testRequests},
 		{"Recall", testRecall},
+		{"ManyRequests", testManyRequests},
 		{"DeviceRecords", testDeviceRecords},
 		{"ClaimDue", testClaimDue},
 		{"ClaimEndsOnSave", testClaimEndsOnSave},
@@ -509,6 +510,34 @@ func testRequests(t *testing.T, s Store) {
 	save(t, s, empty)
 	if r, ok := response(t, s, "s1", "req-d"); !ok || len(r) != 0 {
 		t.Errorf("Response(req-d) = %q, %v, want an empty response, true", r, ok)
+	}
+}
+
+// A long session remembers every request it answered: each of 40 is
+// recalled as saved, and a repeat of any, early or late, is refused.
+func testManyRequests(t *testing.T, s Store) {
+	ctx := context.Background()
+	const n = 40
+	var cs []*host.Commit
+	for v := range n {
+		c := commit("s1", v, v+1, fmt.Sprint("k", v))
+		save(t, s, c)
+		cs = append(cs, c)
+	}
+	for _, c := range cs {
+		_, r, err := s.Recall(ctx, "s1", c.Request.Key)
+		if err != nil || r == nil || !bytes.Equal(r.Response, c.Request.Response) || !bytes.Equal(r.Digest, c.Request.Digest) {
+			t.Fatalf("Recall(s1, %s) = %+v, %v, want %+v", c.Request.Key, r, err, c.Request)
+		}
+	}
+	if _, r, err := s.Recall(ctx, "s1", "req-k40"); err != nil || r != nil {
+		t.Errorf("Recall(s1, req-k40) = %+v, %v, want no request", r, err)
+	}
+	for _, k := range []int{0, 7, 8, 9, n - 1} {
+		again := commit("s1", n, n+1, fmt.Sprint("k", k))
+		if err := s.Save(ctx, again); !errors.Is(err, host.ErrConflict) {
+			t.Errorf("Save repeating request req-k%d = %v, want ErrConflict", k, err)
+		}
 	}
 }
 
