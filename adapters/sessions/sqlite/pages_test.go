@@ -226,8 +226,8 @@ func cpuTime() time.Duration {
 
 // walFrames reads the WAL of the database at path: how many frames it
 // holds, how many of them are pages of each kind of B-tree, and how many
-// pages SQLite's checkpoints (one every 1000 frames by default) would
-// have copied: the distinct pages of each 1000 frames.
+// pages the store's checkpoints (one every walCheckpoint frames) would
+// have copied: the distinct pages of each walCheckpoint frames.
 func walFrames(b *testing.B, s *Store, path string) (frames int, kinds map[string]int, copied int) {
 	b.Helper()
 	var pageSize int
@@ -261,7 +261,7 @@ func walFrames(b *testing.B, s *Store, path string) (frames int, kinds map[strin
 		frames++
 		seen[p] = true
 		kinds[pageKind(owner[p])]++
-		if frames%1000 == 0 {
+		if frames%walCheckpoint == 0 {
 			copied += len(seen)
 			clear(seen)
 		}

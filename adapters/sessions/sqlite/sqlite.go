@@ -27,6 +27,13 @@ var migrations embed.FS
 // beside the one writer.
 const readers = 4
 
+// walCheckpoint is how many WAL frames (pages) the writer lets the WAL
+// hold before it copies them into the database file, four times SQLite's
+// default: a page a step rewrites (the session's row, the indexes' last
+// pages) is copied once for more steps, and the checkpoint's syncs come
+// less often. The WAL file grows to some 16 MB.
+const walCheckpoint = 4000
+
 // Store is a host.ServerStore in an SQLite database. It is safe for
 // concurrent use, and several processes may open the same database.
 type Store struct {
@@ -108,6 +115,7 @@ func (o options) dsn(write bool) string {
 		// its first write: a transaction that read first and then found
 		// another process had written would fail instead of waiting.
 		q.Set("_txlock", "immediate")
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walCheckpoint))
 	} else {
 		q.Add("_pragma", "query_only(1)")
 	}
