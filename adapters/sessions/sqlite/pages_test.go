@@ -118,8 +118,9 @@ func pagesVersions(shape func(string, int) *host.Commit, ids []string) map[strin
 	return v
 }
 
-// pagesWrite takes a step of each session of group as the server does,
-// reading the session and the request it answers, then writes the steps
+// pagesWrite takes a step of each session of group as a server that has
+// not cached the session does, reading the session and the request it
+// answers (Recall), then writes the steps
 // in one group commit.
 func pagesWrite(b *testing.B, s *Store, shape func(string, int) *host.Commit, group []string, versions map[string]int) {
 	b.Helper()
@@ -148,10 +149,11 @@ func pagesWrite(b *testing.B, s *Store, shape func(string, int) *host.Commit, gr
 
 // BenchmarkPages steps sessions of a database that holds many (sessions=N),
 // a group commit of group=G sessions an operation, with synchronous=FULL,
-// each step read first as the server reads it, and reports per step: the WAL frames written (pages; deterministic for
+// and reports per step: the WAL frames written (pages; deterministic for
 // a given -benchtime Nx), the frames of each kind of B-tree, the pages a
 // checkpoint would copy, and the process's CPU time. Automatic checkpoints
-// are off, so that the WAL holds every frame written.
+// are off, so that the WAL holds every frame written; BenchmarkSaveCPU
+// measures the CPU with them.
 func BenchmarkPages(b *testing.B) {
 	for _, shape := range pagesShapes {
 		for _, n := range []int{32, 2000} {
@@ -282,4 +284,58 @@ func pageKind(name string) string {
 		return "requests"
 	}
 	return "other"
+}
+
+// BenchmarkSaveCPU takes server-sized steps through Recall and Save, with
+// clients=C goroutines each stepping sessions of its own at random, on a
+// database of many sessions (sessions=N) with the store's settings (its
+// group commit, synchronous=FULL, its checkpoints), and reports the
+// process's CPU time a step and the steps per second.
+func BenchmarkSaveCPU(b *testing.B) {
+	for _, n := range []int{32, 2000} {
+		dir := b.TempDir()
+		for _, clients := range []int{1, 8} {
+			b.Run(fmt.Sprintf("sessions=%d/clients=%d", n, clients), func(b *testing.B) {
+				template, ids, byID := pagesDB(b, dir, serverStep, n)
+				versions := make([]int, n)
+				for i, id := range ids {
+					versions[i] = byID[id]
+				}
+				path := filepath.Join(b.TempDir(), "cpu.db")
+				copyFile(b, template, path)
+				s, err := Open(context.Background(), "sqlite:"+path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				rngs := make([]*rand.Rand, clients)
+				for c := range rngs {
+					rngs[c] = rand.New(rand.NewPCG(pagesSeed, uint64(c)))
+				}
+				ctx := context.Background()
+				step := func(c int) error {
+					k := c + clients*rngs[c].IntN(n/clients)
+					commit := serverStep(ids[k], versions[k])
+					if _, _, err := s.Recall(ctx, ids[k], commit.Request.Key); err != nil {
+						return err
+					}
+					if err := s.Save(ctx, commit); err != nil {
+						return err
+					}
+					versions[k] = commit.Record.Version
+					return nil
+				}
+				cpu := cpuTime()
+				b.ResetTimer()
+				d, err := storetest.Parallel(b.N, clients, step)
+				b.StopTimer()
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/step")
+				b.ReportMetric(float64(b.N)/d.Seconds(), "steps/s")
+				b.ReportMetric(0, "ns/op")
+			})
+		}
+	}
 }
