@@ -67,7 +67,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { print "n/a" } else if (NR % 2) { print a[(NR+1)/2] } else { print (a[NR/2] + a[NR/2+1]) / 2 } }'; }
 field() { # $1 = build, $2 = benchmark regexp, $3 = unit
-  grep -E "^$1 $2" "$raw" | awk -v unit="$3" '{ for (i = 1; i <= NF; i++) if ($i == unit) print $(i-1) }' | median
+  { grep -E "^$1 $2" "$raw" || true; } | awk -v unit="$3" '{ for (i = 1; i <= NF; i++) if ($i == unit) print $(i-1) }' | median
 }
 fmt() { awk -v a="$1" -v s="$2" -v p="$3" 'BEGIN { if (a == "n/a" || a == "") print "n/a"; else printf "%." p "f", a / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
