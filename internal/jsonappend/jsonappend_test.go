@@ -1,0 +1,90 @@
+package jsonappend_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/tetherflow/tether/internal/jsonappend"
+	"github.com/tetherflow/tether/internal/randomlog"
+)
+
+// same fails t unless got and err are what json.Marshal(v) returns: the
+// same bytes, or an error for both.
+func same(t *testing.T, v any, got []byte, err error) {
+	t.Helper()
+	want, werr := json.Marshal(v)
+	switch {
+	case (err != nil) != (werr != nil):
+		t.Errorf("%#v: err = %v, want %v", v, err, werr)
+	case err == nil && !bytes.Equal(got, want):
+		t.Errorf("%#v:\n got %s\nwant %s", v, got, want)
+	}
+}
+
+func FuzzString(f *testing.F) {
+	for _, s := range []string{"", "plain", `"\`, "<>&", "\x00\x1f\x7f", "\u2028\u2029", "\xff", "\xe2\x80", "日本", "\ufffd"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		same(t, s, jsonappend.String(nil, s), nil)
+	})
+}
+
+func FuzzFloat(f *testing.F) {
+	for _, x := range []float64{0, math.Copysign(0, -1), 1, 0.1, 1e20, 1e21, 1e-6, 1e-7, 1.5e-300, math.MaxFloat64, math.NaN(), math.Inf(-1)} {
+		f.Add(x)
+	}
+	f.Fuzz(func(t *testing.T, x float64) {
+		got, err := jsonappend.Float(nil, x)
+		same(t, x, got, err)
+	})
+}
+
+func FuzzTime(f *testing.F) {
+	f.Add(int64(0), int64(0), 0)
+	f.Add(int64(1767603600), int64(123456789), 3600)
+	f.Add(int64(300000000000), int64(1), -5400) // past 9999
+	f.Add(int64(-62135596801), int64(0), 0)     // before year 1
+	f.Add(int64(1767603600), int64(0), 24*3600) // a zone of 24 hours
+	f.Fuzz(func(t *testing.T, sec, nsec int64, off int) {
+		tm := time.Unix(sec, nsec).In(time.FixedZone("", off))
+		got, err := jsonappend.Time(nil, tm)
+		same(t, tm, got, err)
+		if err != nil && len(got) != 0 {
+			t.Errorf("Time left %q on an error", got)
+		}
+	})
+}
+
+// TestAny: random values, nested, of JSON's kinds and others, write as
+// json.Marshal writes them.
+func TestAny(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 5000 {
+		v := randomlog.Value(r, 3)
+		got, err := jsonappend.Any(nil, v)
+		same(t, v, got, err)
+	}
+	for _, v := range []any{[]any(nil), map[string]any(nil), []string(nil), map[string]any{"a": []any(nil)}, json.RawMessage(`{"x": 1}`)} {
+		got, err := jsonappend.Any(nil, v)
+		same(t, v, got, err)
+	}
+}
+
+// TestKeyAndStrings: a member after another takes a comma, the first
+// none; string lists are arrays, nil null.
+func TestKeyAndStrings(t *testing.T) {
+	b := append([]byte(nil), '{')
+	b = jsonappend.Key(b, "a")
+	b = jsonappend.Strings(b, []string{"x", "<y>"})
+	b = jsonappend.Key(b, "b")
+	b = jsonappend.Strings(b, nil)
+	b = append(b, '}')
+	if want := `{"a":["x","\u003cy\u003e"],"b":null}`; string(b) != want {
+		t.Errorf("got %s, want %s", b, want)
+	}
+}
