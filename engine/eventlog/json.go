@@ -154,11 +154,16 @@ func (o *Outcome) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// WriteJSONLines writes each entry as one JSON object per line.
+// WriteJSONLines writes each entry as one JSON object per line, as a
+// json.Encoder would.
 func WriteJSONLines(w io.Writer, entries []Entry) error {
-	enc := json.NewEncoder(w)
+	var line []byte
 	for i := range entries {
-		if err := enc.Encode(&entries[i]); err != nil {
+		var err error
+		if line, err = entries[i].AppendJSON(line[:0]); err != nil {
+			return err
+		}
+		if _, err := w.Write(append(line, '\n')); err != nil {
 			return err
 		}
 	}
