@@ -446,18 +446,23 @@ func (h *Host) commit(ctx context.Context, s *engine.Session, m meta, prev int, 
 	if due, ok := s.NextDeadline(); ok {
 		c.Record.Due = due
 	}
+	// The entries and the response are JSON, as encoding/json writes
+	// them, in one buffer.
+	buf := make([]byte, 0, 512*(len(v.Entries)+1))
+	c.Entries = make([]LogEntry, len(v.Entries))
 	for i := range v.Entries {
-		e, err := json.Marshal(&v.Entries[i])
-		if err != nil {
+		start := len(buf)
+		if buf, err = v.Entries[i].AppendJSON(buf); err != nil {
 			return nil, fmt.Errorf("session %s: log: %w", s.ID(), err)
 		}
-		c.Entries = append(c.Entries, LogEntry{Seq: v.Entries[i].Seq, Data: e})
+		c.Entries[i] = LogEntry{Seq: v.Entries[i].Seq, Data: buf[start:len(buf):len(buf)]}
 	}
 	if req != nil {
-		req.Response, err = json.Marshal(v)
-		if err != nil {
-			return nil, err
+		start := len(buf)
+		if buf, err = v.appendJSON(buf); err != nil {
+			return nil, fmt.Errorf("session %s: response: %w", s.ID(), err)
 		}
+		req.Response = buf[start:len(buf):len(buf)]
 		c.Request = req
 	}
 	if err := h.cfg.Store.Save(ctx, c); err != nil {
