@@ -77,6 +77,9 @@ type Host struct {
 	cfg      Config
 	inflight inflight
 	recent   *recent
+	// sleepFunc is h.sleep, made once: a method value costs an
+	// allocation every time it is taken.
+	sleepFunc func(ctx context.Context, d time.Duration) error
 }
 
 // New returns a host.
@@ -99,7 +102,9 @@ func New(cfg Config) (*Host, error) {
 			return nil, fmt.Errorf("host: a seal key: %w", err)
 		}
 	}
-	return &Host{cfg: cfg, inflight: inflight{m: map[string]chan struct{}{}}, recent: newRecent(cfg.RecentSessions)}, nil
+	h := &Host{cfg: cfg, inflight: inflight{m: map[string]chan struct{}{}}, recent: newRecent(cfg.RecentSessions)}
+	h.sleepFunc = h.sleep
+	return h, nil
 }
 
 // StartRequest says which session to start.
@@ -240,10 +245,9 @@ func (h *Host) answer(ctx context.Context, id string, a Answer, req *Request, re
 	}
 	serr := s.Send(ctx, a.Choice, a.Input)
 	var problem error
-	var ierr *engine.InputError
 	switch {
 	case serr == nil:
-	case errors.As(serr, &ierr), errors.Is(serr, engine.ErrPromptGone), errors.Is(serr, engine.ErrFinished):
+	case refused(serr):
 		problem = serr
 	case s.Err() == nil:
 		return nil, serr // not a step: nothing to save
@@ -317,7 +321,7 @@ func (h *Host) Cancel(ctx context.Context, id, reason string) (v *View, err erro
 }
 
 func (h *Host) ports(reg *engine.Registry) engine.Ports {
-	return engine.Ports{Actions: reg, Now: h.cfg.Now, Rand: h.cfg.Rand, Sleep: h.sleep}
+	return engine.Ports{Actions: reg, Now: h.cfg.Now, Rand: h.cfg.Rand, Sleep: h.sleepFunc}
 }
 
 // sleep waits between two tries of an action, telling Observe that one is

@@ -7,10 +7,12 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+
+	"github.com/tetherflow/tether/internal/jsonappend"
 )
 
 // ErrSecret is wrapped by Authorize's error when the secret presented is
@@ -133,13 +135,20 @@ func (h *Host) check(rec *Record, secret string) (*data, error) {
 // an HMAC of its version, choice and input keyed with the session's
 // secret, so that the store, which keeps it, cannot be searched for a
 // password that was typed.
+//
+// What it hashes is the version, the choice and the input as
+// encoding/json writes them (map keys sorted: one encoding per input),
+// since digests are kept across releases.
 func answerDigest(a Answer) ([]byte, error) {
-	input, err := json.Marshal(a.Input) // map keys sorted: one encoding per input
+	msg := strconv.AppendInt(make([]byte, 0, 64), int64(a.Version), 10)
+	msg = append(msg, 0)
+	msg = append(msg, a.Choice...)
+	msg = append(msg, 0)
+	msg, err := jsonappend.Any(msg, a.Input)
 	if err != nil {
 		return nil, fmt.Errorf("answer input: %w", err)
 	}
 	m := hmac.New(sha256.New, []byte(a.Secret))
-	fmt.Fprintf(m, "%d\x00%s\x00", a.Version, a.Choice)
-	m.Write(input)
+	m.Write(msg)
 	return m.Sum(nil), nil
 }

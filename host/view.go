@@ -65,6 +65,9 @@ type Problem struct {
 
 // problemOf describes err for a view; nil when err is not a refusal.
 func problemOf(err error) *Problem {
+	if err == nil {
+		return nil // before ierr, which escapes: no allocation for a step
+	}
 	var ierr *engine.InputError
 	switch {
 	case errors.As(err, &ierr):
@@ -73,6 +76,14 @@ func problemOf(err error) *Problem {
 		return &Problem{Kind: "prompt_gone", Message: err.Error()}
 	}
 	return nil
+}
+
+// refused reports whether err, from Session.Send, refuses the answer
+// (bad input, a prompt gone, a session ended) rather than failing the
+// step.
+func refused(err error) bool {
+	var ierr *engine.InputError
+	return errors.As(err, &ierr) || errors.Is(err, engine.ErrPromptGone) || errors.Is(err, engine.ErrFinished)
 }
 
 // Err returns the refusal the view records as the error Answer returned.
