@@ -451,8 +451,9 @@ func (h *Host) commit(ctx context.Context, s *engine.Session, m meta, prev int, 
 		c.Record.Due = due
 	}
 	// The entries and the response are JSON, as encoding/json writes
-	// them, in one buffer.
-	buf := make([]byte, 0, 512*(len(v.Entries)+1))
+	// them, in one buffer: an answer's entry with its prompt and the
+	// response take about 1 KB.
+	buf := make([]byte, 0, 1024*(len(v.Entries)+1))
 	c.Entries = make([]LogEntry, len(v.Entries))
 	for i := range v.Entries {
 		start := len(buf)

@@ -17,9 +17,9 @@ func (v *View) appendJSON(b []byte) ([]byte, error) {
 	b = jsonappend.String(b, v.Hash)
 	b = append(b, `,"region":`...)
 	b = jsonappend.String(b, v.Region)
-	b = appendString(b, "country", v.Country)
-	b = appendString(b, "locale", v.Locale)
-	b = appendString(b, "device", v.Device)
+	b = appendString(b, `,"country":`, v.Country)
+	b = appendString(b, `,"locale":`, v.Locale)
+	b = appendString(b, `,"device":`, v.Device)
 	b = append(b, `,"version":`...)
 	b = jsonappend.Int(b, v.Version)
 	var err error
@@ -33,14 +33,14 @@ func (v *View) appendJSON(b []byte) ([]byte, error) {
 	if b, err = appendStep(append(b, `,"step":`...), &v.Step); err != nil {
 		return b, err
 	}
-	b = appendString(b, "error", v.Error)
+	b = appendString(b, `,"error":`, v.Error)
 	if p := v.Problem; p != nil {
 		b = append(b, `,"problem":{"kind":`...)
 		b = jsonappend.String(b, p.Kind)
-		b = appendString(b, "field", p.Field)
+		b = appendString(b, `,"field":`, p.Field)
 		b = append(b, `,"message":`...)
 		b = jsonappend.String(b, p.Message)
-		b = appendString(b, "id", p.ID)
+		b = appendString(b, `,"id":`, p.ID)
 		if len(p.Params) > 0 {
 			if b, err = jsonappend.Any(append(b, `,"params":`...), p.Params); err != nil {
 				return b, err
@@ -51,12 +51,13 @@ func (v *View) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// appendString appends member key, string s, unless s is empty.
-func appendString(b []byte, key, s string) []byte {
+// appendString appends member, the member's name as it is written
+// (`,"name":`), and string s, unless s is empty.
+func appendString(b []byte, member, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return jsonappend.String(jsonappend.Key(b, key), s)
+	return jsonappend.String(append(b, member...), s)
 }
 
 // appendStep appends s as encoding/json writes it.

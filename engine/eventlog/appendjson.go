@@ -13,33 +13,33 @@ import (
 func (e *Entry) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"seq":`...)
 	b = jsonappend.Int(b, e.Seq)
-	b = jsonappend.Key(b, "time")
+	b = append(b, `,"time":`...)
 	b, err := jsonappend.Time(b, e.Time)
 	if err != nil {
 		return b, err
 	}
-	b = jsonappend.Key(b, "kind")
+	b = append(b, `,"kind":`...)
 	b = jsonappend.String(b, string(e.Kind))
-	b = jsonappend.Key(b, "flow")
+	b = append(b, `,"flow":`...)
 	b = jsonappend.String(b, e.Flow)
-	b = jsonappend.Key(b, "state")
+	b = append(b, `,"state":`...)
 	b = jsonappend.String(b, e.State)
-	b = appendString(b, "event", e.Event)
+	b = appendString(b, `,"event":`, e.Event)
 	if e.Branch != 0 {
-		b = jsonappend.Key(b, "branch")
+		b = append(b, `,"branch":`...)
 		b = jsonappend.Int(b, e.Branch)
 	}
-	b = appendString(b, "guard", e.Guard)
-	b = appendString(b, "to", e.To)
-	b = appendString(b, "action", e.Action)
-	if b, err = appendValues(b, "args", e.Args); err != nil {
+	b = appendString(b, `,"guard":`, e.Guard)
+	b = appendString(b, `,"to":`, e.To)
+	b = appendString(b, `,"action":`, e.Action)
+	if b, err = appendValues(b, `,"args":`, e.Args); err != nil {
 		return b, err
 	}
-	if b, err = appendValues(b, "outputs", e.Outputs); err != nil {
+	if b, err = appendValues(b, `,"outputs":`, e.Outputs); err != nil {
 		return b, err
 	}
 	if len(e.Changes) > 0 {
-		b = jsonappend.Key(b, "set")
+		b = append(b, `,"set":`...)
 		b = append(b, '[')
 		for i := range e.Changes {
 			if i > 0 {
@@ -52,38 +52,40 @@ func (e *Entry) AppendJSON(b []byte) ([]byte, error) {
 		b = append(b, ']')
 	}
 	if e.Prompt != nil {
-		if b, err = e.Prompt.AppendJSON(jsonappend.Key(b, "prompt")); err != nil {
+		if b, err = e.Prompt.AppendJSON(append(b, `,"prompt":`...)); err != nil {
 			return b, err
 		}
 	}
 	if !e.PromptAt.IsZero() {
-		if b, err = jsonappend.Time(jsonappend.Key(b, "prompt_at"), e.PromptAt); err != nil {
+		if b, err = jsonappend.Time(append(b, `,"prompt_at":`...), e.PromptAt); err != nil {
 			return b, err
 		}
 	}
 	if e.Outcome != nil {
-		if b, err = e.Outcome.AppendJSON(jsonappend.Key(b, "outcome")); err != nil {
+		if b, err = e.Outcome.AppendJSON(append(b, `,"outcome":`...)); err != nil {
 			return b, err
 		}
 	}
-	b = appendString(b, "error", e.Error)
+	b = appendString(b, `,"error":`, e.Error)
 	return append(b, '}'), nil
 }
 
-// appendString appends member key, string s, unless s is empty.
-func appendString(b []byte, key, s string) []byte {
+// appendString appends member, the member's name as it is written
+// (`,"name":`), and string s, unless s is empty.
+func appendString(b []byte, member, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return jsonappend.String(jsonappend.Key(b, key), s)
+	return jsonappend.String(append(b, member...), s)
 }
 
-// appendValues appends member key, the list vs, unless it is empty.
-func appendValues(b []byte, key string, vs []Value) ([]byte, error) {
+// appendValues appends member (`,"name":`) and the list vs, unless it
+// is empty.
+func appendValues(b []byte, member string, vs []Value) ([]byte, error) {
 	if len(vs) == 0 {
 		return b, nil
 	}
-	b = jsonappend.Key(b, key)
+	b = append(b, member...)
 	b = append(b, '[')
 	for i := range vs {
 		if i > 0 {
@@ -139,10 +141,10 @@ func (o *Outcome) AppendJSON(b []byte) ([]byte, error) {
 	b = jsonappend.Bool(b, o.Success)
 	b = append(b, `,"state":`...)
 	b = jsonappend.String(b, o.State)
-	b = appendString(b, "message", o.Message)
+	b = appendString(b, `,"message":`, o.Message)
 	if o.Output != nil {
 		var err error
-		if b, err = value.AppendJSON(jsonappend.Key(b, "output"), o.Output); err != nil {
+		if b, err = value.AppendJSON(append(b, `,"output":`...), o.Output); err != nil {
 			return b, fmt.Errorf("output: %w", err)
 		}
 	}

@@ -14,6 +14,15 @@ import (
 
 const hex = "0123456789abcdef"
 
+// safe holds the ASCII bytes a string keeps as they are: not the control
+// characters, quote, backslash, <, > and &. It is never written to.
+var safe = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // String appends s as a JSON string, escaped as encoding/json escapes it:
 // quotes, backslashes and control characters, <, > and & (as \u003c and
 // so on), U+2028 and U+2029; invalid UTF-8 becomes U+FFFD.
@@ -22,7 +31,7 @@ func String(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if safe[c] {
 				i++
 				continue
 			}
@@ -64,16 +73,6 @@ func String(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// Key appends a member's name and its colon, after a comma unless the
-// object has just been opened (b ends with '{').
-func Key(b []byte, name string) []byte {
-	if len(b) > 0 && b[len(b)-1] != '{' {
-		b = append(b, ',')
-	}
-	b = String(b, name)
-	return append(b, ':')
 }
 
 // Int appends i.
