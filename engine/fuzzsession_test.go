@@ -23,8 +23,8 @@ import (
 // which fail at run time on purpose), then the outcomes its actions give,
 // the answers sent (valid and not), the clock's moves, ticks and
 // snapshot-restore round trips. Whatever happens, no panic is recovered
-// from the engine, every error is one the API documents, the log renders,
-// and the secret answered never appears in an error, the log, the
+// from the engine, every error is one the API documents, the log renders
+// and writes the JSON lines encoding/json would, and the secret answered never appears in an error, the log, the
 // transcript or a snapshot.
 
 // fz draws numbers from fuzz bytes; past their end it draws zeros, so a
@@ -346,9 +346,18 @@ func runFuzzSession(t *testing.T, data []byte) bool {
 		checkMarks(t, s, marks, 0, src)
 		logs = append(logs, s.Log()...)
 	}
-	var js, tr bytes.Buffer
+	var js, tr, enc bytes.Buffer
 	if err := eventlog.WriteJSONLines(&js, logs); err != nil {
 		t.Fatalf("the log does not write as JSON: %v", err)
+	}
+	// Its lines are encoding/json's, byte for byte (Entry.AppendJSON).
+	for i := range logs {
+		if err := json.NewEncoder(&enc).Encode(&logs[i]); err != nil {
+			t.Fatalf("encoding/json does not write entry %d: %v", i, err)
+		}
+	}
+	if !bytes.Equal(js.Bytes(), enc.Bytes()) {
+		t.Fatalf("the log's JSON lines\n%s\nare not encoding/json's\n%s\nflow:\n%s", js.Bytes(), enc.Bytes(), src)
 	}
 	if err := eventlog.WriteTranscript(&tr, logs); err != nil {
 		t.Fatalf("the log does not render: %v", err)
