@@ -102,7 +102,7 @@ func New(cfg Config) (*Host, error) {
 			return nil, fmt.Errorf("host: a seal key: %w", err)
 		}
 	}
-	h := &Host{cfg: cfg, inflight: inflight{m: map[string]chan struct{}{}}, recent: newRecent(cfg.RecentSessions)}
+	h := &Host{cfg: cfg, inflight: inflight{m: map[flight]chan struct{}{}}, recent: newRecent(cfg.RecentSessions)}
 	h.sleepFunc = h.sleep
 	return h, nil
 }
@@ -214,11 +214,11 @@ func (h *Host) Answer(ctx context.Context, id string, a Answer) (v *View, err er
 			return nil, fmt.Errorf("session %s: %w", id, err)
 		}
 		req = &Request{Key: a.Key, Digest: digest}
-		leave, err := h.inflight.enter(ctx, id, a.Key)
+		k, done, err := h.inflight.enter(ctx, id, a.Key)
 		if err != nil {
 			return nil, err
 		}
-		defer leave()
+		defer h.inflight.leave(k, done)
 	}
 	return h.answer(ctx, id, a, req, true)
 }

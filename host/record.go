@@ -67,7 +67,8 @@ func encodeForm(d *data, sealer Sealer, form byte) ([]byte, error) {
 	w.str(d.Country)
 	w.str(d.Device)
 	w.str(d.Region)
-	if raw, err := hex.DecodeString(d.Secret); err == nil && len(raw) > 0 {
+	var buf [32]byte // a SHA-256, the secret's hash, decodes here
+	if raw, err := hex.AppendDecode(buf[:0], []byte(d.Secret)); err == nil && len(raw) > 0 {
 		w.b = append(w.b, 1)
 		w.bytes(raw)
 	} else {
