@@ -1,6 +1,7 @@
 package jsonappend
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,10 +24,25 @@ var safe = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// safeHTML is safe with <, > and & kept as they are: what an Encoder
+// whose SetEscapeHTML is false keeps. It is never written to.
+var safeHTML = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // String appends s as a JSON string, escaped as encoding/json escapes it:
 // quotes, backslashes and control characters, <, > and & (as \u003c and
 // so on), U+2028 and U+2029; invalid UTF-8 becomes U+FFFD.
-func String(b []byte, s string) []byte {
+func String(b []byte, s string) []byte { return appendString(b, s, &safe) }
+
+// StringNoHTML appends s as String does but for <, > and &, kept as they
+// are: as an Encoder whose SetEscapeHTML is false writes it.
+func StringNoHTML(b []byte, s string) []byte { return appendString(b, s, &safeHTML) }
+
+func appendString(b []byte, s string, safe *[utf8.RuneSelf]bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -137,9 +153,13 @@ const maxDepth = 10_000
 // Any appends v as encoding/json's Marshal writes it. nil, booleans,
 // strings, ints, float64s, []any and map[string]any are written here;
 // any other type is handed to Marshal.
-func Any(b []byte, v any) ([]byte, error) { return anyValue(b, v, 0) }
+func Any(b []byte, v any) ([]byte, error) { return anyValue(b, v, true, 0) }
 
-func anyValue(b []byte, v any, depth int) ([]byte, error) {
+// AnyNoHTML appends v as an Encoder whose SetEscapeHTML is false writes
+// it, less the newline: <, > and & in its strings kept as they are.
+func AnyNoHTML(b []byte, v any) ([]byte, error) { return anyValue(b, v, false, 0) }
+
+func anyValue(b []byte, v any, html bool, depth int) ([]byte, error) {
 	if depth > maxDepth {
 		return b, errors.New("json: values nested too deep")
 	}
@@ -147,6 +167,9 @@ func anyValue(b []byte, v any, depth int) ([]byte, error) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
+		if !html {
+			return StringNoHTML(b, x), nil
+		}
 		return String(b, x), nil
 	case bool:
 		return Bool(b, x), nil
@@ -164,24 +187,39 @@ func anyValue(b []byte, v any, depth int) ([]byte, error) {
 				b = append(b, ',')
 			}
 			var err error
-			if b, err = anyValue(b, e, depth+1); err != nil {
+			if b, err = anyValue(b, e, html, depth+1); err != nil {
 				return b, err
 			}
 		}
 		return append(b, ']'), nil
 	case map[string]any:
-		return Map(b, x, func(b []byte, v any) ([]byte, error) { return anyValue(b, v, depth+1) })
+		return appendMap(b, x, html, func(b []byte, v any) ([]byte, error) { return anyValue(b, v, html, depth+1) })
 	}
-	out, err := json.Marshal(v)
-	if err != nil {
+	if html {
+		out, err := json.Marshal(v)
+		if err != nil {
+			return b, err
+		}
+		return append(b, out...), nil
+	}
+	w := bytes.NewBuffer(b)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return b, err
 	}
-	return append(b, out...), nil
+	out := w.Bytes()
+	return out[:len(out)-1], nil // Encode's newline
 }
 
 // Map appends m as an object, its keys sorted as encoding/json sorts
 // them, each value written by value; a nil map is null.
 func Map(b []byte, m map[string]any, value func(b []byte, v any) ([]byte, error)) ([]byte, error) {
+	return appendMap(b, m, true, value)
+}
+
+// appendMap is Map, its keys' <, > and & escaped when html is set.
+func appendMap(b []byte, m map[string]any, html bool, value func(b []byte, v any) ([]byte, error)) ([]byte, error) {
 	if m == nil {
 		return append(b, "null"...), nil
 	}
@@ -196,7 +234,11 @@ func Map(b []byte, m map[string]any, value func(b []byte, v any) ([]byte, error)
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = String(b, k)
+		if html {
+			b = String(b, k)
+		} else {
+			b = StringNoHTML(b, k)
+		}
 		b = append(b, ':')
 		var err error
 		if b, err = value(b, m[k]); err != nil {

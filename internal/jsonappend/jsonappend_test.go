@@ -25,12 +25,30 @@ func same(t *testing.T, v any, got []byte, err error) {
 	}
 }
 
+// sameNoHTML fails t unless got and err are what an Encoder whose
+// SetEscapeHTML is false writes of v, less its newline.
+func sameNoHTML(t *testing.T, v any, got []byte, err error) {
+	t.Helper()
+	var w bytes.Buffer
+	enc := json.NewEncoder(&w)
+	enc.SetEscapeHTML(false)
+	werr := enc.Encode(v)
+	want := bytes.TrimSuffix(w.Bytes(), []byte("\n"))
+	switch {
+	case (err != nil) != (werr != nil):
+		t.Errorf("%#v: err = %v, want %v", v, err, werr)
+	case err == nil && !bytes.Equal(got, want):
+		t.Errorf("%#v:\n got %s\nwant %s", v, got, want)
+	}
+}
+
 func FuzzString(f *testing.F) {
 	for _, s := range []string{"", "plain", `"\`, "<>&", "\x00\x1f\x7f", "\u2028\u2029", "\xff", "\xe2\x80", "日本", "\ufffd"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		same(t, s, jsonappend.String(nil, s), nil)
+		sameNoHTML(t, s, jsonappend.StringNoHTML(nil, s), nil)
 	})
 }
 
@@ -68,10 +86,18 @@ func TestAny(t *testing.T) {
 		v := randomlog.Value(r, 3)
 		got, err := jsonappend.Any(nil, v)
 		same(t, v, got, err)
+		got, err = jsonappend.AnyNoHTML([]byte("x"), v)
+		if len(got) == 0 || got[0] != 'x' {
+			t.Fatalf("AnyNoHTML lost what it appends to: %q", got)
+		}
+		sameNoHTML(t, v, got[1:], err)
 	}
-	for _, v := range []any{[]any(nil), map[string]any(nil), []string(nil), map[string]any{"a": []any(nil)}, json.RawMessage(`{"x": 1}`)} {
+	for _, v := range []any{[]any(nil), map[string]any(nil), []string(nil), map[string]any{"a": []any(nil)}, json.RawMessage(`{"x": 1}`),
+		map[string]any{"<k>": "a&b", "r": json.RawMessage(`"<&>"`), "l": []string{"<>"}}} {
 		got, err := jsonappend.Any(nil, v)
 		same(t, v, got, err)
+		got, err = jsonappend.AnyNoHTML(nil, v)
+		sameNoHTML(t, v, got, err)
 	}
 }
 
