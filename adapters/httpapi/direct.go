@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -200,7 +202,7 @@ func (s *Server) write(ctx huma.Context, ct string, status int, body any) {
 		panic(fmt.Errorf("error transforming response for %s %s %d: %w", ctx.Operation().Method, ctx.Operation().Path, status, err))
 	}
 	ctx.SetStatus(status)
-	if err := s.api.Marshal(ctx.BodyWriter(), ct, v); err != nil {
+	if err := s.marshal(ctx.BodyWriter(), ct, v, body); err != nil {
 		if errors.Is(ctx.Context().Err(), context.Canceled) {
 			ctx.SetStatus(499)
 			return
@@ -208,4 +210,34 @@ func (s *Server) write(ctx huma.Context, ct string, status int, body any) {
 		ctx.BodyWriter().Write([]byte("error marshaling response"))
 		panic(fmt.Errorf("error marshaling response for %s %s %d: %w", ctx.Operation().Method, ctx.Operation().Path, status, err))
 	}
+}
+
+// bufs holds the buffers marshal writes sessions in.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// marshal writes v, body as the transformers left it, as the API's
+// format for ct does: a session in JSON, untouched by the transformers,
+// by appendSession, the same bytes without reflection; anything else
+// (CBOR, a problem), and a session appendSession cannot write, by the
+// format.
+func (s *Server) marshal(w io.Writer, ct string, v, body any) error {
+	sess, ok := v.(*Session)
+	if !ok || v != body || ct != "application/json" {
+		return s.api.Marshal(w, ct, v)
+	}
+	bp := bufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 64<<10 {
+			bufs.Put(bp)
+		}
+	}()
+	b, err := appendSession((*bp)[:0], sess)
+	*bp = b
+	if err != nil {
+		return s.api.Marshal(w, ct, v) // its error, as huma reports it
+	}
+	b = append(b, '\n') // as the Encoder ends a value
+	*bp = b
+	_, err = w.Write(b)
+	return err
 }

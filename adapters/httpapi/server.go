@@ -163,6 +163,8 @@ func newAPI(mux *http.ServeMux) huma.API {
 	cfg.Info.Description = "Drive Tether's connect flows from any client: create a session, show its prompt (a description of the screen), answer it, until it ends. See docs/api.md."
 	cfg.DocsPath, cfg.SchemasPath = "", ""
 	cfg.CreateHooks = nil // no $schema links in bodies
+	// cfg.Formats stays huma's: (*Server).marshal writes a session as its
+	// JSON format does, without it.
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"sessionSecret": {Type: "http", Scheme: "bearer", Description: "The session's secret, from the response that created it."},
 		"adminToken":    {Type: "http", Scheme: "bearer", Description: "The server's admin token (TETHER_ADMIN_TOKEN)."},
