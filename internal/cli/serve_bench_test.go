@@ -35,23 +35,6 @@ import (
 //
 //	go test -run '^$' -bench 'Serve' -benchtime 2000x ./internal/cli
 
-// benchFlow's steps: two prompts answered in turn, a variable set and a
-// timer armed each time.
-const serveBenchFlow = `flow: loop
-start: a
-vars: {n: 0}
-states:
-  a:
-    ask: {text: "A {{ n }}", choices: [next, stop]}
-    after: {5m: a}
-    on: {next: {set: {n: n + 1}, go: b}, stop: done}
-  b:
-    ask: {text: "B {{ n }}", choices: [next]}
-    after: {5m: a}
-    on: {next: {set: {n: n + 1}, go: a}}
-  done: {final: done}
-`
-
 // benchClients is how many clients drive the server at once.
 const benchClients = 8
 
@@ -76,7 +59,7 @@ func benchServer(b *testing.B, store string) *server {
 	if err := os.CopyFS(dir, os.DirFS(flows)); err != nil {
 		b.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, "loop.yaml"), []byte(serveBenchFlow), 0o644)
+	os.WriteFile(filepath.Join(dir, "loop.yaml"), []byte(storetest.ServeFlow), 0o644)
 	srv := &server{t: b, bin: os.Getenv("TETHER_BENCH_BIN"), logFile: filepath.Join(b.TempDir(), "serve.log"), env: sealKeysEnv(b), args: []string{"serve", "--flows", dir,
 		"--store", store, "--addr", freeAddr(b), "--data", b.TempDir(), "--create-rate", "0", "--answer-rate", "0"}}
 	srv.start()

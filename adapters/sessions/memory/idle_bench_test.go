@@ -13,29 +13,12 @@ import (
 
 	"github.com/tetherflow/tether/adapters/sessions/devices"
 	"github.com/tetherflow/tether/adapters/sessions/memory"
+	"github.com/tetherflow/tether/adapters/sessions/storetest"
 	"github.com/tetherflow/tether/catalog"
 	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/host"
 	"github.com/tetherflow/tether/internal/seal"
 )
-
-// idleFlow is the flow of tether serve's idle benchmark
-// (internal/cli BenchmarkServeIdle): a session waits at its first
-// prompt, a timer armed.
-const idleFlow = `flow: loop
-start: a
-vars: {n: 0}
-states:
-  a:
-    ask: {text: "A {{ n }}", choices: [next, stop]}
-    after: {5m: a}
-    on: {next: {set: {n: n + 1}, go: b}, stop: done}
-  b:
-    ask: {text: "B {{ n }}", choices: [next]}
-    after: {5m: a}
-    on: {next: {set: {n: n + 1}, go: a}}
-  done: {final: done}
-`
 
 // BenchmarkIdleSession reports the heap an idle session of a new device
 // holds in the memory store, started through the host as tether serve
@@ -55,7 +38,7 @@ func BenchmarkIdleSession(b *testing.B) {
 func benchIdle(b *testing.B, answered bool) {
 	ctx := context.Background()
 	dir := b.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "loop.yaml"), []byte(idleFlow), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "loop.yaml"), []byte(storetest.ServeFlow), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	reg, _ := engine.NewRegistry()

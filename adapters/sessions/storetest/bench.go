@@ -12,6 +12,25 @@ import (
 	"github.com/tetherflow/tether/host"
 )
 
+// ServeFlow is the flow of tether serve's benchmarks (internal/cli
+// BenchmarkServeSteps, BenchmarkServeIdle) and of the memory store's
+// idle session: two prompts answered in turn, a variable set and a timer
+// armed each time.
+const ServeFlow = `flow: loop
+start: a
+vars: {n: 0}
+states:
+  a:
+    ask: {text: "A {{ n }}", choices: [next, stop]}
+    after: {5m: a}
+    on: {next: {set: {n: n + 1}, go: b}, stop: done}
+  b:
+    ask: {text: "B {{ n }}", choices: [next]}
+    after: {5m: a}
+    on: {next: {set: {n: n + 1}, go: a}}
+  done: {final: done}
+`
+
 // RawCommit is one durable commit of the smallest kind a database has:
 // one row upserted in a transaction of its own. n numbers the commit.
 type RawCommit func(ctx context.Context, n int) error
