@@ -60,7 +60,7 @@ func appendSession(b []byte, s *Session) ([]byte, error) {
 	b = member(b, "secret", s.Secret)
 	b = member(b, "device_key", s.DeviceKey)
 	if len(s.Warnings) > 0 {
-		b = strs(append(b, `,"warnings":`...), s.Warnings)
+		b = jsonappend.StringsNoHTML(append(b, `,"warnings":`...), s.Warnings)
 	}
 	return append(b, '}'), nil
 }
@@ -207,7 +207,7 @@ func appendChoice(b []byte, c *ui.Choice) ([]byte, error) {
 	}
 	b = append(b, `,"role":`...)
 	b = str(b, c.Role)
-	b = strs(append(b, `,"fields":`...), c.Fields)
+	b = jsonappend.StringsNoHTML(append(b, `,"fields":`...), c.Fields)
 	b = member(b, "url", c.URL)
 	if !c.AvailableAt.IsZero() {
 		if b, err = jsonappend.Time(append(b, `,"available_at":`...), c.AvailableAt); err != nil {
@@ -259,18 +259,3 @@ func member(b []byte, key, v string) []byte {
 
 // str appends s as the Encoder does: <, > and & as they are.
 func str(b []byte, s string) []byte { return jsonappend.StringNoHTML(b, s) }
-
-// strs appends list as a JSON array of strings; nil is null.
-func strs(b []byte, list []string) []byte {
-	if list == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, s := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = str(b, s)
-	}
-	return append(b, ']')
-}

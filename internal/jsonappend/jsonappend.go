@@ -132,7 +132,13 @@ func Time(b []byte, t time.Time) ([]byte, error) {
 }
 
 // Strings appends list as a JSON array of strings; nil is null.
-func Strings(b []byte, list []string) []byte {
+func Strings(b []byte, list []string) []byte { return appendStrings(b, list, &safe) }
+
+// StringsNoHTML appends list as Strings does, its strings as StringNoHTML
+// writes them.
+func StringsNoHTML(b []byte, list []string) []byte { return appendStrings(b, list, &safeHTML) }
+
+func appendStrings(b []byte, list []string, safe *[utf8.RuneSelf]bool) []byte {
 	if list == nil {
 		return append(b, "null"...)
 	}
@@ -141,7 +147,7 @@ func Strings(b []byte, list []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = String(b, s)
+		b = appendString(b, s, safe)
 	}
 	return append(b, ']')
 }

@@ -105,5 +105,6 @@ func TestAny(t *testing.T) {
 func TestStrings(t *testing.T) {
 	for _, list := range [][]string{nil, {}, {"x", "<y>"}} {
 		same(t, list, jsonappend.Strings(nil, list), nil)
+		sameNoHTML(t, list, jsonappend.StringsNoHTML(nil, list), nil)
 	}
 }
