@@ -168,14 +168,8 @@ func topMembers(data []byte, f func(name []byte) bool) bool {
 		case ',':
 			name = depth == 1
 		case '"':
-			end := i + 1
-			for end < len(data) && data[end] != '"' {
-				if data[end] == '\\' {
-					end++
-				}
-				end++
-			}
-			if end >= len(data) {
+			end := stringEnd(data, i)
+			if end < 0 {
 				return false
 			}
 			if name && !f(data[i+1:end]) {

@@ -103,14 +103,8 @@ func duplicateMember(data []byte) (string, bool) {
 	for i := 0; i < len(data); i++ {
 		switch c := data[i]; c {
 		case '"':
-			end := i + 1
-			for end < len(data) && data[end] != '"' {
-				if data[end] == '\\' {
-					end++
-				}
-				end++
-			}
-			if end >= len(data) {
+			end := stringEnd(data, i)
+			if end < 0 {
 				return "", false
 			}
 			if expectName && len(stack) > 0 && stack[len(stack)-1].first >= 0 {
@@ -156,6 +150,22 @@ func duplicateMember(data []byte) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// stringEnd returns the index of the quote that closes the JSON string
+// opening at data[i], or -1 when data ends first.
+func stringEnd(data []byte, i int) int {
+	end := i + 1
+	for end < len(data) && data[end] != '"' {
+		if data[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	if end >= len(data) {
+		return -1
+	}
+	return end
 }
 
 // unquoted is a member name as a string, its escapes undone when it has
