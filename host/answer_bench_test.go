@@ -2,15 +2,10 @@ package host_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/tetherflow/tether/adapters/sessions/memory"
-	"github.com/tetherflow/tether/catalog"
-	"github.com/tetherflow/tether/engine"
 	"github.com/tetherflow/tether/host"
 )
 
@@ -24,20 +19,7 @@ import (
 //	go test -run '^$' -bench Answer -benchmem ./host
 func BenchmarkAnswer(b *testing.B) {
 	ctx := context.Background()
-	dir := b.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "loop.yaml"), []byte(loopFlow), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	reg, _ := engine.NewRegistry()
-	cat, err := catalog.Load(dir, catalog.Options{Registry: reg})
-	if err != nil || cat.Err() != nil {
-		b.Fatal(err, cat.Err())
-	}
-	h, err := host.New(host.Config{Catalog: cat, Store: memory.New(), IdleTimeout: time.Hour, Secrets: true, RecentSessions: 16,
-		Actions: func(context.Context, string) (*engine.Registry, error) { return reg, nil }})
-	if err != nil {
-		b.Fatal(err)
-	}
+	h := loopHost(b, host.Config{Store: memory.New(), RecentSessions: 16})
 	v, err := h.Start(ctx, host.StartRequest{Flow: "loop", Device: "bench"})
 	if err != nil {
 		b.Fatal(err)

@@ -139,10 +139,10 @@ func openPostgresP3(b *testing.B) (host.ServerStore, func(ctx context.Context, n
 	}
 }
 
-// benchSteps runs b.N steps and b.N raw commits with clients goroutines,
-// alternating in phases, and reports both rates and their ratio.
-func benchSteps(b *testing.B, store host.ServerStore, raw func(ctx context.Context, n int) error, clients int) {
-	ctx := context.Background()
+// loopHost is a host of loopFlow on cfg's store, with secrets and an hour's
+// idle timeout, as the benchmarks' server has.
+func loopHost(b *testing.B, cfg host.Config) *host.Host {
+	b.Helper()
 	dir := b.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "loop.yaml"), []byte(loopFlow), 0o644); err != nil {
 		b.Fatal(err)
@@ -152,11 +152,20 @@ func benchSteps(b *testing.B, store host.ServerStore, raw func(ctx context.Conte
 	if err != nil || cat.Err() != nil {
 		b.Fatal(err, cat.Err())
 	}
-	h, err := host.New(host.Config{Catalog: cat, Store: store, IdleTimeout: time.Hour, Secrets: true,
-		Actions: func(context.Context, string) (*engine.Registry, error) { return reg, nil }})
+	cfg.Catalog, cfg.IdleTimeout, cfg.Secrets = cat, time.Hour, true
+	cfg.Actions = func(context.Context, string) (*engine.Registry, error) { return reg, nil }
+	h, err := host.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
+	return h
+}
+
+// benchSteps runs b.N steps and b.N raw commits with clients goroutines,
+// alternating in phases, and reports both rates and their ratio.
+func benchSteps(b *testing.B, store host.ServerStore, raw func(ctx context.Context, n int) error, clients int) {
+	ctx := context.Background()
+	h := loopHost(b, host.Config{Store: store})
 	// Each client answers sessions of its own, so that no step conflicts.
 	versions := make([]int, p3Sessions)
 	ids, secrets := make([]string, p3Sessions), make([]string, p3Sessions)
